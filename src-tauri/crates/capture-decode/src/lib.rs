@@ -1,0 +1,58 @@
+//! Wire decoding for analytics capture requests.
+//!
+//! Input is a request exactly as received ([`Incoming`]); output is either a list of normalised
+//! events with the reply the SDK expects, or a [`Rejection`] that names what was wrong. Nothing here
+//! touches the network or the disk, so every decoder can be tested and fuzzed on bytes alone.
+
+mod error;
+pub mod lz64;
+pub mod payload;
+pub mod posthog;
+pub mod timestamp;
+
+pub use error::{human_size, redact_key, Rejection};
+
+use chrono::{DateTime, Utc};
+
+/// One HTTP request as it reached the inspector. Header names are compared case-insensitively.
+#[derive(Debug, Clone)]
+pub struct Incoming<'a> {
+    pub method: &'a str,
+    pub path: &'a str,
+    /// The raw query string, without the `?`.
+    pub query: Option<&'a str>,
+    pub headers: &'a [(String, String)],
+    pub body: &'a [u8],
+    pub received_at: DateTime<Utc>,
+}
+
+impl<'a> Incoming<'a> {
+    pub fn header(&self, name: &str) -> Option<&'a str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The first value of a query parameter, percent-decoded (`+` becomes a space, as in forms).
+    pub fn query_param(&self, name: &str) -> Option<String> {
+        let query = self.query?;
+        form_urlencoded::parse(query.as_bytes())
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+    }
+}
+
+/// The source family a request belongs to. Stored with every event so views can filter by it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    Posthog,
+}
+
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Posthog => "posthog",
+        }
+    }
+}

@@ -1,0 +1,210 @@
+//! PostHog's capture protocol: routes, request shapes and replies (protocol spec §1).
+
+mod event;
+mod reply;
+mod route;
+
+pub use event::Event;
+pub use reply::{config_json, config_script, flags_reply, Reply};
+pub use route::Route;
+
+use serde_json::{Map, Value};
+
+use crate::payload::{self, Unwrapped};
+use crate::{Incoming, Rejection};
+
+/// A decoded capture request.
+#[derive(Debug, Clone)]
+pub struct Capture {
+    pub token: String,
+    pub events: Vec<Event>,
+    /// Events PostHog drops on purpose (e.g. `$performance_event`), said in words.
+    pub dropped: Vec<String>,
+    /// How the body was unwrapped (`gzip`, `form data=`, `base64`...).
+    pub steps: Vec<&'static str>,
+}
+
+/// What the server should do with a request on a PostHog route.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    /// Events to store; answer with `reply` once they are committed.
+    Capture(Capture, Reply),
+    /// Nothing to store but the request itself; answer `reply` at once.
+    Answer(Reply),
+}
+
+pub fn handle(route: &Route, req: &Incoming<'_>) -> Result<Outcome, Rejection> {
+    match route {
+        Route::Flags { v2 } => Ok(Outcome::Answer(flags_reply(*v2))),
+        Route::RemoteConfig { token, script } => Ok(Outcome::Answer(if *script {
+            config_script(token)
+        } else {
+            config_json(token)
+        })),
+        Route::Capture { .. } | Route::Batch | Route::Engage | Route::Recording | Route::AnalyticsV1 => {
+            if req.method.eq_ignore_ascii_case("HEAD") {
+                return Ok(Outcome::Answer(Reply::json(200, serde_json::json!({"status": 1}))));
+            }
+            let capture = decode(route, req)?;
+            let reply = reply::capture_reply(route, req, &capture);
+            Ok(Outcome::Capture(capture, reply))
+        }
+    }
+}
+
+/// Decodes a capture request into events, or says exactly why PostHog would refuse it.
+pub fn decode(route: &Route, req: &Incoming<'_>) -> Result<Capture, Rejection> {
+    let Unwrapped { bytes, steps } = payload::unwrap(req, route.is_legacy(), route.limit())?;
+    let json = payload::parse_json(&bytes)?;
+
+    let (items, batch_token, sent_at, bearer) = match route {
+        Route::AnalyticsV1 => split_analytics_v1(req, json)?,
+        _ => split_shapes(route, req, json)?,
+    };
+
+    let mut token = bearer.or(batch_token);
+    let total = items.len();
+    let mut events = Vec::with_capacity(total);
+    let mut dropped = Vec::new();
+    for (index, item) in items.into_iter().enumerate() {
+        let place = event::Place { index, total };
+        let raw = match item {
+            Value::Object(map) => map,
+            other => {
+                return Err(Rejection::bad_request(
+                    "invalid_event",
+                    format!("{place} is {}, not a JSON object", kind_of(&other)),
+                ))
+            }
+        };
+        let raw = if matches!(route, Route::Engage) && !raw.contains_key("event") {
+            event::engage_to_identify(raw)
+        } else if matches!(route, Route::AnalyticsV1) {
+            event::analytics_v1_to_event(raw)
+        } else {
+            raw
+        };
+        let ev = event::normalise(raw, place, sent_at.as_deref(), req.received_at)?;
+        match (&token, &ev.token) {
+            (None, Some(t)) => token = Some(t.clone()),
+            (Some(a), Some(b)) if a != b => {
+                return Err(Rejection::unauthorized(
+                    "mixed_tokens",
+                    format!(
+                        "one request carries two project tokens ({} and {} in {place}); PostHog refuses the whole request",
+                        crate::error::redact_key(a),
+                        crate::error::redact_key(b)
+                    ),
+                ))
+            }
+            _ => {}
+        }
+        if ev.event == "$performance_event" {
+            dropped.push(format!("{place}: $performance_event (PostHog drops these)"));
+            continue;
+        }
+        events.push(ev);
+    }
+    if total == 0 {
+        return Err(Rejection::bad_request("empty_batch", "the request contains no events"));
+    }
+    let token = check_token(token)?;
+    for ev in &mut events {
+        ev.token = Some(token.clone());
+    }
+    Ok(Capture { token, events, dropped, steps })
+}
+
+type Split = (Vec<Value>, Option<String>, Option<String>, Option<String>);
+
+fn split_shapes(route: &Route, req: &Incoming<'_>, json: Value) -> Result<Split, Rejection> {
+    // `_` in the query is the client's send time in milliseconds (old posthog-js).
+    let query_sent_at = req
+        .query_param("_")
+        .and_then(|ms| ms.trim().parse::<i64>().ok())
+        .and_then(chrono::DateTime::from_timestamp_millis)
+        .map(|t| t.to_rfc3339());
+    match json {
+        Value::Array(items) => Ok((items, None, query_sent_at, None)),
+        Value::Object(mut map) if map.contains_key("batch") => {
+            let items = match map.remove("batch") {
+                Some(Value::Array(items)) => items,
+                Some(other) => {
+                    return Err(Rejection::bad_request(
+                        "invalid_batch",
+                        format!("`batch` is {}, expected an array of events", kind_of(&other)),
+                    ))
+                }
+                None => unreachable!("checked above"),
+            };
+            let token = ["api_key", "token"]
+                .iter()
+                .find_map(|k| map.get(*k).and_then(Value::as_str).map(|t| t.trim().to_owned()));
+            let sent_at = map.get("sent_at").and_then(Value::as_str).map(str::to_owned).or(query_sent_at);
+            Ok((items, token, sent_at, None))
+        }
+        Value::Object(map) => {
+            let _ = route;
+            Ok((vec![Value::Object(map)], None, query_sent_at, None))
+        }
+        other => Err(Rejection::bad_request(
+            "invalid_payload",
+            format!("payload is {}; expected an event, an array of events or a batch object", kind_of(&other)),
+        )),
+    }
+}
+
+fn split_analytics_v1(req: &Incoming<'_>, json: Value) -> Result<Split, Rejection> {
+    let bearer = req
+        .header("authorization")
+        .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
+        .map(|t| t.trim().to_owned());
+    let Value::Object(mut map) = json else {
+        return Err(Rejection::bad_request(
+            "invalid_payload",
+            "body must be an object {created_at, batch:[...]}",
+        ));
+    };
+    let Some(Value::Array(items)) = map.remove("batch") else {
+        return Err(Rejection::bad_request("invalid_batch", "`batch` must be an array of events"));
+    };
+    let sent_at = map.get("created_at").and_then(Value::as_str).map(str::to_owned);
+    Ok((items, None, sent_at, bearer))
+}
+
+fn check_token(token: Option<String>) -> Result<String, Rejection> {
+    let token = token.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).ok_or_else(|| {
+        Rejection::unauthorized(
+            "no_token",
+            "no project token: expected `api_key` or `token` on the batch, or `token` in an event's properties",
+        )
+    })?;
+    if token.starts_with("phx_") {
+        return Err(Rejection::unauthorized(
+            "personal_api_key",
+            format!(
+                "{} is a personal API key (phx_...), not a project key; SDKs must use the project API key (phc_...)",
+                crate::error::redact_key(&token)
+            ),
+        ));
+    }
+    Ok(token)
+}
+
+pub(crate) fn kind_of(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+pub(crate) fn take_object(map: &mut Map<String, Value>, key: &str) -> Option<Map<String, Value>> {
+    match map.remove(key) {
+        Some(Value::Object(m)) => Some(m),
+        _ => None,
+    }
+}

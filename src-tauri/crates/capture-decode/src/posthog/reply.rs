@@ -1,0 +1,87 @@
+//! The bodies PostHog answers with; SDKs parse some of them, so their shape matters.
+
+use serde_json::{json, Value};
+
+use super::{Capture, Route};
+use crate::Incoming;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reply {
+    pub status: u16,
+    pub content_type: &'static str,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn json(status: u16, body: Value) -> Reply {
+        Reply { status, content_type: "application/json", body: body.to_string().into_bytes() }
+    }
+    pub fn empty(status: u16) -> Reply {
+        Reply { status, content_type: "text/plain", body: Vec::new() }
+    }
+}
+
+pub(super) fn capture_reply(route: &Route, req: &Incoming<'_>, capture: &Capture) -> Reply {
+    if matches!(route, Route::AnalyticsV1) {
+        let results: serde_json::Map<String, Value> = capture
+            .events
+            .iter()
+            .map(|e| (e.uuid.to_string(), json!({"result": "ok"})))
+            .collect();
+        return Reply::json(200, json!({ "results": results }));
+    }
+    // sendBeacon callers (posthog-js on unload) ask for 204; everyone else wants 200.
+    if req.query_param("beacon").as_deref() == Some("1") {
+        return Reply::empty(204);
+    }
+    Reply::json(200, json!({"status": 1}))
+}
+
+pub fn flags_reply(v2: bool) -> Reply {
+    if v2 {
+        Reply::json(
+            200,
+            json!({"flags": {}, "errorsWhileComputingFlags": false, "requestId": uuid::Uuid::now_v7().to_string()}),
+        )
+    } else {
+        Reply::json(
+            200,
+            json!({
+                "featureFlags": {}, "featureFlagPayloads": {}, "errorsWhileComputingFlags": false,
+                "config": {"enable_collect_everything": false},
+                "supportedCompression": ["gzip", "gzip-js"], "sessionRecording": false,
+                "siteApps": [], "toolbarParams": {}
+            }),
+        )
+    }
+}
+
+/// A remote config that keeps posthog-js on plain event capture: no recordings, surveys or
+/// site apps that would try to load code from elsewhere.
+fn remote_config(token: &str) -> Value {
+    json!({
+        "token": token, "supportedCompression": ["gzip", "gzip-js"], "hasFeatureFlags": true,
+        "analytics": {"endpoint": "/i/v0/e/"}, "elementsChainAsString": true,
+        "sessionRecording": false, "surveys": false, "heatmaps": false,
+        "autocaptureExceptions": false, "capturePerformance": false,
+        "defaultIdentifiedOnly": true, "siteApps": []
+    })
+}
+
+pub fn config_json(token: &str) -> Reply {
+    Reply::json(200, remote_config(token))
+}
+
+pub fn config_script(token: &str) -> Reply {
+    // JSON text is a JS expression; escaping `<` and the line separators keeps it one in a script.
+    let escape = |v: &Value| {
+        v.to_string().replace('<', "\\u003c").replace('\u{2028}', "\\u2028").replace('\u{2029}', "\\u2029")
+    };
+    let body = format!(
+        "(function(){{window._POSTHOG_REMOTE_CONFIG=window._POSTHOG_REMOTE_CONFIG||{{}};\
+         window._POSTHOG_REMOTE_CONFIG[{}]={{config:{},siteApps:[]}};}})();\n",
+        escape(&Value::String(token.to_owned())),
+        escape(&remote_config(token)),
+    );
+    Reply { status: 200, content_type: "application/javascript", body: body.into_bytes() }
+}

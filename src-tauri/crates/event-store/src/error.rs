@@ -1,0 +1,17 @@
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot use data directory {path}: {source}")]
+    DataDir { path: PathBuf, source: std::io::Error },
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("database connection pool: {0}")]
+    Pool(#[from] r2d2::Error),
+    #[error("the database was written by a newer Identity Inspector (schema {found}, this build knows {known})")]
+    NewerSchema { found: i64, known: i64 },
+    #[error("the storage writer has stopped")]
+    WriterGone,
+    #[error("invalid query: {0}")]
+    InvalidQuery(String),
+}

@@ -1,0 +1,109 @@
+//! Durable storage for everything the inspector receives.
+//!
+//! Invariants:
+//! - One writer thread owns the only writing connection. Concurrent requests queue up and are
+//!   committed together in one transaction; each caller learns its own row ids only after COMMIT,
+//!   so a capture answered 200 is on disk (WAL, `synchronous=NORMAL`: survives a process crash).
+//! - `events.seq` is the arrival order: assigned by the writer, strictly increasing, never reused.
+//! - Readers use a separate pool of connections and never block the writer (WAL).
+
+mod checkpointer;
+mod error;
+mod model;
+mod query;
+mod schema;
+mod writer;
+
+pub use error::StoreError;
+pub use model::*;
+pub use query::{EventFilter, Page, RequestFilter};
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use r2d2_sqlite::SqliteConnectionManager;
+use tokio::sync::broadcast;
+
+pub const DB_FILE: &str = "inspector.db";
+
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    path: PathBuf,
+    writer: writer::Handle,
+    readers: r2d2::Pool<SqliteConnectionManager>,
+    changes: broadcast::Sender<Change>,
+    _checkpointer: checkpointer::Checkpointer,
+}
+
+fn configure(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.pragma_update(None, "cache_size", -8_000)?;
+    Ok(())
+}
+
+/// Settings of the one writing connection. Public so that benchmarks compare against raw SQLite
+/// configured exactly the same way.
+pub fn configure_writer(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    configure(conn)?;
+    // Index pages of a busy capture session stay in memory: 64 MB, allocated only as used.
+    conn.pragma_update(None, "cache_size", -64_000)?;
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
+    // Checkpoints copy the WAL into the database file. Done inline they stall every commit that
+    // crosses the threshold; the checkpointer thread does them instead (see `checkpointer`).
+    conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+    Ok(())
+}
+
+impl Store {
+    /// Opens (creating if needed) the database in `data_dir` and starts the writer.
+    pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
+        std::fs::create_dir_all(data_dir)
+            .map_err(|e| StoreError::DataDir { path: data_dir.to_owned(), source: e })?;
+        let path = data_dir.join(DB_FILE);
+        let mut conn = rusqlite::Connection::open(&path)?;
+        configure_writer(&conn)?;
+        schema::migrate(&mut conn)?;
+
+        let manager = SqliteConnectionManager::file(&path)
+            .with_flags(rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX)
+            .with_init(|c| configure(c));
+        let readers = r2d2::Pool::builder().max_size(8).build(manager)?;
+
+        let (changes, _) = broadcast::channel(1024);
+        let writer = writer::spawn(conn, changes.clone())?;
+        let _checkpointer = checkpointer::Checkpointer::spawn(path.clone())
+            .map_err(|e| StoreError::DataDir { path: path.clone(), source: e })?;
+        Ok(Store { inner: Arc::new(Inner { path, writer, readers, changes, _checkpointer }) })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// Stores one request and its events in the next group commit; returns once committed.
+    pub async fn write(&self, request: NewRequest, events: Vec<NewEvent>) -> Result<Committed, StoreError> {
+        self.inner.writer.write(request, events).await
+    }
+
+    /// A live feed of what was committed. Slow subscribers see `RecvError::Lagged` rather than
+    /// holding memory: the channel keeps the newest 1024 changes.
+    pub fn subscribe(&self) -> broadcast::Receiver<Change> {
+        self.inner.changes.subscribe()
+    }
+
+    /// Waits for everything queued to be committed, then stops the writer.
+    pub async fn close(&self) {
+        self.inner.writer.close().await;
+    }
+
+    pub(crate) fn reader(&self) -> Result<r2d2::PooledConnection<SqliteConnectionManager>, StoreError> {
+        Ok(self.inner.readers.get()?)
+    }
+}

@@ -1,0 +1,159 @@
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{Serialize, Serializer};
+use serde_json::value::RawValue;
+
+/// Unix microseconds, the unit every time column uses.
+pub type Micros = i64;
+
+pub fn to_micros(t: DateTime<Utc>) -> Micros {
+    t.timestamp_micros()
+}
+
+pub fn format_micros(micros: Micros) -> String {
+    DateTime::<Utc>::from_timestamp_micros(micros)
+        .unwrap_or_default()
+        .to_rfc3339_opts(SecondsFormat::AutoSi, true)
+}
+
+fn ser_micros<S: Serializer>(micros: &Micros, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&format_micros(*micros))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Accepted,
+    Rejected,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Accepted => "accepted",
+            Outcome::Rejected => "rejected",
+        }
+    }
+}
+
+/// A request exactly as received, plus what the inspector made of it.
+#[derive(Debug, Clone)]
+pub struct NewRequest {
+    pub received_at: Micros,
+    pub method: String,
+    pub path: String,
+    pub query: Option<String>,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    pub source: Option<String>,
+    pub route: Option<String>,
+    pub outcome: Outcome,
+    pub status: u16,
+    pub error: Option<String>,
+    pub error_code: Option<String>,
+    /// Anything worth telling about an accepted request (dropped events, decoding steps).
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    pub uuid: String,
+    pub project: String,
+    pub source: String,
+    pub event: String,
+    pub distinct_id: String,
+    pub device_id: Option<String>,
+    pub session_id: Option<String>,
+    pub timestamp: Micros,
+    pub original_timestamp: Option<String>,
+    pub sent_at: Option<String>,
+    pub received_at: Micros,
+    /// A JSON object, already serialised.
+    pub properties: String,
+    pub warnings: Vec<String>,
+}
+
+/// What a write got once its transaction committed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Committed {
+    pub request_id: i64,
+    /// Arrival sequence numbers of the request's events, `first..=last`; `None` when it had none.
+    pub seqs: Option<(i64, i64)>,
+}
+
+/// Announced to live subscribers after each commit.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Change {
+    Events { request_id: i64, project: String, source: String, count: i64, first_seq: i64, last_seq: i64 },
+    Rejected { request_id: i64, method: String, path: String, status: u16, error: String },
+}
+
+#[derive(Debug, Serialize)]
+pub struct StoredEvent {
+    pub uuid: String,
+    pub project: String,
+    pub source: String,
+    pub event: String,
+    pub distinct_id: String,
+    pub device_id: Option<String>,
+    pub session_id: Option<String>,
+    #[serde(serialize_with = "ser_micros")]
+    pub timestamp: Micros,
+    pub original_timestamp: Option<String>,
+    pub sent_at: Option<String>,
+    #[serde(serialize_with = "ser_micros")]
+    pub received_at: Micros,
+    pub seq: i64,
+    pub request_id: i64,
+    pub properties: Box<RawValue>,
+    pub warnings: Option<Box<RawValue>>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct StoredRequest {
+    pub id: i64,
+    pub method: String,
+    pub path: String,
+    pub query: Option<String>,
+    #[serde(serialize_with = "ser_micros")]
+    pub received_at: Micros,
+    pub source: Option<String>,
+    pub route: Option<String>,
+    pub outcome: String,
+    pub status: u16,
+    pub error: Option<String>,
+    pub error_code: Option<String>,
+    pub event_count: i64,
+    pub note: Option<String>,
+    pub body_size: i64,
+    pub body_preview: String,
+}
+
+/// One request with everything needed to show or replay it.
+#[derive(Debug, Serialize)]
+pub struct RequestDetail {
+    #[serde(flatten)]
+    pub summary: StoredRequest,
+    pub headers: Box<RawValue>,
+    #[serde(skip)]
+    pub body: Vec<u8>,
+    pub event_uuids: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ProjectSummary {
+    pub project: String,
+    pub source: String,
+    pub events: i64,
+    #[serde(serialize_with = "ser_micros")]
+    pub first_seen: Micros,
+    #[serde(serialize_with = "ser_micros")]
+    pub last_seen: Micros,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Totals {
+    pub events: i64,
+    pub requests: i64,
+    pub rejected: i64,
+}

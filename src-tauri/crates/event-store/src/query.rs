@@ -1,0 +1,229 @@
+//! Read queries for the API. Pagination is by cursor (a `seq` or request id), newest first, so a
+//! page stays correct while new rows arrive.
+
+use rusqlite::types::Value as SqlValue;
+use rusqlite::{params_from_iter, OptionalExtension, Row};
+use serde_json::value::RawValue;
+
+use crate::{ProjectSummary, RequestDetail, Store, StoreError, StoredEvent, StoredRequest, Totals};
+
+pub const MAX_PAGE: u32 = 1000;
+const PREVIEW_BYTES: usize = 300;
+
+#[derive(Debug, Clone, Default)]
+pub struct EventFilter {
+    pub project: Option<String>,
+    pub source: Option<String>,
+    pub distinct_id: Option<String>,
+    pub event: Option<String>,
+    pub device_id: Option<String>,
+    pub session_id: Option<String>,
+    pub request_id: Option<i64>,
+    /// Only events with `seq` below this (the previous page's `next_cursor`).
+    pub before_seq: Option<i64>,
+    pub limit: u32,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct RequestFilter {
+    pub outcome: Option<String>,
+    pub before_id: Option<i64>,
+    pub limit: u32,
+}
+
+#[derive(Debug)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<i64>,
+}
+
+fn raw_json(text: String) -> Box<RawValue> {
+    RawValue::from_string(text).unwrap_or_else(|_| RawValue::from_string("null".into()).expect("null is JSON"))
+}
+
+const EVENT_COLUMNS: &str = "uuid, project, source, event, distinct_id, device_id, session_id, timestamp,
+    original_timestamp, sent_at, received_at, seq, request_id, properties, warnings";
+
+fn event_row(row: &Row<'_>) -> rusqlite::Result<StoredEvent> {
+    Ok(StoredEvent {
+        uuid: row.get(0)?,
+        project: row.get(1)?,
+        source: row.get(2)?,
+        event: row.get(3)?,
+        distinct_id: row.get(4)?,
+        device_id: row.get(5)?,
+        session_id: row.get(6)?,
+        timestamp: row.get(7)?,
+        original_timestamp: row.get(8)?,
+        sent_at: row.get(9)?,
+        received_at: row.get(10)?,
+        seq: row.get(11)?,
+        request_id: row.get(12)?,
+        properties: raw_json(row.get(13)?),
+        warnings: row.get::<_, Option<String>>(14)?.map(raw_json),
+    })
+}
+
+/// What a body looks like at a glance, without decoding it.
+pub fn body_preview(head: &[u8], total: usize) -> String {
+    if total == 0 {
+        return String::new();
+    }
+    if head.starts_with(&[0x1f, 0x8b]) {
+        return format!("<gzip, {total} bytes>");
+    }
+    let text = match std::str::from_utf8(head) {
+        Ok(t) => t,
+        // Cut inside a multi-byte character at the preview edge: keep the valid part.
+        Err(e) if e.error_len().is_none() => std::str::from_utf8(&head[..e.valid_up_to()]).unwrap_or(""),
+        Err(_) => return format!("<binary, {total} bytes>"),
+    };
+    let mut preview: String = text.chars().take(200).collect();
+    if total > preview.len() {
+        preview.push('…');
+    }
+    preview
+}
+
+const REQUEST_COLUMNS: &str = "id, method, path, query, received_at, source, route, outcome, status, error,
+    error_code, event_count, note, length(body), substr(body, 1, 300)";
+
+fn request_row(row: &Row<'_>) -> rusqlite::Result<StoredRequest> {
+    let size: i64 = row.get(13)?;
+    // SQLite's substr() of a zero-length blob is NULL, not an empty blob.
+    let head: Vec<u8> = row.get::<_, Option<Vec<u8>>>(14)?.unwrap_or_default();
+    debug_assert!(head.len() <= PREVIEW_BYTES);
+    Ok(StoredRequest {
+        id: row.get(0)?,
+        method: row.get(1)?,
+        path: row.get(2)?,
+        query: row.get(3)?,
+        received_at: row.get(4)?,
+        source: row.get(5)?,
+        route: row.get(6)?,
+        outcome: row.get(7)?,
+        status: row.get(8)?,
+        error: row.get(9)?,
+        error_code: row.get(10)?,
+        event_count: row.get(11)?,
+        note: row.get(12)?,
+        body_size: size,
+        body_preview: body_preview(&head, size as usize),
+    })
+}
+
+impl Store {
+    pub fn events(&self, filter: &EventFilter) -> Result<Page<StoredEvent>, StoreError> {
+        let mut clauses = Vec::new();
+        let mut args: Vec<SqlValue> = Vec::new();
+        let text_filters = [
+            ("project", &filter.project),
+            ("source", &filter.source),
+            ("distinct_id", &filter.distinct_id),
+            ("event", &filter.event),
+            ("device_id", &filter.device_id),
+            ("session_id", &filter.session_id),
+        ];
+        for (column, value) in text_filters {
+            if let Some(v) = value {
+                clauses.push(format!("{column} = ?"));
+                args.push(SqlValue::Text(v.clone()));
+            }
+        }
+        if let Some(id) = filter.request_id {
+            clauses.push("request_id = ?".into());
+            args.push(SqlValue::Integer(id));
+        }
+        if let Some(seq) = filter.before_seq {
+            clauses.push("seq < ?".into());
+            args.push(SqlValue::Integer(seq));
+        }
+        let limit = filter.limit.clamp(1, MAX_PAGE);
+        let where_sql = if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) };
+        let sql = format!("SELECT {EVENT_COLUMNS} FROM events {where_sql} ORDER BY seq DESC LIMIT {limit}");
+        let conn = self.reader()?;
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let items = stmt.query_map(params_from_iter(args), event_row)?.collect::<Result<Vec<_>, _>>()?;
+        let next_cursor = (items.len() as u32 == limit).then(|| items.last().map(|e| e.seq)).flatten();
+        Ok(Page { items, next_cursor })
+    }
+
+    pub fn requests(&self, filter: &RequestFilter) -> Result<Page<StoredRequest>, StoreError> {
+        let mut clauses = Vec::new();
+        let mut args: Vec<SqlValue> = Vec::new();
+        if let Some(outcome) = &filter.outcome {
+            if outcome != "accepted" && outcome != "rejected" {
+                return Err(StoreError::InvalidQuery(format!(
+                    "outcome must be `accepted` or `rejected`, not {outcome:?}"
+                )));
+            }
+            clauses.push("outcome = ?");
+            args.push(SqlValue::Text(outcome.clone()));
+        }
+        if let Some(id) = filter.before_id {
+            clauses.push("id < ?");
+            args.push(SqlValue::Integer(id));
+        }
+        let limit = filter.limit.clamp(1, MAX_PAGE);
+        let where_sql = if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) };
+        let sql = format!("SELECT {REQUEST_COLUMNS} FROM requests {where_sql} ORDER BY id DESC LIMIT {limit}");
+        let conn = self.reader()?;
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let items = stmt.query_map(params_from_iter(args), request_row)?.collect::<Result<Vec<_>, _>>()?;
+        let next_cursor = (items.len() as u32 == limit).then(|| items.last().map(|r| r.id)).flatten();
+        Ok(Page { items, next_cursor })
+    }
+
+    pub fn request(&self, id: i64) -> Result<Option<RequestDetail>, StoreError> {
+        let conn = self.reader()?;
+        let found = conn
+            .prepare_cached(&format!("SELECT {REQUEST_COLUMNS}, headers, body FROM requests WHERE id = ?1"))?
+            .query_row([id], |row| Ok((request_row(row)?, row.get::<_, String>(15)?, row.get::<_, Vec<u8>>(16)?)))
+            .optional()?;
+        let Some((summary, headers, body)) = found else { return Ok(None) };
+        let event_uuids = conn
+            .prepare_cached("SELECT uuid FROM events WHERE request_id = ?1 ORDER BY seq")?
+            .query_map([id], |r| r.get(0))?
+            .collect::<Result<Vec<String>, _>>()?;
+        Ok(Some(RequestDetail { summary, headers: raw_json(headers), body, event_uuids }))
+    }
+
+    pub fn event(&self, uuid: &str) -> Result<Option<StoredEvent>, StoreError> {
+        let conn = self.reader()?;
+        let event = conn
+            .prepare_cached(&format!("SELECT {EVENT_COLUMNS} FROM events WHERE uuid = ?1 ORDER BY seq LIMIT 1"))?
+            .query_row([uuid], event_row)
+            .optional()?;
+        Ok(event)
+    }
+
+    pub fn projects(&self) -> Result<Vec<ProjectSummary>, StoreError> {
+        let conn = self.reader()?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT project, source, events, first_seen, last_seen FROM projects ORDER BY last_seen DESC",
+        )?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(ProjectSummary {
+                    project: r.get(0)?,
+                    source: r.get(1)?,
+                    events: r.get(2)?,
+                    first_seen: r.get(3)?,
+                    last_seen: r.get(4)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    pub fn totals(&self) -> Result<Totals, StoreError> {
+        let conn = self.reader()?;
+        let events = conn.query_row("SELECT coalesce(sum(events), 0) FROM projects", [], |r| r.get(0))?;
+        let (requests, rejected) = conn.query_row(
+            "SELECT (SELECT count(*) FROM requests), (SELECT count(*) FROM requests WHERE outcome = 'rejected')",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        Ok(Totals { events, requests, rejected })
+    }
+}

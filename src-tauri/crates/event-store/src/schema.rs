@@ -1,0 +1,78 @@
+//! Versioned migrations, embedded. `PRAGMA user_version` is the number of migrations applied.
+
+use rusqlite::Connection;
+
+use crate::StoreError;
+
+const MIGRATIONS: &[&str] = &[
+    // 1: raw requests, normalised events, per-project counters.
+    r#"
+    CREATE TABLE requests (
+        id           INTEGER PRIMARY KEY,
+        received_at  INTEGER NOT NULL,          -- unix microseconds
+        method       TEXT NOT NULL,
+        path         TEXT NOT NULL,
+        query        TEXT,
+        headers      TEXT NOT NULL,             -- JSON array of [name, value]
+        body         BLOB NOT NULL,             -- exactly as received
+        source       TEXT,                      -- posthog, ... (null: unknown route)
+        route        TEXT,
+        outcome      TEXT NOT NULL CHECK (outcome IN ('accepted', 'rejected')),
+        status       INTEGER NOT NULL,
+        error        TEXT,
+        error_code   TEXT,
+        event_count  INTEGER NOT NULL DEFAULT 0,
+        note         TEXT
+    );
+    CREATE INDEX requests_outcome ON requests (outcome, id);
+
+    CREATE TABLE events (
+        seq                INTEGER PRIMARY KEY,  -- arrival order
+        uuid               TEXT NOT NULL,
+        request_id         INTEGER NOT NULL REFERENCES requests (id),
+        project            TEXT NOT NULL,
+        source             TEXT NOT NULL,
+        event              TEXT NOT NULL,
+        distinct_id        TEXT NOT NULL,
+        device_id          TEXT,
+        session_id         TEXT,
+        timestamp          INTEGER NOT NULL,     -- corrected, unix microseconds
+        original_timestamp TEXT,                 -- the client's value, untouched
+        sent_at            TEXT,
+        received_at        INTEGER NOT NULL,
+        properties         TEXT NOT NULL,        -- JSON object
+        warnings           TEXT                  -- JSON array, null when none
+    );
+    CREATE INDEX events_project ON events (project, seq);
+    CREATE INDEX events_distinct_id ON events (distinct_id, seq);
+    CREATE INDEX events_device ON events (device_id, seq) WHERE device_id IS NOT NULL;
+    CREATE INDEX events_session ON events (session_id, seq) WHERE session_id IS NOT NULL;
+    CREATE INDEX events_name ON events (event, seq);
+    CREATE INDEX events_uuid ON events (uuid);
+
+    CREATE TABLE projects (
+        project     TEXT NOT NULL,
+        source      TEXT NOT NULL,
+        events      INTEGER NOT NULL,
+        first_seen  INTEGER NOT NULL,
+        last_seen   INTEGER NOT NULL,
+        PRIMARY KEY (project, source)
+    ) WITHOUT ROWID;
+    "#,
+];
+
+pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let known = MIGRATIONS.len() as i64;
+    let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if found > known {
+        return Err(StoreError::NewerSchema { found, known });
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", i as i64 + 1)?;
+        tx.commit()?;
+        tracing::info!(version = i + 1, "applied database migration");
+    }
+    Ok(())
+}

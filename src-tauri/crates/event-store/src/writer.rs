@@ -1,0 +1,240 @@
+//! The single writer: a thread that owns the write connection and commits queued jobs in groups.
+//!
+//! Under load, while one transaction commits, the next requests queue up; the writer then takes
+//! all of them (up to a bound) into the next transaction. One fsync-free WAL commit per group is
+//! what makes many small capture requests cheap.
+
+use std::collections::HashMap;
+
+use rusqlite::{params, Connection, Transaction};
+use tokio::sync::{broadcast, mpsc, oneshot};
+
+use crate::{Change, Committed, NewEvent, NewRequest, Outcome, StoreError};
+
+const MAX_JOBS_PER_COMMIT: usize = 1024;
+const MAX_EVENTS_PER_COMMIT: usize = 50_000;
+
+struct Job {
+    request: NewRequest,
+    events: Vec<NewEvent>,
+    reply: oneshot::Sender<Result<Committed, StoreError>>,
+}
+
+enum Message {
+    Write(Job),
+    Close(oneshot::Sender<()>),
+}
+
+pub(crate) struct Handle {
+    tx: mpsc::Sender<Message>,
+}
+
+pub(crate) fn spawn(conn: Connection, changes: broadcast::Sender<Change>) -> Result<Handle, StoreError> {
+    let (tx, rx) = mpsc::channel(4096);
+    std::thread::Builder::new()
+        .name("store-writer".into())
+        .spawn(move || run(conn, rx, changes))
+        .map_err(|e| StoreError::DataDir { path: "<writer thread>".into(), source: e })?;
+    Ok(Handle { tx })
+}
+
+impl Handle {
+    pub(crate) async fn write(&self, request: NewRequest, events: Vec<NewEvent>) -> Result<Committed, StoreError> {
+        let (reply, done) = oneshot::channel();
+        self.tx
+            .send(Message::Write(Job { request, events, reply }))
+            .await
+            .map_err(|_| StoreError::WriterGone)?;
+        done.await.map_err(|_| StoreError::WriterGone)?
+    }
+
+    pub(crate) async fn close(&self) {
+        let (reply, done) = oneshot::channel();
+        if self.tx.send(Message::Close(reply)).await.is_ok() {
+            let _ = done.await;
+        }
+    }
+}
+
+fn run(mut conn: Connection, mut rx: mpsc::Receiver<Message>, changes: broadcast::Sender<Change>) {
+    let mut closing = None;
+    while closing.is_none() {
+        let Some(first) = rx.blocking_recv() else { break };
+        let mut jobs = Vec::new();
+        let mut events = 0;
+        match first {
+            Message::Write(job) => {
+                events += job.events.len();
+                jobs.push(job);
+            }
+            Message::Close(reply) => closing = Some(reply),
+        }
+        while closing.is_none() && jobs.len() < MAX_JOBS_PER_COMMIT && events < MAX_EVENTS_PER_COMMIT {
+            match rx.try_recv() {
+                Ok(Message::Write(job)) => {
+                    events += job.events.len();
+                    jobs.push(job);
+                }
+                Ok(Message::Close(reply)) => closing = Some(reply),
+                Err(_) => break,
+            }
+        }
+        if !jobs.is_empty() {
+            commit_group(&mut conn, jobs, &changes);
+        }
+    }
+    if let Err(e) = conn.pragma_update(None, "wal_checkpoint", "TRUNCATE") {
+        tracing::warn!("WAL checkpoint at shutdown failed: {e}");
+    }
+    drop(conn);
+    if let Some(reply) = closing {
+        let _ = reply.send(());
+    }
+}
+
+/// Commits all jobs in one transaction. If that fails, each job is retried alone so that one
+/// bad write cannot take the others down with it.
+fn commit_group(conn: &mut Connection, jobs: Vec<Job>, changes: &broadcast::Sender<Change>) {
+    let together = conn.transaction().map_err(StoreError::from).and_then(|tx| {
+        let results = jobs
+            .iter()
+            .map(|job| insert(&tx, &job.request, &job.events))
+            .collect::<Result<Vec<_>, _>>()?;
+        bump_projects(&tx, jobs.iter().flat_map(|j| j.events.iter()))?;
+        tx.commit()?;
+        Ok(results)
+    });
+    match together {
+        Ok(results) => {
+            for (job, committed) in jobs.into_iter().zip(results) {
+                finish(job, Ok(committed), changes);
+            }
+        }
+        Err(group_error) => {
+            tracing::warn!(jobs = jobs.len(), "group commit failed ({group_error}); retrying one by one");
+            for job in jobs {
+                let alone = conn.transaction().map_err(StoreError::from).and_then(|tx| {
+                    let committed = insert(&tx, &job.request, &job.events)?;
+                    bump_projects(&tx, job.events.iter())?;
+                    tx.commit()?;
+                    Ok(committed)
+                });
+                finish(job, alone, changes);
+            }
+        }
+    }
+}
+
+fn finish(job: Job, result: Result<Committed, StoreError>, changes: &broadcast::Sender<Change>) {
+    if let Ok(committed) = &result {
+        if let Some(change) = change_for(&job, committed) {
+            // No subscribers is fine: nobody is watching.
+            let _ = changes.send(change);
+        }
+    }
+    let _ = job.reply.send(result);
+}
+
+fn change_for(job: &Job, committed: &Committed) -> Option<Change> {
+    let request = &job.request;
+    match request.outcome {
+        Outcome::Rejected => Some(Change::Rejected {
+            request_id: committed.request_id,
+            method: request.method.clone(),
+            path: request.path.clone(),
+            status: request.status,
+            error: request.error.clone().unwrap_or_default(),
+        }),
+        Outcome::Accepted => {
+            let (first_seq, last_seq) = committed.seqs?;
+            let first = job.events.first()?;
+            Some(Change::Events {
+                request_id: committed.request_id,
+                project: first.project.clone(),
+                source: first.source.clone(),
+                count: job.events.len() as i64,
+                first_seq,
+                last_seq,
+            })
+        }
+    }
+}
+
+fn insert(tx: &Transaction<'_>, request: &NewRequest, events: &[NewEvent]) -> Result<Committed, StoreError> {
+    let headers = serde_json::to_string(&request.headers).unwrap_or_else(|_| "[]".into());
+    tx.prepare_cached(
+        "INSERT INTO requests (received_at, method, path, query, headers, body, source, route, outcome,
+                               status, error, error_code, event_count, note)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+    )?
+    .execute(params![
+        request.received_at,
+        request.method,
+        request.path,
+        request.query,
+        headers,
+        request.body,
+        request.source,
+        request.route,
+        request.outcome.as_str(),
+        request.status,
+        request.error,
+        request.error_code,
+        events.len() as i64,
+        request.note,
+    ])?;
+    let request_id = tx.last_insert_rowid();
+
+    let mut seqs = None;
+    let mut stmt = tx.prepare_cached(
+        "INSERT INTO events (uuid, request_id, project, source, event, distinct_id, device_id, session_id,
+                             timestamp, original_timestamp, sent_at, received_at, properties, warnings)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+    )?;
+    for e in events {
+        let warnings = (!e.warnings.is_empty()).then(|| serde_json::to_string(&e.warnings).unwrap_or_default());
+        stmt.execute(params![
+            e.uuid,
+            request_id,
+            e.project,
+            e.source,
+            e.event,
+            e.distinct_id,
+            e.device_id,
+            e.session_id,
+            e.timestamp,
+            e.original_timestamp,
+            e.sent_at,
+            e.received_at,
+            e.properties,
+            warnings,
+        ])?;
+        let seq = tx.last_insert_rowid();
+        seqs = Some(match seqs {
+            None => (seq, seq),
+            Some((first, _)) => (first, seq),
+        });
+    }
+    Ok(Committed { request_id, seqs })
+}
+
+fn bump_projects<'a>(tx: &Transaction<'_>, events: impl Iterator<Item = &'a NewEvent>) -> Result<(), StoreError> {
+    let mut counts: HashMap<(&str, &str), (i64, i64, i64)> = HashMap::new();
+    for e in events {
+        let entry = counts.entry((&e.project, &e.source)).or_insert((0, e.received_at, e.received_at));
+        entry.0 += 1;
+        entry.1 = entry.1.min(e.received_at);
+        entry.2 = entry.2.max(e.received_at);
+    }
+    let mut stmt = tx.prepare_cached(
+        "INSERT INTO projects (project, source, events, first_seen, last_seen) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (project, source) DO UPDATE SET
+             events = events + excluded.events,
+             first_seen = min(first_seen, excluded.first_seen),
+             last_seen = max(last_seen, excluded.last_seen)",
+    )?;
+    for ((project, source), (n, first, last)) in counts {
+        stmt.execute(params![project, source, n, first, last])?;
+    }
+    Ok(())
+}

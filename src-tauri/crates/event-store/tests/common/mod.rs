@@ -1,0 +1,85 @@
+//! Shared builders for the event-store integration tests.
+#![allow(dead_code)]
+
+use event_store::{Committed, NewEvent, NewRequest, Outcome, Store};
+
+/// A fixed, recognisable arrival time: 2026-11-24T12:00:00Z in unix microseconds.
+pub const T0: i64 = 1_795_521_600_000_000;
+
+pub fn open() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = Store::open(dir.path()).expect("open store");
+    (dir, store)
+}
+
+pub fn accepted(path: &str) -> NewRequest {
+    NewRequest {
+        received_at: T0,
+        method: "POST".into(),
+        path: path.into(),
+        query: None,
+        headers: vec![("content-type".into(), "application/json".into())],
+        body: br#"{"batch":[]}"#.to_vec(),
+        source: Some("posthog".into()),
+        route: Some("batch".into()),
+        outcome: Outcome::Accepted,
+        status: 200,
+        error: None,
+        error_code: None,
+        note: None,
+    }
+}
+
+pub fn rejected(path: &str, status: u16, error: &str) -> NewRequest {
+    NewRequest {
+        outcome: Outcome::Rejected,
+        status,
+        error: Some(error.into()),
+        error_code: Some("test_error".into()),
+        ..accepted(path)
+    }
+}
+
+pub fn with_body(mut request: NewRequest, body: &[u8]) -> NewRequest {
+    request.body = body.to_vec();
+    request
+}
+
+/// One event; `uuid` doubles as a label that tests look for.
+pub fn event(uuid: &str, project: &str, event: &str, distinct_id: &str) -> NewEvent {
+    NewEvent {
+        uuid: uuid.into(),
+        project: project.into(),
+        source: "posthog".into(),
+        event: event.into(),
+        distinct_id: distinct_id.into(),
+        device_id: None,
+        session_id: None,
+        timestamp: T0 - 1_000,
+        original_timestamp: None,
+        sent_at: None,
+        received_at: T0,
+        properties: format!(r#"{{"label":"{uuid}"}}"#),
+        warnings: Vec::new(),
+    }
+}
+
+pub fn with_ids(mut e: NewEvent, device: Option<&str>, session: Option<&str>) -> NewEvent {
+    e.device_id = device.map(str::to_owned);
+    e.session_id = session.map(str::to_owned);
+    e
+}
+
+pub async fn write(store: &Store, request: NewRequest, events: Vec<NewEvent>) -> Committed {
+    store.write(request, events).await.expect("write commits")
+}
+
+/// Writes `n` single-event requests labelled `{prefix}{i}`; returns the committed results.
+pub async fn write_many(store: &Store, prefix: &str, n: usize) -> Vec<Committed> {
+    let mut out = Vec::new();
+    for i in 0..n {
+        let e = event(&format!("{prefix}{i}"), "proj", "tick", "someone");
+        out.push(write(store, accepted("/batch/"), vec![e]).await);
+    }
+    out
+}

@@ -1,0 +1,219 @@
+//! `cargo run --release -p ingest-bench -- [--events N] [--batch 100] [--connections 8]`
+//!
+//! Measures, in one run on one machine:
+//! 1. the inspector: N events posted to `/batch/` as gzip batches from C keep-alive connections;
+//!    committed events/s and request latency p50/p99 (a 200 means committed);
+//! 2. the reference: the same event rows inserted straight into SQLite (same schema, same
+//!    pragmas, one process, transactions of 10 000 rows): the limit of this storage here.
+//! The ratio between the two is the figure that travels between machines.
+
+use std::io::Write;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use inspector_server::{BoundServer, ServerConfig};
+use serde_json::{json, Value};
+
+#[derive(Parser)]
+struct Opts {
+    /// Total events to send.
+    #[arg(long, default_value_t = 200_000)]
+    events: usize,
+    /// Events per request.
+    #[arg(long, default_value_t = 100)]
+    batch: usize,
+    /// Concurrent keep-alive connections.
+    #[arg(long, default_value_t = 8)]
+    connections: usize,
+    /// Rounds of (inspector, raw SQLite), alternated; medians are reported, since a shared
+    /// 2-core machine is noisy.
+    #[arg(long, default_value_t = 3)]
+    runs: usize,
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(|a, b| a.total_cmp(b));
+    values[values.len() / 2]
+}
+
+/// A posthog-node-like event of realistic size (about 500 bytes of JSON).
+fn event(i: usize, now: &str) -> Value {
+    json!({
+        "event": if i % 7 == 0 { "$identify" } else { "viewed page" },
+        "distinct_id": format!("user-{}", i % 5_000),
+        "uuid": uuid::Uuid::now_v7().to_string(),
+        "timestamp": now,
+        "properties": {
+            "$lib": "posthog-node", "$lib_version": "5.70.0", "$geoip_disable": true,
+            "$device_id": format!("device-{}", i % 20_000),
+            "$session_id": format!("session-{}", i / 50),
+            "$current_url": format!("https://app.example.com/projects/{}/settings?tab=billing", i % 977),
+            "plan": "pro", "seats": i % 40, "experiment": "checkout-v2", "index": i,
+            "$set": {"email": format!("user-{}@example.com", i % 5_000)}
+        }
+    })
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    encoder.write_all(bytes).expect("in-memory write");
+    encoder.finish().expect("in-memory gzip")
+}
+
+struct HttpResult {
+    elapsed: Duration,
+    latency: hdrhistogram::Histogram<u64>,
+    stored: i64,
+}
+
+fn run_http(opts: &Opts, bodies: Arc<Vec<Vec<u8>>>) -> HttpResult {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // The server gets its own runtime (as in the real binary); the load generator another.
+    let server_rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let config = ServerConfig { bind: [127, 0, 0, 1].into(), port: 0, data_dir: dir.path().to_owned() };
+    let server = server_rt.block_on(BoundServer::bind(&config)).expect("bind");
+    let url = server.url().to_owned();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let serving = server_rt.spawn(server.run_until(async move {
+        let _ = stop_rx.await;
+    }));
+
+    let client_rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let latency = client_rt.block_on(async {
+        let mut tasks = Vec::new();
+        for _ in 0..opts.connections {
+            let bodies = bodies.clone();
+            let next = next.clone();
+            let endpoint = format!("{url}/batch/");
+            tasks.push(tokio::spawn(async move {
+                let client = reqwest::Client::builder().pool_max_idle_per_host(1).build().unwrap();
+                let mut hist = hdrhistogram::Histogram::<u64>::new(3).unwrap();
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(body) = bodies.get(i) else { break };
+                    let sent = Instant::now();
+                    let response = client
+                        .post(&endpoint)
+                        .header("content-type", "application/json")
+                        .header("content-encoding", "gzip")
+                        .body(body.clone())
+                        .send()
+                        .await
+                        .expect("request");
+                    assert_eq!(response.status(), 200, "batch {i} refused: {:?}", response.text().await);
+                    let _ = response.bytes().await;
+                    hist.record(sent.elapsed().as_micros() as u64).unwrap();
+                }
+                hist
+            }));
+        }
+        let mut all = hdrhistogram::Histogram::<u64>::new(3).unwrap();
+        for t in tasks {
+            all.add(t.await.unwrap()).unwrap();
+        }
+        all
+    });
+    let elapsed = started.elapsed();
+    let stored = client_rt.block_on(async {
+        let health: Value = reqwest::get(format!("{url}/api/health")).await.unwrap().json().await.unwrap();
+        health["totals"]["events"].as_i64().unwrap_or(-1)
+    });
+    let _ = stop_tx.send(());
+    server_rt.block_on(serving).unwrap().unwrap();
+    HttpResult { elapsed, latency, stored }
+}
+
+/// The same rows, straight into the same schema: the storage's own limit on this machine.
+fn run_raw_sqlite(rows: &[Value], batch: usize) -> Duration {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let store = event_store::Store::open(dir.path()).expect("open");
+    rt.block_on(store.close());
+    drop(store);
+    let mut conn = rusqlite::Connection::open(dir.path().join(event_store::DB_FILE)).unwrap();
+    event_store::configure_writer(&conn).unwrap();
+    let now = chrono::Utc::now().timestamp_micros();
+    let started = Instant::now();
+    for chunk in rows.chunks(10_000) {
+        let tx = conn.transaction().unwrap();
+        {
+            let mut req = tx
+                .prepare_cached(
+                    "INSERT INTO requests (received_at, method, path, headers, body, outcome, status, event_count)
+                     VALUES (?1, 'POST', '/batch/', '[]', x'00', 'accepted', 200, ?2)",
+                )
+                .unwrap();
+            let mut ins = tx
+                .prepare_cached(
+                    "INSERT INTO events (uuid, request_id, project, source, event, distinct_id, device_id, session_id,
+                     timestamp, original_timestamp, sent_at, received_at, properties, warnings)
+                     VALUES (?1, ?2, 'phc_bench', 'posthog', ?3, ?4, ?5, ?6, ?7, ?8, NULL, ?7, ?9, NULL)",
+                )
+                .unwrap();
+            let mut request_id = 0;
+            for (i, e) in chunk.iter().enumerate() {
+                if i % batch == 0 {
+                    req.execute(rusqlite::params![now, batch as i64]).unwrap();
+                    request_id = tx.last_insert_rowid();
+                }
+                let p = &e["properties"];
+                ins.execute(rusqlite::params![
+                    e["uuid"].as_str(),
+                    request_id,
+                    e["event"].as_str(),
+                    e["distinct_id"].as_str(),
+                    p["$device_id"].as_str(),
+                    p["$session_id"].as_str(),
+                    now,
+                    e["timestamp"].as_str(),
+                    p.to_string(),
+                ])
+                .unwrap();
+            }
+        }
+        tx.commit().unwrap();
+    }
+    started.elapsed()
+}
+
+fn main() {
+    let opts = Opts::parse();
+    let now = chrono::Utc::now().to_rfc3339();
+    eprintln!("generating {} events in gzip batches of {}...", opts.events, opts.batch);
+    let rows: Vec<Value> = (0..opts.events).map(|i| event(i, &now)).collect();
+    let bodies: Vec<Vec<u8>> = rows
+        .chunks(opts.batch)
+        .map(|chunk| {
+            let body = json!({"api_key": "phc_bench", "batch": chunk, "sent_at": now});
+            gzip(body.to_string().as_bytes())
+        })
+        .collect();
+    let raw_bytes: usize = rows.iter().map(|r| r.to_string().len()).sum();
+    eprintln!("average event: {} bytes of JSON", raw_bytes / rows.len().max(1));
+
+    let bodies = Arc::new(bodies);
+    let (mut http_rates, mut raw_rates, mut p50s, mut p99s) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for round in 1..=opts.runs.max(1) {
+        eprintln!("round {round}: inspector, {} connections posting to /batch/ ...", opts.connections);
+        let http = run_http(&opts, bodies.clone());
+        assert_eq!(http.stored, opts.events as i64, "every event answered 200 must be stored");
+        eprintln!("round {round}: raw SQLite reference ...");
+        let raw = run_raw_sqlite(&rows, opts.batch);
+        let (h, r) = (opts.events as f64 / http.elapsed.as_secs_f64(), opts.events as f64 / raw.as_secs_f64());
+        eprintln!("round {round}: inspector {h:.0}/s, raw {r:.0}/s, ratio {:.2}", h / r);
+        http_rates.push(h);
+        raw_rates.push(r);
+        p50s.push(http.latency.value_at_quantile(0.50) as f64 / 1000.0);
+        p99s.push(http.latency.value_at_quantile(0.99) as f64 / 1000.0);
+    }
+    let ratios: Vec<f64> = http_rates.iter().zip(&raw_rates).map(|(h, r)| h / r).collect();
+    println!("events / batch / connections / runs   {} / {} / {} / {}", opts.events, opts.batch, opts.connections, opts.runs);
+    println!("inspector /batch/ (median)    {:>9.0} events/s", median(http_rates));
+    println!("request latency (median)      p50 {:.1} ms   p99 {:.1} ms", median(p50s), median(p99s));
+    println!("raw SQLite inserts (median)   {:>9.0} events/s", median(raw_rates));
+    println!("inspector / raw SQLite        {:.2} (median of per-round ratios)", median(ratios));
+}

@@ -1,0 +1,111 @@
+//! `/api`: the JSON the UI and users' scripts read. Shapes are documented in the README.
+
+use axum::extract::{Path, Query, State};
+use axum::Json;
+use event_store::{EventFilter, RequestFilter};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::error::ApiError;
+use crate::AppState;
+
+const DEFAULT_PAGE: u32 = 100;
+
+fn parse_number<T: std::str::FromStr>(name: &str, value: Option<&str>) -> Result<Option<T>, ApiError> {
+    value
+        .filter(|v| !v.is_empty())
+        .map(|v| v.parse::<T>().map_err(|_| ApiError::BadRequest(format!("`{name}` must be a whole number, not {v:?}"))))
+        .transpose()
+}
+
+fn non_empty(value: Option<String>) -> Option<String> {
+    value.filter(|v| !v.is_empty())
+}
+
+pub async fn health(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    let totals = state.store.totals()?;
+    Ok(Json(json!({
+        "status": "ok",
+        "version": env!("CARGO_PKG_VERSION"),
+        "capture_url": &*state.capture_url,
+        "started_at": state.started_at.to_rfc3339(),
+        "database": state.store.path(),
+        "totals": totals,
+    })))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct EventsQuery {
+    project: Option<String>,
+    source: Option<String>,
+    distinct_id: Option<String>,
+    event: Option<String>,
+    device_id: Option<String>,
+    session_id: Option<String>,
+    request_id: Option<String>,
+    limit: Option<String>,
+    cursor: Option<String>,
+}
+
+pub async fn events(State(state): State<AppState>, Query(q): Query<EventsQuery>) -> Result<Json<Value>, ApiError> {
+    let filter = EventFilter {
+        project: non_empty(q.project),
+        source: non_empty(q.source),
+        distinct_id: non_empty(q.distinct_id),
+        event: non_empty(q.event),
+        device_id: non_empty(q.device_id),
+        session_id: non_empty(q.session_id),
+        request_id: parse_number("request_id", q.request_id.as_deref())?,
+        before_seq: parse_number("cursor", q.cursor.as_deref())?,
+        limit: parse_number("limit", q.limit.as_deref())?.unwrap_or(DEFAULT_PAGE),
+    };
+    let store = state.store.clone();
+    let page = tokio::task::spawn_blocking(move || store.events(&filter))
+        .await
+        .map_err(|e| ApiError::BadRequest(format!("query was cancelled: {e}")))??;
+    Ok(Json(json!({ "events": page.items, "next_cursor": page.next_cursor })))
+}
+
+pub async fn event(State(state): State<AppState>, Path(uuid): Path<String>) -> Result<Json<Value>, ApiError> {
+    let event = state.store.event(&uuid)?.ok_or_else(|| ApiError::NotFound(format!("no event with uuid {uuid}")))?;
+    Ok(Json(json!({ "event": event })))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RequestsQuery {
+    outcome: Option<String>,
+    limit: Option<String>,
+    cursor: Option<String>,
+}
+
+pub async fn requests(State(state): State<AppState>, Query(q): Query<RequestsQuery>) -> Result<Json<Value>, ApiError> {
+    let filter = RequestFilter {
+        outcome: non_empty(q.outcome),
+        before_id: parse_number("cursor", q.cursor.as_deref())?,
+        limit: parse_number("limit", q.limit.as_deref())?.unwrap_or(DEFAULT_PAGE),
+    };
+    let store = state.store.clone();
+    let page = tokio::task::spawn_blocking(move || store.requests(&filter))
+        .await
+        .map_err(|e| ApiError::BadRequest(format!("query was cancelled: {e}")))??;
+    Ok(Json(json!({ "requests": page.items, "next_cursor": page.next_cursor })))
+}
+
+/// One request in full: headers, the body as received (base64) and, when it decodes, the JSON
+/// the SDK meant to send.
+pub async fn request(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+    let id: i64 = id.parse().map_err(|_| ApiError::BadRequest(format!("request id must be a number, not {id:?}")))?;
+    let detail = state.store.request(id)?.ok_or_else(|| ApiError::NotFound(format!("no request with id {id}")))?;
+    let decoded = crate::capture::decoded_body(&detail);
+    let body_base64 = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &detail.body);
+    Ok(Json(json!({ "request": detail, "body_base64": body_base64, "decoded": decoded })))
+}
+
+pub async fn projects(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    Ok(Json(json!({ "projects": state.store.projects()? })))
+}
+
+/// `OriginalUri`: inside the nested `/api` router the plain `Uri` has lost its `/api` prefix.
+pub async fn not_found(axum::extract::OriginalUri(uri): axum::extract::OriginalUri) -> ApiError {
+    ApiError::NotFound(format!("no API endpoint at {}", uri.path()))
+}

@@ -1,0 +1,149 @@
+//! The inspector's one HTTP server.
+//!
+//! Capture routes answer SDKs exactly like the vendor would (with permissive CORS, since SDKs run
+//! on any origin). Everything under `/api` is for the inspector's own UI and scripts: no CORS
+//! headers, and only requests whose `Host` is this server's loopback address (DNS rebinding).
+
+mod api;
+mod capture;
+mod error;
+mod host_guard;
+mod stream;
+mod ui;
+
+pub use error::ServerError;
+
+use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::routing::{any, get};
+use axum::Router;
+use event_store::Store;
+use tokio_util::sync::CancellationToken;
+
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub bind: IpAddr,
+    pub port: u16,
+    pub data_dir: PathBuf,
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub hosts: Arc<host_guard::AllowedHosts>,
+    pub capture_url: Arc<str>,
+    pub started_at: chrono::DateTime<chrono::Utc>,
+    /// Cancelled when the server shuts down, so long-lived streams end and shutdown can finish.
+    pub shutdown: CancellationToken,
+}
+
+impl AppState {
+    /// The state of a server listening on `addr`: the API accepts only `Host` values naming this
+    /// address on loopback, and SDKs are told to send to `http://127.0.0.1:<port>`.
+    pub fn new(store: Store, addr: SocketAddr) -> AppState {
+        let hosts = host_guard::AllowedHosts::for_addr(addr);
+        let capture_url = format!("http://{}", hosts.primary());
+        AppState {
+            store,
+            hosts: Arc::new(hosts),
+            capture_url: capture_url.into(),
+            started_at: chrono::Utc::now(),
+            shutdown: CancellationToken::new(),
+        }
+    }
+}
+
+/// Paths the PostHog SDKs post to; each is also accepted with a trailing slash.
+const POSTHOG_PATHS: &[&str] =
+    &["/e", "/i/v0/e", "/batch", "/capture", "/track", "/engage", "/s", "/i/v1/analytics/events", "/flags", "/decide"];
+
+/// The whole route table, in one place.
+pub fn router(state: AppState) -> Router {
+    let mut capture_routes = Router::new().route("/array/{token}/{file}", any(capture::posthog));
+    for path in POSTHOG_PATHS {
+        capture_routes =
+            capture_routes.route(path, any(capture::posthog)).route(&format!("{path}/"), any(capture::posthog));
+    }
+    let capture_routes = capture_routes.layer(capture::cors());
+
+    let api_routes = Router::new()
+        .route("/health", get(api::health))
+        .route("/events", get(api::events))
+        .route("/events/{uuid}", get(api::event))
+        .route("/requests", get(api::requests))
+        .route("/requests/{id}", get(api::request))
+        .route("/projects", get(api::projects))
+        .route("/stream", get(stream::stream))
+        .fallback(api::not_found)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), host_guard::check));
+
+    Router::new()
+        .nest("/api", api_routes)
+        .merge(capture_routes)
+        .route("/", get(ui::index))
+        .fallback(capture::unknown_route)
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// A server whose socket is bound and whose store is open, ready to run.
+pub struct BoundServer {
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    local_addr: SocketAddr,
+}
+
+impl BoundServer {
+    pub async fn bind(config: &ServerConfig) -> Result<BoundServer, ServerError> {
+        let store = Store::open(&config.data_dir)?;
+        let listener = tokio::net::TcpListener::bind((config.bind, config.port))
+            .await
+            .map_err(|e| ServerError::Bind { addr: SocketAddr::new(config.bind, config.port), source: e })?;
+        let local_addr = listener.local_addr().map_err(|e| ServerError::Bind {
+            addr: SocketAddr::new(config.bind, config.port),
+            source: e,
+        })?;
+        let state = AppState::new(store, local_addr);
+        Ok(BoundServer { listener, state, local_addr })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// The URL SDKs should use (`http://127.0.0.1:<port>`).
+    pub fn url(&self) -> &str {
+        &self.state.capture_url
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.state.store
+    }
+
+    /// Serves until `signal` completes, then stops accepting, ends live streams, lets in-flight
+    /// requests finish and flushes the writer.
+    pub async fn run_until(self, signal: impl Future<Output = ()> + Send + 'static) -> Result<(), ServerError> {
+        let state = self.state.clone();
+        let shutdown = state.shutdown.clone();
+        let app = router(state.clone());
+        let graceful = {
+            let shutdown = shutdown.clone();
+            async move {
+                tokio::select! {
+                    _ = signal => {},
+                    _ = shutdown.cancelled() => {},
+                }
+                shutdown.cancel();
+            }
+        };
+        axum::serve(self.listener, app)
+            .with_graceful_shutdown(graceful)
+            .await
+            .map_err(|e| ServerError::Serve(e.to_string()))?;
+        state.store.close().await;
+        Ok(())
+    }
+}
