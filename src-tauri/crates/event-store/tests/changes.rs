@@ -20,7 +20,8 @@ async fn subscribers_hear_about_events_and_rejections() {
     let (_dir, store) = open();
     let mut rx = store.subscribe();
 
-    let events = vec![event("c1", "phc_live", "x", "u"), event("c2", "phc_live", "y", "u"), event("c3", "phc_live", "z", "u")];
+    let events =
+        vec![event("c1", "phc_live", "x", "u"), event("c2", "phc_live", "y", "u"), event("c3", "phc_live", "z", "u")];
     let committed = write(&store, accepted("/e/"), events).await;
     let (first, last) = committed.seqs.unwrap();
     match next(&mut rx).await {

@@ -164,12 +164,8 @@ async fn cursor_pagination_combines_with_filters() {
         let who = if i % 3 == 0 { "target" } else { "other" };
         write(&store, accepted("/e/"), vec![event(&format!("f{i}"), "proj", "x", who)]).await;
     }
-    let filter = |cursor| EventFilter {
-        distinct_id: Some("target".into()),
-        before_seq: cursor,
-        limit: 3,
-        ..Default::default()
-    };
+    let filter =
+        |cursor| EventFilter { distinct_id: Some("target".into()), before_seq: cursor, limit: 3, ..Default::default() };
     let page1 = store.events(&filter(None)).unwrap();
     assert_eq!(labels(&page1.items), ["f9", "f6", "f3"]);
     let page2 = store.events(&filter(page1.next_cursor)).unwrap();
@@ -276,10 +272,8 @@ async fn projects_and_totals_count_what_was_stored() {
     write(&store, rejected("/e/", 401, "bad token"), Vec::new()).await;
 
     let projects = store.projects().unwrap();
-    let got: BTreeSet<(String, String, i64, i64, i64)> = projects
-        .iter()
-        .map(|p| (p.project.clone(), p.source.clone(), p.events, p.first_seen, p.last_seen))
-        .collect();
+    let got: BTreeSet<(String, String, i64, i64, i64)> =
+        projects.iter().map(|p| (p.project.clone(), p.source.clone(), p.events, p.first_seen, p.last_seen)).collect();
     let expected: BTreeSet<_> = [
         ("phc_a".to_owned(), "posthog".to_owned(), 3, T0 - 5_000_000, T0 + 5_000_000),
         ("phc_b".to_owned(), "posthog".to_owned(), 1, T0 + 9_000_000, T0 + 9_000_000),

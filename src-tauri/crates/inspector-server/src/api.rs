@@ -109,3 +109,7 @@ pub async fn projects(State(state): State<AppState>) -> Result<Json<Value>, ApiE
 pub async fn not_found(axum::extract::OriginalUri(uri): axum::extract::OriginalUri) -> ApiError {
     ApiError::NotFound(format!("no API endpoint at {}", uri.path()))
 }
+
+pub async fn method_not_allowed(method: axum::http::Method, axum::extract::OriginalUri(uri): axum::extract::OriginalUri) -> ApiError {
+    ApiError::MethodNotAllowed(format!("{method} is not allowed on {}", uri.path()))
+}

@@ -24,6 +24,8 @@ pub enum ApiError {
     NotFound(String),
     #[error("{0}")]
     Forbidden(String),
+    #[error("{0}")]
+    MethodNotAllowed(String),
     #[error(transparent)]
     Store(#[from] event_store::StoreError),
 }
@@ -36,6 +38,7 @@ impl IntoResponse for ApiError {
             }
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Store(e) => {
                 tracing::error!("store error while answering the API: {e}");
                 StatusCode::INTERNAL_SERVER_ERROR

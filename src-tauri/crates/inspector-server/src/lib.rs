@@ -78,6 +78,7 @@ pub fn router(state: AppState) -> Router {
         .route("/projects", get(api::projects))
         .route("/stream", get(stream::stream))
         .fallback(api::not_found)
+        .method_not_allowed_fallback(api::method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(state.clone(), host_guard::check));
 
     Router::new()

@@ -106,6 +106,12 @@ async fn bad_parameters_and_unknown_paths_are_json_errors() {
     let error = api_error(&app, "/api/nope", StatusCode::NOT_FOUND).await;
     assert!(error.contains("/api/nope"), "{error}");
     api_error(&app, "/api/events/x/y", StatusCode::NOT_FOUND).await;
+    let error = api_error(&app, "/api/", StatusCode::NOT_FOUND).await;
+    assert!(error.contains("/api/"), "{error}");
+    let host = format!("127.0.0.1:{}", common::PORT);
+    let wrong_method = app.post("/api/events", &[("host", host.as_str())], Vec::new()).await;
+    assert_eq!(wrong_method.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert!(wrong_method.json()["error"].as_str().unwrap().contains("POST"), "{}", wrong_method.text());
 
     // Empty parameters mean "not set".
     let events = app.events("limit=&cursor=&project=&distinct_id=").await;

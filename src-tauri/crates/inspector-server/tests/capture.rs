@@ -110,7 +110,10 @@ async fn every_posthog_capture_path_accepts_events() {
 
     ok_body(&app.post_json("/i/v0/e/", &one("v0")).await);
     ok_body(&app.post("/batch", &[], gzip(one("no-slash").to_string().as_bytes())).await);
-    ok_body(&app.post_json("/capture", &json!({"event": "capture", "distinct_id": "u-paths", "api_key": "phc_paths"})).await);
+    ok_body(
+        &app.post_json("/capture", &json!({"event": "capture", "distinct_id": "u-paths", "api_key": "phc_paths"}))
+            .await,
+    );
     // Old clients: a base64 form field on /track.
     let form = format!("data={}", b64(one("track").to_string().as_bytes()));
     ok_body(&app.post("/track/", &[("content-type", "application/x-www-form-urlencoded")], form).await);
@@ -260,7 +263,8 @@ async fn the_whole_posthog_js_recording_is_accepted() {
         if r.uri.starts_with("/e/") {
             let decoded = if r.header("content-type").unwrap_or("").contains("form") {
                 let form = String::from_utf8(r.body.clone()).unwrap();
-                let data = form.strip_prefix("data=").unwrap().replace("%2B", "+").replace("%2F", "/").replace("%3D", "=");
+                let data =
+                    form.strip_prefix("data=").unwrap().replace("%2B", "+").replace("%2F", "/").replace("%3D", "=");
                 serde_json::from_slice::<Value>(&unb64(&data)).unwrap()
             } else {
                 decode_body(&r.body)

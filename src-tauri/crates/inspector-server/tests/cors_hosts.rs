@@ -102,7 +102,14 @@ async fn the_api_answers_only_its_own_host() {
         assert_eq!(resp.status, StatusCode::OK, "Host {host}: {}", resp.text());
         assert_eq!(resp.json()["status"], "ok");
     }
-    for host in [Some("evil.example"), Some("127.0.0.1:8011"), Some("localhost"), Some("127.0.0.1"), Some("evil.example:8010"), None] {
+    for host in [
+        Some("evil.example"),
+        Some("127.0.0.1:8011"),
+        Some("localhost"),
+        Some("127.0.0.1"),
+        Some("evil.example:8010"),
+        None,
+    ] {
         let resp = health_with_host(&app, host).await;
         assert_eq!(resp.status, StatusCode::FORBIDDEN, "Host {host:?}");
         let error = resp.json()["error"].as_str().unwrap().to_owned();

@@ -117,7 +117,8 @@ async fn http(addr: SocketAddr, method: &str, path: &str, host: &str, body: &[u8
     let head = String::from_utf8(raw[..split].to_vec()).unwrap();
     let status = head.split(' ').nth(1).unwrap().parse().unwrap();
     let rest = &raw[split + 4..];
-    let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") { dechunk(rest) } else { rest.to_vec() };
+    let body =
+        if head.to_ascii_lowercase().contains("transfer-encoding: chunked") { dechunk(rest) } else { rest.to_vec() };
     HttpResponse { status, head, body }
 }
 

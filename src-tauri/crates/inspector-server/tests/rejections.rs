@@ -59,7 +59,9 @@ async fn undecodable_bodies_are_refused_and_kept() {
     assert_eq!(stored["body_size"], truncated.len());
     assert_eq!(stored["body_preview"], format!("<gzip, {} bytes>", truncated.len()));
 
-    let stored = refused(&app, post("/e/", b"{\"event\": \"caf\xe9\", \"distinct_id\": \"u\"}".to_vec()), 400, "invalid_utf8").await;
+    let stored =
+        refused(&app, post("/e/", b"{\"event\": \"caf\xe9\", \"distinct_id\": \"u\"}".to_vec()), 400, "invalid_utf8")
+            .await;
     assert!(stored["error"].as_str().unwrap().contains("UTF-8"));
 
     let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
