@@ -22,8 +22,21 @@ fn non_empty(value: Option<String>) -> Option<String> {
     value.filter(|v| !v.is_empty())
 }
 
+/// Runs a store read on the blocking pool: SQLite calls must not stall the async workers that
+/// are answering SDKs.
+async fn read<T: Send + 'static>(
+    state: &AppState,
+    query: impl FnOnce(&event_store::Store) -> Result<T, event_store::StoreError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let store = state.store.clone();
+    tokio::task::spawn_blocking(move || query(&store))
+        .await
+        .map_err(|e| ApiError::Internal(format!("query task failed: {e}")))?
+        .map_err(ApiError::from)
+}
+
 pub async fn health(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    let totals = state.store.totals()?;
+    let totals = read(&state, |s| s.totals()).await?;
     Ok(Json(json!({
         "status": "ok",
         "version": env!("CARGO_PKG_VERSION"),
@@ -59,15 +72,16 @@ pub async fn events(State(state): State<AppState>, Query(q): Query<EventsQuery>)
         before_seq: parse_number("cursor", q.cursor.as_deref())?,
         limit: parse_number("limit", q.limit.as_deref())?.unwrap_or(DEFAULT_PAGE),
     };
-    let store = state.store.clone();
-    let page = tokio::task::spawn_blocking(move || store.events(&filter))
-        .await
-        .map_err(|e| ApiError::BadRequest(format!("query was cancelled: {e}")))??;
+    let page = read(&state, move |s| s.events(&filter)).await?;
     Ok(Json(json!({ "events": page.items, "next_cursor": page.next_cursor })))
 }
 
 pub async fn event(State(state): State<AppState>, Path(uuid): Path<String>) -> Result<Json<Value>, ApiError> {
-    let event = state.store.event(&uuid)?.ok_or_else(|| ApiError::NotFound(format!("no event with uuid {uuid}")))?;
+    let found = {
+        let uuid = uuid.clone();
+        read(&state, move |s| s.event(&uuid)).await?
+    };
+    let event = found.ok_or_else(|| ApiError::NotFound(format!("no event with uuid {uuid}")))?;
     Ok(Json(json!({ "event": event })))
 }
 
@@ -84,10 +98,7 @@ pub async fn requests(State(state): State<AppState>, Query(q): Query<RequestsQue
         before_id: parse_number("cursor", q.cursor.as_deref())?,
         limit: parse_number("limit", q.limit.as_deref())?.unwrap_or(DEFAULT_PAGE),
     };
-    let store = state.store.clone();
-    let page = tokio::task::spawn_blocking(move || store.requests(&filter))
-        .await
-        .map_err(|e| ApiError::BadRequest(format!("query was cancelled: {e}")))??;
+    let page = read(&state, move |s| s.requests(&filter)).await?;
     Ok(Json(json!({ "requests": page.items, "next_cursor": page.next_cursor })))
 }
 
@@ -95,14 +106,14 @@ pub async fn requests(State(state): State<AppState>, Query(q): Query<RequestsQue
 /// the SDK meant to send.
 pub async fn request(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
     let id: i64 = id.parse().map_err(|_| ApiError::BadRequest(format!("request id must be a number, not {id:?}")))?;
-    let detail = state.store.request(id)?.ok_or_else(|| ApiError::NotFound(format!("no request with id {id}")))?;
+    let detail = read(&state, move |s| s.request(id)).await?.ok_or_else(|| ApiError::NotFound(format!("no request with id {id}")))?;
     let decoded = crate::capture::decoded_body(&detail);
     let body_base64 = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &detail.body);
     Ok(Json(json!({ "request": detail, "body_base64": body_base64, "decoded": decoded })))
 }
 
 pub async fn projects(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!({ "projects": state.store.projects()? })))
+    Ok(Json(json!({ "projects": read(&state, |s| s.projects()).await? })))
 }
 
 /// `OriginalUri`: inside the nested `/api` router the plain `Uri` has lost its `/api` prefix.

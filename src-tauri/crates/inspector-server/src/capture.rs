@@ -78,15 +78,9 @@ async fn receive(request: Request, limit: usize) -> (Received, Option<Rejection>
         Ok(bytes) => (bytes.to_vec(), None),
         Err(e) => {
             let too_big = std::error::Error::source(&e)
-                .map(|s| s.to_string().contains("length limit"))
-                .unwrap_or(false)
-                || e.to_string().contains("length limit");
+                .is_some_and(|source| source.is::<http_body_util::LengthLimitError>());
             let rejection = if too_big {
-                Rejection::new(
-                    413,
-                    "body_too_large",
-                    format!("request body is larger than {}", capture_decode::human_size(limit)),
-                )
+                Rejection::new(413, "body_too_large", format!("request body is larger than {}", capture_decode::human_size(limit)))
             } else {
                 Rejection::bad_request("body_unreadable", format!("request body could not be read: {e}"))
             };

@@ -26,6 +26,8 @@ pub enum ApiError {
     Forbidden(String),
     #[error("{0}")]
     MethodNotAllowed(String),
+    #[error("{0}")]
+    Internal(String),
     #[error(transparent)]
     Store(#[from] event_store::StoreError),
 }
@@ -39,6 +41,10 @@ impl IntoResponse for ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Internal(e) => {
+                tracing::error!("internal error while answering the API: {e}");
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
             ApiError::Store(e) => {
                 tracing::error!("store error while answering the API: {e}");
                 StatusCode::INTERNAL_SERVER_ERROR

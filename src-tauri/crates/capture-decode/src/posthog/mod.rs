@@ -59,7 +59,7 @@ pub fn decode(route: &Route, req: &Incoming<'_>) -> Result<Capture, Rejection> {
 
     let (items, batch_token, sent_at, bearer) = match route {
         Route::AnalyticsV1 => split_analytics_v1(req, json)?,
-        _ => split_shapes(route, req, json)?,
+        _ => split_shapes(req, json)?,
     };
 
     let mut token = bearer.or(batch_token);
@@ -117,7 +117,7 @@ pub fn decode(route: &Route, req: &Incoming<'_>) -> Result<Capture, Rejection> {
 
 type Split = (Vec<Value>, Option<String>, Option<String>, Option<String>);
 
-fn split_shapes(route: &Route, req: &Incoming<'_>, json: Value) -> Result<Split, Rejection> {
+fn split_shapes(req: &Incoming<'_>, json: Value) -> Result<Split, Rejection> {
     // `_` in the query is the client's send time in milliseconds (old posthog-js).
     let query_sent_at = req
         .query_param("_")
@@ -143,10 +143,7 @@ fn split_shapes(route: &Route, req: &Incoming<'_>, json: Value) -> Result<Split,
             let sent_at = map.get("sent_at").and_then(Value::as_str).map(str::to_owned).or(query_sent_at);
             Ok((items, token, sent_at, None))
         }
-        Value::Object(map) => {
-            let _ = route;
-            Ok((vec![Value::Object(map)], None, query_sent_at, None))
-        }
+        Value::Object(map) => Ok((vec![Value::Object(map)], None, query_sent_at, None)),
         other => Err(Rejection::bad_request(
             "invalid_payload",
             format!("payload is {}; expected an event, an array of events or a batch object", kind_of(&other)),
