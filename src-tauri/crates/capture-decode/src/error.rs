@@ -39,7 +39,7 @@ impl fmt::Display for Rejection {
 impl std::error::Error for Rejection {}
 
 pub fn human_size(bytes: usize) -> String {
-    if bytes >= 1 << 20 && bytes % (1 << 20) == 0 {
+    if bytes >= 1 << 20 && bytes.is_multiple_of(1 << 20) {
         format!("{} MB", bytes >> 20)
     } else if bytes >= 1 << 10 {
         format!("{} KB", bytes >> 10)

@@ -40,7 +40,7 @@ pub fn is_gzip(bytes: &[u8]) -> bool {
 
 /// Strict base64: only `A-Za-z0-9+/=`, padding only at the end, length a multiple of 4.
 pub fn is_strict_base64(bytes: &[u8]) -> bool {
-    if bytes.is_empty() || bytes.len() % 4 != 0 {
+    if bytes.is_empty() || !bytes.len().is_multiple_of(4) {
         return false;
     }
     let body_end = bytes.iter().rposition(|&b| b != b'=').map_or(0, |i| i + 1);

@@ -21,7 +21,7 @@ struct Job {
 }
 
 enum Message {
-    Write(Job),
+    Write(Box<Job>),
     Close(oneshot::Sender<()>),
 }
 
@@ -42,7 +42,7 @@ impl Handle {
     pub(crate) async fn write(&self, request: NewRequest, events: Vec<NewEvent>) -> Result<Committed, StoreError> {
         let (reply, done) = oneshot::channel();
         self.tx
-            .send(Message::Write(Job { request, events, reply }))
+            .send(Message::Write(Box::new(Job { request, events, reply })))
             .await
             .map_err(|_| StoreError::WriterGone)?;
         done.await.map_err(|_| StoreError::WriterGone)?
@@ -65,7 +65,7 @@ fn run(mut conn: Connection, mut rx: mpsc::Receiver<Message>, changes: broadcast
         match first {
             Message::Write(job) => {
                 events += job.events.len();
-                jobs.push(job);
+                jobs.push(*job);
             }
             Message::Close(reply) => closing = Some(reply),
         }
@@ -73,7 +73,7 @@ fn run(mut conn: Connection, mut rx: mpsc::Receiver<Message>, changes: broadcast
             match rx.try_recv() {
                 Ok(Message::Write(job)) => {
                     events += job.events.len();
-                    jobs.push(job);
+                    jobs.push(*job);
                 }
                 Ok(Message::Close(reply)) => closing = Some(reply),
                 Err(_) => break,

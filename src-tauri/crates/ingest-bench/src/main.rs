@@ -5,6 +5,7 @@
 //!    committed events/s and request latency p50/p99 (a 200 means committed);
 //! 2. the reference: the same event rows inserted straight into SQLite (same schema, same
 //!    pragmas, one process, transactions of 10 000 rows): the limit of this storage here.
+//!
 //! The ratio between the two is the figure that travels between machines.
 
 use std::io::Write;
@@ -41,7 +42,7 @@ fn median(mut values: Vec<f64>) -> f64 {
 /// A posthog-node-like event of realistic size (about 500 bytes of JSON).
 fn event(i: usize, now: &str) -> Value {
     json!({
-        "event": if i % 7 == 0 { "$identify" } else { "viewed page" },
+        "event": if i.is_multiple_of(7) { "$identify" } else { "viewed page" },
         "distinct_id": format!("user-{}", i % 5_000),
         "uuid": uuid::Uuid::now_v7().to_string(),
         "timestamp": now,
