@@ -1,0 +1,51 @@
+//! PostHog's illegal distinct ids (spec §1.6). Merges naming such an id are refused; events
+//! carrying one are still processed, so a person literally called `undefined` can exist.
+
+/// Compared after lower-casing the whole (untrimmed) id.
+pub const CASE_INSENSITIVE_ILLEGAL_IDS: [&str; 10] = [
+    "anonymous",
+    "guest",
+    "distinctid",
+    "distinct_id",
+    "id",
+    "not_authenticated",
+    "email",
+    "undefined",
+    "true",
+    "false",
+];
+
+/// Compared exactly: `NaN` is illegal but `nan` is not.
+pub const CASE_SENSITIVE_ILLEGAL_IDS: [&str; 7] = ["[object Object]", "NaN", "None", "none", "null", "0", "undefined"];
+
+/// True when PostHog refuses to merge with this id.
+///
+/// Invariants (from PostHog's `isDistinctIdIllegal`): only the emptiness check trims; the list
+/// checks use the untrimmed value, so `" anonymous "` is legal. Each list also matches its entries
+/// wrapped in single or double quotes (`'null'`, `"GUEST"`), and nothing else (`NULL`, `nan`,
+/// `00`, `anon` are legal).
+pub fn is_illegal_distinct_id(id: &str) -> bool {
+    if id.trim_matches(is_js_whitespace).is_empty() {
+        return true;
+    }
+    let lower = id.to_lowercase();
+    in_list(&lower, &CASE_INSENSITIVE_ILLEGAL_IDS) || in_list(id, &CASE_SENSITIVE_ILLEGAL_IDS)
+}
+
+fn in_list(id: &str, list: &[&str]) -> bool {
+    list.iter().any(|bare| id == *bare || is_quoted(id, bare, '\'') || is_quoted(id, bare, '"'))
+}
+
+fn is_quoted(id: &str, bare: &str, quote: char) -> bool {
+    id.strip_prefix(quote).and_then(|rest| rest.strip_suffix(quote)) == Some(bare)
+}
+
+/// JavaScript's `String.prototype.trim` set (WhiteSpace + LineTerminator). Differs from Rust's
+/// `char::is_whitespace`: JS trims U+FEFF but not U+0085.
+pub(crate) fn is_js_whitespace(c: char) -> bool {
+    matches!(
+        c,
+        '\t' | '\n' | '\u{0B}' | '\u{0C}' | '\r' | ' ' | '\u{A0}' | '\u{1680}' | '\u{2000}'
+            ..='\u{200A}' | '\u{2028}' | '\u{2029}' | '\u{202F}' | '\u{205F}' | '\u{3000}' | '\u{FEFF}'
+    )
+}

@@ -1,0 +1,46 @@
+//! PostHog's person rules, replayed over captured events so the inspector can show exactly how
+//! PostHog turns distinct ids into persons, and explain every merge and refused merge.
+//!
+//! Pure: no I/O, no clock, no randomness. The rules are those of
+//! `/work/shared/spec/identity-semantics.md` §1, checked against PostHog's ingestion code
+//! (`nodejs/src/ingestion/common/persons/`).
+//!
+//! ```
+//! use identity_engine::{Engine, EventInput};
+//! let mut engine = Engine::new();
+//! let ev = |seq: i64, event: &str, id: &str, props: serde_json::Value| EventInput {
+//!     seq, uuid: format!("e{seq}"), project: "phc".into(), event: event.into(), distinct_id: id.into(),
+//!     timestamp: chrono::DateTime::from_timestamp(1_800_000_000 + seq, 0).unwrap(),
+//!     properties: props.as_object().unwrap().clone(),
+//! };
+//! engine.apply(&ev(1, "$pageview", "anon-1", serde_json::json!({}))).unwrap();
+//! engine.apply(&ev(2, "$identify", "user-1", serde_json::json!({"$anon_distinct_id": "anon-1"}))).unwrap();
+//! let person = engine.person_for("phc", "user-1").unwrap();
+//! assert_eq!(person.distinct_ids, ["anon-1", "user-1"]);
+//! assert!(person.is_identified);
+//! ```
+
+mod engine;
+mod illegal;
+mod index;
+mod js;
+mod merge;
+mod messages;
+mod model;
+mod props;
+mod uuid;
+
+pub use crate::engine::Engine;
+pub use crate::illegal::{is_illegal_distinct_id, CASE_INSENSITIVE_ILLEGAL_IDS, CASE_SENSITIVE_ILLEGAL_IDS};
+pub use crate::js::{js_string, js_truthy};
+pub use crate::model::*;
+pub use crate::uuid::{person_uuid, PERSON_UUID_NAMESPACE};
+
+/// Builds an engine from events in arrival order; identical to applying them one by one.
+pub fn rebuild(events: impl IntoIterator<Item = EventInput>) -> Result<Engine, EngineError> {
+    let mut engine = Engine::new();
+    for ev in events {
+        engine.apply(&ev)?;
+    }
+    Ok(engine)
+}

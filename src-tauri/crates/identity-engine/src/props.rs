@@ -1,0 +1,155 @@
+//! Person property updates (spec §1.5), with the provenance of every value.
+//!
+//! Invariants:
+//! - every check (`$set_once` absent? `$set` different? `$unset` key present?) looks at the
+//!   properties as they were *before* the event, as PostHog's `computeEventPropertyUpdates` does;
+//! - within one event `$set` beats `$set_once`, and `$unset` runs after the sets;
+//! - `property_origins` has exactly the keys of `properties`.
+
+use serde_json::{Map, Value};
+
+use crate::js::js_equal;
+use crate::model::{ChangeOp, EventInput, EventRef, Person, PropertyChange, PropertyOrigin};
+
+/// Events PostHog never lets update person properties (they run in a separate pipeline).
+const NO_PERSON_UPDATE_EVENTS: [&str; 2] = ["$exception", "$$heatmap"];
+
+/// The person-property part of one personful event, after PostHog's stripping rules.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct EventUpdates {
+    pub set: Map<String, Value>,
+    pub set_once: Map<String, Value>,
+    pub unset: Vec<String>,
+    /// `$exception` / `$$heatmap`: never update an existing person. (PostHog's creation path
+    /// still uses `$set`/`$set_once` when such an event creates the person.)
+    pub updates_blocked: bool,
+}
+
+impl EventUpdates {
+    /// Personless events never get here (the engine handles them before), so only
+    /// `$groupidentify` is stripped: it sets group properties, never person properties.
+    pub fn of(ev: &EventInput) -> EventUpdates {
+        if ev.event == "$groupidentify" {
+            return EventUpdates::default();
+        }
+        let object = |key: &str| match ev.properties.get(key) {
+            Some(Value::Object(m)) => m.clone(),
+            // PostHog spreads `$set || {}`; non-object values are not meaningful person updates.
+            _ => Map::new(),
+        };
+        let unset = match ev.properties.get("$unset") {
+            // Non-string array entries are skipped, as PostHog does.
+            Some(Value::Array(keys)) => keys.iter().filter_map(|k| k.as_str().map(str::to_owned)).collect(),
+            Some(Value::Object(m)) => m.keys().cloned().collect(),
+            _ => Vec::new(),
+        };
+        EventUpdates {
+            set: object("$set"),
+            set_once: object("$set_once"),
+            unset,
+            updates_blocked: NO_PERSON_UPDATE_EVENTS.contains(&ev.event.as_str()),
+        }
+    }
+}
+
+/// Fills a brand-new person's properties: `{...$set_once, ...$set}` (no `$unset`: nothing
+/// existed yet). One history entry per resulting key.
+pub(crate) fn init_properties(person: &mut Person, ups: &EventUpdates, by: &EventRef) {
+    let mut landed: Vec<(String, Value, ChangeOp)> = Vec::new();
+    for (k, v) in &ups.set_once {
+        if !ups.set.contains_key(k) {
+            landed.push((k.clone(), v.clone(), ChangeOp::SetOnce));
+        }
+    }
+    for (k, v) in &ups.set {
+        landed.push((k.clone(), v.clone(), ChangeOp::Set));
+    }
+    for (key, value, op) in landed {
+        write(person, key, Some(value), op, by);
+    }
+}
+
+/// Applies one event's `$set`/`$set_once`/`$unset` to an existing person. Returns whether
+/// anything changed.
+pub(crate) fn apply_updates(person: &mut Person, ups: &EventUpdates, by: &EventRef) -> bool {
+    if ups.updates_blocked {
+        return false;
+    }
+    let before = &person.properties;
+    // Computed entirely against `before`; `$set` entries replace `$set_once` ones for a key.
+    let mut to_set: Vec<(String, Value, ChangeOp)> = Vec::new();
+    for (k, v) in &ups.set_once {
+        if !before.contains_key(k) && !ups.set.contains_key(k) {
+            to_set.push((k.clone(), v.clone(), ChangeOp::SetOnce));
+        }
+    }
+    for (k, v) in &ups.set {
+        match before.get(k) {
+            Some(old) if js_equal(old, v) => {}
+            // `$set_once` for a key absent before and also in `$set`: the `$set` value wins.
+            _ => to_set.push((k.clone(), v.clone(), ChangeOp::Set)),
+        }
+    }
+    let to_unset: Vec<String> = ups.unset.iter().filter(|k| before.contains_key(*k)).cloned().collect();
+
+    let changed = !to_set.is_empty() || !to_unset.is_empty();
+    for (key, value, op) in to_set {
+        write(person, key, Some(value), op, by);
+    }
+    for key in to_unset {
+        // Sets ran first: a key both set and unset by one event ends up removed (if it existed).
+        if person.properties.contains_key(&key) {
+            write(person, key, None, ChangeOp::Unset, by);
+        }
+    }
+    changed
+}
+
+/// Folds a deleted source person's properties into the target: `{...source, ...target}`.
+/// The target's value wins every clash; the source's losing value is kept in the history.
+/// Values carried over keep their original origin (the event that really set them).
+pub(crate) fn merge_properties(target: &mut Person, source: &Person, by: &EventRef) {
+    for (key, value) in &source.properties {
+        let source_origin = source.property_origins.get(key).cloned();
+        match target.properties.get(key) {
+            Some(kept) => {
+                let kept = kept.clone();
+                target.history.push(PropertyChange {
+                    key: key.clone(),
+                    op: ChangeOp::MergeLost,
+                    old: Some(value.clone()),
+                    new: Some(kept),
+                    by: by.clone(),
+                    replaced_origin: source_origin,
+                });
+            }
+            None => {
+                target.properties.insert(key.clone(), value.clone());
+                let origin =
+                    source_origin.clone().unwrap_or(PropertyOrigin { by: by.clone(), op: ChangeOp::MergeAdopted });
+                target.property_origins.insert(key.clone(), origin);
+                target.history.push(PropertyChange {
+                    key: key.clone(),
+                    op: ChangeOp::MergeAdopted,
+                    old: None,
+                    new: Some(value.clone()),
+                    by: by.clone(),
+                    replaced_origin: source_origin,
+                });
+            }
+        }
+    }
+}
+
+/// Sets (Some) or removes (None) one key, keeping origins and history in step.
+fn write(person: &mut Person, key: String, value: Option<Value>, op: ChangeOp, by: &EventRef) {
+    let old = match &value {
+        Some(v) => person.properties.insert(key.clone(), v.clone()),
+        None => person.properties.remove(&key),
+    };
+    let replaced_origin = match &value {
+        Some(_) => person.property_origins.insert(key.clone(), PropertyOrigin { by: by.clone(), op }),
+        None => person.property_origins.remove(&key),
+    };
+    person.history.push(PropertyChange { key, op, old, new: value, by: by.clone(), replaced_origin });
+}
