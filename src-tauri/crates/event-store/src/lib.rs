@@ -16,7 +16,7 @@ mod writer;
 
 pub use error::StoreError;
 pub use model::*;
-pub use query::{EventFilter, Page, RequestFilter};
+pub use query::{ArrivedEvent, EventFilter, Page, RequestFilter};
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -227,3 +227,49 @@ impl Store {
         Ok(Totals { events, requests, rejected })
     }
 }
+
+/// An event as the identity model consumes it: arrival order, corrected time, raw properties.
+#[derive(Debug, Clone)]
+pub struct ArrivedEvent {
+    pub seq: i64,
+    pub uuid: String,
+    pub project: String,
+    pub source: String,
+    pub event: String,
+    pub distinct_id: String,
+    pub timestamp: crate::Micros,
+    pub properties: String,
+}
+
+impl Store {
+    /// Up to `limit` events with `seq > after`, oldest first: the feed for rebuilding and
+    /// catching up the identity model.
+    pub fn events_after(&self, after: i64, limit: u32) -> Result<Vec<ArrivedEvent>, StoreError> {
+        let conn = self.reader()?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT seq, uuid, project, source, event, distinct_id, timestamp, properties
+             FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+        )?;
+        let rows = stmt
+            .query_map(rusqlite::params![after, limit], |r| {
+                Ok(ArrivedEvent {
+                    seq: r.get(0)?,
+                    uuid: r.get(1)?,
+                    project: r.get(2)?,
+                    source: r.get(3)?,
+                    event: r.get(4)?,
+                    distinct_id: r.get(5)?,
+                    timestamp: r.get(6)?,
+                    properties: r.get(7)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    /// The newest arrival sequence number committed (0 when empty).
+    pub fn last_seq(&self) -> Result<i64, StoreError> {
+        let conn = self.reader()?;
+        Ok(conn.query_row("SELECT coalesce(max(seq), 0) FROM events", [], |r| r.get(0))?)
+    }
+}

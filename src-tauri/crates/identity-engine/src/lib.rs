@@ -20,19 +20,25 @@
 //! assert!(person.is_identified);
 //! ```
 
+mod devices;
 mod engine;
 mod illegal;
+mod inspector;
 mod index;
 mod js;
+mod lint;
 mod merge;
 mod messages;
 mod model;
 mod props;
 mod uuid;
 
+pub use crate::devices::{DeviceLane, LaneLink, Segment, SessionSpan, Transition};
 pub use crate::engine::Engine;
 pub use crate::illegal::{is_illegal_distinct_id, CASE_INSENSITIVE_ILLEGAL_IDS, CASE_SENSITIVE_ILLEGAL_IDS};
+pub use crate::inspector::{Model, ModelChanges};
 pub use crate::js::{js_string, js_truthy};
+pub use crate::lint::{Finding, MAX_REFS};
 pub use crate::model::*;
 pub use crate::uuid::{person_uuid, PERSON_UUID_NAMESPACE};
 

@@ -44,6 +44,7 @@ pub async fn health(State(state): State<AppState>) -> Result<Json<Value>, ApiErr
         "started_at": state.started_at.to_rfc3339(),
         "database": state.store.path(),
         "totals": totals,
+        "identity": { "applied_seq": state.identity.applied_seq() },
     })))
 }
 

@@ -8,10 +8,13 @@ mod api;
 mod capture;
 mod error;
 mod host_guard;
+mod identity;
+mod identity_api;
 mod stream;
 mod ui;
 
 pub use error::ServerError;
+pub use identity::to_input;
 
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
@@ -38,20 +41,26 @@ pub struct AppState {
     pub started_at: chrono::DateTime<chrono::Utc>,
     /// Cancelled when the server shuts down, so long-lived streams end and shutdown can finish.
     pub shutdown: CancellationToken,
+    /// Persons, device lanes and findings, fed from the store in arrival order.
+    pub identity: Arc<identity::Identity>,
 }
 
 impl AppState {
     /// The state of a server listening on `addr`: the API accepts only `Host` values naming this
     /// address on loopback, and SDKs are told to send to `http://127.0.0.1:<port>`.
+    /// Starts the identity model's feeder, so it must be called inside a Tokio runtime.
     pub fn new(store: Store, addr: SocketAddr) -> AppState {
         let hosts = host_guard::AllowedHosts::for_addr(addr);
         let capture_url = format!("http://{}", hosts.primary());
+        let shutdown = CancellationToken::new();
+        let identity = identity::Identity::start(store.clone(), shutdown.clone());
         AppState {
             store,
             hosts: Arc::new(hosts),
             capture_url: capture_url.into(),
             started_at: chrono::Utc::now(),
-            shutdown: CancellationToken::new(),
+            shutdown,
+            identity,
         }
     }
 }
@@ -76,6 +85,12 @@ pub fn router(state: AppState) -> Router {
         .route("/requests", get(api::requests))
         .route("/requests/{id}", get(api::request))
         .route("/projects", get(api::projects))
+        .route("/persons", get(identity_api::persons))
+        .route("/persons/{id}", get(identity_api::person))
+        .route("/devices", get(identity_api::devices))
+        .route("/devices/{id}", get(identity_api::device))
+        .route("/decisions", get(identity_api::decisions))
+        .route("/warnings", get(identity_api::warnings))
         .route("/stream", get(stream::stream))
         .fallback(api::not_found)
         .method_not_allowed_fallback(api::method_not_allowed)

@@ -1,4 +1,5 @@
-//! `/api/stream`: server-sent events announcing commits. A subscriber that falls behind gets a
+//! `/api/stream`: server-sent events announcing commits (`events`, `rejected`) and identity
+//! model changes (`persons`, `devices`, `warnings`). A subscriber that falls behind gets a
 //! `lagged` event with the number of announcements it missed (and should reload), never an
 //! ever-growing buffer.
 
@@ -7,29 +8,44 @@ use std::convert::Infallible;
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::{Stream, StreamExt};
+use serde::Serialize;
+use tokio::sync::broadcast;
 use tokio_stream::wrappers::{errors::BroadcastStreamRecvError, BroadcastStream};
 
+use crate::identity::IdentityChange;
 use crate::AppState;
 
-pub async fn stream(State(state): State<AppState>) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
-    let hello = Event::default().event("ready").data(format!("{{\"capture_url\":\"{}\"}}", state.capture_url));
-    let changes = BroadcastStream::new(state.store.subscribe()).map(|item| {
-        let event = match item {
-            Ok(change) => {
-                let kind = match &change {
-                    event_store::Change::Events { .. } => "events",
-                    event_store::Change::Rejected { .. } => "rejected",
-                };
-                Event::default().event(kind).json_data(&change).unwrap_or_else(|_| Event::default().comment("unserialisable"))
-            }
+/// One broadcast channel as a stream of SSE events, lag included.
+fn announcements<T: Clone + Send + Serialize + 'static>(
+    receiver: broadcast::Receiver<T>,
+    kind: fn(&T) -> &'static str,
+) -> impl Stream<Item = Result<Event, Infallible>> {
+    BroadcastStream::new(receiver).map(move |item| {
+        Ok(match item {
+            Ok(change) => Event::default()
+                .event(kind(&change))
+                .json_data(&change)
+                .unwrap_or_else(|_| Event::default().comment("unserialisable")),
             Err(BroadcastStreamRecvError::Lagged(skipped)) => {
                 Event::default().event("lagged").data(format!("{{\"skipped\":{skipped}}}"))
             }
-        };
-        Ok(event)
+        })
+    })
+}
+
+pub async fn stream(State(state): State<AppState>) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    let hello = Event::default().event("ready").data(format!("{{\"capture_url\":\"{}\"}}", state.capture_url));
+    let commits = announcements(state.store.subscribe(), |c| match c {
+        event_store::Change::Events { .. } => "events",
+        event_store::Change::Rejected { .. } => "rejected",
+    });
+    let identity = announcements(state.identity.subscribe(), |c| match c {
+        IdentityChange::Persons { .. } => "persons",
+        IdentityChange::Devices { .. } => "devices",
+        IdentityChange::Warnings { .. } => "warnings",
     });
     let stream = futures_util::stream::once(async move { Ok(hello) })
-        .chain(changes)
+        .chain(futures_util::stream::select(commits, identity))
         .take_until(state.shutdown.cancelled_owned());
     Sse::new(stream).keep_alive(KeepAlive::default())
 }

@@ -1,0 +1,158 @@
+//! reset(true) continuations: posthog-js `reset(true)` replaces `$device_id` with the new
+//! anonymous distinct id and sends nothing, so the new lane can only be tied to the old one by
+//! evidence. Always `inferred`.
+//!
+//! A lane N continues lane O when all hold:
+//! - same project and same user agent (required, and weak on its own: many users share one);
+//! - N is "fresh": keyed by `$device_id` and its first distinct id equals it (what posthog-js
+//!   does on first load and after reset(true));
+//! - O is another `$device_id` lane, not yet continued, not a continuation of N (no cycles);
+//! - and either N's first event carries `$last_posthog_reset` (posthog-js records when reset()
+//!   ran) later than any on O, or, without it, N's first event arrived after O's last one and
+//!   within 10 minutes of it (client time).
+//!
+//! Batches arrive out of order (the fixture's new lane arrives before the old one), so a lane
+//! with `$last_posthog_reset` is re-examined when a lane with its user agent appears later; the
+//! time rule is only checked when N is created. A link, once made, is kept.
+
+use chrono::Duration;
+
+use super::{Devices, LaneLink, Transition};
+use crate::messages::time;
+
+const MAX_GAP_MINUTES: i64 = 10;
+const TOLERANCE_SECONDS: i64 = 5;
+
+impl Devices {
+    /// Indexes lane `idx` by user agent and makes the links it allows; returns changed lane ids.
+    pub(super) fn link_lane(&mut self, idx: usize) -> Vec<String> {
+        self.lanes[idx].indexed_agent = true;
+        let lane = &self.lanes[idx].lane;
+        let key = (lane.project.clone(), lane.user_agent.clone().unwrap_or_default());
+        let peers = self.by_agent.entry(key).or_default();
+        peers.push(idx);
+        let peers = peers.clone();
+        let mut changed = Vec::new();
+        // `idx` as the continuation (time rule allowed: it was just created or just got its
+        // user agent), then every earlier reset-marked lane that may continue `idx`.
+        let candidates = std::iter::once(idx).chain(peers.iter().copied().filter(|&n| n != idx));
+        for n in candidates.collect::<Vec<_>>() {
+            if self.lanes[n].lane.linked_from.is_some() || !self.is_fresh(n) {
+                continue;
+            }
+            if n != idx && self.lanes[n].reset_marker.is_none() {
+                continue;
+            }
+            if let Some(old) = self.pick_old(n, &peers) {
+                self.link(n, old);
+                changed.push(self.lanes[n].lane.id.clone());
+                changed.push(self.lanes[old].lane.id.clone());
+            }
+        }
+        changed
+    }
+
+    fn is_fresh(&self, n: usize) -> bool {
+        let lane = &self.lanes[n].lane;
+        lane.key_kind == "device_id" && lane.segments.first().is_some_and(|s| s.distinct_id == lane.device_id)
+    }
+
+    /// Lane `o` just received `ev`: drops a timing-only continuation it contradicts. Returns
+    /// the id of the lane that lost its link.
+    pub(super) fn check_continuation(&mut self, o: usize, ev: &crate::model::EventInput) -> Option<String> {
+        let n = self.lanes[o].continued_by?;
+        let new = &self.lanes[n];
+        if !new.linked_by_time || ev.timestamp <= new.lane.first_seen + Duration::seconds(TOLERANCE_SECONDS) {
+            return None;
+        }
+        self.lanes[o].continued_by = None;
+        let new = &mut self.lanes[n];
+        new.linked_by_time = false;
+        new.lane.linked_from = None;
+        new.lane.transitions.retain(|t| t.kind != "reset_device");
+        Some(new.lane.id.clone())
+    }
+
+    /// The lane `n` most plausibly continues, if any.
+    fn pick_old(&self, n: usize, peers: &[usize]) -> Option<usize> {
+        let new = &self.lanes[n];
+        peers
+            .iter()
+            .copied()
+            .filter(|&o| o != n && self.lanes[o].continued_by.is_none() && self.lanes[o].lane.key_kind == "device_id")
+            .filter(|&o| !self.continues(o, n))
+            .filter(|&o| {
+                let old = &self.lanes[o];
+                match &new.reset_marker {
+                    Some(mark) => old.reset_marker.as_ref().is_none_or(|m| m < mark),
+                    // A posthog-js that records reset times would have marked N too.
+                    None if old.reset_marker.is_some() => false,
+                    None => {
+                        let gap = new.lane.first_seen - old.lane.last_seen;
+                        old.lane.last_seq < new.lane.first_seq
+                            && gap >= Duration::zero()
+                            && gap <= Duration::minutes(MAX_GAP_MINUTES)
+                    }
+                }
+            })
+            .max_by_key(|&o| (self.lanes[o].reset_marker.clone(), self.lanes[o].lane.last_seq))
+    }
+
+    /// True when `o` is (transitively) a continuation of `n`.
+    fn continues(&self, o: usize, n: usize) -> bool {
+        let target = &self.lanes[n].lane.id;
+        let mut cur = self.lanes[o].lane.linked_from.as_ref().map(|l| l.lane_id.clone());
+        for _ in 0..self.lanes.len() {
+            match cur {
+                Some(id) if &id == target => return true,
+                Some(id) => cur = self.get(&id).and_then(|l| l.lane.linked_from.as_ref().map(|l| l.lane_id.clone())),
+                None => return false,
+            }
+        }
+        false
+    }
+
+    fn link(&mut self, n: usize, o: usize) {
+        let old = &self.lanes[o].lane;
+        let new_state = &self.lanes[n];
+        let new = &new_state.lane;
+        let ua = new.user_agent.clone().unwrap_or_default();
+        let timing = match &new_state.reset_marker {
+            Some(mark) => format!(
+                "its first event carries $last_posthog_reset = {mark}, the moment posthog-js ran reset()"
+            ),
+            None => format!(
+                "its first event ({}) came {} s after the last event of '{}' ({})",
+                time(new.first_seen),
+                (new.first_seen - old.last_seen).num_seconds(),
+                old.device_id,
+                time(old.last_seen)
+            ),
+        };
+        let evidence = format!(
+            "Inferred, not certain: same user agent as device '{}' ('{ua}'); this device id equals its \
+             first distinct id, as posthog-js sets both after reset(true); {timing}.",
+            old.device_id
+        );
+        let explanation = format!(
+            "reset(true) on device '{}': posthog-js replaced both the distinct id and $device_id with \
+             '{}' and sent no event, so this lane continues that one ({evidence})",
+            old.device_id, new.device_id
+        );
+        let t = Transition {
+            kind: "reset_device".to_owned(),
+            seq: new.first_seq,
+            event_uuid: None,
+            timestamp: new.first_seen,
+            from: Some(old.device_id.clone()),
+            to: Some(new.device_id.clone()),
+            inferred: true,
+            explanation,
+        };
+        let link = LaneLink { lane_id: old.id.clone(), evidence, inferred: true };
+        self.lanes[o].continued_by = Some(n);
+        self.lanes[n].linked_by_time = self.lanes[n].reset_marker.is_none();
+        self.lanes[n].lane.linked_from = Some(link);
+        self.lanes[n].push(t);
+    }
+}

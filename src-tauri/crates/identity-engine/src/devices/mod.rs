@@ -1,0 +1,205 @@
+//! Device lanes (spec §2): per device, the distinct ids it used one after the other, and how it
+//! moved between them (identify, alias, inferred reset, reset(true), switch without reset).
+//!
+//! Lane key:
+//! - `properties.$device_id` when present (posthog-js, mobile SDKs, Mixpanel): `key_kind =
+//!   "device_id"`, lane id `"<project>/<device id>"`.
+//! - otherwise (server SDKs) the anonymous id the chain started with: the first distinct id seen,
+//!   followed through `$identify` (`$anon_distinct_id` -> distinct id) and `$create_alias`
+//!   (alias -> distinct id), so a backend identify stays on the lane of its anonymous id:
+//!   `key_kind = "anonymous_id"`, lane id `"<project>/id:<key>"` (the prefix keeps it apart from a
+//!   device id that happens to be equal).
+//!
+//! Invariants: every event lands in exactly one lane and exactly one segment of it, so
+//! `lane.event_count == sum(segment.event_count)`; lanes never merge; all lookups are hash maps,
+//! so one event costs amortised O(1) (linking a reset(true) lane scans only the lanes of the same
+//! project and user agent, and only when a lane is created).
+
+mod lane;
+mod link;
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::engine::Engine;
+use crate::js::js_string;
+use crate::model::{Applied, EventInput};
+
+pub(crate) use lane::LaneState;
+
+/// One device's timeline.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeviceLane {
+    /// Unique across projects: `"<project>/<device id>"` or `"<project>/id:<anonymous id>"`.
+    pub id: String,
+    pub project: String,
+    /// The key: `$device_id`, else the anonymous id the chain started with.
+    pub device_id: String,
+    /// `"device_id"` or `"anonymous_id"`.
+    pub key_kind: String,
+    /// Earliest and latest event timestamp (corrected client time).
+    pub first_seen: DateTime<Utc>,
+    pub last_seen: DateTime<Utc>,
+    /// Arrival order of the lane's first and latest event (addition to the agreed interface:
+    /// `Model::devices` sorts on `last_seq`).
+    pub first_seq: i64,
+    pub last_seq: i64,
+    pub event_count: usize,
+    /// First `$raw_user_agent` (else `$user_agent`) seen on the lane.
+    pub user_agent: Option<String>,
+    /// In the order the device used the ids (late-arriving events join their own segment).
+    pub segments: Vec<Segment>,
+    /// Sorted by `seq`.
+    pub transitions: Vec<Transition>,
+    /// In order of first appearance.
+    pub sessions: Vec<SessionSpan>,
+    /// Set on a lane inferred to continue another one after `reset(true)`.
+    pub linked_from: Option<LaneLink>,
+}
+
+/// A stretch of a lane on one distinct id.
+#[derive(Debug, Clone, Serialize)]
+pub struct Segment {
+    pub distinct_id: String,
+    /// The person PostHog wrote on the segment's latest event (or, for an empty segment, the
+    /// person of the id after the identify that revealed it). Merges made later by other
+    /// events do not rewrite it, as PostHog does not rewrite stored events; ask
+    /// `Engine::person_for` for the current person.
+    pub person_id: Option<Uuid>,
+    /// The client said so (`$is_identified`), or the segment began with an identify, or
+    /// (without `$is_identified`) the id's person was identified when the segment began.
+    pub identified: bool,
+    pub first_seq: i64,
+    pub last_seq: i64,
+    pub first_timestamp: DateTime<Utc>,
+    pub last_timestamp: DateTime<Utc>,
+    /// 0 for an anonymous id known only from a `$identify`'s `$anon_distinct_id` (its own
+    /// events may arrive later); first/last then describe that `$identify`.
+    pub event_count: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Transition {
+    /// "identify" | "alias" | "reset" | "reset_device" | "switch_without_reset" | "set"
+    pub kind: String,
+    pub seq: i64,
+    pub event_uuid: Option<String>,
+    pub timestamp: DateTime<Utc>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    /// True when no event says so directly (reset() sends nothing; an identify seen only
+    /// through the ids; reset(true) links).
+    pub inferred: bool,
+    pub explanation: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SessionSpan {
+    pub session_id: String,
+    pub first_seq: i64,
+    pub last_seq: i64,
+    pub first_timestamp: DateTime<Utc>,
+    pub last_timestamp: DateTime<Utc>,
+    pub event_count: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LaneLink {
+    pub lane_id: String,
+    pub evidence: String,
+    pub inferred: bool,
+}
+
+/// What one event did to the lanes.
+#[derive(Debug, Clone)]
+pub(crate) struct LaneUpdate {
+    pub lane: usize,
+    /// The segment the event landed in.
+    pub segment: usize,
+    /// Transitions this event created on its lane (clones).
+    pub transitions: Vec<Transition>,
+    /// Every lane id changed (the event's lane first, then lanes linked to or from it).
+    pub changed: Vec<String>,
+}
+
+/// All lanes of all projects.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Devices {
+    pub lanes: Vec<LaneState>,
+    /// lane id -> index in `lanes`.
+    by_id: HashMap<String, usize>,
+    /// (project, distinct id) -> lane id, for events without `$device_id`.
+    fallback: HashMap<(String, String), String>,
+    /// (project, user agent) -> lanes, candidates for reset(true) links.
+    by_agent: HashMap<(String, String), Vec<usize>>,
+}
+
+pub(crate) fn str_prop<'a>(ev: &'a EventInput, key: &str) -> Option<&'a str> {
+    ev.properties.get(key).and_then(Value::as_str).filter(|s| !s.is_empty())
+}
+
+pub(crate) fn user_agent(ev: &EventInput) -> Option<&str> {
+    str_prop(ev, "$raw_user_agent").or_else(|| str_prop(ev, "$user_agent"))
+}
+
+impl Devices {
+    pub fn get(&self, lane_id: &str) -> Option<&LaneState> {
+        self.by_id.get(lane_id).map(|&i| &self.lanes[i])
+    }
+
+    pub fn apply(&mut self, ev: &EventInput, applied: &Applied, engine: &Engine) -> LaneUpdate {
+        let (key, kind, lane_id) = self.key_of(ev);
+        let mut changed = vec![lane_id.clone()];
+        let idx = match self.by_id.get(&lane_id) {
+            Some(&i) => i,
+            None => {
+                let i = self.lanes.len();
+                self.lanes.push(LaneState::new(lane_id.clone(), ev, key, kind));
+                self.by_id.insert(lane_id.clone(), i);
+                i
+            }
+        };
+        let (segment, transitions) = self.lanes[idx].apply(ev, applied, engine);
+        changed.extend(self.check_continuation(idx, ev));
+        if self.lanes[idx].lane.user_agent.is_some() && !self.lanes[idx].indexed_agent {
+            for id in self.link_lane(idx) {
+                if !changed.contains(&id) {
+                    changed.push(id);
+                }
+            }
+        }
+        LaneUpdate { lane: idx, segment, transitions, changed }
+    }
+
+    /// The lane key of an event; records fallback chains (`$anon_distinct_id`, `alias`).
+    fn key_of(&mut self, ev: &EventInput) -> (String, &'static str, String) {
+        if let Some(device) = str_prop(ev, "$device_id") {
+            return (device.to_owned(), "device_id", format!("{}/{}", ev.project, device));
+        }
+        let p = ev.project.clone();
+        let linked = match ev.event.as_str() {
+            "$identify" => ev.properties.get("$anon_distinct_id").map(js_string),
+            "$create_alias" | "$merge_dangerously" => ev.properties.get("alias").map(js_string),
+            _ => None,
+        };
+        let own = self.fallback.get(&(p.clone(), ev.distinct_id.clone())).cloned();
+        let other = linked.as_ref().and_then(|l| self.fallback.get(&(p.clone(), l.clone())).cloned());
+        // An identify continues its anonymous id's lane; an alias keeps the event's own lane.
+        let lane_id = match (ev.event.as_str(), own, other) {
+            ("$identify", _, Some(anon_lane)) => anon_lane,
+            (_, Some(own_lane), _) => own_lane,
+            (_, None, Some(other_lane)) => other_lane,
+            ("$identify", None, None) => format!("{p}/id:{}", linked.clone().unwrap_or(ev.distinct_id.clone())),
+            _ => format!("{p}/id:{}", ev.distinct_id),
+        };
+        for id in std::iter::once(ev.distinct_id.clone()).chain(linked) {
+            self.fallback.entry((p.clone(), id)).or_insert_with(|| lane_id.clone());
+        }
+        let key = lane_id[p.len() + 4..].to_owned();
+        (key, "anonymous_id", lane_id)
+    }
+}

@@ -1,0 +1,136 @@
+//! Wording of findings: what the vendor does with the traffic, and the fix. Kept apart from the
+//! rules so the checks read as logic.
+
+use crate::model::WarningKind;
+
+/// (severity, fix) of a finding made from an engine warning.
+pub(crate) fn warning_kind(kind: WarningKind) -> (&'static str, &'static str) {
+    match kind {
+        WarningKind::CannotMergeWithIllegalDistinctId => (
+            "error",
+            "Pass the real user id (your database id) to identify/alias, never a placeholder such as null, \
+             undefined or 'anonymous'; make sure the value is loaded before the call.",
+        ),
+        WarningKind::CannotMergeAlreadyIdentified => (
+            "warning",
+            "If both ids really are one user, merge them with $merge_dangerously (alias and identify cannot \
+             merge an already identified person); if they are different users, call reset() at logout so \
+             one device does not carry both.",
+        ),
+        WarningKind::InvalidEventWhenProcessPersonProfileIsFalse => (
+            "error",
+            "Do not send $identify, $create_alias, $merge_dangerously or $groupidentify with \
+             $process_person_profile: false; with person_profiles 'identified_only' call identify(), which \
+             turns person processing on.",
+        ),
+        WarningKind::InvalidProcessPersonProfile => {
+            ("warning", "Send $process_person_profile as a JSON boolean (true or false), not a string or number.")
+        }
+        WarningKind::ServerIdentifyWithoutAnonId => (
+            "info",
+            "A backend identify only updates properties. To link a frontend's anonymous id from the \
+             backend, send $anon_distinct_id with the $identify (or call alias); otherwise prefer a $set.",
+        ),
+    }
+}
+
+pub(crate) const FIX_GENERIC: &str = "Send a unique, stable id per user (your database id). While the user is \
+    unknown, let the SDK keep its own anonymous id instead of passing a placeholder.";
+
+pub(crate) fn illegal_id(id: &str, n: usize) -> String {
+    format!(
+        "'{id}' is not a real user id. PostHog refuses to merge it with anything, yet still stores these \
+         events and creates one person called '{id}' that collects every user whose code sends it \
+         ({n} event{} so far).",
+        if n == 1 { "" } else { "s" }
+    )
+}
+
+pub(crate) fn placeholder_id(id: &str, n: usize) -> String {
+    format!(
+        "'{id}' looks like a placeholder, not a unique user id. PostHog treats it as a real id, so every \
+         user that sends it becomes the same person ({n} event{} so far).",
+        if n == 1 { "" } else { "s" }
+    )
+}
+
+pub(crate) fn many_devices(id: &str, lanes: usize) -> String {
+    format!(
+        "'{id}' is identified on {lanes} unrelated devices. PostHog puts all of their events on one \
+         person: fine if it is one person on several devices, wrong if the id is shared (a constant, a \
+         shared test account, or a bug)."
+    )
+}
+
+pub(crate) fn missing_reset(device: &str, from: &str, to: &str) -> String {
+    format!(
+        "Device '{device}' went from user '{from}' to user '{to}' without reset(). posthog-js sends no \
+         $identify for the second user, so PostHog does not link '{to}' to the device's anonymous history \
+         or mark it identified, and both users share this $device_id and its sessions. The iOS and \
+         Android SDKs would even ignore identify('{to}') and keep sending that user's events as '{from}'."
+    )
+}
+
+pub(crate) const FIX_MISSING_RESET: &str = "Call posthog.reset() when a user logs out (reset(true) to also \
+    rotate $device_id on shared devices), before the next user's identify.";
+
+pub(crate) fn before_identify(event: &str, device: &str, anon: &str) -> String {
+    format!(
+        "'{event}' was captured on device '{device}' while it was still anonymous ('{anon}'), before \
+         identify. PostHog records it on the anonymous id (personless when person_profiles is \
+         'identified_only', so no person properties at that time); only a later identify from this same \
+         anonymous id links it to the user, and events sent server-side for the user never join it."
+    )
+}
+
+pub(crate) const FIX_BEFORE_IDENTIFY: &str = "Call identify(userId) as soon as the account exists or the \
+    login succeeds, then capture the signup/login event.";
+
+pub(crate) fn repeated_identify(id: &str, n: usize, session: &str) -> String {
+    let session = if session.is_empty() { "without a session id".to_owned() } else { format!("in session '{session}'") };
+    format!(
+        "identify('{id}') with the same properties was sent {n} times {session}. PostHog learns nothing \
+         new from the repeats, but each is an identified event it processes and bills."
+    )
+}
+
+pub(crate) const FIX_REPEATED: &str = "Call identify once per session (after login or on app load). \
+    posthog-js skips exact repeats itself, so repeats come from custom $identify captures or from \
+    re-creating the SDK.";
+
+pub(crate) fn alias_after_identify(alias: &str, id: &str) -> String {
+    format!(
+        "alias('{alias}') was sent after '{id}' had already been identified with $identify. PostHog still \
+         adds '{alias}' to that person (unless '{alias}' belongs to another identified person, which it \
+         refuses), but Mixpanel's legacy and original ID merge expect alias once, at signup, before \
+         identify: sent there, this link is lost or refused."
+    )
+}
+
+pub(crate) const FIX_ALIAS: &str = "For PostHog, identify alone links the anonymous id. If you also feed \
+    Mixpanel or legacy tools, call alias once at signup, before the first identify.";
+
+pub(crate) fn email_id(id: &str) -> String {
+    format!(
+        "The distinct id '{id}' is an email address. When the user changes their email PostHog sees a new \
+         id and a new person, and the address is copied onto every event."
+    )
+}
+
+pub(crate) const FIX_EMAIL: &str = "Use your database user id as the distinct id and send the email as a \
+    person property ($set: {email}).";
+
+pub(crate) fn share(identified: usize, anonymous: usize) -> String {
+    let total = identified + anonymous;
+    let pct = |n: usize| if total == 0 { 0.0 } else { n as f64 * 100.0 / total as f64 };
+    format!(
+        "{identified} of {total} events ({:.0}%) are identified (person profiles processed) and \
+         {anonymous} ({:.0}%) anonymous (personless). PostHog bills identified events up to 4x more than \
+         anonymous ones.",
+        pct(identified),
+        pct(anonymous)
+    )
+}
+
+pub(crate) const FIX_SHARE: &str = "Keep person_profiles: 'identified_only' (the default) and identify only \
+    real, logged-in users; anonymous browsing does not need person profiles.";

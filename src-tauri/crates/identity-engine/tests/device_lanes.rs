@@ -1,0 +1,235 @@
+//! Device lanes for the posthog-js flows of spec §2.
+
+#[path = "support/browser.rs"]
+mod browser;
+
+use browser::*;
+use identity_engine::Model;
+use serde_json::json;
+
+#[test]
+fn logout_without_reset_is_one_lane_with_a_switch() {
+    let m = model(vec![
+        js("$pageview", ANON1, ANON1, false, json!({})),
+        js_identify("user-42", ANON1, ANON1),
+        js("$pageview", "user-42", ANON1, true, json!({})),
+        // identify('user-43') while identified: posthog-js sends no $identify.
+        js("$pageview", "user-43", ANON1, true, json!({})),
+        js("clicked", "user-43", ANON1, true, json!({})),
+    ]);
+    assert_eq!(m.devices(None).len(), 1);
+    let l = lane(&m, ANON1);
+    assert_eq!((l.key_kind.as_str(), l.event_count, l.user_agent.as_deref()), ("device_id", 5, Some(UA)));
+    assert_eq!(seg_ids(l), [ANON1, "user-42", "user-43"]);
+    assert_eq!(l.segments.iter().map(|s| s.event_count).collect::<Vec<_>>(), [1, 2, 2]);
+    assert_eq!(l.segments.iter().map(|s| s.identified).collect::<Vec<_>>(), [false, true, true]);
+    assert_eq!(kinds(l), [("identify", false), ("switch_without_reset", false)]);
+    let switch = &l.transitions[1];
+    assert_eq!((switch.seq, switch.from.as_deref(), switch.to.as_deref()), (4, Some("user-42"), Some("user-43")));
+    assert_eq!(switch.event_uuid.as_deref(), Some("ev-4"));
+    let person42 = m.engine().person_for(P, "user-42").unwrap().id;
+    assert_eq!(l.segments[1].person_id, Some(person42));
+
+    let found = rules(&m, "missing_reset_between_users");
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(found[0].distinct_ids, ["user-42", "user-43"]);
+    assert_eq!((found[0].severity.as_str(), found[0].seq), ("error", 4));
+    assert_eq!(found[0].device_ids, [ANON1]);
+    assert!(found[0].fix.contains("reset()"), "{}", found[0].fix);
+}
+
+#[test]
+fn switch_is_recognised_without_is_identified_from_the_id_shape() {
+    // A client that sends no $is_identified: a non-uuid id after an identified one is a user.
+    let strip = |ev| without(ev, "$is_identified");
+    let m = model(vec![
+        strip(js("$pageview", ANON1, ANON1, false, json!({}))),
+        strip(js_identify("user-42", ANON1, ANON1)),
+        strip(js("$pageview", "user-43", ANON1, true, json!({}))),
+        strip(js("$pageview", ANON2, ANON1, false, json!({}))),
+    ]);
+    let l = lane(&m, ANON1);
+    assert_eq!(seg_ids(l), [ANON1, "user-42", "user-43", ANON2]);
+    assert_eq!(kinds(l), [("identify", false), ("switch_without_reset", false), ("reset", true)]);
+}
+
+#[test]
+fn reset_between_users_infers_a_reset_and_no_finding() {
+    let m = model(vec![
+        js("$pageview", ANON1, ANON1, false, json!({})),
+        js_identify("user-42", ANON1, ANON1),
+        js("$pageview", "user-42", ANON1, true, json!({})),
+        // reset(): new anonymous id, same $device_id, new session.
+        with(js("$pageview", ANON2, ANON1, false, json!({})), "$session_id", json!("s2")),
+        with(js_identify("user-43", ANON2, ANON1), "$session_id", json!("s2")),
+    ]);
+    let l = lane(&m, ANON1);
+    assert_eq!(seg_ids(l), [ANON1, "user-42", ANON2, "user-43"]);
+    assert_eq!(kinds(l), [("identify", false), ("reset", true), ("identify", false)]);
+    assert_eq!(l.transitions[1].from.as_deref(), Some("user-42"));
+    assert_eq!(l.transitions[1].to.as_deref(), Some(ANON2));
+    assert!(l.transitions[1].explanation.contains("reset()"));
+    assert!(rules(&m, "missing_reset_between_users").is_empty());
+    // Sessions: s1 holds the first three events, s2 the last two.
+    let spans: Vec<_> = l.sessions.iter().map(|s| (s.session_id.as_str(), s.first_seq, s.last_seq, s.event_count)).collect();
+    assert_eq!(spans, [("s1", 1, 3, 3), ("s2", 4, 5, 2)]);
+}
+
+#[test]
+fn identify_arriving_first_reveals_the_anonymous_segment_and_keeps_both_orders() {
+    // posthog-js flushes $identify before the queued anonymous pageview.
+    let m = model(vec![
+        at(js_identify("user-42", ANON1, ANON1), 10),
+        at(js("$pageview", ANON1, ANON1, false, json!({})), 5),
+        at(js("$pageview", "user-42", ANON1, true, json!({})), 11),
+    ]);
+    let l = lane(&m, ANON1);
+    assert_eq!(seg_ids(l), [ANON1, "user-42"]);
+    let anon = &l.segments[0];
+    // Arrival order says 2, client time says it came first; both are kept.
+    assert_eq!((anon.first_seq, anon.last_seq, anon.event_count), (2, 2, 1));
+    assert_eq!(anon.first_timestamp, t0() + chrono::Duration::minutes(5));
+    assert!(anon.first_timestamp < l.segments[1].first_timestamp && anon.first_seq > l.segments[1].first_seq);
+    assert_eq!((l.first_seen, l.last_seen), (t0() + chrono::Duration::minutes(5), t0() + chrono::Duration::minutes(11)));
+    assert_eq!(kinds(l), [("identify", false)]);
+}
+
+#[test]
+fn user_events_before_their_identify_get_an_inferred_identify_that_the_identify_confirms() {
+    let evs = vec![
+        at(js("$pageview", ANON1, ANON1, false, json!({})), 1),
+        at(js("$pageview", "user-42", ANON1, true, json!({})), 3),
+    ];
+    let m = model(evs.clone());
+    assert_eq!(kinds(lane(&m, ANON1)), [("identify", true)]);
+    let mut all = evs;
+    all.push(at(js_identify("user-42", ANON1, ANON1), 2));
+    let m = model(all);
+    let l = lane(&m, ANON1);
+    assert_eq!(seg_ids(l), [ANON1, "user-42"]);
+    assert_eq!(kinds(l), [("identify", false)]);
+    assert_eq!(l.transitions[0].event_uuid.as_deref(), Some("ev-3"));
+    assert_eq!(l.segments[1].event_count, 2);
+}
+
+#[test]
+fn late_event_of_an_earlier_user_joins_its_segment_but_a_real_return_is_a_second_switch() {
+    let base = vec![
+        at(js("$pageview", ANON1, ANON1, false, json!({})), 1),
+        at(js_identify("user-42", ANON1, ANON1), 2),
+        at(js("$pageview", "user-43", ANON1, true, json!({})), 10),
+    ];
+    let mut late = base.clone();
+    late.push(at(js("Account Created", "user-42", ANON1, true, json!({})), 3));
+    let m = model(late);
+    assert_eq!(seg_ids(lane(&m, ANON1)), [ANON1, "user-42", "user-43"]);
+    assert_eq!(lane(&m, ANON1).segments[1].event_count, 2);
+
+    let mut back = base;
+    back.push(at(js("$pageview", "user-42", ANON1, true, json!({})), 20));
+    let m = model(back);
+    let l = lane(&m, ANON1);
+    assert_eq!(seg_ids(l), [ANON1, "user-42", "user-43", "user-42"]);
+    assert_eq!(kinds(l), [("identify", false), ("switch_without_reset", false), ("switch_without_reset", false)]);
+    let f = rules(&m, "missing_reset_between_users");
+    assert_eq!(f.len(), 1, "one finding per device, updated");
+    assert_eq!(f[0].event_uuids, ["ev-3", "ev-4"]);
+}
+
+#[test]
+fn reset_true_makes_a_new_lane_linked_to_the_old_one() {
+    let m = model(vec![
+        js("$pageview", ANON1, ANON1, false, json!({})),
+        js_identify("user-42", ANON1, ANON1),
+        js("$pageview", "user-42", ANON1, true, json!({})),
+        // reset(true): new distinct id == new $device_id; posthog-js records the reset time.
+        with(js("$pageview", ANON2, ANON2, false, json!({})), "$last_posthog_reset", json!("2026-11-24T12:03:30Z")),
+    ]);
+    assert_eq!(m.devices(None).len(), 2);
+    assert_eq!(m.devices(None)[0].device_id, ANON2, "newest activity first");
+    let new = lane(&m, ANON2);
+    let link = new.linked_from.as_ref().expect("linked");
+    assert_eq!(link.lane_id, format!("{P}/{ANON1}"));
+    assert!(link.inferred);
+    assert!(link.evidence.contains(UA) && link.evidence.contains("$last_posthog_reset"), "{}", link.evidence);
+    assert_eq!(kinds(new), [("reset_device", true)]);
+    assert_eq!(new.transitions[0].from.as_deref(), Some(ANON1));
+    assert!(lane(&m, ANON1).linked_from.is_none());
+}
+
+#[test]
+fn reset_true_link_by_timing_or_not_at_all() {
+    let old = || vec![js("$pageview", ANON1, ANON1, false, json!({})), js_identify("user-42", ANON1, ANON1)];
+    // No $last_posthog_reset: linked because it starts 1 minute after the old lane's last event.
+    let mut evs = old();
+    evs.push(js("$pageview", ANON2, ANON2, false, json!({})));
+    let m = model(evs);
+    let link = lane(&m, ANON2).linked_from.as_ref().expect("linked by timing");
+    assert!(link.evidence.contains("60 s after"), "{}", link.evidence);
+
+    // Another user agent, or an hour later: not linked.
+    let mut evs = old();
+    evs.push(with(js("$pageview", ANON2, ANON2, false, json!({})), "$raw_user_agent", json!("Safari/17")));
+    assert!(lane(&model(evs), ANON2).linked_from.is_none());
+    let mut evs = old();
+    evs.push(at(js("$pageview", ANON2, ANON2, false, json!({})), 70));
+    assert!(lane(&model(evs), ANON2).linked_from.is_none());
+
+    // The old device keeps sending after the new one started: two devices side by side, so the
+    // timing-only link is dropped again (a $last_posthog_reset link would stay).
+    let mut evs = old();
+    evs.push(js("$pageview", ANON2, ANON2, false, json!({})));
+    evs.push(js("$pageview", "user-42", ANON1, true, json!({})));
+    let m = model(evs);
+    assert!(lane(&m, ANON2).linked_from.is_none());
+    assert!(lane(&m, ANON2).transitions.is_empty());
+}
+
+#[test]
+fn reset_true_lane_arriving_before_the_old_lane_is_linked_when_the_old_one_appears() {
+    let mark = "2026-11-24T12:05:00Z";
+    let m = model(vec![
+        at(with(js("after reset true", ANON2, ANON2, false, json!({})), "$last_posthog_reset", json!(mark)), 6),
+        at(js_identify("user-42", ANON1, ANON1), 4),
+        at(js("$pageview", ANON1, ANON1, false, json!({})), 3),
+    ]);
+    assert_eq!(lane(&m, ANON2).linked_from.as_ref().map(|l| l.lane_id.clone()), Some(format!("{P}/{ANON1}")));
+    assert!(lane(&m, ANON1).linked_from.is_none(), "never the other way round");
+    assert_eq!(seg_ids(lane(&m, ANON1)), [ANON1, "user-42"]);
+}
+
+#[test]
+fn model_changes_name_the_lanes_persons_and_new_findings() {
+    let evs = number(vec![
+        at(with(js("x", ANON2, ANON2, false, json!({})), "$last_posthog_reset", json!("m")), 6),
+        js_identify("user-42", ANON1, ANON1),
+        js("$pageview", "user-43", ANON1, true, json!({})),
+    ]);
+    let mut m = Model::new();
+    let c1 = m.apply(&evs[0]).unwrap();
+    assert_eq!((c1.devices.clone(), c1.persons.len(), c1.new_findings), (vec![format!("{P}/{ANON2}")], 0, 1));
+    let c2 = m.apply(&evs[1]).unwrap();
+    assert_eq!(c2.devices, [format!("{P}/{ANON1}"), format!("{P}/{ANON2}")]);
+    assert_eq!(c2.persons, [m.engine().person_for(P, "user-42").unwrap().id]);
+    let c3 = m.apply(&evs[2]).unwrap();
+    assert_eq!(c3.new_findings, 1, "missing_reset_between_users");
+    assert!(m.apply(&evs[2]).is_err(), "out of order is refused");
+}
+
+#[test]
+fn server_events_without_device_id_follow_the_anonymous_chain() {
+    let m = model(vec![
+        raw("signed up", "anon-n1", json!({})),
+        raw("$identify", "user-n1", json!({"$anon_distinct_id": "anon-n1"})),
+        raw("$create_alias", "user-n1", json!({"alias": "legacy-n1"})),
+        raw("purchase", "legacy-n1", json!({})),
+        raw("other", "user-9", json!({})),
+    ]);
+    let l = m.device(&format!("{P}/id:anon-n1")).expect("lane keyed by the anonymous id");
+    assert_eq!((l.key_kind.as_str(), l.device_id.as_str(), l.event_count), ("anonymous_id", "anon-n1", 4));
+    assert_eq!(seg_ids(l), ["anon-n1", "user-n1", "legacy-n1"]);
+    assert_eq!(l.transitions.iter().map(|t| t.kind.as_str()).collect::<Vec<_>>(), ["identify", "alias", "alias"]);
+    assert!(l.transitions[2].inferred);
+    assert_eq!(m.devices(None).len(), 2);
+    assert_eq!(m.devices(Some("other-project")).len(), 0);
+}
