@@ -21,6 +21,10 @@ use super::{Devices, LaneLink, Transition};
 use crate::messages::time;
 
 const MAX_GAP_MINUTES: i64 = 10;
+/// Lanes remembered per (project, user agent) as link candidates. Most visitors share a handful
+/// of user agents, so an unbounded list would make every new lane cost O(lanes). A reset(true)
+/// continuation starts right after its old lane, well within the latest lanes of its agent.
+pub(super) const RECENT_PEERS: usize = 256;
 const TOLERANCE_SECONDS: i64 = 5;
 
 impl Devices {
@@ -29,9 +33,12 @@ impl Devices {
         self.lanes[idx].indexed_agent = true;
         let lane = &self.lanes[idx].lane;
         let key = (lane.project.clone(), lane.user_agent.clone().unwrap_or_default());
-        let peers = self.by_agent.entry(key).or_default();
-        peers.push(idx);
-        let peers = peers.clone();
+        let recent = self.by_agent.entry(key).or_default();
+        recent.push_back(idx);
+        if recent.len() > RECENT_PEERS {
+            recent.pop_front();
+        }
+        let peers: Vec<usize> = recent.iter().copied().collect();
         let mut changed = Vec::new();
         // `idx` as the continuation (time rule allowed: it was just created or just got its
         // user agent), then every earlier reset-marked lane that may continue `idx`.

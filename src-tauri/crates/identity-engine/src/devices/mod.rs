@@ -135,7 +135,8 @@ pub(crate) struct Devices {
     /// (project, distinct id) -> lane id, for events without `$device_id`.
     fallback: HashMap<(String, String), String>,
     /// (project, user agent) -> lanes, candidates for reset(true) links.
-    by_agent: HashMap<(String, String), Vec<usize>>,
+    /// The latest lanes per (project, user agent), oldest first; see `link::RECENT_PEERS`.
+    by_agent: HashMap<(String, String), std::collections::VecDeque<usize>>,
 }
 
 pub(crate) fn str_prop<'a>(ev: &'a EventInput, key: &str) -> Option<&'a str> {

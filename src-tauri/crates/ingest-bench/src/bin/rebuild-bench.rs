@@ -21,6 +21,9 @@ struct Opts {
     /// Internal: measure the rebuild of an existing data dir.
     #[arg(long)]
     measure: Option<PathBuf>,
+    /// Keep the generated database here (reused when it already exists) instead of a temp dir.
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
 }
 
 /// Peak resident memory of this process so far, in MB (Linux).
@@ -36,7 +39,8 @@ fn peak_rss_mb() -> f64 {
 
 /// Event `i` of device `d`: what posthog-js sends over one visitor's life.
 fn event_for(d: usize, i: usize, per_device: usize, now: i64) -> (String, String, serde_json::Value) {
-    let anon = format!("anon-{d}-0");
+    // posthog-js anonymous ids are UUIDs; `$is_identified` tells which ids are users.
+    let anon = format!("01a20b8b-{:04x}-7000-8000-{:012x}", 0, d);
     let user = format!("user-{}", d % (per_device.max(1) * 5_000));
     let identify_at = per_device / 3;
     let reset_at = 2 * per_device / 3;
@@ -56,12 +60,14 @@ fn event_for(d: usize, i: usize, per_device: usize, now: i64) -> (String, String
         ("$pageview", user.clone())
     } else if identified && i >= reset_at {
         props.insert("$process_person_profile".into(), json!(false));
-        ("$pageview", format!("anon-{d}-1"))
+        ("$pageview", format!("01a20b8b-{:04x}-7000-8000-{:012x}", 1, d))
     } else {
         props.insert("$process_person_profile".into(), json!(false));
         ("$pageview", anon)
     };
     let _ = now;
+    let is_user = distinct_id == user;
+    props.insert("$is_identified".into(), json!(is_user));
     (event.to_owned(), distinct_id, serde_json::Value::Object(props))
 }
 
@@ -137,6 +143,11 @@ fn measure(dir: &std::path::Path) {
     let lanes = model.devices(Some("phc_rebuild")).len();
     let findings = model.findings(Some("phc_rebuild")).len();
     println!("rebuilt {applied} events: {persons} persons, {lanes} device lanes, {findings} findings");
+    let mut by_rule = std::collections::BTreeMap::new();
+    for f in model.findings(Some("phc_rebuild")) {
+        *by_rule.entry(f.rule.as_str()).or_insert(0) += 1;
+    }
+    println!("findings by rule    {by_rule:?}");
     println!("rebuild time        {:.2} s ({:.0} events/s, {:.1} µs/event)", elapsed.as_secs_f64(),
         applied as f64 / elapsed.as_secs_f64(), elapsed.as_secs_f64() * 1e6 / applied.max(1) as f64);
     println!("peak memory         {:.0} MB (process; {:.0} MB before the rebuild)", peak_rss_mb(), before);
@@ -148,11 +159,14 @@ fn main() {
     if let Some(dir) = opts.measure {
         return measure(&dir);
     }
-    let dir = tempfile::tempdir().expect("temp dir");
-    fill(dir.path(), opts.events, opts.devices);
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = opts.data_dir.clone().unwrap_or_else(|| temp.path().to_owned());
+    if !dir.join(event_store::DB_FILE).exists() {
+        fill(&dir, opts.events, opts.devices);
+    }
     let status = Command::new(std::env::current_exe().expect("own path"))
         .arg("--measure")
-        .arg(dir.path())
+        .arg(&dir)
         .status()
         .expect("run the measuring process");
     assert!(status.success(), "rebuild measurement failed");
