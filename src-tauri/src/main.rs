@@ -80,6 +80,7 @@ fn serve(args: ServeArgs) -> ExitCode {
         bind: args.bind,
         port: args.port,
         data_dir: args.data_dir.unwrap_or_else(default_data_dir),
+        identity: true,
     };
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,

@@ -67,13 +67,15 @@ struct HttpResult {
     elapsed: Duration,
     latency: hdrhistogram::Histogram<u64>,
     stored: i64,
+    /// With the identity model: how long after the last 200 it had applied every event.
+    identity_lag: Duration,
 }
 
-fn run_http(opts: &Opts, bodies: Arc<Vec<Vec<u8>>>) -> HttpResult {
+fn run_http(opts: &Opts, bodies: Arc<Vec<Vec<u8>>>, identity: bool) -> HttpResult {
     let dir = tempfile::tempdir().expect("temp dir");
     // The server gets its own runtime (as in the real binary); the load generator another.
     let server_rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    let config = ServerConfig { bind: [127, 0, 0, 1].into(), port: 0, data_dir: dir.path().to_owned() };
+    let config = ServerConfig { bind: [127, 0, 0, 1].into(), port: 0, data_dir: dir.path().to_owned(), identity };
     let server = server_rt.block_on(BoundServer::bind(&config)).expect("bind");
     let url = server.url().to_owned();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
@@ -119,13 +121,21 @@ fn run_http(opts: &Opts, bodies: Arc<Vec<Vec<u8>>>) -> HttpResult {
         all
     });
     let elapsed = started.elapsed();
-    let stored = client_rt.block_on(async {
-        let health: Value = reqwest::get(format!("{url}/api/health")).await.unwrap().json().await.unwrap();
-        health["totals"]["events"].as_i64().unwrap_or(-1)
+    let (stored, identity_lag) = client_rt.block_on(async {
+        let done = Instant::now();
+        loop {
+            let health: Value = reqwest::get(format!("{url}/api/health")).await.unwrap().json().await.unwrap();
+            let stored = health["totals"]["events"].as_i64().unwrap_or(-1);
+            let applied = health["identity"]["applied_seq"].as_i64().unwrap_or(-1);
+            if !identity || applied >= stored || done.elapsed() > Duration::from_secs(120) {
+                break (stored, done.elapsed());
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     });
     let _ = stop_tx.send(());
     server_rt.block_on(serving).unwrap().unwrap();
-    HttpResult { elapsed, latency, stored }
+    HttpResult { elapsed, latency, stored, identity_lag }
 }
 
 /// The same rows, straight into the same schema: the storage's own limit on this machine.
@@ -197,24 +207,41 @@ fn main() {
     eprintln!("average event: {} bytes of JSON", raw_bytes / rows.len().max(1));
 
     let bodies = Arc::new(bodies);
-    let (mut http_rates, mut raw_rates, mut p50s, mut p99s) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let rate = |d: Duration| opts.events as f64 / d.as_secs_f64();
+    let mut rounds = Vec::new();
     for round in 1..=opts.runs.max(1) {
-        eprintln!("round {round}: inspector, {} connections posting to /batch/ ...", opts.connections);
-        let http = run_http(&opts, bodies.clone());
-        assert_eq!(http.stored, opts.events as i64, "every event answered 200 must be stored");
+        eprintln!("round {round}: capture only, {} connections posting to /batch/ ...", opts.connections);
+        let capture = run_http(&opts, bodies.clone(), false);
+        eprintln!("round {round}: capture + identity model ...");
+        let full = run_http(&opts, bodies.clone(), true);
+        for r in [&capture, &full] {
+            assert_eq!(r.stored, opts.events as i64, "every event answered 200 must be stored");
+        }
         eprintln!("round {round}: raw SQLite reference ...");
-        let raw = run_raw_sqlite(&rows, opts.batch);
-        let (h, r) = (opts.events as f64 / http.elapsed.as_secs_f64(), opts.events as f64 / raw.as_secs_f64());
-        eprintln!("round {round}: inspector {h:.0}/s, raw {r:.0}/s, ratio {:.2}", h / r);
-        http_rates.push(h);
-        raw_rates.push(r);
-        p50s.push(http.latency.value_at_quantile(0.50) as f64 / 1000.0);
-        p99s.push(http.latency.value_at_quantile(0.99) as f64 / 1000.0);
+        let raw = rate(run_raw_sqlite(&rows, opts.batch));
+        let (c, f) = (rate(capture.elapsed), rate(full.elapsed));
+        eprintln!("round {round}: capture {c:.0}/s, with identity {f:.0}/s, raw {raw:.0}/s");
+        rounds.push(Round { capture: c, full: f, raw, capture_latency: capture.latency, full_latency: full.latency, lag: full.identity_lag });
     }
-    let ratios: Vec<f64> = http_rates.iter().zip(&raw_rates).map(|(h, r)| h / r).collect();
-    println!("events / batch / connections / runs   {} / {} / {} / {}", opts.events, opts.batch, opts.connections, opts.runs);
-    println!("inspector /batch/ (median)    {:>9.0} events/s", median(http_rates));
-    println!("request latency (median)      p50 {:.1} ms   p99 {:.1} ms", median(p50s), median(p99s));
-    println!("raw SQLite inserts (median)   {:>9.0} events/s", median(raw_rates));
-    println!("inspector / raw SQLite        {:.2} (median of per-round ratios)", median(ratios));
+    let pick = |f: &dyn Fn(&Round) -> f64| median(rounds.iter().map(f).collect());
+    let ms = |us: u64| us as f64 / 1000.0;
+    println!("events / batch / connections / runs     {} / {} / {} / {}", opts.events, opts.batch, opts.connections, opts.runs);
+    println!("capture only (median)                   {:>9.0} events/s   p50 {:.1} ms   p99 {:.1} ms",
+        pick(&|r| r.capture), pick(&|r| ms(r.capture_latency.value_at_quantile(0.5))), pick(&|r| ms(r.capture_latency.value_at_quantile(0.99))));
+    println!("capture + identity model (median)       {:>9.0} events/s   p50 {:.1} ms   p99 {:.1} ms",
+        pick(&|r| r.full), pick(&|r| ms(r.full_latency.value_at_quantile(0.5))), pick(&|r| ms(r.full_latency.value_at_quantile(0.99))));
+    println!("identity model caught up after          {:>9.0} ms past the last 200 (median)", pick(&|r| r.lag.as_secs_f64() * 1000.0));
+    println!("raw SQLite inserts (median)             {:>9.0} events/s", pick(&|r| r.raw));
+    println!("capture only / raw SQLite               {:.2}", pick(&|r| r.capture / r.raw));
+    println!("with identity / raw SQLite              {:.2}", pick(&|r| r.full / r.raw));
+    println!("with identity / capture only            {:.2}", pick(&|r| r.full / r.capture));
+}
+
+struct Round {
+    capture: f64,
+    full: f64,
+    raw: f64,
+    capture_latency: hdrhistogram::Histogram<u64>,
+    full_latency: hdrhistogram::Histogram<u64>,
+    lag: Duration,
 }

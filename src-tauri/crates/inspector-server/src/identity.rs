@@ -37,6 +37,8 @@ pub struct Identity {
     applied: watch::Sender<i64>,
     wake: Notify,
     changes: broadcast::Sender<IdentityChange>,
+    /// False when the server runs capture-only: nothing feeds the model, reads do not wait.
+    fed: bool,
 }
 
 /// A stored event as the identity model takes it.
@@ -58,11 +60,14 @@ pub fn to_input(ev: ArrivedEvent) -> EventInput {
 
 impl Identity {
     /// Starts the feeding task; the model is rebuilt from the store in the background.
-    pub fn start(store: Store, shutdown: CancellationToken) -> Arc<Identity> {
+    pub fn start(store: Store, shutdown: CancellationToken, fed: bool) -> Arc<Identity> {
         let (applied, _) = watch::channel(0);
         let (changes, _) = broadcast::channel(256);
         let identity =
-            Arc::new(Identity { model: RwLock::new(Model::new()), applied, wake: Notify::new(), changes });
+            Arc::new(Identity { model: RwLock::new(Model::new()), applied, wake: Notify::new(), changes, fed });
+        if !fed {
+            return identity;
+        }
         let feeder = identity.clone();
         tokio::spawn(async move {
             let mut commits = store.subscribe();
@@ -121,6 +126,9 @@ impl Identity {
 
     /// Waits until every event committed before this call has been applied (bounded wait).
     pub async fn synced(&self, store: &Store) {
+        if !self.fed {
+            return;
+        }
         let reader = store.clone();
         let Ok(Ok(target)) = tokio::task::spawn_blocking(move || reader.last_seq()).await else { return };
         let mut applied = self.applied.subscribe();

@@ -31,6 +31,9 @@ pub struct ServerConfig {
     pub bind: IpAddr,
     pub port: u16,
     pub data_dir: PathBuf,
+    /// Keep the identity model (persons, lanes, findings) up to date. Off only to measure
+    /// capture alone (benchmarks); the identity endpoints then show an empty model.
+    pub identity: bool,
 }
 
 #[derive(Clone)]
@@ -50,10 +53,15 @@ impl AppState {
     /// address on loopback, and SDKs are told to send to `http://127.0.0.1:<port>`.
     /// Starts the identity model's feeder, so it must be called inside a Tokio runtime.
     pub fn new(store: Store, addr: SocketAddr) -> AppState {
+        Self::with_identity(store, addr, true)
+    }
+
+    /// Like [`AppState::new`]; `identity: false` leaves the identity model unfed.
+    pub fn with_identity(store: Store, addr: SocketAddr, identity: bool) -> AppState {
         let hosts = host_guard::AllowedHosts::for_addr(addr);
         let capture_url = format!("http://{}", hosts.primary());
         let shutdown = CancellationToken::new();
-        let identity = identity::Identity::start(store.clone(), shutdown.clone());
+        let identity = identity::Identity::start(store.clone(), shutdown.clone(), identity);
         AppState {
             store,
             hosts: Arc::new(hosts),
@@ -122,7 +130,7 @@ impl BoundServer {
             addr: SocketAddr::new(config.bind, config.port),
             source: e,
         })?;
-        let state = AppState::new(store, local_addr);
+        let state = AppState::with_identity(store, local_addr, config.identity);
         Ok(BoundServer { listener, state, local_addr })
     }
 
