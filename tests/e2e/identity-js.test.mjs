@@ -418,7 +418,7 @@ test('flow (b): /api/persons/{id} of user-a2 explains the merge and where email 
 
 const TOKEN_R = 'phc_e2e_identity_js_race';
 
-test('flow (b) replayed with the two $identify requests arriving in reverse order: no false missing-reset', { timeout: 30_000, todo: 'lane order follows arrival order for late $identify (issue 3)' }, async () => {
+test('flow (b) replayed with the two $identify requests arriving in reverse order: no false missing-reset', { timeout: 30_000 }, async () => {
   const device = 'race-device-0001';
   const anon1 = device; // posthog-js: first distinct id = $device_id
   const anon2 = 'race-anon-0002';
@@ -460,10 +460,10 @@ test('flow (b) replayed with the two $identify requests arriving in reverse orde
   const ws = findingsOf(model.warnings, 'missing_reset_between_users');
   const lane = model.devices.find((l) => l.device_id === device);
   assert.ok(lane, `a lane for ${device}; ${brief(model.devices)}`);
-  // SERVER BUG (reported): the identity engine here reports missing_reset_between_users
-  // (user-a2 → user-b2) and a switch_without_reset transition at "b2 did something", with segments
-  // [anon1, anon2, user-b2, user-a2, user-b2]: it follows arrival order and forgets that anon2 and
-  // user-b2 were already revealed by the earlier-arriving $identify.
+  // Regression (issue 3, fixed): the engine used to follow arrival order here, reporting
+  // missing_reset_between_users (user-a2 → user-b2) and a switch_without_reset transition with
+  // segments [anon1, anon2, user-b2, user-a2, user-b2]; the late $identify of user-a2 is now placed
+  // by client time, giving [anon1, user-a2, anon2, user-b2].
   assert.deepEqual(ws, [], `reset() was called (user-b2's $identify names the new anonymous id ${anon2}); got ${brief(ws)}; transitions ${brief(lane.transitions.map((t) => [t.seq, t.kind, t.from, t.to]))}; segments ${brief(lane.segments.map((x) => x.distinct_id))}`);
   assert.ok(!kinds(lane).includes('switch_without_reset'), `no switch_without_reset; transitions ${brief(lane.transitions.map((t) => [t.seq, t.kind, t.from, t.to]))}`);
 });

@@ -4,7 +4,7 @@
 mod browser;
 
 use browser::*;
-use identity_engine::Model;
+use identity_engine::{DeviceLane, EventInput, Model};
 use serde_json::json;
 
 #[test]
@@ -232,4 +232,125 @@ fn server_events_without_device_id_follow_the_anonymous_chain() {
     assert!(l.transitions[2].inferred);
     assert_eq!(m.devices(None).len(), 2);
     assert_eq!(m.devices(Some("other-project")).len(), 0);
+}
+
+/// Flow (b) of the e2e suite: anon1 → identify user-a2 → reset() → anon2 → identify user-b2, in
+/// client time (minutes 0..5); sessions s1 before the reset, s2 after.
+fn flow_b() -> [EventInput; 6] {
+    let s2 = |ev| with(ev, "$session_id", json!("s2"));
+    [
+        at(js("$pageview", ANON1, ANON1, false, json!({})), 0),
+        at(js_identify("user-a2", ANON1, ANON1), 1),
+        at(js("a2 did something", "user-a2", ANON1, true, json!({})), 2),
+        at(s2(js("anonymous again", ANON2, ANON1, false, json!({}))), 3),
+        at(s2(js_identify("user-b2", ANON2, ANON1)), 4),
+        at(s2(js("b2 did something", "user-b2", ANON1, true, json!({}))), 5),
+    ]
+}
+
+fn moves(l: &DeviceLane) -> Vec<(&str, Option<&str>, Option<&str>, bool)> {
+    let mut v: Vec<_> = l.transitions.iter().map(|t| (t.kind.as_str(), t.from.as_deref(), t.to.as_deref(), t.inferred)).collect();
+    v.sort();
+    v
+}
+
+fn assert_flow_b_with_reset(m: &Model) {
+    let l = lane(m, ANON1);
+    assert_eq!(seg_ids(l), [ANON1, "user-a2", ANON2, "user-b2"]);
+    assert_eq!(l.segments.iter().map(|s| s.event_count).collect::<Vec<_>>(), [1, 2, 1, 2]);
+    assert_eq!(l.segments.iter().map(|s| s.identified).collect::<Vec<_>>(), [false, true, false, true]);
+    assert_eq!(
+        moves(l),
+        [
+            ("identify", Some(ANON1), Some("user-a2"), false),
+            ("identify", Some(ANON2), Some("user-b2"), false),
+            ("reset", Some("user-a2"), Some(ANON2), true),
+        ]
+    );
+    assert!(l.transitions.windows(2).all(|w| w[0].seq <= w[1].seq));
+    assert!(rules(m, "missing_reset_between_users").is_empty(), "{:#?}", rules(m, "missing_reset_between_users"));
+    assert!(rules(m, "identified_before_identify").is_empty());
+}
+
+#[test]
+fn identifies_arriving_in_reverse_order_keep_the_reset_between_users() {
+    // posthog-js sends each $identify at once in its own request: user-b2's can arrive before
+    // user-a2's, and the batched events after both.
+    let [pageview, identify_a2, a2, anon_again, identify_b2, b2] = flow_b();
+    let m = model(vec![pageview, identify_b2, identify_a2, a2, anon_again, b2]);
+    assert_flow_b_with_reset(&m);
+    let l = lane(&m, ANON1);
+    // The reset keeps the event that revealed it (user-b2's $identify named anon2).
+    let reset = l.transitions.iter().find(|t| t.kind == "reset").unwrap();
+    assert_eq!((reset.seq, reset.event_uuid.as_deref()), (2, Some("ev-2")));
+    assert!(reset.explanation.contains("user-a2") && reset.explanation.contains("reset()"), "{}", reset.explanation);
+
+    // Same result in client order.
+    assert_flow_b_with_reset(&model(flow_b().to_vec()));
+}
+
+#[test]
+fn a_switch_withdrawn_by_a_late_anonymous_event_withdraws_its_finding() {
+    // user-b2's event arrives before the anonymous one between the users: it looks like a
+    // switch without reset until the late anonymous event shows the reset.
+    let [pageview, identify_a2, a2, anon_again, identify_b2, b2] = flow_b();
+    let m = model(vec![pageview.clone(), identify_a2.clone(), a2.clone(), b2.clone()]);
+    assert_eq!(seg_ids(lane(&m, ANON1)), [ANON1, "user-a2", "user-b2"]);
+    assert_eq!(kinds(lane(&m, ANON1)), [("identify", false), ("switch_without_reset", false)]);
+    assert_eq!(rules(&m, "missing_reset_between_users").len(), 1);
+
+    let mut evs = number(vec![pageview, identify_a2, a2, b2, anon_again, identify_b2]);
+    let mut inc = Model::new();
+    let mut withdrawn_by = None;
+    for ev in &evs {
+        inc.apply(ev).unwrap();
+        if withdrawn_by.is_none() && ev.seq > 4 && rules(&inc, "missing_reset_between_users").is_empty() {
+            withdrawn_by = Some(ev.seq);
+        }
+    }
+    assert_eq!(withdrawn_by, Some(5), "the late anonymous event withdraws the finding");
+    assert_flow_b_with_reset(&inc);
+    let l = lane(&inc, ANON1);
+    assert_eq!(seg_ids(l), [ANON1, "user-a2", ANON2, "user-b2"]);
+    // Rebuilt in one go: the same model.
+    let rebuilt = model(std::mem::take(&mut evs));
+    assert_eq!(
+        serde_json::to_string(&(inc.devices(None), inc.findings(None))).unwrap(),
+        serde_json::to_string(&(rebuilt.devices(None), rebuilt.findings(None))).unwrap()
+    );
+}
+
+#[test]
+fn a_real_switch_without_reset_is_kept_in_order_and_out_of_order() {
+    // identified user-a2, then user-b2 on the same anonymous history: no reset, no new anonymous id.
+    let evs = || {
+        vec![
+            at(js("$pageview", ANON1, ANON1, false, json!({})), 0),
+            at(js_identify("user-a2", ANON1, ANON1), 1),
+            at(js("a2 did something", "user-a2", ANON1, true, json!({})), 2),
+            at(js("b2 did something", "user-b2", ANON1, true, json!({})), 5),
+        ]
+    };
+    let check = |m: &Model, switch_seq: i64| {
+        let l = lane(m, ANON1);
+        assert_eq!(seg_ids(l), [ANON1, "user-a2", "user-b2"]);
+        assert_eq!(
+            moves(l),
+            [("identify", Some(ANON1), Some("user-a2"), false), ("switch_without_reset", Some("user-a2"), Some("user-b2"), false)]
+        );
+        let found = rules(m, "missing_reset_between_users");
+        assert_eq!(found.len(), 1, "{found:#?}");
+        assert_eq!(found[0].distinct_ids, ["user-a2", "user-b2"]);
+        let switch = l.transitions.iter().find(|t| t.kind == "switch_without_reset").unwrap();
+        assert_eq!(switch.seq, switch_seq);
+        assert_eq!(found[0].event_uuids, [format!("ev-{switch_seq}")]);
+    };
+    check(&model(evs()), 4);
+
+    // user-b2's event arrives first (anon1 → user-b2 looks like an identify not seen yet); the
+    // late $identify of user-a2 goes before it by client time and reveals the switch.
+    let [pageview, identify_a2, a2, b2]: [EventInput; 4] = evs().try_into().unwrap();
+    let m = model(vec![pageview, b2, identify_a2, a2]);
+    check(&m, 2);
+    assert_eq!(rules(&m, "missing_reset_between_users")[0].seq, 3, "fired by the $identify that revealed it");
 }

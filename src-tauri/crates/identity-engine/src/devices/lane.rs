@@ -8,6 +8,12 @@
 //! - an identified id that already has a segment is appended there only when the event is older
 //!   (client time) than the start of the current segment; otherwise the device really came back
 //!   to that user (a second switch), and a new segment starts.
+//! - a new id is placed by client time: after the last segment that started no later than its
+//!   event (so at the end in the common case), never before the lane's first segment and, for
+//!   the target of a `$identify`, right after its `$anon_distinct_id` at the earliest. A late
+//!   segment placed before the head re-derives the entry transition of the segment that now
+//!   follows it (an inferred reset, identify, alias or switch without reset can turn into
+//!   another kind); a confirmed `$identify` is evidence and stays as it is.
 //!
 //! A `$identify` names the anonymous id the device had just before (`$anon_distinct_id`), so it
 //! can reveal an id (and a reset before it) whose own events have not arrived yet.
@@ -30,6 +36,8 @@ pub(crate) struct LaneState {
     /// Parallel to `lane.segments`: identified, or a non-generated-looking user id (used to tell
     /// a switch of users from a reset when the client does not send `$is_identified`).
     user_like: Vec<bool>,
+    /// Parallel to `lane.segments`: the transition into the segment (None for the first one).
+    entry: Vec<Option<EntryRef>>,
     session_of: HashMap<String, usize>,
     /// `$last_posthog_reset` of the lane's first event: posthog-js records when reset() ran.
     pub reset_marker: Option<String>,
@@ -39,6 +47,24 @@ pub(crate) struct LaneState {
     pub continued_by: Option<usize>,
     /// This lane's `linked_from` rests on timing alone (no `$last_posthog_reset`).
     pub linked_by_time: bool,
+    /// The event being applied changed an earlier transition (see `reclassify`).
+    reclassified: bool,
+}
+
+/// Finds a segment's entry transition in `lane.transitions` (sorted by seq): its seq, then
+/// what tells apart the few transitions one event creates (the `to` is the segment's id).
+#[derive(Debug, Clone, PartialEq)]
+struct EntryRef {
+    seq: i64,
+    kind: String,
+    from: Option<String>,
+    inferred: bool,
+}
+
+impl EntryRef {
+    fn of(t: &Transition) -> EntryRef {
+        EntryRef { seq: t.seq, kind: t.kind.clone(), from: t.from.clone(), inferred: t.inferred }
+    }
 }
 
 /// How an id comes into use.
@@ -92,17 +118,20 @@ impl LaneState {
             },
             seg_of: HashMap::new(),
             user_like: Vec::new(),
+            entry: Vec::new(),
             session_of: HashMap::new(),
             reset_marker: str_prop(ev, "$last_posthog_reset").map(str::to_owned),
             indexed_agent: false,
             continued_by: None,
             linked_by_time: false,
+            reclassified: false,
         }
     }
 
-    /// Adds one event; returns its segment and the transitions it created.
-    pub fn apply(&mut self, ev: &EventInput, applied: &Applied, engine: &Engine) -> (usize, Vec<Transition>) {
-        let before = self.lane.transitions.len();
+    /// Adds one event; returns its segment, the transitions it created, and whether it changed
+    /// earlier transitions of the lane (a late segment re-derived its successor's entry).
+    pub fn apply(&mut self, ev: &EventInput, applied: &Applied, engine: &Engine) -> (usize, Vec<Transition>, bool) {
+        self.reclassified = false;
         let client_says = ev.properties.get("$is_identified").and_then(Value::as_bool);
         let anon = match ev.event.as_str() {
             "$identify" => ev.properties.get("$anon_distinct_id").map(js_string).filter(|a| *a != ev.distinct_id),
@@ -150,8 +179,11 @@ impl LaneState {
             }
             _ => {}
         }
-        let new = self.lane.transitions[before..].to_vec();
-        (seg, new)
+        // Transitions stay sorted by seq, and this event's seq is the highest, so its new
+        // transitions are the tail (a recomputed one keeps the seq of the one it replaces).
+        let mut new: Vec<Transition> = self.lane.transitions.iter().rev().take_while(|t| t.seq == ev.seq).cloned().collect();
+        new.reverse();
+        (seg, new, self.reclassified)
     }
 
     /// Makes `id` the segment of this event: the current one, its own earlier one (late event),
@@ -183,16 +215,19 @@ impl LaneState {
             Entry::Event => client_says.unwrap_or(engine_says || !looks_generated(id)),
             _ => identified,
         };
-        if let Some(h) = head {
-            let from = self.lane.segments[h].distinct_id.clone();
+        let at = self.place(ev, &how);
+        let entry = (at > 0).then(|| {
+            let prev = at - 1;
+            let from = self.lane.segments[prev].distinct_id.clone();
             let t = match how {
                 Entry::IdentifiedFrom(anon) => identify_transition(ev, anon, id, false),
-                _ => self.classify(h, &from, id, user_like, ev, engine),
+                _ => self.classify(prev, &from, id, user_like, ev, engine),
             };
+            let r = EntryRef::of(&t);
             self.push(t);
-        }
-        let idx = self.lane.segments.len();
-        self.lane.segments.push(Segment {
+            r
+        });
+        self.lane.segments.insert(at, Segment {
             distinct_id: id.to_owned(),
             person_id: Some(engine.person_id_for(&ev.project, id)),
             identified,
@@ -202,9 +237,69 @@ impl LaneState {
             last_timestamp: ev.timestamp,
             event_count: 0,
         });
-        self.user_like.push(user_like);
-        self.seg_of.insert(id.to_owned(), idx);
-        idx
+        self.user_like.insert(at, user_like);
+        self.entry.insert(at, entry);
+        if at + 1 < self.lane.segments.len() {
+            self.seg_of.values_mut().filter(|i| **i >= at).for_each(|i| *i += 1);
+            self.reclassify(at + 1, ev, engine);
+        }
+        self.seg_of.insert(id.to_owned(), at);
+        at
+    }
+
+    /// Where a new segment for `ev` goes: after the last segment that started no later than
+    /// `ev` (client time), scanning back from the head, so the end unless the event is older
+    /// than the head's start. Never before the first segment (it keys the lane and its
+    /// reset(true) link), nor before the anonymous id a `$identify` comes from.
+    fn place(&self, ev: &EventInput, how: &Entry) -> usize {
+        let floor = match how {
+            Entry::IdentifiedFrom(anon) => self.seg_of.get(*anon).map_or(1, |&a| a + 1),
+            _ => 1,
+        };
+        let mut at = self.lane.segments.len();
+        while at > floor && self.lane.segments[at - 1].first_timestamp > ev.timestamp {
+            at -= 1;
+        }
+        at
+    }
+
+    /// Segment `j` got a new predecessor (a late segment was placed before it): re-derives its
+    /// entry transition, keeping the seq, event and time of the event that revealed it. A
+    /// confirmed `$identify` names its own anonymous id and is kept.
+    fn reclassify(&mut self, j: usize, ev: &EventInput, engine: &Engine) {
+        let to = self.lane.segments[j].distinct_id.clone();
+        let old = self.entry[j].as_ref().and_then(|r| self.find_entry(r, &to));
+        if old.is_some_and(|i| self.lane.transitions[i].kind == "identify" && !self.lane.transitions[i].inferred) {
+            return;
+        }
+        let from = self.lane.segments[j - 1].distinct_id.clone();
+        let mut t = self.classify(j - 1, &from, &to, self.user_like[j], ev, engine);
+        match old {
+            Some(i) => {
+                let o = &self.lane.transitions[i];
+                (t.seq, t.event_uuid, t.timestamp) = (o.seq, o.event_uuid.clone(), o.timestamp);
+                if (&o.kind, &o.from, o.inferred) != (&t.kind, &t.from, t.inferred) {
+                    self.reclassified = true;
+                }
+                self.entry[j] = Some(EntryRef::of(&t));
+                self.lane.transitions[i] = t;
+            }
+            None => {
+                self.reclassified = true;
+                self.entry[j] = Some(EntryRef::of(&t));
+                self.push(t);
+            }
+        }
+    }
+
+    /// The index in `lane.transitions` of the entry transition `r` of the segment of `to`.
+    fn find_entry(&self, r: &EntryRef, to: &str) -> Option<usize> {
+        let lo = self.lane.transitions.partition_point(|t| t.seq < r.seq);
+        self.lane.transitions[lo..]
+            .iter()
+            .take_while(|t| t.seq == r.seq)
+            .position(|t| EntryRef::of(t) == *r && t.to.as_deref() == Some(to))
+            .map(|k| lo + k)
     }
 
     /// A change of id without an identify event linking them.
@@ -260,13 +355,18 @@ impl LaneState {
     /// A `$identify` from `anon` to `id` arrived after the lane already moved to `id`: mark the
     /// inferred identify as seen, or record it.
     fn confirm_identify(&mut self, anon: &str, id: &str, ev: &EventInput) {
-        let found = self.lane.transitions.iter_mut().rev().find(|t| {
+        let found = self.lane.transitions.iter().rposition(|t| {
             t.kind == "identify" && t.inferred && t.from.as_deref() == Some(anon) && t.to.as_deref() == Some(id)
         });
-        match found {
-            Some(t) => *t = identify_transition(ev, anon, id, false),
-            None => self.push(identify_transition(ev, anon, id, false)),
+        let t = identify_transition(ev, anon, id, false);
+        if let Some(i) = found {
+            // It now carries the identify's seq: re-inserted to keep the order, and whichever
+            // segment it led into keeps finding it.
+            let old = Some(EntryRef::of(&self.lane.transitions.remove(i)));
+            let new = Some(EntryRef::of(&t));
+            self.entry.iter_mut().filter(|e| **e == old).for_each(|e| *e = new.clone());
         }
+        self.push(t);
     }
 
     /// Inserts keeping `transitions` sorted by seq (appending in the common case).

@@ -13,7 +13,8 @@
 //! Invariants: every event lands in exactly one lane and exactly one segment of it, so
 //! `lane.event_count == sum(segment.event_count)`; lanes never merge; all lookups are hash maps,
 //! so one event costs amortised O(1) (linking a reset(true) lane scans only the lanes of the same
-//! project and user agent, and only when a lane is created).
+//! project and user agent, and only when a lane is created; a new id older, in client time, than
+//! the lane's current segment is inserted before it at O(segments of the lane), see `lane`).
 
 mod lane;
 mod link;
@@ -51,7 +52,8 @@ pub struct DeviceLane {
     pub event_count: usize,
     /// First `$raw_user_agent` (else `$user_agent`) seen on the lane.
     pub user_agent: Option<String>,
-    /// In the order the device used the ids (late-arriving events join their own segment).
+    /// In the order the device used the ids (late-arriving events join their own segment; a
+    /// late new id is placed by client time).
     pub segments: Vec<Segment>,
     /// Sorted by `seq`.
     pub transitions: Vec<Transition>,
@@ -120,8 +122,12 @@ pub(crate) struct LaneUpdate {
     pub lane: usize,
     /// The segment the event landed in.
     pub segment: usize,
-    /// Transitions this event created on its lane (clones).
+    /// Transitions this event created or confirmed on its lane (clones).
     pub transitions: Vec<Transition>,
+    /// The event changed earlier transitions of its lane (a late segment was placed before the
+    /// head and its successor's entry transition re-derived): findings built from the lane's
+    /// transitions must be recomputed from `segments`/`transitions`, not just extended.
+    pub reclassified: bool,
     /// Every lane id changed (the event's lane first, then lanes linked to or from it).
     pub changed: Vec<String>,
 }
@@ -164,7 +170,7 @@ impl Devices {
                 i
             }
         };
-        let (segment, transitions) = self.lanes[idx].apply(ev, applied, engine);
+        let (segment, transitions, reclassified) = self.lanes[idx].apply(ev, applied, engine);
         changed.extend(self.check_continuation(idx, ev));
         if self.lanes[idx].lane.user_agent.is_some() && !self.lanes[idx].indexed_agent {
             for id in self.link_lane(idx) {
@@ -173,7 +179,7 @@ impl Devices {
                 }
             }
         }
-        LaneUpdate { lane: idx, segment, transitions, changed }
+        LaneUpdate { lane: idx, segment, transitions, reclassified, changed }
     }
 
     /// The lane key of an event; records fallback chains (`$anon_distinct_id`, `alias`).

@@ -6,6 +6,9 @@
 //!   key); later events update it (more event uuids and ids, a fresh message) instead of adding
 //!   findings, so `findings` stays small on long streams;
 //! - findings are kept in creation order and `seq` is the event that first fired them;
+//! - `missing_reset_between_users` follows the lane's transitions: when a late segment changes
+//!   them (`LaneUpdate::reclassified`) the lane's finding is rebuilt, or withdrawn when no switch
+//!   is left, so it always equals what the current transitions give;
 //! - everything is computed when the event is applied, from state kept in hash maps, so one
 //!   event costs amortised O(1) (plus O(lanes of one id) when an id reaches a new lane).
 
@@ -15,6 +18,8 @@ mod text;
 use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
+
+use crate::devices::{DeviceLane, Transition};
 
 /// At most this many event uuids, distinct ids and device ids are kept per finding (the
 /// first ones); the message carries the full counts.
@@ -81,6 +86,51 @@ impl Lint {
                 self.by_key.insert(key, self.findings.len());
                 self.findings.push(f);
                 true
+            }
+        }
+    }
+
+    /// Rebuilds the `missing_reset_between_users` finding of `lane` from its current
+    /// `switch_without_reset` transitions, after a late segment changed them: withdrawn when
+    /// none is left, created (first fired by event `seq`) when one appeared. Returns 1 when it
+    /// was created. Costs O(transitions of the lane + findings), only on such events.
+    pub(crate) fn refresh_missing_reset(&mut self, lane: &DeviceLane, seq: i64) -> usize {
+        let key = format!("missing_reset_between_users|{}", lane.id);
+        let switches: Vec<&Transition> = lane.transitions.iter().filter(|t| t.kind == "switch_without_reset").collect();
+        let Some(last) = switches.last() else {
+            if let Some(i) = self.by_key.remove(&key) {
+                self.counts.remove(&key);
+                self.findings.remove(i);
+                self.by_key.values_mut().filter(|k| **k > i).for_each(|k| *k -= 1);
+            }
+            return 0;
+        };
+        let (from, to) = (last.from.clone().unwrap_or_default(), last.to.clone().unwrap_or_default());
+        let message = text::missing_reset(&lane.device_id, &from, &to);
+        let mut f = finding("missing_reset_between_users", "error", &lane.project, message, text::FIX_MISSING_RESET.into());
+        f.device_ids.push(lane.device_id.clone());
+        for t in &switches {
+            f.event_uuids.extend(t.event_uuid.clone().filter(|u| !f.event_uuids.contains(u)));
+            for id in [&t.from, &t.to].into_iter().flatten() {
+                if !f.distinct_ids.contains(id) {
+                    f.distinct_ids.push(id.clone());
+                }
+            }
+        }
+        f.event_uuids.truncate(MAX_REFS);
+        f.distinct_ids.truncate(MAX_REFS);
+        self.counts.insert(key.clone(), switches.len());
+        match self.by_key.get(&key) {
+            Some(&i) => {
+                f.seq = self.findings[i].seq;
+                self.findings[i] = f;
+                0
+            }
+            None => {
+                f.seq = seq;
+                self.by_key.insert(key, self.findings.len());
+                self.findings.push(f);
+                1
             }
         }
     }

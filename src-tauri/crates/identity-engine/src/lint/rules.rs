@@ -153,7 +153,10 @@ impl Lint {
             }
         }
 
-        for tr in c.update.transitions.iter().filter(|tr| tr.kind == "switch_without_reset") {
+        // A late segment may have turned a switch into a reset (or the other way round): the
+        // lane's finding is rebuilt from its transitions, or withdrawn.
+        let refreshed = if c.update.reclassified { self.refresh_missing_reset(lane, ev.seq) } else { 0 };
+        for tr in c.update.transitions.iter().filter(|tr| !c.update.reclassified && tr.kind == "switch_without_reset") {
             let (from, to) = (tr.from.clone().unwrap_or_default(), tr.to.clone().unwrap_or_default());
             let message = t::missing_reset(&lane.device_id, &from, &to);
             let mut f = finding("missing_reset_between_users", "error", p, message, t::FIX_MISSING_RESET.into());
@@ -212,6 +215,6 @@ impl Lint {
         let message = t::share(share.0, share.1);
         let f = finding("identified_share", "info", p, message, t::FIX_SHARE.into());
         report(self, format!("identified_share|{p}"), f);
-        created
+        created + refreshed
     }
 }
