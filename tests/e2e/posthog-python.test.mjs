@@ -2,43 +2,21 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 
+import { ensureVenv, PY } from './lib/python.mjs';
 import { artifactPath, countBy, headerValue, installWatchdog, startServer, TESTS_DIR, toMs } from './lib/server.mjs';
 
 installWatchdog(170_000);
 
 const TOKEN = 'phc_e2e_py';
-const VENV = path.join(TESTS_DIR, '.venv');
-const PY = path.join(VENV, 'bin', 'python');
-const REQUIREMENTS = path.join(TESTS_DIR, 'python', 'requirements.txt');
 const FLOW = path.join(TESTS_DIR, 'e2e', 'python', 'flow.py');
 
 let server;
 let result;
 let startedAt;
-
-function run(cmd, args, timeout) {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout, cwd: TESTS_DIR });
-  if (r.error || r.status !== 0) {
-    throw new Error(`${cmd} ${args.join(' ')} failed (${r.error?.message ?? `exit ${r.status}`}):\n${r.stdout}\n${r.stderr}`);
-  }
-  return r;
-}
-
-/** Creates tests/.venv if missing and installs the pinned SDK if it is not there yet. */
-function ensureVenv() {
-  const pinned = readFileSync(REQUIREMENTS, 'utf8').match(/^posthog==(\S+)/m)?.[1];
-  if (!existsSync(PY)) run('python3', ['-m', 'venv', VENV], 30_000);
-  const check = spawnSync(PY, ['-c', `import posthog, sys; sys.exit(0 if posthog.VERSION == ${JSON.stringify(pinned)} else 1)`], {
-    timeout: 15_000,
-  });
-  if (check.status !== 0) {
-    run(PY, ['-m', 'pip', 'install', '--disable-pip-version-check', '-q', '--timeout', '20', '-r', REQUIREMENTS], 55_000);
-  }
-}
 
 before(async () => {
   ensureVenv();

@@ -1,4 +1,4 @@
-// The tests/.venv Python with the pinned `posthog` SDK (same recipe as posthog-python.test.mjs).
+// The tests/.venv Python with the pinned `posthog` SDK, shared by the Python SDK tests.
 
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';

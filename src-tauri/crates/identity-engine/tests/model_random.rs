@@ -13,25 +13,16 @@
 #[path = "support/browser.rs"]
 mod browser;
 
+#[path = "support/rng.rs"]
+mod rng;
 use std::collections::{HashMap, HashSet};
 
 use browser::*;
 use chrono::Duration;
 use identity_engine::*;
+use rng::Rng;
 use serde_json::json;
 
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
 
 const USERS: [&str; 5] = ["u1", "u2", "u3", "null", "max@example.com"];
 const EVENTS: [&str; 3] = ["$pageview", "Account Created", "clicked"];

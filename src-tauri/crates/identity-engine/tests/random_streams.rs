@@ -13,28 +13,15 @@
 
 mod common;
 
+#[path = "support/rng.rs"]
+mod rng;
 use std::collections::{HashMap, HashSet};
 
 use common::t0;
 use identity_engine::*;
+use rng::Rng;
 use serde_json::{json, Map, Value};
 
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        // xorshift64*
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len())]
-    }
-}
 
 const IDS: [&str; 10] = ["a0", "a1", "a2", "a3", "u0", "u1", "u2", "null", "Anonymous", "'none'"];
 const PROJECTS: [&str; 2] = ["p1", "p2"];

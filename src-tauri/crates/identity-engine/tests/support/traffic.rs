@@ -1,5 +1,5 @@
 //! Decodes a recorded SDK traffic file (tests/fixtures/sdk-traffic) with capture-decode exactly as
-//! the server stores it, in recorded (arrival) order (copied from sdk_traffic.rs).
+//! the server stores it, in recorded (arrival) order.
 
 use base64::Engine as _;
 use capture_decode::posthog::{handle, Outcome, Route};
