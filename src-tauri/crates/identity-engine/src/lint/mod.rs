@@ -55,7 +55,15 @@ pub(crate) struct Lint {
     /// (project, distinct id) -> lanes where it has an identified segment.
     lanes_of_user: HashMap<(String, String), HashSet<usize>>,
     /// project -> (identified events, anonymous events).
-    share: HashMap<String, (usize, usize)>,
+    share: HashMap<String, Share>,
+}
+
+/// Events counted for a project's `identified_share` finding, and that finding's key.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Share {
+    pub key: String,
+    pub identified: usize,
+    pub anonymous: usize,
 }
 
 impl Lint {

@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use super::text as t;
-use super::{finding, Finding, Lint};
+use super::{finding, Finding, Lint, Share};
 use crate::devices::{Devices, LaneUpdate};
 use crate::illegal::is_illegal_distinct_id;
 use crate::js::{js_string, js_truthy};
@@ -85,10 +85,9 @@ impl Lint {
     pub(crate) fn apply(&mut self, c: &Ctx) -> usize {
         let mut created = 0;
         let mut report = |lint: &mut Lint, key: String, mut f: Finding| {
-            let device = c.devices.lanes[c.update.lane].lane.device_id.clone();
             f.seq = c.ev.seq;
             if f.device_ids.is_empty() && f.rule != "identified_share" {
-                f.device_ids.push(device);
+                f.device_ids.push(c.devices.lanes[c.update.lane].lane.device_id.clone());
             }
             created += usize::from(lint.report(key, f));
         };
@@ -205,16 +204,31 @@ impl Lint {
             self.identify_targets.insert((p.to_owned(), ev.distinct_id.clone()));
         }
 
-        // Billing share, one finding per project, refreshed on every event.
-        let share = self.share.entry(p.to_owned()).or_default();
-        if c.applied.personless {
-            share.1 += 1;
-        } else {
-            share.0 += 1;
+        // Billing share, one finding per project. This runs for every event, so once the finding
+        // exists only its message is rewritten (what `report` would change, without rebuilding
+        // the key and the finding each time).
+        if !self.share.contains_key(p) {
+            self.share.insert(p.to_owned(), Share { key: format!("identified_share|{p}"), ..Share::default() });
         }
-        let message = t::share(share.0, share.1);
-        let f = finding("identified_share", "info", p, message, t::FIX_SHARE.into());
-        report(self, format!("identified_share|{p}"), f);
+        let share = self.share.get_mut(p).expect("inserted above");
+        if c.applied.personless {
+            share.anonymous += 1;
+        } else {
+            share.identified += 1;
+        }
+        let message = t::share(share.identified, share.anonymous);
+        match self.by_key.get(&share.key) {
+            Some(&i) => {
+                self.findings[i].message = message;
+                if let Some(n) = self.counts.get_mut(&share.key) {
+                    *n += 1;
+                }
+            }
+            None => {
+                let key = share.key.clone();
+                report(self, key, finding("identified_share", "info", p, message, t::FIX_SHARE.into()));
+            }
+        }
         created + refreshed
     }
 }
