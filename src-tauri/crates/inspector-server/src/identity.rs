@@ -7,15 +7,19 @@
 //!   reorder it and a restart rebuilds the identical state from SQLite.
 //! - Capture replies never wait for the model (ingest speed is the store's); API reads call
 //!   `synced` first, so a client that got its 200 then reads persons sees its own events.
+//! - The model is fed on its own thread at a lower CPU priority: under a burst, capture keeps
+//!   the cores and the model catches up right after (the ingest benchmark reports that lag).
 
-use std::sync::{Arc, RwLock};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender};
+use std::sync::{Arc, RwLock, Weak};
 use std::time::Duration;
 
 use chrono::DateTime;
 use event_store::{ArrivedEvent, Store};
 use identity_engine::{EventInput, Model};
 use serde::Serialize;
-use tokio::sync::{broadcast, watch, Notify};
+use tokio::sync::{broadcast, watch};
 use tokio_util::sync::CancellationToken;
 
 /// Events read from the store per catch-up step; bounds how long the write lock is held.
@@ -35,7 +39,9 @@ pub enum IdentityChange {
 pub struct Identity {
     model: RwLock<Model>,
     applied: watch::Sender<i64>,
-    wake: Notify,
+    /// Nudges the feeding thread (a commit happened, or a reader is waiting).
+    wake: SyncSender<()>,
+    stopped: AtomicBool,
     changes: broadcast::Sender<IdentityChange>,
     /// False when the server runs capture-only: nothing feeds the model, reads do not wait.
     fed: bool,
@@ -59,43 +65,53 @@ pub fn to_input(ev: ArrivedEvent) -> EventInput {
 }
 
 impl Identity {
-    /// Starts the feeding task; the model is rebuilt from the store in the background.
+    /// Starts feeding the model; it is rebuilt from the store in the background.
     pub fn start(store: Store, shutdown: CancellationToken, fed: bool) -> Arc<Identity> {
         let (applied, _) = watch::channel(0);
         let (changes, _) = broadcast::channel(256);
-        let identity =
-            Arc::new(Identity { model: RwLock::new(Model::new()), applied, wake: Notify::new(), changes, fed });
+        // One pending nudge is enough: the thread always reads everything new.
+        let (wake, woken) = sync_channel(1);
+        let identity = Arc::new(Identity {
+            model: RwLock::new(Model::new()),
+            applied,
+            wake,
+            stopped: AtomicBool::new(false),
+            changes,
+            fed,
+        });
         if !fed {
             return identity;
         }
-        let feeder = identity.clone();
+        let nudger = identity.clone();
+        let mut commits = store.subscribe();
         tokio::spawn(async move {
-            let mut commits = store.subscribe();
             loop {
-                if let Err(e) = feeder.catch_up(&store).await {
-                    tracing::error!("identity model could not read the store: {e}");
-                }
                 tokio::select! {
                     _ = shutdown.cancelled() => break,
-                    _ = feeder.wake.notified() => {},
                     // Any commit (or a lag notice) means: read what is new.
-                    _ = commits.recv() => {},
+                    _ = commits.recv() => { let _ = nudger.wake.try_send(()); },
                 }
             }
+            nudger.stopped.store(true, Ordering::Relaxed);
+            let _ = nudger.wake.try_send(());
         });
+        let feeder = Arc::downgrade(&identity);
+        let spawned = std::thread::Builder::new()
+            .name("identity-model".into())
+            .spawn(move || feed(feeder, store, woken));
+        if let Err(e) = spawned {
+            tracing::error!("cannot start the identity model thread: {e}");
+        }
         identity
     }
 
-    async fn catch_up(self: &Arc<Self>, store: &Store) -> Result<(), event_store::StoreError> {
+    /// Applies everything committed after `applied`, in seq order, in steps of `STEP` events.
+    fn catch_up(&self, store: &Store) -> Result<(), event_store::StoreError> {
         loop {
             let after = *self.applied.borrow();
-            let reader = store.clone();
-            let batch = tokio::task::spawn_blocking(move || reader.events_after(after, STEP))
-                .await
-                .expect("store read task panicked")?;
+            let batch = store.events_after(after, STEP)?;
             let Some(last) = batch.last().map(|e| e.seq) else { return Ok(()) };
-            let me = self.clone();
-            let change = tokio::task::spawn_blocking(move || me.apply(batch)).await.expect("model task panicked");
+            let change = self.apply(batch);
             self.applied.send_replace(last);
             for c in change.into_announcements(last) {
                 let _ = self.changes.send(c);
@@ -132,7 +148,7 @@ impl Identity {
         let reader = store.clone();
         let Ok(Ok(target)) = tokio::task::spawn_blocking(move || reader.last_seq()).await else { return };
         let mut applied = self.applied.subscribe();
-        self.wake.notify_one();
+        let _ = self.wake.try_send(());
         let _ = tokio::time::timeout(SYNC_TIMEOUT, applied.wait_for(|seq| *seq >= target)).await;
     }
 
@@ -172,3 +188,36 @@ impl Collected {
         out
     }
 }
+
+/// The feeding thread: catches up whenever nudged (and every 100 ms regardless), until the
+/// server shuts down or the state that owns the model is gone.
+fn feed(identity: Weak<Identity>, store: Store, woken: Receiver<()>) {
+    lower_priority();
+    loop {
+        let Some(me) = identity.upgrade() else { return };
+        if me.stopped.load(Ordering::Relaxed) {
+            return;
+        }
+        if let Err(e) = me.catch_up(&store) {
+            tracing::error!("identity model could not read the store: {e}");
+        }
+        drop(me);
+        if let Err(RecvTimeoutError::Disconnected) = woken.recv_timeout(Duration::from_millis(100)) {
+            return;
+        }
+    }
+}
+
+/// Nice 10 for the calling thread only: the model is background work next to capture.
+#[cfg(target_os = "linux")]
+fn lower_priority() {
+    // SAFETY: plain syscalls with no pointers; with PRIO_PROCESS and a thread id, setpriority
+    // changes the nice value of that one thread.
+    let result = unsafe { libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t, 10) };
+    if result != 0 {
+        tracing::debug!("could not lower the identity model thread's priority");
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn lower_priority() {}
