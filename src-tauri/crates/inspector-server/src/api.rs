@@ -11,14 +11,14 @@ use crate::AppState;
 
 const DEFAULT_PAGE: u32 = 100;
 
-fn parse_number<T: std::str::FromStr>(name: &str, value: Option<&str>) -> Result<Option<T>, ApiError> {
+pub(crate) fn parse_number<T: std::str::FromStr>(name: &str, value: Option<&str>) -> Result<Option<T>, ApiError> {
     value
         .filter(|v| !v.is_empty())
         .map(|v| v.parse::<T>().map_err(|_| ApiError::BadRequest(format!("`{name}` must be a whole number, not {v:?}"))))
         .transpose()
 }
 
-fn non_empty(value: Option<String>) -> Option<String> {
+pub(crate) fn non_empty(value: Option<String>) -> Option<String> {
     value.filter(|v| !v.is_empty())
 }
 

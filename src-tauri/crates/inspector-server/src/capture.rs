@@ -201,10 +201,6 @@ fn stored_event(e: posthog::Event, token: &str, received_at: i64) -> NewEvent {
 /// Anything that is neither a capture route, the API nor the UI. Browsers asking for pages get
 /// the UI (its router handles the path); anything else is shown to the user as a rejected request.
 pub async fn unknown_route(State(state): State<AppState>, request: Request) -> Response {
-    // `/api` itself and `/api/` slip past the nested API router; they are API paths, not SDK traffic.
-    if request.uri().path() == "/api" || request.uri().path().starts_with("/api/") {
-        return crate::error::ApiError::NotFound(format!("no API endpoint at {}", request.uri().path())).into_response();
-    }
     let wants_html = request
         .headers()
         .get(header::ACCEPT)

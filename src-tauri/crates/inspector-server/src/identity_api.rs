@@ -3,10 +3,11 @@
 
 use axum::extract::{Path, Query, State};
 use axum::Json;
-use identity_engine::{Decision, Person};
+use identity_engine::{Decision, DecisionKind, Person};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+use crate::api::{non_empty, parse_number};
 use crate::error::ApiError;
 use crate::AppState;
 
@@ -37,10 +38,6 @@ impl<'a> From<&'a Person> for PersonSummary<'a> {
     }
 }
 
-fn non_empty(value: Option<String>) -> Option<String> {
-    value.filter(|v| !v.is_empty())
-}
-
 #[derive(Debug, Deserialize)]
 pub struct PersonsQuery {
     project: Option<String>,
@@ -51,8 +48,8 @@ pub struct PersonsQuery {
 
 pub async fn persons(State(state): State<AppState>, Query(q): Query<PersonsQuery>) -> Result<Json<Value>, ApiError> {
     state.identity.synced(&state.store).await;
-    let limit = parse_usize("limit", q.limit.as_deref())?.unwrap_or(DEFAULT_PERSONS).clamp(1, MAX_PERSONS);
-    let offset = parse_usize("cursor", q.cursor.as_deref())?.unwrap_or(0);
+    let limit = parse_number("limit", q.limit.as_deref())?.unwrap_or(DEFAULT_PERSONS).clamp(1, MAX_PERSONS);
+    let offset = parse_number("cursor", q.cursor.as_deref())?.unwrap_or(0);
     let (project, distinct_id) = (non_empty(q.project), non_empty(q.distinct_id));
     let body = state.identity.read(|model| {
         let engine = model.engine();
@@ -121,13 +118,14 @@ pub async fn device(State(state): State<AppState>, Path(id): Path<String>) -> Re
 }
 
 pub async fn decisions(State(state): State<AppState>, Query(q): Query<ProjectQuery>) -> Result<Json<Value>, ApiError> {
-    const OUTCOMES: [&str; 6] = ["merged", "attached", "created", "refused", "ignored", "dropped"];
-    let outcome = non_empty(q.outcome);
-    if let Some(o) = &outcome {
-        if !OUTCOMES.contains(&o.as_str()) {
-            return Err(ApiError::BadRequest(format!("outcome must be one of {}, not {o:?}", OUTCOMES.join(", "))));
-        }
-    }
+    const OUTCOMES: &str = "merged, attached, created, refused, ignored, dropped";
+    // The outcome names are DecisionKind's serde names; parse once, compare kinds after.
+    let outcome: Option<DecisionKind> = non_empty(q.outcome)
+        .map(|o| {
+            serde_json::from_value(Value::String(o.clone()))
+                .map_err(|_| ApiError::BadRequest(format!("outcome must be one of {OUTCOMES}, not {o:?}")))
+        })
+        .transpose()?;
     state.identity.synced(&state.store).await;
     let project = non_empty(q.project);
     let body = state.identity.read(|model| {
@@ -136,9 +134,7 @@ pub async fn decisions(State(state): State<AppState>, Query(q): Query<ProjectQue
             .decisions()
             .iter()
             .filter(|d| project.as_ref().is_none_or(|p| &d.project == p))
-            .filter(|d| {
-                outcome.as_ref().is_none_or(|o| serde_json::to_value(d.kind).ok().and_then(|v| v.as_str().map(|s| s == o)) == Some(true))
-            })
+            .filter(|d| outcome.is_none_or(|kind| d.kind == kind))
             .collect();
         json!({ "decisions": list })
     });
@@ -149,11 +145,4 @@ pub async fn warnings(State(state): State<AppState>, Query(q): Query<ProjectQuer
     state.identity.synced(&state.store).await;
     let project = non_empty(q.project);
     Ok(Json(state.identity.read(|model| json!({ "warnings": model.findings(project.as_deref()) }))))
-}
-
-fn parse_usize(name: &str, value: Option<&str>) -> Result<Option<usize>, ApiError> {
-    value
-        .filter(|v| !v.is_empty())
-        .map(|v| v.parse().map_err(|_| ApiError::BadRequest(format!("`{name}` must be a whole number, not {v:?}"))))
-        .transpose()
 }

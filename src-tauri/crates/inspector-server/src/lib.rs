@@ -106,6 +106,9 @@ pub fn router(state: AppState) -> Router {
 
     Router::new()
         .nest("/api", api_routes)
+        // The nested router does not match `/api` itself or `/api/`: API paths, not SDK traffic.
+        .route("/api", any(api::not_found))
+        .route("/api/", any(api::not_found))
         .merge(capture_routes)
         .route("/", get(ui::index))
         .fallback(capture::unknown_route)

@@ -108,6 +108,8 @@ async fn bad_parameters_and_unknown_paths_are_json_errors() {
     api_error(&app, "/api/events/x/y", StatusCode::NOT_FOUND).await;
     let error = api_error(&app, "/api/", StatusCode::NOT_FOUND).await;
     assert!(error.contains("/api/"), "{error}");
+    let error = api_error(&app, "/api", StatusCode::NOT_FOUND).await;
+    assert!(error.contains("/api"), "{error}");
     let host = format!("127.0.0.1:{}", common::PORT);
     let wrong_method = app.post("/api/events", &[("host", host.as_str())], Vec::new()).await;
     assert_eq!(wrong_method.status, StatusCode::METHOD_NOT_ALLOWED);
@@ -223,4 +225,30 @@ async fn concurrent_captures_are_all_answered_and_stored() {
     ids.sort();
     ids.dedup();
     assert_eq!(ids.len(), 64);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn decisions_filter_by_outcome_and_refuse_unknown_ones() {
+    let app = common::app();
+    let batch = serde_json::json!({"api_key": "phc_outcomes", "batch": [
+        {"event": "$pageview", "distinct_id": "anon-1"},
+        {"event": "$identify", "distinct_id": "user-1", "properties": {"$anon_distinct_id": "anon-1"}},
+        {"event": "$pageview", "distinct_id": "user-2"},
+        {"event": "$identify", "distinct_id": "user-2", "properties": {"$anon_distinct_id": "user-1"}},
+    ]});
+    assert_eq!(app.post_json("/batch/", &batch).await.status, StatusCode::OK);
+
+    let all = app.api("/api/decisions?project=phc_outcomes").await["decisions"].as_array().unwrap().clone();
+    assert!(all.len() >= 3, "{all:?}");
+    let attached = app.api("/api/decisions?project=phc_outcomes&outcome=attached").await;
+    let attached = attached["decisions"].as_array().unwrap();
+    assert_eq!(attached.len(), 1, "{attached:?}");
+    assert_eq!(attached[0]["target"], "user-1");
+    let refused = app.api("/api/decisions?project=phc_outcomes&outcome=refused").await;
+    let refused = refused["decisions"].as_array().unwrap();
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    assert_eq!(refused[0]["rule"], "source_already_identified");
+
+    let error = api_error(&app, "/api/decisions?outcome=maybe", StatusCode::BAD_REQUEST).await;
+    assert!(error.contains("outcome") && error.contains("maybe") && error.contains("refused"), "{error}");
 }
