@@ -13,7 +13,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { chromiumAvailable, CHROMIUM_PATH, launchChromium, startPageServer } from './lib/browser.mjs';
+import { chromiumAvailable, CHROMIUM_PATH, launchChromium, posthogPage, startPageServer } from './lib/browser.mjs';
 import { brief, decisions, detailPerson, dumpIdentity, lanes, personDetail, personOf, personUuid, warnings } from './lib/identity.mjs';
 import { artifactPath, installWatchdog, startServer } from './lib/server.mjs';
 
@@ -24,37 +24,7 @@ const BUNDLE = path.join(path.dirname(require.resolve('posthog-js/package.json')
 const TOKEN_A = 'phc_e2e_identity_js_a';
 const TOKEN_B = 'phc_e2e_identity_js_b';
 
-const PAGE = `<!doctype html>
-<html>
-<head>
-<meta charset="utf-8">
-<title>Identity Inspector e2e: identity flows</title>
-<script src="/posthog.js"></script>
-<script>
-  const params = new URLSearchParams(location.search);
-  window.__captured = [];
-  window.__posthogLoaded = false;
-  posthog.init(params.get('token'), {
-    api_host: params.get('api_host'),
-    persistence: 'localStorage',
-    // Headless Chromium looks like a bot; posthog-js drops bot traffic unless told otherwise.
-    opt_out_useragent_filter: true,
-    debug: params.get('debug') === '1',
-    before_send: (event) => {
-      if (event) {
-        window.__captured.push({ uuid: event.uuid, event: event.event, distinct_id: event.properties && event.properties.distinct_id });
-        const li = document.createElement('li');
-        li.textContent = event.event + '  ' + (event.properties && event.properties.distinct_id) + '  ' + event.uuid;
-        document.getElementById('log') && document.getElementById('log').appendChild(li);
-      }
-      return event;
-    },
-    loaded: () => { window.__posthogLoaded = true; },
-  });
-</script>
-</head>
-<body><h1>identity flows</h1><ol id="log"></ol></body>
-</html>`;
+const PAGE = posthogPage('identity flows');
 
 let server;
 let pages;

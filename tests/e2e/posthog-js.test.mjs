@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { chromiumAvailable, CHROMIUM_PATH, launchChromium, startPageServer } from './lib/browser.mjs';
+import { chromiumAvailable, CHROMIUM_PATH, launchChromium, posthogPage, startPageServer } from './lib/browser.mjs';
 import { artifactPath, countBy, firstSeqOrderViolation, headerValue, installWatchdog, startServer, toMs } from './lib/server.mjs';
 
 installWatchdog(170_000);
@@ -17,42 +17,7 @@ const TOKEN = 'phc_e2e_js';
 const BUNDLE = path.join(path.dirname(require.resolve('posthog-js/package.json')), 'dist', 'array.full.js');
 const POSTHOG_JS_VERSION = JSON.parse(readFileSync(require.resolve('posthog-js/package.json'), 'utf8')).version;
 
-const PAGE = `<!doctype html>
-<html>
-<head>
-<meta charset="utf-8">
-<title>Identity Inspector e2e: posthog-js ${POSTHOG_JS_VERSION}</title>
-<script src="/posthog.js"></script>
-<script>
-  const params = new URLSearchParams(location.search);
-  window.__captured = [];
-  window.__posthogLoaded = false;
-  posthog.init(params.get('token'), {
-    api_host: params.get('api_host'),
-    persistence: 'localStorage',
-    // Headless, automated Chromium (HeadlessChrome user agent, navigator.webdriver) looks like a bot,
-    // and posthog-js drops bot traffic unless told otherwise, as its own warning suggests for e2e tests.
-    opt_out_useragent_filter: true,
-    debug: params.get('debug') === '1',
-    // Every event the SDK decided to send, so the test can check each one arrived exactly once.
-    before_send: (event) => {
-      if (event) {
-        window.__captured.push({ uuid: event.uuid, event: event.event, distinct_id: event.properties && event.properties.distinct_id });
-        const li = document.createElement('li');
-        li.textContent = event.event + '  ' + (event.properties && event.properties.distinct_id) + '  ' + event.uuid;
-        document.getElementById('log') && document.getElementById('log').appendChild(li);
-      }
-      return event;
-    },
-    loaded: () => { window.__posthogLoaded = true; },
-  });
-</script>
-</head>
-<body>
-<h1>posthog-js ${POSTHOG_JS_VERSION} → inspector</h1>
-<ol id="log"></ol>
-</body>
-</html>`;
+const PAGE = posthogPage(`posthog-js ${POSTHOG_JS_VERSION} → inspector`);
 
 let server;
 let pages;

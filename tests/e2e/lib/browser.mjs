@@ -62,3 +62,43 @@ export async function startPageServer(routes) {
       }),
   };
 }
+
+/**
+ * A page that loads posthog-js from `/posthog.js` and inits it from the query (`token`,
+ * `api_host`, `debug`). `window.__captured` lists every event the SDK decided to send, so a test
+ * can check each one arrived exactly once; `window.__posthogLoaded` turns true once it loaded.
+ */
+export function posthogPage(title) {
+  return `<!doctype html>
+<html>
+<head>
+<meta charset="utf-8">
+<title>Identity Inspector e2e: ${title}</title>
+<script src="/posthog.js"></script>
+<script>
+  const params = new URLSearchParams(location.search);
+  window.__captured = [];
+  window.__posthogLoaded = false;
+  posthog.init(params.get('token'), {
+    api_host: params.get('api_host'),
+    persistence: 'localStorage',
+    // Headless, automated Chromium (HeadlessChrome user agent, navigator.webdriver) looks like a bot,
+    // and posthog-js drops bot traffic unless told otherwise, as its own warning suggests for e2e tests.
+    opt_out_useragent_filter: true,
+    debug: params.get('debug') === '1',
+    before_send: (event) => {
+      if (event) {
+        window.__captured.push({ uuid: event.uuid, event: event.event, distinct_id: event.properties && event.properties.distinct_id });
+        const li = document.createElement('li');
+        li.textContent = event.event + '  ' + (event.properties && event.properties.distinct_id) + '  ' + event.uuid;
+        document.getElementById('log') && document.getElementById('log').appendChild(li);
+      }
+      return event;
+    },
+    loaded: () => { window.__posthogLoaded = true; },
+  });
+</script>
+</head>
+<body><h1>${title}</h1><ol id="log"></ol></body>
+</html>`;
+}
