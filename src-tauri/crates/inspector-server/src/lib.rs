@@ -110,7 +110,9 @@ pub fn router(state: AppState) -> Router {
         .route("/api", any(api::not_found))
         .route("/api/", any(api::not_found))
         .merge(capture_routes)
-        .route("/", get(ui::index))
+        .route("/", get(ui::index).fallback(capture::unknown_route))
+        // Only GET is the UI; anything else there is stored as a rejected request like any unknown path.
+        .route("/assets/{*path}", get(ui::asset).fallback(capture::unknown_route))
         .fallback(capture::unknown_route)
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)

@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { eventsQuery, filtersFromParams, mergeFeed, prependEvents, rejectedMatches } from './filters';
+import type { StoredEvent, StoredRequest } from './types';
+
+const at = (s: number) => new Date(Date.UTC(2026, 10, 24, 12, 0, s)).toISOString();
+
+function ev(seq: number, s: number): StoredEvent {
+  return {
+    uuid: `u${seq}`, project: 'phc', source: 'posthog', event: '$pageview', distinct_id: 'd', device_id: null, session_id: null,
+    timestamp: at(s), original_timestamp: null, sent_at: null, received_at: at(s), seq, request_id: seq, properties: {}, warnings: null,
+  };
+}
+
+function rej(id: number, s: number, extra: Partial<StoredRequest> = {}): StoredRequest {
+  return {
+    id, method: 'POST', path: '/e/', query: null, received_at: at(s), source: 'posthog', route: 'capture', outcome: 'rejected',
+    status: 400, error: 'event 0 has no distinct_id', error_code: 'missing_distinct_id', event_count: 0, note: null, body_size: 10,
+    body_preview: '{"token":"phc_abc"}', ...extra,
+  };
+}
+
+describe('filtersFromParams / eventsQuery', () => {
+  it('keeps only filter keys with a value', () => {
+    expect(filtersFromParams({ project: 'phc', event: ' $identify ', q: '', focus: 'x' })).toEqual({ project: 'phc', event: '$identify' });
+  });
+  it('builds the API query with paging', () => {
+    expect(eventsQuery({ project: 'phc', q: 'a b' }, { limit: 200, cursor: 50 })).toBe('project=phc&q=a+b&limit=200&cursor=50');
+    expect(eventsQuery({}, { after: 7 })).toBe('after=7');
+  });
+});
+
+describe('rejectedMatches', () => {
+  it('hides rejected requests behind event-only filters', () => {
+    expect(rejectedMatches({}, rej(1, 0))).toBe(true);
+    expect(rejectedMatches({ event: '$pageview' }, rej(1, 0))).toBe(false);
+    expect(rejectedMatches({ distinct_id: 'd' }, rej(1, 0))).toBe(false);
+  });
+  it('matches text, source and project against what the request shows', () => {
+    expect(rejectedMatches({ q: 'DISTINCT_ID' }, rej(1, 0))).toBe(true);
+    expect(rejectedMatches({ q: 'gzip' }, rej(1, 0))).toBe(false);
+    expect(rejectedMatches({ source: 'segment' }, rej(1, 0))).toBe(false);
+    expect(rejectedMatches({ project: 'phc_abc' }, rej(1, 0))).toBe(true);
+    expect(rejectedMatches({ project: 'phc_other' }, rej(1, 0))).toBe(false);
+  });
+});
+
+describe('mergeFeed', () => {
+  const events = [ev(3, 30), ev(2, 20), ev(1, 10)];
+  it('interleaves rejected requests by arrival time, newest first', () => {
+    const rows = mergeFeed(events, [rej(9, 25), rej(8, 40), rej(7, 5)], false);
+    expect(rows.map((r) => r.key)).toEqual(['r8', 'u33', 'r9', 'u22', 'u11', 'r7']);
+  });
+  it('holds back rejected requests older than the loaded events while more pages exist', () => {
+    const rows = mergeFeed(events, [rej(9, 25), rej(7, 5)], true);
+    expect(rows.map((r) => r.key)).toEqual(['u33', 'r9', 'u22', 'u11']);
+  });
+  it('shows rejected requests alone when there are no events', () => {
+    expect(mergeFeed([], [rej(1, 1), rej(2, 2)], false).map((r) => r.key)).toEqual(['r2', 'r1']);
+  });
+});
+
+describe('prependEvents', () => {
+  it('adds only events newer than the top row, newest first', () => {
+    const loaded = [ev(3, 30), ev(2, 20)];
+    const out = prependEvents(loaded, [ev(3, 30), ev(4, 40), ev(5, 50)]);
+    expect(out.map((e) => e.seq)).toEqual([5, 4, 3, 2]);
+    expect(prependEvents(loaded, [])).toBe(loaded);
+  });
+});

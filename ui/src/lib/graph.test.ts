@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { eventTimes, layoutGraph } from './graph';
+import type { Decision, PersonDetail } from './types';
+
+function d(seq: number, kind: Decision['kind'], source: string | null, target: string | null, event = '$identify'): Decision {
+  return { seq, event_uuid: `e${seq}`, project: 'p', event, kind, rule: 'r', source, target, person_id: 'P', message: `${kind} ${seq}` };
+}
+
+describe('layoutGraph', () => {
+  const person = {
+    distinct_ids: ['anon-1', 'alice', 'anon-2'],
+    decisions: [
+      d(1, 'created', null, null, '$pageview'),
+      d(2, 'merged', 'anon-1', 'alice'),
+      d(3, 'ignored', 'anon-1', 'alice'),
+      d(4, 'attached', 'anon-2', 'alice'),
+      d(5, 'refused', 'bob', 'alice', '$create_alias'),
+      d(6, 'merged', 'anon-1', 'alice'),
+    ],
+  };
+
+  it('draws one node per id, the refused id as external', () => {
+    const g = layoutGraph(person, 2000);
+    expect(g.nodes.map((n) => [n.id, n.external, n.first])).toEqual([
+      ['anon-1', false, true],
+      ['alice', false, false],
+      ['anon-2', false, false],
+      ['bob', true, false],
+    ]);
+    // one row when it fits
+    expect(new Set(g.nodes.map((n) => n.y)).size).toBe(1);
+    expect(g.hidden).toBe(0);
+  });
+
+  it('joins ids with one edge per decision pair, refused ones apart, repeats counted', () => {
+    const g = layoutGraph(person, 2000);
+    expect(g.edges.map((e) => [e.from, e.to, e.refused, e.count, e.decision.seq])).toEqual([
+      ['anon-1', 'alice', false, 2, 2],
+      ['anon-2', 'alice', false, 1, 4],
+      ['bob', 'alice', true, 1, 5],
+    ]);
+    // neighbours: straight; anon-2 -> alice skips no node (index 2 -> 1): straight too; bob (3) -> alice (1) arcs
+    expect(g.edges[0].path).toBe(`M ${g.nodes[0].x} ${g.nodes[0].y} Q ${(g.nodes[0].x + g.nodes[1].x) / 2} ${g.nodes[0].y} ${g.nodes[1].x} ${g.nodes[1].y}`);
+    expect(g.edges[2].labelY).toBeLessThan(g.nodes[0].y);
+  });
+
+  it('wraps into rows on a narrow width and caps very large persons', () => {
+    const many = { distinct_ids: Array.from({ length: 100 }, (_, i) => `id-${i}`), decisions: [] };
+    const g = layoutGraph(many, 500, 10);
+    expect(g.nodes.length).toBe(10);
+    expect(g.hidden).toBe(90);
+    expect(new Set(g.nodes.map((n) => n.x)).size).toBe(2); // two columns fit in 500 px
+    expect(g.height).toBeGreaterThan(4 * 100);
+  });
+});
+
+describe('eventTimes', () => {
+  it('collects timestamps of every referenced event', () => {
+    const ref = (u: string, t: string) => ({ seq: 1, event_uuid: u, event: 'x', timestamp: t });
+    const p = {
+      created_by: ref('a', 'T1'),
+      identified_by: ref('b', 'T2'),
+      history: [{ key: 'k', op: 'set', old: null, new: 1, by: ref('c', 'T3') }],
+      merged_from: [{ id: 'm', distinct_ids: [], is_identified: false, created_at: '', by: ref('b', 'T9') }],
+      property_origins: { k: { by: ref('d', 'T4'), op: 'set' } },
+    } as unknown as PersonDetail;
+    expect(Object.fromEntries(eventTimes(p))).toEqual({ a: 'T1', b: 'T2', c: 'T3', d: 'T4' });
+  });
+});

@@ -1,0 +1,95 @@
+import { describe, expect, it } from 'vitest';
+import { layoutLane, lanesExtent, MIN_SEGMENT_PX, transitionMarkerKind } from './lanes';
+import type { DeviceLane, Segment, Transition } from './types';
+
+const T = (s: number) => new Date(Date.UTC(2026, 10, 24, 12, 0, s)).toISOString();
+
+function seg(distinct_id: string, identified: boolean, a: number, b: number, person = `p-${distinct_id}`): Segment {
+  return {
+    distinct_id,
+    person_id: person,
+    identified,
+    first_seq: a,
+    last_seq: b,
+    first_timestamp: T(a),
+    last_timestamp: T(b),
+    event_count: b - a + 1,
+  };
+}
+
+function tr(kind: string, at: number, from: string, to: string, inferred = false): Transition {
+  return { kind, seq: at, event_uuid: `ev-${at}`, timestamp: T(at), from, to, inferred, explanation: `${kind} at ${at}` };
+}
+
+// identify → reset → identify, then a switch without reset (seconds == seqs for easy checking)
+const lane: DeviceLane = {
+  id: 'phc/dev-1',
+  project: 'phc',
+  device_id: 'dev-1',
+  key_kind: 'device_id',
+  first_seen: T(0),
+  last_seen: T(100),
+  first_seq: 0,
+  last_seq: 100,
+  event_count: 10,
+  user_agent: null,
+  segments: [seg('anon-1', false, 0, 10), seg('alice', true, 10, 40), seg('anon-2', false, 41, 60), seg('bob', true, 60, 80), seg('carol', true, 90, 100)],
+  transitions: [tr('identify', 10, 'anon-1', 'alice'), tr('reset', 41, 'alice', 'anon-2', true), tr('identify', 60, 'anon-2', 'bob'), tr('set', 70, 'bob', 'bob'), tr('switch_without_reset', 90, 'bob', 'carol')],
+  sessions: [{ session_id: 's1', first_seq: 0, last_seq: 50, first_timestamp: T(0), last_timestamp: T(50), event_count: 5 }],
+  linked_from: null,
+};
+
+describe('transitionMarkerKind', () => {
+  it('maps engine transitions to the contract kinds', () => {
+    expect(transitionMarkerKind('reset_device')).toBe('reset');
+    expect(transitionMarkerKind('identify')).toBe('identify');
+    expect(transitionMarkerKind('switch_without_reset')).toBeNull();
+  });
+});
+
+describe('layoutLane', () => {
+  it('places segments and markers on the time axis', () => {
+    const start = Date.parse(T(0));
+    const l = layoutLane(lane, 'time', { start, end: start + 100_000 }, 1000);
+    expect(l.segments.map((s) => [s.segment.distinct_id, Math.round(s.x), Math.round(s.width)])).toEqual([
+      ['anon-1', 0, 100],
+      ['alice', 100, 300],
+      ['anon-2', 410, 190],
+      ['bob', 600, 200],
+      ['carol', 900, 100],
+    ]);
+    expect(l.markers.map((m) => [m.kind, Math.round(m.x)])).toEqual([
+      ['session', 0],
+      ['identify', 100],
+      ['reset', 410],
+      ['identify', 600],
+      ['set', 700],
+    ]);
+    expect(l.markers.find((m) => m.kind === 'reset')?.inferred).toBe(true);
+    expect(l.switches.map((s) => [s.transition.from, s.transition.to, Math.round(s.x)])).toEqual([['bob', 'carol', 900]]);
+  });
+
+  it('uses seq numbers in arrival order', () => {
+    const late = { ...lane, segments: [{ ...seg('x', false, 0, 0), first_seq: 50, last_seq: 50 }], transitions: [], sessions: [] };
+    const l = layoutLane(late, 'arrival', { start: 0, end: 100 }, 200);
+    // one event: widened to the minimum width around its position
+    expect(l.segments[0].x).toBe(100 - MIN_SEGMENT_PX / 2);
+    expect(l.segments[0].width).toBe(MIN_SEGMENT_PX);
+  });
+
+  it('leaves out what is outside the visible window', () => {
+    const start = Date.parse(T(0));
+    const l = layoutLane(lane, 'time', { start: start + 45_000, end: start + 65_000 }, 1000);
+    expect(l.segments.map((s) => s.segment.distinct_id)).toEqual(['anon-2', 'bob']);
+    expect(l.markers.map((m) => m.kind)).toEqual(['identify']);
+    expect(l.switches).toEqual([]);
+  });
+});
+
+describe('lanesExtent', () => {
+  it('spans every lane', () => {
+    const other = { ...lane, first_seq: -5, last_seq: 20 };
+    expect(lanesExtent([lane, other], 'arrival')).toEqual([-5, 100]);
+    expect(lanesExtent([], 'time')).toBeNull();
+  });
+});

@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { hasTraffic, initialLive, reduceLive } from './live';
+
+describe('reduceLive', () => {
+  it('counts announced events and remembers the newest seq', () => {
+    let s = reduceLive(initialLive(), { type: 'ready', capture_url: 'http://127.0.0.1:1' });
+    expect(s.connected).toBe(true);
+    s = reduceLive(s, { type: 'events', request_id: 1, project: 'p', source: 'posthog', count: 3, first_seq: 1, last_seq: 3 });
+    s = reduceLive(s, { type: 'events', request_id: 2, project: 'p', source: 'posthog', count: 2, first_seq: 4, last_seq: 5 });
+    expect(s.events).toBe(5);
+    expect(s.lastSeq).toBe(5);
+    expect(s.revision.events).toBe(2);
+    expect(s.revision.persons).toBe(0);
+  });
+
+  it('tracks identity changes and the devices they named', () => {
+    let s = reduceLive(initialLive(), { type: 'devices', ids: ['p/a', 'p/b'], applied_seq: 9 });
+    s = reduceLive(s, { type: 'warnings', new: 1, applied_seq: 10 });
+    expect(s.devices).toEqual(['p/a', 'p/b']);
+    expect(s.appliedSeq).toBe(10);
+    expect(s.revision).toEqual({ events: 0, rejected: 0, persons: 0, devices: 1, warnings: 1 });
+  });
+
+  it('reloads everything after a lag and notes a lost connection', () => {
+    let s = reduceLive(initialLive(), { type: 'rejected', request_id: 4, method: 'POST', path: '/e', status: 400, error: 'x' });
+    s = reduceLive(s, { type: 'lagged', skipped: 12 });
+    expect(s.lagged).toBe(12);
+    expect(s.revision).toEqual({ events: 1, rejected: 2, persons: 1, devices: 1, warnings: 1 });
+    expect(reduceLive({ ...s, connected: true }, { type: 'error' }).connected).toBe(false);
+  });
+
+  it('does not mutate the previous state', () => {
+    const before = initialLive();
+    reduceLive(before, { type: 'persons', ids: ['x'], applied_seq: 1 });
+    expect(before.revision.persons).toBe(0);
+  });
+});
+
+describe('hasTraffic', () => {
+  it('flips once anything arrived, stored before or announced live', () => {
+    expect(hasTraffic({ events: 0, requests: 0 }, initialLive())).toBe(false);
+    expect(hasTraffic({ events: 0, requests: 1 }, initialLive())).toBe(true);
+    const live = reduceLive(initialLive(), { type: 'events', request_id: 1, project: 'p', source: 's', count: 1, first_seq: 1, last_seq: 1 });
+    expect(hasTraffic(null, live)).toBe(true);
+  });
+});

@@ -1,0 +1,69 @@
+// The live stream (`/api/stream`) reduced to what the views need: totals, the newest seq and a
+// revision counter per kind of change. Views refetch when "their" revision moves; a `lagged`
+// message (the server dropped announcements for this slow reader) bumps everything.
+
+import type { StreamMessage } from './types';
+
+export interface LiveState {
+  connected: boolean;
+  /** Events and rejected requests announced since the page loaded. */
+  events: number;
+  rejected: number;
+  /** Newest event seq announced (0: none yet). */
+  lastSeq: number;
+  /** Identity model progress: the newest seq it has applied. */
+  appliedSeq: number;
+  revision: { events: number; rejected: number; persons: number; devices: number; warnings: number };
+  /** Lane ids announced by the latest `devices` message. */
+  devices: string[];
+  lagged: number;
+}
+
+export function initialLive(): LiveState {
+  return {
+    connected: false,
+    events: 0,
+    rejected: 0,
+    lastSeq: 0,
+    appliedSeq: 0,
+    revision: { events: 0, rejected: 0, persons: 0, devices: 0, warnings: 0 },
+    devices: [],
+    lagged: 0,
+  };
+}
+
+export function reduceLive(s: LiveState, msg: StreamMessage | { type: 'open' } | { type: 'error' }): LiveState {
+  const bump = (key: keyof LiveState['revision']) => ({ ...s.revision, [key]: s.revision[key] + 1 });
+  switch (msg.type) {
+    case 'open':
+    case 'ready':
+      return { ...s, connected: true };
+    case 'error':
+      return { ...s, connected: false };
+    case 'events':
+      return { ...s, events: s.events + msg.count, lastSeq: Math.max(s.lastSeq, msg.last_seq), revision: bump('events') };
+    case 'rejected':
+      return { ...s, rejected: s.rejected + 1, revision: bump('rejected') };
+    case 'persons':
+      return { ...s, appliedSeq: Math.max(s.appliedSeq, msg.applied_seq), revision: bump('persons') };
+    case 'devices':
+      return { ...s, appliedSeq: Math.max(s.appliedSeq, msg.applied_seq), devices: msg.ids, revision: bump('devices') };
+    case 'warnings':
+      return { ...s, appliedSeq: Math.max(s.appliedSeq, msg.applied_seq), revision: bump('warnings') };
+    case 'lagged': {
+      const r = s.revision;
+      return {
+        ...s,
+        lagged: s.lagged + msg.skipped,
+        revision: { events: r.events + 1, rejected: r.rejected + 1, persons: r.persons + 1, devices: r.devices + 1, warnings: r.warnings + 1 },
+      };
+    }
+    default:
+      return s;
+  }
+}
+
+/** Whether anything has ever arrived: totals from `/api/health` plus what the stream announced. */
+export function hasTraffic(totals: { events: number; requests: number } | null, live: LiveState): boolean {
+  return (totals ? totals.events + totals.requests : 0) + live.events + live.rejected > 0;
+}

@@ -1,0 +1,97 @@
+import { describe, expect, it } from 'vitest';
+import { clampDomain, fromX, HOUR, MINUTE, padDomain, pan, seqTicks, SECOND, timeTicks, toX, zoomAt } from './timescale';
+
+const T0 = Date.UTC(2026, 10, 24, 12, 0, 0); // 2026-11-24T12:00:00Z
+
+describe('toX / fromX', () => {
+  it('maps the domain linearly onto the width and back', () => {
+    const d = { start: 100, end: 300 };
+    expect(toX(d, 1000, 100)).toBe(0);
+    expect(toX(d, 1000, 200)).toBe(500);
+    expect(toX(d, 1000, 300)).toBe(1000);
+    expect(toX(d, 1000, 50)).toBe(-250);
+    expect(fromX(d, 1000, 250)).toBe(150);
+  });
+
+  it('does not divide by zero on an empty domain', () => {
+    expect(toX({ start: 5, end: 5 }, 800, 5)).toBe(0);
+    expect(fromX({ start: 5, end: 10 }, 0, 3)).toBe(5);
+  });
+});
+
+describe('padDomain', () => {
+  it('centres a too-narrow range on its middle with the minimum span', () => {
+    expect(padDomain(1000, 1000, 60_000)).toEqual({ start: -29_000, end: 31_000 });
+  });
+  it('adds air on both sides of a wide range', () => {
+    expect(padDomain(0, 1000, 10)).toEqual({ start: -30, end: 1030 });
+  });
+});
+
+describe('zoomAt', () => {
+  const bounds = { start: 0, end: 1000 };
+  it('keeps the value under the cursor in place', () => {
+    const d = zoomAt({ start: 0, end: 1000 }, 0.5, 0.25, bounds, 1);
+    expect(d).toEqual({ start: 125, end: 625 });
+    // 250 was at a quarter of the width before and still is
+    expect(fromX(d, 400, 100)).toBe(250);
+  });
+  it('stops at the minimum span and at the bounds', () => {
+    expect(zoomAt({ start: 400, end: 600 }, 0.001, 0.5, bounds, 50)).toEqual({ start: 475, end: 525 });
+    expect(zoomAt({ start: 0, end: 500 }, 10, 0.5, bounds, 1)).toEqual({ start: 0, end: 1000 });
+  });
+});
+
+describe('pan / clampDomain', () => {
+  const bounds = { start: 0, end: 1000 };
+  it('moves by a fraction of the visible span', () => {
+    expect(pan({ start: 100, end: 300 }, 0.5, bounds)).toEqual({ start: 200, end: 400 });
+    expect(pan({ start: 100, end: 300 }, -0.25, bounds)).toEqual({ start: 50, end: 250 });
+  });
+  it('never leaves the bounds', () => {
+    expect(pan({ start: 800, end: 950 }, 1, bounds)).toEqual({ start: 850, end: 1000 });
+    expect(clampDomain({ start: -50, end: 50 }, bounds)).toEqual({ start: 0, end: 100 });
+    expect(clampDomain({ start: -50, end: 5000 }, bounds)).toEqual(bounds);
+  });
+});
+
+describe('timeTicks', () => {
+  it('picks round minutes for a 10-minute window, in local time', () => {
+    const ticks = timeTicks({ start: T0 + 20 * SECOND, end: T0 + 10 * MINUTE }, 6, 0);
+    expect(ticks.map((t) => t.label)).toEqual(['12:02', '12:04', '12:06', '12:08', '12:10']);
+    expect(ticks[0].value).toBe(T0 + 2 * MINUTE);
+  });
+
+  it('follows the time zone offset (UTC+2 shows 14:00 for 12:00Z)', () => {
+    const ticks = timeTicks({ start: T0 - 1, end: T0 + 3 * HOUR }, 4, -120);
+    expect(ticks.map((t) => t.label)).toEqual(['14:00', '15:00', '16:00', '17:00']);
+  });
+
+  it('shows seconds for short spans and dates at midnight', () => {
+    expect(timeTicks({ start: T0, end: T0 + 4 * SECOND }, 4, 0).map((t) => t.label)).toEqual([
+      '12:00:00',
+      '12:00:01',
+      '12:00:02',
+      '12:00:03',
+      '12:00:04',
+    ]);
+    const midnight = Date.UTC(2026, 10, 25);
+    const around = timeTicks({ start: midnight - 2 * HOUR, end: midnight + 2 * HOUR }, 4, 0);
+    expect(around.map((t) => t.label)).toContain('Nov 25');
+  });
+
+  it('never returns more than maxTicks + 1', () => {
+    expect(timeTicks({ start: T0, end: T0 + 400 * 24 * HOUR }, 8, 0).length).toBeLessThanOrEqual(9);
+  });
+});
+
+describe('seqTicks', () => {
+  it('uses 1-2-5 steps', () => {
+    expect(seqTicks({ start: 3, end: 47 }, 5).map((t) => t.value)).toEqual([10, 20, 30, 40]);
+    expect(seqTicks({ start: 0, end: 1_000_000 }, 4).map((t) => t.label)).toEqual([
+      '#0',
+      '#500,000',
+      '#1,000,000',
+    ]);
+  });
+});
