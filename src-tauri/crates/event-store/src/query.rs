@@ -19,8 +19,13 @@ pub struct EventFilter {
     pub device_id: Option<String>,
     pub session_id: Option<String>,
     pub request_id: Option<i64>,
+    /// Free text: events whose name, distinct id, uuid, device, session or properties JSON
+    /// contain it (case-insensitive for ASCII).
+    pub text: Option<String>,
     /// Only events with `seq` below this (the previous page's `next_cursor`).
     pub before_seq: Option<i64>,
+    /// Only events with `seq` above this (what arrived since a page was loaded).
+    pub after_seq: Option<i64>,
     pub limit: u32,
 }
 
@@ -62,6 +67,18 @@ fn event_row(row: &Row<'_>) -> rusqlite::Result<StoredEvent> {
         properties: raw_json(row.get(13)?),
         warnings: row.get::<_, Option<String>>(14)?.map(raw_json),
     })
+}
+
+/// `text` with LIKE's wildcards (and the escape character) escaped by `\`.
+fn like_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// What a body looks like at a glance, without decoding it.
@@ -134,8 +151,19 @@ impl Store {
             clauses.push("request_id = ?".into());
             args.push(SqlValue::Integer(id));
         }
+        if let Some(text) = filter.text.as_deref().filter(|t| !t.is_empty()) {
+            let columns = ["event", "distinct_id", "uuid", "device_id", "session_id", "properties"];
+            let any = columns.map(|c| format!("{c} LIKE ? ESCAPE '\\'")).join(" OR ");
+            clauses.push(format!("({any})"));
+            let pattern = format!("%{}%", like_escape(text));
+            args.extend(columns.map(|_| SqlValue::Text(pattern.clone())));
+        }
         if let Some(seq) = filter.before_seq {
             clauses.push("seq < ?".into());
+            args.push(SqlValue::Integer(seq));
+        }
+        if let Some(seq) = filter.after_seq {
+            clauses.push("seq > ?".into());
             args.push(SqlValue::Integer(seq));
         }
         let limit = filter.limit.clamp(1, MAX_PAGE);

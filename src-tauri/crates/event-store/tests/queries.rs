@@ -307,3 +307,38 @@ async fn requests_with_an_empty_body_are_listed_and_detailed() {
     assert_eq!(detail.summary.method, "GET");
     assert!(detail.event_uuids.is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn free_text_matches_names_ids_and_properties_and_escapes_wildcards() {
+    let (_dir, store) = open();
+    let mut odd = with_ids(event("c1", "phc_a", "Checkout Started", "user_42"), Some("dev-9"), Some("sess-3"));
+    odd.properties = r#"{"plan":"Pro 100%","email":"ada@example.com"}"#.into();
+    write(&store, accepted("/e/"), vec![odd, event("c2", "phc_a", "$pageview", "someone")]).await;
+    let text = |t: &str| query(&store, EventFilter { text: Some(t.into()), ..EventFilter::default() });
+
+    assert_eq!(text("checkout"), ["c1"], "event name, case-insensitive");
+    assert_eq!(text("USER_4"), ["c1"], "distinct id");
+    assert_eq!(text("ada@example"), ["c1"], "a property value");
+    assert_eq!(text("dev-9"), ["c1"], "device id");
+    assert_eq!(text("sess-3"), ["c1"], "session id");
+    assert_eq!(text("c2"), ["c2"], "uuid (and the label property)");
+    assert_eq!(text("100%"), ["c1"], "% is literal");
+    assert!(text("1_0").is_empty(), "_ is literal, not a wildcard");
+    assert_eq!(text("pageview"), ["c2"]);
+    assert_eq!(text(""), ["c2", "c1"], "empty text filters nothing");
+    let both = EventFilter { text: Some("example".into()), project: Some("phc_b".into()), ..EventFilter::default() };
+    assert!(query(&store, both).is_empty(), "text combines with the other filters");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn after_seq_returns_only_newer_events_newest_first() {
+    let (_dir, store) = open();
+    sample(&store).await;
+    let all = store.events(&EventFilter { limit: 100, ..EventFilter::default() }).unwrap().items;
+    let third = all[2].seq;
+    let newer = query(&store, EventFilter { after_seq: Some(third), ..EventFilter::default() });
+    assert_eq!(newer, ["b1", "a4"]);
+    let page = store.events(&EventFilter { after_seq: Some(third), limit: 1, ..EventFilter::default() }).unwrap();
+    assert_eq!(labels(&page.items), ["b1"], "the newest first, so a full page means more arrived");
+    assert!(query(&store, EventFilter { after_seq: Some(all[0].seq), ..EventFilter::default() }).is_empty());
+}

@@ -57,6 +57,8 @@ pub struct EventsQuery {
     device_id: Option<String>,
     session_id: Option<String>,
     request_id: Option<String>,
+    q: Option<String>,
+    after: Option<String>,
     limit: Option<String>,
     cursor: Option<String>,
 }
@@ -70,7 +72,9 @@ pub async fn events(State(state): State<AppState>, Query(q): Query<EventsQuery>)
         device_id: non_empty(q.device_id),
         session_id: non_empty(q.session_id),
         request_id: parse_number("request_id", q.request_id.as_deref())?,
+        text: non_empty(q.q),
         before_seq: parse_number("cursor", q.cursor.as_deref())?,
+        after_seq: parse_number("after", q.after.as_deref())?,
         limit: parse_number("limit", q.limit.as_deref())?.unwrap_or(DEFAULT_PAGE),
     };
     let page = read(&state, move |s| s.events(&filter)).await?;

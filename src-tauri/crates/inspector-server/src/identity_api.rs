@@ -3,7 +3,7 @@
 
 use axum::extract::{Path, Query, State};
 use axum::Json;
-use identity_engine::{Decision, DecisionKind, Person};
+use identity_engine::{Decision, DecisionKind, DeviceLane, Person};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -13,6 +13,7 @@ use crate::AppState;
 
 const DEFAULT_PERSONS: usize = 500;
 const MAX_PERSONS: usize = 5_000;
+const MAX_DEVICES: usize = 1_000;
 
 /// The list shape: what a person is, without its history.
 #[derive(Serialize)]
@@ -42,8 +43,18 @@ impl<'a> From<&'a Person> for PersonSummary<'a> {
 pub struct PersonsQuery {
     project: Option<String>,
     distinct_id: Option<String>,
+    q: Option<String>,
+    order: Option<String>,
     limit: Option<String>,
     cursor: Option<String>,
+}
+
+/// Case-insensitive substring match of `needle` (already lowercase) in a distinct id or a string
+/// property value of the person.
+fn person_matches(p: &Person, needle: &str) -> bool {
+    p.distinct_ids.iter().any(|id| id.to_lowercase().contains(needle))
+        || p.id.to_string().contains(needle)
+        || p.properties.values().any(|v| v.as_str().is_some_and(|s| s.to_lowercase().contains(needle)))
 }
 
 pub async fn persons(State(state): State<AppState>, Query(q): Query<PersonsQuery>) -> Result<Json<Value>, ApiError> {
@@ -51,16 +62,28 @@ pub async fn persons(State(state): State<AppState>, Query(q): Query<PersonsQuery
     let limit = parse_number("limit", q.limit.as_deref())?.unwrap_or(DEFAULT_PERSONS).clamp(1, MAX_PERSONS);
     let offset = parse_number("cursor", q.cursor.as_deref())?.unwrap_or(0);
     let (project, distinct_id) = (non_empty(q.project), non_empty(q.distinct_id));
+    let needle = non_empty(q.q).map(|t| t.to_lowercase());
+    let newest_first = match non_empty(q.order).as_deref() {
+        None | Some("oldest") => false,
+        Some("newest") => true,
+        Some(other) => return Err(ApiError::BadRequest(format!("order must be `newest` or `oldest`, not {other:?}"))),
+    };
     let body = state.identity.read(|model| {
         let engine = model.engine();
         let projects: Vec<&str> = match &project {
             Some(p) => vec![p.as_str()],
             None => engine.projects(),
         };
-        let found: Vec<&Person> = match &distinct_id {
+        let mut found: Vec<&Person> = match &distinct_id {
             Some(id) => projects.iter().filter_map(|p| engine.person_for(p, id)).collect(),
             None => projects.iter().flat_map(|p| engine.persons(p)).collect(),
         };
+        if let Some(needle) = &needle {
+            found.retain(|p| person_matches(p, needle));
+        }
+        if newest_first {
+            found.sort_by(|a, b| b.created_by.seq.cmp(&a.created_by.seq).then(a.id.cmp(&b.id)));
+        }
         let page: Vec<PersonSummary> = found.iter().skip(offset).take(limit).map(|p| (*p).into()).collect();
         let next = (offset + page.len() < found.len()).then(|| (offset + page.len()).to_string());
         json!({ "persons": page, "total": found.len(), "next_cursor": next })
@@ -101,12 +124,73 @@ pub async fn person(State(state): State<AppState>, Path(id): Path<String>) -> Re
 pub struct ProjectQuery {
     project: Option<String>,
     outcome: Option<String>,
+    event_uuid: Option<String>,
 }
 
-pub async fn devices(State(state): State<AppState>, Query(q): Query<ProjectQuery>) -> Result<Json<Value>, ApiError> {
+#[derive(Debug, Deserialize)]
+pub struct DevicesQuery {
+    project: Option<String>,
+    q: Option<String>,
+    device_id: Option<String>,
+    distinct_id: Option<String>,
+    person_id: Option<String>,
+    limit: Option<String>,
+    cursor: Option<String>,
+}
+
+/// Where the matching lanes lie in client time and in arrival order: the shared axis of the
+/// devices view, whichever page of lanes it shows.
+#[derive(Serialize)]
+struct LaneRange {
+    first_seen: chrono::DateTime<chrono::Utc>,
+    last_seen: chrono::DateTime<chrono::Utc>,
+    first_seq: i64,
+    last_seq: i64,
+}
+
+fn lanes_range(lanes: &[&DeviceLane]) -> Option<LaneRange> {
+    let first = lanes.first()?;
+    let start = LaneRange { first_seen: first.first_seen, last_seen: first.last_seen, first_seq: first.first_seq, last_seq: first.last_seq };
+    Some(lanes.iter().fold(start, |r, l| LaneRange {
+        first_seen: r.first_seen.min(l.first_seen),
+        last_seen: r.last_seen.max(l.last_seen),
+        first_seq: r.first_seq.min(l.first_seq),
+        last_seq: r.last_seq.max(l.last_seq),
+    }))
+}
+
+/// Lanes, most recently active first. Without `limit` every matching lane; with it, a page
+/// (`cursor` = the previous page's `next_cursor`), so a view can window 10 000 lanes.
+pub async fn devices(State(state): State<AppState>, Query(q): Query<DevicesQuery>) -> Result<Json<Value>, ApiError> {
+    let limit: Option<usize> = parse_number("limit", q.limit.as_deref())?.map(|n: usize| n.clamp(1, MAX_DEVICES));
+    let offset: usize = parse_number("cursor", q.cursor.as_deref())?.unwrap_or(0);
+    let person = non_empty(q.person_id)
+        .map(|id| uuid::Uuid::parse_str(&id).map_err(|_| ApiError::BadRequest(format!("person_id must be a person id (a UUID), not {id:?}"))))
+        .transpose()?;
+    let (project, device_id, distinct_id) = (non_empty(q.project), non_empty(q.device_id), non_empty(q.distinct_id));
+    let needle = non_empty(q.q).map(|t| t.to_lowercase());
     state.identity.synced(&state.store).await;
-    let project = non_empty(q.project);
-    Ok(Json(state.identity.read(|model| json!({ "devices": model.devices(project.as_deref()) }))))
+    let body = state.identity.read(|model| {
+        let lanes: Vec<&DeviceLane> = model
+            .devices(project.as_deref())
+            .into_iter()
+            .filter(|l| device_id.as_ref().is_none_or(|d| &l.device_id == d))
+            .filter(|l| distinct_id.as_ref().is_none_or(|d| l.segments.iter().any(|s| &s.distinct_id == d)))
+            .filter(|l| person.is_none_or(|p| l.segments.iter().any(|s| s.person_id == Some(p))))
+            .filter(|l| {
+                needle.as_ref().is_none_or(|n| {
+                    l.id.to_lowercase().contains(n)
+                        || l.user_agent.as_ref().is_some_and(|ua| ua.to_lowercase().contains(n))
+                        || l.segments.iter().any(|s| s.distinct_id.to_lowercase().contains(n))
+                })
+            })
+            .collect();
+        let start = offset.min(lanes.len());
+        let end = limit.map_or(lanes.len(), |n| (start + n).min(lanes.len()));
+        let next = (end < lanes.len()).then(|| end.to_string());
+        json!({ "devices": &lanes[start..end], "total": lanes.len(), "next_cursor": next, "range": lanes_range(&lanes) })
+    });
+    Ok(Json(body))
 }
 
 pub async fn device(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
@@ -127,7 +211,7 @@ pub async fn decisions(State(state): State<AppState>, Query(q): Query<ProjectQue
         })
         .transpose()?;
     state.identity.synced(&state.store).await;
-    let project = non_empty(q.project);
+    let (project, event_uuid) = (non_empty(q.project), non_empty(q.event_uuid));
     let body = state.identity.read(|model| {
         let list: Vec<&Decision> = model
             .engine()
@@ -135,6 +219,7 @@ pub async fn decisions(State(state): State<AppState>, Query(q): Query<ProjectQue
             .iter()
             .filter(|d| project.as_ref().is_none_or(|p| &d.project == p))
             .filter(|d| outcome.is_none_or(|kind| d.kind == kind))
+            .filter(|d| event_uuid.as_ref().is_none_or(|u| &d.event_uuid == u))
             .collect();
         json!({ "decisions": list })
     });
@@ -143,6 +228,13 @@ pub async fn decisions(State(state): State<AppState>, Query(q): Query<ProjectQue
 
 pub async fn warnings(State(state): State<AppState>, Query(q): Query<ProjectQuery>) -> Result<Json<Value>, ApiError> {
     state.identity.synced(&state.store).await;
-    let project = non_empty(q.project);
-    Ok(Json(state.identity.read(|model| json!({ "warnings": model.findings(project.as_deref()) }))))
+    let (project, event_uuid) = (non_empty(q.project), non_empty(q.event_uuid));
+    Ok(Json(state.identity.read(|model| {
+        let findings: Vec<_> = model
+            .findings(project.as_deref())
+            .into_iter()
+            .filter(|f| event_uuid.as_ref().is_none_or(|u| f.event_uuids.contains(u)))
+            .collect();
+        json!({ "warnings": findings })
+    })))
 }

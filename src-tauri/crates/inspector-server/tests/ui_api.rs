@@ -1,0 +1,145 @@
+//! API parameters the UI reads: free text and "since" on events, person search and order,
+//! device lanes paged and filtered with their shared time range, decisions and warnings of one
+//! event.
+
+mod common;
+
+use axum::http::StatusCode;
+use common::*;
+use serde_json::{json, Value};
+
+async fn batch(app: &App, project: &str, events: Value) {
+    let resp = app.post_json("/batch/", &json!({"api_key": project, "batch": events})).await;
+    assert_eq!(resp.status, StatusCode::OK, "{}", resp.text());
+}
+
+fn ids(list: &Value, key: &str) -> Vec<String> {
+    list.as_array().unwrap().iter().map(|v| v[key].as_str().unwrap().to_owned()).collect()
+}
+
+async fn status(app: &App, uri: &str) -> StatusCode {
+    app.get(uri).await.status
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn events_free_text_and_after() {
+    let app = app();
+    batch(&app, "phc_text", json!([
+        {"event": "Checkout Started", "distinct_id": "ada", "properties": {"plan": "Pro"}},
+        {"event": "$pageview", "distinct_id": "bob", "properties": {"$current_url": "https://shop.example/cart"}},
+    ]))
+    .await;
+    let found = app.api("/api/events?q=checkout").await;
+    assert_eq!(ids(&found["events"], "event"), ["Checkout Started"]);
+    let found = app.api("/api/events?q=shop.example&project=phc_text").await;
+    assert_eq!(ids(&found["events"], "distinct_id"), ["bob"]);
+    assert!(app.api("/api/events?q=nothing-like-this").await["events"].as_array().unwrap().is_empty());
+
+    let all = app.api("/api/events").await["events"].clone();
+    let oldest = all[1]["seq"].as_i64().unwrap();
+    let newer = app.api(&format!("/api/events?after={oldest}")).await;
+    assert_eq!(ids(&newer["events"], "distinct_id"), ["bob"], "only what arrived after `after`");
+    assert_eq!(status(&app, "/api/events?after=soon").await, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn persons_search_and_newest_first() {
+    let app = app();
+    batch(&app, "phc_people", json!([
+        {"event": "$pageview", "distinct_id": "anon-1"},
+        {"event": "$identify", "distinct_id": "ada", "properties": {"$anon_distinct_id": "anon-1", "$set": {"email": "Ada@Example.com"}}},
+        {"event": "$pageview", "distinct_id": "bob"},
+    ]))
+    .await;
+    let all = app.api("/api/persons?project=phc_people").await;
+    assert_eq!(all["total"], 2);
+    let first_ids = |v: &Value| v["persons"].as_array().unwrap().iter().map(|p| p["distinct_ids"][0].as_str().unwrap().to_owned()).collect::<Vec<_>>();
+    assert_eq!(first_ids(&all), ["anon-1", "bob"], "oldest first by default");
+    let newest = app.api("/api/persons?project=phc_people&order=newest").await;
+    assert_eq!(first_ids(&newest), ["bob", "anon-1"]);
+
+    let by_email = app.api("/api/persons?q=ada@example").await;
+    assert_eq!(by_email["total"], 1, "a property value, case-insensitive: {by_email}");
+    assert_eq!(by_email["persons"][0]["distinct_ids"], json!(["anon-1", "ada"]));
+    let by_id = app.api("/api/persons?q=ANON").await;
+    assert_eq!(by_id["total"], 1, "a distinct id, case-insensitive");
+    assert_eq!(app.api("/api/persons?q=carol").await["total"], 0);
+    assert_eq!(status(&app, "/api/persons?order=sideways").await, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn devices_page_filter_and_share_one_range() {
+    let app = app();
+    // Five browsers, one event each, one minute apart; the last one identifies.
+    let events: Vec<Value> = (0..5)
+        .map(|i| {
+            json!({"event": "$pageview", "distinct_id": format!("anon-{i}"), "timestamp": format!("2026-11-24T12:0{i}:00Z"),
+                   "properties": {"$device_id": format!("dev-{i}"), "$raw_user_agent": if i == 2 { "Firefox/140" } else { "Chrome/131" }}})
+        })
+        .chain([json!({"event": "$identify", "distinct_id": "ada", "timestamp": "2026-11-24T12:05:00Z",
+                       "properties": {"$device_id": "dev-4", "$anon_distinct_id": "anon-4"}})])
+        .collect();
+    batch(&app, "phc_lanes", json!(events)).await;
+
+    let all = app.api("/api/devices?project=phc_lanes").await;
+    assert_eq!(all["total"], 5);
+    assert_eq!(all["devices"].as_array().unwrap().len(), 5, "no limit: every lane");
+    assert_eq!(all["next_cursor"], Value::Null);
+    assert_eq!(all["range"]["first_seen"], "2026-11-24T12:00:00Z");
+    assert_eq!(all["range"]["last_seen"], "2026-11-24T12:05:00Z");
+
+    let mut seen = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let page = app.api(&format!("/api/devices?project=phc_lanes&limit=2&cursor={cursor}")).await;
+        assert_eq!(page["total"], 5);
+        assert_eq!(page["range"], all["range"], "every page carries the range of all matching lanes");
+        seen.extend(ids(&page["devices"], "device_id"));
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = next.to_owned(),
+            None => break,
+        }
+    }
+    assert_eq!(seen, ["dev-4", "dev-3", "dev-2", "dev-1", "dev-0"], "most recently active first, each once");
+
+    let one = app.api("/api/devices?device_id=dev-2").await;
+    assert_eq!(ids(&one["devices"], "device_id"), ["dev-2"]);
+    assert_eq!(one["range"]["first_seen"], "2026-11-24T12:02:00Z", "the range follows the filter");
+    assert_eq!(ids(&app.api("/api/devices?distinct_id=ada").await["devices"], "device_id"), ["dev-4"]);
+    assert_eq!(ids(&app.api("/api/devices?q=firefox").await["devices"], "device_id"), ["dev-2"], "user agent");
+    assert_eq!(ids(&app.api("/api/devices?q=ANON-3").await["devices"], "device_id"), ["dev-3"], "distinct id");
+
+    let ada = app.api("/api/persons?distinct_id=ada").await["persons"][0]["id"].as_str().unwrap().to_owned();
+    let of_ada = app.api(&format!("/api/devices?person_id={ada}")).await;
+    assert_eq!(ids(&of_ada["devices"], "device_id"), ["dev-4"], "lanes with a segment of the person");
+
+    let none = app.api("/api/devices?project=phc_nothing&limit=10").await;
+    assert_eq!(none, json!({"devices": [], "total": 0, "next_cursor": null, "range": null}));
+    assert_eq!(status(&app, "/api/devices?person_id=ada").await, StatusCode::BAD_REQUEST);
+    assert_eq!(status(&app, "/api/devices?limit=lots").await, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn decisions_and_warnings_of_one_event() {
+    let app = app();
+    batch(&app, "phc_why", json!([
+        {"event": "$pageview", "distinct_id": "anon-1", "uuid": "0190a1b2-0000-7000-8000-000000000001"},
+        {"event": "$identify", "distinct_id": "ada@example.com", "uuid": "0190a1b2-0000-7000-8000-000000000002",
+         "properties": {"$anon_distinct_id": "anon-1"}},
+    ]))
+    .await;
+    let caused = app.api("/api/decisions?event_uuid=0190a1b2-0000-7000-8000-000000000002").await;
+    let caused = caused["decisions"].as_array().unwrap();
+    assert_eq!(caused.len(), 1, "{caused:?}");
+    assert_eq!(caused[0]["event"], "$identify");
+    assert_eq!(caused[0]["source"], "anon-1");
+    let none = app.api("/api/decisions?event_uuid=0190a1b2-0000-7000-8000-0000000000ff").await;
+    assert!(none["decisions"].as_array().unwrap().is_empty());
+
+    let about = app.api("/api/warnings?event_uuid=0190a1b2-0000-7000-8000-000000000002").await;
+    let rules = ids(&about["warnings"], "rule");
+    assert!(rules.contains(&"email_as_distinct_id".to_owned()), "{about}");
+    let all = app.api("/api/warnings").await["warnings"].as_array().unwrap().len();
+    assert!(about["warnings"].as_array().unwrap().len() <= all);
+    assert!(app.api("/api/warnings?event_uuid=nope").await["warnings"].as_array().unwrap().is_empty());
+}
