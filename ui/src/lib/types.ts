@@ -119,7 +119,10 @@ export interface PersonDetail extends PersonSummary {
 
 export interface Segment {
   distinct_id: string;
+  /** The person PostHog wrote on the segment's events at the time. */
   person_id: string | null;
+  /** The person the id belongs to now (after later merges). */
+  current_person_id?: string | null;
   identified: boolean;
   first_seq: number;
   last_seq: number;

@@ -159,6 +159,19 @@ fn lanes_range(lanes: &[&DeviceLane]) -> Option<LaneRange> {
     }))
 }
 
+/// A lane as JSON, each segment with `current_person_id`: the person its distinct id belongs to
+/// now (a segment's `person_id` is the one PostHog wrote at the time; later merges move ids).
+fn lane_json(model: &identity_engine::Model, lane: &DeviceLane) -> Value {
+    let mut value = serde_json::to_value(lane).unwrap_or(Value::Null);
+    if let Some(segments) = value.get_mut("segments").and_then(Value::as_array_mut) {
+        for (segment, s) in segments.iter_mut().zip(&lane.segments) {
+            let now = model.engine().person_for(&lane.project, &s.distinct_id).map(|p| p.id);
+            segment["current_person_id"] = json!(now);
+        }
+    }
+    value
+}
+
 /// Lanes, most recently active first. Without `limit` every matching lane; with it, a page
 /// (`cursor` = the previous page's `next_cursor`), so a view can window 10 000 lanes.
 pub async fn devices(State(state): State<AppState>, Query(q): Query<DevicesQuery>) -> Result<Json<Value>, ApiError> {
@@ -188,7 +201,8 @@ pub async fn devices(State(state): State<AppState>, Query(q): Query<DevicesQuery
         let start = offset.min(lanes.len());
         let end = limit.map_or(lanes.len(), |n| (start + n).min(lanes.len()));
         let next = (end < lanes.len()).then(|| end.to_string());
-        json!({ "devices": &lanes[start..end], "total": lanes.len(), "next_cursor": next, "range": lanes_range(&lanes) })
+        let page: Vec<Value> = lanes[start..end].iter().map(|lane| lane_json(model, lane)).collect();
+        json!({ "devices": page, "total": lanes.len(), "next_cursor": next, "range": lanes_range(&lanes) })
     });
     Ok(Json(body))
 }
@@ -197,7 +211,7 @@ pub async fn device(State(state): State<AppState>, Path(id): Path<String>) -> Re
     state.identity.synced(&state.store).await;
     state.identity.read(|model| {
         let lane = model.device(&id).ok_or_else(|| ApiError::NotFound(format!("no device lane with id {id:?}")))?;
-        Ok(Json(json!({ "device": lane })))
+        Ok(Json(json!({ "device": lane_json(model, lane) })))
     })
 }
 

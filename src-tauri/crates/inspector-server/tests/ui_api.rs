@@ -112,6 +112,14 @@ async fn devices_page_filter_and_share_one_range() {
     let ada = app.api("/api/persons?distinct_id=ada").await["persons"][0]["id"].as_str().unwrap().to_owned();
     let of_ada = app.api(&format!("/api/devices?person_id={ada}")).await;
     assert_eq!(ids(&of_ada["devices"], "device_id"), ["dev-4"], "lanes with a segment of the person");
+    let segments = of_ada["devices"][0]["segments"].as_array().unwrap();
+    assert_eq!(ids(&of_ada["devices"][0]["segments"], "distinct_id"), ["anon-4", "ada"]);
+    for s in segments {
+        assert_eq!(s["current_person_id"], ada.as_str(), "both ids belong to ada's person now: {s}");
+    }
+    let lane_id = of_ada["devices"][0]["id"].as_str().unwrap().replace('/', "%2F");
+    let single = app.api(&format!("/api/devices/{lane_id}")).await;
+    assert_eq!(single["device"]["segments"][1]["current_person_id"], ada.as_str());
 
     let none = app.api("/api/devices?project=phc_nothing&limit=10").await;
     assert_eq!(none, json!({"devices": [], "total": 0, "next_cursor": null, "range": null}));
