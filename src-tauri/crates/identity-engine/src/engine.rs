@@ -7,7 +7,7 @@
 //!    decision. Outcomes that do not merge fall through to normal processing.
 //! 3. Normal processing: create the person (not identified) or apply property updates.
 
-use std::collections::{HashMap, HashSet};
+use foldhash::HashMap;
 
 use serde_json::Value;
 use uuid::Uuid;
@@ -27,8 +27,9 @@ pub(crate) struct Project {
     pub persons: HashMap<Uuid, Person>,
     pub index: IdIndex,
     /// Ids that received a personless event while they had no person (PostHog's
-    /// `posthog_personlessdistinctid`); decides the uuid of a person created by a merge.
-    pub seen_personless: HashSet<String>,
+    /// `posthog_personlessdistinctid`), with their deterministic uuid (a SHA-1, so computed once
+    /// per id, not per event); decides the uuid of a person created by a merge.
+    pub seen_personless: HashMap<String, Uuid>,
 }
 
 /// Replays PostHog's person processing over events applied in arrival order.
@@ -121,7 +122,11 @@ impl Engine {
     /// The uuid PostHog writes on events of `distinct_id`: its person's, or the deterministic
     /// uuid of the id when it has no person (personless events).
     pub fn person_id_for(&self, project: &str, distinct_id: &str) -> Uuid {
-        self.person_for(project, distinct_id).map(|p| p.id).unwrap_or_else(|| person_uuid(project, distinct_id))
+        if let Some(p) = self.person_for(project, distinct_id) {
+            return p.id;
+        }
+        let seen = self.projects.get(project).and_then(|p| p.seen_personless.get(distinct_id));
+        seen.copied().unwrap_or_else(|| person_uuid(project, distinct_id))
     }
 
     /// Projects seen so far, sorted.
@@ -203,8 +208,12 @@ impl Step<'_> {
         match self.project.index.person_of_mut(&ev.distinct_id) {
             Some(pid) => Attribution::Person(pid),
             None => {
-                self.project.seen_personless.insert(ev.distinct_id.clone());
-                Attribution::Personless(person_uuid(&ev.project, &ev.distinct_id))
+                let seen = &mut self.project.seen_personless;
+                let uuid = match seen.get(&ev.distinct_id) {
+                    Some(&uuid) => uuid,
+                    None => *seen.entry(ev.distinct_id.clone()).or_insert_with(|| person_uuid(&ev.project, &ev.distinct_id)),
+                };
+                Attribution::Personless(uuid)
             }
         }
     }

@@ -28,7 +28,12 @@ pub fn is_illegal_distinct_id(id: &str) -> bool {
     if id.trim_matches(is_js_whitespace).is_empty() {
         return true;
     }
-    let lower = id.to_lowercase();
+    // Most ids (uuids, user ids) have no upper case: skip the allocation.
+    let lower = if id.bytes().any(|b| b.is_ascii_uppercase() || !b.is_ascii()) {
+        std::borrow::Cow::Owned(id.to_lowercase())
+    } else {
+        std::borrow::Cow::Borrowed(id)
+    };
     in_list(&lower, &CASE_INSENSITIVE_ILLEGAL_IDS) || in_list(id, &CASE_SENSITIVE_ILLEGAL_IDS)
 }
 

@@ -9,7 +9,7 @@
 //! Invariants: every distinct id appears at most once (so at most one person per project);
 //! `person[root]` is `Some` exactly for roots of live persons.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 
 use uuid::Uuid;
 

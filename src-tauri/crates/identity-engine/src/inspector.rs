@@ -4,6 +4,8 @@
 //! Invariant: `Model` state depends only on the sequence of events applied (queries are pure),
 //! so a model built from a stream equals one rebuilt from the same stream (tested).
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -88,7 +90,8 @@ impl Model {
     }
 
     /// Engine warnings and lint findings of one project (all with `None`), in creation order.
-    pub fn findings(&self, project: Option<&str>) -> Vec<&Finding> {
-        self.lint.findings.iter().filter(|f| project.is_none_or(|p| f.project == p)).collect()
+    /// Borrowed, except those whose message is written when read (`identified_share`).
+    pub fn findings(&self, project: Option<&str>) -> Vec<Cow<'_, Finding>> {
+        self.lint.findings.iter().filter(|f| project.is_none_or(|p| f.project == p)).map(|f| self.lint.current(f)).collect()
     }
 }

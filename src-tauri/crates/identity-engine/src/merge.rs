@@ -52,7 +52,7 @@ impl Step<'_> {
                 // source was already used personless: then the source's uuid is kept, so its
                 // earlier personless events already point at the new person.
                 let seen = &self.project.seen_personless;
-                let source_first = seen.contains(&source) && !seen.contains(&target);
+                let source_first = seen.contains_key(&source) && !seen.contains_key(&target);
                 let ids = if source_first {
                     vec![source.clone(), target.clone()]
                 } else {

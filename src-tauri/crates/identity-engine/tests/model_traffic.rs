@@ -11,7 +11,7 @@ use identity_engine::*;
 const UA: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/156.0.0.0 Safari/537.36";
 
 fn kinds(l: &DeviceLane) -> Vec<(&str, Option<&str>, Option<&str>, bool)> {
-    l.transitions.iter().map(|t| (t.kind.as_str(), t.from.as_deref(), t.to.as_deref(), t.inferred)).collect()
+    l.transitions.iter().map(|t| (t.kind, t.from.as_deref(), t.to.as_deref(), t.inferred)).collect()
 }
 
 /// (project, old device, reset() anonymous id, reset(true) device)
@@ -41,7 +41,7 @@ fn posthog_js_browser_lanes() {
         let lanes = model.devices(Some(project));
         assert_eq!(lanes.iter().map(|l| l.device_id.as_str()).collect::<Vec<_>>(), [new, old], "{project}: newest activity first");
         let l = model.device(&format!("{project}/{old}")).unwrap();
-        assert_eq!((l.key_kind.as_str(), l.user_agent.as_deref()), ("device_id", Some(UA)));
+        assert_eq!((l.key_kind, l.user_agent.as_deref()), ("device_id", Some(UA)));
         let segs: Vec<_> = l.segments.iter().map(|s| (s.distinct_id.as_str(), s.identified, s.event_count)).collect();
         let expected_counts = if project == "phc_web" { [2, 2, 1, 2] } else { [1, 2, 1, 4] };
         assert_eq!(
@@ -74,14 +74,15 @@ fn posthog_js_browser_lanes() {
         assert_eq!(n.sessions.len(), 1);
 
         // Findings: the script does everything right except alias after identify.
-        let rules: Vec<_> = model.findings(Some(project)).iter().map(|f| (f.rule.as_str(), f.severity.as_str())).collect();
+        let findings = model.findings(Some(project));
+        let rules: Vec<_> = findings.iter().map(|f| (f.rule.as_str(), f.severity.as_str())).collect();
         assert_eq!(rules, [("identified_share", "info"), ("alias_after_identify", "info")], "{project}");
     }
     // Session 1: the reset(true) lane arrived first, and the old lane's first event linked it.
     assert_eq!(changes[1].devices, [format!("posthog_token/{}", SESSIONS[0].1), format!("posthog_token/{}", SESSIONS[0].3)]);
-    let share = &model.findings(Some("posthog_token"))[0];
+    let share = model.findings(Some("posthog_token"))[0].clone().into_owned();
     assert!(share.message.starts_with("6 of 11 events"), "{}", share.message);
-    let alias = &model.findings(Some("phc_web"))[1];
+    let alias = model.findings(Some("phc_web"))[1].clone().into_owned();
     assert_eq!(alias.distinct_ids, ["user-43", "alias-43"]);
     assert_eq!(alias.event_uuids, [evs[17].uuid.clone()]);
 }
@@ -101,4 +102,34 @@ fn other_sdk_recordings_make_lanes_and_findings() {
     let generic: Vec<_> = model.findings(None).into_iter().filter(|f| f.rule == "generic_distinct_id").collect();
     assert_eq!(generic.len(), 1);
     assert_eq!((generic[0].distinct_ids[0].as_str(), generic[0].severity.as_str()), ("null", "error"));
+}
+
+/// `model_properties` keeps every property the model reads: a model fed only those equals one
+/// fed the full properties, on every recording (persons, decisions, lanes, findings).
+#[test]
+fn model_keys_cover_everything_the_model_reads() {
+    for file in ["posthog-js-browser.jsonl", "posthog-node.jsonl", "posthog-python.jsonl"] {
+        let full = traffic::events(file);
+        let trimmed: Vec<EventInput> = full
+            .iter()
+            .map(|e| EventInput {
+                properties: model_properties(&serde_json::Value::Object(e.properties.clone()).to_string()),
+                ..e.clone()
+            })
+            .collect();
+        assert!(trimmed.iter().zip(&full).any(|(t, f)| t.properties.len() < f.properties.len()), "{file}: nothing trimmed");
+        let view = |events: &[EventInput]| {
+            let mut m = Model::new();
+            events.iter().for_each(|e| drop(m.apply(e).unwrap()));
+            let project = &events[0].project;
+            serde_json::to_string(&(
+                m.engine().persons(project),
+                m.engine().decisions(),
+                m.devices(None),
+                m.findings(None),
+            ))
+            .unwrap()
+        };
+        assert_eq!(view(&trimmed), view(&full), "{file}");
+    }
 }

@@ -49,10 +49,8 @@ pub struct Identity {
 
 /// A stored event as the identity model takes it.
 pub fn to_input(ev: ArrivedEvent) -> EventInput {
-    let properties = match serde_json::from_str(&ev.properties) {
-        Ok(serde_json::Value::Object(map)) => map,
-        _ => serde_json::Map::new(),
-    };
+    // Only what the model reads: most of a posthog-js event's properties are skipped unparsed.
+    let properties = identity_engine::model_properties(&ev.properties);
     EventInput {
         seq: ev.seq,
         uuid: ev.uuid,

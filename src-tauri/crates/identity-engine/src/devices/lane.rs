@@ -18,12 +18,12 @@
 //! A `$identify` names the anonymous id the device had just before (`$anon_distinct_id`), so it
 //! can reveal an id (and a reset before it) whose own events have not arrived yet.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::{str_prop, user_agent, DeviceLane, Segment, SessionSpan, Transition};
+use super::{str_prop, user_agent, DeviceLane, Segment, SessionSpan, Transition, Why};
 use crate::engine::Engine;
 use crate::js::js_string;
 use crate::model::{Applied, Attribution, EventInput};
@@ -31,14 +31,15 @@ use crate::model::{Applied, Attribution, EventInput};
 #[derive(Debug, Clone)]
 pub(crate) struct LaneState {
     pub lane: DeviceLane,
-    /// distinct id -> its latest segment.
-    seg_of: HashMap<String, usize>,
-    /// Parallel to `lane.segments`: identified, or a non-generated-looking user id (used to tell
-    /// a switch of users from a reset when the client does not send `$is_identified`).
-    user_like: Vec<bool>,
-    /// Parallel to `lane.segments`: the transition into the segment (None for the first one).
-    entry: Vec<Option<EntryRef>>,
-    session_of: HashMap<String, usize>,
+    /// Parallel to `lane.segments`.
+    meta: Vec<SegmentMeta>,
+    /// Segments created so far (numbers `SegmentMeta::created`).
+    created: u32,
+    /// distinct id -> its latest-created segment, once the lane has more than `SCAN_LIMIT`
+    /// segments; below that a scan finds it (see `seg_of`).
+    seg_map: Option<Box<HashMap<String, usize>>>,
+    /// session id -> index in `lane.sessions`, once there are more than `SCAN_LIMIT`.
+    session_map: Option<Box<HashMap<String, usize>>>,
     /// `$last_posthog_reset` of the lane's first event: posthog-js records when reset() ran.
     pub reset_marker: Option<String>,
     /// Whether the lane is in `Devices::by_agent` yet.
@@ -51,19 +52,43 @@ pub(crate) struct LaneState {
     reclassified: bool,
 }
 
+/// Nearly every lane has a handful of segments and sessions: scanning them beats a hash map per
+/// lane in time and memory (a rebuild holds 100 000 lanes); longer lanes get a map.
+const SCAN_LIMIT: usize = 16;
+
+/// What a lane remembers about one segment besides what it shows.
+#[derive(Debug, Clone)]
+struct SegmentMeta {
+    /// Identified, or a non-generated-looking user id (used to tell a switch of users from a
+    /// reset when the client does not send `$is_identified`).
+    user_like: bool,
+    /// The transition into the segment (None for the first one).
+    entry: Option<EntryRef>,
+    /// Creation order: an id used twice maps to its latest-created segment.
+    created: u32,
+}
+
+/// Grows a lane's vectors by half (starting at one) instead of doubling from four: lanes hold
+/// two or three of each, and 100 000 lanes of spare capacity add up. Still amortised O(1).
+fn reserve_small<T>(v: &mut Vec<T>) {
+    if v.len() == v.capacity() {
+        v.reserve_exact((v.len() / 2).max(1));
+    }
+}
+
 /// Finds a segment's entry transition in `lane.transitions` (sorted by seq): its seq, then
 /// what tells apart the few transitions one event creates (the `to` is the segment's id).
 #[derive(Debug, Clone, PartialEq)]
 struct EntryRef {
     seq: i64,
-    kind: String,
+    kind: &'static str,
     from: Option<String>,
     inferred: bool,
 }
 
 impl EntryRef {
     fn of(t: &Transition) -> EntryRef {
-        EntryRef { seq: t.seq, kind: t.kind.clone(), from: t.from.clone(), inferred: t.inferred }
+        EntryRef { seq: t.seq, kind: t.kind, from: t.from.clone(), inferred: t.inferred }
     }
 }
 
@@ -83,9 +108,9 @@ pub(crate) fn looks_generated(id: &str) -> bool {
     Uuid::parse_str(id.strip_prefix("$device:").unwrap_or(id)).is_ok()
 }
 
-fn transition(kind: &str, ev: &EventInput, from: Option<&str>, to: &str, inferred: bool, why: String) -> Transition {
+fn transition(kind: &'static str, ev: &EventInput, from: Option<&str>, to: &str, inferred: bool, why: Why) -> Transition {
     Transition {
-        kind: kind.to_owned(),
+        kind,
         seq: ev.seq,
         // The event that made it visible (for inferred ones: the first event on the new id).
         event_uuid: Some(ev.uuid.clone()),
@@ -93,18 +118,18 @@ fn transition(kind: &str, ev: &EventInput, from: Option<&str>, to: &str, inferre
         from: from.map(str::to_owned),
         to: Some(to.to_owned()),
         inferred,
-        explanation: why,
+        why,
     }
 }
 
 impl LaneState {
-    pub fn new(id: String, ev: &EventInput, key: String, kind: &str) -> LaneState {
+    pub fn new(id: String, ev: &EventInput, key: String, kind: &'static str) -> LaneState {
         LaneState {
             lane: DeviceLane {
                 id,
                 project: ev.project.clone(),
                 device_id: key,
-                key_kind: kind.to_owned(),
+                key_kind: kind,
                 first_seen: ev.timestamp,
                 last_seen: ev.timestamp,
                 first_seq: ev.seq,
@@ -116,10 +141,10 @@ impl LaneState {
                 sessions: Vec::new(),
                 linked_from: None,
             },
-            seg_of: HashMap::new(),
-            user_like: Vec::new(),
-            entry: Vec::new(),
-            session_of: HashMap::new(),
+            meta: Vec::new(),
+            created: 0,
+            seg_map: None,
+            session_map: None,
             reset_marker: str_prop(ev, "$last_posthog_reset").map(str::to_owned),
             indexed_agent: false,
             continued_by: None,
@@ -148,34 +173,23 @@ impl LaneState {
         if matches!(applied.attribution, Attribution::Dropped) {
             // The client did identify, but PostHog linked nothing: say so where the UI shows it.
             for t in self.lane.transitions.iter_mut().filter(|t| t.seq == ev.seq && t.kind == "identify") {
-                t.explanation = format!(
-                    "$identify from '{}' to '{}' was sent with $process_person_profile=false: PostHog \
-                     dropped it and linked nothing.",
-                    t.from.clone().unwrap_or_default(),
-                    ev.distinct_id
-                );
+                t.why = Why::IdentifyDropped;
             }
         }
         match ev.event.as_str() {
             "$create_alias" | "$merge_dangerously" => {
                 if let Some(alias) = ev.properties.get("alias").filter(|a| crate::js::js_truthy(a)) {
                     let alias = js_string(alias);
-                    let why = format!(
-                        "{} called alias('{alias}'): PostHog adds '{alias}' to the person of '{}' unless \
-                         '{alias}' already belongs to another identified person.",
-                        ev.distinct_id, ev.distinct_id
-                    );
-                    self.push(transition("alias", ev, Some(&alias), &ev.distinct_id, false, why));
+                    self.push(transition("alias", ev, Some(&alias), &ev.distinct_id, false, Why::Alias));
                 }
             }
             "$set" => {
-                let keys: Vec<String> = ["$set", "$set_once", "$unset"]
+                let keys: Box<[String]> = ["$set", "$set_once", "$unset"]
                     .iter()
                     .filter_map(|k| ev.properties.get(*k).and_then(Value::as_object))
                     .flat_map(|o| o.keys().cloned())
                     .collect();
-                let why = format!("Person properties set on '{}': {}.", ev.distinct_id, keys.join(", "));
-                self.push(transition("set", ev, None, &ev.distinct_id, false, why));
+                self.push(transition("set", ev, None, &ev.distinct_id, false, Why::Set(keys)));
             }
             _ => {}
         }
@@ -190,7 +204,7 @@ impl LaneState {
     /// or a new one after a classified transition.
     fn enter(&mut self, id: &str, ev: &EventInput, how: Entry, engine: &Engine, client_says: Option<bool>) -> usize {
         let head = self.lane.segments.len().checked_sub(1);
-        if let Some(&idx) = self.seg_of.get(id) {
+        if let Some(idx) = self.seg_of(id) {
             let h = head.expect("a lane with a segment has a head");
             let late = idx == h
                 || !self.lane.segments[idx].identified
@@ -200,7 +214,7 @@ impl LaneState {
                 if let Entry::IdentifiedFrom(anon) = how {
                     self.confirm_identify(anon, id, ev);
                     self.lane.segments[idx].identified = true;
-                    self.user_like[idx] = true;
+                    self.meta[idx].user_like = true;
                 }
                 return idx;
             }
@@ -227,6 +241,8 @@ impl LaneState {
             self.push(t);
             r
         });
+        reserve_small(&mut self.lane.segments);
+        reserve_small(&mut self.meta);
         self.lane.segments.insert(at, Segment {
             distinct_id: id.to_owned(),
             person_id: Some(engine.person_id_for(&ev.project, id)),
@@ -237,14 +253,36 @@ impl LaneState {
             last_timestamp: ev.timestamp,
             event_count: 0,
         });
-        self.user_like.insert(at, user_like);
-        self.entry.insert(at, entry);
+        self.created += 1;
+        self.meta.insert(at, SegmentMeta { user_like, entry, created: self.created });
+        self.index_segment(id, at);
         if at + 1 < self.lane.segments.len() {
-            self.seg_of.values_mut().filter(|i| **i >= at).for_each(|i| *i += 1);
             self.reclassify(at + 1, ev, engine);
         }
-        self.seg_of.insert(id.to_owned(), at);
         at
+    }
+
+    /// The latest-created segment of `id`.
+    fn seg_of(&self, id: &str) -> Option<usize> {
+        match &self.seg_map {
+            Some(map) => map.get(id).copied(),
+            None => (0..self.lane.segments.len())
+                .filter(|&i| self.lane.segments[i].distinct_id == id)
+                .max_by_key(|&i| self.meta[i].created),
+        }
+    }
+
+    /// Keeps `seg_map` right after segment `at` (of `id`) was inserted.
+    fn index_segment(&mut self, id: &str, at: usize) {
+        if let Some(map) = &mut self.seg_map {
+            map.values_mut().filter(|i| **i >= at).for_each(|i| *i += 1);
+            map.insert(id.to_owned(), at);
+        } else if self.lane.segments.len() > SCAN_LIMIT {
+            let mut order: Vec<usize> = (0..self.lane.segments.len()).collect();
+            order.sort_by_key(|&i| self.meta[i].created);
+            let map = order.into_iter().map(|i| (self.lane.segments[i].distinct_id.clone(), i)).collect();
+            self.seg_map = Some(Box::new(map));
+        }
     }
 
     /// Where a new segment for `ev` goes: after the last segment that started no later than
@@ -253,7 +291,7 @@ impl LaneState {
     /// reset(true) link), nor before the anonymous id a `$identify` comes from.
     fn place(&self, ev: &EventInput, how: &Entry) -> usize {
         let floor = match how {
-            Entry::IdentifiedFrom(anon) => self.seg_of.get(*anon).map_or(1, |&a| a + 1),
+            Entry::IdentifiedFrom(anon) => self.seg_of(anon).map_or(1, |a| a + 1),
             _ => 1,
         };
         let mut at = self.lane.segments.len();
@@ -268,12 +306,12 @@ impl LaneState {
     /// confirmed `$identify` names its own anonymous id and is kept.
     fn reclassify(&mut self, j: usize, ev: &EventInput, engine: &Engine) {
         let to = self.lane.segments[j].distinct_id.clone();
-        let old = self.entry[j].as_ref().and_then(|r| self.find_entry(r, &to));
+        let old = self.meta[j].entry.as_ref().and_then(|r| self.find_entry(r, &to));
         if old.is_some_and(|i| self.lane.transitions[i].kind == "identify" && !self.lane.transitions[i].inferred) {
             return;
         }
         let from = self.lane.segments[j - 1].distinct_id.clone();
-        let mut t = self.classify(j - 1, &from, &to, self.user_like[j], ev, engine);
+        let mut t = self.classify(j - 1, &from, &to, self.meta[j].user_like, ev, engine);
         match old {
             Some(i) => {
                 let o = &self.lane.transitions[i];
@@ -281,12 +319,12 @@ impl LaneState {
                 if (&o.kind, &o.from, o.inferred) != (&t.kind, &t.from, t.inferred) {
                     self.reclassified = true;
                 }
-                self.entry[j] = Some(EntryRef::of(&t));
+                self.meta[j].entry = Some(EntryRef::of(&t));
                 self.lane.transitions[i] = t;
             }
             None => {
                 self.reclassified = true;
-                self.entry[j] = Some(EntryRef::of(&t));
+                self.meta[j].entry = Some(EntryRef::of(&t));
                 self.push(t);
             }
         }
@@ -306,48 +344,13 @@ impl LaneState {
     fn classify(&self, head: usize, from: &str, to: &str, to_user: bool, ev: &EventInput, engine: &Engine) -> Transition {
         let person = |id| engine.person_for(&ev.project, id).map(|p| p.id);
         if person(from).is_some() && person(from) == person(to) {
-            let why = format!(
-                "The device now uses '{to}', an id of the same person as '{from}' (linked earlier by an \
-                 alias, identify or merge), so this is one user under another id."
-            );
-            return transition("alias", ev, Some(from), to, true, why);
+            return transition("alias", ev, Some(from), to, true, Why::SamePerson);
         }
-        let from_user = self.user_like[head];
+        let from_user = self.meta[head].user_like;
         match (from_user, to_user) {
-            (true, true) => transition(
-                "switch_without_reset",
-                ev,
-                Some(from),
-                to,
-                false,
-                format!(
-                    "This device went from user '{from}' straight to user '{to}' with no new anonymous id \
-                     between: reset() was not called at logout, so both users share this device's \
-                     $device_id and session, and '{to}' was never linked by a $identify."
-                ),
-            ),
-            (true, false) => transition(
-                "reset",
-                ev,
-                Some(from),
-                to,
-                true,
-                format!(
-                    "The device was identified as '{from}' and now sends the new anonymous id '{to}': \
-                     reset() was called (it sends no event, so this is inferred)."
-                ),
-            ),
-            (false, false) => transition(
-                "reset",
-                ev,
-                Some(from),
-                to,
-                true,
-                format!(
-                    "The anonymous id changed from '{from}' to '{to}' without an identify: reset() while \
-                     anonymous, or cleared storage (inferred)."
-                ),
-            ),
+            (true, true) => transition("switch_without_reset", ev, Some(from), to, false, Why::SwitchWithoutReset),
+            (true, false) => transition("reset", ev, Some(from), to, true, Why::ResetAfterUser),
+            (false, false) => transition("reset", ev, Some(from), to, true, Why::ResetWhileAnonymous),
             (false, true) => identify_transition(ev, from, to, true),
         }
     }
@@ -364,13 +367,14 @@ impl LaneState {
             // segment it led into keeps finding it.
             let old = Some(EntryRef::of(&self.lane.transitions.remove(i)));
             let new = Some(EntryRef::of(&t));
-            self.entry.iter_mut().filter(|e| **e == old).for_each(|e| *e = new.clone());
+            self.meta.iter_mut().filter(|m| m.entry == old).for_each(|m| m.entry = new.clone());
         }
         self.push(t);
     }
 
     /// Inserts keeping `transitions` sorted by seq (appending in the common case).
     pub fn push(&mut self, t: Transition) {
+        reserve_small(&mut self.lane.transitions);
         let at = self.lane.transitions.partition_point(|x| x.seq <= t.seq);
         self.lane.transitions.insert(at, t);
     }
@@ -403,22 +407,11 @@ impl LaneState {
         // becomes identified by the merge, but the device was anonymous while on it.
         if client_says == Some(true) {
             seg.identified = true;
-            self.user_like[idx] = true;
+            self.meta[idx].user_like = true;
         }
         if let Some(session) = str_prop(ev, "$session_id") {
-            let spans = &mut lane.sessions;
-            let i = *self.session_of.entry(session.to_owned()).or_insert_with(|| {
-                spans.push(SessionSpan {
-                    session_id: session.to_owned(),
-                    first_seq: ev.seq,
-                    last_seq: ev.seq,
-                    first_timestamp: ev.timestamp,
-                    last_timestamp: ev.timestamp,
-                    event_count: 0,
-                });
-                spans.len() - 1
-            });
-            let s = &mut spans[i];
+            let i = self.session_index(session, ev);
+            let s = &mut self.lane.sessions[i];
             s.last_seq = ev.seq;
             s.first_timestamp = s.first_timestamp.min(ev.timestamp);
             s.last_timestamp = s.last_timestamp.max(ev.timestamp);
@@ -427,17 +420,39 @@ impl LaneState {
     }
 }
 
+impl LaneState {
+    /// The index of `session` in `lane.sessions`, appending it when new.
+    fn session_index(&mut self, session: &str, ev: &EventInput) -> usize {
+        let spans = &mut self.lane.sessions;
+        let found = match &self.session_map {
+            Some(map) => map.get(session).copied(),
+            // The latest session first: consecutive events nearly always share one.
+            None => spans.iter().rposition(|s| s.session_id == session),
+        };
+        if let Some(i) = found {
+            return i;
+        }
+        reserve_small(spans);
+        spans.push(SessionSpan {
+            session_id: session.to_owned(),
+            first_seq: ev.seq,
+            last_seq: ev.seq,
+            first_timestamp: ev.timestamp,
+            last_timestamp: ev.timestamp,
+            event_count: 0,
+        });
+        let i = spans.len() - 1;
+        if let Some(map) = &mut self.session_map {
+            map.insert(session.to_owned(), i);
+        } else if spans.len() > SCAN_LIMIT {
+            let map = spans.iter().enumerate().map(|(i, s)| (s.session_id.clone(), i)).collect();
+            self.session_map = Some(Box::new(map));
+        }
+        i
+    }
+}
+
 fn identify_transition(ev: &EventInput, anon: &str, id: &str, inferred: bool) -> Transition {
-    let why = if inferred {
-        format!(
-            "The device moved from the anonymous id '{anon}' to '{id}', but no $identify linking them has \
-             arrived (yet): until one does, PostHog keeps them as separate persons."
-        )
-    } else {
-        format!(
-            "$identify: '{anon}' (anonymous) became '{id}'. PostHog links the anonymous id to the person \
-             of '{id}', so the earlier anonymous events count for that user."
-        )
-    };
+    let why = if inferred { Why::IdentifyInferred } else { Why::Identify };
     transition("identify", ev, Some(anon), id, inferred, why)
 }

@@ -17,7 +17,7 @@
 
 use chrono::Duration;
 
-use super::{Devices, LaneLink, Transition};
+use super::{Devices, LaneLink, Transition, Why};
 use crate::messages::time;
 
 const MAX_GAP_MINUTES: i64 = 10;
@@ -44,10 +44,11 @@ impl Devices {
         // user agent), then every earlier reset-marked lane that may continue `idx`.
         let candidates = std::iter::once(idx).chain(peers.iter().copied().filter(|&n| n != idx));
         for n in candidates.collect::<Vec<_>>() {
-            if self.lanes[n].lane.linked_from.is_some() || !self.is_fresh(n) {
+            // Cheapest test first: this loop runs over up to RECENT_PEERS lanes per new lane.
+            if n != idx && self.lanes[n].reset_marker.is_none() {
                 continue;
             }
-            if n != idx && self.lanes[n].reset_marker.is_none() {
+            if self.lanes[n].lane.linked_from.is_some() || !self.is_fresh(n) {
                 continue;
             }
             if let Some(old) = self.pick_old(n, &peers) {
@@ -147,14 +148,14 @@ impl Devices {
             old.device_id, new.device_id
         );
         let t = Transition {
-            kind: "reset_device".to_owned(),
+            kind: "reset_device",
             seq: new.first_seq,
             event_uuid: None,
             timestamp: new.first_seen,
             from: Some(old.device_id.clone()),
             to: Some(new.device_id.clone()),
             inferred: true,
-            explanation,
+            why: Why::Text(explanation.into()),
         };
         let link = LaneLink { lane_id: old.id.clone(), evidence, inferred: true };
         self.lanes[o].continued_by = Some(n);

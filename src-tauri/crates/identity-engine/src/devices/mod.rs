@@ -18,8 +18,9 @@
 
 mod lane;
 mod link;
+mod why;
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -31,6 +32,7 @@ use crate::js::js_string;
 use crate::model::{Applied, EventInput};
 
 pub(crate) use lane::LaneState;
+pub(crate) use why::Why;
 
 /// One device's timeline.
 #[derive(Debug, Clone, Serialize)]
@@ -41,7 +43,7 @@ pub struct DeviceLane {
     /// The key: `$device_id`, else the anonymous id the chain started with.
     pub device_id: String,
     /// `"device_id"` or `"anonymous_id"`.
-    pub key_kind: String,
+    pub key_kind: &'static str,
     /// Earliest and latest event timestamp (corrected client time).
     pub first_seen: DateTime<Utc>,
     pub last_seen: DateTime<Utc>,
@@ -84,10 +86,11 @@ pub struct Segment {
     pub event_count: usize,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// Serialised with an `explanation` sentence (see `why.rs`).
+#[derive(Debug, Clone)]
 pub struct Transition {
     /// "identify" | "alias" | "reset" | "reset_device" | "switch_without_reset" | "set"
-    pub kind: String,
+    pub kind: &'static str,
     pub seq: i64,
     pub event_uuid: Option<String>,
     pub timestamp: DateTime<Utc>,
@@ -96,7 +99,23 @@ pub struct Transition {
     /// True when no event says so directly (reset() sends nothing; an identify seen only
     /// through the ids; reset(true) links).
     pub inferred: bool,
-    pub explanation: String,
+    pub(crate) why: Why,
+}
+
+impl Serialize for Transition {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut t = s.serialize_struct("Transition", 8)?;
+        t.serialize_field("kind", self.kind)?;
+        t.serialize_field("seq", &self.seq)?;
+        t.serialize_field("event_uuid", &self.event_uuid)?;
+        t.serialize_field("timestamp", &self.timestamp)?;
+        t.serialize_field("from", &self.from)?;
+        t.serialize_field("to", &self.to)?;
+        t.serialize_field("inferred", &self.inferred)?;
+        t.serialize_field("explanation", &self.explanation())?;
+        t.end()
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -135,7 +154,9 @@ pub(crate) struct LaneUpdate {
 /// All lanes of all projects.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Devices {
-    pub lanes: Vec<LaneState>,
+    /// Boxed: growing the list then moves pointers, not 400-byte lanes, and leaves no spare
+    /// capacity of whole lanes behind.
+    pub lanes: Vec<Box<LaneState>>,
     /// lane id -> index in `lanes`.
     by_id: HashMap<String, usize>,
     /// (project, distinct id) -> lane id, for events without `$device_id`.
@@ -143,6 +164,8 @@ pub(crate) struct Devices {
     /// (project, user agent) -> lanes, candidates for reset(true) links.
     /// The latest lanes per (project, user agent), oldest first; see `link::RECENT_PEERS`.
     by_agent: HashMap<(String, String), std::collections::VecDeque<usize>>,
+    /// Reused to look up `"<project>/<device id>"` without allocating on every event.
+    scratch: String,
 }
 
 pub(crate) fn str_prop<'a>(ev: &'a EventInput, key: &str) -> Option<&'a str> {
@@ -155,21 +178,12 @@ pub(crate) fn user_agent(ev: &EventInput) -> Option<&str> {
 
 impl Devices {
     pub fn get(&self, lane_id: &str) -> Option<&LaneState> {
-        self.by_id.get(lane_id).map(|&i| &self.lanes[i])
+        self.by_id.get(lane_id).map(|&i| &*self.lanes[i])
     }
 
     pub fn apply(&mut self, ev: &EventInput, applied: &Applied, engine: &Engine) -> LaneUpdate {
-        let (key, kind, lane_id) = self.key_of(ev);
-        let mut changed = vec![lane_id.clone()];
-        let idx = match self.by_id.get(&lane_id) {
-            Some(&i) => i,
-            None => {
-                let i = self.lanes.len();
-                self.lanes.push(LaneState::new(lane_id.clone(), ev, key, kind));
-                self.by_id.insert(lane_id.clone(), i);
-                i
-            }
-        };
+        let idx = self.lane_index(ev);
+        let mut changed = vec![self.lanes[idx].lane.id.clone()];
         let (segment, transitions, reclassified) = self.lanes[idx].apply(ev, applied, engine);
         changed.extend(self.check_continuation(idx, ev));
         if self.lanes[idx].lane.user_agent.is_some() && !self.lanes[idx].indexed_agent {
@@ -182,11 +196,33 @@ impl Devices {
         LaneUpdate { lane: idx, segment, transitions, reclassified, changed }
     }
 
-    /// The lane key of an event; records fallback chains (`$anon_distinct_id`, `alias`).
-    fn key_of(&mut self, ev: &EventInput) -> (String, &'static str, String) {
-        if let Some(device) = str_prop(ev, "$device_id") {
-            return (device.to_owned(), "device_id", format!("{}/{}", ev.project, device));
+    /// The event's lane, created if new.
+    fn lane_index(&mut self, ev: &EventInput) -> usize {
+        let (key, kind, lane_id) = match str_prop(ev, "$device_id") {
+            Some(device) => {
+                self.scratch.clear();
+                self.scratch.extend([ev.project.as_str(), "/", device]);
+                if let Some(&i) = self.by_id.get(self.scratch.as_str()) {
+                    return i;
+                }
+                (device.to_owned(), "device_id", self.scratch.clone())
+            }
+            None => self.key_of(ev),
+        };
+        match self.by_id.get(&lane_id) {
+            Some(&i) => i,
+            None => {
+                let i = self.lanes.len();
+                self.lanes.push(Box::new(LaneState::new(lane_id.clone(), ev, key, kind)));
+                self.by_id.insert(lane_id, i);
+                i
+            }
         }
+    }
+
+    /// The lane key of an event without `$device_id`; records fallback chains
+    /// (`$anon_distinct_id`, `alias`).
+    fn key_of(&mut self, ev: &EventInput) -> (String, &'static str, String) {
         let p = ev.project.clone();
         let linked = match ev.event.as_str() {
             "$identify" => ev.properties.get("$anon_distinct_id").map(js_string),

@@ -15,7 +15,7 @@
 pub(crate) mod rules;
 mod text;
 
-use std::collections::{HashMap, HashSet};
+use foldhash::{HashMap, HashSet};
 
 use serde::Serialize;
 
@@ -52,8 +52,9 @@ pub(crate) struct Lint {
     identify_targets: HashSet<(String, String)>,
     /// (lane, session, distinct id, canonical $set) -> (identify count, first event uuid).
     identifies: HashMap<(usize, String, String, String), (usize, String)>,
-    /// (project, distinct id) -> lanes where it has an identified segment.
-    lanes_of_user: HashMap<(String, String), HashSet<usize>>,
+    /// project -> distinct id -> lanes where it has an identified segment (nested so the lookup
+    /// for every identified event needs no owned key).
+    lanes_of_user: HashMap<String, HashMap<String, HashSet<usize>>>,
     /// project -> (identified events, anonymous events).
     share: HashMap<String, Share>,
 }
@@ -140,6 +141,19 @@ impl Lint {
                 self.findings.push(f);
                 1
             }
+        }
+    }
+
+    /// The finding as it reads now: `identified_share` counts every event, so its message is
+    /// written here rather than on each event.
+    pub(crate) fn current<'a>(&self, f: &'a Finding) -> std::borrow::Cow<'a, Finding> {
+        match self.share.get(&f.project) {
+            Some(share) if f.rule == "identified_share" => {
+                let mut f = f.clone();
+                f.message = text::share(share.identified, share.anonymous);
+                std::borrow::Cow::Owned(f)
+            }
+            _ => std::borrow::Cow::Borrowed(f),
         }
     }
 

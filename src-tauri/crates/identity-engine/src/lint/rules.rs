@@ -43,11 +43,22 @@ pub(crate) struct Ctx<'a> {
 }
 
 pub(crate) fn is_placeholder(id: &str) -> bool {
-    let lower = id.trim().to_lowercase();
+    let trimmed = id.trim();
+    // Longer than every placeholder and not all zeros and dashes: the common case, decided
+    // without allocating.
+    if trimmed.len() > 16 && trimmed.bytes().any(|b| b != b'0' && b != b'-') {
+        return false;
+    }
+    let lower = trimmed.to_lowercase();
     PLACEHOLDERS.contains(&lower.as_str()) || (!lower.is_empty() && lower.chars().all(|c| c == '0' || c == '-'))
 }
 
 pub(crate) fn is_signup_event(name: &str) -> bool {
+    // SDK events (`$pageview`, `$identify`, ...) and long names never match: no allocation for
+    // the bulk of traffic.
+    if name.starts_with('$') || name.len() > 64 {
+        return false;
+    }
     let norm: String = name.to_lowercase().replace(['_', '-'], " ");
     let norm = norm.split_whitespace().collect::<Vec<_>>().join(" ");
     SIGNUP_EVENTS.contains(&norm.as_str())
@@ -129,8 +140,11 @@ impl Lint {
         }
 
         // One id identified on many unrelated lanes (reset(true) continuations count once).
-        if segment.identified {
-            let lanes = self.lanes_of_user.entry((p.to_owned(), segment.distinct_id.clone())).or_default();
+        let known_lane = segment.identified
+            && self.lanes_of_user.get(p).and_then(|ids| ids.get(&segment.distinct_id)).is_some_and(|l| l.contains(&c.update.lane));
+        if segment.identified && !known_lane {
+            let lanes =
+                self.lanes_of_user.entry(p.to_owned()).or_default().entry(segment.distinct_id.clone()).or_default();
             if lanes.insert(c.update.lane) && lanes.len() >= 3 {
                 let ids: Vec<&str> = lanes.iter().map(|&i| c.devices.lanes[i].lane.id.as_str()).collect();
                 let mut devices: Vec<(i64, String)> = lanes
@@ -204,9 +218,8 @@ impl Lint {
             self.identify_targets.insert((p.to_owned(), ev.distinct_id.clone()));
         }
 
-        // Billing share, one finding per project. This runs for every event, so once the finding
-        // exists only its message is rewritten (what `report` would change, without rebuilding
-        // the key and the finding each time).
+        // Billing share, one finding per project. This runs for every event, so it only counts:
+        // the finding's message is written when it is read (`Lint::share_message`).
         if !self.share.contains_key(p) {
             self.share.insert(p.to_owned(), Share { key: format!("identified_share|{p}"), ..Share::default() });
         }
@@ -216,16 +229,14 @@ impl Lint {
         } else {
             share.identified += 1;
         }
-        let message = t::share(share.identified, share.anonymous);
         match self.by_key.get(&share.key) {
-            Some(&i) => {
-                self.findings[i].message = message;
+            Some(_) => {
                 if let Some(n) = self.counts.get_mut(&share.key) {
                     *n += 1;
                 }
             }
             None => {
-                let key = share.key.clone();
+                let (key, message) = (share.key.clone(), t::share(share.identified, share.anonymous));
                 report(self, key, finding("identified_share", "info", p, message, t::FIX_SHARE.into()));
             }
         }

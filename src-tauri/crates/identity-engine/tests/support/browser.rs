@@ -90,9 +90,9 @@ pub fn seg_ids(l: &DeviceLane) -> Vec<&str> {
 }
 
 pub fn kinds(l: &DeviceLane) -> Vec<(&str, bool)> {
-    l.transitions.iter().map(|t| (t.kind.as_str(), t.inferred)).collect()
+    l.transitions.iter().map(|t| (t.kind, t.inferred)).collect()
 }
 
-pub fn rules<'a>(m: &'a Model, rule: &str) -> Vec<&'a Finding> {
-    m.findings(None).into_iter().filter(|f| f.rule == rule).collect()
+pub fn rules(m: &Model, rule: &str) -> Vec<Finding> {
+    m.findings(None).into_iter().filter(|f| f.rule == rule).map(|f| f.into_owned()).collect()
 }

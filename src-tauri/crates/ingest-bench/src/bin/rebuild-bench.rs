@@ -145,7 +145,7 @@ fn measure(dir: &std::path::Path) {
     println!("rebuilt {applied} events: {persons} persons, {lanes} device lanes, {findings} findings");
     let mut by_rule = std::collections::BTreeMap::new();
     for f in model.findings(Some("phc_rebuild")) {
-        *by_rule.entry(f.rule.as_str()).or_insert(0) += 1;
+        *by_rule.entry(f.rule.clone()).or_insert(0) += 1;
     }
     println!("findings by rule    {by_rule:?}");
     println!("rebuild time        {:.2} s ({:.0} events/s, {:.1} µs/event)", elapsed.as_secs_f64(),

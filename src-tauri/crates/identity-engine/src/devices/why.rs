@@ -1,0 +1,74 @@
+//! The sentence behind each lane transition, written when a transition is serialised or asked
+//! for rather than stored: a lane keeps a few words of state per transition instead of a
+//! paragraph, which is most of a rebuilt model's memory otherwise.
+
+use super::Transition;
+
+/// Which sentence explains a transition; the ids come from the transition's `from` and `to`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Why {
+    /// A `$identify` event linked the anonymous id to the user id.
+    Identify,
+    /// The same, but sent with `$process_person_profile=false`: PostHog dropped it.
+    IdentifyDropped,
+    /// Anonymous to user with no `$identify` seen (yet).
+    IdentifyInferred,
+    /// `alias()` called by `to` for `from`.
+    Alias,
+    /// A change to another id of the same person.
+    SamePerson,
+    /// `$set` event: the property keys it named.
+    Set(Box<[String]>),
+    SwitchWithoutReset,
+    /// From an identified id to a new anonymous one.
+    ResetAfterUser,
+    /// From one anonymous id to another.
+    ResetWhileAnonymous,
+    /// Written once, when made (reset(true) links, rare and with their own evidence).
+    Text(Box<str>),
+}
+
+impl Transition {
+    /// Why the device moved between these ids, in a sentence a developer can act on.
+    pub fn explanation(&self) -> String {
+        let from = self.from.as_deref().unwrap_or_default();
+        let to = self.to.as_deref().unwrap_or_default();
+        match &self.why {
+            Why::Identify => format!(
+                "$identify: '{from}' (anonymous) became '{to}'. PostHog links the anonymous id to the person \
+                 of '{to}', so the earlier anonymous events count for that user."
+            ),
+            Why::IdentifyDropped => format!(
+                "$identify from '{from}' to '{to}' was sent with $process_person_profile=false: PostHog \
+                 dropped it and linked nothing."
+            ),
+            Why::IdentifyInferred => format!(
+                "The device moved from the anonymous id '{from}' to '{to}', but no $identify linking them has \
+                 arrived (yet): until one does, PostHog keeps them as separate persons."
+            ),
+            Why::Alias => format!(
+                "{to} called alias('{from}'): PostHog adds '{from}' to the person of '{to}' unless \
+                 '{from}' already belongs to another identified person."
+            ),
+            Why::SamePerson => format!(
+                "The device now uses '{to}', an id of the same person as '{from}' (linked earlier by an \
+                 alias, identify or merge), so this is one user under another id."
+            ),
+            Why::Set(keys) => format!("Person properties set on '{to}': {}.", keys.join(", ")),
+            Why::SwitchWithoutReset => format!(
+                "This device went from user '{from}' straight to user '{to}' with no new anonymous id \
+                 between: reset() was not called at logout, so both users share this device's \
+                 $device_id and session, and '{to}' was never linked by a $identify."
+            ),
+            Why::ResetAfterUser => format!(
+                "The device was identified as '{from}' and now sends the new anonymous id '{to}': \
+                 reset() was called (it sends no event, so this is inferred)."
+            ),
+            Why::ResetWhileAnonymous => format!(
+                "The anonymous id changed from '{from}' to '{to}' without an identify: reset() while \
+                 anonymous, or cleared storage (inferred)."
+            ),
+            Why::Text(text) => text.to_string(),
+        }
+    }
+}
