@@ -46,10 +46,10 @@ describe('layoutGraph', () => {
 
   it('wraps into rows on a narrow width and caps very large persons', () => {
     const many = { distinct_ids: Array.from({ length: 100 }, (_, i) => `id-${i}`), decisions: [] };
-    const g = layoutGraph(many, 500, 10);
+    const g = layoutGraph(many, 800, 10);
     expect(g.nodes.length).toBe(10);
     expect(g.hidden).toBe(90);
-    expect(new Set(g.nodes.map((n) => n.x)).size).toBe(2); // two columns fit in 500 px
+    expect(new Set(g.nodes.map((n) => n.x)).size).toBe(2); // two columns fit in 800 px
     expect(g.height).toBeGreaterThan(4 * 100);
   });
 });

@@ -36,9 +36,9 @@ export interface GraphLayout {
   hidden: number;
 }
 
-export const NODE_W = 168;
+export const NODE_W = 160;
 export const NODE_H = 36;
-const COL_W = 236;
+const COL_W = 320;
 const ROW_H = 118;
 const PAD_X = 24;
 const PAD_TOP = 64;
