@@ -9,6 +9,8 @@
 
 use foldhash::HashMap;
 
+use std::cell::OnceCell;
+
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -82,8 +84,11 @@ impl Engine {
             }
         }
         self.last_seq = Some(ev.seq);
-        let project = self.projects.entry(ev.project.clone()).or_default();
-        let mut step = Step { project, ev, by: EventRef::of(ev), decisions: Vec::new(), warnings: Vec::new() };
+        if !self.projects.contains_key(&ev.project) {
+            self.projects.insert(ev.project.clone(), Project::default());
+        }
+        let project = self.projects.get_mut(&ev.project).expect("inserted above");
+        let mut step = Step { project, ev, by: OnceCell::new(), decisions: Vec::new(), warnings: Vec::new() };
         let (attribution, personless) = step.run();
         let Step { decisions, warnings, .. } = step;
         self.decisions.extend(decisions.iter().cloned());
@@ -141,12 +146,18 @@ impl Engine {
 pub(crate) struct Step<'a> {
     pub project: &'a mut Project,
     pub ev: &'a EventInput,
-    pub by: EventRef,
+    /// The event as an `EventRef`, made on first use: most events (personless ones, or
+    /// personful ones without property updates) never need it.
+    pub by: OnceCell<EventRef>,
     pub decisions: Vec<Decision>,
     pub warnings: Vec<Warning>,
 }
 
 impl Step<'_> {
+    pub(crate) fn by(&self) -> &EventRef {
+        self.by.get_or_init(|| EventRef::of(self.ev))
+    }
+
     fn run(&mut self) -> (Attribution, bool) {
         let ev = self.ev;
         match ev.properties.get("$process_person_profile") {
@@ -198,7 +209,7 @@ impl Step<'_> {
             };
             let mut ids = vec![ev.distinct_id.clone()];
             ids.extend(source.clone());
-            let text = msg::dropped(&self.by, &ev.distinct_id, source.as_deref());
+            let text = msg::dropped(self.by(), &ev.distinct_id, source.as_deref());
             self.warn(WarningKind::InvalidEventWhenProcessPersonProfileIsFalse, ids, text.clone());
             let rule = if is_merge { Rule::PersonlessMergeEventDropped } else { Rule::PersonlessGroupidentifyDropped };
             let target = ev.distinct_id.clone();
@@ -225,7 +236,10 @@ impl Step<'_> {
         match self.project.index.person_of_mut(&id) {
             Some(pid) => {
                 let person = self.project.persons.get_mut(&pid).expect("indexed person exists");
-                apply_updates(person, ups, &self.by);
+                if !ups.is_empty() {
+                    let by = self.by.get_or_init(|| EventRef::of(self.ev));
+                    apply_updates(person, ups, by);
+                }
                 (pid, false)
             }
             None => (self.create_person(vec![id], false, ups), true),
@@ -243,15 +257,15 @@ impl Step<'_> {
             project: ev.project.clone(),
             distinct_ids: ids,
             is_identified: identified,
-            identified_by: identified.then(|| self.by.clone()),
+            identified_by: identified.then(|| self.by().clone()),
             properties: Default::default(),
             created_at: ev.timestamp,
-            created_by: self.by.clone(),
+            created_by: self.by().clone(),
             property_origins: Default::default(),
             history: Vec::new(),
             merged_from: Vec::new(),
         };
-        init_properties(&mut person, ups, &self.by);
+        init_properties(&mut person, ups, self.by());
         self.project.index.insert_person(id, &person.distinct_ids);
         self.project.persons.insert(id, person);
         id

@@ -18,6 +18,9 @@ pub const CASE_INSENSITIVE_ILLEGAL_IDS: [&str; 10] = [
 /// Compared exactly: `NaN` is illegal but `nan` is not.
 pub const CASE_SENSITIVE_ILLEGAL_IDS: [&str; 7] = ["[object Object]", "NaN", "None", "none", "null", "0", "undefined"];
 
+/// Bytes of the longest entry of either list.
+const MAX_LISTED_LEN: usize = 17;
+
 /// True when PostHog refuses to merge with this id.
 ///
 /// Invariants (from PostHog's `isDistinctIdIllegal`): only the emptiness check trims; the list
@@ -27,6 +30,12 @@ pub const CASE_SENSITIVE_ILLEGAL_IDS: [&str; 7] = ["[object Object]", "NaN", "No
 pub fn is_illegal_distinct_id(id: &str) -> bool {
     if id.trim_matches(is_js_whitespace).is_empty() {
         return true;
+    }
+    // Longer than any listed id, even quoted: uuids and most user ids stop here. (Lower-casing
+    // never shortens an id into a listed one: only the Kelvin sign lower-cases to fewer bytes of
+    // ASCII, and no listed id has a `k`.)
+    if id.len() > MAX_LISTED_LEN + 2 {
+        return false;
     }
     // Most ids (uuids, user ids) have no upper case: skip the allocation.
     let lower = if id.bytes().any(|b| b.is_ascii_uppercase() || !b.is_ascii()) {

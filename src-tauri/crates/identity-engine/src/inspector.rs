@@ -6,6 +6,7 @@
 
 use std::borrow::Cow;
 
+use foldhash::HashSet;
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -20,9 +21,36 @@ pub struct Model {
     engine: Engine,
     devices: Devices,
     lint: Lint,
+    /// What changed since the last `take_changes` (not part of the model's state).
+    pending: Pending,
 }
 
-/// What one event changed, so the server can refresh only those.
+/// Changes gathered over several events, each person and lane once, in first-change order.
+#[derive(Debug, Clone, Default)]
+struct Pending {
+    persons: Vec<Uuid>,
+    persons_seen: HashSet<Uuid>,
+    lanes: Vec<usize>,
+    lanes_seen: HashSet<usize>,
+    new_findings: usize,
+}
+
+impl Pending {
+    fn person(&mut self, id: Uuid) {
+        if self.persons_seen.insert(id) {
+            self.persons.push(id);
+        }
+    }
+
+    fn lane(&mut self, idx: usize) {
+        if self.lanes_seen.insert(idx) {
+            self.lanes.push(idx);
+        }
+    }
+}
+
+/// What one event (or the events pushed since the last `take_changes`) changed, so the server
+/// can refresh only those.
 #[derive(Debug, Clone, Serialize)]
 pub struct ModelChanges {
     /// Persons the event touched: its person, persons of its decisions, and persons a merge
@@ -40,32 +68,45 @@ impl Model {
     }
 
     /// Events strictly in arrival (seq) order; an out-of-order event is rejected with
-    /// `EngineError::OutOfOrder` and changes nothing.
+    /// `EngineError::OutOfOrder` and changes nothing. Returns what this one event changed.
     pub fn apply(&mut self, ev: &EventInput) -> Result<ModelChanges, EngineError> {
+        self.take_changes();
+        self.push(ev)?;
+        Ok(self.take_changes())
+    }
+
+    /// Like `apply`, but gathers the changes until `take_changes`: feeding thousands of events
+    /// then costs no list of changes per event.
+    pub fn push(&mut self, ev: &EventInput) -> Result<(), EngineError> {
         let applied = self.engine.apply(ev)?;
         let update = self.devices.apply(ev, &applied, &self.engine);
         let ctx = Ctx { ev, applied: &applied, update: &update, devices: &self.devices };
         let new_findings = self.lint.apply(&ctx);
 
-        let mut persons: Vec<Uuid> = Vec::new();
-        let mut add = |id: Uuid| {
-            if !persons.contains(&id) {
-                persons.push(id);
-            }
-        };
+        let pending = &mut self.pending;
+        pending.new_findings += new_findings;
+        pending.lane(update.lane);
+        update.linked.iter().for_each(|&l| pending.lane(l));
         if let Attribution::Person(id) = applied.attribution {
-            add(id);
+            pending.person(id);
         }
         for d in &applied.decisions {
             if let Some(id) = d.person_id {
-                add(id);
+                pending.person(id);
                 if d.kind == DecisionKind::Merged {
                     let merged = self.engine.person(id).map(|p| p.merged_from.as_slice()).unwrap_or_default();
-                    merged.iter().filter(|m| m.by.seq == ev.seq).for_each(|m| add(m.id));
+                    merged.iter().filter(|m| m.by.seq == ev.seq).for_each(|m| pending.person(m.id));
                 }
             }
         }
-        Ok(ModelChanges { persons, devices: update.changed, new_findings })
+        Ok(())
+    }
+
+    /// Everything changed by the events pushed since the last call, each person and lane once.
+    pub fn take_changes(&mut self) -> ModelChanges {
+        let p = std::mem::take(&mut self.pending);
+        let devices = p.lanes.iter().map(|&i| self.devices.lanes[i].lane.id.clone()).collect();
+        ModelChanges { persons: p.persons, devices, new_findings: p.new_findings }
     }
 
     pub fn engine(&self) -> &Engine {

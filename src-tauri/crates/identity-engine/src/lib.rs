@@ -31,6 +31,7 @@ mod lint;
 mod merge;
 mod messages;
 mod model;
+mod origins;
 mod props;
 mod uuid;
 

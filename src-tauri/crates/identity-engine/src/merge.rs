@@ -117,7 +117,7 @@ impl Step<'_> {
     /// Source person `sp` into target person `tp`: properties `{...source, ...target}`, then
     /// the event's updates; `created_at = min`; ids move; the source is deleted.
     fn merge_persons(&mut self, sp: Uuid, tp: Uuid, ups: &EventUpdates) {
-        let by = self.by.clone();
+        let by = self.by().clone();
         let source = self.project.persons.remove(&sp).expect("source person exists");
         self.project.index.merge(sp, tp);
         let target = self.person_mut(tp);
@@ -145,7 +145,7 @@ impl Step<'_> {
     /// The ordinary person update of a merge event: property updates and `is_identified = true`
     /// (never back to false).
     fn update_and_identify(&mut self, pid: Uuid, ups: &EventUpdates) {
-        let by = self.by.clone();
+        let by = self.by().clone();
         let person = self.person_mut(pid);
         apply_updates(person, ups, &by);
         if !person.is_identified {

@@ -1,12 +1,12 @@
 //! The engine's vocabulary: what goes in (events), what comes out (persons, decisions, warnings).
 //! Everything here is plain data and serialises to JSON for the UI.
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use uuid::Uuid;
+
+pub use crate::origins::PropertyOrigins;
 
 /// One stored event, as the server received it. `seq` is the arrival order: the engine
 /// requires it to strictly increase from one `apply` to the next, because PostHog computes
@@ -108,7 +108,7 @@ pub struct Person {
     pub created_at: DateTime<Utc>,
     pub created_by: EventRef,
     /// For every key of `properties`: the event that set its current value.
-    pub property_origins: BTreeMap<String, PropertyOrigin>,
+    pub property_origins: PropertyOrigins,
     /// Every property change in processing order, including values overwritten or lost in merges.
     pub history: Vec<PropertyChange>,
     /// Every person merged into this one (directly or through persons merged earlier).

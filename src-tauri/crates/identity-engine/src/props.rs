@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 
 use crate::js::js_equal;
 use crate::model::{ChangeOp, EventInput, EventRef, Person, PropertyChange, PropertyOrigin};
+use crate::origins::reserve_small;
 
 /// Events PostHog never lets update person properties (they run in a separate pipeline).
 const NO_PERSON_UPDATE_EVENTS: [&str; 2] = ["$exception", "$$heatmap"];
@@ -26,6 +27,11 @@ pub(crate) struct EventUpdates {
 }
 
 impl EventUpdates {
+    /// No `$set`, `$set_once` or `$unset`: nothing to apply (most events).
+    pub fn is_empty(&self) -> bool {
+        self.set.is_empty() && self.set_once.is_empty() && self.unset.is_empty()
+    }
+
     /// Personless events never get here (the engine handles them before), so only
     /// `$groupidentify` is stripped: it sets group properties, never person properties.
     pub fn of(ev: &EventInput) -> EventUpdates {
@@ -114,6 +120,7 @@ pub(crate) fn merge_properties(target: &mut Person, source: &Person, by: &EventR
         match target.properties.get(key) {
             Some(kept) => {
                 let kept = kept.clone();
+                reserve_small(&mut target.history);
                 target.history.push(PropertyChange {
                     key: key.clone(),
                     op: ChangeOp::MergeLost,
@@ -128,6 +135,7 @@ pub(crate) fn merge_properties(target: &mut Person, source: &Person, by: &EventR
                 let origin =
                     source_origin.clone().unwrap_or(PropertyOrigin { by: by.clone(), op: ChangeOp::MergeAdopted });
                 target.property_origins.insert(key.clone(), origin);
+                reserve_small(&mut target.history);
                 target.history.push(PropertyChange {
                     key: key.clone(),
                     op: ChangeOp::MergeAdopted,
@@ -151,5 +159,6 @@ fn write(person: &mut Person, key: String, value: Option<Value>, op: ChangeOp, b
         Some(_) => person.property_origins.insert(key.clone(), PropertyOrigin { by: by.clone(), op }),
         None => person.property_origins.remove(&key),
     };
+    reserve_small(&mut person.history);
     person.history.push(PropertyChange { key, op, old, new: value, by: by.clone(), replaced_origin });
 }

@@ -104,38 +104,62 @@ impl Identity {
     }
 
     /// Applies everything committed after `applied`, in seq order, in steps of `STEP` events.
+    /// A backlog (the rebuild at start-up, a burst) is read and decoded on a second thread while
+    /// this one applies the previous step, so SQLite and JSON cost no model time.
     fn catch_up(&self, store: &Store) -> Result<(), event_store::StoreError> {
-        loop {
-            let after = *self.applied.borrow();
-            let batch = store.events_after(after, STEP)?;
-            let Some(last) = batch.last().map(|e| e.seq) else { return Ok(()) };
-            let change = self.apply(batch);
-            self.applied.send_replace(last);
-            for c in change.into_announcements(last) {
-                let _ = self.changes.send(c);
+        let first = store.events_after(*self.applied.borrow(), STEP)?;
+        if first.len() < STEP as usize {
+            if !first.is_empty() {
+                self.apply(Decoded::of(first));
             }
+            return Ok(());
         }
+        std::thread::scope(|scope| {
+            let (steps, decoded) = sync_channel::<Result<Decoded, event_store::StoreError>>(1);
+            scope.spawn(move || {
+                let mut batch = first;
+                while let Some(step) = Decoded::of_nonempty(batch) {
+                    let (last, full) = (step.last, step.full);
+                    if steps.send(Ok(step)).is_err() || !full {
+                        return;
+                    }
+                    batch = match store.events_after(last, STEP) {
+                        Ok(batch) => batch,
+                        Err(e) => return drop(steps.send(Err(e))),
+                    };
+                }
+            });
+            for step in decoded {
+                if self.stopped.load(Ordering::Relaxed) {
+                    break;
+                }
+                self.apply(step?);
+            }
+            Ok(())
+        })
     }
 
-    fn apply(&self, batch: Vec<ArrivedEvent>) -> Collected {
-        let mut collected = Collected::default();
-        let mut model = self.model.write().unwrap_or_else(|poisoned| poisoned.into_inner());
-        for ev in batch {
-            // Other vendors' events get their own models; PostHog's rules apply to PostHog traffic.
-            if ev.source != "posthog" {
-                continue;
-            }
-            let seq = ev.seq;
-            match model.apply(&to_input(ev)) {
-                Ok(changes) => {
-                    collected.persons.extend(changes.persons);
-                    collected.devices.extend(changes.devices);
-                    collected.new_findings += changes.new_findings;
+    fn apply(&self, step: Decoded) {
+        let changes = {
+            let mut model = self.model.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+            for input in &step.inputs {
+                if let Err(e) = model.push(input) {
+                    tracing::error!(seq = input.seq, "identity model refused an event: {e}");
                 }
-                Err(e) => tracing::error!(seq, "identity model refused an event: {e}"),
             }
+            model.take_changes()
+        };
+        self.applied.send_replace(step.last);
+        let applied_seq = step.last;
+        if !changes.persons.is_empty() {
+            let _ = self.changes.send(IdentityChange::Persons { ids: changes.persons, applied_seq });
         }
-        collected
+        if !changes.devices.is_empty() {
+            let _ = self.changes.send(IdentityChange::Devices { ids: changes.devices, applied_seq });
+        }
+        if changes.new_findings > 0 {
+            let _ = self.changes.send(IdentityChange::Warnings { new: changes.new_findings, applied_seq });
+        }
     }
 
     /// Waits until every event committed before this call has been applied (bounded wait).
@@ -164,26 +188,26 @@ impl Identity {
     }
 }
 
-#[derive(Default)]
-struct Collected {
-    persons: std::collections::BTreeSet<uuid::Uuid>,
-    devices: std::collections::BTreeSet<String>,
-    new_findings: usize,
+/// One step of stored events, decoded for the model.
+struct Decoded {
+    /// PostHog events only: other vendors' events get their own models.
+    inputs: Vec<EventInput>,
+    /// The last seq read (whatever its source), where the next step starts.
+    last: i64,
+    /// The read returned a whole `STEP`: more may follow.
+    full: bool,
 }
 
-impl Collected {
-    fn into_announcements(self, applied_seq: i64) -> Vec<IdentityChange> {
-        let mut out = Vec::new();
-        if !self.persons.is_empty() {
-            out.push(IdentityChange::Persons { ids: self.persons.into_iter().collect(), applied_seq });
-        }
-        if !self.devices.is_empty() {
-            out.push(IdentityChange::Devices { ids: self.devices.into_iter().collect(), applied_seq });
-        }
-        if self.new_findings > 0 {
-            out.push(IdentityChange::Warnings { new: self.new_findings, applied_seq });
-        }
-        out
+impl Decoded {
+    fn of(batch: Vec<ArrivedEvent>) -> Decoded {
+        let full = batch.len() == STEP as usize;
+        let last = batch.last().map_or(0, |e| e.seq);
+        let inputs = batch.into_iter().filter(|e| e.source == "posthog").map(to_input).collect();
+        Decoded { inputs, last, full }
+    }
+
+    fn of_nonempty(batch: Vec<ArrivedEvent>) -> Option<Decoded> {
+        (!batch.is_empty()).then(|| Decoded::of(batch))
     }
 }
 

@@ -14,7 +14,7 @@ mod stream;
 mod ui;
 
 pub use error::ServerError;
-pub use identity::to_input;
+pub use identity::{to_input, Identity, IdentityChange};
 
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};

@@ -27,6 +27,7 @@ use super::{str_prop, user_agent, DeviceLane, Segment, SessionSpan, Transition, 
 use crate::engine::Engine;
 use crate::js::js_string;
 use crate::model::{Applied, Attribution, EventInput};
+use crate::origins::reserve_small;
 
 #[derive(Debug, Clone)]
 pub(crate) struct LaneState {
@@ -66,14 +67,6 @@ struct SegmentMeta {
     entry: Option<EntryRef>,
     /// Creation order: an id used twice maps to its latest-created segment.
     created: u32,
-}
-
-/// Grows a lane's vectors by half (starting at one) instead of doubling from four: lanes hold
-/// two or three of each, and 100 000 lanes of spare capacity add up. Still amortised O(1).
-fn reserve_small<T>(v: &mut Vec<T>) {
-    if v.len() == v.capacity() {
-        v.reserve_exact((v.len() / 2).max(1));
-    }
 }
 
 /// Finds a segment's entry transition in `lane.transitions` (sorted by seq): its seq, then

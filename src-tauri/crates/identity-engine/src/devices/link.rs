@@ -28,8 +28,8 @@ pub(super) const RECENT_PEERS: usize = 256;
 const TOLERANCE_SECONDS: i64 = 5;
 
 impl Devices {
-    /// Indexes lane `idx` by user agent and makes the links it allows; returns changed lane ids.
-    pub(super) fn link_lane(&mut self, idx: usize) -> Vec<String> {
+    /// Indexes lane `idx` by user agent and makes the links it allows; returns changed lanes.
+    pub(super) fn link_lane(&mut self, idx: usize) -> Vec<usize> {
         self.lanes[idx].indexed_agent = true;
         let lane = &self.lanes[idx].lane;
         let key = (lane.project.clone(), lane.user_agent.clone().unwrap_or_default());
@@ -53,8 +53,8 @@ impl Devices {
             }
             if let Some(old) = self.pick_old(n, &peers) {
                 self.link(n, old);
-                changed.push(self.lanes[n].lane.id.clone());
-                changed.push(self.lanes[old].lane.id.clone());
+                changed.push(n);
+                changed.push(old);
             }
         }
         changed
@@ -66,8 +66,8 @@ impl Devices {
     }
 
     /// Lane `o` just received `ev`: drops a timing-only continuation it contradicts. Returns
-    /// the id of the lane that lost its link.
-    pub(super) fn check_continuation(&mut self, o: usize, ev: &crate::model::EventInput) -> Option<String> {
+    /// the lane that lost its link.
+    pub(super) fn check_continuation(&mut self, o: usize, ev: &crate::model::EventInput) -> Option<usize> {
         let n = self.lanes[o].continued_by?;
         let new = &self.lanes[n];
         if !new.linked_by_time || ev.timestamp <= new.lane.first_seen + Duration::seconds(TOLERANCE_SECONDS) {
@@ -78,7 +78,7 @@ impl Devices {
         new.linked_by_time = false;
         new.lane.linked_from = None;
         new.lane.transitions.retain(|t| t.kind != "reset_device");
-        Some(new.lane.id.clone())
+        Some(n)
     }
 
     /// The lane `n` most plausibly continues, if any.

@@ -147,8 +147,8 @@ pub(crate) struct LaneUpdate {
     /// head and its successor's entry transition re-derived): findings built from the lane's
     /// transitions must be recomputed from `segments`/`transitions`, not just extended.
     pub reclassified: bool,
-    /// Every lane id changed (the event's lane first, then lanes linked to or from it).
-    pub changed: Vec<String>,
+    /// Other lanes changed (linked to or from `lane` by reset(true) inference); usually none.
+    pub linked: Vec<usize>,
 }
 
 /// All lanes of all projects.
@@ -183,17 +183,17 @@ impl Devices {
 
     pub fn apply(&mut self, ev: &EventInput, applied: &Applied, engine: &Engine) -> LaneUpdate {
         let idx = self.lane_index(ev);
-        let mut changed = vec![self.lanes[idx].lane.id.clone()];
+        let mut linked = Vec::new();
         let (segment, transitions, reclassified) = self.lanes[idx].apply(ev, applied, engine);
-        changed.extend(self.check_continuation(idx, ev));
+        linked.extend(self.check_continuation(idx, ev));
         if self.lanes[idx].lane.user_agent.is_some() && !self.lanes[idx].indexed_agent {
             for id in self.link_lane(idx) {
-                if !changed.contains(&id) {
-                    changed.push(id);
+                if id != idx && !linked.contains(&id) {
+                    linked.push(id);
                 }
             }
         }
-        LaneUpdate { lane: idx, segment, transitions, reclassified, changed }
+        LaneUpdate { lane: idx, segment, transitions, reclassified, linked }
     }
 
     /// The event's lane, created if new.

@@ -4,6 +4,10 @@
 //! on some devices), then, in a fresh process so that peak memory is the rebuild's own, rebuilds
 //! persons, device lanes and findings from SQLite exactly as the server does at start-up.
 
+/// The allocator the server binary uses, so the figures are the server's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::Instant;
@@ -121,36 +125,33 @@ fn fill(dir: &std::path::Path, events: usize, devices: usize) {
     eprintln!("stored {events} events over {devices} devices in {:.1} s", started.elapsed().as_secs_f64());
 }
 
+/// The server's own start-up path: `Identity::start` on the store, timed until the model has
+/// applied the last stored event.
 fn measure(dir: &std::path::Path) {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let store = Store::open(dir).expect("open store");
+    let target = store.last_seq().expect("read");
     let before = peak_rss_mb();
     let started = Instant::now();
-    let mut model = identity_engine::Model::new();
-    let mut after = 0;
-    let mut applied = 0usize;
-    loop {
-        let batch = store.events_after(after, 5_000).expect("read");
-        let Some(last) = batch.last().map(|e| e.seq) else { break };
-        for ev in batch {
-            model.apply(&inspector_server::to_input(ev)).expect("in order");
-            applied += 1;
-        }
-        after = last;
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let identity = rt.block_on(async { inspector_server::Identity::start(store.clone(), shutdown.clone(), true) });
+    while identity.applied_seq() < target {
+        std::thread::sleep(std::time::Duration::from_millis(1));
     }
     let elapsed = started.elapsed();
-    let persons = model.engine().persons("phc_rebuild").len();
-    let lanes = model.devices(Some("phc_rebuild")).len();
-    let findings = model.findings(Some("phc_rebuild")).len();
-    println!("rebuilt {applied} events: {persons} persons, {lanes} device lanes, {findings} findings");
-    let mut by_rule = std::collections::BTreeMap::new();
-    for f in model.findings(Some("phc_rebuild")) {
-        *by_rule.entry(f.rule.clone()).or_insert(0) += 1;
-    }
+    let (persons, lanes, by_rule) = identity.read(|model| {
+        let mut by_rule = std::collections::BTreeMap::new();
+        for f in model.findings(Some("phc_rebuild")) {
+            *by_rule.entry(f.rule.clone()).or_insert(0) += 1;
+        }
+        (model.engine().persons("phc_rebuild").len(), model.devices(Some("phc_rebuild")).len(), by_rule)
+    });
+    println!("rebuilt {target} events: {persons} persons, {lanes} device lanes, {} findings", by_rule.values().sum::<usize>());
     println!("findings by rule    {by_rule:?}");
     println!("rebuild time        {:.2} s ({:.0} events/s, {:.1} µs/event)", elapsed.as_secs_f64(),
-        applied as f64 / elapsed.as_secs_f64(), elapsed.as_secs_f64() * 1e6 / applied.max(1) as f64);
+        target as f64 / elapsed.as_secs_f64(), elapsed.as_secs_f64() * 1e6 / target.max(1) as f64);
     println!("peak memory         {:.0} MB (process; {:.0} MB before the rebuild)", peak_rss_mb(), before);
+    shutdown.cancel();
     rt.block_on(store.close());
 }
 
