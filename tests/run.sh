@@ -1,12 +1,22 @@
 #!/usr/bin/env bash
-# The project's one test command (see README): Rust tests of every crate, then the real SDKs
-# (posthog-js in headless Chromium, posthog-node, posthog python) against the real server binary.
+# The project's one test command (see README): the UI's view logic (Vitest), Rust tests of every
+# crate, then the real SDKs (posthog-js in headless Chromium, posthog-node, posthog python) and the
+# UI itself (Playwright) against the real server binary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash tests/bootstrap.sh
 
-echo "== cargo test (all crates)"
+echo "== UI: view logic (vitest)"
+(
+  cd ui
+  if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    npm ci --no-audit --no-fund --loglevel=error
+  fi
+  npm test
+)
+
+echo "== cargo test (all crates; builds the UI into the server when its sources changed)"
 cargo test --workspace --locked
 
 echo "== building the server binary"

@@ -13,15 +13,25 @@ export function hash32(text: string): number {
   return h >>> 0;
 }
 
-/** Hue in [30, 330]: everything but the red band around 0. */
+/**
+ * 20 well-separated colours: 10 hues 29° apart from 35° to 296° (no red), each in two shades.
+ * Neighbouring persons rarely look alike, which a continuous hue could not promise.
+ */
+export const PALETTE_SIZE = 20;
+
+export function personSlot(personId: string): number {
+  return hash32(personId) % PALETTE_SIZE;
+}
+
 export function personHue(personId: string): number {
-  return 30 + (hash32(personId) % 300);
+  return 35 + (personSlot(personId) % 10) * 29;
 }
 
 export function personColor(personId: string | null | undefined, theme: Theme): string {
   if (!personId) return theme === 'dark' ? 'hsl(215 14% 40%)' : 'hsl(215 16% 72%)';
   const hue = personHue(personId);
-  return theme === 'dark' ? `hsl(${hue} 62% 60%)` : `hsl(${hue} 64% 46%)`;
+  const deep = personSlot(personId) >= 10;
+  return theme === 'dark' ? `hsl(${hue} 62% ${deep ? 48 : 62}%)` : `hsl(${hue} 64% ${deep ? 36 : 48}%)`;
 }
 
 /** A paler tint of the person's colour for anonymous segments that already belong to a person. */

@@ -86,6 +86,20 @@ describe('layoutLane', () => {
   });
 });
 
+describe('overlapping glyphs', () => {
+  it('nudges glyph heads that would overlap, keeping each stem at its time', () => {
+    const busy = { ...lane, transitions: [tr('identify', 10, 'a', 'b'), tr('reset', 10, 'b', 'c', true), tr('alias', 11, 'c', 'd'), tr('identify', 80, 'c', 'e')], sessions: [] };
+    const start = Date.parse(T(0));
+    const l = layoutLane(busy, 'time', { start, end: start + 100_000 }, 1000);
+    expect(l.markers.map((m) => [m.kind, Math.round(m.x), Math.round(m.dx)])).toEqual([
+      ['reset', 100, 0],
+      ['identify', 100, 13],
+      ['alias', 110, 16],
+      ['identify', 800, 0],
+    ]);
+  });
+});
+
 describe('lanesExtent', () => {
   it('spans every lane', () => {
     const other = { ...lane, first_seq: -5, last_seq: 20 };

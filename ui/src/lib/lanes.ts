@@ -24,12 +24,16 @@ export interface Marker {
   session?: SessionSpan;
   inferred: boolean;
   eventUuid: string | null;
+  /** Horizontal offset of the glyph from `x`, so glyphs at (almost) the same place stay visible. */
+  dx: number;
 }
 
 /** A switch from one identified user to another without reset: drawn as an error. */
 export interface SwitchMark {
   x: number;
   transition: Transition;
+  /** Glyph offset when a marker sits at the same place. */
+  dx: number;
 }
 
 export interface LaneLayout {
@@ -39,7 +43,11 @@ export interface LaneLayout {
 }
 
 /** Narrowest a segment is drawn, so a one-event segment stays visible and clickable. */
-export const MIN_SEGMENT_PX = 4;
+export const MIN_SEGMENT_PX = 6;
+
+/** Glyphs drawn above the lane (identify, alias, reset) need this much room each. */
+export const GLYPH_PX = 13;
+const HEAD_KINDS = new Set<MarkerKind>(['identify', 'alias', 'reset']);
 
 export function transitionMarkerKind(kind: string): MarkerKind | null {
   switch (kind) {
@@ -101,17 +109,27 @@ export function layoutLane(lane: DeviceLane, axis: Axis, domain: Domain, width: 
     const x = toX(domain, width, transitionAt(t, axis));
     if (!visible(x, x)) continue;
     if (t.kind === 'switch_without_reset') {
-      switches.push({ x, transition: t });
+      switches.push({ x, transition: t, dx: 0 });
       continue;
     }
     const kind = transitionMarkerKind(t.kind);
-    if (kind) markers.push({ kind, x, transition: t, inferred: t.inferred, eventUuid: t.event_uuid });
+    if (kind) markers.push({ kind, x, transition: t, inferred: t.inferred, eventUuid: t.event_uuid, dx: 0 });
   }
   for (const s of lane.sessions) {
     const x = toX(domain, width, sessionAt(s, axis));
-    if (visible(x, x)) markers.push({ kind: 'session', x, session: s, inferred: false, eventUuid: null });
+    if (visible(x, x)) markers.push({ kind: 'session', x, session: s, inferred: false, eventUuid: null, dx: 0 });
   }
   markers.sort((a, b) => a.x - b.x || MARKER_ORDER[a.kind] - MARKER_ORDER[b.kind]);
+  // Glyph heads that would overlap are nudged right, each keeping its stem at the true time.
+  let lastHead = -Infinity;
+  for (const m of markers) {
+    if (!HEAD_KINDS.has(m.kind)) continue;
+    if (m.x - lastHead < GLYPH_PX) m.dx = lastHead + GLYPH_PX - m.x;
+    lastHead = m.x + m.dx;
+  }
+  for (const sw of switches) {
+    if (markers.some((m) => HEAD_KINDS.has(m.kind) && Math.abs(m.x + m.dx - sw.x) < GLYPH_PX)) sw.dx = GLYPH_PX;
+  }
   return { segments, markers, switches };
 }
 
