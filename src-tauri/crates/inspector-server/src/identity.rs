@@ -116,7 +116,7 @@ impl Identity {
         }
         std::thread::scope(|scope| {
             let (steps, decoded) = sync_channel::<Result<Decoded, event_store::StoreError>>(1);
-            scope.spawn(move || {
+            let reader = std::thread::Builder::new().name("identity-reader".into()).spawn_scoped(scope, move || {
                 let mut batch = first;
                 while let Some(step) = Decoded::of_nonempty(batch) {
                     let (last, full) = (step.last, step.full);
@@ -129,6 +129,11 @@ impl Identity {
                     };
                 }
             });
+            if let Err(e) = reader {
+                // Nothing was applied: the next catch-up (at most 100 ms away) reads it again.
+                tracing::error!("cannot start the identity reader thread: {e}");
+                return Ok(());
+            }
             for step in decoded {
                 if self.stopped.load(Ordering::Relaxed) {
                     break;
