@@ -59,6 +59,25 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (project, source)
     ) WITHOUT ROWID;
     "#,
+    // 2: imported data sets (issue 7). Imported events live in their own project namespace
+    // (`import:<name>/<token>`, see `datasets.rs`), so they never mix with live traffic; a
+    // request remembers the data set it was imported into (NULL: live traffic).
+    r#"
+    ALTER TABLE requests ADD COLUMN dataset TEXT;
+    CREATE INDEX requests_dataset ON requests (dataset, id) WHERE dataset IS NOT NULL;
+
+    CREATE TABLE datasets (
+        name         TEXT PRIMARY KEY,          -- "import:<name>"
+        format       TEXT NOT NULL,             -- bundle, har, ndjson
+        source       TEXT,                      -- the imported file's name
+        imported_at  INTEGER NOT NULL,          -- unix microseconds
+        requests     INTEGER NOT NULL,
+        events       INTEGER NOT NULL,
+        first_seq    INTEGER,
+        last_seq     INTEGER,
+        meta         TEXT                       -- JSON: e.g. the bundle's header
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
