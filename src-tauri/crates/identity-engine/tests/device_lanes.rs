@@ -354,3 +354,25 @@ fn a_real_switch_without_reset_is_kept_in_order_and_out_of_order() {
     check(&m, 2);
     assert_eq!(rules(&m, "missing_reset_between_users")[0].seq, 3, "fired by the $identify that revealed it");
 }
+
+/// reset(true) without `$last_posthog_reset`: timing links the new lane only when one lane of
+/// that user agent fits; with two visitors on the same browser version it says nothing.
+#[test]
+fn reset_true_by_timing_alone_links_only_an_unambiguous_old_lane() {
+    const OTHER: &str = "01a20b9c-0000-7000-8000-000000000003";
+    let one = model(vec![
+        js("$pageview", ANON1, ANON1, false, json!({})),
+        js("$pageview", ANON2, ANON2, false, json!({})),
+    ]);
+    assert_eq!(lane(&one, ANON2).linked_from.as_ref().map(|l| l.lane_id.clone()), Some(format!("{P}/{ANON1}")));
+
+    // A second visitor with the same browser (a device id of its own, so not itself a reset(true)
+    // continuation) was active too: two lanes fit, and timing alone cannot tell which.
+    let two = model(vec![
+        js("$pageview", ANON1, ANON1, false, json!({})),
+        js("$pageview", OTHER, "device-of-another-visitor", false, json!({})),
+        js("$pageview", ANON2, ANON2, false, json!({})),
+    ]);
+    assert_eq!(two.devices(None).len(), 3);
+    assert!(two.devices(None).iter().all(|l| l.linked_from.is_none()), "no link by timing when two lanes fit");
+}

@@ -9,7 +9,8 @@
 //! - O is another `$device_id` lane, not yet continued, not a continuation of N (no cycles);
 //! - and either N's first event carries `$last_posthog_reset` (posthog-js records when reset()
 //!   ran) later than any on O, or, without it, N's first event arrived after O's last one and
-//!   within 10 minutes of it (client time).
+//!   within 10 minutes of it (client time), and O is the only lane of that user agent that
+//!   fits: with several visitors on one browser version, timing alone says nothing.
 //!
 //! Batches arrive out of order (the fixture's new lane arrives before the old one), so a lane
 //! with `$last_posthog_reset` is re-examined when a lane with its user agent appears later; the
@@ -33,21 +34,25 @@ impl Devices {
         self.lanes[idx].indexed_agent = true;
         let lane = &self.lanes[idx].lane;
         let key = (lane.project.clone(), lane.user_agent.clone().unwrap_or_default());
-        let recent = self.by_agent.entry(key).or_default();
-        recent.push_back(idx);
-        if recent.len() > RECENT_PEERS {
-            recent.pop_front();
+        let marked = self.lanes[idx].reset_marker.is_some();
+        let agent = self.by_agent.entry(key).or_default();
+        agent.recent.push_back(idx);
+        if agent.recent.len() > RECENT_PEERS {
+            agent.recent.pop_front();
         }
-        let peers: Vec<usize> = recent.iter().copied().collect();
+        // Reset-marked lanes waiting for their old lane: only those still among the recent
+        // lanes (the window every candidate comes from), so the list stays short.
+        let recent = &agent.recent;
+        agent.waiting.retain(|n| recent.contains(n));
+        if marked {
+            agent.waiting.push(idx);
+        }
+        let peers: Vec<usize> = agent.recent.iter().copied().collect();
+        let waiting = agent.waiting.clone();
         let mut changed = Vec::new();
         // `idx` as the continuation (time rule allowed: it was just created or just got its
         // user agent), then every earlier reset-marked lane that may continue `idx`.
-        let candidates = std::iter::once(idx).chain(peers.iter().copied().filter(|&n| n != idx));
-        for n in candidates.collect::<Vec<_>>() {
-            // Cheapest test first: this loop runs over up to RECENT_PEERS lanes per new lane.
-            if n != idx && self.lanes[n].reset_marker.is_none() {
-                continue;
-            }
+        for n in std::iter::once(idx).chain(waiting.into_iter().filter(|&n| n != idx)) {
             if self.lanes[n].lane.linked_from.is_some() || !self.is_fresh(n) {
                 continue;
             }
@@ -56,6 +61,10 @@ impl Devices {
                 changed.push(n);
                 changed.push(old);
             }
+        }
+        let lanes = &self.lanes;
+        if let Some(agent) = self.by_agent.get_mut(&(lanes[idx].lane.project.clone(), lanes[idx].lane.user_agent.clone().unwrap_or_default())) {
+            agent.waiting.retain(|&n| lanes[n].lane.linked_from.is_none());
         }
         changed
     }
@@ -84,7 +93,7 @@ impl Devices {
     /// The lane `n` most plausibly continues, if any.
     fn pick_old(&self, n: usize, peers: &[usize]) -> Option<usize> {
         let new = &self.lanes[n];
-        peers
+        let fits: Vec<usize> = peers
             .iter()
             .copied()
             .filter(|&o| o != n && self.lanes[o].continued_by.is_none() && self.lanes[o].lane.key_kind == "device_id")
@@ -103,7 +112,11 @@ impl Devices {
                     }
                 }
             })
-            .max_by_key(|&o| (self.lanes[o].reset_marker.clone(), self.lanes[o].lane.last_seq))
+            .collect();
+        if new.reset_marker.is_none() && fits.len() > 1 {
+            return None;
+        }
+        fits.into_iter().max_by_key(|&o| (self.lanes[o].reset_marker.clone(), self.lanes[o].lane.last_seq))
     }
 
     /// True when `o` is (transitively) a continuation of `n`.

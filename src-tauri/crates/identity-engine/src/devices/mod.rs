@@ -151,6 +151,16 @@ pub(crate) struct LaneUpdate {
     pub linked: Vec<usize>,
 }
 
+/// The lanes of one (project, user agent) that reset(true) links are looked for among.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct AgentLanes {
+    /// The latest lanes, oldest first; see `link::RECENT_PEERS`.
+    recent: std::collections::VecDeque<usize>,
+    /// Those of `recent` that carry `$last_posthog_reset` and have no link yet: they may still
+    /// find their old lane when it shows up (it can arrive later).
+    waiting: Vec<usize>,
+}
+
 /// All lanes of all projects.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Devices {
@@ -161,9 +171,8 @@ pub(crate) struct Devices {
     by_id: HashMap<String, usize>,
     /// (project, distinct id) -> lane id, for events without `$device_id`.
     fallback: HashMap<(String, String), String>,
-    /// (project, user agent) -> lanes, candidates for reset(true) links.
-    /// The latest lanes per (project, user agent), oldest first; see `link::RECENT_PEERS`.
-    by_agent: HashMap<(String, String), std::collections::VecDeque<usize>>,
+    /// (project, user agent) -> candidates for reset(true) links.
+    by_agent: HashMap<(String, String), AgentLanes>,
     /// Reused to look up `"<project>/<device id>"` without allocating on every event.
     scratch: String,
 }

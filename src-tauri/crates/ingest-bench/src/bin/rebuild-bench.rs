@@ -49,8 +49,9 @@ fn event_for(d: usize, i: usize, per_device: usize, now: i64) -> (String, String
     let identify_at = per_device / 3;
     let reset_at = 2 * per_device / 3;
     let ua = format!("Mozilla/5.0 (X11; Linux x86_64) Chrome/{}", 100 + d % 40);
+    // posthog-js: the device id is the first anonymous id, and stays through reset().
     let base = json!({
-        "$device_id": format!("dev-{d}"), "$session_id": format!("sess-{d}-{}", i / 5),
+        "$device_id": anon.clone(), "$session_id": format!("sess-{d}-{}", i / 5),
         "$lib": "web", "$raw_user_agent": ua, "$current_url": format!("https://app.example.com/p/{}", i),
         "token": "phc_rebuild"
     });
