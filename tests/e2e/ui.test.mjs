@@ -239,6 +239,8 @@ test('devices view: a lane per browser, segments per id, identify/reset/set/sess
   await lane.getByTestId('lane-switch').dispatchEvent('click');
   await ui.waitForFunction(() => /user-c/.test(document.querySelector('[data-testid="lane-explanation"]')?.textContent ?? ''));
   await shot('devices-switch');
+  // The README's picture: the lanes and the switch's explanation, without the empty space below.
+  await ui.screenshot({ path: artifactPath('ui-devices-readme.png'), clip: { x: 0, y: 0, width: VIEWPORT.width, height: 600 } });
 
   // The selection is in the URL: a reload shows the same thing.
   await ui.reload();
