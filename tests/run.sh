@@ -7,13 +7,14 @@ cd "$(dirname "$0")/.."
 
 bash tests/bootstrap.sh
 
-echo "== UI: view logic (vitest)"
+echo "== UI: view logic (vitest) and types (svelte-check)"
 (
   cd ui
   if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
     npm ci --no-audit --no-fund --loglevel=error
   fi
   npm test
+  npm run check
 )
 
 echo "== cargo test (all crates; builds the UI into the server when its sources changed)"
