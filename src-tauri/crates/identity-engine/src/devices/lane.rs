@@ -47,6 +47,8 @@ pub(crate) struct LaneState {
     pub indexed_agent: bool,
     /// The lane linked as this one's reset(true) continuation (at most one).
     pub continued_by: Option<usize>,
+    /// The lane this one continues (the index behind `lane.linked_from`).
+    pub continues: Option<usize>,
     /// This lane's `linked_from` rests on timing alone (no `$last_posthog_reset`).
     pub linked_by_time: bool,
     /// The event being applied changed an earlier transition (see `reclassify`).
@@ -141,6 +143,7 @@ impl LaneState {
             reset_marker: str_prop(ev, "$last_posthog_reset").map(str::to_owned),
             indexed_agent: false,
             continued_by: None,
+            continues: None,
             linked_by_time: false,
             reclassified: false,
         }

@@ -86,6 +86,7 @@ impl Devices {
         let new = &mut self.lanes[n];
         new.linked_by_time = false;
         new.lane.linked_from = None;
+        new.continues = None;
         new.lane.transitions.retain(|t| t.kind != "reset_device");
         Some(n)
     }
@@ -93,40 +94,43 @@ impl Devices {
     /// The lane `n` most plausibly continues, if any.
     fn pick_old(&self, n: usize, peers: &[usize]) -> Option<usize> {
         let new = &self.lanes[n];
-        let fits: Vec<usize> = peers
+        let open = |o: usize| {
+            o != n && self.lanes[o].continued_by.is_none() && self.lanes[o].lane.key_kind == "device_id" && !self.continues(o, n)
+        };
+        let Some(mark) = &new.reset_marker else {
+            // Timing alone: the old lane must be the only lane of this user agent active in the
+            // window before N, linked or not. Otherwise visitors sharing a browser version would
+            // be chained into one another, each new lane "continuing" the last free one.
+            let mut active = peers.iter().copied().filter(|&o| {
+                let old = &self.lanes[o];
+                let gap = new.lane.first_seen - old.lane.last_seen;
+                o != n
+                    && old.lane.key_kind == "device_id"
+                    && old.lane.last_seq < new.lane.first_seq
+                    && gap >= Duration::zero()
+                    && gap <= Duration::minutes(MAX_GAP_MINUTES)
+            });
+            let only = active.next().filter(|_| active.next().is_none())?;
+            // A posthog-js that records reset times would have marked N too.
+            return (self.lanes[only].reset_marker.is_none() && open(only)).then_some(only);
+        };
+        peers
             .iter()
             .copied()
-            .filter(|&o| o != n && self.lanes[o].continued_by.is_none() && self.lanes[o].lane.key_kind == "device_id")
-            .filter(|&o| !self.continues(o, n))
-            .filter(|&o| {
-                let old = &self.lanes[o];
-                match &new.reset_marker {
-                    Some(mark) => old.reset_marker.as_ref().is_none_or(|m| m < mark),
-                    // A posthog-js that records reset times would have marked N too.
-                    None if old.reset_marker.is_some() => false,
-                    None => {
-                        let gap = new.lane.first_seen - old.lane.last_seen;
-                        old.lane.last_seq < new.lane.first_seq
-                            && gap >= Duration::zero()
-                            && gap <= Duration::minutes(MAX_GAP_MINUTES)
-                    }
-                }
+            .filter(|&o| open(o) && self.lanes[o].reset_marker.as_ref().is_none_or(|m| m < mark))
+            .max_by(|&a, &b| {
+                let key = |o: usize| (self.lanes[o].reset_marker.as_deref(), self.lanes[o].lane.last_seq);
+                key(a).cmp(&key(b))
             })
-            .collect();
-        if new.reset_marker.is_none() && fits.len() > 1 {
-            return None;
-        }
-        fits.into_iter().max_by_key(|&o| (self.lanes[o].reset_marker.clone(), self.lanes[o].lane.last_seq))
     }
 
     /// True when `o` is (transitively) a continuation of `n`.
     fn continues(&self, o: usize, n: usize) -> bool {
-        let target = &self.lanes[n].lane.id;
-        let mut cur = self.lanes[o].lane.linked_from.as_ref().map(|l| l.lane_id.clone());
+        let mut cur = self.lanes[o].continues;
         for _ in 0..self.lanes.len() {
             match cur {
-                Some(id) if &id == target => return true,
-                Some(id) => cur = self.get(&id).and_then(|l| l.lane.linked_from.as_ref().map(|l| l.lane_id.clone())),
+                Some(id) if id == n => return true,
+                Some(id) => cur = self.lanes[id].continues,
                 None => return false,
             }
         }
@@ -174,6 +178,7 @@ impl Devices {
         self.lanes[o].continued_by = Some(n);
         self.lanes[n].linked_by_time = self.lanes[n].reset_marker.is_none();
         self.lanes[n].lane.linked_from = Some(link);
+        self.lanes[n].continues = Some(o);
         self.lanes[n].push(t);
     }
 }
