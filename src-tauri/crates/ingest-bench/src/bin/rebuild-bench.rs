@@ -41,6 +41,16 @@ fn peak_rss_mb() -> f64 {
         .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
+/// CPU time (user + system) this process has used so far, in seconds (Linux). Next to the wall
+/// time it tells how much of a slow run was the machine's other load.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
+    let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(f64::NAN);
+    (ticks(11) + ticks(12)) / 100.0
+}
+
 /// Event `i` of device `d`: what posthog-js sends over one visitor's life.
 fn event_for(d: usize, i: usize, per_device: usize, now: i64) -> (String, String, serde_json::Value) {
     // posthog-js anonymous ids are UUIDs; `$is_identified` tells which ids are users.
@@ -133,6 +143,7 @@ fn measure(dir: &std::path::Path) {
     let store = Store::open(dir).expect("open store");
     let target = store.last_seq().expect("read");
     let before = peak_rss_mb();
+    let cpu_before = cpu_seconds();
     let started = Instant::now();
     let shutdown = tokio_util::sync::CancellationToken::new();
     let identity = rt.block_on(async { inspector_server::Identity::start(store.clone(), shutdown.clone(), true) });
@@ -140,6 +151,7 @@ fn measure(dir: &std::path::Path) {
         std::thread::sleep(std::time::Duration::from_millis(1));
     }
     let elapsed = started.elapsed();
+    let cpu = cpu_seconds() - cpu_before;
     let (persons, lanes, by_rule) = identity.read(|model| {
         let mut by_rule = std::collections::BTreeMap::new();
         for f in model.findings(Some("phc_rebuild")) {
@@ -151,6 +163,7 @@ fn measure(dir: &std::path::Path) {
     println!("findings by rule    {by_rule:?}");
     println!("rebuild time        {:.2} s ({:.0} events/s, {:.1} µs/event)", elapsed.as_secs_f64(),
         target as f64 / elapsed.as_secs_f64(), elapsed.as_secs_f64() * 1e6 / target.max(1) as f64);
+    println!("cpu time            {cpu:.2} s (both threads: model, and store reading + decoding)");
     println!("peak memory         {:.0} MB (process; {:.0} MB before the rebuild)", peak_rss_mb(), before);
     shutdown.cancel();
     rt.block_on(store.close());
