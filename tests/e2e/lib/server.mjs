@@ -116,17 +116,26 @@ let serverCounter = 0;
 /**
  * Starts `$INSPECTOR_BIN serve --port 0 --data-dir <dir>` and resolves once it printed its URL.
  * Options: label (for the log file), dataDir (default: a fresh temp dir, removed on stop),
- * env (extra environment), args (extra CLI arguments).
+ * env (extra environment), args (extra CLI arguments), bin (another binary) and
+ * subcommand (`null` for the desktop mode, which prints the same line).
  */
-export async function startServer({ label = 'server', dataDir, env = {}, args = [], startTimeout = START_TIMEOUT_MS } = {}) {
+export async function startServer({
+  label = 'server',
+  dataDir,
+  env = {},
+  args = [],
+  startTimeout = START_TIMEOUT_MS,
+  bin = INSPECTOR_BIN,
+  subcommand = 'serve',
+} = {}) {
   const ownsDataDir = !dataDir;
   const dir = dataDir || makeDataDir(label);
   const logPath = artifactPath(`${label}-server-${++serverCounter}.log`);
   const log = createWriteStream(logPath, { flags: 'w' });
-  const argv = ['serve', '--port', '0', '--data-dir', dir, ...args];
-  log.write(`# ${new Date().toISOString()} ${INSPECTOR_BIN} ${argv.join(' ')}\n`);
+  const argv = [...(subcommand ? [subcommand] : []), '--port', '0', '--data-dir', dir, ...args];
+  log.write(`# ${new Date().toISOString()} ${bin} ${argv.join(' ')}\n`);
 
-  const child = spawn(INSPECTOR_BIN, argv, {
+  const child = spawn(bin, argv, {
     cwd: REPO_DIR,
     env: { RUST_LOG: process.env.RUST_LOG || 'info', ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -165,16 +174,16 @@ export async function startServer({ label = 'server', dataDir, env = {}, args = 
     };
     child.stdout.on('data', onData('stdout'));
     child.stderr.on('data', onData('stderr'));
-    child.on('error', (err) => finish(reject, new Error(`could not start ${INSPECTOR_BIN}: ${err.message}`)));
+    child.on('error', (err) => finish(reject, new Error(`could not start ${bin}: ${err.message}`)));
     exited.then(({ code, signal }) =>
       finish(
         reject,
-        new Error(`${INSPECTOR_BIN} exited (code ${code}, signal ${signal}) before printing its URL; output:\n${output}`),
+        new Error(`${bin} exited (code ${code}, signal ${signal}) before printing its URL; output:\n${output}`),
       ),
     );
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      finish(reject, new Error(`${INSPECTOR_BIN} printed no http://127.0.0.1:<port> line within ${startTimeout} ms; output:\n${output}`));
+      finish(reject, new Error(`${bin} printed no http://127.0.0.1:<port> line within ${startTimeout} ms; output:\n${output}`));
     }, startTimeout);
   });
   const port = Number(new URL(url).port);
