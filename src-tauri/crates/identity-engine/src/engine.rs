@@ -84,10 +84,10 @@ impl Engine {
             }
         }
         self.last_seq = Some(ev.seq);
-        if !self.projects.contains_key(&ev.project) {
-            self.projects.insert(ev.project.clone(), Project::default());
-        }
-        let project = self.projects.get_mut(&ev.project).expect("inserted above");
+        let project = match self.projects.get_mut(&ev.project) {
+            Some(project) => project,
+            None => self.projects.entry(ev.project.clone()).or_default(),
+        };
         let mut step = Step { project, ev, by: OnceCell::new(), decisions: Vec::new(), warnings: Vec::new() };
         let (attribution, personless) = step.run();
         let Step { decisions, warnings, .. } = step;

@@ -65,6 +65,8 @@ pub(crate) struct Share {
     pub key: String,
     pub identified: usize,
     pub anonymous: usize,
+    /// Its finding exists.
+    pub reported: bool,
 }
 
 impl Lint {

@@ -218,27 +218,21 @@ impl Lint {
             self.identify_targets.insert((p.to_owned(), ev.distinct_id.clone()));
         }
 
-        // Billing share, one finding per project. This runs for every event, so it only counts:
-        // the finding's message is written when it is read (`Lint::share_message`).
-        if !self.share.contains_key(p) {
-            self.share.insert(p.to_owned(), Share { key: format!("identified_share|{p}"), ..Share::default() });
-        }
-        let share = self.share.get_mut(p).expect("inserted above");
+        // Billing share, one finding per project. This runs for every event, so after the first
+        // it only counts: the finding's message is written when it is read (`Lint::current`).
+        let counted = match self.share.get_mut(p) {
+            Some(share) => share,
+            None => self.share.entry(p.to_owned()).or_insert_with(|| Share { key: format!("identified_share|{p}"), ..Share::default() }),
+        };
         if c.applied.personless {
-            share.anonymous += 1;
+            counted.anonymous += 1;
         } else {
-            share.identified += 1;
+            counted.identified += 1;
         }
-        match self.by_key.get(&share.key) {
-            Some(_) => {
-                if let Some(n) = self.counts.get_mut(&share.key) {
-                    *n += 1;
-                }
-            }
-            None => {
-                let (key, message) = (share.key.clone(), t::share(share.identified, share.anonymous));
-                report(self, key, finding("identified_share", "info", p, message, t::FIX_SHARE.into()));
-            }
+        if !counted.reported {
+            counted.reported = true;
+            let (key, message) = (counted.key.clone(), t::share(counted.identified, counted.anonymous));
+            report(self, key, finding("identified_share", "info", p, message, t::FIX_SHARE.into()));
         }
         created + refreshed
     }
