@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hash32, PALETTE_SIZE, personColor, personHue, personTint } from './colors';
+import { hash32, Palette, PALETTE_SIZE, personColor, personHue, personTint } from './colors';
 
 describe('person colours', () => {
   it('hashes strings with FNV-1a', () => {
@@ -17,7 +17,18 @@ describe('person colours', () => {
     }
     // 500 persons use every colour of the palette, and only those
     expect(new Set(ids.map((id) => personColor(id, 'light'))).size).toBe(PALETTE_SIZE);
-    expect(new Set(ids.map(personHue)).size).toBe(10);
+    expect(new Set(ids.map((id) => personHue(id))).size).toBe(10);
+  });
+
+  it('gives the first 20 persons 20 different colours, then reuses the least-used', () => {
+    const palette = new Palette();
+    const ids = Array.from({ length: 21 }, (_, i) => `p-${i}`);
+    const slots = ids.map((id) => palette.slot(id));
+    expect(new Set(slots.slice(0, 20)).size).toBe(20);
+    expect(palette.slot('p-3')).toBe(slots[3]); // stable
+    expect(slots[0]).toBe(hash32('p-0') % PALETTE_SIZE); // the first one gets its hashed slot
+    expect(personColor('p-5', 'light', palette)).toBe(personColor('p-5', 'light', palette));
+    expect(new Set(ids.slice(0, 20).map((id) => personColor(id, 'light', palette))).size).toBe(20);
   });
 
   it('differs per theme and greys out when there is no person', () => {

@@ -19,24 +19,50 @@ export function hash32(text: string): number {
  */
 export const PALETTE_SIZE = 20;
 
-export function personSlot(personId: string): number {
-  return hash32(personId) % PALETTE_SIZE;
+/**
+ * Hands out palette slots: a person keeps its slot for the whole page session; a new person gets
+ * its hashed slot if no one has it yet, else the next least-used slot after it. So up to 20
+ * persons on screen always get 20 different colours, and a person looks the same in every view.
+ */
+export class Palette {
+  private slots = new Map<string, number>();
+  private uses = new Array<number>(PALETTE_SIZE).fill(0);
+
+  slot(personId: string): number {
+    const known = this.slots.get(personId);
+    if (known !== undefined) return known;
+    const start = hash32(personId) % PALETTE_SIZE;
+    let best = start;
+    for (let k = 1; k < PALETTE_SIZE; k++) {
+      const candidate = (start + k) % PALETTE_SIZE;
+      if (this.uses[candidate] < this.uses[best]) best = candidate;
+    }
+    this.slots.set(personId, best);
+    this.uses[best]++;
+    return best;
+  }
 }
 
-export function personHue(personId: string): number {
-  return 35 + (personSlot(personId) % 10) * 29;
+const session = new Palette();
+
+export function personSlot(personId: string, palette: Palette = session): number {
+  return palette.slot(personId);
 }
 
-export function personColor(personId: string | null | undefined, theme: Theme): string {
+export function personHue(personId: string, palette: Palette = session): number {
+  return 35 + (personSlot(personId, palette) % 10) * 29;
+}
+
+export function personColor(personId: string | null | undefined, theme: Theme, palette: Palette = session): string {
   if (!personId) return theme === 'dark' ? 'hsl(215 14% 40%)' : 'hsl(215 16% 72%)';
-  const hue = personHue(personId);
-  const deep = personSlot(personId) >= 10;
+  const hue = personHue(personId, palette);
+  const deep = personSlot(personId, palette) >= 10;
   return theme === 'dark' ? `hsl(${hue} 62% ${deep ? 48 : 62}%)` : `hsl(${hue} 64% ${deep ? 36 : 48}%)`;
 }
 
 /** A paler tint of the person's colour for anonymous segments that already belong to a person. */
-export function personTint(personId: string | null | undefined, theme: Theme): string {
+export function personTint(personId: string | null | undefined, theme: Theme, palette: Palette = session): string {
   if (!personId) return theme === 'dark' ? 'hsl(215 14% 28%)' : 'hsl(215 20% 88%)';
-  const hue = personHue(personId);
+  const hue = personHue(personId, palette);
   return theme === 'dark' ? `hsl(${hue} 30% 30%)` : `hsl(${hue} 55% 86%)`;
 }

@@ -56,6 +56,10 @@ export interface Health {
   capture_url: string;
   started_at: string;
   totals: { events: number; requests: number; rejected: number };
+  /** Paused capture answers SDKs as usual but stores nothing (desktop menu, tray or /api/control). */
+  capture?: { paused: boolean; ignored_while_paused: number };
+  /** This run's notices: port taken, network exposure, settings problems. */
+  notices?: { level: 'info' | 'warning'; code: string; message: string }[];
 }
 
 export interface EventRef {
