@@ -25,6 +25,7 @@ describe('person colours', () => {
     const ids = Array.from({ length: 21 }, (_, i) => `p-${i}`);
     const slots = ids.map((id) => palette.slot(id));
     expect(new Set(slots.slice(0, 20)).size).toBe(20);
+    expect(new Set(slots.slice(0, 10).map((slot) => slot % 10)).size).toBe(10); // first 10: 10 hues
     expect(palette.slot('p-3')).toBe(slots[3]); // stable
     expect(slots[0]).toBe(hash32('p-0') % PALETTE_SIZE); // the first one gets its hashed slot
     expect(personColor('p-5', 'light', palette)).toBe(personColor('p-5', 'light', palette));

@@ -27,18 +27,23 @@ export const PALETTE_SIZE = 20;
 export class Palette {
   private slots = new Map<string, number>();
   private uses = new Array<number>(PALETTE_SIZE).fill(0);
+  private hueUses = new Array<number>(PALETTE_SIZE / 2).fill(0);
 
   slot(personId: string): number {
     const known = this.slots.get(personId);
     if (known !== undefined) return known;
+    // Cheapest slot from the hashed one on: unused first, and among those an unused hue (so the
+    // first 10 persons differ in hue, not just in shade).
+    const cost = (slot: number) => this.uses[slot] * 100 + this.hueUses[slot % 10];
     const start = hash32(personId) % PALETTE_SIZE;
     let best = start;
     for (let k = 1; k < PALETTE_SIZE; k++) {
       const candidate = (start + k) % PALETTE_SIZE;
-      if (this.uses[candidate] < this.uses[best]) best = candidate;
+      if (cost(candidate) < cost(best)) best = candidate;
     }
     this.slots.set(personId, best);
     this.uses[best]++;
+    this.hueUses[best % 10]++;
     return best;
   }
 }
