@@ -8,13 +8,20 @@
 //! - Readers use a separate pool of connections and never block the writer (WAL).
 
 mod checkpointer;
+mod datasets;
 mod error;
+mod export;
 mod model;
 mod query;
 mod schema;
 mod writer;
 
+pub use datasets::{
+    dataset_name_from, dataset_project, split_project, valid_dataset_label, DatasetInfo, DatasetSummary, ImportError,
+    ImportRow, ImportSummary, RowError, IMPORT_PREFIX,
+};
 pub use error::StoreError;
+pub use export::{ExportedEvent, ExportedRequest, Selection, SelectionCounts};
 pub use model::*;
 pub use query::{ArrivedEvent, EventFilter, Page, RequestFilter};
 

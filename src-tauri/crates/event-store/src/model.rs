@@ -15,7 +15,7 @@ pub fn format_micros(micros: Micros) -> String {
         .to_rfc3339_opts(SecondsFormat::AutoSi, true)
 }
 
-fn ser_micros<S: Serializer>(micros: &Micros, s: S) -> Result<S::Ok, S::Error> {
+pub(crate) fn ser_micros<S: Serializer>(micros: &Micros, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&format_micros(*micros))
 }
 
@@ -86,6 +86,8 @@ pub struct Committed {
 pub enum Change {
     Events { request_id: i64, project: String, source: String, count: i64, first_seq: i64, last_seq: i64 },
     Rejected { request_id: i64, method: String, path: String, status: u16, error: String },
+    /// A data set was imported in one transaction (`Store::import`).
+    Imported { dataset: String, requests: i64, events: i64, first_seq: Option<i64>, last_seq: Option<i64> },
 }
 
 #[derive(Debug, Serialize)]

@@ -20,8 +20,13 @@ struct Job {
     reply: oneshot::Sender<Result<Committed, StoreError>>,
 }
 
+/// Work that needs the write connection to itself, e.g. importing a data set in one
+/// transaction (`datasets.rs`). Runs between group commits; captures queue meanwhile.
+pub(crate) type Exclusive = Box<dyn FnOnce(&mut Connection, &broadcast::Sender<Change>) + Send>;
+
 enum Message {
     Write(Box<Job>),
+    Exclusive(Exclusive),
     Close(oneshot::Sender<()>),
 }
 
@@ -48,6 +53,12 @@ impl Handle {
         done.await.map_err(|_| StoreError::WriterGone)?
     }
 
+    /// Queues `work` to run on the writer thread after everything queued before it.
+    pub(crate) fn exclusive(&self, work: Exclusive) -> Result<(), StoreError> {
+        // Blocking: callers are plain threads (the CLI) or `spawn_blocking` (the API).
+        self.tx.blocking_send(Message::Exclusive(work)).map_err(|_| StoreError::WriterGone)
+    }
+
     pub(crate) async fn close(&self) {
         let (reply, done) = oneshot::channel();
         if self.tx.send(Message::Close(reply)).await.is_ok() {
@@ -62,25 +73,32 @@ fn run(mut conn: Connection, mut rx: mpsc::Receiver<Message>, changes: broadcast
         let Some(first) = rx.blocking_recv() else { break };
         let mut jobs = Vec::new();
         let mut events = 0;
+        // Exclusive work runs after the jobs queued before it, keeping the queue's order.
+        let mut exclusive = None;
         match first {
             Message::Write(job) => {
                 events += job.events.len();
                 jobs.push(*job);
             }
+            Message::Exclusive(work) => exclusive = Some(work),
             Message::Close(reply) => closing = Some(reply),
         }
-        while closing.is_none() && jobs.len() < MAX_JOBS_PER_COMMIT && events < MAX_EVENTS_PER_COMMIT {
+        while closing.is_none() && exclusive.is_none() && jobs.len() < MAX_JOBS_PER_COMMIT && events < MAX_EVENTS_PER_COMMIT {
             match rx.try_recv() {
                 Ok(Message::Write(job)) => {
                     events += job.events.len();
                     jobs.push(*job);
                 }
+                Ok(Message::Exclusive(work)) => exclusive = Some(work),
                 Ok(Message::Close(reply)) => closing = Some(reply),
                 Err(_) => break,
             }
         }
         if !jobs.is_empty() {
             commit_group(&mut conn, jobs, &changes);
+        }
+        if let Some(work) = exclusive {
+            work(&mut conn, &changes);
         }
     }
     if let Err(e) = conn.pragma_update(None, "wal_checkpoint", "TRUNCATE") {
@@ -160,7 +178,7 @@ fn change_for(job: &Job, committed: &Committed) -> Option<Change> {
     }
 }
 
-fn insert(tx: &Transaction<'_>, request: &NewRequest, events: &[NewEvent]) -> Result<Committed, StoreError> {
+pub(crate) fn insert(tx: &Transaction<'_>, request: &NewRequest, events: &[NewEvent]) -> Result<Committed, StoreError> {
     let headers = serde_json::to_string(&request.headers).unwrap_or_else(|_| "[]".into());
     tx.prepare_cached(
         "INSERT INTO requests (received_at, method, path, query, headers, body, source, route, outcome,
@@ -218,7 +236,7 @@ fn insert(tx: &Transaction<'_>, request: &NewRequest, events: &[NewEvent]) -> Re
     Ok(Committed { request_id, seqs })
 }
 
-fn bump_projects<'a>(tx: &Transaction<'_>, events: impl Iterator<Item = &'a NewEvent>) -> Result<(), StoreError> {
+pub(crate) fn bump_projects<'a>(tx: &Transaction<'_>, events: impl Iterator<Item = &'a NewEvent>) -> Result<(), StoreError> {
     let mut counts: HashMap<(&str, &str), (i64, i64, i64)> = HashMap::new();
     for e in events {
         let entry = counts.entry((&e.project, &e.source)).or_insert((0, e.received_at, e.received_at));

@@ -38,6 +38,7 @@ pub async fn stream(State(state): State<AppState>) -> Sse<impl Stream<Item = Res
     let commits = announcements(state.store.subscribe(), |c| match c {
         event_store::Change::Events { .. } => "events",
         event_store::Change::Rejected { .. } => "rejected",
+        event_store::Change::Imported { .. } => "imported",
     });
     let identity = announcements(state.identity.subscribe(), |c| match c {
         IdentityChange::Persons { .. } => "persons",

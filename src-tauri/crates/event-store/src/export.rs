@@ -1,0 +1,231 @@
+//! Streaming reads for export: every stored request or event of a selection, oldest first,
+//! handed to a callback row by row so that exporting a million events holds one in memory.
+
+use rusqlite::types::Value as SqlValue;
+use rusqlite::params_from_iter;
+
+use crate::{Micros, Store, StoreError};
+
+/// Which traffic to export. Everything is ANDed; an empty selection is all live traffic.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Selection {
+    /// Live traffic (`None`) or one imported data set (`import:<name>`).
+    pub dataset: Option<String>,
+    /// A project as stored (`phc_…`, or `import:<name>/phc_…` for imported data).
+    pub project: Option<String>,
+    pub session_id: Option<String>,
+    pub device_id: Option<String>,
+    /// A person's distinct ids (resolved by the caller from the identity model). Empty: any.
+    pub distinct_ids: Vec<String>,
+    /// Arrival time, unix microseconds, inclusive.
+    pub from: Option<Micros>,
+    /// Arrival time, unix microseconds, exclusive.
+    pub to: Option<Micros>,
+}
+
+impl Selection {
+    /// Whether the selection narrows events (so requests without events are left out).
+    pub fn narrows_events(&self) -> bool {
+        self.project.is_some() || self.session_id.is_some() || self.device_id.is_some() || !self.distinct_ids.is_empty()
+    }
+
+    /// The WHERE clause over `events` (aliased `e`) and its arguments.
+    fn event_clauses(&self) -> (Vec<String>, Vec<SqlValue>) {
+        let mut clauses = Vec::new();
+        let mut args = Vec::new();
+        for (column, value) in [("e.project", &self.project), ("e.session_id", &self.session_id), ("e.device_id", &self.device_id)] {
+            if let Some(v) = value {
+                clauses.push(format!("{column} = ?"));
+                args.push(SqlValue::Text(v.clone()));
+            }
+        }
+        if !self.distinct_ids.is_empty() {
+            clauses.push(format!("e.distinct_id IN ({})", vec!["?"; self.distinct_ids.len()].join(", ")));
+            args.extend(self.distinct_ids.iter().cloned().map(SqlValue::Text));
+        }
+        self.time_clauses("e.received_at", &mut clauses, &mut args);
+        (clauses, args)
+    }
+
+    fn time_clauses(&self, column: &str, clauses: &mut Vec<String>, args: &mut Vec<SqlValue>) {
+        if let Some(from) = self.from {
+            clauses.push(format!("{column} >= ?"));
+            args.push(SqlValue::Integer(from));
+        }
+        if let Some(to) = self.to {
+            clauses.push(format!("{column} < ?"));
+            args.push(SqlValue::Integer(to));
+        }
+    }
+
+    fn dataset_clause(&self, column: &str, clauses: &mut Vec<String>, args: &mut Vec<SqlValue>) {
+        match &self.dataset {
+            None => clauses.push(format!("{column} IS NULL")),
+            Some(name) => {
+                clauses.push(format!("{column} = ?"));
+                args.push(SqlValue::Text(name.clone()));
+            }
+        }
+    }
+}
+
+/// A stored request with everything an export or a replay needs.
+#[derive(Debug, Clone)]
+pub struct ExportedRequest {
+    pub id: i64,
+    pub received_at: Micros,
+    pub method: String,
+    pub path: String,
+    pub query: Option<String>,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    pub outcome: String,
+    pub status: u16,
+    pub error_code: Option<String>,
+    /// Its stored events' uuids, in arrival order (the bundle keeps them so that events whose
+    /// SDK sent no uuid get the same one back on import).
+    pub event_uuids: Vec<String>,
+}
+
+/// A stored event, columns as stored (`properties` and `warnings` are JSON text).
+#[derive(Debug, Clone)]
+pub struct ExportedEvent {
+    pub seq: i64,
+    pub uuid: String,
+    pub request_id: i64,
+    pub project: String,
+    pub source: String,
+    pub event: String,
+    pub distinct_id: String,
+    pub device_id: Option<String>,
+    pub session_id: Option<String>,
+    pub timestamp: Micros,
+    pub original_timestamp: Option<String>,
+    pub sent_at: Option<String>,
+    pub received_at: Micros,
+    pub properties: String,
+    pub warnings: Option<String>,
+}
+
+/// Counts of a selection, for progress bars and headers.
+#[derive(Debug, Clone, Copy, Default, serde::Serialize)]
+pub struct SelectionCounts {
+    pub requests: i64,
+    pub events: i64,
+}
+
+impl Store {
+    /// The requests of a selection, in arrival order. When the selection narrows events, a
+    /// request is included when any of its events matches, and it is included whole (a batch
+    /// may carry other events too); otherwise every request of the data set in the time range,
+    /// rejected ones included.
+    pub fn export_requests<E: From<StoreError>>(
+        &self,
+        selection: &Selection,
+        mut each: impl FnMut(ExportedRequest) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let (sql, args) = requests_sql(selection, "r.id, r.received_at, r.method, r.path, r.query, r.headers, r.body, r.outcome, r.status, r.error_code");
+        let conn = self.reader()?;
+        let mut stmt = conn.prepare(&sql).map_err(StoreError::from)?;
+        let mut uuids = conn
+            .prepare("SELECT uuid FROM events WHERE request_id = ?1 ORDER BY seq")
+            .map_err(StoreError::from)?;
+        let mut rows = stmt.query(params_from_iter(args)).map_err(StoreError::from)?;
+        while let Some(row) = rows.next().map_err(StoreError::from)? {
+            let id: i64 = row.get(0).map_err(StoreError::from)?;
+            let headers: String = row.get(5).map_err(StoreError::from)?;
+            let request = ExportedRequest {
+                id,
+                received_at: row.get(1).map_err(StoreError::from)?,
+                method: row.get(2).map_err(StoreError::from)?,
+                path: row.get(3).map_err(StoreError::from)?,
+                query: row.get(4).map_err(StoreError::from)?,
+                headers: serde_json::from_str(&headers).unwrap_or_default(),
+                body: row.get(6).map_err(StoreError::from)?,
+                outcome: row.get(7).map_err(StoreError::from)?,
+                status: row.get(8).map_err(StoreError::from)?,
+                error_code: row.get(9).map_err(StoreError::from)?,
+                event_uuids: uuids
+                    .query_map([id], |r| r.get(0))
+                    .and_then(|rows| rows.collect::<Result<Vec<String>, _>>())
+                    .map_err(StoreError::from)?,
+            };
+            each(request)?;
+        }
+        Ok(())
+    }
+
+    /// The events of a selection, in arrival order.
+    pub fn export_events<E: From<StoreError>>(
+        &self,
+        selection: &Selection,
+        mut each: impl FnMut(ExportedEvent) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let (sql, args) = events_sql(
+            selection,
+            "e.seq, e.uuid, e.request_id, e.project, e.source, e.event, e.distinct_id, e.device_id, e.session_id,
+             e.timestamp, e.original_timestamp, e.sent_at, e.received_at, e.properties, e.warnings",
+        );
+        let conn = self.reader()?;
+        let mut stmt = conn.prepare(&format!("{sql} ORDER BY e.seq")).map_err(StoreError::from)?;
+        let mut rows = stmt.query(params_from_iter(args)).map_err(StoreError::from)?;
+        while let Some(row) = rows.next().map_err(StoreError::from)? {
+            let event = (|| {
+                Ok::<_, rusqlite::Error>(ExportedEvent {
+                    seq: row.get(0)?,
+                    uuid: row.get(1)?,
+                    request_id: row.get(2)?,
+                    project: row.get(3)?,
+                    source: row.get(4)?,
+                    event: row.get(5)?,
+                    distinct_id: row.get(6)?,
+                    device_id: row.get(7)?,
+                    session_id: row.get(8)?,
+                    timestamp: row.get(9)?,
+                    original_timestamp: row.get(10)?,
+                    sent_at: row.get(11)?,
+                    received_at: row.get(12)?,
+                    properties: row.get(13)?,
+                    warnings: row.get(14)?,
+                })
+            })()
+            .map_err(StoreError::from)?;
+            each(event)?;
+        }
+        Ok(())
+    }
+
+    /// How many requests and events a selection holds.
+    pub fn count_selection(&self, selection: &Selection) -> Result<SelectionCounts, StoreError> {
+        let conn = self.reader()?;
+        let (sql, args) = requests_sql(selection, "count(*)");
+        let requests = conn.query_row(&sql, params_from_iter(args), |r| r.get(0))?;
+        let (sql, args) = events_sql(selection, "count(*)");
+        let events = conn.query_row(&sql, params_from_iter(args), |r| r.get(0))?;
+        Ok(SelectionCounts { requests, events })
+    }
+}
+
+fn events_sql(selection: &Selection, columns: &str) -> (String, Vec<SqlValue>) {
+    let (mut clauses, mut args) = selection.event_clauses();
+    selection.dataset_clause("r.dataset", &mut clauses, &mut args);
+    let sql = format!(
+        "SELECT {columns} FROM events e JOIN requests r ON r.id = e.request_id WHERE {}",
+        clauses.join(" AND ")
+    );
+    (sql, args)
+}
+
+fn requests_sql(selection: &Selection, columns: &str) -> (String, Vec<SqlValue>) {
+    let mut clauses = Vec::new();
+    let mut args = Vec::new();
+    selection.dataset_clause("r.dataset", &mut clauses, &mut args);
+    if selection.narrows_events() {
+        let (event_clauses, event_args) = selection.event_clauses();
+        clauses.push(format!("r.id IN (SELECT e.request_id FROM events e WHERE {})", event_clauses.join(" AND ")));
+        args.extend(event_args);
+    } else {
+        selection.time_clauses("r.received_at", &mut clauses, &mut args);
+    }
+    (format!("SELECT {columns} FROM requests r WHERE {} ORDER BY r.id", clauses.join(" AND ")), args)
+}

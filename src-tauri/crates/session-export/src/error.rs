@@ -1,0 +1,41 @@
+use event_store::StoreError;
+
+/// Why an export failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    #[error("cannot write the export: {0}")]
+    Write(#[from] std::io::Error),
+    #[error("cannot write CSV: {0}")]
+    Csv(#[from] csv::Error),
+    #[error("{0}")]
+    Scope(String),
+}
+
+/// Why a file could not be read (import, replay). Every message names the line or entry.
+#[derive(Debug, thiserror::Error)]
+pub enum FileError {
+    #[error("cannot read the file: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("the file is empty")]
+    Empty,
+    #[error("not a file Identity Inspector can import: {0}")]
+    UnknownFormat(String),
+    #[error("bundle version {found} is newer than this Identity Inspector understands (up to {known}); update the app to open it")]
+    NewerVersion { found: u64, known: u64 },
+    #[error("the bundle is truncated: {0}")]
+    Truncated(String),
+    #[error("{what} is not valid JSON: {error}")]
+    Json { what: String, error: String },
+    #[error("{0}")]
+    Invalid(String),
+    #[error("the HAR holds no analytics requests ({entries} entries looked at; the inspector recognises PostHog's capture routes on any host)")]
+    NoAnalytics { entries: usize },
+}
+
+impl FileError {
+    pub(crate) fn json(what: impl Into<String>, error: impl std::fmt::Display) -> FileError {
+        FileError::Json { what: what.into(), error: error.to_string() }
+    }
+}

@@ -1,0 +1,134 @@
+//! Writing a selection of stored traffic in one of the export formats, streaming.
+
+use std::io::Write;
+
+use event_store::{Selection, Store};
+
+use crate::bundle::BundleWriter;
+use crate::csv_out::CsvWriter;
+use crate::har::HarWriter;
+use crate::{ExportError, Progress};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExportFormat {
+    Bundle,
+    Ndjson,
+    Har,
+    Csv,
+}
+
+impl ExportFormat {
+    pub fn parse(text: &str) -> Option<ExportFormat> {
+        Some(match text {
+            "bundle" => ExportFormat::Bundle,
+            "ndjson" => ExportFormat::Ndjson,
+            "har" => ExportFormat::Har,
+            "csv" => ExportFormat::Csv,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExportFormat::Bundle => "bundle",
+            ExportFormat::Ndjson => "ndjson",
+            ExportFormat::Har => "har",
+            ExportFormat::Csv => "csv",
+        }
+    }
+
+    /// The usual file extension.
+    pub fn extension(self) -> &'static str {
+        match self {
+            ExportFormat::Bundle => "iibundle",
+            ExportFormat::Ndjson => "ndjson",
+            ExportFormat::Har => "har",
+            ExportFormat::Csv => "csv",
+        }
+    }
+
+    pub fn content_type(self) -> &'static str {
+        match self {
+            ExportFormat::Bundle => "application/gzip",
+            ExportFormat::Ndjson => "application/x-ndjson",
+            ExportFormat::Har => "application/json",
+            ExportFormat::Csv => "text/csv; charset=utf-8",
+        }
+    }
+
+    /// Whether the format holds raw requests (else events).
+    pub fn holds_requests(self) -> bool {
+        matches!(self, ExportFormat::Bundle | ExportFormat::Har)
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, serde::Serialize)]
+pub struct ExportSummary {
+    pub requests: i64,
+    pub events: i64,
+}
+
+/// Writes `selection` as `format` to `out`. `base_url` names the inspector in HAR URLs.
+/// Holds one request or event in memory at a time.
+pub fn export(
+    store: &Store,
+    selection: &Selection,
+    format: ExportFormat,
+    out: impl Write,
+    base_url: &str,
+    progress: &dyn Progress,
+) -> Result<ExportSummary, ExportError> {
+    let counts = store.count_selection(selection)?;
+    let mut summary = ExportSummary::default();
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
+    match format {
+        ExportFormat::Bundle => {
+            progress.start(Some(counts.requests as u64), "requests");
+            let mut writer = BundleWriter::new(&mut out, selection, counts)?;
+            store.export_requests(selection, |request| -> Result<(), ExportError> {
+                writer.request(&request)?;
+                summary.requests += 1;
+                summary.events += request.event_uuids.len() as i64;
+                progress.advance(1);
+                Ok(())
+            })?;
+            writer.finish()?;
+        }
+        ExportFormat::Har => {
+            progress.start(Some(counts.requests as u64), "requests");
+            let mut writer = HarWriter::new(&mut out, base_url)?;
+            store.export_requests(selection, |request| -> Result<(), ExportError> {
+                writer.request(&request)?;
+                summary.requests += 1;
+                summary.events += request.event_uuids.len() as i64;
+                progress.advance(1);
+                Ok(())
+            })?;
+            writer.finish()?;
+        }
+        ExportFormat::Ndjson => {
+            progress.start(Some(counts.events as u64), "events");
+            store.export_events(selection, |event| -> Result<(), ExportError> {
+                crate::ndjson::write_event(&mut out, &event)?;
+                summary.events += 1;
+                progress.advance(1);
+                Ok(())
+            })?;
+        }
+        ExportFormat::Csv => {
+            progress.start(Some(counts.events as u64), "events");
+            let mut writer = CsvWriter::new(&mut out)?;
+            store.export_events(selection, |event| -> Result<(), ExportError> {
+                writer.event(&event)?;
+                summary.events += 1;
+                progress.advance(1);
+                Ok(())
+            })?;
+            writer.finish()?;
+        }
+    }
+    out.flush()?;
+    progress.finish();
+    Ok(summary)
+}

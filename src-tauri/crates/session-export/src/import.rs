@@ -1,0 +1,219 @@
+//! Importing a file into a new data set: detect the format, read it as raw requests, decode
+//! each one exactly as the live server would (the injected [`Decoder`]), and hand the rows to
+//! `Store::import`, which stores them all in one transaction or nothing.
+//!
+//! What each format contributes:
+//! - bundle: every request, rejected ones included; events get back the uuids they had.
+//! - HAR: requests to PostHog routes (see `har`); a request the decoder refuses is kept on
+//!   PostHog's hosts (it shows what PostHog refused) and skipped elsewhere (not analytics).
+//! - NDJSON: events batched into `/batch` requests; an event the decoder refuses fails the
+//!   import, naming its lines.
+
+use std::io::Read;
+use std::path::Path;
+use std::sync::mpsc::{sync_channel, Receiver};
+use std::sync::Arc;
+
+use capture_decode::posthog::Route;
+use event_store::{
+    dataset_name_from, DatasetInfo, ImportError, ImportRow, ImportSummary, Outcome, RowError, Store, IMPORT_PREFIX,
+};
+
+use crate::bundle::BundleReader;
+use crate::har::{self, HarCandidate};
+use crate::ndjson::NdjsonReader;
+use crate::{detect, Decoder, FileError, Format, Progress};
+
+pub struct ImportOptions {
+    /// The data set's name (`import:<label>` or just the label). Default: from the file name,
+    /// with `-2`, `-3`... added when taken.
+    pub name: Option<String>,
+    /// The file's name, recorded with the data set.
+    pub source_name: Option<String>,
+    pub decoder: Decoder,
+    pub progress: Arc<dyn Progress>,
+}
+
+/// Imports the file at `path` (blocking; see `Store::import`).
+pub fn import_file(store: &Store, path: &Path, mut options: ImportOptions) -> Result<ImportSummary, ImportError> {
+    let file = std::fs::File::open(path)
+        .map_err(|e| ImportError::Source(Box::new(FileError::Io(std::io::Error::new(e.kind(), format!("{}: {e}", path.display()))))))?;
+    let size = file.metadata().ok().map(|m| m.len());
+    if options.source_name.is_none() {
+        options.source_name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+    }
+    import_reader(store, file, size, options)
+}
+
+/// Imports whatever `input` holds; `size` (bytes) drives the progress bar.
+pub fn import_reader(
+    store: &Store,
+    input: impl Read + Send + 'static,
+    size: Option<u64>,
+    options: ImportOptions,
+) -> Result<ImportSummary, ImportError> {
+    let boxed = |e: FileError| ImportError::Source(Box::new(e));
+    options.progress.start(size, "bytes");
+    let counted = Counted { inner: input, progress: options.progress.clone() };
+    let (format, content) = detect::open(counted).map_err(boxed)?;
+    let name = dataset_name(store, &options)?;
+    let decoder = options.decoder.clone();
+    let mut meta = None;
+    let rows: Box<dyn Iterator<Item = Result<ImportRow, RowError>> + Send> = match format {
+        Format::Bundle => {
+            let reader = BundleReader::open(content).map_err(boxed)?;
+            meta = serde_json::to_string(&reader.header).ok();
+            Box::new(reader.filter_map(move |item| match item {
+                Err(e) => Some(Err(e.into())),
+                Ok(request) => decoder(&request.raw).map(|(record, mut events)| {
+                    // Same count: these are the events stored before; give back their uuids
+                    // (an SDK that sent none got a random one at capture).
+                    if events.len() == request.event_uuids.len() {
+                        for (event, uuid) in events.iter_mut().zip(request.event_uuids) {
+                            event.uuid = uuid;
+                        }
+                    }
+                    Ok((record, events))
+                }),
+            }))
+        }
+        Format::Ndjson => {
+            let reader = NdjsonReader::new(content, chrono::Utc::now());
+            Box::new(reader.filter_map(move |item| match item {
+                Err(e) => Some(Err(e.into())),
+                Ok(batch) => decoder(&batch.request).map(|(record, events)| {
+                    if record.outcome == Outcome::Rejected {
+                        let (first, last) = batch.lines;
+                        let lines = if first == last { format!("line {first}") } else { format!("lines {first}–{last}") };
+                        let why = record.error.unwrap_or_default();
+                        return Err(Box::new(FileError::Invalid(format!("{lines}: PostHog would refuse these events: {why}"))) as RowError);
+                    }
+                    Ok((record, events))
+                }),
+            }))
+        }
+        Format::Har => Box::new(HarRows::start(content, decoder)),
+    };
+    let info = DatasetInfo { name, format: format.as_str().into(), source: options.source_name.clone(), meta };
+    let result = store.import(info, rows);
+    options.progress.finish();
+    result
+}
+
+fn dataset_name(store: &Store, options: &ImportOptions) -> Result<String, ImportError> {
+    match &options.name {
+        Some(name) if name.starts_with(IMPORT_PREFIX) => Ok(name.clone()),
+        Some(label) => Ok(format!("{IMPORT_PREFIX}{label}")),
+        None => {
+            let stem = options
+                .source_name
+                .as_deref()
+                .map(|n| n.split('.').next().unwrap_or(n).to_owned())
+                .unwrap_or_else(|| "upload".into());
+            Ok(store.unused_dataset_name(&dataset_name_from(&stem))?)
+        }
+    }
+}
+
+/// Counts bytes read for the progress bar.
+struct Counted<R> {
+    inner: R,
+    progress: Arc<dyn Progress>,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.progress.advance(n as u64);
+        Ok(n)
+    }
+}
+
+enum HarMessage {
+    Candidate(Box<HarCandidate>),
+    Failed(FileError),
+    End { entries: usize },
+}
+
+/// The analytics requests of a HAR as import rows. The HAR is parsed on its own thread (serde
+/// pushes entries; the store pulls rows) through a small bounded channel, so memory holds a few
+/// entries whatever the HAR's size.
+struct HarRows {
+    messages: Receiver<HarMessage>,
+    decoder: Decoder,
+    taken: usize,
+    done: bool,
+}
+
+impl HarRows {
+    fn start(content: Box<dyn std::io::BufRead + Send>, decoder: Decoder) -> HarRows {
+        let (tx, messages) = sync_channel(16);
+        let spawned = std::thread::Builder::new().name("har-reader".into()).spawn({
+            let tx = tx.clone();
+            move || {
+                let is_route = |path: &str| Route::parse(path, None).is_some();
+                let mut failed = false;
+                let read = har::read_entries(content, |index, entry| match har::candidate(&entry, is_route) {
+                    Ok(Some(c)) => tx.send(HarMessage::Candidate(Box::new(c))).is_ok(),
+                    Ok(None) => true,
+                    Err(e) => {
+                        failed = true;
+                        let _ = tx.send(HarMessage::Failed(FileError::Invalid(format!("HAR entry {}: {e}", index + 1))));
+                        false
+                    }
+                });
+                if failed {
+                    return;
+                }
+                let _ = tx.send(match read {
+                    Ok(entries) => HarMessage::End { entries },
+                    Err(e) => HarMessage::Failed(e),
+                });
+            }
+        });
+        if let Err(e) = spawned {
+            let _ = tx.send(HarMessage::Failed(FileError::Io(e)));
+        }
+        HarRows { messages, decoder, taken: 0, done: false }
+    }
+}
+
+impl Iterator for HarRows {
+    type Item = Result<ImportRow, RowError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        while !self.done {
+            let Ok(message) = self.messages.recv() else {
+                self.done = true;
+                return Some(Err(Box::new(FileError::Invalid("the HAR reader stopped unexpectedly".into()))));
+            };
+            match message {
+                HarMessage::Candidate(c) => {
+                    let Some((mut record, events)) = (self.decoder)(&c.raw) else { continue };
+                    let is_capture = record.outcome == Outcome::Accepted && !events.is_empty();
+                    if !c.vendor_host && !is_capture {
+                        continue;
+                    }
+                    let from = format!("imported from {}", c.url);
+                    record.note = Some(match record.note.take() {
+                        Some(note) => format!("{from}; {note}"),
+                        None => from,
+                    });
+                    self.taken += 1;
+                    return Some(Ok((record, events)));
+                }
+                HarMessage::Failed(e) => {
+                    self.done = true;
+                    return Some(Err(Box::new(e)));
+                }
+                HarMessage::End { entries } => {
+                    self.done = true;
+                    if self.taken == 0 {
+                        return Some(Err(Box::new(FileError::NoAnalytics { entries })));
+                    }
+                }
+            }
+        }
+        None
+    }
+}

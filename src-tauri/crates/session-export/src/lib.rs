@@ -1,0 +1,32 @@
+//! Export, import and replay of captured traffic (issue 7).
+//!
+//! Formats (see the README's "Export, import and replay"):
+//! - **bundle** ([`bundle`]): gzip'd NDJSON, a versioned header then one raw request per line,
+//!   exactly as received, then an end line. Rebuilds everything on import.
+//! - **NDJSON** ([`ndjson`]): one event per line in PostHog's capture format, ready for `/batch`.
+//! - **HAR 1.2** ([`har`]): the raw HTTP requests, for browser devtools and HTTP Toolkit; import
+//!   picks the analytics requests out of any HAR (e.g. one saved on a production site).
+//! - **CSV** ([`csv_out`]): events for spreadsheets (export only).
+//!
+//! Decoding is not done here: imported requests go through the live server's own capture
+//! decoding, handed in as a [`Decoder`], so an import stores exactly what the server would have.
+
+pub mod bundle;
+pub mod csv_out;
+mod detect;
+mod error;
+pub mod export;
+pub mod har;
+pub mod import;
+pub mod ndjson;
+mod progress;
+mod raw;
+pub mod scope;
+
+pub use detect::{detect, Format};
+pub use error::{ExportError, FileError};
+pub use export::{export, ExportFormat, ExportSummary};
+pub use import::{import_file, import_reader, ImportOptions};
+pub use progress::{NoProgress, Progress};
+pub use raw::{Decoder, RawRequest};
+pub use scope::{parse_time, Scope};
