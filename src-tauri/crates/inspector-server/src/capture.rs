@@ -129,9 +129,7 @@ async fn reject(state: &AppState, received: Received, route: Option<&Route>, rej
 
 pub async fn posthog(State(state): State<AppState>, request: Request) -> Response {
     let route = Route::parse(request.uri().path(), request.uri().query());
-    // Raw bodies may be base64 (4/3 larger) around a payload at the route's decompressed limit.
-    let limit = route.as_ref().map_or(2 << 20, |r| r.limit() * 2);
-    let (received, problem) = receive(request, limit).await;
+    let (received, problem) = receive(request, body_limit(route.as_ref())).await;
     let Some(route) = route else {
         let rejection = Rejection::new(404, "unknown_route", format!("no PostHog endpoint at {}", received.path));
         return reject(&state, received, None, rejection).await;
@@ -139,12 +137,7 @@ pub async fn posthog(State(state): State<AppState>, request: Request) -> Respons
     if let Some(rejection) = problem {
         return reject(&state, received, Some(&route), rejection).await;
     }
-    if !matches!(received.method.as_str(), "GET" | "POST" | "HEAD" | "OPTIONS") {
-        let rejection = Rejection::new(
-            405,
-            "method_not_allowed",
-            format!("{} is not accepted on {}; SDKs use GET or POST", received.method, received.path),
-        );
+    if let Some(rejection) = method_refused(&received) {
         return reject(&state, received, Some(&route), rejection).await;
     }
     if received.method == "OPTIONS" {
@@ -163,20 +156,80 @@ pub async fn posthog(State(state): State<AppState>, request: Request) -> Respons
             to_response(reply)
         }
         Ok(Outcome::Capture(capture, reply)) => {
-            let received_micros = to_micros(received.received_at);
-            let events = capture.events.into_iter().map(|e| stored_event(e, &capture.token, received_micros)).collect();
-            let mut note = Vec::new();
-            if !capture.steps.is_empty() {
-                note.push(format!("decoded: {}", capture.steps.join(" → ")));
-            }
-            note.extend(capture.dropped);
-            let note = (!note.is_empty()).then(|| note.join("; "));
-            let record = received.record(Some(&route), Stored::Accepted, reply.status, None, note);
+            let (record, events) = captured(received, &route, capture, reply.status);
             match state.store.write(record, events).await {
                 Ok(_) => to_response(reply),
                 Err(e) => storage_failed(e),
             }
         }
+    }
+}
+
+/// Raw bodies may be base64 (4/3 larger) around a payload at the route's decompressed limit.
+fn body_limit(route: Option<&Route>) -> usize {
+    route.map_or(2 << 20, |r| r.limit() * 2)
+}
+
+fn method_refused(received: &Received) -> Option<Rejection> {
+    (!matches!(received.method.as_str(), "GET" | "POST" | "HEAD" | "OPTIONS")).then(|| {
+        Rejection::new(
+            405,
+            "method_not_allowed",
+            format!("{} is not accepted on {}; SDKs use GET or POST", received.method, received.path),
+        )
+    })
+}
+
+/// The rows an accepted capture is stored as.
+fn captured(received: Received, route: &Route, capture: posthog::Capture, status: u16) -> (NewRequest, Vec<NewEvent>) {
+    let received_micros = to_micros(received.received_at);
+    let events = capture.events.into_iter().map(|e| stored_event(e, &capture.token, received_micros)).collect();
+    let mut note = Vec::new();
+    if !capture.steps.is_empty() {
+        note.push(format!("decoded: {}", capture.steps.join(" → ")));
+    }
+    note.extend(capture.dropped);
+    let note = (!note.is_empty()).then(|| note.join("; "));
+    (received.record(Some(route), Stored::Accepted, status, None, note), events)
+}
+
+/// What the live handler stores for `raw`, without the network: the same route table, size
+/// limit, method check, decoding and rows. `None` for what it stores nothing of (a bare
+/// `OPTIONS`). Imports (bundles, HARs, NDJSON) go through this, so an imported request is
+/// stored exactly as if it had arrived at `raw.received_at`.
+pub fn decode_raw(raw: &session_export::RawRequest) -> Option<event_store::ImportRow> {
+    let route = Route::parse(&raw.path, raw.query.as_deref());
+    let received = Received {
+        received_at: raw.received_at,
+        method: raw.method.clone(),
+        path: raw.path.clone(),
+        query: raw.query.clone(),
+        headers: raw.headers.clone(),
+        body: raw.body.clone(),
+    };
+    let refused = |received: Received, route: Option<&Route>, rejection: Rejection| {
+        Some((received.record(route, Stored::Rejected, rejection.status, Some(&rejection), None), Vec::new()))
+    };
+    let Some(route) = route else {
+        let rejection = Rejection::new(404, "unknown_route", format!("no PostHog endpoint at {}", received.path));
+        return refused(received, None, rejection);
+    };
+    let limit = body_limit(Some(&route));
+    if received.body.len() > limit {
+        let rejection =
+            Rejection::new(413, "body_too_large", format!("request body is larger than {}", capture_decode::human_size(limit)));
+        return refused(received, Some(&route), rejection);
+    }
+    if let Some(rejection) = method_refused(&received) {
+        return refused(received, Some(&route), rejection);
+    }
+    if received.method == "OPTIONS" {
+        return None;
+    }
+    match posthog::handle(&route, &received.incoming()) {
+        Err(rejection) => refused(received, Some(&route), rejection),
+        Ok(Outcome::Answer(reply)) => Some((received.record(Some(&route), Stored::Accepted, reply.status, None, None), Vec::new())),
+        Ok(Outcome::Capture(capture, reply)) => Some(captured(received, &route, capture, reply.status)),
     }
 }
 

@@ -7,12 +7,15 @@
 mod api;
 mod capture;
 mod error;
+mod export_scope;
 mod host_guard;
 mod identity;
 mod identity_api;
 mod stream;
 mod ui;
 
+pub use capture::decode_raw;
+pub use export_scope::{device_scope, person_distinct_ids, rebuild_model};
 pub use error::ServerError;
 pub use identity::{to_input, Identity, IdentityChange};
 

@@ -72,6 +72,16 @@ pub struct HarEntry {
     #[serde(rename = "startedDateTime")]
     pub started: String,
     pub request: HarRequest,
+    /// Written by the inspector's own HAR export: what the request became.
+    #[serde(rename = "_inspector", default)]
+    pub inspector: Option<InspectorExtra>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct InspectorExtra {
+    /// Stored event uuids in order, so events an SDK sent without a uuid get theirs back.
+    #[serde(default)]
+    pub event_uuids: Vec<String>,
 }
 
 /// Writes a HAR one entry at a time: `{"log":{…,"entries":[` … `]}}`.
@@ -169,6 +179,8 @@ pub struct HarCandidate {
     pub url: String,
     /// Whether the host is PostHog's own cloud (then every PostHog route is taken).
     pub vendor_host: bool,
+    /// From an inspector's own HAR: the uuids its events had (see `InspectorExtra`).
+    pub event_uuids: Vec<String>,
 }
 
 /// Calls `each` for every entry of a HAR, in file order, without holding them all. `each`
@@ -334,6 +346,7 @@ pub fn candidate(entry: &HarEntry, is_route: impl Fn(&str) -> bool) -> Result<Op
         raw: RawRequest { received_at, method: request.method.to_ascii_uppercase(), path, query, headers, body },
         url: request.url.clone(),
         vendor_host: is_vendor_host(&host),
+        event_uuids: entry.inspector.as_ref().map(|i| i.event_uuids.clone()).unwrap_or_default(),
     }))
 }
 

@@ -66,13 +66,7 @@ pub fn import_reader(
             Box::new(reader.filter_map(move |item| match item {
                 Err(e) => Some(Err(e.into())),
                 Ok(request) => decoder(&request.raw).map(|(record, mut events)| {
-                    // Same count: these are the events stored before; give back their uuids
-                    // (an SDK that sent none got a random one at capture).
-                    if events.len() == request.event_uuids.len() {
-                        for (event, uuid) in events.iter_mut().zip(request.event_uuids) {
-                            event.uuid = uuid;
-                        }
-                    }
+                    restore_uuids(&mut events, request.event_uuids);
                     Ok((record, events))
                 }),
             }))
@@ -111,6 +105,16 @@ fn dataset_name(store: &Store, options: &ImportOptions) -> Result<String, Import
                 .map(|n| n.split('.').next().unwrap_or(n).to_owned())
                 .unwrap_or_else(|| "upload".into());
             Ok(store.unused_dataset_name(&dataset_name_from(&stem))?)
+        }
+    }
+}
+
+/// Gives events the uuids an export recorded for them. Same count: these are the events stored
+/// before (an SDK that sent no uuid got a random one at capture, which this brings back).
+fn restore_uuids(events: &mut [event_store::NewEvent], uuids: Vec<String>) {
+    if events.len() == uuids.len() {
+        for (event, uuid) in events.iter_mut().zip(uuids) {
+            event.uuid = uuid;
         }
     }
 }
@@ -188,8 +192,9 @@ impl Iterator for HarRows {
                 return Some(Err(Box::new(FileError::Invalid("the HAR reader stopped unexpectedly".into()))));
             };
             match message {
-                HarMessage::Candidate(c) => {
-                    let Some((mut record, events)) = (self.decoder)(&c.raw) else { continue };
+                HarMessage::Candidate(mut c) => {
+                    let Some((mut record, mut events)) = (self.decoder)(&c.raw) else { continue };
+                    restore_uuids(&mut events, std::mem::take(&mut c.event_uuids));
                     let is_capture = record.outcome == Outcome::Accepted && !events.is_empty();
                     if !c.vendor_host && !is_capture {
                         continue;
