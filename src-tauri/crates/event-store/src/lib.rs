@@ -4,7 +4,8 @@
 //! - One writer thread owns the only writing connection. Concurrent requests queue up and are
 //!   committed together in one transaction; each caller learns its own row ids only after COMMIT,
 //!   so a capture answered 200 is on disk (WAL, `synchronous=NORMAL`: survives a process crash).
-//! - `events.seq` is the arrival order: assigned by the writer, strictly increasing, never reused.
+//! - `events.seq` is the arrival order: assigned by the writer, strictly increasing, never reused
+//!   (until `clear_all` empties the store; see `prune`).
 //! - Readers use a separate pool of connections and never block the writer (WAL).
 
 mod checkpointer;
@@ -12,6 +13,7 @@ mod datasets;
 mod error;
 mod export;
 mod model;
+mod prune;
 mod query;
 mod schema;
 mod writer;
@@ -23,6 +25,7 @@ pub use datasets::{
 pub use error::StoreError;
 pub use export::{ExportedEvent, ExportedRequest, Selection, SelectionCounts};
 pub use model::*;
+pub use prune::{Removed, Retention};
 pub use query::{ArrivedEvent, EventFilter, Page, RequestFilter};
 
 use std::path::{Path, PathBuf};
@@ -43,6 +46,8 @@ struct Inner {
     writer: writer::Handle,
     readers: r2d2::Pool<SqliteConnectionManager>,
     changes: broadcast::Sender<Change>,
+    /// Bumped after every prune or clear that removed rows (see `prune`).
+    removals: std::sync::atomic::AtomicU64,
     _checkpointer: checkpointer::Checkpointer,
 }
 
@@ -87,7 +92,8 @@ impl Store {
         let writer = writer::spawn(conn, changes.clone())?;
         let _checkpointer = checkpointer::Checkpointer::spawn(path.clone())
             .map_err(|e| StoreError::DataDir { path: path.clone(), source: e })?;
-        Ok(Store { inner: Arc::new(Inner { path, writer, readers, changes, _checkpointer }) })
+        let removals = std::sync::atomic::AtomicU64::new(0);
+        Ok(Store { inner: Arc::new(Inner { path, writer, readers, changes, removals, _checkpointer }) })
     }
 
     pub fn path(&self) -> &Path {

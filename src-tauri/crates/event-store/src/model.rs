@@ -88,6 +88,9 @@ pub enum Change {
     Rejected { request_id: i64, method: String, path: String, status: u16, error: String },
     /// A data set was imported in one transaction (`Store::import`).
     Imported { dataset: String, requests: i64, events: i64, first_seq: Option<i64>, last_seq: Option<i64> },
+    /// Old data was removed (`all`: everything was cleared). Anything derived from the events
+    /// (the identity model, a page's list) should be rebuilt.
+    Pruned { events: u64, requests: u64, all: bool },
 }
 
 #[derive(Debug, Serialize)]

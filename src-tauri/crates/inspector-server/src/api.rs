@@ -45,6 +45,9 @@ pub async fn health(State(state): State<AppState>) -> Result<Json<Value>, ApiErr
         "database": state.store.path(),
         "totals": totals,
         "identity": { "applied_seq": state.identity.applied_seq() },
+        // Desktop and control state (see control.rs): the UI shows a paused banner and notices.
+        "capture": state.control.capture_status(),
+        "notices": state.control.notices(),
     })))
 }
 

@@ -120,6 +120,9 @@ fn storage_failed(e: event_store::StoreError) -> Response {
 /// Stores a refused request so the user sees it, then answers with the reason.
 async fn reject(state: &AppState, received: Received, route: Option<&Route>, rejection: Rejection) -> Response {
     tracing::info!(path = %received.path, status = rejection.status, "rejected: {}", rejection.message);
+    if !state.control.keeps_captures() {
+        return rejection_response(&rejection);
+    }
     let record = received.record(route, Stored::Rejected, rejection.status, Some(&rejection), None);
     if let Err(e) = state.store.write(record, Vec::new()).await {
         return storage_failed(e);
@@ -149,6 +152,10 @@ pub async fn posthog(State(state): State<AppState>, request: Request) -> Respons
     match outcome {
         Err(rejection) => reject(&state, received, Some(&route), rejection).await,
         Ok(Outcome::Answer(reply)) => {
+            // Paused (see control.rs): the same answer, nothing stored.
+            if !state.control.keeps_captures() {
+                return to_response(reply);
+            }
             let record = received.record(Some(&route), Stored::Accepted, reply.status, None, None);
             if let Err(e) = state.store.write(record, Vec::new()).await {
                 return storage_failed(e);
@@ -156,6 +163,9 @@ pub async fn posthog(State(state): State<AppState>, request: Request) -> Respons
             to_response(reply)
         }
         Ok(Outcome::Capture(capture, reply)) => {
+            if !state.control.keeps_captures() {
+                return to_response(reply);
+            }
             let (record, events) = captured(received, &route, capture, reply.status);
             match state.store.write(record, events).await {
                 Ok(_) => to_response(reply),

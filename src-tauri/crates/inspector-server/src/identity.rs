@@ -10,7 +10,7 @@
 //! - The model is fed on its own thread at a lower CPU priority: under a burst, capture keeps
 //!   the cores and the model catches up right after (the ingest benchmark reports that lag).
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender};
 use std::sync::{Arc, RwLock, Weak};
 use std::time::Duration;
@@ -45,6 +45,8 @@ pub struct Identity {
     changes: broadcast::Sender<IdentityChange>,
     /// False when the server runs capture-only: nothing feeds the model, reads do not wait.
     fed: bool,
+    /// `Store::removals()` when the model was last started from scratch (see `restart_if_pruned`).
+    built_after_removals: AtomicU64,
 }
 
 /// A stored event as the identity model takes it.
@@ -76,6 +78,7 @@ impl Identity {
             stopped: AtomicBool::new(false),
             changes,
             fed,
+            built_after_removals: AtomicU64::new(store.removals()),
         });
         if !fed {
             return identity;
@@ -107,6 +110,7 @@ impl Identity {
     /// A backlog (the rebuild at start-up, a burst) is read and decoded on a second thread while
     /// this one applies the previous step, so SQLite and JSON cost no model time.
     fn catch_up(&self, store: &Store) -> Result<(), event_store::StoreError> {
+        self.restart_if_pruned(store);
         let first = store.events_after(*self.applied.borrow(), STEP)?;
         if first.len() < STEP as usize {
             if !first.is_empty() {
@@ -142,6 +146,22 @@ impl Identity {
             }
             Ok(())
         })
+    }
+
+    /// Data was pruned or cleared (the desktop's retention, "clear all data") since the model was
+    /// built: it may hold persons made of events that are gone, so it starts again from empty
+    /// and the catch-up that follows rebuilds it from what remains. A step read before the
+    /// removal and applied after this reset is undone by the next call, which sees the newer count.
+    fn restart_if_pruned(&self, store: &Store) {
+        let removals = store.removals();
+        if removals == self.built_after_removals.load(Ordering::SeqCst) {
+            return;
+        }
+        let mut model = self.model.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        *model = Model::new();
+        self.built_after_removals.store(removals, Ordering::SeqCst);
+        self.applied.send_replace(0);
+        tracing::info!("stored data was removed: rebuilding the identity model from what remains");
     }
 
     fn apply(&self, step: Decoded) {

@@ -6,17 +6,24 @@
 
 mod api;
 mod capture;
+mod control;
+mod control_api;
 mod error;
 mod export_scope;
+mod handle;
 mod host_guard;
 mod identity;
 mod identity_api;
+mod retention;
 mod stream;
+mod test_probe;
 mod ui;
 
+pub use control::{CaptureStatus, Control, Notice, NoticeLevel, TOKEN_HEADER};
 pub use capture::decode_raw;
 pub use export_scope::{device_scope, person_distinct_ids, rebuild_model};
 pub use error::ServerError;
+pub use handle::ServerHandle;
 pub use identity::{to_input, Identity, IdentityChange};
 
 use std::future::Future;
@@ -24,7 +31,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use axum::routing::{any, get};
+use axum::routing::{any, delete, get, post, put};
 use axum::Router;
 use event_store::Store;
 use tokio_util::sync::CancellationToken;
@@ -49,6 +56,8 @@ pub struct AppState {
     pub shutdown: CancellationToken,
     /// Persons, device lanes and findings, fed from the store in arrival order.
     pub identity: Arc<identity::Identity>,
+    /// Pause, notices, retention and the token for state-changing calls.
+    pub control: Arc<Control>,
 }
 
 impl AppState {
@@ -65,6 +74,8 @@ impl AppState {
         let capture_url = format!("http://{}", hosts.primary());
         let shutdown = CancellationToken::new();
         let identity = identity::Identity::start(store.clone(), shutdown.clone(), identity);
+        let control = Arc::new(Control::new());
+        retention::spawn(store.clone(), control.watch_retention(), shutdown.clone());
         AppState {
             store,
             hosts: Arc::new(hosts),
@@ -72,6 +83,7 @@ impl AppState {
             started_at: chrono::Utc::now(),
             shutdown,
             identity,
+            control,
         }
     }
 }
@@ -103,6 +115,14 @@ pub fn router(state: AppState) -> Router {
         .route("/decisions", get(identity_api::decisions))
         .route("/warnings", get(identity_api::warnings))
         .route("/stream", get(stream::stream))
+        .route("/control", get(control_api::get))
+        .route("/control/pause", post(control_api::pause))
+        .route("/control/resume", post(control_api::resume))
+        .route("/control/retention", put(control_api::set_retention))
+        .route("/control/show", post(control_api::show))
+        .route("/data", delete(control_api::clear_data))
+        .route("/test/probe", get(test_probe::latest).post(test_probe::report))
+        .route("/test/navigate", post(test_probe::navigate))
         .fallback(api::not_found)
         .method_not_allowed_fallback(api::method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(state.clone(), host_guard::check));
@@ -130,16 +150,28 @@ pub struct BoundServer {
 
 impl BoundServer {
     pub async fn bind(config: &ServerConfig) -> Result<BoundServer, ServerError> {
-        let store = Store::open(&config.data_dir)?;
         let listener = tokio::net::TcpListener::bind((config.bind, config.port))
             .await
             .map_err(|e| ServerError::Bind { addr: SocketAddr::new(config.bind, config.port), source: e })?;
+        Self::with_listener(config, listener)
+    }
+
+    /// Like [`BoundServer::bind`] on a socket the caller bound (the desktop app picks another
+    /// port when the configured one is taken); `config.bind` and `config.port` are not used.
+    /// Must be called inside a Tokio runtime.
+    pub fn with_listener(config: &ServerConfig, listener: tokio::net::TcpListener) -> Result<BoundServer, ServerError> {
         let local_addr = listener.local_addr().map_err(|e| ServerError::Bind {
             addr: SocketAddr::new(config.bind, config.port),
             source: e,
         })?;
+        let store = Store::open(&config.data_dir)?;
         let state = AppState::with_identity(store, local_addr, config.identity);
         Ok(BoundServer { listener, state, local_addr })
+    }
+
+    /// What the app around the server keeps to steer it (pause, clear, notices, shutdown).
+    pub fn handle(&self) -> ServerHandle {
+        ServerHandle::new(self.state.clone())
     }
 
     pub fn local_addr(&self) -> SocketAddr {

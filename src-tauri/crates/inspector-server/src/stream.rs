@@ -39,6 +39,7 @@ pub async fn stream(State(state): State<AppState>) -> Sse<impl Stream<Item = Res
         event_store::Change::Events { .. } => "events",
         event_store::Change::Rejected { .. } => "rejected",
         event_store::Change::Imported { .. } => "imported",
+        event_store::Change::Pruned { .. } => "pruned",
     });
     let identity = announcements(state.identity.subscribe(), |c| match c {
         IdentityChange::Persons { .. } => "persons",

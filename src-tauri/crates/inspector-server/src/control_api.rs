@@ -1,0 +1,74 @@
+//! `/api/control` and `/api/data`: pause capture, retention, clearing data, bringing the window
+//! forward. Every call that changes something needs the per-launch token (see `control`).
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::Json;
+use event_store::Retention;
+use serde_json::{json, Value};
+
+use crate::error::ApiError;
+use crate::AppState;
+
+fn status(state: &AppState) -> Value {
+    let control = &state.control;
+    json!({
+        "capture": control.capture_status(),
+        "retention": control.retention(),
+        "notices": control.notices(),
+        "test_probe": control.probe().is_some(),
+    })
+}
+
+/// The current state and the token for state-changing calls. Same-origin pages only: `/api` has
+/// no CORS headers and checks `Host`.
+pub async fn get(State(state): State<AppState>) -> Json<Value> {
+    let mut body = status(&state);
+    body["token"] = json!(state.control.token());
+    Json(body)
+}
+
+pub async fn pause(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
+    state.control.check_token(&headers)?;
+    state.control.set_paused(true);
+    Ok(Json(status(&state)))
+}
+
+pub async fn resume(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
+    state.control.check_token(&headers)?;
+    state.control.set_paused(false);
+    Ok(Json(status(&state)))
+}
+
+/// `{"max_events": N|null, "max_age_days": N|null}`; applied at once, then every few minutes.
+pub async fn set_retention(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
+    state.control.check_token(&headers)?;
+    let policy: Retention = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::BadRequest(format!("expected {{\"max_events\": n|null, \"max_age_days\": n|null}}: {e}")))?;
+    if policy.max_events == Some(0) || policy.max_age_days == Some(0) {
+        return Err(ApiError::BadRequest("a retention limit of 0 would keep nothing; use DELETE /api/data to clear".into()));
+    }
+    state.control.set_retention(policy);
+    Ok(Json(status(&state)))
+}
+
+/// Deletes every request, event and imported data set; the identity model is rebuilt (empty).
+pub async fn clear_data(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
+    state.control.check_token(&headers)?;
+    let store = state.store.clone();
+    let removed = tokio::task::spawn_blocking(move || store.clear_all())
+        .await
+        .map_err(|e| ApiError::Internal(format!("clear task failed: {e}")))??;
+    Ok(Json(json!({ "removed": removed })))
+}
+
+/// Asks the desktop window to come forward (what a second launch on the same data dir does).
+pub async fn show(State(state): State<AppState>, headers: HeaderMap) -> Result<StatusCode, ApiError> {
+    state.control.check_token(&headers)?;
+    state.control.request_show();
+    Ok(StatusCode::NO_CONTENT)
+}
