@@ -1,5 +1,6 @@
 //! `identity-inspector`: with no argument, the desktop window (when built with `desktop`);
-//! `serve` runs the same server headless.
+//! `serve` runs the same server headless. Both take the same `--port`, `--bind`, `--data-dir`
+//! and `--allow-network` flags.
 
 /// mimalloc rather than the system allocator: the identity model's thread frees what the
 /// store-reading thread allocated, which glibc's malloc does slowly (rebuilding 1M events took
@@ -7,49 +8,44 @@
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-use std::net::IpAddr;
-use std::path::PathBuf;
+mod args;
+#[cfg(feature = "desktop")]
+mod desktop;
+// Used by the desktop shell only, but display-free and unit-tested in every build.
+#[cfg_attr(not(feature = "desktop"), allow(dead_code))]
+mod embedded;
+#[cfg_attr(not(feature = "desktop"), allow(dead_code))]
+mod instance;
+#[cfg_attr(not(feature = "desktop"), allow(dead_code))]
+mod launch;
+#[cfg_attr(not(feature = "desktop"), allow(dead_code))]
+mod port;
+#[cfg_attr(not(feature = "desktop"), allow(dead_code))]
+mod settings;
+
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Parser, Subcommand};
 use inspector_server::{BoundServer, ServerConfig};
 
-/// Chosen because no common dev server uses it (Vite 5173, Next 3000, Django 8000, ...).
-const DEFAULT_PORT: u16 = 28120;
+use args::{network_refusal, ServerArgs, DEFAULT_BIND, DEFAULT_PORT};
 
 #[derive(Parser)]
 #[command(name = "identity-inspector", version, about = "See how analytics SDKs turn anonymous ids into persons, locally.")]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+    #[command(flatten)]
+    server: ServerArgs,
+    /// Test only: the window's page reports what it shows to /api/test/probe (desktop smoke test).
+    #[arg(long, hide = true)]
+    test_probe: bool,
 }
 
 #[derive(Subcommand)]
 enum Command {
     /// Run the capture server and UI headless (CI, containers, a browser tab).
-    Serve(ServeArgs),
-}
-
-#[derive(Args)]
-struct ServeArgs {
-    /// Address to listen on. Loopback unless --allow-network is also given.
-    #[arg(long, default_value = "127.0.0.1")]
-    bind: IpAddr,
-    /// Port to listen on; 0 picks a free one.
-    #[arg(long, default_value_t = DEFAULT_PORT)]
-    port: u16,
-    /// Where the database lives. Default: the platform's data directory for the app.
-    #[arg(long)]
-    data_dir: Option<PathBuf>,
-    /// Allow --bind to a non-loopback address: anyone who can reach it can read captured data.
-    #[arg(long)]
-    allow_network: bool,
-}
-
-fn default_data_dir() -> PathBuf {
-    directories::ProjectDirs::from("dev", "IdentityInspector", "identity-inspector")
-        .map(|d| d.data_dir().to_owned())
-        .unwrap_or_else(|| PathBuf::from(".identity-inspector"))
+    Serve,
 }
 
 fn main() -> ExitCode {
@@ -62,30 +58,36 @@ fn main() -> ExitCode {
         .init();
     let cli = Cli::parse();
     match cli.command {
-        Some(Command::Serve(args)) => serve(args),
-        None => {
-            eprintln!(
-                "This build has no desktop window (it was built without the `desktop` feature).\n\
-                 Run the server headless with:  identity-inspector serve"
-            );
-            ExitCode::from(2)
-        }
+        Some(Command::Serve) => serve(cli.server),
+        None => desktop(cli.server, cli.test_probe),
     }
 }
 
-fn serve(args: ServeArgs) -> ExitCode {
-    if !args.bind.is_loopback() && !args.allow_network {
-        eprintln!(
-            "error: --bind {} would expose captured analytics data to your network.\n\
-             Add --allow-network if that is really what you want.",
-            args.bind
-        );
+#[cfg(feature = "desktop")]
+fn desktop(args: ServerArgs, test_probe: bool) -> ExitCode {
+    desktop::run(args, test_probe)
+}
+
+#[cfg(not(feature = "desktop"))]
+fn desktop(_args: ServerArgs, _test_probe: bool) -> ExitCode {
+    eprintln!(
+        "This build has no desktop window (it was built without the `desktop` feature).\n\
+         Run the server headless with:  identity-inspector serve\n\
+         or build the desktop app with:  cargo build --release --features desktop"
+    );
+    ExitCode::from(2)
+}
+
+fn serve(args: ServerArgs) -> ExitCode {
+    let bind = args.bind.unwrap_or(DEFAULT_BIND);
+    if !bind.is_loopback() && !args.allow_network {
+        eprintln!("error: {}", network_refusal(bind));
         return ExitCode::from(2);
     }
     let config = ServerConfig {
-        bind: args.bind,
-        port: args.port,
-        data_dir: args.data_dir.unwrap_or_else(default_data_dir),
+        bind,
+        port: args.port.unwrap_or(DEFAULT_PORT),
+        data_dir: args.data_dir(),
         identity: true,
     };
     let runtime = match tokio::runtime::Runtime::new() {
@@ -119,7 +121,8 @@ async fn run(config: ServerConfig) -> Result<(), inspector_server::ServerError> 
     Ok(())
 }
 
-async fn shutdown_signal() {
+/// Ctrl-C or SIGTERM.
+pub(crate) async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

@@ -1,0 +1,156 @@
+//! The shell's setup logic on Tauri's mock runtime (no display): the in-process server, the
+//! window on its UI, menu actions, a second launch, and quitting with the writer flushed.
+
+use std::io::{Read, Write};
+use std::time::{Duration, Instant};
+
+use tauri::test::{mock_builder, mock_context, noop_assets, MockRuntime};
+use tauri::{App, Manager};
+
+use super::*;
+use crate::args::DEFAULT_BIND;
+use crate::settings::Theme;
+
+fn app() -> App<MockRuntime> {
+    mock_builder().build(mock_context(noop_assets())).expect("mock app builds")
+}
+
+fn options(dir: &std::path::Path, port: u16) -> ShellOptions {
+    let Acquired::First(lock) = instance::acquire(dir).unwrap() else { panic!("fresh data dir") };
+    ShellOptions {
+        plan: LaunchPlan { data_dir: dir.to_owned(), bind: DEFAULT_BIND, port, warnings: vec![] },
+        settings: SettingsFile::load(dir),
+        lock: Some(lock),
+        test_probe: false,
+        tray: false,
+    }
+}
+
+fn http(url: &str, method: &str, path: &str, body: &str) -> (u16, String) {
+    let host = url.trim_start_matches("http://");
+    let mut s = std::net::TcpStream::connect(host).unwrap();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    let status = out.split_whitespace().nth(1).unwrap_or("0").parse().unwrap();
+    let body = out.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+    (status, body)
+}
+
+fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn setup_serves_the_ui_and_opens_the_window_on_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app();
+    setup(app.handle(), options(dir.path(), 0)).unwrap();
+    let shell = app.state::<Shell>();
+    let url = shell.server.url().to_owned();
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+
+    let window = app.get_webview_window(window::MAIN).expect("main window");
+    assert_eq!(window.url().unwrap().as_str(), format!("{url}/"));
+    // The mock runtime keeps no titles: check what the shell would set.
+    assert_eq!(window::title(&shell), format!("Identity Inspector — {url}"));
+
+    let (status, page) = http(&url, "GET", "/", "");
+    assert_eq!(status, 200);
+    assert!(page.contains("Identity Inspector"), "the server's UI: {page}");
+    let (status, health) = http(&url, "GET", "/api/health", "");
+    assert_eq!(status, 200, "{health}");
+    assert!(health.contains(r#""paused":false"#), "{health}");
+
+    // The instance lock now tells a second launch where this one is.
+    let Acquired::Running(Some(info)) = instance::acquire(dir.path()).unwrap() else { panic!("lock held and published") };
+    assert_eq!(info.url, url);
+    assert_eq!(info.token, shell.server.handle.control().token());
+
+    on_run_event(app.handle(), RunEvent::Exit);
+}
+
+#[test]
+fn a_taken_port_falls_back_and_the_window_and_api_say_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let wanted = taken.local_addr().unwrap().port();
+    let app = app();
+    setup(app.handle(), options(dir.path(), wanted)).unwrap();
+    let shell = app.state::<Shell>();
+    let got = shell.server.fallback.expect("fell back").got;
+    assert_ne!(got, wanted);
+    let window = app.get_webview_window(window::MAIN).unwrap();
+    assert!(window.url().unwrap().as_str().contains(&format!(":{got}/")));
+    let (_, health) = http(shell.server.url(), "GET", "/api/health", "");
+    assert!(health.contains("port_taken") && health.contains(&format!("Port {wanted} is in use")), "{health}");
+    on_run_event(app.handle(), RunEvent::Exit);
+}
+
+#[test]
+fn menu_actions_change_state_and_persist_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app();
+    setup(app.handle(), options(dir.path(), 0)).unwrap();
+    let handle = app.handle();
+    let shell = app.state::<Shell>();
+
+    actions::dispatch(handle, menu::PAUSE);
+    assert!(shell.server.handle.control().is_paused());
+    assert!(window::title(&shell).ends_with("(capture paused)"));
+    let (_, health) = http(shell.server.url(), "GET", "/api/health", "");
+    assert!(health.contains(r#""paused":true"#), "{health}");
+    actions::dispatch(handle, menu::PAUSE);
+    assert!(!shell.server.handle.control().is_paused());
+
+    actions::dispatch(handle, menu::KEEP_IN_TRAY);
+    actions::dispatch(handle, &menu::theme_id(Theme::Dark));
+    actions::dispatch(handle, &format!("{}3", menu::RETENTION_PREFIX));
+    let saved = SettingsFile::load(dir.path()).settings;
+    assert!(saved.keep_running_in_tray);
+    assert_eq!(saved.theme, Theme::Dark);
+    assert_eq!(saved.retention.max_age_days, Some(7));
+    assert_eq!(shell.server.handle.control().retention().max_age_days, Some(7), "applied to the running server");
+    // Without a tray icon, closing the window must still quit.
+    assert!(!shell.keeps_running_when_closed());
+
+    on_run_event(app.handle(), RunEvent::Exit);
+}
+
+#[test]
+fn a_second_launch_on_the_same_data_dir_brings_the_window_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app();
+    setup(app.handle(), options(dir.path(), 0)).unwrap();
+    let shell = app.state::<Shell>();
+    assert_eq!(shell.shows.load(std::sync::atomic::Ordering::SeqCst), 0);
+
+    let Acquired::Running(info) = instance::acquire(dir.path()).unwrap() else { panic!("first instance holds the lock") };
+    instance::wake_running(dir.path(), info, Duration::from_secs(5)).unwrap();
+    wait_until("the window to be brought forward", || shell.shows.load(std::sync::atomic::Ordering::SeqCst) == 1);
+    assert!(app.get_webview_window(window::MAIN).is_some());
+    on_run_event(app.handle(), RunEvent::Exit);
+}
+
+#[test]
+fn quitting_flushes_every_accepted_event_and_frees_the_port() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app();
+    setup(app.handle(), options(dir.path(), 0)).unwrap();
+    let url = app.state::<Shell>().server.url().to_owned();
+    let batch = r#"{"api_key":"phc_desktop","batch":[{"event":"a","distinct_id":"d"},{"event":"b","distinct_id":"d"}]}"#;
+    assert_eq!(http(&url, "POST", "/batch/", batch).0, 200);
+    on_run_event(app.handle(), RunEvent::Exit);
+    assert!(std::net::TcpStream::connect(url.trim_start_matches("http://")).is_err(), "server stopped");
+    let store = event_store::Store::open(dir.path()).unwrap();
+    assert_eq!(store.totals().unwrap().events, 2);
+}
