@@ -42,6 +42,16 @@ describe('layoutGraph', () => {
     // neighbours: straight; anon-2 -> alice skips no node (index 2 -> 1): straight too; bob (3) -> alice (1) arcs
     expect(g.edges[0].path).toBe(`M ${g.nodes[0].x} ${g.nodes[0].y} Q ${(g.nodes[0].x + g.nodes[1].x) / 2} ${g.nodes[0].y} ${g.nodes[1].x} ${g.nodes[1].y}`);
     expect(g.edges[2].labelY).toBeLessThan(g.nodes[0].y);
+    expect(g.edges[0].labelY).toBe(g.nodes[0].y - 14); // above a straight edge
+  });
+
+  it('arcs a refused merge between neighbours above the row', () => {
+    const g = layoutGraph({ distinct_ids: ['a', 'b'], decisions: [d(1, 'merged', 'a', 'b'), d(2, 'refused', 'c', 'b')] }, 2000);
+    // c is external, drawn third: neighbour of b
+    const refused = g.edges.find((e) => e.refused)!;
+    const b = g.nodes.find((n) => n.id === 'b')!;
+    expect(refused.labelY).toBe(b.y - 34);
+    expect(refused.path).toContain(`Q ${(b.x + g.nodes[2].x) / 2} ${b.y - 68}`);
   });
 
   it('wraps into rows on a narrow width and caps very large persons', () => {

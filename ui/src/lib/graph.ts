@@ -78,19 +78,20 @@ export function layoutGraph(person: Pick<PersonDetail, 'distinct_ids' | 'decisio
     }
     const sameRow = a.n.y === b.n.y;
     const gap = Math.abs(a.i - b.i);
-    // Neighbours: a straight line; further apart on one row: an arc above, higher the further.
-    const lift = sameRow ? (gap <= 1 ? 0 : Math.min(ROW_H * 0.45, 18 + gap * 14)) : 0;
-    const bend = refused && lift === 0 && sameRow ? -22 : 0; // a refused edge beside a merged one bows away
+    // Neighbours: a straight line (a refused one arcs above, apart from any merge between the
+    // same two ids); further apart on one row: an arc above, higher the further.
+    const lift = sameRow ? (gap <= 1 ? (refused ? 34 : 0) : Math.min(ROW_H * 0.45, 18 + gap * 14)) : 0;
     const mx = (a.n.x + b.n.x) / 2;
-    const my = (a.n.y + b.n.y) / 2 - lift * 2 - bend * 2;
+    const midY = (a.n.y + b.n.y) / 2;
     const edge: GraphEdge = {
       from: d.source!,
       to: d.target!,
       decision: d,
       refused,
-      path: `M ${a.n.x} ${a.n.y} Q ${mx} ${my} ${b.n.x} ${b.n.y}`,
+      path: `M ${a.n.x} ${a.n.y} Q ${mx} ${midY - lift * 2} ${b.n.x} ${b.n.y}`,
+      // On the curve's apex; a straight edge's label sits just above the line.
       labelX: mx,
-      labelY: (a.n.y + b.n.y) / 2 - lift - bend - (lift === 0 && bend === 0 ? 14 : 0),
+      labelY: lift === 0 ? midY - 14 : midY - lift,
       count: 1,
     };
     byPair.set(key, edge);
