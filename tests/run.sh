@@ -20,6 +20,21 @@ echo "== UI: view logic (vitest) and types (svelte-check)"
 echo "== cargo test (all crates; builds the UI into the server when its sources changed)"
 cargo test --workspace --locked
 
+# The desktop app (Tauri 2, needs webkit2gtk): its mock-runtime tests, then its binary, kept
+# beside the headless one for the Xvfb smoke test (e2e/desktop.test.mjs).
+if pkg-config --exists webkit2gtk-4.1 2>/dev/null; then
+  echo "== desktop app: mock-runtime tests and the desktop binary"
+  cargo test --locked -p identity-inspector --features desktop
+  cargo build --locked -p identity-inspector --features desktop
+  cp target/debug/identity-inspector target/debug/identity-inspector-desktop
+  export INSPECTOR_DESKTOP_BIN="$PWD/target/debug/identity-inspector-desktop"
+elif [ "${CI:-}" = "true" ]; then
+  echo "webkit2gtk-4.1 is missing: CI must build and test the desktop app" >&2
+  exit 1
+else
+  echo "*** SKIPPING the desktop app: webkit2gtk-4.1 is not installed (apt-get install libwebkit2gtk-4.1-dev) ***" >&2
+fi
+
 echo "== building the server binary"
 cargo build --locked -p identity-inspector
 export INSPECTOR_BIN="$PWD/target/debug/identity-inspector"
