@@ -21,6 +21,15 @@ impl Rejection {
     pub fn unauthorized(code: &'static str, message: impl Into<String>) -> Self {
         Self::new(401, code, message)
     }
+    /// Says which decoding steps ran before this failure: a body that happened to be valid
+    /// base64 (`null`, `true`, `abcd`) is decoded as such, and "not valid UTF-8" alone would
+    /// make no sense for it.
+    pub fn after_steps(mut self, steps: &[&str]) -> Self {
+        if !steps.is_empty() {
+            self.message = format!("{} (after decoding the body as: {})", self.message, steps.join(", then "));
+        }
+        self
+    }
     pub fn too_large(limit: usize) -> Self {
         Self::new(
             413,

@@ -55,7 +55,7 @@ pub fn handle(route: &Route, req: &Incoming<'_>) -> Result<Outcome, Rejection> {
 /// Decodes a capture request into events, or says exactly why PostHog would refuse it.
 pub fn decode(route: &Route, req: &Incoming<'_>) -> Result<Capture, Rejection> {
     let Unwrapped { bytes, steps } = payload::unwrap(req, route.is_legacy(), route.limit())?;
-    let json = payload::parse_json(&bytes)?;
+    let json = payload::parse_json(&bytes).map_err(|r| r.after_steps(&steps))?;
 
     let (items, batch_token, sent_at, bearer) = match route {
         Route::AnalyticsV1 => split_analytics_v1(req, json)?,
