@@ -45,3 +45,7 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund --loglevel=error
 fi
 node --test --test-concurrency=1 e2e/*.test.mjs
+
+echo "== fuzzing: a short bounded run of every target (longer: bash tests/fuzz/run.sh 600)"
+cd "$(dirname "$0")"
+bash fuzz/run.sh 15
