@@ -47,5 +47,4 @@ fi
 node --test --test-concurrency=1 e2e/*.test.mjs
 
 echo "== fuzzing: a short bounded run of every target (longer: bash tests/fuzz/run.sh 600)"
-cd "$(dirname "$0")"
 bash fuzz/run.sh 15
