@@ -18,7 +18,8 @@ export RUSTFLAGS="--cfg fuzzing -Cpasses=sancov-module -Cllvm-args=-sanitizer-co
 -Cllvm-args=-sanitizer-coverage-trace-compares"
 # An explicit --target keeps the flags off build scripts and proc macros (they would not link).
 HOST="$(rustc -vV | sed -n 's/^host: //p')"
-cargo build --release --locked --bins --target-dir target --target "$HOST"
+# Not --locked: the lock file follows the main crates, whose dependencies move on their own.
+cargo build --release --bins --target-dir target --target "$HOST"
 BIN="target/$HOST/release"
 
 python3 seed_corpus.py ../fixtures/sdk-traffic corpus
