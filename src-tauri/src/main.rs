@@ -9,6 +9,7 @@
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod args;
+mod cli;
 #[cfg(feature = "desktop")]
 mod desktop;
 // Used by the desktop shell only, but display-free and unit-tested in every build.
@@ -46,6 +47,8 @@ struct Cli {
 enum Command {
     /// Run the capture server and UI headless (CI, containers, a browser tab).
     Serve,
+    #[command(flatten)]
+    Transfer(cli::Transfer),
 }
 
 fn main() -> ExitCode {
@@ -59,6 +62,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Some(Command::Serve) => serve(cli.server),
+        Some(Command::Transfer(command)) => cli::run(command, cli.server.data_dir()),
         None => desktop(cli.server, cli.test_probe),
     }
 }

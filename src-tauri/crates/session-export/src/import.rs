@@ -52,16 +52,41 @@ pub fn import_reader(
     size: Option<u64>,
     options: ImportOptions,
 ) -> Result<ImportSummary, ImportError> {
-    let boxed = |e: FileError| ImportError::Source(Box::new(e));
-    options.progress.start(size, "bytes");
-    let counted = Counted { inner: input, progress: options.progress.clone() };
-    let (format, content) = detect::open(counted).map_err(boxed)?;
+    let opened = read_rows(input, size, options.decoder.clone(), options.progress.clone()).map_err(|e| ImportError::Source(Box::new(e)))?;
     let name = dataset_name(store, &options)?;
-    let decoder = options.decoder.clone();
+    let info = DatasetInfo { name, format: opened.format.as_str().into(), source: options.source_name.clone(), meta: opened.meta };
+    let result = store.import(info, opened.rows);
+    options.progress.finish();
+    result
+}
+
+/// Rows read from a file, in the order they were received.
+pub type Rows = Box<dyn Iterator<Item = Result<ImportRow, RowError>> + Send>;
+
+/// A file opened for reading rows: its format, its header (bundles), and the rows.
+pub struct Opened {
+    pub format: Format,
+    /// The bundle's header as JSON.
+    pub meta: Option<String>,
+    pub rows: Rows,
+}
+
+/// Detects the format of `input` and reads it as the rows the live server would have stored,
+/// lazily (for import and replay). Errors in the file's start (format, bundle header) are
+/// returned here; later ones come out of the iterator.
+pub fn read_rows(
+    input: impl Read + Send + 'static,
+    size: Option<u64>,
+    decoder: Decoder,
+    progress: Arc<dyn Progress>,
+) -> Result<Opened, FileError> {
+    progress.start(size, "bytes");
+    let counted = Counted { inner: input, progress };
+    let (format, content) = detect::open(counted)?;
     let mut meta = None;
-    let rows: Box<dyn Iterator<Item = Result<ImportRow, RowError>> + Send> = match format {
+    let rows: Rows = match format {
         Format::Bundle => {
-            let reader = BundleReader::open(content).map_err(boxed)?;
+            let reader = BundleReader::open(content)?;
             meta = serde_json::to_string(&reader.header).ok();
             Box::new(reader.filter_map(move |item| match item {
                 Err(e) => Some(Err(e.into())),
@@ -88,10 +113,7 @@ pub fn import_reader(
         }
         Format::Har => Box::new(HarRows::start(content, decoder)),
     };
-    let info = DatasetInfo { name, format: format.as_str().into(), source: options.source_name.clone(), meta };
-    let result = store.import(info, rows);
-    options.progress.finish();
-    result
+    Ok(Opened { format, meta, rows })
 }
 
 fn dataset_name(store: &Store, options: &ImportOptions) -> Result<String, ImportError> {

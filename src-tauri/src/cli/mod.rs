@@ -1,0 +1,54 @@
+//! `export`, `import` and `replay` (issue 7): moving captured traffic in and out of a data dir.
+//! Each prints a clear message and exits non-zero on failure; long work shows a progress bar on
+//! a terminal (stderr), and nothing when stderr is not one (CI logs).
+
+mod export;
+mod import;
+mod progress;
+mod replay;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::Subcommand;
+
+#[derive(Subcommand)]
+pub enum Transfer {
+    /// Export captured traffic: one session, device or person, a project, a time range, or all.
+    Export(export::ExportArgs),
+    /// Import a bundle, a HAR (e.g. saved from browser devtools) or NDJSON events into a new,
+    /// separate data set. The format is detected from the content.
+    Import(import::ImportArgs),
+    /// Send the events of a file to any capture endpoint (another inspector, a PostHog project).
+    Replay(replay::ReplayArgs),
+}
+
+/// Runs a transfer command against the data dir `data_dir` (the global `--data-dir`).
+pub fn run(command: Transfer, data_dir: PathBuf) -> ExitCode {
+    let result = match command {
+        Transfer::Export(args) => export::run(args, data_dir),
+        Transfer::Import(args) => import::run(args, data_dir),
+        Transfer::Replay(args) => replay::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The live server's decoding, for imports and replays.
+fn decoder() -> session_export::Decoder {
+    Arc::new(inspector_server::decode_raw)
+}
+
+/// Opens the store of an existing data dir (export, import never create one by mistake).
+fn open_store(data_dir: &std::path::Path, create: bool) -> Result<event_store::Store, String> {
+    if !create && !data_dir.join(event_store::DB_FILE).is_file() {
+        return Err(format!("no Identity Inspector database in {} (pass --data-dir)", data_dir.display()));
+    }
+    event_store::Store::open(data_dir).map_err(|e| e.to_string())
+}
