@@ -46,7 +46,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the capture server and UI headless (CI, containers, a browser tab).
-    Serve,
+    Serve(cli::ServeOptions),
     #[command(flatten)]
     Transfer(cli::Transfer),
 }
@@ -61,7 +61,7 @@ fn main() -> ExitCode {
         .init();
     let cli = Cli::parse();
     match cli.command {
-        Some(Command::Serve) => serve(cli.server),
+        Some(Command::Serve(options)) => serve(cli.server, options),
         Some(Command::Transfer(command)) => cli::run(command, cli.server.data_dir()),
         None => desktop(cli.server, cli.test_probe),
     }
@@ -82,7 +82,7 @@ fn desktop(_args: ServerArgs, _test_probe: bool) -> ExitCode {
     ExitCode::from(2)
 }
 
-fn serve(args: ServerArgs) -> ExitCode {
+fn serve(args: ServerArgs, options: cli::ServeOptions) -> ExitCode {
     let bind = args.bind.unwrap_or(DEFAULT_BIND);
     if !bind.is_loopback() && !args.allow_network {
         eprintln!("error: {}", network_refusal(bind));
@@ -101,7 +101,7 @@ fn serve(args: ServerArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(config)) {
+    match runtime.block_on(run(config, options)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
@@ -110,8 +110,12 @@ fn serve(args: ServerArgs) -> ExitCode {
     }
 }
 
-async fn run(config: ServerConfig) -> Result<(), inspector_server::ServerError> {
-    let server = BoundServer::bind(&config).await?;
+async fn run(config: ServerConfig, options: cli::ServeOptions) -> Result<(), inspector_server::ServerError> {
+    let mut server = BoundServer::bind(&config).await?;
+    if let Some(target) = &options.forward {
+        server.forward_to(target).map_err(inspector_server::ServerError::Serve)?;
+        eprintln!("Forwarding every accepted capture request to {target} (status: /api/forward)");
+    }
     if !config.bind.is_loopback() {
         eprintln!(
             "WARNING: listening on {} — anyone on your network can send events to it and read them.",

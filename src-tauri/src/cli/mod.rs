@@ -24,6 +24,15 @@ pub enum Transfer {
     Replay(replay::ReplayArgs),
 }
 
+/// `serve` options of issue 7.
+#[derive(clap::Args, Default)]
+pub struct ServeOptions {
+    /// Also pass every accepted capture request on to this vendor host (e.g.
+    /// https://us.i.posthog.com), in the background; failures show in /api/forward.
+    #[arg(long, value_name = "URL")]
+    pub forward: Option<String>,
+}
+
 /// Runs a transfer command against the data dir `data_dir` (the global `--data-dir`).
 pub fn run(command: Transfer, data_dir: PathBuf) -> ExitCode {
     let result = match command {

@@ -46,6 +46,16 @@ impl Received {
         }
     }
 
+    fn forwarded(&self) -> crate::forward::Forwarded {
+        crate::forward::Forwarded {
+            method: self.method.clone(),
+            path: self.path.clone(),
+            query: self.query.clone(),
+            headers: self.headers.clone(),
+            body: self.body.clone(),
+        }
+    }
+
     fn record(self, route: Option<&Route>, outcome: Stored, status: u16, error: Option<&Rejection>, note: Option<String>) -> NewRequest {
         NewRequest {
             received_at: to_micros(self.received_at),
@@ -166,9 +176,16 @@ pub async fn posthog(State(state): State<AppState>, request: Request) -> Respons
             if !state.control.keeps_captures() {
                 return to_response(reply);
             }
+            // Forward mode: a copy, taken only when on; sent after the commit, never awaited.
+            let copy = state.forward.as_ref().map(|_| received.forwarded());
             let (record, events) = captured(received, &route, capture, reply.status);
             match state.store.write(record, events).await {
-                Ok(_) => to_response(reply),
+                Ok(_) => {
+                    if let (Some(forwarder), Some(copy)) = (&state.forward, copy) {
+                        forwarder.offer(copy);
+                    }
+                    to_response(reply)
+                }
                 Err(e) => storage_failed(e),
             }
         }

@@ -10,6 +10,7 @@ mod control;
 mod control_api;
 mod error;
 mod export_scope;
+mod forward;
 mod handle;
 mod host_guard;
 mod identity;
@@ -58,6 +59,8 @@ pub struct AppState {
     pub identity: Arc<identity::Identity>,
     /// Pause, notices, retention and the token for state-changing calls.
     pub control: Arc<Control>,
+    /// `serve --forward URL`: copies of accepted captures go on to the vendor (see `forward`).
+    pub forward: Option<Arc<forward::Forwarder>>,
 }
 
 impl AppState {
@@ -84,6 +87,7 @@ impl AppState {
             shutdown,
             identity,
             control,
+            forward: None,
         }
     }
 }
@@ -115,6 +119,7 @@ pub fn router(state: AppState) -> Router {
         .route("/decisions", get(identity_api::decisions))
         .route("/warnings", get(identity_api::warnings))
         .route("/stream", get(stream::stream))
+        .route("/forward", get(forward::status))
         .route("/control", get(control_api::get))
         .route("/control/pause", post(control_api::pause))
         .route("/control/resume", post(control_api::resume))
@@ -172,6 +177,14 @@ impl BoundServer {
     /// What the app around the server keeps to steer it (pause, clear, notices, shutdown).
     pub fn handle(&self) -> ServerHandle {
         ServerHandle::new(self.state.clone())
+    }
+
+    /// Forward mode: every accepted capture request is also sent on to `target` (the vendor's
+    /// host, e.g. `https://us.i.posthog.com`) in the background.
+    pub fn forward_to(&mut self, target: &str) -> Result<(), String> {
+        let forwarder = forward::Forwarder::start(target, self.state.control.clone(), self.state.shutdown.clone())?;
+        self.state.forward = Some(forwarder);
+        Ok(())
     }
 
     pub fn local_addr(&self) -> SocketAddr {
