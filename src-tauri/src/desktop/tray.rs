@@ -81,22 +81,25 @@ fn count_text(events: i64, paused: bool) -> String {
     }
 }
 
-/// Keeps the tray's count and the window title current: reads the totals about once a second
-/// while commits arrive (one cheap query, however busy capture is), and right after a prune.
+/// Keeps the tray's count and the window title current: re-reads the totals after commits (at
+/// most about once a second, however busy capture is) and shows a pause toggle within a second.
+/// Idle, it reads nothing.
 pub fn spawn_live_status<R: Runtime>(app: &AppHandle<R>) {
     let handle = app.clone();
     tauri::async_runtime::spawn(async move {
-        let mut changes = handle.state::<Shell>().server.handle.subscribe();
+        let server = handle.state::<Shell>().server.handle.clone();
+        let mut changes = server.subscribe();
+        let mut events = 0;
+        let mut stale = true;
         let mut shown: Option<(i64, bool)> = None;
         loop {
-            let shell = handle.state::<Shell>();
-            let server = shell.server.handle.clone();
+            if stale {
+                let reader = server.clone();
+                let read = tauri::async_runtime::spawn_blocking(move || reader.totals().map(|t| t.events)).await;
+                events = read.ok().and_then(Result::ok).unwrap_or(events);
+                stale = false;
+            }
             let paused = server.control().is_paused();
-            let events = tauri::async_runtime::spawn_blocking(move || server.totals().map(|t| t.events))
-                .await
-                .ok()
-                .and_then(Result::ok)
-                .unwrap_or(0);
             if shown != Some((events, paused)) {
                 shown = Some((events, paused));
                 if let Some(status) = handle.try_state::<TrayStatus<R>>() {
@@ -105,16 +108,19 @@ pub fn spawn_live_status<R: Runtime>(app: &AppHandle<R>) {
                 let app = handle.clone();
                 let _ = handle.run_on_main_thread(move || window::refresh_title(&app));
             }
-            // Wait for the next commit (or a pause toggle, seen on the next tick), then a little
-            // more so a burst costs one update.
             tokio::select! {
-                changed = changes.recv() => {
-                    if matches!(changed, Err(tokio::sync::broadcast::error::RecvError::Closed)) { return; }
-                }
-                _ = tokio::time::sleep(Duration::from_secs(2)) => {}
+                changed = changes.recv() => match changed {
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                    // A commit, a prune, or missed announcements: the count moved.
+                    _ => {
+                        stale = true;
+                        // Let a burst finish so it costs one read.
+                        tokio::time::sleep(Duration::from_millis(700)).await;
+                        while changes.try_recv().is_ok() {}
+                    }
+                },
+                _ = tokio::time::sleep(Duration::from_secs(1)) => {}
             }
-            tokio::time::sleep(Duration::from_millis(700)).await;
-            while changes.try_recv().is_ok() {}
         }
     });
 }
