@@ -51,3 +51,28 @@ pub async fn stream(State(state): State<AppState>) -> Sse<impl Stream<Item = Res
         .take_until(state.shutdown.cancelled_owned());
     Sse::new(stream).keep_alive(KeepAlive::default())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A subscriber that fell behind gets one `lagged` event saying how many announcements it
+    /// missed, then the newest ones: the channel's capacity bounds what is kept for it.
+    #[tokio::test]
+    async fn a_lagging_subscriber_is_told_what_it_skipped() {
+        let (tx, rx) = broadcast::channel::<u32>(2);
+        for n in 0..5 {
+            tx.send(n).unwrap();
+        }
+        drop(tx);
+        let events: Vec<String> = announcements(rx, |_| "n")
+            .map(|e| format!("{:?}", e.unwrap()))
+            .collect()
+            .await;
+        let text: Vec<String> = events.iter().map(|e| e.replace("\\n", "\n").replace("\\\"", "\"")).collect();
+        assert_eq!(text.len(), 3, "{text:?}");
+        assert!(text[0].contains("event: lagged\ndata: {\"skipped\":3}\n"), "{}", text[0]);
+        assert!(text[1].contains("event: n\ndata: 3\n"), "{}", text[1]);
+        assert!(text[2].contains("event: n\ndata: 4\n"), "{}", text[2]);
+    }
+}
