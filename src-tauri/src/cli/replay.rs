@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::Args;
-use session_export::{replay, ReplayOptions};
+use session_export::{replay_file, ReplayOptions};
 
 use super::progress::Bar;
 
@@ -25,8 +25,6 @@ pub struct ReplayArgs {
 }
 
 pub fn run(args: ReplayArgs) -> Result<(), String> {
-    let file = std::fs::File::open(&args.file).map_err(|e| format!("{}: {e}", args.file.display()))?;
-    let size = file.metadata().ok().map(|m| m.len());
     let options = ReplayOptions {
         to: args.to.clone(),
         token: args.token,
@@ -34,7 +32,7 @@ pub fn run(args: ReplayArgs) -> Result<(), String> {
         decoder: super::decoder(),
         progress: Arc::new(Bar::new("replaying")),
     };
-    let summary = replay(file, size, options).map_err(|e| format!("{}: {e}", args.file.display()))?;
+    let summary = replay_file(&args.file, options).map_err(|e| format!("{}: {e}", args.file.display()))?;
     eprintln!("replayed {} events in {} requests to {}", summary.events, summary.requests, args.to);
     Ok(())
 }

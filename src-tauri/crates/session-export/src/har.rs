@@ -36,6 +36,9 @@ pub struct PostData {
     pub text: Option<String>,
     #[serde(rename = "_encoding", alias = "encoding", default, skip_serializing_if = "Option::is_none")]
     pub encoding: Option<String>,
+    /// Playwright's `content: 'attach'`: the body is this file of the HAR's zip.
+    #[serde(rename = "_file", default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -117,11 +120,12 @@ impl<W: Write> HarWriter<W> {
             .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
             .map_or_else(String::new, |(_, v)| v.clone());
         let post_data = (!request.body.is_empty()).then(|| match std::str::from_utf8(&request.body) {
-            Ok(text) => PostData { mime_type: mime.clone(), text: Some(text.to_owned()), encoding: None },
+            Ok(text) => PostData { mime_type: mime.clone(), text: Some(text.to_owned()), encoding: None, file: None },
             Err(_) => PostData {
                 mime_type: mime.clone(),
                 text: Some(base64::engine::general_purpose::STANDARD.encode(&request.body)),
                 encoding: Some("base64".into()),
+                file: None,
             },
         });
         let har_request = HarRequest {
@@ -311,8 +315,15 @@ pub fn route_path(path: &str, is_route: impl Fn(&str) -> bool) -> Option<String>
     None
 }
 
+/// Reads an attached body (`postData._file`) from the HAR's zip.
+pub type Attachments = Box<dyn FnMut(&str) -> Result<Vec<u8>, String> + Send>;
+
 /// The entry as a request for the capture routes, if its path is (or ends in) one.
-pub fn candidate(entry: &HarEntry, is_route: impl Fn(&str) -> bool) -> Result<Option<HarCandidate>, String> {
+pub fn candidate(
+    entry: &HarEntry,
+    is_route: impl Fn(&str) -> bool,
+    attachments: Option<&mut Attachments>,
+) -> Result<Option<HarCandidate>, String> {
     let request = &entry.request;
     if request.method.eq_ignore_ascii_case("OPTIONS") {
         return Ok(None);
@@ -331,6 +342,10 @@ pub fn candidate(entry: &HarEntry, is_route: impl Fn(&str) -> bool) -> Result<Op
         .collect();
     let body = match &request.post_data {
         None => Vec::new(),
+        Some(PostData { file: Some(file), .. }) => match attachments {
+            Some(read) => read(file).map_err(|e| format!("the body of {} ({file}) is missing from the HAR's zip: {e}", request.url))?,
+            None => return Err(format!("the body of {} is in an attached file ({file}); import the HAR's .zip", request.url)),
+        },
         Some(data) => {
             let text = data.text.as_deref().unwrap_or("");
             if data.encoding.as_deref().is_some_and(|e| e.eq_ignore_ascii_case("base64")) {
@@ -342,6 +357,14 @@ pub fn candidate(entry: &HarEntry, is_route: impl Fn(&str) -> bool) -> Result<Op
             }
         }
     };
+    // A recorder that kept a gzip body as text replaced its binary bytes (1f 8b...) with U+FFFD:
+    // the body cannot be decoded any more, and the decoder's error would not say why.
+    if body.starts_with("\u{1f}\u{FFFD}".as_bytes()) {
+        return Err(format!(
+            "the body of {} was gzip, but the HAR recorder stored it as text and lost bytes; record the HAR with bodies attached (Playwright: recordHar to a .zip) or with compression off",
+            request.url
+        ));
+    }
     Ok(Some(HarCandidate {
         raw: RawRequest { received_at, method: request.method.to_ascii_uppercase(), path, query, headers, body },
         url: request.url.clone(),

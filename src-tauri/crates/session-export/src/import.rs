@@ -36,13 +36,11 @@ pub struct ImportOptions {
 
 /// Imports the file at `path` (blocking; see `Store::import`).
 pub fn import_file(store: &Store, path: &Path, mut options: ImportOptions) -> Result<ImportSummary, ImportError> {
-    let file = std::fs::File::open(path)
-        .map_err(|e| ImportError::Source(Box::new(FileError::Io(std::io::Error::new(e.kind(), format!("{}: {e}", path.display()))))))?;
-    let size = file.metadata().ok().map(|m| m.len());
     if options.source_name.is_none() {
         options.source_name = path.file_name().map(|n| n.to_string_lossy().into_owned());
     }
-    import_reader(store, file, size, options)
+    let opened = read_file_rows(path, options.decoder.clone(), options.progress.clone()).map_err(|e| ImportError::Source(Box::new(e)))?;
+    import_opened(store, opened, options)
 }
 
 /// Imports whatever `input` holds; `size` (bytes) drives the progress bar.
@@ -53,6 +51,10 @@ pub fn import_reader(
     options: ImportOptions,
 ) -> Result<ImportSummary, ImportError> {
     let opened = read_rows(input, size, options.decoder.clone(), options.progress.clone()).map_err(|e| ImportError::Source(Box::new(e)))?;
+    import_opened(store, opened, options)
+}
+
+fn import_opened(store: &Store, opened: Opened, options: ImportOptions) -> Result<ImportSummary, ImportError> {
     let name = dataset_name(store, &options)?;
     let info = DatasetInfo { name, format: opened.format.as_str().into(), source: options.source_name.clone(), meta: opened.meta };
     let result = store.import(info, opened.rows);
@@ -111,9 +113,25 @@ pub fn read_rows(
                 }),
             }))
         }
-        Format::Har => Box::new(HarRows::start(content, decoder)),
+        Format::Har => Box::new(HarRows::start(content, decoder, None)),
     };
     Ok(Opened { format, meta, rows })
+}
+
+/// Like [`read_rows`] for a file, which may also be a zip'd HAR with its bodies attached
+/// (Playwright's `recordHar` to a `.zip`).
+pub fn read_file_rows(path: &Path, decoder: Decoder, progress: Arc<dyn Progress>) -> Result<Opened, FileError> {
+    let open = || std::fs::File::open(path).map_err(|e| FileError::Io(std::io::Error::new(e.kind(), format!("{}: {e}", path.display()))));
+    let mut file = open()?;
+    let size = file.metadata().ok().map(|m| m.len());
+    let mut magic = [0u8; 4];
+    let is_zip = file.read_exact(&mut magic).is_ok() && magic == *b"PK\x03\x04";
+    if !is_zip {
+        return read_rows(open()?, size, decoder, progress);
+    }
+    progress.start(size, "bytes");
+    let (har, attachments) = crate::har_zip::open(open()?)?;
+    Ok(Opened { format: Format::Har, meta: None, rows: Box::new(HarRows::start(Box::new(std::io::Cursor::new(har)), decoder, Some(attachments))) })
 }
 
 fn dataset_name(store: &Store, options: &ImportOptions) -> Result<String, ImportError> {
@@ -172,14 +190,14 @@ struct HarRows {
 }
 
 impl HarRows {
-    fn start(content: Box<dyn std::io::BufRead + Send>, decoder: Decoder) -> HarRows {
+    fn start(content: Box<dyn std::io::BufRead + Send>, decoder: Decoder, mut attachments: Option<har::Attachments>) -> HarRows {
         let (tx, messages) = sync_channel(16);
         let spawned = std::thread::Builder::new().name("har-reader".into()).spawn({
             let tx = tx.clone();
             move || {
                 let is_route = |path: &str| Route::parse(path, None).is_some();
                 let mut failed = false;
-                let read = har::read_entries(content, |index, entry| match har::candidate(&entry, is_route) {
+                let read = har::read_entries(content, |index, entry| match har::candidate(&entry, is_route, attachments.as_mut()) {
                     Ok(Some(c)) => tx.send(HarMessage::Candidate(Box::new(c))).is_ok(),
                     Ok(None) => true,
                     Err(e) => {

@@ -54,6 +54,17 @@ pub enum ReplayError {
 /// Sends every accepted request's events; stops at the first failure (the receiver's answer is
 /// in the error), since going on would change the order the receiver sees.
 pub fn replay(input: impl Read + Send + 'static, size: Option<u64>, options: ReplayOptions) -> Result<ReplaySummary, ReplayError> {
+    let opened = read_rows(input, size, options.decoder.clone(), options.progress.clone())?;
+    replay_rows(opened, options)
+}
+
+/// [`replay`] of a file (zip'd HARs with attached bodies included).
+pub fn replay_file(path: &std::path::Path, options: ReplayOptions) -> Result<ReplaySummary, ReplayError> {
+    let opened = crate::read_file_rows(path, options.decoder.clone(), options.progress.clone())?;
+    replay_rows(opened, options)
+}
+
+fn replay_rows(opened: crate::Opened, options: ReplayOptions) -> Result<ReplaySummary, ReplayError> {
     let base = options.to.trim_end_matches('/');
     if !(base.starts_with("http://") || base.starts_with("https://")) {
         return Err(ReplayError::BadUrl(options.to.clone()));
@@ -64,7 +75,6 @@ pub fn replay(input: impl Read + Send + 'static, size: Option<u64>, options: Rep
         .user_agent(concat!("identity-inspector-replay/", env!("CARGO_PKG_VERSION")))
         .build()
         .map_err(|e| ReplayError::Client(e.to_string()))?;
-    let opened = read_rows(input, size, options.decoder.clone(), options.progress.clone())?;
     let gap = options.rate.filter(|r| *r > 0.0).map(|r| Duration::from_secs_f64(1.0 / r));
     let mut summary = ReplaySummary::default();
     let mut next_at = Instant::now();
