@@ -9,6 +9,7 @@ mod capture;
 mod control;
 mod control_api;
 mod error;
+mod export_api;
 mod export_scope;
 mod forward;
 mod handle;
@@ -120,6 +121,9 @@ pub fn router(state: AppState) -> Router {
         .route("/warnings", get(identity_api::warnings))
         .route("/stream", get(stream::stream))
         .route("/forward", get(forward::status))
+        .route("/export", get(export_api::export_file))
+        .route("/import", post(export_api::import))
+        .route("/datasets", get(export_api::datasets))
         .route("/control", get(control_api::get))
         .route("/control/pause", post(control_api::pause))
         .route("/control/resume", post(control_api::resume))
