@@ -1,7 +1,12 @@
 // UI benchmark: 1 000 000 stored events over 10 000 devices, measured in Chromium.
 //
 //   cargo build --release -p identity-inspector
-//   cd tests && node bench/ui-bench.mjs [--events 1000000] [--devices 10000] [--data-dir DIR]
+//   cd tests && node bench/ui-bench.mjs [--events 1000000] [--devices 10000] [--data-dir DIR] [--nice=-10]
+//
+// `--nice=-10` runs Chromium at a higher CPU priority (needs root): on a shared machine other
+// processes' load otherwise shows up as dropped frames that have nothing to do with the page.
+// Beside frame times the benchmark reports the renderer's main-thread work per frame (script,
+// style, layout: Chrome's Performance metrics), which load on other processes barely changes.
 //
 // Seeds a data dir through the real capture endpoint (gzip batches of posthog-js-like events,
 // `traffic.mjs`) unless it already holds the events, starts the release server on it, waits for
@@ -10,7 +15,8 @@
 // paint, the events table's frame times while it scrolls through 100 000 loaded rows, and how
 // many lanes the devices view draws. Writes tests/artifacts/ui-bench.json and prints a table.
 
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -32,8 +38,16 @@ const { values: opts } = parseArgs({
     devices: { type: 'string', default: '10000' },
     'data-dir': { type: 'string', default: path.join(TESTS_DIR, 'bench', '.data') },
     'table-rows': { type: 'string', default: '100000' },
+    nice: { type: 'string' },
   },
 });
+if (opts.nice) {
+  // A wrapper that starts Debian's Chromium at another priority (lib/browser.mjs reads CHROMIUM_PATH).
+  const wrapper = path.join(mkdtempSync(path.join(os.tmpdir(), 'ui-bench-')), 'chromium');
+  writeFileSync(wrapper, `#!/bin/sh\nexec nice -n ${Number(opts.nice)} ${process.env.CHROMIUM_PATH || '/usr/bin/chromium'} "$@"\n`);
+  chmodSync(wrapper, 0o755);
+  process.env.CHROMIUM_PATH = wrapper;
+}
 const EVENTS = Number(opts.events);
 const DEVICES = Number(opts.devices);
 const TABLE_ROWS = Number(opts['table-rows']);
@@ -111,8 +125,25 @@ async function firstContent(browser, url, hash, selector) {
   return { page, context, ...result };
 }
 
-/** Frame times while `step` runs once per animation frame for `frames` frames. */
+/** Renderer main-thread time so far (s), by kind, from Chrome's Performance domain. */
+async function mainThread(cdp) {
+  const { metrics } = await cdp.send('Performance.getMetrics');
+  const m = Object.fromEntries(metrics.map((x) => [x.name, x.value]));
+  return { task: m.TaskDuration, script: m.ScriptDuration, layout: m.LayoutDuration, style: m.RecalcStyleDuration };
+}
+
+/** Frame times while `step` runs once per animation frame for `frames` frames, and the page's own work per frame. */
 async function frameTimes(page, frames, stepSource) {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Performance.enable');
+  const before = await mainThread(cdp);
+  const timing = await measureFrames(page, frames, stepSource);
+  const after = await mainThread(cdp);
+  const perFrame = (k) => +(((after[k] - before[k]) * 1000) / timing.frames).toFixed(2);
+  return { ...timing, workPerFrame: { task: perFrame('task'), script: perFrame('script'), style: perFrame('style'), layout: perFrame('layout') } };
+}
+
+async function measureFrames(page, frames, stepSource) {
   return page.evaluate(
     async ({ frames, stepSource }) => {
       const step = new Function('i', stepSource);
@@ -149,7 +180,7 @@ async function main() {
   mkdirSync(DATA_DIR, { recursive: true });
   const fresh = !existsSync(path.join(DATA_DIR, 'inspector.db'));
   const server = await startServer({ label: 'ui-bench', dataDir: DATA_DIR, env: { RUST_LOG: 'warn' }, startTimeout: 120_000 });
-  const results = { date: new Date().toISOString(), events: EVENTS, devices: DEVICES, binary: BIN };
+  const results = { date: new Date().toISOString(), events: EVENTS, devices: DEVICES, binary: BIN, nice: opts.nice ?? null, load: [os.loadavg()[0]] };
   let browser;
   try {
     let health = await server.api('/api/health');
@@ -230,16 +261,20 @@ async function main() {
     await browser?.close().catch(() => {});
     await server.stop({ removeDataDir: false });
   }
+  results.load.push(os.loadavg()[0]);
   writeFileSync(artifactPath('ui-bench.json'), `${JSON.stringify(results, null, 2)}\n`);
   console.log(`\n| view | first content (median of 3) | first contentful paint |\n|---|---|---|`);
   for (const [name, v] of Object.entries(results.views)) console.log(`| ${name} | ${v.content} ms | ${v.fcp} ms |`);
   const t = results.eventsTable;
   console.log(`\nevents table: ${t.rowsLoaded} rows loaded in ${t.loadSeconds} s, ${t.domRows} rows in the DOM`);
-  console.log(`  scroll 600 px/frame: p50 ${t.scroll.p50} ms, p95 ${t.scroll.p95} ms, max ${t.scroll.max} ms, ${t.scroll.dropped}/${t.scroll.frames} frames over 25 ms`);
-  console.log(`  random jumps:        p50 ${t.jump.p50} ms, p95 ${t.jump.p95} ms, max ${t.jump.max} ms, ${t.jump.dropped}/${t.jump.frames} frames over 25 ms`);
+  const line = (x) =>
+    `p50 ${x.p50} ms, p95 ${x.p95} ms, max ${x.max} ms, ${x.dropped}/${x.frames} frames over 25 ms; main thread ${x.workPerFrame.task} ms/frame (script ${x.workPerFrame.script}, style ${x.workPerFrame.style}, layout ${x.workPerFrame.layout})`;
+  console.log(`  scroll 600 px/frame: ${line(t.scroll)}`);
+  console.log(`  random jumps:        ${line(t.jump)}`);
   const dv = results.devicesView;
   console.log(`devices view: ${dv.lanesInDom} of ${dv.lanesTotal} lanes in the DOM (${dv.lanesInDomAfterScroll} after scrolling);`);
-  console.log(`  scroll: p50 ${dv.scroll.p50} ms, p95 ${dv.scroll.p95} ms, max ${dv.scroll.max} ms, ${dv.scroll.dropped}/${dv.scroll.frames} frames over 25 ms`);
+  console.log(`  scroll 280 px/frame: ${line(dv.scroll)}`);
+  console.log(`load average during the run: ${results.load.map((x) => x.toFixed(1)).join(' → ')} (${os.cpus().length} cores)`);
 }
 
 main().catch((e) => {
