@@ -1,17 +1,7 @@
-// One colour per person, stable across reloads and views. Red hues are left out: red means
+// One colour per person, the same in every view of a page session. Red hues are left out: red means
 // "wrong" everywhere in the UI (refused merges, a switch without reset, rejected requests).
 
 export type Theme = 'light' | 'dark';
-
-/** FNV-1a, 32 bit: a cheap, well-spread hash of a string. */
-export function hash32(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
-}
 
 /**
  * 20 well-separated colours: 10 hues 29° apart from 35° to 296° (no red), each in two shades.
@@ -20,31 +10,21 @@ export function hash32(text: string): number {
 export const PALETTE_SIZE = 20;
 
 /**
- * Hands out palette slots: a person keeps its slot for the whole page session; a new person gets
- * its hashed slot if no one has it yet, else the next least-used slot after it. So up to 20
- * persons on screen always get 20 different colours, and a person looks the same in every view.
+ * Hands out palette slots in order of appearance: a person keeps its slot for the whole page
+ * session, the n-th new person gets slot n (mod 20). Slots map to hues 87° apart (see
+ * `personHue`), so persons seen one after the other (the segments of one lane) never look alike,
+ * the first 20 persons all differ, and a person looks the same in every view.
  */
 export class Palette {
   private slots = new Map<string, number>();
-  private uses = new Array<number>(PALETTE_SIZE).fill(0);
-  private hueUses = new Array<number>(PALETTE_SIZE / 2).fill(0);
 
   slot(personId: string): number {
-    const known = this.slots.get(personId);
-    if (known !== undefined) return known;
-    // Cheapest slot from the hashed one on: unused first, and among those an unused hue (so the
-    // first 10 persons differ in hue, not just in shade).
-    const cost = (slot: number) => this.uses[slot] * 100 + this.hueUses[slot % 10];
-    const start = hash32(personId) % PALETTE_SIZE;
-    let best = start;
-    for (let k = 1; k < PALETTE_SIZE; k++) {
-      const candidate = (start + k) % PALETTE_SIZE;
-      if (cost(candidate) < cost(best)) best = candidate;
+    let slot = this.slots.get(personId);
+    if (slot === undefined) {
+      slot = this.slots.size % PALETTE_SIZE;
+      this.slots.set(personId, slot);
     }
-    this.slots.set(personId, best);
-    this.uses[best]++;
-    this.hueUses[best % 10]++;
-    return best;
+    return slot;
   }
 }
 
@@ -54,8 +34,9 @@ export function personSlot(personId: string, palette: Palette = session): number
   return palette.slot(personId);
 }
 
+/** Slot → hue: neighbouring slots are 3 hue steps (87°) apart, so probing to the next slot still changes colour a lot. */
 export function personHue(personId: string, palette: Palette = session): number {
-  return 35 + (personSlot(personId, palette) % 10) * 29;
+  return 35 + (((personSlot(personId, palette) % 10) * 3) % 10) * 29;
 }
 
 export function personColor(personId: string | null | undefined, theme: Theme, palette: Palette = session): string {
