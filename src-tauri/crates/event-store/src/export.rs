@@ -125,15 +125,37 @@ impl Store {
         mut each: impl FnMut(ExportedRequest) -> Result<(), E>,
     ) -> Result<(), E> {
         let (sql, args) = requests_sql(selection, "r.id, r.received_at, r.method, r.path, r.query, r.headers, r.body, r.outcome, r.status, r.error_code");
+        let (uuid_sql, uuid_args) = request_uuids_sql(selection);
         let conn = self.reader()?;
         let mut stmt = conn.prepare(&sql).map_err(StoreError::from)?;
-        let mut uuids = conn
-            .prepare("SELECT uuid FROM events WHERE request_id = ?1 ORDER BY seq")
-            .map_err(StoreError::from)?;
+        let mut uuid_stmt = conn.prepare(&uuid_sql).map_err(StoreError::from)?;
         let mut rows = stmt.query(params_from_iter(args)).map_err(StoreError::from)?;
+        // Events come in seq order, which is request order too (the writer inserts a request's
+        // events right after it, in one transaction): a merge instead of a lookup per request,
+        // since `events` has no index on request_id (capture pays for every index).
+        let mut uuid_rows = uuid_stmt.query(params_from_iter(uuid_args)).map_err(StoreError::from)?;
+        let mut pending: Option<(i64, String)> = None;
         while let Some(row) = rows.next().map_err(StoreError::from)? {
             let id: i64 = row.get(0).map_err(StoreError::from)?;
             let headers: String = row.get(5).map_err(StoreError::from)?;
+            let mut event_uuids = Vec::new();
+            loop {
+                if pending.is_none() {
+                    pending = match uuid_rows.next().map_err(StoreError::from)? {
+                        Some(r) => Some((r.get(0).map_err(StoreError::from)?, r.get(1).map_err(StoreError::from)?)),
+                        None => None,
+                    };
+                }
+                match pending.take() {
+                    Some((request_id, uuid)) if request_id == id => event_uuids.push(uuid),
+                    // An event of an earlier request that was not selected: skip it.
+                    Some((request_id, _)) if request_id < id => {}
+                    later => {
+                        pending = later;
+                        break;
+                    }
+                }
+            }
             let request = ExportedRequest {
                 id,
                 received_at: row.get(1).map_err(StoreError::from)?,
@@ -145,10 +167,7 @@ impl Store {
                 outcome: row.get(7).map_err(StoreError::from)?,
                 status: row.get(8).map_err(StoreError::from)?,
                 error_code: row.get(9).map_err(StoreError::from)?,
-                event_uuids: uuids
-                    .query_map([id], |r| r.get(0))
-                    .and_then(|rows| rows.collect::<Result<Vec<String>, _>>())
-                    .map_err(StoreError::from)?,
+                event_uuids,
             };
             each(request)?;
         }
@@ -211,6 +230,26 @@ fn events_sql(selection: &Selection, columns: &str) -> (String, Vec<SqlValue>) {
     selection.dataset_clause("r.dataset", &mut clauses, &mut args);
     let sql = format!(
         "SELECT {columns} FROM events e JOIN requests r ON r.id = e.request_id WHERE {}",
+        clauses.join(" AND ")
+    );
+    (sql, args)
+}
+
+/// `(request_id, uuid)` of every event of the selected requests, in seq order.
+fn request_uuids_sql(selection: &Selection) -> (String, Vec<SqlValue>) {
+    let mut clauses = Vec::new();
+    let mut args = Vec::new();
+    selection.dataset_clause("r.dataset", &mut clauses, &mut args);
+    if selection.narrows_events() {
+        let (event_clauses, event_args) = selection.event_clauses();
+        // SQLite runs the subquery once into a temporary index.
+        clauses.push(format!("e.request_id IN (SELECT e.request_id FROM events e WHERE {})", event_clauses.join(" AND ")));
+        args.extend(event_args);
+    } else {
+        selection.time_clauses("r.received_at", &mut clauses, &mut args);
+    }
+    let sql = format!(
+        "SELECT e.request_id, e.uuid FROM events e JOIN requests r ON r.id = e.request_id WHERE {} ORDER BY e.seq",
         clauses.join(" AND ")
     );
     (sql, args)
