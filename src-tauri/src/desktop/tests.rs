@@ -154,3 +154,12 @@ fn quitting_flushes_every_accepted_event_and_frees_the_port() {
     let store = event_store::Store::open(dir.path()).unwrap();
     assert_eq!(store.totals().unwrap().events, 2);
 }
+
+#[test]
+fn counts_are_grouped_and_themes_reach_the_page() {
+    assert_eq!(actions::group_digits(0), "0");
+    assert_eq!(actions::group_digits(1_234_567), "1 234 567");
+    assert_eq!(actions::group_digits(999), "999");
+    assert_eq!(window::theme_script(Theme::System), "", "system leaves the UI's own choice alone");
+    assert!(window::theme_script(Theme::Dark).contains("'identity-inspector-theme', 'dark'"));
+}
