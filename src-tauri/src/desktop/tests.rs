@@ -163,3 +163,15 @@ fn counts_are_grouped_and_themes_reach_the_page() {
     assert_eq!(window::theme_script(Theme::System), "", "system leaves the UI's own choice alone");
     assert!(window::theme_script(Theme::Dark).contains("'identity-inspector-theme', 'dark'"));
 }
+
+#[test]
+fn downloads_get_a_free_name_in_the_folder_and_nothing_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = window::download_path(dir.path(), Some("export.ndjson"), "/api/export");
+    assert_eq!(first, dir.path().join("export.ndjson"));
+    std::fs::write(&first, "x").unwrap();
+    assert_eq!(window::download_path(dir.path(), Some("export.ndjson"), "/x"), dir.path().join("export (2).ndjson"));
+    assert_eq!(window::download_path(dir.path(), None, "/api/export"), dir.path().join("export"));
+    assert_eq!(window::download_path(dir.path(), Some("../../etc/passwd"), "/"), dir.path().join("passwd"));
+    assert_eq!(window::download_path(dir.path(), None, "/"), dir.path().join("identity-inspector-download"));
+}

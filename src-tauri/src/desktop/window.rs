@@ -27,7 +27,53 @@ pub fn open_main<R: Runtime>(app: &AppHandle<R>) -> Result<WebviewWindow<R>, Des
     if shell.test_probe {
         builder = builder.initialization_script(probe_script(shell.server.handle.control().token()));
     }
-    Ok(builder.build()?)
+    Ok(builder.on_download(on_download).build()?)
+}
+
+/// Files the page downloads (the UI's exports) go to the user's Downloads folder under the name
+/// the server gave them, never over an existing file; a dialog says where when done.
+fn on_download<R: Runtime>(webview: tauri::Webview<R>, event: tauri::webview::DownloadEvent<'_>) -> bool {
+    use tauri::webview::DownloadEvent;
+    use tauri_plugin_dialog::DialogExt;
+    match event {
+        DownloadEvent::Requested { url, destination } => {
+            let folder = directories::UserDirs::new()
+                .and_then(|d| d.download_dir().map(|p| p.to_owned()).or_else(|| Some(d.home_dir().to_owned())))
+                .unwrap_or_else(std::env::temp_dir);
+            *destination = download_path(&folder, destination.file_name().and_then(|n| n.to_str()), url.path());
+            tracing::info!("saving {url} to {}", destination.display());
+        }
+        DownloadEvent::Finished { path, success, .. } => {
+            let text = match (success, path) {
+                (true, Some(path)) => format!("Saved to {}", path.display()),
+                (true, None) => "Download finished.".to_owned(),
+                (false, _) => "The download failed.".to_owned(),
+            };
+            webview.app_handle().dialog().message(text).title("Identity Inspector").show(|_| {});
+        }
+        _ => {}
+    }
+    true
+}
+
+/// `folder/<name>`, with `name` from the suggestion or the URL, made unique with " (2)", " (3)"...
+pub fn download_path(folder: &std::path::Path, suggested: Option<&str>, url_path: &str) -> std::path::PathBuf {
+    let from_url = url_path.rsplit('/').next().filter(|s| !s.is_empty());
+    let name = suggested.filter(|s| !s.is_empty()).or(from_url).unwrap_or("identity-inspector-download");
+    // Only a file name: nothing from the page may point elsewhere.
+    let name = std::path::Path::new(name).file_name().and_then(|n| n.to_str()).unwrap_or("identity-inspector-download");
+    let candidate = folder.join(name);
+    if !candidate.exists() {
+        return candidate;
+    }
+    let (stem, ext) = match name.rsplit_once('.') {
+        Some((stem, ext)) if !stem.is_empty() => (stem, format!(".{ext}")),
+        _ => (name, String::new()),
+    };
+    (2..)
+        .map(|n| folder.join(format!("{stem} ({n}){ext}")))
+        .find(|p| !p.exists())
+        .expect("some number is free")
 }
 
 /// Brings the window forward, reopening it if it was closed.
