@@ -1,0 +1,78 @@
+// Issue 7 in the UI (Chromium): the person view's "Export person" menu downloads that person's
+// events; a bundle chosen in the import dialog, and one dropped on the window, each become
+// their own data set (and project) with a message saying so.
+
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, before, test } from 'node:test';
+
+import { chromiumAvailable, CHROMIUM_PATH, launchChromium } from './lib/browser.mjs';
+import { personOf } from './lib/identity.mjs';
+import { artifactPath, installWatchdog, startServer } from './lib/server.mjs';
+import { cli } from './lib/transfer.mjs';
+
+installWatchdog(120_000);
+
+const TOKEN = 'phc_e2e_export_ui';
+let server;
+let browser;
+let page;
+let bundle;
+
+before(async () => {
+  if (!chromiumAvailable()) throw new Error(`Chromium is not installed at ${CHROMIUM_PATH} (apt-get install chromium)`);
+  server = await startServer({ label: 'export-ui' });
+  for (const [event, id, props] of [
+    ['$pageview', 'anon-ui', { $device_id: 'dev-ui', $session_id: 'sess-ui' }],
+    ['$identify', 'user-ui', { $device_id: 'dev-ui', $session_id: 'sess-ui', $anon_distinct_id: 'anon-ui' }],
+  ]) {
+    const res = await fetch(`${server.url}/batch/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ api_key: TOKEN, batch: [{ event, distinct_id: id, properties: props }] }) });
+    assert.equal(res.status, 200);
+  }
+  bundle = artifactPath('export-ui.iibundle');
+  await cli(['export', '--data-dir', server.dataDir, '--format', 'bundle', '--out', bundle]);
+  browser = await launchChromium();
+  page = await (await browser.newContext({ acceptDownloads: true })).newPage();
+});
+
+after(async () => {
+  await browser?.close().catch(() => {});
+  await server?.stop();
+});
+
+test('the person view exports that person', { timeout: 30_000 }, async () => {
+  const person = await personOf(server, TOKEN, 'user-ui');
+  await page.goto(`${server.url}/#/persons/${encodeURIComponent(person.id)}`);
+  await page.getByTestId('person-title').waitFor({ timeout: 10_000 });
+  const menu = page.getByTestId('export-menu');
+  await menu.locator('summary').click();
+  const [download] = await Promise.all([page.waitForEvent('download'), menu.getByTestId('export-ndjson').click()]);
+  assert.match(download.suggestedFilename(), /^inspector-person-.*\.ndjson$/);
+  const lines = readFileSync(await download.path(), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(lines.map((l) => l.distinct_id).sort(), ['anon-ui', 'user-ui']);
+  await page.screenshot({ path: artifactPath('export-ui-person.png') });
+});
+
+test('import by dialog and by drag and drop: each file its own data set', { timeout: 30_000 }, async () => {
+  await page.getByTestId('import-input').setInputFiles(bundle);
+  await page.getByTestId('import-result').filter({ hasText: 'Imported 2 events' }).waitFor({ timeout: 10_000 });
+  assert.match(await page.getByTestId('import-result').textContent(), /into import:export-ui\b/);
+
+  // Drag and drop: a real DataTransfer with the file, dispatched as the browser would.
+  const bytes = [...readFileSync(bundle)];
+  const dataTransfer = await page.evaluateHandle((data) => {
+    const dt = new DataTransfer();
+    dt.items.add(new File([new Uint8Array(data)], 'dropped.iibundle', { type: 'application/gzip' }));
+    return dt;
+  }, bytes);
+  await page.dispatchEvent('body', 'dragenter', { dataTransfer });
+  await page.getByTestId('import-drop').waitFor({ timeout: 5_000 });
+  await page.dispatchEvent('body', 'drop', { dataTransfer });
+  await page.getByTestId('import-result').filter({ hasText: 'dropped.iibundle into import:dropped' }).waitFor({ timeout: 10_000 });
+  await page.screenshot({ path: artifactPath('export-ui-import.png') });
+
+  const { datasets } = await server.api('/api/datasets');
+  assert.deepEqual(datasets.map((d) => d.name).sort(), ['import:dropped', 'import:export-ui']);
+  const persons = await server.api(`/api/persons?project=${encodeURIComponent(`import:dropped/${TOKEN}`)}`);
+  assert.deepEqual(persons.persons[0].distinct_ids, ['anon-ui', 'user-ui']);
+});
