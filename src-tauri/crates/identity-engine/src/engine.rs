@@ -284,6 +284,7 @@ impl Step<'_> {
         self.decisions.push(Decision {
             seq: ev.seq,
             event_uuid: ev.uuid.clone(),
+            timestamp: ev.timestamp,
             project: ev.project.clone(),
             event: ev.event.clone(),
             kind,

@@ -190,6 +190,8 @@ impl Rule {
 pub struct Decision {
     pub seq: i64,
     pub event_uuid: String,
+    /// The event's (corrected) time, so a decision can be placed on a timeline without the event.
+    pub timestamp: DateTime<Utc>,
     pub project: String,
     pub event: String,
     pub kind: DecisionKind,
