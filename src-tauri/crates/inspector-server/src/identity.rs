@@ -192,11 +192,21 @@ impl Identity {
         if !self.fed {
             return;
         }
+        let deadline = tokio::time::Instant::now() + SYNC_TIMEOUT;
+        // A removal (prune, clear) restarts the model from what remains: until the feeding thread
+        // has done so, `applied` still counts the removed events and a read would show them.
+        while self.built_after_removals.load(Ordering::SeqCst) != store.removals() {
+            let _ = self.wake.try_send(());
+            if tokio::time::Instant::now() >= deadline {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
         let reader = store.clone();
         let Ok(Ok(target)) = tokio::task::spawn_blocking(move || reader.last_seq()).await else { return };
         let mut applied = self.applied.subscribe();
         let _ = self.wake.try_send(());
-        let _ = tokio::time::timeout(SYNC_TIMEOUT, applied.wait_for(|seq| *seq >= target)).await;
+        let _ = tokio::time::timeout_at(deadline, applied.wait_for(|seq| *seq >= target)).await;
     }
 
     pub fn applied_seq(&self) -> i64 {
