@@ -16,6 +16,8 @@ pub fn dispatch<R: Runtime>(app: &AppHandle<R>, id: &str) {
         ids::COPY_URL => copy_url(app),
         ids::OPEN_DATA_FOLDER => open_data_folder(app),
         ids::CLEAR_DATA => confirm_clear(app),
+        ids::EXPORT => super::transfer::export_dialog(app),
+        ids::IMPORT => super::transfer::import_dialog(app),
         ids::PAUSE => toggle_pause(app),
         ids::KEEP_IN_TRAY => app.state::<Shell>().update_settings(|s| s.keep_running_in_tray = !s.keep_running_in_tray),
         ids::RELOAD => reload(app),
@@ -165,7 +167,7 @@ fn about<R: Runtime>(app: &AppHandle<R>) {
     app.dialog().message(message).title("About Identity Inspector").show(|_| {});
 }
 
-fn error_dialog<R: Runtime>(app: &AppHandle<R>, title: &str, detail: &str) {
+pub fn error_dialog<R: Runtime>(app: &AppHandle<R>, title: &str, detail: &str) {
     tracing::error!("{title}: {detail}");
     app.dialog().message(detail).title(title).kind(MessageDialogKind::Error).show(|_| {});
 }

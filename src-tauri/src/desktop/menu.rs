@@ -12,6 +12,8 @@ pub const OPEN_WINDOW: &str = "open-window";
 pub const COPY_URL: &str = "copy-url";
 pub const OPEN_DATA_FOLDER: &str = "open-data-folder";
 pub const CLEAR_DATA: &str = "clear-data";
+pub const EXPORT: &str = "export";
+pub const IMPORT: &str = "import";
 pub const PAUSE: &str = "pause";
 pub const KEEP_IN_TRAY: &str = "keep-in-tray";
 pub const RELOAD: &str = "reload";
@@ -96,6 +98,9 @@ fn build<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<(Menu<R>, Checks<R>)> 
     let file = SubmenuBuilder::new(app, "File")
         .item(&item(COPY_URL, "Copy capture URL", Some("CmdOrCtrl+Shift+C"))?)
         .item(&item(OPEN_DATA_FOLDER, "Open data folder", None)?)
+        .separator()
+        .item(&item(EXPORT, "Export all as a bundle…", Some("CmdOrCtrl+E"))?)
+        .item(&item(IMPORT, "Import a bundle, HAR or NDJSON…", Some("CmdOrCtrl+O"))?)
         .separator()
         .item(&item(CLEAR_DATA, "Clear all data…", None)?)
         .separator()

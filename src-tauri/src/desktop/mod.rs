@@ -12,6 +12,7 @@
 
 mod actions;
 mod menu;
+mod transfer;
 mod tray;
 mod window;
 

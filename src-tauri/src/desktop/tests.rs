@@ -175,3 +175,28 @@ fn downloads_get_a_free_name_in_the_folder_and_nothing_else() {
     assert_eq!(window::download_path(dir.path(), Some("../../etc/passwd"), "/"), dir.path().join("passwd"));
     assert_eq!(window::download_path(dir.path(), None, "/"), dir.path().join("identity-inspector-download"));
 }
+
+#[test]
+fn file_export_and_import_round_trip_through_a_data_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app();
+    setup(app.handle(), options(dir.path(), 0)).unwrap();
+    let shell = app.state::<Shell>();
+    let batch = r#"{"api_key":"phc_menu","batch":[{"event":"$pageview","distinct_id":"anon-m"},{"event":"$identify","distinct_id":"user-m","properties":{"$anon_distinct_id":"anon-m"}}]}"#;
+    assert_eq!(http(shell.server.url(), "POST", "/batch/", batch).0, 200);
+
+    let file = dir.path().join("all.iibundle");
+    let said = transfer::export_bundle(&shell, &file).unwrap();
+    assert!(said.starts_with("Exported 1 requests (2 events)"), "{said}");
+    let said = transfer::import_into(&shell, &file).unwrap();
+    assert!(said.contains("Imported 1 requests and 2 events"), "{said}");
+    let (_, datasets) = http(shell.server.url(), "GET", "/api/datasets", "");
+    assert!(datasets.contains("import:all"), "{datasets}");
+    let (_, persons) = http(shell.server.url(), "GET", "/api/persons?project=import:all/phc_menu", "");
+    assert!(persons.contains("user-m") && persons.contains("anon-m"), "{persons}");
+
+    let broken = dir.path().join("broken.iibundle");
+    std::fs::write(&broken, b"not a bundle").unwrap();
+    assert!(transfer::import_into(&shell, &broken).is_err());
+    on_run_event(app.handle(), RunEvent::Exit);
+}
