@@ -26,7 +26,7 @@ pub use error::StoreError;
 pub use export::{ExportedEvent, ExportedRequest, Selection, SelectionCounts};
 pub use model::*;
 pub use prune::{Removed, Retention};
-pub use query::{ArrivedEvent, EventFilter, Page, RequestFilter};
+pub use query::{ArrivedEvent, ArrivedRow, EventFilter, Page, RequestFilter, Scanned};
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

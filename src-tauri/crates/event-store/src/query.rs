@@ -269,7 +269,67 @@ pub struct ArrivedEvent {
     pub properties: String,
 }
 
+/// One row of `scan_events_after`, borrowed from SQLite (nothing copied until the caller does).
+#[derive(Debug, Clone, Copy)]
+pub struct ArrivedRow<'a> {
+    pub seq: i64,
+    pub uuid: &'a str,
+    pub project: &'a str,
+    pub source: &'a str,
+    pub event: &'a str,
+    pub distinct_id: &'a str,
+    pub timestamp: crate::Micros,
+    pub properties: &'a str,
+}
+
+/// What `scan_events_after` read: the caller's items, how many rows there were, and the last
+/// row's seq (where the next scan starts, whatever the caller kept).
+#[derive(Debug)]
+pub struct Scanned<T> {
+    pub items: Vec<T>,
+    pub rows: usize,
+    pub last_seq: Option<i64>,
+}
+
+fn text<'a>(row: &'a Row<'_>, i: usize) -> rusqlite::Result<&'a str> {
+    row.get_ref(i)?.as_str().map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e)))
+}
+
 impl Store {
+    /// Like `events_after`, but hands each row to `keep` as borrowed text and stores only what
+    /// it returns: the identity model's rebuild reads a million properties this way without
+    /// copying each into a `String` first.
+    pub fn scan_events_after<T>(
+        &self,
+        after: i64,
+        limit: u32,
+        mut keep: impl FnMut(ArrivedRow<'_>) -> Option<T>,
+    ) -> Result<Scanned<T>, StoreError> {
+        let conn = self.reader()?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT seq, uuid, project, source, event, distinct_id, timestamp, properties
+             FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+        )?;
+        let mut rows = stmt.query(rusqlite::params![after, limit])?;
+        let mut scanned = Scanned { items: Vec::new(), rows: 0, last_seq: None };
+        while let Some(r) = rows.next()? {
+            let row = ArrivedRow {
+                seq: r.get(0)?,
+                uuid: text(r, 1)?,
+                project: text(r, 2)?,
+                source: text(r, 3)?,
+                event: text(r, 4)?,
+                distinct_id: text(r, 5)?,
+                timestamp: r.get(6)?,
+                properties: text(r, 7)?,
+            };
+            scanned.rows += 1;
+            scanned.last_seq = Some(row.seq);
+            scanned.items.extend(keep(row));
+        }
+        Ok(scanned)
+    }
+
     /// Up to `limit` events with `seq > after`, oldest first: the feed for rebuilding and
     /// catching up the identity model.
     pub fn events_after(&self, after: i64, limit: u32) -> Result<Vec<ArrivedEvent>, StoreError> {

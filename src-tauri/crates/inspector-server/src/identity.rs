@@ -16,7 +16,7 @@ use std::sync::{Arc, RwLock, Weak};
 use std::time::Duration;
 
 use chrono::DateTime;
-use event_store::{ArrivedEvent, Store};
+use event_store::{ArrivedEvent, ArrivedRow, Store};
 use identity_engine::{EventInput, Model};
 use serde::Serialize;
 use tokio::sync::{broadcast, watch};
@@ -47,6 +47,19 @@ pub struct Identity {
     fed: bool,
     /// `Store::removals()` when the model was last started from scratch (see `restart_if_pruned`).
     built_after_removals: AtomicU64,
+}
+
+/// A row borrowed from the store, as the identity model takes it (see `to_input`).
+fn row_to_input(row: ArrivedRow<'_>) -> EventInput {
+    EventInput {
+        seq: row.seq,
+        uuid: row.uuid.to_owned(),
+        project: row.project.to_owned(),
+        event: row.event.to_owned(),
+        distinct_id: row.distinct_id.to_owned(),
+        timestamp: DateTime::from_timestamp_micros(row.timestamp).unwrap_or_default(),
+        properties: identity_engine::model_properties(row.properties),
+    }
 }
 
 /// A stored event as the identity model takes it.
@@ -111,24 +124,23 @@ impl Identity {
     /// this one applies the previous step, so SQLite and JSON cost no model time.
     fn catch_up(&self, store: &Store) -> Result<(), event_store::StoreError> {
         self.restart_if_pruned(store);
-        let first = store.events_after(*self.applied.borrow(), STEP)?;
-        if first.len() < STEP as usize {
-            if !first.is_empty() {
-                self.apply(Decoded::of(first));
-            }
+        let Some(first) = Decoded::read(store, *self.applied.borrow())? else { return Ok(()) };
+        if !first.full {
+            self.apply(first);
             return Ok(());
         }
         std::thread::scope(|scope| {
             let (steps, decoded) = sync_channel::<Result<Decoded, event_store::StoreError>>(1);
             let reader = std::thread::Builder::new().name("identity-reader".into()).spawn_scoped(scope, move || {
-                let mut batch = first;
-                while let Some(step) = Decoded::of_nonempty(batch) {
+                let mut step = first;
+                loop {
                     let (last, full) = (step.last, step.full);
                     if steps.send(Ok(step)).is_err() || !full {
                         return;
                     }
-                    batch = match store.events_after(last, STEP) {
-                        Ok(batch) => batch,
+                    step = match Decoded::read(store, last) {
+                        Ok(Some(next)) => next,
+                        Ok(None) => return,
                         Err(e) => return drop(steps.send(Err(e))),
                     };
                 }
@@ -234,15 +246,11 @@ struct Decoded {
 }
 
 impl Decoded {
-    fn of(batch: Vec<ArrivedEvent>) -> Decoded {
-        let full = batch.len() == STEP as usize;
-        let last = batch.last().map_or(0, |e| e.seq);
-        let inputs = batch.into_iter().filter(|e| e.source == "posthog").map(to_input).collect();
-        Decoded { inputs, last, full }
-    }
-
-    fn of_nonempty(batch: Vec<ArrivedEvent>) -> Option<Decoded> {
-        (!batch.is_empty()).then(|| Decoded::of(batch))
+    /// The next step after `after`, `None` when nothing is stored after it. Rows are decoded
+    /// straight from SQLite's buffers (`scan_events_after`).
+    fn read(store: &Store, after: i64) -> Result<Option<Decoded>, event_store::StoreError> {
+        let scanned = store.scan_events_after(after, STEP, |row| (row.source == "posthog").then(|| row_to_input(row)))?;
+        Ok(scanned.last_seq.map(|last| Decoded { inputs: scanned.items, last, full: scanned.rows == STEP as usize }))
     }
 }
 
