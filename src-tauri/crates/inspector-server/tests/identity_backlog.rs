@@ -1,4 +1,4 @@
-//! The identity model catching up on a backlog larger than one read step (the start-up rebuild):
+//! The identity model catching up on a backlog of many read steps (the start-up rebuild):
 //! read and decoded on a second thread, it must give exactly the model built by applying the
 //! stored events one by one, and report the last stored seq as applied even when the newest
 //! events are not PostHog's.
@@ -11,7 +11,8 @@ use inspector_server::{to_input, Identity};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
-const EVENTS: usize = 12_345;
+/// More than `PIPELINE_BACKLOG` past the first step, so the reading thread is used.
+const EVENTS: usize = 61_234;
 
 fn event(i: usize, source: &str) -> NewEvent {
     let device = i % 700;
