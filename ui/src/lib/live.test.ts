@@ -29,6 +29,19 @@ describe('reduceLive', () => {
     expect(reduceLive({ ...s, connected: true }, { type: 'error' }).connected).toBe(false);
   });
 
+  it('reloads everything after a prune or an import, and starts counting again after a clear', () => {
+    let s = reduceLive(initialLive(), { type: 'events', request_id: 1, project: 'p', source: 'posthog', count: 3, first_seq: 1, last_seq: 3 });
+    s = reduceLive(s, { type: 'devices', ids: ['p/a'], applied_seq: 3 });
+    const pruned = reduceLive(s, { type: 'pruned', events: 1, requests: 1, all: false });
+    expect(pruned.revision).toEqual({ events: 2, rejected: 1, persons: 1, devices: 2, warnings: 1 });
+    expect(pruned.lastSeq).toBe(3);
+    const cleared = reduceLive(s, { type: 'pruned', events: 3, requests: 1, all: true });
+    expect([cleared.events, cleared.lastSeq, cleared.appliedSeq, cleared.devices]).toEqual([0, 0, 0, []]);
+    expect(cleared.revision.persons).toBe(1);
+    const imported = reduceLive(s, { type: 'imported', dataset: 'import:x', requests: 2, events: 5 });
+    expect(imported.revision).toEqual(pruned.revision);
+  });
+
   it('does not mutate the previous state', () => {
     const before = initialLive();
     reduceLive(before, { type: 'persons', ids: ['x'], applied_seq: 1 });

@@ -1,6 +1,8 @@
 // The live stream (`/api/stream`) reduced to what the views need: totals, the newest seq and a
 // revision counter per kind of change. Views refetch when "their" revision moves; a `lagged`
-// message (the server dropped announcements for this slow reader) bumps everything.
+// message (the server dropped announcements for this slow reader), a `pruned` one (old data or
+// everything was removed: what the views show may be gone) and an `imported` one (a data set
+// appeared in one go) bump everything.
 
 import type { StreamMessage } from './types';
 
@@ -32,6 +34,10 @@ export function initialLive(): LiveState {
   };
 }
 
+function bumpAll(r: LiveState['revision']): LiveState['revision'] {
+  return { events: r.events + 1, rejected: r.rejected + 1, persons: r.persons + 1, devices: r.devices + 1, warnings: r.warnings + 1 };
+}
+
 export function reduceLive(s: LiveState, msg: StreamMessage | { type: 'open' } | { type: 'error' }): LiveState {
   const bump = (key: keyof LiveState['revision']) => ({ ...s.revision, [key]: s.revision[key] + 1 });
   switch (msg.type) {
@@ -50,14 +56,15 @@ export function reduceLive(s: LiveState, msg: StreamMessage | { type: 'open' } |
       return { ...s, appliedSeq: Math.max(s.appliedSeq, msg.applied_seq), devices: msg.ids, revision: bump('devices') };
     case 'warnings':
       return { ...s, appliedSeq: Math.max(s.appliedSeq, msg.applied_seq), revision: bump('warnings') };
-    case 'lagged': {
-      const r = s.revision;
-      return {
-        ...s,
-        lagged: s.lagged + msg.skipped,
-        revision: { events: r.events + 1, rejected: r.rejected + 1, persons: r.persons + 1, devices: r.devices + 1, warnings: r.warnings + 1 },
-      };
-    }
+    case 'lagged':
+      return { ...s, lagged: s.lagged + msg.skipped, revision: bumpAll(s.revision) };
+    case 'pruned':
+      // After a clear, arrival numbers start again from 1.
+      return msg.all
+        ? { ...s, events: 0, rejected: 0, lastSeq: 0, appliedSeq: 0, devices: [], revision: bumpAll(s.revision) }
+        : { ...s, revision: bumpAll(s.revision) };
+    case 'imported':
+      return { ...s, revision: bumpAll(s.revision) };
     default:
       return s;
   }

@@ -19,7 +19,7 @@ function metaCaptureUrl(): string {
   return content.startsWith('http') ? content : `${location.protocol}//${location.host}`;
 }
 
-const STREAM_TYPES = ['ready', 'events', 'rejected', 'persons', 'devices', 'warnings', 'lagged'] as const;
+const STREAM_TYPES = ['ready', 'events', 'rejected', 'persons', 'devices', 'warnings', 'lagged', 'pruned', 'imported'] as const;
 
 class AppState {
   route = $state<Route>(parseHash(location.hash));

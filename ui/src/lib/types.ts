@@ -201,4 +201,6 @@ export type StreamMessage =
   | { type: 'persons'; ids: string[]; applied_seq: number }
   | { type: 'devices'; ids: string[]; applied_seq: number }
   | { type: 'warnings'; new: number; applied_seq: number }
-  | { type: 'lagged'; skipped: number };
+  | { type: 'lagged'; skipped: number }
+  | { type: 'pruned'; events: number; requests: number; all: boolean }
+  | { type: 'imported'; dataset: string; requests: number; events: number };
