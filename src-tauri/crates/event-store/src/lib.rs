@@ -70,8 +70,16 @@ pub fn configure_writer(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
     // Checkpoints copy the WAL into the database file. Done inline they stall every commit that
     // crosses the threshold; the checkpointer thread does them instead (see `checkpointer`).
     conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+    // Tests only: caps the database's size so that a full disk can be reproduced anywhere.
+    if let Some(pages) = std::env::var(MAX_PAGES_VAR).ok().and_then(|v| v.parse::<u32>().ok()) {
+        conn.pragma_update(None, "max_page_count", pages)?;
+    }
     Ok(())
 }
+
+/// Environment variable that caps the database at this many pages (4 KB each), to test what a
+/// full disk does (SQLITE_FULL on every write) without filling one.
+pub const MAX_PAGES_VAR: &str = "INSPECTOR_TEST_MAX_DB_PAGES";
 
 impl Store {
     /// Opens (creating if needed) the database in `data_dir` and starts the writer.

@@ -121,8 +121,12 @@ fn rejection_response(rejection: &Rejection) -> Response {
     (status, axum::Json(body)).into_response()
 }
 
-fn storage_failed(e: event_store::StoreError) -> Response {
+/// A write failed (a full disk, a data directory gone read-only): the SDK gets a 503 naming the
+/// cause (it retries later, as it would against PostHog), the UI a notice, and everything
+/// stored so far stays readable.
+fn storage_failed(state: &AppState, e: event_store::StoreError) -> Response {
     tracing::error!("could not store a capture request: {e}");
+    state.control.storage_failed(&e.to_string());
     let body = json!({"type": "server_error", "code": "storage_failed", "detail": format!("the inspector could not store this request: {e}")});
     (StatusCode::SERVICE_UNAVAILABLE, axum::Json(body)).into_response()
 }
@@ -135,8 +139,9 @@ async fn reject(state: &AppState, received: Received, route: Option<&Route>, rej
     }
     let record = received.record(route, Stored::Rejected, rejection.status, Some(&rejection), None);
     if let Err(e) = state.store.write(record, Vec::new()).await {
-        return storage_failed(e);
+        return storage_failed(state, e);
     }
+    state.control.storage_ok();
     rejection_response(&rejection)
 }
 
@@ -168,8 +173,9 @@ pub async fn posthog(State(state): State<AppState>, request: Request) -> Respons
             }
             let record = received.record(Some(&route), Stored::Accepted, reply.status, None, None);
             if let Err(e) = state.store.write(record, Vec::new()).await {
-                return storage_failed(e);
+                return storage_failed(&state, e);
             }
+            state.control.storage_ok();
             to_response(reply)
         }
         Ok(Outcome::Capture(capture, reply)) => {
@@ -181,12 +187,13 @@ pub async fn posthog(State(state): State<AppState>, request: Request) -> Respons
             let (record, events) = captured(received, &route, capture, reply.status);
             match state.store.write(record, events).await {
                 Ok(_) => {
+                    state.control.storage_ok();
                     if let (Some(forwarder), Some(copy)) = (&state.forward, copy) {
                         forwarder.offer(copy);
                     }
                     to_response(reply)
                 }
-                Err(e) => storage_failed(e),
+                Err(e) => storage_failed(&state, e),
             }
         }
     }

@@ -68,6 +68,8 @@ pub struct Control {
     show_requests: broadcast::Sender<()>,
     /// Test-only: the page reports what it shows (see `test_probe`). Off unless enabled.
     probe: std::sync::OnceLock<crate::test_probe::Probe>,
+    /// The last capture write failed (and the `storage_failed` notice is up) until one succeeds.
+    storage_failing: AtomicBool,
 }
 
 impl Control {
@@ -80,6 +82,27 @@ impl Control {
             retention: watch::Sender::new(Retention::default()),
             show_requests: broadcast::channel(4).0,
             probe: std::sync::OnceLock::new(),
+            storage_failing: AtomicBool::new(false),
+        }
+    }
+
+    /// A capture write failed: says so in a notice until a write succeeds again.
+    pub(crate) fn storage_failed(&self, error: &str) {
+        self.storage_failing.store(true, Ordering::SeqCst);
+        self.set_notice(Notice::warning(
+            "storage_failed",
+            format!(
+                "New traffic cannot be stored: {error}. SDKs get 503 and retry later; everything stored so far \
+                 stays readable. Free disk space, or fix the data directory."
+            ),
+        ));
+    }
+
+    /// A capture write succeeded: clears the `storage_failed` notice if it was up (one atomic
+    /// load otherwise, on every capture).
+    pub(crate) fn storage_ok(&self) {
+        if self.storage_failing.load(Ordering::Relaxed) && self.storage_failing.swap(false, Ordering::SeqCst) {
+            self.clear_notice("storage_failed");
         }
     }
 
