@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use event_store::{Selection, Store};
+use event_store::{ExportedRequest, Selection, SelectionCounts, Store};
 
 use crate::bundle::BundleWriter;
 use crate::csv_out::CsvWriter;
@@ -69,6 +69,26 @@ pub struct ExportSummary {
     pub events: i64,
 }
 
+/// Hands every selected request to `write`, counting requests and events and moving `progress`
+/// (the formats that hold raw requests: bundle and HAR).
+fn each_request(
+    store: &Store,
+    selection: &Selection,
+    counts: SelectionCounts,
+    progress: &dyn Progress,
+    summary: &mut ExportSummary,
+    mut write: impl FnMut(&ExportedRequest) -> std::io::Result<()>,
+) -> Result<(), ExportError> {
+    progress.start(Some(counts.requests as u64), "requests");
+    store.export_requests(selection, |request| -> Result<(), ExportError> {
+        write(&request)?;
+        summary.requests += 1;
+        summary.events += request.event_uuids.len() as i64;
+        progress.advance(1);
+        Ok(())
+    })
+}
+
 /// Writes `selection` as `format` to `out`. `base_url` names the inspector in HAR URLs.
 /// Holds one request or event in memory at a time.
 pub fn export(
@@ -84,27 +104,13 @@ pub fn export(
     let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
     match format {
         ExportFormat::Bundle => {
-            progress.start(Some(counts.requests as u64), "requests");
             let mut writer = BundleWriter::new(&mut out, selection, counts)?;
-            store.export_requests(selection, |request| -> Result<(), ExportError> {
-                writer.request(&request)?;
-                summary.requests += 1;
-                summary.events += request.event_uuids.len() as i64;
-                progress.advance(1);
-                Ok(())
-            })?;
+            each_request(store, selection, counts, progress, &mut summary, |r| writer.request(r))?;
             writer.finish()?;
         }
         ExportFormat::Har => {
-            progress.start(Some(counts.requests as u64), "requests");
             let mut writer = HarWriter::new(&mut out, base_url)?;
-            store.export_requests(selection, |request| -> Result<(), ExportError> {
-                writer.request(&request)?;
-                summary.requests += 1;
-                summary.events += request.event_uuids.len() as i64;
-                progress.advance(1);
-                Ok(())
-            })?;
+            each_request(store, selection, counts, progress, &mut summary, |r| writer.request(r))?;
             writer.finish()?;
         }
         ExportFormat::Ndjson => {
