@@ -282,6 +282,37 @@ pub struct ArrivedRow<'a> {
     pub properties: &'a str,
 }
 
+impl ArrivedRow<'_> {
+    pub fn to_owned_event(&self) -> ArrivedEvent {
+        ArrivedEvent {
+            seq: self.seq,
+            uuid: self.uuid.to_owned(),
+            project: self.project.to_owned(),
+            source: self.source.to_owned(),
+            event: self.event.to_owned(),
+            distinct_id: self.distinct_id.to_owned(),
+            timestamp: self.timestamp,
+            properties: self.properties.to_owned(),
+        }
+    }
+}
+
+impl ArrivedEvent {
+    /// The same event, borrowed (what `scan_events_after` hands out).
+    pub fn as_row(&self) -> ArrivedRow<'_> {
+        ArrivedRow {
+            seq: self.seq,
+            uuid: &self.uuid,
+            project: &self.project,
+            source: &self.source,
+            event: &self.event,
+            distinct_id: &self.distinct_id,
+            timestamp: self.timestamp,
+            properties: &self.properties,
+        }
+    }
+}
+
 /// What `scan_events_after` read: the caller's items, how many rows there were, and the last
 /// row's seq (where the next scan starts, whatever the caller kept).
 #[derive(Debug)]
@@ -333,26 +364,7 @@ impl Store {
     /// Up to `limit` events with `seq > after`, oldest first: the feed for rebuilding and
     /// catching up the identity model.
     pub fn events_after(&self, after: i64, limit: u32) -> Result<Vec<ArrivedEvent>, StoreError> {
-        let conn = self.reader()?;
-        let mut stmt = conn.prepare_cached(
-            "SELECT seq, uuid, project, source, event, distinct_id, timestamp, properties
-             FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2",
-        )?;
-        let rows = stmt
-            .query_map(rusqlite::params![after, limit], |r| {
-                Ok(ArrivedEvent {
-                    seq: r.get(0)?,
-                    uuid: r.get(1)?,
-                    project: r.get(2)?,
-                    source: r.get(3)?,
-                    event: r.get(4)?,
-                    distinct_id: r.get(5)?,
-                    timestamp: r.get(6)?,
-                    properties: r.get(7)?,
-                })
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(rows)
+        Ok(self.scan_events_after(after, limit, |row| Some(row.to_owned_event()))?.items)
     }
 
     /// The newest arrival sequence number committed (0 when empty).

@@ -4,28 +4,23 @@
 use event_store::{Store, StoreError};
 use identity_engine::Model;
 
-use crate::identity::to_input;
+use crate::identity::Decoded;
 
-/// Events read per step when rebuilding a model outside the server (the CLI).
-const STEP: u32 = 5_000;
-
-/// The identity model of everything in `store`, rebuilt in arrival order exactly as the server
-/// does at start-up (PostHog events only). For the CLI, which has no running server.
+/// The identity model of everything in `store`, rebuilt in arrival order from the same decoded
+/// steps the server's feeder reads (PostHog events only). For the CLI, which has no running
+/// server.
 pub fn rebuild_model(store: &Store) -> Result<Model, StoreError> {
     let mut model = Model::new();
     let mut after = 0;
-    loop {
-        let batch = store.events_after(after, STEP)?;
-        let Some(last) = batch.last().map(|e| e.seq) else { break };
-        let full = batch.len() == STEP as usize;
-        for ev in batch.into_iter().filter(|e| e.source == "posthog") {
-            if let Err(e) = model.push(&to_input(ev)) {
+    while let Some(step) = Decoded::read(store, after)? {
+        for input in &step.inputs {
+            if let Err(e) = model.push(input) {
                 tracing::warn!("identity model refused an event while rebuilding: {e}");
             }
         }
         model.take_changes();
-        after = last;
-        if !full {
+        after = step.last;
+        if !step.full {
             break;
         }
     }

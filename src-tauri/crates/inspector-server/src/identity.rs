@@ -51,7 +51,13 @@ pub struct Identity {
     built_after_removals: AtomicU64,
 }
 
-/// A row borrowed from the store, as the identity model takes it (see `to_input`).
+/// A stored event as the identity model takes it: only the properties it reads are parsed.
+pub fn to_input(ev: ArrivedEvent) -> EventInput {
+    row_to_input(ev.as_row())
+}
+
+/// The same, straight from a row borrowed from SQLite (the rebuild's path: no copy of the
+/// properties text).
 fn row_to_input(row: ArrivedRow<'_>) -> EventInput {
     EventInput {
         seq: row.seq,
@@ -61,21 +67,6 @@ fn row_to_input(row: ArrivedRow<'_>) -> EventInput {
         distinct_id: row.distinct_id.to_owned(),
         timestamp: DateTime::from_timestamp_micros(row.timestamp).unwrap_or_default(),
         properties: identity_engine::model_properties(row.properties),
-    }
-}
-
-/// A stored event as the identity model takes it.
-pub fn to_input(ev: ArrivedEvent) -> EventInput {
-    // Only what the model reads: most of a posthog-js event's properties are skipped unparsed.
-    let properties = identity_engine::model_properties(&ev.properties);
-    EventInput {
-        seq: ev.seq,
-        uuid: ev.uuid,
-        project: ev.project,
-        event: ev.event,
-        distinct_id: ev.distinct_id,
-        timestamp: DateTime::from_timestamp_micros(ev.timestamp).unwrap_or_default(),
-        properties,
     }
 }
 
@@ -250,19 +241,19 @@ impl Identity {
 }
 
 /// One step of stored events, decoded for the model.
-struct Decoded {
+pub(crate) struct Decoded {
     /// PostHog events only: other vendors' events get their own models.
-    inputs: Vec<EventInput>,
+    pub inputs: Vec<EventInput>,
     /// The last seq read (whatever its source), where the next step starts.
-    last: i64,
+    pub last: i64,
     /// The read returned a whole `STEP`: more may follow.
-    full: bool,
+    pub full: bool,
 }
 
 impl Decoded {
     /// The next step after `after`, `None` when nothing is stored after it. Rows are decoded
     /// straight from SQLite's buffers (`scan_events_after`).
-    fn read(store: &Store, after: i64) -> Result<Option<Decoded>, event_store::StoreError> {
+    pub(crate) fn read(store: &Store, after: i64) -> Result<Option<Decoded>, event_store::StoreError> {
         let scanned = store.scan_events_after(after, STEP, |row| (row.source == "posthog").then(|| row_to_input(row)))?;
         Ok(scanned.last_seq.map(|last| Decoded { inputs: scanned.items, last, full: scanned.rows == STEP as usize }))
     }
