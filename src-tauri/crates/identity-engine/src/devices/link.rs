@@ -35,7 +35,7 @@ impl Devices {
         let lane = &self.lanes[idx].lane;
         let key = (lane.project.clone(), lane.user_agent.clone().unwrap_or_default());
         let marked = self.lanes[idx].reset_marker.is_some();
-        let agent = self.by_agent.entry(key).or_default();
+        let agent = self.by_agent.entry(key.clone()).or_default();
         agent.recent.push_back(idx);
         if agent.recent.len() > RECENT_PEERS {
             agent.recent.pop_front();
@@ -63,7 +63,7 @@ impl Devices {
             }
         }
         let lanes = &self.lanes;
-        if let Some(agent) = self.by_agent.get_mut(&(lanes[idx].lane.project.clone(), lanes[idx].lane.user_agent.clone().unwrap_or_default())) {
+        if let Some(agent) = self.by_agent.get_mut(&key) {
             agent.waiting.retain(|&n| lanes[n].lane.linked_from.is_none());
         }
         changed
