@@ -26,7 +26,7 @@ let py; // what identity_flow.py printed
 before(async () => {
   ensureVenv();
   server = await startServer({ label: 'identity-server-sdks' });
-}, { timeout: 60_000 });
+}, { timeout: 150_000 });
 
 after(async () => {
   if (server) {

@@ -21,7 +21,7 @@ let startedAt;
 before(async () => {
   ensureVenv();
   server = await startServer({ label: 'posthog-python' });
-}, { timeout: 60_000 });
+}, { timeout: 150_000 });
 
 after(async () => {
   await server?.dump('posthog-python-data').catch(() => {});

@@ -1,7 +1,7 @@
 // The tests/.venv Python with the pinned `posthog` SDK, shared by the Python SDK tests.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { TESTS_DIR } from './server.mjs';
@@ -18,15 +18,17 @@ function run(cmd, args, timeout) {
   return r;
 }
 
-/** Creates tests/.venv if missing and installs the pinned SDK if it is not there yet. */
+/**
+ * Creates tests/.venv if missing and installs the pinned SDKs when requirements.txt changed since
+ * the last install (a stamp in the venv holds the file's text).
+ */
 export function ensureVenv() {
-  const pinned = readFileSync(REQUIREMENTS, 'utf8').match(/^posthog==(\S+)/m)?.[1];
+  const wanted = readFileSync(REQUIREMENTS, 'utf8');
+  const stamp = path.join(VENV, '.requirements-installed');
   if (!existsSync(PY)) run('python3', ['-m', 'venv', VENV], 30_000);
-  const check = spawnSync(PY, ['-c', `import posthog, sys; sys.exit(0 if posthog.VERSION == ${JSON.stringify(pinned)} else 1)`], {
-    timeout: 15_000,
-  });
-  if (check.status !== 0) {
-    run(PY, ['-m', 'pip', 'install', '--disable-pip-version-check', '-q', '--timeout', '20', '-r', REQUIREMENTS], 55_000);
+  if (!existsSync(stamp) || readFileSync(stamp, 'utf8') !== wanted) {
+    run(PY, ['-m', 'pip', 'install', '--disable-pip-version-check', '-q', '--timeout', '20', '-r', REQUIREMENTS], 110_000);
+    writeFileSync(stamp, wanted);
   }
 }
 

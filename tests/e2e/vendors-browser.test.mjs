@@ -1,0 +1,176 @@
+// The real browser SDKs of Segment (@segment/analytics-next) and Mixpanel (mixpanel-browser) in
+// Debian's Chromium, on a page served from another origin, sending to the real inspector binary.
+// analytics-next is loaded with the inspector as its CDN: it fetches its settings from
+// /v1/projects/<writeKey>/settings, whose reply names the inspector as its API host.
+
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+
+import { chromiumAvailable, CHROMIUM_PATH, launchChromium, startPageServer } from './lib/browser.mjs';
+import { brief, dumpIdentity, lanes, personOf, warnings } from './lib/identity.mjs';
+import { artifactPath, countBy, installWatchdog, startServer } from './lib/server.mjs';
+
+installWatchdog(170_000);
+
+const require = createRequire(import.meta.url);
+const pkgDir = (name) => path.dirname(require.resolve(`${name}/package.json`));
+const AJS_BUNDLE = path.join(pkgDir('@segment/analytics-next'), 'dist', 'umd', 'index.js');
+const MP_BUNDLE = path.join(pkgDir('mixpanel-browser'), 'dist', 'mixpanel.umd.js');
+const WRITE_KEY = 'wk_e2e_ajs_browser';
+const MP_TOKEN = 'mp_e2e_browser';
+
+const PAGE = `<!doctype html><html><head><meta charset="utf-8"><title>vendors → inspector</title></head>
+<body><h1>Segment and Mixpanel browser SDKs → inspector</h1>
+<script src="/analytics-next.js"></script><script src="/mixpanel.js"></script></body></html>`;
+
+let server;
+let pages;
+let browser;
+const logLines = [];
+const log = (line) => logLines.push(`${new Date().toISOString()} ${line}`);
+const flow = { failed: [], statuses: [] };
+
+before(async () => {
+  if (!chromiumAvailable()) throw new Error(`Chromium is not installed at ${CHROMIUM_PATH} (apt-get install chromium)`);
+  server = await startServer({ label: 'vendors-browser' });
+  pages = await startPageServer({
+    '/': { type: 'text/html; charset=utf-8', body: PAGE },
+    '/analytics-next.js': () => ({ type: 'application/javascript', body: readFileSync(AJS_BUNDLE) }),
+    '/mixpanel.js': () => ({ type: 'application/javascript', body: readFileSync(MP_BUNDLE) }),
+    '/favicon.ico': { type: 'image/x-icon', body: '' },
+  });
+  browser = await launchChromium();
+});
+
+after(async () => {
+  writeFileSync(artifactPath('vendors-browser.log'), `${logLines.join('\n')}\n`);
+  await browser?.close().catch(() => {});
+  await pages?.close();
+  if (server) {
+    await dumpIdentity(server, WRITE_KEY, 'vendors-browser-segment-model').catch(() => {});
+    await dumpIdentity(server, MP_TOKEN, 'vendors-browser-mixpanel-model').catch(() => {});
+    await server.dump('vendors-browser-data').catch(() => {});
+    await server.stop();
+  }
+});
+
+async function openPage() {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  page.on('console', (m) => log(`[console.${m.type()}] ${m.text()}`));
+  page.on('pageerror', (e) => log(`[pageerror] ${e.stack || e}`));
+  page.on('requestfailed', (r) => {
+    log(`[requestfailed] ${r.method()} ${r.url()} ${r.failure()?.errorText}`);
+    if (r.url().startsWith(server.url)) flow.failed.push(`${r.method()} ${r.url()} ${r.failure()?.errorText}`);
+  });
+  page.on('response', (r) => {
+    log(`[response] ${r.status()} ${r.request().method()} ${r.url()}`);
+    if (r.url().startsWith(server.url) && r.request().method() !== 'OPTIONS') flow.statuses.push([r.status(), r.url()]);
+  });
+  await page.goto(`${pages.url}/`, { timeout: 15_000 });
+  return { context, page };
+}
+
+test('analytics-next: page, identify, track, reset, track, alias reach the inspector through its own settings', { timeout: 60_000 }, async () => {
+  const { context, page } = await openPage();
+  flow.ajs = await page.evaluate(
+    async ({ cdn, writeKey }) => {
+      const [analytics] = await window.AnalyticsNext.AnalyticsBrowser.load({ writeKey, cdnURL: cdn });
+      const ids = {};
+      const keep = async (name, p) => {
+        ids[name] = (await p).event.messageId;
+      };
+      await keep('page', analytics.page());
+      const anon1 = analytics.user().anonymousId();
+      await keep('identify', analytics.identify('ajs-user-1', { email: 'ajs1@example.com' }));
+      await keep('signup', analytics.track('Account Created'));
+      analytics.reset();
+      const anon2 = analytics.user().anonymousId();
+      await keep('after_reset', analytics.track('after reset'));
+      await keep('alias', analytics.alias('ajs-user-2'));
+      return { ids, anon1, anon2 };
+    },
+    { cdn: server.url, writeKey: WRITE_KEY },
+  );
+  log(`[ajs] ${JSON.stringify(flow.ajs)}`);
+  await page.screenshot({ path: artifactPath('vendors-browser-page.png') });
+  await context.close();
+  const ids = Object.values(flow.ajs.ids);
+  await server.waitFor(async () => {
+    const stored = new Set((await server.allEvents({ project: WRITE_KEY })).map((e) => e.uuid));
+    return ids.every((id) => stored.has(id));
+  }, 20_000, { message: 'every analytics-next messageId in /api/events' });
+});
+
+test('analytics-next: each message stored once as sent, by messageId, with anonymousId and userId', { timeout: 20_000 }, async () => {
+  assert.ok(flow.ajs, 'flow did not run');
+  const all = await server.allEvents({ project: WRITE_KEY });
+  assert.equal(all.length, 5, `5 messages; ${brief(all.map((e) => [e.event, e.distinct_id]))}`);
+  for (const [id, n] of countBy(all, (e) => e.uuid)) assert.equal(n, 1, `messageId ${id} stored ${n} times`);
+  const by = (name) => all.find((e) => e.uuid === flow.ajs.ids[name]);
+  const { anon1, anon2 } = flow.ajs;
+  assert.notEqual(anon1, anon2, 'reset() made a new anonymousId');
+  assert.deepEqual([by('page').event, by('page').distinct_id, by('page').source], ['page', anon1, 'segment']);
+  assert.deepEqual([by('identify').event, by('identify').distinct_id, by('identify').properties.anonymousId], ['identify', 'ajs-user-1', anon1]);
+  assert.deepEqual([by('signup').event, by('signup').distinct_id], ['Account Created', 'ajs-user-1']);
+  assert.deepEqual([by('after_reset').distinct_id, by('after_reset').properties.userId ?? null], [anon2, null], 'reset cleared the user id');
+  assert.equal(by('alias').properties.previousId, anon2, 'alias previousId defaults to the current (anonymous) id');
+  assert.match(String(by('page').properties.context?.userAgent), /Chrome/);
+  assert.deepEqual(flow.failed, [], 'no request to the inspector failed');
+});
+
+test('analytics-next: one profile per user, the browser lane continues across reset, no missing-reset finding', { timeout: 20_000 }, async () => {
+  assert.ok(flow.ajs, 'flow did not run');
+  const { anon1, anon2 } = flow.ajs;
+  const u1 = await personOf(server, WRITE_KEY, 'ajs-user-1');
+  assert.ok(u1?.distinct_ids.includes(anon1), `identify linked the first anonymousId; ${brief(u1)}`);
+  const u2 = await personOf(server, WRITE_KEY, 'ajs-user-2');
+  assert.ok(u2?.distinct_ids.includes(anon2), `alias linked the new anonymousId to ajs-user-2; ${brief(u2)}`);
+  assert.notEqual(u1.id, u2.id, 'reset() kept the users apart');
+  const rules = (await warnings(server, WRITE_KEY)).map((w) => w.rule);
+  assert.ok(!rules.includes('missing_reset_between_users'), `reset() was called; ${brief(rules)}`);
+  const devices = await lanes(server, WRITE_KEY);
+  assert.ok(devices.length >= 1, 'the browser has a lane');
+});
+
+test('mixpanel-browser: track, identify, people.set, reset; $device: ids, $insert_id dedup, one cluster per user', { timeout: 60_000 }, async () => {
+  const { context, page } = await openPage();
+  flow.mp = await page.evaluate(async (apiHost) => {
+    const mp = window.mixpanel;
+    await new Promise((resolve) => mp.init('mp_e2e_browser', { api_host: apiHost, loaded: resolve, batch_flush_interval_ms: 100 }));
+    const anon1 = mp.get_distinct_id();
+    const device1 = mp.get_property('$device_id');
+    mp.track('viewed signup');
+    mp.identify('mp-user-1');
+    mp.people.set({ $email: 'mp1@example.com' });
+    mp.track('Account Created');
+    mp.reset();
+    const anon2 = mp.get_distinct_id();
+    mp.track('after reset');
+    await new Promise((r) => setTimeout(r, 1500));
+    return { anon1, device1, anon2 };
+  }, server.url);
+  log(`[mp] ${JSON.stringify(flow.mp)}`);
+  await context.close();
+  const all = await server.waitFor(async () => {
+    const list = await server.allEvents({ project: MP_TOKEN });
+    return list.some((e) => e.event === 'after reset') && list.some((e) => e.event === '$engage') ? list : null;
+  }, 20_000, { message: 'mixpanel-browser events in /api/events' });
+  for (const e of all) assert.equal(e.source, 'mixpanel');
+  for (const [id, n] of countBy(all, (e) => e.uuid)) assert.equal(n, 1, `$insert_id ${id} stored ${n} times`);
+  assert.match(flow.mp.anon1, /^\$device:/);
+  const first = all.find((e) => e.event === 'viewed signup');
+  assert.deepEqual([first.distinct_id, first.device_id], [flow.mp.anon1, flow.mp.device1]);
+  const signup = all.find((e) => e.event === 'Account Created');
+  assert.deepEqual([signup.distinct_id, signup.properties.$user_id], ['mp-user-1', 'mp-user-1']);
+  const u1 = await personOf(server, MP_TOKEN, 'mp-user-1');
+  assert.ok(u1?.distinct_ids.includes(flow.mp.anon1), `the $device: id joined mp-user-1; ${brief(u1)}`);
+  assert.equal(u1.properties.$email, 'mp1@example.com', 'people.set reached the cluster');
+  const after = await personOf(server, MP_TOKEN, flow.mp.anon2);
+  assert.ok(!after || after.id !== u1.id, 'after reset() the new $device: id is not mp-user-1');
+  assert.deepEqual(flow.failed, [], 'no request to the inspector failed');
+  for (const [status, url] of flow.statuses) assert.equal(status, 200, `${url} answered ${status}`);
+});
