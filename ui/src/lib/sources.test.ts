@@ -5,6 +5,7 @@ import {
   familyOf,
   formatSourceParam,
   itemSource,
+  laneKeyLabel,
   parseSourceParam,
   projectSources,
   sourceBadge,
@@ -101,5 +102,15 @@ describe('sources in the data', () => {
   it("never reads a decision's source (the merge's source id) as a vendor", () => {
     const known = projectSources(projects);
     expect(itemSource({ project: 'mp', source: 'segment' }, known, false)).toBe('mixpanel');
+  });
+});
+
+describe('laneKeyLabel', () => {
+  it("names a lane's key as its vendor does", () => {
+    expect(laneKeyLabel('device_id', 'posthog')).toBe('$device_id');
+    expect(laneKeyLabel('anonymous_id', null)).toBe('anonymous-id chain (server SDK)');
+    expect(laneKeyLabel('device_id', 'rudderstack')).toBe('context.device.id');
+    expect(laneKeyLabel('anonymous_id', 'segment')).toBe('anonymousId');
+    expect(laneKeyLabel('device_id', 'mixpanel')).toBe('$device_id');
   });
 });

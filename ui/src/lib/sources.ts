@@ -121,3 +121,11 @@ export function sourceChips(available: readonly Source[], selected: readonly Sou
 export function sourceMatches(selected: readonly Source[], source: string | null | undefined): boolean {
   return selected.length === 0 || (isSource(source) && selected.includes(source));
 }
+
+/** What keys a device lane, in the vocabulary of the lane's vendor. */
+export function laneKeyLabel(keyKind: string, source: string | null): string {
+  const family = source ? familyOf(source) : null;
+  if (family === 'segment') return keyKind === 'device_id' ? 'context.device.id' : 'anonymousId';
+  if (family === 'mixpanel') return keyKind === 'device_id' ? '$device_id' : 'distinct_id chain';
+  return keyKind === 'device_id' ? '$device_id' : 'anonymous-id chain (server SDK)';
+}
