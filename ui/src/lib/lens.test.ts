@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { agreementSentence, clusterOf, highlightedClusters, lensModel } from './lens';
+import { agreementSentence, clusterOf, highlightedClusters, lensModel, withoutVendorPrefix } from './lens';
 import type { LensResponse } from './types';
 
 /** A Segment-first user whose second user id PostHog merges but Segment refuses. */
@@ -54,7 +54,7 @@ describe('lensModel', () => {
     ]);
     expect(segment.idCount).toBe(4);
     expect(model.columns[0].clusters[0].ids.map((i) => i.kind)).toEqual([null, null, null]);
-    expect(segment.refusals[0].seq).toBe(7);
+    expect(segment.refusals[0]).toMatchObject({ seq: 7, sentence: 'profile already has user_id alice (limit 1).' });
   });
 
   it('turns each disagreement into who joins, who keeps apart, and why', () => {
@@ -63,8 +63,8 @@ describe('lensModel', () => {
     expect(d.together.map((t) => t.label)).toEqual(['PostHog']);
     expect(d.apart.map((t) => t.label)).toEqual(['Segment', 'Mixpanel']);
     expect(d.stances).toEqual([
-      { vendor: 'posthog', label: 'PostHog', together: true, sentence: 'PostHog: $identify merged bob into alice.' },
-      { vendor: 'segment', label: 'Segment', together: false, sentence: 'Segment: profile already has user_id alice (limit 1).' },
+      { vendor: 'posthog', label: 'PostHog', together: true, sentence: '$identify merged bob into alice.' },
+      { vendor: 'segment', label: 'Segment', together: false, sentence: 'profile already has user_id alice (limit 1).' },
       { vendor: 'mixpanel', label: 'Mixpanel', together: false, sentence: null },
     ]);
     expect(d.seq).toBe(7);
@@ -82,6 +82,14 @@ describe('lensModel', () => {
     const partial = lensModel({ ...response, vendors: response.vendors.filter((v) => v.vendor !== 'mixpanel'), disagreements: [] });
     expect(partial.columns[2]).toMatchObject({ vendor: 'mixpanel', present: false, clusters: [] });
     expect(partial.summary).toBe('PostHog 1 person · Segment 2');
+  });
+});
+
+describe('withoutVendorPrefix', () => {
+  it("drops only the vendor's own leading name", () => {
+    expect(withoutVendorPrefix('Mixpanel: alice already has a $user_id.', 'mixpanel')).toBe('alice already has a $user_id.');
+    expect(withoutVendorPrefix('Segment: x', 'mixpanel')).toBe('Segment: x');
+    expect(withoutVendorPrefix('merged because', 'posthog')).toBe('merged because');
   });
 });
 

@@ -94,9 +94,22 @@ function byInterest(a: ClusterModel, b: ClusterModel): number {
   return b.ids.length - a.ids.length || a.title.localeCompare(b.title);
 }
 
+/**
+ * A vendor's sentence without its leading "Segment: " (the view already names the vendor next to
+ * it). Other text is kept as it is.
+ */
+export function withoutVendorPrefix(sentence: string, vendor: string): string {
+  const prefix = `${sourceLabel(vendor)}:`;
+  return sentence.startsWith(prefix) ? sentence.slice(prefix.length).trimStart() : sentence;
+}
+
 export function disagreementModel(d: LensDisagreement, index: number): DisagreementModel {
   const tag = (vendor: string) => ({ vendor, label: sourceLabel(vendor) });
-  const stance = (vendor: string, together: boolean): Stance => ({ ...tag(vendor), together, sentence: d.why?.[vendor] ?? null });
+  const sentence = (vendor: string) => {
+    const text = d.why?.[vendor];
+    return text ? withoutVendorPrefix(text, vendor) : null;
+  };
+  const stance = (vendor: string, together: boolean): Stance => ({ ...tag(vendor), together, sentence: sentence(vendor) });
   return {
     key: `${index}:${d.ids.join('\u0000')}`,
     ids: d.ids,
@@ -116,7 +129,7 @@ export function lensModel(res: LensResponse): LensModel {
       label: sourceLabel(vendor),
       present: !!entry,
       clusters,
-      refusals: [...(entry?.refusals ?? [])].sort((a, b) => a.seq - b.seq),
+      refusals: [...(entry?.refusals ?? [])].map((r) => ({ ...r, sentence: withoutVendorPrefix(r.sentence, vendor) })).sort((a, b) => a.seq - b.seq),
       idCount: clusters.reduce((n, c) => n + c.ids.length, 0),
     };
   });
