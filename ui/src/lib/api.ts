@@ -6,6 +6,7 @@ import type {
   DevicesPage,
   Finding,
   Health,
+  LensResponse,
   PersonDetail,
   PersonSummary,
   ProjectSummary,
@@ -61,6 +62,15 @@ export const api = {
   device: (id: string) => getJson<{ device: DeviceLane }>(`/api/devices/${encodeURIComponent(id)}`),
   decisions: (p: Params) => getJson<{ decisions: Decision[] }>(`/api/decisions${query(p)}`),
   warnings: (p: Params, signal?: AbortSignal) => getJson<{ warnings: Finding[] }>(`/api/warnings${query(p)}`, signal),
+  lens: (project: string, signal?: AbortSignal) => getJson<LensResponse>(`/api/lens${query({ project })}`, signal),
+  /**
+   * The event with this arrival number, or null. Pages run newest first and `cursor` means "seq
+   * below", so a one-event page under `seq + 1` is that event when it exists in the project.
+   */
+  eventBySeq: async (seq: number, project?: string): Promise<StoredEvent | null> => {
+    const page = await getJson<{ events: StoredEvent[] }>(`/api/events${query({ project, cursor: seq + 1, limit: 1 })}`);
+    return page.events[0]?.seq === seq ? page.events[0] : null;
+  },
 };
 
 /** Calls `fn` at most once per `ms` (first call at once, the last one of a burst at the end). */

@@ -67,3 +67,23 @@ describe('prependEvents', () => {
     expect(prependEvents(loaded, [])).toBe(loaded);
   });
 });
+
+describe('source filter (several sources)', () => {
+  it('normalises the source param and sends it comma-separated', () => {
+    const filters = filtersFromParams({ source: 'mixpanel,bogus,segment' });
+    expect(filters).toEqual({ source: 'segment,mixpanel' });
+    expect(eventsQuery(filters, { limit: 5 })).toBe('source=segment%2Cmixpanel&limit=5');
+    expect(filtersFromParams({ source: 'bogus' })).toEqual({});
+  });
+  it('keeps rejected requests of the selected sources only', () => {
+    const r = (source: string | null) => ({
+      id: 1, method: 'POST', path: '/v1/batch', query: null, received_at: '2026-11-24T12:00:00Z', source, route: null, outcome: 'rejected' as const,
+      status: 400, error: 'bad', error_code: 'bad', event_count: 0, note: null, body_size: 1, body_preview: '',
+    });
+    const filters = filtersFromParams({ source: 'segment,rudderstack' });
+    expect(rejectedMatches(filters, r('rudderstack'))).toBe(true);
+    expect(rejectedMatches(filters, r('posthog'))).toBe(false);
+    expect(rejectedMatches(filters, r(null))).toBe(false);
+    expect(rejectedMatches({}, r(null))).toBe(true);
+  });
+});

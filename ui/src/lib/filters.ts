@@ -1,6 +1,7 @@
 // Events view filters: URL params <-> API query, and the merged feed of events and rejected
 // requests (newest first) that the table shows.
 
+import { formatSourceParam, parseSourceParam, sourceMatches } from './sources';
 import type { StoredEvent, StoredRequest } from './types';
 
 export const EVENT_FILTER_KEYS = ['project', 'source', 'event', 'distinct_id', 'device_id', 'session_id', 'q'] as const;
@@ -20,13 +21,13 @@ export const FILTER_LABELS: Record<EventFilterKey, string> = {
 export function filtersFromParams(params: Record<string, string>): EventFilters {
   const out: EventFilters = {};
   for (const key of EVENT_FILTER_KEYS) {
-    const v = params[key]?.trim();
+    const v = key === 'source' ? formatSourceParam(parseSourceParam(params.source)) : params[key]?.trim();
     if (v) out[key] = v;
   }
   return out;
 }
 
-/** The `/api/events` query string for these filters and paging options. */
+/** The `/api/events` query string for these filters and paging options (`source` comma-separated). */
 export function eventsQuery(filters: EventFilters, page: { limit?: number; cursor?: number | null; after?: number | null } = {}): string {
   const q = new URLSearchParams();
   for (const key of EVENT_FILTER_KEYS) if (filters[key]) q.set(key, filters[key]!);
@@ -42,7 +43,7 @@ export function eventsQuery(filters: EventFilters, page: { limit?: number; curso
  */
 export function rejectedMatches(filters: EventFilters, r: StoredRequest): boolean {
   if (filters.event || filters.distinct_id || filters.device_id || filters.session_id) return false;
-  if (filters.source && r.source !== filters.source) return false;
+  if (!sourceMatches(parseSourceParam(filters.source), r.source)) return false;
   const hay = `${r.method} ${r.path} ${r.query ?? ''} ${r.error ?? ''} ${r.error_code ?? ''} ${r.body_preview}`.toLowerCase();
   if (filters.project && !hay.includes(filters.project.toLowerCase())) return false;
   if (filters.q && !hay.includes(filters.q.toLowerCase())) return false;

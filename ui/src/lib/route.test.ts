@@ -21,6 +21,11 @@ describe('parseHash', () => {
     expect(r.params).toEqual({ project: 'p' });
   });
 
+  it('reads the vendor lens route', () => {
+    expect(parseHash('#/lens?project=wk_1')).toEqual({ view: 'lens', params: { project: 'wk_1' } });
+    expect(formatHash({ view: 'lens', params: { project: 'wk_1' } })).toBe('#/lens?project=wk_1');
+  });
+
   it('drops empty params and falls back to start for unknown views', () => {
     expect(parseHash('#/nope?x=')).toEqual({ view: 'start', params: {} });
   });
@@ -50,5 +55,6 @@ describe('withParams / globalParams', () => {
 
   it('keeps only the params that follow the user across views', () => {
     expect(globalParams({ project: 'p', q: 'x', focus: 'f' })).toEqual({ project: 'p' });
+    expect(globalParams({ project: 'p', source: 'segment,mixpanel', q: 'x' })).toEqual({ project: 'p', source: 'segment,mixpanel' });
   });
 });

@@ -2,7 +2,7 @@
 // capture paths the server stores as rejected SDK requests. Everything a view shows (filters,
 // zoom, the selected item) lives in the params, so a URL can be shared or reloaded.
 
-export type View = 'start' | 'events' | 'devices' | 'persons' | 'person' | 'warnings';
+export type View = 'start' | 'events' | 'devices' | 'persons' | 'person' | 'warnings' | 'lens';
 
 export interface Route {
   view: View;
@@ -18,6 +18,7 @@ const VIEWS: Record<string, View> = {
   devices: 'devices',
   persons: 'persons',
   warnings: 'warnings',
+  lens: 'lens',
 };
 
 export function parseHash(hash: string): Route {
@@ -52,8 +53,8 @@ export function withParams(params: Record<string, string>, changes: Record<strin
   return out;
 }
 
-/** Params that follow the user from view to view (the project switcher). */
-export const GLOBAL_PARAMS = ['project'] as const;
+/** Params that follow the user from view to view (the project switcher, the source chips). */
+export const GLOBAL_PARAMS = ['project', 'source'] as const;
 
 export function globalParams(params: Record<string, string>): Record<string, string> {
   const out: Record<string, string> = {};

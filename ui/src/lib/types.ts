@@ -69,7 +69,16 @@ export interface EventRef {
   timestamp: string;
 }
 
-export interface PersonSummary {
+/**
+ * Persons, lanes and findings carry the source of their project's events and its identity family
+ * (optional: a server from before Segment and Mixpanel support sends neither).
+ */
+export interface SourceTagged {
+  source?: string | null;
+  family?: string | null;
+}
+
+export interface PersonSummary extends SourceTagged {
   id: string;
   project: string;
   distinct_ids: string[];
@@ -109,6 +118,8 @@ export interface Decision {
   target: string | null;
   person_id: string | null;
   message: string;
+  /** The identity family whose rule decided (`source` above is the merge's source id). */
+  family?: string | null;
 }
 
 export interface PersonDetail extends PersonSummary {
@@ -157,7 +168,7 @@ export interface SessionSpan {
   event_count: number;
 }
 
-export interface DeviceLane {
+export interface DeviceLane extends SourceTagged {
   id: string;
   project: string;
   device_id: string;
@@ -181,7 +192,7 @@ export interface DevicesPage {
   range: { first_seen: string; last_seen: string; first_seq: number; last_seq: number } | null;
 }
 
-export interface Finding {
+export interface Finding extends SourceTagged {
   rule: string;
   severity: 'error' | 'warning' | 'info' | string;
   project: string;
@@ -204,3 +215,46 @@ export type StreamMessage =
   | { type: 'lagged'; skipped: number }
   | { type: 'pruned'; events: number; requests: number; all: boolean }
   | { type: 'imported'; dataset: string; requests: number; events: number };
+
+/** `GET /api/lens?project=`: how PostHog, Segment and Mixpanel would each group the project's ids. */
+export type LensVendorName = 'posthog' | 'segment' | 'mixpanel';
+
+export type LensIdKind = 'user_id' | 'anonymous_id' | 'email' | 'device_id' | 'distinct_id';
+
+export interface LensCluster {
+  /** Plain identifier strings as the vendor sees them, comparable across vendors. */
+  ids: string[];
+  user_id: string | null;
+  kinds?: Record<string, LensIdKind | string>;
+}
+
+export interface LensRefusal {
+  seq: number;
+  ids: string[];
+  rule: string;
+  sentence: string;
+}
+
+export interface LensVendor {
+  vendor: LensVendorName | string;
+  clusters: LensCluster[];
+  refusals: LensRefusal[];
+}
+
+export interface LensDisagreement {
+  ids: string[];
+  together: string[];
+  apart: string[];
+  /** The event that linked the ids for the vendors that put them together. */
+  seq: number | null;
+  why: Record<string, string>;
+}
+
+export interface LensResponse {
+  project: string;
+  source: string;
+  family: string;
+  events: number;
+  vendors: LensVendor[];
+  disagreements: LensDisagreement[];
+}

@@ -1,0 +1,57 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { api, ApiError } from './api';
+
+/** Answers each fetch from `answer(url)` and records the URLs asked for. */
+function mockFetch(answer: (url: string) => { status?: number; body: unknown }) {
+  const urls: string[] = [];
+  vi.stubGlobal('fetch', async (url: string) => {
+    urls.push(url);
+    const { status = 200, body } = answer(url);
+    return new Response(JSON.stringify(body), { status });
+  });
+  return urls;
+}
+
+afterEach(() => {
+  vi.unstubAllGlobals();
+});
+
+describe('api.lens', () => {
+  it('asks /api/lens for the project and returns its answer', async () => {
+    const urls = mockFetch(() => ({ body: { project: 'wk 1', source: 'segment', family: 'segment', events: 0, vendors: [], disagreements: [] } }));
+    const res = await api.lens('wk 1');
+    expect(urls).toEqual(['/api/lens?project=wk+1']);
+    expect(res.family).toBe('segment');
+  });
+  it("turns an error answer into an ApiError carrying the server's message", async () => {
+    mockFetch(() => ({ status: 400, body: { error: 'project is required' } }));
+    const err = await api.lens('').catch((e) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect(err.status).toBe(400);
+    expect(err.message).toBe('project is required');
+  });
+});
+
+describe('api.eventBySeq', () => {
+  const event = (seq: number) => ({ uuid: `u${seq}`, seq });
+  it('reads the one-event page below seq + 1', async () => {
+    const urls = mockFetch(() => ({ body: { events: [event(41)], next_cursor: 41 } }));
+    expect((await api.eventBySeq(41, 'wk'))?.uuid).toBe('u41');
+    expect(urls).toEqual(['/api/events?project=wk&cursor=42&limit=1']);
+  });
+  it('is null when that seq is not in the project (the page holds an older event, or none)', async () => {
+    mockFetch(() => ({ body: { events: [event(38)], next_cursor: 38 } }));
+    expect(await api.eventBySeq(41, 'wk')).toBeNull();
+    mockFetch(() => ({ body: { events: [], next_cursor: null } }));
+    expect(await api.eventBySeq(41)).toBeNull();
+  });
+});
+
+describe('list endpoints and ?source=', () => {
+  it('send the selected sources comma-separated', async () => {
+    const urls = mockFetch((url) => ({ body: url.startsWith('/api/persons') ? { persons: [], total: 0, next_cursor: null } : { warnings: [] } }));
+    await api.persons({ project: 'p', source: 'segment,mixpanel' });
+    await api.warnings({ source: undefined });
+    expect(urls).toEqual(['/api/persons?project=p&source=segment%2Cmixpanel', '/api/warnings']);
+  });
+});
