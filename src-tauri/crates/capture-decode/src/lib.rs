@@ -5,10 +5,14 @@
 //! touches the network or the disk, so every decoder can be tested and fuzzed on bytes alone.
 
 mod error;
+pub mod family;
 pub mod lz64;
+pub mod mixpanel;
 pub mod payload;
 pub mod posthog;
+pub mod segment;
 pub mod timestamp;
+pub mod wire;
 
 pub use error::{human_size, redact_key, Rejection};
 
@@ -47,12 +51,19 @@ impl<'a> Incoming<'a> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {
     Posthog,
+    Segment,
+    Rudderstack,
+    Mixpanel,
 }
 
 impl Source {
+    /// The value stored in `events.source` and `requests.source`.
     pub fn as_str(self) -> &'static str {
         match self {
             Source::Posthog => "posthog",
+            Source::Segment => "segment",
+            Source::Rudderstack => "rudderstack",
+            Source::Mixpanel => "mixpanel",
         }
     }
 }
