@@ -125,6 +125,11 @@ fn name_limit(rejection: Rejection, route: &Route) -> Rejection {
     if rejection.status != 413 {
         return rejection;
     }
+    over_limit(route)
+}
+
+/// The refusal of a body larger than `route`'s limit: 400, naming the limit.
+pub fn over_limit(route: &Route) -> Rejection {
     let what = if matches!(route, Route::Single(_)) { "per message" } else { "per batch request" };
     Rejection::bad_request(
         if matches!(route, Route::Single(_)) { "message_too_large" } else { "batch_too_large" },
