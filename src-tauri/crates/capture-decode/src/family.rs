@@ -48,18 +48,16 @@ pub fn recognise(req: &Incoming<'_>) -> Option<Family> {
         return Some(Family::Segment(route));
     }
     match mixpanel::Route::parse(req.path) {
-        Some(route @ (mixpanel::Route::Track | mixpanel::Route::Engage)) => {
-            if mixpanel::is_mixpanel_capture(route == mixpanel::Route::Engage, req) {
-                return Some(Family::Mixpanel(route));
-            }
+        Some(route @ (mixpanel::Route::Track | mixpanel::Route::Engage))
+            if mixpanel::is_mixpanel_capture(route == mixpanel::Route::Engage, req) =>
+        {
+            return Some(Family::Mixpanel(route));
         }
-        Some(route @ (mixpanel::Route::Decide | mixpanel::Route::Flags)) => {
-            if mixpanel::is_mixpanel_flags(req) {
-                return Some(Family::Mixpanel(route));
-            }
+        Some(route @ (mixpanel::Route::Decide | mixpanel::Route::Flags)) if mixpanel::is_mixpanel_flags(req) => {
+            return Some(Family::Mixpanel(route));
         }
+        Some(mixpanel::Route::Track | mixpanel::Route::Engage | mixpanel::Route::Decide | mixpanel::Route::Flags) | None => {}
         Some(route) => return Some(Family::Mixpanel(route)),
-        None => {}
     }
     posthog::Route::parse(req.path, req.query).map(Family::Posthog)
 }
