@@ -3,6 +3,11 @@
 //! Input is a request exactly as received ([`Incoming`]); output is either a list of normalised
 //! events with the reply the SDK expects, or a [`Rejection`] that names what was wrong. Nothing here
 //! touches the network or the disk, so every decoder can be tested and fuzzed on bytes alone.
+//!
+//! Families: [`posthog`] (its own `Event` and replies), [`segment`] (also RudderStack) and
+//! [`mixpanel`], which both produce [`wire::WireEvent`]s shaped like the store's rows. Which
+//! family a request speaks is [`family::recognise`]'s job: by path, except `/track`, `/engage`
+//! (body) and `/decide`, `/flags` (query), which PostHog and Mixpanel share.
 
 mod error;
 pub mod family;
