@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Coverage-guided fuzzing (libFuzzer) of the PostHog request decoder, the lz64 decoder and the
-# identity model, on stable Rust without cargo-fuzz: the instrumentation flags cargo-fuzz would
+# Coverage-guided fuzzing (libFuzzer) of the PostHog, Segment and Mixpanel request decoders, the
+# lz64 decoder and the identity model, on stable Rust without cargo-fuzz: the instrumentation flags cargo-fuzz would
 # pass, given to plain cargo.
 #
 #   bash tests/fuzz/run.sh [SECONDS_PER_TARGET]   (default 20; CI runs the default)
@@ -12,6 +12,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 SECONDS_PER_TARGET="${1:-20}"
+# `TARGETS="segment_request mixpanel_request" bash tests/fuzz/run.sh 60` fuzzes only those.
+TARGETS="${TARGETS:-posthog_request segment_request mixpanel_request lz64 identity_model}"
 
 export RUSTFLAGS="--cfg fuzzing -Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4 \
 -Cllvm-args=-sanitizer-coverage-inline-8bit-counters -Cllvm-args=-sanitizer-coverage-pc-table \
@@ -24,7 +26,7 @@ BIN="target/$HOST/release"
 
 python3 seed_corpus.py ../fixtures/sdk-traffic corpus
 
-for target in posthog_request lz64 identity_model; do
+for target in $TARGETS; do
   mkdir -p "corpus/$target" "artifacts/$target"
   echo "== fuzzing $target for ${SECONDS_PER_TARGET}s"
   "$BIN/$target" "corpus/$target" -max_total_time="$SECONDS_PER_TARGET" -max_len=65536 \

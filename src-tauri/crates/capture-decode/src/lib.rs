@@ -3,12 +3,21 @@
 //! Input is a request exactly as received ([`Incoming`]); output is either a list of normalised
 //! events with the reply the SDK expects, or a [`Rejection`] that names what was wrong. Nothing here
 //! touches the network or the disk, so every decoder can be tested and fuzzed on bytes alone.
+//!
+//! Families: [`posthog`] (its own `Event` and replies), [`segment`] (also RudderStack) and
+//! [`mixpanel`], which both produce [`wire::WireEvent`]s shaped like the store's rows. Which
+//! family a request speaks is [`family::recognise`]'s job: by path, except `/track`, `/engage`
+//! (body) and `/decide`, `/flags` (query), which PostHog and Mixpanel share.
 
 mod error;
+pub mod family;
 pub mod lz64;
+pub mod mixpanel;
 pub mod payload;
 pub mod posthog;
+pub mod segment;
 pub mod timestamp;
+pub mod wire;
 
 pub use error::{human_size, redact_key, Rejection};
 
@@ -47,12 +56,19 @@ impl<'a> Incoming<'a> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {
     Posthog,
+    Segment,
+    Rudderstack,
+    Mixpanel,
 }
 
 impl Source {
+    /// The value stored in `events.source` and `requests.source`.
     pub fn as_str(self) -> &'static str {
         match self {
             Source::Posthog => "posthog",
+            Source::Segment => "segment",
+            Source::Rudderstack => "rudderstack",
+            Source::Mixpanel => "mixpanel",
         }
     }
 }

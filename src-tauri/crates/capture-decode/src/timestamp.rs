@@ -60,10 +60,19 @@ pub fn correct(client: &ClientTime, received_at: DateTime<Utc>) -> Corrected {
     }
     let sent_at = if client.ignore_sent_at { None } else { client.sent_at.as_deref().and_then(parse_iso) };
 
+    // Checked arithmetic: an absurd offset or date (`offset: 2^63`, year 200000) must fall back
+    // to the arrival time, not overflow into a panic.
+    let shifted = |base: DateTime<Utc>, delta: Option<Duration>| delta.and_then(|d| base.checked_add_signed(d));
     let mut result = if let Some(offset) = client.offset_ms {
-        received_at - Duration::milliseconds(offset)
+        shifted(received_at, Duration::try_milliseconds(offset).map(|d| -d)).unwrap_or_else(|| {
+            warning = Some(format!("offset {offset} ms is out of range; used the arrival time"));
+            received_at
+        })
     } else if let (Some(ts), Some(sent)) = (parsed, sent_at) {
-        ts + (received_at - sent)
+        shifted(ts, Some(received_at - sent)).unwrap_or_else(|| {
+            warning = Some("timestamp and sent_at are too far apart to correct; used the arrival time".into());
+            received_at
+        })
     } else if let Some(ts) = parsed {
         ts
     } else {
@@ -144,5 +153,26 @@ mod tests {
     fn python_style_and_naive_timestamps_parse() {
         assert_eq!(at("2026-11-24T03:32:35.562833+00:00"), at("2026-11-24T03:32:35.562833Z"));
         assert_eq!(at("2026-11-24T03:32:35.5"), at("2026-11-24T03:32:35.500Z"));
+    }
+}
+
+#[cfg(test)]
+mod overflow_tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn absurd_offsets_and_dates_fall_back_instead_of_overflowing() {
+        let received = parse_iso("2026-01-01T12:00:00Z").unwrap();
+        for offset in [i64::MAX, i64::MIN, -i64::MAX, 9_000_000_000_000_000] {
+            let c = correct(&ClientTime { offset_ms: Some(offset), ..Default::default() }, received);
+            assert_eq!(c.timestamp, received, "offset {offset}");
+        }
+        let client = ClientTime {
+            timestamp: Some(json!("+200000-01-01T00:00:00Z")),
+            sent_at: Some("-200000-01-01T00:00:00Z".into()),
+            ..Default::default()
+        };
+        assert_eq!(correct(&client, received).timestamp, received);
     }
 }

@@ -14,7 +14,7 @@
 
 use rusqlite::{params, OptionalExtension};
 
-use crate::writer::{bump_projects, insert};
+use crate::writer::insert;
 use crate::{Change, Micros, NewEvent, NewRequest, Store, StoreError};
 
 /// Every imported data set's name starts with this.
@@ -208,7 +208,6 @@ where
             e.project = dataset_project(&info.name, &e.project);
         }
         let committed = insert(&tx, &request, &request_events)?;
-        bump_projects(&tx, request_events.iter())?;
         first_request.get_or_insert(committed.request_id);
         last_request = committed.request_id;
         if let Some((first, last)) = committed.seqs {
@@ -216,7 +215,7 @@ where
             last_seq = Some(last);
         }
         requests += 1;
-        events += request_events.len() as i64;
+        events += request_events.len() as i64 - committed.duplicates as i64;
     }
     let Some(first_request) = first_request else { return Err(ImportError::Empty) };
     tx.execute("UPDATE requests SET dataset = ?1 WHERE id BETWEEN ?2 AND ?3", params![info.name, first_request, last_request])

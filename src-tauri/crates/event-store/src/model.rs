@@ -78,6 +78,8 @@ pub struct Committed {
     pub request_id: i64,
     /// Arrival sequence numbers of the request's events, `first..=last`; `None` when it had none.
     pub seqs: Option<(i64, i64)>,
+    /// Events not stored because their `(project, uuid)` already was (see `writer::insert`).
+    pub duplicates: u64,
 }
 
 /// Announced to live subscribers after each commit.

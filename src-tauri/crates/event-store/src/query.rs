@@ -13,6 +13,7 @@ const PREVIEW_BYTES: usize = 300;
 #[derive(Debug, Clone, Default)]
 pub struct EventFilter {
     pub project: Option<String>,
+    /// One source or several, comma-separated (`segment,rudderstack`).
     pub source: Option<String>,
     pub distinct_id: Option<String>,
     pub event: Option<String>,
@@ -32,6 +33,8 @@ pub struct EventFilter {
 #[derive(Debug, Clone, Default)]
 pub struct RequestFilter {
     pub outcome: Option<String>,
+    /// One source or several, comma-separated, as for events.
+    pub source: Option<String>,
     pub before_id: Option<i64>,
     pub limit: u32,
 }
@@ -129,13 +132,22 @@ fn request_row(row: &Row<'_>) -> rusqlite::Result<StoredRequest> {
     })
 }
 
+/// `source IN (...)` for a comma-separated list of sources; nothing when it is empty.
+fn push_sources(sources: &Option<String>, clauses: &mut Vec<String>, args: &mut Vec<SqlValue>) {
+    let list: Vec<&str> = sources.iter().flat_map(|s| s.split(',')).map(str::trim).filter(|s| !s.is_empty()).collect();
+    if list.is_empty() {
+        return;
+    }
+    clauses.push(format!("source IN ({})", vec!["?"; list.len()].join(", ")));
+    args.extend(list.into_iter().map(|s| SqlValue::Text(s.to_owned())));
+}
+
 impl Store {
     pub fn events(&self, filter: &EventFilter) -> Result<Page<StoredEvent>, StoreError> {
         let mut clauses = Vec::new();
         let mut args: Vec<SqlValue> = Vec::new();
         let text_filters = [
             ("project", &filter.project),
-            ("source", &filter.source),
             ("distinct_id", &filter.distinct_id),
             ("event", &filter.event),
             ("device_id", &filter.device_id),
@@ -147,6 +159,7 @@ impl Store {
                 args.push(SqlValue::Text(v.clone()));
             }
         }
+        push_sources(&filter.source, &mut clauses, &mut args);
         if let Some(id) = filter.request_id {
             clauses.push("request_id = ?".into());
             args.push(SqlValue::Integer(id));
@@ -177,7 +190,7 @@ impl Store {
     }
 
     pub fn requests(&self, filter: &RequestFilter) -> Result<Page<StoredRequest>, StoreError> {
-        let mut clauses = Vec::new();
+        let mut clauses: Vec<String> = Vec::new();
         let mut args: Vec<SqlValue> = Vec::new();
         if let Some(outcome) = &filter.outcome {
             if outcome != "accepted" && outcome != "rejected" {
@@ -185,11 +198,12 @@ impl Store {
                     "outcome must be `accepted` or `rejected`, not {outcome:?}"
                 )));
             }
-            clauses.push("outcome = ?");
+            clauses.push("outcome = ?".into());
             args.push(SqlValue::Text(outcome.clone()));
         }
+        push_sources(&filter.source, &mut clauses, &mut args);
         if let Some(id) = filter.before_id {
-            clauses.push("id < ?");
+            clauses.push("id < ?".into());
             args.push(SqlValue::Integer(id));
         }
         let limit = filter.limit.clamp(1, MAX_PAGE);

@@ -118,7 +118,6 @@ fn commit_group(conn: &mut Connection, jobs: Vec<Job>, changes: &broadcast::Send
             .iter()
             .map(|job| insert(&tx, &job.request, &job.events))
             .collect::<Result<Vec<_>, _>>()?;
-        bump_projects(&tx, jobs.iter().flat_map(|j| j.events.iter()))?;
         tx.commit()?;
         Ok(results)
     });
@@ -133,7 +132,6 @@ fn commit_group(conn: &mut Connection, jobs: Vec<Job>, changes: &broadcast::Send
             for job in jobs {
                 let alone = conn.transaction().map_err(StoreError::from).and_then(|tx| {
                     let committed = insert(&tx, &job.request, &job.events)?;
-                    bump_projects(&tx, job.events.iter())?;
                     tx.commit()?;
                     Ok(committed)
                 });
@@ -170,7 +168,7 @@ fn change_for(job: &Job, committed: &Committed) -> Option<Change> {
                 request_id: committed.request_id,
                 project: first.project.clone(),
                 source: first.source.clone(),
-                count: job.events.len() as i64,
+                count: job.events.len() as i64 - committed.duplicates as i64,
                 first_seq,
                 last_seq,
             })
@@ -178,6 +176,16 @@ fn change_for(job: &Job, committed: &Committed) -> Option<Change> {
     }
 }
 
+/// Whether an event is only stored once per `(project, uuid)`. Segment's `messageId` and
+/// Mixpanel's `$insert_id` are the vendors' dedup keys, and SDKs resend a batch whose answer
+/// they missed; PostHog events keep being stored as received (PostHog's own behaviour).
+fn deduplicated(event: &NewEvent) -> bool {
+    event.source != "posthog"
+}
+
+/// Stores one request and its events, dropping events already stored under the same
+/// `(project, uuid)` (see [`deduplicated`]), within this transaction too; the request's
+/// `event_count` and `note` then say how many were dropped. Bumps the project counters.
 pub(crate) fn insert(tx: &Transaction<'_>, request: &NewRequest, events: &[NewEvent]) -> Result<Committed, StoreError> {
     let headers = serde_json::to_string(&request.headers).unwrap_or_else(|_| "[]".into());
     tx.prepare_cached(
@@ -209,7 +217,13 @@ pub(crate) fn insert(tx: &Transaction<'_>, request: &NewRequest, events: &[NewEv
                              timestamp, original_timestamp, sent_at, received_at, properties, warnings)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
     )?;
+    let mut kept = Vec::with_capacity(events.len());
+    let mut exists = tx.prepare_cached("SELECT 1 FROM events WHERE uuid = ?1 AND project = ?2 LIMIT 1")?;
     for e in events {
+        if deduplicated(e) && exists.exists(params![e.uuid, e.project])? {
+            continue;
+        }
+        kept.push(e);
         let warnings = (!e.warnings.is_empty()).then(|| serde_json::to_string(&e.warnings).unwrap_or_default());
         stmt.execute(params![
             e.uuid,
@@ -233,7 +247,21 @@ pub(crate) fn insert(tx: &Transaction<'_>, request: &NewRequest, events: &[NewEv
             Some((first, _)) => (first, seq),
         });
     }
-    Ok(Committed { request_id, seqs })
+    let duplicates = (events.len() - kept.len()) as u64;
+    if duplicates > 0 {
+        let said = format!(
+            "{duplicates} duplicate event{} dropped: the same messageId/$insert_id was already stored for this project",
+            if duplicates == 1 { "" } else { "s" }
+        );
+        tx.prepare_cached(
+            "UPDATE requests SET event_count = ?1,
+                 note = CASE WHEN note IS NULL THEN ?2 ELSE note || '; ' || ?2 END
+             WHERE id = ?3",
+        )?
+        .execute(params![kept.len() as i64, said, request_id])?;
+    }
+    bump_projects(tx, kept.into_iter())?;
+    Ok(Committed { request_id, seqs, duplicates })
 }
 
 pub(crate) fn bump_projects<'a>(tx: &Transaction<'_>, events: impl Iterator<Item = &'a NewEvent>) -> Result<(), StoreError> {

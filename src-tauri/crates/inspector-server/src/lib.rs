@@ -6,6 +6,7 @@
 
 mod api;
 mod capture;
+mod capture_decision;
 mod control;
 mod control_api;
 mod error;
@@ -93,16 +94,26 @@ impl AppState {
     }
 }
 
-/// Paths the PostHog SDKs post to; each is also accepted with a trailing slash.
-const POSTHOG_PATHS: &[&str] =
-    &["/e", "/i/v0/e", "/batch", "/capture", "/track", "/engage", "/s", "/i/v1/analytics/events", "/flags", "/decide"];
+/// Paths the SDKs post to; each is also accepted with a trailing slash. Which vendor a request
+/// speaks is decided per request (`capture_decode::family`): `/track`, `/engage`, `/decide` and
+/// `/flags` are shared by PostHog and Mixpanel.
+const CAPTURE_PATHS: &[&str] = &[
+    // PostHog
+    "/e", "/i/v0/e", "/batch", "/capture", "/track", "/engage", "/s", "/i/v1/analytics/events", "/flags", "/decide",
+    "/array/{token}/{file}",
+    // Segment and RudderStack: /v1/{identify,track,...,i,t,...,batch,b,import,m}
+    "/v1/{name}", "/v1/projects/{write_key}/settings", "/projects/{write_key}/settings", "/sourceConfig",
+    "/beacon/v1/batch",
+    // Mixpanel
+    "/groups", "/import", "/settings", "/record",
+];
 
 /// The whole route table, in one place.
 pub fn router(state: AppState) -> Router {
-    let mut capture_routes = Router::new().route("/array/{token}/{file}", any(capture::posthog));
-    for path in POSTHOG_PATHS {
+    let mut capture_routes = Router::new();
+    for path in CAPTURE_PATHS {
         capture_routes =
-            capture_routes.route(path, any(capture::posthog)).route(&format!("{path}/"), any(capture::posthog));
+            capture_routes.route(path, any(capture::capture)).route(&format!("{path}/"), any(capture::capture));
     }
     let capture_routes = capture_routes.layer(capture::cors());
 

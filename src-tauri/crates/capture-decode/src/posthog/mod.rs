@@ -6,7 +6,7 @@ mod route;
 
 pub use event::Event;
 pub use reply::{config_json, config_script, flags_reply, Reply};
-pub use route::Route;
+pub use route::{Route, MB};
 
 use serde_json::{Map, Value};
 

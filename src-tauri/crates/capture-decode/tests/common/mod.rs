@@ -186,3 +186,49 @@ pub fn load_fixture(file: &str) -> Vec<Req> {
         })
         .collect()
 }
+
+// ---- Segment, RudderStack, Mixpanel ----
+
+impl Req {
+    pub fn family(&self) -> Option<capture_decode::family::Family> {
+        capture_decode::family::recognise(&self.incoming())
+    }
+
+    /// Recognises the family and handles the request as the server would.
+    pub fn wire(&self) -> Result<capture_decode::wire::WireOutcome, capture_decode::wire::WireRefusal> {
+        use capture_decode::family::Family;
+        match self.family() {
+            Some(Family::Segment(route)) => capture_decode::segment::handle(&route, &self.incoming()),
+            Some(Family::Mixpanel(route)) => capture_decode::mixpanel::handle(route, &self.incoming()),
+            other => panic!("{} {} is not a Segment or Mixpanel request: {other:?}", self.method, self.path),
+        }
+    }
+
+    pub fn wire_capture(&self) -> (capture_decode::wire::WireCapture, Reply) {
+        match self.wire() {
+            Ok(capture_decode::wire::WireOutcome::Capture(c, r)) => (c, r),
+            Ok(capture_decode::wire::WireOutcome::Answer(_, r)) => panic!("expected a capture, got an answer {r:?}"),
+            Err(e) => panic!("expected a capture of {} {}, got {}", self.method, self.path, e.rejection),
+        }
+    }
+
+    pub fn wire_answer(&self) -> Reply {
+        match self.wire() {
+            Ok(capture_decode::wire::WireOutcome::Answer(_, r)) => r,
+            Ok(capture_decode::wire::WireOutcome::Capture(c, _)) => panic!("expected an answer, got {} events", c.events.len()),
+            Err(e) => panic!("expected an answer, got {}", e.rejection),
+        }
+    }
+
+    pub fn wire_refusal(&self) -> capture_decode::wire::WireRefusal {
+        match self.wire() {
+            Err(e) => e,
+            Ok(capture_decode::wire::WireOutcome::Capture(c, _)) => panic!("expected a refusal, got {:?}", c.events),
+            Ok(capture_decode::wire::WireOutcome::Answer(_, r)) => panic!("expected a refusal, got answer {r:?}"),
+        }
+    }
+}
+
+pub fn body_text(reply: &Reply) -> String {
+    String::from_utf8(reply.body.clone()).expect("reply body is UTF-8")
+}

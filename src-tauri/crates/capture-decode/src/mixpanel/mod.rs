@@ -1,0 +1,79 @@
+//! Mixpanel's ingestion API (protocol spec §3).
+//!
+//! One invalid event refuses the whole request, naming it (as `/track` with `verbose=1` does):
+//! mixpanel-browser then keeps the batch and shows the error in its debug log, which is what a
+//! developer needs to see.
+
+mod detect;
+mod event;
+mod reply;
+mod route;
+
+pub use detect::{is_mixpanel_capture, is_mixpanel_flags};
+pub use event::{event_time, MAX_INSERT_ID_CHARS};
+pub use reply::{empty as empty_reply, error as error_reply, success as success_reply};
+pub use route::Route;
+
+use serde_json::Value;
+
+use crate::payload::{self, Unwrapped};
+use crate::posthog::kind_of;
+use crate::wire::{WireCapture, WireOutcome, WireRefusal};
+use crate::{Incoming, Rejection, Source};
+
+pub fn handle(route: Route, req: &Incoming<'_>) -> Result<WireOutcome, WireRefusal> {
+    if !route.is_capture() || req.method.eq_ignore_ascii_case("HEAD") {
+        let reply = if route.is_capture() { success_reply(route, req, 0) } else { empty_reply(route) };
+        return Ok(WireOutcome::Answer(Source::Mixpanel, reply));
+    }
+    let capture = decode(route, req).map_err(|rejection| WireRefusal {
+        source: Source::Mixpanel,
+        reply: error_reply(Some(route), req, &rejection),
+        rejection,
+    })?;
+    let reply = success_reply(route, req, capture.events.len());
+    Ok(WireOutcome::Capture(capture, reply))
+}
+
+/// `data=` in the query or a form, base64 or not, gzip by magic bytes, or a plain JSON body.
+pub fn unwrap_body(route: Route, req: &Incoming<'_>) -> Result<Unwrapped, Rejection> {
+    payload::unwrap(req, true, route.limit())
+}
+
+pub fn decode(route: Route, req: &Incoming<'_>) -> Result<WireCapture, Rejection> {
+    let Unwrapped { bytes, steps } = unwrap_body(route, req)?;
+    let json = payload::parse_json(&bytes).map_err(|r| r.after_steps(&steps))?;
+    let items = match json {
+        Value::Array(items) => items,
+        Value::Object(map) => vec![Value::Object(map)],
+        other => {
+            return Err(Rejection::bad_request(
+                "invalid_payload",
+                format!("payload is {}; Mixpanel expects an event, an update or an array of them", kind_of(&other)),
+            ))
+        }
+    };
+    if items.is_empty() {
+        return Err(Rejection::bad_request("empty_batch", "the request contains no events"));
+    }
+    let fallback = match route {
+        Route::Import => req.query_param("project_id").filter(|p| !p.trim().is_empty()).or_else(|| crate::segment::basic_auth_user(req)),
+        _ => None,
+    };
+    let total = items.len();
+    let mut events = Vec::with_capacity(total);
+    for (index, item) in items.into_iter().enumerate() {
+        let place = format!("{} {} of {total}", if matches!(route, Route::Track | Route::Import) { "event" } else { "update" }, index + 1);
+        let Value::Object(raw) = item else {
+            return Err(Rejection::bad_request("invalid_event", format!("{place} is {}, not a JSON object", kind_of(&item))));
+        };
+        events.push(match route {
+            Route::Track => event::track(raw, &place, None, false, req.received_at)?,
+            Route::Import => event::track(raw, &place, fallback.as_deref(), true, req.received_at)?,
+            Route::Engage => event::update(raw, &place, false, req.received_at)?,
+            Route::Groups => event::update(raw, &place, true, req.received_at)?,
+            _ => unreachable!("only capture routes decode"),
+        });
+    }
+    Ok(WireCapture { source: Source::Mixpanel, events, dropped: Vec::new(), steps })
+}
