@@ -73,7 +73,9 @@ for (const [sdk, prefix, source] of [
     assert.equal(browse.properties.properties.plan, 'free', 'track properties kept inside the stored message');
     const identify = byId('identify_1');
     assert.deepEqual([identify.event, identify.distinct_id, identify.properties.anonymousId], ['identify', `${prefix}-user-1`, `${prefix}-anon-1`]);
-    assert.equal(identify.properties.traits.email, `${prefix}-user-1@example.com`);
+    // Segment puts identify traits in `traits`, RudderStack in `context.traits`.
+    const traits = source === 'rudderstack' ? identify.properties.context?.traits : identify.properties.traits;
+    assert.equal(traits?.email, `${prefix}-user-1@example.com`, `traits where ${sdk} puts them`);
     const alias = byId('alias');
     assert.deepEqual([alias.event, alias.distinct_id, alias.properties.previousId], ['alias', `${prefix}-user-1`, `${prefix}-legacy-1`]);
     // The SDK's own library name travels in context.library.

@@ -6,8 +6,15 @@ use super::Route;
 use crate::posthog::Reply;
 use crate::{Incoming, Rejection};
 
+/// `verbose=1` in the query (mixpanel-browser) or in the form body beside `data` (the Python SDK
+/// posts `data=..&verbose=1&ip=0` and reads the JSON status; the text `1` breaks it).
 fn verbose(req: &Incoming<'_>) -> bool {
-    req.query_param("verbose").is_some_and(|v| v.trim() == "1")
+    let is_one = |v: &str| v.trim() == "1";
+    if req.query_param("verbose").is_some_and(|v| is_one(&v)) {
+        return true;
+    }
+    let form = req.header("content-type").is_some_and(|t| t.to_ascii_lowercase().contains("application/x-www-form-urlencoded"));
+    form && form_urlencoded::parse(req.body).any(|(k, v)| k == "verbose" && is_one(&v))
 }
 
 fn text(status: u16, body: &str) -> Reply {
@@ -38,5 +45,27 @@ pub fn empty(route: Route) -> Reply {
     match route {
         Route::Flags => Reply::json(200, json!({"flags": {}})),
         _ => Reply::json(200, json!({})),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+
+    use super::*;
+
+    fn incoming<'a>(query: Option<&'a str>, headers: &'a [(String, String)], body: &'a [u8]) -> Incoming<'a> {
+        Incoming { method: "POST", path: "/track", query, headers, body, received_at: Utc::now() }
+    }
+
+    #[test]
+    fn verbose_is_read_from_the_query_or_the_form_body() {
+        let form = [("Content-Type".to_owned(), "application/x-www-form-urlencoded".to_owned())];
+        let json_body = [("Content-Type".to_owned(), "application/json".to_owned())];
+        assert_eq!(success(Route::Track, &incoming(Some("verbose=1&ip=1"), &[], b""), 1).body, br#"{"error":null,"status":1}"#);
+        assert_eq!(success(Route::Track, &incoming(None, &form, b"data=e30%3D&verbose=1&ip=0"), 1).body, br#"{"error":null,"status":1}"#);
+        assert_eq!(success(Route::Track, &incoming(None, &form, b"data=e30%3D&verbose=0"), 1).body, b"1");
+        // Only a form body carries parameters; a JSON body mentioning verbose=1 does not.
+        assert_eq!(success(Route::Track, &incoming(None, &json_body, b"verbose=1"), 1).body, b"1");
     }
 }
