@@ -9,7 +9,7 @@
 //! use identity_engine::{Engine, EventInput};
 //! let mut engine = Engine::new();
 //! let ev = |seq: i64, event: &str, id: &str, props: serde_json::Value| EventInput {
-//!     seq, uuid: format!("e{seq}"), project: "phc".into(), event: event.into(), distinct_id: id.into(),
+//!     seq, uuid: format!("e{seq}"), project: "phc".into(), source: "posthog".into(), event: event.into(), distinct_id: id.into(),
 //!     timestamp: chrono::DateTime::from_timestamp(1_800_000_000 + seq, 0).unwrap(),
 //!     properties: props.as_object().unwrap().clone(),
 //! };
@@ -22,6 +22,8 @@
 
 mod devices;
 mod engine;
+mod family;
+mod graph;
 mod illegal;
 mod inspector;
 mod index;
@@ -30,13 +32,20 @@ mod js;
 mod lint;
 mod merge;
 mod messages;
+mod mixpanel;
 mod model;
 mod origins;
 mod props;
+mod segment;
 mod uuid;
+mod view;
 
 pub use crate::devices::{DeviceLane, LaneLink, Segment, SessionSpan, Transition};
 pub use crate::engine::Engine;
+pub use crate::family::Family;
+pub use crate::graph::IdKind;
+pub use crate::mixpanel::is_mixpanel_disallowed;
+pub use crate::segment::is_segment_blocked;
 pub use crate::illegal::{is_illegal_distinct_id, CASE_INSENSITIVE_ILLEGAL_IDS, CASE_SENSITIVE_ILLEGAL_IDS};
 pub use crate::input::{model_properties, MODEL_KEYS};
 pub use crate::inspector::{Model, ModelChanges};

@@ -49,6 +49,9 @@ pub(crate) struct LaneState {
     pub continued_by: Option<usize>,
     /// The lane this one continues (the index behind `lane.linked_from`).
     pub continues: Option<usize>,
+    /// Keyed by a device property (`$device_id`, or a Segment browser's anonymousId), not by a
+    /// server-side anonymous-id chain: only such lanes take part in reset inference.
+    pub keyed: bool,
     /// This lane's `linked_from` rests on timing alone (no `$last_posthog_reset`).
     pub linked_by_time: bool,
     /// The event being applied changed an earlier transition (see `reclassify`).
@@ -118,13 +121,15 @@ fn transition(kind: &'static str, ev: &EventInput, from: Option<&str>, to: &str,
 }
 
 impl LaneState {
-    pub fn new(id: String, ev: &EventInput, key: String, kind: &'static str) -> LaneState {
+    pub fn new(id: String, ev: &EventInput, key: String, kind: &'static str, keyed: bool, family: crate::family::Family) -> LaneState {
         LaneState {
             lane: DeviceLane {
                 id,
                 project: ev.project.clone(),
                 device_id: key,
                 key_kind: kind,
+                family,
+                source: ev.source.clone(),
                 first_seen: ev.timestamp,
                 last_seen: ev.timestamp,
                 first_seq: ev.seq,
@@ -144,6 +149,7 @@ impl LaneState {
             indexed_agent: false,
             continued_by: None,
             continues: None,
+            keyed,
             linked_by_time: false,
             reclassified: false,
         }
