@@ -117,6 +117,7 @@ fn transition(kind: &'static str, ev: &EventInput, from: Option<&str>, to: &str,
         to: Some(to.to_owned()),
         inferred,
         why,
+        family: crate::family::Family::of_source(&ev.source),
     }
 }
 
@@ -182,7 +183,14 @@ impl LaneState {
             "$create_alias" | "$merge_dangerously" => {
                 if let Some(alias) = ev.properties.get("alias").filter(|a| crate::js::js_truthy(a)) {
                     let alias = js_string(alias);
-                    self.push(transition("alias", ev, Some(&alias), &ev.distinct_id, false, Why::Alias));
+                    // A Segment alias moves the device to the userId: the change of id this
+                    // event just made is the alias itself.
+                    let same = |t: &Transition| t.seq == ev.seq && t.from.as_deref() == Some(alias.as_str()) && t.to.as_deref() == Some(ev.distinct_id.as_str());
+                    if let Some(t) = self.lane.transitions.iter_mut().rev().find(|t| same(t)) {
+                        (t.kind, t.inferred, t.why) = ("alias", false, Why::Alias);
+                    } else {
+                        self.push(transition("alias", ev, Some(&alias), &ev.distinct_id, false, Why::Alias));
+                    }
                 }
             }
             "$set" => {
@@ -345,10 +353,15 @@ impl LaneState {
     /// A change of id without an identify event linking them.
     fn classify(&self, head: usize, from: &str, to: &str, to_user: bool, ev: &EventInput, engine: &Engine) -> Transition {
         let person = |id| engine.person_for(&ev.project, id).map(|p| p.id);
+        let from_user = self.meta[head].user_like;
+        if self.lane.family != crate::family::Family::PostHog && person(from).is_some() && person(from) == person(to) && !from_user && to_user {
+            // Segment/Mixpanel link the ids an event carries: the move to the user id is the
+            // identify itself, seen on the event, not an inference.
+            return transition("identify", ev, Some(from), to, false, Why::LinkedTogether);
+        }
         if person(from).is_some() && person(from) == person(to) {
             return transition("alias", ev, Some(from), to, true, Why::SamePerson);
         }
-        let from_user = self.meta[head].user_like;
         match (from_user, to_user) {
             (true, true) => transition("switch_without_reset", ev, Some(from), to, false, Why::SwitchWithoutReset),
             (true, false) => transition("reset", ev, Some(from), to, true, Why::ResetAfterUser),
@@ -360,6 +373,12 @@ impl LaneState {
     /// A `$identify` from `anon` to `id` arrived after the lane already moved to `id`: mark the
     /// inferred identify as seen, or record it.
     fn confirm_identify(&mut self, anon: &str, id: &str, ev: &EventInput) {
+        // Segment/Mixpanel: an identify already shown (the ids arrived together on an earlier
+        // event) is not repeated.
+        let shown = |t: &Transition| t.kind == "identify" && t.from.as_deref() == Some(anon) && t.to.as_deref() == Some(id);
+        if self.lane.family != crate::family::Family::PostHog && self.lane.transitions.iter().any(shown) {
+            return;
+        }
         let found = self.lane.transitions.iter().rposition(|t| {
             t.kind == "identify" && t.inferred && t.from.as_deref() == Some(anon) && t.to.as_deref() == Some(id)
         });

@@ -185,6 +185,7 @@ impl Devices {
             to: Some(new.device_id.clone()),
             inferred: true,
             why: Why::Text(explanation.into()),
+            family: new.family,
         };
         let link = LaneLink { lane_id: old.id.clone(), evidence, inferred: true };
         self.lanes[o].continued_by = Some(n);

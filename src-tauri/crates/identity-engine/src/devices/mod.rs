@@ -103,6 +103,8 @@ pub struct Transition {
     /// through the ids; reset(true) links).
     pub inferred: bool,
     pub(crate) why: Why,
+    /// Whose rules the sentence describes.
+    pub(crate) family: crate::family::Family,
 }
 
 impl Serialize for Transition {
