@@ -63,7 +63,12 @@ pub(crate) fn mixpanel_ids(
         let user = prop("$user_id");
         let device = prop("$device_id");
         ids.extend(user.clone().map(|u| Ident::new(u, IdKind::UserId)));
-        ids.extend(device.clone().map(|d| Ident::new(d, IdKind::DeviceId)));
+        if let Some(d) = &device {
+            ids.push(Ident::new(d.clone(), IdKind::DeviceId));
+            // The device's anonymous distinct id, even when this event is sent as the user:
+            // a later `/engage` or event may still name it.
+            ids.push(Ident::new(format!("$device:{d}"), IdKind::DistinctId));
+        }
         let mut distinct = vec![distinct_id.to_owned()];
         distinct.extend(prop("$anon_distinct_id"));
         for d in distinct {

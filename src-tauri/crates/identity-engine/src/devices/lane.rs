@@ -165,6 +165,15 @@ impl LaneState {
             "$identify" => ev.properties.get("$anon_distinct_id").map(js_string).filter(|a| *a != ev.distinct_id),
             _ => None,
         };
+        // Segment and Mixpanel send the anonymous id on every identify, also one for a second
+        // user on a device already identified: only an identify that leaves the anonymous id
+        // the device is on (or one not seen yet) is an anonymous -> user move; otherwise the
+        // change of user is classified like any other (a switch without reset).
+        let anon = anon.filter(|a| {
+            self.lane.family == crate::family::Family::PostHog
+                || self.lane.segments.last().is_none_or(|h| h.distinct_id == *a)
+                || self.seg_of(a).is_none()
+        });
         let seg = match &anon {
             Some(a) => {
                 self.enter(a, ev, Entry::AnonOf, engine, Some(false));
