@@ -171,6 +171,7 @@ pub(crate) struct AgentLanes {
 pub(crate) struct Devices {
     /// Boxed: growing the list then moves pointers, not 400-byte lanes, and leaves no spare
     /// capacity of whole lanes behind.
+    #[allow(clippy::vec_box)]
     pub lanes: Vec<Box<LaneState>>,
     /// lane id -> index in `lanes`.
     by_id: HashMap<String, usize>,
