@@ -34,6 +34,8 @@ pub(crate) struct Project {
     pub seen_personless: HashMap<String, Uuid>,
     /// Whose rules the project gets: the family of its first event's source.
     pub family: crate::family::Family,
+    /// That first event's stored source (`posthog`, `segment`, `rudderstack`, `mixpanel`).
+    pub source: String,
     /// Segment/Mixpanel: the kind each identifier was first seen as (see `graph.rs`).
     pub kinds: HashMap<String, crate::graph::IdKind>,
     /// Mixpanel: the project sends `$device_id`/`$user_id` (Simplified ID Merge).
@@ -94,7 +96,8 @@ impl Engine {
             Some(project) => project,
             None => {
                 let family = crate::family::Family::of_source(&ev.source);
-                self.projects.entry(ev.project.clone()).or_insert_with(|| Project { family, ..Project::default() })
+                let source = ev.source.clone();
+                self.projects.entry(ev.project.clone()).or_insert_with(|| Project { family, source, ..Project::default() })
             }
         };
         let mut step = Step { project, ev, by: OnceCell::new(), decisions: Vec::new(), warnings: Vec::new() };
@@ -112,6 +115,11 @@ impl Engine {
     /// Whose rules a project gets (PostHog for a project not seen yet).
     pub fn family(&self, project: &str) -> crate::family::Family {
         self.projects.get(project).map(|p| p.family).unwrap_or_default()
+    }
+
+    /// The stored source of a project's first event (`posthog` for a project not seen yet).
+    pub fn source(&self, project: &str) -> &str {
+        self.projects.get(project).map_or("posthog", |p| p.source.as_str())
     }
 
     /// The kind of an identifier in a Segment/Mixpanel project (None for PostHog projects).
