@@ -276,7 +276,14 @@ pub async fn decisions(State(state): State<AppState>, Query(q): Query<ProjectQue
             .filter(|d| project.as_ref().is_none_or(|p| &d.project == p))
             .filter(|d| outcome.is_none_or(|kind| d.kind == kind))
             .filter(|d| event_uuid.as_ref().is_none_or(|u| &d.event_uuid == u))
-            .map(|d| with_source(json!(d), engine, &d.project))
+            .map(|d| {
+                // A decision's own `source` is the id merged away (see `Decision`), so the
+                // project's source goes under `project_source`.
+                let mut item = json!(d);
+                item["project_source"] = json!(engine.source(&d.project));
+                item["family"] = json!(engine.family(&d.project));
+                item
+            })
             .collect();
         json!({ "decisions": list })
     });

@@ -93,7 +93,7 @@ async fn persons_devices_decisions_and_warnings_carry_and_filter_by_source() {
 
     let decisions = app.api("/api/decisions?source=segment&outcome=refused").await;
     let d = &decisions["decisions"][0];
-    assert_eq!((d["rule"].as_str(), d["family"].as_str()), (Some("profile_limit"), Some("segment")));
+    assert_eq!((d["rule"].as_str(), d["family"].as_str(), d["project_source"].as_str()), (Some("profile_limit"), Some("segment"), Some("segment")));
     assert!(d["message"].as_str().unwrap().contains("already has user_id 'u1'"));
 
     let warnings = app.api("/api/warnings?source=segment").await;
