@@ -1,5 +1,9 @@
 //! PostHog's person rules, replayed over captured events so the inspector can show exactly how
-//! PostHog turns distinct ids into persons, and explain every merge and refused merge.
+//! PostHog turns distinct ids into persons, and explain every merge and refused merge. Segment
+//! (and RudderStack) and Mixpanel projects get their vendor's identity rules instead
+//! (`segment.rs`, `mixpanel.rs` over the shared identity graph of `graph.rs`), chosen per project
+//! from the events' `source` (`Family`), with the same output: persons, decisions, device lanes,
+//! findings. `vendor_lens` runs one project's traffic under all three vendors' rules.
 //!
 //! Pure: no I/O, no clock, no randomness. The rules are those of
 //! `/work/shared/spec/identity-semantics.md` §1, checked against PostHog's ingestion code

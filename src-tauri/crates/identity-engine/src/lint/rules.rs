@@ -191,7 +191,7 @@ impl Lint {
         }
 
         if !segment.identified && is_signup_event(&ev.event) {
-            let message = t::before_identify(&ev.event, &lane.device_id, &segment.distinct_id);
+            let message = t::before_identify(&ev.event, &lane.device_id, &segment.distinct_id, family);
             let mut f = finding("identified_before_identify", "warning", p, message, t::FIX_BEFORE_IDENTIFY.into());
             f.event_uuids.push(ev.uuid.clone());
             f.distinct_ids.push(segment.distinct_id.clone());
@@ -208,7 +208,7 @@ impl Lint {
             entry.0 += 1;
             let (n, first) = (entry.0, entry.1.clone());
             if n >= 2 {
-                let message = t::repeated_identify(&ev.distinct_id, n, &session);
+                let message = t::repeated_identify(&ev.distinct_id, n, &session, family);
                 let mut f = finding("repeated_identify", "info", p, message, t::FIX_REPEATED.into());
                 f.event_uuids = vec![first, ev.uuid.clone()];
                 f.distinct_ids.push(ev.distinct_id.clone());

@@ -124,7 +124,15 @@ pub(crate) fn fix_missing_reset(family: Family) -> String {
     .to_owned()
 }
 
-pub(crate) fn before_identify(event: &str, device: &str, anon: &str) -> String {
+pub(crate) fn before_identify(event: &str, device: &str, anon: &str, family: Family) -> String {
+    if family != Family::PostHog {
+        return format!(
+            "'{event}' was captured on device '{device}' while it was still anonymous ('{anon}'), before \
+             identify. {} files it under the anonymous id; only a later event carrying both that id and the \
+             user id links it to the user, and events sent server-side for the user never join it.",
+            family.vendor()
+        );
+    }
     format!(
         "'{event}' was captured on device '{device}' while it was still anonymous ('{anon}'), before \
          identify. PostHog records it on the anonymous id (personless when person_profiles is \
@@ -136,11 +144,13 @@ pub(crate) fn before_identify(event: &str, device: &str, anon: &str) -> String {
 pub(crate) const FIX_BEFORE_IDENTIFY: &str = "Call identify(userId) as soon as the account exists or the \
     login succeeds, then capture the signup/login event.";
 
-pub(crate) fn repeated_identify(id: &str, n: usize, session: &str) -> String {
+pub(crate) fn repeated_identify(id: &str, n: usize, session: &str, family: Family) -> String {
     let session = if session.is_empty() { "without a session id".to_owned() } else { format!("in session '{session}'") };
+    let cost = if family == Family::PostHog { "an identified event it processes and bills" } else { "a call it processes" };
     format!(
-        "identify('{id}') with the same properties was sent {n} times {session}. PostHog learns nothing \
-         new from the repeats, but each is an identified event it processes and bills."
+        "identify('{id}') with the same properties was sent {n} times {session}. {} learns nothing \
+         new from the repeats, but each is {cost}.",
+        family.vendor()
     )
 }
 
