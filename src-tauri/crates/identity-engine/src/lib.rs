@@ -54,7 +54,7 @@ pub use crate::segment::is_segment_blocked;
 pub use crate::illegal::{is_illegal_distinct_id, CASE_INSENSITIVE_ILLEGAL_IDS, CASE_SENSITIVE_ILLEGAL_IDS};
 pub use crate::input::{model_properties, MODEL_KEYS};
 pub use crate::inspector::{Model, ModelChanges};
-pub use crate::lens::{vendor_lens, Cluster, Disagreement, Lens, Refusal, VendorView, VENDORS};
+pub use crate::lens::{compare, vendor_lens, Cluster, Comparison, Disagreement, Lens, Refusal, UserMatch, VendorView, VENDORS};
 pub use crate::js::{js_string, js_truthy};
 pub use crate::lint::{Finding, MAX_REFS};
 pub use crate::model::*;

@@ -104,3 +104,20 @@ fn recordings_through_the_lens_keep_the_native_view() {
         assert!(c.ids.iter().any(|i| i == "$device:df3aa830-0bcb-428d-adac-b28e5a08f0cb"), "{v:?}: {:?}", c.ids);
     }
 }
+
+/// The same app feeding PostHog and Segment, joined by user id.
+#[test]
+fn two_projects_of_different_vendors_compare_by_user_id() {
+    let posthog = [
+        ph(1, "$pageview", "anon-x", json!({})),
+        ph(2, "$identify", "u1", json!({"$anon_distinct_id": "anon-x"})),
+        ph(3, "$identify", "u2", json!({"$anon_distinct_id": "anon-y"})),
+    ];
+    let segment = [vendor_events::seg("identify", Some("u1"), Some("a1"), json!({"traits": {"email": "u1@x.io"}}))];
+    let c = compare(&vendor_lens("phc", &posthog), &vendor_lens("seg", &segment));
+    assert_eq!((c.project.as_str(), c.family), ("seg", Family::Segment));
+    let users: Vec<(&str, Option<usize>, Option<usize>)> =
+        c.users.iter().map(|u| (u.user_id.as_str(), u.here.as_ref().map(Vec::len), u.there.as_ref().map(Vec::len))).collect();
+    assert_eq!(users, [("u1", Some(2), Some(3)), ("u2", Some(2), None)]);
+    assert!(c.users[1].sentence.contains("phc only"), "{}", c.users[1].sentence);
+}

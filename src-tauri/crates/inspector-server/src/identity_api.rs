@@ -317,12 +317,11 @@ fn with_source(mut item: Value, engine: &identity_engine::Engine, project: &str)
 #[derive(Debug, Deserialize)]
 pub struct LensQuery {
     project: Option<String>,
+    /// Another project (usually another vendor's) to join with by user id.
+    compare: Option<String>,
 }
 
-/// `GET /api/lens?project=`: the project's traffic under PostHog's, Segment's and Mixpanel's
-/// identity rules (see `identity_engine::vendor_lens`).
-pub async fn lens(State(state): State<AppState>, Query(q): Query<LensQuery>) -> Result<Json<Value>, ApiError> {
-    let project = non_empty(q.project).ok_or_else(|| ApiError::BadRequest("`project` is required: /api/lens?project=<token or write key>".into()))?;
+async fn lens_of(state: &AppState, project: String) -> Result<identity_engine::Lens, ApiError> {
     let store = state.store.clone();
     let name = project.clone();
     let events = tokio::task::spawn_blocking(move || crate::identity::project_events(&store, &name))
@@ -332,6 +331,19 @@ pub async fn lens(State(state): State<AppState>, Query(q): Query<LensQuery>) -> 
     if events.is_empty() {
         return Err(ApiError::NotFound(format!("no events stored for project {project:?}")));
     }
-    let lens = identity_engine::vendor_lens(&project, &events);
-    Ok(Json(serde_json::to_value(lens).map_err(|e| ApiError::Internal(e.to_string()))?))
+    Ok(identity_engine::vendor_lens(&project, &events))
+}
+
+/// `GET /api/lens?project=[&compare=]`: the project's traffic under PostHog's, Segment's and
+/// Mixpanel's identity rules (see `identity_engine::vendor_lens`); with `compare`, also the
+/// user ids of both projects side by side (`identity_engine::compare`) under `"compare"`.
+pub async fn lens(State(state): State<AppState>, Query(q): Query<LensQuery>) -> Result<Json<Value>, ApiError> {
+    let project = non_empty(q.project).ok_or_else(|| ApiError::BadRequest("`project` is required: /api/lens?project=<token or write key>".into()))?;
+    let lens = lens_of(&state, project).await?;
+    let mut body = serde_json::to_value(&lens).map_err(|e| ApiError::Internal(e.to_string()))?;
+    if let Some(other) = non_empty(q.compare) {
+        let there = lens_of(&state, other).await?;
+        body["compare"] = json!(identity_engine::compare(&lens, &there));
+    }
+    Ok(Json(body))
 }

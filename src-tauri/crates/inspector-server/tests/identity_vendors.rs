@@ -126,6 +126,12 @@ async fn lens_shows_every_vendor_and_their_disagreements() {
     assert_eq!((d["together"].clone(), d["apart"].clone()), (json!(["posthog"]), json!(["segment", "mixpanel"])));
     assert!(d["why"]["segment"].as_str().unwrap().contains("1 user_id"));
 
+    let joined = app.api("/api/lens?project=wk&compare=mpt").await;
+    assert_eq!(joined["compare"]["family"], "mixpanel");
+    let users: Vec<&str> = joined["compare"]["users"].as_array().unwrap().iter().map(|u| u["user_id"].as_str().unwrap()).collect();
+    assert_eq!(users, ["mu1", "u1", "u2"]);
+    assert_eq!(app.get("/api/lens?project=wk&compare=nobody").await.status, 404);
+
     let r = app.get("/api/lens").await;
     assert_eq!(r.status, 400);
     assert!(r.text().contains("project"), "{}", r.text());

@@ -7,8 +7,11 @@
 //! vendor's persons at the end; a pair of ids is compared when one step linked (or showed) them
 //! together, and is a disagreement when some vendors end with both in one cluster and others not.
 
+mod compare;
 mod replay;
 mod steps;
+
+pub use compare::{compare, Comparison, UserMatch};
 
 use std::collections::BTreeMap;
 
