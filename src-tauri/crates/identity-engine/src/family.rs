@@ -3,7 +3,8 @@
 //! `posthog` -> PostHog person rules; `segment` and `rudderstack` -> Segment's identity graph
 //! (RudderStack speaks Segment's protocol and resolves identities the same way); `mixpanel` ->
 //! Mixpanel's ID merge. Anything else (an older store without a source) is PostHog, so the
-//! PostHog engine sees exactly the events it always did.
+//! PostHog engine sees exactly the events it always did. A project keeps the family of its
+//! first event (a token is one vendor's: mixing sources under one project name is not expected).
 
 use serde::Serialize;
 

@@ -195,7 +195,8 @@ impl LaneState {
                     // A Segment alias moves the device to the userId: the change of id this
                     // event just made is the alias itself.
                     let same = |t: &Transition| t.seq == ev.seq && t.from.as_deref() == Some(alias.as_str()) && t.to.as_deref() == Some(ev.distinct_id.as_str());
-                    if let Some(t) = self.lane.transitions.iter_mut().rev().find(|t| same(t)) {
+                    let vendor = self.lane.family != crate::family::Family::PostHog;
+                    if let Some(t) = self.lane.transitions.iter_mut().rev().find(|t| vendor && same(t)) {
                         (t.kind, t.inferred, t.why) = ("alias", false, Why::Alias);
                     } else {
                         self.push(transition("alias", ev, Some(&alias), &ev.distinct_id, false, Why::Alias));
