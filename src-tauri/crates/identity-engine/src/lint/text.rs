@@ -187,8 +187,9 @@ pub(crate) const FIX_ALIAS: &str = "For PostHog, identify alone links the anonym
 
 pub(crate) fn email_id(id: &str, family: Family) -> String {
     format!(
-        "The user id '{id}' is an email address. When the user changes their email {} sees a new \
+        "The {} '{id}' is an email address. When the user changes their email {} sees a new \
          id and a new {}, and the address is copied onto every event.",
+        if family == Family::PostHog { "distinct id" } else { "user id" },
         family.vendor(),
         family.person_word()
     )
