@@ -62,6 +62,7 @@ fn event(seq: i64, b: &[u8; 6]) -> EventInput {
         seq,
         uuid: format!("e{seq}"),
         project: if b[5] & 128 != 0 { "phc_b".into() } else { "phc_a".into() },
+        source: "posthog".into(),
         event: name.into(),
         distinct_id: id.into(),
         // Minutes that may go backwards: late batches and skewed clocks.

@@ -32,6 +32,14 @@ pub(crate) struct Project {
     /// `posthog_personlessdistinctid`), with their deterministic uuid (a SHA-1, so computed once
     /// per id, not per event); decides the uuid of a person created by a merge.
     pub seen_personless: HashMap<String, Uuid>,
+    /// Whose rules the project gets: the family of its first event's source.
+    pub family: crate::family::Family,
+    /// That first event's stored source (`posthog`, `segment`, `rudderstack`, `mixpanel`).
+    pub source: String,
+    /// Segment/Mixpanel: the kind each identifier was first seen as (see `graph.rs`).
+    pub kinds: HashMap<String, crate::graph::IdKind>,
+    /// Mixpanel: the project sends `$device_id`/`$user_id` (Simplified ID Merge).
+    pub simplified: bool,
 }
 
 /// Replays PostHog's person processing over events applied in arrival order.
@@ -86,14 +94,37 @@ impl Engine {
         self.last_seq = Some(ev.seq);
         let project = match self.projects.get_mut(&ev.project) {
             Some(project) => project,
-            None => self.projects.entry(ev.project.clone()).or_default(),
+            None => {
+                let family = crate::family::Family::of_source(&ev.source);
+                let source = ev.source.clone();
+                self.projects.entry(ev.project.clone()).or_insert_with(|| Project { family, source, ..Project::default() })
+            }
         };
         let mut step = Step { project, ev, by: OnceCell::new(), decisions: Vec::new(), warnings: Vec::new() };
-        let (attribution, personless) = step.run();
+        let (attribution, personless) = match step.project.family {
+            crate::family::Family::PostHog => step.run(),
+            crate::family::Family::Segment => (step.run_segment(), false),
+            crate::family::Family::Mixpanel => (step.run_mixpanel(), false),
+        };
         let Step { decisions, warnings, .. } = step;
         self.decisions.extend(decisions.iter().cloned());
         self.warnings.extend(warnings.iter().cloned());
         Ok(Applied { seq: ev.seq, event_uuid: ev.uuid.clone(), attribution, personless, decisions, warnings })
+    }
+
+    /// Whose rules a project gets (PostHog for a project not seen yet).
+    pub fn family(&self, project: &str) -> crate::family::Family {
+        self.projects.get(project).map(|p| p.family).unwrap_or_default()
+    }
+
+    /// The stored source of a project's first event (`posthog` for a project not seen yet).
+    pub fn source(&self, project: &str) -> &str {
+        self.projects.get(project).map_or("posthog", |p| p.source.as_str())
+    }
+
+    /// The kind of an identifier in a Segment/Mixpanel project (None for PostHog projects).
+    pub fn id_kind(&self, project: &str, id: &str) -> Option<crate::graph::IdKind> {
+        self.projects.get(project)?.kinds.get(id).copied()
     }
 
     /// Persons of one project, oldest creating event first.

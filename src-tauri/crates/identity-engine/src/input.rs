@@ -14,7 +14,7 @@ use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::{Map, Value};
 
 /// The event properties the identity model reads.
-pub const MODEL_KEYS: [&str; 12] = [
+pub const MODEL_KEYS: [&str; 25] = [
     "$set",
     "$set_once",
     "$unset",
@@ -27,6 +27,21 @@ pub const MODEL_KEYS: [&str; 12] = [
     "$last_posthog_reset",
     "$raw_user_agent",
     "$user_agent",
+    // Segment / RudderStack messages (the whole message is stored as properties).
+    "type",
+    "userId",
+    "anonymousId",
+    "previousId",
+    "context",
+    "traits",
+    // Mixpanel events and /engage updates.
+    "$user_id",
+    "$distinct_ids",
+    "$browser",
+    "$browser_version",
+    "$os",
+    "distinct_id",
+    "$distinct_id",
 ];
 
 /// The [`MODEL_KEYS`] of a JSON object, as `serde_json` would give them (a repeated key keeps

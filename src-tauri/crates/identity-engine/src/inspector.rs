@@ -79,8 +79,10 @@ impl Model {
     /// then costs no list of changes per event.
     pub fn push(&mut self, ev: &EventInput) -> Result<(), EngineError> {
         let applied = self.engine.apply(ev)?;
-        let update = self.devices.apply(ev, &applied, &self.engine);
-        let ctx = Ctx { ev, applied: &applied, update: &update, devices: &self.devices };
+        let family = self.engine.family(&ev.project);
+        let view = crate::view::lane_view(ev, family);
+        let update = self.devices.apply(&view, &applied, &self.engine, family);
+        let ctx = Ctx { ev: &view, raw: ev, family, applied: &applied, update: &update, devices: &self.devices };
         let new_findings = self.lint.apply(&ctx);
 
         let pending = &mut self.pending;

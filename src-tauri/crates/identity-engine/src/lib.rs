@@ -1,5 +1,9 @@
 //! PostHog's person rules, replayed over captured events so the inspector can show exactly how
-//! PostHog turns distinct ids into persons, and explain every merge and refused merge.
+//! PostHog turns distinct ids into persons, and explain every merge and refused merge. Segment
+//! (and RudderStack) and Mixpanel projects get their vendor's identity rules instead
+//! (`segment.rs`, `mixpanel.rs` over the shared identity graph of `graph.rs`), chosen per project
+//! from the events' `source` (`Family`), with the same output: persons, decisions, device lanes,
+//! findings. `vendor_lens` runs one project's traffic under all three vendors' rules.
 //!
 //! Pure: no I/O, no clock, no randomness. The rules are those of
 //! `/work/shared/spec/identity-semantics.md` §1, checked against PostHog's ingestion code
@@ -9,7 +13,7 @@
 //! use identity_engine::{Engine, EventInput};
 //! let mut engine = Engine::new();
 //! let ev = |seq: i64, event: &str, id: &str, props: serde_json::Value| EventInput {
-//!     seq, uuid: format!("e{seq}"), project: "phc".into(), event: event.into(), distinct_id: id.into(),
+//!     seq, uuid: format!("e{seq}"), project: "phc".into(), source: "posthog".into(), event: event.into(), distinct_id: id.into(),
 //!     timestamp: chrono::DateTime::from_timestamp(1_800_000_000 + seq, 0).unwrap(),
 //!     properties: props.as_object().unwrap().clone(),
 //! };
@@ -22,24 +26,35 @@
 
 mod devices;
 mod engine;
+mod family;
+mod graph;
 mod illegal;
 mod inspector;
 mod index;
 mod input;
 mod js;
+mod lens;
 mod lint;
 mod merge;
 mod messages;
+mod mixpanel;
 mod model;
 mod origins;
 mod props;
+mod segment;
 mod uuid;
+mod view;
 
 pub use crate::devices::{DeviceLane, LaneLink, Segment, SessionSpan, Transition};
 pub use crate::engine::Engine;
+pub use crate::family::Family;
+pub use crate::graph::IdKind;
+pub use crate::mixpanel::is_mixpanel_disallowed;
+pub use crate::segment::is_segment_blocked;
 pub use crate::illegal::{is_illegal_distinct_id, CASE_INSENSITIVE_ILLEGAL_IDS, CASE_SENSITIVE_ILLEGAL_IDS};
 pub use crate::input::{model_properties, MODEL_KEYS};
 pub use crate::inspector::{Model, ModelChanges};
+pub use crate::lens::{compare, vendor_lens, Cluster, Comparison, Disagreement, Lens, Refusal, UserMatch, VendorView, VENDORS};
 pub use crate::js::{js_string, js_truthy};
 pub use crate::lint::{Finding, MAX_REFS};
 pub use crate::model::*;

@@ -117,13 +117,25 @@ impl Step<'_> {
     /// Source person `sp` into target person `tp`: properties `{...source, ...target}`, then
     /// the event's updates; `created_at = min`; ids move; the source is deleted.
     fn merge_persons(&mut self, sp: Uuid, tp: Uuid, ups: &EventUpdates) {
+        self.absorb(sp, tp);
+        // PostHog computes the event's updates against the merged properties...
+        let by = self.by().clone();
+        apply_updates(self.person_mut(tp), ups, &by);
+        // ...and then, like every merge that returns a person, runs the ordinary person update
+        // with the same event once more. Only visible when one event both sets (or set_onces)
+        // and unsets a key that existed: the second pass writes the set value back.
+        self.update_and_identify(tp, ups);
+    }
+
+    /// Moves person `sp` into `tp` (properties `{...source, ...target}`, `created_at = min`,
+    /// ids, `merged_from`) and deletes `sp`; no event updates, identified state untouched.
+    /// Shared by every family's merges.
+    pub(crate) fn absorb(&mut self, sp: Uuid, tp: Uuid) {
         let by = self.by().clone();
         let source = self.project.persons.remove(&sp).expect("source person exists");
         self.project.index.merge(sp, tp);
         let target = self.person_mut(tp);
         merge_properties(target, &source, &by);
-        // PostHog computes the event's updates against the merged properties...
-        apply_updates(target, ups, &by);
         target.created_at = target.created_at.min(source.created_at);
         target.distinct_ids.extend(source.distinct_ids.iter().cloned());
         target.merged_from.push(MergedPerson {
@@ -136,10 +148,6 @@ impl Step<'_> {
             by,
         });
         target.merged_from.extend(source.merged_from);
-        // ...and then, like every merge that returns a person, runs the ordinary person update
-        // with the same event once more. Only visible when one event both sets (or set_onces)
-        // and unsets a key that existed: the second pass writes the set value back.
-        self.update_and_identify(tp, ups);
     }
 
     /// The ordinary person update of a merge event: property updates and `is_identified = true`
@@ -154,7 +162,7 @@ impl Step<'_> {
         }
     }
 
-    fn person_mut(&mut self, pid: Uuid) -> &mut crate::model::Person {
+    pub(crate) fn person_mut(&mut self, pid: Uuid) -> &mut crate::model::Person {
         self.project.persons.get_mut(&pid).expect("indexed person exists")
     }
 }

@@ -17,6 +17,10 @@ pub struct EventInput {
     pub uuid: String,
     /// The project token; it stands in for PostHog's team id (person uuids, isolation).
     pub project: String,
+    /// The stored `events.source`: `posthog`, `segment`, `rudderstack` or `mixpanel`; picks the
+    /// identity rules (see `Family`). Missing in older JSON: PostHog.
+    #[serde(default = "posthog_source")]
+    pub source: String,
     pub event: String,
     pub distinct_id: String,
     /// The corrected (server-side) timestamp; becomes `created_at` of persons it creates.
@@ -24,6 +28,10 @@ pub struct EventInput {
     /// Event properties as stored, including `$set`, `$set_once`, `$unset`,
     /// `$anon_distinct_id`, `alias` and `$process_person_profile`.
     pub properties: Map<String, Value>,
+}
+
+fn posthog_source() -> String {
+    "posthog".to_owned()
 }
 
 /// A pointer back to the event that did something, with enough to explain it in a sentence.
@@ -162,6 +170,22 @@ pub enum Rule {
     AliasMissing,
     PersonlessMergeEventDropped,
     PersonlessGroupidentifyDropped,
+    /// Segment/Mixpanel: an identifier of the event joined an existing profile (cluster).
+    IdentifierLinked,
+    /// Segment/Mixpanel: two profiles (clusters) became one.
+    ProfilesMerged,
+    /// Segment: the profile already holds a user_id (limit 1) or 5 identifiers of that kind.
+    ProfileLimit,
+    /// Mixpanel: the cluster already has another `$user_id`.
+    ClusterHasUserId,
+    /// Segment blocked value / Mixpanel disallowed id: never linked.
+    BlockedIdentifier,
+    /// `alias` whose previousId equals its userId.
+    SelfAlias,
+    /// Mixpanel Simplified ID Merge: `$create_alias` / `$merge` do not merge.
+    NotInThisMode,
+    /// Mixpanel `/engage` for an id without a cluster made a profile.
+    ProfileUpdated,
 }
 
 impl Rule {
@@ -181,6 +205,14 @@ impl Rule {
             Rule::AliasMissing => "alias_missing",
             Rule::PersonlessMergeEventDropped => "personless_merge_event_dropped",
             Rule::PersonlessGroupidentifyDropped => "personless_groupidentify_dropped",
+            Rule::IdentifierLinked => "identifier_linked",
+            Rule::ProfilesMerged => "profiles_merged",
+            Rule::ProfileLimit => "profile_limit",
+            Rule::ClusterHasUserId => "cluster_has_user_id",
+            Rule::BlockedIdentifier => "blocked_identifier",
+            Rule::SelfAlias => "self_alias",
+            Rule::NotInThisMode => "not_in_this_mode",
+            Rule::ProfileUpdated => "profile_updated",
         }
     }
 }
@@ -214,6 +246,14 @@ pub enum WarningKind {
     InvalidEventWhenProcessPersonProfileIsFalse,
     InvalidProcessPersonProfile,
     ServerIdentifyWithoutAnonId,
+    /// Segment/Mixpanel: a blocked (disallowed) identifier value was sent.
+    BlockedIdentifierValue,
+    /// Segment: a message would give a profile a second user_id (or a 6th identifier of a kind).
+    ProfileUserIdLimit,
+    /// Mixpanel: an identify for a cluster that already has another `$user_id`.
+    ClusterAlreadyHasUserId,
+    /// `alias` with previousId == userId: nothing to link.
+    SelfAlias,
 }
 
 impl WarningKind {
@@ -226,6 +266,10 @@ impl WarningKind {
             }
             WarningKind::InvalidProcessPersonProfile => "invalid_process_person_profile",
             WarningKind::ServerIdentifyWithoutAnonId => "server_identify_without_anon_id",
+            WarningKind::BlockedIdentifierValue => "blocked_identifier_value",
+            WarningKind::ProfileUserIdLimit => "profile_user_id_limit",
+            WarningKind::ClusterAlreadyHasUserId => "cluster_already_has_user_id",
+            WarningKind::SelfAlias => "self_alias",
         }
     }
 }

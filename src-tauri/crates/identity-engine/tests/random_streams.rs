@@ -79,6 +79,7 @@ fn random_event(rng: &mut Rng, seq: i64) -> EventInput {
         seq,
         uuid: format!("ev-{seq}"),
         project: rng.pick(&PROJECTS).to_owned(),
+        source: "posthog".into(),
         event,
         distinct_id: rng.pick(&IDS).to_owned(),
         timestamp: t0() + chrono::Duration::seconds(seq),

@@ -63,6 +63,7 @@ fn row_to_input(row: ArrivedRow<'_>) -> EventInput {
         seq: row.seq,
         uuid: row.uuid.to_owned(),
         project: row.project.to_owned(),
+        source: row.source.to_owned(),
         event: row.event.to_owned(),
         distinct_id: row.distinct_id.to_owned(),
         timestamp: DateTime::from_timestamp_micros(row.timestamp).unwrap_or_default(),
@@ -242,7 +243,7 @@ impl Identity {
 
 /// One step of stored events, decoded for the model.
 pub(crate) struct Decoded {
-    /// PostHog events only: other vendors' events get their own models.
+    /// Every source's events: the model picks each project's rules from its source.
     pub inputs: Vec<EventInput>,
     /// The last seq read (whatever its source), where the next step starts.
     pub last: i64,
@@ -254,8 +255,22 @@ impl Decoded {
     /// The next step after `after`, `None` when nothing is stored after it. Rows are decoded
     /// straight from SQLite's buffers (`scan_events_after`).
     pub(crate) fn read(store: &Store, after: i64) -> Result<Option<Decoded>, event_store::StoreError> {
-        let scanned = store.scan_events_after(after, STEP, |row| (row.source == "posthog").then(|| row_to_input(row)))?;
+        let scanned = store.scan_events_after(after, STEP, |row| Some(row_to_input(row)))?;
         Ok(scanned.last_seq.map(|last| Decoded { inputs: scanned.items, last, full: scanned.rows == STEP as usize }))
+    }
+}
+
+/// Every stored event of one project, in arrival order, decoded for the model (the vendor
+/// lens's input). Reads the whole store in steps; fine for a local debugging session.
+pub fn project_events(store: &Store, project: &str) -> Result<Vec<EventInput>, event_store::StoreError> {
+    let (mut out, mut after) = (Vec::new(), 0);
+    loop {
+        let scanned = store.scan_events_after(after, STEP, |row| (row.project == project).then(|| row_to_input(row)))?;
+        out.extend(scanned.items);
+        match scanned.last_seq {
+            Some(last) if scanned.rows == STEP as usize => after = last,
+            _ => return Ok(out),
+        }
     }
 }
 

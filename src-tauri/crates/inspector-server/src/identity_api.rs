@@ -1,7 +1,9 @@
-//! `/api/persons`, `/api/devices`, `/api/decisions`, `/api/warnings`: the identity model as JSON.
-//! Every handler first waits for the model to include all committed events (`Identity::synced`).
+//! `/api/persons`, `/api/devices`, `/api/decisions`, `/api/warnings`, `/api/lens`: the identity
+//! model as JSON. Every handler first waits for the model to include all committed events
+//! (`Identity::synced`). Every item carries its project's `source` and identity `family`, and
+//! every list takes `?source=` (repeatable or comma-separated) to keep some sources only.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query, RawQuery, State};
 use axum::Json;
 use identity_engine::{Decision, DecisionKind, DeviceLane, Person};
 use serde::{Deserialize, Serialize};
@@ -15,22 +17,48 @@ const DEFAULT_PERSONS: usize = 500;
 const MAX_PERSONS: usize = 5_000;
 const MAX_DEVICES: usize = 1_000;
 
+const SOURCES: [&str; 4] = ["posthog", "segment", "rudderstack", "mixpanel"];
+
+/// The `source` values of a query string (`?source=a&source=b` or `?source=a,b`); `None` when
+/// absent (every source). An unknown value is a 400 naming it.
+pub(crate) fn source_filter(raw: Option<&str>) -> Result<Option<Vec<String>>, ApiError> {
+    let mut wanted: Vec<String> = Vec::new();
+    let pairs = form_urlencoded::parse(raw.unwrap_or_default().as_bytes());
+    for (_, value) in pairs.filter(|(k, _)| k == "source") {
+        for v in value.split(',').map(str::trim).filter(|v| !v.is_empty()) {
+            if !SOURCES.contains(&v) {
+                return Err(ApiError::BadRequest(format!("source must be one of {}, not {v:?}", SOURCES.join(", "))));
+            }
+            wanted.push(v.to_owned());
+        }
+    }
+    Ok((!wanted.is_empty()).then_some(wanted))
+}
+
+fn source_ok(filter: &Option<Vec<String>>, source: &str) -> bool {
+    filter.as_ref().is_none_or(|f| f.iter().any(|s| s == source))
+}
+
 /// The list shape: what a person is, without its history.
 #[derive(Serialize)]
 struct PersonSummary<'a> {
     id: uuid::Uuid,
     project: &'a str,
+    source: &'a str,
+    family: identity_engine::Family,
     distinct_ids: &'a [String],
     is_identified: bool,
     properties: &'a serde_json::Map<String, Value>,
     created_at: chrono::DateTime<chrono::Utc>,
 }
 
-impl<'a> From<&'a Person> for PersonSummary<'a> {
-    fn from(p: &'a Person) -> Self {
+impl<'a> PersonSummary<'a> {
+    fn of(p: &'a Person, engine: &'a identity_engine::Engine) -> Self {
         PersonSummary {
             id: p.id,
             project: &p.project,
+            source: engine.source(&p.project),
+            family: engine.family(&p.project),
             distinct_ids: &p.distinct_ids,
             is_identified: p.is_identified,
             properties: &p.properties,
@@ -57,7 +85,8 @@ fn person_matches(p: &Person, needle: &str) -> bool {
         || p.properties.values().any(|v| v.as_str().is_some_and(|s| s.to_lowercase().contains(needle)))
 }
 
-pub async fn persons(State(state): State<AppState>, Query(q): Query<PersonsQuery>) -> Result<Json<Value>, ApiError> {
+pub async fn persons(State(state): State<AppState>, Query(q): Query<PersonsQuery>, RawQuery(raw): RawQuery) -> Result<Json<Value>, ApiError> {
+    let sources = source_filter(raw.as_deref())?;
     state.identity.synced(&state.store).await;
     let limit = parse_number("limit", q.limit.as_deref())?.unwrap_or(DEFAULT_PERSONS).clamp(1, MAX_PERSONS);
     let offset = parse_number("cursor", q.cursor.as_deref())?.unwrap_or(0);
@@ -70,10 +99,11 @@ pub async fn persons(State(state): State<AppState>, Query(q): Query<PersonsQuery
     };
     let body = state.identity.read(|model| {
         let engine = model.engine();
-        let projects: Vec<&str> = match &project {
+        let mut projects: Vec<&str> = match &project {
             Some(p) => vec![p.as_str()],
             None => engine.projects(),
         };
+        projects.retain(|p| source_ok(&sources, engine.source(p)));
         let mut found: Vec<&Person> = match &distinct_id {
             Some(id) => projects.iter().filter_map(|p| engine.person_for(p, id)).collect(),
             None => projects.iter().flat_map(|p| engine.persons(p)).collect(),
@@ -84,7 +114,7 @@ pub async fn persons(State(state): State<AppState>, Query(q): Query<PersonsQuery
         if newest_first {
             found.sort_by(|a, b| b.created_by.seq.cmp(&a.created_by.seq).then(a.id.cmp(&b.id)));
         }
-        let page: Vec<PersonSummary> = found.iter().skip(offset).take(limit).map(|p| (*p).into()).collect();
+        let page: Vec<PersonSummary> = found.iter().skip(offset).take(limit).map(|p| PersonSummary::of(p, engine)).collect();
         let next = (offset + page.len() < found.len()).then(|| (offset + page.len()).to_string());
         json!({ "persons": page, "total": found.len(), "next_cursor": next })
     });
@@ -115,6 +145,14 @@ pub async fn person(State(state): State<AppState>, Path(id): Path<String>) -> Re
             .map(|lane| lane.id.as_str())
             .collect();
         body["decisions"] = json!(decisions_about(engine.decisions(), person));
+        body["source"] = json!(engine.source(&person.project));
+        body["family"] = json!(engine.family(&person.project));
+        let kinds: serde_json::Map<String, Value> = person
+            .distinct_ids
+            .iter()
+            .filter_map(|id| engine.id_kind(&person.project, id).map(|k| (id.clone(), json!(k.as_str()))))
+            .collect();
+        body["id_kinds"] = Value::Object(kinds);
         body["devices"] = json!(devices);
         Ok(Json(body))
     })
@@ -174,7 +212,8 @@ fn lane_json(model: &identity_engine::Model, lane: &DeviceLane) -> Value {
 
 /// Lanes, most recently active first. Without `limit` every matching lane; with it, a page
 /// (`cursor` = the previous page's `next_cursor`), so a view can window 10 000 lanes.
-pub async fn devices(State(state): State<AppState>, Query(q): Query<DevicesQuery>) -> Result<Json<Value>, ApiError> {
+pub async fn devices(State(state): State<AppState>, Query(q): Query<DevicesQuery>, RawQuery(raw): RawQuery) -> Result<Json<Value>, ApiError> {
+    let sources = source_filter(raw.as_deref())?;
     let limit: Option<usize> = parse_number("limit", q.limit.as_deref())?.map(|n: usize| n.clamp(1, MAX_DEVICES));
     let offset: usize = parse_number("cursor", q.cursor.as_deref())?.unwrap_or(0);
     let person = non_empty(q.person_id)
@@ -187,6 +226,7 @@ pub async fn devices(State(state): State<AppState>, Query(q): Query<DevicesQuery
         let lanes: Vec<&DeviceLane> = model
             .devices(project.as_deref())
             .into_iter()
+            .filter(|l| source_ok(&sources, model.engine().source(&l.project)))
             .filter(|l| device_id.as_ref().is_none_or(|d| &l.device_id == d))
             .filter(|l| distinct_id.as_ref().is_none_or(|d| l.segments.iter().any(|s| &s.distinct_id == d)))
             .filter(|l| person.is_none_or(|p| l.segments.iter().any(|s| s.person_id == Some(p))))
@@ -215,7 +255,8 @@ pub async fn device(State(state): State<AppState>, Path(id): Path<String>) -> Re
     })
 }
 
-pub async fn decisions(State(state): State<AppState>, Query(q): Query<ProjectQuery>) -> Result<Json<Value>, ApiError> {
+pub async fn decisions(State(state): State<AppState>, Query(q): Query<ProjectQuery>, RawQuery(raw): RawQuery) -> Result<Json<Value>, ApiError> {
+    let sources = source_filter(raw.as_deref())?;
     const OUTCOMES: &str = "merged, attached, created, refused, ignored, dropped";
     // The outcome names are DecisionKind's serde names; parse once, compare kinds after.
     let outcome: Option<DecisionKind> = non_empty(q.outcome)
@@ -227,28 +268,82 @@ pub async fn decisions(State(state): State<AppState>, Query(q): Query<ProjectQue
     state.identity.synced(&state.store).await;
     let (project, event_uuid) = (non_empty(q.project), non_empty(q.event_uuid));
     let body = state.identity.read(|model| {
-        let list: Vec<&Decision> = model
-            .engine()
+        let engine = model.engine();
+        let list: Vec<Value> = engine
             .decisions()
             .iter()
+            .filter(|d| source_ok(&sources, engine.source(&d.project)))
             .filter(|d| project.as_ref().is_none_or(|p| &d.project == p))
             .filter(|d| outcome.is_none_or(|kind| d.kind == kind))
             .filter(|d| event_uuid.as_ref().is_none_or(|u| &d.event_uuid == u))
+            .map(|d| {
+                // A decision's own `source` is the id merged away (see `Decision`), so the
+                // project's source goes under `project_source`.
+                let mut item = json!(d);
+                item["project_source"] = json!(engine.source(&d.project));
+                item["family"] = json!(engine.family(&d.project));
+                item
+            })
             .collect();
         json!({ "decisions": list })
     });
     Ok(Json(body))
 }
 
-pub async fn warnings(State(state): State<AppState>, Query(q): Query<ProjectQuery>) -> Result<Json<Value>, ApiError> {
+pub async fn warnings(State(state): State<AppState>, Query(q): Query<ProjectQuery>, RawQuery(raw): RawQuery) -> Result<Json<Value>, ApiError> {
+    let sources = source_filter(raw.as_deref())?;
     state.identity.synced(&state.store).await;
     let (project, event_uuid) = (non_empty(q.project), non_empty(q.event_uuid));
     Ok(Json(state.identity.read(|model| {
-        let findings: Vec<_> = model
+        let engine = model.engine();
+        let findings: Vec<Value> = model
             .findings(project.as_deref())
             .into_iter()
+            .filter(|f| source_ok(&sources, engine.source(&f.project)))
             .filter(|f| event_uuid.as_ref().is_none_or(|u| f.event_uuids.contains(u)))
+            .map(|f| with_source(json!(f), engine, &f.project))
             .collect();
         json!({ "warnings": findings })
     })))
+}
+
+/// `item` (a JSON object) with its project's `source` and `family`.
+fn with_source(mut item: Value, engine: &identity_engine::Engine, project: &str) -> Value {
+    item["source"] = json!(engine.source(project));
+    item["family"] = json!(engine.family(project));
+    item
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LensQuery {
+    project: Option<String>,
+    /// Another project (usually another vendor's) to join with by user id.
+    compare: Option<String>,
+}
+
+async fn lens_of(state: &AppState, project: String) -> Result<identity_engine::Lens, ApiError> {
+    let store = state.store.clone();
+    let name = project.clone();
+    let events = tokio::task::spawn_blocking(move || crate::identity::project_events(&store, &name))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    if events.is_empty() {
+        return Err(ApiError::NotFound(format!("no events stored for project {project:?}")));
+    }
+    Ok(identity_engine::vendor_lens(&project, &events))
+}
+
+/// `GET /api/lens?project=[&compare=]`: the project's traffic under PostHog's, Segment's and
+/// Mixpanel's identity rules (see `identity_engine::vendor_lens`); with `compare`, also the
+/// user ids of both projects side by side (`identity_engine::compare`) under `"compare"`.
+pub async fn lens(State(state): State<AppState>, Query(q): Query<LensQuery>) -> Result<Json<Value>, ApiError> {
+    let project = non_empty(q.project).ok_or_else(|| ApiError::BadRequest("`project` is required: /api/lens?project=<token or write key>".into()))?;
+    let lens = lens_of(&state, project).await?;
+    let mut body = serde_json::to_value(&lens).map_err(|e| ApiError::Internal(e.to_string()))?;
+    if let Some(other) = non_empty(q.compare) {
+        let there = lens_of(&state, other).await?;
+        body["compare"] = json!(identity_engine::compare(&lens, &there));
+    }
+    Ok(Json(body))
 }

@@ -130,6 +130,7 @@ pub fn router(state: AppState) -> Router {
         .route("/devices/{id}", get(identity_api::device))
         .route("/decisions", get(identity_api::decisions))
         .route("/warnings", get(identity_api::warnings))
+        .route("/lens", get(identity_api::lens))
         .route("/stream", get(stream::stream))
         .route("/forward", get(forward::status))
         .route("/export", get(export_api::export_file))

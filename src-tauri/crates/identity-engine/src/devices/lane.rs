@@ -49,6 +49,9 @@ pub(crate) struct LaneState {
     pub continued_by: Option<usize>,
     /// The lane this one continues (the index behind `lane.linked_from`).
     pub continues: Option<usize>,
+    /// Keyed by a device property (`$device_id`, or a Segment browser's anonymousId), not by a
+    /// server-side anonymous-id chain: only such lanes take part in reset inference.
+    pub keyed: bool,
     /// This lane's `linked_from` rests on timing alone (no `$last_posthog_reset`).
     pub linked_by_time: bool,
     /// The event being applied changed an earlier transition (see `reclassify`).
@@ -114,17 +117,20 @@ fn transition(kind: &'static str, ev: &EventInput, from: Option<&str>, to: &str,
         to: Some(to.to_owned()),
         inferred,
         why,
+        family: crate::family::Family::of_source(&ev.source),
     }
 }
 
 impl LaneState {
-    pub fn new(id: String, ev: &EventInput, key: String, kind: &'static str) -> LaneState {
+    pub fn new(id: String, ev: &EventInput, key: String, kind: &'static str, keyed: bool, family: crate::family::Family) -> LaneState {
         LaneState {
             lane: DeviceLane {
                 id,
                 project: ev.project.clone(),
                 device_id: key,
                 key_kind: kind,
+                family,
+                source: ev.source.clone(),
                 first_seen: ev.timestamp,
                 last_seen: ev.timestamp,
                 first_seq: ev.seq,
@@ -144,6 +150,7 @@ impl LaneState {
             indexed_agent: false,
             continued_by: None,
             continues: None,
+            keyed,
             linked_by_time: false,
             reclassified: false,
         }
@@ -158,6 +165,15 @@ impl LaneState {
             "$identify" => ev.properties.get("$anon_distinct_id").map(js_string).filter(|a| *a != ev.distinct_id),
             _ => None,
         };
+        // Segment and Mixpanel send the anonymous id on every identify, also one for a second
+        // user on a device already identified: only an identify that leaves the anonymous id
+        // the device is on (or one not seen yet) is an anonymous -> user move; otherwise the
+        // change of user is classified like any other (a switch without reset).
+        let anon = anon.filter(|a| {
+            self.lane.family == crate::family::Family::PostHog
+                || self.lane.segments.last().is_none_or(|h| h.distinct_id == *a)
+                || self.seg_of(a).is_none()
+        });
         let seg = match &anon {
             Some(a) => {
                 self.enter(a, ev, Entry::AnonOf, engine, Some(false));
@@ -176,7 +192,15 @@ impl LaneState {
             "$create_alias" | "$merge_dangerously" => {
                 if let Some(alias) = ev.properties.get("alias").filter(|a| crate::js::js_truthy(a)) {
                     let alias = js_string(alias);
-                    self.push(transition("alias", ev, Some(&alias), &ev.distinct_id, false, Why::Alias));
+                    // A Segment alias moves the device to the userId: the change of id this
+                    // event just made is the alias itself.
+                    let same = |t: &Transition| t.seq == ev.seq && t.from.as_deref() == Some(alias.as_str()) && t.to.as_deref() == Some(ev.distinct_id.as_str());
+                    let vendor = self.lane.family != crate::family::Family::PostHog;
+                    if let Some(t) = self.lane.transitions.iter_mut().rev().find(|t| vendor && same(t)) {
+                        (t.kind, t.inferred, t.why) = ("alias", false, Why::Alias);
+                    } else {
+                        self.push(transition("alias", ev, Some(&alias), &ev.distinct_id, false, Why::Alias));
+                    }
                 }
             }
             "$set" => {
@@ -339,10 +363,15 @@ impl LaneState {
     /// A change of id without an identify event linking them.
     fn classify(&self, head: usize, from: &str, to: &str, to_user: bool, ev: &EventInput, engine: &Engine) -> Transition {
         let person = |id| engine.person_for(&ev.project, id).map(|p| p.id);
+        let from_user = self.meta[head].user_like;
+        if self.lane.family != crate::family::Family::PostHog && person(from).is_some() && person(from) == person(to) && !from_user && to_user {
+            // Segment/Mixpanel link the ids an event carries: the move to the user id is the
+            // identify itself, seen on the event, not an inference.
+            return transition("identify", ev, Some(from), to, false, Why::LinkedTogether);
+        }
         if person(from).is_some() && person(from) == person(to) {
             return transition("alias", ev, Some(from), to, true, Why::SamePerson);
         }
-        let from_user = self.meta[head].user_like;
         match (from_user, to_user) {
             (true, true) => transition("switch_without_reset", ev, Some(from), to, false, Why::SwitchWithoutReset),
             (true, false) => transition("reset", ev, Some(from), to, true, Why::ResetAfterUser),
@@ -354,6 +383,12 @@ impl LaneState {
     /// A `$identify` from `anon` to `id` arrived after the lane already moved to `id`: mark the
     /// inferred identify as seen, or record it.
     fn confirm_identify(&mut self, anon: &str, id: &str, ev: &EventInput) {
+        // Segment/Mixpanel: an identify already shown (the ids arrived together on an earlier
+        // event) is not repeated.
+        let shown = |t: &Transition| t.kind == "identify" && t.from.as_deref() == Some(anon) && t.to.as_deref() == Some(id);
+        if self.lane.family != crate::family::Family::PostHog && self.lane.transitions.iter().any(shown) {
+            return;
+        }
         let found = self.lane.transitions.iter().rposition(|t| {
             t.kind == "identify" && t.inferred && t.from.as_deref() == Some(anon) && t.to.as_deref() == Some(id)
         });

@@ -71,7 +71,11 @@ impl Devices {
 
     fn is_fresh(&self, n: usize) -> bool {
         let lane = &self.lanes[n].lane;
-        lane.key_kind == "device_id" && lane.segments.first().is_some_and(|s| s.distinct_id == lane.device_id)
+        // Mixpanel's anonymous distinct id is `$device:<device id>`.
+        self.lanes[n].keyed
+            && lane.segments.first().is_some_and(|s| {
+                s.distinct_id == lane.device_id || s.distinct_id.strip_prefix("$device:") == Some(lane.device_id.as_str())
+            })
     }
 
     /// Lane `o` just received `ev`: drops a timing-only continuation it contradicts. Returns
@@ -95,7 +99,7 @@ impl Devices {
     fn pick_old(&self, n: usize, peers: &[usize]) -> Option<usize> {
         let new = &self.lanes[n];
         let open = |o: usize| {
-            o != n && self.lanes[o].continued_by.is_none() && self.lanes[o].lane.key_kind == "device_id" && !self.continues(o, n)
+            o != n && self.lanes[o].continued_by.is_none() && self.lanes[o].keyed && !self.continues(o, n)
         };
         let Some(mark) = &new.reset_marker else {
             // Timing alone: the old lane must be the only lane of this user agent active in the
@@ -105,7 +109,7 @@ impl Devices {
                 let old = &self.lanes[o];
                 let gap = new.lane.first_seen - old.lane.last_seen;
                 o != n
-                    && old.lane.key_kind == "device_id"
+                    && self.lanes[o].keyed
                     && old.lane.last_seq < new.lane.first_seq
                     && gap >= Duration::zero()
                     && gap <= Duration::minutes(MAX_GAP_MINUTES)
@@ -154,14 +158,22 @@ impl Devices {
                 time(old.last_seen)
             ),
         };
+        let (what, sdk) = match new.family {
+            crate::family::Family::PostHog => ("reset(true)", "this device id equals its first distinct id, as posthog-js sets both after reset(true)"),
+            crate::family::Family::Segment => ("reset()", "this lane starts anonymous on a new anonymousId, as analytics.js does after reset()"),
+            crate::family::Family::Mixpanel => ("reset()", "its first distinct id is $device:<this device id>, as mixpanel-browser sets after reset()"),
+        };
         let evidence = format!(
-            "Inferred, not certain: same user agent as device '{}' ('{ua}'); this device id equals its \
-             first distinct id, as posthog-js sets both after reset(true); {timing}.",
+            "Inferred, not certain: same user agent as device '{}' ('{ua}'); {sdk}; {timing}.",
             old.device_id
         );
+        let replaced = match new.family {
+            crate::family::Family::PostHog => "posthog-js replaced both the distinct id and $device_id with",
+            crate::family::Family::Segment => "analytics.js cleared the user id and made the new anonymousId",
+            crate::family::Family::Mixpanel => "mixpanel-browser made the new $device_id",
+        };
         let explanation = format!(
-            "reset(true) on device '{}': posthog-js replaced both the distinct id and $device_id with \
-             '{}' and sent no event, so this lane continues that one ({evidence})",
+            "{what} on device '{}': {replaced} '{}' and sent no event, so this lane continues that one ({evidence})",
             old.device_id, new.device_id
         );
         let t = Transition {
@@ -173,6 +185,7 @@ impl Devices {
             to: Some(new.device_id.clone()),
             inferred: true,
             why: Why::Text(explanation.into()),
+            family: new.family,
         };
         let link = LaneLink { lane_id: old.id.clone(), evidence, inferred: true };
         self.lanes[o].continued_by = Some(n);

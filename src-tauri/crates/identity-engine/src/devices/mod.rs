@@ -44,6 +44,9 @@ pub struct DeviceLane {
     pub device_id: String,
     /// `"device_id"` or `"anonymous_id"`.
     pub key_kind: &'static str,
+    /// Whose rules the lane's project gets, and the stored source of its first event.
+    pub family: crate::family::Family,
+    pub source: String,
     /// Earliest and latest event timestamp (corrected client time).
     pub first_seen: DateTime<Utc>,
     pub last_seen: DateTime<Utc>,
@@ -100,6 +103,8 @@ pub struct Transition {
     /// through the ids; reset(true) links).
     pub inferred: bool,
     pub(crate) why: Why,
+    /// Whose rules the sentence describes.
+    pub(crate) family: crate::family::Family,
 }
 
 impl Serialize for Transition {
@@ -166,6 +171,7 @@ pub(crate) struct AgentLanes {
 pub(crate) struct Devices {
     /// Boxed: growing the list then moves pointers, not 400-byte lanes, and leaves no spare
     /// capacity of whole lanes behind.
+    #[allow(clippy::vec_box)]
     pub lanes: Vec<Box<LaneState>>,
     /// lane id -> index in `lanes`.
     by_id: HashMap<String, usize>,
@@ -190,8 +196,9 @@ impl Devices {
         self.by_id.get(lane_id).map(|&i| &*self.lanes[i])
     }
 
-    pub fn apply(&mut self, ev: &EventInput, applied: &Applied, engine: &Engine) -> LaneUpdate {
-        let idx = self.lane_index(ev);
+    /// `ev` is the lane view of the event (see `view.rs`), `family` its project's.
+    pub fn apply(&mut self, ev: &EventInput, applied: &Applied, engine: &Engine, family: crate::family::Family) -> LaneUpdate {
+        let idx = self.lane_index(ev, family);
         let mut linked = Vec::new();
         let (segment, transitions, reclassified) = self.lanes[idx].apply(ev, applied, engine);
         linked.extend(self.check_continuation(idx, ev));
@@ -206,7 +213,7 @@ impl Devices {
     }
 
     /// The event's lane, created if new.
-    fn lane_index(&mut self, ev: &EventInput) -> usize {
+    fn lane_index(&mut self, ev: &EventInput, family: crate::family::Family) -> usize {
         let (key, kind, lane_id) = match str_prop(ev, "$device_id") {
             Some(device) => {
                 self.scratch.clear();
@@ -214,15 +221,21 @@ impl Devices {
                 if let Some(&i) = self.by_id.get(self.scratch.as_str()) {
                     return i;
                 }
-                (device.to_owned(), "device_id", self.scratch.clone())
+                // A Segment browser's anonymousId stands in for its device (see `view.rs`).
+                let kind = match str_prop(ev, crate::view::LANE_KEY_KIND) {
+                    Some("anonymous_id") => "anonymous_id",
+                    _ => "device_id",
+                };
+                (device.to_owned(), kind, self.scratch.clone())
             }
             None => self.key_of(ev),
         };
+        let keyed = str_prop(ev, "$device_id").is_some();
         match self.by_id.get(&lane_id) {
             Some(&i) => i,
             None => {
                 let i = self.lanes.len();
-                self.lanes.push(Box::new(LaneState::new(lane_id.clone(), ev, key, kind)));
+                self.lanes.push(Box::new(LaneState::new(lane_id.clone(), ev, key, kind, keyed, family)));
                 self.by_id.insert(lane_id, i);
                 i
             }

@@ -24,6 +24,8 @@ pub(crate) enum Why {
     ResetAfterUser,
     /// From one anonymous id to another.
     ResetWhileAnonymous,
+    /// Segment/Mixpanel: the anonymous id and the user id arrived together on one event.
+    LinkedTogether,
     /// Written once, when made (reset(true) links, rare and with their own evidence).
     Text(Box<str>),
 }
@@ -33,6 +35,9 @@ impl Transition {
     pub fn explanation(&self) -> String {
         let from = self.from.as_deref().unwrap_or_default();
         let to = self.to.as_deref().unwrap_or_default();
+        if let Some(text) = self.vendor_explanation(from, to) {
+            return text;
+        }
         match &self.why {
             Why::Identify => format!(
                 "$identify: '{from}' (anonymous) became '{to}'. PostHog links the anonymous id to the person \
@@ -69,6 +74,41 @@ impl Transition {
                  anonymous, or cleared storage (inferred)."
             ),
             Why::Text(text) => text.to_string(),
+            Why::LinkedTogether => String::new(),
         }
+    }
+
+    /// Segment's and Mixpanel's wording where PostHog's would mislead.
+    fn vendor_explanation(&self, from: &str, to: &str) -> Option<String> {
+        use crate::family::Family;
+        let (family, word) = (self.family, self.family.person_word());
+        if family == Family::PostHog {
+            return None;
+        }
+        let v = family.vendor();
+        Some(match &self.why {
+            Why::Identify | Why::LinkedTogether if family == Family::Segment => format!(
+                "identify: the anonymousId '{from}' and the userId '{to}' arrived on one message, so Segment \
+                 links them into one profile (unless it already holds another user_id)."
+            ),
+            Why::Identify | Why::LinkedTogether => format!(
+                "identify: '{from}' (anonymous) and $user_id '{to}' arrived on one event with this $device_id, \
+                 so Mixpanel puts them in one cluster (unless it already holds another $user_id)."
+            ),
+            Why::IdentifyInferred => format!(
+                "The device moved from the anonymous id '{from}' to '{to}', but no event carrying both has arrived \
+                 (yet): until one does, {v} keeps them in separate {word}s."
+            ),
+            Why::Alias => format!(
+                "alias: previous id '{from}' and user id '{to}': {v} links both into one {word} (unless that \
+                 would give it a second user id)."
+            ),
+            Why::SwitchWithoutReset => format!(
+                "This device went from user '{from}' straight to user '{to}' with no new anonymous id between: \
+                 reset() was not called at logout, so both users share this device's ids and {v} cannot link \
+                 '{to}' to them (one user id per {word})."
+            ),
+            _ => return None,
+        })
     }
 }

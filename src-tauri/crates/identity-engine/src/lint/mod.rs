@@ -14,6 +14,7 @@
 
 pub(crate) mod rules;
 mod text;
+mod vendor;
 
 use foldhash::{HashMap, HashSet};
 
@@ -55,6 +56,8 @@ pub(crate) struct Lint {
     /// project -> distinct id -> lanes where it has an identified segment (nested so the lookup
     /// for every identified event needs no owned key).
     lanes_of_user: HashMap<String, HashMap<String, HashSet<usize>>>,
+    /// Segment/Mixpanel: (project, anonymousId or $device_id) -> the user ids sent with it.
+    users_of_anon: HashMap<(String, String), Vec<String>>,
     /// project -> (identified events, anonymous events).
     share: HashMap<String, Share>,
 }
@@ -117,8 +120,8 @@ impl Lint {
             return 0;
         };
         let (from, to) = (last.from.clone().unwrap_or_default(), last.to.clone().unwrap_or_default());
-        let message = text::missing_reset(&lane.device_id, &from, &to);
-        let mut f = finding("missing_reset_between_users", "error", &lane.project, message, text::FIX_MISSING_RESET.into());
+        let message = text::missing_reset(&lane.device_id, &from, &to, lane.family);
+        let mut f = finding("missing_reset_between_users", "error", &lane.project, message, text::fix_missing_reset(lane.family));
         f.device_ids.push(lane.device_id.clone());
         for t in &switches {
             f.event_uuids.extend(t.event_uuid.clone().filter(|u| !f.event_uuids.contains(u)));

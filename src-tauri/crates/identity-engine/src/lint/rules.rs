@@ -8,6 +8,7 @@ use super::{finding, Finding, Lint, Share};
 use crate::devices::{Devices, LaneUpdate};
 use crate::illegal::is_illegal_distinct_id;
 use crate::js::{js_string, js_truthy};
+use crate::family::Family;
 use crate::model::{Applied, EventInput};
 
 /// Legal ids that still look like placeholders (compared lower-cased), on top of PostHog's
@@ -36,7 +37,11 @@ const SIGNUP_EVENTS: [&str; 16] = [
 ];
 
 pub(crate) struct Ctx<'a> {
+    /// The lane view of the event (PostHog's shape for every family, see `view.rs`).
     pub ev: &'a EventInput,
+    /// The event as stored.
+    pub raw: &'a EventInput,
+    pub family: crate::family::Family,
     pub applied: &'a Applied,
     pub update: &'a LaneUpdate,
     pub devices: &'a Devices,
@@ -119,20 +124,27 @@ impl Lint {
             "$create_alias" | "$merge_dangerously" => ev.properties.get("alias").filter(|a| js_truthy(a)).map(js_string),
             _ => None,
         };
+        let family = c.family;
         for id in std::iter::once(ev.distinct_id.clone()).chain(alias.clone()) {
-            let illegal = is_illegal_distinct_id(&id);
-            if illegal || is_placeholder(&id) {
+            // Segment's and Mixpanel's own blocked values are engine warnings already.
+            let vendor_blocked = match family {
+                Family::PostHog => false,
+                Family::Segment => crate::segment::is_segment_blocked(&id),
+                Family::Mixpanel => crate::mixpanel::is_mixpanel_disallowed(&id),
+            };
+            let illegal = family == Family::PostHog && is_illegal_distinct_id(&id);
+            if !vendor_blocked && (illegal || is_placeholder(&id)) {
                 let key = format!("generic_distinct_id|{p}|{id}");
                 let n = self.count(&key) + 1;
                 let (severity, message) =
-                    if illegal { ("error", t::illegal_id(&id, n)) } else { ("warning", t::placeholder_id(&id, n)) };
+                    if illegal { ("error", t::illegal_id(&id, n)) } else { ("warning", t::placeholder_id(&id, n, family)) };
                 let mut f = finding("generic_distinct_id", severity, p, message, t::FIX_GENERIC.to_owned());
                 f.event_uuids.push(ev.uuid.clone());
                 f.distinct_ids.push(id.clone());
                 report(self, key, f);
             }
             if looks_like_email(&id) {
-                let mut f = finding("email_as_distinct_id", "warning", p, t::email_id(&id), t::FIX_EMAIL.to_owned());
+                let mut f = finding("email_as_distinct_id", "warning", p, t::email_id(&id, family), t::FIX_EMAIL.to_owned());
                 f.event_uuids.push(ev.uuid.clone());
                 f.distinct_ids.push(id.clone());
                 report(self, format!("email_as_distinct_id|{p}|{id}"), f);
@@ -171,15 +183,15 @@ impl Lint {
         let refreshed = if c.update.reclassified { self.refresh_missing_reset(lane, ev.seq) } else { 0 };
         for tr in c.update.transitions.iter().filter(|tr| !c.update.reclassified && tr.kind == "switch_without_reset") {
             let (from, to) = (tr.from.clone().unwrap_or_default(), tr.to.clone().unwrap_or_default());
-            let message = t::missing_reset(&lane.device_id, &from, &to);
-            let mut f = finding("missing_reset_between_users", "error", p, message, t::FIX_MISSING_RESET.into());
+            let message = t::missing_reset(&lane.device_id, &from, &to, family);
+            let mut f = finding("missing_reset_between_users", "error", p, message, t::fix_missing_reset(family));
             f.event_uuids.extend(tr.event_uuid.clone());
             f.distinct_ids = vec![from, to];
             report(self, format!("missing_reset_between_users|{}", lane.id), f);
         }
 
         if !segment.identified && is_signup_event(&ev.event) {
-            let message = t::before_identify(&ev.event, &lane.device_id, &segment.distinct_id);
+            let message = t::before_identify(&ev.event, &lane.device_id, &segment.distinct_id, family);
             let mut f = finding("identified_before_identify", "warning", p, message, t::FIX_BEFORE_IDENTIFY.into());
             f.event_uuids.push(ev.uuid.clone());
             f.distinct_ids.push(segment.distinct_id.clone());
@@ -196,7 +208,7 @@ impl Lint {
             entry.0 += 1;
             let (n, first) = (entry.0, entry.1.clone());
             if n >= 2 {
-                let message = t::repeated_identify(&ev.distinct_id, n, &session);
+                let message = t::repeated_identify(&ev.distinct_id, n, &session, family);
                 let mut f = finding("repeated_identify", "info", p, message, t::FIX_REPEATED.into());
                 f.event_uuids = vec![first, ev.uuid.clone()];
                 f.distinct_ids.push(ev.distinct_id.clone());
@@ -207,7 +219,7 @@ impl Lint {
         if let (Some(alias), false) = (&alias, c.applied.personless) {
             let known = |id: &str| self.identify_targets.contains(&(p.to_owned(), id.to_owned()));
             if let Some(id) = [ev.distinct_id.as_str(), alias.as_str()].into_iter().find(|id| known(id)) {
-                let message = t::alias_after_identify(alias, id);
+                let message = t::alias_after_identify(alias, id, family);
                 let mut f = finding("alias_after_identify", "info", p, message, t::FIX_ALIAS.into());
                 f.event_uuids.push(ev.uuid.clone());
                 f.distinct_ids = vec![ev.distinct_id.clone(), alias.clone()];
@@ -218,8 +230,15 @@ impl Lint {
             self.identify_targets.insert((p.to_owned(), ev.distinct_id.clone()));
         }
 
-        // Billing share, one finding per project. This runs for every event, so after the first
-        // it only counts: the finding's message is written when it is read (`Lint::current`).
+        if let Some((key, f)) = self.many_user_ids(c) {
+            report(self, key, f);
+        }
+
+        // Billing share (PostHog's pricing), one finding per project.
+        if family != Family::PostHog {
+            return created + refreshed;
+        }
+        // This runs for every event, so after the first it only counts: the finding's message is written when it is read (`Lint::current`).
         let counted = match self.share.get_mut(p) {
             Some(share) => share,
             None => self.share.entry(p.to_owned()).or_insert_with(|| Share { key: format!("identified_share|{p}"), ..Share::default() }),

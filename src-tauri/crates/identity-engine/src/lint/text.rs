@@ -1,6 +1,7 @@
 //! Wording of findings: what the vendor does with the traffic, and the fix. Kept apart from the
 //! rules so the checks read as logic.
 
+use crate::family::Family;
 use crate::model::WarningKind;
 
 /// (severity, fix) of a finding made from an engine warning.
@@ -31,6 +32,26 @@ pub(crate) fn warning_kind(kind: WarningKind) -> (&'static str, &'static str) {
             "A backend identify only updates properties. To link a frontend's anonymous id from the \
              backend, send $anon_distinct_id with the $identify (or call alias); otherwise prefer a $set.",
         ),
+        WarningKind::BlockedIdentifierValue => (
+            "error",
+            "Send the real id (your database id) or leave the field out; never a placeholder such as null, 0, \
+             -1, anonymous or an empty string: the vendor ignores it, so these events link to nobody.",
+        ),
+        WarningKind::ProfileUserIdLimit => (
+            "warning",
+            "Call reset() at logout so the next user gets a new anonymousId; if both user ids really are one \
+             person, send alias(newId, previousId) or raise the identity resolution limits in Segment.",
+        ),
+        WarningKind::ClusterAlreadyHasUserId => (
+            "warning",
+            "Call mixpanel.reset() at logout so the next user gets a new $device_id; one device cluster can \
+             hold one $user_id only.",
+        ),
+        WarningKind::SelfAlias => (
+            "warning",
+            "Call alias(newUserId, previousId) with the id the user had before (usually the anonymous id), \
+             or drop the call: identify already links the anonymous id.",
+        ),
     }
 }
 
@@ -46,10 +67,12 @@ pub(crate) fn illegal_id(id: &str, n: usize) -> String {
     )
 }
 
-pub(crate) fn placeholder_id(id: &str, n: usize) -> String {
+pub(crate) fn placeholder_id(id: &str, n: usize, family: Family) -> String {
     format!(
-        "'{id}' looks like a placeholder, not a unique user id. PostHog treats it as a real id, so every \
-         user that sends it becomes the same person ({n} event{} so far).",
+        "'{id}' looks like a placeholder, not a unique user id. {} treats it as a real id, so every \
+         user that sends it becomes the same {} ({n} event{} so far).",
+        family.vendor(),
+        family.person_word(),
         if n == 1 { "" } else { "s" }
     )
 }
@@ -62,7 +85,25 @@ pub(crate) fn many_devices(id: &str, lanes: usize) -> String {
     )
 }
 
-pub(crate) fn missing_reset(device: &str, from: &str, to: &str) -> String {
+pub(crate) fn missing_reset(device: &str, from: &str, to: &str, family: Family) -> String {
+    match family {
+        Family::PostHog => {}
+        Family::Segment => {
+            return format!(
+                "Device '{device}' went from user '{from}' to user '{to}' on the same anonymousId, without \
+                 reset(). Segment links every id on a message, so the anonymousId's profile already holds \
+                 user_id '{from}': '{to}' cannot join it (1 user_id per profile) and the device's anonymous \
+                 history stays with '{from}'."
+            )
+        }
+        Family::Mixpanel => {
+            return format!(
+                "Device '{device}' went from $user_id '{from}' to $user_id '{to}' without reset(). Mixpanel's \
+                 cluster of this $device_id already holds '{from}', so '{to}' is refused there and keeps a \
+                 cluster of its own; the device's history stays with '{from}'."
+            )
+        }
+    }
     format!(
         "Device '{device}' went from user '{from}' to user '{to}' without reset(). posthog-js sends no \
          $identify for the second user, so PostHog does not link '{to}' to the device's anonymous history \
@@ -71,10 +112,27 @@ pub(crate) fn missing_reset(device: &str, from: &str, to: &str) -> String {
     )
 }
 
-pub(crate) const FIX_MISSING_RESET: &str = "Call posthog.reset() when a user logs out (reset(true) to also \
-    rotate $device_id on shared devices), before the next user's identify.";
+pub(crate) fn fix_missing_reset(family: Family) -> String {
+    match family {
+        Family::PostHog => "Call posthog.reset() when a user logs out (reset(true) to also rotate $device_id on \
+            shared devices), before the next user's identify.",
+        Family::Segment => "Call analytics.reset() when a user logs out, before the next user's identify: it \
+            clears the user id and makes a new anonymousId.",
+        Family::Mixpanel => "Call mixpanel.reset() when a user logs out, before the next user's identify: it \
+            makes a new $device_id.",
+    }
+    .to_owned()
+}
 
-pub(crate) fn before_identify(event: &str, device: &str, anon: &str) -> String {
+pub(crate) fn before_identify(event: &str, device: &str, anon: &str, family: Family) -> String {
+    if family != Family::PostHog {
+        return format!(
+            "'{event}' was captured on device '{device}' while it was still anonymous ('{anon}'), before \
+             identify. {} files it under the anonymous id; only a later event carrying both that id and the \
+             user id links it to the user, and events sent server-side for the user never join it.",
+            family.vendor()
+        );
+    }
     format!(
         "'{event}' was captured on device '{device}' while it was still anonymous ('{anon}'), before \
          identify. PostHog records it on the anonymous id (personless when person_profiles is \
@@ -86,11 +144,13 @@ pub(crate) fn before_identify(event: &str, device: &str, anon: &str) -> String {
 pub(crate) const FIX_BEFORE_IDENTIFY: &str = "Call identify(userId) as soon as the account exists or the \
     login succeeds, then capture the signup/login event.";
 
-pub(crate) fn repeated_identify(id: &str, n: usize, session: &str) -> String {
+pub(crate) fn repeated_identify(id: &str, n: usize, session: &str, family: Family) -> String {
     let session = if session.is_empty() { "without a session id".to_owned() } else { format!("in session '{session}'") };
+    let cost = if family == Family::PostHog { "an identified event it processes and bills" } else { "a call it processes" };
     format!(
-        "identify('{id}') with the same properties was sent {n} times {session}. PostHog learns nothing \
-         new from the repeats, but each is an identified event it processes and bills."
+        "identify('{id}') with the same properties was sent {n} times {session}. {} learns nothing \
+         new from the repeats, but each is {cost}.",
+        family.vendor()
     )
 }
 
@@ -98,7 +158,22 @@ pub(crate) const FIX_REPEATED: &str = "Call identify once per session (after log
     posthog-js skips exact repeats itself, so repeats come from custom $identify captures or from \
     re-creating the SDK.";
 
-pub(crate) fn alias_after_identify(alias: &str, id: &str) -> String {
+pub(crate) fn alias_after_identify(alias: &str, id: &str, family: Family) -> String {
+    if family == Family::Segment {
+        return format!(
+            "alias (previousId '{alias}') was sent after '{id}' had already been identified. Segment itself \
+             links both ids either way, but destinations with alias semantics (Mixpanel's legacy and \
+             original ID merge, Kissmetrics) expect alias once, at signup, before identify: sent there, the \
+             link is lost or refused."
+        );
+    }
+    if family == Family::Mixpanel {
+        return format!(
+            "alias('{alias}') was sent after '{id}' had already been identified. Mixpanel expects alias \
+             once, at signup, before identify; after it the alias is refused (original ID merge) or ignored \
+             (Simplified ID Merge)."
+        );
+    }
     format!(
         "alias('{alias}') was sent after '{id}' had already been identified with $identify. PostHog still \
          adds '{alias}' to that person (unless '{alias}' belongs to another identified person, which it \
@@ -110,10 +185,13 @@ pub(crate) fn alias_after_identify(alias: &str, id: &str) -> String {
 pub(crate) const FIX_ALIAS: &str = "For PostHog, identify alone links the anonymous id. If you also feed \
     Mixpanel or legacy tools, call alias once at signup, before the first identify.";
 
-pub(crate) fn email_id(id: &str) -> String {
+pub(crate) fn email_id(id: &str, family: Family) -> String {
     format!(
-        "The distinct id '{id}' is an email address. When the user changes their email PostHog sees a new \
-         id and a new person, and the address is copied onto every event."
+        "The {} '{id}' is an email address. When the user changes their email {} sees a new \
+         id and a new {}, and the address is copied onto every event.",
+        if family == Family::PostHog { "distinct id" } else { "user id" },
+        family.vendor(),
+        family.person_word()
     )
 }
 
@@ -134,3 +212,25 @@ pub(crate) fn share(identified: usize, anonymous: usize) -> String {
 
 pub(crate) const FIX_SHARE: &str = "Keep person_profiles: 'identified_only' (the default) and identify only \
     real, logged-in users; anonymous browsing does not need person profiles.";
+
+pub(crate) fn many_user_ids(anon: &str, users: &[String], family: Family) -> String {
+    let what = if family == Family::Mixpanel { "$device_id" } else { "anonymousId" };
+    format!(
+        "The {what} '{anon}' was sent with {} different user ids ({}). {} links the {what} to the first \
+         one only (one user id per {}); the others are refused, and their events on this device are not \
+         joined to their anonymous history.",
+        users.len(),
+        users.iter().map(|u| format!("'{u}'")).collect::<Vec<_>>().join(", "),
+        family.vendor(),
+        family.person_word()
+    )
+}
+
+pub(crate) fn fix_many_user_ids(family: Family) -> String {
+    match family {
+        Family::Mixpanel => "Call mixpanel.reset() at logout so each user gets a new $device_id.".to_owned(),
+        _ => "Call analytics.reset() at logout so each user gets a new anonymousId; on the server, send the \
+            anonymousId of the user's own browser, never a shared constant."
+            .to_owned(),
+    }
+}

@@ -18,6 +18,7 @@ pub fn e(event: &str, distinct_id: &str, props: Value) -> EventInput {
         seq: 0,
         uuid: String::new(),
         project: P.to_owned(),
+        source: "posthog".into(),
         event: event.to_owned(),
         distinct_id: distinct_id.to_owned(),
         timestamp: DateTime::UNIX_EPOCH,

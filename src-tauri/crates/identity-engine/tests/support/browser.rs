@@ -22,6 +22,7 @@ pub fn raw(event: &str, id: &str, props: Value) -> EventInput {
         seq: 0,
         uuid: String::new(),
         project: P.to_owned(),
+        source: "posthog".into(),
         event: event.to_owned(),
         distinct_id: id.to_owned(),
         timestamp: DateTime::UNIX_EPOCH,

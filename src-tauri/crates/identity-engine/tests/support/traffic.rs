@@ -43,6 +43,7 @@ pub fn events(file: &str) -> Vec<EventInput> {
                     seq: out.len() as i64 + 1,
                     uuid: ev.uuid.to_string(),
                     project: ev.token.unwrap_or_else(|| capture.token.clone()),
+                    source: "posthog".into(),
                     event: ev.event,
                     distinct_id: ev.distinct_id,
                     timestamp: ev.timestamp,

@@ -1,0 +1,38 @@
+//! Lint rules that only exist for Segment and Mixpanel traffic (the rest are shared in
+//! `rules.rs`; blocked values, self-alias and the user-id limit come from engine warnings).
+
+use super::rules::Ctx;
+use super::text as t;
+use super::{finding, Finding, Lint, MAX_REFS};
+use crate::family::Family;
+use crate::segment::id_text;
+
+impl Lint {
+    /// `anonymous_id_with_many_user_ids`: one anonymousId (Segment) or `$device_id` (Mixpanel)
+    /// sent with a second user id. Returns the finding to report (keyed per anonymous id).
+    pub(crate) fn many_user_ids(&mut self, c: &Ctx) -> Option<(String, Finding)> {
+        let props = &c.raw.properties;
+        let (anon, user) = match c.family {
+            Family::PostHog => return None,
+            Family::Segment => (id_text(props.get("anonymousId")), id_text(props.get("userId"))),
+            Family::Mixpanel => (id_text(props.get("$device_id")), id_text(props.get("$user_id"))),
+        };
+        let (anon, user) = (anon.filter(|a| !a.is_empty())?, user.filter(|u| !u.is_empty())?);
+        let p = &c.raw.project;
+        let users = self.users_of_anon.entry((p.clone(), anon.clone())).or_default();
+        if users.contains(&user) {
+            return None;
+        }
+        if users.len() < MAX_REFS {
+            users.push(user);
+        }
+        if users.len() < 2 {
+            return None;
+        }
+        let message = t::many_user_ids(&anon, users, c.family);
+        let mut f = finding("anonymous_id_with_many_user_ids", "error", p, message, t::fix_many_user_ids(c.family));
+        f.event_uuids.push(c.raw.uuid.clone());
+        f.distinct_ids = users.clone();
+        Some((format!("anonymous_id_with_many_user_ids|{p}|{anon}"), f))
+    }
+}

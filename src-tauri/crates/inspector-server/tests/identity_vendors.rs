@@ -1,0 +1,139 @@
+//! The identity endpoints over Segment and Mixpanel events (stored as the shared contract
+//! says, written straight to the store since their capture routes are built elsewhere) next to
+//! PostHog events captured through the real route: `source`/`family` on every item, the
+//! `?source=` filter (repeatable or comma-separated, unknown values rejected), and `/api/lens`.
+
+mod common;
+
+use common::*;
+use event_store::{NewEvent, NewRequest, Outcome};
+use serde_json::{json, Value};
+
+const T0: i64 = 1_795_521_600_000_000;
+
+fn request(source: &str) -> NewRequest {
+    NewRequest {
+        received_at: T0,
+        method: "POST".into(),
+        path: "/v1/batch".into(),
+        query: None,
+        headers: vec![("content-type".into(), "application/json".into())],
+        body: b"{}".to_vec(),
+        source: Some(source.into()),
+        route: Some("batch".into()),
+        outcome: Outcome::Accepted,
+        status: 200,
+        error: None,
+        error_code: None,
+        note: None,
+    }
+}
+
+fn stored(uuid: &str, project: &str, source: &str, event: &str, distinct_id: &str, props: Value) -> NewEvent {
+    NewEvent {
+        uuid: uuid.into(),
+        project: project.into(),
+        source: source.into(),
+        event: event.into(),
+        distinct_id: distinct_id.into(),
+        device_id: None,
+        session_id: None,
+        timestamp: T0,
+        original_timestamp: None,
+        sent_at: None,
+        received_at: T0,
+        properties: props.to_string(),
+        warnings: Vec::new(),
+    }
+}
+
+async fn setup() -> App {
+    let app = app();
+    let segment = vec![
+        stored("s1", "wk", "segment", "identify", "u1", json!({"type": "identify", "userId": "u1", "anonymousId": "a1", "traits": {"plan": "pro"}})),
+        stored("s2", "wk", "segment", "identify", "u2", json!({"type": "identify", "userId": "u2", "anonymousId": "a1"})),
+    ];
+    app.store.write(request("segment"), segment).await.unwrap();
+    let mixpanel = vec![
+        stored("m1", "mpt", "mixpanel", "Clicked", "$device:d1", json!({"distinct_id": "$device:d1", "$device_id": "d1"})),
+        stored("m2", "mpt", "mixpanel", "$identify", "mu1", json!({"distinct_id": "mu1", "$device_id": "d1", "$user_id": "mu1", "$anon_distinct_id": "$device:d1"})),
+    ];
+    app.store.write(request("mixpanel"), mixpanel).await.unwrap();
+    let r = app.post_json("/batch/", &json!({"api_key": "phc", "batch": [{"event": "$pageview", "distinct_id": "ph-1", "properties": {}}]})).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    app
+}
+
+fn field<'a>(items: &'a Value, key: &str) -> Vec<&'a str> {
+    let mut v: Vec<&str> = items.as_array().unwrap().iter().map(|i| i[key].as_str().unwrap()).collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
+#[tokio::test]
+async fn persons_devices_decisions_and_warnings_carry_and_filter_by_source() {
+    let app = setup().await;
+    let all = app.api("/api/persons").await;
+    assert_eq!(field(&all["persons"], "source"), ["mixpanel", "posthog", "segment"]);
+    assert_eq!(field(&all["persons"], "family"), ["mixpanel", "posthog", "segment"]);
+
+    let seg = app.api("/api/persons?source=segment").await;
+    let ids: Vec<Value> = seg["persons"].as_array().unwrap().iter().map(|p| p["distinct_ids"].clone()).collect();
+    assert_eq!(ids, [json!(["u1", "a1"]), json!(["u2"])], "Segment refused the second user_id on a1");
+    assert_eq!(seg["persons"][0]["properties"]["plan"], "pro");
+
+    let two = app.api("/api/persons?source=segment&source=mixpanel").await;
+    assert_eq!(two["total"], app.api("/api/persons?source=segment,mixpanel").await["total"]);
+    assert_eq!(field(&two["persons"], "source"), ["mixpanel", "segment"]);
+
+    let devices = app.api("/api/devices?source=mixpanel").await;
+    assert_eq!(field(&devices["devices"], "source"), ["mixpanel"]);
+    assert_eq!(devices["devices"][0]["device_id"], "d1");
+
+    let decisions = app.api("/api/decisions?source=segment&outcome=refused").await;
+    let d = &decisions["decisions"][0];
+    assert_eq!((d["rule"].as_str(), d["family"].as_str(), d["project_source"].as_str()), (Some("profile_limit"), Some("segment"), Some("segment")));
+    assert!(d["message"].as_str().unwrap().contains("already has user_id 'u1'"));
+
+    let warnings = app.api("/api/warnings?source=segment").await;
+    let rules = field(&warnings["warnings"], "rule");
+    assert!(rules.contains(&"anonymous_id_with_many_user_ids") && rules.contains(&"profile_user_id_limit"), "{rules:?}");
+    assert_eq!(field(&warnings["warnings"], "source"), ["segment"]);
+
+    let person = app.api(&format!("/api/persons/{}", seg["persons"][0]["id"].as_str().unwrap())).await;
+    assert_eq!((person["family"].as_str(), person["id_kinds"]["a1"].as_str()), (Some("segment"), Some("anonymous_id")));
+}
+
+#[tokio::test]
+async fn unknown_sources_are_rejected_by_name() {
+    let app = setup().await;
+    for path in ["/api/persons?source=amplitude", "/api/devices?source=segment,nope", "/api/warnings?source=x", "/api/decisions?source=POSTHOG"] {
+        let r = app.get(path).await;
+        assert_eq!(r.status, 400, "{path}");
+        assert!(r.text().contains("source must be one of"), "{path}: {}", r.text());
+    }
+}
+
+#[tokio::test]
+async fn lens_shows_every_vendor_and_their_disagreements() {
+    let app = setup().await;
+    let lens = app.api("/api/lens?project=wk").await;
+    assert_eq!((lens["project"].as_str(), lens["source"].as_str(), lens["family"].as_str(), lens["events"].as_i64()), (Some("wk"), Some("segment"), Some("segment"), Some(2)));
+    assert_eq!(field(&lens["vendors"], "vendor").len(), 3);
+    assert_eq!(lens["vendors"][0]["vendor"], "posthog");
+    let d = lens["disagreements"].as_array().unwrap().iter().find(|d| d["ids"] == json!(["u2", "a1"])).expect("u2/a1 disagreement");
+    assert_eq!((d["together"].clone(), d["apart"].clone()), (json!(["posthog"]), json!(["segment", "mixpanel"])));
+    assert!(d["why"]["segment"].as_str().unwrap().contains("1 user_id"));
+
+    let joined = app.api("/api/lens?project=wk&compare=mpt").await;
+    assert_eq!(joined["compare"]["family"], "mixpanel");
+    let users: Vec<&str> = joined["compare"]["users"].as_array().unwrap().iter().map(|u| u["user_id"].as_str().unwrap()).collect();
+    assert_eq!(users, ["mu1", "u1", "u2"]);
+    assert_eq!(app.get("/api/lens?project=wk&compare=nobody").await.status, 404);
+
+    let r = app.get("/api/lens").await;
+    assert_eq!(r.status, 400);
+    assert!(r.text().contains("project"), "{}", r.text());
+    assert_eq!(app.get("/api/lens?project=nobody").await.status, 404);
+}
