@@ -82,7 +82,7 @@ for (const [sdk, prefix, source] of [
     assert.match(String(browse.properties.context?.library?.name), /analytics-python/);
   });
 
-  test(`${sdk} python: profiles link anonymous ids, alias and email; a second userId on one anonymousId is refused and flagged`, { timeout: 30_000 }, async () => {
+  test(`${sdk} python: profiles link anonymous ids, alias, email and the device id; a second userId keeps its own profile and is flagged`, { timeout: 30_000 }, async () => {
     assert.ok(sent[sdk], 'flow did not run');
     const key = KEYS[sdk];
     const u1 = await personOf(server, key, `${prefix}-user-1`);
@@ -91,16 +91,20 @@ for (const [sdk, prefix, source] of [
       assert.ok(u1.distinct_ids.includes(id), `${id} is in user-1's profile; ${brief(u1)}`);
     }
     assert.equal(u1.is_identified, true);
+    // Every message carried context.device.id, so the second anonymous id joined user-1's profile
+    // through the device id. When user-2 identifies with it, Segment drops the lower-priority ids
+    // (anonymous id, device id) rather than give one profile two user ids: user-2 keeps its email.
+    assert.ok(u1.distinct_ids.includes(`${prefix}-anon-2`), `anon-2 joined through the shared device id; ${brief(u1)}`);
     const u2 = await personOf(server, key, `${prefix}-user-2`);
     assert.ok(u2 && u2.id !== u1.id, 'user-2 has its own profile');
-    assert.ok(u2.distinct_ids.includes(`${prefix}-anon-2`), `anon-2 joined user-2; ${brief(u2)}`);
-    // user-3 identified on anon-2, which already belongs to user-2's profile (1 user_id per profile).
+    assert.deepEqual([...u2.distinct_ids].sort(), [`${prefix}-user-2`, `${prefix}-user-2@example.com`].sort(), `user-2 with its email; ${brief(u2)}`);
     const u3 = await personOf(server, key, `${prefix}-user-3`);
-    assert.ok(u3 && u3.id !== u2.id, `user-3 was not merged into user-2's profile; ${brief(u3)}`);
+    assert.ok(u3 && u3.id !== u2.id && u3.id !== u1.id, `user-3 on a profile of its own; ${brief(u3)}`);
 
     const found = await warnings(server, key);
     const rules = new Set(found.map((w) => w.rule));
     assert.ok(rules.has('anonymous_id_with_many_user_ids'), `one anonymousId with several userIds is flagged; ${brief([...rules])}`);
+    assert.ok(rules.has('profile_user_id_limit'), `the dropped identifiers are flagged; ${brief([...rules])}`);
     assert.ok(rules.has('missing_reset_between_users'), `user-2 to user-3 on one device without a new anonymous id; ${brief([...rules])}`);
 
     const devices = await lanes(server, key);

@@ -96,6 +96,9 @@ impl Step<'_> {
                 order.push(Ident::new(id.value.clone(), self.kind_of(&id.value).unwrap_or(id.kind)));
             }
         }
+        if family == Family::Segment {
+            order = self.drop_conflicting(order);
+        }
         let mut persons: Vec<Uuid> = Vec::new();
         for id in &order {
             if let Some(p) = self.project.index.person_of_mut(&id.value) {
@@ -122,6 +125,58 @@ impl Step<'_> {
         }
         self.identify_if_user(anchor);
         Some(anchor)
+    }
+
+    /// Segment Unify resolves a user_id conflict by dropping the message's lowest-priority
+    /// identifiers (anonymous id, then device id, then email; never the user id) until what is
+    /// left no longer ties two user ids together. So on a shared device the new user keeps its
+    /// own email, and the anonymous and device ids stay with the profile that had them.
+    fn drop_conflicting(&mut self, mut order: Vec<Ident>) -> Vec<Ident> {
+        let rank = |k: IdKind| match k {
+            IdKind::UserId => 0,
+            IdKind::Email => 1,
+            IdKind::DeviceId => 2,
+            IdKind::AnonymousId => 3,
+            IdKind::DistinctId => 4,
+        };
+        loop {
+            let mut users: Vec<String> = Vec::new();
+            for id in &order {
+                let user = if id.kind == IdKind::UserId {
+                    Some(id.value.clone())
+                } else {
+                    let pid = self.project.index.person_of_mut(&id.value);
+                    pid.and_then(|p| self.user_id_of(p).map(str::to_owned))
+                };
+                if let Some(u) = user.filter(|u| !users.contains(u)) {
+                    users.push(u);
+                }
+            }
+            if users.len() < 2 {
+                return order;
+            }
+            // The lowest-priority identifier; the last of its kind on the message goes first.
+            let Some(at) = (0..order.len()).filter(|&i| order[i].kind != IdKind::UserId).max_by_key(|&i| (rank(order[i].kind), i))
+            else {
+                return order; // only user ids left: the merge refusal explains the rest
+            };
+            let dropped = order.remove(at);
+            let owner = self.project.index.person_of_mut(&dropped.value);
+            let held_by = owner.and_then(|p| self.user_id_of(p).map(str::to_owned));
+            let text = format!(
+                "Segment dropped '{}' ({}) from this message: {}, and keeping it would tie the user ids {} together \
+                 on one profile (limit 1). Segment drops the lowest-priority identifier until the conflict is gone.",
+                dropped.value,
+                dropped.kind.as_str(),
+                match &held_by {
+                    Some(u) => format!("it is on the profile of user_id '{u}'"),
+                    None => "it links profiles of different users".to_owned(),
+                },
+                users.iter().map(|u| format!("'{u}'")).collect::<Vec<_>>().join(" and "),
+            );
+            self.warn(WarningKind::ProfileUserIdLimit, vec![dropped.value.clone()].into_iter().chain(users).collect(), text.clone());
+            self.decide(DecisionKind::Refused, Rule::ProfileLimit, Some(&dropped.value), None, owner, text);
+        }
     }
 
     pub(crate) fn new_person(&mut self, id: &Ident, family: Family) -> Uuid {

@@ -52,7 +52,9 @@ fn segment_refuses_a_second_user_id_and_flags_the_shared_anonymous_id() {
     assert_eq!(persons(&m, "seg"), [(vec!["u1", "a1"], true), (vec!["u2"], true)]);
     let d = decision(&m, Rule::ProfileLimit);
     assert_eq!(d.kind, DecisionKind::Refused);
-    assert!(d.message.contains("already has user_id 'u1'") && d.message.contains("at most 1 user_id"), "{}", d.message);
+    // Unify drops the message's lowest-priority identifier (the anonymous id) instead of tying
+    // u1 and u2 together: a1 stays with u1, u2 starts its own profile.
+    assert!(d.message.contains("dropped 'a1'") && d.message.contains("user_id 'u1'") && d.message.contains("limit 1"), "{}", d.message);
     let r = rules(&m, "seg");
     for rule in ["profile_user_id_limit", "anonymous_id_with_many_user_ids", "missing_reset_between_users"] {
         assert!(r.contains(&rule.to_owned()), "{rule} in {r:?}");
@@ -60,6 +62,21 @@ fn segment_refuses_a_second_user_id_and_flags_the_shared_anonymous_id() {
     let f = m.findings(Some("seg")).into_iter().find(|f| f.rule == "anonymous_id_with_many_user_ids").unwrap();
     assert_eq!(f.distinct_ids, ["u1", "u2"]);
     assert!(!f.fix.is_empty() && f.message.contains("anonymousId 'a1'"));
+}
+
+/// A shared mobile device: the second user's email goes with the second user, while the device
+/// id and the anonymous id (lower priority) stay on the first user's profile.
+#[test]
+fn segment_shared_device_keeps_the_new_users_email_with_the_new_user() {
+    let dev = json!({"context": {"device": {"id": "dev-1"}}});
+    let m = run(&[
+        seg("identify", Some("u1"), Some("a1"), json!({"traits": {"email": "u1@x.io"}, "context": {"device": {"id": "dev-1"}}})),
+        seg("track", None, Some("a2"), dev.clone()),
+        seg("identify", Some("u2"), Some("a2"), json!({"traits": {"email": "u2@x.io"}, "context": {"device": {"id": "dev-1"}}})),
+    ]);
+    assert_eq!(persons(&m, "seg"), [(vec!["u1", "a1", "u1@x.io", "dev-1", "a2"], true), (vec!["u2", "u2@x.io"], true)]);
+    let dropped: Vec<_> = m.engine().decisions().iter().filter(|d| d.rule == Rule::ProfileLimit).map(|d| d.source.clone()).collect();
+    assert_eq!(dropped, [Some("a2".to_owned()), Some("dev-1".to_owned())], "anonymous id first, then the device id");
 }
 
 #[test]
