@@ -174,3 +174,36 @@ test('mixpanel-browser: track, identify, people.set, reset; $device: ids, $inser
   assert.deepEqual(flow.failed, [], 'no request to the inspector failed');
   for (const [status, url] of flow.statuses) assert.equal(status, 200, `${url} answered ${status}`);
 });
+
+test('the inspector UI: source badges and the source filter on events, and the vendor lens as the API gives it', { timeout: 45_000 }, async () => {
+  assert.ok(flow.ajs && flow.mp, 'flows did not run');
+  const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+  const page = await context.newPage();
+  page.on('pageerror', (e) => log(`[ui pageerror] ${e.stack || e}`));
+
+  // Events of every source, then only Mixpanel's through the filter chips.
+  await page.goto(`${server.url}/#/events`, { timeout: 15_000 });
+  const filter = page.getByTestId('source-filter');
+  await filter.waitFor({ timeout: 15_000 });
+  const badges = async () => new Set(await page.locator('[data-testid=source-badge]').evaluateAll((els) => els.map((e) => e.dataset.source)));
+  await server.waitFor(async () => (await badges()).has('mixpanel') && (await badges()).has('segment'), 10_000, { message: 'badges of both sources' });
+  await filter.locator('[data-source=mixpanel]').click();
+  await server.waitFor(async () => { const b = await badges(); return b.has('mixpanel') && !b.has('segment'); }, 10_000, {
+    message: async () => `only mixpanel badges after filtering; have ${[...(await badges())]}`,
+  });
+  assert.match(page.url(), /source=mixpanel/, 'the filter is kept in the URL');
+
+  // The lens of the Segment project: the columns and disagreements the API gives, drawn.
+  const lens = await server.api(`/api/lens?project=${WRITE_KEY}`);
+  await page.goto(`${server.url}/#/lens?project=${WRITE_KEY}`);
+  await page.getByTestId('lens-view').waitFor({ timeout: 15_000 });
+  await page.locator('[data-testid=lens-column]').nth(2).waitFor({ timeout: 15_000 });
+  for (const v of lens.vendors) {
+    const drawn = await page.locator(`[data-testid=lens-cluster][data-vendor=${v.vendor}]`).count();
+    assert.equal(drawn, v.clusters.length, `${v.vendor}: clusters drawn`);
+  }
+  assert.equal(await page.locator('[data-testid=lens-disagreement]').count(), lens.disagreements.length, 'every disagreement drawn');
+  if (lens.disagreements.length === 0) assert.equal(await page.getByTestId('lens-agree').count(), 1, 'agreement said plainly');
+  await page.screenshot({ path: artifactPath('vendors-lens-view.png'), fullPage: true });
+  await context.close();
+});

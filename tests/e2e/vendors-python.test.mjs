@@ -113,6 +113,21 @@ for (const [sdk, prefix, source] of [
   });
 }
 
+test('segment python through the vendor lens: PostHog would put user-3 on user-2\'s person; Segment and Mixpanel keep them apart, each saying why', { timeout: 20_000 }, async () => {
+  assert.ok(sent.segment, 'flow did not run');
+  const lens = await server.api(`/api/lens?project=${KEYS.segment}`);
+  assert.deepEqual(lens.vendors.map((v) => v.vendor), ['posthog', 'segment', 'mixpanel']);
+  assert.equal(lens.family, 'segment');
+  const d = lens.disagreements.find((x) => x.ids.includes('sp-user-3') && x.ids.includes('sp-anon-2'));
+  assert.ok(d, `a disagreement about user-3 and anon-2; ${brief(lens.disagreements.map((x) => [x.ids, x.together]))}`);
+  assert.deepEqual([d.together, d.apart], [['posthog'], ['segment', 'mixpanel']]);
+  assert.match(d.why.segment, /dropped 'sp-anon-2'/);
+  assert.match(d.why.mixpanel, /already has \$user_id/);
+  assert.match(d.why.posthog, /sp-user-3/);
+  const seg = lens.vendors[1].clusters.find((c) => c.ids.includes('sp-user-3'));
+  assert.equal(seg.kinds['sp-user-3'], 'user_id');
+});
+
 // ---------------------------------------------------------------------------------------------
 // Mixpanel: Simplified ID Merge from a server SDK.
 
