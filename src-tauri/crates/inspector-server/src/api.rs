@@ -7,6 +7,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::error::ApiError;
+use crate::sources::SourceFilter;
 use crate::AppState;
 
 const DEFAULT_PAGE: u32 = 100;
@@ -20,28 +21,6 @@ pub(crate) fn parse_number<T: std::str::FromStr>(name: &str, value: Option<&str>
 
 pub(crate) fn non_empty(value: Option<String>) -> Option<String> {
     value.filter(|v| !v.is_empty())
-}
-
-/// The stored `source` values (`events.source`, `requests.source`, projects).
-pub(crate) const SOURCES: [&str; 4] = ["posthog", "segment", "rudderstack", "mixpanel"];
-
-/// `?source=` as a filter: repeatable (`source=a&source=b`) and comma-separated (`source=a,b`);
-/// the result is the comma-separated list the store takes, `None` when absent or empty. An
-/// unknown value is a 400 naming the known ones (a typo must not look like "no events").
-pub(crate) fn source_filter(raw_query: Option<&str>) -> Result<Option<String>, ApiError> {
-    let mut sources: Vec<String> = Vec::new();
-    let pairs = form_urlencoded::parse(raw_query.unwrap_or_default().as_bytes());
-    for (_, value) in pairs.filter(|(k, _)| k == "source") {
-        for source in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-            if !SOURCES.contains(&source) {
-                return Err(ApiError::BadRequest(format!("unknown source {source:?}; expected one of {}", SOURCES.join(", "))));
-            }
-            if !sources.iter().any(|s| s == source) {
-                sources.push(source.to_owned());
-            }
-        }
-    }
-    Ok((!sources.is_empty()).then(|| sources.join(",")))
 }
 
 /// Runs a store read on the blocking pool: SQLite calls must not stall the async workers that
@@ -94,7 +73,7 @@ pub async fn events(
 ) -> Result<Json<Value>, ApiError> {
     let filter = EventFilter {
         project: non_empty(q.project),
-        source: source_filter(raw.as_deref())?,
+        source: SourceFilter::parse(raw.as_deref())?.store_list(),
         distinct_id: non_empty(q.distinct_id),
         event: non_empty(q.event),
         device_id: non_empty(q.device_id),
@@ -132,7 +111,7 @@ pub async fn requests(
 ) -> Result<Json<Value>, ApiError> {
     let filter = RequestFilter {
         outcome: non_empty(q.outcome),
-        source: source_filter(raw.as_deref())?,
+        source: SourceFilter::parse(raw.as_deref())?.store_list(),
         before_id: parse_number("cursor", q.cursor.as_deref())?,
         limit: parse_number("limit", q.limit.as_deref())?.unwrap_or(DEFAULT_PAGE),
     };
@@ -153,27 +132,18 @@ pub async fn request(State(state): State<AppState>, Path(id): Path<String>) -> R
 /// Each project (token or write key) with the `source` of its events and the identity
 /// `family` whose rules apply to it; `?source=` keeps only those sources.
 pub async fn projects(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Result<Json<Value>, ApiError> {
-    let wanted = source_filter(raw.as_deref())?;
+    let wanted = SourceFilter::parse(raw.as_deref())?;
     let projects = read(&state, |s| s.projects()).await?;
     let items: Vec<Value> = projects
         .into_iter()
-        .filter(|p| wanted.as_deref().is_none_or(|w| w.split(',').any(|s| s == p.source)))
+        .filter(|p| wanted.allows(&p.source))
         .map(|p| {
             let mut item = serde_json::to_value(&p).unwrap_or(Value::Null);
-            item["family"] = json!(family_of(&p.source));
+            item["family"] = json!(identity_engine::Family::of_source(&p.source).as_str());
             item
         })
         .collect();
     Ok(Json(json!({ "projects": items })))
-}
-
-/// Which vendor's identity rules a source follows: RudderStack speaks Segment's API.
-pub(crate) fn family_of(source: &str) -> &'static str {
-    match source {
-        "segment" | "rudderstack" => "segment",
-        "mixpanel" => "mixpanel",
-        _ => "posthog",
-    }
 }
 
 /// `OriginalUri`: inside the nested `/api` router the plain `Uri` has lost its `/api` prefix.

@@ -11,33 +11,12 @@ use serde_json::{json, Value};
 
 use crate::api::{non_empty, parse_number};
 use crate::error::ApiError;
+use crate::sources::SourceFilter;
 use crate::AppState;
 
 const DEFAULT_PERSONS: usize = 500;
 const MAX_PERSONS: usize = 5_000;
 const MAX_DEVICES: usize = 1_000;
-
-const SOURCES: [&str; 4] = ["posthog", "segment", "rudderstack", "mixpanel"];
-
-/// The `source` values of a query string (`?source=a&source=b` or `?source=a,b`); `None` when
-/// absent (every source). An unknown value is a 400 naming it.
-pub(crate) fn source_filter(raw: Option<&str>) -> Result<Option<Vec<String>>, ApiError> {
-    let mut wanted: Vec<String> = Vec::new();
-    let pairs = form_urlencoded::parse(raw.unwrap_or_default().as_bytes());
-    for (_, value) in pairs.filter(|(k, _)| k == "source") {
-        for v in value.split(',').map(str::trim).filter(|v| !v.is_empty()) {
-            if !SOURCES.contains(&v) {
-                return Err(ApiError::BadRequest(format!("source must be one of {}, not {v:?}", SOURCES.join(", "))));
-            }
-            wanted.push(v.to_owned());
-        }
-    }
-    Ok((!wanted.is_empty()).then_some(wanted))
-}
-
-fn source_ok(filter: &Option<Vec<String>>, source: &str) -> bool {
-    filter.as_ref().is_none_or(|f| f.iter().any(|s| s == source))
-}
 
 /// The list shape: what a person is, without its history.
 #[derive(Serialize)]
@@ -86,7 +65,7 @@ fn person_matches(p: &Person, needle: &str) -> bool {
 }
 
 pub async fn persons(State(state): State<AppState>, Query(q): Query<PersonsQuery>, RawQuery(raw): RawQuery) -> Result<Json<Value>, ApiError> {
-    let sources = source_filter(raw.as_deref())?;
+    let sources = SourceFilter::parse(raw.as_deref())?;
     state.identity.synced(&state.store).await;
     let limit = parse_number("limit", q.limit.as_deref())?.unwrap_or(DEFAULT_PERSONS).clamp(1, MAX_PERSONS);
     let offset = parse_number("cursor", q.cursor.as_deref())?.unwrap_or(0);
@@ -103,7 +82,7 @@ pub async fn persons(State(state): State<AppState>, Query(q): Query<PersonsQuery
             Some(p) => vec![p.as_str()],
             None => engine.projects(),
         };
-        projects.retain(|p| source_ok(&sources, engine.source(p)));
+        projects.retain(|p| sources.allows(engine.source(p)));
         let mut found: Vec<&Person> = match &distinct_id {
             Some(id) => projects.iter().filter_map(|p| engine.person_for(p, id)).collect(),
             None => projects.iter().flat_map(|p| engine.persons(p)).collect(),
@@ -213,7 +192,7 @@ fn lane_json(model: &identity_engine::Model, lane: &DeviceLane) -> Value {
 /// Lanes, most recently active first. Without `limit` every matching lane; with it, a page
 /// (`cursor` = the previous page's `next_cursor`), so a view can window 10 000 lanes.
 pub async fn devices(State(state): State<AppState>, Query(q): Query<DevicesQuery>, RawQuery(raw): RawQuery) -> Result<Json<Value>, ApiError> {
-    let sources = source_filter(raw.as_deref())?;
+    let sources = SourceFilter::parse(raw.as_deref())?;
     let limit: Option<usize> = parse_number("limit", q.limit.as_deref())?.map(|n: usize| n.clamp(1, MAX_DEVICES));
     let offset: usize = parse_number("cursor", q.cursor.as_deref())?.unwrap_or(0);
     let person = non_empty(q.person_id)
@@ -226,7 +205,7 @@ pub async fn devices(State(state): State<AppState>, Query(q): Query<DevicesQuery
         let lanes: Vec<&DeviceLane> = model
             .devices(project.as_deref())
             .into_iter()
-            .filter(|l| source_ok(&sources, model.engine().source(&l.project)))
+            .filter(|l| sources.allows(model.engine().source(&l.project)))
             .filter(|l| device_id.as_ref().is_none_or(|d| &l.device_id == d))
             .filter(|l| distinct_id.as_ref().is_none_or(|d| l.segments.iter().any(|s| &s.distinct_id == d)))
             .filter(|l| person.is_none_or(|p| l.segments.iter().any(|s| s.person_id == Some(p))))
@@ -256,7 +235,7 @@ pub async fn device(State(state): State<AppState>, Path(id): Path<String>) -> Re
 }
 
 pub async fn decisions(State(state): State<AppState>, Query(q): Query<ProjectQuery>, RawQuery(raw): RawQuery) -> Result<Json<Value>, ApiError> {
-    let sources = source_filter(raw.as_deref())?;
+    let sources = SourceFilter::parse(raw.as_deref())?;
     const OUTCOMES: &str = "merged, attached, created, refused, ignored, dropped";
     // The outcome names are DecisionKind's serde names; parse once, compare kinds after.
     let outcome: Option<DecisionKind> = non_empty(q.outcome)
@@ -272,7 +251,7 @@ pub async fn decisions(State(state): State<AppState>, Query(q): Query<ProjectQue
         let list: Vec<Value> = engine
             .decisions()
             .iter()
-            .filter(|d| source_ok(&sources, engine.source(&d.project)))
+            .filter(|d| sources.allows(engine.source(&d.project)))
             .filter(|d| project.as_ref().is_none_or(|p| &d.project == p))
             .filter(|d| outcome.is_none_or(|kind| d.kind == kind))
             .filter(|d| event_uuid.as_ref().is_none_or(|u| &d.event_uuid == u))
@@ -291,7 +270,7 @@ pub async fn decisions(State(state): State<AppState>, Query(q): Query<ProjectQue
 }
 
 pub async fn warnings(State(state): State<AppState>, Query(q): Query<ProjectQuery>, RawQuery(raw): RawQuery) -> Result<Json<Value>, ApiError> {
-    let sources = source_filter(raw.as_deref())?;
+    let sources = SourceFilter::parse(raw.as_deref())?;
     state.identity.synced(&state.store).await;
     let (project, event_uuid) = (non_empty(q.project), non_empty(q.event_uuid));
     Ok(Json(state.identity.read(|model| {
@@ -299,7 +278,7 @@ pub async fn warnings(State(state): State<AppState>, Query(q): Query<ProjectQuer
         let findings: Vec<Value> = model
             .findings(project.as_deref())
             .into_iter()
-            .filter(|f| source_ok(&sources, engine.source(&f.project)))
+            .filter(|f| sources.allows(engine.source(&f.project)))
             .filter(|f| event_uuid.as_ref().is_none_or(|u| f.event_uuids.contains(u)))
             .map(|f| with_source(json!(f), engine, &f.project))
             .collect();

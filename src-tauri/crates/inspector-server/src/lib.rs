@@ -18,6 +18,7 @@ mod host_guard;
 mod identity;
 mod identity_api;
 mod retention;
+mod sources;
 mod stream;
 mod test_probe;
 mod ui;

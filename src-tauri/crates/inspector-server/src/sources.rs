@@ -1,0 +1,59 @@
+//! `?source=` on every list endpoint: which capture sources to keep.
+
+use crate::error::ApiError;
+
+/// The stored `source` values (`events.source`, `requests.source`, projects).
+pub(crate) const SOURCES: [&str; 4] = ["posthog", "segment", "rudderstack", "mixpanel"];
+
+/// The sources a query asked for; empty = every source.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct SourceFilter(Vec<String>);
+
+impl SourceFilter {
+    /// Repeatable (`source=a&source=b`) and comma-separated (`source=a,b`). An unknown value is a
+    /// 400 naming the known ones: a typo must not look like "no events".
+    pub(crate) fn parse(raw_query: Option<&str>) -> Result<SourceFilter, ApiError> {
+        let mut sources: Vec<String> = Vec::new();
+        let pairs = form_urlencoded::parse(raw_query.unwrap_or_default().as_bytes());
+        for (_, value) in pairs.filter(|(k, _)| k == "source") {
+            for source in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+                if !SOURCES.contains(&source) {
+                    return Err(ApiError::BadRequest(format!("unknown source {source:?}; expected one of {}", SOURCES.join(", "))));
+                }
+                if !sources.iter().any(|s| s == source) {
+                    sources.push(source.to_owned());
+                }
+            }
+        }
+        Ok(SourceFilter(sources))
+    }
+
+    pub(crate) fn allows(&self, source: &str) -> bool {
+        self.0.is_empty() || self.0.iter().any(|s| s == source)
+    }
+
+    /// The comma-separated list the store's filters take; `None` for every source.
+    pub(crate) fn store_list(&self) -> Option<String> {
+        (!self.0.is_empty()).then(|| self.0.join(","))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeated_and_comma_separated_values_combine_once_each() {
+        let f = SourceFilter::parse(Some("source=segment,mixpanel&project=x&source=segment")).unwrap();
+        assert_eq!(f.store_list().as_deref(), Some("segment,mixpanel"));
+        assert!(f.allows("mixpanel") && !f.allows("posthog"));
+        let all = SourceFilter::parse(Some("source=&project=x")).unwrap();
+        assert!(all.allows("posthog") && all.store_list().is_none());
+    }
+
+    #[test]
+    fn an_unknown_source_is_a_400_naming_the_known_ones() {
+        let err = SourceFilter::parse(Some("source=segmnet")).unwrap_err();
+        assert!(matches!(&err, ApiError::BadRequest(m) if m.contains("segmnet") && m.contains("rudderstack")), "{err:?}");
+    }
+}
