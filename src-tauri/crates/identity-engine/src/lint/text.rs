@@ -40,7 +40,9 @@ pub(crate) fn warning_kind(kind: WarningKind) -> (&'static str, &'static str) {
         WarningKind::ProfileUserIdLimit => (
             "warning",
             "Call reset() at logout so the next user gets a new anonymousId; if both user ids really are one \
-             person, send alias(newId, previousId) or raise the identity resolution limits in Segment.",
+             person, send alias(newId, previousId) or raise the identity resolution limits in Segment. On a \
+             shared device, context.device.id ties every user of it together: Segment keeps it with the \
+             first user's profile and drops it from the others' messages.",
         ),
         WarningKind::ClusterAlreadyHasUserId => (
             "warning",
