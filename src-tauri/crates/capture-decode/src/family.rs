@@ -42,6 +42,12 @@ pub fn read_limit(path: &str, query: Option<&str>) -> Option<usize> {
     posthog.max(mixpanel)
 }
 
+/// Whether any vendor's SDKs send to `path` (capture, settings, flags or config routes). Import
+/// uses it to find capture requests in a HAR, also behind a reverse-proxy prefix.
+pub fn is_known_path(path: &str) -> bool {
+    segment::Route::parse(path).is_some() || mixpanel::Route::parse(path).is_some() || posthog::Route::parse(path, None).is_some()
+}
+
 /// Recognises the vendor and route of a request (its body already read).
 pub fn recognise(req: &Incoming<'_>) -> Option<Family> {
     if let Some(route) = segment::Route::parse(req.path) {

@@ -18,7 +18,9 @@ const TOKEN: &str = "phc_roundtrip";
 
 /// Real SDK traffic, then flows that produce merges, refusals, a missing reset and warnings.
 async fn fill(app: &App) {
-    for file in [POSTHOG_JS, POSTHOG_NODE, POSTHOG_PYTHON] {
+    // Every vendor's recordings: their requests are re-decoded on import through the same
+    // family recognition, so Segment, RudderStack and Mixpanel projects must come back equal.
+    for file in [POSTHOG_JS, POSTHOG_NODE, POSTHOG_PYTHON, SEGMENT_NEXT, SEGMENT_NODE, SEGMENT_PYTHON, RUDDER_PYTHON, MIXPANEL_BROWSER] {
         for line in 0..file.lines().count() {
             let resp = app.send(recorded(file, line).request()).await;
             assert!(resp.status.is_success(), "recorded line {line}: {}", resp.text());

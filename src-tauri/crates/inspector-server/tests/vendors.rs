@@ -8,11 +8,10 @@ use axum::http::StatusCode;
 use common::*;
 use serde_json::{json, Value};
 
-const NEXT: &str = include_str!("../../../../tests/fixtures/sdk-traffic/segment-analytics-next-browser.jsonl");
-const SEG_NODE: &str = include_str!("../../../../tests/fixtures/sdk-traffic/segment-analytics-node.jsonl");
-const SEG_PYTHON: &str = include_str!("../../../../tests/fixtures/sdk-traffic/segment-analytics-python.jsonl");
-const RUDDER_PYTHON: &str = include_str!("../../../../tests/fixtures/sdk-traffic/rudder-sdk-python.jsonl");
-const MIXPANEL: &str = include_str!("../../../../tests/fixtures/sdk-traffic/mixpanel-browser.jsonl");
+const NEXT: &str = SEGMENT_NEXT;
+const SEG_NODE: &str = SEGMENT_NODE;
+const SEG_PYTHON: &str = SEGMENT_PYTHON;
+const MIXPANEL: &str = MIXPANEL_BROWSER;
 
 async fn replay(app: &App, file: &str) -> Vec<Resp> {
     let mut out = Vec::new();

@@ -14,7 +14,6 @@ use std::path::Path;
 use std::sync::mpsc::{sync_channel, Receiver};
 use std::sync::Arc;
 
-use capture_decode::posthog::Route;
 use event_store::{
     dataset_name_from, DatasetInfo, ImportError, ImportRow, ImportSummary, Outcome, RowError, Store, IMPORT_PREFIX,
 };
@@ -195,7 +194,8 @@ impl HarRows {
         let spawned = std::thread::Builder::new().name("har-reader".into()).spawn({
             let tx = tx.clone();
             move || {
-                let is_route = |path: &str| Route::parse(path, None).is_some();
+                // Every vendor's routes: `/v1/batch` must not be cut down to PostHog's `/batch`.
+                let is_route = capture_decode::family::is_known_path;
                 let mut failed = false;
                 let read = har::read_entries(content, |index, entry| match har::candidate(&entry, is_route, attachments.as_mut()) {
                     Ok(Some(c)) => tx.send(HarMessage::Candidate(Box::new(c))).is_ok(),
