@@ -123,8 +123,14 @@ pub fn update(raw: Map<String, Value>, place: &str, groups: bool, received_at: D
         None | Some(Value::Null) => (received_at, None),
         Some(value) => (event_time(value).map_err(|why| bad("invalid_time", format!("{place}: `$time` {why}")))?, Some(value.to_string())),
     };
+    // Profile updates have no dedup key at Mixpanel; one that carries a valid `$insert_id` (the
+    // inspector's NDJSON export writes it, so a re-import keeps the update's uuid) keeps it.
+    let uuid = match raw.get("$insert_id") {
+        Some(Value::String(id)) if valid_insert_id(id) => id.clone(),
+        _ => uuid::Uuid::now_v7().to_string(),
+    };
     Ok(WireEvent {
-        uuid: uuid::Uuid::now_v7().to_string(),
+        uuid,
         project,
         source: Source::Mixpanel,
         event: if groups { "$groups" } else { "$engage" }.to_owned(),
