@@ -98,6 +98,22 @@ impl Control {
         ));
     }
 
+    /// The store was opened read-only: says so for the whole run (nothing makes it writable
+    /// again without a restart).
+    pub(crate) fn storage_read_only(&self, why: &event_store::ReadOnly) {
+        self.set_notice(Notice::warning(
+            "storage_read_only",
+            format!(
+                "Read-only: {} cannot be written ({}). Stored data is shown; new traffic is answered 503 and not \
+                 stored, and clearing, importing and retention are off.{} Make the folder writable and restart, or \
+                 use another --data-dir.",
+                why.path.display(),
+                why.reason,
+                why.caveat.as_deref().map(|c| format!(" Note: {c}.")).unwrap_or_default(),
+            ),
+        ));
+    }
+
     /// A capture write succeeded: clears the `storage_failed` notice if it was up (one atomic
     /// load otherwise, on every capture).
     pub(crate) fn storage_ok(&self) {

@@ -79,6 +79,9 @@ impl AppState {
         let shutdown = CancellationToken::new();
         let identity = identity::Identity::start(store.clone(), shutdown.clone(), identity);
         let control = Arc::new(Control::new());
+        if let Some(why) = store.read_only() {
+            control.storage_read_only(why);
+        }
         retention::spawn(store.clone(), control.watch_retention(), shutdown.clone());
         AppState {
             store,
