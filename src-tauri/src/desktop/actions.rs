@@ -26,7 +26,9 @@ pub fn dispatch<R: Runtime>(app: &AppHandle<R>, id: &str) {
         ids::ABOUT => about(app),
         other => {
             if let Some((theme, _)) = THEMES.iter().find(|(t, _)| ids::theme_id(*t) == other) {
-                app.state::<Shell>().update_settings(|s| s.theme = *theme);
+                let shell = app.state::<Shell>();
+                shell.server.handle.control().set_theme(*theme);
+                shell.update_settings(|s| s.theme = *theme);
                 window::apply_theme(app, *theme);
             } else if let Some(index) = other.strip_prefix(ids::RETENTION_PREFIX).and_then(|i| i.parse::<usize>().ok()) {
                 set_retention(app, index);

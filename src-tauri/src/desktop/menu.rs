@@ -26,12 +26,7 @@ pub const RETENTION_PREFIX: &str = "retention:";
 pub const THEMES: [(Theme, &str); 3] = [(Theme::System, "System"), (Theme::Light, "Light"), (Theme::Dark, "Dark")];
 
 pub fn theme_id(theme: Theme) -> String {
-    let name = match theme {
-        Theme::System => "system",
-        Theme::Light => "light",
-        Theme::Dark => "dark",
-    };
-    format!("{THEME_PREFIX}{name}")
+    format!("{THEME_PREFIX}{}", theme.as_str())
 }
 
 /// Check items whose state mirrors the app's (the menu bar's and the tray's).

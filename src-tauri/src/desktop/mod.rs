@@ -156,6 +156,7 @@ pub fn setup<R: Runtime>(app: &AppHandle<R>, options: ShellOptions) -> Result<()
     let server = EmbeddedServer::start(&plan, tauri::async_runtime::handle().inner(), notices)?;
     let control = server.handle.control();
     control.set_retention(settings.settings.retention);
+    control.set_theme(settings.settings.theme);
     if test_probe {
         control.enable_test_probe();
     }
@@ -206,11 +207,30 @@ fn spawn_background<R: Runtime>(app: &AppHandle<R>) {
         }
     });
     tray::spawn_live_status(app);
+    spawn_theme_saver(app);
     let handle = app.clone();
     tauri::async_runtime::spawn(async move {
         crate::shutdown_signal().await;
         tracing::info!("signal received: quitting");
         actions::quit(&handle);
+    });
+}
+
+/// The page's theme toggle (`PUT /api/control/theme`) is written to the settings file and the
+/// View ▸ Theme checks follow it.
+fn spawn_theme_saver<R: Runtime>(app: &AppHandle<R>) {
+    let handle = app.clone();
+    let mut themes = app.state::<Shell>().server.handle.control().watch_theme();
+    tauri::async_runtime::spawn(async move {
+        while themes.changed().await.is_ok() {
+            let theme = *themes.borrow_and_update();
+            let shell = handle.state::<Shell>();
+            if shell.settings().theme != theme {
+                shell.update_settings(|s| s.theme = theme);
+                let app = handle.clone();
+                let _ = handle.run_on_main_thread(move || menu::sync_checks(&app));
+            }
+        }
     });
 }
 
