@@ -12,6 +12,7 @@
 
 mod actions;
 mod menu;
+pub mod native;
 mod transfer;
 mod tray;
 mod window;
@@ -42,8 +43,11 @@ pub struct ShellOptions {
     pub settings: SettingsFile,
     pub lock: Option<InstanceLock>,
     pub test_probe: bool,
-    /// Off in mock-runtime tests: the tray talks to the desktop environment directly.
+    /// Off in mock-runtime tests: the tray icon talks to the desktop environment directly (its
+    /// menu is still built, and its items work the same).
     pub tray: bool,
+    /// Dialogs, clipboard and opener; `None`: the real ones (tests pass scripted answers).
+    pub native: Option<std::sync::Arc<dyn native::Native>>,
 }
 
 /// The shell's state, managed by Tauri.
@@ -56,6 +60,7 @@ pub struct Shell {
     pub has_tray: bool,
     /// How many times the window was brought forward (a second launch, the tray).
     pub shows: std::sync::atomic::AtomicUsize,
+    pub native: std::sync::Arc<dyn native::Native>,
     _lock: Mutex<Option<InstanceLock>>,
 }
 
@@ -108,7 +113,7 @@ pub fn run(args: ServerArgs, test_probe: bool) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let options = ShellOptions { plan, settings, lock: Some(lock), test_probe, tray: true };
+    let options = ShellOptions { plan, settings, lock: Some(lock), test_probe, tray: true, native: None };
     let app = tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_opener::init())
@@ -150,7 +155,8 @@ fn wake_first_instance(data_dir: &std::path::Path, info: Option<instance::Runnin
 /// Starts the server and builds the window, menus and tray. Separate from `run` so the
 /// mock-runtime tests can call it (Tauri's test builder does not run `setup` hooks).
 pub fn setup<R: Runtime>(app: &AppHandle<R>, options: ShellOptions) -> Result<(), DesktopError> {
-    let ShellOptions { plan, settings, lock, test_probe, tray } = options;
+    let ShellOptions { plan, settings, lock, test_probe, tray, native } = options;
+    let native = native.unwrap_or_else(|| std::sync::Arc::new(native::TauriNative { app: app.clone() }));
     let mut notices: Vec<Notice> = plan.warnings.iter().map(|w| Notice::warning("network_exposed", w.clone())).collect();
     notices.extend(settings.problems.iter().map(|p| Notice::warning("settings", p.clone())));
     let server = EmbeddedServer::start(&plan, tauri::async_runtime::handle().inner(), notices)?;
@@ -179,12 +185,12 @@ pub fn setup<R: Runtime>(app: &AppHandle<R>, options: ShellOptions) -> Result<()
         test_probe,
         has_tray,
         shows: Default::default(),
+        native,
         _lock: Mutex::new(lock),
     });
     menu::install(app)?;
-    if has_tray {
-        tray::install(app)?;
-    } else if tray {
+    tray::install(app, has_tray)?;
+    if tray && !has_tray {
         tracing::warn!(
             "no tray icon: libayatana-appindicator3 is not installed, so closing the window quits \
              (apt-get install libayatana-appindicator3-1)"
