@@ -57,7 +57,8 @@ pub struct Shell {
     pub data_dir: PathBuf,
     pub test_probe: bool,
     /// A tray icon exists: closing the window may then keep the app running.
-    pub has_tray: bool,
+    /// Cleared when the icon could not be created after all (see `tray::install`).
+    pub has_tray: std::sync::atomic::AtomicBool,
     /// How many times the window was brought forward (a second launch, the tray).
     pub shows: std::sync::atomic::AtomicUsize,
     pub native: std::sync::Arc<dyn native::Native>,
@@ -80,7 +81,7 @@ impl Shell {
 
     /// Whether closing the window should only hide it.
     pub fn keeps_running_when_closed(&self) -> bool {
-        self.has_tray && self.settings().keep_running_in_tray
+        self.has_tray.load(std::sync::atomic::Ordering::SeqCst) && self.settings().keep_running_in_tray
     }
 }
 
@@ -183,13 +184,17 @@ pub fn setup<R: Runtime>(app: &AppHandle<R>, options: ShellOptions) -> Result<()
         settings: Mutex::new(settings),
         data_dir: plan.data_dir.clone(),
         test_probe,
-        has_tray,
+        has_tray: has_tray.into(),
         shows: Default::default(),
         native,
         _lock: Mutex::new(lock),
     });
     menu::install(app)?;
-    tray::install(app, has_tray)?;
+    if let Err(e) = tray::install(app, has_tray) {
+        // A missing tray is no reason to lose the window: closing it then quits.
+        tracing::warn!("no tray icon ({e}); closing the window quits");
+        app.state::<Shell>().has_tray.store(false, std::sync::atomic::Ordering::SeqCst);
+    }
     if tray && !has_tray {
         tracing::warn!(
             "no tray icon: libayatana-appindicator3 is not installed, so closing the window quits \
