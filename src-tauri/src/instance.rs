@@ -49,9 +49,33 @@ pub enum InstanceError {
 }
 
 pub fn acquire(data_dir: &Path) -> Result<Acquired, InstanceError> {
-    let path = data_dir.join(LOCK_FILE);
+    match acquire_at(data_dir, data_dir.join(LOCK_FILE)) {
+        // A read-only data dir (opened read-only by the store, issue 8) still gets one app: the
+        // lock then lives in the temp folder, named after the data dir.
+        Err(InstanceError::Io { source, .. })
+            if matches!(source.kind(), std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem) =>
+        {
+            let path = lock_outside(data_dir);
+            tracing::info!("{} is not writable: instance lock at {}", data_dir.display(), path.display());
+            acquire_at(&std::env::temp_dir(), path)
+        }
+        other => other,
+    }
+}
+
+/// `<temp>/identity-inspector-<FNV-1a of the data dir's path>.lock`: the same for every launch
+/// on the same data dir (FNV rather than std's hasher, whose output may change between builds).
+fn lock_outside(data_dir: &Path) -> PathBuf {
+    let dir = std::fs::canonicalize(data_dir).unwrap_or_else(|_| data_dir.to_owned());
+    let hash = dir.as_os_str().as_encoded_bytes().iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    std::env::temp_dir().join(format!("identity-inspector-{hash:016x}.lock"))
+}
+
+fn acquire_at(dir: &Path, path: PathBuf) -> Result<Acquired, InstanceError> {
     let io = |source| InstanceError::Io { path: path.clone(), source };
-    std::fs::create_dir_all(data_dir).map_err(io)?;
+    std::fs::create_dir_all(dir).map_err(io)?;
     let file = OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&path).map_err(io)?;
     match file.try_lock() {
         Ok(()) => Ok(Acquired::First(InstanceLock { file, path })),
@@ -129,6 +153,15 @@ fn ask_to_show(info: &RunningInstance) -> Result<(), InstanceError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_lock_outside_a_read_only_dir_is_one_per_data_dir() {
+        let a = tempfile::tempdir().unwrap();
+        let b = tempfile::tempdir().unwrap();
+        assert_eq!(lock_outside(a.path()), lock_outside(a.path()));
+        assert_ne!(lock_outside(a.path()), lock_outside(b.path()));
+        assert!(lock_outside(a.path()).starts_with(std::env::temp_dir()));
+    }
 
     #[test]
     fn the_first_launch_locks_and_a_second_sees_what_it_published() {

@@ -34,7 +34,7 @@ impl LaunchPlan {
             }
             Some(bind) => bind,
             // A saved non-loopback address counts only if the settings also say the user insists.
-            None if !settings.bind.is_loopback() && !(settings.allow_network || args.allow_network) => {
+            None if !(settings.bind.is_loopback() || settings.allow_network || args.allow_network) => {
                 warnings.push(format!(
                     "Settings ask to listen on {} but allow_network is off, so the inspector listens on {} only.",
                     settings.bind, DEFAULT_BIND

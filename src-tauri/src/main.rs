@@ -122,11 +122,31 @@ async fn run(config: ServerConfig, options: cli::ServeOptions) -> Result<(), ins
             server.local_addr()
         );
     }
+    keep_theme_in_settings(&server.handle(), config.data_dir.clone());
     // Scripts wait for this line; it carries the real port when --port 0 was given.
     println!("Identity Inspector listening on {} (data: {})", server.url(), config.data_dir.display());
     server.run_until(shutdown_signal()).await?;
     tracing::info!("stopped; all accepted requests are committed");
     Ok(())
+}
+
+/// `serve` shares the desktop's settings file for one thing, the UI's theme: the page starts in
+/// the saved one, and its toggle is written back (the file is re-read first so that the other
+/// fields stay as they are).
+fn keep_theme_in_settings(server: &inspector_server::ServerHandle, data_dir: std::path::PathBuf) {
+    let control = server.control();
+    control.set_theme(settings::SettingsFile::load(&data_dir).settings.theme);
+    let mut themes = control.watch_theme();
+    tokio::spawn(async move {
+        while themes.changed().await.is_ok() {
+            let theme = *themes.borrow_and_update();
+            let mut file = settings::SettingsFile::load(&data_dir);
+            file.settings.theme = theme;
+            if let Err(e) = file.save() {
+                tracing::warn!("the theme is not saved: {e}");
+            }
+        }
+    });
 }
 
 /// Ctrl-C or SIGTERM.

@@ -24,15 +24,9 @@ const MIN_WINDOW: (f64, f64) = (480.0, 320.0);
 const MAX_WINDOW: f64 = 16_384.0;
 pub const DEFAULT_WINDOW: (f64, f64) = (1280.0, 820.0);
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Theme {
-    /// Follow the operating system's light or dark preference.
-    #[default]
-    System,
-    Light,
-    Dark,
-}
+/// `system`, `light` or `dark`: the server's own type, so the page's toggle (`PUT
+/// /api/control/theme`) and this file speak the same values.
+pub use inspector_server::UiTheme as Theme;
 
 /// The main window's last size and place, in logical pixels.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]

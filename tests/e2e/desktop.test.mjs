@@ -11,7 +11,8 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
@@ -143,14 +144,76 @@ test('a second launch on the same data dir brings the first window forward and e
   assert.ok((await report()).ready, 'the first window is still there');
 });
 
-test('quitting flushes every accepted event to disk', { skip, timeout: 60_000 }, async () => {
+test('the theme toggle in the window is saved in the settings file', { skip, timeout: 30_000 }, async () => {
+  const before = (await report()).theme;
+  assert.ok(before === 'light' || before === 'dark', `the page has a theme: ${before}`);
+  const other = before === 'dark' ? 'light' : 'dark';
+  // Click the header's toggle, as a user would.
+  assert.equal((await post('/api/test/navigate', { hash: '#!click=[data-testid=theme-toggle]' })).status, 200);
+  await waitFor(async () => (await report())?.theme === other, 10_000, { message: 'the page did not switch theme' });
+  const settings = path.join(dataDir, 'settings.json');
+  await waitFor(() => existsSync(settings) && JSON.parse(readFileSync(settings, 'utf8')).theme === other, 10_000, {
+    message: () => `settings.json does not say ${other}: ${existsSync(settings) ? readFileSync(settings, 'utf8') : '(none)'}`,
+  });
+  assert.equal((await control()).theme, other);
+});
+
+test('quitting flushes every accepted event to disk',  { skip, timeout: 60_000 }, async () => {
   const info = await app.stop({ removeDataDir: false });
   assert.equal(info.code, 0, `the desktop app exited with ${JSON.stringify(info)}`);
   const again = await startServer({ label: 'desktop-after', dataDir });
   try {
     const events = await again.allEvents({ project: TOKEN });
     assert.deepEqual(events.map((e) => e.event).sort(), [...names].sort());
+    // The next launch's page starts in the theme saved from the window.
+    const saved = JSON.parse(readFileSync(path.join(dataDir, 'settings.json'), 'utf8')).theme;
+    const page = await (await fetch(`${again.url}/`)).text();
+    assert.ok(page.includes(`<meta name="inspector-theme" content="${saved}">`), `the page starts ${saved}`);
   } finally {
     await again.stop();
   }
+});
+
+// The quick-start script (src-tauri/run.sh) decides what to install, build and run; --print-plan
+// says so without doing anything. A fake pkg-config on PATH plays a machine without WebKitGTK.
+function plan(args, env) {
+  const out = spawnSync('bash', [path.join(REPO_DIR, 'src-tauri', 'run.sh'), '--print-plan', ...args], {
+    env: { ...process.env, CARGO_TARGET_DIR: '/tmp/t', ...env },
+    encoding: 'utf8',
+  });
+  assert.equal(out.status, 0, out.stderr);
+  return { plan: Object.fromEntries(out.stdout.trim().split('\n').map((l) => l.split(/: (.*)/s).slice(0, 2))), stderr: out.stderr };
+}
+
+test('run.sh: a display and no WebKitGTK: install the packages, build the window, run it', () => {
+  const bin = mkdtempSync(path.join(os.tmpdir(), 'fake-pkg-config-'));
+  writeFileSync(path.join(bin, 'pkg-config'), '#!/bin/sh\nexit 1\n');
+  chmodSync(path.join(bin, 'pkg-config'), 0o755);
+  try {
+    const { plan: p } = plan(['--port', '28121'], { PATH: `${bin}:${process.env.PATH}`, DISPLAY: ':7', WAYLAND_DISPLAY: '' });
+    assert.equal(p.mode, 'desktop');
+    assert.match(p.install, /apt-get install libwebkit2gtk-4.1-dev libayatana-appindicator3-dev/);
+    assert.match(p.install, process.getuid() === 0 ? /\(as root\)$/ : /^sudo apt-get/);
+    assert.equal(p.build, 'cargo build --release --locked -p identity-inspector --features desktop');
+    assert.equal(p.run, '/tmp/t/release/identity-inspector --port 28121');
+    // Headless runs never install anything.
+    const headless = plan(['serve'], { PATH: `${bin}:${process.env.PATH}`, DISPLAY: ':7' }).plan;
+    assert.equal(headless.install, 'none (everything needed is installed)');
+    assert.equal(headless.build, 'cargo build --release --locked -p identity-inspector');
+  } finally {
+    rmSync(bin, { recursive: true, force: true });
+  }
+});
+
+test('run.sh: no display runs serve and says where to look; arguments pass through', () => {
+  const { plan: p, stderr } = plan(['--port', '9000'], { DISPLAY: '', WAYLAND_DISPLAY: '' });
+  assert.equal(p.mode, 'headless');
+  assert.equal(p.run, '/tmp/t/release/identity-inspector serve --port 9000');
+  assert.match(stderr, /no display/);
+  assert.match(stderr, /http:\/\/127\.0\.0\.1:9000/);
+  const serve = plan(['serve', '--port', '9000'], { DISPLAY: ':7' }).plan;
+  assert.equal(serve.mode, 'headless');
+  assert.equal(serve.run, '/tmp/t/release/identity-inspector serve --port 9000');
+  const windowed = plan([], { DISPLAY: '', WAYLAND_DISPLAY: 'wayland-0' }).plan;
+  assert.equal(windowed.mode, 'desktop', 'Wayland counts as a display');
 });

@@ -1,9 +1,10 @@
-//! What menu and tray items do. Destructive ones ask first in a native dialog.
+//! What menu and tray items do. Destructive ones ask first in a native dialog. Dialogs, the
+//! clipboard and the opener go through `Shell::native` (see `native`), and every dialog is
+//! asked from a blocking worker, never on the main thread.
 
 use tauri::{AppHandle, Manager, Runtime};
-use tauri_plugin_clipboard_manager::ClipboardExt;
-use tauri_plugin_dialog::{DialogExt, MessageDialogButtons, MessageDialogKind};
-use tauri_plugin_opener::OpenerExt;
+
+use super::native::Tone;
 
 use super::menu::{self as ids, THEMES};
 use super::{window, Shell};
@@ -26,7 +27,9 @@ pub fn dispatch<R: Runtime>(app: &AppHandle<R>, id: &str) {
         ids::ABOUT => about(app),
         other => {
             if let Some((theme, _)) = THEMES.iter().find(|(t, _)| ids::theme_id(*t) == other) {
-                app.state::<Shell>().update_settings(|s| s.theme = *theme);
+                let shell = app.state::<Shell>();
+                shell.server.handle.control().set_theme(*theme);
+                shell.update_settings(|s| s.theme = *theme);
                 window::apply_theme(app, *theme);
             } else if let Some(index) = other.strip_prefix(ids::RETENTION_PREFIX).and_then(|i| i.parse::<usize>().ok()) {
                 set_retention(app, index);
@@ -54,22 +57,23 @@ pub fn toggle_pause<R: Runtime>(app: &AppHandle<R>) {
 }
 
 fn copy_url<R: Runtime>(app: &AppHandle<R>) {
-    let url = app.state::<Shell>().server.url().to_owned();
-    if let Err(e) = app.clipboard().write_text(url) {
+    let shell = app.state::<Shell>();
+    if let Err(e) = shell.native.copy_text(shell.server.url()) {
         tracing::error!("cannot copy to the clipboard: {e}");
     }
 }
 
 fn open_data_folder<R: Runtime>(app: &AppHandle<R>) {
-    let dir = app.state::<Shell>().data_dir.clone();
-    if let Err(e) = app.opener().open_path(dir.to_string_lossy(), None::<&str>) {
-        error_dialog(app, "Cannot open the data folder", &format!("{}: {e}", dir.display()));
+    let shell = app.state::<Shell>();
+    if let Err(e) = shell.native.open_path(&shell.data_dir) {
+        error_dialog(app, "Cannot open the data folder", &format!("{}: {e}", shell.data_dir.display()));
     }
 }
 
 fn open_in_browser<R: Runtime>(app: &AppHandle<R>) {
-    let url = format!("{}/", app.state::<Shell>().server.url());
-    if let Err(e) = app.opener().open_url(&url, None::<&str>) {
+    let shell = app.state::<Shell>();
+    let url = format!("{}/", shell.server.url());
+    if let Err(e) = shell.native.open_url(&url) {
         error_dialog(app, "Cannot open a browser", &format!("{url}: {e}"));
     }
 }
@@ -84,18 +88,16 @@ fn edit_settings<R: Runtime>(app: &AppHandle<R>) {
         }
         file.path().to_owned()
     };
-    if let Err(e) = app.opener().open_path(path.to_string_lossy(), None::<&str>) {
+    if let Err(e) = shell.native.open_path(&path) {
         error_dialog(app, "Cannot open the settings file", &format!("{}: {e}", path.display()));
         return;
     }
-    app.dialog()
-        .message(format!(
-            "The settings file is open in your editor:\n{}\n\nChanges to port, bind and allow_network apply at the next launch. \
-             A non-loopback bind also needs \"allow_network\": true, and exposes captured data to your network.",
-            path.display()
-        ))
-        .title("Settings")
-        .show(|_| {});
+    let message = format!(
+        "The settings file is open in your editor:\n{}\n\nChanges to port, bind and allow_network apply at the next launch. \
+         A non-loopback bind also needs \"allow_network\": true, and exposes captured data to your network.",
+        path.display()
+    );
+    tell(app, "Settings", message, Tone::Info);
 }
 
 fn reload<R: Runtime>(app: &AppHandle<R>) {
@@ -112,45 +114,33 @@ fn set_retention<R: Runtime>(app: &AppHandle<R>, index: usize) {
 }
 
 fn confirm_clear<R: Runtime>(app: &AppHandle<R>) {
+    let handle = app.clone();
+    tauri::async_runtime::spawn_blocking(move || confirm_then_clear(&handle));
+}
+
+/// Asks, then clears only on "Delete all data". Blocking: runs on a worker.
+pub(super) fn confirm_then_clear<R: Runtime>(app: &AppHandle<R>) {
     let shell = app.state::<Shell>();
-    let totals = shell.server.handle.totals().ok();
-    let what = match totals {
-        Some(t) => format!("{} events and {} requests", group_digits(t.events), group_digits(t.requests)),
-        None => "every stored event and request".to_owned(),
+    let what = match shell.server.handle.totals() {
+        Ok(t) => format!("{} events and {} requests", group_digits(t.events), group_digits(t.requests)),
+        Err(_) => "every stored event and request".to_owned(),
     };
     let message = format!(
         "Delete {what} (and imported data sets) from {}?\n\nThis cannot be undone. Capture goes on afterwards.",
         shell.data_dir.display()
     );
-    let handle = app.clone();
-    app.dialog()
-        .message(message)
-        .title("Clear all data")
-        .kind(MessageDialogKind::Warning)
-        .buttons(MessageDialogButtons::OkCancelCustom("Delete all data".into(), "Cancel".into()))
-        .show(move |confirmed| {
-            if confirmed {
-                clear(&handle);
-            }
-        });
-}
-
-fn clear<R: Runtime>(app: &AppHandle<R>) {
-    let handle = app.clone();
-    tauri::async_runtime::spawn(async move {
-        let server = handle.state::<Shell>().server.handle.clone();
-        let result = tauri::async_runtime::spawn_blocking(move || server.clear_all()).await;
-        match result {
-            Ok(Ok(removed)) => {
-                tracing::info!(events = removed.events, "all data cleared from the menu");
-                let app = handle.clone();
-                // The page's lists were built from data that is gone.
-                let _ = handle.run_on_main_thread(move || reload(&app));
-            }
-            Ok(Err(e)) => error_dialog(&handle, "Could not clear the data", &e.to_string()),
-            Err(e) => error_dialog(&handle, "Could not clear the data", &e.to_string()),
+    if !shell.native.confirm("Clear all data", &message, "Delete all data") {
+        return;
+    }
+    match shell.server.handle.clear_all() {
+        Ok(removed) => {
+            tracing::info!(events = removed.events, "all data cleared from the menu");
+            let handle = app.clone();
+            // The page's lists were built from data that is gone.
+            let _ = app.run_on_main_thread(move || reload(&handle));
         }
-    });
+        Err(e) => shell.native.tell("Could not clear the data", &e.to_string(), Tone::Error),
+    }
 }
 
 fn about<R: Runtime>(app: &AppHandle<R>) {
@@ -164,12 +154,19 @@ fn about<R: Runtime>(app: &AppHandle<R>) {
         shell.settings.lock().unwrap_or_else(|p| p.into_inner()).path().display(),
         tauri::VERSION,
     );
-    app.dialog().message(message).title("About Identity Inspector").show(|_| {});
+    tell(app, "About Identity Inspector", message, Tone::Info);
+}
+
+/// Shows a message from a worker (the main thread keeps running meanwhile).
+pub fn tell<R: Runtime>(app: &AppHandle<R>, title: &str, message: String, tone: Tone) {
+    let handle = app.clone();
+    let title = title.to_owned();
+    tauri::async_runtime::spawn_blocking(move || handle.state::<Shell>().native.tell(&title, &message, tone));
 }
 
 pub fn error_dialog<R: Runtime>(app: &AppHandle<R>, title: &str, detail: &str) {
     tracing::error!("{title}: {detail}");
-    app.dialog().message(detail).title(title).kind(MessageDialogKind::Error).show(|_| {});
+    tell(app, title, detail.to_owned(), Tone::Error);
 }
 
 /// 1234567 → "1 234 567" (the README's style).
@@ -177,7 +174,7 @@ pub fn group_digits(n: i64) -> String {
     let digits = n.unsigned_abs().to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(' ');
         }
         out.push(c);

@@ -26,12 +26,7 @@ pub const RETENTION_PREFIX: &str = "retention:";
 pub const THEMES: [(Theme, &str); 3] = [(Theme::System, "System"), (Theme::Light, "Light"), (Theme::Dark, "Dark")];
 
 pub fn theme_id(theme: Theme) -> String {
-    let name = match theme {
-        Theme::System => "system",
-        Theme::Light => "light",
-        Theme::Dark => "dark",
-    };
-    format!("{THEME_PREFIX}{name}")
+    format!("{THEME_PREFIX}{}", theme.as_str())
 }
 
 /// Check items whose state mirrors the app's (the menu bar's and the tray's).
@@ -109,7 +104,7 @@ fn build<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<(Menu<R>, Checks<R>)> 
 
     let pause = check(PAUSE, "Pause capture", Some("CmdOrCtrl+Shift+P"))?;
     let keep = check(KEEP_IN_TRAY, "Keep running in tray when the window closes", None)?;
-    keep.set_enabled(shell.has_tray)?;
+    keep.set_enabled(shell.has_tray.load(std::sync::atomic::Ordering::SeqCst))?;
     let mut retention = Vec::new();
     let mut retention_menu = SubmenuBuilder::new(app, "Keep data");
     for (index, (label, _)) in RETENTION_PRESETS.iter().enumerate() {

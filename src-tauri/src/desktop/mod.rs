@@ -12,6 +12,7 @@
 
 mod actions;
 mod menu;
+pub mod native;
 mod transfer;
 mod tray;
 mod window;
@@ -42,8 +43,11 @@ pub struct ShellOptions {
     pub settings: SettingsFile,
     pub lock: Option<InstanceLock>,
     pub test_probe: bool,
-    /// Off in mock-runtime tests: the tray talks to the desktop environment directly.
+    /// Off in mock-runtime tests: the tray icon talks to the desktop environment directly (its
+    /// menu is still built, and its items work the same).
     pub tray: bool,
+    /// Dialogs, clipboard and opener; `None`: the real ones (tests pass scripted answers).
+    pub native: Option<std::sync::Arc<dyn native::Native>>,
 }
 
 /// The shell's state, managed by Tauri.
@@ -53,9 +57,11 @@ pub struct Shell {
     pub data_dir: PathBuf,
     pub test_probe: bool,
     /// A tray icon exists: closing the window may then keep the app running.
-    pub has_tray: bool,
+    /// Cleared when the icon could not be created after all (see `tray::install`).
+    pub has_tray: std::sync::atomic::AtomicBool,
     /// How many times the window was brought forward (a second launch, the tray).
     pub shows: std::sync::atomic::AtomicUsize,
+    pub native: std::sync::Arc<dyn native::Native>,
     _lock: Mutex<Option<InstanceLock>>,
 }
 
@@ -75,7 +81,7 @@ impl Shell {
 
     /// Whether closing the window should only hide it.
     pub fn keeps_running_when_closed(&self) -> bool {
-        self.has_tray && self.settings().keep_running_in_tray
+        self.has_tray.load(std::sync::atomic::Ordering::SeqCst) && self.settings().keep_running_in_tray
     }
 }
 
@@ -108,7 +114,7 @@ pub fn run(args: ServerArgs, test_probe: bool) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let options = ShellOptions { plan, settings, lock: Some(lock), test_probe, tray: true };
+    let options = ShellOptions { plan, settings, lock: Some(lock), test_probe, tray: true, native: None };
     let app = tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_opener::init())
@@ -150,12 +156,14 @@ fn wake_first_instance(data_dir: &std::path::Path, info: Option<instance::Runnin
 /// Starts the server and builds the window, menus and tray. Separate from `run` so the
 /// mock-runtime tests can call it (Tauri's test builder does not run `setup` hooks).
 pub fn setup<R: Runtime>(app: &AppHandle<R>, options: ShellOptions) -> Result<(), DesktopError> {
-    let ShellOptions { plan, settings, lock, test_probe, tray } = options;
+    let ShellOptions { plan, settings, lock, test_probe, tray, native } = options;
+    let native = native.unwrap_or_else(|| std::sync::Arc::new(native::TauriNative { app: app.clone() }));
     let mut notices: Vec<Notice> = plan.warnings.iter().map(|w| Notice::warning("network_exposed", w.clone())).collect();
     notices.extend(settings.problems.iter().map(|p| Notice::warning("settings", p.clone())));
     let server = EmbeddedServer::start(&plan, tauri::async_runtime::handle().inner(), notices)?;
     let control = server.handle.control();
     control.set_retention(settings.settings.retention);
+    control.set_theme(settings.settings.theme);
     if test_probe {
         control.enable_test_probe();
     }
@@ -176,14 +184,18 @@ pub fn setup<R: Runtime>(app: &AppHandle<R>, options: ShellOptions) -> Result<()
         settings: Mutex::new(settings),
         data_dir: plan.data_dir.clone(),
         test_probe,
-        has_tray,
+        has_tray: has_tray.into(),
         shows: Default::default(),
+        native,
         _lock: Mutex::new(lock),
     });
     menu::install(app)?;
-    if has_tray {
-        tray::install(app)?;
-    } else if tray {
+    if let Err(e) = tray::install(app, has_tray) {
+        // A missing tray is no reason to lose the window: closing it then quits.
+        tracing::warn!("no tray icon ({e}); closing the window quits");
+        app.state::<Shell>().has_tray.store(false, std::sync::atomic::Ordering::SeqCst);
+    }
+    if tray && !has_tray {
         tracing::warn!(
             "no tray icon: libayatana-appindicator3 is not installed, so closing the window quits \
              (apt-get install libayatana-appindicator3-1)"
@@ -206,11 +218,30 @@ fn spawn_background<R: Runtime>(app: &AppHandle<R>) {
         }
     });
     tray::spawn_live_status(app);
+    spawn_theme_saver(app);
     let handle = app.clone();
     tauri::async_runtime::spawn(async move {
         crate::shutdown_signal().await;
         tracing::info!("signal received: quitting");
         actions::quit(&handle);
+    });
+}
+
+/// The page's theme toggle (`PUT /api/control/theme`) is written to the settings file and the
+/// View ▸ Theme checks follow it.
+fn spawn_theme_saver<R: Runtime>(app: &AppHandle<R>) {
+    let handle = app.clone();
+    let mut themes = app.state::<Shell>().server.handle.control().watch_theme();
+    tauri::async_runtime::spawn(async move {
+        while themes.changed().await.is_ok() {
+            let theme = *themes.borrow_and_update();
+            let shell = handle.state::<Shell>();
+            if shell.settings().theme != theme {
+                shell.update_settings(|s| s.theme = theme);
+                let app = handle.clone();
+                let _ = handle.run_on_main_thread(move || menu::sync_checks(&app));
+            }
+        }
     });
 }
 

@@ -2,6 +2,8 @@
 //! window on its UI, menu actions, a second launch, and quitting with the writer flushed.
 
 use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tauri::test::{mock_builder, mock_context, noop_assets, MockRuntime};
@@ -10,12 +12,65 @@ use tauri::{App, Manager};
 use super::*;
 use crate::args::DEFAULT_BIND;
 use crate::settings::Theme;
+use native::{Filter, Native, Tone};
 
 fn app() -> App<MockRuntime> {
     mock_builder().build(mock_context(noop_assets())).expect("mock app builds")
 }
 
+/// Dialogs answered by the test: what they were asked and told is recorded.
+#[derive(Default)]
+struct Scripted {
+    save_to: Mutex<Option<PathBuf>>,
+    pick: Mutex<Option<PathBuf>>,
+    confirm: std::sync::atomic::AtomicBool,
+    asked: Mutex<Vec<String>>,
+    told: Mutex<Vec<(String, String, Tone)>>,
+    clipboard: Mutex<Option<String>>,
+    opened: Mutex<Vec<String>>,
+}
+
+impl Scripted {
+    fn told(&self, title: &str) -> Option<(String, Tone)> {
+        self.told.lock().unwrap().iter().find(|(t, _, _)| t == title).map(|(_, m, tone)| (m.clone(), *tone))
+    }
+}
+
+impl Native for Scripted {
+    fn pick_save_path(&self, title: &str, suggested_name: &str, _: Filter<'_>) -> Option<PathBuf> {
+        self.asked.lock().unwrap().push(format!("{title} [{suggested_name}]"));
+        self.save_to.lock().unwrap().clone()
+    }
+    fn pick_file(&self, title: &str, _: Filter<'_>) -> Option<PathBuf> {
+        self.asked.lock().unwrap().push(title.to_owned());
+        self.pick.lock().unwrap().clone()
+    }
+    fn confirm(&self, title: &str, message: &str, yes: &str) -> bool {
+        self.asked.lock().unwrap().push(format!("{title}: {message} [{yes}]"));
+        self.confirm.load(std::sync::atomic::Ordering::SeqCst)
+    }
+    fn tell(&self, title: &str, message: &str, tone: Tone) {
+        self.told.lock().unwrap().push((title.to_owned(), message.to_owned(), tone));
+    }
+    fn copy_text(&self, text: &str) -> Result<(), String> {
+        *self.clipboard.lock().unwrap() = Some(text.to_owned());
+        Ok(())
+    }
+    fn open_path(&self, path: &std::path::Path) -> Result<(), String> {
+        self.opened.lock().unwrap().push(path.display().to_string());
+        Ok(())
+    }
+    fn open_url(&self, url: &str) -> Result<(), String> {
+        self.opened.lock().unwrap().push(url.to_owned());
+        Ok(())
+    }
+}
+
 fn options(dir: &std::path::Path, port: u16) -> ShellOptions {
+    options_with(dir, port, Arc::new(Scripted::default()))
+}
+
+fn options_with(dir: &std::path::Path, port: u16, native: Arc<Scripted>) -> ShellOptions {
     let Acquired::First(lock) = instance::acquire(dir).unwrap() else { panic!("fresh data dir") };
     ShellOptions {
         plan: LaunchPlan { data_dir: dir.to_owned(), bind: DEFAULT_BIND, port, warnings: vec![] },
@@ -23,15 +78,21 @@ fn options(dir: &std::path::Path, port: u16) -> ShellOptions {
         lock: Some(lock),
         test_probe: false,
         tray: false,
+        native: Some(native),
     }
 }
 
 fn http(url: &str, method: &str, path: &str, body: &str) -> (u16, String) {
+    http_with(url, method, path, "", body)
+}
+
+/// `headers`: extra header lines, each ending in CRLF.
+fn http_with(url: &str, method: &str, path: &str, headers: &str, body: &str) -> (u16, String) {
     let host = url.trim_start_matches("http://");
     let mut s = std::net::TcpStream::connect(host).unwrap();
     write!(
         s,
-        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\n{headers}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     )
     .unwrap();
@@ -156,12 +217,10 @@ fn quitting_flushes_every_accepted_event_and_frees_the_port() {
 }
 
 #[test]
-fn counts_are_grouped_and_themes_reach_the_page() {
+fn counts_are_grouped() {
     assert_eq!(actions::group_digits(0), "0");
     assert_eq!(actions::group_digits(1_234_567), "1 234 567");
     assert_eq!(actions::group_digits(999), "999");
-    assert_eq!(window::theme_script(Theme::System), "", "system leaves the UI's own choice alone");
-    assert!(window::theme_script(Theme::Dark).contains("'identity-inspector-theme', 'dark'"));
 }
 
 #[test]
@@ -198,5 +257,164 @@ fn file_export_and_import_round_trip_through_a_data_set() {
     let broken = dir.path().join("broken.iibundle");
     std::fs::write(&broken, b"not a bundle").unwrap();
     assert!(transfer::import_into(&shell, &broken).is_err());
+    on_run_event(app.handle(), RunEvent::Exit);
+}
+
+#[test]
+fn the_pages_theme_toggle_is_saved_and_the_next_launch_starts_in_it() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let app = app();
+        setup(app.handle(), options(dir.path(), 0)).unwrap();
+        let shell = app.state::<Shell>();
+        let url = shell.server.url().to_owned();
+        let (_, page) = http(&url, "GET", "/", "");
+        assert!(page.contains(r#"<meta name="inspector-theme" content="system">"#), "{page}");
+        // What the UI's toggle sends (ui/src/lib/state.svelte.ts).
+        let token = format!("{}: {}\r\n", inspector_server::TOKEN_HEADER, shell.server.handle.control().token());
+        let (status, body) = http_with(&url, "PUT", "/api/control/theme", &token, r#"{"theme":"dark"}"#);
+        assert_eq!(status, 200, "{body}");
+        wait_until("the settings file to say dark", || SettingsFile::load(dir.path()).settings.theme == Theme::Dark);
+        assert_eq!(shell.settings().theme, Theme::Dark);
+        on_run_event(app.handle(), RunEvent::Exit);
+        // The process would exit here; background tasks keep the mock app's state alive.
+        drop(shell._lock.lock().unwrap().take());
+    }
+    let app = app();
+    setup(app.handle(), options(dir.path(), 0)).unwrap();
+    let shell = app.state::<Shell>();
+    let (_, page) = http(shell.server.url(), "GET", "/", "");
+    assert!(page.contains(r#"<meta name="inspector-theme" content="dark">"#), "the window's page starts dark: {page}");
+    // The menu's choice goes the same way, and to the page.
+    actions::dispatch(app.handle(), &menu::theme_id(Theme::Light));
+    assert_eq!(SettingsFile::load(dir.path()).settings.theme, Theme::Light);
+    let (_, page) = http(shell.server.url(), "GET", "/", "");
+    assert!(page.contains(r#"content="light""#), "{page}");
+    on_run_event(app.handle(), RunEvent::Exit);
+}
+
+fn menu_texts(app: &App<MockRuntime>) -> Vec<(String, String)> {
+    let status = app.state::<tray::TrayStatus<MockRuntime>>();
+    status
+        .menu
+        .items()
+        .unwrap()
+        .into_iter()
+        .filter_map(|item| {
+            let text = match &item {
+                tauri::menu::MenuItemKind::MenuItem(i) => i.text().ok()?,
+                tauri::menu::MenuItemKind::Check(i) => format!("{} [{}]", i.text().ok()?, i.is_checked().ok()?),
+                _ => return None,
+            };
+            Some((item.id().0.clone(), text))
+        })
+        .collect()
+}
+
+fn tray_text(app: &App<MockRuntime>, id: &str) -> String {
+    menu_texts(app).into_iter().find(|(i, _)| i == id).map(|(_, t)| t).unwrap_or_else(|| panic!("no tray item {id}"))
+}
+
+#[test]
+fn tray_items_copy_the_url_count_live_open_the_window_pause_and_open_the_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let native = Arc::new(Scripted::default());
+    let app = app();
+    setup(app.handle(), options_with(dir.path(), 0, native.clone())).unwrap();
+    let shell = app.state::<Shell>();
+    let url = shell.server.url().to_owned();
+    let ids: Vec<String> = menu_texts(&app).into_iter().map(|(id, _)| id).collect();
+    assert_eq!(ids, [menu::COPY_URL, "event-count", menu::OPEN_WINDOW, menu::PAUSE, menu::KEEP_IN_TRAY, menu::QUIT]);
+    assert_eq!(tray_text(&app, menu::COPY_URL), format!("{url}  (click to copy)"));
+    wait_until("the count line", || tray_text(&app, "event-count") == "0 events captured");
+
+    // Each item does what it says, through the same dispatch as a click.
+    let handle = app.handle();
+    actions::dispatch(handle, menu::COPY_URL);
+    assert_eq!(native.clipboard.lock().unwrap().as_deref(), Some(url.as_str()));
+
+    let batch = r#"{"api_key":"phc_tray","batch":[{"event":"a","distinct_id":"d"},{"event":"b","distinct_id":"d"}]}"#;
+    assert_eq!(http(&url, "POST", "/batch/", batch).0, 200);
+    wait_until("the live count", || tray_text(&app, "event-count") == "2 events captured");
+
+    actions::dispatch(handle, menu::PAUSE);
+    assert!(shell.server.handle.control().is_paused());
+    assert_eq!(tray_text(&app, menu::PAUSE), "Pause capture [true]", "the check follows the state");
+    wait_until("the paused count line", || tray_text(&app, "event-count") == "2 events — capture paused");
+    assert_eq!(http(&url, "POST", "/batch/", batch).0, 200, "SDKs still get their answer");
+    actions::dispatch(handle, menu::PAUSE);
+    assert_eq!(tray_text(&app, menu::PAUSE), "Pause capture [false]");
+    assert_eq!(shell.server.handle.totals().unwrap().events, 2, "nothing stored while paused");
+
+    let shows = shell.shows.load(std::sync::atomic::Ordering::SeqCst);
+    app.get_webview_window(window::MAIN).unwrap().hide().unwrap();
+    actions::dispatch(handle, menu::OPEN_WINDOW);
+    assert_eq!(shell.shows.load(std::sync::atomic::Ordering::SeqCst), shows + 1);
+
+    actions::dispatch(handle, menu::OPEN_DATA_FOLDER);
+    assert_eq!(*native.opened.lock().unwrap(), [dir.path().display().to_string()]);
+    on_run_event(app.handle(), RunEvent::Exit);
+}
+
+#[test]
+fn clearing_deletes_only_after_the_user_confirms() {
+    let dir = tempfile::tempdir().unwrap();
+    let native = Arc::new(Scripted::default());
+    let app = app();
+    setup(app.handle(), options_with(dir.path(), 0, native.clone())).unwrap();
+    let shell = app.state::<Shell>();
+    let batch = r#"{"api_key":"phc_clear","batch":[{"event":"a","distinct_id":"d"}]}"#;
+    assert_eq!(http(shell.server.url(), "POST", "/batch/", batch).0, 200);
+
+    // "Cancel": asked, with the counts and the folder, and nothing deleted.
+    actions::confirm_then_clear(app.handle());
+    let question = native.asked.lock().unwrap().pop().expect("asked first");
+    assert!(question.starts_with("Clear all data: Delete 1 events and 1 requests"), "{question}");
+    assert!(question.contains(&dir.path().display().to_string()) && question.ends_with("[Delete all data]"), "{question}");
+    assert_eq!(shell.server.handle.totals().unwrap().events, 1);
+
+    // "Delete all data", through the menu item as a click would.
+    native.confirm.store(true, std::sync::atomic::Ordering::SeqCst);
+    actions::dispatch(app.handle(), menu::CLEAR_DATA);
+    wait_until("the data to be cleared", || shell.server.handle.totals().unwrap().events == 0);
+    assert_eq!(shell.server.handle.totals().unwrap().requests, 0);
+    on_run_event(app.handle(), RunEvent::Exit);
+}
+
+#[test]
+fn export_and_import_run_behind_their_file_dialogs() {
+    let dir = tempfile::tempdir().unwrap();
+    let native = Arc::new(Scripted::default());
+    let app = app();
+    setup(app.handle(), options_with(dir.path(), 0, native.clone())).unwrap();
+    let shell = app.state::<Shell>();
+    let batch = r#"{"api_key":"phc_dlg","batch":[{"event":"$pageview","distinct_id":"anon-d"}]}"#;
+    assert_eq!(http(shell.server.url(), "POST", "/batch/", batch).0, 200);
+
+    // Cancelled: nothing written, nothing said.
+    transfer::ask_and_export(&shell);
+    assert!(native.asked.lock().unwrap()[0].contains("[identity-inspector-"), "a dated name is suggested");
+    assert!(native.told.lock().unwrap().is_empty());
+
+    let file = dir.path().join("picked.iibundle");
+    *native.save_to.lock().unwrap() = Some(file.clone());
+    actions::dispatch(app.handle(), menu::EXPORT);
+    wait_until("the export to finish", || native.told("Export finished").is_some());
+    assert!(file.is_file(), "written where the user picked");
+    assert!(native.told("Export finished").unwrap().0.contains("1 requests (1 events)"));
+
+    *native.pick.lock().unwrap() = Some(file.clone());
+    actions::dispatch(app.handle(), menu::IMPORT);
+    wait_until("the import to finish", || native.told("Import finished").is_some());
+    let (_, datasets) = http(shell.server.url(), "GET", "/api/datasets", "");
+    assert!(datasets.contains("import:picked"), "{datasets}");
+
+    let broken = dir.path().join("broken.ndjson");
+    std::fs::write(&broken, "{not json\n").unwrap();
+    *native.pick.lock().unwrap() = Some(broken);
+    transfer::ask_and_import(&shell);
+    let (message, tone) = native.told("Nothing was imported").expect("an error is shown");
+    assert_eq!(tone, Tone::Error);
+    assert!(message.contains("broken.ndjson"), "{message}");
     on_run_event(app.handle(), RunEvent::Exit);
 }

@@ -3,14 +3,17 @@
 //! live traffic (the page's own export buttons cover sessions, devices and persons); import
 //! puts a file into its own data set, all or nothing.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use session_export::{export, import_file, ExportFormat, ImportOptions, NoProgress, Scope};
 use tauri::{AppHandle, Manager, Runtime};
-use tauri_plugin_dialog::{DialogExt, FilePath};
 
-use super::{actions, Shell};
+use super::native::{Filter, Tone};
+use super::Shell;
+
+const BUNDLE_FILTER: Filter<'static> = Filter { label: "Inspector bundle", extensions: &["iibundle"] };
+const IMPORT_FILTER: Filter<'static> =
+    Filter { label: "Inspector bundle, HAR, NDJSON", extensions: &["iibundle", "har", "zip", "ndjson", "jsonl", "json"] };
 
 /// The file name the save dialog suggests.
 pub fn suggested_export_name(now: chrono::DateTime<chrono::Local>) -> String {
@@ -19,49 +22,35 @@ pub fn suggested_export_name(now: chrono::DateTime<chrono::Local>) -> String {
 
 pub fn export_dialog<R: Runtime>(app: &AppHandle<R>) {
     let handle = app.clone();
-    app.dialog()
-        .file()
-        .set_title("Export all live traffic as an Inspector bundle")
-        .add_filter("Inspector bundle", &[ExportFormat::Bundle.extension()])
-        .set_file_name(suggested_export_name(chrono::Local::now()))
-        .save_file(move |picked| {
-            if let Some(path) = picked.and_then(local_path) {
-                run_export(&handle, path);
-            }
-        });
+    tauri::async_runtime::spawn_blocking(move || ask_and_export(&handle.state::<Shell>()));
 }
 
 pub fn import_dialog<R: Runtime>(app: &AppHandle<R>) {
     let handle = app.clone();
-    app.dialog()
-        .file()
-        .set_title("Import a bundle, a HAR or NDJSON into its own data set")
-        .add_filter("Inspector bundle, HAR, NDJSON", &["iibundle", "har", "zip", "ndjson", "jsonl", "json"])
-        .pick_file(move |picked| {
-            if let Some(path) = picked.and_then(local_path) {
-                run_import(&handle, path);
-            }
-        });
+    tauri::async_runtime::spawn_blocking(move || ask_and_import(&handle.state::<Shell>()));
 }
 
-fn local_path(picked: FilePath) -> Option<PathBuf> {
-    picked.into_path().ok()
+/// Asks where, exports, says how it went. Blocking: runs on a worker.
+pub(super) fn ask_and_export(shell: &Shell) {
+    let title = "Export all live traffic as an Inspector bundle";
+    let Some(path) = shell.native.pick_save_path(title, &suggested_export_name(chrono::Local::now()), BUNDLE_FILTER) else {
+        return;
+    };
+    match export_bundle(shell, &path) {
+        Ok(message) => shell.native.tell("Export finished", &message, Tone::Info),
+        Err(e) => shell.native.tell("Could not export", &e, Tone::Error),
+    }
 }
 
-fn run_export<R: Runtime>(app: &AppHandle<R>, path: PathBuf) {
-    let handle = app.clone();
-    tauri::async_runtime::spawn_blocking(move || match export_bundle(&handle.state::<Shell>(), &path) {
-        Ok(message) => info_dialog(&handle, "Export finished", &message),
-        Err(e) => actions::error_dialog(&handle, "Could not export", &e),
-    });
-}
-
-fn run_import<R: Runtime>(app: &AppHandle<R>, path: PathBuf) {
-    let handle = app.clone();
-    tauri::async_runtime::spawn_blocking(move || match import_into(&handle.state::<Shell>(), &path) {
-        Ok(message) => info_dialog(&handle, "Import finished", &message),
-        Err(e) => actions::error_dialog(&handle, "Nothing was imported", &e),
-    });
+/// Asks for a file, imports it, says how it went. Blocking: runs on a worker.
+pub(super) fn ask_and_import(shell: &Shell) {
+    let Some(path) = shell.native.pick_file("Import a bundle, a HAR or NDJSON into its own data set", IMPORT_FILTER) else {
+        return;
+    };
+    match import_into(shell, &path) {
+        Ok(message) => shell.native.tell("Import finished", &message, Tone::Info),
+        Err(e) => shell.native.tell("Nothing was imported", &e, Tone::Error),
+    }
 }
 
 /// Every live request as a bundle at `path`; says what was written.
@@ -93,11 +82,6 @@ pub(super) fn import_into(shell: &Shell, path: &std::path::Path) -> Result<Strin
         path.display(),
         summary.dataset
     ))
-}
-
-fn info_dialog<R: Runtime>(app: &AppHandle<R>, title: &str, message: &str) {
-    tracing::info!("{title}: {message}");
-    app.dialog().message(message).title(title).show(|_| {});
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use tauri::menu::{CheckMenuItemBuilder, MenuBuilder, MenuItem, MenuItemBuilder};
+use tauri::menu::{CheckMenuItemBuilder, Menu, MenuBuilder, MenuItem, MenuItemBuilder};
 use tauri::tray::TrayIconBuilder;
 use tauri::{AppHandle, Manager, Runtime};
 
@@ -14,9 +14,12 @@ use super::{actions, window, Shell};
 const TRAY_ID: &str = "main";
 const COUNT_ID: &str = "event-count";
 
-/// The tray's live lines, updated by `spawn_live_status`.
+/// The tray's menu and its live line (the count), updated by `spawn_live_status`.
 pub struct TrayStatus<R: Runtime> {
-    count: MenuItem<R>,
+    /// The menu the icon shows (read by the tests, which have no icon).
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub menu: Menu<R>,
+    pub count: MenuItem<R>,
 }
 
 /// Whether a tray icon can be shown here.
@@ -37,7 +40,9 @@ pub fn available() -> bool {
     }
 }
 
-pub fn install<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
+/// Builds the tray's menu and, with `icon`, the icon showing it. Without the icon the menu
+/// exists all the same (its items and live count are what the tests drive).
+pub fn install<R: Runtime>(app: &AppHandle<R>, icon: bool) -> tauri::Result<()> {
     let shell = app.state::<Shell>();
     let url = shell.server.url().to_owned();
     let copy = MenuItemBuilder::with_id(ids::COPY_URL, format!("{url}  (click to copy)")).build(app)?;
@@ -53,26 +58,28 @@ pub fn install<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
         .separator()
         .item(&quit)
         .build()?;
-    let mut builder = TrayIconBuilder::with_id(TRAY_ID)
-        .tooltip(format!("Identity Inspector — {url}"))
-        .menu(&menu)
-        .show_menu_on_left_click(true)
-        .on_menu_event(|app, event| actions::dispatch(app, event.id().as_ref()));
-    if let Some(icon) = app.default_window_icon() {
-        builder = builder.icon(icon.clone());
+    if icon {
+        let mut builder = TrayIconBuilder::with_id(TRAY_ID)
+            .tooltip(format!("Identity Inspector — {url}"))
+            .menu(&menu)
+            .show_menu_on_left_click(true)
+            .on_menu_event(|app, event| actions::dispatch(app, event.id().as_ref()));
+        if let Some(icon) = app.default_window_icon() {
+            builder = builder.icon(icon.clone());
+        }
+        builder.build(app)?;
     }
-    builder.build(app)?;
     if let Some(checks) = app.try_state::<std::sync::Mutex<Checks<R>>>() {
         let mut checks = checks.lock().unwrap_or_else(|p| p.into_inner());
         checks.pause.push(pause);
         checks.keep_in_tray.push(keep);
     }
-    app.manage(TrayStatus { count });
+    app.manage(TrayStatus { menu, count });
     ids::sync_checks(app);
     Ok(())
 }
 
-fn count_text(events: i64, paused: bool) -> String {
+pub fn count_text(events: i64, paused: bool) -> String {
     let n = crate::desktop::actions::group_digits(events);
     if paused {
         format!("{n} events — capture paused")

@@ -8,7 +8,8 @@ use crate::settings::{Theme, WindowGeometry, DEFAULT_WINDOW};
 
 pub const MAIN: &str = "main";
 
-/// The UI keeps its theme under this localStorage key (ui/src/lib/state.svelte.ts).
+/// The UI keeps its own last theme under this localStorage key (ui/src/lib/state.svelte.ts); the
+/// saved one comes from the server (`<meta name="inspector-theme">`) and wins over it.
 const THEME_KEY: &str = "identity-inspector-theme";
 
 pub fn open_main<R: Runtime>(app: &AppHandle<R>) -> Result<WebviewWindow<R>, DesktopError> {
@@ -18,8 +19,7 @@ pub fn open_main<R: Runtime>(app: &AppHandle<R>) -> Result<WebviewWindow<R>, Des
     let settings = shell.settings();
     let mut builder = WebviewWindowBuilder::new(app, MAIN, WebviewUrl::External(parsed))
         .title(title(&shell))
-        .min_inner_size(480.0, 320.0)
-        .initialization_script(theme_script(settings.theme));
+        .min_inner_size(480.0, 320.0);
     builder = match settings.window {
         Some(g) => builder.inner_size(g.width, g.height).position(g.x, g.y).maximized(g.maximized),
         None => builder.inner_size(DEFAULT_WINDOW.0, DEFAULT_WINDOW.1).center(),
@@ -118,23 +118,13 @@ fn geometry<R: Runtime>(window: &WebviewWindow<R>) -> Option<WindowGeometry> {
     geometry.is_sane().then_some(geometry)
 }
 
-/// Makes the page start in the chosen theme (System leaves the UI's own choice alone).
-pub fn theme_script(theme: Theme) -> String {
-    match theme {
-        Theme::System => String::new(),
-        Theme::Light | Theme::Dark => {
-            let value = if theme == Theme::Light { "light" } else { "dark" };
-            format!("try {{ localStorage.setItem('{THEME_KEY}', '{value}'); }} catch (e) {{}}")
-        }
-    }
-}
-
-/// Applies a theme to the page that is already open (a reload picks it up).
+/// Shows a theme chosen from the menu: the server already writes it into the page, so a reload
+/// is enough; System also forgets the page's own last choice (localStorage).
 pub fn apply_theme<R: Runtime>(app: &AppHandle<R>, theme: Theme) {
     let Some(window) = app.get_webview_window(MAIN) else { return };
     let script = match theme {
         Theme::System => format!("try {{ localStorage.removeItem('{THEME_KEY}'); }} catch (e) {{}} location.reload();"),
-        _ => format!("{} location.reload();", theme_script(theme)),
+        Theme::Light | Theme::Dark => format!("try {{ localStorage.setItem('{THEME_KEY}', '{}'); }} catch (e) {{}} location.reload();", theme.as_str()),
     };
     let _ = window.eval(&script);
 }

@@ -8,10 +8,36 @@ import type { Health, ProjectSummary, StreamMessage } from './types';
 
 const THEME_KEY = 'identity-inspector-theme';
 
+/** The theme saved in the app's settings file, written into the page by the server. */
+function savedTheme(): Theme | null {
+  const content = typeof document !== 'undefined' ? document.querySelector('meta[name="inspector-theme"]')?.getAttribute('content') : null;
+  return content === 'light' || content === 'dark' ? content : null;
+}
+
 function initialTheme(): Theme {
+  const server = savedTheme();
+  if (server) return server;
   const saved = typeof localStorage !== 'undefined' ? localStorage.getItem(THEME_KEY) : null;
   if (saved === 'light' || saved === 'dark') return saved;
   return typeof matchMedia !== 'undefined' && matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light';
+}
+
+/** Saves the choice in the settings file (the desktop window and later visits start in it). */
+async function saveTheme(theme: Theme): Promise<void> {
+  try {
+    const control = await fetch('/api/control');
+    if (!control.ok) throw new Error(`GET /api/control answered ${control.status}`);
+    const { token } = (await control.json()) as { token: string };
+    const res = await fetch('/api/control/theme', {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', 'x-inspector-token': token },
+      body: JSON.stringify({ theme }),
+    });
+    if (!res.ok) throw new Error(`PUT /api/control/theme answered ${res.status}`);
+  } catch (e) {
+    // The toggle still works for this browser (localStorage); only the saved default is stale.
+    console.warn('could not save the theme:', e);
+  }
 }
 
 function metaCaptureUrl(): string {
@@ -62,6 +88,7 @@ class AppState {
     this.theme = this.theme === 'dark' ? 'light' : 'dark';
     localStorage.setItem(THEME_KEY, this.theme);
     this.applyTheme();
+    void saveTheme(this.theme);
   }
 
   private applyTheme() {

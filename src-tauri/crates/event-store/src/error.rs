@@ -10,6 +10,13 @@ pub enum StoreError {
     Pool(#[from] r2d2::Error),
     #[error("the database was written by a newer Identity Inspector (schema {found}, this build knows {known})")]
     NewerSchema { found: i64, known: i64 },
+    #[error("{0}")]
+    ReadOnly(crate::ReadOnly),
+    #[error(
+        "the database has schema {found} and this build needs {known}; it cannot be upgraded in a read-only \
+         data directory (copy the folder somewhere writable)"
+    )]
+    OlderSchemaReadOnly { found: i64, known: i64 },
     #[error("the storage writer has stopped")]
     WriterGone,
     #[error("invalid query: {0}")]

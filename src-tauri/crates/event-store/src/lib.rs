@@ -15,6 +15,7 @@ mod export;
 mod model;
 mod prune;
 mod query;
+mod read_only;
 mod schema;
 mod writer;
 
@@ -26,6 +27,7 @@ pub use error::StoreError;
 pub use export::{ExportedEvent, ExportedRequest, Selection, SelectionCounts};
 pub use model::*;
 pub use prune::{Removed, Retention};
+pub use read_only::ReadOnly;
 pub use query::{ArrivedEvent, ArrivedRow, EventFilter, Page, RequestFilter, Scanned};
 
 use std::path::{Path, PathBuf};
@@ -48,7 +50,11 @@ struct Inner {
     changes: broadcast::Sender<Change>,
     /// Bumped after every prune or clear that removed rows (see `prune`).
     removals: std::sync::atomic::AtomicU64,
-    _checkpointer: checkpointer::Checkpointer,
+    /// Set when the data directory could not be written at open: reads only (see `read_only`).
+    read_only: Option<ReadOnly>,
+    /// Keeps the in-memory database of an empty read-only store alive.
+    _empty: Option<std::sync::Mutex<rusqlite::Connection>>,
+    _checkpointer: Option<checkpointer::Checkpointer>,
 }
 
 fn configure(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
@@ -82,11 +88,21 @@ pub fn configure_writer(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
 pub const MAX_PAGES_VAR: &str = "INSPECTOR_TEST_MAX_DB_PAGES";
 
 impl Store {
-    /// Opens (creating if needed) the database in `data_dir` and starts the writer.
+    /// Opens (creating if needed) the database in `data_dir` and starts the writer. A directory
+    /// the system will not let us write gives a read-only store instead (see
+    /// [`Store::read_only`]); only other failures are errors.
     pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
-        std::fs::create_dir_all(data_dir)
-            .map_err(|e| StoreError::DataDir { path: data_dir.to_owned(), source: e })?;
         let path = data_dir.join(DB_FILE);
+        match read_only::diagnose(data_dir, &path)? {
+            None => Self::open_writable(path),
+            Some(why) => {
+                tracing::warn!("{why}");
+                Self::open_read_only(data_dir, why)
+            }
+        }
+    }
+
+    fn open_writable(path: PathBuf) -> Result<Store, StoreError> {
         let mut conn = rusqlite::Connection::open(&path)?;
         configure_writer(&conn)?;
         schema::migrate(&mut conn)?;
@@ -98,10 +114,42 @@ impl Store {
 
         let (changes, _) = broadcast::channel(1024);
         let writer = writer::spawn(conn, changes.clone())?;
-        let _checkpointer = checkpointer::Checkpointer::spawn(path.clone())
+        let checkpointer = checkpointer::Checkpointer::spawn(path.clone())
             .map_err(|e| StoreError::DataDir { path: path.clone(), source: e })?;
+        Ok(Store::assemble(path, writer, readers, changes, None, None, Some(checkpointer)))
+    }
+
+    /// Opens what `data_dir` holds without writing anything there; every write is refused with
+    /// `why`. Public so tests can take this path whatever the permissions (root writes anywhere).
+    pub fn open_read_only(data_dir: &Path, mut why: ReadOnly) -> Result<Store, StoreError> {
+        let path = data_dir.join(DB_FILE);
+        let db = read_only::open(&path)?;
+        why.caveat = db.caveat;
+        let manager =
+            SqliteConnectionManager::file(&db.uri).with_flags(read_only::reader_flags()).with_init(|c| configure(c));
+        let readers = r2d2::Pool::builder().max_size(8).build(manager)?;
+        let (changes, _) = broadcast::channel(1024);
+        let writer = writer::Handle::Refusing(why.clone());
+        let empty = db.keeper.map(std::sync::Mutex::new);
+        Ok(Store::assemble(path, writer, readers, changes, Some(why), empty, None))
+    }
+
+    fn assemble(
+        path: PathBuf,
+        writer: writer::Handle,
+        readers: r2d2::Pool<SqliteConnectionManager>,
+        changes: broadcast::Sender<Change>,
+        read_only: Option<ReadOnly>,
+        _empty: Option<std::sync::Mutex<rusqlite::Connection>>,
+        _checkpointer: Option<checkpointer::Checkpointer>,
+    ) -> Store {
         let removals = std::sync::atomic::AtomicU64::new(0);
-        Ok(Store { inner: Arc::new(Inner { path, writer, readers, changes, removals, _checkpointer }) })
+        Store { inner: Arc::new(Inner { path, writer, readers, changes, removals, read_only, _empty, _checkpointer }) }
+    }
+
+    /// Why this store cannot be written, when it was opened read-only.
+    pub fn read_only(&self) -> Option<&ReadOnly> {
+        self.inner.read_only.as_ref()
     }
 
     pub fn path(&self) -> &Path {

@@ -80,8 +80,13 @@ const MIGRATIONS: &[&str] = &[
     "#,
 ];
 
+/// The schema version this build writes (`PRAGMA user_version`).
+pub(crate) fn known_version() -> i64 {
+    MIGRATIONS.len() as i64
+}
+
 pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
-    let known = MIGRATIONS.len() as i64;
+    let known = known_version();
     let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
     if found > known {
         return Err(StoreError::NewerSchema { found, known });

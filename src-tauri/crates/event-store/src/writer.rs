@@ -14,7 +14,7 @@ use crate::{Change, Committed, NewEvent, NewRequest, Outcome, StoreError};
 const MAX_JOBS_PER_COMMIT: usize = 1024;
 const MAX_EVENTS_PER_COMMIT: usize = 50_000;
 
-struct Job {
+pub(crate) struct Job {
     request: NewRequest,
     events: Vec<NewEvent>,
     reply: oneshot::Sender<Result<Committed, StoreError>>,
@@ -24,14 +24,16 @@ struct Job {
 /// transaction (`datasets.rs`). Runs between group commits; captures queue meanwhile.
 pub(crate) type Exclusive = Box<dyn FnOnce(&mut Connection, &broadcast::Sender<Change>) + Send>;
 
-enum Message {
+pub(crate) enum Message {
     Write(Box<Job>),
     Exclusive(Exclusive),
     Close(oneshot::Sender<()>),
 }
 
-pub(crate) struct Handle {
-    tx: mpsc::Sender<Message>,
+/// The writer's queue, or, for a store opened read-only, the reason every write is refused.
+pub(crate) enum Handle {
+    Running(mpsc::Sender<Message>),
+    Refusing(crate::ReadOnly),
 }
 
 pub(crate) fn spawn(conn: Connection, changes: broadcast::Sender<Change>) -> Result<Handle, StoreError> {
@@ -40,13 +42,20 @@ pub(crate) fn spawn(conn: Connection, changes: broadcast::Sender<Change>) -> Res
         .name("store-writer".into())
         .spawn(move || run(conn, rx, changes))
         .map_err(|e| StoreError::DataDir { path: "<writer thread>".into(), source: e })?;
-    Ok(Handle { tx })
+    Ok(Handle::Running(tx))
 }
 
 impl Handle {
+    fn queue(&self) -> Result<&mpsc::Sender<Message>, StoreError> {
+        match self {
+            Handle::Running(tx) => Ok(tx),
+            Handle::Refusing(why) => Err(StoreError::ReadOnly(why.clone())),
+        }
+    }
+
     pub(crate) async fn write(&self, request: NewRequest, events: Vec<NewEvent>) -> Result<Committed, StoreError> {
         let (reply, done) = oneshot::channel();
-        self.tx
+        self.queue()?
             .send(Message::Write(Box::new(Job { request, events, reply })))
             .await
             .map_err(|_| StoreError::WriterGone)?;
@@ -56,12 +65,13 @@ impl Handle {
     /// Queues `work` to run on the writer thread after everything queued before it.
     pub(crate) fn exclusive(&self, work: Exclusive) -> Result<(), StoreError> {
         // Blocking: callers are plain threads (the CLI) or `spawn_blocking` (the API).
-        self.tx.blocking_send(Message::Exclusive(work)).map_err(|_| StoreError::WriterGone)
+        self.queue()?.blocking_send(Message::Exclusive(work)).map_err(|_| StoreError::WriterGone)
     }
 
     pub(crate) async fn close(&self) {
         let (reply, done) = oneshot::channel();
-        if self.tx.send(Message::Close(reply)).await.is_ok() {
+        let Handle::Running(tx) = self else { return };
+        if tx.send(Message::Close(reply)).await.is_ok() {
             let _ = done.await;
         }
     }

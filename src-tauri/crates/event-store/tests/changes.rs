@@ -127,7 +127,7 @@ async fn body_previews_describe_without_decoding() {
     assert_eq!(preview(&store, br#"{"event":"x"}"#).await, r#"{"event":"x"}"#);
 
     let mut gz = vec![0x1f, 0x8b, 0x08, 0x00];
-    gz.extend(std::iter::repeat(0xAA).take(996));
+    gz.extend(std::iter::repeat_n(0xAA, 996));
     assert_eq!(preview(&store, &gz).await, "<gzip, 1000 bytes>");
 
     assert_eq!(preview(&store, &[b'a', 0xff, 0xfe, 0x00, b'b']).await, "<binary, 5 bytes>");

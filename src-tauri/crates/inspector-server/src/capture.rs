@@ -73,9 +73,15 @@ fn to_response(reply: Reply) -> Response {
 /// cause (it retries later, as it would against the vendor), the UI a notice, and everything
 /// stored so far stays readable.
 fn storage_failed(state: &AppState, e: event_store::StoreError) -> Response {
-    tracing::error!("could not store a capture request: {e}");
-    state.control.storage_failed(&e.to_string());
-    let body = json!({"type": "server_error", "code": "storage_failed", "detail": format!("the inspector could not store this request: {e}")});
+    // A read-only data dir is known from the start (and has its own notice): no error per request.
+    let code = if matches!(e, event_store::StoreError::ReadOnly(_)) {
+        "storage_read_only"
+    } else {
+        tracing::error!("could not store a capture request: {e}");
+        state.control.storage_failed(&e.to_string());
+        "storage_failed"
+    };
+    let body = json!({"type": "server_error", "code": code, "detail": format!("the inspector could not store this request: {e}")});
     (StatusCode::SERVICE_UNAVAILABLE, axum::Json(body)).into_response()
 }
 

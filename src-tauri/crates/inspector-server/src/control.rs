@@ -15,7 +15,7 @@ use std::sync::RwLock;
 
 use axum::http::HeaderMap;
 use event_store::Retention;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tokio::sync::{broadcast, watch};
 
 use crate::error::ApiError;
@@ -50,6 +50,28 @@ impl Notice {
     }
 }
 
+/// The UI's colour theme as the user last chose it. The app around the server (the desktop
+/// shell, `serve`) loads it from and saves it to its settings file; the page starts in it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UiTheme {
+    /// Follow the system's light or dark preference (or the browser's own last choice).
+    #[default]
+    System,
+    Light,
+    Dark,
+}
+
+impl UiTheme {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UiTheme::System => "system",
+            UiTheme::Light => "light",
+            UiTheme::Dark => "dark",
+        }
+    }
+}
+
 /// Capture state as `/api/health` reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct CaptureStatus {
@@ -64,6 +86,7 @@ pub struct Control {
     ignored_while_paused: AtomicU64,
     notices: RwLock<Vec<Notice>>,
     retention: watch::Sender<Retention>,
+    theme: watch::Sender<UiTheme>,
     /// Asks the app to bring its window forward (a second launch on the same data dir).
     show_requests: broadcast::Sender<()>,
     /// Test-only: the page reports what it shows (see `test_probe`). Off unless enabled.
@@ -80,6 +103,7 @@ impl Control {
             ignored_while_paused: AtomicU64::new(0),
             notices: RwLock::new(Vec::new()),
             retention: watch::Sender::new(Retention::default()),
+            theme: watch::Sender::new(UiTheme::default()),
             show_requests: broadcast::channel(4).0,
             probe: std::sync::OnceLock::new(),
             storage_failing: AtomicBool::new(false),
@@ -94,6 +118,22 @@ impl Control {
             format!(
                 "New traffic cannot be stored: {error}. SDKs get 503 and retry later; everything stored so far \
                  stays readable. Free disk space, or fix the data directory."
+            ),
+        ));
+    }
+
+    /// The store was opened read-only: says so for the whole run (nothing makes it writable
+    /// again without a restart).
+    pub(crate) fn storage_read_only(&self, why: &event_store::ReadOnly) {
+        self.set_notice(Notice::warning(
+            "storage_read_only",
+            format!(
+                "Read-only: {} cannot be written ({}). Stored data is shown; new traffic is answered 503 and not \
+                 stored, and clearing, importing and retention are off.{} Make the folder writable and restart, or \
+                 use another --data-dir.",
+                why.path.display(),
+                why.reason,
+                why.caveat.as_deref().map(|c| format!(" Note: {c}.")).unwrap_or_default(),
             ),
         ));
     }
@@ -184,6 +224,20 @@ impl Control {
 
     pub(crate) fn watch_retention(&self) -> watch::Receiver<Retention> {
         self.retention.subscribe()
+    }
+
+    /// Sets the theme the page starts in; watchers (the settings file) are told if it changed.
+    pub fn set_theme(&self, theme: UiTheme) {
+        self.theme.send_if_modified(|current| std::mem::replace(current, theme) != theme);
+    }
+
+    pub fn theme(&self) -> UiTheme {
+        *self.theme.borrow()
+    }
+
+    /// Changes of the theme (from the page's toggle or the app's menu), to save them.
+    pub fn watch_theme(&self) -> watch::Receiver<UiTheme> {
+        self.theme.subscribe()
     }
 
     pub(crate) fn request_show(&self) {

@@ -1,4 +1,4 @@
-//! `/api/control` and `/api/data`: pause capture, retention, clearing data, bringing the window
+//! `/api/control` and `/api/data`: pause capture, retention, the UI's theme, clearing data, bringing the window
 //! forward. Every call that changes something needs the per-launch token (see `control`).
 
 use axum::extract::State;
@@ -15,6 +15,7 @@ fn status(state: &AppState) -> Value {
     json!({
         "capture": control.capture_status(),
         "retention": control.retention(),
+        "theme": control.theme(),
         "notices": control.notices(),
         "test_probe": control.probe().is_some(),
     })
@@ -53,6 +54,20 @@ pub async fn set_retention(
         return Err(ApiError::BadRequest("a retention limit of 0 would keep nothing; use DELETE /api/data to clear".into()));
     }
     state.control.set_retention(policy);
+    Ok(Json(status(&state)))
+}
+
+/// `{"theme": "light"|"dark"|"system"}`: the page's theme toggle. The app saves it in its
+/// settings file, and the page starts in it next time (see `ui::index`).
+pub async fn set_theme(State(state): State<AppState>, headers: HeaderMap, body: axum::body::Bytes) -> Result<Json<Value>, ApiError> {
+    state.control.check_token(&headers)?;
+    #[derive(serde::Deserialize)]
+    struct Body {
+        theme: crate::UiTheme,
+    }
+    let Body { theme } = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::BadRequest(format!("expected {{\"theme\": \"light\"|\"dark\"|\"system\"}}: {e}")))?;
+    state.control.set_theme(theme);
     Ok(Json(status(&state)))
 }
 

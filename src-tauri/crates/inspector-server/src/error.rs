@@ -45,6 +45,8 @@ impl IntoResponse for ApiError {
                 tracing::error!("internal error while answering the API: {e}");
                 StatusCode::INTERNAL_SERVER_ERROR
             }
+            // Clearing, importing or pruning a read-only data dir: the server is fine, storage is not.
+            ApiError::Store(event_store::StoreError::ReadOnly(_)) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Store(e) => {
                 tracing::error!("store error while answering the API: {e}");
                 StatusCode::INTERNAL_SERVER_ERROR

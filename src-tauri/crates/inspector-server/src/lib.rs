@@ -23,7 +23,7 @@ mod stream;
 mod test_probe;
 mod ui;
 
-pub use control::{CaptureStatus, Control, Notice, NoticeLevel, TOKEN_HEADER};
+pub use control::{CaptureStatus, Control, Notice, NoticeLevel, UiTheme, TOKEN_HEADER};
 pub use capture::decode_raw;
 pub use export_scope::{device_scope, person_distinct_ids, rebuild_model};
 pub use error::ServerError;
@@ -81,6 +81,9 @@ impl AppState {
         let shutdown = CancellationToken::new();
         let identity = identity::Identity::start(store.clone(), shutdown.clone(), identity);
         let control = Arc::new(Control::new());
+        if let Some(why) = store.read_only() {
+            control.storage_read_only(why);
+        }
         retention::spawn(store.clone(), control.watch_retention(), shutdown.clone());
         AppState {
             store,
@@ -141,6 +144,7 @@ pub fn router(state: AppState) -> Router {
         .route("/control/pause", post(control_api::pause))
         .route("/control/resume", post(control_api::resume))
         .route("/control/retention", put(control_api::set_retention))
+        .route("/control/theme", put(control_api::set_theme))
         .route("/control/show", post(control_api::show))
         .route("/data", delete(control_api::clear_data))
         .route("/test/probe", get(test_probe::latest).post(test_probe::report))

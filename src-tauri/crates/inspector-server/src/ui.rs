@@ -1,7 +1,7 @@
 //! The UI: the Svelte app built from `ui/` (see `build.rs`) and embedded in the binary, debug and
 //! release alike, so tests see exactly what users see.
 //!
-//! `/` answers `index.html` with the capture URL written in (never cached: it names the current
+//! `/` answers `index.html` with the capture URL and the saved theme written in (never cached: it names the current
 //! hashed assets); `/assets/*` answers the hashed bundles, cacheable forever. Client routes live in
 //! the URL's hash (`/#/devices`), so they never reach the server.
 
@@ -25,7 +25,12 @@ pub async fn index(State(state): State<AppState>) -> Response {
         Some(file) => String::from_utf8_lossy(&file.data).into_owned(),
         None => NOT_BUILT.to_owned(),
     };
-    let html = page.replace("{{CAPTURE_URL}}", &escape_html(&state.capture_url));
+    let mut html = page.replace("{{CAPTURE_URL}}", &escape_html(&state.capture_url));
+    // The saved theme, read by the page before it draws (ui/src/lib/state.svelte.ts).
+    let theme = format!(r#"<meta name="inspector-theme" content="{}">"#, state.control.theme().as_str());
+    if let Some(at) = html.find("</head>") {
+        html.insert_str(at, &theme);
+    }
     ([(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"))], Html(html)).into_response()
 }
 

@@ -182,3 +182,30 @@ async fn the_test_probe_is_off_unless_enabled() {
     assert_eq!(latest["report"]["text"], "again");
     assert_eq!(c.call("POST", "/api/test/probe", None, Some(json!({}))).await.status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_theme_toggle_is_saved_through_the_api_and_the_page_starts_in_it() {
+    let c = ctl();
+    let mut saved = c.state.control.watch_theme();
+    assert_eq!(c.app.api("/api/control").await["theme"], "system");
+    let page = c.app.get("/").await.text();
+    assert!(page.contains(r#"<meta name="inspector-theme" content="system">"#), "{page}");
+
+    let refused = c.call("PUT", "/api/control/theme", None, Some(json!({"theme": "dark"}))).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let bad = c.call("PUT", "/api/control/theme", Some(&c.token()), Some(json!({"theme": "purple"}))).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(bad.json()["error"].as_str().unwrap().contains("purple"), "names the bad value: {}", bad.text());
+    assert!(!saved.has_changed().unwrap(), "refused calls change nothing");
+
+    let set = c.call("PUT", "/api/control/theme", Some(&c.token()), Some(json!({"theme": "dark"}))).await;
+    assert_eq!(set.status, StatusCode::OK, "{}", set.text());
+    assert_eq!(set.json()["theme"], "dark");
+    assert!(saved.has_changed().unwrap(), "the app is told, to write its settings file");
+    assert_eq!(*saved.borrow_and_update(), inspector_server::UiTheme::Dark);
+    let page = c.app.get("/").await.text();
+    assert!(page.contains(r#"<meta name="inspector-theme" content="dark">"#), "{page}");
+    // Setting the same theme again is no change.
+    c.call("PUT", "/api/control/theme", Some(&c.token()), Some(json!({"theme": "dark"}))).await;
+    assert!(!saved.has_changed().unwrap());
+}
