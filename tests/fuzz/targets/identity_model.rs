@@ -1,7 +1,9 @@
 //! Any stream of events through the identity model (persons, lanes, lint): no panic, and the
 //! invariants the UI relies on hold after every event. Six bytes make one event, drawn from small
 //! pools of ids, names and property values (illegal ids, odd types, clocks going backwards), so
-//! the fuzzer reaches merges, refusals, resets and late segments quickly.
+//! the fuzzer reaches merges, refusals, resets and late segments quickly. Two bits pick the
+//! project: two PostHog ones, a Segment one (the event is a whole Segment message) and a Mixpanel
+//! one, so every family's rules run, side by side in one model.
 #![no_main]
 
 use identity_engine::{EventInput, Model};
@@ -58,15 +60,106 @@ fn event(seq: i64, b: &[u8; 6]) -> EventInput {
     if b[4] & 4 != 0 {
         p.insert("$last_posthog_reset".into(), json!(format!("2026-11-24T12:0{}:00Z", b[4] >> 5)));
     }
+    let (project, source) = match (b[4] >> 3) & 3 {
+        0 => ("phc_a", "posthog"),
+        1 => ("phc_b", "posthog"),
+        2 => return segment_event(seq, b),
+        _ => return mixpanel_event(seq, b),
+    };
     EventInput {
         seq,
         uuid: format!("e{seq}"),
-        project: if b[5] & 128 != 0 { "phc_b".into() } else { "phc_a".into() },
-        source: "posthog".into(),
+        project: project.into(),
+        source: source.into(),
         event: name.into(),
         distinct_id: id.into(),
         // Minutes that may go backwards: late batches and skewed clocks.
-        timestamp: chrono::DateTime::from_timestamp(1_800_000_000 + (b[5] & 127) as i64 * 60, 0).unwrap(),
+        timestamp: minutes(b[5]),
+        properties: p,
+    }
+}
+
+fn minutes(b: u8) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp(1_800_000_000 + (b & 127) as i64 * 60, 0).unwrap()
+}
+
+/// A Segment message (stored whole as the event's properties): any type, ids present or not,
+/// blocked values among them, a device id, an email in context or traits.
+fn segment_event(seq: i64, b: &[u8; 6]) -> EventInput {
+    const TYPES: [&str; 6] = ["identify", "track", "page", "alias", "group", "screen"];
+    let ty = TYPES[(b[0] as usize / IDS.len()) % TYPES.len()];
+    let mut m = Map::new();
+    m.insert("type".into(), json!(ty));
+    let user = (b[2] & 1 != 0).then(|| IDS[(b[2] >> 1) as usize % IDS.len()]);
+    let anon = (b[2] & 32 != 0 || user.is_none()).then(|| IDS[b[0] as usize % IDS.len()]);
+    if let Some(u) = user {
+        m.insert("userId".into(), json!(u));
+    }
+    if let Some(a) = anon {
+        m.insert("anonymousId".into(), json!(a));
+    }
+    if ty == "alias" {
+        m.insert("previousId".into(), odd_value(b[3]));
+    }
+    let mut context = Map::new();
+    if let Some(device) = DEVICES[b[1] as usize % 4] {
+        context.insert("device".into(), json!({"id": device}));
+    }
+    if b[1] & 8 != 0 {
+        context.insert("traits".into(), json!({"email": format!("u{}@x.io", b[1] >> 5)}));
+    }
+    if b[4] & 1 != 0 {
+        context.insert("userAgent".into(), json!(if b[4] & 2 != 0 { "UA-1" } else { "UA-2" }));
+    }
+    m.insert("context".into(), Value::Object(context));
+    if ty == "identify" {
+        m.insert("traits".into(), json!({"email": odd_value(b[3]), "plan": b[3] / 7}));
+    }
+    EventInput {
+        seq,
+        uuid: format!("e{seq}"),
+        project: "wk_seg".into(),
+        source: if b[5] & 128 != 0 { "rudderstack" } else { "segment" }.into(),
+        event: if ty == "track" { "Signed Up".into() } else { ty.into() },
+        distinct_id: user.or(anon).unwrap_or_default().into(),
+        timestamp: minutes(b[5]),
+        properties: m,
+    }
+}
+
+/// A Mixpanel event: Simplified ID Merge properties, Original ID Merge events, profile updates.
+fn mixpanel_event(seq: i64, b: &[u8; 6]) -> EventInput {
+    const NAMES: [&str; 6] = ["$identify", "$create_alias", "$merge", "$engage", "Signed In", "$mp_web_page_view"];
+    let name = NAMES[(b[0] as usize / IDS.len()) % NAMES.len()];
+    let id = IDS[b[0] as usize % IDS.len()];
+    let mut p = Map::new();
+    if let Some(device) = DEVICES[b[1] as usize % 4] {
+        p.insert("$device_id".into(), json!(device));
+    }
+    if b[2] & 1 != 0 {
+        p.insert("$user_id".into(), json!(IDS[(b[2] >> 1) as usize % IDS.len()]));
+    }
+    match name {
+        "$identify" => drop(p.insert("$anon_distinct_id".into(), odd_value(b[3]))),
+        "$create_alias" => drop(p.insert("alias".into(), odd_value(b[3]))),
+        "$merge" => drop(p.insert("$distinct_ids".into(), json!([id, IDS[b[3] as usize % IDS.len()]]))),
+        "$engage" => {
+            p.insert("$distinct_id".into(), json!(id));
+            p.insert(["$set", "$set_once", "$unset"][b[3] as usize % 3].into(), json!({"plan": b[3] / 3}));
+        }
+        _ => {}
+    }
+    if b[4] & 1 != 0 {
+        p.insert("$browser".into(), json!(if b[4] & 2 != 0 { "Chrome" } else { "Firefox" }));
+    }
+    EventInput {
+        seq,
+        uuid: format!("e{seq}"),
+        project: "mp_tok".into(),
+        source: "mixpanel".into(),
+        event: name.into(),
+        distinct_id: id.into(),
+        timestamp: minutes(b[5]),
         properties: p,
     }
 }
@@ -85,7 +178,7 @@ fuzz_target!(|data: &[u8]| {
     }
     let lanes: usize = model.devices(None).iter().map(|l| l.event_count).sum();
     assert_eq!(lanes, applied, "every event lands in exactly one lane");
-    for project in ["phc_a", "phc_b"] {
+    for project in ["phc_a", "phc_b", "wk_seg", "mp_tok"] {
         for person in model.engine().persons(project) {
             assert!(person.property_origins.keys().eq(person.properties.keys()), "origins match properties");
         }
