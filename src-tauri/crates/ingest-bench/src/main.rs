@@ -1,7 +1,9 @@
-//! `cargo run --release -p ingest-bench -- [--events N] [--batch 100] [--connections 8]`
+//! `cargo run --release -p ingest-bench -- [--events N] [--batch 100] [--connections 8] [--vendor segment]`
 //!
 //! Measures, in one run on one machine:
-//! 1. the inspector: N events posted to `/batch/` as gzip batches from C keep-alive connections;
+//! 1. the inspector: N events posted to `/batch/` (`--vendor segment`: analytics-node-like
+//!    messages to `/v1/batch`, deduplicated by `messageId` and resolved by Segment's rules) as
+//!    gzip batches from C keep-alive connections;
 //!    committed events/s and request latency p50/p99 (a 200 means committed);
 //! 2. the reference: the same event rows inserted straight into SQLite (same schema, same
 //!    pragmas, one process, transactions of 10 000 rows): the limit of this storage here.
@@ -36,6 +38,105 @@ struct Opts {
     /// 2-core machine is noisy.
     #[arg(long, default_value_t = 3)]
     runs: usize,
+    /// Whose traffic to post.
+    #[arg(long, value_enum, default_value_t = Vendor::Posthog)]
+    vendor: Vendor,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Vendor {
+    Posthog,
+    Segment,
+}
+
+impl Vendor {
+    fn path(self) -> &'static str {
+        match self {
+            Vendor::Posthog => "/batch/",
+            Vendor::Segment => "/v1/batch",
+        }
+    }
+
+    fn event(self, i: usize, now: &str) -> Value {
+        match self {
+            Vendor::Posthog => event(i, now),
+            Vendor::Segment => segment_message(i, now),
+        }
+    }
+
+    fn body(self, chunk: &[Value], now: &str) -> Value {
+        match self {
+            Vendor::Posthog => json!({"api_key": "phc_bench", "batch": chunk, "sent_at": now}),
+            Vendor::Segment => json!({"writeKey": "wk_bench", "batch": chunk, "sentAt": now}),
+        }
+    }
+
+    /// The event's row as the inspector stores it, for the raw SQLite reference.
+    fn row(self, e: &Value) -> Row<'_> {
+        match self {
+            Vendor::Posthog => {
+                let p = &e["properties"];
+                Row {
+                    project: "phc_bench",
+                    source: "posthog",
+                    uuid: e["uuid"].as_str(),
+                    event: e["event"].as_str(),
+                    distinct_id: e["distinct_id"].as_str(),
+                    device_id: p["$device_id"].as_str(),
+                    session_id: p["$session_id"].as_str(),
+                    properties: p.to_string(),
+                }
+            }
+            Vendor::Segment => Row {
+                project: "wk_bench",
+                source: "segment",
+                uuid: e["messageId"].as_str(),
+                event: if e["type"] == "track" { e["event"].as_str() } else { e["type"].as_str() },
+                distinct_id: e["userId"].as_str(),
+                device_id: e["context"]["device"]["id"].as_str(),
+                session_id: None,
+                properties: e.to_string(),
+            },
+        }
+    }
+}
+
+struct Row<'a> {
+    project: &'static str,
+    source: &'static str,
+    uuid: Option<&'a str>,
+    event: Option<&'a str>,
+    distinct_id: Option<&'a str>,
+    device_id: Option<&'a str>,
+    session_id: Option<&'a str>,
+    properties: String,
+}
+
+/// An analytics-node-like Segment message of about the same size as `event`'s.
+fn segment_message(i: usize, now: &str) -> Value {
+    let identify = i.is_multiple_of(7);
+    let mut m = json!({
+        "type": if identify { "identify" } else { "track" },
+        "userId": format!("user-{}", i % 5_000),
+        "anonymousId": format!("anon-{}", i % 20_000),
+        "messageId": uuid::Uuid::now_v7().to_string(),
+        "timestamp": now,
+        "context": {
+            "library": {"name": "@segment/analytics-node", "version": "3.1.0"},
+            "device": {"id": format!("device-{}", i % 20_000)}
+        },
+        "integrations": {},
+    });
+    if identify {
+        m["traits"] = json!({"email": format!("user-{}@example.com", i % 5_000), "plan": "pro", "seats": i % 40});
+    } else {
+        m["event"] = json!("viewed page");
+        m["properties"] = json!({
+            "url": format!("https://app.example.com/projects/{}/settings?tab=billing", i % 977),
+            "plan": "pro", "seats": i % 40, "experiment": "checkout-v2", "index": i
+        });
+    }
+    m
 }
 
 fn median(mut values: Vec<f64>) -> f64 {
@@ -95,7 +196,7 @@ fn run_http(opts: &Opts, bodies: Arc<Vec<Vec<u8>>>, identity: bool) -> HttpResul
         for _ in 0..opts.connections {
             let bodies = bodies.clone();
             let next = next.clone();
-            let endpoint = format!("{url}/batch/");
+            let endpoint = format!("{url}{}", opts.vendor.path());
             tasks.push(tokio::spawn(async move {
                 let client = reqwest::Client::builder().pool_max_idle_per_host(1).build().unwrap();
                 let mut hist = hdrhistogram::Histogram::<u64>::new(3).unwrap();
@@ -143,7 +244,7 @@ fn run_http(opts: &Opts, bodies: Arc<Vec<Vec<u8>>>, identity: bool) -> HttpResul
 }
 
 /// The same rows, straight into the same schema: the storage's own limit on this machine.
-fn run_raw_sqlite(rows: &[Value], batch: usize) -> Duration {
+fn run_raw_sqlite(rows: &[Value], batch: usize, vendor: Vendor) -> Duration {
     let dir = tempfile::tempdir().expect("temp dir");
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let store = event_store::Store::open(dir.path()).expect("open");
@@ -166,7 +267,7 @@ fn run_raw_sqlite(rows: &[Value], batch: usize) -> Duration {
                 .prepare_cached(
                     "INSERT INTO events (uuid, request_id, project, source, event, distinct_id, device_id, session_id,
                      timestamp, original_timestamp, sent_at, received_at, properties, warnings)
-                     VALUES (?1, ?2, 'phc_bench', 'posthog', ?3, ?4, ?5, ?6, ?7, ?8, NULL, ?7, ?9, NULL)",
+                     VALUES (?1, ?2, ?10, ?11, ?3, ?4, ?5, ?6, ?7, ?8, NULL, ?7, ?9, NULL)",
                 )
                 .unwrap();
             let mut request_id = 0;
@@ -175,17 +276,19 @@ fn run_raw_sqlite(rows: &[Value], batch: usize) -> Duration {
                     req.execute(rusqlite::params![now, batch as i64]).unwrap();
                     request_id = tx.last_insert_rowid();
                 }
-                let p = &e["properties"];
+                let row = vendor.row(e);
                 ins.execute(rusqlite::params![
-                    e["uuid"].as_str(),
+                    row.uuid,
                     request_id,
-                    e["event"].as_str(),
-                    e["distinct_id"].as_str(),
-                    p["$device_id"].as_str(),
-                    p["$session_id"].as_str(),
+                    row.event,
+                    row.distinct_id,
+                    row.device_id,
+                    row.session_id,
                     now,
                     e["timestamp"].as_str(),
-                    p.to_string(),
+                    row.properties,
+                    row.project,
+                    row.source,
                 ])
                 .unwrap();
             }
@@ -199,12 +302,11 @@ fn main() {
     let opts = Opts::parse();
     let now = chrono::Utc::now().to_rfc3339();
     eprintln!("generating {} events in gzip batches of {}...", opts.events, opts.batch);
-    let rows: Vec<Value> = (0..opts.events).map(|i| event(i, &now)).collect();
+    let rows: Vec<Value> = (0..opts.events).map(|i| opts.vendor.event(i, &now)).collect();
     let bodies: Vec<Vec<u8>> = rows
         .chunks(opts.batch)
         .map(|chunk| {
-            let body = json!({"api_key": "phc_bench", "batch": chunk, "sent_at": now});
-            gzip(body.to_string().as_bytes())
+            gzip(opts.vendor.body(chunk, &now).to_string().as_bytes())
         })
         .collect();
     let raw_bytes: usize = rows.iter().map(|r| r.to_string().len()).sum();
@@ -214,7 +316,7 @@ fn main() {
     let rate = |d: Duration| opts.events as f64 / d.as_secs_f64();
     let mut rounds = Vec::new();
     for round in 1..=opts.runs.max(1) {
-        eprintln!("round {round}: capture only, {} connections posting to /batch/ ...", opts.connections);
+        eprintln!("round {round}: capture only, {} connections posting to {} ...", opts.connections, opts.vendor.path());
         let capture = run_http(&opts, bodies.clone(), false);
         eprintln!("round {round}: capture + identity model ...");
         let full = run_http(&opts, bodies.clone(), true);
@@ -222,7 +324,7 @@ fn main() {
             assert_eq!(r.stored, opts.events as i64, "every event answered 200 must be stored");
         }
         eprintln!("round {round}: raw SQLite reference ...");
-        let raw = rate(run_raw_sqlite(&rows, opts.batch));
+        let raw = rate(run_raw_sqlite(&rows, opts.batch, opts.vendor));
         let (c, f) = (rate(capture.elapsed), rate(full.elapsed));
         eprintln!("round {round}: capture {c:.0}/s, with identity {f:.0}/s, raw {raw:.0}/s");
         rounds.push(Round { capture: c, full: f, raw, capture_latency: capture.latency, full_latency: full.latency, lag: full.identity_lag });
