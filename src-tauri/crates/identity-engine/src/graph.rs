@@ -92,8 +92,15 @@ impl Step<'_> {
         let mut order: Vec<Ident> = Vec::with_capacity(ids.len());
         for id in ids.iter().filter(|i| i.kind == IdKind::UserId).chain(ids.iter().filter(|i| i.kind != IdKind::UserId)) {
             if !order.iter().any(|o| o.value == id.value) {
-                self.project.kinds.entry(id.value.clone()).or_insert(id.kind);
-                order.push(Ident::new(id.value.clone(), self.kind_of(&id.value).unwrap_or(id.kind)));
+                // Looked up before inserting: most ids are known, and `entry` would copy the key.
+                let kind = match self.kind_of(&id.value) {
+                    Some(known) => known,
+                    None => {
+                        self.project.kinds.insert(id.value.clone(), id.kind);
+                        id.kind
+                    }
+                };
+                order.push(Ident::new(id.value.clone(), kind));
             }
         }
         if family == Family::Segment {
@@ -139,6 +146,18 @@ impl Step<'_> {
             IdKind::AnonymousId => 3,
             IdKind::DistinctId => 4,
         };
+        // The usual message: its ids belong to at most one person, and its user id (if any) is
+        // that person's or the person has none. Nothing to drop; no need to gather user ids.
+        let mut owners = order.iter().filter_map(|id| self.project.index.person_of_mut(&id.value));
+        let first = owners.next();
+        if owners.all(|p| Some(p) == first) {
+            let mut own = order.iter().filter(|id| id.kind == IdKind::UserId).map(|id| id.value.as_str());
+            let (own, second) = (own.next(), own.next());
+            let held = first.and_then(|p| self.user_id_of(p));
+            if second.is_none() && (own.is_none() || held.is_none() || own == held) {
+                return order;
+            }
+        }
         loop {
             let mut users: Vec<String> = Vec::new();
             for id in &order {
