@@ -71,7 +71,10 @@ test('start view: the capture URL, SDK snippets with it, and "waiting" until tra
   await ui.getByTestId('capture-url').waitFor();
   assert.equal(await ui.getByTestId('capture-url').textContent(), server.url);
   assert.equal(await ui.getByTestId('traffic-status').getAttribute('data-state'), 'waiting');
-  for (const tab of ['posthog-js (browser)', 'posthog-node', 'posthog (python)']) {
+  const tabs = ['posthog-js (browser)', 'posthog-node', 'posthog (python)', 'Segment analytics-next (browser)', 'Segment analytics-node',
+    'Segment (python)', 'RudderStack (python)', 'Mixpanel (browser)', 'Mixpanel (python)'];
+  assert.equal(await ui.getByTestId('snippet-tab').count(), tabs.length, 'a setup snippet per supported SDK');
+  for (const tab of tabs) {
     await ui.getByRole('tab', { name: tab }).click();
     assert.ok((await ui.getByTestId('snippet-code').textContent()).includes(server.url), `${tab} snippet names the capture URL`);
   }

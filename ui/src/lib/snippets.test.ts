@@ -1,20 +1,49 @@
 import { describe, expect, it } from 'vitest';
-import { sdkSnippets } from './snippets';
+import { sdkSnippets, snippetKeys } from './snippets';
 
 describe('sdkSnippets', () => {
   it('fills the real capture URL into every supported SDK', () => {
     const s = sdkSnippets('http://127.0.0.1:40123/');
-    expect(s.map((x) => x.id)).toEqual(['posthog-js', 'posthog-node', 'posthog-python']);
+    expect(s.map((x) => x.id)).toEqual([
+      'posthog-js',
+      'posthog-node',
+      'posthog-python',
+      'segment-analytics-next',
+      'segment-node',
+      'segment-python',
+      'rudder-python',
+      'mixpanel-browser',
+      'mixpanel-python',
+    ]);
     for (const snippet of s) {
       expect(snippet.code).toContain('http://127.0.0.1:40123');
       expect(snippet.code).not.toContain('40123/');
-      expect(snippet.code).toContain('phc_your_key');
     }
+    const key = (id: string) => s.find((x) => x.id === id)!.code;
+    expect(key('posthog-node')).toContain('phc_your_key');
+    expect(key('segment-node')).toContain("writeKey: 'your_write_key'");
+    expect(key('segment-analytics-next')).toContain("cdnURL: 'http://127.0.0.1:40123'");
+    expect(key('mixpanel-python')).toContain("events_url=f'{url}/track'");
+    expect(key('mixpanel-browser')).toContain("mixpanel.init('your_token', { api_host: 'http://127.0.0.1:40123' })");
     expect(s[0].code).toContain("api_host: 'http://127.0.0.1:40123'");
     expect(s[2].code).toContain("host='http://127.0.0.1:40123'");
   });
 
-  it('uses the selected project token when there is one', () => {
-    expect(sdkSnippets('http://x', 'phc_abc')[1].code).toContain("new PostHog('phc_abc'");
+  it('uses each family\'s project key when there is one', () => {
+    const s = sdkSnippets('http://x', { posthog: 'phc_abc', mixpanel: 'mp_tok' });
+    expect(s[1].code).toContain("new PostHog('phc_abc'");
+    expect(s.find((x) => x.id === 'mixpanel-browser')!.code).toContain("mixpanel.init('mp_tok'");
+    expect(s.find((x) => x.id === 'segment-node')!.code).toContain("writeKey: 'your_write_key'");
+  });
+
+  it('picks the selected project for its family, else the first of each family', () => {
+    const projects = [
+      { project: 'phc_1', source: 'posthog' },
+      { project: 'wk_r', source: 'rudderstack' },
+      { project: 'phc_2', source: 'posthog' },
+    ];
+    expect(snippetKeys(projects, 'phc_2')).toEqual({ posthog: 'phc_2', segment: 'wk_r' });
+    expect(snippetKeys(projects, null)).toEqual({ posthog: 'phc_1', segment: 'wk_r' });
+    expect(snippetKeys([], null)).toEqual({});
   });
 });

@@ -8,8 +8,38 @@ export interface Snippet {
   code: string;
 }
 
-export function sdkSnippets(captureUrl: string, token = 'phc_your_key'): Snippet[] {
+/** The key to show per vendor family: a project's own key when there is one, else a placeholder. */
+export interface SnippetKeys {
+  posthog?: string;
+  segment?: string;
+  mixpanel?: string;
+}
+
+export function sdkSnippets(captureUrl: string, keys: SnippetKeys = {}): Snippet[] {
   const url = captureUrl.replace(/\/+$/, '');
+  return [
+    ...posthogSnippets(url, keys.posthog ?? 'phc_your_key'),
+    ...segmentSnippets(url, keys.segment ?? 'your_write_key'),
+    ...mixpanelSnippets(url, keys.mixpanel ?? 'your_token'),
+  ];
+}
+
+/**
+ * Each family's key: the selected project's when it is of that family, else the first project
+ * of that family (projects carry their source; RudderStack's are Segment's family).
+ */
+export function snippetKeys(projects: { project: string; source: string }[], selected: string | null): SnippetKeys {
+  const family = (source: string) => (source === 'rudderstack' ? 'segment' : source);
+  const keys: SnippetKeys = {};
+  const ordered = [...projects.filter((p) => p.project === selected), ...projects];
+  for (const p of ordered) {
+    const f = family(p.source);
+    if ((f === 'posthog' || f === 'segment' || f === 'mixpanel') && keys[f] === undefined) keys[f] = p.project;
+  }
+  return keys;
+}
+
+function posthogSnippets(url: string, token: string): Snippet[] {
   return [
     {
       id: 'posthog-js',
@@ -31,6 +61,59 @@ export function sdkSnippets(captureUrl: string, token = 'phc_your_key'): Snippet
       install: 'pip install posthog',
       language: 'python',
       code: `from posthog import Posthog\n\nposthog = Posthog('${token}', host='${url}')\nposthog.capture('signed up', distinct_id='user-1')\nposthog.shutdown()`,
+    },
+  ];
+}
+
+function segmentSnippets(url: string, key: string): Snippet[] {
+  return [
+    {
+      id: 'segment-analytics-next',
+      title: 'Segment analytics-next (browser)',
+      install: 'npm install @segment/analytics-next',
+      language: 'js',
+      // The inspector is the CDN: its settings reply names it as the API host.
+      code: `import { AnalyticsBrowser } from '@segment/analytics-next'\n\nconst analytics = AnalyticsBrowser.load({ writeKey: '${key}', cdnURL: '${url}' })\nanalytics.identify('user-1', { email: 'user-1@example.com' })`,
+    },
+    {
+      id: 'segment-node',
+      title: 'Segment analytics-node',
+      install: 'npm install @segment/analytics-node',
+      language: 'js',
+      code: `import { Analytics } from '@segment/analytics-node'\n\nconst analytics = new Analytics({ writeKey: '${key}', host: '${url}' })\nanalytics.track({ userId: 'user-1', event: 'Signed Up' })\nawait analytics.closeAndFlush()`,
+    },
+    {
+      id: 'segment-python',
+      title: 'Segment (python)',
+      install: 'pip install segment-analytics-python',
+      language: 'python',
+      code: `import segment.analytics as analytics\n\nanalytics.write_key = '${key}'\nanalytics.host = '${url}'\nanalytics.track(user_id='user-1', event='Signed Up')\nanalytics.flush()`,
+    },
+    {
+      id: 'rudder-python',
+      title: 'RudderStack (python)',
+      install: 'pip install rudder-sdk-python',
+      language: 'python',
+      code: `import rudderstack.analytics as rudder_analytics\n\nrudder_analytics.write_key = '${key}'\nrudder_analytics.dataPlaneUrl = '${url}'\nrudder_analytics.track(user_id='user-1', event='Signed Up')\nrudder_analytics.flush()`,
+    },
+  ];
+}
+
+function mixpanelSnippets(url: string, token: string): Snippet[] {
+  return [
+    {
+      id: 'mixpanel-browser',
+      title: 'Mixpanel (browser)',
+      install: 'npm install mixpanel-browser',
+      language: 'js',
+      code: `import mixpanel from 'mixpanel-browser'\n\nmixpanel.init('${token}', { api_host: '${url}' })\nmixpanel.identify('user-1')`,
+    },
+    {
+      id: 'mixpanel-python',
+      title: 'Mixpanel (python)',
+      install: 'pip install mixpanel',
+      language: 'python',
+      code: `from mixpanel import Mixpanel, Consumer\n\nurl = '${url}'\nmp = Mixpanel('${token}', consumer=Consumer(events_url=f'{url}/track', people_url=f'{url}/engage',\n                                          import_url=f'{url}/import', groups_url=f'{url}/groups'))\nmp.track('user-1', 'Signed Up')`,
     },
   ];
 }
