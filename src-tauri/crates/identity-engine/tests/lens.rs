@@ -3,8 +3,8 @@
 
 #[path = "support/vendor_events.rs"]
 mod vendor_events;
-#[path = "support/vendor_traffic.rs"]
-mod vendor_traffic;
+#[path = "support/traffic.rs"]
+mod traffic;
 
 use identity_engine::*;
 use serde_json::json;
@@ -85,7 +85,7 @@ fn second_user_on_one_anonymous_id_posthog_attaches_segment_and_mixpanel_refuse(
 #[test]
 fn recordings_through_the_lens_keep_the_native_view() {
     for file in ["segment-analytics-next-browser.jsonl", "mixpanel-browser.jsonl", "segment-analytics-node.jsonl"] {
-        let evs = vendor_traffic::events(file);
+        let evs = traffic::events(file);
         let project = evs[0].project.clone();
         let lens = vendor_lens(&project, &evs);
         let mut model = Model::new();
@@ -97,7 +97,7 @@ fn recordings_through_the_lens_keep_the_native_view() {
     }
     // Mixpanel's browser: the $identify links the device's anonymous id and the user for every
     // vendor; the engage updates are not identity steps.
-    let evs = vendor_traffic::events("mixpanel-browser.jsonl");
+    let evs = traffic::events("mixpanel-browser.jsonl");
     let lens = vendor_lens("mixpanel_token", &evs);
     for v in VENDORS {
         let c = cluster_of(&lens, v, "mp-user-1").unwrap_or_else(|| panic!("{v:?}"));

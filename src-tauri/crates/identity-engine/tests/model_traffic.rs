@@ -105,10 +105,21 @@ fn other_sdk_recordings_make_lanes_and_findings() {
 }
 
 /// `model_properties` keeps every property the model reads: a model fed only those equals one
-/// fed the full properties, on every recording (persons, decisions, lanes, findings).
+/// fed the full properties, on every recording of every vendor (persons, decisions, lanes,
+/// findings).
 #[test]
 fn model_keys_cover_everything_the_model_reads() {
-    for file in ["posthog-js-browser.jsonl", "posthog-node.jsonl", "posthog-python.jsonl"] {
+    let files = [
+        "posthog-js-browser.jsonl",
+        "posthog-node.jsonl",
+        "posthog-python.jsonl",
+        "segment-analytics-next-browser.jsonl",
+        "segment-analytics-node.jsonl",
+        "segment-analytics-python.jsonl",
+        "rudder-sdk-python.jsonl",
+        "mixpanel-browser.jsonl",
+    ];
+    for file in files {
         let full = traffic::events(file);
         let trimmed: Vec<EventInput> = full
             .iter()

@@ -1,14 +1,14 @@
 //! The Segment, RudderStack and Mixpanel recordings through `Model` (converted following the
-//! shared contract by `support/vendor_traffic.rs`): persons, lanes and findings as the SDK
+//! shared contract by capture-decode, see `support/traffic.rs`): persons, lanes and findings as the SDK
 //! scripts imply (see tests/fixtures/sdk-traffic/README.md).
 
-#[path = "support/vendor_traffic.rs"]
-mod vendor_traffic;
+#[path = "support/traffic.rs"]
+mod traffic;
 
 use identity_engine::*;
 
 fn model(file: &str) -> (Model, Vec<EventInput>) {
-    let evs = vendor_traffic::events(file);
+    let evs = traffic::events(file);
     let mut m = Model::new();
     for e in &evs {
         m.apply(e).unwrap();
@@ -116,24 +116,3 @@ fn mixpanel_browser_identify_engage_reset() {
     assert_eq!(rules(&m, p), Vec::<String>::new());
 }
 
-/// `model_properties` keeps every property the model reads for these families too: a model fed
-/// only `MODEL_KEYS` equals one fed the whole messages.
-#[test]
-fn model_keys_cover_what_the_vendor_rules_read() {
-    let files = ["segment-analytics-next-browser.jsonl", "segment-analytics-node.jsonl", "segment-analytics-python.jsonl", "rudder-sdk-python.jsonl", "mixpanel-browser.jsonl"];
-    for file in files {
-        let full = vendor_traffic::events(file);
-        let trimmed: Vec<EventInput> = full
-            .iter()
-            .map(|e| EventInput { properties: model_properties(&serde_json::Value::Object(e.properties.clone()).to_string()), ..e.clone() })
-            .collect();
-        assert!(trimmed.iter().zip(&full).any(|(t, f)| t.properties.len() < f.properties.len()), "{file}: nothing trimmed");
-        let view = |events: &[EventInput]| {
-            let mut m = Model::new();
-            events.iter().for_each(|e| drop(m.apply(e).unwrap()));
-            let project = &events[0].project;
-            serde_json::to_string(&(m.engine().persons(project), m.engine().decisions(), m.devices(None), m.findings(None))).unwrap()
-        };
-        assert_eq!(view(&trimmed), view(&full), "{file}");
-    }
-}

@@ -1,14 +1,16 @@
-//! Decodes a recorded SDK traffic file (tests/fixtures/sdk-traffic) with capture-decode exactly as
-//! the server stores it, in recorded (arrival) order.
+//! Decodes a recorded SDK traffic file (tests/fixtures/sdk-traffic) of any vendor with
+//! capture-decode exactly as the server stores it, in recorded (arrival) order.
 
 use base64::Engine as _;
-use capture_decode::posthog::{handle, Outcome, Route};
-use capture_decode::Incoming;
+use capture_decode::family::{recognise, Family};
+use capture_decode::wire::WireOutcome;
+use capture_decode::{mixpanel, posthog, segment, Incoming};
 use chrono::{DateTime, Duration, Utc};
 use identity_engine::*;
 use serde_json::Value;
 
-/// Every stored event of one recording, in arrival order, as the engine's input.
+/// Every stored event of one recording, in arrival order, as the engine's input (each with the
+/// source the server would store).
 pub fn events(file: &str) -> Vec<EventInput> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../tests/fixtures/sdk-traffic");
     let text = std::fs::read_to_string(dir.join(file)).expect("fixture readable");
@@ -34,16 +36,39 @@ pub fn events(file: &str) -> Vec<EventInput> {
             query,
             headers: &headers,
             body: &body,
-            received_at: received + Duration::milliseconds(i as i64),
+            // 100 ms apart, about the scripts' pace: clock-skew correction then keeps the client's
+            // order (a millisecond apart, differing send delays would reorder events).
+            received_at: received + Duration::milliseconds(i as i64 * 100),
         };
-        let route = Route::parse(path, query).expect("a PostHog route");
-        if let Outcome::Capture(capture, _) = handle(&route, &req).expect("accepted") {
+        let seq = |out: &Vec<EventInput>| out.len() as i64 + 1;
+        let wire = match recognise(&req).expect("a route some vendor's SDK sends to") {
+            Family::Posthog(route) => {
+                if let posthog::Outcome::Capture(capture, _) = posthog::handle(&route, &req).expect("accepted") {
+                    for ev in capture.events {
+                        out.push(EventInput {
+                            seq: seq(&out),
+                            uuid: ev.uuid.to_string(),
+                            project: ev.token.unwrap_or_else(|| capture.token.clone()),
+                            source: "posthog".into(),
+                            event: ev.event,
+                            distinct_id: ev.distinct_id,
+                            timestamp: ev.timestamp,
+                            properties: ev.properties,
+                        });
+                    }
+                }
+                continue;
+            }
+            Family::Segment(route) => segment::handle(&route, &req),
+            Family::Mixpanel(route) => mixpanel::handle(route, &req),
+        };
+        if let WireOutcome::Capture(capture, _) = wire.map_err(|r| r.rejection).expect("accepted") {
             for ev in capture.events {
                 out.push(EventInput {
-                    seq: out.len() as i64 + 1,
-                    uuid: ev.uuid.to_string(),
-                    project: ev.token.unwrap_or_else(|| capture.token.clone()),
-                    source: "posthog".into(),
+                    seq: seq(&out),
+                    uuid: ev.uuid,
+                    project: ev.project,
+                    source: ev.source.as_str().into(),
                     event: ev.event,
                     distinct_id: ev.distinct_id,
                     timestamp: ev.timestamp,
