@@ -5,7 +5,10 @@
 
 use std::time::{Duration, Instant};
 
-use event_store::{NewEvent, NewRequest, Outcome, Store};
+mod common;
+
+use common::accepted_request;
+use event_store::{NewEvent, Store};
 use identity_engine::Model;
 use inspector_server::{to_input, Identity};
 use serde_json::json;
@@ -40,24 +43,6 @@ fn event(i: usize, source: &str) -> NewEvent {
     }
 }
 
-fn request() -> NewRequest {
-    NewRequest {
-        received_at: 0,
-        method: "POST".into(),
-        path: "/batch/".into(),
-        query: None,
-        headers: Vec::new(),
-        body: Vec::new(),
-        source: Some("posthog".into()),
-        route: Some("batch".into()),
-        outcome: Outcome::Accepted,
-        status: 200,
-        error: None,
-        error_code: None,
-        note: None,
-    }
-}
-
 fn view(model: &Model) -> String {
     serde_json::to_string(&(
         model.engine().persons("phc_backlog"),
@@ -73,10 +58,10 @@ async fn a_backlog_rebuilds_the_same_model_as_one_by_one() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
     for chunk in (0..EVENTS).collect::<Vec<_>>().chunks(1_000) {
-        store.write(request(), chunk.iter().map(|&i| event(i, "posthog")).collect()).await.unwrap();
+        store.write(accepted_request("posthog"), chunk.iter().map(|&i| event(i, "posthog")).collect()).await.unwrap();
     }
     // The newest events come from another vendor: the model applies them too and reaches their seq.
-    store.write(request(), (EVENTS..EVENTS + 3).map(|i| event(i, "segment")).collect()).await.unwrap();
+    store.write(accepted_request("segment"), (EVENTS..EVENTS + 3).map(|i| event(i, "segment")).collect()).await.unwrap();
     let last = store.last_seq().unwrap();
 
     let mut expected = Model::new();

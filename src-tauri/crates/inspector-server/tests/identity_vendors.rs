@@ -6,28 +6,10 @@
 mod common;
 
 use common::*;
-use event_store::{NewEvent, NewRequest, Outcome};
+use event_store::NewEvent;
 use serde_json::{json, Value};
 
 const T0: i64 = 1_795_521_600_000_000;
-
-fn request(source: &str) -> NewRequest {
-    NewRequest {
-        received_at: T0,
-        method: "POST".into(),
-        path: "/v1/batch".into(),
-        query: None,
-        headers: vec![("content-type".into(), "application/json".into())],
-        body: b"{}".to_vec(),
-        source: Some(source.into()),
-        route: Some("batch".into()),
-        outcome: Outcome::Accepted,
-        status: 200,
-        error: None,
-        error_code: None,
-        note: None,
-    }
-}
 
 fn stored(uuid: &str, project: &str, source: &str, event: &str, distinct_id: &str, props: Value) -> NewEvent {
     NewEvent {
@@ -53,12 +35,12 @@ async fn setup() -> App {
         stored("s1", "wk", "segment", "identify", "u1", json!({"type": "identify", "userId": "u1", "anonymousId": "a1", "traits": {"plan": "pro"}})),
         stored("s2", "wk", "segment", "identify", "u2", json!({"type": "identify", "userId": "u2", "anonymousId": "a1"})),
     ];
-    app.store.write(request("segment"), segment).await.unwrap();
+    app.store.write(accepted_request("segment"), segment).await.unwrap();
     let mixpanel = vec![
         stored("m1", "mpt", "mixpanel", "Clicked", "$device:d1", json!({"distinct_id": "$device:d1", "$device_id": "d1"})),
         stored("m2", "mpt", "mixpanel", "$identify", "mu1", json!({"distinct_id": "mu1", "$device_id": "d1", "$user_id": "mu1", "$anon_distinct_id": "$device:d1"})),
     ];
-    app.store.write(request("mixpanel"), mixpanel).await.unwrap();
+    app.store.write(accepted_request("mixpanel"), mixpanel).await.unwrap();
     let r = app.post_json("/batch/", &json!({"api_key": "phc", "batch": [{"event": "$pageview", "distinct_id": "ph-1", "properties": {}}]})).await;
     assert_eq!(r.status, 200, "{}", r.text());
     app
