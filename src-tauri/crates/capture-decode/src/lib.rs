@@ -52,6 +52,34 @@ impl<'a> Incoming<'a> {
     }
 }
 
+/// A request as received, owned: what the server keeps whatever happens to it, and what an
+/// import replays. [`Received::incoming`] lends it to the decoders.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Received {
+    pub received_at: DateTime<Utc>,
+    pub method: String,
+    /// Path without the query, as the capture routes see it (an import has already removed a
+    /// reverse proxy's prefix).
+    pub path: String,
+    /// The raw query string, without `?`.
+    pub query: Option<String>,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Received {
+    pub fn incoming(&self) -> Incoming<'_> {
+        Incoming {
+            method: &self.method,
+            path: &self.path,
+            query: self.query.as_deref(),
+            headers: &self.headers,
+            body: &self.body,
+            received_at: self.received_at,
+        }
+    }
+}
+
 /// The source family a request belongs to. Stored with every event so views can filter by it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {

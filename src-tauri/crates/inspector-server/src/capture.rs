@@ -13,7 +13,7 @@ use event_store::Outcome as Stored;
 use serde_json::json;
 use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
 
-use crate::capture_decision::{decide, posthog_error, read_limit, Decision, Label, Received, UNKNOWN_PATH_LIMIT};
+use crate::capture_decision::{decide, forwarded, posthog_error, read_limit, record, Decision, Label, Received, UNKNOWN_PATH_LIMIT};
 use crate::AppState;
 
 pub use crate::capture_decision::decoded_body;
@@ -95,7 +95,7 @@ async fn carry_out(state: &AppState, received: Received, decision: Decision) -> 
             if !state.control.keeps_captures() {
                 return to_response(reply);
             }
-            let record = received.record(label, Stored::Rejected, rejection.status, Some(&rejection), None);
+            let record = record(received, label, Stored::Rejected, rejection.status, Some(&rejection), None);
             match state.store.write(record, Vec::new()).await {
                 Ok(_) => {
                     state.control.storage_ok();
@@ -109,8 +109,8 @@ async fn carry_out(state: &AppState, received: Received, decision: Decision) -> 
                 return to_response(reply);
             }
             // Forward mode (PostHog captures only): a copy, sent after the commit, never awaited.
-            let copy = state.forward.as_ref().filter(|_| forward).map(|_| received.forwarded());
-            let record = received.record(label, Stored::Accepted, reply.status, None, note);
+            let copy = state.forward.as_ref().filter(|_| forward).map(|_| forwarded(&received));
+            let record = record(received, label, Stored::Accepted, reply.status, None, note);
             match state.store.write(record, events).await {
                 Ok(_) => {
                     state.control.storage_ok();
@@ -138,23 +138,15 @@ pub async fn capture(State(state): State<AppState>, request: Request) -> Respons
 /// `OPTIONS`). Imports (bundles, HARs, NDJSON) go through this, so an imported request is
 /// stored exactly as if it had arrived at `raw.received_at`.
 pub fn decode_raw(raw: &session_export::RawRequest) -> Option<event_store::ImportRow> {
-    let received = Received {
-        received_at: raw.received_at,
-        method: raw.method.clone(),
-        path: raw.path.clone(),
-        query: raw.query.clone(),
-        headers: raw.headers.clone(),
-        body: raw.body.clone(),
-    };
     let limit = read_limit(&raw.path, raw.query.as_deref());
-    let problem = (received.body.len() > limit).then(|| too_large(limit));
-    match decide(&received, problem) {
+    let problem = (raw.body.len() > limit).then(|| too_large(limit));
+    match decide(raw, problem) {
         Decision::Ignore(_) => None,
         Decision::Refuse { label, rejection, .. } => {
-            Some((received.record(label, Stored::Rejected, rejection.status, Some(&rejection), None), Vec::new()))
+            Some((record(raw.clone(), label, Stored::Rejected, rejection.status, Some(&rejection), None), Vec::new()))
         }
         Decision::Accept { label, events, note, reply, .. } => {
-            Some((received.record(label, Stored::Accepted, reply.status, None, note), events))
+            Some((record(raw.clone(), label, Stored::Accepted, reply.status, None, note), events))
         }
     }
 }

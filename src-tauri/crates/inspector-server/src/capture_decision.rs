@@ -5,62 +5,42 @@
 use capture_decode::family::{self, Family};
 use capture_decode::posthog::{self, Reply};
 use capture_decode::wire::{WireCapture, WireEvent, WireOutcome, WireRefusal};
+pub(crate) use capture_decode::Received;
 use capture_decode::{mixpanel, segment, Incoming, Rejection, Source};
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use event_store::{to_micros, NewEvent, NewRequest, Outcome as Stored};
 use serde_json::{json, Value};
 
 /// Read limit for paths no vendor uses (stored as rejected, 404).
 pub(crate) const UNKNOWN_PATH_LIMIT: usize = 2 << 20;
 
-/// A request taken apart once, kept whole for storage whatever happens to it.
-pub(crate) struct Received {
-    pub received_at: DateTime<Utc>,
-    pub method: String,
-    pub path: String,
-    pub query: Option<String>,
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
+/// The copy `--forward` sends on to the vendor.
+pub(crate) fn forwarded(received: &Received) -> crate::forward::Forwarded {
+    crate::forward::Forwarded {
+        method: received.method.clone(),
+        path: received.path.clone(),
+        query: received.query.clone(),
+        headers: received.headers.clone(),
+        body: received.body.clone(),
+    }
 }
 
-impl Received {
-    pub fn incoming(&self) -> Incoming<'_> {
-        Incoming {
-            method: &self.method,
-            path: &self.path,
-            query: self.query.as_deref(),
-            headers: &self.headers,
-            body: &self.body,
-            received_at: self.received_at,
-        }
-    }
-
-    pub fn forwarded(&self) -> crate::forward::Forwarded {
-        crate::forward::Forwarded {
-            method: self.method.clone(),
-            path: self.path.clone(),
-            query: self.query.clone(),
-            headers: self.headers.clone(),
-            body: self.body.clone(),
-        }
-    }
-
-    pub fn record(self, label: Label, outcome: Stored, status: u16, error: Option<&Rejection>, note: Option<String>) -> NewRequest {
-        NewRequest {
-            received_at: to_micros(self.received_at),
-            method: self.method,
-            path: self.path,
-            query: self.query,
-            headers: self.headers,
-            body: self.body,
-            source: label.source.map(|s| s.as_str().to_owned()),
-            route: label.route.map(str::to_owned),
-            outcome,
-            status,
-            error: error.map(|e| e.message.clone()),
-            error_code: error.map(|e| e.code.to_owned()),
-            note,
-        }
+/// The row a request is kept as, accepted or rejected, with what the inspector made of it.
+pub(crate) fn record(received: Received, label: Label, outcome: Stored, status: u16, error: Option<&Rejection>, note: Option<String>) -> NewRequest {
+    NewRequest {
+        received_at: to_micros(received.received_at),
+        method: received.method,
+        path: received.path,
+        query: received.query,
+        headers: received.headers,
+        body: received.body,
+        source: label.source.map(|s| s.as_str().to_owned()),
+        route: label.route.map(str::to_owned),
+        outcome,
+        status,
+        error: error.map(|e| e.message.clone()),
+        error_code: error.map(|e| e.code.to_owned()),
+        note,
     }
 }
 

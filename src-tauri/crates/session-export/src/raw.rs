@@ -2,20 +2,10 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
 use event_store::ImportRow;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RawRequest {
-    pub received_at: DateTime<Utc>,
-    pub method: String,
-    /// Path without the query, as the capture routes see it (proxy prefixes already removed).
-    pub path: String,
-    /// The raw query string, without `?`.
-    pub query: Option<String>,
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
-}
+/// The live server's own request type: one shape for what arrives and what is imported.
+pub use capture_decode::Received as RawRequest;
 
 /// The live server's decoding of one request into the rows it would store, or `None` for what
 /// the server does not store (a bare `OPTIONS`). Implemented by `inspector_server::decode_raw`.
