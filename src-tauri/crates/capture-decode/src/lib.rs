@@ -90,6 +90,8 @@ pub enum Source {
 }
 
 impl Source {
+    pub const ALL: [Source; 4] = [Source::Posthog, Source::Segment, Source::Rudderstack, Source::Mixpanel];
+
     /// The value stored in `events.source` and `requests.source`.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -1,9 +1,9 @@
 //! `?source=` on every list endpoint: which capture sources to keep.
 
+use capture_decode::Source;
+
 use crate::error::ApiError;
 
-/// The stored `source` values (`events.source`, `requests.source`, projects).
-pub(crate) const SOURCES: [&str; 4] = ["posthog", "segment", "rudderstack", "mixpanel"];
 
 /// The sources a query asked for; empty = every source.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -17,8 +17,9 @@ impl SourceFilter {
         let pairs = form_urlencoded::parse(raw_query.unwrap_or_default().as_bytes());
         for (_, value) in pairs.filter(|(k, _)| k == "source") {
             for source in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-                if !SOURCES.contains(&source) {
-                    return Err(ApiError::BadRequest(format!("unknown source {source:?}; expected one of {}", SOURCES.join(", "))));
+                if !Source::ALL.iter().any(|known| known.as_str() == source) {
+                    let known: Vec<&str> = Source::ALL.iter().map(|s| s.as_str()).collect();
+                    return Err(ApiError::BadRequest(format!("unknown source {source:?}; expected one of {}", known.join(", "))));
                 }
                 if !sources.iter().any(|s| s == source) {
                     sources.push(source.to_owned());
