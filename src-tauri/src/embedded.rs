@@ -108,7 +108,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let wanted = taken.local_addr().unwrap().port();
-        let server = EmbeddedServer::start(&plan(dir.path(), wanted), runtime.handle(), vec![Notice::info("hello", "hi")]).unwrap();
+        let server =
+            EmbeddedServer::start(&plan(dir.path(), wanted), runtime.handle(), vec![Notice::info("hello", "hi")])
+                .unwrap();
         let got = server.fallback.expect("fell back").got;
         assert_eq!(server.url(), format!("http://127.0.0.1:{got}"));
         let health = get(server.url(), "/api/health");

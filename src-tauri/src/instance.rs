@@ -53,7 +53,10 @@ pub fn acquire(data_dir: &Path) -> Result<Acquired, InstanceError> {
         // A read-only data dir (opened read-only by the store, issue 8) still gets one app: the
         // lock then lives in the temp folder, named after the data dir.
         Err(InstanceError::Io { source, .. })
-            if matches!(source.kind(), std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem) =>
+            if matches!(
+                source.kind(),
+                std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem
+            ) =>
         {
             let path = lock_outside(data_dir);
             tracing::info!("{} is not writable: instance lock at {}", data_dir.display(), path.display());
@@ -67,9 +70,11 @@ pub fn acquire(data_dir: &Path) -> Result<Acquired, InstanceError> {
 /// on the same data dir (FNV rather than std's hasher, whose output may change between builds).
 fn lock_outside(data_dir: &Path) -> PathBuf {
     let dir = std::fs::canonicalize(data_dir).unwrap_or_else(|_| data_dir.to_owned());
-    let hash = dir.as_os_str().as_encoded_bytes().iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
-    });
+    let hash = dir
+        .as_os_str()
+        .as_encoded_bytes()
+        .iter()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3));
     std::env::temp_dir().join(format!("identity-inspector-{hash:016x}.lock"))
 }
 
@@ -110,7 +115,11 @@ impl InstanceLock {
 
 /// Waits (up to `patience`) for the running instance to publish itself, then asks it to show
 /// its window.
-pub fn wake_running(data_dir: &Path, first: Option<RunningInstance>, patience: Duration) -> Result<RunningInstance, InstanceError> {
+pub fn wake_running(
+    data_dir: &Path,
+    first: Option<RunningInstance>,
+    patience: Duration,
+) -> Result<RunningInstance, InstanceError> {
     let deadline = Instant::now() + patience;
     let mut known = first;
     loop {

@@ -32,7 +32,11 @@ use inspector_server::{BoundServer, ServerConfig};
 use args::{network_refusal, ServerArgs, DEFAULT_BIND, DEFAULT_PORT};
 
 #[derive(Parser)]
-#[command(name = "identity-inspector", version, about = "See how analytics SDKs turn anonymous ids into persons, locally.")]
+#[command(
+    name = "identity-inspector",
+    version,
+    about = "See how analytics SDKs turn anonymous ids into persons, locally."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -88,12 +92,8 @@ fn serve(args: ServerArgs, options: cli::ServeOptions) -> ExitCode {
         eprintln!("error: {}", network_refusal(bind));
         return ExitCode::from(2);
     }
-    let config = ServerConfig {
-        bind,
-        port: args.port.unwrap_or(DEFAULT_PORT),
-        data_dir: args.data_dir(),
-        identity: true,
-    };
+    let config =
+        ServerConfig { bind, port: args.port.unwrap_or(DEFAULT_PORT), data_dir: args.data_dir(), identity: true };
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {

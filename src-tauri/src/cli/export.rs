@@ -90,7 +90,8 @@ pub fn run(args: ExportArgs, data_dir: PathBuf) -> Result<(), String> {
     } else {
         // Written next to the target and renamed at the end: a failed export leaves no half file.
         let dir = args.out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
-        let tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| format!("cannot write in {}: {e}", dir.display()))?;
+        let tmp =
+            tempfile::NamedTempFile::new_in(dir).map_err(|e| format!("cannot write in {}: {e}", dir.display()))?;
         let summary = export(&store, &selection, format, tmp.as_file(), &args.base_url, &bar);
         if summary.is_ok() {
             tmp.persist(&args.out).map_err(|e| format!("cannot write {}: {e}", args.out.display()))?;

@@ -25,7 +25,8 @@ pub fn run(args: ImportArgs, data_dir: PathBuf) -> Result<(), String> {
         decoder: super::decoder(),
         progress: Arc::new(Bar::new("importing")),
     };
-    let summary = import_file(&store, &args.file, options).map_err(|e| format!("{}: {e} (nothing was imported)", args.file.display()))?;
+    let summary = import_file(&store, &args.file, options)
+        .map_err(|e| format!("{}: {e} (nothing was imported)", args.file.display()))?;
     // Close to checkpoint the WAL before exiting.
     tokio::runtime::Builder::new_current_thread().build().map_err(|e| e.to_string())?.block_on(store.close());
     eprintln!(

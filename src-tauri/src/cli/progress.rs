@@ -21,7 +21,9 @@ impl session_export::Progress for Bar {
             (None, "bytes") => "{prefix} {spinner} {bytes} ({bytes_per_sec})",
             (None, _) => "{prefix} {spinner} {human_pos} ({per_sec})",
         };
-        let style = ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar()).progress_chars("=> ");
+        let style = ProgressStyle::with_template(template)
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> ");
         self.0.set_style(style);
         self.0.set_length(total.unwrap_or(0));
         self.0.set_position(0);

@@ -31,7 +31,8 @@ pub fn dispatch<R: Runtime>(app: &AppHandle<R>, id: &str) {
                 shell.server.handle.control().set_theme(*theme);
                 shell.update_settings(|s| s.theme = *theme);
                 window::apply_theme(app, *theme);
-            } else if let Some(index) = other.strip_prefix(ids::RETENTION_PREFIX).and_then(|i| i.parse::<usize>().ok()) {
+            } else if let Some(index) = other.strip_prefix(ids::RETENTION_PREFIX).and_then(|i| i.parse::<usize>().ok())
+            {
                 set_retention(app, index);
             } else {
                 tracing::debug!("unhandled menu item {other}");

@@ -158,7 +158,8 @@ fn wake_first_instance(data_dir: &std::path::Path, info: Option<instance::Runnin
 pub fn setup<R: Runtime>(app: &AppHandle<R>, options: ShellOptions) -> Result<(), DesktopError> {
     let ShellOptions { plan, settings, lock, test_probe, tray, native } = options;
     let native = native.unwrap_or_else(|| std::sync::Arc::new(native::TauriNative { app: app.clone() }));
-    let mut notices: Vec<Notice> = plan.warnings.iter().map(|w| Notice::warning("network_exposed", w.clone())).collect();
+    let mut notices: Vec<Notice> =
+        plan.warnings.iter().map(|w| Notice::warning("network_exposed", w.clone())).collect();
     notices.extend(settings.problems.iter().map(|p| Notice::warning("settings", p.clone())));
     let server = EmbeddedServer::start(&plan, tauri::async_runtime::handle().inner(), notices)?;
     let control = server.handle.control();

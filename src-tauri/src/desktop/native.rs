@@ -61,7 +61,13 @@ impl<R: Runtime> Native for TauriNative<R> {
     }
 
     fn pick_file(&self, title: &str, filter: Filter<'_>) -> Option<PathBuf> {
-        let picked = self.app.dialog().file().set_title(title).add_filter(filter.label, filter.extensions).blocking_pick_file()?;
+        let picked = self
+            .app
+            .dialog()
+            .file()
+            .set_title(title)
+            .add_filter(filter.label, filter.extensions)
+            .blocking_pick_file()?;
         picked.into_path().ok()
     }
 

@@ -133,7 +133,9 @@ fn setup_serves_the_ui_and_opens_the_window_on_it() {
     assert!(health.contains(r#""paused":false"#), "{health}");
 
     // The instance lock now tells a second launch where this one is.
-    let Acquired::Running(Some(info)) = instance::acquire(dir.path()).unwrap() else { panic!("lock held and published") };
+    let Acquired::Running(Some(info)) = instance::acquire(dir.path()).unwrap() else {
+        panic!("lock held and published")
+    };
     assert_eq!(info.url, url);
     assert_eq!(info.token, shell.server.handle.control().token());
 
@@ -195,7 +197,9 @@ fn a_second_launch_on_the_same_data_dir_brings_the_window_back() {
     let shell = app.state::<Shell>();
     assert_eq!(shell.shows.load(std::sync::atomic::Ordering::SeqCst), 0);
 
-    let Acquired::Running(info) = instance::acquire(dir.path()).unwrap() else { panic!("first instance holds the lock") };
+    let Acquired::Running(info) = instance::acquire(dir.path()).unwrap() else {
+        panic!("first instance holds the lock")
+    };
     instance::wake_running(dir.path(), info, Duration::from_secs(5)).unwrap();
     wait_until("the window to be brought forward", || shell.shows.load(std::sync::atomic::Ordering::SeqCst) == 1);
     assert!(app.get_webview_window(window::MAIN).is_some());
@@ -208,7 +212,8 @@ fn quitting_flushes_every_accepted_event_and_frees_the_port() {
     let app = app();
     setup(app.handle(), options(dir.path(), 0)).unwrap();
     let url = app.state::<Shell>().server.url().to_owned();
-    let batch = r#"{"api_key":"phc_desktop","batch":[{"event":"a","distinct_id":"d"},{"event":"b","distinct_id":"d"}]}"#;
+    let batch =
+        r#"{"api_key":"phc_desktop","batch":[{"event":"a","distinct_id":"d"},{"event":"b","distinct_id":"d"}]}"#;
     assert_eq!(http(&url, "POST", "/batch/", batch).0, 200);
     on_run_event(app.handle(), RunEvent::Exit);
     assert!(std::net::TcpStream::connect(url.trim_start_matches("http://")).is_err(), "server stopped");
@@ -370,7 +375,10 @@ fn clearing_deletes_only_after_the_user_confirms() {
     actions::confirm_then_clear(app.handle());
     let question = native.asked.lock().unwrap().pop().expect("asked first");
     assert!(question.starts_with("Clear all data: Delete 1 events and 1 requests"), "{question}");
-    assert!(question.contains(&dir.path().display().to_string()) && question.ends_with("[Delete all data]"), "{question}");
+    assert!(
+        question.contains(&dir.path().display().to_string()) && question.ends_with("[Delete all data]"),
+        "{question}"
+    );
     assert_eq!(shell.server.handle.totals().unwrap().events, 1);
 
     // "Delete all data", through the menu item as a click would.

@@ -12,8 +12,10 @@ use super::native::{Filter, Tone};
 use super::Shell;
 
 const BUNDLE_FILTER: Filter<'static> = Filter { label: "Inspector bundle", extensions: &["iibundle"] };
-const IMPORT_FILTER: Filter<'static> =
-    Filter { label: "Inspector bundle, HAR, NDJSON", extensions: &["iibundle", "har", "zip", "ndjson", "jsonl", "json"] };
+const IMPORT_FILTER: Filter<'static> = Filter {
+    label: "Inspector bundle, HAR, NDJSON",
+    extensions: &["iibundle", "har", "zip", "ndjson", "jsonl", "json"],
+};
 
 /// The file name the save dialog suggests.
 pub fn suggested_export_name(now: chrono::DateTime<chrono::Local>) -> String {
@@ -33,7 +35,8 @@ pub fn import_dialog<R: Runtime>(app: &AppHandle<R>) {
 /// Asks where, exports, says how it went. Blocking: runs on a worker.
 pub(super) fn ask_and_export(shell: &Shell) {
     let title = "Export all live traffic as an Inspector bundle";
-    let Some(path) = shell.native.pick_save_path(title, &suggested_export_name(chrono::Local::now()), BUNDLE_FILTER) else {
+    let Some(path) = shell.native.pick_save_path(title, &suggested_export_name(chrono::Local::now()), BUNDLE_FILTER)
+    else {
         return;
     };
     match export_bundle(shell, &path) {
@@ -44,7 +47,8 @@ pub(super) fn ask_and_export(shell: &Shell) {
 
 /// Asks for a file, imports it, says how it went. Blocking: runs on a worker.
 pub(super) fn ask_and_import(shell: &Shell) {
-    let Some(path) = shell.native.pick_file("Import a bundle, a HAR or NDJSON into its own data set", IMPORT_FILTER) else {
+    let Some(path) = shell.native.pick_file("Import a bundle, a HAR or NDJSON into its own data set", IMPORT_FILTER)
+    else {
         return;
     };
     match import_into(shell, &path) {
@@ -74,7 +78,8 @@ pub(super) fn import_into(shell: &Shell, path: &std::path::Path) -> Result<Strin
         decoder: Arc::new(inspector_server::decode_raw),
         progress: Arc::new(NoProgress),
     };
-    let summary = import_file(shell.server.handle.store(), path, options).map_err(|e| format!("{}: {e}", path.display()))?;
+    let summary =
+        import_file(shell.server.handle.store(), path, options).map_err(|e| format!("{}: {e}", path.display()))?;
     Ok(format!(
         "Imported {} requests and {} events from\n{}\n\ninto the data set {}: pick its projects in the project switcher.",
         summary.requests,

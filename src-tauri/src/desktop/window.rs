@@ -70,10 +70,7 @@ pub fn download_path(folder: &std::path::Path, suggested: Option<&str>, url_path
         Some((stem, ext)) if !stem.is_empty() => (stem, format!(".{ext}")),
         _ => (name, String::new()),
     };
-    (2..)
-        .map(|n| folder.join(format!("{stem} ({n}){ext}")))
-        .find(|p| !p.exists())
-        .expect("some number is free")
+    (2..).map(|n| folder.join(format!("{stem} ({n}){ext}"))).find(|p| !p.exists()).expect("some number is free")
 }
 
 /// Brings the window forward, reopening it if it was closed.
@@ -124,7 +121,10 @@ pub fn apply_theme<R: Runtime>(app: &AppHandle<R>, theme: Theme) {
     let Some(window) = app.get_webview_window(MAIN) else { return };
     let script = match theme {
         Theme::System => format!("try {{ localStorage.removeItem('{THEME_KEY}'); }} catch (e) {{}} location.reload();"),
-        Theme::Light | Theme::Dark => format!("try {{ localStorage.setItem('{THEME_KEY}', '{}'); }} catch (e) {{}} location.reload();", theme.as_str()),
+        Theme::Light | Theme::Dark => format!(
+            "try {{ localStorage.setItem('{THEME_KEY}', '{}'); }} catch (e) {{}} location.reload();",
+            theme.as_str()
+        ),
     };
     let _ = window.eval(&script);
 }

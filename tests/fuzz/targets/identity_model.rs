@@ -10,8 +10,28 @@ use identity_engine::{EventInput, Model};
 use libfuzzer_sys::fuzz_target;
 use serde_json::{json, Map, Value};
 
-const IDS: [&str; 10] = ["anon-1", "anon-2", "user-1", "user-2", "null", "undefined", "", "Guest", "'null'", "01a20b8b-0000-7000-8000-000000000001"];
-const EVENTS: [&str; 8] = ["$pageview", "$identify", "$create_alias", "$merge_dangerously", "$set", "$groupidentify", "Signed Up", "$exception"];
+const IDS: [&str; 10] = [
+    "anon-1",
+    "anon-2",
+    "user-1",
+    "user-2",
+    "null",
+    "undefined",
+    "",
+    "Guest",
+    "'null'",
+    "01a20b8b-0000-7000-8000-000000000001",
+];
+const EVENTS: [&str; 8] = [
+    "$pageview",
+    "$identify",
+    "$create_alias",
+    "$merge_dangerously",
+    "$set",
+    "$groupidentify",
+    "Signed Up",
+    "$exception",
+];
 const DEVICES: [Option<&str>; 4] = [None, Some("anon-1"), Some("anon-2"), Some("dev-3")];
 
 fn odd_value(b: u8) -> Value {

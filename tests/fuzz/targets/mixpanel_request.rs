@@ -10,7 +10,8 @@ use capture_decode::{mixpanel, posthog, Incoming};
 use libfuzzer_sys::fuzz_target;
 
 const PATHS: [&str; 8] = ["/track/", "/engage/", "/groups/", "/import", "/track", "/decide", "/flags", "/record"];
-const QUERIES: [Option<&str>; 4] = [None, Some("verbose=1&ip=1&_=1795491131481"), Some("strict=1&project_id=7"), Some("token=t&lib=web")];
+const QUERIES: [Option<&str>; 4] =
+    [None, Some("verbose=1&ip=1&_=1795491131481"), Some("strict=1&project_id=7"), Some("token=t&lib=web")];
 
 fuzz_target!(|data: &[u8]| {
     let Some((&pick, body)) = data.split_first() else { return };

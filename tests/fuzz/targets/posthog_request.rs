@@ -6,7 +6,8 @@ use capture_decode::posthog::{handle, Route};
 use capture_decode::Incoming;
 use libfuzzer_sys::fuzz_target;
 
-const PATHS: [&str; 8] = ["/e/", "/i/v0/e/", "/batch/", "/engage/", "/s/", "/i/v1/analytics/events", "/capture", "/track"];
+const PATHS: [&str; 8] =
+    ["/e/", "/i/v0/e/", "/batch/", "/engage/", "/s/", "/i/v1/analytics/events", "/capture", "/track"];
 const QUERIES: [Option<&str>; 4] = [None, Some("compression=gzip-js"), Some("compression=lz64"), Some("ver=1.2&_=1")];
 
 fuzz_target!(|data: &[u8]| {

@@ -9,8 +9,22 @@ use capture_decode::Incoming;
 use libfuzzer_sys::fuzz_target;
 
 const PATHS: [&str; 16] = [
-    "/v1/batch", "/v1/b", "/v1/import", "/v1/track", "/v1/t", "/v1/i", "/v1/p", "/v1/s", "/v1/g", "/v1/a",
-    "/v1/identify", "/beacon/v1/batch", "/v1/m", "/sourceConfig", "/v1/projects/wk/settings", "/v1/alias",
+    "/v1/batch",
+    "/v1/b",
+    "/v1/import",
+    "/v1/track",
+    "/v1/t",
+    "/v1/i",
+    "/v1/p",
+    "/v1/s",
+    "/v1/g",
+    "/v1/a",
+    "/v1/identify",
+    "/beacon/v1/batch",
+    "/v1/m",
+    "/sourceConfig",
+    "/v1/projects/wk/settings",
+    "/v1/alias",
 ];
 
 fuzz_target!(|data: &[u8]| {

@@ -45,7 +45,9 @@ pub fn read_limit(path: &str, query: Option<&str>) -> Option<usize> {
 /// Whether any vendor's SDKs send to `path` (capture, settings, flags or config routes). Import
 /// uses it to find capture requests in a HAR, also behind a reverse-proxy prefix.
 pub fn is_known_path(path: &str) -> bool {
-    segment::Route::parse(path).is_some() || mixpanel::Route::parse(path).is_some() || posthog::Route::parse(path, None).is_some()
+    segment::Route::parse(path).is_some()
+        || mixpanel::Route::parse(path).is_some()
+        || posthog::Route::parse(path, None).is_some()
 }
 
 /// Recognises the vendor and route of a request (its body already read).
@@ -62,7 +64,8 @@ pub fn recognise(req: &Incoming<'_>) -> Option<Family> {
         Some(route @ (mixpanel::Route::Decide | mixpanel::Route::Flags)) if mixpanel::is_mixpanel_flags(req) => {
             return Some(Family::Mixpanel(route));
         }
-        Some(mixpanel::Route::Track | mixpanel::Route::Engage | mixpanel::Route::Decide | mixpanel::Route::Flags) | None => {}
+        Some(mixpanel::Route::Track | mixpanel::Route::Engage | mixpanel::Route::Decide | mixpanel::Route::Flags)
+        | None => {}
         Some(route) => return Some(Family::Mixpanel(route)),
     }
     posthog::Route::parse(req.path, req.query).map(Family::Posthog)

@@ -57,9 +57,8 @@ fn is_form(req: &Incoming<'_>) -> bool {
 /// Base64 inside a form or query arrives with `+` decoded as a space; put them back. Only base64
 /// (or lz64) text: JSON sent as `data=` (posthog-js without compression) keeps its real spaces.
 fn restore_plus(value: String) -> Vec<u8> {
-    let base64_like = value
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=') || b.is_ascii_whitespace());
+    let base64_like =
+        value.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=') || b.is_ascii_whitespace());
     if base64_like {
         value.replace(' ', "+").into_bytes()
     } else {
@@ -85,9 +84,9 @@ pub fn base64_decode(bytes: &[u8], step: &str) -> Result<Vec<u8>, Rejection> {
 pub fn gunzip(bytes: &[u8], limit: usize) -> Result<Vec<u8>, Rejection> {
     let mut out = Vec::with_capacity(bytes.len().saturating_mul(4).min(limit));
     let mut decoder = flate2::read::MultiGzDecoder::new(bytes).take(limit as u64 + 1);
-    decoder.read_to_end(&mut out).map_err(|e| {
-        Rejection::bad_request("invalid_gzip", format!("gzip body could not be decompressed: {e}"))
-    })?;
+    decoder
+        .read_to_end(&mut out)
+        .map_err(|e| Rejection::bad_request("invalid_gzip", format!("gzip body could not be decompressed: {e}")))?;
     if out.len() > limit {
         return Err(Rejection::too_large(limit));
     }
@@ -119,21 +118,13 @@ pub fn unwrap(req: &Incoming<'_>, legacy: bool, limit: usize) -> Result<Unwrappe
         steps.push("form data=");
         match data {
             Some(d) => restore_plus(d),
-            None => {
-                return Err(Rejection::bad_request(
-                    "missing_form_data",
-                    "form-encoded body has no `data` field",
-                ))
-            }
+            None => return Err(Rejection::bad_request("missing_form_data", "form-encoded body has no `data` field")),
         }
     } else {
         req.body.to_vec()
     };
     if bytes.is_empty() {
-        return Err(Rejection::bad_request(
-            "empty_payload",
-            "empty request: no body and no `data` query parameter",
-        ));
+        return Err(Rejection::bad_request("empty_payload", "empty request: no body and no `data` query parameter"));
     }
 
     let hint = req
@@ -144,9 +135,8 @@ pub fn unwrap(req: &Incoming<'_>, legacy: bool, limit: usize) -> Result<Unwrappe
 
     match hint {
         Some(Hint::Lz64) => {
-            let text = std::str::from_utf8(&bytes).map_err(|_| {
-                Rejection::bad_request("invalid_lz64", "lz64 payload is not ASCII text")
-            })?;
+            let text = std::str::from_utf8(&bytes)
+                .map_err(|_| Rejection::bad_request("invalid_lz64", "lz64 payload is not ASCII text"))?;
             let decoded = lz64::decompress_from_base64(text.trim(), limit)?;
             steps.push("lz64");
             bytes = decoded.into_bytes();

@@ -124,11 +124,8 @@ mod tests {
 
     #[test]
     fn offset_wins() {
-        let client = ClientTime {
-            timestamp: Some(json!("2020-01-01T00:00:00Z")),
-            offset_ms: Some(1500),
-            ..Default::default()
-        };
+        let client =
+            ClientTime { timestamp: Some(json!("2020-01-01T00:00:00Z")), offset_ms: Some(1500), ..Default::default() };
         let c = correct(&client, at("2026-01-01T12:00:00Z"));
         assert_eq!(c.timestamp, at("2026-01-01T11:59:58.500Z"));
     }

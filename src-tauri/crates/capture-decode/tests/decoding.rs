@@ -84,7 +84,8 @@ fn gzip_hinted_by_form_compression_field() {
 #[test]
 fn gzip_hinted_by_content_encoding() {
     let zipped = gzip(batch("phc_n", &["node"]).to_string().as_bytes());
-    let req = Req::post("/batch/", zipped).header("Content-Encoding", "gzip").header("Content-Type", "application/json");
+    let req =
+        Req::post("/batch/", zipped).header("Content-Encoding", "gzip").header("Content-Type", "application/json");
     let (capture, _) = req.capture();
     assert_eq!(capture.steps, vec!["gzip"]);
     assert_eq!(capture.events[0].event, "node");
@@ -166,7 +167,8 @@ fn lz64_from_query_hint_and_from_form_field() {
     assert_eq!(capture.steps, vec!["form data=", "lz64"]);
     assert_eq!(capture.events[0].distinct_id, "u-lz");
 
-    let big: Vec<Value> = (0..300).map(|i| json!({"event": format!("e{i}"), "distinct_id": "d", "token": "phc_lz"})).collect();
+    let big: Vec<Value> =
+        (0..300).map(|i| json!({"event": format!("e{i}"), "distinct_id": "d", "token": "phc_lz"})).collect();
     let compressed = lz_str::compress_to_base64(&Value::Array(big).to_string());
     let events = Req::post("/e/?compression=lz-string", compressed).events();
     assert_eq!(events.len(), 300);
@@ -191,7 +193,8 @@ fn legacy_routes_decode_base64_found_inside_gzip() {
 
 #[test]
 fn engage_without_event_becomes_identify() {
-    let body = json!({"$token": "phc_eng", "$distinct_id": "user-e", "$set": {"plan": "pro"}, "$set_once": {"first": 1}});
+    let body =
+        json!({"$token": "phc_eng", "$distinct_id": "user-e", "$set": {"plan": "pro"}, "$set_once": {"first": 1}});
     let (capture, _) = Req::json("/engage/", &body).capture();
     assert_eq!(capture.token, "phc_eng");
     let ev = &capture.events[0];

@@ -64,7 +64,9 @@ fn surrounding_spaces_are_kept_and_string_null_is_an_id() {
 #[test]
 fn distinct_id_sources_in_order() {
     // Top-level `distinct_id` beats `$distinct_id`, which beats `properties.distinct_id`.
-    let ev = one(json!({"event": "e", "distinct_id": "top", "$distinct_id": "dollar", "properties": {"distinct_id": "prop"}}));
+    let ev = one(
+        json!({"event": "e", "distinct_id": "top", "$distinct_id": "dollar", "properties": {"distinct_id": "prop"}}),
+    );
     assert_eq!(ev.distinct_id, "top");
     let ev = one(json!({"event": "e", "$distinct_id": "dollar", "properties": {"distinct_id": "prop"}}));
     assert_eq!(ev.distinct_id, "dollar");
@@ -87,7 +89,8 @@ fn top_level_set_is_merged_into_properties_and_wins() {
 
 #[test]
 fn device_and_session_ids_come_from_properties() {
-    let ev = one(json!({"event": "e", "distinct_id": "u", "properties": {"$device_id": "dev-1", "$session_id": "ses-1"}}));
+    let ev =
+        one(json!({"event": "e", "distinct_id": "u", "properties": {"$device_id": "dev-1", "$session_id": "ses-1"}}));
     assert_eq!((ev.device_id.as_deref(), ev.session_id.as_deref()), (Some("dev-1"), Some("ses-1")));
     let ev = one(json!({"event": "e", "distinct_id": "u", "properties": {"$device_id": ""}}));
     assert_eq!(ev.device_id, None);

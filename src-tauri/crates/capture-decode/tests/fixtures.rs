@@ -31,8 +31,22 @@ fn every_recorded_request_is_accepted_with_the_expected_event_counts() {
         (
             BROWSER,
             vec![
-                None, Some(1), None, Some(1), Some(1), None, Some(7), Some(1), None, Some(1), None, None,
-                Some(1), Some(1), None, Some(5),
+                None,
+                Some(1),
+                None,
+                Some(1),
+                Some(1),
+                None,
+                Some(7),
+                Some(1),
+                None,
+                Some(1),
+                None,
+                None,
+                Some(1),
+                Some(1),
+                None,
+                Some(5),
             ],
         ),
         (NODE, vec![Some(6)]),
@@ -72,9 +86,22 @@ fn browser_routes_are_classified() {
     assert_eq!(
         routes,
         vec![
-            script("posthog_token"), e.clone(), json("posthog_token"), e.clone(), e.clone(), flags.clone(),
-            e.clone(), e.clone(), script("phc_web"), e.clone(), json("phc_web"), flags.clone(), e.clone(),
-            e.clone(), flags, e,
+            script("posthog_token"),
+            e.clone(),
+            json("posthog_token"),
+            e.clone(),
+            e.clone(),
+            flags.clone(),
+            e.clone(),
+            e.clone(),
+            script("phc_web"),
+            e.clone(),
+            json("phc_web"),
+            flags.clone(),
+            e.clone(),
+            e.clone(),
+            flags,
+            e,
         ]
     );
 }
@@ -138,13 +165,26 @@ fn browser_plain_json_batch_of_seven() {
     let evs = &capture.events;
     assert_eq!(
         names(evs),
-        ["viewed signup", "Account Created", "after reset", "$create_alias", "$set", "$groupidentify", "after reset true"]
+        [
+            "viewed signup",
+            "Account Created",
+            "after reset",
+            "$create_alias",
+            "$set",
+            "$groupidentify",
+            "after reset true"
+        ]
     );
     assert_eq!(
         ids(evs),
         [
-            "01a20b9c-3a69-7874-8076-a2a931210c98", "user-42", "01a20b9c-3aab-7317-97fb-f1b3eb00ebe4",
-            "user-43", "user-43", "user-43", "01a20b9c-3ad6-719c-a1e4-a8286af8408e",
+            "01a20b9c-3a69-7874-8076-a2a931210c98",
+            "user-42",
+            "01a20b9c-3aab-7317-97fb-f1b3eb00ebe4",
+            "user-43",
+            "user-43",
+            "user-43",
+            "01a20b9c-3ad6-719c-a1e4-a8286af8408e",
         ]
     );
     assert_eq!(evs[3].properties["alias"], "alias-43");
@@ -152,7 +192,15 @@ fn browser_plain_json_batch_of_seven() {
     assert_eq!(evs[5].properties["$group_type"], "company");
     assert_eq!(evs[5].properties["$group_key"], "acme");
     assert_eq!(evs[2].session_id.as_deref(), Some("01a20b9c-3ab5-7455-b815-f4f5e3e5881c"));
-    let stamps = ["03:31:57.686", "03:31:57.729", "03:31:57.748", "03:31:57.762", "03:31:57.765", "03:31:57.771", "03:31:57.789"];
+    let stamps = [
+        "03:31:57.686",
+        "03:31:57.729",
+        "03:31:57.748",
+        "03:31:57.762",
+        "03:31:57.765",
+        "03:31:57.771",
+        "03:31:57.789",
+    ];
     for (ev, t) in evs.iter().zip(stamps) {
         assert_eq!(ev.timestamp, at(&format!("2026-11-24T{t}Z")), "{}", ev.event);
     }
@@ -202,7 +250,10 @@ fn browser_second_session_uses_its_own_token() {
     assert_eq!(
         ids(&evs),
         [
-            "01a20b8b-6f86-7165-b76e-b666d4bff16e", "user-42", "01a20b8b-75fe-7eb2-88f6-72571a8206ba", "user-43",
+            "01a20b8b-6f86-7165-b76e-b666d4bff16e",
+            "user-42",
+            "01a20b8b-75fe-7eb2-88f6-72571a8206ba",
+            "user-43",
             "01a20b8b-7614-7c48-a1f6-b4fc2efb7069",
         ]
     );
@@ -256,7 +307,10 @@ fn node_batch_gzip_with_content_encoding() {
     assert_eq!(capture.steps, vec!["gzip"]);
     assert_eq!(capture.token, "posthog_node_token");
     let evs = &capture.events;
-    assert_eq!(names(evs), ["viewed pricing", "$identify", "$create_alias", "signed up", "$groupidentify", "bad id event"]);
+    assert_eq!(
+        names(evs),
+        ["viewed pricing", "$identify", "$create_alias", "signed up", "$groupidentify", "bad id event"]
+    );
     assert_eq!(ids(evs), ["anon-n1", "user-n1", "user-n1", "user-n1", "$company_acme", "null"]);
     assert_eq!(evs[0].uuid.to_string(), "01a20b9c-cbbf-7aab-9721-94ebab5b8546");
     assert_eq!(evs[1].properties["$anon_distinct_id"], "anon-n1");

@@ -85,8 +85,11 @@ fn invalid_utf8_is_a_400() {
 #[test]
 fn deeply_nested_json_is_a_400_not_a_stack_overflow() {
     let depth = 10_000;
-    let body = format!(r#"{{"event":"deep","distinct_id":"u","token":"phc_t","properties":{{"a":{}{}}}}}"#,
-        "[".repeat(depth), "]".repeat(depth));
+    let body = format!(
+        r#"{{"event":"deep","distinct_id":"u","token":"phc_t","properties":{{"a":{}{}}}}}"#,
+        "[".repeat(depth),
+        "]".repeat(depth)
+    );
     let e = Req::post("/e/", body).reject();
     assert_rejected(&e, 400, "invalid_json", &["nested too deeply"]);
     let e = Req::post("/batch", "{".repeat(depth)).reject();
@@ -174,7 +177,8 @@ fn batch_must_be_a_non_empty_array() {
     assert_rejected(&e, 400, "empty_batch", &["no events"]);
     let e = reject_json("/e/", &json!([]));
     assert_rejected(&e, 400, "empty_batch", &["no events"]);
-    let e = Req::json("/i/v1/analytics/events", &json!({"batch": "x"})).header("Authorization", "Bearer phc_t").reject();
+    let e =
+        Req::json("/i/v1/analytics/events", &json!({"batch": "x"})).header("Authorization", "Bearer phc_t").reject();
     assert_rejected(&e, 400, "invalid_batch", &["`batch`"]);
     let e = Req::json("/i/v1/analytics/events", &json!([])).header("Authorization", "Bearer phc_t").reject();
     assert_rejected(&e, 400, "invalid_payload", &["created_at"]);

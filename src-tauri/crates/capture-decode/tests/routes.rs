@@ -43,11 +43,15 @@ fn legacy_flag_and_names() {
     for path in ["/i/v0/e/", "/batch/", "/s/", "/i/v1/analytics/events"] {
         assert!(!parse(path).unwrap().is_legacy(), "{path}");
     }
-    let names: Vec<&str> = ["/e", "/i/v0/e", "/batch", "/engage", "/s", "/i/v1/analytics/events", "/flags", "/array/t/config"]
-        .iter()
-        .map(|p| parse(p).unwrap().name())
-        .collect();
-    assert_eq!(names, ["capture", "capture_v0", "batch", "engage", "recording", "analytics_v1", "flags", "remote_config"]);
+    let names: Vec<&str> =
+        ["/e", "/i/v0/e", "/batch", "/engage", "/s", "/i/v1/analytics/events", "/flags", "/array/t/config"]
+            .iter()
+            .map(|p| parse(p).unwrap().name())
+            .collect();
+    assert_eq!(
+        names,
+        ["capture", "capture_v0", "batch", "engage", "recording", "analytics_v1", "flags", "remote_config"]
+    );
 }
 
 #[test]
@@ -94,8 +98,20 @@ fn remote_config_routes() {
 #[test]
 fn unknown_paths_are_not_posthog() {
     for path in [
-        "/", "", "/ee", "/e/x", "/E", "/batches", "/i/v0", "/i/v1/analytics", "/v1/batch", "/decide/x",
-        "/flagsx", "/array", "/static/array.js", "/e//",
+        "/",
+        "",
+        "/ee",
+        "/e/x",
+        "/E",
+        "/batches",
+        "/i/v0",
+        "/i/v1/analytics",
+        "/v1/batch",
+        "/decide/x",
+        "/flagsx",
+        "/array",
+        "/static/array.js",
+        "/e//",
     ] {
         assert_eq!(parse(path), None, "{path:?}");
     }

@@ -48,7 +48,10 @@ fn analytics_next_messages_one_per_request() {
     let second_anon = "f4662c82-9e1f-440b-9eba-8be868f188ad";
     assert_eq!(ids(&events), [first_anon, "12345", "12345", second_anon, "12346"]);
     // Browsers have no context.device.id: the anonymous id is the device.
-    assert_eq!(devices(&events), [Some(first_anon), Some(first_anon), Some(first_anon), Some(second_anon), Some(second_anon)]);
+    assert_eq!(
+        devices(&events),
+        [Some(first_anon), Some(first_anon), Some(first_anon), Some(second_anon), Some(second_anon)]
+    );
     assert!(events.iter().all(|e| e.project == "k"), "write key from Basic auth `azo=` (k:)");
     assert_eq!(events[0].uuid, "ajs-next-1795491124306-008e7415-2163-4570-b466-2c829e1fa40b");
     // page: timestamp 04.306, sentAt 04.338; received at 12:00:00 => 32 ms before arrival.

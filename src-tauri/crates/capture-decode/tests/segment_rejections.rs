@@ -56,9 +56,17 @@ fn single_message_problems() {
     let cases = [
         (json!({"event": "e"}), "no_user_anon_id", "neither `userId` nor `anonymousId`"),
         (json!({"userId": "u"}), "missing_event_name", "no `event` name"),
-        (json!({"userId": ["u"], "event": "e"}), "invalid_message", "`userId` must be a string or a number, found an array"),
+        (
+            json!({"userId": ["u"], "event": "e"}),
+            "invalid_message",
+            "`userId` must be a string or a number, found an array",
+        ),
         (json!({"userId": "u\u{0}", "event": "e"}), "invalid_message", "NUL"),
-        (json!({"userId": "u", "event": "e", "timestamp": 12}), "invalid_message", "`timestamp` must be an ISO 8601 string"),
+        (
+            json!({"userId": "u", "event": "e", "timestamp": 12}),
+            "invalid_message",
+            "`timestamp` must be an ISO 8601 string",
+        ),
         (json!({"userId": "u", "event": "e", "context": "x"}), "invalid_message", "`context` must be an object"),
         (json!({"userId": "u", "event": "e", "properties": {"big": "x".repeat(40_000)}}), "message_too_large", "32 KB"),
     ];
@@ -102,7 +110,10 @@ fn batch_context_merges_one_level_deep_and_message_keys_win() {
                    "context": {"library": {"name": "msg-lib"}}, "integrations": {"Mixpanel": true}}]});
     let (c, _) = Req::json("/v1/import", &body).wire_capture();
     let e = &c.events[0];
-    assert_eq!(e.properties["context"], json!({"library": {"name": "msg-lib"}, "device": {"id": "dev-1"}, "ip": "1.2.3.4"}));
+    assert_eq!(
+        e.properties["context"],
+        json!({"library": {"name": "msg-lib"}, "device": {"id": "dev-1"}, "ip": "1.2.3.4"})
+    );
     assert_eq!(e.properties["integrations"], json!({"All": false, "Mixpanel": true}));
     assert_eq!(e.device_id.as_deref(), Some("dev-1"), "context.device.id wins over anonymousId");
     assert_eq!(e.distinct_id, "a1");
@@ -114,7 +125,8 @@ fn batch_context_merges_one_level_deep_and_message_keys_win() {
 #[test]
 fn ids_numbers_message_ids_and_absurd_times() {
     let (c, _) = track(json!({"event": "e", "userId": 42, "anonymousId": "", "messageId": "m".repeat(101),
-        "timestamp": "+200000-01-01T00:00:00Z", "sentAt": "-200000-01-01T00:00:00Z"})).wire_capture();
+        "timestamp": "+200000-01-01T00:00:00Z", "sentAt": "-200000-01-01T00:00:00Z"}))
+    .wire_capture();
     let e = &c.events[0];
     assert_eq!(e.distinct_id, "42");
     assert_eq!(e.device_id, None);
@@ -135,7 +147,10 @@ fn rudder_routes_and_replies() {
     let refusal = Req::get("/sourceConfig").wire_refusal();
     assert_eq!((refusal.source, refusal.reply.status), (Source::Rudderstack, 401));
     assert!(body_text(&refusal.reply).contains("no write key"));
-    let beacon = Req::post("/beacon/v1/batch?writeKey=rk_1", json!({"batch": [{"type": "page", "anonymousId": "a", "channel": "web"}]}).to_string());
+    let beacon = Req::post(
+        "/beacon/v1/batch?writeKey=rk_1",
+        json!({"batch": [{"type": "page", "anonymousId": "a", "channel": "web"}]}).to_string(),
+    );
     let (c, reply) = beacon.wire_capture();
     assert_eq!((c.source, body_text(&reply).as_str()), (Source::Rudderstack, "OK"));
     assert_eq!(c.events[0].project, "rk_1");

@@ -160,7 +160,8 @@ impl Store {
                 })
             })?
             .collect::<Result<Vec<_>, _>>()?;
-        let mut projects = conn.prepare_cached("SELECT DISTINCT project FROM projects WHERE project LIKE ?1 || '/%' ORDER BY project")?;
+        let mut projects = conn
+            .prepare_cached("SELECT DISTINCT project FROM projects WHERE project LIKE ?1 || '/%' ORDER BY project")?;
         for set in &mut sets {
             set.projects = projects.query_map([&set.name], |r| r.get(0))?.collect::<Result<_, _>>()?;
         }
@@ -186,7 +187,11 @@ impl Store {
     }
 }
 
-fn import_in_transaction<I>(conn: &mut rusqlite::Connection, info: &DatasetInfo, rows: I) -> Result<ImportSummary, ImportError>
+fn import_in_transaction<I>(
+    conn: &mut rusqlite::Connection,
+    info: &DatasetInfo,
+    rows: I,
+) -> Result<ImportSummary, ImportError>
 where
     I: Iterator<Item = Result<ImportRow, RowError>>,
 {
@@ -218,8 +223,11 @@ where
         events += request_events.len() as i64 - committed.duplicates as i64;
     }
     let Some(first_request) = first_request else { return Err(ImportError::Empty) };
-    tx.execute("UPDATE requests SET dataset = ?1 WHERE id BETWEEN ?2 AND ?3", params![info.name, first_request, last_request])
-        .map_err(StoreError::from)?;
+    tx.execute(
+        "UPDATE requests SET dataset = ?1 WHERE id BETWEEN ?2 AND ?3",
+        params![info.name, first_request, last_request],
+    )
+    .map_err(StoreError::from)?;
     tx.execute(
         "INSERT INTO datasets (name, format, source, imported_at, requests, events, first_seq, last_seq, meta)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",

@@ -1,8 +1,8 @@
 //! Streaming reads for export: every stored request or event of a selection, oldest first,
 //! handed to a callback row by row so that exporting a million events holds one in memory.
 
-use rusqlite::types::Value as SqlValue;
 use rusqlite::params_from_iter;
+use rusqlite::types::Value as SqlValue;
 
 use crate::{Micros, Store, StoreError};
 
@@ -33,7 +33,9 @@ impl Selection {
     fn event_clauses(&self) -> (Vec<String>, Vec<SqlValue>) {
         let mut clauses = Vec::new();
         let mut args = Vec::new();
-        for (column, value) in [("e.project", &self.project), ("e.session_id", &self.session_id), ("e.device_id", &self.device_id)] {
+        for (column, value) in
+            [("e.project", &self.project), ("e.session_id", &self.session_id), ("e.device_id", &self.device_id)]
+        {
             if let Some(v) = value {
                 clauses.push(format!("{column} = ?"));
                 args.push(SqlValue::Text(v.clone()));
@@ -124,7 +126,10 @@ impl Store {
         selection: &Selection,
         mut each: impl FnMut(ExportedRequest) -> Result<(), E>,
     ) -> Result<(), E> {
-        let (sql, args) = requests_sql(selection, "r.id, r.received_at, r.method, r.path, r.query, r.headers, r.body, r.outcome, r.status, r.error_code");
+        let (sql, args) = requests_sql(
+            selection,
+            "r.id, r.received_at, r.method, r.path, r.query, r.headers, r.body, r.outcome, r.status, r.error_code",
+        );
         let (uuid_sql, uuid_args) = request_uuids_sql(selection);
         let conn = self.reader()?;
         let mut stmt = conn.prepare(&sql).map_err(StoreError::from)?;
@@ -243,7 +248,8 @@ fn request_uuids_sql(selection: &Selection) -> (String, Vec<SqlValue>) {
     if selection.narrows_events() {
         let (event_clauses, event_args) = selection.event_clauses();
         // SQLite runs the subquery once into a temporary index.
-        clauses.push(format!("e.request_id IN (SELECT e.request_id FROM events e WHERE {})", event_clauses.join(" AND ")));
+        clauses
+            .push(format!("e.request_id IN (SELECT e.request_id FROM events e WHERE {})", event_clauses.join(" AND ")));
         args.extend(event_args);
     } else {
         selection.time_clauses("r.received_at", &mut clauses, &mut args);

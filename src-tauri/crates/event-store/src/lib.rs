@@ -27,8 +27,8 @@ pub use error::StoreError;
 pub use export::{ExportedEvent, ExportedRequest, Selection, SelectionCounts};
 pub use model::*;
 pub use prune::{Removed, Retention};
-pub use read_only::ReadOnly;
 pub use query::{ArrivedEvent, ArrivedRow, EventFilter, Page, RequestFilter, Scanned};
+pub use read_only::ReadOnly;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

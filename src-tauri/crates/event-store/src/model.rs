@@ -10,9 +10,7 @@ pub fn to_micros(t: DateTime<Utc>) -> Micros {
 }
 
 pub fn format_micros(micros: Micros) -> String {
-    DateTime::<Utc>::from_timestamp_micros(micros)
-        .unwrap_or_default()
-        .to_rfc3339_opts(SecondsFormat::AutoSi, true)
+    DateTime::<Utc>::from_timestamp_micros(micros).unwrap_or_default().to_rfc3339_opts(SecondsFormat::AutoSi, true)
 }
 
 pub(crate) fn ser_micros<S: Serializer>(micros: &Micros, s: S) -> Result<S::Ok, S::Error> {
@@ -86,13 +84,36 @@ pub struct Committed {
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Change {
-    Events { request_id: i64, project: String, source: String, count: i64, first_seq: i64, last_seq: i64 },
-    Rejected { request_id: i64, method: String, path: String, status: u16, error: String },
+    Events {
+        request_id: i64,
+        project: String,
+        source: String,
+        count: i64,
+        first_seq: i64,
+        last_seq: i64,
+    },
+    Rejected {
+        request_id: i64,
+        method: String,
+        path: String,
+        status: u16,
+        error: String,
+    },
     /// A data set was imported in one transaction (`Store::import`).
-    Imported { dataset: String, requests: i64, events: i64, first_seq: Option<i64>, last_seq: Option<i64> },
+    Imported {
+        dataset: String,
+        requests: i64,
+        events: i64,
+        first_seq: Option<i64>,
+        last_seq: Option<i64>,
+    },
     /// Old data was removed (`all`: everything was cleared). Anything derived from the events
     /// (the identity model, a page's list) should be rebuilt.
-    Pruned { events: u64, requests: u64, all: bool },
+    Pruned {
+        events: u64,
+        requests: u64,
+        all: bool,
+    },
 }
 
 #[derive(Debug, Serialize)]

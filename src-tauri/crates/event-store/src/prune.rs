@@ -94,7 +94,11 @@ impl Store {
                 let _ = changes.send(Change::Pruned { events: removed.events, requests: removed.requests, all: false });
                 Ok(())
             })?;
-            tracing::info!(events = removed.events, requests = removed.requests, "pruned data past the retention policy");
+            tracing::info!(
+                events = removed.events,
+                requests = removed.requests,
+                "pruned data past the retention policy"
+            );
         }
         Ok(removed)
     }
@@ -147,7 +151,8 @@ impl Store {
         let conn = self.reader()?;
         let end_seq: i64 = conn.query_row("SELECT coalesce(max(seq), 0) + 1 FROM events", [], |r| r.get(0))?;
         let end_id: i64 = conn.query_row("SELECT coalesce(max(id), 0) + 1 FROM requests", [], |r| r.get(0))?;
-        let first_seq: i64 = conn.query_row(&format!("SELECT coalesce(min(seq), 0) FROM events WHERE {LIVE_EVENT}"), [], |r| r.get(0))?;
+        let first_seq: i64 =
+            conn.query_row(&format!("SELECT coalesce(min(seq), 0) FROM events WHERE {LIVE_EVENT}"), [], |r| r.get(0))?;
         let mut events_below = 0;
         let mut requests_below = 0;
         if let Some(max) = policy.max_events {
@@ -160,8 +165,8 @@ impl Store {
                     [max as i64 - 1],
                     |r| r.get(0),
                 )
-                    .optional()?
-                    .unwrap_or(0)
+                .optional()?
+                .unwrap_or(0)
             };
         }
         if let Some(days) = policy.max_age_days {

@@ -116,9 +116,7 @@ pub(crate) fn open(db: &Path) -> Result<ReadOnlyDb, StoreError> {
     match check(&immutable) {
         Ok(()) => Ok(ReadOnlyDb { uri: immutable, keeper: None, caveat }),
         // Nothing was ever checkpointed into the file (all of it is in the WAL).
-        Err(StoreError::OlderSchemaReadOnly { found: 0, .. }) if wal_has_data => {
-            Ok(ReadOnlyDb { caveat, ..empty()? })
-        }
+        Err(StoreError::OlderSchemaReadOnly { found: 0, .. }) if wal_has_data => Ok(ReadOnlyDb { caveat, ..empty()? }),
         Err(e) => {
             tracing::debug!("read-only open failed ({first_error}), immutable too: {e}");
             Err(first_error)

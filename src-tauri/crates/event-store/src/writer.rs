@@ -93,7 +93,11 @@ fn run(mut conn: Connection, mut rx: mpsc::Receiver<Message>, changes: broadcast
             Message::Exclusive(work) => exclusive = Some(work),
             Message::Close(reply) => closing = Some(reply),
         }
-        while closing.is_none() && exclusive.is_none() && jobs.len() < MAX_JOBS_PER_COMMIT && events < MAX_EVENTS_PER_COMMIT {
+        while closing.is_none()
+            && exclusive.is_none()
+            && jobs.len() < MAX_JOBS_PER_COMMIT
+            && events < MAX_EVENTS_PER_COMMIT
+        {
             match rx.try_recv() {
                 Ok(Message::Write(job)) => {
                     events += job.events.len();
@@ -124,10 +128,7 @@ fn run(mut conn: Connection, mut rx: mpsc::Receiver<Message>, changes: broadcast
 /// bad write cannot take the others down with it.
 fn commit_group(conn: &mut Connection, jobs: Vec<Job>, changes: &broadcast::Sender<Change>) {
     let together = conn.transaction().map_err(StoreError::from).and_then(|tx| {
-        let results = jobs
-            .iter()
-            .map(|job| insert(&tx, &job.request, &job.events))
-            .collect::<Result<Vec<_>, _>>()?;
+        let results = jobs.iter().map(|job| insert(&tx, &job.request, &job.events)).collect::<Result<Vec<_>, _>>()?;
         tx.commit()?;
         Ok(results)
     });
@@ -274,7 +275,10 @@ pub(crate) fn insert(tx: &Transaction<'_>, request: &NewRequest, events: &[NewEv
     Ok(Committed { request_id, seqs, duplicates })
 }
 
-pub(crate) fn bump_projects<'a>(tx: &Transaction<'_>, events: impl Iterator<Item = &'a NewEvent>) -> Result<(), StoreError> {
+pub(crate) fn bump_projects<'a>(
+    tx: &Transaction<'_>,
+    events: impl Iterator<Item = &'a NewEvent>,
+) -> Result<(), StoreError> {
     let mut counts: HashMap<(&str, &str), (i64, i64, i64)> = HashMap::new();
     for e in events {
         let entry = counts.entry((&e.project, &e.source)).or_insert((0, e.received_at, e.received_at));

@@ -15,7 +15,8 @@ async fn a_resent_message_is_stored_once_and_the_request_says_so() {
     let first = write(&store, accepted("/v1/batch"), vec![segment("m1", "wk"), segment("m2", "wk")]).await;
     assert_eq!(first.duplicates, 0);
     // The SDK missed the answer and resends; m3 is new; m3 twice in one request counts once.
-    let again = write(&store, accepted("/v1/batch"), vec![segment("m1", "wk"), segment("m3", "wk"), segment("m3", "wk")]).await;
+    let again =
+        write(&store, accepted("/v1/batch"), vec![segment("m1", "wk"), segment("m3", "wk"), segment("m3", "wk")]).await;
     assert_eq!(again.duplicates, 2);
     assert_eq!(again.seqs.map(|(a, b)| b - a), Some(0), "one event stored");
 

@@ -41,7 +41,8 @@ async fn event_at(store: &Store, label: &str, days_ago: i64) {
 async fn max_events_keeps_the_newest_and_their_requests() {
     let (_dir, store) = open();
     write_many(&store, "e", 10).await;
-    let removed = blocking(&store, |s| s.prune(Retention { max_events: Some(4), max_age_days: None }, T0)).await.unwrap();
+    let removed =
+        blocking(&store, |s| s.prune(Retention { max_events: Some(4), max_age_days: None }, T0)).await.unwrap();
     assert_eq!(removed, Removed { events: 6, requests: 6 });
     assert_eq!(seqs(&store), [7, 8, 9, 10]);
     assert_eq!(request_ids(&store), [7, 8, 9, 10]);
@@ -69,7 +70,8 @@ async fn max_age_removes_old_events_and_old_rejected_requests_only() {
     write(&store, new_rejected, vec![]).await;
     event_at(&store, "new-2", 0).await;
 
-    let removed = blocking(&store, |s| s.prune(Retention { max_events: None, max_age_days: Some(7) }, T0)).await.unwrap();
+    let removed =
+        blocking(&store, |s| s.prune(Retention { max_events: None, max_age_days: Some(7) }, T0)).await.unwrap();
     assert_eq!(removed, Removed { events: 2, requests: 3 });
     let labels: Vec<String> = store
         .events(&EventFilter { limit: 10, ..Default::default() })
@@ -90,7 +92,8 @@ async fn everything_old_goes_and_a_policy_of_nothing_keeps_everything() {
     event_at(&store, "b", 20).await;
     let none = blocking(&store, |s| s.prune(Retention::default(), T0)).await.unwrap();
     assert!(none.is_empty());
-    let removed = blocking(&store, |s| s.prune(Retention { max_events: Some(100), max_age_days: Some(7) }, T0)).await.unwrap();
+    let removed =
+        blocking(&store, |s| s.prune(Retention { max_events: Some(100), max_age_days: Some(7) }, T0)).await.unwrap();
     assert_eq!(removed, Removed { events: 2, requests: 2 });
     assert!(seqs(&store).is_empty());
     assert_eq!(store.totals().unwrap().events, 0);
@@ -104,7 +107,8 @@ async fn pruning_more_than_one_chunk_removes_exactly_the_excess() {
         let events = (0..1000).map(|i| event(&format!("r{r}-{i}"), "proj", "tick", "someone")).collect();
         write(&store, accepted("/batch/"), events).await;
     }
-    let removed = blocking(&store, |s| s.prune(Retention { max_events: Some(1500), max_age_days: None }, T0)).await.unwrap();
+    let removed =
+        blocking(&store, |s| s.prune(Retention { max_events: Some(1500), max_age_days: None }, T0)).await.unwrap();
     assert_eq!(removed.events, 43_500);
     // The first kept event belongs to request 44, so requests 1..=43 go.
     assert_eq!(removed.requests, 43);

@@ -27,7 +27,10 @@ fn stored(dir: &Path, n: usize) {
     let store = Store::open(dir).unwrap();
     runtime().block_on(async {
         for i in 0..n {
-            store.write(accepted("/batch/"), vec![event(&format!("e{i}"), "phc_ro", "$pageview", "anon")]).await.unwrap();
+            store
+                .write(accepted("/batch/"), vec![event(&format!("e{i}"), "phc_ro", "$pageview", "anon")])
+                .await
+                .unwrap();
         }
         store.close().await;
     });
@@ -56,10 +59,7 @@ fn a_forced_read_only_open_reads_everything_and_writes_nothing() {
     assert_eq!(store.read_only(), Some(&why));
     assert_eq!(store.totals().unwrap().events, 3);
     assert_refuses_writes(&store);
-    let message = runtime()
-        .block_on(store.write(accepted("/batch/"), vec![]))
-        .unwrap_err()
-        .to_string();
+    let message = runtime().block_on(store.write(accepted("/batch/"), vec![])).unwrap_err().to_string();
     assert!(message.contains("read-only") && message.contains(&dir.path().display().to_string()), "{message}");
     drop(store);
     assert_eq!(listing(dir.path()), before, "no -wal or -shm left behind");

@@ -25,7 +25,8 @@ async fn events_and_requests_filter_by_one_or_several_sources() {
     assert_eq!(uuids("segment,rudderstack"), ["c", "b"]);
     assert_eq!(uuids(" mixpanel , posthog "), ["d", "a"]);
     assert_eq!(uuids("nothing").len(), 0);
-    let requests = store.requests(&RequestFilter { source: Some("mixpanel,posthog".into()), limit: 10, ..Default::default() });
+    let requests =
+        store.requests(&RequestFilter { source: Some("mixpanel,posthog".into()), limit: 10, ..Default::default() });
     let sources: Vec<_> = requests.unwrap().items.into_iter().map(|r| r.source.unwrap()).collect();
     assert_eq!(sources, ["mixpanel", "posthog"]);
 }

@@ -97,7 +97,11 @@ impl Engine {
             None => {
                 let family = crate::family::Family::of_source(&ev.source);
                 let source = ev.source.clone();
-                self.projects.entry(ev.project.clone()).or_insert_with(|| Project { family, source, ..Project::default() })
+                self.projects.entry(ev.project.clone()).or_insert_with(|| Project {
+                    family,
+                    source,
+                    ..Project::default()
+                })
             }
         };
         let mut step = Step { project, ev, by: OnceCell::new(), decisions: Vec::new(), warnings: Vec::new() };
@@ -253,7 +257,9 @@ impl Step<'_> {
                 let seen = &mut self.project.seen_personless;
                 let uuid = match seen.get(&ev.distinct_id) {
                     Some(&uuid) => uuid,
-                    None => *seen.entry(ev.distinct_id.clone()).or_insert_with(|| person_uuid(&ev.project, &ev.distinct_id)),
+                    None => {
+                        *seen.entry(ev.distinct_id.clone()).or_insert_with(|| person_uuid(&ev.project, &ev.distinct_id))
+                    }
                 };
                 Attribution::Personless(uuid)
             }

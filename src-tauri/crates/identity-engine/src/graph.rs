@@ -90,7 +90,8 @@ impl Step<'_> {
     /// Returns the anchor (None when `ids` is empty).
     pub(crate) fn link(&mut self, ids: &[Ident], family: Family) -> Option<Uuid> {
         let mut order: Vec<Ident> = Vec::with_capacity(ids.len());
-        for id in ids.iter().filter(|i| i.kind == IdKind::UserId).chain(ids.iter().filter(|i| i.kind != IdKind::UserId)) {
+        for id in ids.iter().filter(|i| i.kind == IdKind::UserId).chain(ids.iter().filter(|i| i.kind != IdKind::UserId))
+        {
             if !order.iter().any(|o| o.value == id.value) {
                 // Looked up before inserting: most ids are known, and `entry` would copy the key.
                 let kind = match self.kind_of(&id.value) {
@@ -175,7 +176,8 @@ impl Step<'_> {
                 return order;
             }
             // The lowest-priority identifier; the last of its kind on the message goes first.
-            let Some(at) = (0..order.len()).filter(|&i| order[i].kind != IdKind::UserId).max_by_key(|&i| (rank(order[i].kind), i))
+            let Some(at) =
+                (0..order.len()).filter(|&i| order[i].kind != IdKind::UserId).max_by_key(|&i| (rank(order[i].kind), i))
             else {
                 return order; // only user ids left: the merge refusal explains the rest
             };
@@ -193,7 +195,11 @@ impl Step<'_> {
                 },
                 users.iter().map(|u| format!("'{u}'")).collect::<Vec<_>>().join(" and "),
             );
-            self.warn(WarningKind::ProfileUserIdLimit, vec![dropped.value.clone()].into_iter().chain(users).collect(), text.clone());
+            self.warn(
+                WarningKind::ProfileUserIdLimit,
+                vec![dropped.value.clone()].into_iter().chain(users).collect(),
+                text.clone(),
+            );
             self.decide(DecisionKind::Refused, Rule::ProfileLimit, Some(&dropped.value), None, owner, text);
         }
     }
@@ -270,14 +276,24 @@ impl Step<'_> {
         }
         if family == Family::Segment {
             let kinds = [IdKind::AnonymousId, IdKind::Email, IdKind::DeviceId, IdKind::DistinctId];
-            if let Some(k) = kinds.into_iter().find(|&k| self.count_kind(anchor, k) + self.count_kind(other, k) > SEGMENT_OTHER_LIMIT) {
+            if let Some(k) = kinds
+                .into_iter()
+                .find(|&k| self.count_kind(anchor, k) + self.count_kind(other, k) > SEGMENT_OTHER_LIMIT)
+            {
                 let text = format!(
                     "Segment did not merge the profile of '{o_label}' into the profile of '{a_label}': together \
                      they would hold more than {SEGMENT_OTHER_LIMIT} identifiers of kind {} (the default limit).",
                     k.as_str()
                 );
                 self.warn(WarningKind::ProfileUserIdLimit, vec![o_label.clone(), a_label.clone()], text.clone());
-                self.decide(DecisionKind::Refused, Rule::ProfileLimit, Some(&o_label), Some(&a_label), Some(anchor), text);
+                self.decide(
+                    DecisionKind::Refused,
+                    Rule::ProfileLimit,
+                    Some(&o_label),
+                    Some(&a_label),
+                    Some(anchor),
+                    text,
+                );
                 return;
             }
         }
@@ -290,7 +306,11 @@ impl Step<'_> {
     }
 
     fn refuse_user_id(&mut self, family: Family, ids: Vec<String>, text: String) {
-        let kind = if family == Family::Mixpanel { WarningKind::ClusterAlreadyHasUserId } else { WarningKind::ProfileUserIdLimit };
+        let kind = if family == Family::Mixpanel {
+            WarningKind::ClusterAlreadyHasUserId
+        } else {
+            WarningKind::ProfileUserIdLimit
+        };
         self.warn(kind, ids, text);
     }
 }

@@ -110,7 +110,10 @@ mod tests {
     #[test]
     fn keeps_only_model_keys_with_their_values() {
         let text = r#"{"$current_url":"https://x","$set":{"a":[1,{"b":null}]},"alias":7,"$lib":"web","$device_id":"d\u00e9v"}"#;
-        assert_eq!(Value::Object(model_properties(text)), json!({"$set": {"a": [1, {"b": null}]}, "alias": 7, "$device_id": "dév"}));
+        assert_eq!(
+            Value::Object(model_properties(text)),
+            json!({"$set": {"a": [1, {"b": null}]}, "alias": 7, "$device_id": "dév"})
+        );
     }
 
     #[test]

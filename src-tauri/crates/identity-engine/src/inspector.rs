@@ -117,13 +117,8 @@ impl Model {
 
     /// Lanes of one project (all projects with `None`), most recently active (arrival) first.
     pub fn devices(&self, project: Option<&str>) -> Vec<&DeviceLane> {
-        let mut lanes: Vec<&DeviceLane> = self
-            .devices
-            .lanes
-            .iter()
-            .map(|l| &l.lane)
-            .filter(|l| project.is_none_or(|p| l.project == p))
-            .collect();
+        let mut lanes: Vec<&DeviceLane> =
+            self.devices.lanes.iter().map(|l| &l.lane).filter(|l| project.is_none_or(|p| l.project == p)).collect();
         lanes.sort_by(|a, b| b.last_seq.cmp(&a.last_seq).then_with(|| a.id.cmp(&b.id)));
         lanes
     }
@@ -135,6 +130,11 @@ impl Model {
     /// Engine warnings and lint findings of one project (all with `None`), in creation order.
     /// Borrowed, except those whose message is written when read (`identified_share`).
     pub fn findings(&self, project: Option<&str>) -> Vec<Cow<'_, Finding>> {
-        self.lint.findings.iter().filter(|f| project.is_none_or(|p| f.project == p)).map(|f| self.lint.current(f)).collect()
+        self.lint
+            .findings
+            .iter()
+            .filter(|f| project.is_none_or(|p| f.project == p))
+            .map(|f| self.lint.current(f))
+            .collect()
     }
 }

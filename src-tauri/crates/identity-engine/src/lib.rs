@@ -29,9 +29,9 @@ mod engine;
 mod family;
 mod graph;
 mod illegal;
-mod inspector;
 mod index;
 mod input;
+mod inspector;
 mod js;
 mod lens;
 mod lint;
@@ -49,15 +49,17 @@ pub use crate::devices::{DeviceLane, LaneLink, Segment, SessionSpan, Transition}
 pub use crate::engine::Engine;
 pub use crate::family::Family;
 pub use crate::graph::IdKind;
-pub use crate::mixpanel::is_mixpanel_disallowed;
-pub use crate::segment::is_segment_blocked;
 pub use crate::illegal::{is_illegal_distinct_id, CASE_INSENSITIVE_ILLEGAL_IDS, CASE_SENSITIVE_ILLEGAL_IDS};
 pub use crate::input::{model_properties, MODEL_KEYS};
 pub use crate::inspector::{Model, ModelChanges};
-pub use crate::lens::{compare, vendor_lens, Cluster, Comparison, Disagreement, Lens, Refusal, UserMatch, VendorView, VENDORS};
 pub use crate::js::{js_string, js_truthy};
+pub use crate::lens::{
+    compare, vendor_lens, Cluster, Comparison, Disagreement, Lens, Refusal, UserMatch, VendorView, VENDORS,
+};
 pub use crate::lint::{Finding, MAX_REFS};
+pub use crate::mixpanel::is_mixpanel_disallowed;
 pub use crate::model::*;
+pub use crate::segment::is_segment_blocked;
 pub use crate::uuid::{person_uuid, PERSON_UUID_NAMESPACE};
 
 /// Builds an engine from events in arrival order; identical to applying them one by one.

@@ -88,7 +88,9 @@ pub(crate) fn mixpanel_ids(
     match event {
         "$identify" => {
             ids.push(own(IdKind::UserId));
-            ids.extend(prop("$anon_distinct_id").map(|a| Ident::new(a.clone(), known(&a).unwrap_or(IdKind::DistinctId))));
+            ids.extend(
+                prop("$anon_distinct_id").map(|a| Ident::new(a.clone(), known(&a).unwrap_or(IdKind::DistinctId))),
+            );
         }
         "$create_alias" => {
             ids.push(own(IdKind::DistinctId));
@@ -173,7 +175,8 @@ mod tests {
 
     #[test]
     fn disallowed_ids() {
-        for v in ["", " ", "anon", "NULL", "0", "-1", "undefined", "00000000-0000-0000-0000-000000000000", "$device:0"] {
+        for v in ["", " ", "anon", "NULL", "0", "-1", "undefined", "00000000-0000-0000-0000-000000000000", "$device:0"]
+        {
             assert!(is_mixpanel_disallowed(v), "{v:?}");
         }
         for v in ["1", "user", "anon-1", "$device:1234"] {

@@ -16,7 +16,10 @@ use crate::uuid::person_uuid;
 /// Segment's suggested blocked values: `^[0-]*$` (so also empty), `-1`, `null`, `anonymous`.
 pub fn is_segment_blocked(value: &str) -> bool {
     let v = value.trim();
-    v.chars().all(|c| c == '0' || c == '-') || v == "-1" || v.eq_ignore_ascii_case("null") || v.eq_ignore_ascii_case("anonymous")
+    v.chars().all(|c| c == '0' || c == '-')
+        || v == "-1"
+        || v.eq_ignore_ascii_case("null")
+        || v.eq_ignore_ascii_case("anonymous")
 }
 
 /// An identifier field as the vendor reads it: strings as they are, numbers as their JSON
@@ -35,7 +38,10 @@ pub(crate) fn message_type(props: &serde_json::Map<String, Value>) -> &str {
 }
 
 /// Identifiers of a Segment message, in the order they are linked (before blocking).
-pub(crate) fn segment_ids(props: &serde_json::Map<String, Value>, known: impl Fn(&str) -> Option<IdKind>) -> Vec<Ident> {
+pub(crate) fn segment_ids(
+    props: &serde_json::Map<String, Value>,
+    known: impl Fn(&str) -> Option<IdKind>,
+) -> Vec<Ident> {
     let ty = message_type(props);
     let ptr = |p: &str| id_text(props.get("context").and_then(|c| c.pointer(p)));
     let mut ids = Vec::new();

@@ -154,7 +154,11 @@ fn illegal_warning_names_the_illegal_id_first_and_target_is_checked_first() {
     let d = decision(&engine, 1);
     assert_mentions(
         &d.message,
-        &["'undefined' (the target, i.e. the event's distinct id)", "created an anonymous person for 'undefined'", "every user"],
+        &[
+            "'undefined' (the target, i.e. the event's distinct id)",
+            "created an anonymous person for 'undefined'",
+            "every user",
+        ],
     );
     assert!(!person(&engine, "undefined").is_identified);
     assert!(engine.person_for(P, "null").is_none());
@@ -252,4 +256,3 @@ fn out_of_order_events_are_rejected_without_changing_state() {
     assert_eq!(engine.apply(&events[1]).unwrap_err(), EngineError::OutOfOrder { seq: 2, last: 2 });
     assert!(rebuild(vec![events[1].clone(), events[0].clone()]).is_err());
 }
-

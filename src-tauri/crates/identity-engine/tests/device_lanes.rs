@@ -71,7 +71,8 @@ fn reset_between_users_infers_a_reset_and_no_finding() {
     assert!(l.transitions[1].explanation().contains("reset()"));
     assert!(rules(&m, "missing_reset_between_users").is_empty());
     // Sessions: s1 holds the first three events, s2 the last two.
-    let spans: Vec<_> = l.sessions.iter().map(|s| (s.session_id.as_str(), s.first_seq, s.last_seq, s.event_count)).collect();
+    let spans: Vec<_> =
+        l.sessions.iter().map(|s| (s.session_id.as_str(), s.first_seq, s.last_seq, s.event_count)).collect();
     assert_eq!(spans, [("s1", 1, 3, 3), ("s2", 4, 5, 2)]);
 }
 
@@ -90,7 +91,10 @@ fn identify_arriving_first_reveals_the_anonymous_segment_and_keeps_both_orders()
     assert_eq!((anon.first_seq, anon.last_seq, anon.event_count), (2, 2, 1));
     assert_eq!(anon.first_timestamp, t0() + chrono::Duration::minutes(5));
     assert!(anon.first_timestamp < l.segments[1].first_timestamp && anon.first_seq > l.segments[1].first_seq);
-    assert_eq!((l.first_seen, l.last_seen), (t0() + chrono::Duration::minutes(5), t0() + chrono::Duration::minutes(11)));
+    assert_eq!(
+        (l.first_seen, l.last_seen),
+        (t0() + chrono::Duration::minutes(5), t0() + chrono::Duration::minutes(11))
+    );
     assert_eq!(kinds(l), [("identify", false)]);
 }
 
@@ -249,7 +253,8 @@ fn flow_b() -> [EventInput; 6] {
 }
 
 fn moves(l: &DeviceLane) -> Vec<(&str, Option<&str>, Option<&str>, bool)> {
-    let mut v: Vec<_> = l.transitions.iter().map(|t| (t.kind, t.from.as_deref(), t.to.as_deref(), t.inferred)).collect();
+    let mut v: Vec<_> =
+        l.transitions.iter().map(|t| (t.kind, t.from.as_deref(), t.to.as_deref(), t.inferred)).collect();
     v.sort();
     v
 }
@@ -283,7 +288,11 @@ fn identifies_arriving_in_reverse_order_keep_the_reset_between_users() {
     // The reset keeps the event that revealed it (user-b2's $identify named anon2).
     let reset = l.transitions.iter().find(|t| t.kind == "reset").unwrap();
     assert_eq!((reset.seq, reset.event_uuid.as_deref()), (2, Some("ev-2")));
-    assert!(reset.explanation().contains("user-a2") && reset.explanation().contains("reset()"), "{}", reset.explanation());
+    assert!(
+        reset.explanation().contains("user-a2") && reset.explanation().contains("reset()"),
+        "{}",
+        reset.explanation()
+    );
 
     // Same result in client order.
     assert_flow_b_with_reset(&model(flow_b().to_vec()));
@@ -336,7 +345,10 @@ fn a_real_switch_without_reset_is_kept_in_order_and_out_of_order() {
         assert_eq!(seg_ids(l), [ANON1, "user-a2", "user-b2"]);
         assert_eq!(
             moves(l),
-            [("identify", Some(ANON1), Some("user-a2"), false), ("switch_without_reset", Some("user-a2"), Some("user-b2"), false)]
+            [
+                ("identify", Some(ANON1), Some("user-a2"), false),
+                ("switch_without_reset", Some("user-a2"), Some("user-b2"), false)
+            ]
         );
         let found = rules(m, "missing_reset_between_users");
         assert_eq!(found.len(), 1, "{found:#?}");
@@ -360,10 +372,8 @@ fn a_real_switch_without_reset_is_kept_in_order_and_out_of_order() {
 #[test]
 fn reset_true_by_timing_alone_links_only_an_unambiguous_old_lane() {
     const OTHER: &str = "01a20b9c-0000-7000-8000-000000000003";
-    let one = model(vec![
-        js("$pageview", ANON1, ANON1, false, json!({})),
-        js("$pageview", ANON2, ANON2, false, json!({})),
-    ]);
+    let one =
+        model(vec![js("$pageview", ANON1, ANON1, false, json!({})), js("$pageview", ANON2, ANON2, false, json!({}))]);
     assert_eq!(lane(&one, ANON2).linked_from.as_ref().map(|l| l.lane_id.clone()), Some(format!("{P}/{ANON1}")));
 
     // A second visitor with the same browser (a device id of its own, so not itself a reset(true)

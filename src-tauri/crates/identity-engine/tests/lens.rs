@@ -1,10 +1,10 @@
 //! The vendor lens: one project's traffic under all three vendors' rules, and the pairs of ids
 //! they disagree on, each vendor's reason in a sentence.
 
-#[path = "support/vendor_events.rs"]
-mod vendor_events;
 #[path = "support/traffic.rs"]
 mod traffic;
+#[path = "support/vendor_events.rs"]
+mod vendor_events;
 
 use identity_engine::*;
 use serde_json::json;
@@ -43,11 +43,19 @@ fn alias_of_an_identified_user_posthog_refuses_segment_merges() {
     assert_eq!((refusal.seq, refusal.ids.clone()), (3, vec!["a1".to_owned(), "u9".to_owned()]));
     assert_eq!(cluster_of(&lens, Family::Segment, "u9").unwrap().ids.len(), 3, "Segment: u9, u1, a1 in one profile");
 
-    let d = lens.disagreements.iter().find(|d| d.ids.contains(&"u9".to_owned()) && d.ids.contains(&"a1".to_owned())).expect("disagreement");
+    let d = lens
+        .disagreements
+        .iter()
+        .find(|d| d.ids.contains(&"u9".to_owned()) && d.ids.contains(&"a1".to_owned()))
+        .expect("disagreement");
     assert_eq!(d.seq, 3);
     assert_eq!(d.together, [Family::Segment]);
     assert_eq!(d.apart, [Family::PostHog, Family::Mixpanel]);
-    assert!(d.why["posthog"].contains("already identified") || d.why["posthog"].contains("identified"), "{}", d.why["posthog"]);
+    assert!(
+        d.why["posthog"].contains("already identified") || d.why["posthog"].contains("identified"),
+        "{}",
+        d.why["posthog"]
+    );
     assert!(d.why["segment"].contains("Segment"), "{}", d.why["segment"]);
     assert!(d.why["mixpanel"].contains("Simplified ID Merge"), "{}", d.why["mixpanel"]);
 
@@ -70,12 +78,23 @@ fn second_user_on_one_anonymous_id_posthog_attaches_segment_and_mixpanel_refuse(
     let lens = vendor_lens("seg", &evs);
     assert_eq!(lens.family, Family::Segment);
     let seg = &lens.vendors[1];
-    assert!(seg.refusals.iter().any(|r| r.rule == "profile_limit" && r.sentence.contains("on the profile of user_id 'u1'")), "{:?}", seg.refusals);
+    assert!(
+        seg.refusals.iter().any(|r| r.rule == "profile_limit" && r.sentence.contains("on the profile of user_id 'u1'")),
+        "{:?}",
+        seg.refusals
+    );
     let mp = &lens.vendors[2];
     assert!(mp.refusals.iter().any(|r| r.rule == "cluster_has_user_id"), "{:?}", mp.refusals);
     assert_eq!(cluster_of(&lens, Family::Segment, "u1").unwrap().user_id.as_deref(), Some("u1"));
-    let d = lens.disagreements.iter().find(|d| d.ids.contains(&"u2".to_owned()) && d.ids.contains(&"a1".to_owned())).expect("disagreement");
-    assert_eq!((d.seq, d.together.clone(), d.apart.clone()), (evs[1].seq, vec![Family::PostHog], vec![Family::Segment, Family::Mixpanel]));
+    let d = lens
+        .disagreements
+        .iter()
+        .find(|d| d.ids.contains(&"u2".to_owned()) && d.ids.contains(&"a1".to_owned()))
+        .expect("disagreement");
+    assert_eq!(
+        (d.seq, d.together.clone(), d.apart.clone()),
+        (evs[1].seq, vec![Family::PostHog], vec![Family::Segment, Family::Mixpanel])
+    );
     assert!(d.why["segment"].contains("dropped 'a1'") && d.why["segment"].contains("limit 1"), "{}", d.why["segment"]);
     assert!(d.why["mixpanel"].contains("already has $user_id 'u1'"), "{}", d.why["mixpanel"]);
     assert!(d.why["posthog"].contains("u2"), "{}", d.why["posthog"]);
@@ -91,7 +110,8 @@ fn recordings_through_the_lens_keep_the_native_view() {
         let mut model = Model::new();
         evs.iter().for_each(|e| drop(model.apply(e).unwrap()));
         let native = lens.vendors.iter().find(|v| v.vendor == lens.family).unwrap();
-        let persons: Vec<Vec<String>> = model.engine().persons(&project).iter().map(|p| p.distinct_ids.clone()).collect();
+        let persons: Vec<Vec<String>> =
+            model.engine().persons(&project).iter().map(|p| p.distinct_ids.clone()).collect();
         assert_eq!(native.clusters.iter().map(|c| c.ids.clone()).collect::<Vec<_>>(), persons, "{file}");
         assert_eq!(lens.vendors.len(), 3);
     }
@@ -116,8 +136,11 @@ fn two_projects_of_different_vendors_compare_by_user_id() {
     let segment = [vendor_events::seg("identify", Some("u1"), Some("a1"), json!({"traits": {"email": "u1@x.io"}}))];
     let c = compare(&vendor_lens("phc", &posthog), &vendor_lens("seg", &segment));
     assert_eq!((c.project.as_str(), c.family), ("seg", Family::Segment));
-    let users: Vec<(&str, Option<usize>, Option<usize>)> =
-        c.users.iter().map(|u| (u.user_id.as_str(), u.here.as_ref().map(Vec::len), u.there.as_ref().map(Vec::len))).collect();
+    let users: Vec<(&str, Option<usize>, Option<usize>)> = c
+        .users
+        .iter()
+        .map(|u| (u.user_id.as_str(), u.here.as_ref().map(Vec::len), u.there.as_ref().map(Vec::len)))
+        .collect();
     assert_eq!(users, [("u1", Some(2), Some(3)), ("u2", Some(2), None)]);
     assert!(c.users[1].sentence.contains("phc only"), "{}", c.users[1].sentence);
 }

@@ -18,7 +18,10 @@ fn only(m: &Model, rule: &str) -> identity_engine::Finding {
 fn illegal_merge_id() {
     let m = model(vec![raw("$identify", "user-1", json!({"$anon_distinct_id": "undefined"}))]);
     let f = only(&m, "cannot_merge_with_illegal_distinct_id");
-    assert_eq!((f.severity.as_str(), f.distinct_ids.clone(), f.event_uuids.clone()), ("error", vec!["undefined".into(), "user-1".into()], vec!["ev-1".into()]));
+    assert_eq!(
+        (f.severity.as_str(), f.distinct_ids.clone(), f.event_uuids.clone()),
+        ("error", vec!["undefined".into(), "user-1".into()], vec!["ev-1".into()])
+    );
     assert!(f.message.contains("refuses"), "{}", f.message);
     let m = model(vec![raw("$identify", "user-1", json!({"$anon_distinct_id": "anon-1"}))]);
     assert!(rules(&m, "cannot_merge_with_illegal_distinct_id").is_empty());
@@ -26,10 +29,12 @@ fn illegal_merge_id() {
 
 #[test]
 fn already_identified_merge() {
-    let base = || vec![
-        raw("$identify", "user-1", json!({"$anon_distinct_id": "a1"})),
-        raw("$identify", "user-2", json!({"$anon_distinct_id": "a2"})),
-    ];
+    let base = || {
+        vec![
+            raw("$identify", "user-1", json!({"$anon_distinct_id": "a1"})),
+            raw("$identify", "user-2", json!({"$anon_distinct_id": "a2"})),
+        ]
+    };
     let mut evs = base();
     evs.push(raw("$create_alias", "user-2", json!({"alias": "user-1"})));
     let m = model(evs);
@@ -52,7 +57,8 @@ fn personless_merge_event_and_invalid_flag() {
     let lane = m.device(&format!("{P}/id:a1")).unwrap();
     assert!(lane.transitions[0].explanation().contains("dropped it and linked nothing"), "{:?}", lane.transitions);
     assert_eq!(only(&m, "invalid_process_person_profile").severity, "warning");
-    let m = model(vec![raw("$identify", "user-1", json!({"$anon_distinct_id": "a1", "$process_person_profile": true}))]);
+    let m =
+        model(vec![raw("$identify", "user-1", json!({"$anon_distinct_id": "a1", "$process_person_profile": true}))]);
     assert!(rules(&m, "invalid_event_when_process_person_profile_is_false").is_empty());
     assert!(rules(&m, "invalid_process_person_profile").is_empty());
 }
@@ -78,9 +84,22 @@ fn generic_ids_are_errors_or_warnings_and_deduplicated() {
         raw("$pageview", "NULL", json!({})),
     ]);
     let found = rules(&m, "generic_distinct_id");
-    let got: Vec<_> = found.iter().map(|f| (f.distinct_ids[0].as_str(), f.severity.as_str(), f.event_uuids.len())).collect();
-    assert_eq!(got, [("null", "error", 3), ("user", "warning", 1), ("00000000-0000-0000-0000-000000000000", "warning", 1), ("NULL", "warning", 1)]);
-    assert!(found[0].message.contains("3 events") && found[0].message.contains("one person called 'null'"), "{}", found[0].message);
+    let got: Vec<_> =
+        found.iter().map(|f| (f.distinct_ids[0].as_str(), f.severity.as_str(), f.event_uuids.len())).collect();
+    assert_eq!(
+        got,
+        [
+            ("null", "error", 3),
+            ("user", "warning", 1),
+            ("00000000-0000-0000-0000-000000000000", "warning", 1),
+            ("NULL", "warning", 1)
+        ]
+    );
+    assert!(
+        found[0].message.contains("3 events") && found[0].message.contains("one person called 'null'"),
+        "{}",
+        found[0].message
+    );
     assert_eq!(found[0].seq, 1);
 }
 
@@ -89,7 +108,10 @@ fn generic_id_identified_on_many_unrelated_devices() {
     // Unrelated devices: each its own user agent.
     let on = |dev: &str| {
         let ua = json!(format!("Agent/{}", &dev[dev.len() - 1..]));
-        vec![with(js("$pageview", dev, dev, false, json!({})), "$raw_user_agent", ua.clone()), with(js_identify("shared", dev, dev), "$raw_user_agent", ua)]
+        vec![
+            with(js("$pageview", dev, dev, false, json!({})), "$raw_user_agent", ua.clone()),
+            with(js_identify("shared", dev, dev), "$raw_user_agent", ua),
+        ]
     };
     let two: Vec<_> = [ANON1, ANON2].iter().flat_map(|d| on(d)).map(|e| at(e, 0)).collect();
     assert!(rules(&model(two.clone()), "generic_distinct_id").is_empty(), "two devices is normal");
@@ -140,7 +162,10 @@ fn repeated_identify_in_one_session() {
     let again = || js("$identify", "user-1", ANON1, true, json!({"$set": {"email": "max@example.com"}}));
     let m = model(vec![js_identify("user-1", ANON1, ANON1), again(), again()]);
     let f = only(&m, "repeated_identify");
-    assert_eq!((f.severity.as_str(), f.event_uuids.clone()), ("info", vec!["ev-1".into(), "ev-2".into(), "ev-3".into()]));
+    assert_eq!(
+        (f.severity.as_str(), f.event_uuids.clone()),
+        ("info", vec!["ev-1".into(), "ev-2".into(), "ev-3".into()])
+    );
     assert!(f.message.contains("3 times in session 's1'"), "{}", f.message);
     // Different data, or another session: fine.
     let other_data = js("$identify", "user-1", ANON1, true, json!({"$set": {"email": "new@example.com"}}));
@@ -151,7 +176,10 @@ fn repeated_identify_in_one_session() {
 
 #[test]
 fn alias_after_identify() {
-    let m = model(vec![js_identify("user-1", ANON1, ANON1), js("$create_alias", "user-1", ANON1, true, json!({"alias": "legacy-1"}))]);
+    let m = model(vec![
+        js_identify("user-1", ANON1, ANON1),
+        js("$create_alias", "user-1", ANON1, true, json!({"alias": "legacy-1"})),
+    ]);
     let f = only(&m, "alias_after_identify");
     assert_eq!((f.severity.as_str(), f.distinct_ids.clone()), ("info", vec!["user-1".into(), "legacy-1".into()]));
     assert_eq!(f.event_uuids, ["ev-2"]);
@@ -165,7 +193,11 @@ fn alias_after_identify() {
 
 #[test]
 fn email_as_distinct_id() {
-    let m = model(vec![js_identify("max@hedgehogmail.com", ANON1, ANON1), raw("x", "@handle", json!({})), raw("x", "a@b", json!({}))]);
+    let m = model(vec![
+        js_identify("max@hedgehogmail.com", ANON1, ANON1),
+        raw("x", "@handle", json!({})),
+        raw("x", "a@b", json!({})),
+    ]);
     let f = only(&m, "email_as_distinct_id");
     assert_eq!((f.severity.as_str(), f.distinct_ids.clone()), ("warning", vec!["max@hedgehogmail.com".to_owned()]));
     assert!(f.fix.contains("database user id"));

@@ -23,7 +23,6 @@ use identity_engine::*;
 use rng::Rng;
 use serde_json::json;
 
-
 const USERS: [&str; 5] = ["u1", "u2", "u3", "null", "max@example.com"];
 const EVENTS: [&str; 3] = ["$pageview", "Account Created", "clicked"];
 
@@ -166,7 +165,15 @@ fn incremental_model_equals_model_rebuilt_in_one_go() {
         links += model.devices(None).iter().filter(|l| l.linked_from.is_some()).count();
     }
     // The generator must exercise the interesting paths, or this test proves little.
-    for rule in ["missing_reset_between_users", "generic_distinct_id", "identified_before_identify", "email_as_distinct_id", "alias_after_identify", "identified_share", "server_identify_without_anon_id"] {
+    for rule in [
+        "missing_reset_between_users",
+        "generic_distinct_id",
+        "identified_before_identify",
+        "email_as_distinct_id",
+        "alias_after_identify",
+        "identified_share",
+        "server_identify_without_anon_id",
+    ] {
         assert!(seen_rules.contains_key(rule), "{rule} never fired: {seen_rules:?}");
     }
     assert!(links > 0, "no reset(true) link was ever made");

@@ -8,7 +8,8 @@ mod traffic;
 
 use identity_engine::*;
 
-const UA: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/156.0.0.0 Safari/537.36";
+const UA: &str =
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/156.0.0.0 Safari/537.36";
 
 fn kinds(l: &DeviceLane) -> Vec<(&str, Option<&str>, Option<&str>, bool)> {
     l.transitions.iter().map(|t| (t.kind, t.from.as_deref(), t.to.as_deref(), t.inferred)).collect()
@@ -39,14 +40,23 @@ fn posthog_js_browser_lanes() {
 
     for (project, old, anon2, new) in SESSIONS {
         let lanes = model.devices(Some(project));
-        assert_eq!(lanes.iter().map(|l| l.device_id.as_str()).collect::<Vec<_>>(), [new, old], "{project}: newest activity first");
+        assert_eq!(
+            lanes.iter().map(|l| l.device_id.as_str()).collect::<Vec<_>>(),
+            [new, old],
+            "{project}: newest activity first"
+        );
         let l = model.device(&format!("{project}/{old}")).unwrap();
         assert_eq!((l.key_kind, l.user_agent.as_deref()), ("device_id", Some(UA)));
         let segs: Vec<_> = l.segments.iter().map(|s| (s.distinct_id.as_str(), s.identified, s.event_count)).collect();
         let expected_counts = if project == "phc_web" { [2, 2, 1, 2] } else { [1, 2, 1, 4] };
         assert_eq!(
             segs,
-            [(old, false, expected_counts[0]), ("user-42", true, expected_counts[1]), (anon2, false, expected_counts[2]), ("user-43", true, expected_counts[3])],
+            [
+                (old, false, expected_counts[0]),
+                ("user-42", true, expected_counts[1]),
+                (anon2, false, expected_counts[2]),
+                ("user-43", true, expected_counts[3])
+            ],
             "{project}"
         );
         let mut want = vec![
@@ -79,7 +89,10 @@ fn posthog_js_browser_lanes() {
         assert_eq!(rules, [("identified_share", "info"), ("alias_after_identify", "info")], "{project}");
     }
     // Session 1: the reset(true) lane arrived first, and the old lane's first event linked it.
-    assert_eq!(changes[1].devices, [format!("posthog_token/{}", SESSIONS[0].1), format!("posthog_token/{}", SESSIONS[0].3)]);
+    assert_eq!(
+        changes[1].devices,
+        [format!("posthog_token/{}", SESSIONS[0].1), format!("posthog_token/{}", SESSIONS[0].3)]
+    );
     let share = model.findings(Some("posthog_token"))[0].clone().into_owned();
     assert!(share.message.starts_with("6 of 11 events"), "{}", share.message);
     let alias = model.findings(Some("phc_web"))[1].clone().into_owned();
@@ -128,7 +141,10 @@ fn model_keys_cover_everything_the_model_reads() {
                 ..e.clone()
             })
             .collect();
-        assert!(trimmed.iter().zip(&full).any(|(t, f)| t.properties.len() < f.properties.len()), "{file}: nothing trimmed");
+        assert!(
+            trimmed.iter().zip(&full).any(|(t, f)| t.properties.len() < f.properties.len()),
+            "{file}: nothing trimmed"
+        );
         let view = |events: &[EventInput]| {
             let mut m = Model::new();
             events.iter().for_each(|e| drop(m.apply(e).unwrap()));

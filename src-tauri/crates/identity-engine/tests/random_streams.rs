@@ -22,7 +22,6 @@ use identity_engine::*;
 use rng::Rng;
 use serde_json::{json, Map, Value};
 
-
 const IDS: [&str; 10] = ["a0", "a1", "a2", "a3", "u0", "u1", "u2", "null", "Anonymous", "'none'"];
 const PROJECTS: [&str; 2] = ["p1", "p2"];
 const EVENTS: [&str; 10] = [

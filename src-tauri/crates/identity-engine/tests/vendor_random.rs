@@ -30,10 +30,22 @@ fn segment_stream(rng: &mut Rng, n: usize) -> Vec<EventInput> {
         let b = rng.below(anons.len());
         let user = USERS[rng.below(USERS.len())];
         let (anon, web) = anons[b].clone();
-        let mk = |ty: &str, u: Option<&str>, extra| if web { seg_web(ty, u, &anon, extra) } else { seg(ty, u, Some(&anon), extra) };
+        let mk = |ty: &str, u: Option<&str>, extra| {
+            if web {
+                seg_web(ty, u, &anon, extra)
+            } else {
+                seg(ty, u, Some(&anon), extra)
+            }
+        };
         let ev = match rng.below(10) {
-            0..=2 => mk("identify", Some(user), json!({"traits": {"plan": rng.below(3), "email": format!("{user}@x.io")}})),
-            3 => mk("alias", Some(user), json!({"previousId": if rng.below(3) == 0 { user.to_owned() } else { anon.clone() }})),
+            0..=2 => {
+                mk("identify", Some(user), json!({"traits": {"plan": rng.below(3), "email": format!("{user}@x.io")}}))
+            }
+            3 => mk(
+                "alias",
+                Some(user),
+                json!({"previousId": if rng.below(3) == 0 { user.to_owned() } else { anon.clone() }}),
+            ),
             4 => {
                 anons[b].0 = format!("r{i}");
                 continue;
@@ -66,7 +78,10 @@ fn mixpanel_stream(rng: &mut Rng, n: usize) -> Vec<EventInput> {
                 devices[b] = (format!("n{i}"), None);
                 continue;
             }
-            4 => engage(current.as_deref().unwrap_or(&format!("$device:{device}")), json!({"$set": {"k": rng.below(3)}, "$unset": ["z"]})),
+            4 => engage(
+                current.as_deref().unwrap_or(&format!("$device:{device}")),
+                json!({"$set": {"k": rng.below(3)}, "$unset": ["z"]}),
+            ),
             5 => mp("$create_alias", current.as_deref().unwrap_or("x"), json!({"alias": user})),
             6 => mp("server", user, json!({})),
             _ => mp_web("Clicked", &device, current.as_deref()),
@@ -86,14 +101,16 @@ fn renumber(mut evs: Vec<EventInput>, rng: &mut Rng) -> Vec<EventInput> {
 }
 
 fn snapshot(m: &Model, project: &str) -> String {
-    serde_json::to_string(&(m.engine().persons(project), m.engine().decisions(), m.devices(None), m.findings(None))).unwrap()
+    serde_json::to_string(&(m.engine().persons(project), m.engine().decisions(), m.devices(None), m.findings(None)))
+        .unwrap()
 }
 
 fn check(m: &Model, project: &str, applied: usize) {
     let e = m.engine();
     let mut owner = HashMap::new();
     for p in e.persons(project) {
-        let kinds: Vec<IdKind> = p.distinct_ids.iter().map(|id| e.id_kind(project, id).expect("every id has a kind")).collect();
+        let kinds: Vec<IdKind> =
+            p.distinct_ids.iter().map(|id| e.id_kind(project, id).expect("every id has a kind")).collect();
         let users = kinds.iter().filter(|k| **k == IdKind::UserId).count();
         assert!(users <= 1, "two user ids on {:?}", p.distinct_ids);
         assert_eq!(p.is_identified, users == 1, "{:?}", p.distinct_ids);
@@ -127,7 +144,12 @@ fn random_vendor_streams_keep_limits_and_rebuild_identically() {
                     assert!(!changes.devices.is_empty());
                     let mut fresh = Model::new();
                     evs[..=k].iter().for_each(|e| drop(fresh.apply(e).unwrap()));
-                    assert_eq!(snapshot(&fresh, project), snapshot(&model, project), "seed {seed} {project} after {} events", k + 1);
+                    assert_eq!(
+                        snapshot(&fresh, project),
+                        snapshot(&model, project),
+                        "seed {seed} {project} after {} events",
+                        k + 1
+                    );
                 }
             }
             rules.extend(model.findings(None).iter().map(|f| f.rule.clone()));

@@ -17,7 +17,11 @@ fn run(evs: &[EventInput]) -> Model {
 }
 
 fn persons<'a>(m: &'a Model, p: &str) -> Vec<(Vec<&'a str>, bool)> {
-    m.engine().persons(p).into_iter().map(|p| (p.distinct_ids.iter().map(String::as_str).collect(), p.is_identified)).collect()
+    m.engine()
+        .persons(p)
+        .into_iter()
+        .map(|p| (p.distinct_ids.iter().map(String::as_str).collect(), p.is_identified))
+        .collect()
 }
 
 fn rules(m: &Model, p: &str) -> Vec<String> {
@@ -33,7 +37,12 @@ fn segment_identify_links_ids_and_later_traits_win() {
     let m = run(&[
         seg("page", None, Some("a1"), json!({})),
         seg("identify", Some("u1"), Some("a1"), json!({"traits": {"plan": "free", "email": "u1@x.io"}})),
-        seg("identify", Some("u1"), Some("a1"), json!({"traits": {"plan": "pro"}, "context": {"device": {"id": "dev-1"}}})),
+        seg(
+            "identify",
+            Some("u1"),
+            Some("a1"),
+            json!({"traits": {"plan": "pro"}, "context": {"device": {"id": "dev-1"}}}),
+        ),
     ]);
     assert_eq!(persons(&m, "seg"), [(vec!["a1", "u1", "u1@x.io", "dev-1"], true)]);
     let p = m.engine().person_for("seg", "dev-1").unwrap();
@@ -54,7 +63,11 @@ fn segment_refuses_a_second_user_id_and_flags_the_shared_anonymous_id() {
     assert_eq!(d.kind, DecisionKind::Refused);
     // Unify drops the message's lowest-priority identifier (the anonymous id) instead of tying
     // u1 and u2 together: a1 stays with u1, u2 starts its own profile.
-    assert!(d.message.contains("dropped 'a1'") && d.message.contains("user_id 'u1'") && d.message.contains("limit 1"), "{}", d.message);
+    assert!(
+        d.message.contains("dropped 'a1'") && d.message.contains("user_id 'u1'") && d.message.contains("limit 1"),
+        "{}",
+        d.message
+    );
     let r = rules(&m, "seg");
     for rule in ["profile_user_id_limit", "anonymous_id_with_many_user_ids", "missing_reset_between_users"] {
         assert!(r.contains(&rule.to_owned()), "{rule} in {r:?}");
@@ -70,12 +83,23 @@ fn segment_refuses_a_second_user_id_and_flags_the_shared_anonymous_id() {
 fn segment_shared_device_keeps_the_new_users_email_with_the_new_user() {
     let dev = json!({"context": {"device": {"id": "dev-1"}}});
     let m = run(&[
-        seg("identify", Some("u1"), Some("a1"), json!({"traits": {"email": "u1@x.io"}, "context": {"device": {"id": "dev-1"}}})),
+        seg(
+            "identify",
+            Some("u1"),
+            Some("a1"),
+            json!({"traits": {"email": "u1@x.io"}, "context": {"device": {"id": "dev-1"}}}),
+        ),
         seg("track", None, Some("a2"), dev.clone()),
-        seg("identify", Some("u2"), Some("a2"), json!({"traits": {"email": "u2@x.io"}, "context": {"device": {"id": "dev-1"}}})),
+        seg(
+            "identify",
+            Some("u2"),
+            Some("a2"),
+            json!({"traits": {"email": "u2@x.io"}, "context": {"device": {"id": "dev-1"}}}),
+        ),
     ]);
     assert_eq!(persons(&m, "seg"), [(vec!["u1", "a1", "u1@x.io", "dev-1", "a2"], true), (vec!["u2", "u2@x.io"], true)]);
-    let dropped: Vec<_> = m.engine().decisions().iter().filter(|d| d.rule == Rule::ProfileLimit).map(|d| d.source.clone()).collect();
+    let dropped: Vec<_> =
+        m.engine().decisions().iter().filter(|d| d.rule == Rule::ProfileLimit).map(|d| d.source.clone()).collect();
     assert_eq!(dropped, [Some("a2".to_owned()), Some("dev-1".to_owned())], "anonymous id first, then the device id");
 }
 
@@ -107,7 +131,8 @@ fn segment_alias_links_previous_id_and_self_alias_is_flagged() {
 
 #[test]
 fn segment_keeps_at_most_five_anonymous_ids_per_profile() {
-    let evs: Vec<EventInput> = (1..=6).map(|i| seg("identify", Some("u1"), Some(&format!("a{i}")), json!({}))).collect();
+    let evs: Vec<EventInput> =
+        (1..=6).map(|i| seg("identify", Some("u1"), Some(&format!("a{i}")), json!({}))).collect();
     let m = run(&evs);
     assert_eq!(persons(&m, "seg"), [(vec!["u1", "a1", "a2", "a3", "a4", "a5"], true)]);
     let d = decision(&m, Rule::ProfileLimit);
@@ -189,8 +214,13 @@ fn mixpanel_engage_sets_set_once_and_unsets_on_the_cluster() {
 fn mixpanel_disallowed_ids_never_merge() {
     let m = run(&[mp("x", "anon", json!({"$device_id": "d1", "$user_id": "undefined"}))]);
     assert_eq!(persons(&m, "mpt"), [(vec!["d1", "$device:d1"], false)]);
-    let sources: Vec<&str> =
-        m.engine().decisions().iter().filter(|d| d.rule == Rule::BlockedIdentifier).map(|d| d.source.as_deref().unwrap()).collect();
+    let sources: Vec<&str> = m
+        .engine()
+        .decisions()
+        .iter()
+        .filter(|d| d.rule == Rule::BlockedIdentifier)
+        .map(|d| d.source.as_deref().unwrap())
+        .collect();
     assert_eq!(sources, ["undefined", "anon"]);
     assert!(rules(&m, "mpt").iter().all(|r| r == "blocked_identifier_value"));
 }
@@ -216,7 +246,10 @@ fn mixpanel_original_id_merge_honours_identify_alias_and_merge() {
 
 #[test]
 fn mixpanel_simplified_ignores_create_alias() {
-    let m = run(&[mp_web("a", "d1", Some("u1")), mp("$create_alias", "u1", json!({"alias": "other", "$device_id": "d1", "$user_id": "u1"}))]);
+    let m = run(&[
+        mp_web("a", "d1", Some("u1")),
+        mp("$create_alias", "u1", json!({"alias": "other", "$device_id": "d1", "$user_id": "u1"})),
+    ]);
     assert_eq!(decision(&m, Rule::NotInThisMode).kind, DecisionKind::Ignored);
     assert!(m.engine().person_for("mpt", "other").is_none());
 }
@@ -224,5 +257,8 @@ fn mixpanel_simplified_ignores_create_alias() {
 #[test]
 fn families_come_from_the_source_and_posthog_stays_posthog() {
     let m = run(&[seg("track", None, Some("a1"), json!({})), mp_web("a", "d1", None)]);
-    assert_eq!((m.engine().family("seg"), m.engine().family("mpt"), m.engine().family("none")), (Family::Segment, Family::Mixpanel, Family::PostHog));
+    assert_eq!(
+        (m.engine().family("seg"), m.engine().family("mpt"), m.engine().family("none")),
+        (Family::Segment, Family::Mixpanel, Family::PostHog)
+    );
 }

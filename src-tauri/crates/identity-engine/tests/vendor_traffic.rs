@@ -29,7 +29,12 @@ fn ids(v: &[&str]) -> Vec<String> {
 }
 
 fn segs(m: &Model, lane: &str) -> Vec<(String, bool)> {
-    m.device(lane).unwrap_or_else(|| panic!("lane {lane}")).segments.iter().map(|s| (s.distinct_id.clone(), s.identified)).collect()
+    m.device(lane)
+        .unwrap_or_else(|| panic!("lane {lane}"))
+        .segments
+        .iter()
+        .map(|s| (s.distinct_id.clone(), s.identified))
+        .collect()
 }
 
 fn kinds(m: &Model, lane: &str) -> Vec<(&'static str, bool)> {
@@ -101,10 +106,7 @@ fn mixpanel_browser_identify_engage_reset() {
     let p = "mixpanel_token";
     let (d1, d2) = ("df3aa830-0bcb-428d-adac-b28e5a08f0cb", "b6c74add-f253-40ec-9f6c-1e8f98de1fca");
     let (dev1, dev2) = (format!("$device:{d1}"), format!("$device:{d2}"));
-    assert_eq!(
-        persons(&m, p),
-        [(ids(&[d1, &dev1, "mp-user-1"]), true), (ids(&[d2, &dev2]), false)]
-    );
+    assert_eq!(persons(&m, p), [(ids(&[d1, &dev1, "mp-user-1"]), true), (ids(&[d2, &dev2]), false)]);
     let user = m.engine().person_for(p, "mp-user-1").unwrap();
     assert_eq!(user.properties["$email"], "max@hedgehogmail.com", "/engage $set");
     assert_eq!(user.properties["$initial_referrer"], "$direct", "/engage $set_once");
@@ -115,4 +117,3 @@ fn mixpanel_browser_identify_engage_reset() {
     assert!(new.linked_from.as_ref().unwrap().evidence.contains("$device:"));
     assert_eq!(rules(&m, p), Vec::<String>::new());
 }
-

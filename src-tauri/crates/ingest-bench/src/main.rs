@@ -303,12 +303,8 @@ fn main() {
     let now = chrono::Utc::now().to_rfc3339();
     eprintln!("generating {} events in gzip batches of {}...", opts.events, opts.batch);
     let rows: Vec<Value> = (0..opts.events).map(|i| opts.vendor.event(i, &now)).collect();
-    let bodies: Vec<Vec<u8>> = rows
-        .chunks(opts.batch)
-        .map(|chunk| {
-            gzip(opts.vendor.body(chunk, &now).to_string().as_bytes())
-        })
-        .collect();
+    let bodies: Vec<Vec<u8>> =
+        rows.chunks(opts.batch).map(|chunk| gzip(opts.vendor.body(chunk, &now).to_string().as_bytes())).collect();
     let raw_bytes: usize = rows.iter().map(|r| r.to_string().len()).sum();
     eprintln!("average event: {} bytes of JSON", raw_bytes / rows.len().max(1));
 
@@ -316,7 +312,11 @@ fn main() {
     let rate = |d: Duration| opts.events as f64 / d.as_secs_f64();
     let mut rounds = Vec::new();
     for round in 1..=opts.runs.max(1) {
-        eprintln!("round {round}: capture only, {} connections posting to {} ...", opts.connections, opts.vendor.path());
+        eprintln!(
+            "round {round}: capture only, {} connections posting to {} ...",
+            opts.connections,
+            opts.vendor.path()
+        );
         let capture = run_http(&opts, bodies.clone(), false);
         eprintln!("round {round}: capture + identity model ...");
         let full = run_http(&opts, bodies.clone(), true);
@@ -327,16 +327,37 @@ fn main() {
         let raw = rate(run_raw_sqlite(&rows, opts.batch, opts.vendor));
         let (c, f) = (rate(capture.elapsed), rate(full.elapsed));
         eprintln!("round {round}: capture {c:.0}/s, with identity {f:.0}/s, raw {raw:.0}/s");
-        rounds.push(Round { capture: c, full: f, raw, capture_latency: capture.latency, full_latency: full.latency, lag: full.identity_lag });
+        rounds.push(Round {
+            capture: c,
+            full: f,
+            raw,
+            capture_latency: capture.latency,
+            full_latency: full.latency,
+            lag: full.identity_lag,
+        });
     }
     let pick = |f: &dyn Fn(&Round) -> f64| median(rounds.iter().map(f).collect());
     let ms = |us: u64| us as f64 / 1000.0;
-    println!("events / batch / connections / runs     {} / {} / {} / {}", opts.events, opts.batch, opts.connections, opts.runs);
-    println!("capture only (median)                   {:>9.0} events/s   p50 {:.1} ms   p99 {:.1} ms",
-        pick(&|r| r.capture), pick(&|r| ms(r.capture_latency.value_at_quantile(0.5))), pick(&|r| ms(r.capture_latency.value_at_quantile(0.99))));
-    println!("capture + identity model (median)       {:>9.0} events/s   p50 {:.1} ms   p99 {:.1} ms",
-        pick(&|r| r.full), pick(&|r| ms(r.full_latency.value_at_quantile(0.5))), pick(&|r| ms(r.full_latency.value_at_quantile(0.99))));
-    println!("identity model caught up after          {:>9.0} ms past the last 200 (median)", pick(&|r| r.lag.as_secs_f64() * 1000.0));
+    println!(
+        "events / batch / connections / runs     {} / {} / {} / {}",
+        opts.events, opts.batch, opts.connections, opts.runs
+    );
+    println!(
+        "capture only (median)                   {:>9.0} events/s   p50 {:.1} ms   p99 {:.1} ms",
+        pick(&|r| r.capture),
+        pick(&|r| ms(r.capture_latency.value_at_quantile(0.5))),
+        pick(&|r| ms(r.capture_latency.value_at_quantile(0.99)))
+    );
+    println!(
+        "capture + identity model (median)       {:>9.0} events/s   p50 {:.1} ms   p99 {:.1} ms",
+        pick(&|r| r.full),
+        pick(&|r| ms(r.full_latency.value_at_quantile(0.5))),
+        pick(&|r| ms(r.full_latency.value_at_quantile(0.99)))
+    );
+    println!(
+        "identity model caught up after          {:>9.0} ms past the last 200 (median)",
+        pick(&|r| r.lag.as_secs_f64() * 1000.0)
+    );
     println!("raw SQLite inserts (median)             {:>9.0} events/s", pick(&|r| r.raw));
     println!("capture only / raw SQLite               {:.2}", pick(&|r| r.capture / r.raw));
     println!("with identity / raw SQLite              {:.2}", pick(&|r| r.full / r.raw));

@@ -15,7 +15,9 @@ const DEFAULT_PAGE: u32 = 100;
 pub(crate) fn parse_number<T: std::str::FromStr>(name: &str, value: Option<&str>) -> Result<Option<T>, ApiError> {
     value
         .filter(|v| !v.is_empty())
-        .map(|v| v.parse::<T>().map_err(|_| ApiError::BadRequest(format!("`{name}` must be a whole number, not {v:?}"))))
+        .map(|v| {
+            v.parse::<T>().map_err(|_| ApiError::BadRequest(format!("`{name}` must be a whole number, not {v:?}")))
+        })
         .transpose()
 }
 
@@ -123,7 +125,9 @@ pub async fn requests(
 /// the SDK meant to send.
 pub async fn request(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
     let id: i64 = id.parse().map_err(|_| ApiError::BadRequest(format!("request id must be a number, not {id:?}")))?;
-    let detail = read(&state, move |s| s.request(id)).await?.ok_or_else(|| ApiError::NotFound(format!("no request with id {id}")))?;
+    let detail = read(&state, move |s| s.request(id))
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no request with id {id}")))?;
     let decoded = crate::capture::decoded_body(&detail);
     let body_base64 = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &detail.body);
     Ok(Json(json!({ "request": detail, "body_base64": body_base64, "decoded": decoded })))
@@ -151,6 +155,9 @@ pub async fn not_found(axum::extract::OriginalUri(uri): axum::extract::OriginalU
     ApiError::NotFound(format!("no API endpoint at {}", uri.path()))
 }
 
-pub async fn method_not_allowed(method: axum::http::Method, axum::extract::OriginalUri(uri): axum::extract::OriginalUri) -> ApiError {
+pub async fn method_not_allowed(
+    method: axum::http::Method,
+    axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
+) -> ApiError {
     ApiError::MethodNotAllowed(format!("{method} is not allowed on {}", uri.path()))
 }

@@ -13,7 +13,9 @@ use event_store::Outcome as Stored;
 use serde_json::json;
 use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
 
-use crate::capture_decision::{decide, forwarded, posthog_error, read_limit, record, Decision, Label, Received, UNKNOWN_PATH_LIMIT};
+use crate::capture_decision::{
+    decide, forwarded, posthog_error, read_limit, record, Decision, Label, Received, UNKNOWN_PATH_LIMIT,
+};
 use crate::AppState;
 
 pub use crate::capture_decision::decoded_body;
@@ -40,11 +42,16 @@ async fn receive(request: Request, limit: usize) -> (Received, Option<Rejection>
     let (body, problem) = match axum::body::to_bytes(body, limit).await {
         Ok(bytes) => (bytes.to_vec(), None),
         Err(e) => {
-            let too_big = std::error::Error::source(&e)
-                .is_some_and(|source| source.is::<http_body_util::LengthLimitError>());
-            (Vec::new(), Some(if too_big { too_large(limit) } else {
-                Rejection::bad_request("body_unreadable", format!("request body could not be read: {e}"))
-            }))
+            let too_big =
+                std::error::Error::source(&e).is_some_and(|source| source.is::<http_body_util::LengthLimitError>());
+            (
+                Vec::new(),
+                Some(if too_big {
+                    too_large(limit)
+                } else {
+                    Rejection::bad_request("body_unreadable", format!("request body could not be read: {e}"))
+                }),
+            )
         }
     };
     let received = Received {
@@ -154,11 +161,8 @@ pub fn decode_raw(raw: &session_export::RawRequest) -> Option<event_store::Impor
 /// Anything that is neither a capture route, the API nor the UI. Browsers asking for pages get
 /// the UI (its router handles the path); anything else is shown to the user as a rejected request.
 pub async fn unknown_route(State(state): State<AppState>, request: Request) -> Response {
-    let wants_html = request
-        .headers()
-        .get(header::ACCEPT)
-        .and_then(|a| a.to_str().ok())
-        .is_some_and(|a| a.contains("text/html"));
+    let wants_html =
+        request.headers().get(header::ACCEPT).and_then(|a| a.to_str().ok()).is_some_and(|a| a.contains("text/html"));
     if request.method() == Method::GET && wants_html {
         return crate::ui::index(State(state)).await.into_response();
     }

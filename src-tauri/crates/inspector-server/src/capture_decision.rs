@@ -26,7 +26,14 @@ pub(crate) fn forwarded(received: &Received) -> crate::forward::Forwarded {
 }
 
 /// The row a request is kept as, accepted or rejected, with what the inspector made of it.
-pub(crate) fn record(received: Received, label: Label, outcome: Stored, status: u16, error: Option<&Rejection>, note: Option<String>) -> NewRequest {
+pub(crate) fn record(
+    received: Received,
+    label: Label,
+    outcome: Stored,
+    status: u16,
+    error: Option<&Rejection>,
+    note: Option<String>,
+) -> NewRequest {
     NewRequest {
         received_at: to_micros(received.received_at),
         method: received.method,
@@ -62,7 +69,10 @@ pub(crate) enum Decision {
 
 /// PostHog's error body; also used for paths no vendor knows.
 pub(crate) fn posthog_error(rejection: &Rejection) -> Reply {
-    Reply::json(rejection.status, json!({"type": "validation_error", "code": rejection.code, "detail": rejection.message}))
+    Reply::json(
+        rejection.status,
+        json!({"type": "validation_error", "code": rejection.code, "detail": rejection.message}),
+    )
 }
 
 fn error_reply(family: &Family, req: &Incoming<'_>, rejection: &Rejection) -> Reply {
@@ -101,11 +111,19 @@ fn method_refused(received: &Received) -> Option<Rejection> {
 pub(crate) fn decide(received: &Received, problem: Option<Rejection>) -> Decision {
     let req = received.incoming();
     let Some(family) = family::recognise(&req) else {
-        let rejection = Rejection::new(404, "unknown_route", format!("no analytics SDK endpoint at {} {}", received.method, received.path));
+        let rejection = Rejection::new(
+            404,
+            "unknown_route",
+            format!("no analytics SDK endpoint at {} {}", received.method, received.path),
+        );
         return Decision::Refuse { label: Label::default(), reply: posthog_error(&rejection), rejection };
     };
     let label = label_of(&family, &req);
-    let refuse = |label: Label, rejection: Rejection| Decision::Refuse { label, reply: error_reply(&family, &req, &rejection), rejection };
+    let refuse = |label: Label, rejection: Rejection| Decision::Refuse {
+        label,
+        reply: error_reply(&family, &req, &rejection),
+        rejection,
+    };
     if let Some(mut rejection) = problem {
         if let (Family::Segment(route), 413) = (&family, rejection.status) {
             // Segment answers 400 for a body over its limits (documented), naming the limit.
@@ -123,12 +141,15 @@ pub(crate) fn decide(received: &Received, problem: Option<Rejection>) -> Decisio
     match &family {
         Family::Posthog(route) => match posthog::handle(route, &req) {
             Err(rejection) => refuse(label, rejection),
-            Ok(posthog::Outcome::Answer(reply)) => Decision::Accept { label, events: Vec::new(), note: None, reply, forward: false },
+            Ok(posthog::Outcome::Answer(reply)) => {
+                Decision::Accept { label, events: Vec::new(), note: None, reply, forward: false }
+            }
             Ok(posthog::Outcome::Capture(capture, reply)) => {
                 let received_at = to_micros(received.received_at);
                 let mut note = steps_note(&capture.steps);
                 note.extend(capture.dropped);
-                let events = capture.events.into_iter().map(|e| posthog_event(e, &capture.token, received_at)).collect();
+                let events =
+                    capture.events.into_iter().map(|e| posthog_event(e, &capture.token, received_at)).collect();
                 Decision::Accept { label, events, note: joined(note), reply, forward: true }
             }
         },
@@ -139,22 +160,38 @@ pub(crate) fn decide(received: &Received, problem: Option<Rejection>) -> Decisio
 
 fn wire(outcome: Result<WireOutcome, WireRefusal>, label: Label, received: &Received) -> Decision {
     match outcome {
-        Err(WireRefusal { source, rejection, reply }) => Decision::Refuse { label: Label { source: Some(source), ..label }, rejection, reply },
-        Ok(WireOutcome::Answer(source, reply)) => {
-            Decision::Accept { label: Label { source: Some(source), ..label }, events: Vec::new(), note: None, reply, forward: false }
+        Err(WireRefusal { source, rejection, reply }) => {
+            Decision::Refuse { label: Label { source: Some(source), ..label }, rejection, reply }
         }
+        Ok(WireOutcome::Answer(source, reply)) => Decision::Accept {
+            label: Label { source: Some(source), ..label },
+            events: Vec::new(),
+            note: None,
+            reply,
+            forward: false,
+        },
         Ok(WireOutcome::Capture(WireCapture { source, events, dropped, steps }, reply)) => {
             let received_at = to_micros(received.received_at);
             let mut note = steps_note(&steps);
             note.extend(dropped);
             let events = events.into_iter().map(|e| wire_event(e, received_at)).collect();
-            Decision::Accept { label: Label { source: Some(source), ..label }, events, note: joined(note), reply, forward: false }
+            Decision::Accept {
+                label: Label { source: Some(source), ..label },
+                events,
+                note: joined(note),
+                reply,
+                forward: false,
+            }
         }
     }
 }
 
 fn steps_note(steps: &[&str]) -> Vec<String> {
-    if steps.is_empty() { Vec::new() } else { vec![format!("decoded: {}", steps.join(" → "))] }
+    if steps.is_empty() {
+        Vec::new()
+    } else {
+        vec![format!("decoded: {}", steps.join(" → "))]
+    }
 }
 
 fn joined(note: Vec<String>) -> Option<String> {

@@ -164,7 +164,9 @@ impl Control {
         let given = headers.get(TOKEN_HEADER).and_then(|v| v.to_str().ok());
         match given {
             Some(t) if t == self.token => Ok(()),
-            Some(_) => Err(ApiError::Forbidden(format!("wrong {TOKEN_HEADER}; read the current one from GET /api/control"))),
+            Some(_) => {
+                Err(ApiError::Forbidden(format!("wrong {TOKEN_HEADER}; read the current one from GET /api/control")))
+            }
             None => Err(ApiError::Forbidden(format!(
                 "this call changes data: send the {TOKEN_HEADER} header with the token from GET /api/control"
             ))),
@@ -195,7 +197,10 @@ impl Control {
     }
 
     pub fn capture_status(&self) -> CaptureStatus {
-        CaptureStatus { paused: self.is_paused(), ignored_while_paused: self.ignored_while_paused.load(Ordering::Relaxed) }
+        CaptureStatus {
+            paused: self.is_paused(),
+            ignored_while_paused: self.ignored_while_paused.load(Ordering::Relaxed),
+        }
     }
 
     /// Adds a notice, replacing any earlier one with the same code.

@@ -48,10 +48,13 @@ pub async fn set_retention(
     body: axum::body::Bytes,
 ) -> Result<Json<Value>, ApiError> {
     state.control.check_token(&headers)?;
-    let policy: Retention = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::BadRequest(format!("expected {{\"max_events\": n|null, \"max_age_days\": n|null}}: {e}")))?;
+    let policy: Retention = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::BadRequest(format!("expected {{\"max_events\": n|null, \"max_age_days\": n|null}}: {e}"))
+    })?;
     if policy.max_events == Some(0) || policy.max_age_days == Some(0) {
-        return Err(ApiError::BadRequest("a retention limit of 0 would keep nothing; use DELETE /api/data to clear".into()));
+        return Err(ApiError::BadRequest(
+            "a retention limit of 0 would keep nothing; use DELETE /api/data to clear".into(),
+        ));
     }
     state.control.set_retention(policy);
     Ok(Json(status(&state)))
@@ -59,7 +62,11 @@ pub async fn set_retention(
 
 /// `{"theme": "light"|"dark"|"system"}`: the page's theme toggle. The app saves it in its
 /// settings file, and the page starts in it next time (see `ui::index`).
-pub async fn set_theme(State(state): State<AppState>, headers: HeaderMap, body: axum::body::Bytes) -> Result<Json<Value>, ApiError> {
+pub async fn set_theme(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
     state.control.check_token(&headers)?;
     #[derive(serde::Deserialize)]
     struct Body {

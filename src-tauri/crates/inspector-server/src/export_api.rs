@@ -44,8 +44,9 @@ pub struct ExportQuery {
 /// `GET /api/export?format=bundle|ndjson|har|csv&project=&dataset=&session=&device=&person=&from=&to=`
 pub async fn export_file(State(state): State<AppState>, Query(q): Query<ExportQuery>) -> Result<Response, ApiError> {
     let format_text = non_empty(q.format).unwrap_or_else(|| "bundle".into());
-    let format = ExportFormat::parse(&format_text)
-        .ok_or_else(|| ApiError::BadRequest(format!("format must be bundle, ndjson, har or csv, not {format_text:?}")))?;
+    let format = ExportFormat::parse(&format_text).ok_or_else(|| {
+        ApiError::BadRequest(format!("format must be bundle, ndjson, har or csv, not {format_text:?}"))
+    })?;
     let time = |t: Option<String>| non_empty(t).map(|t| parse_time(&t)).transpose().map_err(ApiError::BadRequest);
     let project = non_empty(q.project);
     let mut scope = Scope {
@@ -107,7 +108,8 @@ fn file_name(selection: &event_store::Selection, format: ExportFormat) -> String
         .or_else(|| (!selection.distinct_ids.is_empty()).then(|| format!("person-{}", selection.distinct_ids[0])))
         .or_else(|| selection.project.clone())
         .unwrap_or_else(|| "all".into());
-    let safe: String = what.chars().map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '_' }).take(60).collect();
+    let safe: String =
+        what.chars().map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '_' }).take(60).collect();
     format!("inspector-{safe}-{}.{}", chrono::Utc::now().format("%Y%m%d-%H%M%S"), format.extension())
 }
 
@@ -138,9 +140,15 @@ pub struct ImportQuery {
 }
 
 /// `POST /api/import?name=&filename=` with the file as the body.
-pub async fn import(State(state): State<AppState>, Query(q): Query<ImportQuery>, headers: HeaderMap, request: Request) -> Result<Response, ApiError> {
+pub async fn import(
+    State(state): State<AppState>,
+    Query(q): Query<ImportQuery>,
+    headers: HeaderMap,
+    request: Request,
+) -> Result<Response, ApiError> {
     state.control.check_token(&headers)?;
-    let spool = tempfile::NamedTempFile::new().map_err(|e| ApiError::Internal(format!("cannot spool the upload: {e}")))?;
+    let spool =
+        tempfile::NamedTempFile::new().map_err(|e| ApiError::Internal(format!("cannot spool the upload: {e}")))?;
     let mut file = spool.reopen().map_err(|e| ApiError::Internal(format!("cannot spool the upload: {e}")))?;
     let mut body = request.into_body().into_data_stream();
     let mut size = 0usize;

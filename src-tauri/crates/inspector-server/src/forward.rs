@@ -68,7 +68,11 @@ pub struct ForwardStatus {
 
 impl Forwarder {
     /// Starts the sending task (inside a Tokio runtime). `target` is the vendor's base URL.
-    pub fn start(target: &str, control: Arc<Control>, shutdown: tokio_util::sync::CancellationToken) -> Result<Arc<Forwarder>, String> {
+    pub fn start(
+        target: &str,
+        control: Arc<Control>,
+        shutdown: tokio_util::sync::CancellationToken,
+    ) -> Result<Arc<Forwarder>, String> {
         let target = target.trim_end_matches('/').to_owned();
         if !(target.starts_with("http://") || target.starts_with("https://")) {
             return Err(format!("--forward must be an http:// or https:// URL, not {target:?}"));

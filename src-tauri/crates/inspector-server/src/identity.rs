@@ -104,9 +104,8 @@ impl Identity {
             let _ = nudger.wake.try_send(());
         });
         let feeder = Arc::downgrade(&identity);
-        let spawned = std::thread::Builder::new()
-            .name("identity-model".into())
-            .spawn(move || feed(feeder, store, woken));
+        let spawned =
+            std::thread::Builder::new().name("identity-model".into()).spawn(move || feed(feeder, store, woken));
         if let Err(e) = spawned {
             tracing::error!("cannot start the identity model thread: {e}");
         }
@@ -265,7 +264,8 @@ impl Decoded {
 pub fn project_events(store: &Store, project: &str) -> Result<Vec<EventInput>, event_store::StoreError> {
     let (mut out, mut after) = (Vec::new(), 0);
     loop {
-        let scanned = store.scan_events_after(after, STEP, |row| (row.project == project).then(|| row_to_input(row)))?;
+        let scanned =
+            store.scan_events_after(after, STEP, |row| (row.project == project).then(|| row_to_input(row)))?;
         out.extend(scanned.items);
         match scanned.last_seq {
             Some(last) if scanned.rows == STEP as usize => after = last,

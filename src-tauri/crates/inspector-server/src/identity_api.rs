@@ -64,7 +64,11 @@ fn person_matches(p: &Person, needle: &str) -> bool {
         || p.properties.values().any(|v| v.as_str().is_some_and(|s| s.to_lowercase().contains(needle)))
 }
 
-pub async fn persons(State(state): State<AppState>, Query(q): Query<PersonsQuery>, RawQuery(raw): RawQuery) -> Result<Json<Value>, ApiError> {
+pub async fn persons(
+    State(state): State<AppState>,
+    Query(q): Query<PersonsQuery>,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<Value>, ApiError> {
     let sources = SourceFilter::parse(raw.as_deref())?;
     state.identity.synced(&state.store).await;
     let limit = parse_number("limit", q.limit.as_deref())?.unwrap_or(DEFAULT_PERSONS).clamp(1, MAX_PERSONS);
@@ -93,7 +97,8 @@ pub async fn persons(State(state): State<AppState>, Query(q): Query<PersonsQuery
         if newest_first {
             found.sort_by(|a, b| b.created_by.seq.cmp(&a.created_by.seq).then(a.id.cmp(&b.id)));
         }
-        let page: Vec<PersonSummary> = found.iter().skip(offset).take(limit).map(|p| PersonSummary::of(p, engine)).collect();
+        let page: Vec<PersonSummary> =
+            found.iter().skip(offset).take(limit).map(|p| PersonSummary::of(p, engine)).collect();
         let next = (offset + page.len() < found.len()).then(|| (offset + page.len()).to_string());
         json!({ "persons": page, "total": found.len(), "next_cursor": next })
     });
@@ -111,7 +116,8 @@ fn decisions_about<'a>(decisions: &'a [Decision], person: &Person) -> Vec<&'a De
 }
 
 pub async fn person(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
-    let uuid = uuid::Uuid::parse_str(&id).map_err(|_| ApiError::BadRequest(format!("{id:?} is not a person id (a UUID)")))?;
+    let uuid =
+        uuid::Uuid::parse_str(&id).map_err(|_| ApiError::BadRequest(format!("{id:?} is not a person id (a UUID)")))?;
     state.identity.synced(&state.store).await;
     state.identity.read(|model| {
         let engine = model.engine();
@@ -167,7 +173,12 @@ struct LaneRange {
 
 fn lanes_range(lanes: &[&DeviceLane]) -> Option<LaneRange> {
     let first = lanes.first()?;
-    let start = LaneRange { first_seen: first.first_seen, last_seen: first.last_seen, first_seq: first.first_seq, last_seq: first.last_seq };
+    let start = LaneRange {
+        first_seen: first.first_seen,
+        last_seen: first.last_seen,
+        first_seq: first.first_seq,
+        last_seq: first.last_seq,
+    };
     Some(lanes.iter().fold(start, |r, l| LaneRange {
         first_seen: r.first_seen.min(l.first_seen),
         last_seen: r.last_seen.max(l.last_seen),
@@ -191,12 +202,19 @@ fn lane_json(model: &identity_engine::Model, lane: &DeviceLane) -> Value {
 
 /// Lanes, most recently active first. Without `limit` every matching lane; with it, a page
 /// (`cursor` = the previous page's `next_cursor`), so a view can window 10 000 lanes.
-pub async fn devices(State(state): State<AppState>, Query(q): Query<DevicesQuery>, RawQuery(raw): RawQuery) -> Result<Json<Value>, ApiError> {
+pub async fn devices(
+    State(state): State<AppState>,
+    Query(q): Query<DevicesQuery>,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<Value>, ApiError> {
     let sources = SourceFilter::parse(raw.as_deref())?;
     let limit: Option<usize> = parse_number("limit", q.limit.as_deref())?.map(|n: usize| n.clamp(1, MAX_DEVICES));
     let offset: usize = parse_number("cursor", q.cursor.as_deref())?.unwrap_or(0);
     let person = non_empty(q.person_id)
-        .map(|id| uuid::Uuid::parse_str(&id).map_err(|_| ApiError::BadRequest(format!("person_id must be a person id (a UUID), not {id:?}"))))
+        .map(|id| {
+            uuid::Uuid::parse_str(&id)
+                .map_err(|_| ApiError::BadRequest(format!("person_id must be a person id (a UUID), not {id:?}")))
+        })
         .transpose()?;
     let (project, device_id, distinct_id) = (non_empty(q.project), non_empty(q.device_id), non_empty(q.distinct_id));
     let needle = non_empty(q.q).map(|t| t.to_lowercase());
@@ -234,7 +252,11 @@ pub async fn device(State(state): State<AppState>, Path(id): Path<String>) -> Re
     })
 }
 
-pub async fn decisions(State(state): State<AppState>, Query(q): Query<ProjectQuery>, RawQuery(raw): RawQuery) -> Result<Json<Value>, ApiError> {
+pub async fn decisions(
+    State(state): State<AppState>,
+    Query(q): Query<ProjectQuery>,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<Value>, ApiError> {
     let sources = SourceFilter::parse(raw.as_deref())?;
     const OUTCOMES: &str = "merged, attached, created, refused, ignored, dropped";
     // The outcome names are DecisionKind's serde names; parse once, compare kinds after.
@@ -269,7 +291,11 @@ pub async fn decisions(State(state): State<AppState>, Query(q): Query<ProjectQue
     Ok(Json(body))
 }
 
-pub async fn warnings(State(state): State<AppState>, Query(q): Query<ProjectQuery>, RawQuery(raw): RawQuery) -> Result<Json<Value>, ApiError> {
+pub async fn warnings(
+    State(state): State<AppState>,
+    Query(q): Query<ProjectQuery>,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<Value>, ApiError> {
     let sources = SourceFilter::parse(raw.as_deref())?;
     state.identity.synced(&state.store).await;
     let (project, event_uuid) = (non_empty(q.project), non_empty(q.event_uuid));
@@ -317,7 +343,8 @@ async fn lens_of(state: &AppState, project: String) -> Result<identity_engine::L
 /// Mixpanel's identity rules (see `identity_engine::vendor_lens`); with `compare`, also the
 /// user ids of both projects side by side (`identity_engine::compare`) under `"compare"`.
 pub async fn lens(State(state): State<AppState>, Query(q): Query<LensQuery>) -> Result<Json<Value>, ApiError> {
-    let project = non_empty(q.project).ok_or_else(|| ApiError::BadRequest("`project` is required: /api/lens?project=<token or write key>".into()))?;
+    let project = non_empty(q.project)
+        .ok_or_else(|| ApiError::BadRequest("`project` is required: /api/lens?project=<token or write key>".into()))?;
     let lens = lens_of(&state, project).await?;
     let mut body = serde_json::to_value(&lens).map_err(|e| ApiError::Internal(e.to_string()))?;
     if let Some(other) = non_empty(q.compare) {

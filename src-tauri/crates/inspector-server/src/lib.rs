@@ -23,10 +23,10 @@ mod stream;
 mod test_probe;
 mod ui;
 
-pub use control::{CaptureStatus, Control, Notice, NoticeLevel, UiTheme, TOKEN_HEADER};
 pub use capture::decode_raw;
-pub use export_scope::{device_scope, person_distinct_ids, rebuild_model};
+pub use control::{CaptureStatus, Control, Notice, NoticeLevel, UiTheme, TOKEN_HEADER};
 pub use error::ServerError;
+pub use export_scope::{device_scope, person_distinct_ids, rebuild_model};
 pub use handle::ServerHandle;
 pub use identity::{to_input, Identity, IdentityChange};
 
@@ -103,13 +103,28 @@ impl AppState {
 /// `/flags` are shared by PostHog and Mixpanel.
 const CAPTURE_PATHS: &[&str] = &[
     // PostHog
-    "/e", "/i/v0/e", "/batch", "/capture", "/track", "/engage", "/s", "/i/v1/analytics/events", "/flags", "/decide",
+    "/e",
+    "/i/v0/e",
+    "/batch",
+    "/capture",
+    "/track",
+    "/engage",
+    "/s",
+    "/i/v1/analytics/events",
+    "/flags",
+    "/decide",
     "/array/{token}/{file}",
     // Segment and RudderStack: /v1/{identify,track,...,i,t,...,batch,b,import,m}
-    "/v1/{name}", "/v1/projects/{write_key}/settings", "/projects/{write_key}/settings", "/sourceConfig",
+    "/v1/{name}",
+    "/v1/projects/{write_key}/settings",
+    "/projects/{write_key}/settings",
+    "/sourceConfig",
     "/beacon/v1/batch",
     // Mixpanel
-    "/groups", "/import", "/settings", "/record",
+    "/groups",
+    "/import",
+    "/settings",
+    "/record",
 ];
 
 /// The whole route table, in one place.
@@ -186,10 +201,9 @@ impl BoundServer {
     /// port when the configured one is taken); `config.bind` and `config.port` are not used.
     /// Must be called inside a Tokio runtime.
     pub fn with_listener(config: &ServerConfig, listener: tokio::net::TcpListener) -> Result<BoundServer, ServerError> {
-        let local_addr = listener.local_addr().map_err(|e| ServerError::Bind {
-            addr: SocketAddr::new(config.bind, config.port),
-            source: e,
-        })?;
+        let local_addr = listener
+            .local_addr()
+            .map_err(|e| ServerError::Bind { addr: SocketAddr::new(config.bind, config.port), source: e })?;
         let store = Store::open(&config.data_dir)?;
         let state = AppState::with_identity(store, local_addr, config.identity);
         Ok(BoundServer { listener, state, local_addr })

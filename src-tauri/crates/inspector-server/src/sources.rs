@@ -4,7 +4,6 @@ use capture_decode::Source;
 
 use crate::error::ApiError;
 
-
 /// The sources a query asked for; empty = every source.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct SourceFilter(Vec<String>);
@@ -19,7 +18,10 @@ impl SourceFilter {
             for source in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
                 if !Source::ALL.iter().any(|known| known.as_str() == source) {
                     let known: Vec<&str> = Source::ALL.iter().map(|s| s.as_str()).collect();
-                    return Err(ApiError::BadRequest(format!("unknown source {source:?}; expected one of {}", known.join(", "))));
+                    return Err(ApiError::BadRequest(format!(
+                        "unknown source {source:?}; expected one of {}",
+                        known.join(", ")
+                    )));
                 }
                 if !sources.iter().any(|s| s == source) {
                     sources.push(source.to_owned());
@@ -55,6 +57,9 @@ mod tests {
     #[test]
     fn an_unknown_source_is_a_400_naming_the_known_ones() {
         let err = SourceFilter::parse(Some("source=segmnet")).unwrap_err();
-        assert!(matches!(&err, ApiError::BadRequest(m) if m.contains("segmnet") && m.contains("rudderstack")), "{err:?}");
+        assert!(
+            matches!(&err, ApiError::BadRequest(m) if m.contains("segmnet") && m.contains("rudderstack")),
+            "{err:?}"
+        );
     }
 }

@@ -65,10 +65,7 @@ mod tests {
             tx.send(n).unwrap();
         }
         drop(tx);
-        let events: Vec<String> = announcements(rx, |_| "n")
-            .map(|e| format!("{:?}", e.unwrap()))
-            .collect()
-            .await;
+        let events: Vec<String> = announcements(rx, |_| "n").map(|e| format!("{:?}", e.unwrap())).collect().await;
         let text: Vec<String> = events.iter().map(|e| e.replace("\\n", "\n").replace("\\\"", "\"")).collect();
         assert_eq!(text.len(), 3, "{text:?}");
         assert!(text[0].contains("event: lagged\ndata: {\"skipped\":3}\n"), "{}", text[0]);

@@ -29,7 +29,11 @@ fn probe(state: &AppState) -> Result<&Probe, ApiError> {
 }
 
 /// The page's report; answers with a pending navigation, if any.
-pub async fn report(State(state): State<AppState>, headers: HeaderMap, Json(report): Json<Value>) -> Result<Json<Value>, ApiError> {
+pub async fn report(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Json(report): Json<Value>,
+) -> Result<Json<Value>, ApiError> {
     let probe = probe(&state)?;
     state.control.check_token(&headers)?;
     *probe.report.lock().unwrap_or_else(|p| p.into_inner()) = Some(report);
@@ -49,7 +53,11 @@ pub struct Navigate {
     hash: String,
 }
 
-pub async fn navigate(State(state): State<AppState>, headers: HeaderMap, Json(to): Json<Navigate>) -> Result<Json<Value>, ApiError> {
+pub async fn navigate(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Json(to): Json<Navigate>,
+) -> Result<Json<Value>, ApiError> {
     let probe = probe(&state)?;
     state.control.check_token(&headers)?;
     if !to.hash.starts_with('#') {

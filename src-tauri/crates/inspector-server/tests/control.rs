@@ -59,7 +59,12 @@ impl Ctl {
 #[tokio::test(flavor = "multi_thread")]
 async fn state_changing_calls_need_this_launchs_token() {
     let c = ctl();
-    for (method, uri) in [("POST", "/api/control/pause"), ("POST", "/api/control/resume"), ("DELETE", "/api/data"), ("POST", "/api/control/show")] {
+    for (method, uri) in [
+        ("POST", "/api/control/pause"),
+        ("POST", "/api/control/resume"),
+        ("DELETE", "/api/data"),
+        ("POST", "/api/control/show"),
+    ] {
         let none = c.call(method, uri, None, None).await;
         assert_eq!(none.status, StatusCode::FORBIDDEN, "{method} {uri} without a token");
         assert!(none.json()["error"].as_str().unwrap().contains(TOKEN_HEADER));
@@ -73,7 +78,8 @@ async fn state_changing_calls_need_this_launchs_token() {
     // The token is readable by same-origin pages only: the host guard applies as to all of /api.
     let got = c.app.api("/api/control").await;
     assert_eq!(got["token"], c.token());
-    let rebinding = c.app.send(req("GET", "/api/control").header("host", "evil.example:8010").body(Body::empty()).unwrap()).await;
+    let rebinding =
+        c.app.send(req("GET", "/api/control").header("host", "evil.example:8010").body(Body::empty()).unwrap()).await;
     assert_eq!(rebinding.status, StatusCode::FORBIDDEN);
     assert!(rebinding.header("access-control-allow-origin").is_none());
 }
@@ -91,7 +97,14 @@ async fn paused_capture_answers_as_usual_and_stores_nothing() {
     assert_eq!(answered.json(), json!({"status": 1}), "the SDK sees a normal success");
     let refused = c.app.post("/batch/", &[("content-type", "application/json")], "not json").await;
     assert_eq!(refused.status, StatusCode::BAD_REQUEST, "invalid requests are still refused the same way");
-    let beacon = c.app.post("/e/?beacon=1", &[("content-type", "application/json")], r#"{"event":"b","distinct_id":"d","api_key":"phc_ctl"}"#).await;
+    let beacon = c
+        .app
+        .post(
+            "/e/?beacon=1",
+            &[("content-type", "application/json")],
+            r#"{"event":"b","distinct_id":"d","api_key":"phc_ctl"}"#,
+        )
+        .await;
     assert_eq!(beacon.status, StatusCode::NO_CONTENT);
 
     let health = c.app.api("/api/health").await;
@@ -140,7 +153,9 @@ async fn retention_prunes_the_oldest_and_the_model_follows() {
 
     let bad = c.call("PUT", "/api/control/retention", Some(&c.token()), Some(json!({"max_events": 0}))).await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
-    let set = c.call("PUT", "/api/control/retention", Some(&c.token()), Some(json!({"max_events": 2, "max_age_days": null}))).await;
+    let set = c
+        .call("PUT", "/api/control/retention", Some(&c.token()), Some(json!({"max_events": 2, "max_age_days": null})))
+        .await;
     assert_eq!(set.status, StatusCode::OK, "{}", set.text());
     assert_eq!(set.json()["retention"], json!({"max_events": 2, "max_age_days": null}));
 
@@ -164,7 +179,10 @@ async fn notices_appear_in_health() {
     assert_eq!(c.app.api("/api/health").await["notices"], json!([]));
     c.state.control.set_notice(Notice::warning("port_taken", "Port 28120 is in use"));
     let health = c.app.api("/api/health").await;
-    assert_eq!(health["notices"], json!([{"level": "warning", "code": "port_taken", "message": "Port 28120 is in use"}]));
+    assert_eq!(
+        health["notices"],
+        json!([{"level": "warning", "code": "port_taken", "message": "Port 28120 is in use"}])
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -175,7 +193,10 @@ async fn the_test_probe_is_off_unless_enabled() {
     let token = c.token();
     let posted = c.call("POST", "/api/test/probe", Some(&token), Some(json!({"ready": true, "text": "hello"}))).await;
     assert_eq!(posted.json(), json!({"navigate": null}));
-    assert_eq!(c.call("POST", "/api/test/navigate", Some(&token), Some(json!({"hash": "#/events"}))).await.status, StatusCode::OK);
+    assert_eq!(
+        c.call("POST", "/api/test/navigate", Some(&token), Some(json!({"hash": "#/events"}))).await.status,
+        StatusCode::OK
+    );
     let next = c.call("POST", "/api/test/probe", Some(&token), Some(json!({"ready": true, "text": "again"}))).await;
     assert_eq!(next.json(), json!({"navigate": "#/events"}), "a navigation is handed over once");
     let latest = c.call("GET", "/api/test/probe", None, None).await.json();

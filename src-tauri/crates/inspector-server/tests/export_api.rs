@@ -32,7 +32,10 @@ async fn export_streams_a_download_of_the_scope() {
     assert_eq!(resp.status.as_u16(), 200, "{}", resp.text());
     assert_eq!(resp.header("content-type"), Some("application/x-ndjson"));
     let disposition = resp.header("content-disposition").unwrap();
-    assert!(disposition.starts_with("attachment; filename=\"inspector-session-s-1-") && disposition.ends_with(".ndjson\""), "{disposition}");
+    assert!(
+        disposition.starts_with("attachment; filename=\"inspector-session-s-1-") && disposition.ends_with(".ndjson\""),
+        "{disposition}"
+    );
     assert_eq!(resp.text().lines().count(), 2);
 
     // A person by any of its distinct ids, through the live model.
@@ -44,7 +47,9 @@ async fn export_streams_a_download_of_the_scope() {
     assert_eq!(bundle.header("content-type"), Some("application/gzip"));
     assert_eq!(&bundle.body[..2], &[0x1f, 0x8b]);
 
-    for (query, status) in [("format=zip", 400), ("person=nobody", 404), ("session=a&device=b", 400), ("from=yesterday", 400)] {
+    for (query, status) in
+        [("format=zip", 400), ("person=nobody", 404), ("session=a&device=b", 400), ("from=yesterday", 400)]
+    {
         let resp = app.get(&format!("/api/export?{query}")).await;
         assert_eq!(resp.status.as_u16(), status, "{query}: {}", resp.text());
         assert!(resp.json()["error"].is_string());

@@ -20,7 +20,16 @@ const TOKEN: &str = "phc_roundtrip";
 async fn fill(app: &App) {
     // Every vendor's recordings: their requests are re-decoded on import through the same
     // family recognition, so Segment, RudderStack and Mixpanel projects must come back equal.
-    for file in [POSTHOG_JS, POSTHOG_NODE, POSTHOG_PYTHON, SEGMENT_NEXT, SEGMENT_NODE, SEGMENT_PYTHON, RUDDER_PYTHON, MIXPANEL_BROWSER] {
+    for file in [
+        POSTHOG_JS,
+        POSTHOG_NODE,
+        POSTHOG_PYTHON,
+        SEGMENT_NEXT,
+        SEGMENT_NODE,
+        SEGMENT_PYTHON,
+        RUDDER_PYTHON,
+        MIXPANEL_BROWSER,
+    ] {
         for line in 0..file.lines().count() {
             let resp = app.send(recorded(file, line).request()).await;
             assert!(resp.status.is_success(), "recorded line {line}: {}", resp.text());
@@ -35,7 +44,13 @@ async fn fill(app: &App) {
     let batches = [
         vec![ev("$pageview", "anon-1", "d1", json!({}), "2026-01-01T10:00:00Z")],
         vec![
-            ev("$identify", "user-a", "d1", json!({"$anon_distinct_id": "anon-1", "$set": {"email": "a@x.io"}}), "2026-01-01T10:01:00Z"),
+            ev(
+                "$identify",
+                "user-a",
+                "d1",
+                json!({"$anon_distinct_id": "anon-1", "$set": {"email": "a@x.io"}}),
+                "2026-01-01T10:01:00Z",
+            ),
             ev("Signed Up", "user-a", "d1", json!({}), "2026-01-01T10:01:30Z"),
         ],
         vec![
@@ -76,7 +91,8 @@ fn export_all(store: &Store, format: ExportFormat) -> Vec<u8> {
 /// names that do not depend on the project's namespace: `uuid(<distinct id>)`.
 fn canonical(model: &Model, project: &str, distinct_ids: &[String]) -> String {
     let persons = {
-        let mut list: Vec<Value> = model.engine().persons(project).into_iter().map(|p| serde_json::to_value(p).unwrap()).collect();
+        let mut list: Vec<Value> =
+            model.engine().persons(project).into_iter().map(|p| serde_json::to_value(p).unwrap()).collect();
         list.sort_by_key(|p| p["distinct_ids"].to_string());
         list
     };
@@ -90,7 +106,8 @@ fn canonical(model: &Model, project: &str, distinct_ids: &[String]) -> String {
         "findings": model.findings(Some(project)),
     })
     .to_string();
-    let mut text = text.replace(&format!("\"{project}/"), "\"<project>/").replace(&format!("\"{project}\""), "\"<project>\"");
+    let mut text =
+        text.replace(&format!("\"{project}/"), "\"<project>/").replace(&format!("\"{project}\""), "\"<project>\"");
     for id in distinct_ids {
         text = text.replace(&person_uuid(project, id).to_string(), &format!("uuid({id})"));
     }
@@ -98,7 +115,8 @@ fn canonical(model: &Model, project: &str, distinct_ids: &[String]) -> String {
 }
 
 fn distinct_ids(model: &Model, project: &str) -> Vec<String> {
-    let mut ids: Vec<String> = model.devices(Some(project)).iter().flat_map(|l| l.segments.iter().map(|s| s.distinct_id.clone())).collect();
+    let mut ids: Vec<String> =
+        model.devices(Some(project)).iter().flat_map(|l| l.segments.iter().map(|s| s.distinct_id.clone())).collect();
     ids.extend(model.engine().persons(project).iter().flat_map(|p| p.distinct_ids.clone()));
     ids.extend(model.engine().decisions().iter().filter(|d| d.project == project).flat_map(|d| d.source.clone()));
     ids.sort();
@@ -138,10 +156,16 @@ fn fresh_store() -> (tempfile::TempDir, Store) {
     (dir, store)
 }
 
-async fn import_blocking(store: &Store, bytes: Vec<u8>, name: &str) -> Result<event_store::ImportSummary, event_store::ImportError> {
+async fn import_blocking(
+    store: &Store,
+    bytes: Vec<u8>,
+    name: &str,
+) -> Result<event_store::ImportSummary, event_store::ImportError> {
     let store = store.clone();
     let name = name.to_owned();
-    tokio::task::spawn_blocking(move || import_reader(&store, std::io::Cursor::new(bytes), None, options(&name))).await.unwrap()
+    tokio::task::spawn_blocking(move || import_reader(&store, std::io::Cursor::new(bytes), None, options(&name)))
+        .await
+        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -232,7 +256,12 @@ async fn a_session_scope_exports_only_its_requests() {
     let model = inspector_server::rebuild_model(&live.store).unwrap();
     let ids = inspector_server::person_distinct_ids(&model, Some(TOKEN), "user-b").unwrap();
     assert_eq!(ids, ["anon-3", "user-b"], "the merge with user-a's identified person was refused");
-    let refused = model.engine().decisions().iter().filter(|d| d.project == TOKEN && d.kind == identity_engine::DecisionKind::Refused).count();
+    let refused = model
+        .engine()
+        .decisions()
+        .iter()
+        .filter(|d| d.project == TOKEN && d.kind == identity_engine::DecisionKind::Refused)
+        .count();
     assert_eq!(refused, 2, "the identify and the alias");
 }
 
@@ -251,8 +280,10 @@ async fn bad_files_fail_clearly_and_import_nothing() {
     let bundle = export_all(&live.store, ExportFormat::Bundle);
     let header = r#"{"format":"identity-inspector-bundle","version":1}"#;
     let request = |path: &str| {
-        format!(r#"{{"type":"request","received_at":"2026-01-01T00:00:00Z","method":"POST","path":"{path}","headers":[["content-type","application/json"]],"body_base64":"{}"}}"#,
-            b64(br#"{"api_key":"phc_x","batch":[{"event":"e","distinct_id":"u"}]}"#))
+        format!(
+            r#"{{"type":"request","received_at":"2026-01-01T00:00:00Z","method":"POST","path":"{path}","headers":[["content-type","application/json"]],"body_base64":"{}"}}"#,
+            b64(br#"{"api_key":"phc_x","batch":[{"event":"e","distinct_id":"u"}]}"#)
+        )
     };
     let one = request("/batch/");
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![

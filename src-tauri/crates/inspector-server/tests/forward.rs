@@ -17,7 +17,12 @@ struct Running {
 
 async fn start(forward: Option<&str>) -> Running {
     let dir = tempfile::tempdir().unwrap();
-    let config = ServerConfig { bind: IpAddr::V4(Ipv4Addr::LOCALHOST), port: 0, data_dir: dir.path().to_owned(), identity: true };
+    let config = ServerConfig {
+        bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
+        port: 0,
+        data_dir: dir.path().to_owned(),
+        identity: true,
+    };
     let mut server = BoundServer::bind(&config).await.unwrap();
     if let Some(target) = forward {
         server.forward_to(target).unwrap();
@@ -62,11 +67,18 @@ async fn accepted_captures_reach_the_vendor_in_order() {
     })
     .await;
     let events = get(&format!("{}/api/events?project=phc_fwd", vendor.url)).await;
-    let ids: Vec<&str> = events["events"].as_array().unwrap().iter().rev().map(|e| e["distinct_id"].as_str().unwrap()).collect();
+    let ids: Vec<&str> =
+        events["events"].as_array().unwrap().iter().rev().map(|e| e["distinct_id"].as_str().unwrap()).collect();
     assert_eq!(ids, ["user-0", "user-1", "user-2", "user-3", "user-4"]);
     let status = get(&format!("{}/api/forward", inspector.url)).await;
-    assert_eq!((status["enabled"].as_bool(), status["forwarded"].as_u64(), status["failed"].as_u64()), (Some(true), Some(5), Some(0)));
-    assert_eq!(get(&format!("{}/api/requests?outcome=rejected", vendor.url)).await["requests"].as_array().unwrap().len(), 0);
+    assert_eq!(
+        (status["enabled"].as_bool(), status["forwarded"].as_u64(), status["failed"].as_u64()),
+        (Some(true), Some(5), Some(0))
+    );
+    assert_eq!(
+        get(&format!("{}/api/requests?outcome=rejected", vendor.url)).await["requests"].as_array().unwrap().len(),
+        0
+    );
     vendor.stop.cancel();
     inspector.stop.cancel();
 }

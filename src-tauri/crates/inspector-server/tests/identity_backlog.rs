@@ -23,8 +23,16 @@ fn event(i: usize, source: &str) -> NewEvent {
     let anon = format!("anon-{device}");
     let (name, distinct_id, props) = match i / 700 {
         0 => ("$pageview", anon.clone(), json!({"$device_id": format!("d{device}"), "$session_id": "s1"})),
-        1 => ("$identify", user.clone(), json!({"$device_id": format!("d{device}"), "$anon_distinct_id": anon, "$set": {"n": i}})),
-        _ => ("$pageview", user.clone(), json!({"$device_id": format!("d{device}"), "$session_id": format!("s{}", i / 2000)})),
+        1 => (
+            "$identify",
+            user.clone(),
+            json!({"$device_id": format!("d{device}"), "$anon_distinct_id": anon, "$set": {"n": i}}),
+        ),
+        _ => (
+            "$pageview",
+            user.clone(),
+            json!({"$device_id": format!("d{device}"), "$session_id": format!("s{}", i / 2000)}),
+        ),
     };
     NewEvent {
         uuid: format!("00000000-0000-7000-8000-{i:012}"),
@@ -61,7 +69,10 @@ async fn a_backlog_rebuilds_the_same_model_as_one_by_one() {
         store.write(accepted_request("posthog"), chunk.iter().map(|&i| event(i, "posthog")).collect()).await.unwrap();
     }
     // The newest events come from another vendor: the model applies them too and reaches their seq.
-    store.write(accepted_request("segment"), (EVENTS..EVENTS + 3).map(|i| event(i, "segment")).collect()).await.unwrap();
+    store
+        .write(accepted_request("segment"), (EVENTS..EVENTS + 3).map(|i| event(i, "segment")).collect())
+        .await
+        .unwrap();
     let last = store.last_seq().unwrap();
 
     let mut expected = Model::new();

@@ -32,16 +32,49 @@ fn stored(uuid: &str, project: &str, source: &str, event: &str, distinct_id: &st
 async fn setup() -> App {
     let app = app();
     let segment = vec![
-        stored("s1", "wk", "segment", "identify", "u1", json!({"type": "identify", "userId": "u1", "anonymousId": "a1", "traits": {"plan": "pro"}})),
-        stored("s2", "wk", "segment", "identify", "u2", json!({"type": "identify", "userId": "u2", "anonymousId": "a1"})),
+        stored(
+            "s1",
+            "wk",
+            "segment",
+            "identify",
+            "u1",
+            json!({"type": "identify", "userId": "u1", "anonymousId": "a1", "traits": {"plan": "pro"}}),
+        ),
+        stored(
+            "s2",
+            "wk",
+            "segment",
+            "identify",
+            "u2",
+            json!({"type": "identify", "userId": "u2", "anonymousId": "a1"}),
+        ),
     ];
     app.store.write(accepted_request("segment"), segment).await.unwrap();
     let mixpanel = vec![
-        stored("m1", "mpt", "mixpanel", "Clicked", "$device:d1", json!({"distinct_id": "$device:d1", "$device_id": "d1"})),
-        stored("m2", "mpt", "mixpanel", "$identify", "mu1", json!({"distinct_id": "mu1", "$device_id": "d1", "$user_id": "mu1", "$anon_distinct_id": "$device:d1"})),
+        stored(
+            "m1",
+            "mpt",
+            "mixpanel",
+            "Clicked",
+            "$device:d1",
+            json!({"distinct_id": "$device:d1", "$device_id": "d1"}),
+        ),
+        stored(
+            "m2",
+            "mpt",
+            "mixpanel",
+            "$identify",
+            "mu1",
+            json!({"distinct_id": "mu1", "$device_id": "d1", "$user_id": "mu1", "$anon_distinct_id": "$device:d1"}),
+        ),
     ];
     app.store.write(accepted_request("mixpanel"), mixpanel).await.unwrap();
-    let r = app.post_json("/batch/", &json!({"api_key": "phc", "batch": [{"event": "$pageview", "distinct_id": "ph-1", "properties": {}}]})).await;
+    let r = app
+        .post_json(
+            "/batch/",
+            &json!({"api_key": "phc", "batch": [{"event": "$pageview", "distinct_id": "ph-1", "properties": {}}]}),
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.text());
     app
 }
@@ -75,12 +108,18 @@ async fn persons_devices_decisions_and_warnings_carry_and_filter_by_source() {
 
     let decisions = app.api("/api/decisions?source=segment&outcome=refused").await;
     let d = &decisions["decisions"][0];
-    assert_eq!((d["rule"].as_str(), d["family"].as_str(), d["project_source"].as_str()), (Some("profile_limit"), Some("segment"), Some("segment")));
+    assert_eq!(
+        (d["rule"].as_str(), d["family"].as_str(), d["project_source"].as_str()),
+        (Some("profile_limit"), Some("segment"), Some("segment"))
+    );
     assert!(d["message"].as_str().unwrap().contains("on the profile of user_id 'u1'"), "{}", d["message"]);
 
     let warnings = app.api("/api/warnings?source=segment").await;
     let rules = field(&warnings["warnings"], "rule");
-    assert!(rules.contains(&"anonymous_id_with_many_user_ids") && rules.contains(&"profile_user_id_limit"), "{rules:?}");
+    assert!(
+        rules.contains(&"anonymous_id_with_many_user_ids") && rules.contains(&"profile_user_id_limit"),
+        "{rules:?}"
+    );
     assert_eq!(field(&warnings["warnings"], "source"), ["segment"]);
 
     let person = app.api(&format!("/api/persons/{}", seg["persons"][0]["id"].as_str().unwrap())).await;
@@ -90,10 +129,20 @@ async fn persons_devices_decisions_and_warnings_carry_and_filter_by_source() {
 #[tokio::test]
 async fn unknown_sources_are_rejected_by_name() {
     let app = setup().await;
-    for path in ["/api/persons?source=amplitude", "/api/devices?source=segment,nope", "/api/warnings?source=x", "/api/decisions?source=POSTHOG"] {
+    for path in [
+        "/api/persons?source=amplitude",
+        "/api/devices?source=segment,nope",
+        "/api/warnings?source=x",
+        "/api/decisions?source=POSTHOG",
+    ] {
         let r = app.get(path).await;
         assert_eq!(r.status, 400, "{path}");
-        assert!(r.text().contains("unknown source") && r.text().contains("expected one of posthog, segment, rudderstack, mixpanel"), "{path}: {}", r.text());
+        assert!(
+            r.text().contains("unknown source")
+                && r.text().contains("expected one of posthog, segment, rudderstack, mixpanel"),
+            "{path}: {}",
+            r.text()
+        );
     }
 }
 
@@ -101,16 +150,25 @@ async fn unknown_sources_are_rejected_by_name() {
 async fn lens_shows_every_vendor_and_their_disagreements() {
     let app = setup().await;
     let lens = app.api("/api/lens?project=wk").await;
-    assert_eq!((lens["project"].as_str(), lens["source"].as_str(), lens["family"].as_str(), lens["events"].as_i64()), (Some("wk"), Some("segment"), Some("segment"), Some(2)));
+    assert_eq!(
+        (lens["project"].as_str(), lens["source"].as_str(), lens["family"].as_str(), lens["events"].as_i64()),
+        (Some("wk"), Some("segment"), Some("segment"), Some(2))
+    );
     assert_eq!(field(&lens["vendors"], "vendor").len(), 3);
     assert_eq!(lens["vendors"][0]["vendor"], "posthog");
-    let d = lens["disagreements"].as_array().unwrap().iter().find(|d| d["ids"] == json!(["u2", "a1"])).expect("u2/a1 disagreement");
+    let d = lens["disagreements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["ids"] == json!(["u2", "a1"]))
+        .expect("u2/a1 disagreement");
     assert_eq!((d["together"].clone(), d["apart"].clone()), (json!(["posthog"]), json!(["segment", "mixpanel"])));
     assert!(d["why"]["segment"].as_str().unwrap().contains("limit 1"), "{}", d["why"]["segment"]);
 
     let joined = app.api("/api/lens?project=wk&compare=mpt").await;
     assert_eq!(joined["compare"]["family"], "mixpanel");
-    let users: Vec<&str> = joined["compare"]["users"].as_array().unwrap().iter().map(|u| u["user_id"].as_str().unwrap()).collect();
+    let users: Vec<&str> =
+        joined["compare"]["users"].as_array().unwrap().iter().map(|u| u["user_id"].as_str().unwrap()).collect();
     assert_eq!(users, ["mu1", "u1", "u2"]);
     assert_eq!(app.get("/api/lens?project=wk&compare=nobody").await.status, 404);
 

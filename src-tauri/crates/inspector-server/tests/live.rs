@@ -19,7 +19,8 @@ struct Running {
 }
 
 async fn start(data_dir: &Path) -> Running {
-    let config = ServerConfig { bind: IpAddr::V4(Ipv4Addr::LOCALHOST), port: 0, data_dir: data_dir.to_owned(), identity: true };
+    let config =
+        ServerConfig { bind: IpAddr::V4(Ipv4Addr::LOCALHOST), port: 0, data_dir: data_dir.to_owned(), identity: true };
     let server = BoundServer::bind(&config).await.expect("bind");
     let addr = server.local_addr();
     assert_ne!(addr.port(), 0, "port 0 means: pick a free one");
@@ -258,7 +259,12 @@ async fn binding_a_taken_port_fails_with_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let server = start(dir.path()).await;
     let other = tempfile::tempdir().unwrap();
-    let config = ServerConfig { bind: server.addr.ip(), port: server.addr.port(), data_dir: other.path().to_owned(), identity: true };
+    let config = ServerConfig {
+        bind: server.addr.ip(),
+        port: server.addr.port(),
+        data_dir: other.path().to_owned(),
+        identity: true,
+    };
     match BoundServer::bind(&config).await {
         Err(e @ inspector_server::ServerError::Bind { .. }) => {
             assert!(e.to_string().contains(&server.addr.port().to_string()), "{e}")

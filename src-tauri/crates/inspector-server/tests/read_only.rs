@@ -67,12 +67,14 @@ async fn a_read_only_data_dir_serves_what_is_stored_and_refuses_capture_with_503
     assert_eq!(bad.status, StatusCode::SERVICE_UNAVAILABLE, "a rejection cannot be stored either");
     assert_eq!(app.api("/api/health").await["totals"]["requests"], 1);
     // The per-request storage_failed notice is not raised: the read-only one says it all.
-    let codes: Vec<_> = app.api("/api/health").await["notices"].as_array().unwrap().iter().map(|n| n["code"].clone()).collect();
+    let codes: Vec<_> =
+        app.api("/api/health").await["notices"].as_array().unwrap().iter().map(|n| n["code"].clone()).collect();
     assert_eq!(codes, [json!("storage_read_only")]);
 
     // Clearing: 503 with the reason, not a 500.
     let token = app.api("/api/control").await["token"].as_str().unwrap().to_owned();
-    let request = req("DELETE", "/api/data").header("host", HOST).header(TOKEN_HEADER, token).body(Body::empty()).unwrap();
+    let request =
+        req("DELETE", "/api/data").header("host", HOST).header(TOKEN_HEADER, token).body(Body::empty()).unwrap();
     let cleared = app.send(request).await;
     assert_eq!(cleared.status, StatusCode::SERVICE_UNAVAILABLE, "{}", cleared.text());
     assert!(cleared.json()["error"].as_str().unwrap().contains("read-only"));

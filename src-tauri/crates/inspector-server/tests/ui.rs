@@ -25,10 +25,8 @@ async fn index_names_the_capture_url_and_is_never_cached() {
 async fn assets_have_content_types_and_immutable_caching() {
     let app = app();
     let html = app.get("/").await.text();
-    let assets: Vec<&str> = html
-        .split('"')
-        .filter(|s| s.starts_with("/assets/") && (s.ends_with(".js") || s.ends_with(".css")))
-        .collect();
+    let assets: Vec<&str> =
+        html.split('"').filter(|s| s.starts_with("/assets/") && (s.ends_with(".js") || s.ends_with(".css"))).collect();
     assert!(assets.iter().any(|a| a.ends_with(".js")) && assets.iter().any(|a| a.ends_with(".css")), "{assets:?}");
     for asset in assets {
         let r = app.get(asset).await;

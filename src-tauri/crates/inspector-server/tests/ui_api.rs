@@ -24,10 +24,14 @@ async fn status(app: &App, uri: &str) -> StatusCode {
 #[tokio::test(flavor = "multi_thread")]
 async fn events_free_text_and_after() {
     let app = app();
-    batch(&app, "phc_text", json!([
-        {"event": "Checkout Started", "distinct_id": "ada", "properties": {"plan": "Pro"}},
-        {"event": "$pageview", "distinct_id": "bob", "properties": {"$current_url": "https://shop.example/cart"}},
-    ]))
+    batch(
+        &app,
+        "phc_text",
+        json!([
+            {"event": "Checkout Started", "distinct_id": "ada", "properties": {"plan": "Pro"}},
+            {"event": "$pageview", "distinct_id": "bob", "properties": {"$current_url": "https://shop.example/cart"}},
+        ]),
+    )
     .await;
     let found = app.api("/api/events?q=checkout").await;
     assert_eq!(ids(&found["events"], "event"), ["Checkout Started"]);
@@ -53,7 +57,14 @@ async fn persons_search_and_newest_first() {
     .await;
     let all = app.api("/api/persons?project=phc_people").await;
     assert_eq!(all["total"], 2);
-    let first_ids = |v: &Value| v["persons"].as_array().unwrap().iter().map(|p| p["distinct_ids"][0].as_str().unwrap().to_owned()).collect::<Vec<_>>();
+    let first_ids = |v: &Value| {
+        v["persons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["distinct_ids"][0].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
     assert_eq!(first_ids(&all), ["anon-1", "bob"], "oldest first by default");
     let newest = app.api("/api/persons?project=phc_people&order=newest").await;
     assert_eq!(first_ids(&newest), ["bob", "anon-1"]);
@@ -130,11 +141,15 @@ async fn devices_page_filter_and_share_one_range() {
 #[tokio::test(flavor = "multi_thread")]
 async fn decisions_and_warnings_of_one_event() {
     let app = app();
-    batch(&app, "phc_why", json!([
-        {"event": "$pageview", "distinct_id": "anon-1", "uuid": "0190a1b2-0000-7000-8000-000000000001"},
-        {"event": "$identify", "distinct_id": "ada@example.com", "uuid": "0190a1b2-0000-7000-8000-000000000002",
-         "properties": {"$anon_distinct_id": "anon-1"}},
-    ]))
+    batch(
+        &app,
+        "phc_why",
+        json!([
+            {"event": "$pageview", "distinct_id": "anon-1", "uuid": "0190a1b2-0000-7000-8000-000000000001"},
+            {"event": "$identify", "distinct_id": "ada@example.com", "uuid": "0190a1b2-0000-7000-8000-000000000002",
+             "properties": {"$anon_distinct_id": "anon-1"}},
+        ]),
+    )
     .await;
     let caused = app.api("/api/decisions?event_uuid=0190a1b2-0000-7000-8000-000000000002").await;
     let caused = caused["decisions"].as_array().unwrap();

@@ -60,21 +60,31 @@ async fn recorded_segment_and_rudder_traffic_is_answered_and_stored_per_the_cont
     assert_eq!(page["device_id"], "8e741521-6325-40f4-a62c-829e1fa40b5e");
     assert_eq!(page["session_id"], Value::Null);
 
-    let routes: Vec<String> = app.requests("limit=20").await.iter().rev().map(|r| format!("{} {}", r["source"], r["route"])).collect();
+    let routes: Vec<String> =
+        app.requests("limit=20").await.iter().rev().map(|r| format!("{} {}", r["source"], r["route"])).collect();
     assert_eq!(
         routes,
         [
-            r#""segment" "segment_settings""#, r#""segment" "segment_page""#, r#""segment" "segment_identify""#,
-            r#""segment" "segment_track""#, r#""segment" "segment_track""#, r#""segment" "segment_alias""#,
-            r#""segment" "segment_batch""#, r#""segment" "segment_batch""#, r#""rudderstack" "segment_batch""#
+            r#""segment" "segment_settings""#,
+            r#""segment" "segment_page""#,
+            r#""segment" "segment_identify""#,
+            r#""segment" "segment_track""#,
+            r#""segment" "segment_track""#,
+            r#""segment" "segment_alias""#,
+            r#""segment" "segment_batch""#,
+            r#""segment" "segment_batch""#,
+            r#""rudderstack" "segment_batch""#
         ]
     );
     // Projects carry source and family; `?source=` narrows them.
     let projects = app.api("/api/projects?source=rudderstack").await;
-    assert_eq!(projects["projects"], json!([{
-        "project": "rudder_python_token", "source": "rudderstack", "family": "segment", "events": 2,
-        "first_seen": projects["projects"][0]["first_seen"], "last_seen": projects["projects"][0]["last_seen"]
-    }]));
+    assert_eq!(
+        projects["projects"],
+        json!([{
+            "project": "rudder_python_token", "source": "rudderstack", "family": "segment", "events": 2,
+            "first_seen": projects["projects"][0]["first_seen"], "last_seen": projects["projects"][0]["last_seen"]
+        }])
+    );
     let both = app.events("source=segment&source=rudderstack&limit=100").await;
     assert_eq!(both.len(), 15);
     assert_eq!(app.events("source=segment,rudderstack,posthog&limit=100").await.len(), 15);
@@ -99,7 +109,10 @@ async fn recorded_mixpanel_traffic_and_its_replies() {
     assert_eq!(identify["properties"]["$anon_distinct_id"], "$device:df3aa830-0bcb-428d-adac-b28e5a08f0cb");
     assert_eq!(identify["timestamp"], "2026-11-24T03:32:11.170Z");
     let requests = app.requests("source=mixpanel").await;
-    assert_eq!(requests.iter().map(|r| r["route"].as_str().unwrap()).collect::<Vec<_>>(), ["mixpanel_engage", "mixpanel_track"]);
+    assert_eq!(
+        requests.iter().map(|r| r["route"].as_str().unwrap()).collect::<Vec<_>>(),
+        ["mixpanel_engage", "mixpanel_track"]
+    );
     assert_eq!(requests[1]["note"], "decoded: form data= → base64");
     // The request detail shows the payload as the SDK meant it.
     let detail = app.api(&format!("/api/requests/{}", requests[1]["id"])).await;
@@ -115,7 +128,10 @@ async fn a_resent_batch_is_stored_once_and_the_request_says_how_many_were_droppe
     assert_eq!(app.events("limit=100").await.len(), 5);
     let last = app.last_request().await;
     assert_eq!(last["event_count"], 0);
-    assert_eq!(last["note"], "5 duplicate events dropped: the same messageId/$insert_id was already stored for this project");
+    assert_eq!(
+        last["note"],
+        "5 duplicate events dropped: the same messageId/$insert_id was already stored for this project"
+    );
     // Mixpanel: the same $insert_id twice in one request.
     let ev = json!({"event": "e", "properties": {"token": "mp_t", "distinct_id": "u", "time": 1795491131, "$insert_id": "same-1"}});
     let body = format!("data={}", b64(json!([ev, ev]).to_string().as_bytes()));
@@ -144,31 +160,41 @@ async fn metrics_settings_and_source_config_store_requests_but_no_events() {
     let app = app();
     let metrics = app.post("/v1/m", &[("content-type", "text/plain")], r#"{"series":[]}"#).await;
     assert_eq!(metrics.json(), json!({"success": true}));
-    let settings = app.send(req("GET", "/projects/wk_9/settings").header("host", "192.168.1.5:28120").body(Body::empty()).unwrap()).await;
+    let settings = app
+        .send(req("GET", "/projects/wk_9/settings").header("host", "192.168.1.5:28120").body(Body::empty()).unwrap())
+        .await;
     assert_eq!(settings.json()["integrations"]["Segment.io"]["apiHost"], "192.168.1.5:28120/v1");
     assert_eq!(settings.json()["integrations"]["Segment.io"]["apiKey"], "wk_9");
     let config = app.send(req("GET", "/sourceConfig/?writeKey=rk_2").body(Body::empty()).unwrap()).await;
     assert_eq!(config.json()["source"]["writeKey"], "rk_2");
     assert_eq!(app.events("").await.len(), 0);
     let requests = app.requests("outcome=accepted").await;
-    let labels: Vec<_> = requests.iter().map(|r| (r["source"].as_str().unwrap(), r["route"].as_str().unwrap())).collect();
-    assert_eq!(labels, [("rudderstack", "rudderstack_source_config"), ("segment", "segment_settings"), ("segment", "segment_metrics")]);
+    let labels: Vec<_> =
+        requests.iter().map(|r| (r["source"].as_str().unwrap(), r["route"].as_str().unwrap())).collect();
+    assert_eq!(
+        labels,
+        [("rudderstack", "rudderstack_source_config"), ("segment", "segment_settings"), ("segment", "segment_metrics")]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn posthog_keeps_track_engage_and_flags() {
     let app = app();
-    let legacy = json!([{"event": "$pageview", "properties": {"token": "phc_legacy", "distinct_id": "d", "$lib": "web"}}]);
+    let legacy =
+        json!([{"event": "$pageview", "properties": {"token": "phc_legacy", "distinct_id": "d", "$lib": "web"}}]);
     let body = format!("data={}", b64(legacy.to_string().as_bytes()));
-    let resp = app.post("/track/?ip=1&_=1795491131481", &[("content-type", "application/x-www-form-urlencoded")], body).await;
+    let resp =
+        app.post("/track/?ip=1&_=1795491131481", &[("content-type", "application/x-www-form-urlencoded")], body).await;
     assert_eq!(resp.json(), json!({"status": 1}));
-    let engage = app.post_json("/engage/", &json!({"$token": "phc_legacy", "$distinct_id": "d", "$set": {"plan": "pro"}})).await;
+    let engage =
+        app.post_json("/engage/", &json!({"$token": "phc_legacy", "$distinct_id": "d", "$set": {"plan": "pro"}})).await;
     assert_eq!(engage.json(), json!({"status": 1}));
     let events = app.events("source=posthog").await;
     assert_eq!(events.iter().map(|e| e["event"].as_str().unwrap()).collect::<Vec<_>>(), ["$identify", "$pageview"]);
     let flags = app.post_json("/flags/?v=2", &json!({"token": "phc_legacy", "distinct_id": "d"})).await;
     assert!(flags.json()["flags"].is_object());
-    let mp_decide = app.send(req("GET", "/decide/?verbose=1&version=1&lib=web&token=mp_t").body(Body::empty()).unwrap()).await;
+    let mp_decide =
+        app.send(req("GET", "/decide/?verbose=1&version=1&lib=web&token=mp_t").body(Body::empty()).unwrap()).await;
     assert_eq!(mp_decide.json(), json!({}));
     assert_eq!(app.last_request().await["source"], "mixpanel");
 }

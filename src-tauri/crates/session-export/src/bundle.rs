@@ -158,17 +158,20 @@ impl<R: BufRead> BundleReader<R> {
         if first.trim().is_empty() {
             return Err(FileError::Empty);
         }
-        let value: serde_json::Value = serde_json::from_str(&first).map_err(|e| FileError::json("the bundle header (line 1)", e))?;
+        let value: serde_json::Value =
+            serde_json::from_str(&first).map_err(|e| FileError::json("the bundle header (line 1)", e))?;
         if value.get("format").and_then(|f| f.as_str()) != Some(FORMAT) {
             return Err(FileError::UnknownFormat(format!("line 1 is not an {FORMAT} header")));
         }
-        let found = value.get("version").and_then(|v| v.as_u64()).ok_or_else(|| {
-            FileError::Invalid("the bundle header has no integer `version`".into())
-        })?;
+        let found = value
+            .get("version")
+            .and_then(|v| v.as_u64())
+            .ok_or_else(|| FileError::Invalid("the bundle header has no integer `version`".into()))?;
         if found > VERSION {
             return Err(FileError::NewerVersion { found, known: VERSION });
         }
-        let header: Header = serde_json::from_value(value).map_err(|e| FileError::json("the bundle header (line 1)", e))?;
+        let header: Header =
+            serde_json::from_value(value).map_err(|e| FileError::json("the bundle header (line 1)", e))?;
         Ok(BundleReader { lines, header, line_no: 1, seen: Counts::default(), done: false })
     }
 
@@ -215,8 +218,12 @@ impl<R: BufRead> BundleReader<R> {
 
 fn read_line(lines: &mut impl BufRead, into: &mut String, line_no: usize) -> Result<usize, FileError> {
     lines.read_line(into).map_err(|e| match e.kind() {
-        std::io::ErrorKind::UnexpectedEof => FileError::Truncated(format!("the compressed data ends inside line {line_no}")),
-        std::io::ErrorKind::InvalidData => FileError::Invalid(format!("line {line_no} is not UTF-8 text, or the gzip data is corrupt: {e}")),
+        std::io::ErrorKind::UnexpectedEof => {
+            FileError::Truncated(format!("the compressed data ends inside line {line_no}"))
+        }
+        std::io::ErrorKind::InvalidData => {
+            FileError::Invalid(format!("line {line_no} is not UTF-8 text, or the gzip data is corrupt: {e}"))
+        }
         _ => FileError::Io(e),
     })
 }

@@ -63,7 +63,11 @@ pub fn detect(head: &[u8]) -> Result<Format, FileError> {
     let Some(start) = start else { return Err(FileError::Empty) };
     let text = &text[start..];
     if text[0] != b'{' {
-        let what = if text[0] == b'[' { "a JSON array (expected a bundle, a HAR or NDJSON events)".to_string() } else { "it is not JSON".to_string() };
+        let what = if text[0] == b'[' {
+            "a JSON array (expected a bundle, a HAR or NDJSON events)".to_string()
+        } else {
+            "it is not JSON".to_string()
+        };
         return Err(FileError::UnknownFormat(what));
     }
     // A HAR is one object whose first key is "log" (browsers and Playwright write it first).
@@ -77,7 +81,9 @@ pub fn detect(head: &[u8]) -> Result<Format, FileError> {
         None => return Err(FileError::UnknownFormat("its first line is longer than 256 KB and is not a HAR".into())),
     };
     let value: serde_json::Value = serde_json::from_slice(first_line).map_err(|e| {
-        FileError::UnknownFormat(format!("its first line is not a JSON object ({e}); expected a bundle, a HAR or NDJSON events"))
+        FileError::UnknownFormat(format!(
+            "its first line is not a JSON object ({e}); expected a bundle, a HAR or NDJSON events"
+        ))
     })?;
     if value.get("format").and_then(|f| f.as_str()) == Some(crate::bundle::FORMAT) {
         return Ok(Format::Bundle);

@@ -112,7 +112,11 @@ impl<W: Write> HarWriter<W> {
         let query_string = request
             .query
             .as_deref()
-            .map(|q| form_urlencoded::parse(q.as_bytes()).map(|(n, v)| NameValue { name: n.into(), value: v.into() }).collect())
+            .map(|q| {
+                form_urlencoded::parse(q.as_bytes())
+                    .map(|(n, v)| NameValue { name: n.into(), value: v.into() })
+                    .collect()
+            })
             .unwrap_or_default();
         let mime = request
             .headers
@@ -196,7 +200,9 @@ pub fn read_entries(input: impl BufRead, mut each: impl FnMut(usize, HarEntry) -
     match result {
         Ok(true) => {}
         Ok(false) => return Err(FileError::Invalid("the HAR has no `log.entries` array".into())),
-        Err(e) if e.is_eof() => return Err(FileError::Truncated(format!("the HAR ends early, after {count} entries ({e})"))),
+        Err(e) if e.is_eof() => {
+            return Err(FileError::Truncated(format!("the HAR ends early, after {count} entries ({e})")))
+        }
         Err(e) => return Err(FileError::json("the HAR", e)),
     }
     de.end().map_err(|e| FileError::json("the end of the HAR", e))?;
@@ -343,8 +349,14 @@ pub fn candidate(
     let body = match &request.post_data {
         None => Vec::new(),
         Some(PostData { file: Some(file), .. }) => match attachments {
-            Some(read) => read(file).map_err(|e| format!("the body of {} ({file}) is missing from the HAR's zip: {e}", request.url))?,
-            None => return Err(format!("the body of {} is in an attached file ({file}); import the HAR's .zip", request.url)),
+            Some(read) => read(file)
+                .map_err(|e| format!("the body of {} ({file}) is missing from the HAR's zip: {e}", request.url))?,
+            None => {
+                return Err(format!(
+                    "the body of {} is in an attached file ({file}); import the HAR's .zip",
+                    request.url
+                ))
+            }
         },
         Some(data) => {
             let text = data.text.as_deref().unwrap_or("");

@@ -38,7 +38,8 @@ pub fn import_file(store: &Store, path: &Path, mut options: ImportOptions) -> Re
     if options.source_name.is_none() {
         options.source_name = path.file_name().map(|n| n.to_string_lossy().into_owned());
     }
-    let opened = read_file_rows(path, options.decoder.clone(), options.progress.clone()).map_err(|e| ImportError::Source(Box::new(e)))?;
+    let opened = read_file_rows(path, options.decoder.clone(), options.progress.clone())
+        .map_err(|e| ImportError::Source(Box::new(e)))?;
     import_opened(store, opened, options)
 }
 
@@ -49,13 +50,19 @@ pub fn import_reader(
     size: Option<u64>,
     options: ImportOptions,
 ) -> Result<ImportSummary, ImportError> {
-    let opened = read_rows(input, size, options.decoder.clone(), options.progress.clone()).map_err(|e| ImportError::Source(Box::new(e)))?;
+    let opened = read_rows(input, size, options.decoder.clone(), options.progress.clone())
+        .map_err(|e| ImportError::Source(Box::new(e)))?;
     import_opened(store, opened, options)
 }
 
 fn import_opened(store: &Store, opened: Opened, options: ImportOptions) -> Result<ImportSummary, ImportError> {
     let name = dataset_name(store, &options)?;
-    let info = DatasetInfo { name, format: opened.format.as_str().into(), source: options.source_name.clone(), meta: opened.meta };
+    let info = DatasetInfo {
+        name,
+        format: opened.format.as_str().into(),
+        source: options.source_name.clone(),
+        meta: opened.meta,
+    };
     let result = store.import(info, opened.rows);
     options.progress.finish();
     result
@@ -104,9 +111,12 @@ pub fn read_rows(
                 Ok(batch) => decoder(&batch.request).map(|(record, events)| {
                     if record.outcome == Outcome::Rejected {
                         let (first, last) = batch.lines;
-                        let lines = if first == last { format!("line {first}") } else { format!("lines {first}–{last}") };
+                        let lines =
+                            if first == last { format!("line {first}") } else { format!("lines {first}–{last}") };
                         let why = record.error.unwrap_or_default();
-                        return Err(Box::new(FileError::Invalid(format!("{lines}: PostHog would refuse these events: {why}"))) as RowError);
+                        return Err(Box::new(FileError::Invalid(format!(
+                            "{lines}: PostHog would refuse these events: {why}"
+                        ))) as RowError);
                     }
                     Ok((record, events))
                 }),
@@ -120,7 +130,10 @@ pub fn read_rows(
 /// Like [`read_rows`] for a file, which may also be a zip'd HAR with its bodies attached
 /// (Playwright's `recordHar` to a `.zip`).
 pub fn read_file_rows(path: &Path, decoder: Decoder, progress: Arc<dyn Progress>) -> Result<Opened, FileError> {
-    let open = || std::fs::File::open(path).map_err(|e| FileError::Io(std::io::Error::new(e.kind(), format!("{}: {e}", path.display()))));
+    let open = || {
+        std::fs::File::open(path)
+            .map_err(|e| FileError::Io(std::io::Error::new(e.kind(), format!("{}: {e}", path.display()))))
+    };
     let mut file = open()?;
     let size = file.metadata().ok().map(|m| m.len());
     let mut magic = [0u8; 4];
@@ -130,7 +143,11 @@ pub fn read_file_rows(path: &Path, decoder: Decoder, progress: Arc<dyn Progress>
     }
     progress.start(size, "bytes");
     let (har, attachments) = crate::har_zip::open(open()?)?;
-    Ok(Opened { format: Format::Har, meta: None, rows: Box::new(HarRows::start(Box::new(std::io::Cursor::new(har)), decoder, Some(attachments))) })
+    Ok(Opened {
+        format: Format::Har,
+        meta: None,
+        rows: Box::new(HarRows::start(Box::new(std::io::Cursor::new(har)), decoder, Some(attachments))),
+    })
 }
 
 fn dataset_name(store: &Store, options: &ImportOptions) -> Result<String, ImportError> {
@@ -189,7 +206,11 @@ struct HarRows {
 }
 
 impl HarRows {
-    fn start(content: Box<dyn std::io::BufRead + Send>, decoder: Decoder, mut attachments: Option<har::Attachments>) -> HarRows {
+    fn start(
+        content: Box<dyn std::io::BufRead + Send>,
+        decoder: Decoder,
+        mut attachments: Option<har::Attachments>,
+    ) -> HarRows {
         let (tx, messages) = sync_channel(16);
         let spawned = std::thread::Builder::new().name("har-reader".into()).spawn({
             let tx = tx.clone();
@@ -197,13 +218,16 @@ impl HarRows {
                 // Every vendor's routes: `/v1/batch` must not be cut down to PostHog's `/batch`.
                 let is_route = capture_decode::family::is_known_path;
                 let mut failed = false;
-                let read = har::read_entries(content, |index, entry| match har::candidate(&entry, is_route, attachments.as_mut()) {
-                    Ok(Some(c)) => tx.send(HarMessage::Candidate(Box::new(c))).is_ok(),
-                    Ok(None) => true,
-                    Err(e) => {
-                        failed = true;
-                        let _ = tx.send(HarMessage::Failed(FileError::Invalid(format!("HAR entry {}: {e}", index + 1))));
-                        false
+                let read = har::read_entries(content, |index, entry| {
+                    match har::candidate(&entry, is_route, attachments.as_mut()) {
+                        Ok(Some(c)) => tx.send(HarMessage::Candidate(Box::new(c))).is_ok(),
+                        Ok(None) => true,
+                        Err(e) => {
+                            failed = true;
+                            let _ = tx
+                                .send(HarMessage::Failed(FileError::Invalid(format!("HAR entry {}: {e}", index + 1))));
+                            false
+                        }
                     }
                 });
                 if failed {

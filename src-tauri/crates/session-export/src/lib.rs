@@ -20,9 +20,9 @@ pub mod har;
 mod har_zip;
 pub mod import;
 pub mod ndjson;
-mod replay;
 mod progress;
 mod raw;
+mod replay;
 pub mod scope;
 
 pub use detect::{detect, Format};

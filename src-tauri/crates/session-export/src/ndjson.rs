@@ -73,7 +73,9 @@ struct ParsedLine {
 enum Route {
     PosthogBatch,
     /// Segment's `/v1/batch`; `rudder` marks RudderStack's messages for the decoder.
-    SegmentBatch { rudder: bool },
+    SegmentBatch {
+        rudder: bool,
+    },
     MixpanelTrack,
     MixpanelEngage,
     MixpanelGroups,
@@ -113,8 +115,12 @@ impl<R: BufRead> NdjsonReader<R> {
             let mut line = String::new();
             self.line_no += 1;
             let n = self.lines.read_line(&mut line).map_err(|e| match e.kind() {
-                std::io::ErrorKind::UnexpectedEof => FileError::Truncated(format!("the compressed data ends inside line {}", self.line_no)),
-                std::io::ErrorKind::InvalidData => FileError::Invalid(format!("line {} is not UTF-8 text", self.line_no)),
+                std::io::ErrorKind::UnexpectedEof => {
+                    FileError::Truncated(format!("the compressed data ends inside line {}", self.line_no))
+                }
+                std::io::ErrorKind::InvalidData => {
+                    FileError::Invalid(format!("line {} is not UTF-8 text", self.line_no))
+                }
                 _ => FileError::Io(e),
             })?;
             if n == 0 {
@@ -138,7 +144,9 @@ impl<R: BufRead> NdjsonReader<R> {
             let source = object.get("source").and_then(Value::as_str);
             let route = Route::of(source, object["event"].as_str().unwrap_or_default());
             let raw = match route {
-                Route::PosthogBatch => RawValue::from_string(trimmed.to_owned()).map_err(|e| FileError::json(what(), e))?,
+                Route::PosthogBatch => {
+                    RawValue::from_string(trimmed.to_owned()).map_err(|e| FileError::json(what(), e))?
+                }
                 _ => vendor_item(route, object).map_err(|why| FileError::Invalid(format!("{}: {why}", what())))?,
             };
             return Ok(Some(ParsedLine { line_no: self.line_no, key: (route, token), raw }));
@@ -217,7 +225,12 @@ fn seconds(t: DateTime<chrono::FixedOffset>) -> Value {
 }
 
 /// The request a vendor's SDK would have sent with these lines, received at `received_at`.
-fn import_request(route: Route, token: Option<&str>, lines: &[Box<RawValue>], received_at: DateTime<Utc>) -> RawRequest {
+fn import_request(
+    route: Route,
+    token: Option<&str>,
+    lines: &[Box<RawValue>],
+    received_at: DateTime<Utc>,
+) -> RawRequest {
     let json = ("content-type".to_owned(), "application/json".to_owned());
     let (path, query, headers, body) = match route {
         Route::PosthogBatch => ("/batch/", None, vec![json], batch_body(token, lines)),
@@ -276,7 +289,8 @@ mod tests {
     #[test]
     fn lines_of_one_token_share_a_batch() {
         let text = "{\"event\":\"a\",\"distinct_id\":\"1\",\"api_key\":\"phc_1\"}\n\n{\"event\":\"b\",\"distinct_id\":\"1\",\"api_key\":\"phc_1\"}\n{\"event\":\"c\",\"distinct_id\":\"1\",\"properties\":{\"token\":\"phc_2\"}}\n";
-        let batches: Vec<NdjsonBatch> = NdjsonReader::new(text.as_bytes(), Utc::now()).collect::<Result<_, _>>().unwrap();
+        let batches: Vec<NdjsonBatch> =
+            NdjsonReader::new(text.as_bytes(), Utc::now()).collect::<Result<_, _>>().unwrap();
         assert_eq!(batches.iter().map(|b| b.lines).collect::<Vec<_>>(), [(1, 3), (4, 4)]);
         let requests: Vec<RawRequest> = batches.into_iter().map(|b| b.request).collect();
         assert_eq!(requests.len(), 2);
@@ -299,18 +313,34 @@ mod tests {
             r#"{"uuid":"e1","event":"$engage","distinct_id":"u1","timestamp":"2026-01-01T00:00:04Z","api_key":"mp","source":"mixpanel","properties":{"$token":"mp","$distinct_id":"u1","$set":{"a":1}}}"#,
             "\n",
         );
-        let batches: Vec<NdjsonBatch> = NdjsonReader::new(text.as_bytes(), Utc::now()).collect::<Result<_, _>>().unwrap();
-        let routes: Vec<(String, Option<String>)> = batches.iter().map(|b| (b.request.path.clone(), b.request.query.clone())).collect();
+        let batches: Vec<NdjsonBatch> =
+            NdjsonReader::new(text.as_bytes(), Utc::now()).collect::<Result<_, _>>().unwrap();
+        let routes: Vec<(String, Option<String>)> =
+            batches.iter().map(|b| (b.request.path.clone(), b.request.query.clone())).collect();
         let verbose = Some("verbose=1".to_owned());
-        assert_eq!(routes, [("/v1/batch".into(), None), ("/v1/batch".into(), None), ("/track".into(), verbose.clone()), ("/engage".into(), verbose)]);
+        assert_eq!(
+            routes,
+            [
+                ("/v1/batch".into(), None),
+                ("/v1/batch".into(), None),
+                ("/track".into(), verbose.clone()),
+                ("/engage".into(), verbose)
+            ]
+        );
         let body = |i: usize| -> Value { serde_json::from_slice(&batches[i].request.body).unwrap() };
         // The stored message with the line's uuid and corrected time, no sentAt to correct twice.
         let seg = body(0);
         assert_eq!(seg["writeKey"], "wk");
-        assert_eq!(seg["batch"][0], serde_json::json!({"type":"identify","userId":"u1","messageId":"m1","timestamp":"2026-01-01T00:00:01Z"}));
+        assert_eq!(
+            seg["batch"][0],
+            serde_json::json!({"type":"identify","userId":"u1","messageId":"m1","timestamp":"2026-01-01T00:00:01Z"})
+        );
         assert!(batches[1].request.headers.iter().any(|(k, v)| k == "user-agent" && v.contains("rudder")));
         let track = body(2);
-        assert_eq!((track[0]["event"].clone(), track[0]["properties"]["$insert_id"].clone()), (serde_json::json!("Signed In"), serde_json::json!("i1")));
+        assert_eq!(
+            (track[0]["event"].clone(), track[0]["properties"]["$insert_id"].clone()),
+            (serde_json::json!("Signed In"), serde_json::json!("i1"))
+        );
         assert_eq!(track[0]["properties"]["time"], serde_json::json!(1767225603.000001));
         assert_eq!(body(3)[0]["$insert_id"], "e1");
     }

@@ -53,7 +53,11 @@ pub enum ReplayError {
 
 /// Sends every accepted request's events; stops at the first failure (the receiver's answer is
 /// in the error), since going on would change the order the receiver sees.
-pub fn replay(input: impl Read + Send + 'static, size: Option<u64>, options: ReplayOptions) -> Result<ReplaySummary, ReplayError> {
+pub fn replay(
+    input: impl Read + Send + 'static,
+    size: Option<u64>,
+    options: ReplayOptions,
+) -> Result<ReplaySummary, ReplayError> {
     let opened = read_rows(input, size, options.decoder.clone(), options.progress.clone())?;
     replay_rows(opened, options)
 }
@@ -150,7 +154,13 @@ fn batch_of(events: &[NewEvent], token: Option<&str>) -> Vec<u8> {
                 None => RawValue::from_string(e.properties.clone()),
             }
             .expect("stored properties are JSON");
-            let line = Line { uuid: &e.uuid, event: &e.event, distinct_id: &e.distinct_id, timestamp: micros_text(e.timestamp), properties };
+            let line = Line {
+                uuid: &e.uuid,
+                event: &e.event,
+                distinct_id: &e.distinct_id,
+                timestamp: micros_text(e.timestamp),
+                properties,
+            };
             serde_json::value::to_raw_value(&line).expect("serialises")
         })
         .collect();

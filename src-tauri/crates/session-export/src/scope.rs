@@ -22,7 +22,10 @@ impl Scope {
         let implied = self.project.as_deref().and_then(|p| split_project(p).0).map(str::to_owned);
         let dataset = match (&self.dataset, implied) {
             (Some(asked), Some(implied)) if *asked != implied => {
-                return Err(format!("project {} belongs to data set {implied}, not {asked}", self.project.as_deref().unwrap_or("")))
+                return Err(format!(
+                    "project {} belongs to data set {implied}, not {asked}",
+                    self.project.as_deref().unwrap_or("")
+                ))
             }
             (Some(asked), _) => Some(asked.clone()),
             (None, implied) => implied,
@@ -61,7 +64,9 @@ pub fn parse_time(text: &str) -> Result<Micros, String> {
     if let Ok(ms) = text.parse::<i64>() {
         return Ok(ms.saturating_mul(1000));
     }
-    Err(format!("{text:?} is not a time: use RFC 3339 (2026-11-24T10:00:00Z), a date (2026-11-24) or unix milliseconds"))
+    Err(format!(
+        "{text:?} is not a time: use RFC 3339 (2026-11-24T10:00:00Z), a date (2026-11-24) or unix milliseconds"
+    ))
 }
 
 #[cfg(test)]

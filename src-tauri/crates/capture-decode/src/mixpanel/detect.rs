@@ -11,10 +11,20 @@ const MIXPANEL_QUERY: &[&str] = &["verbose"];
 /// Property keys only Mixpanel's SDKs put on events.
 const MIXPANEL_PROPERTIES: &[&str] = &["mp_lib", "$mp_api_endpoint", "$insert_id", "time", "mp_sent_by_lib_version"];
 /// Top-level event keys PostHog SDKs send and Mixpanel's never do.
-const POSTHOG_EVENT_KEYS: &[&str] = &["api_key", "token", "uuid", "distinct_id", "$distinct_id", "timestamp", "offset", "$set", "$set_once"];
+const POSTHOG_EVENT_KEYS: &[&str] =
+    &["api_key", "token", "uuid", "distinct_id", "$distinct_id", "timestamp", "offset", "$set", "$set_once"];
 /// Keys of a Mixpanel profile update that PostHog's `/engage` (a plain `$set` identify) lacks.
 const MIXPANEL_ENGAGE_KEYS: &[&str] = &[
-    "$device_id", "$user_id", "$time", "$ip", "$ignore_time", "$ignore_alias", "$add", "$append", "$union", "$remove",
+    "$device_id",
+    "$user_id",
+    "$time",
+    "$ip",
+    "$ignore_time",
+    "$ignore_alias",
+    "$add",
+    "$append",
+    "$union",
+    "$remove",
     "$delete",
 ];
 

@@ -32,14 +32,22 @@ pub fn track(
         None | Some(Value::Null) | Some(Value::String(_)) => {
             return Err(bad("missing_event_name", format!("{place}: has no `event` name")))
         }
-        Some(other) => return Err(bad("invalid_event_name", format!("{place}: `event` must be a string, found {}", kind_of(other)))),
+        Some(other) => {
+            return Err(bad(
+                "invalid_event_name",
+                format!("{place}: `event` must be a string, found {}", kind_of(other)),
+            ))
+        }
     };
     let place = format!("{place} ({event})");
     let properties = match raw.get("properties") {
         Some(Value::Object(p)) => p.clone(),
         None | Some(Value::Null) => Map::new(),
         Some(other) => {
-            return Err(bad("invalid_properties", format!("{place}: `properties` must be an object, found {}", kind_of(other))))
+            return Err(bad(
+                "invalid_properties",
+                format!("{place}: `properties` must be an object, found {}", kind_of(other)),
+            ))
         }
     };
     let project = match properties.get("token") {
@@ -48,7 +56,10 @@ pub fn track(
             Rejection::unauthorized("no_token", format!("{place}: no project token in `properties.token`"))
         })?,
         Some(other) => {
-            return Err(bad("invalid_token", format!("{place}: `properties.token` must be a string, found {}", kind_of(other))))
+            return Err(bad(
+                "invalid_token",
+                format!("{place}: `properties.token` must be a string, found {}", kind_of(other)),
+            ))
         }
     };
 
@@ -58,10 +69,15 @@ pub fn track(
             warnings.push("no distinct_id: Mixpanel keeps the event but ties it to no user".into());
             String::new()
         }
-        Some(Value::String(s)) if s.contains('\0') => return Err(bad("invalid_distinct_id", format!("{place}: `distinct_id` contains a NUL character"))),
+        Some(Value::String(s)) if s.contains('\0') => {
+            return Err(bad("invalid_distinct_id", format!("{place}: `distinct_id` contains a NUL character")))
+        }
         Some(v @ (Value::String(_) | Value::Number(_))) => id_text(Some(v)).unwrap_or_default(),
         Some(other) => {
-            return Err(bad("invalid_distinct_id", format!("{place}: `distinct_id` must be a string or a number, found {}", kind_of(other))))
+            return Err(bad(
+                "invalid_distinct_id",
+                format!("{place}: `distinct_id` must be a string or a number, found {}", kind_of(other)),
+            ))
         }
     };
     let uuid = match properties.get("$insert_id") {
@@ -80,7 +96,10 @@ pub fn track(
             return Err(bad("missing_time", format!("{place}: `properties.time` is required on /import")))
         }
         None | Some(Value::Null) => (received_at, None),
-        Some(value) => (event_time(value).map_err(|why| bad("invalid_time", format!("{place}: `properties.time` {why}")))?, Some(value.to_string())),
+        Some(value) => (
+            event_time(value).map_err(|why| bad("invalid_time", format!("{place}: `properties.time` {why}")))?,
+            Some(value.to_string()),
+        ),
     };
     Ok(WireEvent {
         uuid,
@@ -98,7 +117,12 @@ pub fn track(
 }
 
 /// A `/engage` profile update (`groups: false`) or a `/groups` update.
-pub fn update(raw: Map<String, Value>, place: &str, groups: bool, received_at: DateTime<Utc>) -> Result<WireEvent, Rejection> {
+pub fn update(
+    raw: Map<String, Value>,
+    place: &str,
+    groups: bool,
+    received_at: DateTime<Utc>,
+) -> Result<WireEvent, Rejection> {
     let project = match raw.get("$token") {
         Some(Value::String(t)) if !t.trim().is_empty() => t.trim().to_owned(),
         Some(other @ (Value::Number(_) | Value::Bool(_) | Value::Array(_) | Value::Object(_))) => {
@@ -108,11 +132,16 @@ pub fn update(raw: Map<String, Value>, place: &str, groups: bool, received_at: D
     };
     let id_key = if groups { "$group_key" } else { "$distinct_id" };
     let distinct_id = match raw.get(id_key) {
-        Some(Value::String(s)) if s.contains('\0') => return Err(bad("invalid_distinct_id", format!("{place}: `{id_key}` contains a NUL character"))),
+        Some(Value::String(s)) if s.contains('\0') => {
+            return Err(bad("invalid_distinct_id", format!("{place}: `{id_key}` contains a NUL character")))
+        }
         Some(v @ (Value::String(_) | Value::Number(_))) => id_text(Some(v)),
         None | Some(Value::Null) => None,
         Some(other) => {
-            return Err(bad("invalid_distinct_id", format!("{place}: `{id_key}` must be a string or a number, found {}", kind_of(other))))
+            return Err(bad(
+                "invalid_distinct_id",
+                format!("{place}: `{id_key}` must be a string or a number, found {}", kind_of(other)),
+            ))
         }
     }
     .ok_or_else(|| bad("missing_distinct_id", format!("{place}: update has no `{id_key}`")))?;
@@ -121,7 +150,10 @@ pub fn update(raw: Map<String, Value>, place: &str, groups: bool, received_at: D
     }
     let (timestamp, original) = match raw.get("$time") {
         None | Some(Value::Null) => (received_at, None),
-        Some(value) => (event_time(value).map_err(|why| bad("invalid_time", format!("{place}: `$time` {why}")))?, Some(value.to_string())),
+        Some(value) => (
+            event_time(value).map_err(|why| bad("invalid_time", format!("{place}: `$time` {why}")))?,
+            Some(value.to_string()),
+        ),
     };
     // Profile updates have no dedup key at Mixpanel; one that carries a valid `$insert_id` (the
     // inspector's NDJSON export writes it, so a re-import keeps the update's uuid) keeps it.
@@ -150,7 +182,11 @@ fn valid_insert_id(id: &str) -> bool {
 
 fn short(value: &Value) -> String {
     let text = value.to_string();
-    if text.chars().count() > 40 { format!("{}…", text.chars().take(40).collect::<String>()) } else { text }
+    if text.chars().count() > 40 {
+        format!("{}…", text.chars().take(40).collect::<String>())
+    } else {
+        text
+    }
 }
 
 /// Seconds since the epoch, or milliseconds when above 1e11; fractions allowed.

@@ -57,15 +57,25 @@ pub fn decode(route: Route, req: &Incoming<'_>) -> Result<WireCapture, Rejection
         return Err(Rejection::bad_request("empty_batch", "the request contains no events"));
     }
     let fallback = match route {
-        Route::Import => req.query_param("project_id").filter(|p| !p.trim().is_empty()).or_else(|| crate::segment::basic_auth_user(req)),
+        Route::Import => req
+            .query_param("project_id")
+            .filter(|p| !p.trim().is_empty())
+            .or_else(|| crate::segment::basic_auth_user(req)),
         _ => None,
     };
     let total = items.len();
     let mut events = Vec::with_capacity(total);
     for (index, item) in items.into_iter().enumerate() {
-        let place = format!("{} {} of {total}", if matches!(route, Route::Track | Route::Import) { "event" } else { "update" }, index + 1);
+        let place = format!(
+            "{} {} of {total}",
+            if matches!(route, Route::Track | Route::Import) { "event" } else { "update" },
+            index + 1
+        );
         let Value::Object(raw) = item else {
-            return Err(Rejection::bad_request("invalid_event", format!("{place} is {}, not a JSON object", kind_of(&item))));
+            return Err(Rejection::bad_request(
+                "invalid_event",
+                format!("{place} is {}, not a JSON object", kind_of(&item)),
+            ));
         };
         events.push(match route {
             Route::Track => event::track(raw, &place, None, false, req.received_at)?,

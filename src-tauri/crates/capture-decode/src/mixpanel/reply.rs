@@ -13,7 +13,9 @@ fn verbose(req: &Incoming<'_>) -> bool {
     if req.query_param("verbose").is_some_and(|v| is_one(&v)) {
         return true;
     }
-    let form = req.header("content-type").is_some_and(|t| t.to_ascii_lowercase().contains("application/x-www-form-urlencoded"));
+    let form = req
+        .header("content-type")
+        .is_some_and(|t| t.to_ascii_lowercase().contains("application/x-www-form-urlencoded"));
     form && form_urlencoded::parse(req.body).any(|(k, v)| k == "verbose" && is_one(&v))
 }
 
@@ -62,8 +64,14 @@ mod tests {
     fn verbose_is_read_from_the_query_or_the_form_body() {
         let form = [("Content-Type".to_owned(), "application/x-www-form-urlencoded".to_owned())];
         let json_body = [("Content-Type".to_owned(), "application/json".to_owned())];
-        assert_eq!(success(Route::Track, &incoming(Some("verbose=1&ip=1"), &[], b""), 1).body, br#"{"error":null,"status":1}"#);
-        assert_eq!(success(Route::Track, &incoming(None, &form, b"data=e30%3D&verbose=1&ip=0"), 1).body, br#"{"error":null,"status":1}"#);
+        assert_eq!(
+            success(Route::Track, &incoming(Some("verbose=1&ip=1"), &[], b""), 1).body,
+            br#"{"error":null,"status":1}"#
+        );
+        assert_eq!(
+            success(Route::Track, &incoming(None, &form, b"data=e30%3D&verbose=1&ip=0"), 1).body,
+            br#"{"error":null,"status":1}"#
+        );
         assert_eq!(success(Route::Track, &incoming(None, &form, b"data=e30%3D&verbose=0"), 1).body, b"1");
         // Only a form body carries parameters; a JSON body mentioning verbose=1 does not.
         assert_eq!(success(Route::Track, &incoming(None, &json_body, b"verbose=1"), 1).body, b"1");

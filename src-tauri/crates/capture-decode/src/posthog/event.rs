@@ -230,9 +230,7 @@ fn distinct_id(
         .find_map(|k| raw.get(*k).filter(|v| !v.is_null()))
         .or_else(|| properties.get("distinct_id").filter(|v| !v.is_null()));
     let text = match value {
-        None => {
-            return Err(Rejection::bad_request("missing_distinct_id", format!("{place}: has no `distinct_id`")))
-        }
+        None => return Err(Rejection::bad_request("missing_distinct_id", format!("{place}: has no `distinct_id`"))),
         Some(Value::String(s)) => s.clone(),
         Some(other) => {
             warnings.push(format!("distinct_id was {}; PostHog stores its JSON text", kind_of(other)));
@@ -253,9 +251,8 @@ fn distinct_id(
     };
     let chars = text.chars().count();
     if chars > MAX_DISTINCT_ID_CHARS {
-        warnings.push(format!(
-            "distinct_id was {chars} characters long; PostHog keeps the first {MAX_DISTINCT_ID_CHARS}"
-        ));
+        warnings
+            .push(format!("distinct_id was {chars} characters long; PostHog keeps the first {MAX_DISTINCT_ID_CHARS}"));
         text = text.chars().take(MAX_DISTINCT_ID_CHARS).collect();
     }
     Ok(text)

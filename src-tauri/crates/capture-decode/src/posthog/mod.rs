@@ -36,11 +36,9 @@ pub enum Outcome {
 pub fn handle(route: &Route, req: &Incoming<'_>) -> Result<Outcome, Rejection> {
     match route {
         Route::Flags { v2 } => Ok(Outcome::Answer(flags_reply(*v2))),
-        Route::RemoteConfig { token, script } => Ok(Outcome::Answer(if *script {
-            config_script(token)
-        } else {
-            config_json(token)
-        })),
+        Route::RemoteConfig { token, script } => {
+            Ok(Outcome::Answer(if *script { config_script(token) } else { config_json(token) }))
+        }
         Route::Capture { .. } | Route::Batch | Route::Engage | Route::Recording | Route::AnalyticsV1 => {
             if req.method.eq_ignore_ascii_case("HEAD") {
                 return Ok(Outcome::Answer(Reply::json(200, serde_json::json!({"status": 1}))));
@@ -87,16 +85,14 @@ pub fn decode(route: &Route, req: &Incoming<'_>) -> Result<Capture, Rejection> {
         let ev = event::normalise(raw, place, sent_at.as_deref(), req.received_at)?;
         match (&token, &ev.token) {
             (None, Some(t)) => token = Some(t.clone()),
-            (Some(a), Some(b)) if a != b => {
-                return Err(Rejection::unauthorized(
-                    "mixed_tokens",
-                    format!(
-                        "one request carries two project tokens ({} and {} in {place}); PostHog refuses the whole request",
-                        crate::error::redact_key(a),
-                        crate::error::redact_key(b)
-                    ),
-                ))
-            }
+            (Some(a), Some(b)) if a != b => return Err(Rejection::unauthorized(
+                "mixed_tokens",
+                format!(
+                    "one request carries two project tokens ({} and {} in {place}); PostHog refuses the whole request",
+                    crate::error::redact_key(a),
+                    crate::error::redact_key(b)
+                ),
+            )),
             _ => {}
         }
         if ev.event == "$performance_event" {
@@ -157,10 +153,7 @@ fn split_analytics_v1(req: &Incoming<'_>, json: Value) -> Result<Split, Rejectio
         .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
         .map(|t| t.trim().to_owned());
     let Value::Object(mut map) = json else {
-        return Err(Rejection::bad_request(
-            "invalid_payload",
-            "body must be an object {created_at, batch:[...]}",
-        ));
+        return Err(Rejection::bad_request("invalid_payload", "body must be an object {created_at, batch:[...]}"));
     };
     let Some(Value::Array(items)) = map.remove("batch") else {
         return Err(Rejection::bad_request("invalid_batch", "`batch` must be an array of events"));

@@ -23,11 +23,8 @@ impl Reply {
 
 pub(super) fn capture_reply(route: &Route, req: &Incoming<'_>, capture: &Capture) -> Reply {
     if matches!(route, Route::AnalyticsV1) {
-        let results: serde_json::Map<String, Value> = capture
-            .events
-            .iter()
-            .map(|e| (e.uuid.to_string(), json!({"result": "ok"})))
-            .collect();
+        let results: serde_json::Map<String, Value> =
+            capture.events.iter().map(|e| (e.uuid.to_string(), json!({"result": "ok"}))).collect();
         return Reply::json(200, json!({ "results": results }));
     }
     // sendBeacon callers (posthog-js on unload) ask for 204; everyone else wants 200.
@@ -74,9 +71,8 @@ pub fn config_json(token: &str) -> Reply {
 
 pub fn config_script(token: &str) -> Reply {
     // JSON text is a JS expression; escaping `<` and the line separators keeps it one in a script.
-    let escape = |v: &Value| {
-        v.to_string().replace('<', "\\u003c").replace('\u{2028}', "\\u2028").replace('\u{2029}', "\\u2029")
-    };
+    let escape =
+        |v: &Value| v.to_string().replace('<', "\\u003c").replace('\u{2028}', "\\u2028").replace('\u{2029}', "\\u2029");
     let body = format!(
         "(function(){{window._POSTHOG_REMOTE_CONFIG=window._POSTHOG_REMOTE_CONFIG||{{}};\
          window._POSTHOG_REMOTE_CONFIG[{}]={{config:{},siteApps:[]}};}})();\n",

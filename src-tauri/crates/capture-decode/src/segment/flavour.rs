@@ -55,7 +55,8 @@ mod tests {
     fn python_libraries_are_told_apart_by_channel() {
         let ua = [("User-Agent".to_owned(), "analytics-python/2.1.9".to_owned())];
         let batch = Route::Batch { import: false, beacon: false };
-        let rudder = json!({"type": "track", "channel": "server", "context": {"library": {"name": "analytics-python"}}});
+        let rudder =
+            json!({"type": "track", "channel": "server", "context": {"library": {"name": "analytics-python"}}});
         let segment = json!({"type": "track", "context": {"library": {"name": "analytics-python"}}});
         assert_eq!(source_of(&batch, &req(&ua), &[rudder]), Source::Rudderstack);
         assert_eq!(source_of(&batch, &req(&ua), &[segment]), Source::Segment);

@@ -163,7 +163,10 @@ fn message_type(
             None => {
                 return Err(Rejection::bad_request(
                     "unknown_type",
-                    format!("`type` {} is not one of identify, track, page, screen, group, alias", short(&Value::String(t.clone()))),
+                    format!(
+                        "`type` {} is not one of identify, track, page, screen, group, alias",
+                        short(&Value::String(t.clone()))
+                    ),
                 ))
             }
         },
@@ -171,7 +174,11 @@ fn message_type(
     };
     match (route_type, body_type) {
         (Some(route), Some(body)) if route != body => {
-            warnings.push(format!("the body says type {}, the route {}; Segment goes by the route", body.as_str(), route.as_str()));
+            warnings.push(format!(
+                "the body says type {}, the route {}; Segment goes by the route",
+                body.as_str(),
+                route.as_str()
+            ));
             Ok(route)
         }
         (Some(route), _) => Ok(route),

@@ -76,7 +76,11 @@ pub fn handle(route: &Route, req: &Incoming<'_>) -> Result<WireOutcome, WireRefu
 }
 
 fn wrong_method(req: &Incoming<'_>, expected: &str) -> Rejection {
-    Rejection::new(405, "method_not_allowed", format!("{} is not accepted on {}; Segment's API takes {expected}", req.method, req.path))
+    Rejection::new(
+        405,
+        "method_not_allowed",
+        format!("{} is not accepted on {}; Segment's API takes {expected}", req.method, req.path),
+    )
 }
 
 fn no_write_key() -> Rejection {
@@ -143,7 +147,13 @@ pub fn decode(route: &Route, req: &Incoming<'_>) -> Result<WireCapture, (Source,
     let Unwrapped { bytes, steps } = unwrap_body(route, req).map_err(|r| (early, r))?;
     let json = payload::parse_json(&bytes).map_err(|r| (early, r.after_steps(&steps)))?;
     let Value::Object(mut body) = json else {
-        return Err((early, Rejection::bad_request("invalid_payload", format!("body is {}; Segment expects a JSON object", kind_of(&json)))));
+        return Err((
+            early,
+            Rejection::bad_request(
+                "invalid_payload",
+                format!("body is {}; Segment expects a JSON object", kind_of(&json)),
+            ),
+        ));
     };
 
     let (messages, frame) = match route {
@@ -165,13 +175,16 @@ pub fn decode(route: &Route, req: &Incoming<'_>) -> Result<WireCapture, (Source,
     let mut dropped = Vec::new();
     let mut first_problem = None;
     for (index, item) in messages.into_iter().enumerate() {
-        let place = if route_type.is_some() { String::from("message") } else { format!("message {} of {total}", index + 1) };
+        let place =
+            if route_type.is_some() { String::from("message") } else { format!("message {} of {total}", index + 1) };
         let result = match item {
             Value::Object(mut message) => {
                 merge_frame(&mut message, &frame);
                 normalise(message, route_type, &write_key, source, frame.sent_at.as_deref(), req.received_at)
             }
-            other => Err(Rejection::bad_request("invalid_message", format!("is {}, not a JSON object", kind_of(&other)))),
+            other => {
+                Err(Rejection::bad_request("invalid_message", format!("is {}, not a JSON object", kind_of(&other))))
+            }
         };
         match result {
             Ok(event) => events.push(event),
@@ -183,7 +196,10 @@ pub fn decode(route: &Route, req: &Incoming<'_>) -> Result<WireCapture, (Source,
         }
     }
     if total == 0 {
-        return Err((source, Rejection::bad_request("empty_batch", "`batch` is empty: the request contains no messages")));
+        return Err((
+            source,
+            Rejection::bad_request("empty_batch", "`batch` is empty: the request contains no messages"),
+        ));
     }
     if events.is_empty() {
         let mut problem = first_problem.expect("every message failed, so one problem was kept");
@@ -200,7 +216,10 @@ fn split_batch(body: &mut Map<String, Value>) -> Result<(Vec<Value>, BatchFrame)
         Some(Value::Array(items)) => items,
         None => return Err(Rejection::bad_request("invalid_batch", "batch body has no `batch` array of messages")),
         Some(other) => {
-            return Err(Rejection::bad_request("invalid_batch", format!("`batch` is {}, expected an array of messages", kind_of(&other))))
+            return Err(Rejection::bad_request(
+                "invalid_batch",
+                format!("`batch` is {}, expected an array of messages", kind_of(&other)),
+            ))
         }
     };
     let object = |key: &str| -> Result<Option<Map<String, Value>>, Rejection> {
@@ -217,7 +236,10 @@ fn split_batch(body: &mut Map<String, Value>) -> Result<(Vec<Value>, BatchFrame)
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(s.clone()),
         Some(other) => {
-            return Err(Rejection::bad_request("invalid_batch", format!("batch `sentAt` must be an ISO 8601 string, found {}", kind_of(other))))
+            return Err(Rejection::bad_request(
+                "invalid_batch",
+                format!("batch `sentAt` must be an ISO 8601 string, found {}", kind_of(other)),
+            ))
         }
     };
     let frame = BatchFrame { context: object("context")?, integrations: object("integrations")?, sent_at };

@@ -215,7 +215,9 @@ impl Req {
     pub fn wire_answer(&self) -> Reply {
         match self.wire() {
             Ok(capture_decode::wire::WireOutcome::Answer(_, r)) => r,
-            Ok(capture_decode::wire::WireOutcome::Capture(c, _)) => panic!("expected an answer, got {} events", c.events.len()),
+            Ok(capture_decode::wire::WireOutcome::Capture(c, _)) => {
+                panic!("expected an answer, got {} events", c.events.len())
+            }
             Err(e) => panic!("expected an answer, got {}", e.rejection),
         }
     }

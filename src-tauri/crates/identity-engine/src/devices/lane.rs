@@ -106,7 +106,14 @@ pub(crate) fn looks_generated(id: &str) -> bool {
     Uuid::parse_str(id.strip_prefix("$device:").unwrap_or(id)).is_ok()
 }
 
-fn transition(kind: &'static str, ev: &EventInput, from: Option<&str>, to: &str, inferred: bool, why: Why) -> Transition {
+fn transition(
+    kind: &'static str,
+    ev: &EventInput,
+    from: Option<&str>,
+    to: &str,
+    inferred: bool,
+    why: Why,
+) -> Transition {
     Transition {
         kind,
         seq: ev.seq,
@@ -122,7 +129,14 @@ fn transition(kind: &'static str, ev: &EventInput, from: Option<&str>, to: &str,
 }
 
 impl LaneState {
-    pub fn new(id: String, ev: &EventInput, key: String, kind: &'static str, keyed: bool, family: crate::family::Family) -> LaneState {
+    pub fn new(
+        id: String,
+        ev: &EventInput,
+        key: String,
+        kind: &'static str,
+        keyed: bool,
+        family: crate::family::Family,
+    ) -> LaneState {
         LaneState {
             lane: DeviceLane {
                 id,
@@ -194,7 +208,11 @@ impl LaneState {
                     let alias = js_string(alias);
                     // A Segment alias moves the device to the userId: the change of id this
                     // event just made is the alias itself.
-                    let same = |t: &Transition| t.seq == ev.seq && t.from.as_deref() == Some(alias.as_str()) && t.to.as_deref() == Some(ev.distinct_id.as_str());
+                    let same = |t: &Transition| {
+                        t.seq == ev.seq
+                            && t.from.as_deref() == Some(alias.as_str())
+                            && t.to.as_deref() == Some(ev.distinct_id.as_str())
+                    };
                     let vendor = self.lane.family != crate::family::Family::PostHog;
                     if let Some(t) = self.lane.transitions.iter_mut().rev().find(|t| vendor && same(t)) {
                         (t.kind, t.inferred, t.why) = ("alias", false, Why::Alias);
@@ -215,7 +233,8 @@ impl LaneState {
         }
         // Transitions stay sorted by seq, and this event's seq is the highest, so its new
         // transitions are the tail (a recomputed one keeps the seq of the one it replaces).
-        let mut new: Vec<Transition> = self.lane.transitions.iter().rev().take_while(|t| t.seq == ev.seq).cloned().collect();
+        let mut new: Vec<Transition> =
+            self.lane.transitions.iter().rev().take_while(|t| t.seq == ev.seq).cloned().collect();
         new.reverse();
         (seg, new, self.reclassified)
     }
@@ -263,16 +282,19 @@ impl LaneState {
         });
         reserve_small(&mut self.lane.segments);
         reserve_small(&mut self.meta);
-        self.lane.segments.insert(at, Segment {
-            distinct_id: id.to_owned(),
-            person_id: Some(engine.person_id_for(&ev.project, id)),
-            identified,
-            first_seq: ev.seq,
-            last_seq: ev.seq,
-            first_timestamp: ev.timestamp,
-            last_timestamp: ev.timestamp,
-            event_count: 0,
-        });
+        self.lane.segments.insert(
+            at,
+            Segment {
+                distinct_id: id.to_owned(),
+                person_id: Some(engine.person_id_for(&ev.project, id)),
+                identified,
+                first_seq: ev.seq,
+                last_seq: ev.seq,
+                first_timestamp: ev.timestamp,
+                last_timestamp: ev.timestamp,
+                event_count: 0,
+            },
+        );
         self.created += 1;
         self.meta.insert(at, SegmentMeta { user_like, entry, created: self.created });
         self.index_segment(id, at);
@@ -361,10 +383,23 @@ impl LaneState {
     }
 
     /// A change of id without an identify event linking them.
-    fn classify(&self, head: usize, from: &str, to: &str, to_user: bool, ev: &EventInput, engine: &Engine) -> Transition {
+    fn classify(
+        &self,
+        head: usize,
+        from: &str,
+        to: &str,
+        to_user: bool,
+        ev: &EventInput,
+        engine: &Engine,
+    ) -> Transition {
         let person = |id| engine.person_for(&ev.project, id).map(|p| p.id);
         let from_user = self.meta[head].user_like;
-        if self.lane.family != crate::family::Family::PostHog && person(from).is_some() && person(from) == person(to) && !from_user && to_user {
+        if self.lane.family != crate::family::Family::PostHog
+            && person(from).is_some()
+            && person(from) == person(to)
+            && !from_user
+            && to_user
+        {
             // Segment/Mixpanel link the ids an event carries: the move to the user id is the
             // identify itself, seen on the event, not an inference.
             return transition("identify", ev, Some(from), to, false, Why::LinkedTogether);
@@ -385,7 +420,8 @@ impl LaneState {
     fn confirm_identify(&mut self, anon: &str, id: &str, ev: &EventInput) {
         // Segment/Mixpanel: an identify already shown (the ids arrived together on an earlier
         // event) is not repeated.
-        let shown = |t: &Transition| t.kind == "identify" && t.from.as_deref() == Some(anon) && t.to.as_deref() == Some(id);
+        let shown =
+            |t: &Transition| t.kind == "identify" && t.from.as_deref() == Some(anon) && t.to.as_deref() == Some(id);
         if self.lane.family != crate::family::Family::PostHog && self.lane.transitions.iter().any(shown) {
             return;
         }

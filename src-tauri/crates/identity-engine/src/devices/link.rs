@@ -74,7 +74,8 @@ impl Devices {
         // Mixpanel's anonymous distinct id is `$device:<device id>`.
         self.lanes[n].keyed
             && lane.segments.first().is_some_and(|s| {
-                s.distinct_id == lane.device_id || s.distinct_id.strip_prefix("$device:") == Some(lane.device_id.as_str())
+                s.distinct_id == lane.device_id
+                    || s.distinct_id.strip_prefix("$device:") == Some(lane.device_id.as_str())
             })
     }
 
@@ -98,9 +99,8 @@ impl Devices {
     /// The lane `n` most plausibly continues, if any.
     fn pick_old(&self, n: usize, peers: &[usize]) -> Option<usize> {
         let new = &self.lanes[n];
-        let open = |o: usize| {
-            o != n && self.lanes[o].continued_by.is_none() && self.lanes[o].keyed && !self.continues(o, n)
-        };
+        let open =
+            |o: usize| o != n && self.lanes[o].continued_by.is_none() && self.lanes[o].keyed && !self.continues(o, n);
         let Some(mark) = &new.reset_marker else {
             // Timing alone: the old lane must be the only lane of this user agent active in the
             // window before N, linked or not. Otherwise visitors sharing a browser version would
@@ -147,9 +147,9 @@ impl Devices {
         let new = &new_state.lane;
         let ua = new.user_agent.clone().unwrap_or_default();
         let timing = match &new_state.reset_marker {
-            Some(mark) => format!(
-                "its first event carries $last_posthog_reset = {mark}, the moment posthog-js ran reset()"
-            ),
+            Some(mark) => {
+                format!("its first event carries $last_posthog_reset = {mark}, the moment posthog-js ran reset()")
+            }
             None => format!(
                 "its first event ({}) came {} s after the last event of '{}' ({})",
                 time(new.first_seen),
@@ -159,14 +159,19 @@ impl Devices {
             ),
         };
         let (what, sdk) = match new.family {
-            crate::family::Family::PostHog => ("reset(true)", "this device id equals its first distinct id, as posthog-js sets both after reset(true)"),
-            crate::family::Family::Segment => ("reset()", "this lane starts anonymous on a new anonymousId, as analytics.js does after reset()"),
-            crate::family::Family::Mixpanel => ("reset()", "its first distinct id is $device:<this device id>, as mixpanel-browser sets after reset()"),
+            crate::family::Family::PostHog => (
+                "reset(true)",
+                "this device id equals its first distinct id, as posthog-js sets both after reset(true)",
+            ),
+            crate::family::Family::Segment => {
+                ("reset()", "this lane starts anonymous on a new anonymousId, as analytics.js does after reset()")
+            }
+            crate::family::Family::Mixpanel => {
+                ("reset()", "its first distinct id is $device:<this device id>, as mixpanel-browser sets after reset()")
+            }
         };
-        let evidence = format!(
-            "Inferred, not certain: same user agent as device '{}' ('{ua}'); {sdk}; {timing}.",
-            old.device_id
-        );
+        let evidence =
+            format!("Inferred, not certain: same user agent as device '{}' ('{ua}'); {sdk}; {timing}.", old.device_id);
         let replaced = match new.family {
             crate::family::Family::PostHog => "posthog-js replaced both the distinct id and $device_id with",
             crate::family::Family::Segment => "analytics.js cleared the user id and made the new anonymousId",

@@ -197,7 +197,13 @@ impl Devices {
     }
 
     /// `ev` is the lane view of the event (see `view.rs`), `family` its project's.
-    pub fn apply(&mut self, ev: &EventInput, applied: &Applied, engine: &Engine, family: crate::family::Family) -> LaneUpdate {
+    pub fn apply(
+        &mut self,
+        ev: &EventInput,
+        applied: &Applied,
+        engine: &Engine,
+        family: crate::family::Family,
+    ) -> LaneUpdate {
         let idx = self.lane_index(ev, family);
         let mut linked = Vec::new();
         let (segment, transitions, reclassified) = self.lanes[idx].apply(ev, applied, engine);

@@ -53,7 +53,9 @@ pub fn compare(here: &Lens, there: &Lens) -> Comparison {
                     word(there),
                     y.len()
                 ),
-                (Some(_), None) => format!("'{u}' is identified in {} only: {} never saw it.", here.project, there.project),
+                (Some(_), None) => {
+                    format!("'{u}' is identified in {} only: {} never saw it.", here.project, there.project)
+                }
                 _ => format!("'{u}' is identified in {} only: {} never saw it.", there.project, here.project),
             };
             UserMatch { user_id: u, here: x, there: y, sentence }

@@ -71,7 +71,8 @@ pub fn vendor_lens(project: &str, events: &[EventInput]) -> Lens {
     let source = events.first().map(|e| e.source.clone()).unwrap_or_else(|| "posthog".into());
     let own = Family::of_source(&source);
     let (steps, kinds) = steps::steps(events, own);
-    let replays: Vec<replay::Replayed> = VENDORS.iter().map(|&v| replay::replay(v, own, project, events, &steps)).collect();
+    let replays: Vec<replay::Replayed> =
+        VENDORS.iter().map(|&v| replay::replay(v, own, project, events, &steps)).collect();
 
     let vendors = VENDORS
         .iter()
@@ -84,20 +85,32 @@ pub fn vendor_lens(project: &str, events: &[EventInput]) -> Lens {
     for step in &steps {
         for (i, a) in step.ids.iter().enumerate() {
             for b in &step.ids[i + 1..] {
-                let key = if a.value < b.value { (a.value.clone(), b.value.clone()) } else { (b.value.clone(), a.value.clone()) };
+                let key = if a.value < b.value {
+                    (a.value.clone(), b.value.clone())
+                } else {
+                    (b.value.clone(), a.value.clone())
+                };
                 if a.value == b.value || !seen.insert(key) {
                     continue;
                 }
                 let joined = |r: &replay::Replayed| {
                     let e = &r.engine;
-                    e.person_for(project, &a.value).zip(e.person_for(project, &b.value)).is_some_and(|(x, y)| x.id == y.id)
+                    e.person_for(project, &a.value)
+                        .zip(e.person_for(project, &b.value))
+                        .is_some_and(|(x, y)| x.id == y.id)
                 };
-                let (together, apart): (Vec<usize>, Vec<usize>) = (0..VENDORS.len()).partition(|&v| joined(&replays[v]));
+                let (together, apart): (Vec<usize>, Vec<usize>) =
+                    (0..VENDORS.len()).partition(|&v| joined(&replays[v]));
                 if together.is_empty() || apart.is_empty() {
                     continue;
                 }
                 let why = (0..VENDORS.len())
-                    .map(|v| (VENDORS[v].as_str(), reason(VENDORS[v], &replays[v], step.seq, [&a.value, &b.value], together.contains(&v))))
+                    .map(|v| {
+                        (
+                            VENDORS[v].as_str(),
+                            reason(VENDORS[v], &replays[v], step.seq, [&a.value, &b.value], together.contains(&v)),
+                        )
+                    })
                     .collect();
                 disagreements.push(Disagreement {
                     ids: [a.value.clone(), b.value.clone()],
@@ -117,8 +130,11 @@ fn clusters(r: &replay::Replayed, project: &str, kinds: &HashMap<String, IdKind>
         .persons(project)
         .into_iter()
         .map(|p| {
-            let kind = |id: &str| r.engine.id_kind(project, id).or_else(|| kinds.get(id).copied()).unwrap_or(IdKind::DistinctId);
-            let kinds: BTreeMap<String, &'static str> = p.distinct_ids.iter().map(|id| (id.clone(), kind(id).as_str())).collect();
+            let kind = |id: &str| {
+                r.engine.id_kind(project, id).or_else(|| kinds.get(id).copied()).unwrap_or(IdKind::DistinctId)
+            };
+            let kinds: BTreeMap<String, &'static str> =
+                p.distinct_ids.iter().map(|id| (id.clone(), kind(id).as_str())).collect();
             let user_id = p.distinct_ids.iter().find(|id| kind(id) == IdKind::UserId).cloned();
             Cluster { ids: p.distinct_ids.clone(), user_id, kinds }
         })
@@ -141,9 +157,17 @@ fn refusals(r: &replay::Replayed) -> Vec<Refusal> {
 /// Why `vendor` has the two ids together or apart: its own decision at that step when one
 /// names either id, else the general rule.
 fn reason(vendor: Family, r: &replay::Replayed, seq: i64, ids: [&String; 2], together: bool) -> String {
-    let wanted = |k: DecisionKind| if together { k != DecisionKind::Refused && k != DecisionKind::Ignored } else { k == DecisionKind::Refused || k == DecisionKind::Ignored };
+    let wanted = |k: DecisionKind| {
+        if together {
+            k != DecisionKind::Refused && k != DecisionKind::Ignored
+        } else {
+            k == DecisionKind::Refused || k == DecisionKind::Ignored
+        }
+    };
     let names = |d: &crate::model::Decision| {
-        ids.iter().any(|id| d.source.as_ref() == Some(*id) || d.target.as_ref() == Some(*id) || d.message.contains(id.as_str()))
+        ids.iter().any(|id| {
+            d.source.as_ref() == Some(*id) || d.target.as_ref() == Some(*id) || d.message.contains(id.as_str())
+        })
     };
     if let Some((_, d)) = r.decisions.iter().find(|(s, d)| *s == seq && wanted(d.kind) && names(d)) {
         return d.message.clone();

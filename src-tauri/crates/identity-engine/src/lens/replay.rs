@@ -33,8 +33,7 @@ pub(crate) fn replay(vendor: Family, own: Family, project: &str, events: &[Event
         // Seqs increase by construction; an error would only mean an empty replay.
         let _ = engine.apply(ev);
     }
-    let decisions =
-        engine.decisions().iter().map(|d| (if native { d.seq } else { d.seq / SUB }, d.clone())).collect();
+    let decisions = engine.decisions().iter().map(|d| (if native { d.seq } else { d.seq / SUB }, d.clone())).collect();
     Replayed { engine, decisions }
 }
 
@@ -64,7 +63,9 @@ fn synth(vendor: Family, project: &str, s: &Step) -> Vec<EventInput> {
         Family::PostHog => match &s.link {
             Link::Identify { anon, user } => vec![ev(0, "$identify", user, json!({"$anon_distinct_id": anon}))],
             Link::Alias { previous, user } => vec![ev(0, "$create_alias", user, json!({"alias": previous}))],
-            Link::Together => s.ids.iter().enumerate().map(|(k, i)| ev(k as i64, "lens", &i.value, json!({}))).collect(),
+            Link::Together => {
+                s.ids.iter().enumerate().map(|(k, i)| ev(k as i64, "lens", &i.value, json!({}))).collect()
+            }
         },
         Family::Segment => {
             let mut m = Map::new();

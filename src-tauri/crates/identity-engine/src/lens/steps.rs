@@ -15,8 +15,14 @@ use crate::segment::{id_text, message_type, segment_ids};
 pub(crate) enum Link {
     /// Ids carried by one event (Segment message, Mixpanel `$device_id` + `$user_id`).
     Together,
-    Identify { anon: String, user: String },
-    Alias { previous: String, user: String },
+    Identify {
+        anon: String,
+        user: String,
+    },
+    Alias {
+        previous: String,
+        user: String,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -68,12 +74,19 @@ fn posthog_step(ev: &EventInput, kinds: &HashMap<String, IdKind>) -> Option<Step
         }
         "$create_alias" | "$merge_dangerously" if p.get("alias").is_some_and(js_truthy) => {
             let previous = js_string(&p["alias"]);
-            let ids = vec![Ident::new(previous.clone(), kinds.get(&previous).copied().unwrap_or(IdKind::AnonymousId)), user()];
+            let ids = vec![
+                Ident::new(previous.clone(), kinds.get(&previous).copied().unwrap_or(IdKind::AnonymousId)),
+                user(),
+            ];
             step(ev, ids, Link::Alias { previous, user: ev.distinct_id.clone() })
         }
         _ => {
             let identified = p.get("$is_identified").and_then(Value::as_bool) == Some(true);
-            let kind = if identified { IdKind::UserId } else { kinds.get(&ev.distinct_id).copied().unwrap_or(IdKind::AnonymousId) };
+            let kind = if identified {
+                IdKind::UserId
+            } else {
+                kinds.get(&ev.distinct_id).copied().unwrap_or(IdKind::AnonymousId)
+            };
             step(ev, vec![Ident::new(ev.distinct_id.clone(), kind)], Link::Together)
         }
     }
@@ -82,7 +95,8 @@ fn posthog_step(ev: &EventInput, kinds: &HashMap<String, IdKind>) -> Option<Step
 fn segment_step(ev: &EventInput, kinds: &HashMap<String, IdKind>) -> Option<Step> {
     let p = &ev.properties;
     let ids = segment_ids(p, |v| kinds.get(v).copied());
-    let (user, anon) = (id_text(p.get("userId")).filter(|u| !u.is_empty()), id_text(p.get("anonymousId")).filter(|a| !a.is_empty()));
+    let (user, anon) =
+        (id_text(p.get("userId")).filter(|u| !u.is_empty()), id_text(p.get("anonymousId")).filter(|a| !a.is_empty()));
     match (message_type(p), user, anon) {
         ("identify", Some(user), Some(anon)) => step(ev, ids, Link::Identify { anon, user }),
         ("alias", Some(user), _) => {
@@ -100,13 +114,15 @@ fn mixpanel_step(ev: &EventInput) -> Option<Step> {
         "$engage" | "$groups" => None,
         "$identify" if text("$anon_distinct_id").is_some() => {
             let anon = text("$anon_distinct_id")?;
-            let ids = vec![Ident::new(anon.clone(), IdKind::AnonymousId), Ident::new(ev.distinct_id.clone(), IdKind::UserId)];
+            let ids =
+                vec![Ident::new(anon.clone(), IdKind::AnonymousId), Ident::new(ev.distinct_id.clone(), IdKind::UserId)];
             step(ev, ids, Link::Identify { anon, user: ev.distinct_id.clone() })
         }
         // mixpanel.alias(new): the current id is the previous one, `alias` the user's new id.
         "$create_alias" => {
             let user = text("alias")?;
-            let ids = vec![Ident::new(ev.distinct_id.clone(), IdKind::AnonymousId), Ident::new(user.clone(), IdKind::UserId)];
+            let ids =
+                vec![Ident::new(ev.distinct_id.clone(), IdKind::AnonymousId), Ident::new(user.clone(), IdKind::UserId)];
             step(ev, ids, Link::Alias { previous: ev.distinct_id.clone(), user })
         }
         _ => {

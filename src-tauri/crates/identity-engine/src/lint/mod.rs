@@ -121,7 +121,13 @@ impl Lint {
         };
         let (from, to) = (last.from.clone().unwrap_or_default(), last.to.clone().unwrap_or_default());
         let message = text::missing_reset(&lane.device_id, &from, &to, lane.family);
-        let mut f = finding("missing_reset_between_users", "error", &lane.project, message, text::fix_missing_reset(lane.family));
+        let mut f = finding(
+            "missing_reset_between_users",
+            "error",
+            &lane.project,
+            message,
+            text::fix_missing_reset(lane.family),
+        );
         f.device_ids.push(lane.device_id.clone());
         for t in &switches {
             f.event_uuids.extend(t.event_uuid.clone().filter(|u| !f.event_uuids.contains(u)));

@@ -6,9 +6,9 @@ use serde_json::Value;
 use super::text as t;
 use super::{finding, Finding, Lint, Share};
 use crate::devices::{Devices, LaneUpdate};
+use crate::family::Family;
 use crate::illegal::is_illegal_distinct_id;
 use crate::js::{js_string, js_truthy};
-use crate::family::Family;
 use crate::model::{Applied, EventInput};
 
 /// Legal ids that still look like placeholders (compared lower-cased), on top of PostHog's
@@ -121,7 +121,9 @@ impl Lint {
 
         // Ids the event uses as someone's id: its distinct id and an alias it adds.
         let alias = match ev.event.as_str() {
-            "$create_alias" | "$merge_dangerously" => ev.properties.get("alias").filter(|a| js_truthy(a)).map(js_string),
+            "$create_alias" | "$merge_dangerously" => {
+                ev.properties.get("alias").filter(|a| js_truthy(a)).map(js_string)
+            }
             _ => None,
         };
         let family = c.family;
@@ -136,15 +138,19 @@ impl Lint {
             if !vendor_blocked && (illegal || is_placeholder(&id)) {
                 let key = format!("generic_distinct_id|{p}|{id}");
                 let n = self.count(&key) + 1;
-                let (severity, message) =
-                    if illegal { ("error", t::illegal_id(&id, n)) } else { ("warning", t::placeholder_id(&id, n, family)) };
+                let (severity, message) = if illegal {
+                    ("error", t::illegal_id(&id, n))
+                } else {
+                    ("warning", t::placeholder_id(&id, n, family))
+                };
                 let mut f = finding("generic_distinct_id", severity, p, message, t::FIX_GENERIC.to_owned());
                 f.event_uuids.push(ev.uuid.clone());
                 f.distinct_ids.push(id.clone());
                 report(self, key, f);
             }
             if looks_like_email(&id) {
-                let mut f = finding("email_as_distinct_id", "warning", p, t::email_id(&id, family), t::FIX_EMAIL.to_owned());
+                let mut f =
+                    finding("email_as_distinct_id", "warning", p, t::email_id(&id, family), t::FIX_EMAIL.to_owned());
                 f.event_uuids.push(ev.uuid.clone());
                 f.distinct_ids.push(id.clone());
                 report(self, format!("email_as_distinct_id|{p}|{id}"), f);
@@ -153,7 +159,11 @@ impl Lint {
 
         // One id identified on many unrelated lanes (reset(true) continuations count once).
         let known_lane = segment.identified
-            && self.lanes_of_user.get(p).and_then(|ids| ids.get(&segment.distinct_id)).is_some_and(|l| l.contains(&c.update.lane));
+            && self
+                .lanes_of_user
+                .get(p)
+                .and_then(|ids| ids.get(&segment.distinct_id))
+                .is_some_and(|l| l.contains(&c.update.lane));
         if segment.identified && !known_lane {
             let lanes =
                 self.lanes_of_user.entry(p.to_owned()).or_default().entry(segment.distinct_id.clone()).or_default();
@@ -168,8 +178,13 @@ impl Lint {
                 if devices.len() >= 3 {
                     devices.sort();
                     let id = segment.distinct_id.clone();
-                    let mut f =
-                        finding("generic_distinct_id", "warning", p, t::many_devices(&id, devices.len()), t::FIX_GENERIC.into());
+                    let mut f = finding(
+                        "generic_distinct_id",
+                        "warning",
+                        p,
+                        t::many_devices(&id, devices.len()),
+                        t::FIX_GENERIC.into(),
+                    );
                     f.event_uuids.push(ev.uuid.clone());
                     f.distinct_ids.push(id.clone());
                     f.device_ids = devices.into_iter().map(|(_, d)| d).collect();
@@ -241,7 +256,10 @@ impl Lint {
         // This runs for every event, so after the first it only counts: the finding's message is written when it is read (`Lint::current`).
         let counted = match self.share.get_mut(p) {
             Some(share) => share,
-            None => self.share.entry(p.to_owned()).or_insert_with(|| Share { key: format!("identified_share|{p}"), ..Share::default() }),
+            None => self
+                .share
+                .entry(p.to_owned())
+                .or_insert_with(|| Share { key: format!("identified_share|{p}"), ..Share::default() }),
         };
         if c.applied.personless {
             counted.anonymous += 1;

@@ -116,12 +116,18 @@ pub(crate) fn missing_reset(device: &str, from: &str, to: &str, family: Family) 
 
 pub(crate) fn fix_missing_reset(family: Family) -> String {
     match family {
-        Family::PostHog => "Call posthog.reset() when a user logs out (reset(true) to also rotate $device_id on \
-            shared devices), before the next user's identify.",
-        Family::Segment => "Call analytics.reset() when a user logs out, before the next user's identify: it \
-            clears the user id and makes a new anonymousId.",
-        Family::Mixpanel => "Call mixpanel.reset() when a user logs out, before the next user's identify: it \
-            makes a new $device_id.",
+        Family::PostHog => {
+            "Call posthog.reset() when a user logs out (reset(true) to also rotate $device_id on \
+            shared devices), before the next user's identify."
+        }
+        Family::Segment => {
+            "Call analytics.reset() when a user logs out, before the next user's identify: it \
+            clears the user id and makes a new anonymousId."
+        }
+        Family::Mixpanel => {
+            "Call mixpanel.reset() when a user logs out, before the next user's identify: it \
+            makes a new $device_id."
+        }
     }
     .to_owned()
 }
@@ -147,8 +153,10 @@ pub(crate) const FIX_BEFORE_IDENTIFY: &str = "Call identify(userId) as soon as t
     login succeeds, then capture the signup/login event.";
 
 pub(crate) fn repeated_identify(id: &str, n: usize, session: &str, family: Family) -> String {
-    let session = if session.is_empty() { "without a session id".to_owned() } else { format!("in session '{session}'") };
-    let cost = if family == Family::PostHog { "an identified event it processes and bills" } else { "a call it processes" };
+    let session =
+        if session.is_empty() { "without a session id".to_owned() } else { format!("in session '{session}'") };
+    let cost =
+        if family == Family::PostHog { "an identified event it processes and bills" } else { "a call it processes" };
     format!(
         "identify('{id}') with the same properties was sent {n} times {session}. {} learns nothing \
          new from the repeats, but each is {cost}.",

@@ -33,10 +33,14 @@ pub fn raw(event: &str, id: &str, props: Value) -> EventInput {
 /// A posthog-js event on device `dev`, session `s1`, with `$is_identified` as the SDK sets it
 /// (anonymous events are personless, as with person_profiles 'identified_only').
 pub fn js(event: &str, id: &str, dev: &str, identified: bool, extra: Value) -> EventInput {
-    let mut ev = raw(event, id, json!({
-        "$device_id": dev, "$session_id": "s1", "$raw_user_agent": UA, "$is_identified": identified,
-        "$process_person_profile": identified,
-    }));
+    let mut ev = raw(
+        event,
+        id,
+        json!({
+            "$device_id": dev, "$session_id": "s1", "$raw_user_agent": UA, "$is_identified": identified,
+            "$process_person_profile": identified,
+        }),
+    );
     for (k, v) in extra.as_object().expect("object") {
         ev.properties.insert(k.clone(), v.clone());
     }

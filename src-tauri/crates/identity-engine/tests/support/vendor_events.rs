@@ -54,7 +54,11 @@ pub fn seg(ty: &str, user: Option<&str>, anon: Option<&str>, extra: Value) -> Ev
             m.insert(k, v);
         }
     }
-    let name = if ty == "track" { m.get("event").and_then(Value::as_str).unwrap_or("Clicked").to_owned() } else { ty.to_owned() };
+    let name = if ty == "track" {
+        m.get("event").and_then(Value::as_str).unwrap_or("Clicked").to_owned()
+    } else {
+        ty.to_owned()
+    };
     let id = user.filter(|u| !u.is_empty()).or(anon).unwrap_or_default().to_owned();
     event("seg", "segment", &name, &id, Value::Object(m))
 }

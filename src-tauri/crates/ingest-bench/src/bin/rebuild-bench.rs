@@ -118,10 +118,19 @@ fn fill(dir: &std::path::Path, events: usize, devices: usize) {
                     written += 1;
                     if batch.len() == 5_000 || written == events {
                         let request = NewRequest {
-                            received_at: now, method: "POST".into(), path: "/e/".into(), query: None,
-                            headers: Vec::new(), body: Vec::new(), source: Some("posthog".into()),
-                            route: Some("capture".into()), outcome: Outcome::Accepted, status: 200,
-                            error: None, error_code: None, note: None,
+                            received_at: now,
+                            method: "POST".into(),
+                            path: "/e/".into(),
+                            query: None,
+                            headers: Vec::new(),
+                            body: Vec::new(),
+                            source: Some("posthog".into()),
+                            route: Some("capture".into()),
+                            outcome: Outcome::Accepted,
+                            status: 200,
+                            error: None,
+                            error_code: None,
+                            note: None,
                         };
                         store.write(request, std::mem::take(&mut batch)).await.expect("write");
                     }
@@ -159,10 +168,17 @@ fn measure(dir: &std::path::Path) {
         }
         (model.engine().persons("phc_rebuild").len(), model.devices(Some("phc_rebuild")).len(), by_rule)
     });
-    println!("rebuilt {target} events: {persons} persons, {lanes} device lanes, {} findings", by_rule.values().sum::<usize>());
+    println!(
+        "rebuilt {target} events: {persons} persons, {lanes} device lanes, {} findings",
+        by_rule.values().sum::<usize>()
+    );
     println!("findings by rule    {by_rule:?}");
-    println!("rebuild time        {:.2} s ({:.0} events/s, {:.1} µs/event)", elapsed.as_secs_f64(),
-        target as f64 / elapsed.as_secs_f64(), elapsed.as_secs_f64() * 1e6 / target.max(1) as f64);
+    println!(
+        "rebuild time        {:.2} s ({:.0} events/s, {:.1} µs/event)",
+        elapsed.as_secs_f64(),
+        target as f64 / elapsed.as_secs_f64(),
+        elapsed.as_secs_f64() * 1e6 / target.max(1) as f64
+    );
     println!("cpu time            {cpu:.2} s (both threads: model, and store reading + decoding)");
     println!("peak memory         {:.0} MB (process; {:.0} MB before the rebuild)", peak_rss_mb(), before);
     shutdown.cancel();
