@@ -85,14 +85,16 @@ pub fn decode(route: &Route, req: &Incoming<'_>) -> Result<Capture, Rejection> {
         let ev = event::normalise(raw, place, sent_at.as_deref(), req.received_at)?;
         match (&token, &ev.token) {
             (None, Some(t)) => token = Some(t.clone()),
-            (Some(a), Some(b)) if a != b => return Err(Rejection::unauthorized(
-                "mixed_tokens",
-                format!(
+            (Some(a), Some(b)) if a != b => {
+                return Err(Rejection::unauthorized(
+                    "mixed_tokens",
+                    format!(
                     "one request carries two project tokens ({} and {} in {place}); PostHog refuses the whole request",
                     crate::error::redact_key(a),
                     crate::error::redact_key(b)
                 ),
-            )),
+                ))
+            }
             _ => {}
         }
         if ev.event == "$performance_event" {
