@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
-use session_export::{export, parse_time, ExportFormat, Scope};
+use transfer::{export, parse_time, ExportFormat, Scope};
 
 use super::progress::Bar;
 

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::Args;
-use session_export::{import_file, ImportOptions};
+use transfer::{import_file, ImportOptions};
 
 use super::progress::Bar;
 

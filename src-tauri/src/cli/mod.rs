@@ -50,7 +50,7 @@ pub fn run(command: Transfer, data_dir: PathBuf) -> ExitCode {
 }
 
 /// The live server's decoding, for imports and replays.
-fn decoder() -> session_export::Decoder {
+fn decoder() -> transfer::Decoder {
     Arc::new(inspector_server::decode_raw)
 }
 

@@ -13,7 +13,7 @@ impl Bar {
     }
 }
 
-impl session_export::Progress for Bar {
+impl transfer::Progress for Bar {
     fn start(&self, total: Option<u64>, unit: &'static str) {
         let template = match (total, unit) {
             (Some(_), "bytes") => "{prefix} [{bar:30}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta} left)",

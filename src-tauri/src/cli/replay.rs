@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::Args;
-use session_export::{replay_file, ReplayOptions};
+use transfer::{replay_file, ReplayOptions};
 
 use super::progress::Bar;
 

@@ -1,11 +1,11 @@
 //! File ▸ Export… and Import…: native file dialogs around the same export and import as the
-//! CLI and the API (`session_export`), run off the main thread. Export writes a bundle of all
+//! CLI and the API (`transfer`), run off the main thread. Export writes a bundle of all
 //! live traffic (the page's own export buttons cover sessions, devices and persons); import
 //! puts a file into its own data set, all or nothing.
 
 use std::sync::Arc;
 
-use session_export::{export, import_file, ExportFormat, ImportOptions, NoProgress, Scope};
+use transfer::{export, import_file, ExportFormat, ImportOptions, NoProgress, Scope};
 use tauri::{AppHandle, Manager, Runtime};
 
 use super::native::{Filter, Tone};

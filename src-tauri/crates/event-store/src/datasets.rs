@@ -64,6 +64,7 @@ pub struct DatasetInfo {
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct DatasetSummary {
     pub name: String,
     pub format: String,
@@ -100,6 +101,7 @@ pub enum ImportError {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ImportSummary {
     pub dataset: String,
     pub requests: i64,

@@ -8,6 +8,7 @@ use crate::{Micros, Store, StoreError};
 
 /// Which traffic to export. Everything is ANDed; an empty selection is all live traffic.
 #[derive(Debug, Clone, Default, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Selection {
     /// Live traffic (`None`) or one imported data set (`import:<name>`).
     pub dataset: Option<String>,
@@ -111,6 +112,7 @@ pub struct ExportedEvent {
 
 /// Counts of a selection, for progress bars and headers.
 #[derive(Debug, Clone, Copy, Default, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SelectionCounts {
     pub requests: i64,
     pub events: i64,

@@ -18,6 +18,7 @@ pub(crate) fn ser_micros<S: Serializer>(micros: &Micros, s: S) -> Result<S::Ok, 
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     Accepted,
@@ -82,6 +83,7 @@ pub struct Committed {
 
 /// Announced to live subscribers after each commit.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Change {
     Events {
@@ -117,6 +119,7 @@ pub enum Change {
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct StoredEvent {
     pub uuid: String,
     pub project: String,
@@ -138,6 +141,7 @@ pub struct StoredEvent {
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct StoredRequest {
     pub id: i64,
     pub method: String,
@@ -159,6 +163,7 @@ pub struct StoredRequest {
 
 /// One request with everything needed to show or replay it.
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct RequestDetail {
     #[serde(flatten)]
     pub summary: StoredRequest,
@@ -169,6 +174,7 @@ pub struct RequestDetail {
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ProjectSummary {
     pub project: String,
     pub source: String,
@@ -180,6 +186,7 @@ pub struct ProjectSummary {
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Totals {
     pub events: i64,
     pub requests: i64,

@@ -31,6 +31,7 @@ const MICROS_PER_DAY: i64 = 86_400_000_000;
 
 /// How much to keep. `None` means no limit of that kind; both limits apply when both are set.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Retention {
     /// Keep at most this many events (the newest).
     pub max_events: Option<u64>,
@@ -46,6 +47,7 @@ impl Retention {
 
 /// What a prune or clear removed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Removed {
     pub events: u64,
     pub requests: u64,

@@ -21,6 +21,7 @@ use crate::model::{DecisionKind, Person, Rule, WarningKind};
 use crate::props::EventUpdates;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum IdKind {
     UserId,

@@ -52,6 +52,7 @@ impl Pending {
 /// What one event (or the events pushed since the last `take_changes`) changed, so the server
 /// can refresh only those.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ModelChanges {
     /// Persons the event touched: its person, persons of its decisions, and persons a merge
     /// deleted (look them up with `Engine::person`; deleted ones are gone).

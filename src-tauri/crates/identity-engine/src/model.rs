@@ -12,6 +12,7 @@ pub use crate::origins::PropertyOrigins;
 /// requires it to strictly increase from one `apply` to the next, because PostHog computes
 /// persons in arrival order, not in client timestamp order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct EventInput {
     pub seq: i64,
     pub uuid: String,
@@ -36,6 +37,7 @@ fn posthog_source() -> String {
 
 /// A pointer back to the event that did something, with enough to explain it in a sentence.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct EventRef {
     pub seq: i64,
     pub event_uuid: String,
@@ -51,6 +53,7 @@ impl EventRef {
 
 /// How a property value came to be (or stopped being) on a person.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum ChangeOp {
     /// `$set` (also the `$set` part of a person's creation).
@@ -67,6 +70,7 @@ pub enum ChangeOp {
 
 /// Which event set the current value of a property, and how.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct PropertyOrigin {
     pub by: EventRef,
     pub op: ChangeOp,
@@ -74,6 +78,7 @@ pub struct PropertyOrigin {
 
 /// One change in a person's property history. `old`/`new` are `None` when absent.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct PropertyChange {
     pub key: String,
     pub op: ChangeOp,
@@ -87,6 +92,7 @@ pub struct PropertyChange {
 
 /// A person that was merged into this one and deleted, as it was just before the merge.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct MergedPerson {
     pub id: Uuid,
     pub distinct_ids: Vec<String>,
@@ -101,6 +107,7 @@ pub struct MergedPerson {
 
 /// A PostHog person as the engine computes it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Person {
     /// uuidv5 of "<project>:<first distinct id>" (see `person_uuid`); never changes.
     pub id: Uuid,
@@ -134,6 +141,7 @@ impl Person {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum DecisionKind {
     Merged,
@@ -146,6 +154,7 @@ pub enum DecisionKind {
 
 /// Stable rule ids; the UI keys its explanations on them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Rule {
     /// A personful event for an id without a person created an anonymous person.
@@ -219,6 +228,7 @@ impl Rule {
 
 /// What the engine decided about one event, and why, in a sentence.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Decision {
     pub seq: i64,
     pub event_uuid: String,
@@ -239,6 +249,7 @@ pub struct Decision {
 
 /// PostHog ingestion warnings the engine reproduces (names as PostHog spells them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum WarningKind {
     CannotMergeWithIllegalDistinctId,
@@ -275,6 +286,7 @@ impl WarningKind {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Warning {
     pub kind: WarningKind,
     pub seq: i64,
@@ -288,6 +300,7 @@ pub struct Warning {
 
 /// Which person PostHog writes on the stored event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case", tag = "type", content = "person_id")]
 pub enum Attribution {
     /// A real person.
@@ -301,6 +314,7 @@ pub enum Attribution {
 
 /// The result of applying one event.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Applied {
     pub seq: i64,
     pub event_uuid: String,

@@ -144,7 +144,7 @@ pub async fn capture(State(state): State<AppState>, request: Request) -> Respons
 /// limit, method check, decoding and rows. `None` for what it stores nothing of (a bare
 /// `OPTIONS`). Imports (bundles, HARs, NDJSON) go through this, so an imported request is
 /// stored exactly as if it had arrived at `raw.received_at`.
-pub fn decode_raw(raw: &session_export::RawRequest) -> Option<event_store::ImportRow> {
+pub fn decode_raw(raw: &transfer::RawRequest) -> Option<event_store::ImportRow> {
     let limit = read_limit(&raw.path, raw.query.as_deref());
     let problem = (raw.body.len() > limit).then(|| too_large(limit));
     match decide(raw, problem) {

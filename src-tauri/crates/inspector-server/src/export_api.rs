@@ -19,7 +19,7 @@ use axum::Json;
 use futures_util::StreamExt;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use session_export::{export, parse_time, ExportFormat, ImportOptions, NoProgress, Scope};
+use transfer::{export, parse_time, ExportFormat, ImportOptions, NoProgress, Scope};
 use tokio::sync::mpsc;
 
 use crate::api::non_empty;
@@ -168,7 +168,7 @@ pub async fn import(
         decoder: Arc::new(crate::decode_raw),
         progress: Arc::new(NoProgress),
     };
-    let result = tokio::task::spawn_blocking(move || session_export::import_file(&store, spool.path(), options))
+    let result = tokio::task::spawn_blocking(move || transfer::import_file(&store, spool.path(), options))
         .await
         .map_err(|e| ApiError::Internal(format!("import task failed: {e}")))?;
     match result {

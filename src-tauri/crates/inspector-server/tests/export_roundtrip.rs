@@ -12,7 +12,7 @@ use common::*;
 use event_store::{Selection, Store};
 use identity_engine::{person_uuid, Model};
 use serde_json::{json, Value};
-use session_export::{export, import_reader, ExportFormat, ImportOptions, NoProgress};
+use transfer::{export, import_reader, ExportFormat, ImportOptions, NoProgress};
 
 const TOKEN: &str = "phc_roundtrip";
 
@@ -73,7 +73,7 @@ async fn fill(app: &App) {
     assert_eq!(resp.status.as_u16(), 400);
 }
 
-fn decoder() -> session_export::Decoder {
+fn decoder() -> transfer::Decoder {
     Arc::new(inspector_server::decode_raw)
 }
 
@@ -238,7 +238,7 @@ async fn csv_has_a_header_and_one_row_per_event() {
     let csv = export_all(&live.store, ExportFormat::Csv);
     let text = String::from_utf8(csv).unwrap();
     let mut lines = text.lines();
-    assert_eq!(lines.next().unwrap(), session_export::csv_out::COLUMNS.join(","));
+    assert_eq!(lines.next().unwrap(), transfer::csv_out::COLUMNS.join(","));
     // JSON escapes newlines, so one line is one row.
     assert_eq!(lines.count() as i64, live.store.totals().unwrap().events);
 }

@@ -36,6 +36,7 @@ pub(crate) use why::Why;
 
 /// One device's timeline.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct DeviceLane {
     /// Unique across projects: `"<project>/<device id>"` or `"<project>/id:<anonymous id>"`.
     pub id: String,
@@ -70,6 +71,7 @@ pub struct DeviceLane {
 
 /// A stretch of a lane on one distinct id.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Segment {
     pub distinct_id: String,
     /// The person PostHog wrote on the segment's latest event (or, for an empty segment, the
@@ -124,6 +126,7 @@ impl Serialize for Transition {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SessionSpan {
     pub session_id: String,
     pub first_seq: i64,
@@ -134,6 +137,7 @@ pub struct SessionSpan {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct LaneLink {
     pub lane_id: String,
     pub evidence: String,

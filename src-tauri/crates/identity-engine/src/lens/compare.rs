@@ -11,6 +11,7 @@ use super::{Cluster, Lens};
 use crate::family::Family;
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Comparison {
     pub project: String,
     pub source: String,
@@ -19,6 +20,7 @@ pub struct Comparison {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct UserMatch {
     pub user_id: String,
     /// The ids with this user in the first project (its own vendor's rules); None: unknown there.

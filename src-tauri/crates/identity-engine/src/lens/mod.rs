@@ -25,6 +25,7 @@ use crate::model::{DecisionKind, EventInput};
 pub const VENDORS: [Family; 3] = [Family::PostHog, Family::Segment, Family::Mixpanel];
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Lens {
     pub project: String,
     pub source: String,
@@ -35,6 +36,7 @@ pub struct Lens {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct VendorView {
     pub vendor: Family,
     pub clusters: Vec<Cluster>,
@@ -42,6 +44,7 @@ pub struct VendorView {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Cluster {
     pub ids: Vec<String>,
     pub user_id: Option<String>,
@@ -49,6 +52,7 @@ pub struct Cluster {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Refusal {
     pub seq: i64,
     pub ids: Vec<String>,
@@ -57,6 +61,7 @@ pub struct Refusal {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Disagreement {
     pub ids: [String; 2],
     pub together: Vec<Family>,

@@ -27,6 +27,7 @@ use crate::devices::{DeviceLane, Transition};
 pub const MAX_REFS: usize = 100;
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Finding {
     pub rule: String,
     /// "error" | "warning" | "info"

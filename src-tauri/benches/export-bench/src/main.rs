@@ -21,8 +21,8 @@ use std::time::Instant;
 use clap::Parser;
 use event_store::{ExportedRequest, Selection, SelectionCounts, Store};
 use serde_json::json;
-use session_export::bundle::BundleWriter;
-use session_export::{export, import_file, ExportFormat, ImportOptions, NoProgress};
+use transfer::bundle::BundleWriter;
+use transfer::{export, import_file, ExportFormat, ImportOptions, NoProgress};
 
 #[derive(Parser)]
 struct Args {
