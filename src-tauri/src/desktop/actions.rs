@@ -6,7 +6,8 @@ use tauri::{AppHandle, Manager, Runtime};
 
 use super::native::Tone;
 
-use super::menu::{self as ids, THEMES};
+use super::checks;
+use super::ids::{self, THEMES};
 use super::{window, Shell};
 use crate::settings::RETENTION_PRESETS;
 
@@ -39,7 +40,7 @@ pub fn dispatch<R: Runtime>(app: &AppHandle<R>, id: &str) {
             }
         }
     }
-    ids::sync_checks(app);
+    checks::sync_checks(app);
 }
 
 /// Saves the window's place, then exits; `RunEvent::Exit` stops the server and flushes it.

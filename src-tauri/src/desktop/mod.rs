@@ -11,6 +11,8 @@
 //!   gets. The page has no Tauri IPC; native features live in menus, the tray and dialogs.
 
 mod actions;
+mod checks;
+mod ids;
 mod menu;
 pub mod native;
 mod transfer;
@@ -240,7 +242,7 @@ fn spawn_theme_saver<R: Runtime>(app: &AppHandle<R>) {
             if shell.settings().theme != theme {
                 shell.update_settings(|s| s.theme = theme);
                 let app = handle.clone();
-                let _ = handle.run_on_main_thread(move || menu::sync_checks(&app));
+                let _ = handle.run_on_main_thread(move || checks::sync_checks(&app));
             }
         }
     });

@@ -167,17 +167,17 @@ fn menu_actions_change_state_and_persist_settings() {
     let handle = app.handle();
     let shell = app.state::<Shell>();
 
-    actions::dispatch(handle, menu::PAUSE);
+    actions::dispatch(handle, ids::PAUSE);
     assert!(shell.server.handle.control().is_paused());
     assert!(window::title(&shell).ends_with("(capture paused)"));
     let (_, health) = http(shell.server.url(), "GET", "/api/health", "");
     assert!(health.contains(r#""paused":true"#), "{health}");
-    actions::dispatch(handle, menu::PAUSE);
+    actions::dispatch(handle, ids::PAUSE);
     assert!(!shell.server.handle.control().is_paused());
 
-    actions::dispatch(handle, menu::KEEP_IN_TRAY);
-    actions::dispatch(handle, &menu::theme_id(Theme::Dark));
-    actions::dispatch(handle, &format!("{}3", menu::RETENTION_PREFIX));
+    actions::dispatch(handle, ids::KEEP_IN_TRAY);
+    actions::dispatch(handle, &ids::theme_id(Theme::Dark));
+    actions::dispatch(handle, &format!("{}3", ids::RETENTION_PREFIX));
     let saved = SettingsFile::load(dir.path()).settings;
     assert!(saved.keep_running_in_tray);
     assert_eq!(saved.theme, Theme::Dark);
@@ -291,7 +291,7 @@ fn the_pages_theme_toggle_is_saved_and_the_next_launch_starts_in_it() {
     let (_, page) = http(shell.server.url(), "GET", "/", "");
     assert!(page.contains(r#"<meta name="inspector-theme" content="dark">"#), "the window's page starts dark: {page}");
     // The menu's choice goes the same way, and to the page.
-    actions::dispatch(app.handle(), &menu::theme_id(Theme::Light));
+    actions::dispatch(app.handle(), &ids::theme_id(Theme::Light));
     assert_eq!(SettingsFile::load(dir.path()).settings.theme, Theme::Light);
     let (_, page) = http(shell.server.url(), "GET", "/", "");
     assert!(page.contains(r#"content="light""#), "{page}");
@@ -328,35 +328,35 @@ fn tray_items_copy_the_url_count_live_open_the_window_pause_and_open_the_folder(
     setup(app.handle(), options_with(dir.path(), 0, native.clone())).unwrap();
     let shell = app.state::<Shell>();
     let url = shell.server.url().to_owned();
-    let ids: Vec<String> = menu_texts(&app).into_iter().map(|(id, _)| id).collect();
-    assert_eq!(ids, [menu::COPY_URL, "event-count", menu::OPEN_WINDOW, menu::PAUSE, menu::KEEP_IN_TRAY, menu::QUIT]);
-    assert_eq!(tray_text(&app, menu::COPY_URL), format!("{url}  (click to copy)"));
+    let item_ids: Vec<String> = menu_texts(&app).into_iter().map(|(id, _)| id).collect();
+    assert_eq!(item_ids, [ids::COPY_URL, "event-count", ids::OPEN_WINDOW, ids::PAUSE, ids::KEEP_IN_TRAY, ids::QUIT]);
+    assert_eq!(tray_text(&app, ids::COPY_URL), format!("{url}  (click to copy)"));
     wait_until("the count line", || tray_text(&app, "event-count") == "0 events captured");
 
     // Each item does what it says, through the same dispatch as a click.
     let handle = app.handle();
-    actions::dispatch(handle, menu::COPY_URL);
+    actions::dispatch(handle, ids::COPY_URL);
     assert_eq!(native.clipboard.lock().unwrap().as_deref(), Some(url.as_str()));
 
     let batch = r#"{"api_key":"phc_tray","batch":[{"event":"a","distinct_id":"d"},{"event":"b","distinct_id":"d"}]}"#;
     assert_eq!(http(&url, "POST", "/batch/", batch).0, 200);
     wait_until("the live count", || tray_text(&app, "event-count") == "2 events captured");
 
-    actions::dispatch(handle, menu::PAUSE);
+    actions::dispatch(handle, ids::PAUSE);
     assert!(shell.server.handle.control().is_paused());
-    assert_eq!(tray_text(&app, menu::PAUSE), "Pause capture [true]", "the check follows the state");
+    assert_eq!(tray_text(&app, ids::PAUSE), "Pause capture [true]", "the check follows the state");
     wait_until("the paused count line", || tray_text(&app, "event-count") == "2 events — capture paused");
     assert_eq!(http(&url, "POST", "/batch/", batch).0, 200, "SDKs still get their answer");
-    actions::dispatch(handle, menu::PAUSE);
-    assert_eq!(tray_text(&app, menu::PAUSE), "Pause capture [false]");
+    actions::dispatch(handle, ids::PAUSE);
+    assert_eq!(tray_text(&app, ids::PAUSE), "Pause capture [false]");
     assert_eq!(shell.server.handle.totals().unwrap().events, 2, "nothing stored while paused");
 
     let shows = shell.shows.load(std::sync::atomic::Ordering::SeqCst);
     app.get_webview_window(window::MAIN).unwrap().hide().unwrap();
-    actions::dispatch(handle, menu::OPEN_WINDOW);
+    actions::dispatch(handle, ids::OPEN_WINDOW);
     assert_eq!(shell.shows.load(std::sync::atomic::Ordering::SeqCst), shows + 1);
 
-    actions::dispatch(handle, menu::OPEN_DATA_FOLDER);
+    actions::dispatch(handle, ids::OPEN_DATA_FOLDER);
     assert_eq!(*native.opened.lock().unwrap(), [dir.path().display().to_string()]);
     on_run_event(app.handle(), RunEvent::Exit);
 }
@@ -383,7 +383,7 @@ fn clearing_deletes_only_after_the_user_confirms() {
 
     // "Delete all data", through the menu item as a click would.
     native.confirm.store(true, std::sync::atomic::Ordering::SeqCst);
-    actions::dispatch(app.handle(), menu::CLEAR_DATA);
+    actions::dispatch(app.handle(), ids::CLEAR_DATA);
     wait_until("the data to be cleared", || shell.server.handle.totals().unwrap().events == 0);
     assert_eq!(shell.server.handle.totals().unwrap().requests, 0);
     on_run_event(app.handle(), RunEvent::Exit);
@@ -406,13 +406,13 @@ fn export_and_import_run_behind_their_file_dialogs() {
 
     let file = dir.path().join("picked.iibundle");
     *native.save_to.lock().unwrap() = Some(file.clone());
-    actions::dispatch(app.handle(), menu::EXPORT);
+    actions::dispatch(app.handle(), ids::EXPORT);
     wait_until("the export to finish", || native.told("Export finished").is_some());
     assert!(file.is_file(), "written where the user picked");
     assert!(native.told("Export finished").unwrap().0.contains("1 requests (1 events)"));
 
     *native.pick.lock().unwrap() = Some(file.clone());
-    actions::dispatch(app.handle(), menu::IMPORT);
+    actions::dispatch(app.handle(), ids::IMPORT);
     wait_until("the import to finish", || native.told("Import finished").is_some());
     let (_, datasets) = http(shell.server.url(), "GET", "/api/datasets", "");
     assert!(datasets.contains("import:picked"), "{datasets}");

@@ -8,7 +8,8 @@ use tauri::menu::{CheckMenuItemBuilder, Menu, MenuBuilder, MenuItem, MenuItemBui
 use tauri::tray::TrayIconBuilder;
 use tauri::{AppHandle, Manager, Runtime};
 
-use super::menu::{self as ids, Checks};
+use super::checks::{self, Checks};
+use super::ids;
 use super::{actions, window, Shell};
 
 const TRAY_ID: &str = "main";
@@ -75,7 +76,7 @@ pub fn install<R: Runtime>(app: &AppHandle<R>, icon: bool) -> tauri::Result<()> 
         checks.keep_in_tray.push(keep);
     }
     app.manage(TrayStatus { menu, count });
-    ids::sync_checks(app);
+    checks::sync_checks(app);
     Ok(())
 }
 
