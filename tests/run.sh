@@ -1,21 +1,34 @@
 #!/usr/bin/env bash
-# The project's one test command (see README): the UI's view logic (Vitest), Rust tests of every
-# crate, then the real SDKs (posthog-js in headless Chromium, posthog-node, posthog python) and the
-# UI itself (Playwright) against the real server binary.
+# The project's one test command (see README). Gates first (formatting, lints, generated API types
+# up to date), then the UI's view logic (Vitest), Rust tests of every crate, then the real SDKs
+# (posthog-js, analytics-next, mixpanel-browser in headless Chromium; the Node and Python SDKs) and
+# the UI itself (Playwright) against the real server binary, then a short fuzz of every target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash tests/bootstrap.sh
 
-echo "== UI: view logic (vitest) and types (svelte-check)"
-(
-  cd ui
+npm_ci() {
   if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
     npm ci --no-audit --no-fund --loglevel=error
   fi
-  npm test
-  npm run check
-)
+}
+
+echo "== format: rustfmt (every crate and the fuzz targets)"
+cargo fmt --all --check
+(cd tests/fuzz && cargo fmt --check)
+
+echo "== UI: format and lint (prettier, eslint), view logic (vitest), types (svelte-check)"
+(cd ui && npm_ci && npm run lint && npm test && npm run check)
+
+echo "== e2e and bench scripts: format and lint (prettier, eslint)"
+(cd tests && npm_ci && npm run lint)
+
+echo "== clippy (warnings are errors)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+echo "== generated API types (ui/src/lib/gen) match the Rust types"
+bash tests/check-generated.sh
 
 echo "== cargo test (all crates; builds the UI into the server when its sources changed)"
 cargo test --workspace --locked
@@ -23,7 +36,8 @@ cargo test --workspace --locked
 # The desktop app (Tauri 2, needs webkit2gtk): its mock-runtime tests, then its binary, kept
 # beside the headless one for the Xvfb smoke test (e2e/desktop.test.mjs).
 if pkg-config --exists webkit2gtk-4.1 2>/dev/null; then
-  echo "== desktop app: mock-runtime tests and the desktop binary"
+  echo "== desktop app: clippy, mock-runtime tests and the desktop binary"
+  cargo clippy --locked -p identity-inspector --features desktop --all-targets -- -D warnings
   cargo test --locked -p identity-inspector --features desktop
   cargo build --locked -p identity-inspector --features desktop
   cp target/debug/identity-inspector target/debug/identity-inspector-desktop
@@ -41,9 +55,6 @@ export INSPECTOR_BIN="$PWD/target/debug/identity-inspector"
 
 echo "== end-to-end: real SDKs against the running server"
 cd tests
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund --loglevel=error
-fi
 node --test --test-concurrency=1 e2e/*.test.mjs
 
 echo "== fuzzing: a short bounded run of every target (longer: bash tests/fuzz/run.sh 600)"
