@@ -6,7 +6,9 @@ use axum::Json;
 use event_store::{EventFilter, RequestFilter};
 use serde::Deserialize;
 
-use crate::dto::{EventResponse, EventsPage, Health, IdentityProgress, ProjectItem, ProjectsPage, RequestResponse, RequestsPage};
+use crate::dto::{
+    EventResponse, EventsPage, Health, IdentityProgress, ProjectItem, ProjectsPage, RequestResponse, RequestsPage,
+};
 use crate::error::ApiError;
 use crate::params::{empty_as_none, whole_number, ApiPath, ApiQuery};
 use crate::sources::SourceFilter;

@@ -259,6 +259,22 @@ impl Control {
     }
 }
 
+/// Proof that a request carries this launch's token (see [`Control::check_token`]). Handlers that
+/// change something take it as their first extractor, so a call without the token is refused
+/// (403 `bad_token`) before its body is even read.
+pub struct Authorized;
+
+impl axum::extract::FromRequestParts<crate::AppState> for Authorized {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &crate::AppState,
+    ) -> Result<Self, ApiError> {
+        state.control.check_token(&parts.headers).map(|()| Authorized)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -301,21 +317,5 @@ mod tests {
         assert_eq!(messages, ["x", "second"]);
         c.clear_notice("other");
         assert_eq!(c.notices().len(), 1);
-    }
-}
-
-/// Proof that a request carries this launch's token (see [`Control::check_token`]). Handlers that
-/// change something take it as their first extractor, so a call without the token is refused
-/// (403 `bad_token`) before its body is even read.
-pub struct Authorized;
-
-impl axum::extract::FromRequestParts<crate::AppState> for Authorized {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        state: &crate::AppState,
-    ) -> Result<Self, ApiError> {
-        state.control.check_token(&parts.headers).map(|()| Authorized)
     }
 }

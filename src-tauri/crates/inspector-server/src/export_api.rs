@@ -19,8 +19,8 @@ use axum::Json;
 use futures_util::StreamExt;
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer};
-use transfer::{export, parse_time, ExportFormat, ImportOptions, NoProgress, Scope};
 use tokio::sync::mpsc;
+use transfer::{export, parse_time, ExportFormat, ImportOptions, NoProgress, Scope};
 
 use crate::control::Authorized;
 use crate::dto::{DatasetsPage, Imported};

@@ -334,7 +334,10 @@ async fn lens_of(state: &AppState, project: String) -> Result<identity_engine::L
 /// `GET /api/lens?project=[&compare=]`: the project's traffic under PostHog's, Segment's and
 /// Mixpanel's identity rules (see `identity_engine::vendor_lens`); with `compare`, also the
 /// user ids of both projects side by side (`identity_engine::compare`) under `"compare"`.
-pub async fn lens(State(state): State<AppState>, ApiQuery(q): ApiQuery<LensQuery>) -> Result<Json<LensResponse>, ApiError> {
+pub async fn lens(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<LensQuery>,
+) -> Result<Json<LensResponse>, ApiError> {
     let project = q.project.ok_or_else(|| ApiError::MissingParameter {
         parameter: "project",
         message: "`project` is required: /api/lens?project=<token or write key>".into(),

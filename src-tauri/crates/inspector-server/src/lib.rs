@@ -254,10 +254,7 @@ impl BoundServer {
                 shutdown.cancel();
             }
         };
-        axum::serve(self.listener, app)
-            .with_graceful_shutdown(graceful)
-            .await
-            .map_err(ServerError::Serve)?;
+        axum::serve(self.listener, app).with_graceful_shutdown(graceful).await.map_err(ServerError::Serve)?;
         state.store.close().await;
         Ok(())
     }

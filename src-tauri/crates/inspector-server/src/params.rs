@@ -11,7 +11,7 @@
 use std::str::FromStr;
 
 use axum::extract::rejection::PathRejection;
-use axum::extract::{FromRequestParts, FromRequest};
+use axum::extract::{FromRequest, FromRequestParts};
 use axum::http::request::Parts;
 use serde::de::{DeserializeOwned, Error as _};
 use serde::{Deserialize, Deserializer};
