@@ -70,6 +70,7 @@ pub struct DatasetSummary {
     pub format: String,
     pub source: Option<String>,
     #[serde(serialize_with = "crate::model::ser_micros")]
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub imported_at: Micros,
     pub requests: i64,
     pub events: i64,

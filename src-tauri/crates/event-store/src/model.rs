@@ -129,14 +129,20 @@ pub struct StoredEvent {
     pub device_id: Option<String>,
     pub session_id: Option<String>,
     #[serde(serialize_with = "ser_micros")]
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub timestamp: Micros,
     pub original_timestamp: Option<String>,
     pub sent_at: Option<String>,
     #[serde(serialize_with = "ser_micros")]
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub received_at: Micros,
     pub seq: i64,
     pub request_id: i64,
+    /// A JSON object.
+    #[cfg_attr(feature = "ts", ts(type = "Record<string, unknown>"))]
     pub properties: Box<RawValue>,
+    /// A JSON array of strings, or null.
+    #[cfg_attr(feature = "ts", ts(type = "string[] | null"))]
     pub warnings: Option<Box<RawValue>>,
 }
 
@@ -148,9 +154,12 @@ pub struct StoredRequest {
     pub path: String,
     pub query: Option<String>,
     #[serde(serialize_with = "ser_micros")]
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub received_at: Micros,
     pub source: Option<String>,
     pub route: Option<String>,
+    /// `accepted` or `rejected`.
+    #[cfg_attr(feature = "ts", ts(as = "Outcome"))]
     pub outcome: String,
     pub status: u16,
     pub error: Option<String>,
@@ -167,6 +176,8 @@ pub struct StoredRequest {
 pub struct RequestDetail {
     #[serde(flatten)]
     pub summary: StoredRequest,
+    /// `[name, value]` pairs in the order received.
+    #[cfg_attr(feature = "ts", ts(type = "Array<[string, string]>"))]
     pub headers: Box<RawValue>,
     #[serde(skip)]
     pub body: Vec<u8>,
@@ -180,8 +191,10 @@ pub struct ProjectSummary {
     pub source: String,
     pub events: i64,
     #[serde(serialize_with = "ser_micros")]
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub first_seen: Micros,
     #[serde(serialize_with = "ser_micros")]
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub last_seen: Micros,
 }
 

@@ -18,6 +18,8 @@ pub(crate) fn reserve_small<T>(v: &mut Vec<T>) {
 
 /// Property key -> its origin, sorted by key.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+// Serialised as a map (see `impl Serialize`), so TypeScript sees one.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(as = "std::collections::BTreeMap<String, PropertyOrigin>"))]
 pub struct PropertyOrigins(Vec<(String, PropertyOrigin)>);
 
 impl PropertyOrigins {

@@ -1,29 +1,20 @@
-//! `/api`: the JSON the UI and users' scripts read. Shapes are documented in the README.
+//! `/api/health`, `/api/events`, `/api/requests`, `/api/projects`: the stored traffic as JSON
+//! (shapes: `crate::dto`), and the answers for paths and methods `/api` does not have.
 
-use axum::extract::{Path, Query, RawQuery, State};
+use axum::extract::State;
 use axum::Json;
 use event_store::{EventFilter, RequestFilter};
 use serde::Deserialize;
-use serde_json::{json, Value};
 
+use crate::dto::{
+    EventResponse, EventsPage, Health, IdentityProgress, ProjectItem, ProjectsPage, RequestResponse, RequestsPage,
+};
 use crate::error::ApiError;
+use crate::params::{empty_as_none, whole_number, ApiPath, ApiQuery};
 use crate::sources::SourceFilter;
 use crate::AppState;
 
 const DEFAULT_PAGE: u32 = 100;
-
-pub(crate) fn parse_number<T: std::str::FromStr>(name: &str, value: Option<&str>) -> Result<Option<T>, ApiError> {
-    value
-        .filter(|v| !v.is_empty())
-        .map(|v| {
-            v.parse::<T>().map_err(|_| ApiError::BadRequest(format!("`{name}` must be a whole number, not {v:?}")))
-        })
-        .transpose()
-}
-
-pub(crate) fn non_empty(value: Option<String>) -> Option<String> {
-    value.filter(|v| !v.is_empty())
-}
 
 /// Runs a store read on the blocking pool: SQLite calls must not stall the async workers that
 /// are answering SDKs.
@@ -38,126 +29,145 @@ async fn read<T: Send + 'static>(
         .map_err(ApiError::from)
 }
 
-pub async fn health(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+pub async fn health(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
     let totals = read(&state, |s| s.totals()).await?;
-    Ok(Json(json!({
-        "status": "ok",
-        "version": env!("CARGO_PKG_VERSION"),
-        "capture_url": &*state.capture_url,
-        "started_at": state.started_at.to_rfc3339(),
-        "database": state.store.path(),
-        "totals": totals,
-        "identity": { "applied_seq": state.identity.applied_seq() },
+    Ok(Json(Health {
+        status: "ok",
+        version: env!("CARGO_PKG_VERSION"),
+        capture_url: state.capture_url.to_string(),
+        started_at: state.started_at.to_rfc3339(),
+        database: state.store.path().to_owned(),
+        totals,
+        identity: IdentityProgress { applied_seq: state.identity.applied_seq() },
         // Desktop and control state (see control.rs): the UI shows a paused banner and notices.
-        "capture": state.control.capture_status(),
-        "notices": state.control.notices(),
-    })))
+        capture: state.control.capture_status(),
+        notices: state.control.notices(),
+    }))
 }
 
+/// `GET /api/events` parameters; `source` is read by [`SourceFilter`].
 #[derive(Debug, Deserialize)]
 pub struct EventsQuery {
+    #[serde(default, deserialize_with = "empty_as_none")]
     project: Option<String>,
+    #[serde(default, deserialize_with = "empty_as_none")]
     distinct_id: Option<String>,
+    #[serde(default, deserialize_with = "empty_as_none")]
     event: Option<String>,
+    #[serde(default, deserialize_with = "empty_as_none")]
     device_id: Option<String>,
+    #[serde(default, deserialize_with = "empty_as_none")]
     session_id: Option<String>,
-    request_id: Option<String>,
+    #[serde(default, deserialize_with = "whole_number")]
+    request_id: Option<i64>,
+    /// Text anywhere in the event.
+    #[serde(default, deserialize_with = "empty_as_none")]
     q: Option<String>,
-    after: Option<String>,
-    limit: Option<String>,
-    cursor: Option<String>,
+    /// Only events after this seq (live updates).
+    #[serde(default, deserialize_with = "whole_number")]
+    after: Option<i64>,
+    #[serde(default, deserialize_with = "whole_number")]
+    limit: Option<u32>,
+    /// The previous page's `next_cursor`.
+    #[serde(default, deserialize_with = "whole_number")]
+    cursor: Option<i64>,
 }
 
 pub async fn events(
     State(state): State<AppState>,
-    RawQuery(raw): RawQuery,
-    Query(q): Query<EventsQuery>,
-) -> Result<Json<Value>, ApiError> {
+    sources: SourceFilter,
+    ApiQuery(q): ApiQuery<EventsQuery>,
+) -> Result<Json<EventsPage>, ApiError> {
     let filter = EventFilter {
-        project: non_empty(q.project),
-        source: SourceFilter::parse(raw.as_deref())?.store_list(),
-        distinct_id: non_empty(q.distinct_id),
-        event: non_empty(q.event),
-        device_id: non_empty(q.device_id),
-        session_id: non_empty(q.session_id),
-        request_id: parse_number("request_id", q.request_id.as_deref())?,
-        text: non_empty(q.q),
-        before_seq: parse_number("cursor", q.cursor.as_deref())?,
-        after_seq: parse_number("after", q.after.as_deref())?,
-        limit: parse_number("limit", q.limit.as_deref())?.unwrap_or(DEFAULT_PAGE),
+        project: q.project,
+        source: sources.store_list(),
+        distinct_id: q.distinct_id,
+        event: q.event,
+        device_id: q.device_id,
+        session_id: q.session_id,
+        request_id: q.request_id,
+        text: q.q,
+        before_seq: q.cursor,
+        after_seq: q.after,
+        limit: q.limit.unwrap_or(DEFAULT_PAGE),
     };
     let page = read(&state, move |s| s.events(&filter)).await?;
-    Ok(Json(json!({ "events": page.items, "next_cursor": page.next_cursor })))
+    Ok(Json(EventsPage { events: page.items, next_cursor: page.next_cursor }))
 }
 
-pub async fn event(State(state): State<AppState>, Path(uuid): Path<String>) -> Result<Json<Value>, ApiError> {
+pub async fn event(
+    State(state): State<AppState>,
+    ApiPath(uuid): ApiPath<String>,
+) -> Result<Json<EventResponse>, ApiError> {
     let found = {
         let uuid = uuid.clone();
         read(&state, move |s| s.event(&uuid)).await?
     };
     let event = found.ok_or_else(|| ApiError::NotFound(format!("no event with uuid {uuid}")))?;
-    Ok(Json(json!({ "event": event })))
+    Ok(Json(EventResponse { event }))
 }
 
+/// `GET /api/requests` parameters; `source` is read by [`SourceFilter`].
 #[derive(Debug, Deserialize)]
 pub struct RequestsQuery {
+    /// `accepted` or `rejected` (the store checks it).
+    #[serde(default, deserialize_with = "empty_as_none")]
     outcome: Option<String>,
-    limit: Option<String>,
-    cursor: Option<String>,
+    #[serde(default, deserialize_with = "whole_number")]
+    limit: Option<u32>,
+    #[serde(default, deserialize_with = "whole_number")]
+    cursor: Option<i64>,
 }
 
 pub async fn requests(
     State(state): State<AppState>,
-    RawQuery(raw): RawQuery,
-    Query(q): Query<RequestsQuery>,
-) -> Result<Json<Value>, ApiError> {
+    sources: SourceFilter,
+    ApiQuery(q): ApiQuery<RequestsQuery>,
+) -> Result<Json<RequestsPage>, ApiError> {
     let filter = RequestFilter {
-        outcome: non_empty(q.outcome),
-        source: SourceFilter::parse(raw.as_deref())?.store_list(),
-        before_id: parse_number("cursor", q.cursor.as_deref())?,
-        limit: parse_number("limit", q.limit.as_deref())?.unwrap_or(DEFAULT_PAGE),
+        outcome: q.outcome,
+        source: sources.store_list(),
+        before_id: q.cursor,
+        limit: q.limit.unwrap_or(DEFAULT_PAGE),
     };
     let page = read(&state, move |s| s.requests(&filter)).await?;
-    Ok(Json(json!({ "requests": page.items, "next_cursor": page.next_cursor })))
+    Ok(Json(RequestsPage { requests: page.items, next_cursor: page.next_cursor }))
 }
 
 /// One request in full: headers, the body as received (base64) and, when it decodes, the JSON
 /// the SDK meant to send.
-pub async fn request(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
-    let id: i64 = id.parse().map_err(|_| ApiError::BadRequest(format!("request id must be a number, not {id:?}")))?;
+pub async fn request(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<RequestResponse>, ApiError> {
     let detail = read(&state, move |s| s.request(id))
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no request with id {id}")))?;
     let decoded = crate::capture::decoded_body(&detail);
     let body_base64 = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &detail.body);
-    Ok(Json(json!({ "request": detail, "body_base64": body_base64, "decoded": decoded })))
+    Ok(Json(RequestResponse { request: detail, body_base64, decoded }))
 }
 
 /// Each project (token or write key) with the `source` of its events and the identity
 /// `family` whose rules apply to it; `?source=` keeps only those sources.
-pub async fn projects(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Result<Json<Value>, ApiError> {
-    let wanted = SourceFilter::parse(raw.as_deref())?;
+pub async fn projects(State(state): State<AppState>, wanted: SourceFilter) -> Result<Json<ProjectsPage>, ApiError> {
     let projects = read(&state, |s| s.projects()).await?;
-    let items: Vec<Value> = projects
+    let projects = projects
         .into_iter()
         .filter(|p| wanted.allows(&p.source))
-        .map(|p| {
-            let mut item = serde_json::to_value(&p).unwrap_or(Value::Null);
-            item["family"] = json!(identity_engine::Family::of_source(&p.source).as_str());
-            item
-        })
+        .map(|summary| ProjectItem { family: identity_engine::Family::of_source(&summary.source), summary })
         .collect();
-    Ok(Json(json!({ "projects": items })))
+    Ok(Json(ProjectsPage { projects }))
 }
 
 /// `OriginalUri`: inside the nested `/api` router the plain `Uri` has lost its `/api` prefix.
 pub async fn not_found(axum::extract::OriginalUri(uri): axum::extract::OriginalUri) -> ApiError {
-    ApiError::NotFound(format!("no API endpoint at {}", uri.path()))
+    ApiError::NoEndpoint(uri.path().to_owned())
 }
 
 pub async fn method_not_allowed(
     method: axum::http::Method,
     axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
 ) -> ApiError {
-    ApiError::MethodNotAllowed(format!("{method} is not allowed on {}", uri.path()))
+    ApiError::MethodNotAllowed { method, path: uri.path().to_owned() }
 }

@@ -24,6 +24,7 @@ use crate::error::ApiError;
 pub const TOKEN_HEADER: &str = "x-inspector-token";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum NoticeLevel {
     Info,
@@ -33,6 +34,7 @@ pub enum NoticeLevel {
 /// Something the user must know about this run (a port fallback, a network-exposed address),
 /// listed by `/api/health` for the UI to show.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Notice {
     pub level: NoticeLevel,
     /// Stable, for tests and for the UI to pick an icon: `port_taken`, `network_exposed`, ...
@@ -53,6 +55,7 @@ impl Notice {
 /// The UI's colour theme as the user last chose it. The app around the server (the desktop
 /// shell, `serve`) loads it from and saves it to its settings file; the page starts in it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum UiTheme {
     /// Follow the system's light or dark preference (or the browser's own last choice).
@@ -74,6 +77,7 @@ impl UiTheme {
 
 /// Capture state as `/api/health` reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct CaptureStatus {
     pub paused: bool,
     /// Capture requests answered but not stored since capture was last paused.
@@ -165,9 +169,9 @@ impl Control {
         match given {
             Some(t) if t == self.token => Ok(()),
             Some(_) => {
-                Err(ApiError::Forbidden(format!("wrong {TOKEN_HEADER}; read the current one from GET /api/control")))
+                Err(ApiError::BadToken(format!("wrong {TOKEN_HEADER}; read the current one from GET /api/control")))
             }
-            None => Err(ApiError::Forbidden(format!(
+            None => Err(ApiError::BadToken(format!(
                 "this call changes data: send the {TOKEN_HEADER} header with the token from GET /api/control"
             ))),
         }
@@ -252,6 +256,22 @@ impl Control {
     /// Fires when someone (a second launch) asked to bring the window forward.
     pub fn show_requests(&self) -> broadcast::Receiver<()> {
         self.show_requests.subscribe()
+    }
+}
+
+/// Proof that a request carries this launch's token (see [`Control::check_token`]). Handlers that
+/// change something take it as their first extractor, so a call without the token is refused
+/// (403 `bad_token`) before its body is even read.
+pub struct Authorized;
+
+impl axum::extract::FromRequestParts<crate::AppState> for Authorized {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &crate::AppState,
+    ) -> Result<Self, ApiError> {
+        state.control.check_token(&parts.headers).map(|()| Authorized)
     }
 }
 

@@ -1,4 +1,4 @@
-//! `/api/export`, `/api/import` and `/api/datasets` (issue 7), for the UI's export buttons,
+//! `/api/export`, `/api/import` and `/api/datasets`: export, import and the imported data sets, for the UI's export buttons,
 //! import dialog and drag and drop.
 //!
 //! - Export streams: a blocking task writes the file into a small bounded channel that the
@@ -12,53 +12,79 @@ use std::io::Write;
 use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
-use axum::extract::{Query, Request, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use futures_util::StreamExt;
-use serde::Deserialize;
-use serde_json::{json, Value};
-use transfer::{export, parse_time, ExportFormat, ImportOptions, NoProgress, Scope};
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer};
 use tokio::sync::mpsc;
+use transfer::{export, parse_time, ExportFormat, ImportOptions, NoProgress, Scope};
 
-use crate::api::non_empty;
+use crate::control::Authorized;
+use crate::dto::{DatasetsPage, Imported};
 use crate::error::ApiError;
+use crate::params::{empty_as_none, ApiQuery};
 use crate::AppState;
 
 /// Chunks in flight between the exporting task and the response.
 const CHUNKS: usize = 16;
 
+/// `GET /api/export` parameters.
 #[derive(Debug, Deserialize)]
 pub struct ExportQuery {
-    format: Option<String>,
+    /// Default: bundle.
+    #[serde(default, deserialize_with = "export_format")]
+    format: Option<ExportFormat>,
+    #[serde(default, deserialize_with = "empty_as_none")]
     project: Option<String>,
+    #[serde(default, deserialize_with = "empty_as_none")]
     dataset: Option<String>,
+    #[serde(default, deserialize_with = "empty_as_none")]
     session: Option<String>,
+    /// A device lane id.
+    #[serde(default, deserialize_with = "empty_as_none")]
     device: Option<String>,
+    /// A person id or one of its distinct ids.
+    #[serde(default, deserialize_with = "empty_as_none")]
     person: Option<String>,
-    from: Option<String>,
-    to: Option<String>,
+    #[serde(default, deserialize_with = "time")]
+    from: Option<event_store::Micros>,
+    #[serde(default, deserialize_with = "time")]
+    to: Option<event_store::Micros>,
+}
+
+fn export_format<'de, D: Deserializer<'de>>(d: D) -> Result<Option<ExportFormat>, D::Error> {
+    let Some(text) = empty_as_none(d)? else { return Ok(None) };
+    ExportFormat::parse(&text)
+        .map(Some)
+        .ok_or_else(|| D::Error::custom(format!("must be bundle, ndjson, har or csv, not {text:?}")))
+}
+
+/// A time as `transfer::parse_time` reads it (RFC 3339, a date, ...).
+fn time<'de, D: Deserializer<'de>>(d: D) -> Result<Option<event_store::Micros>, D::Error> {
+    let Some(text) = empty_as_none(d)? else { return Ok(None) };
+    parse_time(&text).map(Some).map_err(D::Error::custom)
 }
 
 /// `GET /api/export?format=bundle|ndjson|har|csv&project=&dataset=&session=&device=&person=&from=&to=`
-pub async fn export_file(State(state): State<AppState>, Query(q): Query<ExportQuery>) -> Result<Response, ApiError> {
-    let format_text = non_empty(q.format).unwrap_or_else(|| "bundle".into());
-    let format = ExportFormat::parse(&format_text).ok_or_else(|| {
-        ApiError::BadRequest(format!("format must be bundle, ndjson, har or csv, not {format_text:?}"))
-    })?;
-    let time = |t: Option<String>| non_empty(t).map(|t| parse_time(&t)).transpose().map_err(ApiError::BadRequest);
-    let project = non_empty(q.project);
+pub async fn export_file(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<ExportQuery>,
+) -> Result<Response, ApiError> {
+    let format = q.format.unwrap_or(ExportFormat::Bundle);
+    let project = q.project;
     let mut scope = Scope {
         project: project.clone(),
-        dataset: non_empty(q.dataset),
-        session: non_empty(q.session.clone()),
+        dataset: q.dataset,
+        session: q.session,
         device: None,
         person_distinct_ids: Vec::new(),
-        from: time(q.from)?,
-        to: time(q.to)?,
+        from: q.from,
+        to: q.to,
     };
-    let (device, person) = (non_empty(q.device), non_empty(q.person));
+    let (device, person) = (q.device, q.person);
     if device.is_some() || person.is_some() {
         state.identity.synced(&state.store).await;
         state.identity.read(|model| -> Result<(), ApiError> {
@@ -74,7 +100,8 @@ pub async fn export_file(State(state): State<AppState>, Query(q): Query<ExportQu
             Ok(())
         })?;
     }
-    let selection = scope.selection().map_err(ApiError::BadRequest)?;
+    // The scope's parameters do not fit together (e.g. a session and a device).
+    let selection = scope.selection().map_err(|e| ApiError::invalid_parameter("scope", e.to_string()))?;
     let file_name = file_name(&selection, format);
 
     let (chunks, body) = mpsc::channel::<Result<Bytes, std::io::Error>>(CHUNKS);
@@ -131,40 +158,42 @@ impl Write for ChannelWriter {
     }
 }
 
+/// `POST /api/import` parameters.
 #[derive(Debug, Deserialize)]
 pub struct ImportQuery {
     /// The data set to create (`import:<name>` or `<name>`); default: from `filename`.
+    #[serde(default, deserialize_with = "empty_as_none")]
     name: Option<String>,
     /// The dropped or chosen file's name.
+    #[serde(default, deserialize_with = "empty_as_none")]
     filename: Option<String>,
 }
 
 /// `POST /api/import?name=&filename=` with the file as the body.
 pub async fn import(
     State(state): State<AppState>,
-    Query(q): Query<ImportQuery>,
-    headers: HeaderMap,
+    _: Authorized,
+    ApiQuery(q): ApiQuery<ImportQuery>,
     request: Request,
-) -> Result<Response, ApiError> {
-    state.control.check_token(&headers)?;
+) -> Result<Json<Imported>, ApiError> {
     let spool =
         tempfile::NamedTempFile::new().map_err(|e| ApiError::Internal(format!("cannot spool the upload: {e}")))?;
     let mut file = spool.reopen().map_err(|e| ApiError::Internal(format!("cannot spool the upload: {e}")))?;
     let mut body = request.into_body().into_data_stream();
     let mut size = 0usize;
     while let Some(chunk) = body.next().await {
-        let chunk = chunk.map_err(|e| ApiError::BadRequest(format!("the upload was interrupted: {e}")))?;
+        let chunk = chunk.map_err(|e| ApiError::InvalidBody(format!("the upload was interrupted: {e}")))?;
         size += chunk.len();
         file.write_all(&chunk).map_err(|e| ApiError::Internal(format!("cannot spool the upload: {e}")))?;
     }
     drop(file);
     if size == 0 {
-        return Err(ApiError::BadRequest("the request body is empty: send the file to import".into()));
+        return Err(ApiError::InvalidBody("the request body is empty: send the file to import".into()));
     }
     let store = state.store.clone();
     let options = ImportOptions {
-        name: non_empty(q.name),
-        source_name: non_empty(q.filename),
+        name: q.name,
+        source_name: q.filename,
         decoder: Arc::new(crate::decode_raw),
         progress: Arc::new(NoProgress),
     };
@@ -172,17 +201,17 @@ pub async fn import(
         .await
         .map_err(|e| ApiError::Internal(format!("import task failed: {e}")))?;
     match result {
-        Ok(summary) => Ok((StatusCode::OK, Json(json!({ "imported": summary }))).into_response()),
+        Ok(imported) => Ok(Json(Imported { imported })),
         Err(event_store::ImportError::Store(e)) => Err(ApiError::Store(e)),
-        Err(e) => Err(ApiError::BadRequest(format!("{e}; nothing was imported"))),
+        Err(e) => Err(ApiError::ImportFailed(format!("{e}; nothing was imported"))),
     }
 }
 
 /// `GET /api/datasets`: imported data sets, newest first.
-pub async fn datasets(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+pub async fn datasets(State(state): State<AppState>) -> Result<Json<DatasetsPage>, ApiError> {
     let store = state.store.clone();
     let sets = tokio::task::spawn_blocking(move || store.datasets())
         .await
         .map_err(|e| ApiError::Internal(format!("query task failed: {e}")))??;
-    Ok(Json(json!({ "datasets": sets })))
+    Ok(Json(DatasetsPage { datasets: sets }))
 }

@@ -45,7 +45,7 @@ pub async fn check(State(state): State<AppState>, request: Request, next: Next) 
         .or_else(|| request.uri().authority().map(|a| a.to_string()));
     match host {
         Some(host) if state.hosts.allows(&host) => next.run(request).await,
-        other => ApiError::Forbidden(format!(
+        other => ApiError::WrongHost(format!(
             "the API only answers requests addressed to {} (Host was {}); this protects it from DNS rebinding",
             state.hosts.primary(),
             other.map(|h| format!("{h:?}")).unwrap_or_else(|| "missing".into())

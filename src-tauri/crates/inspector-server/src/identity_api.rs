@@ -3,14 +3,18 @@
 //! (`Identity::synced`). Every item carries its project's `source` and identity `family`, and
 //! every list takes `?source=` (repeatable or comma-separated) to keep some sources only.
 
-use axum::extract::{Path, Query, RawQuery, State};
+use axum::extract::State;
 use axum::Json;
 use identity_engine::{Decision, DecisionKind, DeviceLane, Person};
-use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer};
 
-use crate::api::{non_empty, parse_number};
+use crate::dto::{
+    DecisionItem, DecisionsPage, DeviceLaneView, DeviceResponse, DevicesPage, FindingItem, LaneRange, LensResponse,
+    PersonDetail, PersonSummary, PersonsPage, WarningsPage,
+};
 use crate::error::ApiError;
+use crate::params::{empty_as_none, person_id, whole_number, ApiPath, ApiQuery};
 use crate::sources::SourceFilter;
 use crate::AppState;
 
@@ -18,42 +22,44 @@ const DEFAULT_PERSONS: usize = 500;
 const MAX_PERSONS: usize = 5_000;
 const MAX_DEVICES: usize = 1_000;
 
-/// The list shape: what a person is, without its history.
-#[derive(Serialize)]
-struct PersonSummary<'a> {
-    id: uuid::Uuid,
-    project: &'a str,
-    source: &'a str,
-    family: identity_engine::Family,
-    distinct_ids: &'a [String],
-    is_identified: bool,
-    properties: &'a serde_json::Map<String, Value>,
-    created_at: chrono::DateTime<chrono::Utc>,
-}
-
-impl<'a> PersonSummary<'a> {
-    fn of(p: &'a Person, engine: &'a identity_engine::Engine) -> Self {
-        PersonSummary {
-            id: p.id,
-            project: &p.project,
-            source: engine.source(&p.project),
-            family: engine.family(&p.project),
-            distinct_ids: &p.distinct_ids,
-            is_identified: p.is_identified,
-            properties: &p.properties,
-            created_at: p.created_at,
-        }
+fn person_summary(p: &Person, engine: &identity_engine::Engine) -> PersonSummary {
+    PersonSummary {
+        id: p.id,
+        project: p.project.clone(),
+        source: engine.source(&p.project).to_owned(),
+        family: engine.family(&p.project),
+        distinct_ids: p.distinct_ids.clone(),
+        is_identified: p.is_identified,
+        properties: p.properties.clone(),
+        created_at: p.created_at,
     }
 }
 
 #[derive(Debug, Deserialize)]
 pub struct PersonsQuery {
+    #[serde(default, deserialize_with = "empty_as_none")]
     project: Option<String>,
+    #[serde(default, deserialize_with = "empty_as_none")]
     distinct_id: Option<String>,
+    #[serde(default, deserialize_with = "empty_as_none")]
     q: Option<String>,
-    order: Option<String>,
-    limit: Option<String>,
-    cursor: Option<String>,
+    /// `newest` or `oldest` (the default).
+    #[serde(default, rename = "order", deserialize_with = "newest_first")]
+    newest_first: bool,
+    #[serde(default, deserialize_with = "whole_number")]
+    limit: Option<usize>,
+    /// An offset: the previous page's `next_cursor`.
+    #[serde(default, deserialize_with = "whole_number")]
+    cursor: Option<usize>,
+}
+
+/// `order=newest|oldest`; `order=` is the default, oldest first.
+fn newest_first<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    match empty_as_none(d)?.as_deref() {
+        None | Some("oldest") => Ok(false),
+        Some("newest") => Ok(true),
+        Some(other) => Err(D::Error::custom(format!("must be `newest` or `oldest`, not {other:?}"))),
+    }
 }
 
 /// Case-insensitive substring match of `needle` (already lowercase) in a distinct id or a string
@@ -66,109 +72,118 @@ fn person_matches(p: &Person, needle: &str) -> bool {
 
 pub async fn persons(
     State(state): State<AppState>,
-    Query(q): Query<PersonsQuery>,
-    RawQuery(raw): RawQuery,
-) -> Result<Json<Value>, ApiError> {
-    let sources = SourceFilter::parse(raw.as_deref())?;
+    ApiQuery(q): ApiQuery<PersonsQuery>,
+    sources: SourceFilter,
+) -> Result<Json<PersonsPage>, ApiError> {
     state.identity.synced(&state.store).await;
-    let limit = parse_number("limit", q.limit.as_deref())?.unwrap_or(DEFAULT_PERSONS).clamp(1, MAX_PERSONS);
-    let offset = parse_number("cursor", q.cursor.as_deref())?.unwrap_or(0);
-    let (project, distinct_id) = (non_empty(q.project), non_empty(q.distinct_id));
-    let needle = non_empty(q.q).map(|t| t.to_lowercase());
-    let newest_first = match non_empty(q.order).as_deref() {
-        None | Some("oldest") => false,
-        Some("newest") => true,
-        Some(other) => return Err(ApiError::BadRequest(format!("order must be `newest` or `oldest`, not {other:?}"))),
-    };
-    let body = state.identity.read(|model| {
+    let limit = q.limit.unwrap_or(DEFAULT_PERSONS).clamp(1, MAX_PERSONS);
+    let offset = q.cursor.unwrap_or(0);
+    let needle = q.q.map(|t| t.to_lowercase());
+    let page = state.identity.read(|model| {
         let engine = model.engine();
-        let mut projects: Vec<&str> = match &project {
+        let mut projects: Vec<&str> = match &q.project {
             Some(p) => vec![p.as_str()],
             None => engine.projects(),
         };
         projects.retain(|p| sources.allows(engine.source(p)));
-        let mut found: Vec<&Person> = match &distinct_id {
+        let mut found: Vec<&Person> = match &q.distinct_id {
             Some(id) => projects.iter().filter_map(|p| engine.person_for(p, id)).collect(),
             None => projects.iter().flat_map(|p| engine.persons(p)).collect(),
         };
         if let Some(needle) = &needle {
             found.retain(|p| person_matches(p, needle));
         }
-        if newest_first {
+        if q.newest_first {
             found.sort_by(|a, b| b.created_by.seq.cmp(&a.created_by.seq).then(a.id.cmp(&b.id)));
         }
-        let page: Vec<PersonSummary> =
-            found.iter().skip(offset).take(limit).map(|p| PersonSummary::of(p, engine)).collect();
-        let next = (offset + page.len() < found.len()).then(|| (offset + page.len()).to_string());
-        json!({ "persons": page, "total": found.len(), "next_cursor": next })
+        let persons: Vec<PersonSummary> =
+            found.iter().skip(offset).take(limit).map(|p| person_summary(p, engine)).collect();
+        let next_cursor = (offset + persons.len() < found.len()).then(|| (offset + persons.len()).to_string());
+        PersonsPage { total: found.len(), persons, next_cursor }
     });
-    Ok(Json(body))
+    Ok(Json(page))
 }
 
-fn decisions_about<'a>(decisions: &'a [Decision], person: &Person) -> Vec<&'a Decision> {
+fn decisions_about(decisions: &[Decision], person: &Person) -> Vec<Decision> {
     let mine = |id: &Option<String>| id.as_ref().is_some_and(|id| person.distinct_ids.contains(id));
     decisions
         .iter()
         .filter(|d| {
             d.project == person.project && (d.person_id == Some(person.id) || mine(&d.source) || mine(&d.target))
         })
+        .cloned()
         .collect()
 }
 
-pub async fn person(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
-    let uuid =
-        uuid::Uuid::parse_str(&id).map_err(|_| ApiError::BadRequest(format!("{id:?} is not a person id (a UUID)")))?;
+pub async fn person(
+    State(state): State<AppState>,
+    ApiPath(uuid): ApiPath<uuid::Uuid>,
+) -> Result<Json<PersonDetail>, ApiError> {
     state.identity.synced(&state.store).await;
     state.identity.read(|model| {
         let engine = model.engine();
         let person = engine.person(uuid).ok_or_else(|| ApiError::NotFound(format!("no person with id {uuid}")))?;
-        let mut body = serde_json::to_value(person).map_err(|e| ApiError::Internal(e.to_string()))?;
-        let devices: Vec<&str> = model
+        let devices = model
             .devices(Some(&person.project))
             .into_iter()
             .filter(|lane| lane.segments.iter().any(|s| s.person_id == Some(uuid)))
-            .map(|lane| lane.id.as_str())
+            .map(|lane| lane.id.clone())
             .collect();
-        body["decisions"] = json!(decisions_about(engine.decisions(), person));
-        body["source"] = json!(engine.source(&person.project));
-        body["family"] = json!(engine.family(&person.project));
-        let kinds: serde_json::Map<String, Value> = person
+        let id_kinds = person
             .distinct_ids
             .iter()
-            .filter_map(|id| engine.id_kind(&person.project, id).map(|k| (id.clone(), json!(k.as_str()))))
+            .filter_map(|id| engine.id_kind(&person.project, id).map(|k| (id.clone(), k)))
             .collect();
-        body["id_kinds"] = Value::Object(kinds);
-        body["devices"] = json!(devices);
-        Ok(Json(body))
+        Ok(Json(PersonDetail {
+            person: person.clone(),
+            decisions: decisions_about(engine.decisions(), person),
+            source: engine.source(&person.project).to_owned(),
+            family: engine.family(&person.project),
+            id_kinds,
+            devices,
+        }))
     })
 }
 
+/// `GET /api/decisions` and `GET /api/warnings` parameters; `source` is read by [`SourceFilter`].
 #[derive(Debug, Deserialize)]
 pub struct ProjectQuery {
+    #[serde(default, deserialize_with = "empty_as_none")]
     project: Option<String>,
-    outcome: Option<String>,
+    /// Decisions only: one kind of decision.
+    #[serde(default, deserialize_with = "decision_kind")]
+    outcome: Option<DecisionKind>,
+    #[serde(default, deserialize_with = "empty_as_none")]
     event_uuid: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
-pub struct DevicesQuery {
-    project: Option<String>,
-    q: Option<String>,
-    device_id: Option<String>,
-    distinct_id: Option<String>,
-    person_id: Option<String>,
-    limit: Option<String>,
-    cursor: Option<String>,
+/// `outcome=` names a [`DecisionKind`] by its serde name.
+fn decision_kind<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DecisionKind>, D::Error> {
+    const OUTCOMES: &str = "merged, attached, created, refused, ignored, dropped";
+    let Some(text) = empty_as_none(d)? else { return Ok(None) };
+    serde_json::from_value(serde_json::Value::String(text.clone()))
+        .map(Some)
+        .map_err(|_| D::Error::custom(format!("must be one of {OUTCOMES}, not {text:?}")))
 }
 
-/// Where the matching lanes lie in client time and in arrival order: the shared axis of the
-/// devices view, whichever page of lanes it shows.
-#[derive(Serialize)]
-struct LaneRange {
-    first_seen: chrono::DateTime<chrono::Utc>,
-    last_seen: chrono::DateTime<chrono::Utc>,
-    first_seq: i64,
-    last_seq: i64,
+/// `GET /api/devices` parameters; `source` is read by [`SourceFilter`].
+#[derive(Debug, Deserialize)]
+pub struct DevicesQuery {
+    #[serde(default, deserialize_with = "empty_as_none")]
+    project: Option<String>,
+    #[serde(default, deserialize_with = "empty_as_none")]
+    q: Option<String>,
+    #[serde(default, deserialize_with = "empty_as_none")]
+    device_id: Option<String>,
+    #[serde(default, deserialize_with = "empty_as_none")]
+    distinct_id: Option<String>,
+    #[serde(default, deserialize_with = "person_id")]
+    person_id: Option<uuid::Uuid>,
+    #[serde(default, deserialize_with = "whole_number")]
+    limit: Option<usize>,
+    /// An offset: the previous page's `next_cursor`.
+    #[serde(default, deserialize_with = "whole_number")]
+    cursor: Option<usize>,
 }
 
 fn lanes_range(lanes: &[&DeviceLane]) -> Option<LaneRange> {
@@ -187,46 +202,31 @@ fn lanes_range(lanes: &[&DeviceLane]) -> Option<LaneRange> {
     }))
 }
 
-/// A lane as JSON, each segment with `current_person_id`: the person its distinct id belongs to
-/// now (a segment's `person_id` is the one PostHog wrote at the time; later merges move ids).
-fn lane_json(model: &identity_engine::Model, lane: &DeviceLane) -> Value {
-    let mut value = serde_json::to_value(lane).unwrap_or(Value::Null);
-    if let Some(segments) = value.get_mut("segments").and_then(Value::as_array_mut) {
-        for (segment, s) in segments.iter_mut().zip(&lane.segments) {
-            let now = model.engine().person_for(&lane.project, &s.distinct_id).map(|p| p.id);
-            segment["current_person_id"] = json!(now);
-        }
-    }
-    value
+/// A lane with each segment's `current_person_id`: the person its distinct id belongs to now (a
+/// segment's `person_id` is the one PostHog wrote at the time; later merges move ids).
+fn lane_view(model: &identity_engine::Model, lane: &DeviceLane) -> DeviceLaneView {
+    DeviceLaneView::of(lane, |id| model.engine().person_for(&lane.project, id).map(|p| p.id))
 }
 
 /// Lanes, most recently active first. Without `limit` every matching lane; with it, a page
 /// (`cursor` = the previous page's `next_cursor`), so a view can window 10 000 lanes.
 pub async fn devices(
     State(state): State<AppState>,
-    Query(q): Query<DevicesQuery>,
-    RawQuery(raw): RawQuery,
-) -> Result<Json<Value>, ApiError> {
-    let sources = SourceFilter::parse(raw.as_deref())?;
-    let limit: Option<usize> = parse_number("limit", q.limit.as_deref())?.map(|n: usize| n.clamp(1, MAX_DEVICES));
-    let offset: usize = parse_number("cursor", q.cursor.as_deref())?.unwrap_or(0);
-    let person = non_empty(q.person_id)
-        .map(|id| {
-            uuid::Uuid::parse_str(&id)
-                .map_err(|_| ApiError::BadRequest(format!("person_id must be a person id (a UUID), not {id:?}")))
-        })
-        .transpose()?;
-    let (project, device_id, distinct_id) = (non_empty(q.project), non_empty(q.device_id), non_empty(q.distinct_id));
-    let needle = non_empty(q.q).map(|t| t.to_lowercase());
+    ApiQuery(q): ApiQuery<DevicesQuery>,
+    sources: SourceFilter,
+) -> Result<Json<DevicesPage>, ApiError> {
+    let limit = q.limit.map(|n| n.clamp(1, MAX_DEVICES));
+    let offset = q.cursor.unwrap_or(0);
+    let needle = q.q.map(|t| t.to_lowercase());
     state.identity.synced(&state.store).await;
-    let body = state.identity.read(|model| {
+    let page = state.identity.read(|model| {
         let lanes: Vec<&DeviceLane> = model
-            .devices(project.as_deref())
+            .devices(q.project.as_deref())
             .into_iter()
             .filter(|l| sources.allows(model.engine().source(&l.project)))
-            .filter(|l| device_id.as_ref().is_none_or(|d| &l.device_id == d))
-            .filter(|l| distinct_id.as_ref().is_none_or(|d| l.segments.iter().any(|s| &s.distinct_id == d)))
-            .filter(|l| person.is_none_or(|p| l.segments.iter().any(|s| s.person_id == Some(p))))
+            .filter(|l| q.device_id.as_ref().is_none_or(|d| &l.device_id == d))
+            .filter(|l| q.distinct_id.as_ref().is_none_or(|d| l.segments.iter().any(|s| &s.distinct_id == d)))
+            .filter(|l| q.person_id.is_none_or(|p| l.segments.iter().any(|s| s.person_id == Some(p))))
             .filter(|l| {
                 needle.as_ref().is_none_or(|n| {
                     l.id.to_lowercase().contains(n)
@@ -237,92 +237,84 @@ pub async fn devices(
             .collect();
         let start = offset.min(lanes.len());
         let end = limit.map_or(lanes.len(), |n| (start + n).min(lanes.len()));
-        let next = (end < lanes.len()).then(|| end.to_string());
-        let page: Vec<Value> = lanes[start..end].iter().map(|lane| lane_json(model, lane)).collect();
-        json!({ "devices": page, "total": lanes.len(), "next_cursor": next, "range": lanes_range(&lanes) })
+        DevicesPage {
+            devices: lanes[start..end].iter().map(|lane| lane_view(model, lane)).collect(),
+            total: lanes.len(),
+            next_cursor: (end < lanes.len()).then(|| end.to_string()),
+            range: lanes_range(&lanes),
+        }
     });
-    Ok(Json(body))
+    Ok(Json(page))
 }
 
-pub async fn device(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+pub async fn device(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<DeviceResponse>, ApiError> {
     state.identity.synced(&state.store).await;
     state.identity.read(|model| {
         let lane = model.device(&id).ok_or_else(|| ApiError::NotFound(format!("no device lane with id {id:?}")))?;
-        Ok(Json(json!({ "device": lane_json(model, lane) })))
+        Ok(Json(DeviceResponse { device: lane_view(model, lane) }))
     })
 }
 
 pub async fn decisions(
     State(state): State<AppState>,
-    Query(q): Query<ProjectQuery>,
-    RawQuery(raw): RawQuery,
-) -> Result<Json<Value>, ApiError> {
-    let sources = SourceFilter::parse(raw.as_deref())?;
-    const OUTCOMES: &str = "merged, attached, created, refused, ignored, dropped";
-    // The outcome names are DecisionKind's serde names; parse once, compare kinds after.
-    let outcome: Option<DecisionKind> = non_empty(q.outcome)
-        .map(|o| {
-            serde_json::from_value(Value::String(o.clone()))
-                .map_err(|_| ApiError::BadRequest(format!("outcome must be one of {OUTCOMES}, not {o:?}")))
-        })
-        .transpose()?;
+    ApiQuery(q): ApiQuery<ProjectQuery>,
+    sources: SourceFilter,
+) -> Result<Json<DecisionsPage>, ApiError> {
     state.identity.synced(&state.store).await;
-    let (project, event_uuid) = (non_empty(q.project), non_empty(q.event_uuid));
-    let body = state.identity.read(|model| {
+    let page = state.identity.read(|model| {
         let engine = model.engine();
-        let list: Vec<Value> = engine
+        let decisions = engine
             .decisions()
             .iter()
             .filter(|d| sources.allows(engine.source(&d.project)))
-            .filter(|d| project.as_ref().is_none_or(|p| &d.project == p))
-            .filter(|d| outcome.is_none_or(|kind| d.kind == kind))
-            .filter(|d| event_uuid.as_ref().is_none_or(|u| &d.event_uuid == u))
-            .map(|d| {
-                // A decision's own `source` is the id merged away (see `Decision`), so the
-                // project's source goes under `project_source`.
-                let mut item = json!(d);
-                item["project_source"] = json!(engine.source(&d.project));
-                item["family"] = json!(engine.family(&d.project));
-                item
+            .filter(|d| q.project.as_ref().is_none_or(|p| &d.project == p))
+            .filter(|d| q.outcome.is_none_or(|kind| d.kind == kind))
+            .filter(|d| q.event_uuid.as_ref().is_none_or(|u| &d.event_uuid == u))
+            .map(|d| DecisionItem {
+                decision: d.clone(),
+                project_source: engine.source(&d.project).to_owned(),
+                family: engine.family(&d.project),
             })
             .collect();
-        json!({ "decisions": list })
+        DecisionsPage { decisions }
     });
-    Ok(Json(body))
+    Ok(Json(page))
 }
 
 pub async fn warnings(
     State(state): State<AppState>,
-    Query(q): Query<ProjectQuery>,
-    RawQuery(raw): RawQuery,
-) -> Result<Json<Value>, ApiError> {
-    let sources = SourceFilter::parse(raw.as_deref())?;
+    ApiQuery(q): ApiQuery<ProjectQuery>,
+    sources: SourceFilter,
+) -> Result<Json<WarningsPage>, ApiError> {
     state.identity.synced(&state.store).await;
-    let (project, event_uuid) = (non_empty(q.project), non_empty(q.event_uuid));
-    Ok(Json(state.identity.read(|model| {
+    let page = state.identity.read(|model| {
         let engine = model.engine();
-        let findings: Vec<Value> = model
-            .findings(project.as_deref())
+        let warnings = model
+            .findings(q.project.as_deref())
             .into_iter()
             .filter(|f| sources.allows(engine.source(&f.project)))
-            .filter(|f| event_uuid.as_ref().is_none_or(|u| f.event_uuids.contains(u)))
-            .map(|f| with_source(json!(f), engine, &f.project))
+            .filter(|f| q.event_uuid.as_ref().is_none_or(|u| f.event_uuids.contains(u)))
+            .map(|f| FindingItem {
+                source: engine.source(&f.project).to_owned(),
+                family: engine.family(&f.project),
+                finding: f.into_owned(),
+            })
             .collect();
-        json!({ "warnings": findings })
-    })))
+        WarningsPage { warnings }
+    });
+    Ok(Json(page))
 }
 
-/// `item` (a JSON object) with its project's `source` and `family`.
-fn with_source(mut item: Value, engine: &identity_engine::Engine, project: &str) -> Value {
-    item["source"] = json!(engine.source(project));
-    item["family"] = json!(engine.family(project));
-    item
-}
-
+/// `GET /api/lens` parameters.
 #[derive(Debug, Deserialize)]
 pub struct LensQuery {
+    #[serde(default, deserialize_with = "empty_as_none")]
     project: Option<String>,
     /// Another project (usually another vendor's) to join with by user id.
+    #[serde(default, deserialize_with = "empty_as_none")]
     compare: Option<String>,
 }
 
@@ -331,8 +323,8 @@ async fn lens_of(state: &AppState, project: String) -> Result<identity_engine::L
     let name = project.clone();
     let events = tokio::task::spawn_blocking(move || crate::identity::project_events(&store, &name))
         .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+        .map_err(|e| ApiError::Internal(format!("lens task failed: {e}")))?
+        .map_err(|e| ApiError::Internal(format!("cannot read the events of project {project:?}: {e}")))?;
     if events.is_empty() {
         return Err(ApiError::NotFound(format!("no events stored for project {project:?}")));
     }
@@ -342,14 +334,18 @@ async fn lens_of(state: &AppState, project: String) -> Result<identity_engine::L
 /// `GET /api/lens?project=[&compare=]`: the project's traffic under PostHog's, Segment's and
 /// Mixpanel's identity rules (see `identity_engine::vendor_lens`); with `compare`, also the
 /// user ids of both projects side by side (`identity_engine::compare`) under `"compare"`.
-pub async fn lens(State(state): State<AppState>, Query(q): Query<LensQuery>) -> Result<Json<Value>, ApiError> {
-    let project = non_empty(q.project)
-        .ok_or_else(|| ApiError::BadRequest("`project` is required: /api/lens?project=<token or write key>".into()))?;
+pub async fn lens(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<LensQuery>,
+) -> Result<Json<LensResponse>, ApiError> {
+    let project = q.project.ok_or_else(|| ApiError::MissingParameter {
+        parameter: "project",
+        message: "`project` is required: /api/lens?project=<token or write key>".into(),
+    })?;
     let lens = lens_of(&state, project).await?;
-    let mut body = serde_json::to_value(&lens).map_err(|e| ApiError::Internal(e.to_string()))?;
-    if let Some(other) = non_empty(q.compare) {
-        let there = lens_of(&state, other).await?;
-        body["compare"] = json!(identity_engine::compare(&lens, &there));
-    }
-    Ok(Json(body))
+    let compare = match q.compare {
+        Some(other) => Some(identity_engine::compare(&lens, &lens_of(&state, other).await?)),
+        None => None,
+    };
+    Ok(Json(LensResponse { lens, compare }))
 }

@@ -9,6 +9,7 @@ mod capture;
 mod capture_decision;
 mod control;
 mod control_api;
+pub mod dto;
 mod error;
 mod export_api;
 mod export_scope;
@@ -17,6 +18,7 @@ mod handle;
 mod host_guard;
 mod identity;
 mod identity_api;
+mod params;
 mod retention;
 mod sources;
 mod stream;
@@ -25,7 +27,7 @@ mod ui;
 
 pub use capture::decode_raw;
 pub use control::{CaptureStatus, Control, Notice, NoticeLevel, UiTheme, TOKEN_HEADER};
-pub use error::ServerError;
+pub use error::{ApiError, ErrorBody, ErrorCode, ServerError};
 pub use export_scope::{device_scope, person_distinct_ids, rebuild_model};
 pub use handle::ServerHandle;
 pub use identity::{to_input, Identity, IdentityChange};
@@ -216,8 +218,9 @@ impl BoundServer {
 
     /// Forward mode: every accepted capture request is also sent on to `target` (the vendor's
     /// host, e.g. `https://us.i.posthog.com`) in the background.
-    pub fn forward_to(&mut self, target: &str) -> Result<(), String> {
-        let forwarder = forward::Forwarder::start(target, self.state.control.clone(), self.state.shutdown.clone())?;
+    pub fn forward_to(&mut self, target: &str) -> Result<(), ServerError> {
+        let forwarder = forward::Forwarder::start(target, self.state.control.clone(), self.state.shutdown.clone())
+            .map_err(|e| ServerError::ForwardTarget(e.to_string()))?;
         self.state.forward = Some(forwarder);
         Ok(())
     }
@@ -251,10 +254,7 @@ impl BoundServer {
                 shutdown.cancel();
             }
         };
-        axum::serve(self.listener, app)
-            .with_graceful_shutdown(graceful)
-            .await
-            .map_err(|e| ServerError::Serve(e.to_string()))?;
+        axum::serve(self.listener, app).with_graceful_shutdown(graceful).await.map_err(ServerError::Serve)?;
         state.store.close().await;
         Ok(())
     }

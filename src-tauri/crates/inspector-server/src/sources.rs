@@ -1,5 +1,12 @@
 //! `?source=` on every list endpoint: which capture sources to keep.
+//!
+//! The key may repeat (`source=a&source=b`), which `serde_urlencoded` (and so
+//! [`crate::params::ApiQuery`]) does not support: [`SourceFilter`] is its own extractor, reading
+//! the raw query; the other parameters of the same request go through `ApiQuery`, which ignores
+//! `source`.
 
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
 use capture_decode::Source;
 
 use crate::error::ApiError;
@@ -18,10 +25,10 @@ impl SourceFilter {
             for source in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
                 if !Source::ALL.iter().any(|known| known.as_str() == source) {
                     let known: Vec<&str> = Source::ALL.iter().map(|s| s.as_str()).collect();
-                    return Err(ApiError::BadRequest(format!(
-                        "unknown source {source:?}; expected one of {}",
-                        known.join(", ")
-                    )));
+                    return Err(ApiError::invalid_parameter(
+                        "source",
+                        format!("unknown source {source:?}; expected one of {}", known.join(", ")),
+                    ));
                 }
                 if !sources.iter().any(|s| s == source) {
                     sources.push(source.to_owned());
@@ -38,6 +45,14 @@ impl SourceFilter {
     /// The comma-separated list the store's filters take; `None` for every source.
     pub(crate) fn store_list(&self) -> Option<String> {
         (!self.0.is_empty()).then(|| self.0.join(","))
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for SourceFilter {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        SourceFilter::parse(parts.uri.query())
     }
 }
 
@@ -58,7 +73,8 @@ mod tests {
     fn an_unknown_source_is_a_400_naming_the_known_ones() {
         let err = SourceFilter::parse(Some("source=segmnet")).unwrap_err();
         assert!(
-            matches!(&err, ApiError::BadRequest(m) if m.contains("segmnet") && m.contains("rudderstack")),
+            matches!(&err, ApiError::InvalidParameter { parameter, message: m }
+                if parameter == "source" && m.contains("segmnet") && m.contains("rudderstack")),
             "{err:?}"
         );
     }

@@ -12,9 +12,11 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::Json;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 
+use crate::dto::{NavigateQueued, ProbeLatest, ProbeReply};
 use crate::error::ApiError;
+use crate::params::{ApiJson, JsonBody};
 use crate::AppState;
 
 #[derive(Default)]
@@ -32,20 +34,28 @@ fn probe(state: &AppState) -> Result<&Probe, ApiError> {
 pub async fn report(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Json(report): Json<Value>,
-) -> Result<Json<Value>, ApiError> {
+    ApiJson(Report(report)): ApiJson<Report>,
+) -> Result<Json<ProbeReply>, ApiError> {
     let probe = probe(&state)?;
     state.control.check_token(&headers)?;
     *probe.report.lock().unwrap_or_else(|p| p.into_inner()) = Some(report);
     probe.reports.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let navigate = probe.navigate.lock().unwrap_or_else(|p| p.into_inner()).take();
-    Ok(Json(json!({ "navigate": navigate })))
+    Ok(Json(ProbeReply { navigate }))
 }
 
-pub async fn latest(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+pub async fn latest(State(state): State<AppState>) -> Result<Json<ProbeLatest>, ApiError> {
     let probe = probe(&state)?;
     let report = probe.report.lock().unwrap_or_else(|p| p.into_inner()).clone();
-    Ok(Json(json!({ "report": report, "reports": probe.reports.load(std::sync::atomic::Ordering::Relaxed) })))
+    Ok(Json(ProbeLatest { report, reports: probe.reports.load(std::sync::atomic::Ordering::Relaxed) }))
+}
+
+/// What the page reports: any JSON (title, route, visible text...).
+#[derive(Deserialize)]
+pub struct Report(Value);
+
+impl JsonBody for Report {
+    const EXPECTED: &'static str = "a JSON report";
 }
 
 #[derive(Deserialize)]
@@ -53,16 +63,20 @@ pub struct Navigate {
     hash: String,
 }
 
+impl JsonBody for Navigate {
+    const EXPECTED: &'static str = r##"{"hash": "#/..."}"##;
+}
+
 pub async fn navigate(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Json(to): Json<Navigate>,
-) -> Result<Json<Value>, ApiError> {
+    ApiJson(to): ApiJson<Navigate>,
+) -> Result<Json<NavigateQueued>, ApiError> {
     let probe = probe(&state)?;
     state.control.check_token(&headers)?;
     if !to.hash.starts_with('#') {
-        return Err(ApiError::BadRequest("hash must start with #".into()));
+        return Err(ApiError::InvalidBody("hash must start with #".into()));
     }
     *probe.navigate.lock().unwrap_or_else(|p| p.into_inner()) = Some(to.hash);
-    Ok(Json(json!({ "queued": true })))
+    Ok(Json(NavigateQueued { queued: true }))
 }

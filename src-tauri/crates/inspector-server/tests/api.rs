@@ -17,7 +17,10 @@ async fn api_error(app: &App, uri: &str, status: StatusCode) -> String {
     assert_eq!(resp.status, status, "GET {uri}: {}", resp.text());
     assert_eq!(resp.header("content-type"), Some("application/json"), "GET {uri}");
     let body = resp.json();
-    assert_eq!(body.as_object().unwrap().len(), 1, "only an error: {body}");
+    // Only an error: its message, its machine code and, for a bad parameter, the parameter's name.
+    let keys: Vec<&str> = body.as_object().unwrap().keys().map(String::as_str).collect();
+    assert!(keys.iter().all(|k| ["error", "code", "parameter"].contains(k)), "only an error: {body}");
+    assert!(body["code"].is_string(), "a machine code: {body}");
     body["error"].as_str().expect("error message").to_owned()
 }
 

@@ -93,6 +93,7 @@ pub struct Segment {
 
 /// Serialised with an `explanation` sentence (see `why.rs`).
 #[derive(Debug, Clone)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(as = "ts_shape::Transition"))]
 pub struct Transition {
     /// "identify" | "alias" | "reset" | "reset_device" | "switch_without_reset" | "set"
     pub kind: &'static str,
@@ -122,6 +123,27 @@ impl Serialize for Transition {
         t.serialize_field("inferred", &self.inferred)?;
         t.serialize_field("explanation", &self.explanation())?;
         t.end()
+    }
+}
+
+/// What `Transition`'s hand-written `Serialize` writes, for the generated TypeScript only.
+#[cfg(feature = "ts")]
+mod ts_shape {
+    use chrono::{DateTime, Utc};
+
+    #[derive(ts_rs::TS)]
+    #[allow(dead_code)] // never built: it only describes the JSON
+    pub struct Transition {
+        /// "identify" | "alias" | "reset" | "reset_device" | "switch_without_reset" | "set"
+        pub kind: String,
+        pub seq: i64,
+        pub event_uuid: Option<String>,
+        pub timestamp: DateTime<Utc>,
+        pub from: Option<String>,
+        pub to: Option<String>,
+        pub inferred: bool,
+        /// The sentence explaining the move, under the lane's family's rules.
+        pub explanation: String,
     }
 }
 

@@ -1,0 +1,363 @@
+//! The JSON bodies `/api` answers with, one type per answer, grouped by endpoint. With the `ts`
+//! feature each derives `ts_rs::TS`, and `tests/gen_types.rs` writes them (with the store's and
+//! the engine's types they contain) to `ui/src/lib/gen/`, which the UI imports: these structs are
+//! the one description of the API's shapes.
+//!
+//! Invariants: handlers answer `Json<one of these>` (errors: [`crate::error::ErrorBody`]); a
+//! field added here reaches the UI's types by regenerating (`tests/check-generated.sh` fails on a
+//! stale `ui/src/lib/gen/`). Times are RFC 3339 UTC strings.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use event_store::{
+    DatasetSummary, ImportSummary, ProjectSummary, Removed, RequestDetail, Retention, StoredEvent, StoredRequest,
+    Totals,
+};
+use identity_engine::{Decision, DeviceLane, Family, Finding, Person, SessionSpan, Transition};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::control::{CaptureStatus, Notice, UiTheme};
+
+#[cfg(feature = "ts")]
+use ts_rs::TS;
+
+// ---- /api/health ----
+
+/// `GET /api/health`.
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "ts", derive(TS))]
+pub struct Health {
+    /// Always `"ok"`.
+    pub status: &'static str,
+    pub version: &'static str,
+    /// Where SDKs should send (`http://127.0.0.1:<port>`).
+    pub capture_url: String,
+    /// RFC 3339 with a `+00:00` offset.
+    pub started_at: String,
+    /// The data dir's database file.
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
+    pub database: std::path::PathBuf,
+    pub totals: Totals,
+    pub identity: IdentityProgress,
+    /// Paused capture answers SDKs as usual but stores nothing.
+    pub capture: CaptureStatus,
+    /// This run's notices: port taken, network exposure, settings problems.
+    pub notices: Vec<Notice>,
+}
+
+/// How far the identity model has read.
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "ts", derive(TS))]
+pub struct IdentityProgress {
+    /// The arrival seq of the last event the model includes.
+    pub applied_seq: i64,
+}
+
+// ---- /api/events, /api/requests, /api/projects ----
+
+/// `GET /api/events`: newest first; `next_cursor` is the `cursor` of the next (older) page.
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "ts", derive(TS))]
+pub struct EventsPage {
+    pub events: Vec<StoredEvent>,
+    pub next_cursor: Option<i64>,
+}
+
+/// `GET /api/events/{uuid}`.
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "ts", derive(TS))]
+pub struct EventResponse {
+    pub event: StoredEvent,
+}
+
+/// `GET /api/requests`.
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "ts", derive(TS))]
+pub struct RequestsPage {
+    pub requests: Vec<StoredRequest>,
+    pub next_cursor: Option<i64>,
+}
+
+/// `GET /api/requests/{id}`: one request in full.
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "ts", derive(TS))]
+pub struct RequestResponse {
+    pub request: RequestDetail,
+    /// The body exactly as received.
+    pub body_base64: String,
+    /// What the SDK meant to send, with the decoding steps taken; `error` when it does not
+    /// decode; `null` for requests without a body to decode.
+    #[cfg_attr(feature = "ts", ts(type = "{ steps: string[]; json: unknown } | { error: string } | null"))]
+    pub decoded: Value,
+}
+
+/// One project with the identity family whose rules apply to it.
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "ts", derive(TS))]
+pub struct ProjectItem {
+    #[serde(flatten)]
+    pub summary: ProjectSummary,
+    pub family: Family,
+}
+
+/// `GET /api/projects`.
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "ts", derive(TS))]
+pub struct ProjectsPage {
+    pub projects: Vec<ProjectItem>,
+}
+
+// ---- identity: /api/persons, /api/devices, /api/decisions, /api/warnings, /api/lens ----
+
+/// A person in a list: what it is, without its history.
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "ts", derive(TS))]
+pub struct PersonSummary {
+    pub id: uuid::Uuid,
+    pub project: String,
+    pub source: String,
+    pub family: Family,
+    pub distinct_ids: Vec<String>,
+    pub is_identified: bool,
+    pub properties: Map<String, Value>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// `GET /api/persons`: `next_cursor` is an offset, as text.
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "ts", derive(TS))]
+pub struct PersonsPage {
+    pub persons: Vec<PersonSummary>,
+    pub total: usize,
+    pub next_cursor: Option<String>,
+}
+
+/// `GET /api/persons/{id}`: the person with its history, the decisions about it and its lanes.
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "ts", derive(TS))]
+pub struct PersonDetail {
+    #[serde(flatten)]
+    pub person: Person,
+    pub decisions: Vec<Decision>,
+    pub source: String,
+    pub family: Family,
+    /// What each distinct id is (user id, anonymous id, email, ...), where the rules know it.
+    pub id_kinds: BTreeMap<String, identity_engine::IdKind>,
+    /// Ids of the device lanes that ever carried the person.
+    pub devices: Vec<String>,
+}
+
+/// A lane's stretch on one distinct id, with the person that id belongs to now.
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "ts", derive(TS))]
+pub struct SegmentView {
+    #[serde(flatten)]
+    pub segment: identity_engine::Segment,
+    /// The person the id belongs to now: a segment's `person_id` is the one written at the time,
+    /// and later merges move ids.
+    pub current_person_id: Option<uuid::Uuid>,
+}
+
+/// A device lane as `/api/devices` sends it: the engine's [`DeviceLane`] with each segment's
+/// `current_person_id` (the fields are the lane's, in its order).
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "ts", derive(TS))]
+pub struct DeviceLaneView {
+    pub id: String,
+    pub project: String,
+    pub device_id: String,
+    /// `"device_id"` or `"anonymous_id"`.
+    pub key_kind: &'static str,
+    pub family: Family,
+    pub source: String,
+    pub first_seen: DateTime<Utc>,
+    pub last_seen: DateTime<Utc>,
+    pub first_seq: i64,
+    pub last_seq: i64,
+    pub event_count: usize,
+    pub user_agent: Option<String>,
+    pub segments: Vec<SegmentView>,
+    pub transitions: Vec<Transition>,
+    pub sessions: Vec<SessionSpan>,
+    pub linked_from: Option<identity_engine::LaneLink>,
+}
+
+impl DeviceLaneView {
+    /// `current_person` answers which person a distinct id of the lane's project belongs to now.
+    pub fn of(lane: &DeviceLane, current_person: impl Fn(&str) -> Option<uuid::Uuid>) -> Self {
+        let segments = lane
+            .segments
+            .iter()
+            .map(|s| SegmentView { segment: s.clone(), current_person_id: current_person(&s.distinct_id) })
+            .collect();
+        DeviceLaneView {
+            id: lane.id.clone(),
+            project: lane.project.clone(),
+            device_id: lane.device_id.clone(),
+            key_kind: lane.key_kind,
+            family: lane.family,
+            source: lane.source.clone(),
+            first_seen: lane.first_seen,
+            last_seen: lane.last_seen,
+            first_seq: lane.first_seq,
+            last_seq: lane.last_seq,
+            event_count: lane.event_count,
+            user_agent: lane.user_agent.clone(),
+            segments,
+            transitions: lane.transitions.clone(),
+            sessions: lane.sessions.clone(),
+            linked_from: lane.linked_from.clone(),
+        }
+    }
+}
+
+/// Where the matching lanes lie in client time and in arrival order: the shared axis of the
+/// devices view, whichever page of lanes it shows.
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "ts", derive(TS))]
+pub struct LaneRange {
+    pub first_seen: DateTime<Utc>,
+    pub last_seen: DateTime<Utc>,
+    pub first_seq: i64,
+    pub last_seq: i64,
+}
+
+/// `GET /api/devices`: lanes, most recently active first.
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "ts", derive(TS))]
+pub struct DevicesPage {
+    pub devices: Vec<DeviceLaneView>,
+    pub total: usize,
+    pub next_cursor: Option<String>,
+    /// `null` when no lane matches.
+    pub range: Option<LaneRange>,
+}
+
+/// `GET /api/devices/{id}`.
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "ts", derive(TS))]
+pub struct DeviceResponse {
+    pub device: DeviceLaneView,
+}
+
+/// A decision with its project's source and family. A decision's own `source` is the id merged
+/// away, so the project's source goes under `project_source`.
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "ts", derive(TS))]
+pub struct DecisionItem {
+    #[serde(flatten)]
+    pub decision: Decision,
+    pub project_source: String,
+    /// The identity family whose rule decided.
+    pub family: Family,
+}
+
+/// `GET /api/decisions`.
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "ts", derive(TS))]
+pub struct DecisionsPage {
+    pub decisions: Vec<DecisionItem>,
+}
+
+/// A finding with its project's source and family.
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "ts", derive(TS))]
+pub struct FindingItem {
+    #[serde(flatten)]
+    pub finding: Finding,
+    pub source: String,
+    pub family: Family,
+}
+
+/// `GET /api/warnings`.
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "ts", derive(TS))]
+pub struct WarningsPage {
+    pub warnings: Vec<FindingItem>,
+}
+
+/// `GET /api/lens?project=[&compare=]`: the project's traffic under each vendor's identity rules;
+/// with `compare`, also the user ids of both projects side by side.
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "ts", derive(TS))]
+pub struct LensResponse {
+    #[serde(flatten)]
+    pub lens: identity_engine::Lens,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub compare: Option<identity_engine::Comparison>,
+}
+
+// ---- /api/control, /api/data ----
+
+/// The control state every control call answers with.
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "ts", derive(TS))]
+pub struct ControlStatus {
+    pub capture: CaptureStatus,
+    pub retention: Retention,
+    pub theme: UiTheme,
+    pub notices: Vec<Notice>,
+    /// The desktop smoke test's probe is on (`--test-probe`).
+    pub test_probe: bool,
+}
+
+/// `GET /api/control`: the state and the token for state-changing calls.
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "ts", derive(TS))]
+pub struct ControlInfo {
+    #[serde(flatten)]
+    pub status: ControlStatus,
+    /// Send it as `x-inspector-token` on every call that changes something.
+    pub token: String,
+}
+
+/// `DELETE /api/data`.
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "ts", derive(TS))]
+pub struct Cleared {
+    pub removed: Removed,
+}
+
+// ---- /api/import, /api/datasets ----
+
+/// `POST /api/import`.
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "ts", derive(TS))]
+pub struct Imported {
+    pub imported: ImportSummary,
+}
+
+/// `GET /api/datasets`: newest first.
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "ts", derive(TS))]
+pub struct DatasetsPage {
+    pub datasets: Vec<DatasetSummary>,
+}
+
+// ---- /api/test (desktop smoke test) ----
+
+/// `POST /api/test/probe`: a navigation the test asked for, if any.
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "ts", derive(TS))]
+pub struct ProbeReply {
+    pub navigate: Option<String>,
+}
+
+/// `GET /api/test/probe`: the page's latest report.
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "ts", derive(TS))]
+pub struct ProbeLatest {
+    #[cfg_attr(feature = "ts", ts(type = "unknown"))]
+    pub report: Option<Value>,
+    pub reports: u64,
+}
+
+/// `POST /api/test/navigate`.
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "ts", derive(TS))]
+pub struct NavigateQueued {
+    pub queued: bool,
+}
