@@ -18,7 +18,9 @@ afterEach(() => {
 
 describe('api.lens', () => {
   it('asks /api/lens for the project and returns its answer', async () => {
-    const urls = mockFetch(() => ({ body: { project: 'wk 1', source: 'segment', family: 'segment', events: 0, vendors: [], disagreements: [] } }));
+    const urls = mockFetch(() => ({
+      body: { project: 'wk 1', source: 'segment', family: 'segment', events: 0, vendors: [], disagreements: [] },
+    }));
     const res = await api.lens('wk 1');
     expect(urls).toEqual(['/api/lens?project=wk+1']);
     expect(res.family).toBe('segment');
@@ -49,7 +51,9 @@ describe('api.eventBySeq', () => {
 
 describe('list endpoints and ?source=', () => {
   it('send the selected sources comma-separated', async () => {
-    const urls = mockFetch((url) => ({ body: url.startsWith('/api/persons') ? { persons: [], total: 0, next_cursor: null } : { warnings: [] } }));
+    const urls = mockFetch((url) => ({
+      body: url.startsWith('/api/persons') ? { persons: [], total: 0, next_cursor: null } : { warnings: [] },
+    }));
     await api.persons({ project: 'p', source: 'segment,mixpanel' });
     await api.warnings({ source: undefined });
     expect(urls).toEqual(['/api/persons?project=p&source=segment%2Cmixpanel', '/api/warnings']);

@@ -68,7 +68,9 @@ export const api = {
    * below", so a one-event page under `seq + 1` is that event when it exists in the project.
    */
   eventBySeq: async (seq: number, project?: string): Promise<StoredEvent | null> => {
-    const page = await getJson<{ events: StoredEvent[] }>(`/api/events${query({ project, cursor: seq + 1, limit: 1 })}`);
+    const page = await getJson<{ events: StoredEvent[] }>(
+      `/api/events${query({ project, cursor: seq + 1, limit: 1 })}`,
+    );
     return page.events[0]?.seq === seq ? page.events[0] : null;
   },
 };
@@ -83,11 +85,14 @@ export function throttle(fn: () => void, ms: number): () => void {
       last = Date.now();
       fn();
     } else if (!timer) {
-      timer = setTimeout(() => {
-        timer = null;
-        last = Date.now();
-        fn();
-      }, Math.max(0, wait));
+      timer = setTimeout(
+        () => {
+          timer = null;
+          last = Date.now();
+          fn();
+        },
+        Math.max(0, wait),
+      );
     }
   };
 }

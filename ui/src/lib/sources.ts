@@ -11,8 +11,18 @@ export type Source = (typeof SOURCES)[number];
 export type Family = 'posthog' | 'segment' | 'mixpanel';
 export const FAMILIES: readonly Family[] = ['posthog', 'segment', 'mixpanel'];
 
-const LABELS: Record<Source, string> = { posthog: 'PostHog', segment: 'Segment', rudderstack: 'RudderStack', mixpanel: 'Mixpanel' };
-const FAMILY_OF: Record<Source, Family> = { posthog: 'posthog', segment: 'segment', rudderstack: 'segment', mixpanel: 'mixpanel' };
+const LABELS: Record<Source, string> = {
+  posthog: 'PostHog',
+  segment: 'Segment',
+  rudderstack: 'RudderStack',
+  mixpanel: 'Mixpanel',
+};
+const FAMILY_OF: Record<Source, Family> = {
+  posthog: 'posthog',
+  segment: 'segment',
+  rudderstack: 'segment',
+  mixpanel: 'mixpanel',
+};
 
 export function isSource(value: unknown): value is Source {
   return typeof value === 'string' && (SOURCES as readonly string[]).includes(value);
@@ -44,7 +54,8 @@ export function sourceBadge(source: string | null | undefined): SourceBadge | nu
   if (!source) return null;
   if (!isSource(source)) return { label: source, cls: 'unknown', title: `Source ${source}` };
   const family = FAMILY_OF[source];
-  const rules = family === source ? `${LABELS[source]} identity rules` : `${LABELS[family]} identity rules (same protocol)`;
+  const rules =
+    family === source ? `${LABELS[source]} identity rules` : `${LABELS[family]} identity rules (same protocol)`;
   return { label: LABELS[source], cls: source, title: `Sent by a ${LABELS[source]} SDK · ${rules}` };
 }
 
@@ -94,7 +105,10 @@ function sortSources(list: Source[]): Source[] {
 /** The selected sources from the URL param (`segment,mixpanel`): known values, once each, in order. */
 export function parseSourceParam(value: string | undefined | null): Source[] {
   if (!value) return [];
-  const picked = value.split(',').map((s) => s.trim().toLowerCase()).filter(isSource);
+  const picked = value
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(isSource);
   return sortSources([...new Set(picked)]);
 }
 
@@ -112,7 +126,10 @@ export function toggleSource(selected: readonly Source[], source: Source): Sourc
  * The chips to draw: the sources present in the data plus any still selected in the URL (so a
  * shared link's filter can be seen and removed even before that traffic exists here).
  */
-export function sourceChips(available: readonly Source[], selected: readonly Source[]): { source: Source; label: string; on: boolean }[] {
+export function sourceChips(
+  available: readonly Source[],
+  selected: readonly Source[],
+): { source: Source; label: string; on: boolean }[] {
   const all = sortSources([...new Set([...available, ...selected])]);
   return all.map((source) => ({ source, label: LABELS[source], on: selected.includes(source) }));
 }

@@ -10,7 +10,10 @@ const THEME_KEY = 'identity-inspector-theme';
 
 /** The theme saved in the app's settings file, written into the page by the server. */
 function savedTheme(): Theme | null {
-  const content = typeof document !== 'undefined' ? document.querySelector('meta[name="inspector-theme"]')?.getAttribute('content') : null;
+  const content =
+    typeof document !== 'undefined'
+      ? document.querySelector('meta[name="inspector-theme"]')?.getAttribute('content')
+      : null;
   return content === 'light' || content === 'dark' ? content : null;
 }
 
@@ -45,7 +48,17 @@ function metaCaptureUrl(): string {
   return content.startsWith('http') ? content : `${location.protocol}//${location.host}`;
 }
 
-const STREAM_TYPES = ['ready', 'events', 'rejected', 'persons', 'devices', 'warnings', 'lagged', 'pruned', 'imported'] as const;
+const STREAM_TYPES = [
+  'ready',
+  'events',
+  'rejected',
+  'persons',
+  'devices',
+  'warnings',
+  'lagged',
+  'pruned',
+  'imported',
+] as const;
 
 class AppState {
   route = $state<Route>(parseHash(location.hash));
