@@ -59,3 +59,33 @@ describe('list endpoints and ?source=', () => {
     expect(urls).toEqual(['/api/persons?project=p&source=segment%2Cmixpanel', '/api/warnings']);
   });
 });
+
+describe('api.control', () => {
+  it('fetches the token, then sends the write with it', async () => {
+    const calls: { url: string; init?: RequestInit }[] = [];
+    vi.stubGlobal('fetch', async (url: string, init?: RequestInit) => {
+      calls.push({ url, init });
+      const body = url === '/api/control' ? { token: 't0k' } : { capture: { paused: false } };
+      return new Response(JSON.stringify(body));
+    });
+    await api.control.setTheme('dark');
+    expect(calls.map((c) => [c.url, c.init?.method ?? 'GET'])).toEqual([
+      ['/api/control', 'GET'],
+      ['/api/control/theme', 'PUT'],
+    ]);
+    const headers = calls[1].init?.headers as Record<string, string>;
+    expect(headers['x-inspector-token']).toBe('t0k');
+    expect(headers['content-type']).toBe('application/json');
+    expect(calls[1].init?.body).toBe('{"theme":"dark"}');
+  });
+  it("reports the server's error for a refused import", async () => {
+    vi.stubGlobal('fetch', async (url: string) =>
+      url === '/api/control'
+        ? new Response(JSON.stringify({ token: 't' }))
+        : new Response(JSON.stringify({ error: 'not a bundle; nothing was imported' }), { status: 400 }),
+    );
+    const err = await api.control.importFile(new File(['x'], 'a.har')).catch((e) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect(err.message).toBe('not a bundle; nothing was imported');
+  });
+});

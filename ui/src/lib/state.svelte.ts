@@ -28,15 +28,7 @@ function initialTheme(): Theme {
 /** Saves the choice in the settings file (the desktop window and later visits start in it). */
 async function saveTheme(theme: Theme): Promise<void> {
   try {
-    const control = await fetch('/api/control');
-    if (!control.ok) throw new Error(`GET /api/control answered ${control.status}`);
-    const { token } = (await control.json()) as { token: string };
-    const res = await fetch('/api/control/theme', {
-      method: 'PUT',
-      headers: { 'content-type': 'application/json', 'x-inspector-token': token },
-      body: JSON.stringify({ theme }),
-    });
-    if (!res.ok) throw new Error(`PUT /api/control/theme answered ${res.status}`);
+    await api.control.setTheme(theme);
   } catch (e) {
     // The toggle still works for this browser (localStorage); only the saved default is stale.
     console.warn('could not save the theme:', e);
@@ -135,7 +127,7 @@ class AppState {
     source.onerror = () => apply({ type: 'error' });
     for (const type of STREAM_TYPES) {
       source.addEventListener(type, (e) => {
-        let data: Record<string, unknown> = {};
+        let data: Record<string, unknown>;
         try {
           data = JSON.parse((e as MessageEvent).data);
         } catch {
