@@ -12,7 +12,6 @@
 // with no traffic. RSS counts shared pages in every process; PSS splits them, so the PSS sum is
 // the tree's real share of memory (both are reported).
 
-import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
