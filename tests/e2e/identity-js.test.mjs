@@ -5,7 +5,9 @@
 //   (a) Account Created → identify(user-a1) → capture → logout WITHOUT reset → identify(user-b1) → capture
 //   (b) identify(user-a2) → capture → reset() → capture → identify(user-b2) → capture
 //
-// Rules: /work/shared/spec/identity-semantics.md §1 (PostHog persons), §2 (posthog-js), §5 (lint).
+// Rules checked: how PostHog creates and merges persons, what posthog-js sends for identify, reset
+// and a switch of user (https://posthog.com/docs/product-analytics/identify), and the inspector's
+// lint rules (missing reset between users).
 
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -92,7 +94,7 @@ async function runFlow(name, token, script, { then } = {}) {
     await page.waitForFunction(() => window.__posthogLoaded === true, null, { timeout: 15_000 });
     await page.waitForFunction(() => window.__captured.some((e) => e.event === '$pageview'), null, { timeout: 15_000 });
     // Let the anonymous $pageview reach the server first, so the arrival order (which decides the
-    // person uuid, spec §1.4) does not depend on posthog-js's batching timer.
+    // person uuid: the first id seen names the person) does not depend on posthog-js's batching timer.
     await server.waitFor(
       async () => (await server.allEvents({ project: token, event: '$pageview' })).length > 0,
       15_000,
@@ -156,7 +158,7 @@ test(
       { distinctId: 'user-b1', deviceId },
       'identify(user-b1) while identified moves the browser to user-b1, same device',
     );
-    // §2: a different id while already identified sends no $identify.
+    // posthog-js: identify() with a different id while already identified sends no $identify.
     const identifies = captured.filter((c) => c.event === '$identify');
     assert.deepEqual(
       identifies.map((c) => c.distinct_id),
@@ -262,7 +264,7 @@ test(
     assert.ok(b1, 'user-b1 has a person (its events are personful: the browser is identified)');
     assert.notEqual(b1.id, a1.id, 'user-b1 is NOT merged into user-a1 (posthog-js sent no $identify for the switch)');
     assert.deepEqual(b1.distinct_ids, ['user-b1']);
-    // §1.3: posthog-js sends no $identify / $create_alias for the switch, so user-b1's person is created
+    // posthog-js sends no $identify / $create_alias for the switch, so user-b1's person is created
     // by a normal event ("b1 did something"), which creates a person with is_identified = false.
     // (The device lane still shows user-b1 as identified: that is the client's $user_state.)
     assert.equal(
@@ -414,7 +416,8 @@ test('flow (b): two identified persons, user-a2 owns anon1 and user-b2 owns anon
   assert.equal((await personOf(server, TOKEN_B, anon1))?.id, a2.id);
   assert.equal((await personOf(server, TOKEN_B, anon2))?.id, b2.id);
   assert.equal((await decisions(server, TOKEN_B, 'refused')).length, 0, 'nothing refused');
-  // §1.1/§1.4: uuidv5("<project>:<first id>"); anon1 had been used on personless events (runFlow
+  // A person's uuid is uuidv5("<project>:<first id>"), the first id seen for it; anon1 had been used
+  // on personless events (runFlow
   // waits until the $pageview is stored before identify), so user-a2's person uuid derives from anon1.
   assert.equal(a2.id, personUuid(TOKEN_B, anon1), 'user-a2 person uuid derives from anon1 (seen personless first)');
   // anon2 is first revealed by user-b2's $identify when its personless events were still queued in
@@ -483,7 +486,7 @@ test(
 // posthog-js sets it), one request each, so the order is deterministic.
 //
 // The device did call reset(): user-b2's $identify itself names the new anonymous id anon2, and
-// the client timestamps order the calls. So per spec §5 (missing_reset_between_users fires when
+// the client timestamps order the calls. So by the lint rule (missing_reset_between_users fires when
 // "one device goes from identified user A to identified user B with no new anonymous id between")
 // there must be no such finding and no switch_without_reset transition.
 
@@ -548,7 +551,7 @@ test(
     const ws = findingsOf(model.warnings, 'missing_reset_between_users');
     const lane = model.devices.find((l) => l.device_id === device);
     assert.ok(lane, `a lane for ${device}; ${brief(model.devices)}`);
-    // Regression (issue 3, fixed): the engine used to follow arrival order here, reporting
+    // Regression (fixed): the engine used to follow arrival order here, reporting
     // missing_reset_between_users (user-a2 → user-b2) and a switch_without_reset transition with
     // segments [anon1, anon2, user-b2, user-a2, user-b2]; the late $identify of user-a2 is now placed
     // by client time, giving [anon1, user-a2, anon2, user-b2].

@@ -1,6 +1,7 @@
 // Identity model end to end with the server SDKs: posthog-node and the `posthog` Python SDK
-// (python/identity_flow.py in tests/.venv). Checks persons, decisions and warnings against
-// /work/shared/spec/identity-semantics.md §1 (merge rules, SDK directions) and §5 (lint rules).
+// (python/identity_flow.py in tests/.venv). Checks persons, decisions and warnings against PostHog's
+// merge rules (which merges are allowed, in which direction each SDK call merges;
+// https://posthog.com/docs/product-analytics/identify) and the inspector's lint rules.
 
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
@@ -170,7 +171,7 @@ test(
     assert.equal(ds[0].source, null, 'no source');
     assert.equal(ds[0].target, 'user-n2');
 
-    // §1.4: it only updates properties (here: creates user-n2's person as a normal event would) and
+    // A refused merge only updates properties (here: creates user-n2's person as a normal event would) and
     // does not make the person identified.
     const p = await personOf(server, TOKEN_N, 'user-n2');
     assert.ok(p, 'user-n2 has a person');
@@ -190,10 +191,14 @@ test(
       w.distinct_ids.includes('null'),
     );
     assert.equal(ws.length, 1, `one generic_distinct_id finding for "null"; ${brief(await warnings(server, TOKEN_N))}`);
-    assert.equal(ws[0].severity, 'error', 'an illegal id (spec §1.6) is an error, not just a placeholder warning');
+    assert.equal(
+      ws[0].severity,
+      'error',
+      'an id PostHog refuses to merge on ("null") is an error, not just a placeholder warning',
+    );
     assert.ok(ws[0].event_uuids.includes(node.nullCapture.uuid));
     assert.match(ws[0].message, /null/);
-    // §1.6: only merges are refused; a normal event creates a person called "null".
+    // For an illegal id only merges are refused; a normal event creates a person called "null".
     const p = await personOf(server, TOKEN_N, 'null');
     assert.ok(p, 'a person for "null"');
     assert.equal(p.is_identified, false);
@@ -316,7 +321,7 @@ test(
     assert.deepEqual(x2.distinct_ids, ['user-x2']);
     assert.equal(x1.is_identified, true);
     assert.equal(x1.properties.email, 'x1@example.com', 'the refused identify does not touch user-x1');
-    // §1.4: the refused target still gets the event's property updates and is_identified = true.
+    // A refused merge's target still gets the event's property updates and is_identified = true.
     assert.equal(x2.is_identified, true, 'the refused target is identified anyway');
     assert.equal(x2.properties.email, 'x2@example.com', 'the refused target gets the $set');
 

@@ -1,7 +1,8 @@
 // The real Segment (segment-analytics-python), RudderStack (rudder-sdk-python) and Mixpanel
 // (mixpanel) Python SDKs, in tests/.venv, against the real inspector binary: python/vendor_flow.py
 // sends the same identity flow with each, then events, persons, device lanes and warnings are
-// checked through the API against /work/shared/spec/identity-semantics.md §3–5.
+// checked through the API against each vendor's identity rules (Segment and RudderStack: userId and
+// anonymousId; Mixpanel: $device_id and simplified id merge) and the inspector's lint rules.
 
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';

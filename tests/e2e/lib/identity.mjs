@@ -98,6 +98,6 @@ export function uuidv5(name, ns) {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
-/** PostHog's person uuid (spec §1.1), with the project token in place of the team id. */
+/** PostHog's person uuid (uuidv5 of "<team>:<first distinct id>"), with the project token in place of the team id. */
 export const PERSON_NAMESPACE = '932979b4-65c3-4424-8467-0b66ec27bc22';
 export const personUuid = (project, distinctId) => uuidv5(`${project}:${distinctId}`, PERSON_NAMESPACE);

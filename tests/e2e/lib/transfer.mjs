@@ -1,4 +1,4 @@
-// Helpers for the export/import/replay tests (issue 7): run the CLI, and read a project's
+// Helpers for the export, import and replay tests: run the CLI, and read a project's
 // identity model in a form that does not depend on where it came from.
 //
 // Imported data lives under the project `import:<name>/<token>`, whose person ids (uuidv5 of

@@ -17,6 +17,10 @@ const LABELS: Record<Source, string> = {
   rudderstack: 'RudderStack',
   mixpanel: 'Mixpanel',
 };
+// The Rust side's `identity_engine::Family::of_source` is the rule; this copy remains for what
+// arrives without a `family`: events and requests (badges, vendorView), and the project list
+// (itemSource tells Segment from RudderStack by it). Persons, lanes, findings and decisions carry
+// the server's `family`; use that where there is one.
 const FAMILY_OF: Record<Source, Family> = {
   posthog: 'posthog',
   segment: 'segment',
@@ -139,7 +143,7 @@ export function sourceMatches(selected: readonly Source[], source: string | null
   return selected.length === 0 || (isSource(source) && selected.includes(source));
 }
 
-/** What keys a device lane, in the vocabulary of the lane's vendor. */
+/** What keys a device lane, in the vocabulary of the lane's vendor (pass the lane's `family` when it has one). */
 export function laneKeyLabel(keyKind: string, source: string | null): string {
   const family = source ? familyOf(source) : null;
   if (family === 'segment') return keyKind === 'device_id' ? 'context.device.id' : 'anonymousId';
