@@ -8,6 +8,8 @@ const inspector = process.env.INSPECTOR_URL ?? 'http://127.0.0.1:28120';
 
 export default defineConfig({
   plugins: [svelte()],
+  // Under Vitest, Svelte's client runtime (its export conditions give Node the server one).
+  resolve: process.env.VITEST ? { conditions: ['browser'] } : undefined,
   base: '/',
   build: {
     outDir: 'dist',
@@ -21,6 +23,8 @@ export default defineConfig({
   },
   test: {
     include: ['src/**/*.test.ts'],
-    environment: 'node',
+    // Node, with modules transformed as for the browser: `.svelte.ts` code (LiveQuery) must be
+    // compiled for the client for its effects to run (see vitest.client-env.ts).
+    environment: './vitest.client-env.ts',
   },
 });

@@ -12,7 +12,6 @@
 // with no traffic. RSS counts shared pages in every process; PSS splits them, so the PSS sum is
 // the tree's real share of memory (both are reported).
 
-import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -34,8 +33,10 @@ const { values: opts } = parseArgs({
 for (const k of ['desktop', 'serve', 'big']) if (opts[k]) opts[k] = path.resolve(opts[k]);
 const runs = Number(opts.runs);
 const settleMs = Number(opts.settle);
-for (const bin of [opts.desktop, opts.serve]) if (!existsSync(bin)) throw new Error(`missing ${bin}: see the build commands at the top of this file`);
-if (opts.big && !existsSync(path.join(opts.big, 'inspector.db'))) throw new Error(`${opts.big} holds no inspector.db (run rebuild-bench with --data-dir first)`);
+for (const bin of [opts.desktop, opts.serve])
+  if (!existsSync(bin)) throw new Error(`missing ${bin}: see the build commands at the top of this file`);
+if (opts.big && !existsSync(path.join(opts.big, 'inspector.db')))
+  throw new Error(`${opts.big} holds no inspector.db (run rebuild-bench with --data-dir first)`);
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -118,7 +119,13 @@ async function measureDesktop(display, source) {
 async function measureServe(source) {
   const dataDir = dataDirFor('serve', source);
   const started = performance.now();
-  const app = await startServer({ label: 'bench-serve', bin: opts.serve, dataDir, env: { RUST_LOG: 'warn' }, startTimeout: 120_000 });
+  const app = await startServer({
+    label: 'bench-serve',
+    bin: opts.serve,
+    dataDir,
+    env: { RUST_LOG: 'warn' },
+    startTimeout: 120_000,
+  });
   await app.api('/api/health');
   const launchMs = performance.now() - started;
   const mem = await idle(app);
@@ -141,16 +148,28 @@ try {
     for (let i = 0; i < runs; i++) {
       desk.push(await measureDesktop(xvfb.display, source));
       serve.push(await measureServe(source));
-      console.error(`${label} run ${i + 1}: desktop ${JSON.stringify(desk.at(-1))} serve ${JSON.stringify(serve.at(-1))}`);
+      console.error(
+        `${label} run ${i + 1}: desktop ${JSON.stringify(desk.at(-1))} serve ${JSON.stringify(serve.at(-1))}`,
+      );
     }
     const m = (xs, k) => median(xs.map((x) => x[k]));
     rows.push([label, 'desktop', m(desk, 'launchMs'), m(desk, 'rss'), m(desk, 'pss'), m(desk, 'processes')]);
-    rows.push([label, 'serve (headless)', m(serve, 'launchMs'), m(serve, 'rss'), m(serve, 'pss'), m(serve, 'processes')]);
+    rows.push([
+      label,
+      'serve (headless)',
+      m(serve, 'launchMs'),
+      m(serve, 'rss'),
+      m(serve, 'pss'),
+      m(serve, 'processes'),
+    ]);
   }
 } finally {
   await xvfb.stop();
 }
-console.log(`\nmedians of ${runs} runs (launch: desktop = until the window reported the rendered UI; serve = until /api/health answered)\n`);
+console.log(
+  `\nmedians of ${runs} runs (launch: desktop = until the window reported the rendered UI; serve = until /api/health answered)\n`,
+);
 console.log('| data | app | launch → UI (ms) | idle RSS, process tree (MB) | idle PSS (MB) | processes |');
 console.log('|---|---|---|---|---|---|');
-for (const [data, app, launch, rss, pss, procs] of rows) console.log(`| ${data} | ${app} | ${fmt(launch)} | ${fmt(rss)} | ${fmt(pss)} | ${procs} |`);
+for (const [data, app, launch, rss, pss, procs] of rows)
+  console.log(`| ${data} | ${app} | ${fmt(launch)} | ${fmt(rss)} | ${fmt(pss)} | ${procs} |`);

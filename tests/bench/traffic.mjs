@@ -30,8 +30,14 @@ const anonId = (d, k) => `019a${hex(k, 4)}-${hex(d >>> 16, 4)}-7${hex(d & 0xfff,
 
 export function plan(d) {
   const p = d % 20;
-  const kind = p < 6 ? 'anonymous' : p < 16 ? 'identify' : p < 18 ? 'switch' : p < 19 ? 'identify-reset-identify' : 'email';
-  return { kind, user: `user-${d % 7000}`, other: `user-${(d * 31 + 11) % 7000}`, resets: kind === 'identify' && d % 4 === 0 };
+  const kind =
+    p < 6 ? 'anonymous' : p < 16 ? 'identify' : p < 18 ? 'switch' : p < 19 ? 'identify-reset-identify' : 'email';
+  return {
+    kind,
+    user: `user-${d % 7000}`,
+    other: `user-${(d * 31 + 11) % 7000}`,
+    resets: kind === 'identify' && d % 4 === 0,
+  };
 }
 
 /** Client timestamp (ms) of event `i` of device `d`; increasing in `i`. */
@@ -86,7 +92,7 @@ export function eventOf(d, i, perDevice, end, token) {
     properties: {
       ...properties,
       token,
-      $device_id: `${hex(d, 8)}-dev0-4000-8000-${hex(d * 2654435761 >>> 0, 12)}`,
+      $device_id: `${hex(d, 8)}-dev0-4000-8000-${hex((d * 2654435761) >>> 0, 12)}`,
       $session_id: `019a-sess-${d}-${Math.floor(i / 20)}`,
       $raw_user_agent: UAS[d % UAS.length],
       $current_url: `https://shop.example.com/${event === '$pageview' ? `p/${i % 40}` : 'app'}`,

@@ -44,7 +44,10 @@ const { values: opts } = parseArgs({
 if (opts.nice) {
   // A wrapper that starts Debian's Chromium at another priority (lib/browser.mjs reads CHROMIUM_PATH).
   const wrapper = path.join(mkdtempSync(path.join(os.tmpdir(), 'ui-bench-')), 'chromium');
-  writeFileSync(wrapper, `#!/bin/sh\nexec nice -n ${Number(opts.nice)} ${process.env.CHROMIUM_PATH || '/usr/bin/chromium'} "$@"\n`);
+  writeFileSync(
+    wrapper,
+    `#!/bin/sh\nexec nice -n ${Number(opts.nice)} ${process.env.CHROMIUM_PATH || '/usr/bin/chromium'} "$@"\n`,
+  );
   chmodSync(wrapper, 0o755);
   process.env.CHROMIUM_PATH = wrapper;
 }
@@ -62,7 +65,8 @@ async function seed(url) {
   const end = Date.now() - 60_000;
   // Arrival order = client time order, across devices, as real traffic arrives.
   const times = new Float64Array(total);
-  for (let d = 0, k = 0; d < DEVICES; d++) for (let i = 0; i < perDevice; i++, k++) times[k] = timeOf(d, i, perDevice, end);
+  for (let d = 0, k = 0; d < DEVICES; d++)
+    for (let i = 0; i < perDevice; i++, k++) times[k] = timeOf(d, i, perDevice, end);
   const order = new Uint32Array(total).map((_, k) => k);
   order.sort((a, b) => times[a] - times[b]);
   const BATCH = 1000;
@@ -80,7 +84,11 @@ async function seed(url) {
         batch.push(eventOf(Math.floor(idx / perDevice), idx % perDevice, perDevice, end, TOKEN));
       }
       const body = gzipSync(JSON.stringify({ api_key: TOKEN, batch, sent_at: new Date().toISOString() }));
-      const res = await fetch(`${url}/batch/?compression=gzip`, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
+      const res = await fetch(`${url}/batch/?compression=gzip`, {
+        method: 'POST',
+        body,
+        headers: { 'content-type': 'application/json' },
+      });
       if (!res.ok) throw new Error(`seeding: ${res.status} ${await res.text()}`);
       sent += batch.length;
       if (sent % 100_000 < BATCH) log(`seeded ${sent} / ${total} events`);
@@ -88,7 +96,8 @@ async function seed(url) {
   }
   await Promise.all([worker(), worker(), worker(), worker()]);
   // A few refused requests, so the events table shows them too.
-  for (let k = 0; k < 20; k++) await fetch(`${url}/e/`, { method: 'POST', body: JSON.stringify({ api_key: TOKEN, event: 'no id' }) });
+  for (let k = 0; k < 20; k++)
+    await fetch(`${url}/e/`, { method: 'POST', body: JSON.stringify({ api_key: TOKEN, event: 'no id' }) });
   return { events: total, seconds: (Date.now() - started) / 1000 };
 }
 
@@ -140,7 +149,15 @@ async function frameTimes(page, frames, stepSource) {
   const timing = await measureFrames(page, frames, stepSource);
   const after = await mainThread(cdp);
   const perFrame = (k) => +(((after[k] - before[k]) * 1000) / timing.frames).toFixed(2);
-  return { ...timing, workPerFrame: { task: perFrame('task'), script: perFrame('script'), style: perFrame('style'), layout: perFrame('layout') } };
+  return {
+    ...timing,
+    workPerFrame: {
+      task: perFrame('task'),
+      script: perFrame('script'),
+      style: perFrame('style'),
+      layout: perFrame('layout'),
+    },
+  };
 }
 
 async function measureFrames(page, frames, stepSource) {
@@ -179,8 +196,20 @@ async function measureFrames(page, frames, stepSource) {
 async function main() {
   mkdirSync(DATA_DIR, { recursive: true });
   const fresh = !existsSync(path.join(DATA_DIR, 'inspector.db'));
-  const server = await startServer({ label: 'ui-bench', dataDir: DATA_DIR, env: { RUST_LOG: 'warn' }, startTimeout: 120_000 });
-  const results = { date: new Date().toISOString(), events: EVENTS, devices: DEVICES, binary: BIN, nice: opts.nice ?? null, load: [os.loadavg()[0]] };
+  const server = await startServer({
+    label: 'ui-bench',
+    dataDir: DATA_DIR,
+    env: { RUST_LOG: 'warn' },
+    startTimeout: 120_000,
+  });
+  const results = {
+    date: new Date().toISOString(),
+    events: EVENTS,
+    devices: DEVICES,
+    binary: BIN,
+    nice: opts.nice ?? null,
+    load: [os.loadavg()[0]],
+  };
   let browser;
   try {
     let health = await server.api('/api/health');
@@ -220,7 +249,12 @@ async function main() {
     }
 
     // Events table: load TABLE_ROWS rows (the table pages as it scrolls), then scroll through them.
-    const { page: events, context: eventsContext } = await firstContent(browser, server.url, '#/events', '[data-testid="event-row"]');
+    const { page: events, context: eventsContext } = await firstContent(
+      browser,
+      server.url,
+      '#/events',
+      '[data-testid="event-row"]',
+    );
     const loadStarted = Date.now();
     await events.evaluate(async (want) => {
       const viewport = document.querySelector('[data-testid="events-viewport"]');
@@ -231,11 +265,17 @@ async function main() {
       }
       viewport.scrollTop = 0;
     }, TABLE_ROWS);
-    const loaded = await events.evaluate(() => document.querySelector('[data-testid="events-viewport"]').firstElementChild.offsetHeight / 30);
+    const loaded = await events.evaluate(
+      () => document.querySelector('[data-testid="events-viewport"]').firstElementChild.offsetHeight / 30,
+    );
     results.eventsTable = { rowsLoaded: loaded, loadSeconds: (Date.now() - loadStarted) / 1000 };
     await events.waitForTimeout(500);
     // Smooth scroll: 20 rows per frame (600 px/frame, 36 000 px/s), 600 frames.
-    results.eventsTable.scroll = await frameTimes(events, 600, `document.querySelector('[data-testid="events-viewport"]').scrollTop += 600;`);
+    results.eventsTable.scroll = await frameTimes(
+      events,
+      600,
+      `document.querySelector('[data-testid="events-viewport"]').scrollTop += 600;`,
+    );
     // Jumps: a random place in the 100 000 rows every frame (scrollbar drags).
     results.eventsTable.jump = await frameTimes(
       events,
@@ -247,11 +287,20 @@ async function main() {
     await eventsContext.close();
 
     // Devices: how many lanes are drawn out of all of them, and frame times while scrolling and zooming.
-    const { page: devices, context: devicesContext } = await firstContent(browser, server.url, '#/devices', '[data-testid="lane-segment"]');
+    const { page: devices, context: devicesContext } = await firstContent(
+      browser,
+      server.url,
+      '#/devices',
+      '[data-testid="lane-segment"]',
+    );
     results.devicesView = {
       lanesTotal: lanes.total,
       lanesInDom: await devices.locator('[data-testid="device-lane"]').count(),
-      scroll: await frameTimes(devices, 300, `document.querySelector('[data-testid="devices-viewport"]').scrollTop += 280;`),
+      scroll: await frameTimes(
+        devices,
+        300,
+        `document.querySelector('[data-testid="devices-viewport"]').scrollTop += 280;`,
+      ),
       lanesInDomAfterScroll: await devices.locator('[data-testid="device-lane"]').count(),
     };
     await devices.screenshot({ path: artifactPath('ui-bench-devices.png') });
@@ -272,9 +321,13 @@ async function main() {
   console.log(`  scroll 600 px/frame: ${line(t.scroll)}`);
   console.log(`  random jumps:        ${line(t.jump)}`);
   const dv = results.devicesView;
-  console.log(`devices view: ${dv.lanesInDom} of ${dv.lanesTotal} lanes in the DOM (${dv.lanesInDomAfterScroll} after scrolling);`);
+  console.log(
+    `devices view: ${dv.lanesInDom} of ${dv.lanesTotal} lanes in the DOM (${dv.lanesInDomAfterScroll} after scrolling);`,
+  );
   console.log(`  scroll 280 px/frame: ${line(dv.scroll)}`);
-  console.log(`load average during the run: ${results.load.map((x) => x.toFixed(1)).join(' → ')} (${os.cpus().length} cores)`);
+  console.log(
+    `load average during the run: ${results.load.map((x) => x.toFixed(1)).join(' → ')} (${os.cpus().length} cores)`,
+  );
 }
 
 main().catch((e) => {

@@ -24,12 +24,17 @@ import { screenshot, startXvfb, xvfbAvailable } from './lib/xvfb.mjs';
 
 installWatchdog(180_000);
 
-const DESKTOP_BIN = process.env.INSPECTOR_DESKTOP_BIN || path.join(REPO_DIR, 'target', 'debug', 'identity-inspector-desktop');
-const missing = [!existsSync(DESKTOP_BIN) && `the desktop binary (${DESKTOP_BIN})`, !xvfbAvailable() && 'Xvfb'].filter(Boolean);
+const DESKTOP_BIN =
+  process.env.INSPECTOR_DESKTOP_BIN || path.join(REPO_DIR, 'target', 'debug', 'identity-inspector-desktop');
+const missing = [!existsSync(DESKTOP_BIN) && `the desktop binary (${DESKTOP_BIN})`, !xvfbAvailable() && 'Xvfb'].filter(
+  Boolean,
+);
 if (missing.length && process.env.CI === 'true') {
   throw new Error(`desktop smoke test cannot run in CI: missing ${missing.join(' and ')}`);
 }
-const skip = missing.length ? `SKIPPED: missing ${missing.join(' and ')} (cargo build --features desktop; apt-get install xvfb)` : false;
+const skip = missing.length
+  ? `SKIPPED: missing ${missing.join(' and ')} (cargo build --features desktop; apt-get install xvfb)`
+  : false;
 if (skip) console.error(`\n*** desktop smoke test ${skip} ***\n`);
 
 const TOKEN = 'phc_desktop_smoke';
@@ -59,7 +64,13 @@ async function report() {
 
 async function send(events) {
   const errors = [];
-  const client = new PostHog(TOKEN, { host: app.url, flushAt: 100, flushInterval: 0, fetchRetryCount: 0, preloadFeatureFlags: false });
+  const client = new PostHog(TOKEN, {
+    host: app.url,
+    flushAt: 100,
+    flushInterval: 0,
+    fetchRetryCount: 0,
+    preloadFeatureFlags: false,
+  });
   client.on('error', (e) => errors.push(String(e?.stack || e)));
   for (const event of events) client.capture({ distinctId: `user-${run}`, event, properties: { run } });
   await client.shutdown(10_000);
@@ -89,10 +100,14 @@ after(async () => {
 });
 
 test('the window loads the UI from the in-process server', { skip, timeout: 60_000 }, async () => {
-  const shown = await waitFor(async () => {
-    const r = await report();
-    return r?.ready && r.text.includes('Point your SDK at the inspector') && r;
-  }, 45_000, { message: 'the window never reported the rendered start page' });
+  const shown = await waitFor(
+    async () => {
+      const r = await report();
+      return r?.ready && r.text.includes('Point your SDK at the inspector') && r;
+    },
+    45_000,
+    { message: 'the window never reported the rendered start page' },
+  );
   console.log(`# launch to UI shown in the window: ${Date.now() - launchedAt} ms`);
   assert.ok(shown.text.includes(app.url), 'the start page shows the capture URL');
   assert.ok(shown.width >= 400 && shown.height >= 300, `a real window size: ${shown.width}x${shown.height}`);
@@ -100,17 +115,28 @@ test('the window loads the UI from the in-process server', { skip, timeout: 60_0
 
 test('events sent with posthog-node show up in the window', { skip, timeout: 60_000 }, async () => {
   await send(names);
-  await waitFor(async () => {
-    const r = await report();
-    return r?.text.includes('Receiving traffic') && r.text.includes('3 events');
-  }, 20_000, { message: async () => `the start page did not flip: ${JSON.stringify((await report())?.text?.slice(0, 500))}` });
+  await waitFor(
+    async () => {
+      const r = await report();
+      return r?.text.includes('Receiving traffic') && r.text.includes('3 events');
+    },
+    20_000,
+    { message: async () => `the start page did not flip: ${JSON.stringify((await report())?.text?.slice(0, 500))}` },
+  );
 
   const res = await post('/api/test/navigate', { hash: '#/events' });
   assert.equal(res.status, 200);
-  const r = await waitFor(async () => {
-    const r = await report();
-    return r?.hash.startsWith('#/events') && names.every((n) => r.text.includes(n)) && r;
-  }, 20_000, { message: async () => `the events view did not list the events: ${JSON.stringify((await report())?.text?.slice(0, 800))}` });
+  const r = await waitFor(
+    async () => {
+      const r = await report();
+      return r?.hash.startsWith('#/events') && names.every((n) => r.text.includes(n)) && r;
+    },
+    20_000,
+    {
+      message: async () =>
+        `the events view did not list the events: ${JSON.stringify((await report())?.text?.slice(0, 800))}`,
+    },
+  );
   assert.ok(r.text.includes(`user-${run}`));
   // Let WebKit paint the rows it just laid out before taking the picture.
   await new Promise((resolve) => setTimeout(resolve, 1500));
@@ -119,30 +145,38 @@ test('events sent with posthog-node show up in the window', { skip, timeout: 60_
   else console.error('*** no screenshot: ImageMagick (/usr/bin/import) is not installed ***');
 });
 
-test('paused capture answers the SDK normally but stores nothing, and health says so', { skip, timeout: 60_000 }, async () => {
-  assert.equal((await post('/api/control/pause')).status, 200);
-  const health = await app.api('/api/health');
-  assert.equal(health.capture.paused, true);
-  await send([`desktop while paused ${run}`]);
-  assert.ok((await app.api('/api/health')).capture.ignored_while_paused >= 1);
-  assert.equal((await post('/api/control/resume')).status, 200);
-  const events = await app.allEvents({ project: TOKEN });
-  assert.equal(events.length, 3, 'nothing captured while paused');
-  // Without the token, a state-changing call is refused.
-  const refused = await app.apiRaw('/api/control/pause', { method: 'POST' });
-  assert.equal(refused.status, 403);
-});
+test(
+  'paused capture answers the SDK normally but stores nothing, and health says so',
+  { skip, timeout: 60_000 },
+  async () => {
+    assert.equal((await post('/api/control/pause')).status, 200);
+    const health = await app.api('/api/health');
+    assert.equal(health.capture.paused, true);
+    await send([`desktop while paused ${run}`]);
+    assert.ok((await app.api('/api/health')).capture.ignored_while_paused >= 1);
+    assert.equal((await post('/api/control/resume')).status, 200);
+    const events = await app.allEvents({ project: TOKEN });
+    assert.equal(events.length, 3, 'nothing captured while paused');
+    // Without the token, a state-changing call is refused.
+    const refused = await app.apiRaw('/api/control/pause', { method: 'POST' });
+    assert.equal(refused.status, 403);
+  },
+);
 
-test('a second launch on the same data dir brings the first window forward and exits', { skip, timeout: 30_000 }, async () => {
-  const second = spawnSync(DESKTOP_BIN, ['--data-dir', dataDir], {
-    env: { ...process.env, DISPLAY: xvfb.display },
-    encoding: 'utf8',
-    timeout: 20_000,
-  });
-  assert.equal(second.status, 0, `second launch: ${second.stdout}\n${second.stderr}`);
-  assert.match(second.stdout, /already running/);
-  assert.ok((await report()).ready, 'the first window is still there');
-});
+test(
+  'a second launch on the same data dir brings the first window forward and exits',
+  { skip, timeout: 30_000 },
+  async () => {
+    const second = spawnSync(DESKTOP_BIN, ['--data-dir', dataDir], {
+      env: { ...process.env, DISPLAY: xvfb.display },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    assert.equal(second.status, 0, `second launch: ${second.stdout}\n${second.stderr}`);
+    assert.match(second.stdout, /already running/);
+    assert.ok((await report()).ready, 'the first window is still there');
+  },
+);
 
 test('the theme toggle in the window is saved in the settings file', { skip, timeout: 30_000 }, async () => {
   const before = (await report()).theme;
@@ -153,12 +187,13 @@ test('the theme toggle in the window is saved in the settings file', { skip, tim
   await waitFor(async () => (await report())?.theme === other, 10_000, { message: 'the page did not switch theme' });
   const settings = path.join(dataDir, 'settings.json');
   await waitFor(() => existsSync(settings) && JSON.parse(readFileSync(settings, 'utf8')).theme === other, 10_000, {
-    message: () => `settings.json does not say ${other}: ${existsSync(settings) ? readFileSync(settings, 'utf8') : '(none)'}`,
+    message: () =>
+      `settings.json does not say ${other}: ${existsSync(settings) ? readFileSync(settings, 'utf8') : '(none)'}`,
   });
   assert.equal((await control()).theme, other);
 });
 
-test('quitting flushes every accepted event to disk',  { skip, timeout: 60_000 }, async () => {
+test('quitting flushes every accepted event to disk', { skip, timeout: 60_000 }, async () => {
   const info = await app.stop({ removeDataDir: false });
   assert.equal(info.code, 0, `the desktop app exited with ${JSON.stringify(info)}`);
   const again = await startServer({ label: 'desktop-after', dataDir });
@@ -182,7 +217,15 @@ function plan(args, env) {
     encoding: 'utf8',
   });
   assert.equal(out.status, 0, out.stderr);
-  return { plan: Object.fromEntries(out.stdout.trim().split('\n').map((l) => l.split(/: (.*)/s).slice(0, 2))), stderr: out.stderr };
+  return {
+    plan: Object.fromEntries(
+      out.stdout
+        .trim()
+        .split('\n')
+        .map((l) => l.split(/: (.*)/s).slice(0, 2)),
+    ),
+    stderr: out.stderr,
+  };
 }
 
 test('run.sh: a display and no WebKitGTK: install the packages, build the window, run it', () => {
@@ -190,7 +233,11 @@ test('run.sh: a display and no WebKitGTK: install the packages, build the window
   writeFileSync(path.join(bin, 'pkg-config'), '#!/bin/sh\nexit 1\n');
   chmodSync(path.join(bin, 'pkg-config'), 0o755);
   try {
-    const { plan: p } = plan(['--port', '28121'], { PATH: `${bin}:${process.env.PATH}`, DISPLAY: ':7', WAYLAND_DISPLAY: '' });
+    const { plan: p } = plan(['--port', '28121'], {
+      PATH: `${bin}:${process.env.PATH}`,
+      DISPLAY: ':7',
+      WAYLAND_DISPLAY: '',
+    });
     assert.equal(p.mode, 'desktop');
     assert.match(p.install, /apt-get install libwebkit2gtk-4.1-dev libayatana-appindicator3-dev/);
     assert.match(p.install, process.getuid() === 0 ? /\(as root\)$/ : /^sudo apt-get/);

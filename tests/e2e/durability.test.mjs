@@ -22,7 +22,14 @@ const EVENTS_PER_REQUEST = 20;
 function post(port, agent, body) {
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { host: '127.0.0.1', port, method: 'POST', path: '/batch/', agent, headers: { 'Content-Type': 'application/json' } },
+      {
+        host: '127.0.0.1',
+        port,
+        method: 'POST',
+        path: '/batch/',
+        agent,
+        headers: { 'Content-Type': 'application/json' },
+      },
       (res) => {
         res.resume();
         res.on('end', () => resolve(res.statusCode));
@@ -70,51 +77,61 @@ check = db.execute("PRAGMA integrity_check").fetchall()
 uuids = [r[0] for r in db.execute("SELECT uuid FROM events")]
 print(json.dumps({"integrity": [c[0] for c in check], "uuids": uuids}))
 `;
-  const r = spawnSync('python3', ['-c', script, path.join(dataDir, 'inspector.db')], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  const r = spawnSync('python3', ['-c', script, path.join(dataDir, 'inspector.db')], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 28,
+  });
   assert.equal(r.status, 0, r.stderr);
   return JSON.parse(r.stdout);
 }
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-test(`every acknowledged event survives ${ROUNDS} SIGKILLs under load`, { timeout: 60_000 + ROUNDS * 15_000 }, async () => {
-  const dataDir = makeDataDir('durability');
-  const acked = new Set();
-  const stats = { failed: 0, rounds: 0 };
-  try {
-    for (let round = 0; round < ROUNDS; round++) {
-      const server = await startServer({ label: `durability-${round}`, dataDir });
-      const writers = Array.from({ length: WRITERS }, (_, n) => writer(server.port, n, stats));
-      // Let the writers get going, then kill at a random moment.
-      await sleep(200 + Math.floor(Math.random() * 700));
-      server.child.kill('SIGKILL');
-      for (const uuids of await Promise.all(writers)) uuids.forEach((u) => acked.add(u));
-      await server.stop({ removeDataDir: false });
-      stats.rounds += 1;
-    }
-    assert.ok(acked.size > ROUNDS * WRITERS * EVENTS_PER_REQUEST, `load actually ran: ${acked.size} acknowledged events`);
+test(
+  `every acknowledged event survives ${ROUNDS} SIGKILLs under load`,
+  { timeout: 60_000 + ROUNDS * 15_000 },
+  async () => {
+    const dataDir = makeDataDir('durability');
+    const acked = new Set();
+    const stats = { failed: 0, rounds: 0 };
+    try {
+      for (let round = 0; round < ROUNDS; round++) {
+        const server = await startServer({ label: `durability-${round}`, dataDir });
+        const writers = Array.from({ length: WRITERS }, (_, n) => writer(server.port, n, stats));
+        // Let the writers get going, then kill at a random moment.
+        await sleep(200 + Math.floor(Math.random() * 700));
+        server.child.kill('SIGKILL');
+        for (const uuids of await Promise.all(writers)) uuids.forEach((u) => acked.add(u));
+        await server.stop({ removeDataDir: false });
+        stats.rounds += 1;
+      }
+      assert.ok(
+        acked.size > ROUNDS * WRITERS * EVENTS_PER_REQUEST,
+        `load actually ran: ${acked.size} acknowledged events`,
+      );
 
-    // A clean start on the data directory, then the database itself.
-    const server = await startServer({ label: 'durability-final', dataDir });
-    const health = await server.api('/api/health');
-    await server.stop({ removeDataDir: false });
-    const { integrity, uuids } = inspectDatabase(dataDir);
-    assert.deepEqual(integrity, ['ok']);
-    const stored = new Set(uuids);
-    const lost = [...acked].filter((u) => !stored.has(u));
-    const summary = {
-      rounds: stats.rounds,
-      writers: WRITERS,
-      acknowledged_events: acked.size,
-      stored_events: stored.size,
-      requests_cut_by_the_kill: stats.failed,
-      lost: lost.length,
-      totals_after_restart: health.totals,
-    };
-    writeFileSync(artifactPath('durability-summary.json'), JSON.stringify(summary, null, 2));
-    assert.equal(lost.length, 0, `acknowledged but missing after a kill: ${lost.slice(0, 5).join(', ')}`);
-    assert.ok(stored.size >= acked.size);
-  } finally {
-    rmSync(dataDir, { recursive: true, force: true });
-  }
-});
+      // A clean start on the data directory, then the database itself.
+      const server = await startServer({ label: 'durability-final', dataDir });
+      const health = await server.api('/api/health');
+      await server.stop({ removeDataDir: false });
+      const { integrity, uuids } = inspectDatabase(dataDir);
+      assert.deepEqual(integrity, ['ok']);
+      const stored = new Set(uuids);
+      const lost = [...acked].filter((u) => !stored.has(u));
+      const summary = {
+        rounds: stats.rounds,
+        writers: WRITERS,
+        acknowledged_events: acked.size,
+        stored_events: stored.size,
+        requests_cut_by_the_kill: stats.failed,
+        lost: lost.length,
+        totals_after_restart: health.totals,
+      };
+      writeFileSync(artifactPath('durability-summary.json'), JSON.stringify(summary, null, 2));
+      assert.equal(lost.length, 0, `acknowledged but missing after a kill: ${lost.slice(0, 5).join(', ')}`);
+      assert.ok(stored.size >= acked.size);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  },
+);

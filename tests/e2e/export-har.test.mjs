@@ -47,50 +47,62 @@ after(async () => {
   await live?.stop();
 });
 
-test('posthog-js in Chromium, recorded as a HAR: anonymous, identify, reset, another identify', { timeout: 60_000 }, async () => {
-  const context = await browser.newContext({ recordHar: { path: HAR, content: 'attach' } });
-  let captured;
-  try {
-    const page = await context.newPage();
-    await page.goto(`${pages.url}/?token=${TOKEN}&api_host=${encodeURIComponent(live.url)}`, { timeout: 15_000 });
-    await page.waitForFunction(() => window.__posthogLoaded === true && window.__captured.some((e) => e.event === '$pageview'), null, { timeout: 15_000 });
-    await live.waitFor(async () => (await live.allEvents({ project: TOKEN, event: '$pageview' })).length > 0, 15_000);
-    await page.evaluate(() => {
-      const ph = window.posthog;
-      ph.capture('Signed Up');
-      ph.identify('har-user-1', { email: 'u1@example.com' });
-      ph.capture('Did Something');
-      ph.reset();
-      ph.capture('Anonymous Again');
-      ph.identify('har-user-2');
-      ph.capture('Second User');
-    });
-    captured = await page.evaluate(() => window.__captured.slice());
+test(
+  'posthog-js in Chromium, recorded as a HAR: anonymous, identify, reset, another identify',
+  { timeout: 60_000 },
+  async () => {
+    const context = await browser.newContext({ recordHar: { path: HAR, content: 'attach' } });
+    let captured;
+    try {
+      const page = await context.newPage();
+      await page.goto(`${pages.url}/?token=${TOKEN}&api_host=${encodeURIComponent(live.url)}`, { timeout: 15_000 });
+      await page.waitForFunction(
+        () => window.__posthogLoaded === true && window.__captured.some((e) => e.event === '$pageview'),
+        null,
+        { timeout: 15_000 },
+      );
+      await live.waitFor(async () => (await live.allEvents({ project: TOKEN, event: '$pageview' })).length > 0, 15_000);
+      await page.evaluate(() => {
+        const ph = window.posthog;
+        ph.capture('Signed Up');
+        ph.identify('har-user-1', { email: 'u1@example.com' });
+        ph.capture('Did Something');
+        ph.reset();
+        ph.capture('Anonymous Again');
+        ph.identify('har-user-2');
+        ph.capture('Second User');
+      });
+      captured = await page.evaluate(() => window.__captured.slice());
+      await live.waitFor(
+        async () => {
+          const stored = new Set((await live.allEvents({ project: TOKEN })).map((e) => e.uuid));
+          return captured.every((c) => stored.has(c.uuid));
+        },
+        30_000,
+        { message: 'every captured event stored' },
+      );
+      shownBeforeLeaving = await identityShape(live, TOKEN);
+    } finally {
+      await context.close(); // writes the HAR
+    }
+    // Closing the page sends a $pageleave beacon, which the HAR recorder may or may not catch.
+    let count = -1;
     await live.waitFor(
       async () => {
-        const stored = new Set((await live.allEvents({ project: TOKEN })).map((e) => e.uuid));
-        return captured.every((c) => stored.has(c.uuid));
+        const now = (await live.allEvents({ project: TOKEN })).length;
+        const settled = now === count;
+        count = now;
+        return settled;
       },
-      30_000,
-      { message: 'every captured event stored' },
+      15_000,
+      { interval: 700 },
     );
-    shownBeforeLeaving = await identityShape(live, TOKEN);
-  } finally {
-    await context.close(); // writes the HAR
-  }
-  // Closing the page sends a $pageleave beacon, which the HAR recorder may or may not catch.
-  let count = -1;
-  await live.waitFor(async () => {
-    const now = (await live.allEvents({ project: TOKEN })).length;
-    const settled = now === count;
-    count = now;
-    return settled;
-  }, 15_000, { interval: 700 });
-  assert.ok(existsSync(HAR) && statSync(HAR).size > 0, 'Playwright wrote the HAR');
-  liveShape = await identityShape(live, TOKEN);
-  assert.ok(liveShape.persons.length >= 2, `two users: ${brief(liveShape.persons)}`);
-  assert.ok(liveShape.decisions.length >= 2, `identify decisions: ${brief(liveShape.decisions)}`);
-});
+    assert.ok(existsSync(HAR) && statSync(HAR).size > 0, 'Playwright wrote the HAR');
+    liveShape = await identityShape(live, TOKEN);
+    assert.ok(liveShape.persons.length >= 2, `two users: ${brief(liveShape.persons)}`);
+    assert.ok(liveShape.decisions.length >= 2, `identify decisions: ${brief(liveShape.decisions)}`);
+  },
+);
 
 /** Imports `file` with the CLI into a fresh data dir and returns a server on it plus the data set. */
 async function importFresh(file, name) {
@@ -132,7 +144,10 @@ test('the Chromium HAR imports into a fresh data dir with the same identity mode
   const projects = (await server.api('/api/projects')).projects.map((p) => p.project);
   assert.ok(projects.includes(`import:chromium/${TOKEN}`), brief(projects));
   const requests = await server.allRequests();
-  assert.ok(requests.every((r) => /imported from http/.test(r.note || '')), `notes name the recorded URL: ${brief(requests.map((r) => r.note))}`);
+  assert.ok(
+    requests.every((r) => /imported from http/.test(r.note || '')),
+    `notes name the recorded URL: ${brief(requests.map((r) => r.note))}`,
+  );
 });
 
 for (const format of ['bundle', 'har', 'ndjson']) {
@@ -145,13 +160,29 @@ for (const format of ['bundle', 'har', 'ndjson']) {
   });
 }
 
-test('a person export holds exactly that person\'s events', { timeout: 30_000 }, async () => {
+test("a person export holds exactly that person's events", { timeout: 30_000 }, async () => {
   const out = artifactPath('export-har-person.ndjson');
-  await cli(['export', '--data-dir', live.dataDir, '--project', TOKEN, '--person', 'har-user-1', '--format', 'ndjson', '--out', out]);
-  const lines = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  await cli([
+    'export',
+    '--data-dir',
+    live.dataDir,
+    '--project',
+    TOKEN,
+    '--person',
+    'har-user-1',
+    '--format',
+    'ndjson',
+    '--out',
+    out,
+  ]);
+  const lines = readFileSync(out, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   const person = liveShape.persons.find((p) => p.distinct_ids.includes('har-user-1'));
   assert.ok(lines.length > 0);
-  for (const line of lines) assert.ok(person.distinct_ids.includes(line.distinct_id), `${line.distinct_id} belongs to ${person.distinct_ids}`);
+  for (const line of lines)
+    assert.ok(person.distinct_ids.includes(line.distinct_id), `${line.distinct_id} belongs to ${person.distinct_ids}`);
   assert.ok(lines.every((l) => l.api_key === TOKEN && l.uuid && l.timestamp));
   const all = await live.allEvents({ project: TOKEN });
   assert.equal(lines.length, all.filter((e) => person.distinct_ids.includes(e.distinct_id)).length);

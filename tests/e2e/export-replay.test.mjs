@@ -33,14 +33,24 @@ after(async () => {
 });
 
 test('posthog-node flows into inspector A, exported as a bundle while A runs', { timeout: 60_000 }, async () => {
-  const client = new PostHog(TOKEN, { host: a.url, flushAt: 100, flushInterval: 0, fetchRetryCount: 0, preloadFeatureFlags: false });
+  const client = new PostHog(TOKEN, {
+    host: a.url,
+    flushAt: 100,
+    flushInterval: 0,
+    fetchRetryCount: 0,
+    preloadFeatureFlags: false,
+  });
   const errors = [];
   client.on('error', (err) => errors.push(String(err?.stack || err)));
   try {
     // One flush per call: arrival order = call order.
     const steps = [
       () => client.capture({ distinctId: 'anon-r1', event: 'viewed pricing', properties: { $session_id: 's-r1' } }),
-      () => client.identify({ distinctId: 'user-r1', properties: { $anon_distinct_id: 'anon-r1', $set: { email: 'r1@example.com' } } }),
+      () =>
+        client.identify({
+          distinctId: 'user-r1',
+          properties: { $anon_distinct_id: 'anon-r1', $set: { email: 'r1@example.com' } },
+        }),
       () => client.capture({ distinctId: 'anon-r2', event: 'viewed home' }),
       () => client.identify({ distinctId: 'user-r2', properties: { $anon_distinct_id: 'anon-r2' } }),
       // Refused: user-r2 is identified.
@@ -61,18 +71,25 @@ test('posthog-node flows into inspector A, exported as a bundle while A runs', {
   assert.match(r.stderr, /exported \d+ requests \(6 events\) as bundle/);
 });
 
-test('replay into inspector B reproduces the same persons, lanes, decisions and warnings', { timeout: 60_000 }, async () => {
-  assert.ok(bundle, 'the export did not run');
-  const r = await cli(['replay', bundle, '--to', b.url, '--rate', '50']);
-  assert.match(r.stderr, /replayed 6 events in \d+ requests/);
-  const shapeA = await identityShape(a, TOKEN);
-  assert.ok(shapeA.persons.length >= 3, brief(shapeA.persons));
-  assert.ok(shapeA.decisions.some((d) => d[2] === 'refused'), `a refused merge: ${brief(shapeA.decisions)}`);
-  assert.deepEqual(await identityShape(b, TOKEN), shapeA);
-  // Same token, same rules: the very same person ids.
-  const ids = async (s) => (await allPersons(s, TOKEN)).map((p) => p.id).sort();
-  assert.deepEqual(await ids(b), await ids(a));
-});
+test(
+  'replay into inspector B reproduces the same persons, lanes, decisions and warnings',
+  { timeout: 60_000 },
+  async () => {
+    assert.ok(bundle, 'the export did not run');
+    const r = await cli(['replay', bundle, '--to', b.url, '--rate', '50']);
+    assert.match(r.stderr, /replayed 6 events in \d+ requests/);
+    const shapeA = await identityShape(a, TOKEN);
+    assert.ok(shapeA.persons.length >= 3, brief(shapeA.persons));
+    assert.ok(
+      shapeA.decisions.some((d) => d[2] === 'refused'),
+      `a refused merge: ${brief(shapeA.decisions)}`,
+    );
+    assert.deepEqual(await identityShape(b, TOKEN), shapeA);
+    // Same token, same rules: the very same person ids.
+    const ids = async (s) => (await allPersons(s, TOKEN)).map((p) => p.id).sort();
+    assert.deepEqual(await ids(b), await ids(a));
+  },
+);
 
 test('replay --token sends under another project', { timeout: 30_000 }, async () => {
   await cli(['replay', bundle, '--to', b.url, '--token', 'phc_e2e_replay_other']);
@@ -90,10 +107,26 @@ test('bad files: a clear error, a non-zero exit, nothing imported', { timeout: 6
   const good = readFileSync(bundle);
   const files = {
     truncated: [good.subarray(0, Math.floor(good.length / 2)), /truncated/],
-    'wrong-version': [gzipSync('{"format":"identity-inspector-bundle","version":7}\n'), /bundle version 7 is newer than this Identity Inspector understands \(up to 1\)/],
+    'wrong-version': [
+      gzipSync('{"format":"identity-inspector-bundle","version":7}\n'),
+      /bundle version 7 is newer than this Identity Inspector understands \(up to 1\)/,
+    ],
     'not-json': [Buffer.from('<html>hello</html>'), /not JSON/],
     'har-without-analytics': [
-      Buffer.from(JSON.stringify({ log: { version: '1.2', entries: [{ startedDateTime: new Date().toISOString(), request: { method: 'GET', url: 'https://example.com/app.js', headers: [] }, response: { status: 200 } }] } })),
+      Buffer.from(
+        JSON.stringify({
+          log: {
+            version: '1.2',
+            entries: [
+              {
+                startedDateTime: new Date().toISOString(),
+                request: { method: 'GET', url: 'https://example.com/app.js', headers: [] },
+                response: { status: 200 },
+              },
+            ],
+          },
+        }),
+      ),
       /holds no analytics requests/,
     ],
   };

@@ -26,7 +26,11 @@ before(async () => {
     ['$pageview', 'anon-ui', { $device_id: 'dev-ui', $session_id: 'sess-ui' }],
     ['$identify', 'user-ui', { $device_id: 'dev-ui', $session_id: 'sess-ui', $anon_distinct_id: 'anon-ui' }],
   ]) {
-    const res = await fetch(`${server.url}/batch/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ api_key: TOKEN, batch: [{ event, distinct_id: id, properties: props }] }) });
+    const res = await fetch(`${server.url}/batch/`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ api_key: TOKEN, batch: [{ event, distinct_id: id, properties: props }] }),
+    });
     assert.equal(res.status, 200);
   }
   bundle = artifactPath('export-ui.iibundle');
@@ -48,7 +52,10 @@ test('the person view exports that person', { timeout: 30_000 }, async () => {
   await menu.locator('summary').click();
   const [download] = await Promise.all([page.waitForEvent('download'), menu.getByTestId('export-ndjson').click()]);
   assert.match(download.suggestedFilename(), /^inspector-person-.*\.ndjson$/);
-  const lines = readFileSync(await download.path(), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const lines = readFileSync(await download.path(), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   assert.deepEqual(lines.map((l) => l.distinct_id).sort(), ['anon-ui', 'user-ui']);
   await page.screenshot({ path: artifactPath('export-ui-person.png') });
 });
@@ -68,7 +75,10 @@ test('import by dialog and by drag and drop: each file its own data set', { time
   await page.dispatchEvent('body', 'dragenter', { dataTransfer });
   await page.getByTestId('import-drop').waitFor({ timeout: 5_000 });
   await page.dispatchEvent('body', 'drop', { dataTransfer });
-  await page.getByTestId('import-result').filter({ hasText: 'dropped.iibundle into import:dropped' }).waitFor({ timeout: 10_000 });
+  await page
+    .getByTestId('import-result')
+    .filter({ hasText: 'dropped.iibundle into import:dropped' })
+    .waitFor({ timeout: 10_000 });
   await page.screenshot({ path: artifactPath('export-ui-import.png') });
 
   const { datasets } = await server.api('/api/datasets');

@@ -54,20 +54,34 @@ after(async () => {
   await server?.stop();
 });
 
-test('a page on another origin can send events but cannot read the API', { skip: !chromiumAvailable() && 'no chromium' }, async () => {
-  const result = await page.evaluate(([inspector, token]) => window.probe(inspector, token), [server.url, SECRET_TOKEN]);
-  assert.equal(result.events.read, false, `cross-origin read of /api/events: ${JSON.stringify(result.events)}`);
-  assert.match(result.events.error, /TypeError|Failed to fetch/);
-  assert.equal(result.health.read, false, `cross-origin read of /api/health: ${JSON.stringify(result.health)}`);
-  // SDKs run on any origin: capture answers them with CORS, so the SDK can read its reply.
-  assert.equal(result.capture.read, true, JSON.stringify(result.capture));
-  assert.equal(result.capture.status, 200);
-  const stored = await server.allEvents({ project: SECRET_TOKEN });
-  assert.deepEqual(stored.map((e) => e.event), ['from another site']);
-});
+test(
+  'a page on another origin can send events but cannot read the API',
+  { skip: !chromiumAvailable() && 'no chromium' },
+  async () => {
+    const result = await page.evaluate(
+      ([inspector, token]) => window.probe(inspector, token),
+      [server.url, SECRET_TOKEN],
+    );
+    assert.equal(result.events.read, false, `cross-origin read of /api/events: ${JSON.stringify(result.events)}`);
+    assert.match(result.events.error, /TypeError|Failed to fetch/);
+    assert.equal(result.health.read, false, `cross-origin read of /api/health: ${JSON.stringify(result.health)}`);
+    // SDKs run on any origin: capture answers them with CORS, so the SDK can read its reply.
+    assert.equal(result.capture.read, true, JSON.stringify(result.capture));
+    assert.equal(result.capture.status, 200);
+    const stored = await server.allEvents({ project: SECRET_TOKEN });
+    assert.deepEqual(
+      stored.map((e) => e.event),
+      ['from another site'],
+    );
+  },
+);
 
 test('a rebinding-style Host header gets 403 from the API, while capture still answers', async () => {
-  const api = await rawRequest({ port: server.port, path: '/api/events', headers: { Host: 'attacker.example:' + server.port } });
+  const api = await rawRequest({
+    port: server.port,
+    path: '/api/events',
+    headers: { Host: 'attacker.example:' + server.port },
+  });
   assert.equal(api.status, 403);
   assert.match(api.body, /Host/);
   const capture = await rawRequest({
@@ -75,7 +89,10 @@ test('a rebinding-style Host header gets 403 from the API, while capture still a
     method: 'POST',
     path: '/batch/',
     headers: { Host: 'attacker.example', 'Content-Type': 'application/json' },
-    body: JSON.stringify({ api_key: SECRET_TOKEN, batch: [{ event: 'via any host', distinct_id: 'visitor-2', properties: {} }] }),
+    body: JSON.stringify({
+      api_key: SECRET_TOKEN,
+      batch: [{ event: 'via any host', distinct_id: 'visitor-2', properties: {} }],
+    }),
   });
   assert.equal(capture.status, 200);
 });

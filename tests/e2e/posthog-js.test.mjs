@@ -8,7 +8,15 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 
 import { chromiumAvailable, CHROMIUM_PATH, launchChromium, posthogPage, startPageServer } from './lib/browser.mjs';
-import { artifactPath, countBy, firstSeqOrderViolation, headerValue, installWatchdog, startServer, toMs } from './lib/server.mjs';
+import {
+  artifactPath,
+  countBy,
+  firstSeqOrderViolation,
+  headerValue,
+  installWatchdog,
+  startServer,
+  toMs,
+} from './lib/server.mjs';
 
 installWatchdog(170_000);
 
@@ -56,7 +64,8 @@ test('posthog-js sends a whole identity flow to the inspector, page close includ
   });
   page.on('requestfailed', (r) => {
     log(`[requestfailed] ${r.method()} ${r.url()} ${r.failure()?.errorText}`);
-    if (r.url().startsWith(server.url)) flow.failedRequests.push({ url: r.url(), method: r.method(), error: r.failure()?.errorText });
+    if (r.url().startsWith(server.url))
+      flow.failedRequests.push({ url: r.url(), method: r.method(), error: r.failure()?.errorText });
   });
   page.on('response', (r) => {
     log(`[response] ${r.status()} ${r.request().method()} ${r.url()}`);
@@ -105,7 +114,10 @@ test('posthog-js sends a whole identity flow to the inspector, page close includ
       return flow.captured.every((c) => uuids.has(c.uuid));
     },
     30_000,
-    { message: async () => `all captured events in /api/events; have ${JSON.stringify((await server.allEvents({ project: TOKEN })).map((e) => e.event))}` },
+    {
+      message: async () =>
+        `all captured events in /api/events; have ${JSON.stringify((await server.allEvents({ project: TOKEN })).map((e) => e.event))}`,
+    },
   );
   await page.screenshot({ path: artifactPath('posthog-js-page.png'), fullPage: true });
 
@@ -125,7 +137,11 @@ async function events() {
 
 function one(list, predicate, what) {
   const found = list.filter(predicate);
-  assert.equal(found.length, 1, `expected exactly one ${what}, found ${found.length}: ${JSON.stringify(found.map((e) => [e.event, e.distinct_id, e.uuid]))}`);
+  assert.equal(
+    found.length,
+    1,
+    `expected exactly one ${what}, found ${found.length}: ${JSON.stringify(found.map((e) => [e.event, e.distinct_id, e.uuid]))}`,
+  );
   return found[0];
 }
 
@@ -141,7 +157,8 @@ test('every event the SDK captured arrived exactly once, by uuid and by name', {
   const all = await events();
   const byUuid = countBy(all, (e) => e.uuid);
   for (const [uuid, n] of byUuid) assert.equal(n, 1, `uuid ${uuid} stored ${n} times`);
-  for (const c of flow.captured) assert.equal(byUuid.get(c.uuid), 1, `captured ${c.event} (${c.uuid}) stored ${byUuid.get(c.uuid) ?? 0} times`);
+  for (const c of flow.captured)
+    assert.equal(byUuid.get(c.uuid), 1, `captured ${c.event} (${c.uuid}) stored ${byUuid.get(c.uuid) ?? 0} times`);
   for (const [name, uuid] of Object.entries(flow.uuids)) {
     assert.ok(uuid, `posthog.capture('${name}') returned no uuid`);
     const named = all.filter((e) => e.event === name);
@@ -161,68 +178,81 @@ test('every event the SDK captured arrived exactly once, by uuid and by name', {
   }
 });
 
-test('anonymous events, $identify and $anon_distinct_id tie to the first anonymous id = $device_id', { timeout: 15_000 }, async () => {
-  assert.ok(flow.first, 'flow did not run');
-  const { distinctId: anon1, deviceId } = flow.first;
-  assert.ok(anon1, 'no anonymous distinct id in the browser');
-  assert.equal(anon1, deviceId, 'posthog-js: first anonymous distinct id should equal $device_id');
-  const all = await events();
+test(
+  'anonymous events, $identify and $anon_distinct_id tie to the first anonymous id = $device_id',
+  { timeout: 15_000 },
+  async () => {
+    assert.ok(flow.first, 'flow did not run');
+    const { distinctId: anon1, deviceId } = flow.first;
+    assert.ok(anon1, 'no anonymous distinct id in the browser');
+    assert.equal(anon1, deviceId, 'posthog-js: first anonymous distinct id should equal $device_id');
+    const all = await events();
 
-  const pageview = one(all, (e) => e.event === '$pageview', '$pageview');
-  assert.equal(pageview.distinct_id, anon1, '$pageview distinct_id');
-  const signup = one(all, (e) => e.event === 'viewed signup', '"viewed signup"');
-  assert.equal(signup.distinct_id, anon1, '"viewed signup" distinct_id');
+    const pageview = one(all, (e) => e.event === '$pageview', '$pageview');
+    assert.equal(pageview.distinct_id, anon1, '$pageview distinct_id');
+    const signup = one(all, (e) => e.event === 'viewed signup', '"viewed signup"');
+    assert.equal(signup.distinct_id, anon1, '"viewed signup" distinct_id');
 
-  const identify = one(all, (e) => e.event === '$identify' && e.distinct_id === 'user-42', '$identify for user-42');
-  assert.equal(identify.properties.$anon_distinct_id, anon1, '$identify user-42 $anon_distinct_id');
-  assert.equal(identify.properties.$device_id, deviceId, '$identify user-42 $device_id');
-  assert.equal(identify.properties.$set?.email, 'a@example.com', '$identify user-42 $set.email (sent top-level by posthog-js)');
+    const identify = one(all, (e) => e.event === '$identify' && e.distinct_id === 'user-42', '$identify for user-42');
+    assert.equal(identify.properties.$anon_distinct_id, anon1, '$identify user-42 $anon_distinct_id');
+    assert.equal(identify.properties.$device_id, deviceId, '$identify user-42 $device_id');
+    assert.equal(
+      identify.properties.$set?.email,
+      'a@example.com',
+      '$identify user-42 $set.email (sent top-level by posthog-js)',
+    );
 
-  const created = one(all, (e) => e.event === 'Account Created', '"Account Created"');
-  assert.equal(created.distinct_id, 'user-42', '"Account Created" distinct_id');
+    const created = one(all, (e) => e.event === 'Account Created', '"Account Created"');
+    assert.equal(created.distinct_id, 'user-42', '"Account Created" distinct_id');
 
-  for (const e of all) {
-    assert.equal(e.properties.$device_id, deviceId, `${e.event} ${e.uuid} properties.$device_id`);
-    assert.equal(e.device_id, deviceId, `${e.event} ${e.uuid}: API device_id should be the event's $device_id`);
-    if (e.properties.$session_id) assert.equal(e.session_id, e.properties.$session_id, `${e.event} ${e.uuid}: API session_id`);
-  }
-});
+    for (const e of all) {
+      assert.equal(e.properties.$device_id, deviceId, `${e.event} ${e.uuid} properties.$device_id`);
+      assert.equal(e.device_id, deviceId, `${e.event} ${e.uuid}: API device_id should be the event's $device_id`);
+      if (e.properties.$session_id)
+        assert.equal(e.session_id, e.properties.$session_id, `${e.event} ${e.uuid}: API session_id`);
+    }
+  },
+);
 
-test('after reset(): a new anonymous distinct id, the same $device_id; then identify, alias, group', { timeout: 15_000 }, async () => {
-  assert.ok(flow.afterReset, 'flow did not run');
-  const anon1 = flow.first.distinctId;
-  const anon2 = flow.afterReset.distinctId;
-  assert.notEqual(anon2, anon1, 'reset() should give a new anonymous id');
-  assert.notEqual(anon2, 'user-42');
-  assert.equal(flow.afterReset.deviceId, flow.first.deviceId, 'reset() keeps $device_id in the browser');
-  const all = await events();
+test(
+  'after reset(): a new anonymous distinct id, the same $device_id; then identify, alias, group',
+  { timeout: 15_000 },
+  async () => {
+    assert.ok(flow.afterReset, 'flow did not run');
+    const anon1 = flow.first.distinctId;
+    const anon2 = flow.afterReset.distinctId;
+    assert.notEqual(anon2, anon1, 'reset() should give a new anonymous id');
+    assert.notEqual(anon2, 'user-42');
+    assert.equal(flow.afterReset.deviceId, flow.first.deviceId, 'reset() keeps $device_id in the browser');
+    const all = await events();
 
-  const afterReset = one(all, (e) => e.event === 'after reset', '"after reset"');
-  assert.equal(afterReset.distinct_id, anon2, '"after reset" distinct_id');
-  assert.equal(afterReset.properties.$device_id, flow.first.deviceId, '"after reset" $device_id unchanged');
+    const afterReset = one(all, (e) => e.event === 'after reset', '"after reset"');
+    assert.equal(afterReset.distinct_id, anon2, '"after reset" distinct_id');
+    assert.equal(afterReset.properties.$device_id, flow.first.deviceId, '"after reset" $device_id unchanged');
 
-  const identify43 = one(all, (e) => e.event === '$identify' && e.distinct_id === 'user-43', '$identify for user-43');
-  assert.equal(identify43.properties.$anon_distinct_id, anon2, '$identify user-43 $anon_distinct_id');
+    const identify43 = one(all, (e) => e.event === '$identify' && e.distinct_id === 'user-43', '$identify for user-43');
+    assert.equal(identify43.properties.$anon_distinct_id, anon2, '$identify user-43 $anon_distinct_id');
 
-  const alias = one(all, (e) => e.event === '$create_alias', '$create_alias');
-  assert.equal(alias.properties.alias, 'alias-43', '$create_alias properties.alias');
-  assert.equal(alias.distinct_id, 'user-43', '$create_alias distinct_id');
+    const alias = one(all, (e) => e.event === '$create_alias', '$create_alias');
+    assert.equal(alias.properties.alias, 'alias-43', '$create_alias properties.alias');
+    assert.equal(alias.distinct_id, 'user-43', '$create_alias distinct_id');
 
-  const group = one(all, (e) => e.event === '$groupidentify', '$groupidentify');
-  assert.equal(group.properties.$group_type, 'company');
-  assert.equal(group.properties.$group_key, 'acme');
-  assert.equal(group.distinct_id, 'user-43', '$groupidentify distinct_id');
+    const group = one(all, (e) => e.event === '$groupidentify', '$groupidentify');
+    assert.equal(group.properties.$group_type, 'company');
+    assert.equal(group.properties.$group_key, 'acme');
+    assert.equal(group.distinct_id, 'user-43', '$groupidentify distinct_id');
 
-  const leave = one(all, (e) => e.event === '$pageleave', '$pageleave');
-  assert.equal(leave.distinct_id, 'user-43', '$pageleave distinct_id');
-  // It came from navigator.sendBeacon on page close (beacons are sent in no-cors mode; posthog-js's
-  // fetch/XHR requests are cors).
-  const { request: beacon } = await server.api(`/api/requests/${leave.request_id}`);
-  log(`[beacon request] ${JSON.stringify(beacon)}`);
-  assert.equal(beacon.method, 'POST');
-  assert.equal(headerValue(beacon.headers, 'sec-fetch-mode'), 'no-cors', '$pageleave was sent by sendBeacon');
-  assert.ok(beacon.event_uuids.includes(leave.uuid), 'the request detail lists the $pageleave uuid');
-});
+    const leave = one(all, (e) => e.event === '$pageleave', '$pageleave');
+    assert.equal(leave.distinct_id, 'user-43', '$pageleave distinct_id');
+    // It came from navigator.sendBeacon on page close (beacons are sent in no-cors mode; posthog-js's
+    // fetch/XHR requests are cors).
+    const { request: beacon } = await server.api(`/api/requests/${leave.request_id}`);
+    log(`[beacon request] ${JSON.stringify(beacon)}`);
+    assert.equal(beacon.method, 'POST');
+    assert.equal(headerValue(beacon.headers, 'sec-fetch-mode'), 'no-cors', '$pageleave was sent by sendBeacon');
+    assert.ok(beacon.event_uuids.includes(leave.uuid), 'the request detail lists the $pageleave uuid');
+  },
+);
 
 test('timestamps are close to now and received_at is set', { timeout: 15_000 }, async () => {
   const now = Date.now();
@@ -238,15 +268,23 @@ test('timestamps are close to now and received_at is set', { timeout: 15_000 }, 
   }
 });
 
-test('/api/events is newest first (seq strictly decreasing), across projects and pages', { timeout: 15_000 }, async () => {
-  for (const list of [await events(), await server.allEvents({}), await server.allEvents({ limit: 2 })]) {
-    const bad = firstSeqOrderViolation(list);
-    assert.equal(bad, null, `seq not strictly decreasing: ${JSON.stringify(bad?.map((e) => [e.seq, e.event]))}`);
-  }
-  const paged = await server.allEvents({ project: TOKEN, limit: 3 });
-  const whole = await events();
-  assert.deepEqual(paged.map((e) => e.uuid), whole.map((e) => e.uuid), 'paging with limit=3 gives the same list');
-});
+test(
+  '/api/events is newest first (seq strictly decreasing), across projects and pages',
+  { timeout: 15_000 },
+  async () => {
+    for (const list of [await events(), await server.allEvents({}), await server.allEvents({ limit: 2 })]) {
+      const bad = firstSeqOrderViolation(list);
+      assert.equal(bad, null, `seq not strictly decreasing: ${JSON.stringify(bad?.map((e) => [e.seq, e.event]))}`);
+    }
+    const paged = await server.allEvents({ project: TOKEN, limit: 3 });
+    const whole = await events();
+    assert.deepEqual(
+      paged.map((e) => e.uuid),
+      whole.map((e) => e.uuid),
+      'paging with limit=3 gives the same list',
+    );
+  },
+);
 
 test('/api/requests lists every request the page made, GETs without a body included', { timeout: 15_000 }, async () => {
   const all = await events();
@@ -254,7 +292,11 @@ test('/api/requests lists every request the page made, GETs without a body inclu
   for (const query of [{}, { outcome: 'accepted' }]) {
     const requests = await server.allRequests(query);
     const ids = new Set(requests.map((r) => r.id));
-    for (const e of all) assert.ok(ids.has(e.request_id), `request ${e.request_id} of ${e.event} missing from /api/requests?${new URLSearchParams(query)}`);
+    for (const e of all)
+      assert.ok(
+        ids.has(e.request_id),
+        `request ${e.request_id} of ${e.event} missing from /api/requests?${new URLSearchParams(query)}`,
+      );
   }
 });
 
@@ -268,34 +310,44 @@ test('/api/projects lists the token with its event count; nothing was rejected',
   assert.deepEqual(requests, [], 'rejected requests');
 });
 
-test('events still queued when the tab closes are delivered by the unload beacon, once', { timeout: 45_000 }, async () => {
-  const token = 'phc_e2e_js_unload';
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  page.on('console', (m) => log(`[unload console.${m.type()}] ${m.text()}`));
-  await page.goto(`${pages.url}/?token=${token}&api_host=${encodeURIComponent(server.url)}`, { timeout: 15_000 });
-  await page.waitForFunction(() => window.__posthogLoaded === true, null, { timeout: 15_000 });
-  // Captured and closed at once: the batch (flushed every few seconds) has not gone out yet.
-  const uuids = await page.evaluate(() => [
-    window.posthog.capture('last words', { n: 1 })?.uuid,
-    window.posthog.capture('last words', { n: 2 })?.uuid,
-  ]);
-  await page.close({ runBeforeUnload: true });
-  const stored = await server.waitFor(
-    async () => {
-      const all = await server.allEvents({ project: token });
-      return all.some((e) => e.event === '$pageleave') && uuids.every((u) => all.some((e) => e.uuid === u)) && all;
-    },
-    20_000,
-    { message: async () => `"last words" x2 and $pageleave for ${token}; have ${JSON.stringify((await server.allEvents({ project: token })).map((e) => e.event))}` },
-  );
-  await context.close().catch(() => {});
-  for (const [uuid, n] of countBy(stored, (e) => e.uuid)) assert.equal(n, 1, `uuid ${uuid} stored ${n} times`);
-  assert.deepEqual(
-    stored.filter((e) => e.event === 'last words').map((e) => e.properties.n).sort(),
-    [1, 2],
-    'each queued event exactly once',
-  );
-  const { requests } = await server.api('/api/requests?outcome=rejected');
-  assert.deepEqual(requests, [], 'rejected requests');
-});
+test(
+  'events still queued when the tab closes are delivered by the unload beacon, once',
+  { timeout: 45_000 },
+  async () => {
+    const token = 'phc_e2e_js_unload';
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    page.on('console', (m) => log(`[unload console.${m.type()}] ${m.text()}`));
+    await page.goto(`${pages.url}/?token=${token}&api_host=${encodeURIComponent(server.url)}`, { timeout: 15_000 });
+    await page.waitForFunction(() => window.__posthogLoaded === true, null, { timeout: 15_000 });
+    // Captured and closed at once: the batch (flushed every few seconds) has not gone out yet.
+    const uuids = await page.evaluate(() => [
+      window.posthog.capture('last words', { n: 1 })?.uuid,
+      window.posthog.capture('last words', { n: 2 })?.uuid,
+    ]);
+    await page.close({ runBeforeUnload: true });
+    const stored = await server.waitFor(
+      async () => {
+        const all = await server.allEvents({ project: token });
+        return all.some((e) => e.event === '$pageleave') && uuids.every((u) => all.some((e) => e.uuid === u)) && all;
+      },
+      20_000,
+      {
+        message: async () =>
+          `"last words" x2 and $pageleave for ${token}; have ${JSON.stringify((await server.allEvents({ project: token })).map((e) => e.event))}`,
+      },
+    );
+    await context.close().catch(() => {});
+    for (const [uuid, n] of countBy(stored, (e) => e.uuid)) assert.equal(n, 1, `uuid ${uuid} stored ${n} times`);
+    assert.deepEqual(
+      stored
+        .filter((e) => e.event === 'last words')
+        .map((e) => e.properties.n)
+        .sort(),
+      [1, 2],
+      'each queued event exactly once',
+    );
+    const { requests } = await server.api('/api/requests?outcome=rejected');
+    assert.deepEqual(requests, [], 'rejected requests');
+  },
+);

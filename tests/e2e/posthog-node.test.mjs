@@ -26,37 +26,49 @@ after(async () => {
   await server?.stop();
 });
 
-test('posthog-node sends capture, identify, alias, groupIdentify and a "null" distinct id', { timeout: 45_000 }, async () => {
-  const client = new PostHog(TOKEN, {
-    host: server.url,
-    flushAt: 100,
-    flushInterval: 0,
-    fetchRetryCount: 0,
-    requestTimeout: 10_000,
-    preloadFeatureFlags: false,
-  });
-  client.on('error', (err) => sdkErrors.push(String(err?.stack || err)));
-  sentAt = Date.now();
-  try {
-    client.capture({ distinctId: 'anon-n1', event: 'viewed pricing', properties: { plan: 'free' }, uuid: uuids.pricing });
-    client.identify({ distinctId: 'user-n1', properties: { $set: { email: 'max@hedgehogmail.com' }, $anon_distinct_id: 'anon-n1' } });
-    client.alias({ distinctId: 'user-n1', alias: 'legacy-n1' });
-    client.capture({
-      distinctId: 'user-n1',
-      event: 'signed up',
-      properties: { $set: { plan: 'free' }, $set_once: { first_seen: '2026-11-24' } },
-      uuid: uuids.signedUp,
+test(
+  'posthog-node sends capture, identify, alias, groupIdentify and a "null" distinct id',
+  { timeout: 45_000 },
+  async () => {
+    const client = new PostHog(TOKEN, {
+      host: server.url,
+      flushAt: 100,
+      flushInterval: 0,
+      fetchRetryCount: 0,
+      requestTimeout: 10_000,
+      preloadFeatureFlags: false,
     });
-    client.groupIdentify({ groupType: 'company', groupKey: 'acme', properties: { name: 'Acme' } });
-    await client.flush();
-    // In its own request, so that a server refusing it can't take the others down with it.
-    client.capture({ distinctId: 'null', event: 'null distinct id', uuid: uuids.nullCapture });
-    await client.flush();
-  } finally {
-    await client.shutdown(10_000);
-  }
-  assert.deepEqual(sdkErrors, [], 'posthog-node reported errors');
-});
+    client.on('error', (err) => sdkErrors.push(String(err?.stack || err)));
+    sentAt = Date.now();
+    try {
+      client.capture({
+        distinctId: 'anon-n1',
+        event: 'viewed pricing',
+        properties: { plan: 'free' },
+        uuid: uuids.pricing,
+      });
+      client.identify({
+        distinctId: 'user-n1',
+        properties: { $set: { email: 'max@hedgehogmail.com' }, $anon_distinct_id: 'anon-n1' },
+      });
+      client.alias({ distinctId: 'user-n1', alias: 'legacy-n1' });
+      client.capture({
+        distinctId: 'user-n1',
+        event: 'signed up',
+        properties: { $set: { plan: 'free' }, $set_once: { first_seen: '2026-11-24' } },
+        uuid: uuids.signedUp,
+      });
+      client.groupIdentify({ groupType: 'company', groupKey: 'acme', properties: { name: 'Acme' } });
+      await client.flush();
+      // In its own request, so that a server refusing it can't take the others down with it.
+      client.capture({ distinctId: 'null', event: 'null distinct id', uuid: uuids.nullCapture });
+      await client.flush();
+    } finally {
+      await client.shutdown(10_000);
+    }
+    assert.deepEqual(sdkErrors, [], 'posthog-node reported errors');
+  },
+);
 
 async function events() {
   return server.allEvents({ project: TOKEN });
@@ -115,7 +127,10 @@ test('each event arrived exactly once, with the right names and distinct ids', {
 test('the SDK posted gzip bodies to /batch/ and nothing was rejected', { timeout: 15_000 }, async () => {
   const accepted = await server.allRequests({ outcome: 'accepted' });
   const batches = accepted.filter((r) => r.path === '/batch/' || r.path === '/batch');
-  assert.ok(batches.length >= 2, `expected at least two /batch/ requests (two flushes), got ${JSON.stringify(accepted.map((r) => [r.method, r.path]))}`);
+  assert.ok(
+    batches.length >= 2,
+    `expected at least two /batch/ requests (two flushes), got ${JSON.stringify(accepted.map((r) => [r.method, r.path]))}`,
+  );
   for (const r of batches) {
     assert.equal(r.method, 'POST');
     assert.equal(r.status, 200, `request ${r.id} status`);
@@ -124,7 +139,11 @@ test('the SDK posted gzip bodies to /batch/ and nothing was rejected', { timeout
     assert.match(String(headerValue(request.headers, 'user-agent')), /^posthog-node\//, `request ${r.id} User-Agent`);
     assert.ok(bodyBase64, `request ${r.id}: /api/requests/<id> has no body_base64`);
     const raw = Buffer.from(bodyBase64, 'base64');
-    assert.deepEqual([...raw.subarray(0, 3)], [0x1f, 0x8b, 0x08], `request ${r.id}: stored body is not the gzip bytes as received`);
+    assert.deepEqual(
+      [...raw.subarray(0, 3)],
+      [0x1f, 0x8b, 0x08],
+      `request ${r.id}: stored body is not the gzip bytes as received`,
+    );
     const json = JSON.parse(gunzipSync(raw).toString('utf8'));
     assert.equal(json.api_key, TOKEN);
     assert.ok(Array.isArray(json.batch) && json.batch.length > 0);
@@ -133,24 +152,31 @@ test('the SDK posted gzip bodies to /batch/ and nothing was rejected', { timeout
   assert.deepEqual(rejected, [], 'rejected requests');
 });
 
-test('1100 events from posthog-node: /api/events pages at most 1000 and the cursor walks them all', { timeout: 30_000 }, async () => {
-  const token = 'phc_e2e_node_many';
-  const client = new PostHog(token, { host: server.url, flushAt: 100, flushInterval: 0, fetchRetryCount: 0 });
-  const errors = [];
-  client.on('error', (e) => errors.push(String(e)));
-  for (let i = 0; i < 1100; i++) client.capture({ distinctId: `many-${i % 7}`, event: 'many', properties: { i } });
-  await client.shutdown(20_000);
-  assert.deepEqual(errors, []);
+test(
+  '1100 events from posthog-node: /api/events pages at most 1000 and the cursor walks them all',
+  { timeout: 30_000 },
+  async () => {
+    const token = 'phc_e2e_node_many';
+    const client = new PostHog(token, { host: server.url, flushAt: 100, flushInterval: 0, fetchRetryCount: 0 });
+    const errors = [];
+    client.on('error', (e) => errors.push(String(e)));
+    for (let i = 0; i < 1100; i++) client.capture({ distinctId: `many-${i % 7}`, event: 'many', properties: { i } });
+    await client.shutdown(20_000);
+    assert.deepEqual(errors, []);
 
-  const first = await server.api(`/api/events?project=${token}&limit=5000`);
-  assert.equal(first.events.length, 1000, 'limit is capped at 1000');
-  assert.notEqual(first.next_cursor, null, 'a next_cursor when more events exist');
-  const all = await server.allEvents({ project: token });
-  assert.equal(all.length, 1100);
-  assert.equal(new Set(all.map((e) => e.uuid)).size, 1100);
-  assert.deepEqual(all.map((e) => e.properties.i).sort((a, b) => a - b), Array.from({ length: 1100 }, (_, i) => i));
-  for (let k = 1; k < all.length; k++) assert.ok(all[k - 1].seq > all[k].seq, 'newest first');
-  const filtered = await server.allEvents({ project: token, distinct_id: 'many-3' });
-  assert.equal(filtered.length, Array.from({ length: 1100 }, (_, i) => i).filter((i) => i % 7 === 3).length);
-  assert.ok(filtered.every((e) => e.distinct_id === 'many-3'));
-});
+    const first = await server.api(`/api/events?project=${token}&limit=5000`);
+    assert.equal(first.events.length, 1000, 'limit is capped at 1000');
+    assert.notEqual(first.next_cursor, null, 'a next_cursor when more events exist');
+    const all = await server.allEvents({ project: token });
+    assert.equal(all.length, 1100);
+    assert.equal(new Set(all.map((e) => e.uuid)).size, 1100);
+    assert.deepEqual(
+      all.map((e) => e.properties.i).sort((a, b) => a - b),
+      Array.from({ length: 1100 }, (_, i) => i),
+    );
+    for (let k = 1; k < all.length; k++) assert.ok(all[k - 1].seq > all[k].seq, 'newest first');
+    const filtered = await server.allEvents({ project: token, distinct_id: 'many-3' });
+    assert.equal(filtered.length, Array.from({ length: 1100 }, (_, i) => i).filter((i) => i % 7 === 3).length);
+    assert.ok(filtered.every((e) => e.distinct_id === 'many-3'));
+  },
+);

@@ -18,10 +18,13 @@ let server;
 let result;
 let startedAt;
 
-before(async () => {
-  ensureVenv();
-  server = await startServer({ label: 'posthog-python' });
-}, { timeout: 150_000 });
+before(
+  async () => {
+    ensureVenv();
+    server = await startServer({ label: 'posthog-python' });
+  },
+  { timeout: 150_000 },
+);
 
 after(async () => {
   await server?.dump('posthog-python-data').catch(() => {});
@@ -31,13 +34,17 @@ after(async () => {
 test('posthog-python sends capture, alias, set, set_once and a personless capture', { timeout: 45_000 }, () => {
   startedAt = Date.now();
   const r = spawnSync(PY, [FLOW, server.url, TOKEN], { encoding: 'utf8', timeout: 40_000, cwd: TESTS_DIR });
-  writeFileSync(artifactPath('posthog-python-flow.log'), `exit ${r.status}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}\n`);
+  writeFileSync(
+    artifactPath('posthog-python-flow.log'),
+    `exit ${r.status}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}\n`,
+  );
   assert.ifError(r.error);
   const last = r.stdout.trim().split('\n').pop();
   result = JSON.parse(last || '{}');
   assert.deepEqual(result.errors, [], `the SDK reported errors; stderr:\n${r.stderr}`);
   assert.equal(r.status, 0, `flow.py exited ${r.status}:\n${r.stderr}`);
-  for (const [k, v] of Object.entries(result.uuids)) assert.ok(v, `the SDK returned no uuid for ${k} (it dropped the call)`);
+  for (const [k, v] of Object.entries(result.uuids))
+    assert.ok(v, `the SDK returned no uuid for ${k} (it dropped the call)`);
 });
 
 test('each event arrived exactly once with the identities the SDK sent', { timeout: 15_000 }, async () => {
@@ -72,12 +79,19 @@ test('each event arrived exactly once with the identities the SDK sent', { timeo
   const setOnce = get('set_once');
   assert.equal(setOnce.event, '$set_once');
   assert.equal(setOnce.distinct_id, 'user-p1');
-  assert.deepEqual(setOnce.properties.$set_once, { first_seen: '2026-11-24' }, 'top-level $set_once must be kept in properties.$set_once');
+  assert.deepEqual(
+    setOnce.properties.$set_once,
+    { first_seen: '2026-11-24' },
+    'top-level $set_once must be kept in properties.$set_once',
+  );
 
   const personless = get('personless');
   assert.equal(personless.event, 'personless event');
   assert.equal(personless.properties.$process_person_profile, false);
-  assert.ok(personless.distinct_id && personless.distinct_id.length > 0, 'personless event has a generated distinct id');
+  assert.ok(
+    personless.distinct_id && personless.distinct_id.length > 0,
+    'personless event has a generated distinct id',
+  );
   assert.notEqual(personless.distinct_id, 'user-p1');
 
   const gz = get('gzip');
@@ -95,7 +109,11 @@ test('requests: plain JSON and gzip on /batch/, none rejected', { timeout: 15_00
   assert.ok(result, 'flow did not run');
   const accepted = await server.allRequests({ outcome: 'accepted' });
   const batches = accepted.filter((r) => /^\/batch\/?$/.test(r.path));
-  assert.equal(batches.length, 6, `expected 6 /batch/ requests (5 sync + 1 gzip), got ${JSON.stringify(accepted.map((r) => [r.method, r.path]))}`);
+  assert.equal(
+    batches.length,
+    6,
+    `expected 6 /batch/ requests (5 sync + 1 gzip), got ${JSON.stringify(accepted.map((r) => [r.method, r.path]))}`,
+  );
   let gzipped = 0;
   for (const r of batches) {
     const { request } = await server.api(`/api/requests/${r.id}`);

@@ -51,8 +51,12 @@ test('events sent with posthog-node, then SIGTERM: clean exit', { timeout: 45_00
   const errors = [];
   const client = new PostHog(TOKEN, { host: server.url, flushAt: 10, flushInterval: 0, fetchRetryCount: 0 });
   client.on('error', (e) => errors.push(String(e)));
-  for (let i = 0; i < 25; i++) client.capture({ distinctId: `anon-r${i % 3}`, event: `restart event ${i}`, properties: { i } });
-  client.identify({ distinctId: 'user-r1', properties: { $set: { email: 'r@example.com' }, $anon_distinct_id: 'anon-r1' } });
+  for (let i = 0; i < 25; i++)
+    client.capture({ distinctId: `anon-r${i % 3}`, event: `restart event ${i}`, properties: { i } });
+  client.identify({
+    distinctId: 'user-r1',
+    properties: { $set: { email: 'r@example.com' }, $anon_distinct_id: 'anon-r1' },
+  });
   client.alias({ distinctId: 'user-r1', alias: 'legacy-r1' });
   await client.shutdown(10_000);
   assert.deepEqual(errors, []);
@@ -67,40 +71,56 @@ test('events sent with posthog-node, then SIGTERM: clean exit', { timeout: 45_00
   assert.equal(exit.code, 0, `exit after SIGTERM: ${JSON.stringify(exit)}`);
 });
 
-test('after a restart on the same data dir every event is there with the same uuid and seq', { timeout: 30_000 }, async () => {
-  assert.ok(before, 'first run did not complete');
-  const server = await start();
-  const afterRestart = await server.allEvents({});
-  assert.deepEqual(afterRestart.map(durable), before.map(durable));
-  const requests = await server.allRequests({});
-  assert.deepEqual(
-    requests.map((r) => [r.id, r.path, r.status, r.outcome]),
-    beforeRequests.map((r) => [r.id, r.path, r.status, r.outcome]),
-    'the request log survives too',
-  );
+test(
+  'after a restart on the same data dir every event is there with the same uuid and seq',
+  { timeout: 30_000 },
+  async () => {
+    assert.ok(before, 'first run did not complete');
+    const server = await start();
+    const afterRestart = await server.allEvents({});
+    assert.deepEqual(afterRestart.map(durable), before.map(durable));
+    const requests = await server.allRequests({});
+    assert.deepEqual(
+      requests.map((r) => [r.id, r.path, r.status, r.outcome]),
+      beforeRequests.map((r) => [r.id, r.path, r.status, r.outcome]),
+      'the request log survives too',
+    );
 
-  // New events continue the sequence; no seq is reused.
-  const client = new PostHog(TOKEN, { host: server.url, flushAt: 1, flushInterval: 0, fetchRetryCount: 0 });
-  client.capture({ distinctId: 'user-r1', event: 'after restart' });
-  await client.shutdown(10_000);
-  const now = await server.allEvents({});
-  const fresh = now.filter((e) => e.event === 'after restart');
-  assert.equal(fresh.length, 1);
-  const maxBefore = Math.max(...before.map((e) => e.seq));
-  assert.ok(fresh[0].seq > maxBefore, `new seq ${fresh[0].seq} must be above ${maxBefore}`);
-  assert.equal(now[0].uuid, fresh[0].uuid, 'newest first');
+    // New events continue the sequence; no seq is reused.
+    const client = new PostHog(TOKEN, { host: server.url, flushAt: 1, flushInterval: 0, fetchRetryCount: 0 });
+    client.capture({ distinctId: 'user-r1', event: 'after restart' });
+    await client.shutdown(10_000);
+    const now = await server.allEvents({});
+    const fresh = now.filter((e) => e.event === 'after restart');
+    assert.equal(fresh.length, 1);
+    const maxBefore = Math.max(...before.map((e) => e.seq));
+    assert.ok(fresh[0].seq > maxBefore, `new seq ${fresh[0].seq} must be above ${maxBefore}`);
+    assert.equal(now[0].uuid, fresh[0].uuid, 'newest first');
 
-  const exit = await server.stop({ removeDataDir: false });
-  assert.equal(exit.code, 0, `exit after SIGTERM: ${JSON.stringify(exit)}`);
-});
+    const exit = await server.stop({ removeDataDir: false });
+    assert.equal(exit.code, 0, `exit after SIGTERM: ${JSON.stringify(exit)}`);
+  },
+);
 
 test('SIGTERM during a burst: every capture answered 200 survives the restart', { timeout: 45_000 }, async (t) => {
   const server = await start();
   const makeBatch = (i) => ({
     api_key: TOKEN,
     batch: [
-      { event: 'burst', uuid: randomUUID(), distinct_id: `burst-${i}`, properties: { i }, timestamp: new Date().toISOString() },
-      { event: 'burst', uuid: randomUUID(), distinct_id: `burst-${i}`, properties: { i, second: true }, timestamp: new Date().toISOString() },
+      {
+        event: 'burst',
+        uuid: randomUUID(),
+        distinct_id: `burst-${i}`,
+        properties: { i },
+        timestamp: new Date().toISOString(),
+      },
+      {
+        event: 'burst',
+        uuid: randomUUID(),
+        distinct_id: `burst-${i}`,
+        properties: { i, second: true },
+        timestamp: new Date().toISOString(),
+      },
     ],
   });
   const batches = [];
@@ -141,12 +161,15 @@ test('SIGTERM during a burst: every capture answered 200 survives the restart', 
   clearTimeout(fallback);
   const exit = await server.stop({ removeDataDir: false });
   await Promise.all(workers);
-  t.diagnostic(`requests: ${batches.length}; outcomes: ${JSON.stringify(Object.fromEntries(countBy(statuses, (s) => String(s))))}`);
+  t.diagnostic(
+    `requests: ${batches.length}; outcomes: ${JSON.stringify(Object.fromEntries(countBy(statuses, (s) => String(s))))}`,
+  );
   assert.ok(!exit.timedOut, 'the server did not exit within 10 s of SIGTERM while requests were in flight');
   assert.equal(exit.code, 0, `exit after SIGTERM: ${JSON.stringify(exit)}`);
   const ok = batches.filter((_, i) => statuses[i] === 200);
   assert.ok(ok.length >= 40, `only ${ok.length} captures were answered 200`);
-  for (const s of statuses) assert.ok(s === 200 || s === 503 || String(s).startsWith('error'), `unexpected status during shutdown: ${s}`);
+  for (const s of statuses)
+    assert.ok(s === 200 || s === 503 || String(s).startsWith('error'), `unexpected status during shutdown: ${s}`);
 
   const again = await start();
   const stored = new Set((await again.allEvents({ project: TOKEN, event: 'burst' })).map((e) => e.uuid));
@@ -155,6 +178,9 @@ test('SIGTERM during a burst: every capture answered 200 survives the restart', 
   // And a request is all-or-nothing.
   for (const b of batches) {
     const n = b.batch.filter((e) => stored.has(e.uuid)).length;
-    assert.ok(n === 0 || n === b.batch.length, `request for ${b.batch[0].distinct_id} stored ${n} of ${b.batch.length} events`);
+    assert.ok(
+      n === 0 || n === b.batch.length,
+      `request for ${b.batch[0].distinct_id} stored ${n} of ${b.batch.length} events`,
+    );
   }
 });

@@ -17,7 +17,8 @@ const q = (params) => {
 export async function personOf(server, project, distinctId) {
   const body = await server.api(`/api/persons?${q({ project, distinct_id: distinctId })}`);
   if (!Array.isArray(body.persons)) throw new Error(`/api/persons answered without persons: ${JSON.stringify(body)}`);
-  if (body.persons.length > 1) throw new Error(`/api/persons?distinct_id=${distinctId} answered ${body.persons.length} persons`);
+  if (body.persons.length > 1)
+    throw new Error(`/api/persons?distinct_id=${distinctId} answered ${body.persons.length} persons`);
   return body.persons[0] ?? null;
 }
 
@@ -61,7 +62,8 @@ export async function dumpIdentity(server, project, name) {
   try {
     const persons = await allPersons(server, project);
     data.persons = [];
-    for (const p of persons) data.persons.push(await personDetail(server, p.id).catch((e) => ({ id: p.id, error: String(e.message || e) })));
+    for (const p of persons)
+      data.persons.push(await personDetail(server, p.id).catch((e) => ({ id: p.id, error: String(e.message || e) })));
   } catch (e) {
     data.persons = { error: String(e.message || e) };
   }
@@ -86,7 +88,9 @@ export function brief(v, max = 3000) {
 /** RFC 4122 uuid v5 (sha1) of `name` in namespace `ns`. */
 export function uuidv5(name, ns) {
   const nsBytes = Buffer.from(ns.replace(/-/g, ''), 'hex');
-  const hash = createHash('sha1').update(Buffer.concat([nsBytes, Buffer.from(name, 'utf8')])).digest();
+  const hash = createHash('sha1')
+    .update(Buffer.concat([nsBytes, Buffer.from(name, 'utf8')]))
+    .digest();
   const b = hash.subarray(0, 16);
   b[6] = (b[6] & 0x0f) | 0x50;
   b[8] = (b[8] & 0x3f) | 0x80;
@@ -94,6 +98,6 @@ export function uuidv5(name, ns) {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
-/** PostHog's person uuid (spec §1.1), with the project token in place of the team id. */
+/** PostHog's person uuid (uuidv5 of "<team>:<first distinct id>"), with the project token in place of the team id. */
 export const PERSON_NAMESPACE = '932979b4-65c3-4424-8467-0b66ec27bc22';
 export const personUuid = (project, distinctId) => uuidv5(`${project}:${distinctId}`, PERSON_NAMESPACE);

@@ -13,7 +13,9 @@ const REQUIREMENTS = path.join(TESTS_DIR, 'python', 'requirements.txt');
 function run(cmd, args, timeout) {
   const r = spawnSync(cmd, args, { encoding: 'utf8', timeout, cwd: TESTS_DIR });
   if (r.error || r.status !== 0) {
-    throw new Error(`${cmd} ${args.join(' ')} failed (${r.error?.message ?? `exit ${r.status}`}):\n${r.stdout}\n${r.stderr}`);
+    throw new Error(
+      `${cmd} ${args.join(' ')} failed (${r.error?.message ?? `exit ${r.status}`}):\n${r.stdout}\n${r.stderr}`,
+    );
   }
   return r;
 }
@@ -27,7 +29,11 @@ export function ensureVenv() {
   const stamp = path.join(VENV, '.requirements-installed');
   if (!existsSync(PY)) run('python3', ['-m', 'venv', VENV], 30_000);
   if (!existsSync(stamp) || readFileSync(stamp, 'utf8') !== wanted) {
-    run(PY, ['-m', 'pip', 'install', '--disable-pip-version-check', '-q', '--timeout', '20', '-r', REQUIREMENTS], 110_000);
+    run(
+      PY,
+      ['-m', 'pip', 'install', '--disable-pip-version-check', '-q', '--timeout', '20', '-r', REQUIREMENTS],
+      110_000,
+    );
     writeFileSync(stamp, wanted);
   }
 }

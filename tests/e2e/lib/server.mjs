@@ -19,8 +19,7 @@ import { fileURLToPath } from 'node:url';
 export const TESTS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const REPO_DIR = path.resolve(TESTS_DIR, '..');
 export const ARTIFACTS_DIR = path.join(TESTS_DIR, 'artifacts');
-export const INSPECTOR_BIN =
-  process.env.INSPECTOR_BIN || path.join(REPO_DIR, 'target', 'debug', 'identity-inspector');
+export const INSPECTOR_BIN = process.env.INSPECTOR_BIN || path.join(REPO_DIR, 'target', 'debug', 'identity-inspector');
 
 const START_TIMEOUT_MS = 20_000;
 const STOP_TIMEOUT_MS = 10_000;
@@ -93,17 +92,28 @@ function safeJson(v) {
  * A raw HTTP request with node's http module (fetch forbids setting Host).
  * Resolves to { status, headers, body (string), buffer }.
  */
-export function rawRequest({ port, host = '127.0.0.1', method = 'GET', path: reqPath = '/', headers = {}, body, timeout = 10_000 }) {
+export function rawRequest({
+  port,
+  host = '127.0.0.1',
+  method = 'GET',
+  path: reqPath = '/',
+  headers = {},
+  body,
+  timeout = 10_000,
+}) {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host, port, method, path: reqPath, headers, setHost: !('Host' in headers || 'host' in headers) }, (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => {
-        const buffer = Buffer.concat(chunks);
-        resolve({ status: res.statusCode, headers: res.headers, body: buffer.toString('utf8'), buffer });
-      });
-      res.on('error', reject);
-    });
+    const req = http.request(
+      { host, port, method, path: reqPath, headers, setHost: !('Host' in headers || 'host' in headers) },
+      (res) => {
+        const chunks = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () => {
+          const buffer = Buffer.concat(chunks);
+          resolve({ status: res.statusCode, headers: res.headers, body: buffer.toString('utf8'), buffer });
+        });
+        res.on('error', reject);
+      },
+    );
     req.setTimeout(timeout, () => req.destroy(new Error(`${method} ${reqPath} timed out after ${timeout} ms`)));
     req.on('error', reject);
     if (body !== undefined) req.write(body);
@@ -183,7 +193,10 @@ export async function startServer({
     );
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      finish(reject, new Error(`${bin} printed no http://127.0.0.1:<port> line within ${startTimeout} ms; output:\n${output}`));
+      finish(
+        reject,
+        new Error(`${bin} printed no http://127.0.0.1:<port> line within ${startTimeout} ms; output:\n${output}`),
+      );
     }, startTimeout);
   });
   const port = Number(new URL(url).port);
@@ -215,7 +228,8 @@ export async function startServer({
       if (!params.has('limit')) params.set('limit', '1000');
       if (cursor !== null) params.set('cursor', String(cursor));
       const body = await api(`${endpoint}?${params}`);
-      if (!Array.isArray(body[key])) throw new Error(`${endpoint} answered without a "${key}" array: ${safeJson(body)}`);
+      if (!Array.isArray(body[key]))
+        throw new Error(`${endpoint} answered without a "${key}" array: ${safeJson(body)}`);
       items.push(...body[key]);
       if (body.next_cursor === null || body.next_cursor === undefined) return items;
       const c = String(body.next_cursor);
@@ -269,7 +283,10 @@ export async function startServer({
     /** Writes every event and request to tests/artifacts/<name>.json, for looking at after a run. */
     async dump(name) {
       const data = {};
-      for (const [key, endpoint] of [['events', '/api/events'], ['requests', '/api/requests']]) {
+      for (const [key, endpoint] of [
+        ['events', '/api/events'],
+        ['requests', '/api/requests'],
+      ]) {
         data[key] = await paginate(endpoint, key, {}).catch((err) => ({ error: String(err.message || err) }));
       }
       writeFileSync(artifactPath(`${name}.json`), `${JSON.stringify(data, null, 2)}\n`);
@@ -288,7 +305,8 @@ export function headerValue(headers, name) {
     }
     return undefined;
   }
-  for (const [k, v] of Object.entries(headers)) if (k.toLowerCase() === want) return Array.isArray(v) ? v.join(', ') : v;
+  for (const [k, v] of Object.entries(headers))
+    if (k.toLowerCase() === want) return Array.isArray(v) ? v.join(', ') : v;
   return undefined;
 }
 

@@ -85,14 +85,22 @@ export async function openEventStream(url, { connectTimeout = 10_000 } = {}) {
         }
         if (closed) {
           cleanup();
-          reject(new Error(`event stream ended${streamError ? ` (${streamError.message})` : ''} before a matching message; got ${JSON.stringify(messages.map((m) => m.event))}`));
+          reject(
+            new Error(
+              `event stream ended${streamError ? ` (${streamError.message})` : ''} before a matching message; got ${JSON.stringify(messages.map((m) => m.event))}`,
+            ),
+          );
           return true;
         }
         return false;
       };
       const timer = setTimeout(() => {
         cleanup();
-        reject(new Error(`no matching SSE message within ${timeout} ms; got ${JSON.stringify(messages.map((m) => ({ event: m.event, data: m.data.slice(0, 200) })))}`));
+        reject(
+          new Error(
+            `no matching SSE message within ${timeout} ms; got ${JSON.stringify(messages.map((m) => ({ event: m.event, data: m.data.slice(0, 200) })))}`,
+          ),
+        );
       }, timeout);
       const waiter = () => check();
       const cleanup = () => {

@@ -1,4 +1,4 @@
-// Helpers for the export/import/replay tests (issue 7): run the CLI, and read a project's
+// Helpers for the export, import and replay tests: run the CLI, and read a project's
 // identity model in a form that does not depend on where it came from.
 //
 // Imported data lives under the project `import:<name>/<token>`, whose person ids (uuidv5 of
@@ -15,7 +15,11 @@ import { INSPECTOR_BIN, REPO_DIR } from './server.mjs';
 /** Runs `identity-inspector ...args`; resolves to { code, stdout, stderr }. */
 export function runCli(args, { timeout = 60_000 } = {}) {
   return new Promise((resolve, reject) => {
-    const child = spawn(INSPECTOR_BIN, args, { cwd: REPO_DIR, env: { ...process.env, RUST_LOG: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(INSPECTOR_BIN, args, {
+      cwd: REPO_DIR,
+      env: { ...process.env, RUST_LOG: 'warn' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c) => (stdout += c));
@@ -59,7 +63,14 @@ export async function identityShape(server, project) {
     })),
     (l) => `${l.key_kind}:${l.device_id}`,
   );
-  const decided = (await decisions(server, project)).map((d) => [d.event_uuid, d.event, d.kind, d.rule, d.source, d.target]);
+  const decided = (await decisions(server, project)).map((d) => [
+    d.event_uuid,
+    d.event,
+    d.kind,
+    d.rule,
+    d.source,
+    d.target,
+  ]);
   const warned = sorted(
     (await warnings(server, project)).map((w) => ({
       rule: w.rule,

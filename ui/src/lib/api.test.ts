@@ -18,7 +18,9 @@ afterEach(() => {
 
 describe('api.lens', () => {
   it('asks /api/lens for the project and returns its answer', async () => {
-    const urls = mockFetch(() => ({ body: { project: 'wk 1', source: 'segment', family: 'segment', events: 0, vendors: [], disagreements: [] } }));
+    const urls = mockFetch(() => ({
+      body: { project: 'wk 1', source: 'segment', family: 'segment', events: 0, vendors: [], disagreements: [] },
+    }));
     const res = await api.lens('wk 1');
     expect(urls).toEqual(['/api/lens?project=wk+1']);
     expect(res.family).toBe('segment');
@@ -49,9 +51,41 @@ describe('api.eventBySeq', () => {
 
 describe('list endpoints and ?source=', () => {
   it('send the selected sources comma-separated', async () => {
-    const urls = mockFetch((url) => ({ body: url.startsWith('/api/persons') ? { persons: [], total: 0, next_cursor: null } : { warnings: [] } }));
+    const urls = mockFetch((url) => ({
+      body: url.startsWith('/api/persons') ? { persons: [], total: 0, next_cursor: null } : { warnings: [] },
+    }));
     await api.persons({ project: 'p', source: 'segment,mixpanel' });
     await api.warnings({ source: undefined });
     expect(urls).toEqual(['/api/persons?project=p&source=segment%2Cmixpanel', '/api/warnings']);
+  });
+});
+
+describe('api.control', () => {
+  it('fetches the token, then sends the write with it', async () => {
+    const calls: { url: string; init?: RequestInit }[] = [];
+    vi.stubGlobal('fetch', async (url: string, init?: RequestInit) => {
+      calls.push({ url, init });
+      const body = url === '/api/control' ? { token: 't0k' } : { capture: { paused: false } };
+      return new Response(JSON.stringify(body));
+    });
+    await api.control.setTheme('dark');
+    expect(calls.map((c) => [c.url, c.init?.method ?? 'GET'])).toEqual([
+      ['/api/control', 'GET'],
+      ['/api/control/theme', 'PUT'],
+    ]);
+    const headers = calls[1].init?.headers as Record<string, string>;
+    expect(headers['x-inspector-token']).toBe('t0k');
+    expect(headers['content-type']).toBe('application/json');
+    expect(calls[1].init?.body).toBe('{"theme":"dark"}');
+  });
+  it("reports the server's error for a refused import", async () => {
+    vi.stubGlobal('fetch', async (url: string) =>
+      url === '/api/control'
+        ? new Response(JSON.stringify({ token: 't' }))
+        : new Response(JSON.stringify({ error: 'not a bundle; nothing was imported' }), { status: 400 }),
+    );
+    const err = await api.control.importFile(new File(['x'], 'a.har')).catch((e) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect(err.message).toBe('not a bundle; nothing was imported');
   });
 });

@@ -1,5 +1,15 @@
-// Typed reads of /api (same origin: the server's Host guard lets the UI through).
+// The one module that talks to /api: typed reads (`api.*`) and the control writes (`api.control.*`).
+// Same origin, so the server's Host guard lets the UI through. Every read takes an optional
+// AbortSignal: a LiveQuery passes its own, so a superseded fetch is cancelled, not just ignored.
+//
+// Invariants:
+// - No component calls `fetch` itself; a new endpoint gets a function here.
+// - Calls that change state carry this run's token (`x-inspector-token`, revealed only by
+//   `GET /api/control`), so a cross-site page cannot make them; `control.send` fetches it each time
+//   because the token changes at every launch of the server.
 
+import type { Theme } from './colors';
+import { importUrl, type Imported } from './transfer';
 import type {
   Decision,
   DeviceLane,
@@ -34,8 +44,13 @@ export function query(params: Params): string {
 }
 
 export async function getJson<T>(path: string, signal?: AbortSignal): Promise<T> {
-  const res = await fetch(path, { signal, headers: { accept: 'application/json' } });
+  return answer<T>(path, await fetch(path, { signal, headers: { accept: 'application/json' } }));
+}
+
+/** The JSON body of an answer; an ApiError (with the server's `error` when it sent one) unless 2xx. */
+async function answer<T>(path: string, res: Response): Promise<T> {
   const text = await res.text();
+  if (res.ok && text === '') return undefined as T;
   let body: unknown;
   try {
     body = JSON.parse(text);
@@ -47,19 +62,21 @@ export async function getJson<T>(path: string, signal?: AbortSignal): Promise<T>
 }
 
 export const api = {
-  health: () => getJson<Health>('/api/health'),
+  health: (signal?: AbortSignal) => getJson<Health>('/api/health', signal),
   projects: () => getJson<{ projects: ProjectSummary[] }>('/api/projects'),
   events: (qs: string, signal?: AbortSignal) =>
     getJson<{ events: StoredEvent[]; next_cursor: number | null }>(`/api/events${qs ? `?${qs}` : ''}`, signal),
-  event: (uuid: string) => getJson<{ event: StoredEvent }>(`/api/events/${encodeURIComponent(uuid)}`),
+  event: (uuid: string, signal?: AbortSignal) =>
+    getJson<{ event: StoredEvent }>(`/api/events/${encodeURIComponent(uuid)}`, signal),
   requests: (p: Params, signal?: AbortSignal) =>
     getJson<{ requests: StoredRequest[]; next_cursor: number | null }>(`/api/requests${query(p)}`, signal),
   request: (id: number) => getJson<RequestDetail>(`/api/requests/${id}`),
   persons: (p: Params, signal?: AbortSignal) =>
     getJson<{ persons: PersonSummary[]; total: number; next_cursor: string | null }>(`/api/persons${query(p)}`, signal),
-  person: (id: string) => getJson<PersonDetail>(`/api/persons/${encodeURIComponent(id)}`),
+  person: (id: string, signal?: AbortSignal) => getJson<PersonDetail>(`/api/persons/${encodeURIComponent(id)}`, signal),
   devices: (p: Params, signal?: AbortSignal) => getJson<DevicesPage>(`/api/devices${query(p)}`, signal),
-  device: (id: string) => getJson<{ device: DeviceLane }>(`/api/devices/${encodeURIComponent(id)}`),
+  device: (id: string, signal?: AbortSignal) =>
+    getJson<{ device: DeviceLane }>(`/api/devices/${encodeURIComponent(id)}`, signal),
   decisions: (p: Params) => getJson<{ decisions: Decision[] }>(`/api/decisions${query(p)}`),
   warnings: (p: Params, signal?: AbortSignal) => getJson<{ warnings: Finding[] }>(`/api/warnings${query(p)}`, signal),
   lens: (project: string, signal?: AbortSignal) => getJson<LensResponse>(`/api/lens${query({ project })}`, signal),
@@ -68,26 +85,27 @@ export const api = {
    * below", so a one-event page under `seq + 1` is that event when it exists in the project.
    */
   eventBySeq: async (seq: number, project?: string): Promise<StoredEvent | null> => {
-    const page = await getJson<{ events: StoredEvent[] }>(`/api/events${query({ project, cursor: seq + 1, limit: 1 })}`);
+    const page = await getJson<{ events: StoredEvent[] }>(
+      `/api/events${query({ project, cursor: seq + 1, limit: 1 })}`,
+    );
     return page.events[0]?.seq === seq ? page.events[0] : null;
+  },
+  control: {
+    /** Saves the theme in the settings file (the desktop window and later visits start in it). */
+    setTheme: (theme: Theme) => control.send('PUT', '/api/control/theme', JSON.stringify({ theme })),
+    pause: () => control.send('POST', '/api/control/pause'),
+    resume: () => control.send('POST', '/api/control/resume'),
+    /** Uploads a bundle, HAR or NDJSON file; it becomes its own data set. */
+    importFile: async (file: File): Promise<Imported> =>
+      (await control.send<{ imported: Imported }>('POST', importUrl(file.name), file)).imported,
   },
 };
 
-/** Calls `fn` at most once per `ms` (first call at once, the last one of a burst at the end). */
-export function throttle(fn: () => void, ms: number): () => void {
-  let last = 0;
-  let timer: ReturnType<typeof setTimeout> | null = null;
-  return () => {
-    const wait = last + ms - Date.now();
-    if (wait <= 0 && !timer) {
-      last = Date.now();
-      fn();
-    } else if (!timer) {
-      timer = setTimeout(() => {
-        timer = null;
-        last = Date.now();
-        fn();
-      }, Math.max(0, wait));
-    }
-  };
-}
+const control = {
+  token: async (): Promise<string> => (await getJson<{ token: string }>('/api/control')).token,
+  async send<T = unknown>(method: 'POST' | 'PUT', path: string, body?: string | Blob): Promise<T> {
+    const headers: Record<string, string> = { accept: 'application/json', 'x-inspector-token': await control.token() };
+    if (typeof body === 'string') headers['content-type'] = 'application/json';
+    return answer<T>(`${method} ${path}`, await fetch(path, { method, headers, body }));
+  },
+};

@@ -46,7 +46,9 @@ export function personColor(personId: string | null | undefined, theme: Theme, p
   // Yellows and greens look lighter than blues at the same lightness: darken them so white
   // labels stay readable on them (light theme) and they do not glare (dark theme).
   const bright = hue >= 45 && hue <= 190 ? 8 : 0;
-  return theme === 'dark' ? `hsl(${hue} 62% ${(deep ? 48 : 62) - bright / 2}%)` : `hsl(${hue} 64% ${(deep ? 36 : 48) - bright}%)`;
+  return theme === 'dark'
+    ? `hsl(${hue} 62% ${(deep ? 48 : 62) - bright / 2}%)`
+    : `hsl(${hue} 64% ${(deep ? 36 : 48) - bright}%)`;
 }
 
 /** A paler tint of the person's colour for anonymous segments that already belong to a person. */

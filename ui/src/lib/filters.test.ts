@@ -6,25 +6,56 @@ const at = (s: number) => new Date(Date.UTC(2026, 10, 24, 12, 0, s)).toISOString
 
 function ev(seq: number, s: number): StoredEvent {
   return {
-    uuid: `u${seq}`, project: 'phc', source: 'posthog', event: '$pageview', distinct_id: 'd', device_id: null, session_id: null,
-    timestamp: at(s), original_timestamp: null, sent_at: null, received_at: at(s), seq, request_id: seq, properties: {}, warnings: null,
+    uuid: `u${seq}`,
+    project: 'phc',
+    source: 'posthog',
+    event: '$pageview',
+    distinct_id: 'd',
+    device_id: null,
+    session_id: null,
+    timestamp: at(s),
+    original_timestamp: null,
+    sent_at: null,
+    received_at: at(s),
+    seq,
+    request_id: seq,
+    properties: {},
+    warnings: null,
   };
 }
 
 function rej(id: number, s: number, extra: Partial<StoredRequest> = {}): StoredRequest {
   return {
-    id, method: 'POST', path: '/e/', query: null, received_at: at(s), source: 'posthog', route: 'capture', outcome: 'rejected',
-    status: 400, error: 'event 0 has no distinct_id', error_code: 'missing_distinct_id', event_count: 0, note: null, body_size: 10,
-    body_preview: '{"token":"phc_abc"}', ...extra,
+    id,
+    method: 'POST',
+    path: '/e/',
+    query: null,
+    received_at: at(s),
+    source: 'posthog',
+    route: 'capture',
+    outcome: 'rejected',
+    status: 400,
+    error: 'event 0 has no distinct_id',
+    error_code: 'missing_distinct_id',
+    event_count: 0,
+    note: null,
+    body_size: 10,
+    body_preview: '{"token":"phc_abc"}',
+    ...extra,
   };
 }
 
 describe('filtersFromParams / eventsQuery', () => {
   it('keeps only filter keys with a value', () => {
-    expect(filtersFromParams({ project: 'phc', event: ' $identify ', q: '', focus: 'x' })).toEqual({ project: 'phc', event: '$identify' });
+    expect(filtersFromParams({ project: 'phc', event: ' $identify ', q: '', focus: 'x' })).toEqual({
+      project: 'phc',
+      event: '$identify',
+    });
   });
   it('builds the API query with paging', () => {
-    expect(eventsQuery({ project: 'phc', q: 'a b' }, { limit: 200, cursor: 50 })).toBe('project=phc&q=a+b&limit=200&cursor=50');
+    expect(eventsQuery({ project: 'phc', q: 'a b' }, { limit: 200, cursor: 50 })).toBe(
+      'project=phc&q=a+b&limit=200&cursor=50',
+    );
     expect(eventsQuery({}, { after: 7 })).toBe('after=7');
   });
 });
@@ -77,8 +108,21 @@ describe('source filter (several sources)', () => {
   });
   it('keeps rejected requests of the selected sources only', () => {
     const r = (source: string | null) => ({
-      id: 1, method: 'POST', path: '/v1/batch', query: null, received_at: '2026-11-24T12:00:00Z', source, route: null, outcome: 'rejected' as const,
-      status: 400, error: 'bad', error_code: 'bad', event_count: 0, note: null, body_size: 1, body_preview: '',
+      id: 1,
+      method: 'POST',
+      path: '/v1/batch',
+      query: null,
+      received_at: '2026-11-24T12:00:00Z',
+      source,
+      route: null,
+      outcome: 'rejected' as const,
+      status: 400,
+      error: 'bad',
+      error_code: 'bad',
+      event_count: 0,
+      note: null,
+      body_size: 1,
+      body_preview: '',
     });
     const filters = filtersFromParams({ source: 'segment,rudderstack' });
     expect(rejectedMatches(filters, r('rudderstack'))).toBe(true);

@@ -28,7 +28,10 @@ export function filtersFromParams(params: Record<string, string>): EventFilters 
 }
 
 /** The `/api/events` query string for these filters and paging options (`source` comma-separated). */
-export function eventsQuery(filters: EventFilters, page: { limit?: number; cursor?: number | null; after?: number | null } = {}): string {
+export function eventsQuery(
+  filters: EventFilters,
+  page: { limit?: number; cursor?: number | null; after?: number | null } = {},
+): string {
   const q = new URLSearchParams();
   for (const key of EVENT_FILTER_KEYS) if (filters[key]) q.set(key, filters[key]!);
   if (page.limit) q.set('limit', String(page.limit));
@@ -44,13 +47,16 @@ export function eventsQuery(filters: EventFilters, page: { limit?: number; curso
 export function rejectedMatches(filters: EventFilters, r: StoredRequest): boolean {
   if (filters.event || filters.distinct_id || filters.device_id || filters.session_id) return false;
   if (!sourceMatches(parseSourceParam(filters.source), r.source)) return false;
-  const hay = `${r.method} ${r.path} ${r.query ?? ''} ${r.error ?? ''} ${r.error_code ?? ''} ${r.body_preview}`.toLowerCase();
+  const hay =
+    `${r.method} ${r.path} ${r.query ?? ''} ${r.error ?? ''} ${r.error_code ?? ''} ${r.body_preview}`.toLowerCase();
   if (filters.project && !hay.includes(filters.project.toLowerCase())) return false;
   if (filters.q && !hay.includes(filters.q.toLowerCase())) return false;
   return true;
 }
 
-export type FeedRow = { kind: 'event'; key: string; at: number; event: StoredEvent } | { kind: 'rejected'; key: string; at: number; request: StoredRequest };
+export type FeedRow =
+  | { kind: 'event'; key: string; at: number; event: StoredEvent }
+  | { kind: 'rejected'; key: string; at: number; request: StoredRequest };
 
 /**
  * Events (newest first, as the API pages them) merged with rejected requests by arrival time.
@@ -60,7 +66,12 @@ export type FeedRow = { kind: 'event'; key: string; at: number; event: StoredEve
 export function mergeFeed(events: StoredEvent[], rejected: StoredRequest[], hasMore: boolean): FeedRow[] {
   const oldest = events.length ? Date.parse(events[events.length - 1].received_at) : Infinity;
   const rej = rejected
-    .map((request) => ({ kind: 'rejected' as const, key: `r${request.id}`, at: Date.parse(request.received_at), request }))
+    .map((request) => ({
+      kind: 'rejected' as const,
+      key: `r${request.id}`,
+      at: Date.parse(request.received_at),
+      request,
+    }))
     .filter((r) => !hasMore || r.at >= oldest)
     .sort((a, b) => b.at - a.at || b.request.id - a.request.id);
   if (rej.length === 0) return events.map(eventRow);

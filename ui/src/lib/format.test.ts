@@ -21,12 +21,16 @@ describe('format', () => {
   });
 
   it('names browsers and server SDKs', () => {
-    expect(describeUserAgent('Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/131.0.0.0 Safari/537.36')).toBe(
-      'Headless Chrome 131 · Linux',
-    );
-    expect(describeUserAgent('Mozilla/5.0 (Macintosh; Intel Mac OS X 14_1) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Safari/605.1.15')).toBe(
-      'Safari 17 · macOS',
-    );
+    expect(
+      describeUserAgent(
+        'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/131.0.0.0 Safari/537.36',
+      ),
+    ).toBe('Headless Chrome 131 · Linux');
+    expect(
+      describeUserAgent(
+        'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_1) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Safari/605.1.15',
+      ),
+    ).toBe('Safari 17 · macOS');
     expect(describeUserAgent('posthog-node/5.7.0')).toBe('posthog-node 5.7.0');
     expect(describeUserAgent(null)).toBe('');
   });

@@ -2,8 +2,25 @@ import { describe, expect, it } from 'vitest';
 import { eventTimes, layoutGraph } from './graph';
 import type { Decision, PersonDetail } from './types';
 
-function d(seq: number, kind: Decision['kind'], source: string | null, target: string | null, event = '$identify'): Decision {
-  return { seq, event_uuid: `e${seq}`, project: 'p', event, kind, rule: 'r', source, target, person_id: 'P', message: `${kind} ${seq}` };
+function d(
+  seq: number,
+  kind: Decision['kind'],
+  source: string | null,
+  target: string | null,
+  event = '$identify',
+): Decision {
+  return {
+    seq,
+    event_uuid: `e${seq}`,
+    project: 'p',
+    event,
+    kind,
+    rule: 'r',
+    source,
+    target,
+    person_id: 'P',
+    message: `${kind} ${seq}`,
+  };
 }
 
 describe('layoutGraph', () => {
@@ -40,13 +57,18 @@ describe('layoutGraph', () => {
       ['bob', 'alice', true, 1, 5],
     ]);
     // neighbours: straight; anon-2 -> alice skips no node (index 2 -> 1): straight too; bob (3) -> alice (1) arcs
-    expect(g.edges[0].path).toBe(`M ${g.nodes[0].x} ${g.nodes[0].y} Q ${(g.nodes[0].x + g.nodes[1].x) / 2} ${g.nodes[0].y} ${g.nodes[1].x} ${g.nodes[1].y}`);
+    expect(g.edges[0].path).toBe(
+      `M ${g.nodes[0].x} ${g.nodes[0].y} Q ${(g.nodes[0].x + g.nodes[1].x) / 2} ${g.nodes[0].y} ${g.nodes[1].x} ${g.nodes[1].y}`,
+    );
     expect(g.edges[2].labelY).toBeLessThan(g.nodes[0].y);
     expect(g.edges[0].labelY).toBe(g.nodes[0].y - 14); // above a straight edge
   });
 
   it('arcs a refused merge between neighbours above the row', () => {
-    const g = layoutGraph({ distinct_ids: ['a', 'b'], decisions: [d(1, 'merged', 'a', 'b'), d(2, 'refused', 'c', 'b')] }, 2000);
+    const g = layoutGraph(
+      { distinct_ids: ['a', 'b'], decisions: [d(1, 'merged', 'a', 'b'), d(2, 'refused', 'c', 'b')] },
+      2000,
+    );
     // c is external, drawn third: neighbour of b
     const refused = g.edges.find((e) => e.refused)!;
     const b = g.nodes.find((n) => n.id === 'b')!;

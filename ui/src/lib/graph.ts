@@ -45,7 +45,11 @@ const PAD_TOP = 64;
 
 const JOINING = new Set(['merged', 'attached', 'created', 'refused']);
 
-export function layoutGraph(person: Pick<PersonDetail, 'distinct_ids' | 'decisions'>, width: number, maxNodes = 60): GraphLayout {
+export function layoutGraph(
+  person: Pick<PersonDetail, 'distinct_ids' | 'decisions'>,
+  width: number,
+  maxNodes = 60,
+): GraphLayout {
   const own = new Set(person.distinct_ids);
   const ids = [...person.distinct_ids];
   const relevant = person.decisions.filter((d) => JOINING.has(d.kind) && d.source && d.target && d.source !== d.target);

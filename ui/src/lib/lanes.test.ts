@@ -18,7 +18,16 @@ function seg(distinct_id: string, identified: boolean, a: number, b: number, per
 }
 
 function tr(kind: string, at: number, from: string, to: string, inferred = false): Transition {
-  return { kind, seq: at, event_uuid: `ev-${at}`, timestamp: T(at), from, to, inferred, explanation: `${kind} at ${at}` };
+  return {
+    kind,
+    seq: at,
+    event_uuid: `ev-${at}`,
+    timestamp: T(at),
+    from,
+    to,
+    inferred,
+    explanation: `${kind} at ${at}`,
+  };
 }
 
 // identify → reset → identify, then a switch without reset (seconds == seqs for easy checking)
@@ -33,9 +42,23 @@ const lane: DeviceLane = {
   last_seq: 100,
   event_count: 10,
   user_agent: null,
-  segments: [seg('anon-1', false, 0, 10), seg('alice', true, 10, 40), seg('anon-2', false, 41, 60), seg('bob', true, 60, 80), seg('carol', true, 90, 100)],
-  transitions: [tr('identify', 10, 'anon-1', 'alice'), tr('reset', 41, 'alice', 'anon-2', true), tr('identify', 60, 'anon-2', 'bob'), tr('set', 70, 'bob', 'bob'), tr('switch_without_reset', 90, 'bob', 'carol')],
-  sessions: [{ session_id: 's1', first_seq: 0, last_seq: 50, first_timestamp: T(0), last_timestamp: T(50), event_count: 5 }],
+  segments: [
+    seg('anon-1', false, 0, 10),
+    seg('alice', true, 10, 40),
+    seg('anon-2', false, 41, 60),
+    seg('bob', true, 60, 80),
+    seg('carol', true, 90, 100),
+  ],
+  transitions: [
+    tr('identify', 10, 'anon-1', 'alice'),
+    tr('reset', 41, 'alice', 'anon-2', true),
+    tr('identify', 60, 'anon-2', 'bob'),
+    tr('set', 70, 'bob', 'bob'),
+    tr('switch_without_reset', 90, 'bob', 'carol'),
+  ],
+  sessions: [
+    { session_id: 's1', first_seq: 0, last_seq: 50, first_timestamp: T(0), last_timestamp: T(50), event_count: 5 },
+  ],
   linked_from: null,
 };
 
@@ -66,11 +89,18 @@ describe('layoutLane', () => {
       ['set', 700],
     ]);
     expect(l.markers.find((m) => m.kind === 'reset')?.inferred).toBe(true);
-    expect(l.switches.map((s) => [s.transition.from, s.transition.to, Math.round(s.x)])).toEqual([['bob', 'carol', 900]]);
+    expect(l.switches.map((s) => [s.transition.from, s.transition.to, Math.round(s.x)])).toEqual([
+      ['bob', 'carol', 900],
+    ]);
   });
 
   it('uses seq numbers in arrival order', () => {
-    const late = { ...lane, segments: [{ ...seg('x', false, 0, 0), first_seq: 50, last_seq: 50 }], transitions: [], sessions: [] };
+    const late = {
+      ...lane,
+      segments: [{ ...seg('x', false, 0, 0), first_seq: 50, last_seq: 50 }],
+      transitions: [],
+      sessions: [],
+    };
     const l = layoutLane(late, 'arrival', { start: 0, end: 100 }, 200);
     // one event: widened to the minimum width around its position
     expect(l.segments[0].x).toBe(100 - MIN_SEGMENT_PX / 2);
@@ -88,7 +118,16 @@ describe('layoutLane', () => {
 
 describe('overlapping glyphs', () => {
   it('nudges glyph heads that would overlap, keeping each stem at its time', () => {
-    const busy = { ...lane, transitions: [tr('identify', 10, 'a', 'b'), tr('reset', 10, 'b', 'c', true), tr('alias', 11, 'c', 'd'), tr('identify', 80, 'c', 'e')], sessions: [] };
+    const busy = {
+      ...lane,
+      transitions: [
+        tr('identify', 10, 'a', 'b'),
+        tr('reset', 10, 'b', 'c', true),
+        tr('alias', 11, 'c', 'd'),
+        tr('identify', 80, 'c', 'e'),
+      ],
+      sessions: [],
+    };
     const start = Date.parse(T(0));
     const l = layoutLane(busy, 'time', { start, end: start + 100_000 }, 1000);
     expect(l.markers.map((m) => [m.kind, Math.round(m.x), Math.round(m.dx)])).toEqual([

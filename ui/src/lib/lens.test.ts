@@ -13,13 +13,31 @@ const response: LensResponse = {
     {
       vendor: 'segment',
       clusters: [
-        { ids: ['anon-1', 'alice', 'a@example.com'], user_id: 'alice', kinds: { 'anon-1': 'anonymous_id', alice: 'user_id', 'a@example.com': 'email' } },
+        {
+          ids: ['anon-1', 'alice', 'a@example.com'],
+          user_id: 'alice',
+          kinds: { 'anon-1': 'anonymous_id', alice: 'user_id', 'a@example.com': 'email' },
+        },
         { ids: ['bob'], user_id: 'bob', kinds: { bob: 'user_id' } },
       ],
-      refusals: [{ seq: 7, ids: ['alice', 'bob'], rule: 'user_id_limit', sentence: 'Segment: profile already has user_id alice (limit 1).' }],
+      refusals: [
+        {
+          seq: 7,
+          ids: ['alice', 'bob'],
+          rule: 'user_id_limit',
+          sentence: 'Segment: profile already has user_id alice (limit 1).',
+        },
+      ],
     },
     { vendor: 'posthog', clusters: [{ ids: ['anon-1', 'alice', 'bob'], user_id: null }], refusals: [] },
-    { vendor: 'mixpanel', clusters: [{ ids: ['anon-1', 'alice'], user_id: 'alice' }, { ids: ['bob'], user_id: 'bob' }], refusals: [] },
+    {
+      vendor: 'mixpanel',
+      clusters: [
+        { ids: ['anon-1', 'alice'], user_id: 'alice' },
+        { ids: ['bob'], user_id: 'bob' },
+      ],
+      refusals: [],
+    },
   ],
   disagreements: [
     {
@@ -27,7 +45,10 @@ const response: LensResponse = {
       together: ['posthog'],
       apart: ['segment', 'mixpanel'],
       seq: 7,
-      why: { posthog: 'PostHog: $identify merged bob into alice.', segment: 'Segment: profile already has user_id alice (limit 1).' },
+      why: {
+        posthog: 'PostHog: $identify merged bob into alice.',
+        segment: 'Segment: profile already has user_id alice (limit 1).',
+      },
     },
   ],
 };
@@ -64,7 +85,12 @@ describe('lensModel', () => {
     expect(d.apart.map((t) => t.label)).toEqual(['Segment', 'Mixpanel']);
     expect(d.stances).toEqual([
       { vendor: 'posthog', label: 'PostHog', together: true, sentence: '$identify merged bob into alice.' },
-      { vendor: 'segment', label: 'Segment', together: false, sentence: 'profile already has user_id alice (limit 1).' },
+      {
+        vendor: 'segment',
+        label: 'Segment',
+        together: false,
+        sentence: 'profile already has user_id alice (limit 1).',
+      },
       { vendor: 'mixpanel', label: 'Mixpanel', together: false, sentence: null },
     ]);
     expect(d.seq).toBe(7);
@@ -72,14 +98,24 @@ describe('lensModel', () => {
 
   it('highlights one cluster where the ids are together and two where they are apart', () => {
     const marked = highlightedClusters(model, model.disagreements[0]);
-    expect([...marked].sort()).toEqual(['mixpanel:alice', 'mixpanel:bob', 'posthog:alice', 'segment:alice', 'segment:bob']);
+    expect([...marked].sort()).toEqual([
+      'mixpanel:alice',
+      'mixpanel:bob',
+      'posthog:alice',
+      'segment:alice',
+      'segment:bob',
+    ]);
     expect(highlightedClusters(model, null).size).toBe(0);
     expect(clusterOf(model.columns[2], 'bob')).toBe(1);
     expect(clusterOf(model.columns[2], 'nobody')).toBe(-1);
   });
 
   it('marks a vendor the server did not send as absent instead of inventing clusters', () => {
-    const partial = lensModel({ ...response, vendors: response.vendors.filter((v) => v.vendor !== 'mixpanel'), disagreements: [] });
+    const partial = lensModel({
+      ...response,
+      vendors: response.vendors.filter((v) => v.vendor !== 'mixpanel'),
+      disagreements: [],
+    });
     expect(partial.columns[2]).toMatchObject({ vendor: 'mixpanel', present: false, clusters: [] });
     expect(partial.summary).toBe('PostHog 1 person · Segment 2');
   });
@@ -87,7 +123,9 @@ describe('lensModel', () => {
 
 describe('withoutVendorPrefix', () => {
   it("drops only the vendor's own leading name", () => {
-    expect(withoutVendorPrefix('Mixpanel: alice already has a $user_id.', 'mixpanel')).toBe('alice already has a $user_id.');
+    expect(withoutVendorPrefix('Mixpanel: alice already has a $user_id.', 'mixpanel')).toBe(
+      'alice already has a $user_id.',
+    );
     expect(withoutVendorPrefix('Segment: x', 'mixpanel')).toBe('Segment: x');
     expect(withoutVendorPrefix('merged because', 'posthog')).toBe('merged because');
   });
@@ -96,6 +134,8 @@ describe('withoutVendorPrefix', () => {
 describe('agreementSentence', () => {
   it('says plainly that the vendors agree, or that there is nothing yet', () => {
     expect(agreementSentence(lensModel({ ...response, disagreements: [] }))).toMatch(/^No disagreements/);
-    expect(agreementSentence(lensModel({ ...response, events: 0, vendors: [], disagreements: [] }))).toMatch(/^No events/);
+    expect(agreementSentence(lensModel({ ...response, events: 0, vendors: [], disagreements: [] }))).toMatch(
+      /^No events/,
+    );
   });
 });

@@ -85,8 +85,18 @@ export function clusterModel(vendor: string, cluster: LensCluster): ClusterModel
     return { id, kind, kindLabel: kindLabel(kind) };
   });
   // The user id first, then by kind (recognisable ids first), then alphabetically.
-  ids.sort((a, b) => Number(b.id === cluster.user_id) - Number(a.id === cluster.user_id) || kindRank(a.kind) - kindRank(b.kind) || a.id.localeCompare(b.id));
-  return { key: `${vendor}:${ids[0]?.id ?? ''}`, ids, userId: cluster.user_id ?? null, title: cluster.user_id ?? ids[0]?.id ?? '(no ids)' };
+  ids.sort(
+    (a, b) =>
+      Number(b.id === cluster.user_id) - Number(a.id === cluster.user_id) ||
+      kindRank(a.kind) - kindRank(b.kind) ||
+      a.id.localeCompare(b.id),
+  );
+  return {
+    key: `${vendor}:${ids[0]?.id ?? ''}`,
+    ids,
+    userId: cluster.user_id ?? null,
+    title: cluster.user_id ?? ids[0]?.id ?? '(no ids)',
+  };
 }
 
 /** Biggest clusters first (where the interesting merges are), then by title. */
@@ -109,7 +119,11 @@ export function disagreementModel(d: LensDisagreement, index: number): Disagreem
     const text = d.why?.[vendor];
     return text ? withoutVendorPrefix(text, vendor) : null;
   };
-  const stance = (vendor: string, together: boolean): Stance => ({ ...tag(vendor), together, sentence: sentence(vendor) });
+  const stance = (vendor: string, together: boolean): Stance => ({
+    ...tag(vendor),
+    together,
+    sentence: sentence(vendor),
+  });
   return {
     key: `${index}:${d.ids.join('\u0000')}`,
     ids: d.ids,
@@ -129,13 +143,17 @@ export function lensModel(res: LensResponse): LensModel {
       label: sourceLabel(vendor),
       present: !!entry,
       clusters,
-      refusals: [...(entry?.refusals ?? [])].map((r) => ({ ...r, sentence: withoutVendorPrefix(r.sentence, vendor) })).sort((a, b) => a.seq - b.seq),
+      refusals: [...(entry?.refusals ?? [])]
+        .map((r) => ({ ...r, sentence: withoutVendorPrefix(r.sentence, vendor) }))
+        .sort((a, b) => a.seq - b.seq),
       idCount: clusters.reduce((n, c) => n + c.ids.length, 0),
     };
   });
   const summary = columns
     .filter((c) => c.present)
-    .map((c, i) => `${c.label} ${c.clusters.length}${i === 0 ? (c.clusters.length === 1 ? ' person' : ' persons') : ''}`)
+    .map(
+      (c, i) => `${c.label} ${c.clusters.length}${i === 0 ? (c.clusters.length === 1 ? ' person' : ' persons') : ''}`,
+    )
     .join(' · ');
   return {
     project: res.project,

@@ -5,8 +5,24 @@ describe('reduceLive', () => {
   it('counts announced events and remembers the newest seq', () => {
     let s = reduceLive(initialLive(), { type: 'ready', capture_url: 'http://127.0.0.1:1' });
     expect(s.connected).toBe(true);
-    s = reduceLive(s, { type: 'events', request_id: 1, project: 'p', source: 'posthog', count: 3, first_seq: 1, last_seq: 3 });
-    s = reduceLive(s, { type: 'events', request_id: 2, project: 'p', source: 'posthog', count: 2, first_seq: 4, last_seq: 5 });
+    s = reduceLive(s, {
+      type: 'events',
+      request_id: 1,
+      project: 'p',
+      source: 'posthog',
+      count: 3,
+      first_seq: 1,
+      last_seq: 3,
+    });
+    s = reduceLive(s, {
+      type: 'events',
+      request_id: 2,
+      project: 'p',
+      source: 'posthog',
+      count: 2,
+      first_seq: 4,
+      last_seq: 5,
+    });
     expect(s.events).toBe(5);
     expect(s.lastSeq).toBe(5);
     expect(s.revision.events).toBe(2);
@@ -22,7 +38,14 @@ describe('reduceLive', () => {
   });
 
   it('reloads everything after a lag and notes a lost connection', () => {
-    let s = reduceLive(initialLive(), { type: 'rejected', request_id: 4, method: 'POST', path: '/e', status: 400, error: 'x' });
+    let s = reduceLive(initialLive(), {
+      type: 'rejected',
+      request_id: 4,
+      method: 'POST',
+      path: '/e',
+      status: 400,
+      error: 'x',
+    });
     s = reduceLive(s, { type: 'lagged', skipped: 12 });
     expect(s.lagged).toBe(12);
     expect(s.revision).toEqual({ events: 1, rejected: 2, persons: 1, devices: 1, warnings: 1 });
@@ -30,7 +53,15 @@ describe('reduceLive', () => {
   });
 
   it('reloads everything after a prune or an import, and starts counting again after a clear', () => {
-    let s = reduceLive(initialLive(), { type: 'events', request_id: 1, project: 'p', source: 'posthog', count: 3, first_seq: 1, last_seq: 3 });
+    let s = reduceLive(initialLive(), {
+      type: 'events',
+      request_id: 1,
+      project: 'p',
+      source: 'posthog',
+      count: 3,
+      first_seq: 1,
+      last_seq: 3,
+    });
     s = reduceLive(s, { type: 'devices', ids: ['p/a'], applied_seq: 3 });
     const pruned = reduceLive(s, { type: 'pruned', events: 1, requests: 1, all: false });
     expect(pruned.revision).toEqual({ events: 2, rejected: 1, persons: 1, devices: 2, warnings: 1 });
@@ -53,7 +84,15 @@ describe('hasTraffic', () => {
   it('flips once anything arrived, stored before or announced live', () => {
     expect(hasTraffic({ events: 0, requests: 0 }, initialLive())).toBe(false);
     expect(hasTraffic({ events: 0, requests: 1 }, initialLive())).toBe(true);
-    const live = reduceLive(initialLive(), { type: 'events', request_id: 1, project: 'p', source: 's', count: 1, first_seq: 1, last_seq: 1 });
+    const live = reduceLive(initialLive(), {
+      type: 'events',
+      request_id: 1,
+      project: 'p',
+      source: 's',
+      count: 1,
+      first_seq: 1,
+      last_seq: 1,
+    });
     expect(hasTraffic(null, live)).toBe(true);
   });
 });

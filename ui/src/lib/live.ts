@@ -35,7 +35,13 @@ export function initialLive(): LiveState {
 }
 
 function bumpAll(r: LiveState['revision']): LiveState['revision'] {
-  return { events: r.events + 1, rejected: r.rejected + 1, persons: r.persons + 1, devices: r.devices + 1, warnings: r.warnings + 1 };
+  return {
+    events: r.events + 1,
+    rejected: r.rejected + 1,
+    persons: r.persons + 1,
+    devices: r.devices + 1,
+    warnings: r.warnings + 1,
+  };
 }
 
 export function reduceLive(s: LiveState, msg: StreamMessage | { type: 'open' } | { type: 'error' }): LiveState {
@@ -47,7 +53,12 @@ export function reduceLive(s: LiveState, msg: StreamMessage | { type: 'open' } |
     case 'error':
       return { ...s, connected: false };
     case 'events':
-      return { ...s, events: s.events + msg.count, lastSeq: Math.max(s.lastSeq, msg.last_seq), revision: bump('events') };
+      return {
+        ...s,
+        events: s.events + msg.count,
+        lastSeq: Math.max(s.lastSeq, msg.last_seq),
+        revision: bump('events'),
+      };
     case 'rejected':
       return { ...s, rejected: s.rejected + 1, revision: bump('rejected') };
     case 'persons':

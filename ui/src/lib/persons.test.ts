@@ -4,7 +4,16 @@ import type { Decision } from './types';
 
 const anon = '019a2b3c-4d5e-7f00-8abc-0123456789ab';
 const d = (seq: number, kind: Decision['kind'], target: string): Decision => ({
-  seq, event_uuid: `e${seq}`, project: 'p', event: '$identify', kind, rule: 'r', source: 'x', target, person_id: 'P', message: '',
+  seq,
+  event_uuid: `e${seq}`,
+  project: 'p',
+  event: '$identify',
+  kind,
+  rule: 'r',
+  source: 'x',
+  target,
+  person_id: 'P',
+  message: '',
 });
 
 describe('personLabel', () => {
@@ -14,7 +23,13 @@ describe('personLabel', () => {
   });
   it('names a person by the id it was identified as', () => {
     const created = { ...d(1, 'created', 'anon-c1'), source: null };
-    expect(personLabel({ distinct_ids: ['anon-c1', 'carol', 'anon-e1'] }, [created, d(9, 'attached', 'carol'), d(3, 'refused', 'bob')])).toBe('carol');
+    expect(
+      personLabel({ distinct_ids: ['anon-c1', 'carol', 'anon-e1'] }, [
+        created,
+        d(9, 'attached', 'carol'),
+        d(3, 'refused', 'bob'),
+      ]),
+    ).toBe('carol');
   });
   it('falls back to the newest non-anonymous id, then the first id', () => {
     expect(personLabel({ distinct_ids: [anon, 'alice@example.com'] })).toBe('alice@example.com');

@@ -16,7 +16,13 @@ export function looksAnonymous(id: string): boolean {
 export function personLabel(person: Pick<PersonSummary, 'distinct_ids'>, decisions: Decision[] = []): string {
   const ids = person.distinct_ids;
   const joined = decisions
-    .filter((d) => (d.kind === 'merged' || d.kind === 'attached' || d.kind === 'created') && d.source && d.target && ids.includes(d.target))
+    .filter(
+      (d) =>
+        (d.kind === 'merged' || d.kind === 'attached' || d.kind === 'created') &&
+        d.source &&
+        d.target &&
+        ids.includes(d.target),
+    )
     .sort((a, b) => a.seq - b.seq)[0];
   if (joined?.target) return joined.target;
   for (let i = ids.length - 1; i >= 0; i--) if (!looksAnonymous(ids[i])) return ids[i];

@@ -55,6 +55,9 @@ describe('withParams / globalParams', () => {
 
   it('keeps only the params that follow the user across views', () => {
     expect(globalParams({ project: 'p', q: 'x', focus: 'f' })).toEqual({ project: 'p' });
-    expect(globalParams({ project: 'p', source: 'segment,mixpanel', q: 'x' })).toEqual({ project: 'p', source: 'segment,mixpanel' });
+    expect(globalParams({ project: 'p', source: 'segment,mixpanel', q: 'x' })).toEqual({
+      project: 'p',
+      source: 'segment,mixpanel',
+    });
   });
 });

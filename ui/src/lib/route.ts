@@ -33,7 +33,11 @@ export function parseHash(hash: string): Route {
 
 export function formatHash(route: Route): string {
   const path =
-    route.view === 'person' ? `persons/${encodeURIComponent(route.id ?? '')}` : route.view === 'start' ? '' : route.view;
+    route.view === 'person'
+      ? `persons/${encodeURIComponent(route.id ?? '')}`
+      : route.view === 'start'
+        ? ''
+        : route.view;
   const query = new URLSearchParams();
   for (const key of Object.keys(route.params).sort()) {
     const value = route.params[key];
@@ -44,7 +48,10 @@ export function formatHash(route: Route): string {
 }
 
 /** `params` with `changes` applied; an empty or undefined value removes the key. */
-export function withParams(params: Record<string, string>, changes: Record<string, string | number | undefined | null>) {
+export function withParams(
+  params: Record<string, string>,
+  changes: Record<string, string | number | undefined | null>,
+) {
   const out: Record<string, string> = { ...params };
   for (const [k, v] of Object.entries(changes)) {
     if (v === undefined || v === null || v === '') delete out[k];

@@ -29,7 +29,7 @@ describe('sdkSnippets', () => {
     expect(s[2].code).toContain("host='http://127.0.0.1:40123'");
   });
 
-  it('uses each family\'s project key when there is one', () => {
+  it("uses each family's project key when there is one", () => {
     const s = sdkSnippets('http://x', { posthog: 'phc_abc', mixpanel: 'mp_tok' });
     expect(s[1].code).toContain("new PostHog('phc_abc'");
     expect(s.find((x) => x.id === 'mixpanel-browser')!.code).toContain("mixpanel.init('mp_tok'");

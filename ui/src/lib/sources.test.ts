@@ -16,12 +16,20 @@ import {
 import type { ProjectSummary } from './types';
 
 const project = (name: string, source: string, events = 1): ProjectSummary => ({
-  project: name, source, events, first_seen: '2026-11-24T12:00:00Z', last_seen: '2026-11-24T12:00:00Z',
+  project: name,
+  source,
+  events,
+  first_seen: '2026-11-24T12:00:00Z',
+  last_seen: '2026-11-24T12:00:00Z',
 });
 
 describe('sourceBadge / familyOf', () => {
   it('names each vendor and says whose identity rules apply', () => {
-    expect(sourceBadge('posthog')).toEqual({ label: 'PostHog', cls: 'posthog', title: 'Sent by a PostHog SDK · PostHog identity rules' });
+    expect(sourceBadge('posthog')).toEqual({
+      label: 'PostHog',
+      cls: 'posthog',
+      title: 'Sent by a PostHog SDK · PostHog identity rules',
+    });
     expect(sourceBadge('segment')?.label).toBe('Segment');
     expect(sourceBadge('mixpanel')?.label).toBe('Mixpanel');
     const rudder = sourceBadge('rudderstack')!;
@@ -59,8 +67,13 @@ describe('the source filter param', () => {
     expect(toggleSource(['posthog', 'mixpanel'], 'posthog')).toEqual(['mixpanel']);
   });
   it('survives the URL round trip and is removed from it when the last chip goes off', () => {
-    let params = withParams({ project: 'k' }, { source: formatSourceParam(toggleSource(parseSourceParam(undefined), 'segment')) });
-    params = withParams(params, { source: formatSourceParam(toggleSource(parseSourceParam(params.source), 'rudderstack')) });
+    let params = withParams(
+      { project: 'k' },
+      { source: formatSourceParam(toggleSource(parseSourceParam(undefined), 'segment')) },
+    );
+    params = withParams(params, {
+      source: formatSourceParam(toggleSource(parseSourceParam(params.source), 'rudderstack')),
+    });
     const hash = formatHash({ view: 'persons', params });
     expect(hash).toBe('#/persons?project=k&source=segment%2Crudderstack');
     expect(parseSourceParam(parseHash(hash).params.source)).toEqual(['segment', 'rudderstack']);
@@ -77,7 +90,12 @@ describe('the source filter param', () => {
 });
 
 describe('sources in the data', () => {
-  const projects = [project('phc_a', 'posthog'), project('wk', 'rudderstack'), project('mp', 'mixpanel'), project('phc_a', 'segment')];
+  const projects = [
+    project('phc_a', 'posthog'),
+    project('wk', 'rudderstack'),
+    project('mp', 'mixpanel'),
+    project('phc_a', 'segment'),
+  ];
   it('lists only the sources present, in chip order, optionally for one project', () => {
     expect(availableSources(projects)).toEqual(['posthog', 'segment', 'rudderstack', 'mixpanel']);
     expect(availableSources([project('mp', 'mixpanel')])).toEqual(['mixpanel']);

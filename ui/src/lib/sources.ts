@@ -11,8 +11,22 @@ export type Source = (typeof SOURCES)[number];
 export type Family = 'posthog' | 'segment' | 'mixpanel';
 export const FAMILIES: readonly Family[] = ['posthog', 'segment', 'mixpanel'];
 
-const LABELS: Record<Source, string> = { posthog: 'PostHog', segment: 'Segment', rudderstack: 'RudderStack', mixpanel: 'Mixpanel' };
-const FAMILY_OF: Record<Source, Family> = { posthog: 'posthog', segment: 'segment', rudderstack: 'segment', mixpanel: 'mixpanel' };
+const LABELS: Record<Source, string> = {
+  posthog: 'PostHog',
+  segment: 'Segment',
+  rudderstack: 'RudderStack',
+  mixpanel: 'Mixpanel',
+};
+// The Rust side's `identity_engine::Family::of_source` is the rule; this copy remains for what
+// arrives without a `family`: events and requests (badges, vendorView), and the project list
+// (itemSource tells Segment from RudderStack by it). Persons, lanes, findings and decisions carry
+// the server's `family`; use that where there is one.
+const FAMILY_OF: Record<Source, Family> = {
+  posthog: 'posthog',
+  segment: 'segment',
+  rudderstack: 'segment',
+  mixpanel: 'mixpanel',
+};
 
 export function isSource(value: unknown): value is Source {
   return typeof value === 'string' && (SOURCES as readonly string[]).includes(value);
@@ -44,7 +58,8 @@ export function sourceBadge(source: string | null | undefined): SourceBadge | nu
   if (!source) return null;
   if (!isSource(source)) return { label: source, cls: 'unknown', title: `Source ${source}` };
   const family = FAMILY_OF[source];
-  const rules = family === source ? `${LABELS[source]} identity rules` : `${LABELS[family]} identity rules (same protocol)`;
+  const rules =
+    family === source ? `${LABELS[source]} identity rules` : `${LABELS[family]} identity rules (same protocol)`;
   return { label: LABELS[source], cls: source, title: `Sent by a ${LABELS[source]} SDK · ${rules}` };
 }
 
@@ -94,7 +109,10 @@ function sortSources(list: Source[]): Source[] {
 /** The selected sources from the URL param (`segment,mixpanel`): known values, once each, in order. */
 export function parseSourceParam(value: string | undefined | null): Source[] {
   if (!value) return [];
-  const picked = value.split(',').map((s) => s.trim().toLowerCase()).filter(isSource);
+  const picked = value
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(isSource);
   return sortSources([...new Set(picked)]);
 }
 
@@ -112,7 +130,10 @@ export function toggleSource(selected: readonly Source[], source: Source): Sourc
  * The chips to draw: the sources present in the data plus any still selected in the URL (so a
  * shared link's filter can be seen and removed even before that traffic exists here).
  */
-export function sourceChips(available: readonly Source[], selected: readonly Source[]): { source: Source; label: string; on: boolean }[] {
+export function sourceChips(
+  available: readonly Source[],
+  selected: readonly Source[],
+): { source: Source; label: string; on: boolean }[] {
   const all = sortSources([...new Set([...available, ...selected])]);
   return all.map((source) => ({ source, label: LABELS[source], on: selected.includes(source) }));
 }
@@ -122,7 +143,7 @@ export function sourceMatches(selected: readonly Source[], source: string | null
   return selected.length === 0 || (isSource(source) && selected.includes(source));
 }
 
-/** What keys a device lane, in the vocabulary of the lane's vendor. */
+/** What keys a device lane, in the vocabulary of the lane's vendor (pass the lane's `family` when it has one). */
 export function laneKeyLabel(keyKind: string, source: string | null): string {
   const family = source ? familyOf(source) : null;
   if (family === 'segment') return keyKind === 'device_id' ? 'context.device.id' : 'anonymousId';

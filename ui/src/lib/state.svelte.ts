@@ -10,7 +10,10 @@ const THEME_KEY = 'identity-inspector-theme';
 
 /** The theme saved in the app's settings file, written into the page by the server. */
 function savedTheme(): Theme | null {
-  const content = typeof document !== 'undefined' ? document.querySelector('meta[name="inspector-theme"]')?.getAttribute('content') : null;
+  const content =
+    typeof document !== 'undefined'
+      ? document.querySelector('meta[name="inspector-theme"]')?.getAttribute('content')
+      : null;
   return content === 'light' || content === 'dark' ? content : null;
 }
 
@@ -25,15 +28,7 @@ function initialTheme(): Theme {
 /** Saves the choice in the settings file (the desktop window and later visits start in it). */
 async function saveTheme(theme: Theme): Promise<void> {
   try {
-    const control = await fetch('/api/control');
-    if (!control.ok) throw new Error(`GET /api/control answered ${control.status}`);
-    const { token } = (await control.json()) as { token: string };
-    const res = await fetch('/api/control/theme', {
-      method: 'PUT',
-      headers: { 'content-type': 'application/json', 'x-inspector-token': token },
-      body: JSON.stringify({ theme }),
-    });
-    if (!res.ok) throw new Error(`PUT /api/control/theme answered ${res.status}`);
+    await api.control.setTheme(theme);
   } catch (e) {
     // The toggle still works for this browser (localStorage); only the saved default is stale.
     console.warn('could not save the theme:', e);
@@ -45,7 +40,17 @@ function metaCaptureUrl(): string {
   return content.startsWith('http') ? content : `${location.protocol}//${location.host}`;
 }
 
-const STREAM_TYPES = ['ready', 'events', 'rejected', 'persons', 'devices', 'warnings', 'lagged', 'pruned', 'imported'] as const;
+const STREAM_TYPES = [
+  'ready',
+  'events',
+  'rejected',
+  'persons',
+  'devices',
+  'warnings',
+  'lagged',
+  'pruned',
+  'imported',
+] as const;
 
 class AppState {
   route = $state<Route>(parseHash(location.hash));
@@ -122,7 +127,7 @@ class AppState {
     source.onerror = () => apply({ type: 'error' });
     for (const type of STREAM_TYPES) {
       source.addEventListener(type, (e) => {
-        let data: Record<string, unknown> = {};
+        let data: Record<string, unknown>;
         try {
           data = JSON.parse((e as MessageEvent).data);
         } catch {

@@ -1,5 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { clampDomain, fromX, HOUR, MINUTE, padDomain, pan, seqTicks, SECOND, timeTicks, toX, zoomAt } from './timescale';
+import {
+  clampDomain,
+  fromX,
+  HOUR,
+  MINUTE,
+  padDomain,
+  pan,
+  seqTicks,
+  SECOND,
+  timeTicks,
+  toX,
+  zoomAt,
+} from './timescale';
 
 const T0 = Date.UTC(2026, 10, 24, 12, 0, 0); // 2026-11-24T12:00:00Z
 
@@ -88,10 +100,6 @@ describe('timeTicks', () => {
 describe('seqTicks', () => {
   it('uses 1-2-5 steps', () => {
     expect(seqTicks({ start: 3, end: 47 }, 5).map((t) => t.value)).toEqual([10, 20, 30, 40]);
-    expect(seqTicks({ start: 0, end: 1_000_000 }, 4).map((t) => t.label)).toEqual([
-      '#0',
-      '#500,000',
-      '#1,000,000',
-    ]);
+    expect(seqTicks({ start: 0, end: 1_000_000 }, 4).map((t) => t.label)).toEqual(['#0', '#500,000', '#1,000,000']);
   });
 });

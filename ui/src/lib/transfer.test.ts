@@ -3,11 +3,15 @@ import { datasetOf, dragHasFiles, exportUrl, importMessage, importUrl } from './
 
 describe('exportUrl', () => {
   it('names the format and only the parts of the scope that are set', () => {
-    expect(exportUrl({ project: 'phc_x', session: 's-1', device: null }, 'ndjson')).toBe('/api/export?format=ndjson&project=phc_x&session=s-1');
+    expect(exportUrl({ project: 'phc_x', session: 's-1', device: null }, 'ndjson')).toBe(
+      '/api/export?format=ndjson&project=phc_x&session=s-1',
+    );
     expect(exportUrl({}, 'bundle')).toBe('/api/export?format=bundle');
   });
   it('encodes lane ids and imported projects', () => {
-    expect(exportUrl({ device: 'import:a/phc/dev 1' }, 'har')).toBe('/api/export?format=har&device=import%3Aa%2Fphc%2Fdev+1');
+    expect(exportUrl({ device: 'import:a/phc/dev 1' }, 'har')).toBe(
+      '/api/export?format=har&device=import%3Aa%2Fphc%2Fdev+1',
+    );
   });
 });
 

@@ -1,4 +1,4 @@
-// Export links and import uploads (issue 7): pure helpers for ExportMenu and ImportDrop.
+// Export links and import uploads: pure helpers for ExportMenu and ImportDrop.
 
 export type ExportFormat = 'bundle' | 'ndjson' | 'har' | 'csv';
 

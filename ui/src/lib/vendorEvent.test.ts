@@ -4,16 +4,37 @@ import { fieldText, vendorView } from './vendorEvent';
 
 function stored(source: string, event: string, properties: Record<string, unknown>): StoredEvent {
   return {
-    uuid: 'u1', project: 'k', source, event, distinct_id: 'd', device_id: null, session_id: null, timestamp: '2026-11-24T12:00:00Z',
-    original_timestamp: null, sent_at: null, received_at: '2026-11-24T12:00:00Z', seq: 1, request_id: 1, properties, warnings: null,
+    uuid: 'u1',
+    project: 'k',
+    source,
+    event,
+    distinct_id: 'd',
+    device_id: null,
+    session_id: null,
+    timestamp: '2026-11-24T12:00:00Z',
+    original_timestamp: null,
+    sent_at: null,
+    received_at: '2026-11-24T12:00:00Z',
+    seq: 1,
+    request_id: 1,
+    properties,
+    warnings: null,
   };
 }
 const value = (v: ReturnType<typeof vendorView>, label: string) => v?.fields.find((f) => f.label === label)?.value;
 
 describe('vendorView: Segment and RudderStack messages', () => {
   const identify = {
-    type: 'identify', userId: 42, anonymousId: 'anon-1', messageId: 'm-1', traits: { email: 'a@example.com', plan: 'pro' },
-    context: { device: { id: 'dev-9' }, library: { name: 'analytics-node', version: '2.1.0' }, traits: { locale: 'en' } },
+    type: 'identify',
+    userId: 42,
+    anonymousId: 'anon-1',
+    messageId: 'm-1',
+    traits: { email: 'a@example.com', plan: 'pro' },
+    context: {
+      device: { id: 'dev-9' },
+      library: { name: 'analytics-node', version: '2.1.0' },
+      traits: { locale: 'en' },
+    },
   };
   it('reads the type from the message, not the event name, and shows the ids', () => {
     const v = vendorView(stored('segment', 'identify', identify))!;
@@ -30,7 +51,14 @@ describe('vendorView: Segment and RudderStack messages', () => {
     expect(v.rawTitle).toContain('Whole message');
   });
   it('shows a track event name, its inner properties, and an alias previousId; labels RudderStack', () => {
-    const track = vendorView(stored('rudderstack', 'Order Completed', { type: 'track', event: 'Order Completed', anonymousId: 'a', properties: { total: 3 } }))!;
+    const track = vendorView(
+      stored('rudderstack', 'Order Completed', {
+        type: 'track',
+        event: 'Order Completed',
+        anonymousId: 'a',
+        properties: { total: 3 },
+      }),
+    )!;
     expect(track.title).toBe('RudderStack track');
     expect(value(track, 'event')).toBe('Order Completed');
     expect(value(track, 'userId')).toBeNull();
@@ -46,7 +74,15 @@ describe('vendorView: Segment and RudderStack messages', () => {
 
 describe('vendorView: Mixpanel', () => {
   it('shows the ids of a tracked event', () => {
-    const v = vendorView(stored('mixpanel', 'Signed Up', { distinct_id: '$device:abc', $device_id: 'abc', $user_id: 7, $insert_id: 'ins-1', time: 1764000000 }))!;
+    const v = vendorView(
+      stored('mixpanel', 'Signed Up', {
+        distinct_id: '$device:abc',
+        $device_id: 'abc',
+        $user_id: 7,
+        $insert_id: 'ins-1',
+        time: 1764000000,
+      }),
+    )!;
     expect(v.title).toBe('Mixpanel Signed Up');
     expect(value(v, 'distinct_id')).toBe('$device:abc');
     expect(value(v, '$device_id')).toBe('abc');
@@ -55,12 +91,22 @@ describe('vendorView: Mixpanel', () => {
     expect(value(v, '$anon_distinct_id')).toBeUndefined();
   });
   it('shows the merge ids of $identify', () => {
-    const v = vendorView(stored('mixpanel', '$identify', { distinct_id: 'u1', $anon_distinct_id: 'anon', $identified_id: 'u1' }))!;
+    const v = vendorView(
+      stored('mixpanel', '$identify', { distinct_id: 'u1', $anon_distinct_id: 'anon', $identified_id: 'u1' }),
+    )!;
     expect(value(v, '$anon_distinct_id')).toBe('anon');
     expect(value(v, '$identified_id')).toBe('u1');
   });
   it('lists $engage operations one by one, in the order Mixpanel applies them', () => {
-    const v = vendorView(stored('mixpanel', '$engage', { $token: 't', $distinct_id: 'u1', $unset: ['old'], $set: { plan: 'pro' }, $set_once: { first: 1 } }))!;
+    const v = vendorView(
+      stored('mixpanel', '$engage', {
+        $token: 't',
+        $distinct_id: 'u1',
+        $unset: ['old'],
+        $set: { plan: 'pro' },
+        $set_once: { first: 1 },
+      }),
+    )!;
     expect(v.title).toBe('Mixpanel profile update');
     expect(value(v, '$distinct_id')).toBe('u1');
     expect(v.sections).toEqual([

@@ -54,7 +54,11 @@ function segmentView(event: StoredEvent): VendorView {
   const type = fieldText(msg.type) ?? 'unknown';
   const context = obj(msg.context);
   const library = obj(context.library);
-  const f = (label: string, v: unknown, filter?: VendorField['filter']): VendorField => ({ label, value: fieldText(v), ...(filter ? { filter } : {}) });
+  const f = (label: string, v: unknown, filter?: VendorField['filter']): VendorField => ({
+    label,
+    value: fieldText(v),
+    ...(filter ? { filter } : {}),
+  });
   const fields: VendorField[] = [f('type', msg.type)];
   if (type === 'track') fields.push(f('event', msg.event));
   if (type === 'page' || type === 'screen') fields.push(f('name', msg.name));
@@ -65,7 +69,8 @@ function segmentView(event: StoredEvent): VendorView {
   const email = obj(msg.traits).email ?? obj(context.traits).email;
   if (email !== undefined) fields.push(f('email (traits)', email));
   fields.push(f('messageId', msg.messageId));
-  if (library.name !== undefined) fields.push(f('library', [library.name, library.version].filter((x) => x !== undefined).join(' ')));
+  if (library.name !== undefined)
+    fields.push(f('library', [library.name, library.version].filter((x) => x !== undefined).join(' ')));
 
   const sections: VendorSection[] = [];
   if (nonEmpty(msg.traits)) sections.push({ title: type === 'group' ? 'Group traits' : 'Traits', value: msg.traits });
@@ -90,16 +95,38 @@ const ENGAGE_OPS: [string, string][] = [
 
 function mixpanelView(event: StoredEvent): VendorView {
   const p = event.properties;
-  const f = (label: string, v: unknown, filter?: VendorField['filter']): VendorField => ({ label, value: fieldText(v), ...(filter ? { filter } : {}) });
-  const ops = ENGAGE_OPS.filter(([key]) => key in p).map(([key, title]) => ({ title: `${title} (${key})`, value: p[key] }));
+  const f = (label: string, v: unknown, filter?: VendorField['filter']): VendorField => ({
+    label,
+    value: fieldText(v),
+    ...(filter ? { filter } : {}),
+  });
+  const ops = ENGAGE_OPS.filter(([key]) => key in p).map(([key, title]) => ({
+    title: `${title} (${key})`,
+    value: p[key],
+  }));
 
   if (event.event === '$engage') {
-    const fields = [f('$distinct_id', p.$distinct_id, 'distinct_id'), f('$device_id', p.$device_id, 'device_id'), f('$user_id', p.$user_id, 'distinct_id'), f('$token', p.$token)];
-    return { title: 'Mixpanel profile update', fields, sections: ops, rawTitle: 'Whole update (as Mixpanel received it)' };
+    const fields = [
+      f('$distinct_id', p.$distinct_id, 'distinct_id'),
+      f('$device_id', p.$device_id, 'device_id'),
+      f('$user_id', p.$user_id, 'distinct_id'),
+      f('$token', p.$token),
+    ];
+    return {
+      title: 'Mixpanel profile update',
+      fields,
+      sections: ops,
+      rawTitle: 'Whole update (as Mixpanel received it)',
+    };
   }
   if (event.event === '$groups') {
     const fields = [f('$group_key', p.$group_key), f('$group_id', p.$group_id), f('$token', p.$token)];
-    return { title: 'Mixpanel group update', fields, sections: ops, rawTitle: 'Whole update (as Mixpanel received it)' };
+    return {
+      title: 'Mixpanel group update',
+      fields,
+      sections: ops,
+      rawTitle: 'Whole update (as Mixpanel received it)',
+    };
   }
 
   const fields = [
@@ -109,7 +136,11 @@ function mixpanelView(event: StoredEvent): VendorView {
     f('$user_id', p.$user_id, 'distinct_id'),
   ];
   // The ids the identity events carry (Simplified and Original ID Merge).
-  if (event.event === '$identify') fields.push(f('$anon_distinct_id', p.$anon_distinct_id, 'distinct_id'), f('$identified_id', p.$identified_id, 'distinct_id'));
+  if (event.event === '$identify')
+    fields.push(
+      f('$anon_distinct_id', p.$anon_distinct_id, 'distinct_id'),
+      f('$identified_id', p.$identified_id, 'distinct_id'),
+    );
   if (event.event === '$create_alias') fields.push(f('alias', p.alias, 'distinct_id'));
   if (event.event === '$merge') fields.push(f('$distinct_ids', p.$distinct_ids));
   fields.push(f('$insert_id', p.$insert_id), f('time', p.time), f('token', p.token));

@@ -12,7 +12,13 @@ export interface RowWindow {
   total: number;
 }
 
-export function visibleRows(scrollTop: number, viewport: number, rowHeight: number, count: number, overscan = 6): RowWindow {
+export function visibleRows(
+  scrollTop: number,
+  viewport: number,
+  rowHeight: number,
+  count: number,
+  overscan = 6,
+): RowWindow {
   const total = count * rowHeight;
   if (count === 0 || rowHeight <= 0) return { first: 0, last: 0, offset: 0, total };
   const top = Math.max(0, Math.min(scrollTop, Math.max(0, total - viewport)));

@@ -3,7 +3,15 @@ import { countBySeverity, groupFindings, ruleTitle } from './warnings';
 import type { Finding } from './types';
 
 const f = (rule: string, severity: string, seq: number): Finding => ({
-  rule, severity, project: 'p', message: `${rule} ${seq}`, fix: '', event_uuids: [], distinct_ids: [], device_ids: [], seq,
+  rule,
+  severity,
+  project: 'p',
+  message: `${rule} ${seq}`,
+  fix: '',
+  event_uuids: [],
+  distinct_ids: [],
+  device_ids: [],
+  seq,
 });
 
 describe('groupFindings', () => {
@@ -25,7 +33,9 @@ describe('groupFindings', () => {
   });
 
   it('takes the most severe severity of a mixed group', () => {
-    expect(groupFindings([f('generic_distinct_id', 'warning', 1), f('generic_distinct_id', 'error', 2)])[0].severity).toBe('error');
+    expect(
+      groupFindings([f('generic_distinct_id', 'warning', 1), f('generic_distinct_id', 'error', 2)])[0].severity,
+    ).toBe('error');
   });
 
   it('titles known and unknown rules', () => {
@@ -34,6 +44,10 @@ describe('groupFindings', () => {
   });
 
   it('counts by severity', () => {
-    expect(countBySeverity([f('a', 'error', 1), f('b', 'info', 2), f('c', 'info', 3)])).toEqual({ error: 1, warning: 0, info: 2 });
+    expect(countBySeverity([f('a', 'error', 1), f('b', 'info', 2), f('c', 'info', 3)])).toEqual({
+      error: 1,
+      warning: 0,
+      info: 2,
+    });
   });
 });

@@ -3,18 +3,51 @@
 import type { Finding } from './types';
 
 export const RULES: Record<string, { title: string; summary: string }> = {
-  missing_reset_between_users: { title: 'Missing reset between users', summary: 'A device went from user A to user B without a new anonymous id: call reset() on logout.' },
-  cannot_merge_with_illegal_distinct_id: { title: 'Merge with an illegal distinct id', summary: 'identify/alias with an id PostHog refuses to merge (null, undefined, anonymous, 0…).' },
-  cannot_merge_already_identified: { title: 'Merge refused: already identified', summary: 'The source person is identified, so PostHog refuses to merge it.' },
-  invalid_event_when_process_person_profile_is_false: { title: 'Merge event sent personless', summary: 'PostHog drops merge events sent with $process_person_profile: false.' },
-  invalid_process_person_profile: { title: 'Invalid $process_person_profile', summary: '$process_person_profile must be a boolean.' },
-  server_identify_without_anon_id: { title: 'Server identify without anonymous id', summary: 'A backend $identify without $anon_distinct_id links nothing.' },
-  generic_distinct_id: { title: 'Generic distinct id', summary: 'A placeholder-looking id (null, user, test, 1…) collects unrelated users into one person.' },
-  identified_before_identify: { title: 'Signup or login before identify', summary: 'A signup/login event was captured on the anonymous id, before identify.' },
+  missing_reset_between_users: {
+    title: 'Missing reset between users',
+    summary: 'A device went from user A to user B without a new anonymous id: call reset() on logout.',
+  },
+  cannot_merge_with_illegal_distinct_id: {
+    title: 'Merge with an illegal distinct id',
+    summary: 'identify/alias with an id PostHog refuses to merge (null, undefined, anonymous, 0…).',
+  },
+  cannot_merge_already_identified: {
+    title: 'Merge refused: already identified',
+    summary: 'The source person is identified, so PostHog refuses to merge it.',
+  },
+  invalid_event_when_process_person_profile_is_false: {
+    title: 'Merge event sent personless',
+    summary: 'PostHog drops merge events sent with $process_person_profile: false.',
+  },
+  invalid_process_person_profile: {
+    title: 'Invalid $process_person_profile',
+    summary: '$process_person_profile must be a boolean.',
+  },
+  server_identify_without_anon_id: {
+    title: 'Server identify without anonymous id',
+    summary: 'A backend $identify without $anon_distinct_id links nothing.',
+  },
+  generic_distinct_id: {
+    title: 'Generic distinct id',
+    summary: 'A placeholder-looking id (null, user, test, 1…) collects unrelated users into one person.',
+  },
+  identified_before_identify: {
+    title: 'Signup or login before identify',
+    summary: 'A signup/login event was captured on the anonymous id, before identify.',
+  },
   repeated_identify: { title: 'Repeated identify', summary: 'The same identify was sent more than once in a session.' },
-  alias_after_identify: { title: 'Alias after identify', summary: 'alias sent for a user already identified (legacy Mixpanel order).' },
-  email_as_distinct_id: { title: 'Email as distinct id', summary: 'The distinct id is an email address: it changes when the user changes it.' },
-  identified_share: { title: 'Identified events share', summary: 'Share of identified vs anonymous events (identified events cost more).' },
+  alias_after_identify: {
+    title: 'Alias after identify',
+    summary: 'alias sent for a user already identified (legacy Mixpanel order).',
+  },
+  email_as_distinct_id: {
+    title: 'Email as distinct id',
+    summary: 'The distinct id is an email address: it changes when the user changes it.',
+  },
+  identified_share: {
+    title: 'Identified events share',
+    summary: 'Share of identified vs anonymous events (identified events cost more).',
+  },
 };
 
 export function ruleTitle(rule: string): string {
@@ -45,10 +78,18 @@ export function groupFindings(findings: Finding[]): RuleGroup[] {
   }
   const out: RuleGroup[] = [];
   for (const [rule, list] of groups) {
-    const severity = list.reduce((best, f) => (severityRank(f.severity) < severityRank(best) ? f.severity : best), list[0].severity);
+    const severity = list.reduce(
+      (best, f) => (severityRank(f.severity) < severityRank(best) ? f.severity : best),
+      list[0].severity,
+    );
     out.push({ rule, title: ruleTitle(rule), severity, findings: [...list].sort((a, b) => b.seq - a.seq) });
   }
-  return out.sort((a, b) => severityRank(a.severity) - severityRank(b.severity) || b.findings.length - a.findings.length || a.rule.localeCompare(b.rule));
+  return out.sort(
+    (a, b) =>
+      severityRank(a.severity) - severityRank(b.severity) ||
+      b.findings.length - a.findings.length ||
+      a.rule.localeCompare(b.rule),
+  );
 }
 
 export function countBySeverity(findings: Finding[]): Record<'error' | 'warning' | 'info', number> {
