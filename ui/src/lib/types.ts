@@ -62,7 +62,15 @@ export type TransitionKind = 'identify' | 'alias' | 'reset' | 'reset_device' | '
 /** `/api/stream` announcements. */
 export type StreamMessage =
   | { type: 'ready'; capture_url: string }
-  | { type: 'events'; request_id: number; project: string; source: string; count: number; first_seq: number; last_seq: number }
+  | {
+      type: 'events';
+      request_id: number;
+      project: string;
+      source: string;
+      count: number;
+      first_seq: number;
+      last_seq: number;
+    }
   | { type: 'rejected'; request_id: number; method: string; path: string; status: number; error: string }
   | { type: 'persons'; ids: string[]; applied_seq: number }
   | { type: 'devices'; ids: string[]; applied_seq: number }
