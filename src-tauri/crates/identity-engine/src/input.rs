@@ -5,7 +5,7 @@
 //! allocating is what makes a rebuild from SQLite fast.
 //!
 //! Invariant: every property the engine, the lanes or the lint read is listed in `MODEL_KEYS`
-//! (checked by `tests/model_traffic.rs`, which compares a model fed full properties with one fed
+//! (checked by the `model_traffic` integration tests, which compares a model fed full properties with one fed
 //! through `model_properties`).
 
 use std::fmt;
@@ -14,7 +14,7 @@ use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::{Map, Value};
 
 /// The event properties the identity model reads.
-pub const MODEL_KEYS: [&str; 25] = [
+pub(crate) const MODEL_KEYS: [&str; 25] = [
     "$set",
     "$set_once",
     "$unset",

@@ -28,38 +28,34 @@ mod devices;
 mod engine;
 mod family;
 mod graph;
-mod illegal;
 mod index;
 mod input;
-mod inspector;
 mod js;
 mod lens;
 mod lint;
-mod merge;
-mod messages;
 mod mixpanel;
 mod model;
 mod origins;
+mod posthog;
+mod posthog_shape;
 mod props;
 mod segment;
+mod step;
+mod types;
 mod uuid;
-mod view;
 
-pub use crate::devices::{DeviceLane, LaneLink, Segment, SessionSpan, Transition};
+pub use crate::devices::{DeviceLane, LaneKey, LaneLink, Segment, SessionSpan, Transition, TransitionKind};
 pub use crate::engine::Engine;
 pub use crate::family::Family;
 pub use crate::graph::IdKind;
-pub use crate::illegal::{is_illegal_distinct_id, CASE_INSENSITIVE_ILLEGAL_IDS, CASE_SENSITIVE_ILLEGAL_IDS};
-pub use crate::input::{model_properties, MODEL_KEYS};
-pub use crate::inspector::{Model, ModelChanges};
-pub use crate::js::{js_string, js_truthy};
+pub use crate::input::model_properties;
 pub use crate::lens::{
     compare, vendor_lens, Cluster, Comparison, Disagreement, Lens, Refusal, UserMatch, VendorView, VENDORS,
 };
-pub use crate::lint::{Finding, MAX_REFS};
-pub use crate::mixpanel::is_mixpanel_disallowed;
-pub use crate::model::*;
-pub use crate::segment::is_segment_blocked;
+pub use crate::lint::{Finding, LintRule, Severity, MAX_REFS};
+pub use crate::model::{Model, ModelChanges};
+pub use crate::posthog::is_illegal_distinct_id;
+pub use crate::types::*;
 pub use crate::uuid::{person_uuid, PERSON_UUID_NAMESPACE};
 
 /// Builds an engine from events in arrival order; identical to applying them one by one.

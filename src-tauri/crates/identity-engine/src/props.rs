@@ -9,8 +9,8 @@
 use serde_json::{Map, Value};
 
 use crate::js::js_equal;
-use crate::model::{ChangeOp, EventInput, EventRef, Person, PropertyChange, PropertyOrigin};
 use crate::origins::reserve_small;
+use crate::types::{ChangeOp, EventInput, EventRef, Person, PropertyChange, PropertyOrigin};
 
 /// Events PostHog never lets update person properties (they run in a separate pipeline).
 const NO_PERSON_UPDATE_EVENTS: [&str; 2] = ["$exception", "$$heatmap"];

@@ -18,8 +18,8 @@
 
 use chrono::Duration;
 
-use super::{Devices, LaneLink, Transition, Why};
-use crate::messages::time;
+use super::{Devices, LaneLink, Transition, TransitionKind, Why};
+use crate::types::time;
 
 const MAX_GAP_MINUTES: i64 = 10;
 /// Lanes remembered per (project, user agent) as link candidates. Most visitors share a handful
@@ -81,7 +81,7 @@ impl Devices {
 
     /// Lane `o` just received `ev`: drops a timing-only continuation it contradicts. Returns
     /// the lane that lost its link.
-    pub(super) fn check_continuation(&mut self, o: usize, ev: &crate::model::EventInput) -> Option<usize> {
+    pub(super) fn check_continuation(&mut self, o: usize, ev: &crate::types::EventInput) -> Option<usize> {
         let n = self.lanes[o].continued_by?;
         let new = &self.lanes[n];
         if !new.linked_by_time || ev.timestamp <= new.lane.first_seen + Duration::seconds(TOLERANCE_SECONDS) {
@@ -92,7 +92,7 @@ impl Devices {
         new.linked_by_time = false;
         new.lane.linked_from = None;
         new.continues = None;
-        new.lane.transitions.retain(|t| t.kind != "reset_device");
+        new.lane.transitions.retain(|t| t.kind != TransitionKind::ResetDevice);
         Some(n)
     }
 
@@ -182,7 +182,7 @@ impl Devices {
             old.device_id, new.device_id
         );
         let t = Transition {
-            kind: "reset_device",
+            kind: TransitionKind::ResetDevice,
             seq: new.first_seq,
             event_uuid: None,
             timestamp: new.first_seen,

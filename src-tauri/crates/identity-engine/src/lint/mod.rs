@@ -1,5 +1,6 @@
-//! Lint findings (spec §5): the seeds' best practices checked on the captured traffic, plus the
-//! engine's PostHog ingestion warnings, each saying what the vendor will do and how to fix it.
+//! Lint findings: identity best practices (unique user ids, reset() at logout, identify before
+//! the signup event, ...) checked on the captured traffic, plus the engine's ingestion
+//! warnings, each saying what the vendor will do and how to fix it.
 //!
 //! Invariants:
 //! - one finding per rule and subject (distinct id, device lane or project, see each rule's
@@ -20,18 +21,108 @@ use foldhash::{HashMap, HashSet};
 
 use serde::Serialize;
 
-use crate::devices::{DeviceLane, Transition};
+use crate::devices::{DeviceLane, Transition, TransitionKind};
+use crate::types::WarningKind;
 
 /// At most this many event uuids, distinct ids and device ids are kept per finding (the
 /// first ones); the message carries the full counts.
 pub const MAX_REFS: usize = 100;
 
+/// The rule behind a finding: an engine warning (same names as `WarningKind`) or a lint rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum LintRule {
+    CannotMergeWithIllegalDistinctId,
+    CannotMergeAlreadyIdentified,
+    InvalidEventWhenProcessPersonProfileIsFalse,
+    InvalidProcessPersonProfile,
+    ServerIdentifyWithoutAnonId,
+    BlockedIdentifierValue,
+    ProfileUserIdLimit,
+    ClusterAlreadyHasUserId,
+    SelfAlias,
+    /// An illegal or placeholder-looking id, or one id identified on many devices.
+    GenericDistinctId,
+    EmailAsDistinctId,
+    MissingResetBetweenUsers,
+    IdentifiedBeforeIdentify,
+    RepeatedIdentify,
+    AliasAfterIdentify,
+    /// PostHog: the project's share of identified events (billing).
+    IdentifiedShare,
+    /// Segment/Mixpanel: one anonymous id sent with several user ids.
+    AnonymousIdWithManyUserIds,
+}
+
+impl LintRule {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LintRule::CannotMergeWithIllegalDistinctId => WarningKind::CannotMergeWithIllegalDistinctId.as_str(),
+            LintRule::CannotMergeAlreadyIdentified => WarningKind::CannotMergeAlreadyIdentified.as_str(),
+            LintRule::InvalidEventWhenProcessPersonProfileIsFalse => {
+                WarningKind::InvalidEventWhenProcessPersonProfileIsFalse.as_str()
+            }
+            LintRule::InvalidProcessPersonProfile => WarningKind::InvalidProcessPersonProfile.as_str(),
+            LintRule::ServerIdentifyWithoutAnonId => WarningKind::ServerIdentifyWithoutAnonId.as_str(),
+            LintRule::BlockedIdentifierValue => WarningKind::BlockedIdentifierValue.as_str(),
+            LintRule::ProfileUserIdLimit => WarningKind::ProfileUserIdLimit.as_str(),
+            LintRule::ClusterAlreadyHasUserId => WarningKind::ClusterAlreadyHasUserId.as_str(),
+            LintRule::SelfAlias => WarningKind::SelfAlias.as_str(),
+            LintRule::GenericDistinctId => "generic_distinct_id",
+            LintRule::EmailAsDistinctId => "email_as_distinct_id",
+            LintRule::MissingResetBetweenUsers => "missing_reset_between_users",
+            LintRule::IdentifiedBeforeIdentify => "identified_before_identify",
+            LintRule::RepeatedIdentify => "repeated_identify",
+            LintRule::AliasAfterIdentify => "alias_after_identify",
+            LintRule::IdentifiedShare => "identified_share",
+            LintRule::AnonymousIdWithManyUserIds => "anonymous_id_with_many_user_ids",
+        }
+    }
+}
+
+impl From<WarningKind> for LintRule {
+    fn from(kind: WarningKind) -> LintRule {
+        match kind {
+            WarningKind::CannotMergeWithIllegalDistinctId => LintRule::CannotMergeWithIllegalDistinctId,
+            WarningKind::CannotMergeAlreadyIdentified => LintRule::CannotMergeAlreadyIdentified,
+            WarningKind::InvalidEventWhenProcessPersonProfileIsFalse => {
+                LintRule::InvalidEventWhenProcessPersonProfileIsFalse
+            }
+            WarningKind::InvalidProcessPersonProfile => LintRule::InvalidProcessPersonProfile,
+            WarningKind::ServerIdentifyWithoutAnonId => LintRule::ServerIdentifyWithoutAnonId,
+            WarningKind::BlockedIdentifierValue => LintRule::BlockedIdentifierValue,
+            WarningKind::ProfileUserIdLimit => LintRule::ProfileUserIdLimit,
+            WarningKind::ClusterAlreadyHasUserId => LintRule::ClusterAlreadyHasUserId,
+            WarningKind::SelfAlias => LintRule::SelfAlias,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Error,
+    Warning,
+    Info,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Finding {
-    pub rule: String,
-    /// "error" | "warning" | "info"
-    pub severity: String,
+    pub rule: LintRule,
+    pub severity: Severity,
     pub project: String,
     /// What the vendor will do with this traffic, in plain words.
     pub message: String,
@@ -111,7 +202,8 @@ impl Lint {
     /// was created. Costs O(transitions of the lane + findings), only on such events.
     pub(crate) fn refresh_missing_reset(&mut self, lane: &DeviceLane, seq: i64) -> usize {
         let key = format!("missing_reset_between_users|{}", lane.id);
-        let switches: Vec<&Transition> = lane.transitions.iter().filter(|t| t.kind == "switch_without_reset").collect();
+        let switches: Vec<&Transition> =
+            lane.transitions.iter().filter(|t| t.kind == TransitionKind::SwitchWithoutReset).collect();
         let Some(last) = switches.last() else {
             if let Some(i) = self.by_key.remove(&key) {
                 self.counts.remove(&key);
@@ -123,8 +215,8 @@ impl Lint {
         let (from, to) = (last.from.clone().unwrap_or_default(), last.to.clone().unwrap_or_default());
         let message = text::missing_reset(&lane.device_id, &from, &to, lane.family);
         let mut f = finding(
-            "missing_reset_between_users",
-            "error",
+            LintRule::MissingResetBetweenUsers,
+            Severity::Error,
             &lane.project,
             message,
             text::fix_missing_reset(lane.family),
@@ -160,7 +252,7 @@ impl Lint {
     /// written here rather than on each event.
     pub(crate) fn current<'a>(&self, f: &'a Finding) -> std::borrow::Cow<'a, Finding> {
         match self.share.get(&f.project) {
-            Some(share) if f.rule == "identified_share" => {
+            Some(share) if f.rule == LintRule::IdentifiedShare => {
                 let mut f = f.clone();
                 f.message = text::share(share.identified, share.anonymous);
                 std::borrow::Cow::Owned(f)
@@ -176,10 +268,10 @@ impl Lint {
 }
 
 /// A finding under construction.
-pub(crate) fn finding(rule: &str, severity: &str, project: &str, message: String, fix: String) -> Finding {
+pub(crate) fn finding(rule: LintRule, severity: Severity, project: &str, message: String, fix: String) -> Finding {
     Finding {
-        rule: rule.to_owned(),
-        severity: severity.to_owned(),
+        rule,
+        severity,
         project: project.to_owned(),
         message,
         fix,

@@ -1,56 +1,58 @@
 //! Wording of findings: what the vendor does with the traffic, and the fix. Kept apart from the
 //! rules so the checks read as logic.
 
+use super::Severity;
 use crate::family::Family;
-use crate::model::WarningKind;
+use crate::types::WarningKind;
 
 /// (severity, fix) of a finding made from an engine warning.
-pub(crate) fn warning_kind(kind: WarningKind) -> (&'static str, &'static str) {
+pub(crate) fn warning_kind(kind: WarningKind) -> (Severity, &'static str) {
     match kind {
         WarningKind::CannotMergeWithIllegalDistinctId => (
-            "error",
+            Severity::Error,
             "Pass the real user id (your database id) to identify/alias, never a placeholder such as null, \
              undefined or 'anonymous'; make sure the value is loaded before the call.",
         ),
         WarningKind::CannotMergeAlreadyIdentified => (
-            "warning",
+            Severity::Warning,
             "If both ids really are one user, merge them with $merge_dangerously (alias and identify cannot \
              merge an already identified person); if they are different users, call reset() at logout so \
              one device does not carry both.",
         ),
         WarningKind::InvalidEventWhenProcessPersonProfileIsFalse => (
-            "error",
+            Severity::Error,
             "Do not send $identify, $create_alias, $merge_dangerously or $groupidentify with \
              $process_person_profile: false; with person_profiles 'identified_only' call identify(), which \
              turns person processing on.",
         ),
-        WarningKind::InvalidProcessPersonProfile => {
-            ("warning", "Send $process_person_profile as a JSON boolean (true or false), not a string or number.")
-        }
+        WarningKind::InvalidProcessPersonProfile => (
+            Severity::Warning,
+            "Send $process_person_profile as a JSON boolean (true or false), not a string or number.",
+        ),
         WarningKind::ServerIdentifyWithoutAnonId => (
-            "info",
+            Severity::Info,
             "A backend identify only updates properties. To link a frontend's anonymous id from the \
              backend, send $anon_distinct_id with the $identify (or call alias); otherwise prefer a $set.",
         ),
         WarningKind::BlockedIdentifierValue => (
-            "error",
+            Severity::Error,
             "Send the real id (your database id) or leave the field out; never a placeholder such as null, 0, \
              -1, anonymous or an empty string: the vendor ignores it, so these events link to nobody.",
         ),
         WarningKind::ProfileUserIdLimit => (
-            "warning",
+            Severity::Warning,
             "Call reset() at logout so the next user gets a new anonymousId; if both user ids really are one \
              person, send alias(newId, previousId) or raise the identity resolution limits in Segment. On a \
              shared device, context.device.id ties every user of it together: Segment keeps it with the \
              first user's profile and drops it from the others' messages.",
         ),
         WarningKind::ClusterAlreadyHasUserId => (
-            "warning",
+            Severity::Warning,
             "Call mixpanel.reset() at logout so the next user gets a new $device_id; one device cluster can \
              hold one $user_id only.",
         ),
         WarningKind::SelfAlias => (
-            "warning",
+            Severity::Warning,
             "Call alias(newUserId, previousId) with the id the user had before (usually the anonymous id), \
              or drop the call: identify already links the anonymous id.",
         ),

@@ -3,14 +3,14 @@
 
 use super::rules::Ctx;
 use super::text as t;
-use super::{finding, Finding, Lint, MAX_REFS};
+use super::{finding, Finding, Lint, LintRule, Severity, MAX_REFS};
 use crate::family::Family;
-use crate::segment::id_text;
+use crate::graph::id_text;
 
 impl Lint {
     /// `anonymous_id_with_many_user_ids`: one anonymousId (Segment) or `$device_id` (Mixpanel)
     /// sent with a second user id. Returns the finding to report (keyed per anonymous id).
-    pub(crate) fn many_user_ids(&mut self, c: &Ctx) -> Option<(String, Finding)> {
+    pub(crate) fn user_ids_of_anonymous_id(&mut self, c: &Ctx) -> Option<(String, Finding)> {
         let props = &c.raw.properties;
         let (anon, user) = match c.family {
             Family::PostHog => return None,
@@ -30,7 +30,8 @@ impl Lint {
             return None;
         }
         let message = t::many_user_ids(&anon, users, c.family);
-        let mut f = finding("anonymous_id_with_many_user_ids", "error", p, message, t::fix_many_user_ids(c.family));
+        let mut f =
+            finding(LintRule::AnonymousIdWithManyUserIds, Severity::Error, p, message, t::fix_many_user_ids(c.family));
         f.event_uuids.push(c.raw.uuid.clone());
         f.distinct_ids = users.clone();
         Some((format!("anonymous_id_with_many_user_ids|{p}|{anon}"), f))
