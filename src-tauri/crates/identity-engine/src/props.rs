@@ -1,4 +1,5 @@
-//! Person property updates (spec §1.5), with the provenance of every value.
+//! Person property updates (`$set`, `$set_once`, `$unset`, as PostHog's
+//! `computeEventPropertyUpdates` applies them), with the provenance of every value.
 //!
 //! Invariants:
 //! - every check (`$set_once` absent? `$set` different? `$unset` key present?) looks at the

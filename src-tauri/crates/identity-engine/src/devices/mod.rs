@@ -1,4 +1,4 @@
-//! Device lanes (spec §2): per device, the distinct ids it used one after the other, and how it
+//! Device lanes: per device, the distinct ids it used one after the other, and how it
 //! moved between them (identify, alias, inferred reset, reset(true), switch without reset).
 //!
 //! Lane key:

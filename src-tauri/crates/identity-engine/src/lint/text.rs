@@ -1,7 +1,7 @@
 //! Wording of findings: what the vendor does with the traffic, and the fix. Kept apart from the
 //! rules so the checks read as logic.
 
-use super::Severity;
+use super::rule::Severity;
 use crate::family::Family;
 use crate::types::WarningKind;
 

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::illegal::is_illegal_distinct_id;
 use super::messages as msg;
-use super::normal;
+use super::normal::normal;
 use crate::props::{apply_updates, EventUpdates};
 use crate::step::Step;
 use crate::types::{DecisionKind, Rule, WarningKind};

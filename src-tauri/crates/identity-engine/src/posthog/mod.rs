@@ -11,18 +11,19 @@
 mod illegal;
 mod merge;
 mod messages;
+mod normal;
 
 pub use illegal::is_illegal_distinct_id;
 
 use serde_json::Value;
-use uuid::Uuid;
 
 use crate::js::{js_string, js_truthy};
-use crate::props::{apply_updates, EventUpdates};
+use crate::props::EventUpdates;
 use crate::step::{Outcome, Step, Vendor};
-use crate::types::{Attribution, DecisionKind, EventInput, EventRef, Rule, WarningKind};
+use crate::types::{Attribution, DecisionKind, EventInput, Rule, WarningKind};
 use crate::uuid::person_uuid;
 use messages as msg;
+use normal::normal;
 
 /// Events whose properties can request a merge.
 const MERGE_EVENTS: [&str; 3] = ["$identify", "$create_alias", "$merge_dangerously"];
@@ -126,22 +127,5 @@ fn personless(step: &mut Step) -> Attribution {
             };
             Attribution::Personless(uuid)
         }
-    }
-}
-
-/// Normal processing of a personful event for its own distinct id: update the person, or
-/// create it (not identified) with `{...$set_once, ...$set}`. Returns (person, created).
-fn normal(step: &mut Step, ups: &EventUpdates) -> (Uuid, bool) {
-    let id = step.ev.distinct_id.clone();
-    match step.project.index.person_of_mut(&id) {
-        Some(pid) => {
-            let person = step.project.persons.get_mut(&pid).expect("indexed person exists");
-            if !ups.is_empty() {
-                let by = step.by.get_or_init(|| EventRef::of(step.ev));
-                apply_updates(person, ups, by);
-            }
-            (pid, false)
-        }
-        None => (step.create_person(vec![id], false, ups), true),
     }
 }

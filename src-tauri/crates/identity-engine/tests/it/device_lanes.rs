@@ -1,4 +1,4 @@
-//! Device lanes for the posthog-js flows of spec §2.
+//! Device lanes for the posthog-js flows: identify, reset(), reset(true), switching users.
 
 use crate::support::browser;
 

@@ -1,4 +1,4 @@
-//! One test per lint rule of spec §5: it fires (with its ids, events and severity) and it stays
+//! One test per lint rule: it fires (with its ids, events and severity) and it stays
 //! quiet on the correct variant.
 
 use crate::support::browser;

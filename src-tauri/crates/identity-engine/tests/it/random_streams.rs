@@ -82,7 +82,7 @@ fn random_event(rng: &mut Rng, seq: i64) -> EventInput {
     }
 }
 
-// ---- the reference model: the spec, written as plainly as possible ----
+// ---- the reference model: PostHog's person rules, written as plainly as possible ----
 
 #[derive(Debug, Clone, PartialEq)]
 struct RefPerson {

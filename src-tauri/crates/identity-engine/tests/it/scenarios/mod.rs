@@ -1,4 +1,5 @@
-//! The scenario table: one row per rule of spec §1. Each row lists its events and the complete
+//! The scenario table: one row per PostHog person rule (merges, refusals, personless events,
+//! property updates). Each row lists its events and the complete
 //! expected outcome for the project: every person (distinct ids in order, is_identified,
 //! properties), every decision (seq, kind, rule) and every warning. Generic checks run on every
 //! row: decision messages name the ids involved, merge-type events record exactly one decision,
