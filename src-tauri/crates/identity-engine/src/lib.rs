@@ -53,6 +53,7 @@ mod segment;
 mod step;
 mod types;
 mod uuid;
+mod words;
 
 pub use crate::devices::{DeviceLane, LaneKey, LaneLink, Segment, SessionSpan, Transition, TransitionKind};
 pub use crate::engine::Engine;

@@ -21,6 +21,7 @@ use crate::types::{
     Attribution, Decision, DecisionKind, EventInput, EventRef, MergedPerson, Person, Rule, Warning, WarningKind,
 };
 use crate::uuid::person_uuid;
+use crate::words::Words;
 
 /// One project's persons. Projects never share ids or persons.
 #[derive(Debug, Clone, Default)]
@@ -63,6 +64,11 @@ pub(crate) struct Vendor {
     /// An id the vendor never links (Segment's blocked values, Mixpanel's disallowed ids); the
     /// engine warns about those itself, so the lint does not report them again.
     pub blocks_id: fn(&str) -> bool,
+    /// The vendor links every identifier an event carries (Segment, Mixpanel), so a lane that
+    /// moves from an anonymous id to a user id on one event shows the identify itself, not an
+    /// inference; PostHog links ids only through `$identify`, alias and merge events.
+    pub links_event_ids: bool,
+    pub words: &'static Words,
 }
 
 /// The processing of one event against one project.

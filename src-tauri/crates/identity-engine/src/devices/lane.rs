@@ -24,7 +24,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::{str_prop, user_agent, DeviceLane, LaneKey, Segment, SessionSpan, Transition, TransitionKind, Why};
-use crate::engine::Engine;
+use crate::engine::{vendor, Engine};
 use crate::js::js_string;
 use crate::origins::reserve_small;
 use crate::types::{Applied, Attribution, EventInput};
@@ -184,7 +184,7 @@ impl LaneState {
         // the device is on (or one not seen yet) is an anonymous -> user move; otherwise the
         // change of user is classified like any other (a switch without reset).
         let anon = anon.filter(|a| {
-            self.lane.family == crate::family::Family::PostHog
+            !vendor(self.lane.family).links_event_ids
                 || self.lane.segments.last().is_none_or(|h| h.distinct_id == *a)
                 || self.seg_of(a).is_none()
         });
@@ -214,8 +214,8 @@ impl LaneState {
                             && t.from.as_deref() == Some(alias.as_str())
                             && t.to.as_deref() == Some(ev.distinct_id.as_str())
                     };
-                    let vendor = self.lane.family != crate::family::Family::PostHog;
-                    if let Some(t) = self.lane.transitions.iter_mut().rev().find(|t| vendor && same(t)) {
+                    let links_event_ids = vendor(self.lane.family).links_event_ids;
+                    if let Some(t) = self.lane.transitions.iter_mut().rev().find(|t| links_event_ids && same(t)) {
                         (t.kind, t.inferred, t.why) = (TransitionKind::Alias, false, Why::Alias);
                     } else {
                         self.push(transition(
@@ -404,7 +404,7 @@ impl LaneState {
     ) -> Transition {
         let person = |id| engine.person_for(&ev.project, id).map(|p| p.id);
         let from_user = self.meta[head].user_like;
-        if self.lane.family != crate::family::Family::PostHog
+        if vendor(self.lane.family).links_event_ids
             && person(from).is_some()
             && person(from) == person(to)
             && !from_user
@@ -435,7 +435,7 @@ impl LaneState {
         let shown = |t: &Transition| {
             t.kind == TransitionKind::Identify && t.from.as_deref() == Some(anon) && t.to.as_deref() == Some(id)
         };
-        if self.lane.family != crate::family::Family::PostHog && self.lane.transitions.iter().any(shown) {
+        if vendor(self.lane.family).links_event_ids && self.lane.transitions.iter().any(shown) {
             return;
         }
         let found = self.lane.transitions.iter().rposition(|t| {

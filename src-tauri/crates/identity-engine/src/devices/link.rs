@@ -19,6 +19,7 @@
 use chrono::Duration;
 
 use super::{Devices, LaneLink, Transition, TransitionKind, Why};
+use crate::engine::vendor;
 use crate::types::time;
 
 const MAX_GAP_MINUTES: i64 = 10;
@@ -158,25 +159,11 @@ impl Devices {
                 time(old.last_seen)
             ),
         };
-        let (what, sdk) = match new.family {
-            crate::family::Family::PostHog => (
-                "reset(true)",
-                "this device id equals its first distinct id, as posthog-js sets both after reset(true)",
-            ),
-            crate::family::Family::Segment => {
-                ("reset()", "this lane starts anonymous on a new anonymousId, as analytics.js does after reset()")
-            }
-            crate::family::Family::Mixpanel => {
-                ("reset()", "its first distinct id is $device:<this device id>, as mixpanel-browser sets after reset()")
-            }
-        };
+        let words = vendor(new.family).words;
+        let (what, sdk) = (words.reset_call, words.reset_evidence);
         let evidence =
             format!("Inferred, not certain: same user agent as device '{}' ('{ua}'); {sdk}; {timing}.", old.device_id);
-        let replaced = match new.family {
-            crate::family::Family::PostHog => "posthog-js replaced both the distinct id and $device_id with",
-            crate::family::Family::Segment => "analytics.js cleared the user id and made the new anonymousId",
-            crate::family::Family::Mixpanel => "mixpanel-browser made the new $device_id",
-        };
+        let replaced = words.reset_replaced;
         let explanation = format!(
             "{what} on device '{}': {replaced} '{}' and sent no event, so this lane continues that one ({evidence})",
             old.device_id, new.device_id

@@ -15,6 +15,8 @@
 //!
 //! Disallowed ids never merge (explained).
 
+mod words;
+
 use serde_json::Value;
 
 use crate::family::Family;
@@ -139,7 +141,8 @@ pub(crate) fn carries_simplified_ids(props: &serde_json::Map<String, Value>) -> 
     ["$device_id", "$user_id"].iter().any(|k| id_text(props.get(*k)).is_some_and(|v| !v.is_empty()))
 }
 
-pub(crate) const VENDOR: Vendor = Vendor { apply, blocks_id: is_mixpanel_disallowed };
+pub(crate) const VENDOR: Vendor =
+    Vendor { apply, blocks_id: is_mixpanel_disallowed, links_event_ids: true, words: &words::WORDS };
 
 /// Runs Mixpanel's ID merge for the step's event.
 fn apply(step: &mut Step) -> Outcome {

@@ -12,6 +12,7 @@ mod illegal;
 mod merge;
 mod messages;
 mod normal;
+mod words;
 
 pub use illegal::is_illegal_distinct_id;
 
@@ -54,7 +55,7 @@ fn merge_request(ev: &EventInput) -> MergeRequest {
 }
 
 /// PostHog links any legal id; its illegal ids are refused in merges only (`illegal.rs`).
-pub(crate) const VENDOR: Vendor = Vendor { apply, blocks_id: |_| false };
+pub(crate) const VENDOR: Vendor = Vendor { apply, blocks_id: |_| false, links_event_ids: false, words: &words::WORDS };
 
 /// Runs PostHog's person processing for the step's event.
 fn apply(step: &mut Step) -> Outcome {

@@ -6,6 +6,7 @@
 //! (later wins). Blocked values never link.
 
 mod conflict;
+mod words;
 
 use serde_json::Value;
 
@@ -84,7 +85,8 @@ pub(crate) fn segment_ids(
     ids
 }
 
-pub(crate) const VENDOR: Vendor = Vendor { apply, blocks_id: is_segment_blocked };
+pub(crate) const VENDOR: Vendor =
+    Vendor { apply, blocks_id: is_segment_blocked, links_event_ids: true, words: &words::WORDS };
 
 /// Runs Segment's identity resolution for the step's event.
 fn apply(step: &mut Step) -> Outcome {
