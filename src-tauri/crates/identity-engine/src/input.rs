@@ -44,8 +44,9 @@ pub(crate) const MODEL_KEYS: [&str; 25] = [
     "$distinct_id",
 ];
 
-/// The model keys (the properties the engine, lanes and lint read) of a JSON object, as `serde_json` would give them (a repeated key keeps
-/// its last value). Anything but a JSON object gives an empty map.
+/// The model keys (the properties the engine, lanes and lint read) of a JSON object, as
+/// `serde_json` would give them (a repeated key keeps its last value). Anything but a JSON
+/// object gives an empty map.
 pub fn model_properties(json: &str) -> Map<String, Value> {
     let mut de = serde_json::Deserializer::from_str(json);
     match de.deserialize_map(ModelKeys) {
