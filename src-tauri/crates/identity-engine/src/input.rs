@@ -5,7 +5,7 @@
 //! allocating is what makes a rebuild from SQLite fast.
 //!
 //! Invariant: every property the engine, the lanes or the lint read is listed in `MODEL_KEYS`
-//! (checked by `tests/model_traffic.rs`, which compares a model fed full properties with one fed
+//! (checked by the `model_traffic` integration tests, which compares a model fed full properties with one fed
 //! through `model_properties`).
 
 use std::fmt;
@@ -14,7 +14,7 @@ use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::{Map, Value};
 
 /// The event properties the identity model reads.
-pub const MODEL_KEYS: [&str; 25] = [
+pub(crate) const MODEL_KEYS: [&str; 25] = [
     "$set",
     "$set_once",
     "$unset",
@@ -44,8 +44,9 @@ pub const MODEL_KEYS: [&str; 25] = [
     "$distinct_id",
 ];
 
-/// The [`MODEL_KEYS`] of a JSON object, as `serde_json` would give them (a repeated key keeps
-/// its last value). Anything but a JSON object gives an empty map.
+/// The model keys (the properties the engine, lanes and lint read) of a JSON object, as
+/// `serde_json` would give them (a repeated key keeps its last value). Anything but a JSON
+/// object gives an empty map.
 pub fn model_properties(json: &str) -> Map<String, Value> {
     let mut de = serde_json::Deserializer::from_str(json);
     match de.deserialize_map(ModelKeys) {

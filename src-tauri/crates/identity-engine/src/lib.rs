@@ -1,13 +1,23 @@
-//! PostHog's person rules, replayed over captured events so the inspector can show exactly how
-//! PostHog turns distinct ids into persons, and explain every merge and refused merge. Segment
-//! (and RudderStack) and Mixpanel projects get their vendor's identity rules instead
-//! (`segment.rs`, `mixpanel.rs` over the shared identity graph of `graph.rs`), chosen per project
-//! from the events' `source` (`Family`), with the same output: persons, decisions, device lanes,
-//! findings. `vendor_lens` runs one project's traffic under all three vendors' rules.
+//! Identity resolution of analytics vendors, replayed over captured events, so the inspector
+//! can show how each vendor turns the ids an SDK sends into persons, and explain every merge and
+//! refused merge. Pure: no I/O, no clock, no randomness.
 //!
-//! Pure: no I/O, no clock, no randomness. The rules are those of
-//! `/work/shared/spec/identity-semantics.md` §1, checked against PostHog's ingestion code
-//! (`nodejs/src/ingestion/common/persons/`).
+//! The main types:
+//! - [`Engine`]: persons, decisions and warnings of every project, from [`EventInput`]s applied
+//!   in arrival order; [`Person`] is one resolved person, [`Decision`] what an event did to the
+//!   persons and why, in a sentence.
+//! - [`Model`]: what the server holds: the engine plus the [`DeviceLane`]s (per device, the ids
+//!   it used and how it moved between them) and the lint [`Finding`]s, fed one event at a time.
+//! - [`Lens`] ([`vendor_lens`]): one project's traffic under every vendor's rules side by side.
+//!
+//! The vendor seam: a project gets the rules of its first event's `source` ([`Family`]).
+//! Each vendor is one module, `posthog/` (PostHog's person processing, after
+//! `nodejs/src/ingestion/common/persons/` in <https://github.com/PostHog/posthog>), `segment/`
+//! (also RudderStack, which speaks Segment's protocol) and `mixpanel/`, exposing a `Vendor`
+//! whose `apply` processes one event through `step.rs`'s `Step`; `engine.rs` only dispatches
+//! (`engine::vendor`, whose doc says how to add a vendor). Segment and Mixpanel share the
+//! identity graph of `graph/` with their own limits. Everything after the rules (lanes,
+//! findings, lens) reads the same output for every vendor.
 //!
 //! ```
 //! use identity_engine::{Engine, EventInput};
@@ -28,38 +38,35 @@ mod devices;
 mod engine;
 mod family;
 mod graph;
-mod illegal;
 mod index;
 mod input;
-mod inspector;
 mod js;
 mod lens;
 mod lint;
-mod merge;
-mod messages;
 mod mixpanel;
 mod model;
 mod origins;
+mod posthog;
+mod posthog_shape;
 mod props;
 mod segment;
+mod step;
+mod types;
 mod uuid;
-mod view;
+mod words;
 
-pub use crate::devices::{DeviceLane, LaneLink, Segment, SessionSpan, Transition};
+pub use crate::devices::{DeviceLane, LaneKey, LaneLink, Segment, SessionSpan, Transition, TransitionKind};
 pub use crate::engine::Engine;
 pub use crate::family::Family;
 pub use crate::graph::IdKind;
-pub use crate::illegal::{is_illegal_distinct_id, CASE_INSENSITIVE_ILLEGAL_IDS, CASE_SENSITIVE_ILLEGAL_IDS};
-pub use crate::input::{model_properties, MODEL_KEYS};
-pub use crate::inspector::{Model, ModelChanges};
-pub use crate::js::{js_string, js_truthy};
+pub use crate::input::model_properties;
 pub use crate::lens::{
     compare, vendor_lens, Cluster, Comparison, Disagreement, Lens, Refusal, UserMatch, VendorView, VENDORS,
 };
-pub use crate::lint::{Finding, MAX_REFS};
-pub use crate::mixpanel::is_mixpanel_disallowed;
-pub use crate::model::*;
-pub use crate::segment::is_segment_blocked;
+pub use crate::lint::{Finding, LintRule, Severity, MAX_REFS};
+pub use crate::model::{Model, ModelChanges};
+pub use crate::posthog::is_illegal_distinct_id;
+pub use crate::types::*;
 pub use crate::uuid::{person_uuid, PERSON_UUID_NAMESPACE};
 
 /// Builds an engine from events in arrival order; identical to applying them one by one.

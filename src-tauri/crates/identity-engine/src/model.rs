@@ -1,332 +1,141 @@
-//! The engine's vocabulary: what goes in (events), what comes out (persons, decisions, warnings).
-//! Everything here is plain data and serialises to JSON for the UI.
+//! `Model`: the engine, the device lanes and the lint findings kept together, fed one event at
+//! a time in arrival order. This is what the server calls.
+//!
+//! Invariant: `Model` state depends only on the sequence of events applied (queries are pure),
+//! so a model built from a stream equals one rebuilt from the same stream (tested).
 
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use std::borrow::Cow;
+
+use foldhash::HashSet;
+use serde::Serialize;
 use uuid::Uuid;
 
-pub use crate::origins::PropertyOrigins;
+use crate::devices::{DeviceLane, Devices};
+use crate::engine::Engine;
+use crate::lint::rules::Ctx;
+use crate::lint::{Finding, Lint};
+use crate::types::{Attribution, DecisionKind, EngineError, EventInput};
 
-/// One stored event, as the server received it. `seq` is the arrival order: the engine
-/// requires it to strictly increase from one `apply` to the next, because PostHog computes
-/// persons in arrival order, not in client timestamp order.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-pub struct EventInput {
-    pub seq: i64,
-    pub uuid: String,
-    /// The project token; it stands in for PostHog's team id (person uuids, isolation).
-    pub project: String,
-    /// The stored `events.source`: `posthog`, `segment`, `rudderstack` or `mixpanel`; picks the
-    /// identity rules (see `Family`). Missing in older JSON: PostHog.
-    #[serde(default = "posthog_source")]
-    pub source: String,
-    pub event: String,
-    pub distinct_id: String,
-    /// The corrected (server-side) timestamp; becomes `created_at` of persons it creates.
-    pub timestamp: DateTime<Utc>,
-    /// Event properties as stored, including `$set`, `$set_once`, `$unset`,
-    /// `$anon_distinct_id`, `alias` and `$process_person_profile`.
-    pub properties: Map<String, Value>,
+#[derive(Debug, Clone, Default)]
+pub struct Model {
+    engine: Engine,
+    devices: Devices,
+    lint: Lint,
+    /// What changed since the last `take_changes` (not part of the model's state).
+    pending: Pending,
 }
 
-fn posthog_source() -> String {
-    "posthog".to_owned()
+/// Changes gathered over several events, each person and lane once, in first-change order.
+#[derive(Debug, Clone, Default)]
+struct Pending {
+    persons: Vec<Uuid>,
+    persons_seen: HashSet<Uuid>,
+    lanes: Vec<usize>,
+    lanes_seen: HashSet<usize>,
+    new_findings: usize,
 }
 
-/// A pointer back to the event that did something, with enough to explain it in a sentence.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-pub struct EventRef {
-    pub seq: i64,
-    pub event_uuid: String,
-    pub event: String,
-    pub timestamp: DateTime<Utc>,
-}
-
-impl EventRef {
-    pub fn of(ev: &EventInput) -> EventRef {
-        EventRef { seq: ev.seq, event_uuid: ev.uuid.clone(), event: ev.event.clone(), timestamp: ev.timestamp }
+impl Pending {
+    fn person(&mut self, id: Uuid) {
+        if self.persons_seen.insert(id) {
+            self.persons.push(id);
+        }
     }
-}
 
-/// How a property value came to be (or stopped being) on a person.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-#[serde(rename_all = "snake_case")]
-pub enum ChangeOp {
-    /// `$set` (also the `$set` part of a person's creation).
-    Set,
-    /// `$set_once` (also the `$set_once` part of a person's creation).
-    SetOnce,
-    /// `$unset` removed the key.
-    Unset,
-    /// Merge: the source person's value lost the clash against the target's and was discarded.
-    MergeLost,
-    /// Merge: the target had no such key, so the source person's value was carried over.
-    MergeAdopted,
-}
-
-/// Which event set the current value of a property, and how.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-pub struct PropertyOrigin {
-    pub by: EventRef,
-    pub op: ChangeOp,
-}
-
-/// One change in a person's property history. `old`/`new` are `None` when absent.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-pub struct PropertyChange {
-    pub key: String,
-    pub op: ChangeOp,
-    pub old: Option<Value>,
-    pub new: Option<Value>,
-    /// The event that made this change (for merges: the merge event).
-    pub by: EventRef,
-    /// Where the replaced or discarded value had come from, when known.
-    pub replaced_origin: Option<PropertyOrigin>,
-}
-
-/// A person that was merged into this one and deleted, as it was just before the merge.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-pub struct MergedPerson {
-    pub id: Uuid,
-    pub distinct_ids: Vec<String>,
-    pub is_identified: bool,
-    pub properties: Map<String, Value>,
-    pub created_at: DateTime<Utc>,
-    /// Its own property history up to the merge.
-    pub history: Vec<PropertyChange>,
-    /// The merge event.
-    pub by: EventRef,
-}
-
-/// A PostHog person as the engine computes it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-pub struct Person {
-    /// uuidv5 of "<project>:<first distinct id>" (see `person_uuid`); never changes.
-    pub id: Uuid,
-    pub project: String,
-    /// In the order they were added; the first one is the one the uuid was derived from.
-    pub distinct_ids: Vec<String>,
-    /// Once true, never false again.
-    pub is_identified: bool,
-    /// The event that first made the person identified.
-    pub identified_by: Option<EventRef>,
-    pub properties: Map<String, Value>,
-    /// The earliest creation time of this person and every person merged into it.
-    pub created_at: DateTime<Utc>,
-    pub created_by: EventRef,
-    /// For every key of `properties`: the event that set its current value.
-    pub property_origins: PropertyOrigins,
-    /// Every property change in processing order, including values overwritten or lost in merges.
-    pub history: Vec<PropertyChange>,
-    /// Every person merged into this one (directly or through persons merged earlier).
-    pub merged_from: Vec<MergedPerson>,
-}
-
-impl Person {
-    /// A short label for messages: the first distinct id, plus how many others.
-    pub fn label(&self) -> String {
-        match self.distinct_ids.len() {
-            0 | 1 => self.distinct_ids.first().cloned().unwrap_or_default(),
-            n => format!("{} +{} other id{}", self.distinct_ids[0], n - 1, if n == 2 { "" } else { "s" }),
+    fn lane(&mut self, idx: usize) {
+        if self.lanes_seen.insert(idx) {
+            self.lanes.push(idx);
         }
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// What one event (or the events pushed since the last `take_changes`) changed, so the server
+/// can refresh only those.
+#[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-#[serde(rename_all = "snake_case")]
-pub enum DecisionKind {
-    Merged,
-    Attached,
-    Created,
-    Refused,
-    Ignored,
-    Dropped,
+pub struct ModelChanges {
+    /// Persons the event touched: its person, persons of its decisions, and persons a merge
+    /// deleted (look them up with `Engine::person`; deleted ones are gone).
+    pub persons: Vec<Uuid>,
+    /// Lane ids changed (the event's lane first, then lanes linked by reset(true) inference).
+    pub devices: Vec<String>,
+    /// Findings created by this event (existing findings it updated are not counted).
+    pub new_findings: usize,
 }
 
-/// Stable rule ids; the UI keys its explanations on them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-#[serde(rename_all = "snake_case")]
-pub enum Rule {
-    /// A personful event for an id without a person created an anonymous person.
-    PersonCreated,
-    /// Merge where neither id had a person: one identified person owning both.
-    MergeCreatedPerson,
-    /// Merge where only the target had a person: the source id joined it.
-    MergeAttachedSource,
-    /// Merge where only the source had a person: the target id joined it.
-    MergeAttachedTarget,
-    /// Merge of two different persons: the source person moved into the target.
-    MergeIntoTarget,
-    /// `$merge_dangerously` merged an identified source person (which any other event would refuse).
-    MergeDangerouslyIdentifiedSource,
-    /// Both ids already on the same person.
-    SamePerson,
-    SameDistinctId,
-    IllegalDistinctId,
-    SourceAlreadyIdentified,
-    IdentifyWithoutAnonId,
-    /// `$create_alias` / `$merge_dangerously` without a truthy `alias` property.
-    AliasMissing,
-    PersonlessMergeEventDropped,
-    PersonlessGroupidentifyDropped,
-    /// Segment/Mixpanel: an identifier of the event joined an existing profile (cluster).
-    IdentifierLinked,
-    /// Segment/Mixpanel: two profiles (clusters) became one.
-    ProfilesMerged,
-    /// Segment: the profile already holds a user_id (limit 1) or 5 identifiers of that kind.
-    ProfileLimit,
-    /// Mixpanel: the cluster already has another `$user_id`.
-    ClusterHasUserId,
-    /// Segment blocked value / Mixpanel disallowed id: never linked.
-    BlockedIdentifier,
-    /// `alias` whose previousId equals its userId.
-    SelfAlias,
-    /// Mixpanel Simplified ID Merge: `$create_alias` / `$merge` do not merge.
-    NotInThisMode,
-    /// Mixpanel `/engage` for an id without a cluster made a profile.
-    ProfileUpdated,
-}
-
-impl Rule {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Rule::PersonCreated => "person_created",
-            Rule::MergeCreatedPerson => "merge_created_person",
-            Rule::MergeAttachedSource => "merge_attached_source",
-            Rule::MergeAttachedTarget => "merge_attached_target",
-            Rule::MergeIntoTarget => "merge_into_target",
-            Rule::MergeDangerouslyIdentifiedSource => "merge_dangerously_identified_source",
-            Rule::SamePerson => "same_person",
-            Rule::SameDistinctId => "same_distinct_id",
-            Rule::IllegalDistinctId => "illegal_distinct_id",
-            Rule::SourceAlreadyIdentified => "source_already_identified",
-            Rule::IdentifyWithoutAnonId => "identify_without_anon_id",
-            Rule::AliasMissing => "alias_missing",
-            Rule::PersonlessMergeEventDropped => "personless_merge_event_dropped",
-            Rule::PersonlessGroupidentifyDropped => "personless_groupidentify_dropped",
-            Rule::IdentifierLinked => "identifier_linked",
-            Rule::ProfilesMerged => "profiles_merged",
-            Rule::ProfileLimit => "profile_limit",
-            Rule::ClusterHasUserId => "cluster_has_user_id",
-            Rule::BlockedIdentifier => "blocked_identifier",
-            Rule::SelfAlias => "self_alias",
-            Rule::NotInThisMode => "not_in_this_mode",
-            Rule::ProfileUpdated => "profile_updated",
-        }
+impl Model {
+    pub fn new() -> Model {
+        Model::default()
     }
-}
 
-/// What the engine decided about one event, and why, in a sentence.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-pub struct Decision {
-    pub seq: i64,
-    pub event_uuid: String,
-    /// The event's (corrected) time, so a decision can be placed on a timeline without the event.
-    pub timestamp: DateTime<Utc>,
-    pub project: String,
-    pub event: String,
-    pub kind: DecisionKind,
-    pub rule: Rule,
-    /// The id being merged away (`$anon_distinct_id` or `alias`), for merge-type events.
-    pub source: Option<String>,
-    /// The id merged into (the event's distinct id).
-    pub target: Option<String>,
-    /// The person the event ended on, after the decision (None when dropped).
-    pub person_id: Option<Uuid>,
-    pub message: String,
-}
+    /// Events strictly in arrival (seq) order; an out-of-order event is rejected with
+    /// `EngineError::OutOfOrder` and changes nothing. Returns what this one event changed.
+    pub fn apply(&mut self, ev: &EventInput) -> Result<ModelChanges, EngineError> {
+        self.take_changes();
+        self.push(ev)?;
+        Ok(self.take_changes())
+    }
 
-/// PostHog ingestion warnings the engine reproduces (names as PostHog spells them).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-#[serde(rename_all = "snake_case")]
-pub enum WarningKind {
-    CannotMergeWithIllegalDistinctId,
-    CannotMergeAlreadyIdentified,
-    InvalidEventWhenProcessPersonProfileIsFalse,
-    InvalidProcessPersonProfile,
-    ServerIdentifyWithoutAnonId,
-    /// Segment/Mixpanel: a blocked (disallowed) identifier value was sent.
-    BlockedIdentifierValue,
-    /// Segment: a message would give a profile a second user_id (or a 6th identifier of a kind).
-    ProfileUserIdLimit,
-    /// Mixpanel: an identify for a cluster that already has another `$user_id`.
-    ClusterAlreadyHasUserId,
-    /// `alias` with previousId == userId: nothing to link.
-    SelfAlias,
-}
+    /// Like `apply`, but gathers the changes until `take_changes`: feeding thousands of events
+    /// then costs no list of changes per event.
+    pub fn push(&mut self, ev: &EventInput) -> Result<(), EngineError> {
+        let applied = self.engine.apply(ev)?;
+        let family = self.engine.family(&ev.project);
+        let view = crate::posthog_shape::lane_view(ev, family);
+        let update = self.devices.apply(&view, &applied, &self.engine, family);
+        let ctx = Ctx { ev: &view, raw: ev, family, applied: &applied, update: &update, devices: &self.devices };
+        let new_findings = self.lint.apply(&ctx);
 
-impl WarningKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            WarningKind::CannotMergeWithIllegalDistinctId => "cannot_merge_with_illegal_distinct_id",
-            WarningKind::CannotMergeAlreadyIdentified => "cannot_merge_already_identified",
-            WarningKind::InvalidEventWhenProcessPersonProfileIsFalse => {
-                "invalid_event_when_process_person_profile_is_false"
+        let pending = &mut self.pending;
+        pending.new_findings += new_findings;
+        pending.lane(update.lane);
+        update.linked.iter().for_each(|&l| pending.lane(l));
+        if let Attribution::Person(id) = applied.attribution {
+            pending.person(id);
+        }
+        for d in &applied.decisions {
+            if let Some(id) = d.person_id {
+                pending.person(id);
+                if d.kind == DecisionKind::Merged {
+                    let merged = self.engine.person(id).map(|p| p.merged_from.as_slice()).unwrap_or_default();
+                    merged.iter().filter(|m| m.by.seq == ev.seq).for_each(|m| pending.person(m.id));
+                }
             }
-            WarningKind::InvalidProcessPersonProfile => "invalid_process_person_profile",
-            WarningKind::ServerIdentifyWithoutAnonId => "server_identify_without_anon_id",
-            WarningKind::BlockedIdentifierValue => "blocked_identifier_value",
-            WarningKind::ProfileUserIdLimit => "profile_user_id_limit",
-            WarningKind::ClusterAlreadyHasUserId => "cluster_already_has_user_id",
-            WarningKind::SelfAlias => "self_alias",
         }
+        Ok(())
     }
-}
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-pub struct Warning {
-    pub kind: WarningKind,
-    pub seq: i64,
-    pub event_uuid: String,
-    pub project: String,
-    pub event: String,
-    /// The ids involved (the illegal one first for `cannot_merge_with_illegal_distinct_id`).
-    pub distinct_ids: Vec<String>,
-    pub message: String,
-}
+    /// Everything changed by the events pushed since the last call, each person and lane once.
+    pub fn take_changes(&mut self) -> ModelChanges {
+        let p = std::mem::take(&mut self.pending);
+        let devices = p.lanes.iter().map(|&i| self.devices.lanes[i].lane.id.clone()).collect();
+        ModelChanges { persons: p.persons, devices, new_findings: p.new_findings }
+    }
 
-/// Which person PostHog writes on the stored event.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-#[serde(rename_all = "snake_case", tag = "type", content = "person_id")]
-pub enum Attribution {
-    /// A real person.
-    Person(Uuid),
-    /// Personless event for an id without a person: PostHog writes the deterministic uuid of
-    /// the distinct id, with no person row behind it (until a later merge links it).
-    Personless(Uuid),
-    /// PostHog drops the event.
-    Dropped,
-}
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
 
-/// The result of applying one event.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-pub struct Applied {
-    pub seq: i64,
-    pub event_uuid: String,
-    pub attribution: Attribution,
-    /// True when `$process_person_profile === false` (whether or not the event was dropped).
-    pub personless: bool,
-    pub decisions: Vec<Decision>,
-    pub warnings: Vec<Warning>,
-}
+    /// Lanes of one project (all projects with `None`), most recently active (arrival) first.
+    pub fn devices(&self, project: Option<&str>) -> Vec<&DeviceLane> {
+        let mut lanes: Vec<&DeviceLane> =
+            self.devices.lanes.iter().map(|l| &l.lane).filter(|l| project.is_none_or(|p| l.project == p)).collect();
+        lanes.sort_by(|a, b| b.last_seq.cmp(&a.last_seq).then_with(|| a.id.cmp(&b.id)));
+        lanes
+    }
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum EngineError {
-    #[error("event seq {seq} arrived after seq {last}: events must be applied in strictly increasing arrival order")]
-    OutOfOrder { seq: i64, last: i64 },
+    pub fn device(&self, id: &str) -> Option<&DeviceLane> {
+        self.devices.get(id).map(|l| &l.lane)
+    }
+
+    /// Engine warnings and lint findings of one project (all with `None`), in creation order.
+    /// Borrowed, except those whose message is written when read (`identified_share`).
+    pub fn findings(&self, project: Option<&str>) -> Vec<Cow<'_, Finding>> {
+        self.lint
+            .findings
+            .iter()
+            .filter(|f| project.is_none_or(|p| f.project == p))
+            .map(|f| self.lint.current(f))
+            .collect()
+    }
 }

@@ -1,12 +1,11 @@
-//! `PropertyOrigins`: which event set each of a person's properties.
+//! `SortedVecMap`: a small map from property key to a value, the store behind
+//! `PropertyOrigins` (which event set each of a person's properties).
 //!
 //! A person has a handful of properties. A `BTreeMap` allocates a node for eleven entries even
 //! for one, which made origins the largest part of a rebuilt model; a vector sorted by key holds
 //! exactly what is there and serialises the same way (a JSON object, keys in order).
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
-use crate::model::PropertyOrigin;
 
 /// Grows a vector by half (starting at one) instead of doubling from four: the engine keeps
 /// 100 000s of small vectors, and their spare capacity adds up. Still amortised O(1).
@@ -16,23 +15,27 @@ pub(crate) fn reserve_small<T>(v: &mut Vec<T>) {
     }
 }
 
-/// Property key -> its origin, sorted by key.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-// Serialised as a map (see `impl Serialize`), so TypeScript sees one.
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(as = "std::collections::BTreeMap<String, PropertyOrigin>"))]
-pub struct PropertyOrigins(Vec<(String, PropertyOrigin)>);
+/// Property key -> value, sorted by key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SortedVecMap<V>(Vec<(String, V)>);
 
-impl PropertyOrigins {
+impl<V> Default for SortedVecMap<V> {
+    fn default() -> Self {
+        SortedVecMap(Vec::new())
+    }
+}
+
+impl<V> SortedVecMap<V> {
     fn find(&self, key: &str) -> Result<usize, usize> {
         self.0.binary_search_by(|(k, _)| k.as_str().cmp(key))
     }
 
-    pub fn get(&self, key: &str) -> Option<&PropertyOrigin> {
+    pub fn get(&self, key: &str) -> Option<&V> {
         self.find(key).ok().map(|i| &self.0[i].1)
     }
 
     /// Sets the origin of `key`, returning the one it replaces.
-    pub fn insert(&mut self, key: String, origin: PropertyOrigin) -> Option<PropertyOrigin> {
+    pub fn insert(&mut self, key: String, origin: V) -> Option<V> {
         match self.find(&key) {
             Ok(i) => Some(std::mem::replace(&mut self.0[i].1, origin)),
             Err(i) => {
@@ -43,12 +46,12 @@ impl PropertyOrigins {
         }
     }
 
-    pub fn remove(&mut self, key: &str) -> Option<PropertyOrigin> {
+    pub fn remove(&mut self, key: &str) -> Option<V> {
         self.find(key).ok().map(|i| self.0.remove(i).1)
     }
 
     /// In key order.
-    pub fn iter(&self) -> impl Iterator<Item = (&String, &PropertyOrigin)> {
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &V)> {
         self.0.iter().map(|(k, v)| (k, v))
     }
 
@@ -66,49 +69,23 @@ impl PropertyOrigins {
     }
 }
 
-impl std::ops::Index<&str> for PropertyOrigins {
-    type Output = PropertyOrigin;
+impl<V> std::ops::Index<&str> for SortedVecMap<V> {
+    type Output = V;
 
-    fn index(&self, key: &str) -> &PropertyOrigin {
+    fn index(&self, key: &str) -> &V {
         self.get(key).unwrap_or_else(|| panic!("no origin for property {key:?}"))
     }
 }
 
-impl Serialize for PropertyOrigins {
+impl<V: Serialize> Serialize for SortedVecMap<V> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_map(self.iter())
     }
 }
 
-impl<'de> Deserialize<'de> for PropertyOrigins {
+impl<'de, V: Deserialize<'de>> Deserialize<'de> for SortedVecMap<V> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let map = std::collections::BTreeMap::<String, PropertyOrigin>::deserialize(d)?;
-        Ok(PropertyOrigins(map.into_iter().collect()))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::model::{ChangeOp, EventRef};
-
-    fn origin(seq: i64) -> PropertyOrigin {
-        let by = EventRef { seq, event_uuid: format!("e{seq}"), event: "$set".into(), timestamp: Default::default() };
-        PropertyOrigin { by, op: ChangeOp::Set }
-    }
-
-    #[test]
-    fn behaves_like_a_sorted_map() {
-        let mut o = PropertyOrigins::default();
-        assert_eq!(o.insert("b".into(), origin(1)), None);
-        assert_eq!(o.insert("a".into(), origin(2)), None);
-        assert_eq!(o.insert("b".into(), origin(3)), Some(origin(1)));
-        assert_eq!(o.keys().collect::<Vec<_>>(), ["a", "b"]);
-        assert_eq!(o["b"], origin(3));
-        assert_eq!(o.remove("a"), Some(origin(2)));
-        assert_eq!((o.len(), o.get("a")), (1, None));
-        let json = serde_json::to_value(&o).unwrap();
-        assert_eq!(json["b"]["by"]["seq"], 3);
-        assert_eq!(serde_json::from_value::<PropertyOrigins>(json).unwrap(), o);
+        let map = std::collections::BTreeMap::<String, V>::deserialize(d)?;
+        Ok(SortedVecMap(map.into_iter().collect()))
     }
 }

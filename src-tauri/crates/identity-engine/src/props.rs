@@ -1,4 +1,5 @@
-//! Person property updates (spec §1.5), with the provenance of every value.
+//! Person property updates (`$set`, `$set_once`, `$unset`, as PostHog's
+//! `computeEventPropertyUpdates` applies them), with the provenance of every value.
 //!
 //! Invariants:
 //! - every check (`$set_once` absent? `$set` different? `$unset` key present?) looks at the
@@ -9,8 +10,8 @@
 use serde_json::{Map, Value};
 
 use crate::js::js_equal;
-use crate::model::{ChangeOp, EventInput, EventRef, Person, PropertyChange, PropertyOrigin};
 use crate::origins::reserve_small;
+use crate::types::{ChangeOp, EventInput, EventRef, Person, PropertyChange, PropertyOrigin};
 
 /// Events PostHog never lets update person properties (they run in a separate pipeline).
 const NO_PERSON_UPDATE_EVENTS: [&str; 2] = ["$exception", "$$heatmap"];

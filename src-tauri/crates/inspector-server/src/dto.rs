@@ -168,8 +168,7 @@ pub struct DeviceLaneView {
     pub id: String,
     pub project: String,
     pub device_id: String,
-    /// `"device_id"` or `"anonymous_id"`.
-    pub key_kind: &'static str,
+    pub key_kind: identity_engine::LaneKey,
     pub family: Family,
     pub source: String,
     pub first_seen: DateTime<Utc>,

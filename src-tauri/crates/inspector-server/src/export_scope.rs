@@ -52,7 +52,7 @@ pub fn person_distinct_ids(model: &Model, project: Option<&str>, person: &str) -
 /// `Ok(None)` plus distinct ids for a lane keyed by an anonymous-id chain (server SDKs).
 pub fn device_scope(model: &Model, device: &str) -> (Option<String>, Vec<String>) {
     match model.device(device) {
-        Some(lane) if lane.key_kind == "device_id" => (Some(lane.device_id.clone()), Vec::new()),
+        Some(lane) if lane.key_kind == identity_engine::LaneKey::DeviceId => (Some(lane.device_id.clone()), Vec::new()),
         Some(lane) => {
             let mut ids: Vec<String> = lane.segments.iter().map(|s| s.distinct_id.clone()).collect();
             ids.sort();

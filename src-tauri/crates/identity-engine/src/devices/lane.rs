@@ -23,11 +23,11 @@ use foldhash::HashMap;
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::{str_prop, user_agent, DeviceLane, Segment, SessionSpan, Transition, Why};
-use crate::engine::Engine;
+use super::{str_prop, user_agent, DeviceLane, LaneKey, Segment, SessionSpan, Transition, TransitionKind, Why};
+use crate::engine::{vendor, Engine};
 use crate::js::js_string;
-use crate::model::{Applied, Attribution, EventInput};
 use crate::origins::reserve_small;
+use crate::types::{Applied, Attribution, EventInput};
 
 #[derive(Debug, Clone)]
 pub(crate) struct LaneState {
@@ -79,7 +79,7 @@ struct SegmentMeta {
 #[derive(Debug, Clone, PartialEq)]
 struct EntryRef {
     seq: i64,
-    kind: &'static str,
+    kind: TransitionKind,
     from: Option<String>,
     inferred: bool,
 }
@@ -107,7 +107,7 @@ pub(crate) fn looks_generated(id: &str) -> bool {
 }
 
 fn transition(
-    kind: &'static str,
+    kind: TransitionKind,
     ev: &EventInput,
     from: Option<&str>,
     to: &str,
@@ -133,7 +133,7 @@ impl LaneState {
         id: String,
         ev: &EventInput,
         key: String,
-        kind: &'static str,
+        kind: LaneKey,
         keyed: bool,
         family: crate::family::Family,
     ) -> LaneState {
@@ -184,7 +184,7 @@ impl LaneState {
         // the device is on (or one not seen yet) is an anonymous -> user move; otherwise the
         // change of user is classified like any other (a switch without reset).
         let anon = anon.filter(|a| {
-            self.lane.family == crate::family::Family::PostHog
+            !vendor(self.lane.family).links_event_ids
                 || self.lane.segments.last().is_none_or(|h| h.distinct_id == *a)
                 || self.seg_of(a).is_none()
         });
@@ -198,7 +198,8 @@ impl LaneState {
         self.add_event(seg, ev, applied, client_says);
         if matches!(applied.attribution, Attribution::Dropped) {
             // The client did identify, but PostHog linked nothing: say so where the UI shows it.
-            for t in self.lane.transitions.iter_mut().filter(|t| t.seq == ev.seq && t.kind == "identify") {
+            for t in self.lane.transitions.iter_mut().filter(|t| t.seq == ev.seq && t.kind == TransitionKind::Identify)
+            {
                 t.why = Why::IdentifyDropped;
             }
         }
@@ -213,11 +214,18 @@ impl LaneState {
                             && t.from.as_deref() == Some(alias.as_str())
                             && t.to.as_deref() == Some(ev.distinct_id.as_str())
                     };
-                    let vendor = self.lane.family != crate::family::Family::PostHog;
-                    if let Some(t) = self.lane.transitions.iter_mut().rev().find(|t| vendor && same(t)) {
-                        (t.kind, t.inferred, t.why) = ("alias", false, Why::Alias);
+                    let links_event_ids = vendor(self.lane.family).links_event_ids;
+                    if let Some(t) = self.lane.transitions.iter_mut().rev().find(|t| links_event_ids && same(t)) {
+                        (t.kind, t.inferred, t.why) = (TransitionKind::Alias, false, Why::Alias);
                     } else {
-                        self.push(transition("alias", ev, Some(&alias), &ev.distinct_id, false, Why::Alias));
+                        self.push(transition(
+                            TransitionKind::Alias,
+                            ev,
+                            Some(&alias),
+                            &ev.distinct_id,
+                            false,
+                            Why::Alias,
+                        ));
                     }
                 }
             }
@@ -227,7 +235,7 @@ impl LaneState {
                     .filter_map(|k| ev.properties.get(*k).and_then(Value::as_object))
                     .flat_map(|o| o.keys().cloned())
                     .collect();
-                self.push(transition("set", ev, None, &ev.distinct_id, false, Why::Set(keys)));
+                self.push(transition(TransitionKind::Set, ev, None, &ev.distinct_id, false, Why::Set(keys)));
             }
             _ => {}
         }
@@ -349,7 +357,9 @@ impl LaneState {
     fn reclassify(&mut self, j: usize, ev: &EventInput, engine: &Engine) {
         let to = self.lane.segments[j].distinct_id.clone();
         let old = self.meta[j].entry.as_ref().and_then(|r| self.find_entry(r, &to));
-        if old.is_some_and(|i| self.lane.transitions[i].kind == "identify" && !self.lane.transitions[i].inferred) {
+        if old.is_some_and(|i| {
+            self.lane.transitions[i].kind == TransitionKind::Identify && !self.lane.transitions[i].inferred
+        }) {
             return;
         }
         let from = self.lane.segments[j - 1].distinct_id.clone();
@@ -394,7 +404,7 @@ impl LaneState {
     ) -> Transition {
         let person = |id| engine.person_for(&ev.project, id).map(|p| p.id);
         let from_user = self.meta[head].user_like;
-        if self.lane.family != crate::family::Family::PostHog
+        if vendor(self.lane.family).links_event_ids
             && person(from).is_some()
             && person(from) == person(to)
             && !from_user
@@ -402,15 +412,17 @@ impl LaneState {
         {
             // Segment/Mixpanel link the ids an event carries: the move to the user id is the
             // identify itself, seen on the event, not an inference.
-            return transition("identify", ev, Some(from), to, false, Why::LinkedTogether);
+            return transition(TransitionKind::Identify, ev, Some(from), to, false, Why::LinkedTogether);
         }
         if person(from).is_some() && person(from) == person(to) {
-            return transition("alias", ev, Some(from), to, true, Why::SamePerson);
+            return transition(TransitionKind::Alias, ev, Some(from), to, true, Why::SamePerson);
         }
         match (from_user, to_user) {
-            (true, true) => transition("switch_without_reset", ev, Some(from), to, false, Why::SwitchWithoutReset),
-            (true, false) => transition("reset", ev, Some(from), to, true, Why::ResetAfterUser),
-            (false, false) => transition("reset", ev, Some(from), to, true, Why::ResetWhileAnonymous),
+            (true, true) => {
+                transition(TransitionKind::SwitchWithoutReset, ev, Some(from), to, false, Why::SwitchWithoutReset)
+            }
+            (true, false) => transition(TransitionKind::Reset, ev, Some(from), to, true, Why::ResetAfterUser),
+            (false, false) => transition(TransitionKind::Reset, ev, Some(from), to, true, Why::ResetWhileAnonymous),
             (false, true) => identify_transition(ev, from, to, true),
         }
     }
@@ -420,13 +432,17 @@ impl LaneState {
     fn confirm_identify(&mut self, anon: &str, id: &str, ev: &EventInput) {
         // Segment/Mixpanel: an identify already shown (the ids arrived together on an earlier
         // event) is not repeated.
-        let shown =
-            |t: &Transition| t.kind == "identify" && t.from.as_deref() == Some(anon) && t.to.as_deref() == Some(id);
-        if self.lane.family != crate::family::Family::PostHog && self.lane.transitions.iter().any(shown) {
+        let shown = |t: &Transition| {
+            t.kind == TransitionKind::Identify && t.from.as_deref() == Some(anon) && t.to.as_deref() == Some(id)
+        };
+        if vendor(self.lane.family).links_event_ids && self.lane.transitions.iter().any(shown) {
             return;
         }
         let found = self.lane.transitions.iter().rposition(|t| {
-            t.kind == "identify" && t.inferred && t.from.as_deref() == Some(anon) && t.to.as_deref() == Some(id)
+            t.kind == TransitionKind::Identify
+                && t.inferred
+                && t.from.as_deref() == Some(anon)
+                && t.to.as_deref() == Some(id)
         });
         let t = identify_transition(ev, anon, id, false);
         if let Some(i) = found {
@@ -521,5 +537,5 @@ impl LaneState {
 
 fn identify_transition(ev: &EventInput, anon: &str, id: &str, inferred: bool) -> Transition {
     let why = if inferred { Why::IdentifyInferred } else { Why::Identify };
-    transition("identify", ev, Some(anon), id, inferred, why)
+    transition(TransitionKind::Identify, ev, Some(anon), id, inferred, why)
 }

@@ -18,8 +18,9 @@
 
 use chrono::Duration;
 
-use super::{Devices, LaneLink, Transition, Why};
-use crate::messages::time;
+use super::{Devices, LaneLink, Transition, TransitionKind, Why};
+use crate::engine::vendor;
+use crate::types::time;
 
 const MAX_GAP_MINUTES: i64 = 10;
 /// Lanes remembered per (project, user agent) as link candidates. Most visitors share a handful
@@ -81,7 +82,7 @@ impl Devices {
 
     /// Lane `o` just received `ev`: drops a timing-only continuation it contradicts. Returns
     /// the lane that lost its link.
-    pub(super) fn check_continuation(&mut self, o: usize, ev: &crate::model::EventInput) -> Option<usize> {
+    pub(super) fn check_continuation(&mut self, o: usize, ev: &crate::types::EventInput) -> Option<usize> {
         let n = self.lanes[o].continued_by?;
         let new = &self.lanes[n];
         if !new.linked_by_time || ev.timestamp <= new.lane.first_seen + Duration::seconds(TOLERANCE_SECONDS) {
@@ -92,7 +93,7 @@ impl Devices {
         new.linked_by_time = false;
         new.lane.linked_from = None;
         new.continues = None;
-        new.lane.transitions.retain(|t| t.kind != "reset_device");
+        new.lane.transitions.retain(|t| t.kind != TransitionKind::ResetDevice);
         Some(n)
     }
 
@@ -158,31 +159,17 @@ impl Devices {
                 time(old.last_seen)
             ),
         };
-        let (what, sdk) = match new.family {
-            crate::family::Family::PostHog => (
-                "reset(true)",
-                "this device id equals its first distinct id, as posthog-js sets both after reset(true)",
-            ),
-            crate::family::Family::Segment => {
-                ("reset()", "this lane starts anonymous on a new anonymousId, as analytics.js does after reset()")
-            }
-            crate::family::Family::Mixpanel => {
-                ("reset()", "its first distinct id is $device:<this device id>, as mixpanel-browser sets after reset()")
-            }
-        };
+        let words = vendor(new.family).words;
+        let (what, sdk) = (words.reset_call, words.reset_evidence);
         let evidence =
             format!("Inferred, not certain: same user agent as device '{}' ('{ua}'); {sdk}; {timing}.", old.device_id);
-        let replaced = match new.family {
-            crate::family::Family::PostHog => "posthog-js replaced both the distinct id and $device_id with",
-            crate::family::Family::Segment => "analytics.js cleared the user id and made the new anonymousId",
-            crate::family::Family::Mixpanel => "mixpanel-browser made the new $device_id",
-        };
+        let replaced = words.reset_replaced;
         let explanation = format!(
             "{what} on device '{}': {replaced} '{}' and sent no event, so this lane continues that one ({evidence})",
             old.device_id, new.device_id
         );
         let t = Transition {
-            kind: "reset_device",
+            kind: TransitionKind::ResetDevice,
             seq: new.first_seq,
             event_uuid: None,
             timestamp: new.first_seen,

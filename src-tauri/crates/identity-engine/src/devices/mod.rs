@@ -1,4 +1,4 @@
-//! Device lanes (spec §2): per device, the distinct ids it used one after the other, and how it
+//! Device lanes: per device, the distinct ids it used one after the other, and how it
 //! moved between them (identify, alias, inferred reset, reset(true), switch without reset).
 //!
 //! Lane key:
@@ -29,7 +29,7 @@ use uuid::Uuid;
 
 use crate::engine::Engine;
 use crate::js::js_string;
-use crate::model::{Applied, EventInput};
+use crate::types::{Applied, EventInput};
 
 pub(crate) use lane::LaneState;
 pub(crate) use why::Why;
@@ -43,8 +43,8 @@ pub struct DeviceLane {
     pub project: String,
     /// The key: `$device_id`, else the anonymous id the chain started with.
     pub device_id: String,
-    /// `"device_id"` or `"anonymous_id"`.
-    pub key_kind: &'static str,
+    /// What the key is: a `$device_id` or an anonymous id.
+    pub key_kind: LaneKey,
     /// Whose rules the lane's project gets, and the stored source of its first event.
     pub family: crate::family::Family,
     pub source: String,
@@ -91,12 +91,60 @@ pub struct Segment {
     pub event_count: usize,
 }
 
+/// What a lane's key is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum LaneKey {
+    /// `properties.$device_id` (posthog-js, mobile SDKs, Mixpanel, Segment's `context.device.id`).
+    DeviceId,
+    /// The anonymous id the chain started with (server SDKs), or a Segment browser's anonymousId.
+    AnonymousId,
+}
+
+impl LaneKey {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LaneKey::DeviceId => "device_id",
+            LaneKey::AnonymousId => "anonymous_id",
+        }
+    }
+}
+
+/// How a lane moved from one id to the next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum TransitionKind {
+    Identify,
+    Alias,
+    /// reset() (inferred: it sends no event).
+    Reset,
+    /// reset(true): a new lane continues this one (inferred).
+    ResetDevice,
+    SwitchWithoutReset,
+    /// A `$set` event on the lane's current id.
+    Set,
+}
+
+impl TransitionKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TransitionKind::Identify => "identify",
+            TransitionKind::Alias => "alias",
+            TransitionKind::Reset => "reset",
+            TransitionKind::ResetDevice => "reset_device",
+            TransitionKind::SwitchWithoutReset => "switch_without_reset",
+            TransitionKind::Set => "set",
+        }
+    }
+}
+
 /// Serialised with an `explanation` sentence (see `why.rs`).
 #[derive(Debug, Clone)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(as = "ts_shape::Transition"))]
 pub struct Transition {
-    /// "identify" | "alias" | "reset" | "reset_device" | "switch_without_reset" | "set"
-    pub kind: &'static str,
+    pub kind: TransitionKind,
     pub seq: i64,
     pub event_uuid: Option<String>,
     pub timestamp: DateTime<Utc>,
@@ -114,7 +162,7 @@ impl Serialize for Transition {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
         let mut t = s.serialize_struct("Transition", 8)?;
-        t.serialize_field("kind", self.kind)?;
+        t.serialize_field("kind", &self.kind)?;
         t.serialize_field("seq", &self.seq)?;
         t.serialize_field("event_uuid", &self.event_uuid)?;
         t.serialize_field("timestamp", &self.timestamp)?;
@@ -131,11 +179,12 @@ impl Serialize for Transition {
 mod ts_shape {
     use chrono::{DateTime, Utc};
 
+    use super::TransitionKind;
+
     #[derive(ts_rs::TS)]
     #[allow(dead_code)] // never built: it only describes the JSON
     pub struct Transition {
-        /// "identify" | "alias" | "reset" | "reset_device" | "switch_without_reset" | "set"
-        pub kind: String,
+        pub kind: TransitionKind,
         pub seq: i64,
         pub event_uuid: Option<String>,
         pub timestamp: DateTime<Utc>,
@@ -254,9 +303,9 @@ impl Devices {
                     return i;
                 }
                 // A Segment browser's anonymousId stands in for its device (see `view.rs`).
-                let kind = match str_prop(ev, crate::view::LANE_KEY_KIND) {
-                    Some("anonymous_id") => "anonymous_id",
-                    _ => "device_id",
+                let kind = match str_prop(ev, crate::posthog_shape::LANE_KEY_KIND) {
+                    Some("anonymous_id") => LaneKey::AnonymousId,
+                    _ => LaneKey::DeviceId,
                 };
                 (device.to_owned(), kind, self.scratch.clone())
             }
@@ -276,7 +325,7 @@ impl Devices {
 
     /// The lane key of an event without `$device_id`; records fallback chains
     /// (`$anon_distinct_id`, `alias`).
-    fn key_of(&mut self, ev: &EventInput) -> (String, &'static str, String) {
+    fn key_of(&mut self, ev: &EventInput) -> (String, LaneKey, String) {
         let p = ev.project.clone();
         let linked = match ev.event.as_str() {
             "$identify" => ev.properties.get("$anon_distinct_id").map(js_string),
@@ -297,6 +346,6 @@ impl Devices {
             self.fallback.entry((p.clone(), id)).or_insert_with(|| lane_id.clone());
         }
         let key = lane_id[p.len() + 4..].to_owned();
-        (key, "anonymous_id", lane_id)
+        (key, LaneKey::AnonymousId, lane_id)
     }
 }

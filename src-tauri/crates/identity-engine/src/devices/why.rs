@@ -3,6 +3,7 @@
 //! paragraph, which is most of a rebuilt model's memory otherwise.
 
 use super::Transition;
+use crate::engine::vendor;
 
 /// Which sentence explains a transition; the ids come from the transition's `from` and `to`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,23 +79,13 @@ impl Transition {
         }
     }
 
-    /// Segment's and Mixpanel's wording where PostHog's would mislead.
+    /// The wording of vendors that link the ids an event carries (Segment, Mixpanel), where
+    /// PostHog's would mislead.
     fn vendor_explanation(&self, from: &str, to: &str) -> Option<String> {
-        use crate::family::Family;
-        let (family, word) = (self.family, self.family.person_word());
-        if family == Family::PostHog {
-            return None;
-        }
-        let v = family.vendor();
+        let linked_together = vendor(self.family).words.linked_together?;
+        let (v, word) = (self.family.vendor(), self.family.person_word());
         Some(match &self.why {
-            Why::Identify | Why::LinkedTogether if family == Family::Segment => format!(
-                "identify: the anonymousId '{from}' and the userId '{to}' arrived on one message, so Segment \
-                 links them into one profile (unless it already holds another user_id)."
-            ),
-            Why::Identify | Why::LinkedTogether => format!(
-                "identify: '{from}' (anonymous) and $user_id '{to}' arrived on one event with this $device_id, \
-                 so Mixpanel puts them in one cluster (unless it already holds another $user_id)."
-            ),
+            Why::Identify | Why::LinkedTogether => linked_together(from, to),
             Why::IdentifyInferred => format!(
                 "The device moved from the anonymous id '{from}' to '{to}', but no event carrying both has arrived \
                  (yet): until one does, {v} keeps them in separate {word}s."

@@ -20,7 +20,7 @@ use serde::Serialize;
 
 use crate::family::Family;
 use crate::graph::IdKind;
-use crate::model::{DecisionKind, EventInput};
+use crate::types::{DecisionKind, EventInput};
 
 pub const VENDORS: [Family; 3] = [Family::PostHog, Family::Segment, Family::Mixpanel];
 
@@ -169,7 +169,7 @@ fn reason(vendor: Family, r: &replay::Replayed, seq: i64, ids: [&String; 2], tog
             k == DecisionKind::Refused || k == DecisionKind::Ignored
         }
     };
-    let names = |d: &crate::model::Decision| {
+    let names = |d: &crate::types::Decision| {
         ids.iter().any(|id| {
             d.source.as_ref() == Some(*id) || d.target.as_ref() == Some(*id) || d.message.contains(id.as_str())
         })

@@ -11,7 +11,7 @@ use super::steps::{Link, Step};
 use crate::engine::Engine;
 use crate::family::Family;
 use crate::graph::IdKind;
-use crate::model::{Decision, EventInput};
+use crate::types::{Decision, EventInput};
 
 pub(crate) const SUB: i64 = 64;
 

@@ -6,10 +6,11 @@ use foldhash::HashMap;
 use serde_json::Value;
 
 use crate::family::Family;
+use crate::graph::id_text;
 use crate::graph::{IdKind, Ident};
 use crate::js::{js_string, js_truthy};
-use crate::model::EventInput;
-use crate::segment::{id_text, message_type, segment_ids};
+use crate::segment::{message_type, segment_ids};
+use crate::types::EventInput;
 
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Link {

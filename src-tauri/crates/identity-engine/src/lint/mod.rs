@@ -1,5 +1,6 @@
-//! Lint findings (spec §5): the seeds' best practices checked on the captured traffic, plus the
-//! engine's PostHog ingestion warnings, each saying what the vendor will do and how to fix it.
+//! Lint findings: identity best practices (unique user ids, reset() at logout, identify before
+//! the signup event, ...) checked on the captured traffic, plus the engine's ingestion
+//! warnings, each saying what the vendor will do and how to fix it.
 //!
 //! Invariants:
 //! - one finding per rule and subject (distinct id, device lane or project, see each rule's
@@ -12,15 +13,18 @@
 //! - everything is computed when the event is applied, from state kept in hash maps, so one
 //!   event costs amortised O(1) (plus O(lanes of one id) when an id reaches a new lane).
 
+mod rule;
 pub(crate) mod rules;
 mod text;
 mod vendor;
+
+pub use rule::{LintRule, Severity};
 
 use foldhash::{HashMap, HashSet};
 
 use serde::Serialize;
 
-use crate::devices::{DeviceLane, Transition};
+use crate::devices::{DeviceLane, Transition, TransitionKind};
 
 /// At most this many event uuids, distinct ids and device ids are kept per finding (the
 /// first ones); the message carries the full counts.
@@ -29,9 +33,8 @@ pub const MAX_REFS: usize = 100;
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Finding {
-    pub rule: String,
-    /// "error" | "warning" | "info"
-    pub severity: String,
+    pub rule: LintRule,
+    pub severity: Severity,
     pub project: String,
     /// What the vendor will do with this traffic, in plain words.
     pub message: String,
@@ -111,7 +114,8 @@ impl Lint {
     /// was created. Costs O(transitions of the lane + findings), only on such events.
     pub(crate) fn refresh_missing_reset(&mut self, lane: &DeviceLane, seq: i64) -> usize {
         let key = format!("missing_reset_between_users|{}", lane.id);
-        let switches: Vec<&Transition> = lane.transitions.iter().filter(|t| t.kind == "switch_without_reset").collect();
+        let switches: Vec<&Transition> =
+            lane.transitions.iter().filter(|t| t.kind == TransitionKind::SwitchWithoutReset).collect();
         let Some(last) = switches.last() else {
             if let Some(i) = self.by_key.remove(&key) {
                 self.counts.remove(&key);
@@ -123,8 +127,8 @@ impl Lint {
         let (from, to) = (last.from.clone().unwrap_or_default(), last.to.clone().unwrap_or_default());
         let message = text::missing_reset(&lane.device_id, &from, &to, lane.family);
         let mut f = finding(
-            "missing_reset_between_users",
-            "error",
+            LintRule::MissingResetBetweenUsers,
+            Severity::Error,
             &lane.project,
             message,
             text::fix_missing_reset(lane.family),
@@ -160,7 +164,7 @@ impl Lint {
     /// written here rather than on each event.
     pub(crate) fn current<'a>(&self, f: &'a Finding) -> std::borrow::Cow<'a, Finding> {
         match self.share.get(&f.project) {
-            Some(share) if f.rule == "identified_share" => {
+            Some(share) if f.rule == LintRule::IdentifiedShare => {
                 let mut f = f.clone();
                 f.message = text::share(share.identified, share.anonymous);
                 std::borrow::Cow::Owned(f)
@@ -176,10 +180,10 @@ impl Lint {
 }
 
 /// A finding under construction.
-pub(crate) fn finding(rule: &str, severity: &str, project: &str, message: String, fix: String) -> Finding {
+pub(crate) fn finding(rule: LintRule, severity: Severity, project: &str, message: String, fix: String) -> Finding {
     Finding {
-        rule: rule.to_owned(),
-        severity: severity.to_owned(),
+        rule,
+        severity,
         project: project.to_owned(),
         message,
         fix,

@@ -1,15 +1,17 @@
-//! The checks, run once per applied event. Each rule builds its finding key from its subject
-//! (see `Lint::report`), so repeats update one finding.
+//! The checks, run once per applied event: one function per rule, called in order from
+//! `Lint::apply`. Each rule builds its finding key from its subject (see `Lint::report`), so
+//! repeats update one finding.
 
 use serde_json::Value;
 
 use super::text as t;
-use super::{finding, Finding, Lint, Share};
-use crate::devices::{Devices, LaneUpdate};
+use super::{finding, Finding, Lint, LintRule, Severity, Share};
+use crate::devices::{Devices, LaneUpdate, TransitionKind};
+use crate::engine::vendor;
 use crate::family::Family;
-use crate::illegal::is_illegal_distinct_id;
 use crate::js::{js_string, js_truthy};
-use crate::model::{Applied, EventInput};
+use crate::posthog::is_illegal_distinct_id;
+use crate::types::{Applied, EventInput};
 
 /// Legal ids that still look like placeholders (compared lower-cased), on top of PostHog's
 /// illegal ids and all-zero/dash ids such as the nil uuid.
@@ -37,11 +39,11 @@ const SIGNUP_EVENTS: [&str; 16] = [
 ];
 
 pub(crate) struct Ctx<'a> {
-    /// The lane view of the event (PostHog's shape for every family, see `view.rs`).
+    /// The event in PostHog's shape, whatever its family (see `posthog_shape.rs`).
     pub ev: &'a EventInput,
     /// The event as stored.
     pub raw: &'a EventInput,
-    pub family: crate::family::Family,
+    pub family: Family,
     pub applied: &'a Applied,
     pub update: &'a LaneUpdate,
     pub devices: &'a Devices,
@@ -97,163 +99,219 @@ fn canonical(v: &Value) -> String {
 }
 
 impl Lint {
-    /// Runs every rule on one event; returns how many findings it created.
+    /// Runs every rule on one event, in a fixed order (findings keep creation order); returns
+    /// how many findings it created.
     pub(crate) fn apply(&mut self, c: &Ctx) -> usize {
-        let mut created = 0;
-        let mut report = |lint: &mut Lint, key: String, mut f: Finding| {
-            f.seq = c.ev.seq;
-            if f.device_ids.is_empty() && f.rule != "identified_share" {
-                f.device_ids.push(c.devices.lanes[c.update.lane].lane.device_id.clone());
-            }
-            created += usize::from(lint.report(key, f));
-        };
-        let (ev, p) = (c.ev, c.ev.project.as_str());
-        let lane = &c.devices.lanes[c.update.lane].lane;
-        let segment = &lane.segments[c.update.segment];
+        let alias = alias_of(c.ev);
+        let mut created = self.engine_warnings(c);
+        created += self.generic_and_email_ids(c, alias.as_deref());
+        created += self.many_devices(c);
+        created += self.missing_reset(c);
+        created += self.identified_before_identify(c);
+        created += self.repeated_identify(c);
+        created += self.alias_after_identify(c, alias.as_deref());
+        created += self.many_user_ids(c);
+        created + self.identified_share(c)
+    }
 
+    /// Reports `f` under `key` for the event of `c`: first fired by it, and on its lane's device
+    /// unless the rule names devices itself (or is project-wide). Returns 1 when created.
+    fn report_event(&mut self, c: &Ctx, key: String, mut f: Finding) -> usize {
+        f.seq = c.ev.seq;
+        if f.device_ids.is_empty() && f.rule != LintRule::IdentifiedShare {
+            f.device_ids.push(c.devices.lanes[c.update.lane].lane.device_id.clone());
+        }
+        usize::from(self.report(key, f))
+    }
+
+    /// The engine's own warnings, one finding per warning kind and ids.
+    fn engine_warnings(&mut self, c: &Ctx) -> usize {
+        let p = c.ev.project.as_str();
+        let mut created = 0;
         for w in &c.applied.warnings {
             let (severity, fix) = t::warning_kind(w.kind);
-            let mut f = finding(w.kind.as_str(), severity, p, w.message.clone(), fix.to_owned());
+            let mut f = finding(LintRule::from(w.kind), severity, p, w.message.clone(), fix.to_owned());
             f.event_uuids.push(w.event_uuid.clone());
             f.distinct_ids = w.distinct_ids.clone();
-            report(self, format!("{}|{p}|{}", w.kind.as_str(), w.distinct_ids.join("|")), f);
+            created += self.report_event(c, format!("{}|{p}|{}", w.kind.as_str(), w.distinct_ids.join("|")), f);
         }
+        created
+    }
 
-        // Ids the event uses as someone's id: its distinct id and an alias it adds.
-        let alias = match ev.event.as_str() {
-            "$create_alias" | "$merge_dangerously" => {
-                ev.properties.get("alias").filter(|a| js_truthy(a)).map(js_string)
-            }
-            _ => None,
-        };
-        let family = c.family;
-        for id in std::iter::once(ev.distinct_id.clone()).chain(alias.clone()) {
+    /// `generic_distinct_id` (an illegal or placeholder-looking id) and `email_as_distinct_id`,
+    /// for the ids the event uses as someone's id: its distinct id and an alias it adds.
+    fn generic_and_email_ids(&mut self, c: &Ctx, alias: Option<&str>) -> usize {
+        let (ev, p, family) = (c.ev, c.ev.project.as_str(), c.family);
+        let mut created = 0;
+        for id in std::iter::once(ev.distinct_id.as_str()).chain(alias) {
             // Segment's and Mixpanel's own blocked values are engine warnings already.
-            let vendor_blocked = match family {
-                Family::PostHog => false,
-                Family::Segment => crate::segment::is_segment_blocked(&id),
-                Family::Mixpanel => crate::mixpanel::is_mixpanel_disallowed(&id),
-            };
-            let illegal = family == Family::PostHog && is_illegal_distinct_id(&id);
-            if !vendor_blocked && (illegal || is_placeholder(&id)) {
+            let vendor_blocked = (vendor(family).blocks_id)(id);
+            let illegal = family == Family::PostHog && is_illegal_distinct_id(id);
+            if !vendor_blocked && (illegal || is_placeholder(id)) {
                 let key = format!("generic_distinct_id|{p}|{id}");
                 let n = self.count(&key) + 1;
                 let (severity, message) = if illegal {
-                    ("error", t::illegal_id(&id, n))
+                    (Severity::Error, t::illegal_id(id, n))
                 } else {
-                    ("warning", t::placeholder_id(&id, n, family))
+                    (Severity::Warning, t::placeholder_id(id, n, family))
                 };
-                let mut f = finding("generic_distinct_id", severity, p, message, t::FIX_GENERIC.to_owned());
+                let mut f = finding(LintRule::GenericDistinctId, severity, p, message, t::FIX_GENERIC.to_owned());
                 f.event_uuids.push(ev.uuid.clone());
-                f.distinct_ids.push(id.clone());
-                report(self, key, f);
+                f.distinct_ids.push(id.to_owned());
+                created += self.report_event(c, key, f);
             }
-            if looks_like_email(&id) {
+            if looks_like_email(id) {
+                let message = t::email_id(id, family);
                 let mut f =
-                    finding("email_as_distinct_id", "warning", p, t::email_id(&id, family), t::FIX_EMAIL.to_owned());
+                    finding(LintRule::EmailAsDistinctId, Severity::Warning, p, message, t::FIX_EMAIL.to_owned());
                 f.event_uuids.push(ev.uuid.clone());
-                f.distinct_ids.push(id.clone());
-                report(self, format!("email_as_distinct_id|{p}|{id}"), f);
+                f.distinct_ids.push(id.to_owned());
+                created += self.report_event(c, format!("email_as_distinct_id|{p}|{id}"), f);
             }
         }
+        created
+    }
 
-        // One id identified on many unrelated lanes (reset(true) continuations count once).
-        let known_lane = segment.identified
-            && self
-                .lanes_of_user
-                .get(p)
-                .and_then(|ids| ids.get(&segment.distinct_id))
-                .is_some_and(|l| l.contains(&c.update.lane));
-        if segment.identified && !known_lane {
-            let lanes =
-                self.lanes_of_user.entry(p.to_owned()).or_default().entry(segment.distinct_id.clone()).or_default();
-            if lanes.insert(c.update.lane) && lanes.len() >= 3 {
-                let ids: Vec<&str> = lanes.iter().map(|&i| c.devices.lanes[i].lane.id.as_str()).collect();
-                let mut devices: Vec<(i64, String)> = lanes
-                    .iter()
-                    .map(|&i| &c.devices.lanes[i].lane)
-                    .filter(|l| l.linked_from.as_ref().is_none_or(|from| !ids.contains(&from.lane_id.as_str())))
-                    .map(|l| (l.first_seq, l.device_id.clone()))
-                    .collect();
-                if devices.len() >= 3 {
-                    devices.sort();
-                    let id = segment.distinct_id.clone();
-                    let mut f = finding(
-                        "generic_distinct_id",
-                        "warning",
-                        p,
-                        t::many_devices(&id, devices.len()),
-                        t::FIX_GENERIC.into(),
-                    );
-                    f.event_uuids.push(ev.uuid.clone());
-                    f.distinct_ids.push(id.clone());
-                    f.device_ids = devices.into_iter().map(|(_, d)| d).collect();
-                    report(self, format!("generic_distinct_id|{p}|many-devices:{id}"), f);
-                }
-            }
+    /// `generic_distinct_id` for one id identified on many unrelated lanes (reset(true)
+    /// continuations count once).
+    fn many_devices(&mut self, c: &Ctx) -> usize {
+        let (ev, p) = (c.ev, c.ev.project.as_str());
+        let segment = &c.devices.lanes[c.update.lane].lane.segments[c.update.segment];
+        if !segment.identified {
+            return 0;
         }
+        let known_lane = self
+            .lanes_of_user
+            .get(p)
+            .and_then(|ids| ids.get(&segment.distinct_id))
+            .is_some_and(|l| l.contains(&c.update.lane));
+        if known_lane {
+            return 0;
+        }
+        let lanes = self.lanes_of_user.entry(p.to_owned()).or_default().entry(segment.distinct_id.clone()).or_default();
+        if !lanes.insert(c.update.lane) || lanes.len() < 3 {
+            return 0;
+        }
+        let ids: Vec<&str> = lanes.iter().map(|&i| c.devices.lanes[i].lane.id.as_str()).collect();
+        let mut devices: Vec<(i64, String)> = lanes
+            .iter()
+            .map(|&i| &c.devices.lanes[i].lane)
+            .filter(|l| l.linked_from.as_ref().is_none_or(|from| !ids.contains(&from.lane_id.as_str())))
+            .map(|l| (l.first_seq, l.device_id.clone()))
+            .collect();
+        if devices.len() < 3 {
+            return 0;
+        }
+        devices.sort();
+        let id = segment.distinct_id.clone();
+        let message = t::many_devices(&id, devices.len());
+        let mut f = finding(LintRule::GenericDistinctId, Severity::Warning, p, message, t::FIX_GENERIC.into());
+        f.event_uuids.push(ev.uuid.clone());
+        f.distinct_ids.push(id.clone());
+        f.device_ids = devices.into_iter().map(|(_, d)| d).collect();
+        self.report_event(c, format!("generic_distinct_id|{p}|many-devices:{id}"), f)
+    }
 
-        // A late segment may have turned a switch into a reset (or the other way round): the
-        // lane's finding is rebuilt from its transitions, or withdrawn.
-        let refreshed = if c.update.reclassified { self.refresh_missing_reset(lane, ev.seq) } else { 0 };
-        for tr in c.update.transitions.iter().filter(|tr| !c.update.reclassified && tr.kind == "switch_without_reset") {
+    /// `missing_reset_between_users`: a lane switched users without reset(). A late segment may
+    /// have turned a switch into a reset (or the other way round): then the lane's finding is
+    /// rebuilt from its transitions, or withdrawn.
+    fn missing_reset(&mut self, c: &Ctx) -> usize {
+        let (ev, p, family) = (c.ev, c.ev.project.as_str(), c.family);
+        let lane = &c.devices.lanes[c.update.lane].lane;
+        if c.update.reclassified {
+            return self.refresh_missing_reset(lane, ev.seq);
+        }
+        let mut created = 0;
+        for tr in c.update.transitions.iter().filter(|tr| tr.kind == TransitionKind::SwitchWithoutReset) {
             let (from, to) = (tr.from.clone().unwrap_or_default(), tr.to.clone().unwrap_or_default());
             let message = t::missing_reset(&lane.device_id, &from, &to, family);
-            let mut f = finding("missing_reset_between_users", "error", p, message, t::fix_missing_reset(family));
+            let fix = t::fix_missing_reset(family);
+            let mut f = finding(LintRule::MissingResetBetweenUsers, Severity::Error, p, message, fix);
             f.event_uuids.extend(tr.event_uuid.clone());
             f.distinct_ids = vec![from, to];
-            report(self, format!("missing_reset_between_users|{}", lane.id), f);
+            created += self.report_event(c, format!("missing_reset_between_users|{}", lane.id), f);
         }
+        created
+    }
 
-        if !segment.identified && is_signup_event(&ev.event) {
-            let message = t::before_identify(&ev.event, &lane.device_id, &segment.distinct_id, family);
-            let mut f = finding("identified_before_identify", "warning", p, message, t::FIX_BEFORE_IDENTIFY.into());
-            f.event_uuids.push(ev.uuid.clone());
-            f.distinct_ids.push(segment.distinct_id.clone());
-            report(self, format!("identified_before_identify|{}", lane.id), f);
+    /// `identified_before_identify`: a signup/login event captured while still anonymous.
+    fn identified_before_identify(&mut self, c: &Ctx) -> usize {
+        let (ev, p) = (c.ev, c.ev.project.as_str());
+        let lane = &c.devices.lanes[c.update.lane].lane;
+        let segment = &lane.segments[c.update.segment];
+        if segment.identified || !is_signup_event(&ev.event) {
+            return 0;
         }
+        let message = t::before_identify(&ev.event, &lane.device_id, &segment.distinct_id, c.family);
+        let fix = t::FIX_BEFORE_IDENTIFY.into();
+        let mut f = finding(LintRule::IdentifiedBeforeIdentify, Severity::Warning, p, message, fix);
+        f.event_uuids.push(ev.uuid.clone());
+        f.distinct_ids.push(segment.distinct_id.clone());
+        self.report_event(c, format!("identified_before_identify|{}", lane.id), f)
+    }
 
-        if ev.event == "$identify" && !c.applied.personless {
-            let session = ev.properties.get("$session_id").and_then(Value::as_str).unwrap_or_default().to_owned();
-            let set = canonical(ev.properties.get("$set").unwrap_or(&Value::Null));
-            let entry = self
-                .identifies
-                .entry((c.update.lane, session.clone(), ev.distinct_id.clone(), set))
-                .or_insert((0, ev.uuid.clone()));
-            entry.0 += 1;
-            let (n, first) = (entry.0, entry.1.clone());
-            if n >= 2 {
-                let message = t::repeated_identify(&ev.distinct_id, n, &session, family);
-                let mut f = finding("repeated_identify", "info", p, message, t::FIX_REPEATED.into());
-                f.event_uuids = vec![first, ev.uuid.clone()];
-                f.distinct_ids.push(ev.distinct_id.clone());
-                report(self, format!("repeated_identify|{}|{}", lane.id, ev.distinct_id), f);
-            }
+    /// `repeated_identify`: the same identify (id and `$set`) again in one session on one lane.
+    fn repeated_identify(&mut self, c: &Ctx) -> usize {
+        let (ev, p) = (c.ev, c.ev.project.as_str());
+        if ev.event != "$identify" || c.applied.personless {
+            return 0;
         }
+        let session = ev.properties.get("$session_id").and_then(Value::as_str).unwrap_or_default().to_owned();
+        let set = canonical(ev.properties.get("$set").unwrap_or(&Value::Null));
+        let entry = self
+            .identifies
+            .entry((c.update.lane, session.clone(), ev.distinct_id.clone(), set))
+            .or_insert((0, ev.uuid.clone()));
+        entry.0 += 1;
+        let (n, first) = (entry.0, entry.1.clone());
+        if n < 2 {
+            return 0;
+        }
+        let lane = &c.devices.lanes[c.update.lane].lane;
+        let message = t::repeated_identify(&ev.distinct_id, n, &session, c.family);
+        let mut f = finding(LintRule::RepeatedIdentify, Severity::Info, p, message, t::FIX_REPEATED.into());
+        f.event_uuids = vec![first, ev.uuid.clone()];
+        f.distinct_ids.push(ev.distinct_id.clone());
+        self.report_event(c, format!("repeated_identify|{}|{}", lane.id, ev.distinct_id), f)
+    }
 
-        if let (Some(alias), false) = (&alias, c.applied.personless) {
+    /// `alias_after_identify`: an alias naming an id a merging `$identify` already targeted.
+    /// Also remembers this event's identify target for later aliases.
+    fn alias_after_identify(&mut self, c: &Ctx, alias: Option<&str>) -> usize {
+        let (ev, p) = (c.ev, c.ev.project.as_str());
+        let mut created = 0;
+        if let (Some(alias), false) = (alias, c.applied.personless) {
             let known = |id: &str| self.identify_targets.contains(&(p.to_owned(), id.to_owned()));
-            if let Some(id) = [ev.distinct_id.as_str(), alias.as_str()].into_iter().find(|id| known(id)) {
-                let message = t::alias_after_identify(alias, id, family);
-                let mut f = finding("alias_after_identify", "info", p, message, t::FIX_ALIAS.into());
+            if let Some(id) = [ev.distinct_id.as_str(), alias].into_iter().find(|id| known(id)) {
+                let message = t::alias_after_identify(alias, id, c.family);
+                let mut f = finding(LintRule::AliasAfterIdentify, Severity::Info, p, message, t::FIX_ALIAS.into());
                 f.event_uuids.push(ev.uuid.clone());
-                f.distinct_ids = vec![ev.distinct_id.clone(), alias.clone()];
-                report(self, format!("alias_after_identify|{p}|{}", ev.distinct_id), f);
+                f.distinct_ids = vec![ev.distinct_id.clone(), alias.to_owned()];
+                created += self.report_event(c, format!("alias_after_identify|{p}|{}", ev.distinct_id), f);
             }
         }
         if ev.event == "$identify" && !c.applied.personless && ev.properties.contains_key("$anon_distinct_id") {
             self.identify_targets.insert((p.to_owned(), ev.distinct_id.clone()));
         }
+        created
+    }
 
-        if let Some((key, f)) = self.many_user_ids(c) {
-            report(self, key, f);
+    /// `anonymous_id_with_many_user_ids` (Segment and Mixpanel, see `vendor.rs`).
+    fn many_user_ids(&mut self, c: &Ctx) -> usize {
+        match self.user_ids_of_anonymous_id(c) {
+            Some((key, f)) => self.report_event(c, key, f),
+            None => 0,
         }
+    }
 
-        // Billing share (PostHog's pricing), one finding per project.
-        if family != Family::PostHog {
-            return created + refreshed;
+    /// `identified_share` (PostHog's pricing), one finding per project. This runs for every
+    /// event, so after the first it only counts: the finding's message is written when it is
+    /// read (`Lint::current`).
+    fn identified_share(&mut self, c: &Ctx) -> usize {
+        if c.family != Family::PostHog {
+            return 0;
         }
-        // This runs for every event, so after the first it only counts: the finding's message is written when it is read (`Lint::current`).
+        let p = c.ev.project.as_str();
         let counted = match self.share.get_mut(p) {
             Some(share) => share,
             None => self
@@ -266,11 +324,19 @@ impl Lint {
         } else {
             counted.identified += 1;
         }
-        if !counted.reported {
-            counted.reported = true;
-            let (key, message) = (counted.key.clone(), t::share(counted.identified, counted.anonymous));
-            report(self, key, finding("identified_share", "info", p, message, t::FIX_SHARE.into()));
+        if counted.reported {
+            return 0;
         }
-        created + refreshed
+        counted.reported = true;
+        let (key, message) = (counted.key.clone(), t::share(counted.identified, counted.anonymous));
+        self.report_event(c, key, finding(LintRule::IdentifiedShare, Severity::Info, p, message, t::FIX_SHARE.into()))
+    }
+}
+
+/// The alias a `$create_alias` / `$merge_dangerously` adds (a truthy `alias`, as PostHog reads it).
+fn alias_of(ev: &EventInput) -> Option<String> {
+    match ev.event.as_str() {
+        "$create_alias" | "$merge_dangerously" => ev.properties.get("alias").filter(|a| js_truthy(a)).map(js_string),
+        _ => None,
     }
 }

@@ -1,56 +1,59 @@
 //! Wording of findings: what the vendor does with the traffic, and the fix. Kept apart from the
 //! rules so the checks read as logic.
 
+use super::rule::Severity;
+use crate::engine::vendor;
 use crate::family::Family;
-use crate::model::WarningKind;
+use crate::types::WarningKind;
 
 /// (severity, fix) of a finding made from an engine warning.
-pub(crate) fn warning_kind(kind: WarningKind) -> (&'static str, &'static str) {
+pub(crate) fn warning_kind(kind: WarningKind) -> (Severity, &'static str) {
     match kind {
         WarningKind::CannotMergeWithIllegalDistinctId => (
-            "error",
+            Severity::Error,
             "Pass the real user id (your database id) to identify/alias, never a placeholder such as null, \
              undefined or 'anonymous'; make sure the value is loaded before the call.",
         ),
         WarningKind::CannotMergeAlreadyIdentified => (
-            "warning",
+            Severity::Warning,
             "If both ids really are one user, merge them with $merge_dangerously (alias and identify cannot \
              merge an already identified person); if they are different users, call reset() at logout so \
              one device does not carry both.",
         ),
         WarningKind::InvalidEventWhenProcessPersonProfileIsFalse => (
-            "error",
+            Severity::Error,
             "Do not send $identify, $create_alias, $merge_dangerously or $groupidentify with \
              $process_person_profile: false; with person_profiles 'identified_only' call identify(), which \
              turns person processing on.",
         ),
-        WarningKind::InvalidProcessPersonProfile => {
-            ("warning", "Send $process_person_profile as a JSON boolean (true or false), not a string or number.")
-        }
+        WarningKind::InvalidProcessPersonProfile => (
+            Severity::Warning,
+            "Send $process_person_profile as a JSON boolean (true or false), not a string or number.",
+        ),
         WarningKind::ServerIdentifyWithoutAnonId => (
-            "info",
+            Severity::Info,
             "A backend identify only updates properties. To link a frontend's anonymous id from the \
              backend, send $anon_distinct_id with the $identify (or call alias); otherwise prefer a $set.",
         ),
         WarningKind::BlockedIdentifierValue => (
-            "error",
+            Severity::Error,
             "Send the real id (your database id) or leave the field out; never a placeholder such as null, 0, \
              -1, anonymous or an empty string: the vendor ignores it, so these events link to nobody.",
         ),
         WarningKind::ProfileUserIdLimit => (
-            "warning",
+            Severity::Warning,
             "Call reset() at logout so the next user gets a new anonymousId; if both user ids really are one \
              person, send alias(newId, previousId) or raise the identity resolution limits in Segment. On a \
              shared device, context.device.id ties every user of it together: Segment keeps it with the \
              first user's profile and drops it from the others' messages.",
         ),
         WarningKind::ClusterAlreadyHasUserId => (
-            "warning",
+            Severity::Warning,
             "Call mixpanel.reset() at logout so the next user gets a new $device_id; one device cluster can \
              hold one $user_id only.",
         ),
         WarningKind::SelfAlias => (
-            "warning",
+            Severity::Warning,
             "Call alias(newUserId, previousId) with the id the user had before (usually the anonymous id), \
              or drop the call: identify already links the anonymous id.",
         ),
@@ -88,52 +91,15 @@ pub(crate) fn many_devices(id: &str, lanes: usize) -> String {
 }
 
 pub(crate) fn missing_reset(device: &str, from: &str, to: &str, family: Family) -> String {
-    match family {
-        Family::PostHog => {}
-        Family::Segment => {
-            return format!(
-                "Device '{device}' went from user '{from}' to user '{to}' on the same anonymousId, without \
-                 reset(). Segment links every id on a message, so the anonymousId's profile already holds \
-                 user_id '{from}': '{to}' cannot join it (1 user_id per profile) and the device's anonymous \
-                 history stays with '{from}'."
-            )
-        }
-        Family::Mixpanel => {
-            return format!(
-                "Device '{device}' went from $user_id '{from}' to $user_id '{to}' without reset(). Mixpanel's \
-                 cluster of this $device_id already holds '{from}', so '{to}' is refused there and keeps a \
-                 cluster of its own; the device's history stays with '{from}'."
-            )
-        }
-    }
-    format!(
-        "Device '{device}' went from user '{from}' to user '{to}' without reset(). posthog-js sends no \
-         $identify for the second user, so PostHog does not link '{to}' to the device's anonymous history \
-         or mark it identified, and both users share this $device_id and its sessions. The iOS and \
-         Android SDKs would even ignore identify('{to}') and keep sending that user's events as '{from}'."
-    )
+    (vendor(family).words.missing_reset)(device, from, to)
 }
 
 pub(crate) fn fix_missing_reset(family: Family) -> String {
-    match family {
-        Family::PostHog => {
-            "Call posthog.reset() when a user logs out (reset(true) to also rotate $device_id on \
-            shared devices), before the next user's identify."
-        }
-        Family::Segment => {
-            "Call analytics.reset() when a user logs out, before the next user's identify: it \
-            clears the user id and makes a new anonymousId."
-        }
-        Family::Mixpanel => {
-            "Call mixpanel.reset() when a user logs out, before the next user's identify: it \
-            makes a new $device_id."
-        }
-    }
-    .to_owned()
+    vendor(family).words.fix_missing_reset.to_owned()
 }
 
 pub(crate) fn before_identify(event: &str, device: &str, anon: &str, family: Family) -> String {
-    if family != Family::PostHog {
+    if vendor(family).links_event_ids {
         return format!(
             "'{event}' was captured on device '{device}' while it was still anonymous ('{anon}'), before \
              identify. {} files it under the anonymous id; only a later event carrying both that id and the \
@@ -155,8 +121,7 @@ pub(crate) const FIX_BEFORE_IDENTIFY: &str = "Call identify(userId) as soon as t
 pub(crate) fn repeated_identify(id: &str, n: usize, session: &str, family: Family) -> String {
     let session =
         if session.is_empty() { "without a session id".to_owned() } else { format!("in session '{session}'") };
-    let cost =
-        if family == Family::PostHog { "an identified event it processes and bills" } else { "a call it processes" };
+    let cost = vendor(family).words.identify_cost;
     format!(
         "identify('{id}') with the same properties was sent {n} times {session}. {} learns nothing \
          new from the repeats, but each is {cost}.",
@@ -169,27 +134,7 @@ pub(crate) const FIX_REPEATED: &str = "Call identify once per session (after log
     re-creating the SDK.";
 
 pub(crate) fn alias_after_identify(alias: &str, id: &str, family: Family) -> String {
-    if family == Family::Segment {
-        return format!(
-            "alias (previousId '{alias}') was sent after '{id}' had already been identified. Segment itself \
-             links both ids either way, but destinations with alias semantics (Mixpanel's legacy and \
-             original ID merge, Kissmetrics) expect alias once, at signup, before identify: sent there, the \
-             link is lost or refused."
-        );
-    }
-    if family == Family::Mixpanel {
-        return format!(
-            "alias('{alias}') was sent after '{id}' had already been identified. Mixpanel expects alias \
-             once, at signup, before identify; after it the alias is refused (original ID merge) or ignored \
-             (Simplified ID Merge)."
-        );
-    }
-    format!(
-        "alias('{alias}') was sent after '{id}' had already been identified with $identify. PostHog still \
-         adds '{alias}' to that person (unless '{alias}' belongs to another identified person, which it \
-         refuses), but Mixpanel's legacy and original ID merge expect alias once, at signup, before \
-         identify: sent there, this link is lost or refused."
-    )
+    (vendor(family).words.alias_after_identify)(alias, id)
 }
 
 pub(crate) const FIX_ALIAS: &str = "For PostHog, identify alone links the anonymous id. If you also feed \
@@ -199,7 +144,7 @@ pub(crate) fn email_id(id: &str, family: Family) -> String {
     format!(
         "The {} '{id}' is an email address. When the user changes their email {} sees a new \
          id and a new {}, and the address is copied onto every event.",
-        if family == Family::PostHog { "distinct id" } else { "user id" },
+        vendor(family).words.id_word,
         family.vendor(),
         family.person_word()
     )
@@ -223,8 +168,7 @@ pub(crate) fn share(identified: usize, anonymous: usize) -> String {
 pub(crate) const FIX_SHARE: &str = "Keep person_profiles: 'identified_only' (the default) and identify only \
     real, logged-in users; anonymous browsing does not need person profiles.";
 
-pub(crate) fn many_user_ids(anon: &str, users: &[String], family: Family) -> String {
-    let what = if family == Family::Mixpanel { "$device_id" } else { "anonymousId" };
+pub(crate) fn many_user_ids(anon: &str, users: &[String], family: Family, what: &str) -> String {
     format!(
         "The {what} '{anon}' was sent with {} different user ids ({}). {} links the {what} to the first \
          one only (one user id per {}); the others are refused, and their events on this device are not \
@@ -234,13 +178,4 @@ pub(crate) fn many_user_ids(anon: &str, users: &[String], family: Family) -> Str
         family.vendor(),
         family.person_word()
     )
-}
-
-pub(crate) fn fix_many_user_ids(family: Family) -> String {
-    match family {
-        Family::Mixpanel => "Call mixpanel.reset() at logout so each user gets a new $device_id.".to_owned(),
-        _ => "Call analytics.reset() at logout so each user gets a new anonymousId; on the server, send the \
-            anonymousId of the user's own browser, never a shared constant."
-            .to_owned(),
-    }
 }

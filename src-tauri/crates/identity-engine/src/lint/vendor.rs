@@ -3,20 +3,17 @@
 
 use super::rules::Ctx;
 use super::text as t;
-use super::{finding, Finding, Lint, MAX_REFS};
-use crate::family::Family;
-use crate::segment::id_text;
+use super::{finding, Finding, Lint, LintRule, Severity, MAX_REFS};
+use crate::engine::vendor;
+use crate::graph::id_text;
 
 impl Lint {
     /// `anonymous_id_with_many_user_ids`: one anonymousId (Segment) or `$device_id` (Mixpanel)
     /// sent with a second user id. Returns the finding to report (keyed per anonymous id).
-    pub(crate) fn many_user_ids(&mut self, c: &Ctx) -> Option<(String, Finding)> {
+    pub(crate) fn user_ids_of_anonymous_id(&mut self, c: &Ctx) -> Option<(String, Finding)> {
         let props = &c.raw.properties;
-        let (anon, user) = match c.family {
-            Family::PostHog => return None,
-            Family::Segment => (id_text(props.get("anonymousId")), id_text(props.get("userId"))),
-            Family::Mixpanel => (id_text(props.get("$device_id")), id_text(props.get("$user_id"))),
-        };
+        let fields = vendor(c.family).words.many_user_ids.as_ref()?;
+        let (anon, user) = (id_text(props.get(fields.anonymous_field)), id_text(props.get(fields.user_field)));
         let (anon, user) = (anon.filter(|a| !a.is_empty())?, user.filter(|u| !u.is_empty())?);
         let p = &c.raw.project;
         let users = self.users_of_anon.entry((p.clone(), anon.clone())).or_default();
@@ -29,8 +26,8 @@ impl Lint {
         if users.len() < 2 {
             return None;
         }
-        let message = t::many_user_ids(&anon, users, c.family);
-        let mut f = finding("anonymous_id_with_many_user_ids", "error", p, message, t::fix_many_user_ids(c.family));
+        let message = t::many_user_ids(&anon, users, c.family, fields.anonymous_word);
+        let mut f = finding(LintRule::AnonymousIdWithManyUserIds, Severity::Error, p, message, fields.fix.to_owned());
         f.event_uuids.push(c.raw.uuid.clone());
         f.distinct_ids = users.clone();
         Some((format!("anonymous_id_with_many_user_ids|{p}|{anon}"), f))

@@ -1,0 +1,112 @@
+//! The PostHog-shaped view of a Segment or Mixpanel event: the same event in PostHog's words, so the device
+//! lanes and the generic lint rules read one shape for every family.
+//!
+//! - Segment: `identify` with an anonymousId becomes `$identify` with `$anon_distinct_id`;
+//!   `alias` becomes `$create_alias` (`alias` = previousId, distinct id = userId);
+//!   `$device_id` = `context.device.id` (mobile), else the anonymousId on a browser (a message
+//!   with `context.userAgent`): reset() makes a new anonymousId, so a browser's lanes are its
+//!   anonymousIds, tied together by the reset inference. Server messages have neither and
+//!   follow the anonymous-id chain like server-side PostHog events.
+//!   `$is_identified` = the message has a userId; `$set` = identify `traits`.
+//! - Mixpanel: already PostHog-like (`$device_id`, `$identify` + `$anon_distinct_id`,
+//!   `$create_alias` + `alias`); the user agent is `$browser $browser_version ($os)`, and
+//!   `$is_identified` = the event carries `$user_id` (Simplified ID Merge).
+
+use std::borrow::Cow;
+
+use serde_json::{Map, Value};
+
+use crate::family::Family;
+use crate::graph::id_text;
+use crate::segment::message_type;
+use crate::types::EventInput;
+
+/// Set on a view whose `$device_id` is really an anonymousId (the lane's `key_kind`).
+pub(crate) const LANE_KEY_KIND: &str = "$lane_key_kind";
+
+pub(crate) fn lane_view(ev: &EventInput, family: Family) -> Cow<'_, EventInput> {
+    match family {
+        Family::PostHog => Cow::Borrowed(ev),
+        Family::Segment => Cow::Owned(segment_view(ev)),
+        Family::Mixpanel => Cow::Owned(mixpanel_view(ev)),
+    }
+}
+
+fn shell(ev: &EventInput, event: String, properties: Map<String, Value>) -> EventInput {
+    EventInput {
+        seq: ev.seq,
+        uuid: ev.uuid.clone(),
+        project: ev.project.clone(),
+        source: ev.source.clone(),
+        event,
+        distinct_id: ev.distinct_id.clone(),
+        timestamp: ev.timestamp,
+        properties,
+    }
+}
+
+fn segment_view(ev: &EventInput) -> EventInput {
+    let p = &ev.properties;
+    let ctx = |ptr: &str| p.get("context").and_then(|c| c.pointer(ptr));
+    let user = id_text(p.get("userId")).filter(|u| !u.is_empty());
+    let anon = id_text(p.get("anonymousId")).filter(|a| !a.is_empty());
+    let agent = ctx("/userAgent").and_then(Value::as_str).filter(|a| !a.is_empty());
+    let mut out = Map::new();
+    let mut event = ev.event.clone();
+    match message_type(p) {
+        "identify" => {
+            if let (Some(_), Some(a)) = (&user, &anon) {
+                event = "$identify".into();
+                out.insert("$anon_distinct_id".into(), Value::String(a.clone()));
+            }
+            if let Some(traits) = p.get("traits").filter(|t| t.is_object()) {
+                out.insert("$set".into(), traits.clone());
+            }
+        }
+        "alias" => {
+            event = "$create_alias".into();
+            if let Some(prev) = id_text(p.get("previousId")) {
+                out.insert("alias".into(), Value::String(prev));
+            }
+        }
+        _ => {}
+    }
+    match (id_text(ctx("/device/id")).filter(|d| !d.is_empty()), &anon, agent) {
+        (Some(device), _, _) => drop(out.insert("$device_id".into(), Value::String(device))),
+        (None, Some(a), Some(_)) => {
+            out.insert("$device_id".into(), Value::String(a.clone()));
+            out.insert(LANE_KEY_KIND.into(), Value::String("anonymous_id".into()));
+        }
+        _ => {}
+    }
+    if let Some(agent) = agent {
+        out.insert("$raw_user_agent".into(), Value::String(agent.to_owned()));
+    }
+    out.insert("$is_identified".into(), Value::Bool(user.is_some()));
+    shell(ev, event, out)
+}
+
+fn mixpanel_view(ev: &EventInput) -> EventInput {
+    let p = &ev.properties;
+    let mut out = Map::new();
+    for key in ["$device_id", "$anon_distinct_id", "alias", "$set", "$set_once", "$unset"] {
+        if let Some(v) = p.get(key) {
+            out.insert(key.into(), v.clone());
+        }
+    }
+    if let Some(Value::String(d)) = out.get("$device_id").cloned() {
+        if d.is_empty() {
+            out.remove("$device_id");
+        }
+    }
+    let text = |k: &str| id_text(p.get(k)).filter(|v| !v.is_empty());
+    if let Some(browser) = text("$browser") {
+        let version = text("$browser_version").map(|v| format!(" {v}")).unwrap_or_default();
+        let os = text("$os").map(|o| format!(" ({o})")).unwrap_or_default();
+        out.insert("$raw_user_agent".into(), Value::String(format!("{browser}{version}{os}")));
+    }
+    if p.contains_key("$device_id") || p.contains_key("$user_id") {
+        out.insert("$is_identified".into(), Value::Bool(text("$user_id").is_some()));
+    }
+    shell(ev, ev.event.clone(), out)
+}
