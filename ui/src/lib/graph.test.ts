@@ -12,10 +12,11 @@ function d(
   return {
     seq,
     event_uuid: `e${seq}`,
+    timestamp: '2026-11-24T12:00:00Z',
     project: 'p',
     event,
     kind,
-    rule: 'r',
+    rule: 'same_person',
     source,
     target,
     person_id: 'P',

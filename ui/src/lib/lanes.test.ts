@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { layoutLane, lanesExtent, MIN_SEGMENT_PX, transitionMarkerKind } from './lanes';
-import type { DeviceLane, Segment, Transition } from './types';
+import type { DeviceLane, Segment, Transition, TransitionKind } from './types';
 
 const T = (s: number) => new Date(Date.UTC(2026, 10, 24, 12, 0, s)).toISOString();
 
@@ -8,6 +8,7 @@ function seg(distinct_id: string, identified: boolean, a: number, b: number, per
   return {
     distinct_id,
     person_id: person,
+    current_person_id: person,
     identified,
     first_seq: a,
     last_seq: b,
@@ -17,7 +18,7 @@ function seg(distinct_id: string, identified: boolean, a: number, b: number, per
   };
 }
 
-function tr(kind: string, at: number, from: string, to: string, inferred = false): Transition {
+function tr(kind: TransitionKind, at: number, from: string, to: string, inferred = false): Transition {
   return {
     kind,
     seq: at,
@@ -36,6 +37,8 @@ const lane: DeviceLane = {
   project: 'phc',
   device_id: 'dev-1',
   key_kind: 'device_id',
+  family: 'posthog',
+  source: 'posthog',
   first_seen: T(0),
   last_seen: T(100),
   first_seq: 0,

@@ -29,12 +29,12 @@ const response: LensResponse = {
         },
       ],
     },
-    { vendor: 'posthog', clusters: [{ ids: ['anon-1', 'alice', 'bob'], user_id: null }], refusals: [] },
+    { vendor: 'posthog', clusters: [{ ids: ['anon-1', 'alice', 'bob'], user_id: null, kinds: {} }], refusals: [] },
     {
       vendor: 'mixpanel',
       clusters: [
-        { ids: ['anon-1', 'alice'], user_id: 'alice' },
-        { ids: ['bob'], user_id: 'bob' },
+        { ids: ['anon-1', 'alice'], user_id: 'alice', kinds: {} },
+        { ids: ['bob'], user_id: 'bob', kinds: {} },
       ],
       refusals: [],
     },

@@ -6,10 +6,11 @@ const anon = '019a2b3c-4d5e-7f00-8abc-0123456789ab';
 const d = (seq: number, kind: Decision['kind'], target: string): Decision => ({
   seq,
   event_uuid: `e${seq}`,
+  timestamp: '2026-11-24T12:00:00Z',
   project: 'p',
   event: '$identify',
   kind,
-  rule: 'r',
+  rule: 'same_person',
   source: 'x',
   target,
   person_id: 'P',

@@ -18,6 +18,7 @@ import type { ProjectSummary } from './types';
 const project = (name: string, source: string, events = 1): ProjectSummary => ({
   project: name,
   source,
+  family: source === 'rudderstack' ? 'segment' : (source as ProjectSummary['family']),
   events,
   first_seen: '2026-11-24T12:00:00Z',
   last_seen: '2026-11-24T12:00:00Z',

@@ -20,6 +20,10 @@ import type {
 
 export type {
   ChangeOp,
+  LaneKey,
+  LintRule,
+  Severity,
+  TransitionKind,
   DecisionKind,
   DevicesPage,
   ErrorBody,
@@ -56,8 +60,6 @@ export type Segment = SegmentView;
 export type DeviceLane = DeviceLaneView;
 
 export type Finding = FindingItem;
-
-export type TransitionKind = 'identify' | 'alias' | 'reset' | 'reset_device' | 'switch_without_reset' | 'set';
 
 /** `/api/stream` announcements. */
 export type StreamMessage =

@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { countBySeverity, groupFindings, ruleTitle } from './warnings';
-import type { Finding } from './types';
+import type { Finding, LintRule, Severity } from './types';
 
-const f = (rule: string, severity: string, seq: number): Finding => ({
+const f = (rule: LintRule, severity: Severity, seq: number): Finding => ({
   rule,
   severity,
   project: 'p',
+  source: 'posthog',
+  family: 'posthog',
   message: `${rule} ${seq}`,
   fix: '',
   event_uuids: [],
@@ -44,7 +46,13 @@ describe('groupFindings', () => {
   });
 
   it('counts by severity', () => {
-    expect(countBySeverity([f('a', 'error', 1), f('b', 'info', 2), f('c', 'info', 3)])).toEqual({
+    expect(
+      countBySeverity([
+        f('generic_distinct_id', 'error', 1),
+        f('identified_share', 'info', 2),
+        f('repeated_identify', 'info', 3),
+      ]),
+    ).toEqual({
       error: 1,
       warning: 0,
       info: 2,

@@ -1,8 +1,9 @@
 // Lint findings grouped by rule, most severe first, with a title for each rule.
 
-import type { Finding } from './types';
+import type { Finding, LintRule } from './types';
 
-export const RULES: Record<string, { title: string; summary: string }> = {
+// Keyed by the engine's LintRule (generated from Rust): a new rule fails svelte-check until it has a title.
+export const RULES: Record<LintRule, { title: string; summary: string }> = {
   missing_reset_between_users: {
     title: 'Missing reset between users',
     summary: 'A device went from user A to user B without a new anonymous id: call reset() on logout.',
@@ -48,10 +49,27 @@ export const RULES: Record<string, { title: string; summary: string }> = {
     title: 'Identified events share',
     summary: 'Share of identified vs anonymous events (identified events cost more).',
   },
+  blocked_identifier_value: {
+    title: 'Blocked identifier value',
+    summary: 'A blocked (Segment) or disallowed (Mixpanel) value was sent as an id: it links nobody.',
+  },
+  profile_user_id_limit: {
+    title: 'One user id per profile',
+    summary: 'Segment dropped an identifier or refused a merge to keep one user id per profile.',
+  },
+  cluster_already_has_user_id: {
+    title: 'Cluster already has a user id',
+    summary: 'Mixpanel refused a second $user_id on a cluster.',
+  },
+  self_alias: { title: 'Alias to itself', summary: 'alias with previousId == userId links nothing.' },
+  anonymous_id_with_many_user_ids: {
+    title: 'Anonymous id with many user ids',
+    summary: 'One anonymousId (or $device_id) was sent with several user ids.',
+  },
 };
 
 export function ruleTitle(rule: string): string {
-  return RULES[rule]?.title ?? rule.replace(/_/g, ' ').replace(/^./, (c) => c.toUpperCase());
+  return RULES[rule as LintRule]?.title ?? rule.replace(/_/g, ' ').replace(/^./, (c) => c.toUpperCase());
 }
 
 const RANK: Record<string, number> = { error: 0, warning: 1, info: 2 };
@@ -61,7 +79,7 @@ export function severityRank(severity: string): number {
 }
 
 export interface RuleGroup {
-  rule: string;
+  rule: LintRule;
   title: string;
   /** The most severe severity in the group. */
   severity: string;
@@ -70,7 +88,7 @@ export interface RuleGroup {
 
 /** Groups by rule: errors first, then warnings, then info; bigger groups first; newest finding first. */
 export function groupFindings(findings: Finding[]): RuleGroup[] {
-  const groups = new Map<string, Finding[]>();
+  const groups = new Map<LintRule, Finding[]>();
   for (const f of findings) {
     const list = groups.get(f.rule);
     if (list) list.push(f);

@@ -5,7 +5,7 @@ import type { Family } from "./Family";
 import type { IdKind } from "./IdKind";
 import type { MergedPerson } from "./MergedPerson";
 import type { PropertyChange } from "./PropertyChange";
-import type { PropertyOrigins } from "./PropertyOrigins";
+import type { PropertyOrigin } from "./PropertyOrigin";
 import type { JsonValue } from "./serde_json/JsonValue";
 
 /**
@@ -41,9 +41,10 @@ identified_by: EventRef | null, properties: { [key in string]: JsonValue },
  */
 created_at: string, created_by: EventRef, 
 /**
- * For every key of `properties`: the event that set its current value.
+ * For every key of `properties`: the event that set its current value. Serialised as a map
+ * (`SortedVecMap`'s own `Serialize`), so TypeScript sees one.
  */
-property_origins: PropertyOrigins, 
+property_origins: { [key in string]: PropertyOrigin }, 
 /**
  * Every property change in processing order, including values overwritten or lost in merges.
  */
