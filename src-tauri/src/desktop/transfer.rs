@@ -5,8 +5,8 @@
 
 use std::sync::Arc;
 
-use transfer::{export, import_file, ExportFormat, ImportOptions, NoProgress, Scope};
 use tauri::{AppHandle, Manager, Runtime};
+use transfer::{export, import_file, ExportFormat, ImportOptions, NoProgress, Scope};
 
 use super::native::{Filter, Tone};
 use super::Shell;

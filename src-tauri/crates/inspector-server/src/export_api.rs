@@ -19,8 +19,8 @@ use axum::Json;
 use futures_util::StreamExt;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use transfer::{export, parse_time, ExportFormat, ImportOptions, NoProgress, Scope};
 use tokio::sync::mpsc;
+use transfer::{export, parse_time, ExportFormat, ImportOptions, NoProgress, Scope};
 
 use crate::api::non_empty;
 use crate::error::ApiError;
