@@ -72,12 +72,7 @@ pub(super) fn export_bundle(shell: &Shell, path: &std::path::Path) -> Result<Str
 
 /// The file at `path` into a new data set, decoded as live capture would; says where it went.
 pub(super) fn import_into(shell: &Shell, path: &std::path::Path) -> Result<String, String> {
-    let options = ImportOptions {
-        name: None,
-        source_name: None,
-        decoder: Arc::new(inspector_server::decode_raw),
-        progress: Arc::new(NoProgress),
-    };
+    let options = ImportOptions { name: None, source_name: None, progress: Arc::new(NoProgress) };
     let summary =
         import_file(shell.server.handle.store(), path, options).map_err(|e| format!("{}: {e}", path.display()))?;
     Ok(format!(

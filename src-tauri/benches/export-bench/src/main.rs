@@ -49,12 +49,7 @@ fn main() {
     let data_dir = dir.join("data");
     let _ = std::fs::remove_dir_all(&data_dir);
     let store = Store::open(&data_dir).expect("open store");
-    let options = ImportOptions {
-        name: Some("bench".into()),
-        source_name: None,
-        decoder: Arc::new(inspector_server::decode_raw),
-        progress: Arc::new(NoProgress),
-    };
+    let options = ImportOptions { name: Some("bench".into()), source_name: None, progress: Arc::new(NoProgress) };
     let (import_row, summary) = phase("import bundle", || import_file(&store, &bundle, options).expect("import"));
     assert_eq!(summary.events as usize, args.events, "every event imported");
     let mut rows = vec![import_row];

@@ -20,7 +20,9 @@ use event_store::ExportedRequest;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
-use crate::{FileError, RawRequest};
+use capture_decode::Received;
+
+use crate::FileError;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct NameValue {
@@ -182,7 +184,7 @@ impl<W: Write> HarWriter<W> {
 /// An entry of a HAR turned into a request the capture routes understand.
 #[derive(Debug, Clone)]
 pub struct HarCandidate {
-    pub raw: RawRequest,
+    pub raw: Received,
     /// The URL as recorded (with the proxy prefix and host), for the request's note.
     pub url: String,
     /// Whether the host is PostHog's own cloud (then every PostHog route is taken).
@@ -378,7 +380,7 @@ pub fn candidate(
         ));
     }
     Ok(Some(HarCandidate {
-        raw: RawRequest { received_at, method: request.method.to_ascii_uppercase(), path, query, headers, body },
+        raw: Received { received_at, method: request.method.to_ascii_uppercase(), path, query, headers, body },
         url: request.url.clone(),
         vendor_host: is_vendor_host(&host),
         event_uuids: entry.inspector.as_ref().map(|i| i.event_uuids.clone()).unwrap_or_default(),
