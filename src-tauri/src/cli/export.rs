@@ -55,7 +55,7 @@ pub struct ExportArgs {
 
 pub fn run(args: ExportArgs, data_dir: PathBuf) -> Result<(), String> {
     let store = super::open_store(&data_dir, false)?;
-    let time = |t: &Option<String>| t.as_deref().map(parse_time).transpose();
+    let time = |t: &Option<String>| t.as_deref().map(parse_time).transpose().map_err(|e| e.to_string());
     let mut scope = Scope {
         project: args.project.clone(),
         dataset: args.dataset.clone(),
@@ -78,7 +78,7 @@ pub fn run(args: ExportArgs, data_dir: PathBuf) -> Result<(), String> {
             scope.person_distinct_ids = ids;
         }
     }
-    let selection = scope.selection()?;
+    let selection = scope.selection().map_err(|e| e.to_string())?;
     let format = match args.format {
         FormatArg::Bundle => ExportFormat::Bundle,
         FormatArg::Ndjson => ExportFormat::Ndjson,

@@ -60,7 +60,7 @@ pub(super) fn ask_and_import(shell: &Shell) {
 /// Every live request as a bundle at `path`; says what was written.
 pub(super) fn export_bundle(shell: &Shell, path: &std::path::Path) -> Result<String, String> {
     let store = shell.server.handle.store();
-    let selection = Scope::default().selection()?;
+    let selection = Scope::default().selection().map_err(|e| e.to_string())?;
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
     // Written next to the target and renamed at the end: a failed export leaves no half file.
     let tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| format!("cannot write in {}: {e}", dir.display()))?;

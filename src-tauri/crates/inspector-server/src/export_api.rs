@@ -47,7 +47,9 @@ pub async fn export_file(State(state): State<AppState>, Query(q): Query<ExportQu
     let format = ExportFormat::parse(&format_text).ok_or_else(|| {
         ApiError::BadRequest(format!("format must be bundle, ndjson, har or csv, not {format_text:?}"))
     })?;
-    let time = |t: Option<String>| non_empty(t).map(|t| parse_time(&t)).transpose().map_err(ApiError::BadRequest);
+    let time = |t: Option<String>| {
+        non_empty(t).map(|t| parse_time(&t)).transpose().map_err(|e| ApiError::BadRequest(e.to_string()))
+    };
     let project = non_empty(q.project);
     let mut scope = Scope {
         project: project.clone(),
@@ -74,7 +76,7 @@ pub async fn export_file(State(state): State<AppState>, Query(q): Query<ExportQu
             Ok(())
         })?;
     }
-    let selection = scope.selection().map_err(ApiError::BadRequest)?;
+    let selection = scope.selection().map_err(|e| ApiError::BadRequest(e.to_string()))?;
     let file_name = file_name(&selection, format);
 
     let (chunks, body) = mpsc::channel::<Result<Bytes, std::io::Error>>(CHUNKS);

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use capture_decode::Received;
 
-use crate::FileError;
+use crate::{EntryError, FileError};
 
 pub const FORMAT: &str = "identity-inspector-bundle";
 /// The newest bundle version this build writes and reads.
@@ -230,13 +230,11 @@ fn read_line(lines: &mut impl BufRead, into: &mut String, line_no: usize) -> Res
     })
 }
 
-fn raw_of(line: &RequestLine) -> Result<Received, String> {
+fn raw_of(line: &RequestLine) -> Result<Received, EntryError> {
     let received_at = DateTime::parse_from_rfc3339(&line.received_at)
-        .map_err(|e| format!("received_at {:?} is not an RFC 3339 time ({e})", line.received_at))?
+        .map_err(|e| EntryError::ReceivedAt(line.received_at.clone(), e))?
         .with_timezone(&Utc);
-    let body = base64::engine::general_purpose::STANDARD
-        .decode(&line.body_base64)
-        .map_err(|e| format!("body_base64 is not base64 ({e})"))?;
+    let body = base64::engine::general_purpose::STANDARD.decode(&line.body_base64).map_err(EntryError::BodyBase64)?;
     Ok(Received {
         received_at,
         method: line.method.clone(),

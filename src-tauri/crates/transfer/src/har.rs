@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use capture_decode::Received;
 
-use crate::FileError;
+use crate::{EntryError, FileError};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct NameValue {
@@ -324,14 +324,14 @@ pub fn route_path(path: &str, is_route: impl Fn(&str) -> bool) -> Option<String>
 }
 
 /// Reads an attached body (`postData._file`) from the HAR's zip.
-pub type Attachments = Box<dyn FnMut(&str) -> Result<Vec<u8>, String> + Send>;
+pub type Attachments = Box<dyn FnMut(&str) -> std::io::Result<Vec<u8>> + Send>;
 
 /// The entry as a request for the capture routes, if its path is (or ends in) one.
 pub fn candidate(
     entry: &HarEntry,
     is_route: impl Fn(&str) -> bool,
     attachments: Option<&mut Attachments>,
-) -> Result<Option<HarCandidate>, String> {
+) -> Result<Option<HarCandidate>, EntryError> {
     let request = &entry.request;
     if request.method.eq_ignore_ascii_case("OPTIONS") {
         return Ok(None);
@@ -339,7 +339,7 @@ pub fn candidate(
     let Some((host, path, query)) = split_url(&request.url) else { return Ok(None) };
     let Some(path) = route_path(&path, is_route) else { return Ok(None) };
     let received_at = DateTime::parse_from_rfc3339(&entry.started)
-        .map_err(|e| format!("startedDateTime {:?} is not an ISO 8601 time ({e})", entry.started))?
+        .map_err(|e| EntryError::StartedAt(entry.started.clone(), e))?
         .with_timezone(&Utc);
     let headers = request
         .headers
@@ -351,21 +351,19 @@ pub fn candidate(
     let body = match &request.post_data {
         None => Vec::new(),
         Some(PostData { file: Some(file), .. }) => match attachments {
-            Some(read) => read(file)
-                .map_err(|e| format!("the body of {} ({file}) is missing from the HAR's zip: {e}", request.url))?,
-            None => {
-                return Err(format!(
-                    "the body of {} is in an attached file ({file}); import the HAR's .zip",
-                    request.url
-                ))
-            }
+            Some(read) => read(file).map_err(|error| EntryError::MissingAttachment {
+                url: request.url.clone(),
+                file: file.clone(),
+                error,
+            })?,
+            None => return Err(EntryError::AttachedBody { url: request.url.clone(), file: file.clone() }),
         },
         Some(data) => {
             let text = data.text.as_deref().unwrap_or("");
             if data.encoding.as_deref().is_some_and(|e| e.eq_ignore_ascii_case("base64")) {
                 base64::engine::general_purpose::STANDARD
                     .decode(text)
-                    .map_err(|e| format!("postData of {} is marked base64 but is not ({e})", request.url))?
+                    .map_err(|error| EntryError::PostDataBase64 { url: request.url.clone(), error })?
             } else {
                 text.as_bytes().to_vec()
             }
@@ -374,10 +372,7 @@ pub fn candidate(
     // A recorder that kept a gzip body as text replaced its binary bytes (1f 8b...) with U+FFFD:
     // the body cannot be decoded any more, and the decoder's error would not say why.
     if body.starts_with("\u{1f}\u{FFFD}".as_bytes()) {
-        return Err(format!(
-            "the body of {} was gzip, but the HAR recorder stored it as text and lost bytes; record the HAR with bodies attached (Playwright: recordHar to a .zip) or with compression off",
-            request.url
-        ));
+        return Err(EntryError::GzipStoredAsText(request.url.clone()));
     }
     Ok(Some(HarCandidate {
         raw: Received { received_at, method: request.method.to_ascii_uppercase(), path, query, headers, body },

@@ -26,9 +26,9 @@ mod replay;
 pub mod scope;
 
 pub use detect::{detect, Format};
-pub use error::{ExportError, FileError};
+pub use error::{EntryError, ExportError, FileError};
 pub use export::{export, ExportFormat, ExportSummary};
 pub use import::{import_file, import_reader, read_file_rows, read_rows, ImportOptions, Opened, Rows};
 pub use progress::{NoProgress, Progress};
 pub use replay::{replay, replay_file, ReplayError, ReplayOptions, ReplaySummary};
-pub use scope::{parse_time, Scope};
+pub use scope::{parse_time, Scope, SelectionError, TimeError};
