@@ -21,11 +21,10 @@ pub enum Protocol {
 
 /// What a vendor's route knows about a request on it. Each vendor folder implements it for its
 /// `Route`; [`Protocol`] only dispatches.
+///
+/// Each `Route` also has inherent `name` (stored in `requests.route`) and `is_capture` (carries
+/// events, as opposed to configuration or flags), which [`Protocol`] calls the same way.
 pub trait VendorRoute {
-    /// The name stored in `requests.route`.
-    fn name(&self) -> &'static str;
-    /// Whether the route carries events (as opposed to configuration or flags).
-    fn is_capture(&self) -> bool;
     /// The source a request on this route is labelled with before its body is decoded.
     fn source(&self, req: &Incoming<'_>) -> Source;
     /// Decodes the request into events and the vendor's reply, or refuses it as the vendor would.

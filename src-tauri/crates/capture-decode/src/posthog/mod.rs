@@ -40,12 +40,6 @@ pub fn handle(route: &Route, req: &Incoming<'_>) -> Result<Outcome, Refusal> {
 }
 
 impl VendorRoute for Route {
-    fn name(&self) -> &'static str {
-        Route::name(self)
-    }
-    fn is_capture(&self) -> bool {
-        Route::is_capture(self)
-    }
     fn source(&self, _req: &Incoming<'_>) -> Source {
         Source::Posthog
     }
