@@ -110,7 +110,16 @@ fn serve(args: ServerArgs, options: cli::ServeOptions) -> ExitCode {
     }
 }
 
-async fn run(config: ServerConfig, options: cli::ServeOptions) -> Result<(), inspector_server::ServerError> {
+/// Why `serve` stopped or could not start.
+#[derive(Debug, thiserror::Error)]
+enum ServeError {
+    #[error(transparent)]
+    Server(#[from] inspector_server::ServerError),
+    #[error(transparent)]
+    Forward(#[from] inspector_server::ForwardError),
+}
+
+async fn run(config: ServerConfig, options: cli::ServeOptions) -> Result<(), ServeError> {
     let mut server = BoundServer::bind(&config).await?;
     if let Some(target) = &options.forward {
         server.forward_to(target)?;

@@ -55,7 +55,7 @@ pub struct ExportArgs {
 
 pub fn run(args: ExportArgs, data_dir: PathBuf) -> Result<(), String> {
     let store = super::open_store(&data_dir, false)?;
-    let time = |t: &Option<String>| t.as_deref().map(parse_time).transpose();
+    let time = |t: &Option<String>| t.as_deref().map(parse_time).transpose().map_err(|e| e.to_string());
     let mut scope = Scope {
         project: args.project.clone(),
         dataset: args.dataset.clone(),
@@ -67,17 +67,18 @@ pub fn run(args: ExportArgs, data_dir: PathBuf) -> Result<(), String> {
     };
     if args.person.is_some() || args.device.is_some() {
         // Persons and lanes exist only in the identity model: rebuild it as the server would.
-        let model = inspector_server::rebuild_model(&store).map_err(|e| e.to_string())?;
+        let model = ingest::rebuild_model(&store).map_err(|e| e.to_string())?;
         if let Some(person) = &args.person {
-            scope.person_distinct_ids = inspector_server::person_distinct_ids(&model, args.project.as_deref(), person)?;
+            scope.person_distinct_ids =
+                ingest::person_distinct_ids(&model, args.project.as_deref(), person).map_err(|e| e.to_string())?;
         }
         if let Some(device) = &args.device {
-            let (device_id, ids) = inspector_server::device_scope(&model, device);
+            let (device_id, ids) = ingest::device_scope(&model, device);
             scope.device = device_id;
             scope.person_distinct_ids = ids;
         }
     }
-    let selection = scope.selection()?;
+    let selection = scope.selection().map_err(|e| e.to_string())?;
     let format = match args.format {
         FormatArg::Bundle => ExportFormat::Bundle,
         FormatArg::Ndjson => ExportFormat::Ndjson,

@@ -19,12 +19,7 @@ pub struct ImportArgs {
 
 pub fn run(args: ImportArgs, data_dir: PathBuf) -> Result<(), String> {
     let store = super::open_store(&data_dir, true)?;
-    let options = ImportOptions {
-        name: args.name,
-        source_name: None,
-        decoder: super::decoder(),
-        progress: Arc::new(Bar::new("importing")),
-    };
+    let options = ImportOptions { name: args.name, source_name: None, progress: Arc::new(Bar::new("importing")) };
     let summary = import_file(&store, &args.file, options)
         .map_err(|e| format!("{}: {e} (nothing was imported)", args.file.display()))?;
     // Close to checkpoint the WAL before exiting.

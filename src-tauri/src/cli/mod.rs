@@ -1,4 +1,4 @@
-//! `export`, `import` and `replay` (issue 7): moving captured traffic in and out of a data dir.
+//! `export`, `import` and `replay`: moving captured traffic in and out of a data dir.
 //! Each prints a clear message and exits non-zero on failure; long work shows a progress bar on
 //! a terminal (stderr), and nothing when stderr is not one (CI logs).
 
@@ -9,7 +9,6 @@ mod replay;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use clap::Subcommand;
 
@@ -24,7 +23,7 @@ pub enum Transfer {
     Replay(replay::ReplayArgs),
 }
 
-/// `serve` options of issue 7.
+/// `serve` options beyond the server's address and data dir.
 #[derive(clap::Args, Default)]
 pub struct ServeOptions {
     /// Also pass every accepted capture request on to this vendor host (e.g.
@@ -47,11 +46,6 @@ pub fn run(command: Transfer, data_dir: PathBuf) -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-/// The live server's decoding, for imports and replays.
-fn decoder() -> transfer::Decoder {
-    Arc::new(inspector_server::decode_raw)
 }
 
 /// Opens the store of an existing data dir (export, import never create one by mistake).

@@ -29,7 +29,6 @@ pub fn run(args: ReplayArgs) -> Result<(), String> {
         to: args.to.clone(),
         token: args.token,
         rate: args.rate,
-        decoder: super::decoder(),
         progress: Arc::new(Bar::new("replaying")),
     };
     let summary = replay_file(&args.file, options).map_err(|e| format!("{}: {e}", args.file.display()))?;

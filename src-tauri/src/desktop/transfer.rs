@@ -5,8 +5,8 @@
 
 use std::sync::Arc;
 
-use transfer::{export, import_file, ExportFormat, ImportOptions, NoProgress, Scope};
 use tauri::{AppHandle, Manager, Runtime};
+use transfer::{export, import_file, ExportFormat, ImportOptions, NoProgress, Scope};
 
 use super::native::{Filter, Tone};
 use super::Shell;
@@ -60,7 +60,7 @@ pub(super) fn ask_and_import(shell: &Shell) {
 /// Every live request as a bundle at `path`; says what was written.
 pub(super) fn export_bundle(shell: &Shell, path: &std::path::Path) -> Result<String, String> {
     let store = shell.server.handle.store();
-    let selection = Scope::default().selection()?;
+    let selection = Scope::default().selection().map_err(|e| e.to_string())?;
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
     // Written next to the target and renamed at the end: a failed export leaves no half file.
     let tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| format!("cannot write in {}: {e}", dir.display()))?;
@@ -72,12 +72,7 @@ pub(super) fn export_bundle(shell: &Shell, path: &std::path::Path) -> Result<Str
 
 /// The file at `path` into a new data set, decoded as live capture would; says where it went.
 pub(super) fn import_into(shell: &Shell, path: &std::path::Path) -> Result<String, String> {
-    let options = ImportOptions {
-        name: None,
-        source_name: None,
-        decoder: Arc::new(inspector_server::decode_raw),
-        progress: Arc::new(NoProgress),
-    };
+    let options = ImportOptions { name: None, source_name: None, progress: Arc::new(NoProgress) };
     let summary =
         import_file(shell.server.handle.store(), path, options).map_err(|e| format!("{}: {e}", path.display()))?;
     Ok(format!(

@@ -4,9 +4,7 @@
 //! The first byte picks path, content type and query; the rest is the body.
 #![no_main]
 
-use capture_decode::family::{recognise, Family};
-use capture_decode::wire::WireOutcome;
-use capture_decode::{mixpanel, posthog, Incoming};
+use capture_decode::{Incoming, Outcome, Protocol};
 use libfuzzer_sys::fuzz_target;
 
 const PATHS: [&str; 8] = ["/track/", "/engage/", "/groups/", "/import", "/track", "/decide", "/flags", "/record"];
@@ -30,9 +28,9 @@ fuzz_target!(|data: &[u8]| {
         body,
         received_at: chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap(),
     };
-    match recognise(&req).expect("every path here is known") {
-        Family::Mixpanel(route) => {
-            if let Ok(WireOutcome::Capture(capture, _)) = mixpanel::handle(route, &req) {
+    match Protocol::recognise(&req).expect("every path here is known") {
+        protocol @ Protocol::Mixpanel(_) => {
+            if let Ok(Outcome::Capture(capture, _)) = protocol.handle(&req) {
                 for e in &capture.events {
                     assert!(!e.project.is_empty());
                     let year = chrono::Datelike::year(&e.timestamp);
@@ -40,9 +38,9 @@ fuzz_target!(|data: &[u8]| {
                 }
             }
         }
-        Family::Posthog(route) => {
-            let _ = posthog::handle(&route, &req);
+        protocol @ Protocol::Posthog(_) => {
+            let _ = protocol.handle(&req);
         }
-        Family::Segment(route) => panic!("{path} recognised as Segment {route:?}"),
+        Protocol::Segment(route) => panic!("{path} recognised as Segment {route:?}"),
     }
 });

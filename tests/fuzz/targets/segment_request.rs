@@ -4,8 +4,7 @@
 #![no_main]
 
 use capture_decode::segment::{handle, Route, MAX_MESSAGE_ID_CHARS};
-use capture_decode::wire::WireOutcome;
-use capture_decode::Incoming;
+use capture_decode::{Incoming, Outcome};
 use libfuzzer_sys::fuzz_target;
 
 const PATHS: [&str; 16] = [
@@ -51,7 +50,7 @@ fuzz_target!(|data: &[u8]| {
         body,
         received_at: chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap(),
     };
-    if let Ok(WireOutcome::Capture(capture, reply)) = handle(&route, &req) {
+    if let Ok(Outcome::Capture(capture, reply)) = handle(&route, &req) {
         assert_eq!(reply.status, 200);
         assert!(!capture.events.is_empty(), "a capture has events, else it is refused");
         for e in &capture.events {

@@ -49,12 +49,7 @@ fn main() {
     let data_dir = dir.join("data");
     let _ = std::fs::remove_dir_all(&data_dir);
     let store = Store::open(&data_dir).expect("open store");
-    let options = ImportOptions {
-        name: Some("bench".into()),
-        source_name: None,
-        decoder: Arc::new(inspector_server::decode_raw),
-        progress: Arc::new(NoProgress),
-    };
+    let options = ImportOptions { name: Some("bench".into()), source_name: None, progress: Arc::new(NoProgress) };
     let (import_row, summary) = phase("import bundle", || import_file(&store, &bundle, options).expect("import"));
     assert_eq!(summary.events as usize, args.events, "every event imported");
     let mut rows = vec![import_row];
@@ -146,7 +141,7 @@ fn event(i: usize, start: chrono::DateTime<chrono::Utc>) -> serde_json::Value {
     let step = i % EVENTS_PER_DEVICE;
     let anon = format!("anon-{device:07}");
     let user = format!("user-{:07}", device / 2);
-    let identified = device % 3 != 0 && step >= 2;
+    let identified = !device.is_multiple_of(3) && step >= 2;
     let distinct_id = if identified { user.clone() } else { anon.clone() };
     let mut properties = json!({
         "$device_id": format!("dev-{device:07}"),
@@ -159,7 +154,7 @@ fn event(i: usize, start: chrono::DateTime<chrono::Utc>) -> serde_json::Value {
         "$raw_user_agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36",
         "$screen_height": 1080,
         "$screen_width": 1920,
-        "plan": if device % 2 == 0 { "free" } else { "pro" },
+        "plan": if device.is_multiple_of(2) { "free" } else { "pro" },
     });
     let name = if identified && step == 2 {
         properties["$anon_distinct_id"] = json!(anon);

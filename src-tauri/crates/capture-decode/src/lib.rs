@@ -1,29 +1,36 @@
 //! Wire decoding for analytics capture requests.
 //!
-//! Input is a request exactly as received ([`Incoming`]); output is either a list of normalised
-//! events with the reply the SDK expects, or a [`Rejection`] that names what was wrong. Nothing here
-//! touches the network or the disk, so every decoder can be tested and fuzzed on bytes alone.
+//! The main types: a request as received ([`Received`], lent to decoders as [`Incoming`]), the
+//! [`Protocol`] it speaks, and what [`Protocol::handle`] makes of it: an [`Outcome`] (the
+//! [`Event`]s to store in a [`Capture`] and the [`Reply`] the SDK expects) or a [`Refusal`]
+//! (a [`Rejection`] naming what was wrong, with that vendor's error reply). Nothing here touches
+//! the network or the disk, so every decoder can be tested and fuzzed on bytes alone.
 //!
-//! Families: [`posthog`] (its own `Event` and replies), [`segment`] (also RudderStack) and
-//! [`mixpanel`], which both produce [`wire::WireEvent`]s shaped like the store's rows. Which
-//! family a request speaks is [`family::recognise`]'s job: by path, except `/track`, `/engage`
-//! (body) and `/decide`, `/flags` (query), which PostHog and Mixpanel share.
+//! Vendors: [`posthog`], [`segment`] (also RudderStack) and [`mixpanel`], one folder each, all
+//! producing the same [`Event`]. Which one a request speaks is [`Protocol::recognise`]'s job: by
+//! path, except `/track`, `/engage` (body) and `/decide`, `/flags` (query), which PostHog and
+//! Mixpanel share.
 
+mod capture;
 mod error;
-pub mod family;
 pub mod lz64;
 pub mod mixpanel;
 pub mod payload;
 pub mod posthog;
+pub mod protocol;
+mod reply;
 pub mod segment;
 pub mod timestamp;
-pub mod wire;
 
+pub use capture::{Capture, Event, Outcome, Refusal};
 pub use error::{human_size, redact_key, Rejection};
+pub use protocol::Protocol;
+pub use reply::Reply;
 
 use chrono::{DateTime, Utc};
 
-/// One HTTP request as it reached the inspector. Header names are compared case-insensitively.
+/// A borrowed view of one request as it reached the inspector: what the decoders read (tests and
+/// fuzz targets build one over their own buffers). Header names are compared case-insensitively.
 #[derive(Debug, Clone)]
 pub struct Incoming<'a> {
     pub method: &'a str,
@@ -47,8 +54,8 @@ impl<'a> Incoming<'a> {
     }
 }
 
-/// A request as received, owned: what the server keeps whatever happens to it, and what an
-/// import replays. [`Received::incoming`] lends it to the decoders.
+/// A request as received, owned: what the server keeps whatever happens to it, what an import
+/// replays and what forward mode sends on. [`Received::incoming`] lends it to the decoders.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Received {
     pub received_at: DateTime<Utc>,

@@ -1,8 +1,8 @@
-//! One event's fields (protocol spec §1, "One event"): distinct ids, `$set` placement and time.
+//! One event's fields: distinct ids, `$set` placement and time.
 
 mod common;
 
-use capture_decode::posthog::Event;
+use capture_decode::Event;
 use chrono::Duration;
 use common::*;
 use serde_json::{json, Value};
@@ -191,9 +191,9 @@ fn every_event_gets_the_request_token() {
         {"event": "c", "distinct_id": "u", "properties": {"token": "phc_same"}}
     ]);
     let (capture, _) = Req::json("/e/", &body).capture();
-    assert_eq!(capture.token, "phc_same");
-    assert!(capture.events.iter().all(|e| e.token.as_deref() == Some("phc_same")));
+    assert_eq!(token(&capture), "phc_same");
+    assert!(capture.events.iter().all(|e| Some(e.project.as_str()) == Some("phc_same")));
     // Surrounding whitespace around a key is not part of it.
     let body = json!({"api_key": "  phc_spaced \n", "batch": [{"event": "a", "distinct_id": "u"}]});
-    assert_eq!(Req::json("/batch", &body).capture().0.token, "phc_spaced");
+    assert_eq!(token(&Req::json("/batch", &body).capture().0), "phc_spaced");
 }

@@ -3,7 +3,8 @@
 
 mod common;
 
-use capture_decode::posthog::{Event, Route};
+use capture_decode::posthog::Route;
+use capture_decode::Event;
 use chrono::Duration;
 use common::*;
 use serde_json::{json, Value};
@@ -67,7 +68,7 @@ fn every_recorded_request_is_accepted_with_the_expected_event_counts() {
                     assert!(capture.dropped.is_empty(), "{file}:{i}");
                     assert_eq!((reply.status, body_json(&reply)), (200, json!({"status": 1})), "{file}:{i}");
                     for ev in &capture.events {
-                        assert_eq!(ev.token.as_deref(), Some(capture.token.as_str()));
+                        assert_eq!(Some(ev.project.as_str()), Some(token(&capture)));
                         assert!(ev.warnings.is_empty(), "{file}:{i}: {:?}", ev.warnings);
                     }
                 }
@@ -112,7 +113,7 @@ fn browser_gzip_pageview_with_text_plain_and_no_hint() {
     assert_eq!(req.incoming().header("content-type"), Some("text/plain"));
     let (capture, _) = req.capture();
     assert_eq!(capture.steps, vec!["gzip"]);
-    assert_eq!(capture.token, "posthog_token");
+    assert_eq!(token(&capture), "posthog_token");
     let ev = &capture.events[0];
     assert_eq!(ev.event, "$pageview");
     assert_eq!(ev.uuid.to_string(), "01a20b9c-3aee-7042-bbbf-74064dd34663");
@@ -223,14 +224,14 @@ fn browser_beacon_form_body_with_base64() {
     assert_eq!(ev.distinct_id, "01a20b9c-3ad6-719c-a1e4-a8286af8408e");
     assert_eq!(ev.session_id.as_deref(), Some("01a20b9c-3ade-74d6-8bec-a26603cf1db9"));
     assert_eq!(ev.timestamp, at("2026-11-24T03:32:02.813Z"));
-    assert_eq!(capture.token, "posthog_token");
+    assert_eq!(token(&capture), "posthog_token");
     assert_eq!(reply.status, 200);
 }
 
 #[test]
 fn browser_second_session_uses_its_own_token() {
     let (capture, _) = browser(9).received("2026-11-24T03:13:37.236Z").capture();
-    assert_eq!(capture.token, "phc_web");
+    assert_eq!(token(&capture), "phc_web");
     let ev = &capture.events[0];
     assert_eq!((ev.event.as_str(), ev.distinct_id.as_str()), ("$pageview", "01a20b8b-6f86-7165-b76e-b666d4bff16e"));
     assert_eq!(ev.timestamp, at("2026-11-24T03:13:37.196Z"));
@@ -305,7 +306,7 @@ fn node_batch_gzip_with_content_encoding() {
     assert_eq!(req.incoming().header("content-encoding"), Some("gzip"));
     let (capture, _) = req.capture();
     assert_eq!(capture.steps, vec!["gzip"]);
-    assert_eq!(capture.token, "posthog_node_token");
+    assert_eq!(token(&capture), "posthog_node_token");
     let evs = &capture.events;
     assert_eq!(
         names(evs),
@@ -332,7 +333,7 @@ fn python_batch_plain_json_with_top_level_set() {
     let req = load_fixture(PYTHON).remove(0).received("2026-11-24T03:32:35.563693+00:00");
     let (capture, _) = req.capture();
     assert!(capture.steps.is_empty());
-    assert_eq!(capture.token, "posthog_python_token");
+    assert_eq!(token(&capture), "posthog_python_token");
     let evs = &capture.events;
     assert_eq!(names(evs), ["viewed pricing", "$create_alias", "$set", "$set_once", "personless thing"]);
     assert_eq!(ids(evs), ["anon-p1", "anon-p1", "user-p1", "user-p1", "df04c15f-cff9-42c7-bf98-86c9c12f953c"]);

@@ -3,7 +3,7 @@
 
 mod common;
 
-use capture_decode::family::Family;
+use capture_decode::Protocol;
 use capture_decode::{mixpanel, posthog, Source};
 use common::*;
 use serde_json::json;
@@ -11,7 +11,7 @@ use serde_json::json;
 #[test]
 fn mixpanel_browser_track_batch() {
     let reqs = load_fixture("mixpanel-browser.jsonl");
-    assert_eq!(reqs[0].family(), Some(Family::Mixpanel(mixpanel::Route::Track)));
+    assert_eq!(reqs[0].protocol(), Some(Protocol::Mixpanel(mixpanel::Route::Track)));
     let (capture, reply) = reqs[0].wire_capture();
     assert_eq!(capture.source, Source::Mixpanel);
     assert_eq!(capture.steps, ["form data=", "base64"]);
@@ -51,7 +51,7 @@ fn mixpanel_browser_track_batch() {
 #[test]
 fn mixpanel_browser_engage() {
     let reqs = load_fixture("mixpanel-browser.jsonl");
-    assert_eq!(reqs[1].family(), Some(Family::Mixpanel(mixpanel::Route::Engage)));
+    assert_eq!(reqs[1].protocol(), Some(Protocol::Mixpanel(mixpanel::Route::Engage)));
     let (capture, _) = reqs[1].wire_capture();
     let e = &capture.events;
     assert_eq!(e.iter().map(|e| e.event.as_str()).collect::<Vec<_>>(), ["$engage", "$engage"]);
@@ -66,11 +66,11 @@ fn posthog_recordings_stay_posthog() {
     for file in ["posthog-js-browser.jsonl", "posthog-node.jsonl", "posthog-python.jsonl"] {
         for req in load_fixture(file) {
             assert!(
-                matches!(req.family(), Some(Family::Posthog(_))),
+                matches!(req.protocol(), Some(Protocol::Posthog(_))),
                 "{file}: {} {:?} went to {:?}",
                 req.path,
                 req.query,
-                req.family()
+                req.protocol()
             );
         }
     }
@@ -82,15 +82,15 @@ fn posthog_legacy_bodies_on_track_and_engage_stay_posthog() {
     let events = json!([{"event": "$pageview", "properties": {"token": "phc_x", "distinct_id": "d1", "$lib": "web", "time": 1.0, "$insert_id": "abc"}}]);
     let form = format!("data={}", b64(events.to_string().as_bytes()));
     let req = Req::form("/track/?ip=1&_=1795491131481", &form);
-    assert_eq!(req.family(), Some(Family::Posthog(posthog::Route::Capture { legacy: true })));
+    assert_eq!(req.protocol(), Some(Protocol::Posthog(posthog::Route::Capture { legacy: true })));
     // A top-level distinct_id is PostHog's shape.
     let req = Req::json("/track", &json!({"event": "x", "distinct_id": "d", "properties": {"token": "t", "time": 1}}));
-    assert!(matches!(req.family(), Some(Family::Posthog(_))));
+    assert!(matches!(req.protocol(), Some(Protocol::Posthog(_))));
     // PostHog's /engage: {$token, $distinct_id, $set}.
     let req = Req::json("/engage", &json!({"$token": "phc_x", "$distinct_id": "d", "$set": {"a": 1}}));
-    assert_eq!(req.family(), Some(Family::Posthog(posthog::Route::Engage)));
+    assert_eq!(req.protocol(), Some(Protocol::Posthog(posthog::Route::Engage)));
     // Undecodable bodies keep today's PostHog rejection.
-    assert!(matches!(Req::post("/track", "garbage").family(), Some(Family::Posthog(_))));
+    assert!(matches!(Req::post("/track", "garbage").protocol(), Some(Protocol::Posthog(_))));
 }
 
 #[test]
@@ -98,24 +98,27 @@ fn mixpanel_server_library_shapes_are_mixpanel() {
     // mixpanel-python: no verbose, plain JSON data= form, mp_lib python.
     let events = json!([{"event": "Signed up", "properties": {"token": "tok", "distinct_id": "u1", "time": 1795491131, "mp_lib": "python", "$insert_id": "x1"}}]);
     let req = Req::form("/track", &format!("data={}", events));
-    assert_eq!(req.family(), Some(Family::Mixpanel(mixpanel::Route::Track)));
+    assert_eq!(req.protocol(), Some(Protocol::Mixpanel(mixpanel::Route::Track)));
     let (capture, reply) = req.wire_capture();
     assert_eq!(body_text(&reply), "1");
     assert_eq!(capture.events[0].timestamp.timestamp(), 1_795_491_131);
     let update = json!({"$token": "tok", "$distinct_id": "u1", "$time": 1795491131000u64, "$set": {"a": 1}});
     let req = Req::form("/engage", &format!("data={}", update));
-    assert_eq!(req.family(), Some(Family::Mixpanel(mixpanel::Route::Engage)));
+    assert_eq!(req.protocol(), Some(Protocol::Mixpanel(mixpanel::Route::Engage)));
 }
 
 #[test]
 fn flags_and_decide_are_mixpanel_only_with_mixpanel_query() {
     let req = Req::get("/decide?verbose=1&version=1&lib=web&token=tok&ip=1&_=1");
-    assert_eq!(req.family(), Some(Family::Mixpanel(mixpanel::Route::Decide)));
+    assert_eq!(req.protocol(), Some(Protocol::Mixpanel(mixpanel::Route::Decide)));
     assert_eq!(body_json(&req.wire_answer()), json!({}));
     let req = Req::get("/flags?context=%7B%7D&token=tok&mp_lib=web");
     assert_eq!(body_json(&req.wire_answer()), json!({"flags": {}}));
-    assert_eq!(Req::post("/flags/?v=2", "{}").family(), Some(Family::Posthog(posthog::Route::Flags { v2: true })));
-    assert_eq!(Req::post("/decide/?v=3", "{}").family(), Some(Family::Posthog(posthog::Route::Flags { v2: false })));
+    assert_eq!(Req::post("/flags/?v=2", "{}").protocol(), Some(Protocol::Posthog(posthog::Route::Flags { v2: true })));
+    assert_eq!(
+        Req::post("/decide/?v=3", "{}").protocol(),
+        Some(Protocol::Posthog(posthog::Route::Flags { v2: false }))
+    );
     for path in ["/settings", "/record/"] {
         assert_eq!(body_json(&Req::post(path, "x").wire_answer()), json!({}), "{path}");
     }

@@ -1,4 +1,4 @@
-//! PostHog route classification and the replies that do not store events (spec §1, "Routes").
+//! PostHog route classification and the replies that do not store events.
 
 mod common;
 

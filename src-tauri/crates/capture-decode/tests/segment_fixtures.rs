@@ -3,18 +3,18 @@
 
 mod common;
 
-use capture_decode::wire::WireEvent;
+use capture_decode::Event;
 use capture_decode::Source;
 use common::*;
 use serde_json::json;
 
-fn names(events: &[WireEvent]) -> Vec<&str> {
+fn names(events: &[Event]) -> Vec<&str> {
     events.iter().map(|e| e.event.as_str()).collect()
 }
-fn ids(events: &[WireEvent]) -> Vec<&str> {
+fn ids(events: &[Event]) -> Vec<&str> {
     events.iter().map(|e| e.distinct_id.as_str()).collect()
 }
-fn devices(events: &[WireEvent]) -> Vec<Option<&str>> {
+fn devices(events: &[Event]) -> Vec<Option<&str>> {
     events.iter().map(|e| e.device_id.as_deref()).collect()
 }
 
@@ -34,7 +34,7 @@ fn analytics_next_settings_point_the_sdk_back_here() {
 #[test]
 fn analytics_next_messages_one_per_request() {
     let reqs = load_fixture("segment-analytics-next-browser.jsonl");
-    let events: Vec<WireEvent> = reqs[1..]
+    let events: Vec<Event> = reqs[1..]
         .iter()
         .flat_map(|r| {
             let (capture, reply) = r.wire_capture();

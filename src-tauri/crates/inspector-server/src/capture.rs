@@ -1,24 +1,22 @@
 //! Capture endpoints: decode, store, and only then answer, so a 200 means "on disk".
-//! Which vendor and what to store is decided in `capture_decision`; this is the HTTP side.
+//! Which vendor and what to store is decided by `ingest::decide`; this is the HTTP side.
 
 use std::time::Duration;
 
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use capture_decode::posthog::Reply;
-use capture_decode::Rejection;
+use capture_decode::{Received, Rejection, Reply};
 use chrono::Utc;
 use event_store::Outcome as Stored;
 use serde_json::json;
 use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
 
-use crate::capture_decision::{
-    decide, forwarded, posthog_error, read_limit, record, Decision, Label, Received, UNKNOWN_PATH_LIMIT,
-};
+use ingest::{decide, read_limit, record, too_large, Decision, UNKNOWN_PATH_LIMIT};
+
 use crate::AppState;
 
-pub use crate::capture_decision::decoded_body;
+pub(crate) use ingest::decoded_body;
 
 /// SDKs run on any origin: reflect it (mixpanel-browser fails with `*`) and allow credentials.
 pub fn cors() -> CorsLayer {
@@ -63,10 +61,6 @@ async fn receive(request: Request, limit: usize) -> (Received, Option<Rejection>
         body,
     };
     (received, problem)
-}
-
-fn too_large(limit: usize) -> Rejection {
-    Rejection::new(413, "body_too_large", format!("request body is larger than {}", capture_decode::human_size(limit)))
 }
 
 fn to_response(reply: Reply) -> Response {
@@ -116,7 +110,7 @@ async fn carry_out(state: &AppState, received: Received, decision: Decision) -> 
                 return to_response(reply);
             }
             // Forward mode (PostHog captures only): a copy, sent after the commit, never awaited.
-            let copy = state.forward.as_ref().filter(|_| forward).map(|_| forwarded(&received));
+            let copy = state.forward.as_ref().filter(|_| forward).map(|_| received.clone());
             let record = record(received, label, Stored::Accepted, reply.status, None, note);
             match state.store.write(record, events).await {
                 Ok(_) => {
@@ -140,24 +134,6 @@ pub async fn capture(State(state): State<AppState>, request: Request) -> Respons
     carry_out(&state, received, decision).await
 }
 
-/// What the live handler stores for `raw`, without the network: the same route table, size
-/// limit, method check, decoding and rows. `None` for what it stores nothing of (a bare
-/// `OPTIONS`). Imports (bundles, HARs, NDJSON) go through this, so an imported request is
-/// stored exactly as if it had arrived at `raw.received_at`.
-pub fn decode_raw(raw: &transfer::RawRequest) -> Option<event_store::ImportRow> {
-    let limit = read_limit(&raw.path, raw.query.as_deref());
-    let problem = (raw.body.len() > limit).then(|| too_large(limit));
-    match decide(raw, problem) {
-        Decision::Ignore(_) => None,
-        Decision::Refuse { label, rejection, .. } => {
-            Some((record(raw.clone(), label, Stored::Rejected, rejection.status, Some(&rejection), None), Vec::new()))
-        }
-        Decision::Accept { label, events, note, reply, .. } => {
-            Some((record(raw.clone(), label, Stored::Accepted, reply.status, None, note), events))
-        }
-    }
-}
-
 /// Anything that is neither a capture route, the API nor the UI. Browsers asking for pages get
 /// the UI (its router handles the path); anything else is shown to the user as a rejected request.
 pub async fn unknown_route(State(state): State<AppState>, request: Request) -> Response {
@@ -170,11 +146,6 @@ pub async fn unknown_route(State(state): State<AppState>, request: Request) -> R
         return StatusCode::NOT_FOUND.into_response();
     }
     let (received, _) = receive(request, UNKNOWN_PATH_LIMIT).await;
-    let rejection = Rejection::new(
-        404,
-        "unknown_route",
-        format!("no analytics SDK endpoint at {} {}", received.method, received.path),
-    );
-    let decision = Decision::Refuse { label: Label::default(), reply: posthog_error(&rejection), rejection };
+    let decision = ingest::unknown_route(&received);
     carry_out(&state, received, decision).await
 }

@@ -19,9 +19,6 @@ pub enum ServerError {
     Store(#[from] event_store::StoreError),
     #[error("cannot listen on {addr}: {source}")]
     Bind { addr: SocketAddr, source: std::io::Error },
-    /// `serve --forward URL` named a target forward mode cannot send to.
-    #[error("{0}")]
-    ForwardTarget(String),
     #[error("server stopped with an error: {0}")]
     Serve(#[source] std::io::Error),
 }

@@ -89,11 +89,11 @@ pub async fn export_file(
         state.identity.synced(&state.store).await;
         state.identity.read(|model| -> Result<(), ApiError> {
             if let Some(person) = &person {
-                scope.person_distinct_ids =
-                    crate::person_distinct_ids(model, project.as_deref(), person).map_err(ApiError::NotFound)?;
+                scope.person_distinct_ids = ingest::person_distinct_ids(model, project.as_deref(), person)
+                    .map_err(|e| ApiError::NotFound(e.to_string()))?;
             }
             if let Some(device) = &device {
-                let (device_id, ids) = crate::device_scope(model, device);
+                let (device_id, ids) = ingest::device_scope(model, device);
                 scope.device = device_id;
                 scope.person_distinct_ids = ids;
             }
@@ -191,12 +191,7 @@ pub async fn import(
         return Err(ApiError::InvalidBody("the request body is empty: send the file to import".into()));
     }
     let store = state.store.clone();
-    let options = ImportOptions {
-        name: q.name,
-        source_name: q.filename,
-        decoder: Arc::new(crate::decode_raw),
-        progress: Arc::new(NoProgress),
-    };
+    let options = ImportOptions { name: q.name, source_name: q.filename, progress: Arc::new(NoProgress) };
     let result = tokio::task::spawn_blocking(move || transfer::import_file(&store, spool.path(), options))
         .await
         .map_err(|e| ApiError::Internal(format!("import task failed: {e}")))?;

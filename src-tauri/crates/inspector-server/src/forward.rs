@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use axum::extract::State;
 use axum::Json;
+use capture_decode::Received;
 use serde::Serialize;
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
@@ -31,14 +32,13 @@ const TIMEOUT: Duration = Duration::from_secs(15);
 const KEPT_HEADERS: [&str; 4] = ["content-type", "content-encoding", "user-agent", "authorization"];
 const NOTICE: &str = "forward_failed";
 
-/// A copy of an accepted capture request.
-#[derive(Debug, Clone)]
-pub struct Forwarded {
-    pub method: String,
-    pub path: String,
-    pub query: Option<String>,
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
+/// Why forward mode could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ForwardError {
+    #[error("--forward must be an http:// or https:// URL, not {0:?}")]
+    NotHttp(String),
+    #[error("cannot start the forwarding HTTP client: {0}")]
+    Client(reqwest::Error),
 }
 
 #[derive(Debug, Default)]
@@ -51,7 +51,7 @@ struct Counters {
 
 pub struct Forwarder {
     target: String,
-    queue: mpsc::Sender<Forwarded>,
+    queue: mpsc::Sender<Received>,
     counters: Arc<Counters>,
 }
 
@@ -72,16 +72,13 @@ impl Forwarder {
         target: &str,
         control: Arc<Control>,
         shutdown: tokio_util::sync::CancellationToken,
-    ) -> Result<Arc<Forwarder>, String> {
+    ) -> Result<Arc<Forwarder>, ForwardError> {
         let target = target.trim_end_matches('/').to_owned();
         if !(target.starts_with("http://") || target.starts_with("https://")) {
-            return Err(format!("--forward must be an http:// or https:// URL, not {target:?}"));
+            return Err(ForwardError::NotHttp(target));
         }
-        let client = reqwest::Client::builder()
-            .timeout(TIMEOUT)
-            .build()
-            .map_err(|e| format!("cannot start the forwarding HTTP client: {e}"))?;
-        let (queue, mut requests) = mpsc::channel::<Forwarded>(QUEUE);
+        let client = reqwest::Client::builder().timeout(TIMEOUT).build().map_err(ForwardError::Client)?;
+        let (queue, mut requests) = mpsc::channel::<Received>(QUEUE);
         let counters = Arc::new(Counters::default());
         let forwarder = Arc::new(Forwarder { target: target.clone(), queue, counters: counters.clone() });
         tokio::spawn(async move {
@@ -96,8 +93,9 @@ impl Forwarder {
         Ok(forwarder)
     }
 
-    /// Queues a copy without waiting; a full queue drops it (counted, logged).
-    pub fn offer(&self, request: Forwarded) {
+    /// Queues a copy of an accepted request without waiting; a full queue drops it (counted,
+    /// logged).
+    pub fn offer(&self, request: Received) {
         if self.queue.try_send(request).is_err() {
             let dropped = self.counters.dropped.fetch_add(1, Ordering::Relaxed) + 1;
             if dropped.is_power_of_two() {
@@ -120,7 +118,7 @@ impl Forwarder {
     }
 }
 
-async fn send(client: &reqwest::Client, target: &str, request: Forwarded, counters: &Counters, control: &Control) {
+async fn send(client: &reqwest::Client, target: &str, request: Received, counters: &Counters, control: &Control) {
     let url = match &request.query {
         Some(q) if !q.is_empty() => format!("{target}{}?{q}", request.path),
         _ => format!("{target}{}", request.path),

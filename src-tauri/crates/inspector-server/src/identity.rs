@@ -15,17 +15,15 @@ use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender};
 use std::sync::{Arc, RwLock, Weak};
 use std::time::Duration;
 
-use chrono::DateTime;
-use event_store::{ArrivedEvent, ArrivedRow, Store};
-use identity_engine::{EventInput, Model};
+use event_store::Store;
+use identity_engine::Model;
+use ingest::Decoded;
 use serde::Serialize;
 use tokio::sync::{broadcast, watch};
 use tokio_util::sync::CancellationToken;
 
 /// Events still unread after a full step that make a catch-up use a second (reading) thread.
 const PIPELINE_BACKLOG: i64 = 50_000;
-/// Events read from the store per catch-up step; bounds how long the write lock is held.
-const STEP: u32 = 5_000;
 /// How long an API read waits for the model to catch up before answering with what it has.
 const SYNC_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -49,26 +47,6 @@ pub struct Identity {
     fed: bool,
     /// `Store::removals()` when the model was last started from scratch (see `restart_if_pruned`).
     built_after_removals: AtomicU64,
-}
-
-/// A stored event as the identity model takes it: only the properties it reads are parsed.
-pub fn to_input(ev: ArrivedEvent) -> EventInput {
-    row_to_input(ev.as_row())
-}
-
-/// The same, straight from a row borrowed from SQLite (the rebuild's path: no copy of the
-/// properties text).
-fn row_to_input(row: ArrivedRow<'_>) -> EventInput {
-    EventInput {
-        seq: row.seq,
-        uuid: row.uuid.to_owned(),
-        project: row.project.to_owned(),
-        source: row.source.to_owned(),
-        event: row.event.to_owned(),
-        distinct_id: row.distinct_id.to_owned(),
-        timestamp: DateTime::from_timestamp_micros(row.timestamp).unwrap_or_default(),
-        properties: identity_engine::model_properties(row.properties),
-    }
 }
 
 impl Identity {
@@ -112,7 +90,7 @@ impl Identity {
         identity
     }
 
-    /// Applies everything committed after `applied`, in seq order, in steps of `STEP` events.
+    /// Applies everything committed after `applied`, in seq order, in steps of `ingest::STEP` events.
     /// A large backlog (the rebuild at start-up) is read and decoded on a second thread while
     /// this one applies the previous step, so SQLite and JSON cost no model time. Live bursts
     /// stay on this one thread: a second one would take a core from capture, which must answer
@@ -240,39 +218,8 @@ impl Identity {
     }
 }
 
-/// One step of stored events, decoded for the model.
-pub(crate) struct Decoded {
-    /// Every source's events: the model picks each project's rules from its source.
-    pub inputs: Vec<EventInput>,
-    /// The last seq read (whatever its source), where the next step starts.
-    pub last: i64,
-    /// The read returned a whole `STEP`: more may follow.
-    pub full: bool,
-}
-
-impl Decoded {
-    /// The next step after `after`, `None` when nothing is stored after it. Rows are decoded
-    /// straight from SQLite's buffers (`scan_events_after`).
-    pub(crate) fn read(store: &Store, after: i64) -> Result<Option<Decoded>, event_store::StoreError> {
-        let scanned = store.scan_events_after(after, STEP, |row| Some(row_to_input(row)))?;
-        Ok(scanned.last_seq.map(|last| Decoded { inputs: scanned.items, last, full: scanned.rows == STEP as usize }))
-    }
-}
-
-/// Every stored event of one project, in arrival order, decoded for the model (the vendor
-/// lens's input). Reads the whole store in steps; fine for a local debugging session.
-pub fn project_events(store: &Store, project: &str) -> Result<Vec<EventInput>, event_store::StoreError> {
-    let (mut out, mut after) = (Vec::new(), 0);
-    loop {
-        let scanned =
-            store.scan_events_after(after, STEP, |row| (row.project == project).then(|| row_to_input(row)))?;
-        out.extend(scanned.items);
-        match scanned.last_seq {
-            Some(last) if scanned.rows == STEP as usize => after = last,
-            _ => return Ok(out),
-        }
-    }
-}
+/// The vendor lens reads one project's events the same way the feeder does.
+pub(crate) use ingest::project_events;
 
 /// The feeding thread: catches up whenever nudged (and every 100 ms regardless), until the
 /// server shuts down or the state that owns the model is gone.

@@ -6,13 +6,11 @@
 
 mod api;
 mod capture;
-mod capture_decision;
 mod control;
 mod control_api;
 pub mod dto;
 mod error;
 mod export_api;
-mod export_scope;
 mod forward;
 mod handle;
 mod host_guard;
@@ -25,12 +23,11 @@ mod stream;
 mod test_probe;
 mod ui;
 
-pub use capture::decode_raw;
 pub use control::{CaptureStatus, Control, Notice, NoticeLevel, UiTheme, TOKEN_HEADER};
 pub use error::{ApiError, ErrorBody, ErrorCode, ServerError};
-pub use export_scope::{device_scope, person_distinct_ids, rebuild_model};
+pub use forward::ForwardError;
 pub use handle::ServerHandle;
-pub use identity::{to_input, Identity, IdentityChange};
+pub use identity::{Identity, IdentityChange};
 
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
@@ -101,7 +98,7 @@ impl AppState {
 }
 
 /// Paths the SDKs post to; each is also accepted with a trailing slash. Which vendor a request
-/// speaks is decided per request (`capture_decode::family`): `/track`, `/engage`, `/decide` and
+/// speaks is decided per request (`capture_decode::Protocol`): `/track`, `/engage`, `/decide` and
 /// `/flags` are shared by PostHog and Mixpanel.
 const CAPTURE_PATHS: &[&str] = &[
     // PostHog
@@ -218,9 +215,8 @@ impl BoundServer {
 
     /// Forward mode: every accepted capture request is also sent on to `target` (the vendor's
     /// host, e.g. `https://us.i.posthog.com`) in the background.
-    pub fn forward_to(&mut self, target: &str) -> Result<(), ServerError> {
-        let forwarder = forward::Forwarder::start(target, self.state.control.clone(), self.state.shutdown.clone())
-            .map_err(|e| ServerError::ForwardTarget(e.to_string()))?;
+    pub fn forward_to(&mut self, target: &str) -> Result<(), ForwardError> {
+        let forwarder = forward::Forwarder::start(target, self.state.control.clone(), self.state.shutdown.clone())?;
         self.state.forward = Some(forwarder);
         Ok(())
     }

@@ -73,12 +73,8 @@ async fn fill(app: &App) {
     assert_eq!(resp.status.as_u16(), 400);
 }
 
-fn decoder() -> transfer::Decoder {
-    Arc::new(inspector_server::decode_raw)
-}
-
 fn options(name: &str) -> ImportOptions {
-    ImportOptions { name: Some(name.into()), source_name: None, decoder: decoder(), progress: Arc::new(NoProgress) }
+    ImportOptions { name: Some(name.into()), source_name: None, progress: Arc::new(NoProgress) }
 }
 
 fn export_all(store: &Store, format: ExportFormat) -> Vec<u8> {
@@ -126,8 +122,8 @@ fn distinct_ids(model: &Model, project: &str) -> Vec<String> {
 
 /// Compares every live project with its imported twin.
 fn assert_same_model(live: &Store, imported: &Store, dataset: &str) {
-    let a = inspector_server::rebuild_model(live).unwrap();
-    let b = inspector_server::rebuild_model(imported).unwrap();
+    let a = ingest::rebuild_model(live).unwrap();
+    let b = ingest::rebuild_model(imported).unwrap();
     let projects = a.engine().projects();
     assert!(projects.contains(&TOKEN), "{projects:?}");
     assert!(a.engine().persons(TOKEN).len() >= 2);
@@ -253,8 +249,8 @@ async fn a_session_scope_exports_only_its_requests() {
     let line: Value = serde_json::from_slice(out.trim_ascii_end()).unwrap();
     assert_eq!(line["distinct_id"], "x@y.io");
 
-    let model = inspector_server::rebuild_model(&live.store).unwrap();
-    let ids = inspector_server::person_distinct_ids(&model, Some(TOKEN), "user-b").unwrap();
+    let model = ingest::rebuild_model(&live.store).unwrap();
+    let ids = ingest::person_distinct_ids(&model, Some(TOKEN), "user-b").unwrap();
     assert_eq!(ids, ["anon-3", "user-b"], "the merge with user-a's identified person was refused");
     let refused = model
         .engine()

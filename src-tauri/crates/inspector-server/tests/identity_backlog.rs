@@ -10,7 +10,8 @@ mod common;
 use common::accepted_request;
 use event_store::{NewEvent, Store};
 use identity_engine::Model;
-use inspector_server::{to_input, Identity};
+use ingest::to_input;
+use inspector_server::Identity;
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 

@@ -19,7 +19,9 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use event_store::{ExportedRequest, Selection, SelectionCounts};
 use serde::{Deserialize, Serialize};
 
-use crate::{FileError, RawRequest};
+use capture_decode::Received;
+
+use crate::{EntryError, FileError};
 
 pub const FORMAT: &str = "identity-inspector-bundle";
 /// The newest bundle version this build writes and reads.
@@ -137,7 +139,7 @@ pub(crate) fn micros_text(micros: i64) -> String {
 /// A request of a bundle, with the uuids its events had.
 #[derive(Debug, Clone)]
 pub struct BundleRequest {
-    pub raw: RawRequest,
+    pub raw: Received,
     pub event_uuids: Vec<String>,
 }
 
@@ -228,14 +230,12 @@ fn read_line(lines: &mut impl BufRead, into: &mut String, line_no: usize) -> Res
     })
 }
 
-fn raw_of(line: &RequestLine) -> Result<RawRequest, String> {
+fn raw_of(line: &RequestLine) -> Result<Received, EntryError> {
     let received_at = DateTime::parse_from_rfc3339(&line.received_at)
-        .map_err(|e| format!("received_at {:?} is not an RFC 3339 time ({e})", line.received_at))?
+        .map_err(|e| EntryError::ReceivedAt(line.received_at.clone(), e))?
         .with_timezone(&Utc);
-    let body = base64::engine::general_purpose::STANDARD
-        .decode(&line.body_base64)
-        .map_err(|e| format!("body_base64 is not base64 ({e})"))?;
-    Ok(RawRequest {
+    let body = base64::engine::general_purpose::STANDARD.decode(&line.body_base64).map_err(EntryError::BodyBase64)?;
+    Ok(Received {
         received_at,
         method: line.method.clone(),
         path: line.path.clone(),

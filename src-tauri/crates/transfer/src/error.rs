@@ -9,8 +9,27 @@ pub enum ExportError {
     Write(#[from] std::io::Error),
     #[error("cannot write CSV: {0}")]
     Csv(#[from] csv::Error),
-    #[error("{0}")]
-    Scope(String),
+    #[error(transparent)]
+    Scope(#[from] crate::scope::SelectionError),
+}
+
+/// Why one recorded request (a bundle line, a HAR entry) cannot be read back as received.
+#[derive(Debug, thiserror::Error)]
+pub enum EntryError {
+    #[error("received_at {0:?} is not an RFC 3339 time ({1})")]
+    ReceivedAt(String, chrono::ParseError),
+    #[error("startedDateTime {0:?} is not an ISO 8601 time ({1})")]
+    StartedAt(String, chrono::ParseError),
+    #[error("body_base64 is not base64 ({0})")]
+    BodyBase64(base64::DecodeError),
+    #[error("the body of {url} ({file}) is missing from the HAR's zip: {error}")]
+    MissingAttachment { url: String, file: String, error: std::io::Error },
+    #[error("the body of {url} is in an attached file ({file}); import the HAR's .zip")]
+    AttachedBody { url: String, file: String },
+    #[error("postData of {url} is marked base64 but is not ({error})")]
+    PostDataBase64 { url: String, error: base64::DecodeError },
+    #[error("the body of {0} was gzip, but the HAR recorder stored it as text and lost bytes; record the HAR with bodies attached (Playwright: recordHar to a .zip) or with compression off")]
+    GzipStoredAsText(String),
 }
 
 /// Why a file could not be read (import, replay). Every message names the line or entry.

@@ -20,7 +20,9 @@ use event_store::ExportedRequest;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
-use crate::{FileError, RawRequest};
+use capture_decode::Received;
+
+use crate::{EntryError, FileError};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct NameValue {
@@ -182,7 +184,7 @@ impl<W: Write> HarWriter<W> {
 /// An entry of a HAR turned into a request the capture routes understand.
 #[derive(Debug, Clone)]
 pub struct HarCandidate {
-    pub raw: RawRequest,
+    pub raw: Received,
     /// The URL as recorded (with the proxy prefix and host), for the request's note.
     pub url: String,
     /// Whether the host is PostHog's own cloud (then every PostHog route is taken).
@@ -322,14 +324,14 @@ pub fn route_path(path: &str, is_route: impl Fn(&str) -> bool) -> Option<String>
 }
 
 /// Reads an attached body (`postData._file`) from the HAR's zip.
-pub type Attachments = Box<dyn FnMut(&str) -> Result<Vec<u8>, String> + Send>;
+pub type Attachments = Box<dyn FnMut(&str) -> std::io::Result<Vec<u8>> + Send>;
 
 /// The entry as a request for the capture routes, if its path is (or ends in) one.
 pub fn candidate(
     entry: &HarEntry,
     is_route: impl Fn(&str) -> bool,
     attachments: Option<&mut Attachments>,
-) -> Result<Option<HarCandidate>, String> {
+) -> Result<Option<HarCandidate>, EntryError> {
     let request = &entry.request;
     if request.method.eq_ignore_ascii_case("OPTIONS") {
         return Ok(None);
@@ -337,7 +339,7 @@ pub fn candidate(
     let Some((host, path, query)) = split_url(&request.url) else { return Ok(None) };
     let Some(path) = route_path(&path, is_route) else { return Ok(None) };
     let received_at = DateTime::parse_from_rfc3339(&entry.started)
-        .map_err(|e| format!("startedDateTime {:?} is not an ISO 8601 time ({e})", entry.started))?
+        .map_err(|e| EntryError::StartedAt(entry.started.clone(), e))?
         .with_timezone(&Utc);
     let headers = request
         .headers
@@ -349,21 +351,19 @@ pub fn candidate(
     let body = match &request.post_data {
         None => Vec::new(),
         Some(PostData { file: Some(file), .. }) => match attachments {
-            Some(read) => read(file)
-                .map_err(|e| format!("the body of {} ({file}) is missing from the HAR's zip: {e}", request.url))?,
-            None => {
-                return Err(format!(
-                    "the body of {} is in an attached file ({file}); import the HAR's .zip",
-                    request.url
-                ))
-            }
+            Some(read) => read(file).map_err(|error| EntryError::MissingAttachment {
+                url: request.url.clone(),
+                file: file.clone(),
+                error,
+            })?,
+            None => return Err(EntryError::AttachedBody { url: request.url.clone(), file: file.clone() }),
         },
         Some(data) => {
             let text = data.text.as_deref().unwrap_or("");
             if data.encoding.as_deref().is_some_and(|e| e.eq_ignore_ascii_case("base64")) {
                 base64::engine::general_purpose::STANDARD
                     .decode(text)
-                    .map_err(|e| format!("postData of {} is marked base64 but is not ({e})", request.url))?
+                    .map_err(|error| EntryError::PostDataBase64 { url: request.url.clone(), error })?
             } else {
                 text.as_bytes().to_vec()
             }
@@ -372,13 +372,10 @@ pub fn candidate(
     // A recorder that kept a gzip body as text replaced its binary bytes (1f 8b...) with U+FFFD:
     // the body cannot be decoded any more, and the decoder's error would not say why.
     if body.starts_with("\u{1f}\u{FFFD}".as_bytes()) {
-        return Err(format!(
-            "the body of {} was gzip, but the HAR recorder stored it as text and lost bytes; record the HAR with bodies attached (Playwright: recordHar to a .zip) or with compression off",
-            request.url
-        ));
+        return Err(EntryError::GzipStoredAsText(request.url.clone()));
     }
     Ok(Some(HarCandidate {
-        raw: RawRequest { received_at, method: request.method.to_ascii_uppercase(), path, query, headers, body },
+        raw: Received { received_at, method: request.method.to_ascii_uppercase(), path, query, headers, body },
         url: request.url.clone(),
         vendor_host: is_vendor_host(&host),
         event_uuids: entry.inspector.as_ref().map(|i| i.event_uuids.clone()).unwrap_or_default(),

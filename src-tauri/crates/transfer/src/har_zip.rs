@@ -25,8 +25,8 @@ pub fn open<R: Read + Seek + Send + 'static>(input: R) -> Result<(Vec<u8>, Attac
     archive.by_name(&name).map_err(bad)?.take(MAX_HAR_JSON).read_to_end(&mut har)?;
     let attachments: Attachments = Box::new(move |file: &str| {
         let mut body = Vec::new();
-        let mut entry = archive.by_name(file).map_err(|e| e.to_string())?;
-        entry.read_to_end(&mut body).map_err(|e| e.to_string())?;
+        let mut entry = archive.by_name(file).map_err(std::io::Error::other)?;
+        entry.read_to_end(&mut body)?;
         Ok(body)
     });
     Ok((har, attachments))

@@ -1,5 +1,5 @@
 //! Importing a file into a new data set: detect the format, read it as raw requests, decode
-//! each one exactly as the live server would (the injected [`Decoder`]), and hand the rows to
+//! each one exactly as the live server would ([`ingest::decode_raw`]), and hand the rows to
 //! `Store::import`, which stores them all in one transaction or nothing.
 //!
 //! What each format contributes:
@@ -21,7 +21,7 @@ use event_store::{
 use crate::bundle::BundleReader;
 use crate::har::{self, HarCandidate};
 use crate::ndjson::NdjsonReader;
-use crate::{detect, Decoder, FileError, Format, Progress};
+use crate::{detect, FileError, Format, Progress};
 
 pub struct ImportOptions {
     /// The data set's name (`import:<label>` or just the label). Default: from the file name,
@@ -29,7 +29,6 @@ pub struct ImportOptions {
     pub name: Option<String>,
     /// The file's name, recorded with the data set.
     pub source_name: Option<String>,
-    pub decoder: Decoder,
     pub progress: Arc<dyn Progress>,
 }
 
@@ -38,8 +37,7 @@ pub fn import_file(store: &Store, path: &Path, mut options: ImportOptions) -> Re
     if options.source_name.is_none() {
         options.source_name = path.file_name().map(|n| n.to_string_lossy().into_owned());
     }
-    let opened = read_file_rows(path, options.decoder.clone(), options.progress.clone())
-        .map_err(|e| ImportError::Source(Box::new(e)))?;
+    let opened = read_file_rows(path, options.progress.clone()).map_err(|e| ImportError::Source(Box::new(e)))?;
     import_opened(store, opened, options)
 }
 
@@ -50,8 +48,7 @@ pub fn import_reader(
     size: Option<u64>,
     options: ImportOptions,
 ) -> Result<ImportSummary, ImportError> {
-    let opened = read_rows(input, size, options.decoder.clone(), options.progress.clone())
-        .map_err(|e| ImportError::Source(Box::new(e)))?;
+    let opened = read_rows(input, size, options.progress.clone()).map_err(|e| ImportError::Source(Box::new(e)))?;
     import_opened(store, opened, options)
 }
 
@@ -85,7 +82,6 @@ pub struct Opened {
 pub fn read_rows(
     input: impl Read + Send + 'static,
     size: Option<u64>,
-    decoder: Decoder,
     progress: Arc<dyn Progress>,
 ) -> Result<Opened, FileError> {
     progress.start(size, "bytes");
@@ -98,7 +94,7 @@ pub fn read_rows(
             meta = serde_json::to_string(&reader.header).ok();
             Box::new(reader.filter_map(move |item| match item {
                 Err(e) => Some(Err(e.into())),
-                Ok(request) => decoder(&request.raw).map(|(record, mut events)| {
+                Ok(request) => ingest::decode_raw(&request.raw).map(|(record, mut events)| {
                     restore_uuids(&mut events, request.event_uuids);
                     Ok((record, events))
                 }),
@@ -108,7 +104,7 @@ pub fn read_rows(
             let reader = NdjsonReader::new(content, chrono::Utc::now());
             Box::new(reader.filter_map(move |item| match item {
                 Err(e) => Some(Err(e.into())),
-                Ok(batch) => decoder(&batch.request).map(|(record, events)| {
+                Ok(batch) => ingest::decode_raw(&batch.request).map(|(record, events)| {
                     if record.outcome == Outcome::Rejected {
                         let (first, last) = batch.lines;
                         let lines =
@@ -122,14 +118,14 @@ pub fn read_rows(
                 }),
             }))
         }
-        Format::Har => Box::new(HarRows::start(content, decoder, None)),
+        Format::Har => Box::new(HarRows::start(content, None)),
     };
     Ok(Opened { format, meta, rows })
 }
 
 /// Like [`read_rows`] for a file, which may also be a zip'd HAR with its bodies attached
 /// (Playwright's `recordHar` to a `.zip`).
-pub fn read_file_rows(path: &Path, decoder: Decoder, progress: Arc<dyn Progress>) -> Result<Opened, FileError> {
+pub fn read_file_rows(path: &Path, progress: Arc<dyn Progress>) -> Result<Opened, FileError> {
     let open = || {
         std::fs::File::open(path)
             .map_err(|e| FileError::Io(std::io::Error::new(e.kind(), format!("{}: {e}", path.display()))))
@@ -139,14 +135,14 @@ pub fn read_file_rows(path: &Path, decoder: Decoder, progress: Arc<dyn Progress>
     let mut magic = [0u8; 4];
     let is_zip = file.read_exact(&mut magic).is_ok() && magic == *b"PK\x03\x04";
     if !is_zip {
-        return read_rows(open()?, size, decoder, progress);
+        return read_rows(open()?, size, progress);
     }
     progress.start(size, "bytes");
     let (har, attachments) = crate::har_zip::open(open()?)?;
     Ok(Opened {
         format: Format::Har,
         meta: None,
-        rows: Box::new(HarRows::start(Box::new(std::io::Cursor::new(har)), decoder, Some(attachments))),
+        rows: Box::new(HarRows::start(Box::new(std::io::Cursor::new(har)), Some(attachments))),
     })
 }
 
@@ -200,23 +196,18 @@ enum HarMessage {
 /// entries whatever the HAR's size.
 struct HarRows {
     messages: Receiver<HarMessage>,
-    decoder: Decoder,
     taken: usize,
     done: bool,
 }
 
 impl HarRows {
-    fn start(
-        content: Box<dyn std::io::BufRead + Send>,
-        decoder: Decoder,
-        mut attachments: Option<har::Attachments>,
-    ) -> HarRows {
+    fn start(content: Box<dyn std::io::BufRead + Send>, mut attachments: Option<har::Attachments>) -> HarRows {
         let (tx, messages) = sync_channel(16);
         let spawned = std::thread::Builder::new().name("har-reader".into()).spawn({
             let tx = tx.clone();
             move || {
                 // Every vendor's routes: `/v1/batch` must not be cut down to PostHog's `/batch`.
-                let is_route = capture_decode::family::is_known_path;
+                let is_route = capture_decode::protocol::is_known_path;
                 let mut failed = false;
                 let read = har::read_entries(content, |index, entry| {
                     match har::candidate(&entry, is_route, attachments.as_mut()) {
@@ -242,7 +233,7 @@ impl HarRows {
         if let Err(e) = spawned {
             let _ = tx.send(HarMessage::Failed(FileError::Io(e)));
         }
-        HarRows { messages, decoder, taken: 0, done: false }
+        HarRows { messages, taken: 0, done: false }
     }
 }
 
@@ -257,7 +248,7 @@ impl Iterator for HarRows {
             };
             match message {
                 HarMessage::Candidate(mut c) => {
-                    let Some((mut record, mut events)) = (self.decoder)(&c.raw) else { continue };
+                    let Some((mut record, mut events)) = ingest::decode_raw(&c.raw) else { continue };
                     restore_uuids(&mut events, std::mem::take(&mut c.event_uuids));
                     let is_capture = record.outcome == Outcome::Accepted && !events.is_empty();
                     if !c.vendor_host && !is_capture {

@@ -1,4 +1,4 @@
-//! Export, import and replay of captured traffic (issue 7).
+//! Export, import and replay of captured traffic.
 //!
 //! Formats (see the README's "Export, import and replay"):
 //! - **bundle** ([`bundle`]): gzip'd NDJSON, a versioned header then one raw request per line,
@@ -8,8 +8,8 @@
 //!   picks the analytics requests out of any HAR (e.g. one saved on a production site).
 //! - **CSV** ([`csv_out`]): events for spreadsheets (export only).
 //!
-//! Decoding is not done here: imported requests go through the live server's own capture
-//! decoding, handed in as a [`Decoder`], so an import stores exactly what the server would have.
+//! Decoding is not done here: imported requests go through [`ingest::decode_raw`], the live
+//! capture handler's own decision, so an import stores exactly what the server would have.
 
 pub mod bundle;
 pub mod csv_out;
@@ -20,16 +20,15 @@ pub mod har;
 mod har_zip;
 pub mod import;
 pub mod ndjson;
+mod posthog_line;
 mod progress;
-mod raw;
 mod replay;
 pub mod scope;
 
 pub use detect::{detect, Format};
-pub use error::{ExportError, FileError};
+pub use error::{EntryError, ExportError, FileError};
 pub use export::{export, ExportFormat, ExportSummary};
 pub use import::{import_file, import_reader, read_file_rows, read_rows, ImportOptions, Opened, Rows};
 pub use progress::{NoProgress, Progress};
-pub use raw::{Decoder, RawRequest};
 pub use replay::{replay, replay_file, ReplayError, ReplayOptions, ReplaySummary};
-pub use scope::{parse_time, Scope};
+pub use scope::{parse_time, Scope, SelectionError, TimeError};

@@ -15,24 +15,15 @@ use event_store::{split_project, ExportedEvent};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
+use capture_decode::Received;
+
 use crate::bundle::micros_text;
-use crate::{FileError, RawRequest};
+use crate::posthog_line::Line;
+use crate::FileError;
 
 /// Events per synthetic `/batch` request on import, and the byte budget of one.
 const BATCH_EVENTS: usize = 100;
 const BATCH_BYTES: usize = 1 << 20;
-
-#[derive(serde::Serialize)]
-struct Line<'a> {
-    uuid: &'a str,
-    event: &'a str,
-    distinct_id: &'a str,
-    timestamp: String,
-    properties: &'a RawValue,
-    api_key: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    source: Option<&'a str>,
-}
 
 /// Writes one event as one line.
 pub fn write_event(out: &mut impl Write, event: &ExportedEvent) -> std::io::Result<()> {
@@ -43,7 +34,7 @@ pub fn write_event(out: &mut impl Write, event: &ExportedEvent) -> std::io::Resu
         distinct_id: &event.distinct_id,
         timestamp: micros_text(event.timestamp),
         properties,
-        api_key: split_project(&event.project).1,
+        api_key: Some(split_project(&event.project).1),
         source: (event.source != "posthog").then_some(event.source.as_str()),
     };
     serde_json::to_writer(&mut *out, &line)?;
@@ -225,12 +216,7 @@ fn seconds(t: DateTime<chrono::FixedOffset>) -> Value {
 }
 
 /// The request a vendor's SDK would have sent with these lines, received at `received_at`.
-fn import_request(
-    route: Route,
-    token: Option<&str>,
-    lines: &[Box<RawValue>],
-    received_at: DateTime<Utc>,
-) -> RawRequest {
+fn import_request(route: Route, token: Option<&str>, lines: &[Box<RawValue>], received_at: DateTime<Utc>) -> Received {
     let json = ("content-type".to_owned(), "application/json".to_owned());
     let (path, query, headers, body) = match route {
         Route::PosthogBatch => ("/batch/", None, vec![json], batch_body(token, lines)),
@@ -257,13 +243,13 @@ fn import_request(
             (path, Some("verbose=1".to_owned()), vec![json], body)
         }
     };
-    RawRequest { received_at, method: "POST".into(), path: path.into(), query, headers, body }
+    Received { received_at, method: "POST".into(), path: path.into(), query, headers, body }
 }
 
 /// A synthetic `/batch` request and the file lines its events came from.
 #[derive(Debug, Clone)]
 pub struct NdjsonBatch {
-    pub request: RawRequest,
+    pub request: Received,
     pub lines: (usize, usize),
 }
 
@@ -292,7 +278,7 @@ mod tests {
         let batches: Vec<NdjsonBatch> =
             NdjsonReader::new(text.as_bytes(), Utc::now()).collect::<Result<_, _>>().unwrap();
         assert_eq!(batches.iter().map(|b| b.lines).collect::<Vec<_>>(), [(1, 3), (4, 4)]);
-        let requests: Vec<RawRequest> = batches.into_iter().map(|b| b.request).collect();
+        let requests: Vec<Received> = batches.into_iter().map(|b| b.request).collect();
         assert_eq!(requests.len(), 2);
         let first: Value = serde_json::from_slice(&requests[0].body).unwrap();
         assert_eq!(first["api_key"], "phc_1");

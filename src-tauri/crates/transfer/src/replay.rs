@@ -16,7 +16,8 @@ use event_store::{split_project, NewEvent};
 use serde_json::value::RawValue;
 
 use crate::bundle::micros_text;
-use crate::{read_rows, Decoder, FileError, Progress};
+use crate::posthog_line::Line;
+use crate::{read_rows, FileError, Progress};
 
 pub struct ReplayOptions {
     /// The receiver's base URL (`http://127.0.0.1:28121`, `https://us.i.posthog.com`).
@@ -25,7 +26,6 @@ pub struct ReplayOptions {
     pub token: Option<String>,
     /// At most this many requests per second.
     pub rate: Option<f64>,
-    pub decoder: Decoder,
     pub progress: Arc<dyn Progress>,
 }
 
@@ -58,13 +58,13 @@ pub fn replay(
     size: Option<u64>,
     options: ReplayOptions,
 ) -> Result<ReplaySummary, ReplayError> {
-    let opened = read_rows(input, size, options.decoder.clone(), options.progress.clone())?;
+    let opened = read_rows(input, size, options.progress.clone())?;
     replay_rows(opened, options)
 }
 
 /// [`replay`] of a file (zip'd HARs with attached bodies included).
 pub fn replay_file(path: &std::path::Path, options: ReplayOptions) -> Result<ReplaySummary, ReplayError> {
-    let opened = crate::read_file_rows(path, options.decoder.clone(), options.progress.clone())?;
+    let opened = crate::read_file_rows(path, options.progress.clone())?;
     replay_rows(opened, options)
 }
 
@@ -131,14 +131,6 @@ fn replay_rows(opened: crate::Opened, options: ReplayOptions) -> Result<ReplaySu
 
 /// `{"api_key": token, "batch": [events]}` of one original request.
 fn batch_of(events: &[NewEvent], token: Option<&str>) -> Vec<u8> {
-    #[derive(serde::Serialize)]
-    struct Line<'a> {
-        uuid: &'a str,
-        event: &'a str,
-        distinct_id: &'a str,
-        timestamp: String,
-        properties: Box<RawValue>,
-    }
     let api_key = token.unwrap_or_else(|| split_project(&events[0].project).1);
     let lines: Vec<Box<RawValue>> = events
         .iter()
@@ -159,7 +151,9 @@ fn batch_of(events: &[NewEvent], token: Option<&str>) -> Vec<u8> {
                 event: &e.event,
                 distinct_id: &e.distinct_id,
                 timestamp: micros_text(e.timestamp),
-                properties,
+                properties: &properties,
+                api_key: None,
+                source: None,
             };
             serde_json::value::to_raw_value(&line).expect("serialises")
         })

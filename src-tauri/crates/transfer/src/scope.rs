@@ -17,26 +17,43 @@ pub struct Scope {
     pub to: Option<Micros>,
 }
 
+/// Why a [`Scope`] names no valid selection.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SelectionError {
+    #[error("project {project} belongs to data set {implied}, not {asked}")]
+    DatasetClash { project: String, implied: String, asked: String },
+    #[error("choose one of session, device and person")]
+    SeveralNarrowings,
+    #[error("the time range is empty: `from` must be before `to`")]
+    EmptyRange,
+}
+
+/// A time that [`parse_time`] cannot read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not a time: use RFC 3339 (2026-11-24T10:00:00Z), a date (2026-11-24) or unix milliseconds")]
+pub struct TimeError(pub String);
+
 impl Scope {
-    pub fn selection(&self) -> Result<Selection, String> {
+    pub fn selection(&self) -> Result<Selection, SelectionError> {
         let implied = self.project.as_deref().and_then(|p| split_project(p).0).map(str::to_owned);
         let dataset = match (&self.dataset, implied) {
             (Some(asked), Some(implied)) if *asked != implied => {
-                return Err(format!(
-                    "project {} belongs to data set {implied}, not {asked}",
-                    self.project.as_deref().unwrap_or("")
-                ))
+                return Err(SelectionError::DatasetClash {
+                    project: self.project.clone().unwrap_or_default(),
+                    implied,
+                    asked: asked.clone(),
+                })
             }
             (Some(asked), _) => Some(asked.clone()),
             (None, implied) => implied,
         };
         let narrowing = [self.session.is_some(), self.device.is_some(), !self.person_distinct_ids.is_empty()];
         if narrowing.iter().filter(|n| **n).count() > 1 {
-            return Err("choose one of session, device and person".into());
+            return Err(SelectionError::SeveralNarrowings);
         }
         if let (Some(from), Some(to)) = (self.from, self.to) {
             if from >= to {
-                return Err("the time range is empty: `from` must be before `to`".into());
+                return Err(SelectionError::EmptyRange);
             }
         }
         Ok(Selection {
@@ -53,7 +70,7 @@ impl Scope {
 
 /// A time as users write it: RFC 3339 (`2026-11-24T10:00:00Z`), a date (`2026-11-24`, midnight
 /// UTC) or unix milliseconds.
-pub fn parse_time(text: &str) -> Result<Micros, String> {
+pub fn parse_time(text: &str) -> Result<Micros, TimeError> {
     let text = text.trim();
     if let Ok(t) = DateTime::parse_from_rfc3339(text) {
         return Ok(t.with_timezone(&Utc).timestamp_micros());
@@ -64,9 +81,7 @@ pub fn parse_time(text: &str) -> Result<Micros, String> {
     if let Ok(ms) = text.parse::<i64>() {
         return Ok(ms.saturating_mul(1000));
     }
-    Err(format!(
-        "{text:?} is not a time: use RFC 3339 (2026-11-24T10:00:00Z), a date (2026-11-24) or unix milliseconds"
-    ))
+    Err(TimeError(text.to_owned()))
 }
 
 #[cfg(test)]
@@ -78,7 +93,7 @@ mod tests {
         assert_eq!(parse_time("1970-01-01T00:00:01Z").unwrap(), 1_000_000);
         assert_eq!(parse_time("1970-01-02").unwrap(), 86_400_000_000);
         assert_eq!(parse_time("1500").unwrap(), 1_500_000);
-        assert!(parse_time("yesterday").unwrap_err().contains("not a time"));
+        assert!(parse_time("yesterday").unwrap_err().to_string().contains("not a time"));
     }
 
     #[test]
@@ -88,6 +103,6 @@ mod tests {
         let clash = Scope { dataset: Some("import:other".into()), ..scope };
         assert!(clash.selection().is_err());
         let two = Scope { session: Some("s".into()), device: Some("d".into()), ..Scope::default() };
-        assert!(two.selection().unwrap_err().contains("one of"));
+        assert!(two.selection().unwrap_err().to_string().contains("one of"));
     }
 }

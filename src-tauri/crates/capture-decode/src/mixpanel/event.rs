@@ -1,11 +1,11 @@
-//! One Mixpanel event or profile update as Mixpanel would store it (shared contract).
+//! One Mixpanel event or profile update as Mixpanel would store it (the crate's [`Event`](crate::Event)).
 
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
+use crate::capture::id_text;
 use crate::posthog::kind_of;
-use crate::wire::{id_text, WireEvent};
-use crate::{Rejection, Source};
+use crate::{Event, Rejection, Source};
 
 /// Mixpanel's rule for `$insert_id`: at most 36 characters of `[A-Za-z0-9-]`.
 pub const MAX_INSERT_ID_CHARS: usize = 36;
@@ -26,7 +26,7 @@ pub fn track(
     fallback_project: Option<&str>,
     require_time: bool,
     received_at: DateTime<Utc>,
-) -> Result<WireEvent, Rejection> {
+) -> Result<Event, Rejection> {
     let event = match raw.get("event") {
         Some(Value::String(name)) if !name.trim().is_empty() => name.clone(),
         None | Some(Value::Null) | Some(Value::String(_)) => {
@@ -101,16 +101,18 @@ pub fn track(
             Some(value.to_string()),
         ),
     };
-    Ok(WireEvent {
+    Ok(Event {
         uuid,
         project,
         source: Source::Mixpanel,
         event,
         distinct_id,
         device_id: id_text(properties.get("$device_id")),
+        session_id: None,
         timestamp,
         original_timestamp: original,
         sent_at: None,
+        offset_ms: None,
         properties,
         warnings,
     })
@@ -122,7 +124,7 @@ pub fn update(
     place: &str,
     groups: bool,
     received_at: DateTime<Utc>,
-) -> Result<WireEvent, Rejection> {
+) -> Result<Event, Rejection> {
     let project = match raw.get("$token") {
         Some(Value::String(t)) if !t.trim().is_empty() => t.trim().to_owned(),
         Some(other @ (Value::Number(_) | Value::Bool(_) | Value::Array(_) | Value::Object(_))) => {
@@ -161,16 +163,18 @@ pub fn update(
         Some(Value::String(id)) if valid_insert_id(id) => id.clone(),
         _ => uuid::Uuid::now_v7().to_string(),
     };
-    Ok(WireEvent {
+    Ok(Event {
         uuid,
         project,
         source: Source::Mixpanel,
         event: if groups { "$groups" } else { "$engage" }.to_owned(),
         distinct_id,
         device_id: if groups { None } else { id_text(raw.get("$device_id")) },
+        session_id: None,
         timestamp,
         original_timestamp: original,
         sent_at: None,
+        offset_ms: None,
         properties: raw,
         warnings: Vec::new(),
     })

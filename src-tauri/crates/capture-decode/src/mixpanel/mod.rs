@@ -1,4 +1,4 @@
-//! Mixpanel's ingestion API (protocol spec §3).
+//! Mixpanel's ingestion API (<https://developer.mixpanel.com/reference/ingestion-api>).
 //!
 //! One invalid event refuses the whole request, naming it (as `/track` with `verbose=1` does):
 //! mixpanel-browser then keeps the batch and shows the error in its debug log, which is what a
@@ -18,21 +18,36 @@ use serde_json::Value;
 
 use crate::payload::{self, Unwrapped};
 use crate::posthog::kind_of;
-use crate::wire::{WireCapture, WireOutcome, WireRefusal};
-use crate::{Incoming, Rejection, Source};
+use crate::protocol::VendorRoute;
+use crate::{Capture, Incoming, Outcome, Refusal, Rejection, Reply, Source};
 
-pub fn handle(route: Route, req: &Incoming<'_>) -> Result<WireOutcome, WireRefusal> {
+pub fn handle(route: Route, req: &Incoming<'_>) -> Result<Outcome, Refusal> {
     if !route.is_capture() || req.method.eq_ignore_ascii_case("HEAD") {
         let reply = if route.is_capture() { success_reply(route, req, 0) } else { empty_reply(route) };
-        return Ok(WireOutcome::Answer(Source::Mixpanel, reply));
+        return Ok(Outcome::Answer(Source::Mixpanel, reply));
     }
-    let capture = decode(route, req).map_err(|rejection| WireRefusal {
+    let capture = decode(route, req).map_err(|rejection| Refusal {
         source: Source::Mixpanel,
         reply: error_reply(Some(route), req, &rejection),
         rejection,
     })?;
     let reply = success_reply(route, req, capture.events.len());
-    Ok(WireOutcome::Capture(capture, reply))
+    Ok(Outcome::Capture(capture, reply))
+}
+
+impl VendorRoute for Route {
+    fn source(&self, _req: &Incoming<'_>) -> Source {
+        Source::Mixpanel
+    }
+    fn handle(&self, req: &Incoming<'_>) -> Result<Outcome, Refusal> {
+        handle(*self, req)
+    }
+    fn error_reply(&self, req: &Incoming<'_>, rejection: &Rejection) -> Reply {
+        error_reply(Some(*self), req, rejection)
+    }
+    fn unwrap_body(&self, req: &Incoming<'_>) -> Result<Unwrapped, Rejection> {
+        unwrap_body(*self, req)
+    }
 }
 
 /// `data=` in the query or a form, base64 or not, gzip by magic bytes, or a plain JSON body.
@@ -40,7 +55,7 @@ pub fn unwrap_body(route: Route, req: &Incoming<'_>) -> Result<Unwrapped, Reject
     payload::unwrap(req, true, route.limit())
 }
 
-pub fn decode(route: Route, req: &Incoming<'_>) -> Result<WireCapture, Rejection> {
+pub fn decode(route: Route, req: &Incoming<'_>) -> Result<Capture, Rejection> {
     let Unwrapped { bytes, steps } = unwrap_body(route, req)?;
     let json = payload::parse_json(&bytes).map_err(|r| r.after_steps(&steps))?;
     let items = match json {
@@ -85,5 +100,5 @@ pub fn decode(route: Route, req: &Incoming<'_>) -> Result<WireCapture, Rejection
             _ => unreachable!("only capture routes decode"),
         });
     }
-    Ok(WireCapture { source: Source::Mixpanel, events, dropped: Vec::new(), steps })
+    Ok(Capture { source: Source::Mixpanel, events, dropped: Vec::new(), steps })
 }

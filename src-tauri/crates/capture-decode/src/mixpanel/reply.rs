@@ -3,8 +3,7 @@
 use serde_json::json;
 
 use super::Route;
-use crate::posthog::Reply;
-use crate::{Incoming, Rejection};
+use crate::{Incoming, Rejection, Reply};
 
 /// `verbose=1` in the query (mixpanel-browser) or in the form body beside `data` (the Python SDK
 /// posts `data=..&verbose=1&ip=0` and reads the JSON status; the text `1` breaks it).
@@ -19,15 +18,11 @@ fn verbose(req: &Incoming<'_>) -> bool {
     form && form_urlencoded::parse(req.body).any(|(k, v)| k == "verbose" && is_one(&v))
 }
 
-fn text(status: u16, body: &str) -> Reply {
-    Reply { status, content_type: "text/plain; charset=utf-8", body: body.as_bytes().to_vec() }
-}
-
 pub fn success(route: Route, req: &Incoming<'_>, records: usize) -> Reply {
     match route {
         Route::Import => Reply::json(200, json!({"code": 200, "num_records_imported": records, "status": "OK"})),
         _ if verbose(req) => Reply::json(200, json!({"status": 1, "error": null})),
-        _ => text(200, "1"),
+        _ => Reply::text(200, "1"),
     }
 }
 
@@ -38,7 +33,7 @@ pub fn error(route: Option<Route>, req: &Incoming<'_>, rejection: &Rejection) ->
             json!({"code": rejection.status, "error": rejection.message, "status": if rejection.status == 401 { "Unauthorized" } else { "Bad Request" }}),
         ),
         _ if verbose(req) => Reply::json(rejection.status, json!({"status": 0, "error": rejection.message})),
-        _ => text(rejection.status, "0"),
+        _ => Reply::text(rejection.status, "0"),
     }
 }
 

@@ -1,4 +1,4 @@
-//! Mixpanel's ingestion paths (protocol spec §3). `/track`, `/engage`, `/decide` and `/flags`
+//! Mixpanel's ingestion paths (<https://developer.mixpanel.com/reference/ingestion-api>). `/track`, `/engage`, `/decide` and `/flags`
 //! are PostHog paths too: see `detect` for how a request is told to be Mixpanel's.
 
 use crate::posthog::MB;

@@ -8,31 +8,10 @@ use uuid::Uuid;
 
 use super::{kind_of, take_object};
 use crate::timestamp::{self, ClientTime};
-use crate::Rejection;
+use crate::{Event, Rejection, Source};
 
 /// PostHog keeps the first 200 characters of a distinct id.
 pub const MAX_DISTINCT_ID_CHARS: usize = 200;
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Event {
-    pub uuid: Uuid,
-    /// The project key this event names itself; the request's token once decoding is done.
-    pub token: Option<String>,
-    pub event: String,
-    pub distinct_id: String,
-    pub device_id: Option<String>,
-    pub session_id: Option<String>,
-    /// Server time after clock-skew correction: what PostHog would store.
-    pub timestamp: DateTime<Utc>,
-    /// The client's own `timestamp` value, as JSON text, untouched.
-    pub original_timestamp: Option<String>,
-    pub sent_at: Option<String>,
-    pub offset_ms: Option<i64>,
-    /// Event properties; top-level `$set`/`$set_once` are merged in here (top level wins).
-    pub properties: Map<String, Value>,
-    /// Things PostHog silently changed about this event, for the user to see.
-    pub warnings: Vec<String>,
-}
 
 /// Where an event sits in its request, for messages ("event 3 of 10 ($pageview)").
 #[derive(Debug, Clone, Copy)]
@@ -97,12 +76,14 @@ pub fn analytics_v1_to_event(mut raw: Map<String, Value>) -> Map<String, Value> 
     raw
 }
 
+/// Checks one event and turns it into what PostHog would store. Returns the project token the
+/// event names itself, if any; the event's `project` is left empty for the request to fill.
 pub fn normalise(
     mut raw: Map<String, Value>,
     place: Place,
     sent_at: Option<&str>,
     received_at: DateTime<Utc>,
-) -> Result<Event, Rejection> {
+) -> Result<(Event, Option<String>), Rejection> {
     let event = match raw.get("event") {
         Some(Value::String(s)) if !s.is_empty() => s.clone(),
         Some(Value::String(_)) => {
@@ -191,9 +172,10 @@ pub fn normalise(
     let corrected = timestamp::correct(&client, received_at);
     warnings.extend(corrected.warning);
 
-    Ok(Event {
-        uuid,
-        token,
+    let event = Event {
+        uuid: uuid.to_string(),
+        project: String::new(),
+        source: Source::Posthog,
         event,
         distinct_id,
         device_id: id_property(&properties, "$device_id"),
@@ -207,7 +189,8 @@ pub fn normalise(
         offset_ms,
         properties,
         warnings,
-    })
+    };
+    Ok((event, token))
 }
 
 fn id_property(properties: &Map<String, Value>, key: &str) -> Option<String> {

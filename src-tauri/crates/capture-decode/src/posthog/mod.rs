@@ -1,56 +1,61 @@
-//! PostHog's capture protocol: routes, request shapes and replies (protocol spec §1).
+//! PostHog's capture protocol: routes, request shapes and replies
+//! (<https://posthog.com/docs/api/capture>; the capture service's source is
+//! <https://github.com/PostHog/posthog/tree/master/rust/capture>).
 
 mod event;
 mod reply;
 mod route;
 
-pub use event::Event;
-pub use reply::{config_json, config_script, flags_reply, Reply};
+pub use event::MAX_DISTINCT_ID_CHARS;
+pub use reply::{config_json, config_script, error as error_reply, flags_reply};
 pub use route::{Route, MB};
 
 use serde_json::{Map, Value};
 
 use crate::payload::{self, Unwrapped};
-use crate::{Incoming, Rejection};
+use crate::protocol::VendorRoute;
+use crate::{Capture, Incoming, Outcome, Refusal, Rejection, Reply, Source};
 
-/// A decoded capture request.
-#[derive(Debug, Clone)]
-pub struct Capture {
-    pub token: String,
-    pub events: Vec<Event>,
-    /// Events PostHog drops on purpose (e.g. `$performance_event`), said in words.
-    pub dropped: Vec<String>,
-    /// How the body was unwrapped (`gzip`, `form data=`, `base64`...).
-    pub steps: Vec<&'static str>,
-}
-
-/// What the server should do with a request on a PostHog route.
-#[derive(Debug, Clone)]
-pub enum Outcome {
-    /// Events to store; answer with `reply` once they are committed.
-    Capture(Capture, Reply),
-    /// Nothing to store but the request itself; answer `reply` at once.
-    Answer(Reply),
-}
-
-pub fn handle(route: &Route, req: &Incoming<'_>) -> Result<Outcome, Rejection> {
+/// Answers one request on a PostHog route.
+pub fn handle(route: &Route, req: &Incoming<'_>) -> Result<Outcome, Refusal> {
+    let answer = |reply| Ok(Outcome::Answer(Source::Posthog, reply));
     match route {
-        Route::Flags { v2 } => Ok(Outcome::Answer(flags_reply(*v2))),
+        Route::Flags { v2 } => answer(flags_reply(*v2)),
         Route::RemoteConfig { token, script } => {
-            Ok(Outcome::Answer(if *script { config_script(token) } else { config_json(token) }))
+            answer(if *script { config_script(token) } else { config_json(token) })
         }
         Route::Capture { .. } | Route::Batch | Route::Engage | Route::Recording | Route::AnalyticsV1 => {
             if req.method.eq_ignore_ascii_case("HEAD") {
-                return Ok(Outcome::Answer(Reply::json(200, serde_json::json!({"status": 1}))));
+                return answer(Reply::json(200, serde_json::json!({"status": 1})));
             }
-            let capture = decode(route, req)?;
+            let capture = decode(route, req).map_err(|rejection| Refusal {
+                source: Source::Posthog,
+                reply: error_reply(&rejection),
+                rejection,
+            })?;
             let reply = reply::capture_reply(route, req, &capture);
             Ok(Outcome::Capture(capture, reply))
         }
     }
 }
 
-/// Decodes a capture request into events, or says exactly why PostHog would refuse it.
+impl VendorRoute for Route {
+    fn source(&self, _req: &Incoming<'_>) -> Source {
+        Source::Posthog
+    }
+    fn handle(&self, req: &Incoming<'_>) -> Result<Outcome, Refusal> {
+        handle(self, req)
+    }
+    fn error_reply(&self, _req: &Incoming<'_>, rejection: &Rejection) -> Reply {
+        error_reply(rejection)
+    }
+    fn unwrap_body(&self, req: &Incoming<'_>) -> Result<Unwrapped, Rejection> {
+        payload::unwrap(req, self.is_legacy(), self.limit())
+    }
+}
+
+/// Decodes a capture request into events, or says exactly why PostHog would refuse it. Every
+/// event's `project` is the request's token (PostHog refuses a request naming two).
 pub fn decode(route: &Route, req: &Incoming<'_>) -> Result<Capture, Rejection> {
     let Unwrapped { bytes, steps } = payload::unwrap(req, route.is_legacy(), route.limit())?;
     let json = payload::parse_json(&bytes).map_err(|r| r.after_steps(&steps))?;
@@ -82,8 +87,8 @@ pub fn decode(route: &Route, req: &Incoming<'_>) -> Result<Capture, Rejection> {
         } else {
             raw
         };
-        let ev = event::normalise(raw, place, sent_at.as_deref(), req.received_at)?;
-        match (&token, &ev.token) {
+        let (ev, own_token) = event::normalise(raw, place, sent_at.as_deref(), req.received_at)?;
+        match (&token, &own_token) {
             (None, Some(t)) => token = Some(t.clone()),
             (Some(a), Some(b)) if a != b => {
                 return Err(Rejection::unauthorized(
@@ -108,9 +113,9 @@ pub fn decode(route: &Route, req: &Incoming<'_>) -> Result<Capture, Rejection> {
     }
     let token = check_token(token)?;
     for ev in &mut events {
-        ev.token = Some(token.clone());
+        ev.project.clone_from(&token);
     }
-    Ok(Capture { token, events, dropped, steps })
+    Ok(Capture { source: Source::Posthog, events, dropped, steps })
 }
 
 type Split = (Vec<Value>, Option<String>, Option<String>, Option<String>);

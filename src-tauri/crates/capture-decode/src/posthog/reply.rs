@@ -2,29 +2,21 @@
 
 use serde_json::{json, Value};
 
-use super::{Capture, Route};
-use crate::Incoming;
+use super::Route;
+use crate::{Capture, Incoming, Rejection, Reply};
 
-#[derive(Debug, Clone, PartialEq)]
-pub struct Reply {
-    pub status: u16,
-    pub content_type: &'static str,
-    pub body: Vec<u8>,
-}
-
-impl Reply {
-    pub fn json(status: u16, body: Value) -> Reply {
-        Reply { status, content_type: "application/json", body: body.to_string().into_bytes() }
-    }
-    pub fn empty(status: u16) -> Reply {
-        Reply { status, content_type: "text/plain", body: Vec::new() }
-    }
+/// PostHog's error body; also what the inspector answers on paths no vendor knows.
+pub fn error(rejection: &Rejection) -> Reply {
+    Reply::json(
+        rejection.status,
+        json!({"type": "validation_error", "code": rejection.code, "detail": rejection.message}),
+    )
 }
 
 pub(super) fn capture_reply(route: &Route, req: &Incoming<'_>, capture: &Capture) -> Reply {
     if matches!(route, Route::AnalyticsV1) {
         let results: serde_json::Map<String, Value> =
-            capture.events.iter().map(|e| (e.uuid.to_string(), json!({"result": "ok"}))).collect();
+            capture.events.iter().map(|e| (e.uuid.clone(), json!({"result": "ok"}))).collect();
         return Reply::json(200, json!({ "results": results }));
     }
     // sendBeacon callers (posthog-js on unload) ask for 204; everyone else wants 200.

@@ -53,7 +53,8 @@ impl Route {
         Some(route)
     }
 
-    /// Old routes accept base64 once more after decompression (protocol spec §1 step 5).
+    /// Old routes accept base64 once more after decompression, as PostHog's capture service does
+    /// for the legacy endpoints.
     pub fn is_legacy(&self) -> bool {
         matches!(self, Route::Capture { legacy: true } | Route::Engage)
     }

@@ -4,10 +4,10 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
 use super::route::{MessageType, MESSAGE_LIMIT};
+use crate::capture::id_text;
 use crate::posthog::kind_of;
 use crate::timestamp::parse_iso;
-use crate::wire::{id_text, WireEvent};
-use crate::{human_size, Rejection, Source};
+use crate::{human_size, Event, Rejection, Source};
 
 /// Segment ignores a `messageId` longer than this for deduplication.
 pub const MAX_MESSAGE_ID_CHARS: usize = 100;
@@ -49,7 +49,7 @@ pub fn normalise(
     source: Source,
     batch_sent_at: Option<&str>,
     received_at: DateTime<Utc>,
-) -> Result<WireEvent, Rejection> {
+) -> Result<Event, Rejection> {
     let size = Value::Object(message.clone()).to_string().len();
     if size > MESSAGE_LIMIT {
         return Err(Rejection::bad_request(
@@ -122,16 +122,18 @@ pub fn normalise(
         .and_then(|v| id_text(Some(v)))
         .or_else(|| anonymous_id.clone());
 
-    Ok(WireEvent {
+    Ok(Event {
         uuid,
         project: write_key.to_owned(),
         source,
         event,
         distinct_id,
         device_id,
+        session_id: None,
         timestamp,
         original_timestamp: original,
         sent_at,
+        offset_ms: None,
         properties: message,
         warnings,
     })

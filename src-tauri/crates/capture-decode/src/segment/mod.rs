@@ -1,4 +1,4 @@
-//! Segment's tracking API, also spoken by RudderStack (protocol spec §2).
+//! Segment's tracking API, also spoken by RudderStack (<https://segment.com/docs/connections/sources/catalog/libraries/server/http-api/>).
 //!
 //! One refused message in a batch does not refuse the batch: Segment's HTTP API documentation
 //! says it answers 200 to every request except a too-large payload or invalid JSON (400), and
@@ -26,24 +26,21 @@ use serde_json::{Map, Value};
 
 use crate::payload::{self, Unwrapped};
 use crate::posthog::kind_of;
-use crate::wire::{WireCapture, WireOutcome, WireRefusal};
-use crate::{human_size, Incoming, Rejection, Source};
+use crate::protocol::VendorRoute;
+use crate::{human_size, Capture, Incoming, Outcome, Refusal, Rejection, Reply, Source};
 
 /// Answers one request on a Segment/RudderStack route.
-pub fn handle(route: &Route, req: &Incoming<'_>) -> Result<WireOutcome, WireRefusal> {
+pub fn handle(route: &Route, req: &Incoming<'_>) -> Result<Outcome, Refusal> {
     let early_source = source_before_body(route, req);
-    let refuse = |source: Source, rejection: Rejection| WireRefusal {
-        source,
-        reply: error_reply(source, &rejection),
-        rejection,
-    };
+    let refuse =
+        |source: Source, rejection: Rejection| Refusal { source, reply: error_reply(source, &rejection), rejection };
     let method = req.method.to_ascii_uppercase();
     match route {
         Route::Settings { write_key } => {
             if method != "GET" && method != "HEAD" {
                 return Err(refuse(early_source, wrong_method(req, "GET")));
             }
-            Ok(WireOutcome::Answer(Source::Segment, settings_reply(write_key, req)))
+            Ok(Outcome::Answer(Source::Segment, settings_reply(write_key, req)))
         }
         Route::SourceConfig => {
             if method != "GET" && method != "HEAD" {
@@ -51,7 +48,7 @@ pub fn handle(route: &Route, req: &Incoming<'_>) -> Result<WireOutcome, WireRefu
             }
             let key = basic_auth_user(req).or_else(|| non_empty(req.query_param("writeKey")));
             match key {
-                Some(key) => Ok(WireOutcome::Answer(Source::Rudderstack, source_config(&key))),
+                Some(key) => Ok(Outcome::Answer(Source::Rudderstack, source_config(&key))),
                 None => Err(refuse(Source::Rudderstack, no_write_key())),
             }
         }
@@ -59,19 +56,38 @@ pub fn handle(route: &Route, req: &Incoming<'_>) -> Result<WireOutcome, WireRefu
             if method != "POST" && method != "HEAD" {
                 return Err(refuse(early_source, wrong_method(req, "POST")));
             }
-            Ok(WireOutcome::Answer(Source::Segment, success_reply(Source::Segment)))
+            Ok(Outcome::Answer(Source::Segment, success_reply(Source::Segment)))
         }
         Route::Single(_) | Route::Batch { .. } => {
             if method == "HEAD" {
-                return Ok(WireOutcome::Answer(early_source, success_reply(early_source)));
+                return Ok(Outcome::Answer(early_source, success_reply(early_source)));
             }
             if method != "POST" {
                 return Err(refuse(early_source, wrong_method(req, "POST")));
             }
             let capture = decode(route, req).map_err(|(source, rejection)| refuse(source, rejection))?;
             let reply = success_reply(capture.source);
-            Ok(WireOutcome::Capture(capture, reply))
+            Ok(Outcome::Capture(capture, reply))
         }
+    }
+}
+
+impl VendorRoute for Route {
+    fn source(&self, req: &Incoming<'_>) -> Source {
+        source_before_body(self, req)
+    }
+    fn handle(&self, req: &Incoming<'_>) -> Result<Outcome, Refusal> {
+        handle(self, req)
+    }
+    fn error_reply(&self, req: &Incoming<'_>, rejection: &Rejection) -> Reply {
+        error_reply(source_before_body(self, req), rejection)
+    }
+    fn unwrap_body(&self, req: &Incoming<'_>) -> Result<Unwrapped, Rejection> {
+        unwrap_body(self, req)
+    }
+    /// Segment answers 400 for a body over its limits (documented), naming the limit.
+    fn body_too_large(&self, _rejection: Rejection) -> Rejection {
+        over_limit(self)
     }
 }
 
@@ -142,7 +158,7 @@ pub fn over_limit(route: &Route) -> Rejection {
 }
 
 /// Decodes a capture request. The error carries the source it was decided for.
-pub fn decode(route: &Route, req: &Incoming<'_>) -> Result<WireCapture, (Source, Rejection)> {
+pub fn decode(route: &Route, req: &Incoming<'_>) -> Result<Capture, (Source, Rejection)> {
     let early = source_before_body(route, req);
     let Unwrapped { bytes, steps } = unwrap_body(route, req).map_err(|r| (early, r))?;
     let json = payload::parse_json(&bytes).map_err(|r| (early, r.after_steps(&steps)))?;
@@ -208,7 +224,7 @@ pub fn decode(route: &Route, req: &Incoming<'_>) -> Result<WireCapture, (Source,
         }
         return Err((source, problem));
     }
-    Ok(WireCapture { source, events, dropped, steps })
+    Ok(Capture { source, events, dropped, steps })
 }
 
 fn split_batch(body: &mut Map<String, Value>) -> Result<(Vec<Value>, BatchFrame), Rejection> {

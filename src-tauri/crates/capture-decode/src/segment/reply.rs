@@ -3,12 +3,11 @@
 
 use serde_json::{json, Value};
 
-use crate::posthog::Reply;
-use crate::{Incoming, Rejection, Source};
+use crate::{Incoming, Rejection, Reply, Source};
 
 pub fn success(source: Source) -> Reply {
     match source {
-        Source::Rudderstack => text(200, "OK"),
+        Source::Rudderstack => Reply::text(200, "OK"),
         _ => Reply::json(200, json!({"success": true})),
     }
 }
@@ -16,13 +15,9 @@ pub fn success(source: Source) -> Reply {
 /// Segment: `{"code":"invalid_request","message":..}`; RudderStack answers errors as text.
 pub fn error(source: Source, rejection: &Rejection) -> Reply {
     match source {
-        Source::Rudderstack => text(rejection.status, &rejection.message),
+        Source::Rudderstack => Reply::text(rejection.status, &rejection.message),
         _ => Reply::json(rejection.status, json!({"code": "invalid_request", "message": rejection.message})),
     }
-}
-
-fn text(status: u16, body: &str) -> Reply {
-    Reply { status, content_type: "text/plain; charset=utf-8", body: body.as_bytes().to_vec() }
 }
 
 /// The host the SDK reached us at, so it keeps sending here (`127.0.0.1:28120`, or a LAN name).

@@ -1,4 +1,4 @@
-//! Segment's tracking API paths, which RudderStack serves too (protocol spec §2).
+//! Segment's tracking API paths, which RudderStack serves too (<https://segment.com/docs/connections/sources/catalog/libraries/server/http-api/>).
 
 /// The message type a single-message route implies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,13 +1,13 @@
-//! Shared helpers for the integration tests: an owned request that lends out an [`Incoming`],
-//! fixture loading, and small encoders (gzip, base64) to build payloads.
+//! Shared helpers for the integration tests: builders for the crate's own [`Received`], fixture
+//! loading, and small encoders (gzip, base64) to build payloads.
 #![allow(dead_code)]
 
 use std::io::Write;
 use std::path::PathBuf;
 
 use base64::Engine;
-use capture_decode::posthog::{self, Capture, Outcome, Reply, Route};
-use capture_decode::{Incoming, Rejection};
+use capture_decode::posthog::{self, Route};
+use capture_decode::{Capture, Event, Outcome, Protocol, Received, Refusal, Rejection, Reply};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
@@ -18,25 +18,91 @@ pub fn at(text: &str) -> DateTime<Utc> {
     capture_decode::timestamp::parse_iso(text).unwrap_or_else(|| panic!("bad time in test: {text}"))
 }
 
-/// A request that owns its parts, as the server would hold them.
-#[derive(Debug, Clone)]
-pub struct Req {
-    pub method: String,
-    pub path: String,
-    pub query: Option<String>,
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
-    pub received_at: DateTime<Utc>,
+/// The tests' requests are the crate's own owned request; [`Build`] adds builders for them.
+pub type Req = Received;
+
+/// Builders for test requests, and the decoding shortcuts the tests use.
+pub trait Build: Sized {
+    /// `url` is a path with an optional `?query`.
+    fn new(method: &str, url: &str, body: impl Into<Vec<u8>>) -> Self;
+    fn post(url: &str, body: impl Into<Vec<u8>>) -> Self {
+        Self::new("POST", url, body)
+    }
+    fn get(url: &str) -> Self {
+        Self::new("GET", url, Vec::new())
+    }
+    fn json(url: &str, body: &Value) -> Self {
+        Self::post(url, body.to_string()).header("Content-Type", "application/json")
+    }
+    fn form(url: &str, body: &str) -> Self {
+        Self::post(url, body).header("Content-Type", "application/x-www-form-urlencoded")
+    }
+    fn header(self, name: &str, value: &str) -> Self;
+    fn received(self, time: &str) -> Self;
+
+    fn route(&self) -> Route;
+    /// Handles the request on its PostHog route.
+    fn handle(&self) -> Result<Outcome, Rejection>;
+    /// The decoded capture and its reply; panics with the rejection otherwise.
+    fn capture(&self) -> (Capture, Reply) {
+        match self.handle() {
+            Ok(Outcome::Capture(c, r)) => (c, r),
+            Ok(Outcome::Answer(_, r)) => panic!("expected a capture, got an answer {r:?}"),
+            Err(e) => panic!("expected a capture, got {e}"),
+        }
+    }
+    fn events(&self) -> Vec<Event> {
+        self.capture().0.events
+    }
+    /// A reply that stores nothing (flags, config, HEAD).
+    fn answer(&self) -> Reply {
+        match self.handle() {
+            Ok(Outcome::Answer(_, r)) => r,
+            Ok(Outcome::Capture(c, _)) => panic!("expected an answer, got {} events", c.events.len()),
+            Err(e) => panic!("expected an answer, got {e}"),
+        }
+    }
+    fn reject(&self) -> Rejection {
+        match self.handle() {
+            Err(e) => e,
+            Ok(Outcome::Capture(c, _)) => panic!("expected a rejection, got {} events: {:?}", c.events.len(), c.events),
+            Ok(Outcome::Answer(_, r)) => panic!("expected a rejection, got answer {r:?}"),
+        }
+    }
+
+    fn protocol(&self) -> Option<Protocol>;
+    /// Recognises the protocol and handles the request as the server would.
+    fn wire(&self) -> Result<Outcome, Refusal>;
+    fn wire_capture(&self) -> (Capture, Reply) {
+        match self.wire() {
+            Ok(Outcome::Capture(c, r)) => (c, r),
+            Ok(Outcome::Answer(_, r)) => panic!("expected a capture, got an answer {r:?}"),
+            Err(e) => panic!("expected a capture, got {}", e.rejection),
+        }
+    }
+    fn wire_answer(&self) -> Reply {
+        match self.wire() {
+            Ok(Outcome::Answer(_, r)) => r,
+            Ok(Outcome::Capture(c, _)) => panic!("expected an answer, got {} events", c.events.len()),
+            Err(e) => panic!("expected an answer, got {}", e.rejection),
+        }
+    }
+    fn wire_refusal(&self) -> Refusal {
+        match self.wire() {
+            Err(e) => e,
+            Ok(Outcome::Capture(c, _)) => panic!("expected a refusal, got {:?}", c.events),
+            Ok(Outcome::Answer(_, r)) => panic!("expected a refusal, got answer {r:?}"),
+        }
+    }
 }
 
-impl Req {
-    /// `url` is a path with an optional `?query`.
-    pub fn new(method: &str, url: &str, body: impl Into<Vec<u8>>) -> Req {
+impl Build for Received {
+    fn new(method: &str, url: &str, body: impl Into<Vec<u8>>) -> Received {
         let (path, query) = match url.split_once('?') {
             Some((p, q)) => (p.to_owned(), Some(q.to_owned())),
             None => (url.to_owned(), None),
         };
-        Req {
+        Received {
             method: method.to_owned(),
             path,
             query,
@@ -45,76 +111,39 @@ impl Req {
             received_at: at(RECEIVED),
         }
     }
-    pub fn post(url: &str, body: impl Into<Vec<u8>>) -> Req {
-        Req::new("POST", url, body)
-    }
-    pub fn get(url: &str) -> Req {
-        Req::new("GET", url, Vec::new())
-    }
-    pub fn json(url: &str, body: &Value) -> Req {
-        Req::post(url, body.to_string()).header("Content-Type", "application/json")
-    }
-    pub fn header(mut self, name: &str, value: &str) -> Req {
+    fn header(mut self, name: &str, value: &str) -> Received {
         self.headers.push((name.to_owned(), value.to_owned()));
         self
     }
-    pub fn received(mut self, time: &str) -> Req {
+    fn received(mut self, time: &str) -> Received {
         self.received_at = at(time);
         self
     }
-    pub fn form(url: &str, body: &str) -> Req {
-        Req::post(url, body).header("Content-Type", "application/x-www-form-urlencoded")
-    }
 
-    pub fn incoming(&self) -> Incoming<'_> {
-        Incoming {
-            method: &self.method,
-            path: &self.path,
-            query: self.query.as_deref(),
-            headers: &self.headers,
-            body: &self.body,
-            received_at: self.received_at,
-        }
-    }
-
-    pub fn route(&self) -> Route {
+    fn route(&self) -> Route {
         Route::parse(&self.path, self.query.as_deref())
             .unwrap_or_else(|| panic!("{} is not a PostHog route", self.path))
     }
-
-    pub fn handle(&self) -> Result<Outcome, Rejection> {
-        posthog::handle(&self.route(), &self.incoming())
+    fn handle(&self) -> Result<Outcome, Rejection> {
+        posthog::handle(&self.route(), &self.incoming()).map_err(|refusal| refusal.rejection)
     }
 
-    /// The decoded capture and its reply; panics with the rejection otherwise.
-    pub fn capture(&self) -> (Capture, Reply) {
-        match self.handle() {
-            Ok(Outcome::Capture(c, r)) => (c, r),
-            Ok(Outcome::Answer(r)) => panic!("expected a capture, got an answer {r:?}"),
-            Err(e) => panic!("expected a capture of {} {}, got {e}", self.method, self.path),
+    fn protocol(&self) -> Option<Protocol> {
+        Protocol::recognise(&self.incoming())
+    }
+    fn wire(&self) -> Result<Outcome, Refusal> {
+        match self.protocol() {
+            Some(p @ (Protocol::Segment(_) | Protocol::Mixpanel(_))) => p.handle(&self.incoming()),
+            other => panic!("{} {} is not a Segment or Mixpanel request: {other:?}", self.method, self.path),
         }
     }
+}
 
-    pub fn events(&self) -> Vec<posthog::Event> {
-        self.capture().0.events
-    }
-
-    /// A reply that stores nothing (flags, config, HEAD).
-    pub fn answer(&self) -> Reply {
-        match self.handle() {
-            Ok(Outcome::Answer(r)) => r,
-            Ok(Outcome::Capture(c, _)) => panic!("expected an answer, got {} events", c.events.len()),
-            Err(e) => panic!("expected an answer, got {e}"),
-        }
-    }
-
-    pub fn reject(&self) -> Rejection {
-        match self.handle() {
-            Err(e) => e,
-            Ok(Outcome::Capture(c, _)) => panic!("expected a rejection, got {} events: {:?}", c.events.len(), c.events),
-            Ok(Outcome::Answer(r)) => panic!("expected a rejection, got answer {r:?}"),
-        }
-    }
+/// The project every event of a PostHog capture carries: the request's token.
+pub fn token(capture: &Capture) -> &str {
+    let first = capture.events.first().expect("a capture with events");
+    assert!(capture.events.iter().all(|e| e.project == first.project), "one token per request");
+    &first.project
 }
 
 /// Asserts status and code, and that the message contains every fragment.
@@ -185,50 +214,6 @@ pub fn load_fixture(file: &str) -> Vec<Req> {
             req
         })
         .collect()
-}
-
-// ---- Segment, RudderStack, Mixpanel ----
-
-impl Req {
-    pub fn family(&self) -> Option<capture_decode::family::Family> {
-        capture_decode::family::recognise(&self.incoming())
-    }
-
-    /// Recognises the family and handles the request as the server would.
-    pub fn wire(&self) -> Result<capture_decode::wire::WireOutcome, capture_decode::wire::WireRefusal> {
-        use capture_decode::family::Family;
-        match self.family() {
-            Some(Family::Segment(route)) => capture_decode::segment::handle(&route, &self.incoming()),
-            Some(Family::Mixpanel(route)) => capture_decode::mixpanel::handle(route, &self.incoming()),
-            other => panic!("{} {} is not a Segment or Mixpanel request: {other:?}", self.method, self.path),
-        }
-    }
-
-    pub fn wire_capture(&self) -> (capture_decode::wire::WireCapture, Reply) {
-        match self.wire() {
-            Ok(capture_decode::wire::WireOutcome::Capture(c, r)) => (c, r),
-            Ok(capture_decode::wire::WireOutcome::Answer(_, r)) => panic!("expected a capture, got an answer {r:?}"),
-            Err(e) => panic!("expected a capture of {} {}, got {}", self.method, self.path, e.rejection),
-        }
-    }
-
-    pub fn wire_answer(&self) -> Reply {
-        match self.wire() {
-            Ok(capture_decode::wire::WireOutcome::Answer(_, r)) => r,
-            Ok(capture_decode::wire::WireOutcome::Capture(c, _)) => {
-                panic!("expected an answer, got {} events", c.events.len())
-            }
-            Err(e) => panic!("expected an answer, got {}", e.rejection),
-        }
-    }
-
-    pub fn wire_refusal(&self) -> capture_decode::wire::WireRefusal {
-        match self.wire() {
-            Err(e) => e,
-            Ok(capture_decode::wire::WireOutcome::Capture(c, _)) => panic!("expected a refusal, got {:?}", c.events),
-            Ok(capture_decode::wire::WireOutcome::Answer(_, r)) => panic!("expected a refusal, got answer {r:?}"),
-        }
-    }
 }
 
 pub fn body_text(reply: &Reply) -> String {

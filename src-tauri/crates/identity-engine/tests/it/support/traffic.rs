@@ -2,9 +2,7 @@
 //! capture-decode exactly as the server stores it, in recorded (arrival) order.
 
 use base64::Engine as _;
-use capture_decode::family::{recognise, Family};
-use capture_decode::wire::WireOutcome;
-use capture_decode::{mixpanel, posthog, segment, Incoming};
+use capture_decode::{Incoming, Outcome, Protocol};
 use chrono::{DateTime, Duration, Utc};
 use identity_engine::*;
 use serde_json::Value;
@@ -40,32 +38,11 @@ pub fn events(file: &str) -> Vec<EventInput> {
             // order (a millisecond apart, differing send delays would reorder events).
             received_at: received + Duration::milliseconds(i as i64 * 100),
         };
-        let seq = |out: &Vec<EventInput>| out.len() as i64 + 1;
-        let wire = match recognise(&req).expect("a route some vendor's SDK sends to") {
-            Family::Posthog(route) => {
-                if let posthog::Outcome::Capture(capture, _) = posthog::handle(&route, &req).expect("accepted") {
-                    for ev in capture.events {
-                        out.push(EventInput {
-                            seq: seq(&out),
-                            uuid: ev.uuid.to_string(),
-                            project: ev.token.unwrap_or_else(|| capture.token.clone()),
-                            source: "posthog".into(),
-                            event: ev.event,
-                            distinct_id: ev.distinct_id,
-                            timestamp: ev.timestamp,
-                            properties: ev.properties,
-                        });
-                    }
-                }
-                continue;
-            }
-            Family::Segment(route) => segment::handle(&route, &req),
-            Family::Mixpanel(route) => mixpanel::handle(route, &req),
-        };
-        if let WireOutcome::Capture(capture, _) = wire.map_err(|r| r.rejection).expect("accepted") {
+        let protocol = Protocol::recognise(&req).expect("a route some vendor's SDK sends to");
+        if let Outcome::Capture(capture, _) = protocol.handle(&req).map_err(|r| r.rejection).expect("accepted") {
             for ev in capture.events {
                 out.push(EventInput {
-                    seq: seq(&out),
+                    seq: out.len() as i64 + 1,
                     uuid: ev.uuid,
                     project: ev.project,
                     source: ev.source.as_str().into(),

@@ -1,0 +1,189 @@
+//! What to do with one request on a capture path, decided without I/O: its label, the rows to
+//! store and the reply. The live handler and imports ([`decode_raw`]) both go through [`decide`].
+
+use capture_decode::{
+    posthog, protocol, Capture, Event, Outcome, Protocol, Received, Refusal, Rejection, Reply, Source,
+};
+use chrono::Utc;
+use event_store::{to_micros, ImportRow, NewEvent, NewRequest, Outcome as Stored, RequestDetail};
+use serde_json::{json, Value};
+
+/// Read limit for paths no vendor uses (stored as rejected, 404).
+pub const UNKNOWN_PATH_LIMIT: usize = 2 << 20;
+
+/// The `source` and `route` a request is stored with; `None` for unknown paths.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Label {
+    pub source: Option<Source>,
+    pub route: Option<&'static str>,
+}
+
+#[derive(Debug)]
+pub enum Decision {
+    /// Store the request as accepted with these events, then answer. `forward`: a PostHog
+    /// capture, which forward mode sends on to PostHog.
+    Accept { label: Label, events: Vec<NewEvent>, note: Option<String>, reply: Reply, forward: bool },
+    /// Store the request as rejected, then answer.
+    Refuse { label: Label, rejection: Rejection, reply: Reply },
+    /// Store nothing (a bare `OPTIONS`); answer.
+    Ignore(Reply),
+}
+
+/// The row a request is kept as, accepted or rejected, with what the inspector made of it.
+pub fn record(
+    received: Received,
+    label: Label,
+    outcome: Stored,
+    status: u16,
+    error: Option<&Rejection>,
+    note: Option<String>,
+) -> NewRequest {
+    NewRequest {
+        received_at: to_micros(received.received_at),
+        method: received.method,
+        path: received.path,
+        query: received.query,
+        headers: received.headers,
+        body: received.body,
+        source: label.source.map(|s| s.as_str().to_owned()),
+        route: label.route.map(str::to_owned),
+        outcome,
+        status,
+        error: error.map(|e| e.message.clone()),
+        error_code: error.map(|e| e.code.to_owned()),
+        note,
+    }
+}
+
+/// How many body bytes the live handler reads on `path` before refusing (413).
+pub fn read_limit(path: &str, query: Option<&str>) -> usize {
+    protocol::read_limit(path, query).unwrap_or(UNKNOWN_PATH_LIMIT)
+}
+
+/// The refusal of a body over the read limit.
+pub fn too_large(limit: usize) -> Rejection {
+    Rejection::new(413, "body_too_large", format!("request body is larger than {}", capture_decode::human_size(limit)))
+}
+
+/// A request on a path no vendor uses: stored as rejected (404), answered with PostHog's error
+/// body.
+pub fn unknown_route(received: &Received) -> Decision {
+    let rejection = Rejection::new(
+        404,
+        "unknown_route",
+        format!("no analytics SDK endpoint at {} {}", received.method, received.path),
+    );
+    Decision::Refuse { label: Label::default(), reply: posthog::error_reply(&rejection), rejection }
+}
+
+fn method_refused(received: &Received) -> Option<Rejection> {
+    (!matches!(received.method.as_str(), "GET" | "POST" | "HEAD" | "OPTIONS")).then(|| {
+        Rejection::new(
+            405,
+            "method_not_allowed",
+            format!("{} is not accepted on {}; SDKs use GET or POST", received.method, received.path),
+        )
+    })
+}
+
+/// `problem`: the body could not be read (too large, broken connection).
+pub fn decide(received: &Received, problem: Option<Rejection>) -> Decision {
+    let req = received.incoming();
+    let Some(protocol) = Protocol::recognise(&req) else {
+        return unknown_route(received);
+    };
+    let labelled = |source| Label { source: Some(source), route: Some(protocol.route_name()) };
+    let refused = |Refusal { source, rejection, reply }| Decision::Refuse { label: labelled(source), rejection, reply };
+    if let Some(rejection) = problem.or_else(|| method_refused(received)) {
+        return refused(protocol.refuse(&req, rejection));
+    }
+    if received.method == "OPTIONS" {
+        // A bare OPTIONS (not a CORS preflight, which the CORS layer answers) is harmless.
+        return Decision::Ignore(Reply::empty(200));
+    }
+    match protocol.handle(&req) {
+        Err(refusal) => refused(refusal),
+        Ok(Outcome::Answer(source, reply)) => {
+            Decision::Accept { label: labelled(source), events: Vec::new(), note: None, reply, forward: false }
+        }
+        Ok(Outcome::Capture(Capture { source, events, dropped, steps }, reply)) => {
+            let received_at = to_micros(received.received_at);
+            let mut note = steps_note(&steps);
+            note.extend(dropped);
+            Decision::Accept {
+                label: labelled(source),
+                events: events.into_iter().map(|e| new_event(e, received_at)).collect(),
+                note: (!note.is_empty()).then(|| note.join("; ")),
+                reply,
+                forward: source == Source::Posthog,
+            }
+        }
+    }
+}
+
+fn steps_note(steps: &[&str]) -> Vec<String> {
+    if steps.is_empty() {
+        Vec::new()
+    } else {
+        vec![format!("decoded: {}", steps.join(" → "))]
+    }
+}
+
+/// The one mapping from a decoded event to its row, for every vendor.
+fn new_event(e: Event, received_at: i64) -> NewEvent {
+    NewEvent {
+        uuid: e.uuid,
+        project: e.project,
+        source: e.source.as_str().to_owned(),
+        event: e.event,
+        distinct_id: e.distinct_id,
+        device_id: e.device_id,
+        session_id: e.session_id,
+        timestamp: to_micros(e.timestamp),
+        original_timestamp: e.original_timestamp,
+        sent_at: e.sent_at,
+        received_at,
+        properties: Value::Object(e.properties).to_string(),
+        warnings: e.warnings,
+    }
+}
+
+/// What the live handler stores for `raw`, without the network: the same route table, size
+/// limit, method check, decoding and rows. `None` for what it stores nothing of (a bare
+/// `OPTIONS`). Imports (bundles, HARs, NDJSON) go through this, so an imported request is
+/// stored exactly as if it had arrived at `raw.received_at`.
+pub fn decode_raw(raw: &Received) -> Option<ImportRow> {
+    let limit = read_limit(&raw.path, raw.query.as_deref());
+    let problem = (raw.body.len() > limit).then(|| too_large(limit));
+    match decide(raw, problem) {
+        Decision::Ignore(_) => None,
+        Decision::Refuse { label, rejection, .. } => {
+            Some((record(raw.clone(), label, Stored::Rejected, rejection.status, Some(&rejection), None), Vec::new()))
+        }
+        Decision::Accept { label, events, note, reply, .. } => {
+            Some((record(raw.clone(), label, Stored::Accepted, reply.status, None, note), events))
+        }
+    }
+}
+
+/// The payload of a stored request as the SDK meant it (after base64, gzip, forms...), for the
+/// request detail view. `{"error": ...}` when it does not decode, which is often why it was rejected.
+pub fn decoded_body(detail: &RequestDetail) -> Value {
+    let headers: Vec<(String, String)> = serde_json::from_str(detail.headers.get()).unwrap_or_default();
+    let req = capture_decode::Incoming {
+        method: &detail.summary.method,
+        path: &detail.summary.path,
+        query: detail.summary.query.as_deref(),
+        headers: &headers,
+        body: &detail.body,
+        received_at: Utc::now(),
+    };
+    let Some(protocol) = Protocol::recognise(&req).filter(Protocol::is_capture) else {
+        return Value::Null;
+    };
+    let unwrapped = protocol.unwrap_body(&req);
+    match unwrapped.and_then(|u| capture_decode::payload::parse_json(&u.bytes).map(|json| (u.steps, json))) {
+        Ok((steps, json)) => json!({"steps": steps, "json": json}),
+        Err(rejection) => json!({"error": rejection.message}),
+    }
+}

@@ -1,0 +1,89 @@
+//! Stored events read back as the identity model's input, in arrival order. The server's
+//! feeder, the vendor lens, the CLI and the export tests all read the store through here, so
+//! they build the same model from the same rows.
+//!
+//! Invariants:
+//! - Events come out in `seq` order and every source's events are included: the model picks
+//!   each project's rules from its source.
+//! - Only the properties the model reads are parsed (`identity_engine::model_properties`).
+
+use chrono::DateTime;
+use event_store::{ArrivedEvent, ArrivedRow, Store, StoreError};
+use identity_engine::{EventInput, Model};
+
+/// Events read from the store per step; bounds how long the server's feeder holds the model's
+/// write lock.
+pub const STEP: u32 = 5_000;
+
+/// A stored event as the identity model takes it.
+pub fn to_input(ev: ArrivedEvent) -> EventInput {
+    row_to_input(ev.as_row())
+}
+
+/// The same, straight from a row borrowed from SQLite (no copy of the properties text).
+fn row_to_input(row: ArrivedRow<'_>) -> EventInput {
+    EventInput {
+        seq: row.seq,
+        uuid: row.uuid.to_owned(),
+        project: row.project.to_owned(),
+        source: row.source.to_owned(),
+        event: row.event.to_owned(),
+        distinct_id: row.distinct_id.to_owned(),
+        timestamp: DateTime::from_timestamp_micros(row.timestamp).unwrap_or_default(),
+        properties: identity_engine::model_properties(row.properties),
+    }
+}
+
+/// One step of stored events, decoded for the model.
+pub struct Decoded {
+    /// Every source's events: the model picks each project's rules from its source.
+    pub inputs: Vec<EventInput>,
+    /// The last seq read (whatever its source), where the next step starts.
+    pub last: i64,
+    /// The read returned a whole `STEP`: more may follow.
+    pub full: bool,
+}
+
+impl Decoded {
+    /// The next step after `after`, `None` when nothing is stored after it. Rows are decoded
+    /// straight from SQLite's buffers (`scan_events_after`).
+    pub fn read(store: &Store, after: i64) -> Result<Option<Decoded>, StoreError> {
+        let scanned = store.scan_events_after(after, STEP, |row| Some(row_to_input(row)))?;
+        Ok(scanned.last_seq.map(|last| Decoded { inputs: scanned.items, last, full: scanned.rows == STEP as usize }))
+    }
+}
+
+/// Every stored event of one project, in arrival order, decoded for the model (the vendor
+/// lens's input). Reads the whole store in steps; fine for a local debugging session.
+pub fn project_events(store: &Store, project: &str) -> Result<Vec<EventInput>, StoreError> {
+    let (mut out, mut after) = (Vec::new(), 0);
+    loop {
+        let scanned =
+            store.scan_events_after(after, STEP, |row| (row.project == project).then(|| row_to_input(row)))?;
+        out.extend(scanned.items);
+        match scanned.last_seq {
+            Some(last) if scanned.rows == STEP as usize => after = last,
+            _ => return Ok(out),
+        }
+    }
+}
+
+/// The identity model of everything in `store`, rebuilt in arrival order from the same decoded
+/// steps the server's feeder reads. For the CLI and tests, which have no running server.
+pub fn rebuild_model(store: &Store) -> Result<Model, StoreError> {
+    let mut model = Model::new();
+    let mut after = 0;
+    while let Some(step) = Decoded::read(store, after)? {
+        for input in &step.inputs {
+            if let Err(e) = model.push(input) {
+                tracing::warn!("identity model refused an event while rebuilding: {e}");
+            }
+        }
+        model.take_changes();
+        after = step.last;
+        if !step.full {
+            break;
+        }
+    }
+    Ok(model)
+}
