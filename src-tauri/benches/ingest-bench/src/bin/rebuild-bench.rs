@@ -164,7 +164,7 @@ fn measure(dir: &std::path::Path) {
     let (persons, lanes, by_rule) = identity.read(|model| {
         let mut by_rule = std::collections::BTreeMap::new();
         for f in model.findings(Some("phc_rebuild")) {
-            *by_rule.entry(f.rule.clone()).or_insert(0) += 1;
+            *by_rule.entry(f.rule.as_str()).or_insert(0) += 1;
         }
         (model.engine().persons("phc_rebuild").len(), model.devices(Some("phc_rebuild")).len(), by_rule)
     });
