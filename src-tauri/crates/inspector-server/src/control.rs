@@ -94,7 +94,7 @@ pub struct Control {
     /// Asks the app to bring its window forward (a second launch on the same data dir).
     show_requests: broadcast::Sender<()>,
     /// Test-only: the page reports what it shows (see `test_probe`). Off unless enabled.
-    probe: std::sync::OnceLock<crate::test_probe::Probe>,
+    probe: std::sync::OnceLock<crate::handlers::test_probe::Probe>,
     /// The last capture write failed (and the `storage_failed` notice is up) until one succeeds.
     storage_failing: AtomicBool,
 }
@@ -152,10 +152,10 @@ impl Control {
 
     /// Turns on the test-only page probe (`/api/test/*`) for the rest of this run.
     pub fn enable_test_probe(&self) {
-        let _ = self.probe.set(crate::test_probe::Probe::default());
+        let _ = self.probe.set(crate::handlers::test_probe::Probe::default());
     }
 
-    pub(crate) fn probe(&self) -> Option<&crate::test_probe::Probe> {
+    pub(crate) fn probe(&self) -> Option<&crate::handlers::test_probe::Probe> {
         self.probe.get()
     }
 

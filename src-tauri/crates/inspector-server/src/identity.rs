@@ -218,9 +218,6 @@ impl Identity {
     }
 }
 
-/// The vendor lens reads one project's events the same way the feeder does.
-pub(crate) use ingest::project_events;
-
 /// The feeding thread: catches up whenever nudged (and every 100 ms regardless), until the
 /// server shuts down or the state that owns the model is gone.
 fn feed(identity: Weak<Identity>, store: Store, woken: Receiver<()>) {

@@ -4,24 +4,17 @@
 //! on any origin). Everything under `/api` is for the inspector's own UI and scripts: no CORS
 //! headers, and only requests whose `Host` is this server's loopback address (DNS rebinding).
 
-mod api;
-mod capture;
+// The HTTP edge: routes' handlers, their request and response shapes, the Host guard.
+mod handlers;
+// The services the handlers call, each owning one long-lived part of the server's state.
 mod control;
-mod control_api;
-pub mod dto;
 mod error;
-mod export_api;
 mod forward;
 mod handle;
-mod host_guard;
 mod identity;
-mod identity_api;
-mod params;
 mod retention;
-mod sources;
-mod stream;
-mod test_probe;
-mod ui;
+
+pub use handlers::dto;
 
 pub use control::{CaptureStatus, Control, Notice, NoticeLevel, UiTheme, TOKEN_HEADER};
 pub use error::{ApiError, ErrorBody, ErrorCode, ServerError};
@@ -52,7 +45,7 @@ pub struct ServerConfig {
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
-    pub hosts: Arc<host_guard::AllowedHosts>,
+    pub hosts: Arc<handlers::host_guard::AllowedHosts>,
     pub capture_url: Arc<str>,
     pub started_at: chrono::DateTime<chrono::Utc>,
     /// Cancelled when the server shuts down, so long-lived streams end and shutdown can finish.
@@ -75,7 +68,7 @@ impl AppState {
 
     /// Like [`AppState::new`]; `identity: false` leaves the identity model unfed.
     pub fn with_identity(store: Store, addr: SocketAddr, identity: bool) -> AppState {
-        let hosts = host_guard::AllowedHosts::for_addr(addr);
+        let hosts = handlers::host_guard::AllowedHosts::for_addr(addr);
         let capture_url = format!("http://{}", hosts.primary());
         let shutdown = CancellationToken::new();
         let identity = identity::Identity::start(store.clone(), shutdown.clone(), identity);
@@ -130,53 +123,54 @@ const CAPTURE_PATHS: &[&str] = &[
 pub fn router(state: AppState) -> Router {
     let mut capture_routes = Router::new();
     for path in CAPTURE_PATHS {
-        capture_routes =
-            capture_routes.route(path, any(capture::capture)).route(&format!("{path}/"), any(capture::capture));
+        capture_routes = capture_routes
+            .route(path, any(handlers::capture::capture))
+            .route(&format!("{path}/"), any(handlers::capture::capture));
     }
-    let capture_routes = capture_routes.layer(capture::cors());
+    let capture_routes = capture_routes.layer(handlers::capture::cors());
 
     let api_routes = Router::new()
-        .route("/health", get(api::health))
-        .route("/events", get(api::events))
-        .route("/events/{uuid}", get(api::event))
-        .route("/requests", get(api::requests))
-        .route("/requests/{id}", get(api::request))
-        .route("/projects", get(api::projects))
-        .route("/persons", get(identity_api::persons))
-        .route("/persons/{id}", get(identity_api::person))
-        .route("/devices", get(identity_api::devices))
-        .route("/devices/{id}", get(identity_api::device))
-        .route("/decisions", get(identity_api::decisions))
-        .route("/warnings", get(identity_api::warnings))
-        .route("/lens", get(identity_api::lens))
-        .route("/stream", get(stream::stream))
+        .route("/health", get(handlers::traffic::health))
+        .route("/events", get(handlers::traffic::events))
+        .route("/events/{uuid}", get(handlers::traffic::event))
+        .route("/requests", get(handlers::traffic::requests))
+        .route("/requests/{id}", get(handlers::traffic::request))
+        .route("/projects", get(handlers::traffic::projects))
+        .route("/persons", get(handlers::identity::persons))
+        .route("/persons/{id}", get(handlers::identity::person))
+        .route("/devices", get(handlers::identity::devices))
+        .route("/devices/{id}", get(handlers::identity::device))
+        .route("/decisions", get(handlers::identity::decisions))
+        .route("/warnings", get(handlers::identity::warnings))
+        .route("/lens", get(handlers::identity::lens))
+        .route("/stream", get(handlers::stream::stream))
         .route("/forward", get(forward::status))
-        .route("/export", get(export_api::export_file))
-        .route("/import", post(export_api::import))
-        .route("/datasets", get(export_api::datasets))
-        .route("/control", get(control_api::get))
-        .route("/control/pause", post(control_api::pause))
-        .route("/control/resume", post(control_api::resume))
-        .route("/control/retention", put(control_api::set_retention))
-        .route("/control/theme", put(control_api::set_theme))
-        .route("/control/show", post(control_api::show))
-        .route("/data", delete(control_api::clear_data))
-        .route("/test/probe", get(test_probe::latest).post(test_probe::report))
-        .route("/test/navigate", post(test_probe::navigate))
-        .fallback(api::not_found)
-        .method_not_allowed_fallback(api::method_not_allowed)
-        .layer(axum::middleware::from_fn_with_state(state.clone(), host_guard::check));
+        .route("/export", get(handlers::transfer::export_file))
+        .route("/import", post(handlers::transfer::import))
+        .route("/datasets", get(handlers::transfer::datasets))
+        .route("/control", get(handlers::control::get))
+        .route("/control/pause", post(handlers::control::pause))
+        .route("/control/resume", post(handlers::control::resume))
+        .route("/control/retention", put(handlers::control::set_retention))
+        .route("/control/theme", put(handlers::control::set_theme))
+        .route("/control/show", post(handlers::control::show))
+        .route("/data", delete(handlers::control::clear_data))
+        .route("/test/probe", get(handlers::test_probe::latest).post(handlers::test_probe::report))
+        .route("/test/navigate", post(handlers::test_probe::navigate))
+        .fallback(handlers::traffic::not_found)
+        .method_not_allowed_fallback(handlers::traffic::method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), handlers::host_guard::check));
 
     Router::new()
         .nest("/api", api_routes)
         // The nested router does not match `/api` itself or `/api/`: API paths, not SDK traffic.
-        .route("/api", any(api::not_found))
-        .route("/api/", any(api::not_found))
+        .route("/api", any(handlers::traffic::not_found))
+        .route("/api/", any(handlers::traffic::not_found))
         .merge(capture_routes)
-        .route("/", get(ui::index).fallback(capture::unknown_route))
+        .route("/", get(handlers::ui::index).fallback(handlers::capture::unknown_route))
         // Only GET is the UI; anything else there is stored as a rejected request like any unknown path.
-        .route("/assets/{*path}", get(ui::asset).fallback(capture::unknown_route))
-        .fallback(capture::unknown_route)
+        .route("/assets/{*path}", get(handlers::ui::asset).fallback(handlers::capture::unknown_route))
+        .fallback(handlers::capture::unknown_route)
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }

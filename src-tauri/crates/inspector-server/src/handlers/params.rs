@@ -6,7 +6,7 @@
 //!   below with `#[serde(default, deserialize_with = ...)]`: every endpoint treats `x=` like no `x`.
 //! - [`ApiPath<T>`]: a path parameter (`Path<i64>`, `Path<Uuid>`, `Path<String>`).
 //! - `?source=` may repeat, which `serde_urlencoded` does not support: it has its own extractor,
-//!   [`crate::sources::SourceFilter`].
+//!   [`crate::handlers::sources::SourceFilter`].
 
 use std::str::FromStr;
 

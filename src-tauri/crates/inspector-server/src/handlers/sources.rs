@@ -1,7 +1,7 @@
 //! `?source=` on every list endpoint: which capture sources to keep.
 //!
 //! The key may repeat (`source=a&source=b`), which `serde_urlencoded` (and so
-//! [`crate::params::ApiQuery`]) does not support: [`SourceFilter`] is its own extractor, reading
+//! [`crate::handlers::params::ApiQuery`]) does not support: [`SourceFilter`] is its own extractor, reading
 //! the raw query; the other parameters of the same request go through `ApiQuery`, which ignores
 //! `source`.
 

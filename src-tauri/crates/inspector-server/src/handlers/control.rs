@@ -7,10 +7,10 @@ use axum::Json;
 use event_store::Retention;
 use serde::Deserialize;
 
+use super::dto::{Cleared, ControlInfo, ControlStatus};
+use super::params::{ApiJson, JsonBody};
 use crate::control::Authorized;
-use crate::dto::{Cleared, ControlInfo, ControlStatus};
 use crate::error::ApiError;
-use crate::params::{ApiJson, JsonBody};
 use crate::AppState;
 
 fn status(state: &AppState) -> ControlStatus {

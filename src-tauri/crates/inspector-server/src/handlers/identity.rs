@@ -9,13 +9,13 @@ use identity_engine::{Decision, DecisionKind, DeviceLane, Person};
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer};
 
-use crate::dto::{
+use super::dto::{
     DecisionItem, DecisionsPage, DeviceLaneView, DeviceResponse, DevicesPage, FindingItem, LaneRange, LensResponse,
     PersonDetail, PersonSummary, PersonsPage, WarningsPage,
 };
+use super::params::{empty_as_none, person_id, whole_number, ApiPath, ApiQuery};
+use super::sources::SourceFilter;
 use crate::error::ApiError;
-use crate::params::{empty_as_none, person_id, whole_number, ApiPath, ApiQuery};
-use crate::sources::SourceFilter;
 use crate::AppState;
 
 const DEFAULT_PERSONS: usize = 500;
@@ -321,7 +321,7 @@ pub struct LensQuery {
 async fn lens_of(state: &AppState, project: String) -> Result<identity_engine::Lens, ApiError> {
     let store = state.store.clone();
     let name = project.clone();
-    let events = tokio::task::spawn_blocking(move || crate::identity::project_events(&store, &name))
+    let events = tokio::task::spawn_blocking(move || ingest::project_events(&store, &name))
         .await
         .map_err(|e| ApiError::Internal(format!("lens task failed: {e}")))?
         .map_err(|e| ApiError::Internal(format!("cannot read the events of project {project:?}: {e}")))?;

@@ -22,10 +22,10 @@ use serde::{Deserialize, Deserializer};
 use tokio::sync::mpsc;
 use transfer::{export, parse_time, ExportFormat, ImportOptions, NoProgress, Scope};
 
+use super::dto::{DatasetsPage, Imported};
+use super::params::{empty_as_none, ApiQuery};
 use crate::control::Authorized;
-use crate::dto::{DatasetsPage, Imported};
 use crate::error::ApiError;
-use crate::params::{empty_as_none, ApiQuery};
 use crate::AppState;
 
 /// Chunks in flight between the exporting task and the response.

@@ -16,8 +16,6 @@ use ingest::{decide, read_limit, record, too_large, Decision, UNKNOWN_PATH_LIMIT
 
 use crate::AppState;
 
-pub(crate) use ingest::decoded_body;
-
 /// SDKs run on any origin: reflect it (mixpanel-browser fails with `*`) and allow credentials.
 pub fn cors() -> CorsLayer {
     CorsLayer::new()
@@ -140,7 +138,7 @@ pub async fn unknown_route(State(state): State<AppState>, request: Request) -> R
     let wants_html =
         request.headers().get(header::ACCEPT).and_then(|a| a.to_str().ok()).is_some_and(|a| a.contains("text/html"));
     if request.method() == Method::GET && wants_html {
-        return crate::ui::index(State(state)).await.into_response();
+        return super::ui::index(State(state)).await.into_response();
     }
     if request.uri().path() == "/favicon.ico" {
         return StatusCode::NOT_FOUND.into_response();

@@ -1,17 +1,17 @@
 //! `/api/health`, `/api/events`, `/api/requests`, `/api/projects`: the stored traffic as JSON
-//! (shapes: `crate::dto`), and the answers for paths and methods `/api` does not have.
+//! (shapes: `crate::handlers::dto`), and the answers for paths and methods `/api` does not have.
 
 use axum::extract::State;
 use axum::Json;
 use event_store::{EventFilter, RequestFilter};
 use serde::Deserialize;
 
-use crate::dto::{
+use super::dto::{
     EventResponse, EventsPage, Health, IdentityProgress, ProjectItem, ProjectsPage, RequestResponse, RequestsPage,
 };
+use super::params::{empty_as_none, whole_number, ApiPath, ApiQuery};
+use super::sources::SourceFilter;
 use crate::error::ApiError;
-use crate::params::{empty_as_none, whole_number, ApiPath, ApiQuery};
-use crate::sources::SourceFilter;
 use crate::AppState;
 
 const DEFAULT_PAGE: u32 = 100;
@@ -143,7 +143,7 @@ pub async fn request(
     let detail = read(&state, move |s| s.request(id))
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no request with id {id}")))?;
-    let decoded = crate::capture::decoded_body(&detail);
+    let decoded = ingest::decoded_body(&detail);
     let body_base64 = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &detail.body);
     Ok(Json(RequestResponse { request: detail, body_base64, decoded }))
 }

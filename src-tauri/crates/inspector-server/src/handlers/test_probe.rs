@@ -14,9 +14,9 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::dto::{NavigateQueued, ProbeLatest, ProbeReply};
+use super::dto::{NavigateQueued, ProbeLatest, ProbeReply};
+use super::params::{ApiJson, JsonBody};
 use crate::error::ApiError;
-use crate::params::{ApiJson, JsonBody};
 use crate::AppState;
 
 #[derive(Default)]

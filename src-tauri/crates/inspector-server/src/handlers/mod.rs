@@ -1,0 +1,26 @@
+//! The HTTP edge of the server: one module per group of routes, plus the shapes they read and
+//! write. Handlers only translate between HTTP and the services (`crate::control`,
+//! `crate::identity`, `crate::forward`) and crates (`ingest`, `event-store`, `transfer`) that do the
+//! work, so the same work is reachable from the CLI and the desktop shell without HTTP.
+//!
+//! - Capture, for SDKs: [`capture`] (every vendor's routes; permissive CORS).
+//! - `/api`, for the UI and scripts (no CORS, Host checked by [`host_guard`]): [`traffic`] (health,
+//!   events, requests, projects), [`identity`] (persons, devices, decisions, warnings, lens),
+//!   [`transfer`] (export, import, data sets), [`control`] (pause, retention, theme, clear; token),
+//!   [`stream`] (server-sent events), [`test_probe`] (the e2e tests' page probe).
+//! - The UI's files: [`ui`].
+//! - Shapes: [`dto`] (every response body; generated into the UI's TypeScript), [`params`] (query,
+//!   path and body extractors that answer bad input as `ApiError`), [`sources`] (`?source=`).
+
+pub mod capture;
+pub mod control;
+pub mod dto;
+pub mod host_guard;
+pub mod identity;
+pub mod params;
+pub mod sources;
+pub mod stream;
+pub mod test_probe;
+pub mod traffic;
+pub mod transfer;
+pub mod ui;
