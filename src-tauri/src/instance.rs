@@ -50,7 +50,7 @@ pub enum InstanceError {
 
 pub fn acquire(data_dir: &Path) -> Result<Acquired, InstanceError> {
     match acquire_at(data_dir, data_dir.join(LOCK_FILE)) {
-        // A read-only data dir (opened read-only by the store, issue 8) still gets one app: the
+        // A read-only data dir (opened read-only by the store) still gets one app: the
         // lock then lives in the temp folder, named after the data dir.
         Err(InstanceError::Io { source, .. })
             if matches!(

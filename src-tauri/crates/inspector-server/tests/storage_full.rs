@@ -2,6 +2,7 @@
 //! instead of crashing, the UI gets a notice, everything stored stays readable, and the server
 //! keeps answering. Its own test binary: the cap is a process-wide environment variable.
 
+#[path = "it/common/mod.rs"]
 mod common;
 
 use axum::http::StatusCode;

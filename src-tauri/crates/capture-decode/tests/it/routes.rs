@@ -1,9 +1,7 @@
 //! PostHog route classification and the replies that do not store events.
 
-mod common;
-
+use crate::common::*;
 use capture_decode::posthog::{config_json, config_script, flags_reply, Route};
-use common::*;
 use serde_json::{json, Value};
 
 fn parse(url: &str) -> Option<Route> {

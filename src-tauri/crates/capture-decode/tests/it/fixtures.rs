@@ -1,12 +1,10 @@
 //! Recorded traffic of real PostHog SDKs (tests/fixtures/sdk-traffic) decoded end to end.
 //! Expected values were read from the recordings with an independent decoder (python3).
 
-mod common;
-
+use crate::common::*;
 use capture_decode::posthog::Route;
 use capture_decode::Event;
 use chrono::Duration;
-use common::*;
 use serde_json::{json, Value};
 
 const BROWSER: &str = "posthog-js-browser.jsonl";

@@ -136,16 +136,17 @@ pub struct Recorded {
     pub body: Vec<u8>,
 }
 
-pub const POSTHOG_JS: &str = include_str!("../../../../../tests/fixtures/sdk-traffic/posthog-js-browser.jsonl");
-pub const POSTHOG_NODE: &str = include_str!("../../../../../tests/fixtures/sdk-traffic/posthog-node.jsonl");
-pub const POSTHOG_PYTHON: &str = include_str!("../../../../../tests/fixtures/sdk-traffic/posthog-python.jsonl");
+pub const POSTHOG_JS: &str = include_str!("../../../../../../tests/fixtures/sdk-traffic/posthog-js-browser.jsonl");
+pub const POSTHOG_NODE: &str = include_str!("../../../../../../tests/fixtures/sdk-traffic/posthog-node.jsonl");
+pub const POSTHOG_PYTHON: &str = include_str!("../../../../../../tests/fixtures/sdk-traffic/posthog-python.jsonl");
 pub const SEGMENT_NEXT: &str =
-    include_str!("../../../../../tests/fixtures/sdk-traffic/segment-analytics-next-browser.jsonl");
-pub const SEGMENT_NODE: &str = include_str!("../../../../../tests/fixtures/sdk-traffic/segment-analytics-node.jsonl");
+    include_str!("../../../../../../tests/fixtures/sdk-traffic/segment-analytics-next-browser.jsonl");
+pub const SEGMENT_NODE: &str =
+    include_str!("../../../../../../tests/fixtures/sdk-traffic/segment-analytics-node.jsonl");
 pub const SEGMENT_PYTHON: &str =
-    include_str!("../../../../../tests/fixtures/sdk-traffic/segment-analytics-python.jsonl");
-pub const RUDDER_PYTHON: &str = include_str!("../../../../../tests/fixtures/sdk-traffic/rudder-sdk-python.jsonl");
-pub const MIXPANEL_BROWSER: &str = include_str!("../../../../../tests/fixtures/sdk-traffic/mixpanel-browser.jsonl");
+    include_str!("../../../../../../tests/fixtures/sdk-traffic/segment-analytics-python.jsonl");
+pub const RUDDER_PYTHON: &str = include_str!("../../../../../../tests/fixtures/sdk-traffic/rudder-sdk-python.jsonl");
+pub const MIXPANEL_BROWSER: &str = include_str!("../../../../../../tests/fixtures/sdk-traffic/mixpanel-browser.jsonl");
 
 pub fn recorded(file: &str, line: usize) -> Recorded {
     let text = file.lines().nth(line).expect("fixture line");

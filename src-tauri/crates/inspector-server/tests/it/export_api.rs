@@ -1,8 +1,6 @@
-//! `/api/export`, `/api/import` and `/api/datasets` (issue 7) through the router.
+//! `/api/export`, `/api/import` and `/api/datasets` through the router.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::json;
 
 async fn filled() -> App {

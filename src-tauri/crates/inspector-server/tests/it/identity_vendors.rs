@@ -3,9 +3,7 @@
 //! PostHog events captured through the real route: `source`/`family` on every item, the
 //! `?source=` filter (repeatable or comma-separated, unknown values rejected), and `/api/lens`.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use event_store::NewEvent;
 use serde_json::{json, Value};
 

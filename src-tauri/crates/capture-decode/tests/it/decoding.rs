@@ -1,8 +1,6 @@
 //! Every way a PostHog payload can be wrapped.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 
 fn batch(token: &str, names: &[&str]) -> Value {

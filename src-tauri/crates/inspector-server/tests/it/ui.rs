@@ -1,11 +1,9 @@
 //! The embedded UI: `/` is index.html with the capture URL written in, `/assets/*` the hashed
 //! bundles with their content types and immutable caching; neither weakens capture or the API.
 
-mod common;
-
+use crate::common::*;
 use axum::body::Body;
 use axum::http::StatusCode;
-use common::*;
 
 #[tokio::test]
 async fn index_names_the_capture_url_and_is_never_cached() {

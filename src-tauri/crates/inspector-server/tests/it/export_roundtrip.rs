@@ -1,14 +1,12 @@
-//! Export → import round trips (issue 7): traffic from the recorded real SDKs plus identity
+//! Export → import round trips: traffic from the recorded real SDKs plus identity
 //! flows goes through the live capture routes, is exported (bundle, HAR, NDJSON), imported into
 //! a fresh data dir through the server's own decoding, and must give identical persons, device
 //! lanes, decisions and findings. Bad files must fail with a clear error and import nothing.
 
-mod common;
-
 use std::io::Write;
 use std::sync::Arc;
 
-use common::*;
+use crate::common::*;
 use event_store::{Selection, Store};
 use identity_engine::{person_uuid, Model};
 use serde_json::{json, Value};

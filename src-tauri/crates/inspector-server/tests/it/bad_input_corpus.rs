@@ -3,11 +3,9 @@
 //! carries too, in the vendor's own error shape), with nothing stored as events and the server
 //! taking good traffic afterwards. One table per family: PostHog, Segment/RudderStack, Mixpanel.
 
-mod common;
-
+use crate::common::*;
 use axum::body::Body;
 use axum::http::StatusCode;
-use common::*;
 use serde_json::{json, Value};
 
 /// One bad request and what it must get.

@@ -1,11 +1,9 @@
 //! Recorded Segment and RudderStack traffic decoded end to end. Expected values were read from
 //! the recordings with python3 (tests/fixtures/sdk-traffic).
 
-mod common;
-
+use crate::common::*;
 use capture_decode::Event;
 use capture_decode::Source;
-use common::*;
 use serde_json::json;
 
 fn names(events: &[Event]) -> Vec<&str> {

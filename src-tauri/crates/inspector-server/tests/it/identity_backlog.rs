@@ -5,9 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-mod common;
-
-use common::accepted_request;
+use crate::common::accepted_request;
 use event_store::{NewEvent, Store};
 use identity_engine::Model;
 use ingest::to_input;

@@ -1,16 +1,14 @@
-//! A read-only data dir (issue 8): the server serves what is stored, `/api/health` carries a
+//! A read-only data dir: the server serves what is stored, `/api/health` carries a
 //! `storage_read_only` notice naming the path and the OS error, capture answers 503
 //! `storage_read_only`, and clearing answers 503 too. The store is opened with
 //! `Store::open_read_only` (what `Store::open` does when the system refuses writes; that
 //! decision is tested with real permissions in event-store's `tests/read_only.rs`).
 
-mod common;
-
 use std::net::SocketAddr;
 
+use crate::common::*;
 use axum::body::Body;
 use axum::http::StatusCode;
-use common::*;
 use event_store::{ReadOnly, Store};
 use inspector_server::{AppState, TOKEN_HEADER};
 use serde_json::json;

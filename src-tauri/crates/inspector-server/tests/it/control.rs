@@ -2,14 +2,12 @@
 //! get their usual answer, nothing is stored), clearing and pruning data with the identity model
 //! rebuilt from what remains.
 
-mod common;
-
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use crate::common::*;
 use axum::body::Body;
 use axum::http::StatusCode;
-use common::*;
 use event_store::Store;
 use inspector_server::{AppState, Notice, TOKEN_HEADER};
 use serde_json::{json, Value};

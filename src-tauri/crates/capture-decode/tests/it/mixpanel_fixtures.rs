@@ -1,11 +1,9 @@
 //! Recorded mixpanel-browser traffic, and the rule telling Mixpanel from PostHog on the paths
 //! both use, checked against both families' recordings.
 
-mod common;
-
+use crate::common::*;
 use capture_decode::Protocol;
 use capture_decode::{mixpanel, posthog, Source};
-use common::*;
 use serde_json::json;
 
 #[test]

@@ -1,10 +1,8 @@
 //! One event's fields: distinct ids, `$set` placement and time.
 
-mod common;
-
+use crate::common::*;
 use capture_decode::Event;
 use chrono::Duration;
-use common::*;
 use serde_json::{json, Value};
 
 /// Decodes one event sent in a batch with token `phc_t` on `/e/`.

@@ -1,10 +1,8 @@
 //! CORS on capture routes only, and the Host check that protects /api from DNS rebinding.
 
-mod common;
-
+use crate::common::*;
 use axum::body::Body;
 use axum::http::StatusCode;
-use common::*;
 use serde_json::json;
 
 const ORIGIN: &str = "http://app.example";

@@ -1,9 +1,7 @@
 //! Segment/RudderStack requests the vendor refuses, or partly refuses, and how they are answered.
 
-mod common;
-
+use crate::common::*;
 use capture_decode::Source;
-use common::*;
 use serde_json::{json, Value};
 
 const AUTH: &str = "Basic d2tfMTo="; // wk_1:

@@ -2,10 +2,8 @@
 //! device lanes paged and filtered with their shared time range, decisions and warnings of one
 //! event.
 
-mod common;
-
+use crate::common::*;
 use axum::http::StatusCode;
-use common::*;
 use serde_json::{json, Value};
 
 async fn batch(app: &App, project: &str, events: Value) {

@@ -1,8 +1,6 @@
 //! Requests PostHog refuses: status codes and messages that name the problem.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 
 fn batch_of(events: Value) -> Value {

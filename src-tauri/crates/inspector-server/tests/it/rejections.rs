@@ -1,13 +1,11 @@
 //! Bad input: each answered with the right 4xx, stored as a rejected request with its reason,
 //! and the server keeps working afterwards.
 
-mod common;
-
 use std::io::Write;
 
+use crate::common::*;
 use axum::body::Body;
 use axum::http::StatusCode;
-use common::*;
 use serde_json::{json, Value};
 
 /// Sends a request that must be refused with `status` and `code`; returns the stored rejection.

@@ -1,9 +1,7 @@
 //! The JSON API: request detail with decoded payloads, filters, pagination and errors.
 
-mod common;
-
+use crate::common::*;
 use axum::http::StatusCode;
-use common::*;
 use serde_json::{json, Value};
 
 async fn capture(app: &App, project: &str, event: &str, distinct_id: &str) {
@@ -113,7 +111,7 @@ async fn bad_parameters_and_unknown_paths_are_json_errors() {
     assert!(error.contains("/api/"), "{error}");
     let error = api_error(&app, "/api", StatusCode::NOT_FOUND).await;
     assert!(error.contains("/api"), "{error}");
-    let host = format!("127.0.0.1:{}", common::PORT);
+    let host = format!("127.0.0.1:{}", crate::common::PORT);
     let wrong_method = app.post("/api/events", &[("host", host.as_str())], Vec::new()).await;
     assert_eq!(wrong_method.status, StatusCode::METHOD_NOT_ALLOWED);
     assert!(wrong_method.json()["error"].as_str().unwrap().contains("POST"), "{}", wrong_method.text());
@@ -232,7 +230,7 @@ async fn concurrent_captures_are_all_answered_and_stored() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn decisions_filter_by_outcome_and_refuse_unknown_ones() {
-    let app = common::app();
+    let app = crate::common::app();
     let batch = serde_json::json!({"api_key": "phc_outcomes", "batch": [
         {"event": "$pageview", "distinct_id": "anon-1"},
         {"event": "$identify", "distinct_id": "user-1", "properties": {"$anon_distinct_id": "anon-1"}},

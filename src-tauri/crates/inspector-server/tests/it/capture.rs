@@ -1,11 +1,9 @@
 //! Capture routes answer like PostHog and what they accept shows up in the API.
 
-mod common;
-
+use crate::common::*;
 use axum::body::Body;
 use axum::http::StatusCode;
 use chrono::Duration;
-use common::*;
 use serde_json::{json, Value};
 
 fn ok_body(resp: &Resp) {

@@ -1,11 +1,9 @@
 //! Segment, RudderStack and Mixpanel through the real router: recorded SDK traffic answered and
 //! stored per the shared contract, dedup, partial batches, source filters and request details.
 
-mod common;
-
+use crate::common::*;
 use axum::body::Body;
 use axum::http::StatusCode;
-use common::*;
 use serde_json::{json, Value};
 
 const NEXT: &str = SEGMENT_NEXT;

@@ -1,0 +1,25 @@
+//! The server's integration tests, one binary (one link on a two-core CI): the router driven with
+//! axum's `oneshot` over a real store in a temporary folder (`common`), per area.
+//!
+//! Two tests stay their own binaries: `tests/storage_full.rs` sets a process-wide environment
+//! variable that caps every store's size, and `tests/gen_types.rs` (feature `ts`) writes the UI's
+//! generated API types.
+
+mod common;
+
+mod api;
+mod bad_input_corpus;
+mod capture;
+mod control;
+mod cors_hosts;
+mod export_api;
+mod export_roundtrip;
+mod forward;
+mod identity_backlog;
+mod identity_vendors;
+mod live;
+mod read_only;
+mod rejections;
+mod ui;
+mod ui_api;
+mod vendors;
