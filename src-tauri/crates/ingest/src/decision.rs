@@ -187,3 +187,85 @@ pub fn decoded_body(detail: &RequestDetail) -> Value {
         Err(rejection) => json!({"error": rejection.message}),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn received(method: &str, path: &str, body: &str) -> Received {
+        Received {
+            received_at: chrono::DateTime::from_timestamp(1_800_000_000, 0).expect("a valid time"),
+            method: method.into(),
+            path: path.into(),
+            query: None,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    fn accepted(decision: Decision) -> (Label, Vec<NewEvent>, Reply, bool) {
+        match decision {
+            Decision::Accept { label, events, reply, forward, .. } => (label, events, reply, forward),
+            other => panic!("expected the request to be accepted, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn every_vendor_s_events_become_rows_through_one_mapping() {
+        let posthog = received(
+            "POST",
+            "/batch/",
+            r#"{"api_key":"phc_a","batch":[{"event":"$pageview","distinct_id":"anon-1"}]}"#,
+        );
+        let (label, events, reply, forward) = accepted(decide(&posthog, None));
+        assert_eq!((label.source, label.route), (Some(Source::Posthog), Some("batch")));
+        assert_eq!(reply.status, 200);
+        assert!(forward, "forward mode sends PostHog captures on to PostHog");
+        assert_eq!(events.len(), 1);
+        assert_eq!((events[0].project.as_str(), events[0].source.as_str()), ("phc_a", "posthog"));
+        assert_eq!(events[0].distinct_id, "anon-1");
+
+        let segment = received(
+            "POST",
+            "/v1/batch",
+            r#"{"writeKey":"wk_a","batch":[{"type":"track","event":"Signed Up","anonymousId":"anon-2","messageId":"m-1"}]}"#,
+        );
+        let (label, events, reply, forward) = accepted(decide(&segment, None));
+        assert_eq!(label.source, Some(Source::Segment));
+        assert_eq!(reply.status, 200);
+        assert!(!forward, "forward mode is PostHog's only");
+        assert_eq!(events.len(), 1);
+        assert_eq!((events[0].project.as_str(), events[0].source.as_str()), ("wk_a", "segment"));
+        assert_eq!((events[0].uuid.as_str(), events[0].event.as_str()), ("m-1", "Signed Up"));
+        assert_eq!(events[0].received_at, to_micros(segment.received_at), "arrival time is the request's");
+    }
+
+    #[test]
+    fn unknown_paths_and_wrong_methods_are_refused_and_a_bare_options_is_not_stored() {
+        match decide(&received("POST", "/nowhere", "{}"), None) {
+            Decision::Refuse { label, rejection, reply } => {
+                assert_eq!((label.source, rejection.status, rejection.code), (None, 404, "unknown_route"));
+                assert_eq!(reply.status, 404);
+            }
+            other => panic!("an unknown path is refused, got {other:?}"),
+        }
+        match decide(&received("PUT", "/batch/", "{}"), None) {
+            Decision::Refuse { label, rejection, .. } => {
+                assert_eq!((label.source, rejection.status), (Some(Source::Posthog), 405));
+            }
+            other => panic!("PUT is refused, got {other:?}"),
+        }
+        assert!(decode_raw(&received("OPTIONS", "/batch/", "")).is_none(), "a bare OPTIONS stores nothing");
+    }
+
+    #[test]
+    fn an_imported_request_over_the_route_s_limit_is_stored_as_rejected_like_live_capture() {
+        let limit = read_limit("/batch/", None);
+        let mut big = received("POST", "/batch/", "");
+        big.body = vec![b' '; limit + 1];
+        let (request, events) = decode_raw(&big).expect("an oversized request is still recorded");
+        assert!(events.is_empty());
+        assert_eq!((request.status, request.error_code.as_deref()), (413, Some("body_too_large")));
+        assert!(matches!(request.outcome, Stored::Rejected));
+    }
+}
