@@ -6,7 +6,6 @@ import type {
   Cluster,
   Decision as EngineDecision,
   DecisionItem,
-  DeviceLaneView,
   Disagreement,
   Family,
   FindingItem,
@@ -14,12 +13,13 @@ import type {
   ProjectItem,
   Refusal,
   RequestResponse,
-  SegmentView,
   VendorView,
 } from './gen';
 
 export type {
   ChangeOp,
+  DeviceLane,
+  Segment,
   LaneKey,
   LintRule,
   Severity,
@@ -53,11 +53,6 @@ export type ProjectSummary = ProjectItem;
  * `source` is the id merged away) and family; in a person's detail it does not.
  */
 export type Decision = EngineDecision & Partial<Pick<DecisionItem, 'project_source' | 'family'>>;
-
-/** A lane's stretch on one distinct id, with the person that id belongs to now. */
-export type Segment = SegmentView;
-
-export type DeviceLane = DeviceLaneView;
 
 export type Finding = FindingItem;
 

@@ -301,6 +301,7 @@ impl LaneState {
                 first_timestamp: ev.timestamp,
                 last_timestamp: ev.timestamp,
                 event_count: 0,
+                current_person_id: None,
             },
         );
         self.created += 1;

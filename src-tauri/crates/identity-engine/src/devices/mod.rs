@@ -89,6 +89,21 @@ pub struct Segment {
     /// 0 for an anonymous id known only from a `$identify`'s `$anon_distinct_id` (its own
     /// events may arrive later); first/last then describe that `$identify`.
     pub event_count: usize,
+    /// The person the id belongs to now, which later merges may have changed. Filled only when a
+    /// lane is read for display ([`DeviceLane::with_current_persons`]); `None` inside the model,
+    /// where keeping it current would mean rewriting lanes on every merge.
+    pub current_person_id: Option<Uuid>,
+}
+
+impl DeviceLane {
+    /// A copy of the lane for display, with each segment's `current_person_id` filled in.
+    pub fn with_current_persons(&self, engine: &crate::Engine) -> DeviceLane {
+        let mut lane = self.clone();
+        for segment in &mut lane.segments {
+            segment.current_person_id = engine.person_for(&lane.project, &segment.distinct_id).map(|p| p.id);
+        }
+        lane
+    }
 }
 
 /// What a lane's key is.

@@ -14,7 +14,7 @@ use event_store::{
     DatasetSummary, ImportSummary, ProjectSummary, Removed, RequestDetail, Retention, StoredEvent, StoredRequest,
     Totals,
 };
-use identity_engine::{Decision, DeviceLane, Family, Finding, Person, SessionSpan, Transition};
+use identity_engine::{Decision, DeviceLane, Family, Finding, Person};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -149,69 +149,6 @@ pub struct PersonDetail {
     pub devices: Vec<String>,
 }
 
-/// A lane's stretch on one distinct id, with the person that id belongs to now.
-#[derive(Debug, Serialize)]
-#[cfg_attr(feature = "ts", derive(TS))]
-pub struct SegmentView {
-    #[serde(flatten)]
-    pub segment: identity_engine::Segment,
-    /// The person the id belongs to now: a segment's `person_id` is the one written at the time,
-    /// and later merges move ids.
-    pub current_person_id: Option<uuid::Uuid>,
-}
-
-/// A device lane as `/api/devices` sends it: the engine's [`DeviceLane`] with each segment's
-/// `current_person_id` (the fields are the lane's, in its order).
-#[derive(Debug, Serialize)]
-#[cfg_attr(feature = "ts", derive(TS))]
-pub struct DeviceLaneView {
-    pub id: String,
-    pub project: String,
-    pub device_id: String,
-    pub key_kind: identity_engine::LaneKey,
-    pub family: Family,
-    pub source: String,
-    pub first_seen: DateTime<Utc>,
-    pub last_seen: DateTime<Utc>,
-    pub first_seq: i64,
-    pub last_seq: i64,
-    pub event_count: usize,
-    pub user_agent: Option<String>,
-    pub segments: Vec<SegmentView>,
-    pub transitions: Vec<Transition>,
-    pub sessions: Vec<SessionSpan>,
-    pub linked_from: Option<identity_engine::LaneLink>,
-}
-
-impl DeviceLaneView {
-    /// `current_person` answers which person a distinct id of the lane's project belongs to now.
-    pub fn of(lane: &DeviceLane, current_person: impl Fn(&str) -> Option<uuid::Uuid>) -> Self {
-        let segments = lane
-            .segments
-            .iter()
-            .map(|s| SegmentView { segment: s.clone(), current_person_id: current_person(&s.distinct_id) })
-            .collect();
-        DeviceLaneView {
-            id: lane.id.clone(),
-            project: lane.project.clone(),
-            device_id: lane.device_id.clone(),
-            key_kind: lane.key_kind,
-            family: lane.family,
-            source: lane.source.clone(),
-            first_seen: lane.first_seen,
-            last_seen: lane.last_seen,
-            first_seq: lane.first_seq,
-            last_seq: lane.last_seq,
-            event_count: lane.event_count,
-            user_agent: lane.user_agent.clone(),
-            segments,
-            transitions: lane.transitions.clone(),
-            sessions: lane.sessions.clone(),
-            linked_from: lane.linked_from.clone(),
-        }
-    }
-}
-
 /// Where the matching lanes lie in client time and in arrival order: the shared axis of the
 /// devices view, whichever page of lanes it shows.
 #[derive(Debug, Serialize)]
@@ -227,7 +164,7 @@ pub struct LaneRange {
 #[derive(Debug, Serialize)]
 #[cfg_attr(feature = "ts", derive(TS))]
 pub struct DevicesPage {
-    pub devices: Vec<DeviceLaneView>,
+    pub devices: Vec<DeviceLane>,
     pub total: usize,
     pub next_cursor: Option<String>,
     /// `null` when no lane matches.
@@ -238,7 +175,7 @@ pub struct DevicesPage {
 #[derive(Debug, Serialize)]
 #[cfg_attr(feature = "ts", derive(TS))]
 pub struct DeviceResponse {
-    pub device: DeviceLaneView,
+    pub device: DeviceLane,
 }
 
 /// A decision with its project's source and family. A decision's own `source` is the id merged

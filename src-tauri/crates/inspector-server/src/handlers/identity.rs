@@ -10,8 +10,8 @@ use serde::de::Error as _;
 use serde::{Deserialize, Deserializer};
 
 use super::dto::{
-    DecisionItem, DecisionsPage, DeviceLaneView, DeviceResponse, DevicesPage, FindingItem, LaneRange, LensResponse,
-    PersonDetail, PersonSummary, PersonsPage, WarningsPage,
+    DecisionItem, DecisionsPage, DeviceResponse, DevicesPage, FindingItem, LaneRange, LensResponse, PersonDetail,
+    PersonSummary, PersonsPage, WarningsPage,
 };
 use super::params::{empty_as_none, person_id, whole_number, ApiPath, ApiQuery};
 use super::sources::SourceFilter;
@@ -204,8 +204,8 @@ fn lanes_range(lanes: &[&DeviceLane]) -> Option<LaneRange> {
 
 /// A lane with each segment's `current_person_id`: the person its distinct id belongs to now (a
 /// segment's `person_id` is the one PostHog wrote at the time; later merges move ids).
-fn lane_view(model: &identity_engine::Model, lane: &DeviceLane) -> DeviceLaneView {
-    DeviceLaneView::of(lane, |id| model.engine().person_for(&lane.project, id).map(|p| p.id))
+fn lane_view(model: &identity_engine::Model, lane: &DeviceLane) -> DeviceLane {
+    lane.with_current_persons(model.engine())
 }
 
 /// Lanes, most recently active first. Without `limit` every matching lane; with it, a page
