@@ -17,6 +17,8 @@ mod prune;
 mod query;
 mod read_only;
 mod schema;
+#[cfg(feature = "test-support")]
+pub mod test_support;
 mod writer;
 
 pub use datasets::{
@@ -24,7 +26,7 @@ pub use datasets::{
     ImportRow, ImportSummary, RowError, IMPORT_PREFIX,
 };
 pub use error::StoreError;
-pub use export::{ExportedEvent, ExportedRequest, Selection, SelectionCounts};
+pub use export::{ExportedRequest, Selection, SelectionCounts};
 pub use model::*;
 pub use prune::{Removed, Retention};
 pub use query::{ArrivedEvent, ArrivedRow, EventFilter, Page, RequestFilter, Scanned};
