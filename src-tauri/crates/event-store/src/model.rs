@@ -118,8 +118,9 @@ pub enum Change {
     },
 }
 
-/// A stored event as every read hands it out: the API's pages (serialised as JSON) and exports
-/// (streamed row by row, `properties` and `warnings` written out as the text they are).
+// A stored event as every read hands it out: the API's pages (serialised as JSON) and exports
+// (streamed row by row, `properties` and `warnings` written out as the text they are). A plain
+// comment, not a doc comment: ts-rs would copy a doc comment into the generated UI types.
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct StoredEvent {
