@@ -1,5 +1,10 @@
 //! Durable storage for everything the inspector receives.
 //!
+//! [`Store`] opens the database and is the one handle for writing and reading. Writes take a
+//! [`NewRequest`] and its [`NewEvent`]s (rows as the decoder made them); every read of events,
+//! the API's pages and exports alike, hands out [`StoredEvent`] (with its `seq` and request id);
+//! [`Selection`] says what an export reads.
+//!
 //! Invariants:
 //! - One writer thread owns the only writing connection. Concurrent requests queue up and are
 //!   committed together in one transaction; each caller learns its own row ids only after COMMIT,

@@ -1,5 +1,4 @@
 //! Shared builders for the event-store integration tests.
-#![allow(dead_code)]
 
 use event_store::test_support::accepted_request;
 pub use event_store::test_support::T0;
