@@ -4,7 +4,8 @@
 use rusqlite::params_from_iter;
 use rusqlite::types::Value as SqlValue;
 
-use crate::{Micros, Store, StoreError};
+use crate::query::{event_row, EVENT_COLUMNS};
+use crate::{Micros, Store, StoreError, StoredEvent};
 
 /// Which traffic to export. Everything is ANDed; an empty selection is all live traffic.
 #[derive(Debug, Clone, Default, serde::Serialize)]
@@ -90,26 +91,6 @@ pub struct ExportedRequest {
     pub event_uuids: Vec<String>,
 }
 
-/// A stored event, columns as stored (`properties` and `warnings` are JSON text).
-#[derive(Debug, Clone)]
-pub struct ExportedEvent {
-    pub seq: i64,
-    pub uuid: String,
-    pub request_id: i64,
-    pub project: String,
-    pub source: String,
-    pub event: String,
-    pub distinct_id: String,
-    pub device_id: Option<String>,
-    pub session_id: Option<String>,
-    pub timestamp: Micros,
-    pub original_timestamp: Option<String>,
-    pub sent_at: Option<String>,
-    pub received_at: Micros,
-    pub properties: String,
-    pub warnings: Option<String>,
-}
-
 /// Counts of a selection, for progress bars and headers.
 #[derive(Debug, Clone, Copy, Default, serde::Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -185,38 +166,14 @@ impl Store {
     pub fn export_events<E: From<StoreError>>(
         &self,
         selection: &Selection,
-        mut each: impl FnMut(ExportedEvent) -> Result<(), E>,
+        mut each: impl FnMut(StoredEvent) -> Result<(), E>,
     ) -> Result<(), E> {
-        let (sql, args) = events_sql(
-            selection,
-            "e.seq, e.uuid, e.request_id, e.project, e.source, e.event, e.distinct_id, e.device_id, e.session_id,
-             e.timestamp, e.original_timestamp, e.sent_at, e.received_at, e.properties, e.warnings",
-        );
+        let (sql, args) = events_sql(selection, EVENT_COLUMNS);
         let conn = self.reader()?;
         let mut stmt = conn.prepare(&format!("{sql} ORDER BY e.seq")).map_err(StoreError::from)?;
         let mut rows = stmt.query(params_from_iter(args)).map_err(StoreError::from)?;
         while let Some(row) = rows.next().map_err(StoreError::from)? {
-            let event = (|| {
-                Ok::<_, rusqlite::Error>(ExportedEvent {
-                    seq: row.get(0)?,
-                    uuid: row.get(1)?,
-                    request_id: row.get(2)?,
-                    project: row.get(3)?,
-                    source: row.get(4)?,
-                    event: row.get(5)?,
-                    distinct_id: row.get(6)?,
-                    device_id: row.get(7)?,
-                    session_id: row.get(8)?,
-                    timestamp: row.get(9)?,
-                    original_timestamp: row.get(10)?,
-                    sent_at: row.get(11)?,
-                    received_at: row.get(12)?,
-                    properties: row.get(13)?,
-                    warnings: row.get(14)?,
-                })
-            })()
-            .map_err(StoreError::from)?;
-            each(event)?;
+            each(event_row(row).map_err(StoreError::from)?)?;
         }
         Ok(())
     }

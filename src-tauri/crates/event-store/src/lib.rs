@@ -1,5 +1,10 @@
 //! Durable storage for everything the inspector receives.
 //!
+//! [`Store`] opens the database and is the one handle for writing and reading. Writes take a
+//! [`NewRequest`] and its [`NewEvent`]s (rows as the decoder made them); every read of events,
+//! the API's pages and exports alike, hands out [`StoredEvent`] (with its `seq` and request id);
+//! [`Selection`] says what an export reads.
+//!
 //! Invariants:
 //! - One writer thread owns the only writing connection. Concurrent requests queue up and are
 //!   committed together in one transaction; each caller learns its own row ids only after COMMIT,
@@ -17,6 +22,8 @@ mod prune;
 mod query;
 mod read_only;
 mod schema;
+#[cfg(feature = "test-support")]
+pub mod test_support;
 mod writer;
 
 pub use datasets::{
@@ -24,7 +31,7 @@ pub use datasets::{
     ImportRow, ImportSummary, RowError, IMPORT_PREFIX,
 };
 pub use error::StoreError;
-pub use export::{ExportedEvent, ExportedRequest, Selection, SelectionCounts};
+pub use export::{ExportedRequest, Selection, SelectionCounts};
 pub use model::*;
 pub use prune::{Removed, Retention};
 pub use query::{ArrivedEvent, ArrivedRow, EventFilter, Page, RequestFilter, Scanned};

@@ -118,7 +118,10 @@ pub enum Change {
     },
 }
 
-#[derive(Debug, Serialize)]
+// A stored event as every read hands it out: the API's pages (serialised as JSON) and exports
+// (streamed row by row, `properties` and `warnings` written out as the text they are). A plain
+// comment, not a doc comment: ts-rs would copy a doc comment into the generated UI types.
+#[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct StoredEvent {
     pub uuid: String,
@@ -140,10 +143,54 @@ pub struct StoredEvent {
     pub request_id: i64,
     /// A JSON object.
     #[cfg_attr(feature = "ts", ts(type = "Record<string, unknown>"))]
-    pub properties: Box<RawValue>,
+    pub properties: JsonText,
     /// A JSON array of strings, or null.
     #[cfg_attr(feature = "ts", ts(type = "string[] | null"))]
-    pub warnings: Option<Box<RawValue>>,
+    pub warnings: Option<JsonText>,
+}
+
+/// JSON text exactly as a column holds it. Reading it copies the text and parses nothing, so an
+/// export of a million events never parses their properties; serialising it writes the JSON it
+/// holds (not a string of it).
+///
+/// Invariants:
+/// - The writer only stores text it serialised itself, so the text is valid JSON. Should a
+///   column ever hold something else, it serialises as `null` rather than failing a whole page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JsonText(String);
+
+impl JsonText {
+    /// The text as stored.
+    pub fn get(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+impl From<String> for JsonText {
+    fn from(text: String) -> JsonText {
+        JsonText(text)
+    }
+}
+
+impl std::ops::Deref for JsonText {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Serialize for JsonText {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match serde_json::from_str::<&RawValue>(&self.0) {
+            Ok(raw) => raw.serialize(s),
+            Err(_) => s.serialize_none(),
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]

@@ -5,7 +5,7 @@ use rusqlite::types::Value as SqlValue;
 use rusqlite::{params_from_iter, OptionalExtension, Row};
 use serde_json::value::RawValue;
 
-use crate::{ProjectSummary, RequestDetail, Store, StoreError, StoredEvent, StoredRequest, Totals};
+use crate::{JsonText, ProjectSummary, RequestDetail, Store, StoreError, StoredEvent, StoredRequest, Totals};
 
 pub const MAX_PAGE: u32 = 1000;
 const PREVIEW_BYTES: usize = 300;
@@ -49,10 +49,15 @@ fn raw_json(text: String) -> Box<RawValue> {
     RawValue::from_string(text).unwrap_or_else(|_| RawValue::from_string("null".into()).expect("null is JSON"))
 }
 
-const EVENT_COLUMNS: &str = "uuid, project, source, event, distinct_id, device_id, session_id, timestamp,
-    original_timestamp, sent_at, received_at, seq, request_id, properties, warnings";
+/// The columns of a [`StoredEvent`], in `event_row`'s order, qualified by the alias `e` so that
+/// a query joining `requests` (which has `source` and `received_at` too) can use them as they
+/// are: select them `FROM events e`.
+pub(crate) const EVENT_COLUMNS: &str = "e.uuid, e.project, e.source, e.event, e.distinct_id, e.device_id,
+    e.session_id, e.timestamp, e.original_timestamp, e.sent_at, e.received_at, e.seq, e.request_id, e.properties,
+    e.warnings";
 
-fn event_row(row: &Row<'_>) -> rusqlite::Result<StoredEvent> {
+/// One row of `EVENT_COLUMNS`.
+pub(crate) fn event_row(row: &Row<'_>) -> rusqlite::Result<StoredEvent> {
     Ok(StoredEvent {
         uuid: row.get(0)?,
         project: row.get(1)?,
@@ -67,8 +72,8 @@ fn event_row(row: &Row<'_>) -> rusqlite::Result<StoredEvent> {
         received_at: row.get(10)?,
         seq: row.get(11)?,
         request_id: row.get(12)?,
-        properties: raw_json(row.get(13)?),
-        warnings: row.get::<_, Option<String>>(14)?.map(raw_json),
+        properties: row.get::<_, String>(13)?.into(),
+        warnings: row.get::<_, Option<String>>(14)?.map(JsonText::from),
     })
 }
 
@@ -181,7 +186,7 @@ impl Store {
         }
         let limit = filter.limit.clamp(1, MAX_PAGE);
         let where_sql = if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) };
-        let sql = format!("SELECT {EVENT_COLUMNS} FROM events {where_sql} ORDER BY seq DESC LIMIT {limit}");
+        let sql = format!("SELECT {EVENT_COLUMNS} FROM events e {where_sql} ORDER BY seq DESC LIMIT {limit}");
         let conn = self.reader()?;
         let mut stmt = conn.prepare_cached(&sql)?;
         let items = stmt.query_map(params_from_iter(args), event_row)?.collect::<Result<Vec<_>, _>>()?;
@@ -233,7 +238,7 @@ impl Store {
     pub fn event(&self, uuid: &str) -> Result<Option<StoredEvent>, StoreError> {
         let conn = self.reader()?;
         let event = conn
-            .prepare_cached(&format!("SELECT {EVENT_COLUMNS} FROM events WHERE uuid = ?1 ORDER BY seq LIMIT 1"))?
+            .prepare_cached(&format!("SELECT {EVENT_COLUMNS} FROM events e WHERE uuid = ?1 ORDER BY seq LIMIT 1"))?
             .query_row([uuid], event_row)
             .optional()?;
         Ok(event)

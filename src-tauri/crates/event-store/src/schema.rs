@@ -59,7 +59,7 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (project, source)
     ) WITHOUT ROWID;
     "#,
-    // 2: imported data sets (issue 7). Imported events live in their own project namespace
+    // 2: imported data sets (bundles, HARs, NDJSON loaded to inspect later). Imported events live in their own project namespace
     // (`import:<name>/<token>`, see `datasets.rs`), so they never mix with live traffic; a
     // request remembers the data set it was imported into (NULL: live traffic).
     r#"

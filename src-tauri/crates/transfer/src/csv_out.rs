@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use event_store::{split_project, ExportedEvent};
+use event_store::{split_project, StoredEvent};
 
 use crate::bundle::micros_text;
 
@@ -37,7 +37,7 @@ impl<W: Write> CsvWriter<W> {
         Ok(CsvWriter { out })
     }
 
-    pub fn event(&mut self, e: &ExportedEvent) -> csv::Result<()> {
+    pub fn event(&mut self, e: &StoredEvent) -> csv::Result<()> {
         let (dataset, token) = split_project(&e.project);
         let seq = e.seq.to_string();
         let request_id = e.request_id.to_string();

@@ -11,7 +11,7 @@
 use std::io::{BufRead, Write};
 
 use chrono::{DateTime, Utc};
-use event_store::{split_project, ExportedEvent};
+use event_store::{split_project, StoredEvent};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
@@ -26,7 +26,7 @@ const BATCH_EVENTS: usize = 100;
 const BATCH_BYTES: usize = 1 << 20;
 
 /// Writes one event as one line.
-pub fn write_event(out: &mut impl Write, event: &ExportedEvent) -> std::io::Result<()> {
+pub fn write_event(out: &mut impl Write, event: &StoredEvent) -> std::io::Result<()> {
     let properties: &RawValue = serde_json::from_str(&event.properties).map_err(std::io::Error::other)?;
     let line = Line {
         uuid: &event.uuid,

@@ -9,11 +9,14 @@ use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode};
 use axum::Router;
 use base64::Engine;
-use event_store::{NewRequest, Outcome, Store};
+use event_store::Store;
 use http_body_util::BodyExt;
 use inspector_server::AppState;
 use serde_json::Value;
 use tower::ServiceExt;
+
+/// An accepted request of `source` to hold events a test writes straight to the store.
+pub use event_store::test_support::accepted_request;
 
 /// The port the test state believes it listens on (nothing is bound in `oneshot` tests).
 pub const PORT: u16 = 8010;
@@ -197,23 +200,4 @@ pub fn decode_body(body: &[u8]) -> Value {
 pub fn time(v: &Value) -> chrono::DateTime<chrono::Utc> {
     let text = v.as_str().unwrap_or_else(|| panic!("not a time string: {v}"));
     chrono::DateTime::parse_from_rfc3339(text).unwrap_or_else(|e| panic!("{text}: {e}")).to_utc()
-}
-
-/// An accepted request of `source` to hold events a test writes straight to the store.
-pub fn accepted_request(source: &str) -> NewRequest {
-    NewRequest {
-        received_at: 1_795_521_600_000_000,
-        method: "POST".into(),
-        path: "/batch/".into(),
-        query: None,
-        headers: vec![("content-type".into(), "application/json".into())],
-        body: b"{}".to_vec(),
-        source: Some(source.into()),
-        route: Some("batch".into()),
-        outcome: Outcome::Accepted,
-        status: 200,
-        error: None,
-        error_code: None,
-        note: None,
-    }
 }

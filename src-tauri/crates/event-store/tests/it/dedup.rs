@@ -1,8 +1,6 @@
 //! Segment `messageId` / Mixpanel `$insert_id` deduplication by `(project, uuid)` in the writer.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use event_store::{EventFilter, NewEvent, RequestFilter};
 
 fn segment(uuid: &str, project: &str) -> NewEvent {

@@ -1,10 +1,8 @@
 //! Shared builders for the event-store integration tests.
-#![allow(dead_code)]
 
+use event_store::test_support::accepted_request;
+pub use event_store::test_support::T0;
 use event_store::{Committed, NewEvent, NewRequest, Outcome, Store};
-
-/// A fixed, recognisable arrival time: 2026-11-24T12:00:00Z in unix microseconds.
-pub const T0: i64 = 1_795_521_600_000_000;
 
 pub fn open() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -12,22 +10,9 @@ pub fn open() -> (tempfile::TempDir, Store) {
     (dir, store)
 }
 
+/// An accepted PostHog request to `path`.
 pub fn accepted(path: &str) -> NewRequest {
-    NewRequest {
-        received_at: T0,
-        method: "POST".into(),
-        path: path.into(),
-        query: None,
-        headers: vec![("content-type".into(), "application/json".into())],
-        body: br#"{"batch":[]}"#.to_vec(),
-        source: Some("posthog".into()),
-        route: Some("batch".into()),
-        outcome: Outcome::Accepted,
-        status: 200,
-        error: None,
-        error_code: None,
-        note: None,
-    }
+    NewRequest { path: path.into(), ..accepted_request("posthog") }
 }
 
 pub fn rejected(path: &str, status: u16, error: &str) -> NewRequest {

@@ -1,8 +1,6 @@
 //! `source` filters on events and requests: one value or a comma-separated list.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use event_store::{EventFilter, NewEvent, NewRequest, RequestFilter};
 
 fn from(source: &str, uuid: &str) -> (NewRequest, Vec<NewEvent>) {

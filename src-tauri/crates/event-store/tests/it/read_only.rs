@@ -6,13 +6,11 @@
 //! unprivileged user `nobody` (uid 65534), on folders owned by root (0755, files 0644): the kernel
 //! refuses the writes exactly as on a read-only folder. As another user, `chmod` does the same.
 
-mod common;
-
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 
-use common::*;
+use crate::common::*;
 use event_store::{ReadOnly, Store, StoreError, DB_FILE};
 
 const CHILD_ENV: &str = "EVENT_STORE_READ_ONLY_SCENARIOS";
@@ -200,7 +198,7 @@ fn an_unwritable_data_dir_opens_read_only_with_real_permissions() {
     prepare(root.path(), true);
     let exe = std::env::current_exe().unwrap();
     let out = std::process::Command::new(&exe)
-        .args(["run_scenarios_as_child", "--exact", "--ignored", "--nocapture", "--test-threads=1"])
+        .args(["read_only::run_scenarios_as_child", "--exact", "--ignored", "--nocapture", "--test-threads=1"])
         .env(CHILD_ENV, root.path())
         .uid(NOBODY)
         .gid(NOBODY)

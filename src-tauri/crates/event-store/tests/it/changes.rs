@@ -1,10 +1,8 @@
 //! The live feed of commits, and how request bodies are previewed in listings.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use event_store::{Change, RequestFilter, Store};
 use tokio::sync::broadcast;
 

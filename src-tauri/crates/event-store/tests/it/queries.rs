@@ -1,10 +1,8 @@
 //! Read queries: event filters, cursor pagination, requests, request detail, projects, totals.
 
-mod common;
-
 use std::collections::BTreeSet;
 
-use common::*;
+use crate::common::*;
 use event_store::{EventFilter, RequestFilter, Store, StoreError, StoredEvent};
 
 fn labels(items: &[StoredEvent]) -> Vec<&str> {

@@ -1,10 +1,8 @@
 //! Opening, concurrent writing, restarting and schema versions of the store.
 
-mod common;
-
 use std::collections::HashSet;
 
-use common::*;
+use crate::common::*;
 use event_store::{EventFilter, Store, StoreError, DB_FILE};
 
 fn user_version(path: &std::path::Path) -> i64 {

@@ -1,8 +1,6 @@
 //! Retention pruning and "clear all data": what goes, what stays, and that the store stays usable.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use event_store::{Change, EventFilter, Removed, RequestFilter, Retention, Store};
 
 const DAY: i64 = 86_400_000_000;

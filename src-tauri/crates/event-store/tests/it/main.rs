@@ -1,0 +1,11 @@
+//! The event-store integration tests, one module per area, built as one test binary (one link
+//! instead of seven).
+
+mod changes;
+mod common;
+mod dedup;
+mod prune;
+mod queries;
+mod read_only;
+mod sources;
+mod store;
