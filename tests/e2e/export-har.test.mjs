@@ -1,5 +1,5 @@
-// Issue 7, HAR and bundle round trips with real SDK traffic: posthog-js in Chromium sends to
-// inspector A while Playwright records a HAR (recordHar to a .zip, bodies attached: posthog-js
+// Export and import, HAR and bundle round trips with real SDK traffic: posthog-js in Chromium
+// sends to inspector A while Playwright records a HAR (recordHar to a .zip, bodies attached: posthog-js
 // sends gzip, which a HAR's text fields cannot hold). The HAR, and A's own bundle, HAR and NDJSON
 // exports, are each imported with the CLI into a fresh data dir; inspector B on that dir must
 // show the same persons, device lanes, decisions and warnings under `import:<name>/<token>`.

@@ -1,5 +1,5 @@
-// Issue 7 in the UI (Chromium): the person view's "Export person" menu downloads that person's
-// events; a bundle chosen in the import dialog, and one dropped on the window, each become
+// Export and import in the UI (Chromium): the person view's "Export person" menu downloads that
+// person's events; a bundle chosen in the import dialog, and one dropped on the window, each become
 // their own data set (and project) with a message saying so.
 
 import assert from 'node:assert/strict';
