@@ -28,7 +28,7 @@ const harness = withBrowserFlow({
   },
 });
 let live, pages, browser; // the harness's, from its `before` on
-before(() => ({ server: live, pages, browser } = harness));
+before(async () => ({ server: live, pages, browser } = await harness.ready()));
 let liveShape;
 let shownBeforeLeaving;
 

@@ -22,7 +22,7 @@ let page;
 let bundle;
 
 before(async () => {
-  ({ server, browser } = harness);
+  ({ server, browser } = await harness.ready());
   for (const [event, id, props] of [
     ['$pageview', 'anon-ui', { $device_id: 'dev-ui', $session_id: 'sess-ui' }],
     ['$identify', 'user-ui', { $device_id: 'dev-ui', $session_id: 'sess-ui', $anon_distinct_id: 'anon-ui' }],

@@ -49,7 +49,7 @@ const harness = withBrowserFlow({
 });
 const { log } = harness;
 let server, pages, browser; // the harness's, from its `before` on
-before(() => ({ server, pages, browser } = harness));
+before(async () => ({ server, pages, browser } = await harness.ready()));
 const flows = {};
 
 /**

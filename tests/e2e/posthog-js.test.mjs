@@ -25,7 +25,7 @@ const harness = withBrowserFlow({
 });
 const { log } = harness;
 let server, pages, browser; // the harness's, from its `before` on
-before(() => ({ server, pages, browser } = harness));
+before(async () => ({ server, pages, browser } = await harness.ready()));
 /** What the browser side saw, filled by the flow test. */
 const flow = { captureResponses: [], failedRequests: [] };
 

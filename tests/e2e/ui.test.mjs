@@ -30,7 +30,7 @@ let ui; // the inspector UI page
 const flow = {};
 
 before(async () => {
-  ({ server, pages, browser } = harness);
+  ({ server, pages, browser } = await harness.ready());
   const uiContext = await browser.newContext({ viewport: VIEWPORT, colorScheme: 'light' });
   ui = await uiContext.newPage();
   ui.on('console', (m) => log(`[ui] [console.${m.type()}] ${m.text()}`));

@@ -43,7 +43,7 @@ const harness = withBrowserFlow({
 });
 const { log } = harness;
 let server, pages, browser; // the harness's, from its `before` on
-before(() => ({ server, pages, browser } = harness));
+before(async () => ({ server, pages, browser } = await harness.ready()));
 const flow = { failed: [], statuses: [] };
 
 async function openPage() {

@@ -95,8 +95,9 @@ export function posthogRoutes(page) {
  * Registers the `before` and `after` hooks of a browser-flow test file and returns the handle
  * they fill in: `server` (the inspector binary, `startServer({ label })`), `pages` (a page server
  * on another origin serving `routes`; none without `routes`) and `browser` (headless Chromium).
- * Take them into the file's own bindings in a `before` registered after this call (hooks run in
- * the order they were registered):
+ * Take them into the file's own bindings with `await harness.ready()` in a `before` of the file:
+ * Node 20 starts top-level `before` hooks without waiting for the one registered earlier, so the
+ * file's hook must wait on the start itself (`ready()` starts it once, whoever calls first).
  *
  *   const harness = withBrowserFlow({
  *     label: 'posthog-js',
@@ -106,7 +107,7 @@ export function posthogRoutes(page) {
  *   });
  *   const { log } = harness;
  *   let server, pages, browser; // the harness's, from its `before` on
- *   before(() => ({ server, pages, browser } = harness));
+ *   before(async () => ({ server, pages, browser } = await harness.ready()));
  *
  * `harness.log(line)` keeps a timestamped line; with `browserLog` every line is written to
  * tests/artifacts/<browserLog> when the file ends. `beforeStop(server)` runs last before the
@@ -119,20 +120,27 @@ export function posthogRoutes(page) {
  */
 export function withBrowserFlow({ label, routes, browserLog, beforeStop }) {
   const logLines = [];
+  let starting;
   const harness = {
     server: undefined,
     pages: undefined,
     browser: undefined,
     log: (line) => logLines.push(`${new Date().toISOString()} ${line}`),
+    /** Starts the three parts once; resolves to the harness when all are up. */
+    ready: () => {
+      starting ??= (async () => {
+        if (!chromiumAvailable())
+          throw new Error(`Chromium is not installed at ${CHROMIUM_PATH} (apt-get install chromium)`);
+        harness.server = await startServer({ label });
+        if (routes) harness.pages = await startPageServer(routes);
+        harness.browser = await launchChromium();
+        return harness;
+      })();
+      return starting;
+    },
   };
 
-  before(async () => {
-    if (!chromiumAvailable())
-      throw new Error(`Chromium is not installed at ${CHROMIUM_PATH} (apt-get install chromium)`);
-    harness.server = await startServer({ label });
-    if (routes) harness.pages = await startPageServer(routes);
-    harness.browser = await launchChromium();
-  });
+  before(() => harness.ready());
 
   after(async () => {
     if (browserLog) writeFileSync(artifactPath(browserLog), `${logLines.join('\n')}\n`);
