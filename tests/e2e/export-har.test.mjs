@@ -1,51 +1,36 @@
-// Issue 7, HAR and bundle round trips with real SDK traffic: posthog-js in Chromium sends to
-// inspector A while Playwright records a HAR (recordHar to a .zip, bodies attached: posthog-js
+// Export and import, HAR and bundle round trips with real SDK traffic: posthog-js in Chromium
+// sends to inspector A while Playwright records a HAR (recordHar to a .zip, bodies attached: posthog-js
 // sends gzip, which a HAR's text fields cannot hold). The HAR, and A's own bundle, HAR and NDJSON
 // exports, are each imported with the CLI into a fresh data dir; inspector B on that dir must
 // show the same persons, device lanes, decisions and warnings under `import:<name>/<token>`.
 
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import path from 'node:path';
-import { after, before, test } from 'node:test';
+import { before, test } from 'node:test';
 
-import { chromiumAvailable, CHROMIUM_PATH, launchChromium, posthogPage, startPageServer } from './lib/browser.mjs';
+import { posthogPage, posthogRoutes, withBrowserFlow } from './lib/browser.mjs';
 import { brief } from './lib/identity.mjs';
 import { artifactPath, installWatchdog, makeDataDir, startServer } from './lib/server.mjs';
 import { cli, identityShape } from './lib/transfer.mjs';
 
 installWatchdog(200_000);
 
-const require = createRequire(import.meta.url);
-const BUNDLE = path.join(path.dirname(require.resolve('posthog-js/package.json')), 'dist', 'array.full.js');
 const TOKEN = 'phc_e2e_export_har';
 const HAR = artifactPath('export-har-chromium.zip');
 
-let live;
-let pages;
-let browser;
+const others = [];
+// The inspector the browser sends to; the importing servers in `others` stop before it.
+const harness = withBrowserFlow({
+  label: 'export-har-live',
+  routes: posthogRoutes(posthogPage('export HAR')),
+  beforeStop: async () => {
+    for (const s of others) await s.stop().catch(() => {});
+  },
+});
+let live, pages, browser; // the harness's, from its `before` on
+before(async () => ({ server: live, pages, browser } = await harness.ready()));
 let liveShape;
 let shownBeforeLeaving;
-const others = [];
-
-before(async () => {
-  if (!chromiumAvailable()) throw new Error(`Chromium is not installed at ${CHROMIUM_PATH} (apt-get install chromium)`);
-  live = await startServer({ label: 'export-har-live' });
-  pages = await startPageServer({
-    '/': { type: 'text/html; charset=utf-8', body: posthogPage('export HAR') },
-    '/posthog.js': () => ({ type: 'application/javascript', body: readFileSync(BUNDLE) }),
-    '/favicon.ico': { type: 'image/x-icon', body: '' },
-  });
-  browser = await launchChromium();
-});
-
-after(async () => {
-  await browser?.close().catch(() => {});
-  await pages?.close();
-  for (const s of others) await s.stop().catch(() => {});
-  await live?.stop();
-});
 
 test(
   'posthog-js in Chromium, recorded as a HAR: anonymous, identify, reset, another identify',

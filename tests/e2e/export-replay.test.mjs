@@ -1,5 +1,5 @@
-// Issue 7, replay and bad files with real SDK traffic: posthog-node sends identity flows to
-// inspector A; its bundle (exported with the CLI while A runs) is replayed with
+// Export and import, replay and bad files with real SDK traffic: posthog-node sends identity
+// flows to inspector A; its bundle (exported with the CLI while A runs) is replayed with
 // `identity-inspector replay FILE --to URL` into a second inspector B, which must compute the
 // same persons (same ids: same token), lanes, decisions and warnings; `--token` sends it under
 // another project. Bad files make import exit non-zero with a clear message and import nothing.

@@ -1,27 +1,28 @@
-// Issue 7 in the UI (Chromium): the person view's "Export person" menu downloads that person's
-// events; a bundle chosen in the import dialog, and one dropped on the window, each become
+// Export and import in the UI (Chromium): the person view's "Export person" menu downloads that
+// person's events; a bundle chosen in the import dialog, and one dropped on the window, each become
 // their own data set (and project) with a message saying so.
 
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { after, before, test } from 'node:test';
+import { before, test } from 'node:test';
 
-import { chromiumAvailable, CHROMIUM_PATH, launchChromium } from './lib/browser.mjs';
+import { withBrowserFlow } from './lib/browser.mjs';
 import { personOf } from './lib/identity.mjs';
-import { artifactPath, installWatchdog, startServer } from './lib/server.mjs';
+import { artifactPath, installWatchdog } from './lib/server.mjs';
 import { cli } from './lib/transfer.mjs';
 
 installWatchdog(120_000);
 
 const TOKEN = 'phc_e2e_export_ui';
+// The UI is served by the inspector itself: no page server.
+const harness = withBrowserFlow({ label: 'export-ui' });
 let server;
 let browser;
 let page;
 let bundle;
 
 before(async () => {
-  if (!chromiumAvailable()) throw new Error(`Chromium is not installed at ${CHROMIUM_PATH} (apt-get install chromium)`);
-  server = await startServer({ label: 'export-ui' });
+  ({ server, browser } = await harness.ready());
   for (const [event, id, props] of [
     ['$pageview', 'anon-ui', { $device_id: 'dev-ui', $session_id: 'sess-ui' }],
     ['$identify', 'user-ui', { $device_id: 'dev-ui', $session_id: 'sess-ui', $anon_distinct_id: 'anon-ui' }],
@@ -35,13 +36,7 @@ before(async () => {
   }
   bundle = artifactPath('export-ui.iibundle');
   await cli(['export', '--data-dir', server.dataDir, '--format', 'bundle', '--out', bundle]);
-  browser = await launchChromium();
   page = await (await browser.newContext({ acceptDownloads: true })).newPage();
-});
-
-after(async () => {
-  await browser?.close().catch(() => {});
-  await server?.stop();
 });
 
 test('the person view exports that person', { timeout: 30_000 }, async () => {

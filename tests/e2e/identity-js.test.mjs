@@ -10,12 +10,10 @@
 // lint rules (missing reset between users).
 
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import path from 'node:path';
-import { after, before, test } from 'node:test';
+import { writeFileSync } from 'node:fs';
+import { before, test } from 'node:test';
 
-import { chromiumAvailable, CHROMIUM_PATH, launchChromium, posthogPage, startPageServer } from './lib/browser.mjs';
+import { posthogPage, posthogRoutes, withBrowserFlow } from './lib/browser.mjs';
 import {
   brief,
   decisions,
@@ -27,49 +25,32 @@ import {
   personUuid,
   warnings,
 } from './lib/identity.mjs';
-import { artifactPath, installWatchdog, startServer } from './lib/server.mjs';
+import { artifactPath, installWatchdog } from './lib/server.mjs';
 
 installWatchdog(170_000);
 
-const require = createRequire(import.meta.url);
-const BUNDLE = path.join(path.dirname(require.resolve('posthog-js/package.json')), 'dist', 'array.full.js');
 const TOKEN_A = 'phc_e2e_identity_js_a';
 const TOKEN_B = 'phc_e2e_identity_js_b';
 
 const PAGE = posthogPage('identity flows');
 
-let server;
-let pages;
-let browser;
-const logLines = [];
-const log = (line) => logLines.push(`${new Date().toISOString()} ${line}`);
-const flows = {};
-
-before(async () => {
-  if (!chromiumAvailable()) throw new Error(`Chromium is not installed at ${CHROMIUM_PATH} (apt-get install chromium)`);
-  server = await startServer({ label: 'identity-js' });
-  pages = await startPageServer({
-    '/': { type: 'text/html; charset=utf-8', body: PAGE },
-    '/posthog.js': () => ({ type: 'application/javascript', body: readFileSync(BUNDLE) }),
-    '/favicon.ico': { type: 'image/x-icon', body: '' },
-  });
-  browser = await launchChromium();
-});
-
-after(async () => {
-  writeFileSync(artifactPath('identity-js-browser.log'), `${logLines.join('\n')}\n`);
-  await browser?.close().catch(() => {});
-  await pages?.close();
-  if (server) {
+const harness = withBrowserFlow({
+  label: 'identity-js',
+  routes: posthogRoutes(PAGE),
+  browserLog: 'identity-js-browser.log',
+  beforeStop: async (server) => {
     for (const [name, token] of [
       ['a', TOKEN_A],
       ['b', TOKEN_B],
     ])
       await dumpIdentity(server, token, `identity-js-${name}-model`).catch(() => {});
     await server.dump('identity-js-data').catch(() => {});
-    await server.stop();
-  }
+  },
 });
+const { log } = harness;
+let server, pages, browser; // the harness's, from its `before` on
+before(async () => ({ server, pages, browser } = await harness.ready()));
+const flows = {};
 
 /**
  * Opens the page for `token` in a fresh context, waits for the anonymous $pageview, runs `script`

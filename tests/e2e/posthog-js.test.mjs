@@ -2,57 +2,32 @@
 // sending to the real inspector binary.
 
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import path from 'node:path';
-import { after, before, test } from 'node:test';
+import { before, test } from 'node:test';
 
-import { chromiumAvailable, CHROMIUM_PATH, launchChromium, posthogPage, startPageServer } from './lib/browser.mjs';
-import {
-  artifactPath,
-  countBy,
-  firstSeqOrderViolation,
-  headerValue,
-  installWatchdog,
-  startServer,
-  toMs,
-} from './lib/server.mjs';
+import { posthogPage, posthogRoutes, withBrowserFlow } from './lib/browser.mjs';
+import { artifactPath, countBy, firstSeqOrderViolation, headerValue, installWatchdog, toMs } from './lib/server.mjs';
 
 installWatchdog(170_000);
 
 const require = createRequire(import.meta.url);
 const TOKEN = 'phc_e2e_js';
-const BUNDLE = path.join(path.dirname(require.resolve('posthog-js/package.json')), 'dist', 'array.full.js');
 const POSTHOG_JS_VERSION = JSON.parse(readFileSync(require.resolve('posthog-js/package.json'), 'utf8')).version;
 
 const PAGE = posthogPage(`posthog-js ${POSTHOG_JS_VERSION} → inspector`);
 
-let server;
-let pages;
-let browser;
-const logLines = [];
-const log = (line) => logLines.push(`${new Date().toISOString()} ${line}`);
+const harness = withBrowserFlow({
+  label: 'posthog-js',
+  routes: posthogRoutes(PAGE),
+  browserLog: 'posthog-js-browser.log',
+  beforeStop: (server) => server.dump('posthog-js-data').catch(() => {}),
+});
+const { log } = harness;
+let server, pages, browser; // the harness's, from its `before` on
+before(async () => ({ server, pages, browser } = await harness.ready()));
 /** What the browser side saw, filled by the flow test. */
 const flow = { captureResponses: [], failedRequests: [] };
-
-before(async () => {
-  if (!chromiumAvailable()) throw new Error(`Chromium is not installed at ${CHROMIUM_PATH} (apt-get install chromium)`);
-  server = await startServer({ label: 'posthog-js' });
-  pages = await startPageServer({
-    '/': { type: 'text/html; charset=utf-8', body: PAGE },
-    '/posthog.js': () => ({ type: 'application/javascript', body: readFileSync(BUNDLE) }),
-    '/favicon.ico': { type: 'image/x-icon', body: '' },
-  });
-  browser = await launchChromium();
-});
-
-after(async () => {
-  writeFileSync(artifactPath('posthog-js-browser.log'), `${logLines.join('\n')}\n`);
-  await browser?.close().catch(() => {});
-  await pages?.close();
-  await server?.dump('posthog-js-data').catch(() => {});
-  await server?.stop();
-});
 
 test('posthog-js sends a whole identity flow to the inspector, page close included', { timeout: 60_000 }, async () => {
   const context = await browser.newContext();

@@ -7,53 +7,34 @@
 // merge, and the warnings. Screenshots of every view land in tests/artifacts/ui-*.png.
 
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import path from 'node:path';
-import { after, before, test } from 'node:test';
+import { before, test } from 'node:test';
 
-import { chromiumAvailable, CHROMIUM_PATH, launchChromium, posthogPage, startPageServer } from './lib/browser.mjs';
-import { artifactPath, installWatchdog, startServer } from './lib/server.mjs';
+import { posthogPage, posthogRoutes, withBrowserFlow } from './lib/browser.mjs';
+import { artifactPath, installWatchdog } from './lib/server.mjs';
 
 installWatchdog(280_000);
 
-const require = createRequire(import.meta.url);
-const BUNDLE = path.join(path.dirname(require.resolve('posthog-js/package.json')), 'dist', 'array.full.js');
 const TOKEN = 'phc_e2e_ui';
 const VIEWPORT = { width: 1440, height: 900 };
 
-let server;
-let pages;
-let browser;
+const harness = withBrowserFlow({
+  label: 'ui',
+  routes: posthogRoutes(posthogPage('UI flows')),
+  browserLog: 'ui-browser.log',
+  beforeStop: (server) => server.dump('ui-data').catch(() => {}),
+});
+const { log } = harness;
+let server, pages, browser; // the harness's, from its `before` on
 let sdk; // the posthog-js page
 let ui; // the inspector UI page
-const logLines = [];
-const log = (line) => logLines.push(`${new Date().toISOString()} ${line}`);
 const flow = {};
 
 before(async () => {
-  if (!chromiumAvailable()) throw new Error(`Chromium is not installed at ${CHROMIUM_PATH} (apt-get install chromium)`);
-  server = await startServer({ label: 'ui' });
-  pages = await startPageServer({
-    '/': { type: 'text/html; charset=utf-8', body: posthogPage('UI flows') },
-    '/posthog.js': () => ({ type: 'application/javascript', body: readFileSync(BUNDLE) }),
-    '/favicon.ico': { type: 'image/x-icon', body: '' },
-  });
-  browser = await launchChromium();
+  ({ server, pages, browser } = await harness.ready());
   const uiContext = await browser.newContext({ viewport: VIEWPORT, colorScheme: 'light' });
   ui = await uiContext.newPage();
   ui.on('console', (m) => log(`[ui] [console.${m.type()}] ${m.text()}`));
   ui.on('pageerror', (e) => log(`[ui] [pageerror] ${e.stack || e}`));
-});
-
-after(async () => {
-  writeFileSync(artifactPath('ui-browser.log'), `${logLines.join('\n')}\n`);
-  await browser?.close().catch(() => {});
-  await pages?.close();
-  if (server) {
-    await server.dump('ui-data').catch(() => {});
-    await server.stop();
-  }
 });
 
 const stored = async (query) => server.allEvents({ project: TOKEN, ...query });

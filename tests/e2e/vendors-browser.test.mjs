@@ -4,14 +4,14 @@
 // /v1/projects/<writeKey>/settings, whose reply names the inspector as its API host.
 
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
+import { before, test } from 'node:test';
 
-import { chromiumAvailable, CHROMIUM_PATH, launchChromium, startPageServer } from './lib/browser.mjs';
+import { withBrowserFlow } from './lib/browser.mjs';
 import { brief, dumpIdentity, lanes, personOf, warnings } from './lib/identity.mjs';
-import { artifactPath, countBy, installWatchdog, startServer } from './lib/server.mjs';
+import { artifactPath, countBy, installWatchdog } from './lib/server.mjs';
 
 installWatchdog(170_000);
 
@@ -26,36 +26,25 @@ const PAGE = `<!doctype html><html><head><meta charset="utf-8"><title>vendors â†
 <body><h1>Segment and Mixpanel browser SDKs â†’ inspector</h1>
 <script src="/analytics-next.js"></script><script src="/mixpanel.js"></script></body></html>`;
 
-let server;
-let pages;
-let browser;
-const logLines = [];
-const log = (line) => logLines.push(`${new Date().toISOString()} ${line}`);
-const flow = { failed: [], statuses: [] };
-
-before(async () => {
-  if (!chromiumAvailable()) throw new Error(`Chromium is not installed at ${CHROMIUM_PATH} (apt-get install chromium)`);
-  server = await startServer({ label: 'vendors-browser' });
-  pages = await startPageServer({
+const harness = withBrowserFlow({
+  label: 'vendors-browser',
+  routes: {
     '/': { type: 'text/html; charset=utf-8', body: PAGE },
     '/analytics-next.js': () => ({ type: 'application/javascript', body: readFileSync(AJS_BUNDLE) }),
     '/mixpanel.js': () => ({ type: 'application/javascript', body: readFileSync(MP_BUNDLE) }),
     '/favicon.ico': { type: 'image/x-icon', body: '' },
-  });
-  browser = await launchChromium();
-});
-
-after(async () => {
-  writeFileSync(artifactPath('vendors-browser.log'), `${logLines.join('\n')}\n`);
-  await browser?.close().catch(() => {});
-  await pages?.close();
-  if (server) {
+  },
+  browserLog: 'vendors-browser.log',
+  beforeStop: async (server) => {
     await dumpIdentity(server, WRITE_KEY, 'vendors-browser-segment-model').catch(() => {});
     await dumpIdentity(server, MP_TOKEN, 'vendors-browser-mixpanel-model').catch(() => {});
     await server.dump('vendors-browser-data').catch(() => {});
-    await server.stop();
-  }
+  },
 });
+const { log } = harness;
+let server, pages, browser; // the harness's, from its `before` on
+before(async () => ({ server, pages, browser } = await harness.ready()));
+const flow = { failed: [], statuses: [] };
 
 async function openPage() {
   const context = await browser.newContext();

@@ -4,22 +4,20 @@ Usage: flow.py <host> <token>
 Prints one JSON object on stdout: the uuids the SDK returned and any errors it reported.
 """
 
-import json
 import sys
 
 from posthog import Client
 import posthog
 
+from sdk_client import ReportedErrors, print_result, sync_client
+
 
 def main() -> int:
     host, token = sys.argv[1], sys.argv[2]
-    errors = []
-
-    def on_error(error, items):
-        errors.append(f"{type(error).__name__}: {error} ({len(items or [])} items)")
+    errors = ReportedErrors()
 
     # sync_mode: every call is one POST /batch/ that returns when the server answered.
-    client = Client(token, host=host, sync_mode=True, on_error=on_error, max_retries=0, timeout=10)
+    client = sync_client(Client, token, host, errors)
     uuids = {
         "capture": client.capture("viewed pricing", distinct_id="anon-p1", properties={"plan": "free"}),
         "alias": client.alias(previous_id="anon-p1", distinct_id="user-p1"),
@@ -30,13 +28,12 @@ def main() -> int:
     client.shutdown()
 
     # The default, batched and gzip-compressed: queued in a thread and sent on flush.
-    gz = Client(token, host=host, gzip=True, on_error=on_error, max_retries=0, timeout=10)
+    gz = Client(token, host=host, gzip=True, on_error=errors.on_error, max_retries=0, timeout=10)
     uuids["gzip"] = gz.capture("gzip batch", distinct_id="user-p1")
     gz.flush()
     gz.shutdown()
 
-    print(json.dumps({"uuids": uuids, "errors": errors, "version": posthog.VERSION}))
-    return 1 if errors else 0
+    return print_result({"uuids": uuids, "errors": errors, "version": posthog.VERSION})
 
 
 if __name__ == "__main__":

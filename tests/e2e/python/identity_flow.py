@@ -5,21 +5,18 @@ Every call is sent synchronously (one POST /batch/ each), so arrival order = cal
 Prints one JSON object on stdout: the uuids the SDK returned and any errors it reported.
 """
 
-import json
 import sys
 
 import posthog
 from posthog import Client
 
+from sdk_client import ReportedErrors, print_result, sync_client
+
 
 def main() -> int:
     host, token = sys.argv[1], sys.argv[2]
-    errors = []
-
-    def on_error(error, items):
-        errors.append(f"{type(error).__name__}: {error} ({len(items or [])} items)")
-
-    client = Client(token, host=host, sync_mode=True, on_error=on_error, max_retries=0, timeout=10)
+    errors = ReportedErrors()
+    client = sync_client(Client, token, host, errors)
     uuids = {}
     # anon-p1 browses, then alias(previous_id, distinct_id): sent as distinct_id = previous_id
     # (the target) with properties.alias = distinct_id (the source).
@@ -42,8 +39,7 @@ def main() -> int:
     client.flush()
     client.shutdown()
 
-    print(json.dumps({"uuids": uuids, "errors": errors, "version": posthog.VERSION}))
-    return 1 if errors else 0
+    return print_result({"uuids": uuids, "errors": errors, "version": posthog.VERSION})
 
 
 if __name__ == "__main__":

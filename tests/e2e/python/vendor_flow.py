@@ -14,17 +14,14 @@ The flow is the same for every SDK, with the SDK's own vocabulary:
   6. logout done wrong: U3 identifies on U2's anonymous id (no new anonymous id in between)
 """
 
-import json
 import sys
+
+from sdk_client import ReportedErrors, print_result, sync_client
 
 
 def segment_like(module, url, key, prefix):
-    errors = []
-
-    def on_error(error, items):
-        errors.append(f"{type(error).__name__}: {error} ({len(items or [])} items)")
-
-    client = module.Client(key, host=url, sync_mode=True, on_error=on_error, max_retries=0, timeout=10)
+    errors = ReportedErrors()
+    client = sync_client(module.Client, key, url, errors)
     ids = {}
     device = {"device": {"id": f"{prefix}-device-1"}}
     a1, a2 = f"{prefix}-anon-1", f"{prefix}-anon-2"
@@ -98,8 +95,7 @@ def main() -> int:
         out = mixpanel_flow(url, key, "mp")
     else:
         raise SystemExit(f"unknown sdk {sdk}")
-    print(json.dumps(out))
-    return 1 if out["errors"] else 0
+    return print_result(out)
 
 
 if __name__ == "__main__":
