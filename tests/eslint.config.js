@@ -4,7 +4,7 @@ import js from '@eslint/js';
 import globals from 'globals';
 
 export default [
-  { ignores: ['node_modules/', 'artifacts/', 'fixtures/', 'fuzz/', 'python/', 'e2e/python/'] },
+  { ignores: ['node_modules/', '.venv/', 'artifacts/', 'fixtures/', 'fuzz/', 'python/', 'e2e/python/'] },
   js.configs.recommended,
   {
     files: ['**/*.mjs', '**/*.js'],

@@ -27,7 +27,7 @@ function run(cmd, args, timeout) {
 export function ensureVenv() {
   const wanted = readFileSync(REQUIREMENTS, 'utf8');
   const stamp = path.join(VENV, '.requirements-installed');
-  if (!existsSync(PY)) run('python3', ['-m', 'venv', VENV], 30_000);
+  if (!existsSync(PY)) run('python3', ['-m', 'venv', VENV], 120_000);
   if (!existsSync(stamp) || readFileSync(stamp, 'utf8') !== wanted) {
     run(
       PY,
