@@ -15,6 +15,9 @@ import {
 } from './sources';
 import type { ProjectSummary } from './types';
 
+// What the server's /api/health sends as `families` (identity_engine::Family::of_source).
+const FAMILIES = { posthog: 'posthog', segment: 'segment', rudderstack: 'segment', mixpanel: 'mixpanel' } as const;
+
 const project = (name: string, source: string, events = 1): ProjectSummary => ({
   project: name,
   source,
@@ -26,29 +29,40 @@ const project = (name: string, source: string, events = 1): ProjectSummary => ({
 
 describe('sourceBadge / familyOf', () => {
   it('names each vendor and says whose identity rules apply', () => {
-    expect(sourceBadge('posthog')).toEqual({
+    expect(sourceBadge('posthog', FAMILIES)).toEqual({
       label: 'PostHog',
       cls: 'posthog',
       title: 'Sent by a PostHog SDK · PostHog identity rules',
     });
-    expect(sourceBadge('segment')?.label).toBe('Segment');
-    expect(sourceBadge('mixpanel')?.label).toBe('Mixpanel');
-    const rudder = sourceBadge('rudderstack')!;
+    expect(sourceBadge('segment', FAMILIES)?.label).toBe('Segment');
+    expect(sourceBadge('mixpanel', FAMILIES)?.label).toBe('Mixpanel');
+    const rudder = sourceBadge('rudderstack', FAMILIES)!;
     expect(rudder.label).toBe('RudderStack');
     expect(rudder.cls).toBe('rudderstack');
     expect(rudder.title).toContain('Segment identity rules');
   });
+  it('names the vendor alone until the server has said whose rules apply', () => {
+    expect(sourceBadge('rudderstack', {})).toEqual({
+      label: 'RudderStack',
+      cls: 'rudderstack',
+      title: 'Sent by a RudderStack SDK',
+    });
+  });
   it('shows an unknown value as it is and nothing for a missing one', () => {
-    expect(sourceBadge('amplitude')).toEqual({ label: 'amplitude', cls: 'unknown', title: 'Source amplitude' });
-    expect(sourceBadge(null)).toBeNull();
-    expect(sourceBadge('')).toBeNull();
+    expect(sourceBadge('amplitude', FAMILIES)).toEqual({
+      label: 'amplitude',
+      cls: 'unknown',
+      title: 'Source amplitude',
+    });
+    expect(sourceBadge(null, FAMILIES)).toBeNull();
+    expect(sourceBadge('', FAMILIES)).toBeNull();
   });
   it('maps RudderStack to the Segment family', () => {
-    expect(familyOf('rudderstack')).toBe('segment');
-    expect(familyOf('segment')).toBe('segment');
-    expect(familyOf('mixpanel')).toBe('mixpanel');
-    expect(familyOf('posthog')).toBe('posthog');
-    expect(familyOf('nope')).toBeNull();
+    expect(familyOf('rudderstack', FAMILIES)).toBe('segment');
+    expect(familyOf('segment', FAMILIES)).toBe('segment');
+    expect(familyOf('mixpanel', FAMILIES)).toBe('mixpanel');
+    expect(familyOf('posthog', FAMILIES)).toBe('posthog');
+    expect(familyOf('nope', FAMILIES)).toBeNull();
   });
 });
 
@@ -112,15 +126,15 @@ describe('sources in the data', () => {
   it("finds an item's source: its own, else its family resolved by its project, else its project's", () => {
     const known = projectSources(projects);
     expect(known.get('phc_a')).toEqual(['posthog', 'segment']);
-    expect(itemSource({ project: 'x', source: 'mixpanel' }, known)).toBe('mixpanel');
-    expect(itemSource({ project: 'wk', family: 'segment' }, known)).toBe('rudderstack');
-    expect(itemSource({ project: 'unknown', family: 'segment' }, known)).toBe('segment');
-    expect(itemSource({ project: 'mp' }, known)).toBe('mixpanel');
-    expect(itemSource({ project: 'nowhere' }, known)).toBeNull();
+    expect(itemSource({ project: 'x', source: 'mixpanel' }, known, FAMILIES)).toBe('mixpanel');
+    expect(itemSource({ project: 'wk', family: 'segment' }, known, FAMILIES)).toBe('rudderstack');
+    expect(itemSource({ project: 'unknown', family: 'segment' }, known, FAMILIES)).toBe('segment');
+    expect(itemSource({ project: 'mp' }, known, FAMILIES)).toBe('mixpanel');
+    expect(itemSource({ project: 'nowhere' }, known, FAMILIES)).toBeNull();
   });
   it("never reads a decision's source (the merge's source id) as a vendor", () => {
     const known = projectSources(projects);
-    expect(itemSource({ project: 'mp', source: 'segment' }, known, false)).toBe('mixpanel');
+    expect(itemSource({ project: 'mp', source: 'segment' }, known, FAMILIES, false)).toBe('mixpanel');
   });
 });
 
@@ -128,7 +142,7 @@ describe('laneKeyLabel', () => {
   it("names a lane's key as its vendor does", () => {
     expect(laneKeyLabel('device_id', 'posthog')).toBe('$device_id');
     expect(laneKeyLabel('anonymous_id', null)).toBe('anonymous-id chain (server SDK)');
-    expect(laneKeyLabel('device_id', 'rudderstack')).toBe('context.device.id');
+    expect(laneKeyLabel('device_id', 'segment')).toBe('context.device.id');
     expect(laneKeyLabel('anonymous_id', 'segment')).toBe('anonymousId');
     expect(laneKeyLabel('device_id', 'mixpanel')).toBe('$device_id');
   });

@@ -3,6 +3,12 @@
 
 import type { ProjectSummary } from './types';
 
+/**
+ * Source value -> whose identity rules apply, as the server says (`GET /api/health`'s `families`,
+ * from `identity_engine::Family::of_source`): the UI never keeps its own copy of that map.
+ */
+export type Families = Partial<Record<string, Family>>;
+
 /** Every stored `events.source` value, in the order chips and badges list them. */
 export const SOURCES = ['posthog', 'segment', 'rudderstack', 'mixpanel'] as const;
 export type Source = (typeof SOURCES)[number];
@@ -17,16 +23,6 @@ const LABELS: Record<Source, string> = {
   rudderstack: 'RudderStack',
   mixpanel: 'Mixpanel',
 };
-// The Rust side's `identity_engine::Family::of_source` is the rule; this copy remains for what
-// arrives without a `family`: events and requests (badges, vendorView), and the project list
-// (itemSource tells Segment from RudderStack by it). Persons, lanes, findings and decisions carry
-// the server's `family`; use that where there is one.
-const FAMILY_OF: Record<Source, Family> = {
-  posthog: 'posthog',
-  segment: 'segment',
-  rudderstack: 'segment',
-  mixpanel: 'mixpanel',
-};
 
 export function isSource(value: unknown): value is Source {
   return typeof value === 'string' && (SOURCES as readonly string[]).includes(value);
@@ -40,8 +36,8 @@ export function sourceLabel(source: string): string {
   return isSource(source) ? LABELS[source] : source;
 }
 
-export function familyOf(source: string): Family | null {
-  return isSource(source) ? FAMILY_OF[source] : null;
+export function familyOf(source: string, families: Families): Family | null {
+  return families[source] ?? null;
 }
 
 export interface SourceBadge {
@@ -54,13 +50,15 @@ export interface SourceBadge {
 }
 
 /** The badge of a source value; null when there is no source to show. */
-export function sourceBadge(source: string | null | undefined): SourceBadge | null {
+export function sourceBadge(source: string | null | undefined, families: Families): SourceBadge | null {
   if (!source) return null;
   if (!isSource(source)) return { label: source, cls: 'unknown', title: `Source ${source}` };
-  const family = FAMILY_OF[source];
+  const sent = `Sent by a ${LABELS[source]} SDK`;
+  const family = families[source];
+  if (!family) return { label: LABELS[source], cls: source, title: sent };
   const rules =
     family === source ? `${LABELS[source]} identity rules` : `${LABELS[family]} identity rules (same protocol)`;
-  return { label: LABELS[source], cls: source, title: `Sent by a ${LABELS[source]} SDK · ${rules}` };
+  return { label: LABELS[source], cls: source, title: `${sent} · ${rules}` };
 }
 
 /** project -> the sources its events came from (a token may be used by several SDKs). */
@@ -85,13 +83,14 @@ export function projectSources(projects: ProjectSummary[]): ProjectSources {
 export function itemSource(
   item: { project?: string; source?: string | null; family?: string | null },
   projects: ProjectSources,
+  families: Families,
   ownSource = true,
 ): Source | null {
   if (ownSource && isSource(item.source)) return item.source;
   const ofProject = item.project ? projects.get(item.project) : undefined;
   if (isFamily(item.family)) {
     // The family alone cannot tell Segment from RudderStack: the project's own source can.
-    return ofProject?.find((s) => FAMILY_OF[s] === item.family) ?? item.family;
+    return ofProject?.find((s) => families[s] === item.family) ?? item.family;
   }
   return ofProject?.[0] ?? null;
 }
@@ -143,9 +142,8 @@ export function sourceMatches(selected: readonly Source[], source: string | null
   return selected.length === 0 || (isSource(source) && selected.includes(source));
 }
 
-/** What keys a device lane, in the vocabulary of the lane's vendor (pass the lane's `family` when it has one). */
-export function laneKeyLabel(keyKind: string, source: string | null): string {
-  const family = source ? familyOf(source) : null;
+/** What keys a device lane, in the vocabulary of the lane's family (its vendor's rules). */
+export function laneKeyLabel(keyKind: string, family: Family | null): string {
   if (family === 'segment') return keyKind === 'device_id' ? 'context.device.id' : 'anonymousId';
   if (family === 'mixpanel') return keyKind === 'device_id' ? '$device_id' : 'distinct_id chain';
   return keyKind === 'device_id' ? '$device_id' : 'anonymous-id chain (server SDK)';

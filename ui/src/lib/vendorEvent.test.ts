@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { StoredEvent } from './types';
+import type { Family, StoredEvent } from './types';
 import { fieldText, vendorView } from './vendorEvent';
 
 function stored(source: string, event: string, properties: Record<string, unknown>): StoredEvent {
@@ -21,6 +21,14 @@ function stored(source: string, event: string, properties: Record<string, unknow
     warnings: null,
   };
 }
+// What the server's /api/health sends as `families` (identity_engine::Family::of_source).
+const FAMILIES: Record<string, Family> = {
+  posthog: 'posthog',
+  segment: 'segment',
+  rudderstack: 'segment',
+  mixpanel: 'mixpanel',
+};
+const view = (event: StoredEvent) => vendorView(event, FAMILIES[event.source] ?? null);
 const value = (v: ReturnType<typeof vendorView>, label: string) => v?.fields.find((f) => f.label === label)?.value;
 
 describe('vendorView: Segment and RudderStack messages', () => {
@@ -37,7 +45,7 @@ describe('vendorView: Segment and RudderStack messages', () => {
     },
   };
   it('reads the type from the message, not the event name, and shows the ids', () => {
-    const v = vendorView(stored('segment', 'identify', identify))!;
+    const v = view(stored('segment', 'identify', identify))!;
     expect(v.title).toBe('Segment identify');
     expect(value(v, 'type')).toBe('identify');
     expect(value(v, 'userId')).toBe('42');
@@ -51,7 +59,7 @@ describe('vendorView: Segment and RudderStack messages', () => {
     expect(v.rawTitle).toContain('Whole message');
   });
   it('shows a track event name, its inner properties, and an alias previousId; labels RudderStack', () => {
-    const track = vendorView(
+    const track = view(
       stored('rudderstack', 'Order Completed', {
         type: 'track',
         event: 'Order Completed',
@@ -63,18 +71,18 @@ describe('vendorView: Segment and RudderStack messages', () => {
     expect(value(track, 'event')).toBe('Order Completed');
     expect(value(track, 'userId')).toBeNull();
     expect(track.sections).toEqual([{ title: 'Properties', value: { total: 3 } }]);
-    const alias = vendorView(stored('segment', 'alias', { type: 'alias', userId: 'new', previousId: 'old' }))!;
+    const alias = view(stored('segment', 'alias', { type: 'alias', userId: 'new', previousId: 'old' }))!;
     expect(value(alias, 'previousId')).toBe('old');
     expect(value(alias, 'event')).toBeUndefined();
   });
   it('is null for PostHog events (their properties are shown as they are)', () => {
-    expect(vendorView(stored('posthog', '$identify', {}))).toBeNull();
+    expect(view(stored('posthog', '$identify', {}))).toBeNull();
   });
 });
 
 describe('vendorView: Mixpanel', () => {
   it('shows the ids of a tracked event', () => {
-    const v = vendorView(
+    const v = view(
       stored('mixpanel', 'Signed Up', {
         distinct_id: '$device:abc',
         $device_id: 'abc',
@@ -91,14 +99,14 @@ describe('vendorView: Mixpanel', () => {
     expect(value(v, '$anon_distinct_id')).toBeUndefined();
   });
   it('shows the merge ids of $identify', () => {
-    const v = vendorView(
+    const v = view(
       stored('mixpanel', '$identify', { distinct_id: 'u1', $anon_distinct_id: 'anon', $identified_id: 'u1' }),
     )!;
     expect(value(v, '$anon_distinct_id')).toBe('anon');
     expect(value(v, '$identified_id')).toBe('u1');
   });
   it('lists $engage operations one by one, in the order Mixpanel applies them', () => {
-    const v = vendorView(
+    const v = view(
       stored('mixpanel', '$engage', {
         $token: 't',
         $distinct_id: 'u1',

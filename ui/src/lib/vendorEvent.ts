@@ -3,8 +3,7 @@
 // A stored Segment event's `properties` is the whole message (the shared contract), so its `type`
 // is read from there, never guessed from the event name.
 
-import { familyOf } from './sources';
-import type { StoredEvent } from './types';
+import type { Family, StoredEvent } from './types';
 
 export interface VendorField {
   label: string;
@@ -40,8 +39,8 @@ export function fieldText(v: unknown): string | null {
   return typeof v === 'string' ? v : JSON.stringify(v);
 }
 
-export function vendorView(event: StoredEvent): VendorView | null {
-  const family = familyOf(event.source);
+/** `family`: whose rules the event's source gets (`familyOf(event.source, families)`). */
+export function vendorView(event: StoredEvent, family: Family | null): VendorView | null {
   if (family === 'segment') return segmentView(event);
   if (family === 'mixpanel') return mixpanelView(event);
   return null;

@@ -45,6 +45,9 @@ pub struct Health {
     pub capture: CaptureStatus,
     /// This run's notices: port taken, network exposure, settings problems.
     pub notices: Vec<Notice>,
+    /// Every source value and whose identity rules its projects get (`Family::of_source`), so the
+    /// UI never keeps a copy of that map.
+    pub families: BTreeMap<String, Family>,
 }
 
 /// How far the identity model has read.

@@ -42,6 +42,10 @@ pub async fn health(State(state): State<AppState>) -> Result<Json<Health>, ApiEr
         // Desktop and control state (see control.rs): the UI shows a paused banner and notices.
         capture: state.control.capture_status(),
         notices: state.control.notices(),
+        families: capture_decode::Source::ALL
+            .iter()
+            .map(|s| (s.as_str().to_owned(), identity_engine::Family::of_source(s.as_str())))
+            .collect(),
     }))
 }
 
