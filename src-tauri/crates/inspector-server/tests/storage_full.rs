@@ -2,6 +2,8 @@
 //! instead of crashing, the UI gets a notice, everything stored stays readable, and the server
 //! keeps answering. Its own test binary: the cap is a process-wide environment variable.
 
+// This binary uses a few of the helpers the `it` binary shares.
+#[allow(dead_code, unused_imports)]
 #[path = "it/common/mod.rs"]
 mod common;
 
