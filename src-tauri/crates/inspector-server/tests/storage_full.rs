@@ -3,7 +3,7 @@
 //! keeps answering. Its own test binary: the cap is a process-wide environment variable.
 
 // This binary uses a few of the helpers the `it` binary shares.
-#[allow(dead_code, unused_imports)]
+#[allow(unused_imports)]
 #[path = "it/common/mod.rs"]
 mod common;
 
