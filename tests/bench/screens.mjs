@@ -1,0 +1,83 @@
+// Screenshots of every view, light and dark, 1440×900 and 800×600, with an axe-core run on each:
+// what a person sees, to look at before calling a UI change done. The server is fed the recorded
+// SDK traffic (tests/fixtures/sdk-traffic/), so every vendor's lanes, persons and findings exist.
+//
+//   cargo build -p identity-inspector && cd tests && node bench/screens.mjs
+//
+// Writes tests/artifacts/screens/<view>-<theme>-<width>.png and screens/axe.json, and prints one
+// line per view with its axe violations (rule ids and counts).
+
+import { readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+
+import { launchChromium } from '../e2e/lib/browser.mjs';
+import { ARTIFACTS_DIR, TESTS_DIR, rawRequest, startServer } from '../e2e/lib/server.mjs';
+
+const require = createRequire(import.meta.url);
+const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+const OUT = path.join(ARTIFACTS_DIR, 'screens');
+const SIZES = [
+  { width: 1440, height: 900 },
+  { width: 800, height: 600 },
+];
+
+async function replayFixtures(server) {
+  const dir = path.join(TESTS_DIR, 'fixtures', 'sdk-traffic');
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.jsonl'))) {
+    for (const line of readFileSync(path.join(dir, file), 'utf8').split('\n').filter(Boolean)) {
+      const { method, path: reqPath, headers, body_b64: body } = JSON.parse(line);
+      const sent = Object.fromEntries(Object.entries(headers).filter(([k]) => !/^(host|content-length)$/i.test(k)));
+      await rawRequest({ port: server.port, method, path: reqPath, headers: sent, body: Buffer.from(body, 'base64') });
+    }
+  }
+}
+
+async function views(server) {
+  const { persons } = await server.api('/api/persons?limit=1');
+  const { projects } = await server.api('/api/projects');
+  const views = [
+    ['start', '#/'],
+    ['events', '#/events'],
+    ['devices', '#/devices'],
+    ['persons', '#/persons'],
+    ['warnings', '#/warnings'],
+  ];
+  if (persons[0]) views.push(['person', `#/persons/${persons[0].id}`]);
+  if (projects[0]) views.push(['lens', `#/lens?project=${encodeURIComponent(projects[0].project)}`]);
+  return views;
+}
+
+const server = await startServer({ label: 'screens' });
+const browser = await launchChromium();
+try {
+  await replayFixtures(server);
+  await server.waitFor(async () => (await server.api('/api/health')).identity.applied_seq > 0, 20_000);
+  mkdirSync(OUT, { recursive: true });
+  const report = [];
+  for (const [name, hash] of await views(server)) {
+    for (const theme of ['light', 'dark']) {
+      for (const size of SIZES) {
+        const context = await browser.newContext({ viewport: size, colorScheme: theme });
+        const page = await context.newPage();
+        await page.goto(`${server.url}/${hash}`);
+        await page.waitForLoadState('networkidle');
+        await page.waitForTimeout(400);
+        await page.screenshot({ path: path.join(OUT, `${name}-${theme}-${size.width}.png`) });
+        await page.addScriptTag({ content: AXE });
+        const result = await page.evaluate(() => globalThis.axe.run(document));
+        const violations = result.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length }));
+        report.push({ view: name, theme, width: size.width, violations });
+        console.log(
+          `${name.padEnd(9)} ${theme.padEnd(5)} ${size.width}: ` +
+            (violations.length ? violations.map((v) => `${v.id}×${v.nodes}`).join(', ') : 'no axe violations'),
+        );
+        await context.close();
+      }
+    }
+  }
+  writeFileSync(path.join(OUT, 'axe.json'), JSON.stringify(report, null, 2));
+} finally {
+  await browser.close();
+  await server.stop();
+}
