@@ -65,7 +65,7 @@ try {
         await page.waitForTimeout(400);
         await page.screenshot({ path: path.join(OUT, `${name}-${theme}-${size.width}.png`) });
         await page.addScriptTag({ content: AXE });
-        const result = await page.evaluate(() => globalThis.axe.run(document));
+        const result = await page.evaluate(() => globalThis.axe.run(globalThis.document));
         const violations = result.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length }));
         report.push({ view: name, theme, width: size.width, violations });
         console.log(
