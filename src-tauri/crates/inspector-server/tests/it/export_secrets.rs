@@ -89,3 +89,34 @@ async fn bundle_and_har_exports_redact_cookies_and_keys_unless_asked_to_keep_the
     let resp = app.get("/api/export?format=har&secrets=maybe").await;
     assert_eq!(resp.status.as_u16(), 400, "{}", resp.text());
 }
+
+/// The recorded browser SDKs send their cookie to the inspector, and the server SDKs their write
+/// key in `Authorization`: none of those values is in a default bundle or HAR.
+#[tokio::test(flavor = "multi_thread")]
+async fn recorded_sdk_cookies_and_write_keys_stay_out_of_default_exports() {
+    let app = app();
+    let mut secrets = Vec::new();
+    for file in [POSTHOG_JS, MIXPANEL_BROWSER, SEGMENT_NODE, SEGMENT_PYTHON, RUDDER_PYTHON] {
+        for line in 0..file.lines().count() {
+            let recorded = recorded(file, line);
+            for name in ["cookie", "authorization"] {
+                if let Some(value) = recorded.header(name) {
+                    secrets.push(value.to_owned());
+                }
+            }
+            app.send(recorded.request()).await;
+        }
+    }
+    assert!(secrets.iter().any(|s| s.contains("ph_") && s.contains("posthog=")), "posthog-js sent its cookie");
+    assert!(secrets.iter().any(|s| s.starts_with("Basic ")), "a server SDK sent Basic auth");
+    for format in ["bundle", "har"] {
+        let found = headers(format, &app.get(&format!("/api/export?format={format}")).await.body);
+        for secret in &secrets {
+            assert!(!found.iter().any(|(_, v)| v == secret), "{format} holds {secret}");
+        }
+        let kept = headers(format, &app.get(&format!("/api/export?format={format}&secrets=keep")).await.body);
+        for secret in &secrets {
+            assert!(kept.iter().any(|(_, v)| v == secret), "{format} with secrets=keep lacks {secret}");
+        }
+    }
+}
