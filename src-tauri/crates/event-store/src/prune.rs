@@ -321,9 +321,12 @@ mod tests {
         }
     }
 
-    /// `(project, events, first_seen)` as stored, and as recounted from the events.
-    fn counters(conn: &Connection) -> (Vec<(String, i64, i64)>, Vec<(String, i64, i64)>) {
-        let read = |sql: &str| -> Vec<(String, i64, i64)> {
+    /// `(project, events, first_seen)` rows.
+    type Counters = Vec<(String, i64, i64)>;
+
+    /// The counters as stored, and as recounted from the events.
+    fn counters(conn: &Connection) -> (Counters, Counters) {
+        let read = |sql: &str| -> Counters {
             let mut stmt = conn.prepare(sql).unwrap();
             stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).unwrap().map(Result::unwrap).collect()
         };
