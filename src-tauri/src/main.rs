@@ -15,6 +15,7 @@ mod desktop;
 // Used by the desktop shell only, but display-free and unit-tested in every build.
 #[cfg_attr(not(feature = "desktop"), allow(dead_code))]
 mod embedded;
+// `serve` uses the lock; waking a running window is the desktop's.
 #[cfg_attr(not(feature = "desktop"), allow(dead_code))]
 mod instance;
 #[cfg_attr(not(feature = "desktop"), allow(dead_code))]
@@ -94,6 +95,27 @@ fn serve(args: ServerArgs, options: cli::ServeOptions) -> ExitCode {
     }
     let config =
         ServerConfig { bind, port: args.port.unwrap_or(DEFAULT_PORT), data_dir: args.data_dir(), identity: true };
+    // One inspector per data dir, as for the desktop app: two servers writing one store would
+    // each show what the other has deleted.
+    let lock = match instance::acquire(&config.data_dir) {
+        Ok(instance::Acquired::First(lock)) => lock,
+        Ok(instance::Acquired::Running(running)) => {
+            let whom = match running {
+                Some(info) => format!("pid {}, {}", info.pid, info.url),
+                None => "it is still starting".to_owned(),
+            };
+            eprintln!(
+                "error: another Identity Inspector is already running for {} ({whom}); \
+                 stop it or pass another --data-dir",
+                config.data_dir.display()
+            );
+            return ExitCode::from(3);
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
@@ -101,7 +123,7 @@ fn serve(args: ServerArgs, options: cli::ServeOptions) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(config, options)) {
+    match runtime.block_on(run(config, options, lock)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
@@ -119,8 +141,16 @@ enum ServeError {
     Forward(#[from] inspector_server::ForwardError),
 }
 
-async fn run(config: ServerConfig, options: cli::ServeOptions) -> Result<(), ServeError> {
+/// `lock` is held until the server has stopped.
+async fn run(
+    config: ServerConfig,
+    options: cli::ServeOptions,
+    mut lock: instance::InstanceLock,
+) -> Result<(), ServeError> {
     let mut server = BoundServer::bind(&config).await?;
+    if let Err(e) = lock.publish(server.url(), server.handle().control().token()) {
+        tracing::warn!("a second launch will not find this one: {e}");
+    }
     if let Some(target) = &options.forward {
         server.forward_to(target)?;
         eprintln!("Forwarding every accepted capture request to {target} (status: /api/forward)");
@@ -136,6 +166,7 @@ async fn run(config: ServerConfig, options: cli::ServeOptions) -> Result<(), Ser
     println!("Identity Inspector listening on {} (data: {})", server.url(), config.data_dir.display());
     server.run_until(shutdown_signal()).await?;
     tracing::info!("stopped; all accepted requests are committed");
+    drop(lock);
     Ok(())
 }
 

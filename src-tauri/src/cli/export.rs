@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
-use transfer::{export, parse_time, ExportFormat, Scope};
+use transfer::{export_with, parse_time, ExportFormat, Scope, Secrets};
 
 use super::progress::Bar;
 
@@ -51,6 +51,10 @@ pub struct ExportArgs {
     /// Base URL written into HAR request URLs when a request has no Host header.
     #[arg(long, default_value = "http://127.0.0.1:28120")]
     base_url: String,
+    /// Write Cookie, Authorization and other secret headers as received (by default they are
+    /// redacted, so that the file is safe to share).
+    #[arg(long)]
+    keep_secrets: bool,
 }
 
 pub fn run(args: ExportArgs, data_dir: PathBuf) -> Result<(), String> {
@@ -85,15 +89,16 @@ pub fn run(args: ExportArgs, data_dir: PathBuf) -> Result<(), String> {
         FormatArg::Har => ExportFormat::Har,
         FormatArg::Csv => ExportFormat::Csv,
     };
+    let secrets = if args.keep_secrets { Secrets::Keep } else { Secrets::Redact };
     let bar = Bar::new("exporting");
     let summary = if args.out.as_os_str() == "-" {
-        export(&store, &selection, format, std::io::stdout().lock(), &args.base_url, &bar)
+        export_with(&store, &selection, format, std::io::stdout().lock(), &args.base_url, &bar, secrets)
     } else {
         // Written next to the target and renamed at the end: a failed export leaves no half file.
         let dir = args.out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
         let tmp =
             tempfile::NamedTempFile::new_in(dir).map_err(|e| format!("cannot write in {}: {e}", dir.display()))?;
-        let summary = export(&store, &selection, format, tmp.as_file(), &args.base_url, &bar);
+        let summary = export_with(&store, &selection, format, tmp.as_file(), &args.base_url, &bar, secrets);
         if summary.is_ok() {
             tmp.persist(&args.out).map_err(|e| format!("cannot write {}: {e}", args.out.display()))?;
         }

@@ -7,6 +7,8 @@
 //! - A request is never removed while one of its events is kept (the events' foreign key).
 //! - Deletion runs on the writer thread in chunks, each its own transaction: captures queued in
 //!   the meantime are committed between two chunks instead of waiting for the whole prune.
+//! - The per-project counters (`projects`) change in the same transaction as the events they
+//!   count, so a prune killed between two chunks leaves them exact across restarts.
 //! - Retention applies to live traffic only: imported data sets (`datasets.rs`) were loaded on
 //!   purpose and stay until cleared. "Prefix" above means the prefix of the live rows.
 //! - Callers that keep derived state (the identity model) must rebuild it afterwards: the store
@@ -76,7 +78,7 @@ impl Store {
         let cut = self.cut_for(policy, now)?;
         let mut removed = Removed::default();
         loop {
-            let n = self.on_writer(move |c, _| delete_chunk(c, "events", "seq", LIVE_EVENT, cut.events_below))?;
+            let n = self.on_writer(move |c, _| delete_events_chunk(c, cut.events_below))?;
             removed.events += n;
             if n < CHUNK as u64 {
                 break;
@@ -224,6 +226,51 @@ fn delete_chunk(conn: &mut Connection, table: &str, key: &str, live: &str, below
     })
 }
 
+/// Deletes up to `CHUNK` of the oldest live events with `seq` below `below`, and takes them off
+/// their projects' counters in the same transaction (a project left with no events goes; its
+/// `first_seen` becomes its oldest remaining event's arrival).
+fn delete_events_chunk(conn: &mut Connection, below: i64) -> Result<u64, StoreError> {
+    if below <= 0 {
+        return Ok(0);
+    }
+    without_foreign_keys(conn, |conn| {
+        let tx = conn.transaction()?;
+        // The chunk is the live events with `seq` in `..=last`.
+        let last: Option<i64> = tx
+            .query_row(
+                &format!(
+                    "SELECT max(seq) FROM (SELECT seq FROM events WHERE seq < ?1 AND {LIVE_EVENT} ORDER BY seq LIMIT ?2)"
+                ),
+                params![below, CHUNK],
+                |r| r.get(0),
+            )
+            .optional()?
+            .flatten();
+        let Some(last) = last else { return Ok(0) };
+        let counts: Vec<(String, String, i64)> = {
+            let mut stmt = tx.prepare(&format!(
+                "SELECT project, source, count(*) FROM events WHERE seq <= ?1 AND {LIVE_EVENT} GROUP BY project, source"
+            ))?;
+            let rows = stmt.query_map([last], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+            rows.collect::<Result<_, _>>()?
+        };
+        let n = tx.execute(&format!("DELETE FROM events WHERE seq <= ?1 AND {LIVE_EVENT}"), [last])? as u64;
+        for (project, source, count) in &counts {
+            tx.execute(
+                "UPDATE projects SET events = events - ?3,
+                     first_seen = coalesce(
+                         (SELECT received_at FROM events WHERE project = ?1 AND source = ?2 ORDER BY seq LIMIT 1),
+                         first_seen)
+                 WHERE project = ?1 AND source = ?2",
+                params![project, source, count],
+            )?;
+        }
+        tx.execute("DELETE FROM projects WHERE events <= 0", [])?;
+        tx.commit()?;
+        Ok(n)
+    })
+}
+
 /// The per-project counters, recomputed from the events that remain.
 fn recount_projects(conn: &mut Connection) -> Result<(), StoreError> {
     let tx = conn.transaction()?;
@@ -248,4 +295,69 @@ fn without_foreign_keys<T>(
     let result = work(conn);
     conn.pragma_update(None, "foreign_keys", "ON")?;
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::{accepted_request, T0};
+    use crate::NewEvent;
+
+    fn event(i: usize, project: &str) -> NewEvent {
+        NewEvent {
+            uuid: format!("e{i}"),
+            project: project.into(),
+            source: "posthog".into(),
+            event: "tick".into(),
+            distinct_id: "someone".into(),
+            device_id: None,
+            session_id: None,
+            timestamp: T0,
+            original_timestamp: None,
+            sent_at: None,
+            received_at: T0 + i as i64,
+            properties: "{}".into(),
+            warnings: Vec::new(),
+        }
+    }
+
+    /// `(project, events, first_seen)` rows.
+    type Counters = Vec<(String, i64, i64)>;
+
+    /// The counters as stored, and as recounted from the events.
+    fn counters(conn: &Connection) -> (Counters, Counters) {
+        let read = |sql: &str| -> Counters {
+            let mut stmt = conn.prepare(sql).unwrap();
+            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).unwrap().map(Result::unwrap).collect()
+        };
+        (
+            read("SELECT project, events, first_seen FROM projects ORDER BY project"),
+            read("SELECT project, count(*), min(received_at) FROM events GROUP BY project ORDER BY project"),
+        )
+    }
+
+    /// A prune killed after its first chunk is a prune that ran only that chunk's transaction:
+    /// what it committed (all a restart finds) must already have the counters agree with the
+    /// events.
+    #[test]
+    fn a_prune_stopped_after_any_chunk_leaves_the_project_counters_exact() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(async {
+            // Two projects, more than one chunk: the first chunk empties "a-small".
+            let events: Vec<NewEvent> =
+                (0..(CHUNK as usize + 500)).map(|i| event(i, if i < 10 { "a-small" } else { "b-big" })).collect();
+            store.write(accepted_request("posthog"), events).await.unwrap();
+        });
+
+        // Killed here: the last chunk and the final recount never run.
+        let removed = store.on_writer(|c, _| delete_events_chunk(c, i64::MAX)).unwrap();
+        assert_eq!(removed, CHUNK as u64);
+
+        assert_eq!(store.totals().unwrap().events, 500, "the counters count what is left");
+        let (stored, recounted) = store.on_writer(|c, _| Ok(counters(c))).unwrap();
+        assert_eq!(stored, recounted);
+        assert_eq!(stored, [("b-big".to_owned(), 500, T0 + CHUNK)]);
+    }
 }

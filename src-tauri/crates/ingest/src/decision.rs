@@ -5,7 +5,7 @@ use capture_decode::{
     posthog, protocol, Capture, Event, Outcome, Protocol, Received, Refusal, Rejection, Reply, Source,
 };
 use chrono::Utc;
-use event_store::{to_micros, ImportRow, NewEvent, NewRequest, Outcome as Stored, RequestDetail};
+use event_store::{to_micros, ImportRow, NewEvent, NewRequest, Outcome as Stored, RequestDetail, IMPORT_PREFIX};
 use serde_json::{json, Value};
 
 /// Read limit for paths no vendor uses (stored as rejected, 404).
@@ -106,6 +106,10 @@ pub fn decide(received: &Received, problem: Option<Rejection>) -> Decision {
         Ok(Outcome::Answer(source, reply)) => {
             Decision::Accept { label: labelled(source), events: Vec::new(), note: None, reply, forward: false }
         }
+        Ok(Outcome::Capture(Capture { events, .. }, _)) if reserved_project(&events).is_some() => {
+            let project = reserved_project(&events).unwrap_or_default();
+            refused(protocol.refuse(&req, reserved(project)))
+        }
         Ok(Outcome::Capture(Capture { source, events, dropped, steps }, reply)) => {
             let received_at = to_micros(received.received_at);
             let mut note = steps_note(&steps);
@@ -119,6 +123,24 @@ pub fn decide(received: &Received, problem: Option<Rejection>) -> Decision {
             }
         }
     }
+}
+
+/// The first event whose project token claims an imported data set's name.
+fn reserved_project(events: &[Event]) -> Option<&str> {
+    events.iter().map(|e| e.project.as_str()).find(|p| p.starts_with(IMPORT_PREFIX))
+}
+
+/// Live traffic cannot claim `import:`: the store files imported data sets under
+/// `import:<name>/<token>` and keeps them out of retention, so a live token with that prefix
+/// would escape retention and mix into an imported data set of the same name.
+fn reserved(project: &str) -> Rejection {
+    Rejection::bad_request(
+        "reserved_token",
+        format!(
+            "project token {:?} starts with {IMPORT_PREFIX:?}, which is reserved for imported data sets",
+            capture_decode::redact_key(project)
+        ),
+    )
 }
 
 fn steps_note(steps: &[&str]) -> Vec<String> {
@@ -238,6 +260,24 @@ mod tests {
         assert_eq!((events[0].project.as_str(), events[0].source.as_str()), ("wk_a", "segment"));
         assert_eq!((events[0].uuid.as_str(), events[0].event.as_str()), ("m-1", "Signed Up"));
         assert_eq!(events[0].received_at, to_micros(segment.received_at), "arrival time is the request's");
+    }
+
+    #[test]
+    fn a_live_token_cannot_claim_an_imported_data_set() {
+        let posthog = received("POST", "/e/", r#"{"api_key":"import:bug-1","event":"x","distinct_id":"u"}"#);
+        match decide(&posthog, None) {
+            Decision::Refuse { label, rejection, reply } => {
+                assert_eq!(
+                    (label.source, rejection.status, rejection.code),
+                    (Some(Source::Posthog), 400, "reserved_token")
+                );
+                assert_eq!(reply.status, 400);
+            }
+            other => panic!("an import: token is refused, got {other:?}"),
+        }
+        // Imports decide the same way: such a row is stored as rejected, with no events.
+        let (row, events) = decode_raw(&posthog).expect("stored");
+        assert_eq!((row.outcome, events.len()), (Stored::Rejected, 0));
     }
 
     #[test]

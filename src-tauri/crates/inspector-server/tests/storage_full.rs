@@ -5,6 +5,7 @@
 // This binary uses a few of the helpers the `it` binary shares.
 #[allow(unused_imports)]
 #[path = "it/common/mod.rs"]
+#[allow(unused_imports)] // The shared helpers re-export a builder only the `it` binary uses.
 mod common;
 
 use axum::http::StatusCode;

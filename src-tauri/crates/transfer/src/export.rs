@@ -7,6 +7,7 @@ use event_store::{ExportedRequest, Selection, SelectionCounts, Store};
 use crate::bundle::BundleWriter;
 use crate::csv_out::CsvWriter;
 use crate::har::HarWriter;
+use crate::redact::{self, Secrets};
 use crate::{ExportError, Progress};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -89,7 +90,8 @@ fn each_request(
     })
 }
 
-/// Writes `selection` as `format` to `out`. `base_url` names the inspector in HAR URLs.
+/// Writes `selection` as `format` to `out`, safe to share (secret headers redacted, see
+/// [`crate::redact`]). `base_url` names the inspector in HAR URLs.
 /// Holds one request or event in memory at a time.
 pub fn export(
     store: &Store,
@@ -99,18 +101,35 @@ pub fn export(
     base_url: &str,
     progress: &dyn Progress,
 ) -> Result<ExportSummary, ExportError> {
+    export_with(store, selection, format, out, base_url, progress, Secrets::Redact)
+}
+
+/// [`export`], choosing whether secret headers are written as received.
+pub fn export_with(
+    store: &Store,
+    selection: &Selection,
+    format: ExportFormat,
+    out: impl Write,
+    base_url: &str,
+    progress: &dyn Progress,
+    secrets: Secrets,
+) -> Result<ExportSummary, ExportError> {
     let counts = store.count_selection(selection)?;
     let mut summary = ExportSummary::default();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
     match format {
         ExportFormat::Bundle => {
             let mut writer = BundleWriter::new(&mut out, selection, counts)?;
-            each_request(store, selection, counts, progress, &mut summary, |r| writer.request(r))?;
+            each_request(store, selection, counts, progress, &mut summary, |r| {
+                writer.request(&redact::request(r, secrets))
+            })?;
             writer.finish()?;
         }
         ExportFormat::Har => {
             let mut writer = HarWriter::new(&mut out, base_url)?;
-            each_request(store, selection, counts, progress, &mut summary, |r| writer.request(r))?;
+            each_request(store, selection, counts, progress, &mut summary, |r| {
+                writer.request(&redact::request(r, secrets))
+            })?;
             writer.finish()?;
         }
         ExportFormat::Ndjson => {

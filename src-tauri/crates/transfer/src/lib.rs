@@ -8,6 +8,8 @@
 //!   picks the analytics requests out of any HAR (e.g. one saved on a production site).
 //! - **CSV** ([`csv_out`]): events for spreadsheets (export only).
 //!
+//! Exports are safe to share by default: [`redact`] replaces the secrets in request headers.
+//!
 //! Decoding is not done here: imported requests go through [`ingest::decode_raw`], the live
 //! capture handler's own decision, so an import stores exactly what the server would have.
 
@@ -22,13 +24,15 @@ pub mod import;
 pub mod ndjson;
 mod posthog_line;
 mod progress;
+pub mod redact;
 mod replay;
 pub mod scope;
 
 pub use detect::{detect, Format};
 pub use error::{EntryError, ExportError, FileError};
-pub use export::{export, ExportFormat, ExportSummary};
+pub use export::{export, export_with, ExportFormat, ExportSummary};
 pub use import::{import_file, import_reader, read_file_rows, read_rows, ImportOptions, Opened, Rows};
 pub use progress::{NoProgress, Progress};
+pub use redact::Secrets;
 pub use replay::{replay, replay_file, ReplayError, ReplayOptions, ReplaySummary};
 pub use scope::{parse_time, Scope, SelectionError, TimeError};

@@ -22,7 +22,7 @@ capture_url: string,
  */
 started_at: string, 
 /**
- * The data dir's database file.
+ * The data dir's database file (lossy where the path is not UTF-8).
  */
 database: string, totals: Totals, identity: IdentityProgress, 
 /**

@@ -36,9 +36,8 @@ pub struct Health {
     pub capture_url: String,
     /// RFC 3339 with a `+00:00` offset.
     pub started_at: String,
-    /// The data dir's database file.
-    #[cfg_attr(feature = "ts", ts(type = "string"))]
-    pub database: std::path::PathBuf,
+    /// The data dir's database file (lossy where the path is not UTF-8).
+    pub database: String,
     pub totals: Totals,
     pub identity: IdentityProgress,
     /// Paused capture answers SDKs as usual but stores nothing.

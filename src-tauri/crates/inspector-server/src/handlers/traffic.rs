@@ -36,7 +36,8 @@ pub async fn health(State(state): State<AppState>) -> Result<Json<Health>, ApiEr
         version: env!("CARGO_PKG_VERSION"),
         capture_url: state.capture_url.to_string(),
         started_at: state.started_at.to_rfc3339(),
-        database: state.store.path().to_owned(),
+        // A path need not be UTF-8 (Linux file names are bytes): shown lossily, never refused.
+        database: state.store.path().to_string_lossy().into_owned(),
         totals,
         identity: IdentityProgress { applied_seq: state.identity.applied_seq() },
         // Desktop and control state (see control.rs): the UI shows a paused banner and notices.

@@ -20,7 +20,7 @@ use futures_util::StreamExt;
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer};
 use tokio::sync::mpsc;
-use transfer::{export, parse_time, ExportFormat, ImportOptions, NoProgress, Scope};
+use transfer::{export_with, parse_time, ExportFormat, ImportOptions, NoProgress, Scope, Secrets};
 
 use super::dto::{DatasetsPage, Imported};
 use super::params::{empty_as_none, ApiQuery};
@@ -53,6 +53,9 @@ pub struct ExportQuery {
     from: Option<event_store::Micros>,
     #[serde(default, deserialize_with = "time")]
     to: Option<event_store::Micros>,
+    /// `keep` writes secret headers (Cookie, Authorization, ...) as received; default `redact`.
+    #[serde(default)]
+    secrets: Secrets,
 }
 
 fn export_format<'de, D: Deserializer<'de>>(d: D) -> Result<Option<ExportFormat>, D::Error> {
@@ -68,7 +71,7 @@ fn time<'de, D: Deserializer<'de>>(d: D) -> Result<Option<event_store::Micros>, 
     parse_time(&text).map(Some).map_err(D::Error::custom)
 }
 
-/// `GET /api/export?format=bundle|ndjson|har|csv&project=&dataset=&session=&device=&person=&from=&to=`
+/// `GET /api/export?format=bundle|ndjson|har|csv&project=&dataset=&session=&device=&person=&from=&to=&secrets=redact|keep`
 pub async fn export_file(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<ExportQuery>,
@@ -107,9 +110,10 @@ pub async fn export_file(
     let (chunks, body) = mpsc::channel::<Result<Bytes, std::io::Error>>(CHUNKS);
     let store = state.store.clone();
     let base_url = state.capture_url.to_string();
+    let secrets = q.secrets;
     tokio::task::spawn_blocking(move || {
         let out = ChannelWriter { chunks: chunks.clone() };
-        if let Err(e) = export(&store, &selection, format, out, &base_url, &NoProgress) {
+        if let Err(e) = export_with(&store, &selection, format, out, &base_url, &NoProgress, secrets) {
             tracing::warn!("export failed: {e}");
             // The download ends with an error instead of looking complete.
             let _ = chunks.blocking_send(Err(std::io::Error::other(e.to_string())));
