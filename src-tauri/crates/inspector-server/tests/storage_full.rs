@@ -2,8 +2,6 @@
 //! instead of crashing, the UI gets a notice, everything stored stays readable, and the server
 //! keeps answering. Its own test binary: the cap is a process-wide environment variable.
 
-// This binary uses a few of the helpers the `it` binary shares.
-#[allow(unused_imports)]
 #[path = "it/common/mod.rs"]
 #[allow(unused_imports)] // The shared helpers re-export a builder only the `it` binary uses.
 mod common;
