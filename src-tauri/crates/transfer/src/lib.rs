@@ -13,12 +13,14 @@
 
 pub mod bundle;
 pub mod csv_out;
+mod decode;
 mod detect;
 mod error;
 pub mod export;
 pub mod har;
 mod har_zip;
 pub mod import;
+mod json_cap;
 pub mod ndjson;
 mod posthog_line;
 mod progress;
@@ -28,7 +30,10 @@ pub mod scope;
 pub use detect::{detect, Format};
 pub use error::{EntryError, ExportError, FileError};
 pub use export::{export, ExportFormat, ExportSummary};
-pub use import::{import_file, import_reader, read_file_rows, read_rows, ImportOptions, Opened, Rows};
+pub use import::{
+    import_file, import_open_file, import_reader, read_file_rows, read_open_file_rows, read_rows, ImportOptions,
+    Opened, Rows,
+};
 pub use progress::{NoProgress, Progress};
 pub use replay::{replay, replay_file, ReplayError, ReplayOptions, ReplaySummary};
 pub use scope::{parse_time, Scope, SelectionError, TimeError};

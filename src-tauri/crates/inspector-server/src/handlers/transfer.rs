@@ -9,7 +9,7 @@
 //! - Import changes data, so it needs this launch's `x-inspector-token` (from `GET /api/control`)
 //!   like every other state-changing call: a cross-site form cannot send custom headers, and a
 //!   cross-site `fetch` with one needs a CORS preflight `/api` never grants. The body is spooled
-//!   to a temporary file first (zip'd HARs need seeking), then imported all or nothing.
+//!   to an anonymous temporary file first (zip'd HARs need seeking), then imported all or nothing.
 
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::sync::Arc;
@@ -191,9 +191,8 @@ pub async fn import(
     ApiQuery(q): ApiQuery<ImportQuery>,
     request: Request,
 ) -> Result<Json<Imported>, ApiError> {
-    let spool =
-        tempfile::NamedTempFile::new().map_err(|e| ApiError::Internal(format!("cannot spool the upload: {e}")))?;
-    let mut file = spool.reopen().map_err(|e| ApiError::Internal(format!("cannot spool the upload: {e}")))?;
+    // Anonymous (unlinked at creation): a killed server leaves no spooled upload behind.
+    let mut file = tempfile::tempfile().map_err(|e| ApiError::Internal(format!("cannot spool the upload: {e}")))?;
     let mut body = request.into_body().into_data_stream();
     let mut size = 0usize;
     while let Some(chunk) = body.next().await {
@@ -201,13 +200,13 @@ pub async fn import(
         size += chunk.len();
         file.write_all(&chunk).map_err(|e| ApiError::Internal(format!("cannot spool the upload: {e}")))?;
     }
-    drop(file);
     if size == 0 {
         return Err(ApiError::InvalidBody("the request body is empty: send the file to import".into()));
     }
+    file.seek(SeekFrom::Start(0)).map_err(|e| ApiError::Internal(format!("cannot read the spooled upload: {e}")))?;
     let store = state.store.clone();
     let options = ImportOptions { name: q.name, source_name: q.filename, progress: Arc::new(NoProgress) };
-    let result = tokio::task::spawn_blocking(move || transfer::import_file(&store, spool.path(), options))
+    let result = tokio::task::spawn_blocking(move || transfer::import_open_file(&store, file, options))
         .await
         .map_err(|e| ApiError::Internal(format!("import task failed: {e}")))?;
     match result {
