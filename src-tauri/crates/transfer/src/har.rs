@@ -196,13 +196,23 @@ pub struct HarCandidate {
     pub body_too_large: bool,
 }
 
+/// The error that ends parsing when `each` asks to stop.
+const STOPPED: &str = "stopped early";
+
 /// Calls `each` for every entry of a HAR, in file order, without holding them all. `each`
 /// returns false to stop early.
 pub fn read_entries(input: impl BufRead, mut each: impl FnMut(usize, HarEntry) -> bool) -> Result<usize, FileError> {
     let mut de = serde_json::Deserializer::from_reader(input);
     let mut count = 0;
+    let mut stopped = false;
+    let mut each = |index, entry| {
+        let going = each(index, entry);
+        stopped |= !going;
+        going
+    };
     let result = de.deserialize_map(HarRoot { each: &mut each, count: &mut count });
     match result {
+        Err(_) if stopped => return Ok(count),
         Ok(true) => {}
         Ok(false) => return Err(FileError::Invalid("the HAR has no `log.entries` array".into())),
         Err(e) if e.is_eof() => {
@@ -293,12 +303,12 @@ impl<'de, F: FnMut(usize, HarEntry) -> bool> Visitor<'de> for HarEntries<'_, F> 
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let mut going = true;
         while let Some(entry) = seq.next_element::<HarEntry>()? {
             let index = *self.count;
             *self.count += 1;
-            if going {
-                going = (self.each)(index, entry);
+            if !(self.each)(index, entry) {
+                // Stop parsing here: the rest of the file may be gigabytes nobody reads.
+                return Err(serde::de::Error::custom(STOPPED));
             }
         }
         Ok(())

@@ -352,3 +352,46 @@ impl Iterator for HarRows {
         None
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicUsize;
+    use std::time::Duration;
+
+    use super::*;
+
+    /// A HAR that never ends: non-analytics entries forever, counting the bytes read.
+    struct EndlessHar {
+        read: Arc<AtomicUsize>,
+        started: bool,
+    }
+
+    impl Read for EndlessHar {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let chunk: &[u8] = if self.started {
+                br#"{"startedDateTime":"2026-01-01T00:00:00Z","request":{"method":"GET","url":"https://example.com/app.js"}},"#
+            } else {
+                br#"{"log":{"entries":["#
+            };
+            self.started = true;
+            let n = chunk.len().min(buf.len());
+            buf[..n].copy_from_slice(&chunk[..n]);
+            self.read.fetch_add(n, Ordering::Relaxed);
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn a_dropped_har_import_stops_reading_the_file() {
+        let read = Arc::new(AtomicUsize::new(0));
+        let har = EndlessHar { read: read.clone(), started: false };
+        let rows = HarRows::start(Box::new(std::io::BufReader::new(har)), None);
+        std::thread::sleep(Duration::from_millis(100));
+        assert!(read.load(Ordering::Relaxed) > 0, "the reader thread started");
+        drop(rows);
+        std::thread::sleep(Duration::from_millis(300));
+        let stopped_at = read.load(Ordering::Relaxed);
+        std::thread::sleep(Duration::from_millis(500));
+        assert_eq!(read.load(Ordering::Relaxed), stopped_at, "the reader thread kept parsing after the import ended");
+    }
+}
