@@ -77,9 +77,16 @@ fn bombs_are_capped_and_memory_stays_bounded() {
 
     // One gigabyte NDJSON line: refused by its length, before it is held whole.
     let ndjson = dir.path().join("line.ndjson.gz");
-    gzip_bomb(&ndjson, r#"{"event":"e","distinct_id":"u","properties":{"p":""#, b'a', 1024, "\"}}\n");
+    let first = "{\"event\":\"e\",\"distinct_id\":\"u\"}\n";
+    gzip_bomb(
+        &ndjson,
+        &format!(r#"{first}{{"event":"e","distinct_id":"u","properties":{{"p":""#),
+        b'a',
+        1024,
+        "\"}}\n",
+    );
     let err = import(&store, &ndjson, "line").unwrap_err().to_string();
-    assert!(err.contains("longer than"), "{err}");
+    assert!(err.contains("line 2 is longer than 16 MB"), "{err}");
 
     // A HAR whose body is a 300 MB string: the string is cut while it is read, and the request
     // is stored refused as too large, without its body; the next entry is imported as usual.
@@ -87,7 +94,7 @@ fn bombs_are_capped_and_memory_stays_bounded() {
     let prefix = format!(
         r#"{{"log":{{"version":"1.2","entries":[{},{}"#,
         small_batch(),
-        har_entry(r#"{"mimeType":"application/json","text":""#).trim_end_matches("\"}}}")
+        har_entry(r#"{"mimeType":"application/json","text":""#).strip_suffix("}}").unwrap()
     );
     let suffix = format!(r#""}}}}}},{}]}}}}"#, small_batch());
     gzip_bomb(&har, &prefix, b' ', 300, &suffix);
