@@ -88,7 +88,7 @@ fn bombs_are_capped_and_memory_stays_bounded() {
     let err = import(&store, &ndjson, "line").unwrap_err().to_string();
     assert!(err.contains("line 2 is longer than 16 MB"), "{err}");
 
-    // A HAR whose body is a 300 MB string: the string is cut while it is read, and the request
+    // A HAR whose body is a 270 MB string: the string is cut while it is read, and the request
     // is stored refused as too large, without its body; the next entry is imported as usual.
     let har = dir.path().join("string.har.gz");
     let prefix = format!(
@@ -97,7 +97,7 @@ fn bombs_are_capped_and_memory_stays_bounded() {
         har_entry(r#"{"mimeType":"application/json","text":""#).strip_suffix("}}").unwrap()
     );
     let suffix = format!(r#""}}}}}},{}]}}}}"#, small_batch());
-    gzip_bomb(&har, &prefix, b' ', 300, &suffix);
+    gzip_bomb(&har, &prefix, b' ', 270, &suffix);
     let summary = import(&store, &har, "string").expect("the HAR imports");
     assert_eq!(summary.requests, 3, "{summary:?}");
     let requests = stored(&store, "import:string");
@@ -106,7 +106,7 @@ fn bombs_are_capped_and_memory_stays_bounded() {
     assert!(big.body.is_empty(), "the over-limit body is not kept ({} bytes)", big.body.len());
     assert_eq!(requests[2].outcome, "accepted");
 
-    // A zip'd HAR whose attachment unpacks to 300 MB: read up to the route's limit only.
+    // A zip'd HAR whose attachment unpacks to 270 MB: read up to the route's limit only.
     let zipped = dir.path().join("attached.zip");
     {
         let mut zip = zip::ZipWriter::new(std::fs::File::create(&zipped).unwrap());
@@ -116,7 +116,7 @@ fn bombs_are_capped_and_memory_stays_bounded() {
         write!(zip, r#"{{"log":{{"version":"1.2","entries":[{attached},{}]}}}}"#, small_batch()).unwrap();
         zip.start_file("body.bin", options).unwrap();
         let block = vec![b' '; MB];
-        for _ in 0..300 {
+        for _ in 0..270 {
             zip.write_all(&block).unwrap();
         }
         zip.finish().unwrap();
