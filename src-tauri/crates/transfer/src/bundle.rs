@@ -218,8 +218,15 @@ impl<R: BufRead> BundleReader<R> {
     }
 }
 
+/// Longest bundle line read: a request with a body at the largest route limit (40 MB), base64'd,
+/// and its headers. A longer line is refused before it is held whole.
+const MAX_LINE: usize = 60 << 20;
+
 fn read_line(lines: &mut impl BufRead, into: &mut String, line_no: usize) -> Result<usize, FileError> {
-    lines.read_line(into).map_err(|e| match e.kind() {
+    crate::json_cap::read_line_capped(lines, into, MAX_LINE).map_err(|e| match e.kind() {
+        std::io::ErrorKind::InvalidInput => {
+            FileError::Invalid(format!("line {line_no} is longer than {} MB, more than any request", MAX_LINE >> 20))
+        }
         std::io::ErrorKind::UnexpectedEof => {
             FileError::Truncated(format!("the compressed data ends inside line {line_no}"))
         }

@@ -191,15 +191,28 @@ pub struct HarCandidate {
     pub vendor_host: bool,
     /// From an inspector's own HAR: the uuids its events had (see `InspectorExtra`).
     pub event_uuids: Vec<String>,
+    /// The body was over the route's read limit and was dropped (`raw.body` is empty): it is
+    /// stored refused as `body_too_large`, as live capture would.
+    pub body_too_large: bool,
 }
+
+/// The error that ends parsing when `each` asks to stop.
+const STOPPED: &str = "stopped early";
 
 /// Calls `each` for every entry of a HAR, in file order, without holding them all. `each`
 /// returns false to stop early.
 pub fn read_entries(input: impl BufRead, mut each: impl FnMut(usize, HarEntry) -> bool) -> Result<usize, FileError> {
     let mut de = serde_json::Deserializer::from_reader(input);
     let mut count = 0;
+    let mut stopped = false;
+    let mut each = |index, entry| {
+        let going = each(index, entry);
+        stopped |= !going;
+        going
+    };
     let result = de.deserialize_map(HarRoot { each: &mut each, count: &mut count });
     match result {
+        Err(_) if stopped => return Ok(count),
         Ok(true) => {}
         Ok(false) => return Err(FileError::Invalid("the HAR has no `log.entries` array".into())),
         Err(e) if e.is_eof() => {
@@ -290,12 +303,12 @@ impl<'de, F: FnMut(usize, HarEntry) -> bool> Visitor<'de> for HarEntries<'_, F> 
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let mut going = true;
         while let Some(entry) = seq.next_element::<HarEntry>()? {
             let index = *self.count;
             *self.count += 1;
-            if going {
-                going = (self.each)(index, entry);
+            if !(self.each)(index, entry) {
+                // Stop parsing here: the rest of the file may be gigabytes nobody reads.
+                return Err(serde::de::Error::custom(STOPPED));
             }
         }
         Ok(())
@@ -323,8 +336,8 @@ pub fn route_path(path: &str, is_route: impl Fn(&str) -> bool) -> Option<String>
     None
 }
 
-/// Reads an attached body (`postData._file`) from the HAR's zip.
-pub type Attachments = Box<dyn FnMut(&str) -> std::io::Result<Vec<u8>> + Send>;
+/// Reads an attached body (`postData._file`) from the HAR's zip by its file name, up to a limit: `None` when it is longer.
+pub type Attachments = Box<dyn FnMut(&str, usize) -> std::io::Result<Option<Vec<u8>>> + Send>;
 
 /// The entry as a request for the capture routes, if its path is (or ends in) one.
 pub fn candidate(
@@ -348,19 +361,28 @@ pub fn candidate(
         .filter(|h| !h.name.starts_with(':'))
         .map(|h| (h.name.to_ascii_lowercase(), h.value.clone()))
         .collect();
+    let limit = ingest::read_limit(&path, query.as_deref());
+    let mut body_too_large = false;
     let body = match &request.post_data {
         None => Vec::new(),
         Some(PostData { file: Some(file), .. }) => match attachments {
-            Some(read) => read(file).map_err(|error| EntryError::MissingAttachment {
-                url: request.url.clone(),
-                file: file.clone(),
-                error,
-            })?,
+            Some(read) => read(file, limit)
+                .map_err(|error| EntryError::MissingAttachment { url: request.url.clone(), file: file.clone(), error })?
+                .unwrap_or_else(|| {
+                    body_too_large = true;
+                    Vec::new()
+                }),
             None => return Err(EntryError::AttachedBody { url: request.url.clone(), file: file.clone() }),
         },
         Some(data) => {
             let text = data.text.as_deref().unwrap_or("");
-            if data.encoding.as_deref().is_some_and(|e| e.eq_ignore_ascii_case("base64")) {
+            let base64 = data.encoding.as_deref().is_some_and(|e| e.eq_ignore_ascii_case("base64"));
+            // Cut by the reader (see `json_cap`), or over the limit once decoded: not kept.
+            let decoded_len = if base64 { text.len() / 4 * 3 } else { text.len() };
+            if crate::json_cap::was_cut(text) || decoded_len > limit + 3 {
+                body_too_large = true;
+                Vec::new()
+            } else if base64 {
                 base64::engine::general_purpose::STANDARD
                     .decode(text)
                     .map_err(|error| EntryError::PostDataBase64 { url: request.url.clone(), error })?
@@ -379,6 +401,7 @@ pub fn candidate(
         url: request.url.clone(),
         vendor_host: is_vendor_host(&host),
         event_uuids: entry.inspector.as_ref().map(|i| i.event_uuids.clone()).unwrap_or_default(),
+        body_too_large,
     }))
 }
 

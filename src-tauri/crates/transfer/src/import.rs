@@ -9,8 +9,10 @@
 //! - NDJSON: events batched into `/batch` requests; an event the decoder refuses fails the
 //!   import, naming its lines.
 
-use std::io::Read;
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver};
 use std::sync::Arc;
 
@@ -32,12 +34,19 @@ pub struct ImportOptions {
     pub progress: Arc<dyn Progress>,
 }
 
-/// Imports the file at `path` (blocking; see `Store::import`).
+/// Imports the file at `path` (blocking; see `Store::import`). A FIFO or `/dev/stdin` works too.
 pub fn import_file(store: &Store, path: &Path, mut options: ImportOptions) -> Result<ImportSummary, ImportError> {
     if options.source_name.is_none() {
         options.source_name = path.file_name().map(|n| n.to_string_lossy().into_owned());
     }
     let opened = read_file_rows(path, options.progress.clone()).map_err(|e| ImportError::Source(Box::new(e)))?;
+    import_opened(store, opened, options)
+}
+
+/// Imports an open file, read from its current position (an upload spooled to an anonymous
+/// temporary file).
+pub fn import_open_file(store: &Store, file: File, options: ImportOptions) -> Result<ImportSummary, ImportError> {
+    let opened = read_open_file_rows(file, options.progress.clone()).map_err(|e| ImportError::Source(Box::new(e)))?;
     import_opened(store, opened, options)
 }
 
@@ -94,7 +103,7 @@ pub fn read_rows(
             meta = serde_json::to_string(&reader.header).ok();
             Box::new(reader.filter_map(move |item| match item {
                 Err(e) => Some(Err(e.into())),
-                Ok(request) => ingest::decode_raw(&request.raw).map(|(record, mut events)| {
+                Ok(request) => crate::decode::decode(request.raw, false).map(|(record, mut events)| {
                     restore_uuids(&mut events, request.event_uuids);
                     Ok((record, events))
                 }),
@@ -104,7 +113,7 @@ pub fn read_rows(
             let reader = NdjsonReader::new(content, chrono::Utc::now());
             Box::new(reader.filter_map(move |item| match item {
                 Err(e) => Some(Err(e.into())),
-                Ok(batch) => ingest::decode_raw(&batch.request).map(|(record, events)| {
+                Ok(batch) => crate::decode::decode(batch.request, false).map(|(record, events)| {
                     if record.outcome == Outcome::Rejected {
                         let (first, last) = batch.lines;
                         let lines =
@@ -124,25 +133,54 @@ pub fn read_rows(
 }
 
 /// Like [`read_rows`] for a file, which may also be a zip'd HAR with its bodies attached
-/// (Playwright's `recordHar` to a `.zip`).
+/// (Playwright's `recordHar` to a `.zip`), a FIFO or `/dev/stdin`.
 pub fn read_file_rows(path: &Path, progress: Arc<dyn Progress>) -> Result<Opened, FileError> {
-    let open = || {
-        std::fs::File::open(path)
-            .map_err(|e| FileError::Io(std::io::Error::new(e.kind(), format!("{}: {e}", path.display()))))
-    };
-    let mut file = open()?;
-    let size = file.metadata().ok().map(|m| m.len());
+    let file = File::open(path)
+        .map_err(|e| FileError::Io(std::io::Error::new(e.kind(), format!("{}: {e}", path.display()))))?;
+    read_open_file_rows(file, progress)
+}
+
+/// [`read_file_rows`] of an open file, from its current position. The file is read once, from
+/// one handle, and never reopened: a pipe's bytes can be read only once (a reopened FIFO waits
+/// for a writer that already left, and `/dev/stdin` reopened starts after what was read).
+pub fn read_open_file_rows(mut file: File, progress: Arc<dyn Progress>) -> Result<Opened, FileError> {
+    let metadata = file.metadata()?;
+    let regular = metadata.is_file();
+    let start = if regular { file.stream_position()? } else { 0 };
+    let size = regular.then(|| metadata.len().saturating_sub(start));
     let mut magic = [0u8; 4];
-    let is_zip = file.read_exact(&mut magic).is_ok() && magic == *b"PK\x03\x04";
+    let mut got = 0;
+    while got < magic.len() {
+        match file.read(&mut magic[got..])? {
+            0 => break,
+            n => got += n,
+        }
+    }
+    let is_zip = got == 4 && magic == *b"PK\x03\x04";
     if !is_zip {
-        return read_rows(open()?, size, progress);
+        if regular {
+            file.seek(SeekFrom::Start(start))?;
+            return read_rows(file, size, progress);
+        }
+        return read_rows(std::io::Cursor::new(magic[..got].to_vec()).chain(file), size, progress);
     }
     progress.start(size, "bytes");
-    let (har, attachments) = crate::har_zip::open(open()?)?;
+    // A zip is read from its end: one from a pipe is spooled to an anonymous file first.
+    let zip = if regular && start == 0 {
+        file.seek(SeekFrom::Start(0))?;
+        file
+    } else {
+        let mut spool = tempfile::tempfile()?;
+        spool.write_all(&magic)?;
+        std::io::copy(&mut file, &mut spool)?;
+        spool.seek(SeekFrom::Start(0))?;
+        spool
+    };
+    let (har, attachments) = crate::har_zip::open(zip)?;
     Ok(Opened {
         format: Format::Har,
         meta: None,
-        rows: Box::new(HarRows::start(Box::new(std::io::Cursor::new(har)), Some(attachments))),
+        rows: Box::new(HarRows::start(Box::new(std::io::BufReader::with_capacity(1 << 16, har)), Some(attachments))),
     })
 }
 
@@ -171,6 +209,17 @@ fn restore_uuids(events: &mut [event_store::NewEvent], uuids: Vec<String>) {
     }
 }
 
+fn empty_received() -> capture_decode::Received {
+    capture_decode::Received {
+        received_at: chrono::DateTime::UNIX_EPOCH,
+        method: String::new(),
+        path: String::new(),
+        query: None,
+        headers: Vec::new(),
+        body: Vec::new(),
+    }
+}
+
 /// Counts bytes read for the progress bar.
 struct Counted<R> {
     inner: R,
@@ -185,6 +234,13 @@ impl<R: Read> Read for Counted<R> {
     }
 }
 
+/// Longest string kept of a HAR: a body at the largest route limit (40 MB), base64'd. Longer
+/// ones are cut (see `json_cap`), and a cut body is stored refused as `body_too_large`.
+const MAX_HAR_STRING: usize = 56 << 20;
+/// All the strings of one HAR entry together, and the depth of the entries (`{"log":{"entries":[`).
+const MAX_HAR_ENTRY_STRINGS: usize = 64 << 20;
+const HAR_ENTRY_DEPTH: usize = 3;
+
 enum HarMessage {
     Candidate(Box<HarCandidate>),
     Failed(FileError),
@@ -193,16 +249,31 @@ enum HarMessage {
 
 /// The analytics requests of a HAR as import rows. The HAR is parsed on its own thread (serde
 /// pushes entries; the store pulls rows) through a small bounded channel, so memory holds a few
-/// entries whatever the HAR's size.
+/// entries whatever the HAR's size. Dropping it (the import failed or stopped) stops the
+/// reader thread at its next entry, instead of parsing the rest of the file for nobody.
 struct HarRows {
     messages: Receiver<HarMessage>,
+    stop: Arc<AtomicBool>,
     taken: usize,
     done: bool,
 }
 
+impl Drop for HarRows {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
 impl HarRows {
     fn start(content: Box<dyn std::io::BufRead + Send>, mut attachments: Option<har::Attachments>) -> HarRows {
-        let (tx, messages) = sync_channel(16);
+        // Two entries ahead: a candidate may hold a body of up to a route's read limit (40 MB).
+        let (tx, messages) = sync_channel(2);
+        let content = std::io::BufReader::with_capacity(
+            1 << 16,
+            crate::json_cap::CappedStrings::new(content, MAX_HAR_STRING, HAR_ENTRY_DEPTH, MAX_HAR_ENTRY_STRINGS),
+        );
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopped = stop.clone();
         let spawned = std::thread::Builder::new().name("har-reader".into()).spawn({
             let tx = tx.clone();
             move || {
@@ -210,6 +281,9 @@ impl HarRows {
                 let is_route = capture_decode::protocol::is_known_path;
                 let mut failed = false;
                 let read = har::read_entries(content, |index, entry| {
+                    if stopped.load(Ordering::Relaxed) {
+                        return false;
+                    }
                     match har::candidate(&entry, is_route, attachments.as_mut()) {
                         Ok(Some(c)) => tx.send(HarMessage::Candidate(Box::new(c))).is_ok(),
                         Ok(None) => true,
@@ -233,7 +307,7 @@ impl HarRows {
         if let Err(e) = spawned {
             let _ = tx.send(HarMessage::Failed(FileError::Io(e)));
         }
-        HarRows { messages, taken: 0, done: false }
+        HarRows { messages, stop, taken: 0, done: false }
     }
 }
 
@@ -248,7 +322,8 @@ impl Iterator for HarRows {
             };
             match message {
                 HarMessage::Candidate(mut c) => {
-                    let Some((mut record, mut events)) = ingest::decode_raw(&c.raw) else { continue };
+                    let raw = std::mem::replace(&mut c.raw, empty_received());
+                    let Some((mut record, mut events)) = crate::decode::decode(raw, c.body_too_large) else { continue };
                     restore_uuids(&mut events, std::mem::take(&mut c.event_uuids));
                     let is_capture = record.outcome == Outcome::Accepted && !events.is_empty();
                     if !c.vendor_host && !is_capture {
@@ -275,5 +350,48 @@ impl Iterator for HarRows {
             }
         }
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicUsize;
+    use std::time::Duration;
+
+    use super::*;
+
+    /// A HAR that never ends: non-analytics entries forever, counting the bytes read.
+    struct EndlessHar {
+        read: Arc<AtomicUsize>,
+        started: bool,
+    }
+
+    impl Read for EndlessHar {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let chunk: &[u8] = if self.started {
+                br#"{"startedDateTime":"2026-01-01T00:00:00Z","request":{"method":"GET","url":"https://example.com/app.js"}},"#
+            } else {
+                br#"{"log":{"entries":["#
+            };
+            self.started = true;
+            let n = chunk.len().min(buf.len());
+            buf[..n].copy_from_slice(&chunk[..n]);
+            self.read.fetch_add(n, Ordering::Relaxed);
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn a_dropped_har_import_stops_reading_the_file() {
+        let read = Arc::new(AtomicUsize::new(0));
+        let har = EndlessHar { read: read.clone(), started: false };
+        let rows = HarRows::start(Box::new(std::io::BufReader::new(har)), None);
+        std::thread::sleep(Duration::from_millis(100));
+        assert!(read.load(Ordering::Relaxed) > 0, "the reader thread started");
+        drop(rows);
+        std::thread::sleep(Duration::from_millis(300));
+        let stopped_at = read.load(Ordering::Relaxed);
+        std::thread::sleep(Duration::from_millis(500));
+        assert_eq!(read.load(Ordering::Relaxed), stopped_at, "the reader thread kept parsing after the import ended");
     }
 }

@@ -18,11 +18,15 @@ use serde_json::{Map, Value};
 use capture_decode::Received;
 
 use crate::bundle::micros_text;
+use crate::json_cap::read_line_capped;
 use crate::posthog_line::Line;
 use crate::FileError;
 
 /// Events per synthetic `/batch` request on import, and the byte budget of one.
 const BATCH_EVENTS: usize = 100;
+/// Longest event line read: PostHog refuses any event near this size, and a longer line is not
+/// held in memory to find out (a gzip'd file may unpack one line to gigabytes).
+const MAX_LINE: usize = 16 << 20;
 const BATCH_BYTES: usize = 1 << 20;
 
 /// Writes one event as one line.
@@ -105,13 +109,18 @@ impl<R: BufRead> NdjsonReader<R> {
         loop {
             let mut line = String::new();
             self.line_no += 1;
-            let n = self.lines.read_line(&mut line).map_err(|e| match e.kind() {
+            let n = read_line_capped(&mut self.lines, &mut line, MAX_LINE).map_err(|e| match e.kind() {
                 std::io::ErrorKind::UnexpectedEof => {
                     FileError::Truncated(format!("the compressed data ends inside line {}", self.line_no))
                 }
                 std::io::ErrorKind::InvalidData => {
                     FileError::Invalid(format!("line {} is not UTF-8 text", self.line_no))
                 }
+                std::io::ErrorKind::InvalidInput => FileError::Invalid(format!(
+                    "line {} is longer than {} MB; no event is that large",
+                    self.line_no,
+                    MAX_LINE >> 20
+                )),
                 _ => FileError::Io(e),
             })?;
             if n == 0 {

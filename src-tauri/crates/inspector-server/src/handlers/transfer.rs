@@ -1,14 +1,17 @@
 //! `/api/export`, `/api/import` and `/api/datasets`: export, import and the imported data sets, for the UI's export buttons,
 //! import dialog and drag and drop.
 //!
-//! - Export streams: a blocking task writes the file into a small bounded channel that the
-//!   response body drains, so a million events never sit in memory.
+//! - Export spools: a blocking task writes the file to an anonymous temporary file, then the
+//!   response streams it, so a million events never sit in memory and a download that stops
+//!   reading holds no pooled reader and no read transaction (nor pins the WAL), only a file.
+//!   The export reads one snapshot per query as before; it is consistent as of when it ran,
+//!   not when the client finished downloading.
 //! - Import changes data, so it needs this launch's `x-inspector-token` (from `GET /api/control`)
 //!   like every other state-changing call: a cross-site form cannot send custom headers, and a
 //!   cross-site `fetch` with one needs a CORS preflight `/api` never grants. The body is spooled
-//!   to a temporary file first (zip'd HARs need seeking), then imported all or nothing.
+//!   to an anonymous temporary file first (zip'd HARs need seeking), then imported all or nothing.
 
-use std::io::Write;
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
@@ -19,7 +22,6 @@ use axum::Json;
 use futures_util::StreamExt;
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer};
-use tokio::sync::mpsc;
 use transfer::{export_with, parse_time, ExportFormat, ImportOptions, NoProgress, Scope, Secrets};
 
 use super::dto::{DatasetsPage, Imported};
@@ -27,9 +29,6 @@ use super::params::{empty_as_none, ApiQuery};
 use crate::control::Authorized;
 use crate::error::ApiError;
 use crate::AppState;
-
-/// Chunks in flight between the exporting task and the response.
-const CHUNKS: usize = 16;
 
 /// `GET /api/export` parameters.
 #[derive(Debug, Deserialize)]
@@ -107,26 +106,60 @@ pub async fn export_file(
     let selection = scope.selection().map_err(|e| ApiError::invalid_parameter("scope", e.to_string()))?;
     let file_name = file_name(&selection, format);
 
-    let (chunks, body) = mpsc::channel::<Result<Bytes, std::io::Error>>(CHUNKS);
+    // Written whole to a spool file first, off the async workers, then streamed from the file:
+    // the pooled reader and its read transaction are released when the export is written, at
+    // disk speed, however slowly (or never) the client reads. The spool file is anonymous
+    // (unlinked at creation), so a killed server leaves nothing behind.
     let store = state.store.clone();
     let base_url = state.capture_url.to_string();
     let secrets = q.secrets;
-    tokio::task::spawn_blocking(move || {
-        let out = ChannelWriter { chunks: chunks.clone() };
-        if let Err(e) = export_with(&store, &selection, format, out, &base_url, &NoProgress, secrets) {
+    let spooled = tokio::task::spawn_blocking(move || -> Result<std::fs::File, ApiError> {
+        let mut file = tempfile::tempfile().map_err(|e| ApiError::Internal(format!("cannot spool the export: {e}")))?;
+        export_with(&store, &selection, format, &mut file, &base_url, &NoProgress, secrets).map_err(|e| {
             tracing::warn!("export failed: {e}");
-            // The download ends with an error instead of looking complete.
-            let _ = chunks.blocking_send(Err(std::io::Error::other(e.to_string())));
-        }
-    });
-    let stream = tokio_stream::wrappers::ReceiverStream::new(body);
+            ApiError::Internal(format!("export failed: {e}"))
+        })?;
+        file.seek(SeekFrom::Start(0))
+            .map_err(|e| ApiError::Internal(format!("cannot read the spooled export: {e}")))?;
+        Ok(file)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("export task failed: {e}")))??;
+    let length = spooled.metadata().map(|m| m.len()).ok();
+    let stream = spool_stream(spooled);
     let mut response = Body::from_stream(stream).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(format.content_type()));
+    if let Some(length) = length {
+        headers.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
+    }
     if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{file_name}\"")) {
         headers.insert(header::CONTENT_DISPOSITION, v);
     }
     Ok(response)
+}
+
+/// Bytes read from the spooled export per chunk of the response.
+const CHUNK: usize = 1 << 16;
+
+/// The spooled file as a body stream. Each chunk is read on the blocking pool when the response
+/// asks for it, so a client that stops reading holds no thread, only the file.
+fn spool_stream(file: std::fs::File) -> impl futures_util::Stream<Item = std::io::Result<Bytes>> + Send {
+    futures_util::stream::try_unfold(Some(file), |file| async move {
+        let Some(mut file) = file else { return Ok(None) };
+        let (file, chunk) = tokio::task::spawn_blocking(move || {
+            let mut chunk = vec![0u8; CHUNK];
+            let read = file.read(&mut chunk).map(|n| {
+                chunk.truncate(n);
+                chunk
+            });
+            (file, read)
+        })
+        .await
+        .map_err(std::io::Error::other)?;
+        let chunk = chunk?;
+        Ok(if chunk.is_empty() { None } else { Some((Bytes::from(chunk), Some(file))) })
+    })
 }
 
 /// `inspector-<what>-<time>.<ext>`, ASCII only.
@@ -142,24 +175,6 @@ fn file_name(selection: &event_store::Selection, format: ExportFormat) -> String
     let safe: String =
         what.chars().map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '_' }).take(60).collect();
     format!("inspector-{safe}-{}.{}", chrono::Utc::now().format("%Y%m%d-%H%M%S"), format.extension())
-}
-
-/// Hands written bytes to the response body, waiting when the client reads slowly.
-struct ChannelWriter {
-    chunks: mpsc::Sender<Result<Bytes, std::io::Error>>,
-}
-
-impl Write for ChannelWriter {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.chunks
-            .blocking_send(Ok(Bytes::copy_from_slice(buf)))
-            .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the download was cancelled"))?;
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
 }
 
 /// `POST /api/import` parameters.
@@ -180,9 +195,8 @@ pub async fn import(
     ApiQuery(q): ApiQuery<ImportQuery>,
     request: Request,
 ) -> Result<Json<Imported>, ApiError> {
-    let spool =
-        tempfile::NamedTempFile::new().map_err(|e| ApiError::Internal(format!("cannot spool the upload: {e}")))?;
-    let mut file = spool.reopen().map_err(|e| ApiError::Internal(format!("cannot spool the upload: {e}")))?;
+    // Anonymous (unlinked at creation): a killed server leaves no spooled upload behind.
+    let mut file = tempfile::tempfile().map_err(|e| ApiError::Internal(format!("cannot spool the upload: {e}")))?;
     let mut body = request.into_body().into_data_stream();
     let mut size = 0usize;
     while let Some(chunk) = body.next().await {
@@ -190,13 +204,13 @@ pub async fn import(
         size += chunk.len();
         file.write_all(&chunk).map_err(|e| ApiError::Internal(format!("cannot spool the upload: {e}")))?;
     }
-    drop(file);
     if size == 0 {
         return Err(ApiError::InvalidBody("the request body is empty: send the file to import".into()));
     }
+    file.seek(SeekFrom::Start(0)).map_err(|e| ApiError::Internal(format!("cannot read the spooled upload: {e}")))?;
     let store = state.store.clone();
     let options = ImportOptions { name: q.name, source_name: q.filename, progress: Arc::new(NoProgress) };
-    let result = tokio::task::spawn_blocking(move || transfer::import_file(&store, spool.path(), options))
+    let result = tokio::task::spawn_blocking(move || transfer::import_open_file(&store, file, options))
         .await
         .map_err(|e| ApiError::Internal(format!("import task failed: {e}")))?;
     match result {

@@ -13,6 +13,7 @@ mod capture;
 mod control;
 mod cors_hosts;
 mod export_api;
+mod export_held;
 mod export_roundtrip;
 mod export_secrets;
 mod forward;
