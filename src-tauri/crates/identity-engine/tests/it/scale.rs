@@ -68,3 +68,46 @@ fn many_devices_50k() {
     assert!(took < Duration::from_secs(30), "50 000 devices on one id took {took:?}");
     eprintln!("many_devices_50k: {} events in {took:?}", events.len());
 }
+
+/// A person of `ids` anonymous ids (each with a pageview, then identified as one user), with
+/// an alias of an identified id every tenth id so the vendors disagree on many pairs.
+fn mega_person(ids: usize) -> Vec<EventInput> {
+    let mut events = Vec::with_capacity(ids * 3);
+    for i in 0..ids {
+        let anon = format!("anon-{i:06}");
+        events.push(e("$pageview", &anon, json!({})));
+        events.push(e("$identify", "mega-user", json!({"$anon_distinct_id": anon})));
+        if i % 10 == 0 {
+            events.push(e("$create_alias", &format!("other-{i}"), json!({"alias": "mega-user"})));
+        }
+    }
+    number(events)
+}
+
+fn lens_of_mega_person(ids: usize) -> (identity_engine::Lens, Duration) {
+    let events = mega_person(ids);
+    let start = Instant::now();
+    let lens = identity_engine::vendor_lens(P, &events);
+    (lens, start.elapsed())
+}
+
+#[test]
+fn lens_of_a_person_small() {
+    let (lens, _) = lens_of_mega_person(500);
+    assert_eq!(lens.vendors[0].clusters.iter().map(|c| c.ids.len()).max(), Some(551));
+    assert!(lens.disagreements.len() > 40, "{}", lens.disagreements.len());
+}
+
+/// 20 000 ids in one person: about a second in release (it was minutes: each disagreement
+/// scanned every decision for its reason).
+#[test]
+#[ignore = "release-only scale test, run by tests/run.sh"]
+fn lens_of_a_person_with_20k_ids() {
+    let n = std::env::var("SCALE_IDS").ok().and_then(|v| v.parse().ok()).unwrap_or(20_000);
+    let (lens, took) = lens_of_mega_person(n);
+    let posthog = &lens.vendors[0];
+    let biggest = posthog.clusters.iter().map(|c| c.ids.len()).max().unwrap_or(0);
+    assert!(biggest > n, "one person holds every anonymous id: {biggest}");
+    eprintln!("lens of a person with {biggest} ids: {took:?}, {} disagreements", lens.disagreements.len());
+    assert!(took < Duration::from_secs(20), "lens of {n} ids took {took:?}");
+}
