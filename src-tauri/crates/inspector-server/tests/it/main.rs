@@ -16,6 +16,7 @@ mod export_api;
 mod export_roundtrip;
 mod forward;
 mod identity_backlog;
+mod identity_off_workers;
 mod identity_vendors;
 mod live;
 mod read_only;
