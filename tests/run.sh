@@ -32,6 +32,8 @@ bash tests/check-generated.sh
 
 echo "== cargo test (all crates; builds the UI into the server when its sources changed)"
 cargo test --workspace --locked
+# Scale: one id on 50 000 devices and the lens of a 20 000-id person, in release (identity-engine is small and pure: a quick build).
+cargo test --release --locked -p identity-engine --test it -- --ignored scale::
 
 # The desktop app (Tauri 2, needs webkit2gtk): its mock-runtime tests, then its binary, kept
 # beside the headless one for the Xvfb smoke test (e2e/desktop.test.mjs).

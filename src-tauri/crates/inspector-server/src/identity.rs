@@ -7,6 +7,8 @@
 //!   reorder it and a restart rebuilds the identical state from SQLite.
 //! - Capture replies never wait for the model (ingest speed is the store's); API reads call
 //!   `synced` first, so a client that got its 200 then reads persons sees its own events.
+//! - No async worker waits on the model: API reads take its lock on the blocking pool
+//!   (`read_off_workers`), and the feeder holds the write lock for `APPLY_CHUNK` events at most.
 //! - The model is fed on its own thread at a lower CPU priority: under a burst, capture keeps
 //!   the cores and the model catches up right after (the ingest benchmark reports that lag).
 
@@ -22,8 +24,12 @@ use serde::Serialize;
 use tokio::sync::{broadcast, watch};
 use tokio_util::sync::CancellationToken;
 
+use crate::error::ApiError;
+
 /// Events still unread after a full step that make a catch-up use a second (reading) thread.
 const PIPELINE_BACKLOG: i64 = 50_000;
+/// Events applied per hold of the model's write lock (see `Identity::apply`).
+const APPLY_CHUNK: usize = 256;
 /// How long an API read waits for the model to catch up before answering with what it has.
 const SYNC_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -159,16 +165,22 @@ impl Identity {
         tracing::info!("stored data was removed: rebuilding the identity model from what remains");
     }
 
+    /// Applies one step, taking the write lock for at most `APPLY_CHUNK` events at a time so a
+    /// reader waits for one chunk, never for a whole step (one event can be slow: a big person).
     fn apply(&self, step: Decoded) {
-        let changes = {
+        for chunk in step.inputs.chunks(APPLY_CHUNK) {
             let mut model = self.model.write().unwrap_or_else(|poisoned| poisoned.into_inner());
-            for input in &step.inputs {
+            for input in chunk {
                 if let Err(e) = model.push(input) {
                     tracing::error!(seq = input.seq, "identity model refused an event: {e}");
                 }
             }
-            model.take_changes()
-        };
+            // Under the lock, so a reader always sees a model that applied exactly `applied`.
+            if let Some(last) = chunk.last() {
+                self.applied.send_replace(last.seq);
+            }
+        }
+        let changes = self.model.write().unwrap_or_else(|poisoned| poisoned.into_inner()).take_changes();
         self.applied.send_replace(step.last);
         let applied_seq = step.last;
         if !changes.persons.is_empty() {
@@ -211,6 +223,18 @@ impl Identity {
     pub fn read<R>(&self, f: impl FnOnce(&Model) -> R) -> R {
         let model = self.model.read().unwrap_or_else(|poisoned| poisoned.into_inner());
         f(&model)
+    }
+
+    /// `read` on Tokio's blocking pool: waiting for the lock and walking a big model never
+    /// occupy an async worker, so capture and `/api/health` answer while slow reads run.
+    pub async fn read_off_workers<R: Send + 'static>(
+        self: &Arc<Self>,
+        f: impl FnOnce(&Model) -> R + Send + 'static,
+    ) -> Result<R, ApiError> {
+        let me = self.clone();
+        tokio::task::spawn_blocking(move || me.read(f))
+            .await
+            .map_err(|e| ApiError::Internal(format!("identity read failed: {e}")))
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<IdentityChange> {

@@ -174,7 +174,11 @@ fn reason(vendor: Family, r: &replay::Replayed, seq: i64, ids: [&String; 2], tog
             d.source.as_ref() == Some(*id) || d.target.as_ref() == Some(*id) || d.message.contains(id.as_str())
         })
     };
-    if let Some((_, d)) = r.decisions.iter().find(|(s, d)| *s == seq && wanted(d.kind) && names(d)) {
+    // Decisions are in seq order (engines apply events strictly in seq order): the step's own
+    // are found by binary search, so a lens with many disagreements stays n·log n.
+    let from = r.decisions.partition_point(|(s, _)| *s < seq);
+    let mut at_step = r.decisions[from..].iter().take_while(|(s, _)| *s == seq);
+    if let Some((_, d)) = at_step.find(|(_, d)| wanted(d.kind) && names(d)) {
         return d.message.clone();
     }
     match (vendor, together) {

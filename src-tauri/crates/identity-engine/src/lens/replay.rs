@@ -18,6 +18,7 @@ pub(crate) const SUB: i64 = 64;
 /// The engine after the vendor's rules ran, and its decisions keyed by the original seq.
 pub(crate) struct Replayed {
     pub engine: Engine,
+    /// Sorted by seq (events are applied in seq order; synthetic seqs keep their step's order).
     pub decisions: Vec<(i64, Decision)>,
 }
 

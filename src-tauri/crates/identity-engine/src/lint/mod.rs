@@ -57,13 +57,30 @@ pub(crate) struct Lint {
     identify_targets: HashSet<(String, String)>,
     /// (lane, session, distinct id, canonical $set) -> (identify count, first event uuid).
     identifies: HashMap<(usize, String, String, String), (usize, String)>,
-    /// project -> distinct id -> lanes where it has an identified segment (nested so the lookup
-    /// for every identified event needs no owned key).
-    lanes_of_user: HashMap<String, HashMap<String, HashSet<usize>>>,
+    /// project -> distinct id -> index in `users`: the ids identified on some lane (nested so
+    /// the lookup for every identified event needs no owned key).
+    user_index: HashMap<String, HashMap<String, usize>>,
+    /// The lanes of each such id, and which of them count as unrelated devices.
+    users: Vec<UserLanes>,
+    /// lane -> the entries of `users` whose lanes include it (usually one).
+    users_of_lane: HashMap<usize, Vec<usize>>,
     /// Segment/Mixpanel: (project, anonymousId or $device_id) -> the user ids sent with it.
     users_of_anon: HashMap<(String, String), Vec<String>>,
     /// project -> (identified events, anonymous events).
     share: HashMap<String, Share>,
+}
+
+/// The lanes where one distinct id has an identified segment, kept up to date event by event
+/// so `generic_distinct_id`'s "many devices" check costs O(log lanes) per new lane instead of a
+/// scan of every lane of the id.
+///
+/// Invariant: `devices` holds `(first_seq, device id, lane)` of exactly the lanes of `lanes`
+/// that are not a reset(true) continuation of another lane of `lanes`, sorted as the finding
+/// lists them; `lanes[l]` says whether `l` is in `devices`.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct UserLanes {
+    pub lanes: HashMap<usize, bool>,
+    pub devices: std::collections::BTreeSet<(i64, String, usize)>,
 }
 
 /// Events counted for a project's `identified_share` finding, and that finding's key.

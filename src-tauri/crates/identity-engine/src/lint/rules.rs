@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 use super::text as t;
-use super::{finding, Finding, Lint, LintRule, Severity, Share};
+use super::{finding, Finding, Lint, LintRule, Severity, Share, UserLanes};
 use crate::devices::{Devices, LaneUpdate, TransitionKind};
 use crate::engine::vendor;
 use crate::family::Family;
@@ -173,43 +173,77 @@ impl Lint {
     }
 
     /// `generic_distinct_id` for one id identified on many unrelated lanes (reset(true)
-    /// continuations count once).
+    /// continuations count once). The lanes of each id and which of them count are kept
+    /// incrementally (`UserLanes`): a new lane costs O(log lanes of the id), and a reset(true)
+    /// link made or dropped by this event re-counts only the lanes it changed.
     fn many_devices(&mut self, c: &Ctx) -> usize {
+        if !c.update.linked.is_empty() {
+            for lane in std::iter::once(c.update.lane).chain(c.update.linked.iter().copied()) {
+                for u in self.users_of_lane.get(&lane).cloned().unwrap_or_default() {
+                    recount(&mut self.users[u], lane, c.devices);
+                }
+            }
+        }
         let (ev, p) = (c.ev, c.ev.project.as_str());
         let segment = &c.devices.lanes[c.update.lane].lane.segments[c.update.segment];
         if !segment.identified {
             return 0;
         }
-        let known_lane = self
-            .lanes_of_user
-            .get(p)
-            .and_then(|ids| ids.get(&segment.distinct_id))
-            .is_some_and(|l| l.contains(&c.update.lane));
-        if known_lane {
+        let known = self.user_index.get(p).and_then(|ids| ids.get(&segment.distinct_id)).copied();
+        if known.is_some_and(|u| self.users[u].lanes.contains_key(&c.update.lane)) {
             return 0;
         }
-        let lanes = self.lanes_of_user.entry(p.to_owned()).or_default().entry(segment.distinct_id.clone()).or_default();
-        if !lanes.insert(c.update.lane) || lanes.len() < 3 {
+        let u = match known {
+            Some(u) => u,
+            None => {
+                let u = self.users.len();
+                self.users.push(UserLanes::default());
+                self.user_index.entry(p.to_owned()).or_default().insert(segment.distinct_id.clone(), u);
+                u
+            }
+        };
+        self.users_of_lane.entry(c.update.lane).or_default().push(u);
+        let user = &mut self.users[u];
+        user.lanes.insert(c.update.lane, false);
+        recount(user, c.update.lane, c.devices);
+        // The lane this one was continued by (reset(true)) no longer counts on its own.
+        if let Some(next) = c.devices.lanes[c.update.lane].continued_by {
+            if user.lanes.contains_key(&next) {
+                recount(user, next, c.devices);
+            }
+        }
+        if user.lanes.len() < 3 || user.devices.len() < 3 {
             return 0;
         }
-        let ids: Vec<&str> = lanes.iter().map(|&i| c.devices.lanes[i].lane.id.as_str()).collect();
-        let mut devices: Vec<(i64, String)> = lanes
-            .iter()
-            .map(|&i| &c.devices.lanes[i].lane)
-            .filter(|l| l.linked_from.as_ref().is_none_or(|from| !ids.contains(&from.lane_id.as_str())))
-            .map(|l| (l.first_seq, l.device_id.clone()))
-            .collect();
-        if devices.len() < 3 {
-            return 0;
-        }
-        devices.sort();
         let id = segment.distinct_id.clone();
-        let message = t::many_devices(&id, devices.len());
+        let key = format!("generic_distinct_id|{p}|many-devices:{id}");
+        let user = &self.users[u];
+        // A new finding lists every device; an existing one keeps its first `MAX_REFS` and
+        // takes new ones in this order until full, which the first 2 * MAX_REFS distinct
+        // devices decide (at most MAX_REFS of them are already listed); a full one takes none.
+        let listed = self.by_key.get(&key).map(|&i| self.findings[i].device_ids.len());
+        let device_ids: Vec<String> = if listed.is_some_and(|n| n >= super::MAX_REFS) {
+            user.devices.iter().take(1).map(|(_, d, _)| d.clone()).collect()
+        } else if listed.is_some() {
+            let mut first: Vec<String> = Vec::new();
+            for (_, d, _) in &user.devices {
+                if first.len() >= 2 * super::MAX_REFS {
+                    break;
+                }
+                if !first.contains(d) {
+                    first.push(d.clone());
+                }
+            }
+            first
+        } else {
+            user.devices.iter().map(|(_, d, _)| d.clone()).collect()
+        };
+        let message = t::many_devices(&id, user.devices.len());
         let mut f = finding(LintRule::GenericDistinctId, Severity::Warning, p, message, t::FIX_GENERIC.into());
         f.event_uuids.push(ev.uuid.clone());
-        f.distinct_ids.push(id.clone());
-        f.device_ids = devices.into_iter().map(|(_, d)| d).collect();
-        self.report_event(c, format!("generic_distinct_id|{p}|many-devices:{id}"), f)
+        f.distinct_ids.push(id);
+        f.device_ids = device_ids;
+        self.report_event(c, key, f)
     }
 
     /// `missing_reset_between_users`: a lane switched users without reset(). A late segment may
@@ -330,6 +364,24 @@ impl Lint {
         counted.reported = true;
         let (key, message) = (counted.key.clone(), t::share(counted.identified, counted.anonymous));
         self.report_event(c, key, finding(LintRule::IdentifiedShare, Severity::Info, p, message, t::FIX_SHARE.into()))
+    }
+}
+
+/// Puts lane `l` of `user` in or out of `user.devices`: out when it continues (reset(true))
+/// another lane of the same user.
+fn recount(user: &mut UserLanes, l: usize, devices: &Devices) {
+    let Some(&counted) = user.lanes.get(&l) else { return };
+    let counts = devices.lanes[l].continues.is_none_or(|from| !user.lanes.contains_key(&from));
+    if counts == counted {
+        return;
+    }
+    user.lanes.insert(l, counts);
+    let lane = &devices.lanes[l].lane;
+    let entry = (lane.first_seq, lane.device_id.clone(), l);
+    if counts {
+        user.devices.insert(entry);
+    } else {
+        user.devices.remove(&entry);
     }
 }
 

@@ -10,6 +10,7 @@ mod lint_rules;
 mod model_random;
 mod model_traffic;
 mod random_streams;
+mod scale;
 mod scenarios;
 mod sdk_traffic;
 mod vendor_random;

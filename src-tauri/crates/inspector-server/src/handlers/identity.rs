@@ -1,6 +1,7 @@
 //! `/api/persons`, `/api/devices`, `/api/decisions`, `/api/warnings`, `/api/lens`: the identity
 //! model as JSON. Every handler first waits for the model to include all committed events
-//! (`Identity::synced`). Every item carries its project's `source` and identity `family`, and
+//! (`Identity::synced`), then reads it on the blocking pool (`Identity::read_off_workers`);
+//! the lens is computed there too: no handler here keeps an async worker from capture. Every item carries its project's `source` and identity `family`, and
 //! every list takes `?source=` (repeatable or comma-separated) to keep some sources only.
 
 use axum::extract::State;
@@ -79,28 +80,31 @@ pub async fn persons(
     let limit = q.limit.unwrap_or(DEFAULT_PERSONS).clamp(1, MAX_PERSONS);
     let offset = q.cursor.unwrap_or(0);
     let needle = q.q.map(|t| t.to_lowercase());
-    let page = state.identity.read(|model| {
-        let engine = model.engine();
-        let mut projects: Vec<&str> = match &q.project {
-            Some(p) => vec![p.as_str()],
-            None => engine.projects(),
-        };
-        projects.retain(|p| sources.allows(engine.source(p)));
-        let mut found: Vec<&Person> = match &q.distinct_id {
-            Some(id) => projects.iter().filter_map(|p| engine.person_for(p, id)).collect(),
-            None => projects.iter().flat_map(|p| engine.persons(p)).collect(),
-        };
-        if let Some(needle) = &needle {
-            found.retain(|p| person_matches(p, needle));
-        }
-        if q.newest_first {
-            found.sort_by(|a, b| b.created_by.seq.cmp(&a.created_by.seq).then(a.id.cmp(&b.id)));
-        }
-        let persons: Vec<PersonSummary> =
-            found.iter().skip(offset).take(limit).map(|p| person_summary(p, engine)).collect();
-        let next_cursor = (offset + persons.len() < found.len()).then(|| (offset + persons.len()).to_string());
-        PersonsPage { total: found.len(), persons, next_cursor }
-    });
+    let page = state
+        .identity
+        .read_off_workers(move |model| {
+            let engine = model.engine();
+            let mut projects: Vec<&str> = match &q.project {
+                Some(p) => vec![p.as_str()],
+                None => engine.projects(),
+            };
+            projects.retain(|p| sources.allows(engine.source(p)));
+            let mut found: Vec<&Person> = match &q.distinct_id {
+                Some(id) => projects.iter().filter_map(|p| engine.person_for(p, id)).collect(),
+                None => projects.iter().flat_map(|p| engine.persons(p)).collect(),
+            };
+            if let Some(needle) = &needle {
+                found.retain(|p| person_matches(p, needle));
+            }
+            if q.newest_first {
+                found.sort_by(|a, b| b.created_by.seq.cmp(&a.created_by.seq).then(a.id.cmp(&b.id)));
+            }
+            let persons: Vec<PersonSummary> =
+                found.iter().skip(offset).take(limit).map(|p| person_summary(p, engine)).collect();
+            let next_cursor = (offset + persons.len() < found.len()).then(|| (offset + persons.len()).to_string());
+            PersonsPage { total: found.len(), persons, next_cursor }
+        })
+        .await?;
     Ok(Json(page))
 }
 
@@ -120,29 +124,32 @@ pub async fn person(
     ApiPath(uuid): ApiPath<uuid::Uuid>,
 ) -> Result<Json<PersonDetail>, ApiError> {
     state.identity.synced(&state.store).await;
-    state.identity.read(|model| {
-        let engine = model.engine();
-        let person = engine.person(uuid).ok_or_else(|| ApiError::NotFound(format!("no person with id {uuid}")))?;
-        let devices = model
-            .devices(Some(&person.project))
-            .into_iter()
-            .filter(|lane| lane.segments.iter().any(|s| s.person_id == Some(uuid)))
-            .map(|lane| lane.id.clone())
-            .collect();
-        let id_kinds = person
-            .distinct_ids
-            .iter()
-            .filter_map(|id| engine.id_kind(&person.project, id).map(|k| (id.clone(), k)))
-            .collect();
-        Ok(Json(PersonDetail {
-            person: person.clone(),
-            decisions: decisions_about(engine.decisions(), person),
-            source: engine.source(&person.project).to_owned(),
-            family: engine.family(&person.project),
-            id_kinds,
-            devices,
-        }))
-    })
+    state
+        .identity
+        .read_off_workers(move |model| {
+            let engine = model.engine();
+            let person = engine.person(uuid).ok_or_else(|| ApiError::NotFound(format!("no person with id {uuid}")))?;
+            let devices = model
+                .devices(Some(&person.project))
+                .into_iter()
+                .filter(|lane| lane.segments.iter().any(|s| s.person_id == Some(uuid)))
+                .map(|lane| lane.id.clone())
+                .collect();
+            let id_kinds = person
+                .distinct_ids
+                .iter()
+                .filter_map(|id| engine.id_kind(&person.project, id).map(|k| (id.clone(), k)))
+                .collect();
+            Ok(Json(PersonDetail {
+                person: person.clone(),
+                decisions: decisions_about(engine.decisions(), person),
+                source: engine.source(&person.project).to_owned(),
+                family: engine.family(&person.project),
+                id_kinds,
+                devices,
+            }))
+        })
+        .await?
 }
 
 /// `GET /api/decisions` and `GET /api/warnings` parameters; `source` is read by [`SourceFilter`].
@@ -219,31 +226,34 @@ pub async fn devices(
     let offset = q.cursor.unwrap_or(0);
     let needle = q.q.map(|t| t.to_lowercase());
     state.identity.synced(&state.store).await;
-    let page = state.identity.read(|model| {
-        let lanes: Vec<&DeviceLane> = model
-            .devices(q.project.as_deref())
-            .into_iter()
-            .filter(|l| sources.allows(model.engine().source(&l.project)))
-            .filter(|l| q.device_id.as_ref().is_none_or(|d| &l.device_id == d))
-            .filter(|l| q.distinct_id.as_ref().is_none_or(|d| l.segments.iter().any(|s| &s.distinct_id == d)))
-            .filter(|l| q.person_id.is_none_or(|p| l.segments.iter().any(|s| s.person_id == Some(p))))
-            .filter(|l| {
-                needle.as_ref().is_none_or(|n| {
-                    l.id.to_lowercase().contains(n)
-                        || l.user_agent.as_ref().is_some_and(|ua| ua.to_lowercase().contains(n))
-                        || l.segments.iter().any(|s| s.distinct_id.to_lowercase().contains(n))
+    let page = state
+        .identity
+        .read_off_workers(move |model| {
+            let lanes: Vec<&DeviceLane> = model
+                .devices(q.project.as_deref())
+                .into_iter()
+                .filter(|l| sources.allows(model.engine().source(&l.project)))
+                .filter(|l| q.device_id.as_ref().is_none_or(|d| &l.device_id == d))
+                .filter(|l| q.distinct_id.as_ref().is_none_or(|d| l.segments.iter().any(|s| &s.distinct_id == d)))
+                .filter(|l| q.person_id.is_none_or(|p| l.segments.iter().any(|s| s.person_id == Some(p))))
+                .filter(|l| {
+                    needle.as_ref().is_none_or(|n| {
+                        l.id.to_lowercase().contains(n)
+                            || l.user_agent.as_ref().is_some_and(|ua| ua.to_lowercase().contains(n))
+                            || l.segments.iter().any(|s| s.distinct_id.to_lowercase().contains(n))
+                    })
                 })
-            })
-            .collect();
-        let start = offset.min(lanes.len());
-        let end = limit.map_or(lanes.len(), |n| (start + n).min(lanes.len()));
-        DevicesPage {
-            devices: lanes[start..end].iter().map(|lane| lane_view(model, lane)).collect(),
-            total: lanes.len(),
-            next_cursor: (end < lanes.len()).then(|| end.to_string()),
-            range: lanes_range(&lanes),
-        }
-    });
+                .collect();
+            let start = offset.min(lanes.len());
+            let end = limit.map_or(lanes.len(), |n| (start + n).min(lanes.len()));
+            DevicesPage {
+                devices: lanes[start..end].iter().map(|lane| lane_view(model, lane)).collect(),
+                total: lanes.len(),
+                next_cursor: (end < lanes.len()).then(|| end.to_string()),
+                range: lanes_range(&lanes),
+            }
+        })
+        .await?;
     Ok(Json(page))
 }
 
@@ -252,10 +262,13 @@ pub async fn device(
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<DeviceResponse>, ApiError> {
     state.identity.synced(&state.store).await;
-    state.identity.read(|model| {
-        let lane = model.device(&id).ok_or_else(|| ApiError::NotFound(format!("no device lane with id {id:?}")))?;
-        Ok(Json(DeviceResponse { device: lane_view(model, lane) }))
-    })
+    state
+        .identity
+        .read_off_workers(move |model| {
+            let lane = model.device(&id).ok_or_else(|| ApiError::NotFound(format!("no device lane with id {id:?}")))?;
+            Ok(Json(DeviceResponse { device: lane_view(model, lane) }))
+        })
+        .await?
 }
 
 pub async fn decisions(
@@ -264,23 +277,26 @@ pub async fn decisions(
     sources: SourceFilter,
 ) -> Result<Json<DecisionsPage>, ApiError> {
     state.identity.synced(&state.store).await;
-    let page = state.identity.read(|model| {
-        let engine = model.engine();
-        let decisions = engine
-            .decisions()
-            .iter()
-            .filter(|d| sources.allows(engine.source(&d.project)))
-            .filter(|d| q.project.as_ref().is_none_or(|p| &d.project == p))
-            .filter(|d| q.outcome.is_none_or(|kind| d.kind == kind))
-            .filter(|d| q.event_uuid.as_ref().is_none_or(|u| &d.event_uuid == u))
-            .map(|d| DecisionItem {
-                decision: d.clone(),
-                project_source: engine.source(&d.project).to_owned(),
-                family: engine.family(&d.project),
-            })
-            .collect();
-        DecisionsPage { decisions }
-    });
+    let page = state
+        .identity
+        .read_off_workers(move |model| {
+            let engine = model.engine();
+            let decisions = engine
+                .decisions()
+                .iter()
+                .filter(|d| sources.allows(engine.source(&d.project)))
+                .filter(|d| q.project.as_ref().is_none_or(|p| &d.project == p))
+                .filter(|d| q.outcome.is_none_or(|kind| d.kind == kind))
+                .filter(|d| q.event_uuid.as_ref().is_none_or(|u| &d.event_uuid == u))
+                .map(|d| DecisionItem {
+                    decision: d.clone(),
+                    project_source: engine.source(&d.project).to_owned(),
+                    family: engine.family(&d.project),
+                })
+                .collect();
+            DecisionsPage { decisions }
+        })
+        .await?;
     Ok(Json(page))
 }
 
@@ -290,21 +306,24 @@ pub async fn warnings(
     sources: SourceFilter,
 ) -> Result<Json<WarningsPage>, ApiError> {
     state.identity.synced(&state.store).await;
-    let page = state.identity.read(|model| {
-        let engine = model.engine();
-        let warnings = model
-            .findings(q.project.as_deref())
-            .into_iter()
-            .filter(|f| sources.allows(engine.source(&f.project)))
-            .filter(|f| q.event_uuid.as_ref().is_none_or(|u| f.event_uuids.contains(u)))
-            .map(|f| FindingItem {
-                source: engine.source(&f.project).to_owned(),
-                family: engine.family(&f.project),
-                finding: f.into_owned(),
-            })
-            .collect();
-        WarningsPage { warnings }
-    });
+    let page = state
+        .identity
+        .read_off_workers(move |model| {
+            let engine = model.engine();
+            let warnings = model
+                .findings(q.project.as_deref())
+                .into_iter()
+                .filter(|f| sources.allows(engine.source(&f.project)))
+                .filter(|f| q.event_uuid.as_ref().is_none_or(|u| f.event_uuids.contains(u)))
+                .map(|f| FindingItem {
+                    source: engine.source(&f.project).to_owned(),
+                    family: engine.family(&f.project),
+                    finding: f.into_owned(),
+                })
+                .collect();
+            WarningsPage { warnings }
+        })
+        .await?;
     Ok(Json(page))
 }
 
@@ -328,7 +347,10 @@ async fn lens_of(state: &AppState, project: String) -> Result<identity_engine::L
     if events.is_empty() {
         return Err(ApiError::NotFound(format!("no events stored for project {project:?}")));
     }
-    Ok(identity_engine::vendor_lens(&project, &events))
+    // Replaying a big project under three vendors' rules takes seconds: off the async workers.
+    tokio::task::spawn_blocking(move || identity_engine::vendor_lens(&project, &events))
+        .await
+        .map_err(|e| ApiError::Internal(format!("lens task failed: {e}")))
 }
 
 /// `GET /api/lens?project=[&compare=]`: the project's traffic under PostHog's, Segment's and
@@ -344,7 +366,16 @@ pub async fn lens(
     })?;
     let lens = lens_of(&state, project).await?;
     let compare = match q.compare {
-        Some(other) => Some(identity_engine::compare(&lens, &lens_of(&state, other).await?)),
+        Some(other) => {
+            let other = lens_of(&state, other).await?;
+            let (lens, compared) = tokio::task::spawn_blocking(move || {
+                let compared = identity_engine::compare(&lens, &other);
+                (lens, compared)
+            })
+            .await
+            .map_err(|e| ApiError::Internal(format!("lens task failed: {e}")))?;
+            return Ok(Json(LensResponse { lens, compare: Some(compared) }));
+        }
         None => None,
     };
     Ok(Json(LensResponse { lens, compare }))

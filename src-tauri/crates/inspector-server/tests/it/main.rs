@@ -18,6 +18,7 @@ mod export_roundtrip;
 mod export_secrets;
 mod forward;
 mod identity_backlog;
+mod identity_off_workers;
 mod identity_vendors;
 mod live;
 mod non_utf8_data_dir;

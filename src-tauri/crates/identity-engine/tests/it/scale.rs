@@ -1,0 +1,113 @@
+//! Scale: one distinct id identified on very many devices (a QA account, or an app that
+//! identifies everyone with a constant) must cost the model linear or n·log n work, and the lens
+//! of a person with tens of thousands of ids must stay near-linear. The big runs are `#[ignore]`d
+//! and run in release by `tests/run.sh`; the small ones check the same output on every run.
+
+use std::time::{Duration, Instant};
+
+use identity_engine::{EventInput, Model};
+use serde_json::json;
+
+use crate::support::browser::*;
+use crate::support::*;
+
+/// `devices` browsers, each with an anonymous pageview and then an identify as `user`,
+/// seq-numbered.
+fn one_user_on_many_devices(devices: usize, user: &str) -> Vec<EventInput> {
+    let mut events = Vec::with_capacity(devices * 2);
+    for d in 0..devices {
+        let dev = format!("dev-{d:06}");
+        let anon = format!("01a20b9c-0000-7000-8000-{d:012}");
+        events.push(js("$pageview", &anon, &dev, false, json!({})));
+        events.push(js_identify(user, &anon, &dev));
+    }
+    number(events)
+}
+
+fn feed(events: &[EventInput]) -> Model {
+    let mut m = Model::new();
+    for ev in events {
+        m.push(ev).expect("in order");
+    }
+    m.take_changes();
+    m
+}
+
+fn many_devices_finding(m: &Model, user: &str) -> identity_engine::Finding {
+    let found: Vec<_> = rules(m, "generic_distinct_id")
+        .into_iter()
+        .filter(|f| f.distinct_ids == [user] && f.message.contains("devices"))
+        .collect();
+    assert_eq!(found.len(), 1, "{found:#?}");
+    found.into_iter().next().unwrap()
+}
+
+#[test]
+fn many_devices_small() {
+    let m = feed(&one_user_on_many_devices(300, "qa-account-1"));
+    let f = many_devices_finding(&m, "qa-account-1");
+    assert_eq!(f.device_ids.len(), identity_engine::MAX_REFS);
+    assert_eq!(f.device_ids[0], "dev-000000");
+    assert_eq!(f.device_ids[99], "dev-000099");
+    assert!(f.message.contains("300"), "{}", f.message);
+    assert_eq!(m.engine().person_for(P, "qa-account-1").unwrap().distinct_ids.len(), 301);
+}
+
+/// 50 000 devices on one id: seconds in release (it was hours: a scan of every lane of the id
+/// for every new lane).
+#[test]
+#[ignore = "release-only scale test, run by tests/run.sh"]
+fn many_devices_50k() {
+    let n = std::env::var("SCALE_DEVICES").ok().and_then(|v| v.parse().ok()).unwrap_or(50_000);
+    let events = one_user_on_many_devices(n, "qa-account-1");
+    let start = Instant::now();
+    let m = feed(&events);
+    let took = start.elapsed();
+    let f = many_devices_finding(&m, "qa-account-1");
+    assert!(f.message.contains(&format!(" {n} ")), "{}", f.message);
+    assert!(took < Duration::from_secs(30), "50 000 devices on one id took {took:?}");
+    eprintln!("many_devices_50k: {} events in {took:?}", events.len());
+}
+
+/// A person of `ids` anonymous ids (each with a pageview, then identified as one user), with
+/// an alias of an identified id every tenth id so the vendors disagree on many pairs.
+fn mega_person(ids: usize) -> Vec<EventInput> {
+    let mut events = Vec::with_capacity(ids * 3);
+    for i in 0..ids {
+        let anon = format!("anon-{i:06}");
+        events.push(e("$pageview", &anon, json!({})));
+        events.push(e("$identify", "mega-user", json!({"$anon_distinct_id": anon})));
+        if i % 10 == 0 {
+            events.push(e("$create_alias", &format!("other-{i}"), json!({"alias": "mega-user"})));
+        }
+    }
+    number(events)
+}
+
+fn lens_of_mega_person(ids: usize) -> (identity_engine::Lens, Duration) {
+    let events = mega_person(ids);
+    let start = Instant::now();
+    let lens = identity_engine::vendor_lens(P, &events);
+    (lens, start.elapsed())
+}
+
+#[test]
+fn lens_of_a_person_small() {
+    let (lens, _) = lens_of_mega_person(500);
+    assert_eq!(lens.vendors[0].clusters.iter().map(|c| c.ids.len()).max(), Some(551));
+    assert!(lens.disagreements.len() > 40, "{}", lens.disagreements.len());
+}
+
+/// 20 000 ids in one person: about a second in release (it was minutes: each disagreement
+/// scanned every decision for its reason).
+#[test]
+#[ignore = "release-only scale test, run by tests/run.sh"]
+fn lens_of_a_person_with_20k_ids() {
+    let n = std::env::var("SCALE_IDS").ok().and_then(|v| v.parse().ok()).unwrap_or(20_000);
+    let (lens, took) = lens_of_mega_person(n);
+    let posthog = &lens.vendors[0];
+    let biggest = posthog.clusters.iter().map(|c| c.ids.len()).max().unwrap_or(0);
+    assert!(biggest > n, "one person holds every anonymous id: {biggest}");
+    eprintln!("lens of a person with {biggest} ids: {took:?}, {} disagreements", lens.disagreements.len());
+    assert!(took < Duration::from_secs(20), "lens of {n} ids took {took:?}");
+}
