@@ -2,8 +2,6 @@
 //! (unlinked at creation): at no moment does the temporary folder hold a file that a killed
 //! server would leave behind. Its own test binary: it points `TMPDIR` at a folder of its own.
 
-// The shared harness re-exports helpers this binary does not use.
-#[allow(unused_imports)]
 #[path = "it/common/mod.rs"]
 mod common;
 

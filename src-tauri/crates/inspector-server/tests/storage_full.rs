@@ -3,7 +3,6 @@
 //! keeps answering. Its own test binary: the cap is a process-wide environment variable.
 
 #[path = "it/common/mod.rs"]
-#[allow(unused_imports)] // The shared helpers re-export a builder only the `it` binary uses.
 mod common;
 
 use axum::http::StatusCode;

@@ -89,18 +89,23 @@ pub async fn export_file(
     let (device, person) = (q.device, q.person);
     if device.is_some() || person.is_some() {
         state.identity.synced(&state.store).await;
-        state.identity.read(|model| -> Result<(), ApiError> {
-            if let Some(person) = &person {
-                scope.person_distinct_ids = ingest::person_distinct_ids(model, project.as_deref(), person)
-                    .map_err(|e| ApiError::NotFound(e.to_string()))?;
-            }
-            if let Some(device) = &device {
-                let (device_id, ids) = ingest::device_scope(model, device);
-                scope.device = device_id;
-                scope.person_distinct_ids = ids;
-            }
-            Ok(())
-        })?;
+        let project = project.clone();
+        let (device_id, ids) = state
+            .identity
+            .read_off_workers(move |model| -> Result<(Option<String>, Vec<String>), ApiError> {
+                let mut found = (None, Vec::new());
+                if let Some(person) = &person {
+                    found.1 = ingest::person_distinct_ids(model, project.as_deref(), person)
+                        .map_err(|e| ApiError::NotFound(e.to_string()))?;
+                }
+                if let Some(device) = &device {
+                    found = ingest::device_scope(model, device);
+                }
+                Ok(found)
+            })
+            .await??;
+        scope.device = device_id;
+        scope.person_distinct_ids = ids;
     }
     // The scope's parameters do not fit together (e.g. a session and a device).
     let selection = scope.selection().map_err(|e| ApiError::invalid_parameter("scope", e.to_string()))?;
