@@ -18,7 +18,7 @@ pub use handlers::dto;
 
 pub use control::{CaptureStatus, Control, Notice, NoticeLevel, UiTheme, TOKEN_HEADER};
 pub use error::{ApiError, ErrorBody, ErrorCode, ServerError};
-pub use forward::ForwardError;
+pub use forward::{ForwardError, ForwardLimits, ForwardStatus, Forwarder};
 pub use handle::ServerHandle;
 pub use identity::{Identity, IdentityChange};
 
@@ -209,10 +209,16 @@ impl BoundServer {
 
     /// Forward mode: every accepted capture request is also sent on to `target` (the vendor's
     /// host, e.g. `https://us.i.posthog.com`) in the background.
-    pub fn forward_to(&mut self, target: &str) -> Result<(), ForwardError> {
-        let forwarder = forward::Forwarder::start(target, self.state.control.clone(), self.state.shutdown.clone())?;
-        self.state.forward = Some(forwarder);
-        Ok(())
+    pub fn forward_to(&mut self, target: &str) -> Result<Arc<Forwarder>, ForwardError> {
+        self.forward_with_limits(target, ForwardLimits::default())
+    }
+
+    /// [`BoundServer::forward_to`] with other queue and shutdown-drain limits. The returned
+    /// forwarder's `status()` stays readable after the server stopped (what it never sent).
+    pub fn forward_with_limits(&mut self, target: &str, limits: ForwardLimits) -> Result<Arc<Forwarder>, ForwardError> {
+        let forwarder = Forwarder::start(target, self.state.control.clone(), self.state.shutdown.clone(), limits)?;
+        self.state.forward = Some(forwarder.clone());
+        Ok(forwarder)
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -245,6 +251,9 @@ impl BoundServer {
             }
         };
         axum::serve(self.listener, app).with_graceful_shutdown(graceful).await.map_err(ServerError::Serve)?;
+        if let Some(forwarder) = &state.forward {
+            forwarder.finished().await;
+        }
         state.store.close().await;
         Ok(())
     }

@@ -15,6 +15,7 @@ mod cors_hosts;
 mod export_api;
 mod export_roundtrip;
 mod forward;
+mod forward_bounds;
 mod identity_backlog;
 mod identity_vendors;
 mod live;
