@@ -13,6 +13,7 @@ mod forward;
 mod handle;
 mod identity;
 mod retention;
+mod serve;
 
 pub use handlers::dto;
 
@@ -21,6 +22,7 @@ pub use error::{ApiError, ErrorBody, ErrorCode, ServerError};
 pub use forward::{ForwardError, ForwardLimits, ForwardStatus, Forwarder};
 pub use handle::ServerHandle;
 pub use identity::{Identity, IdentityChange};
+pub use serve::{fd_limit, raise_fd_limit, ConnectionLimits};
 
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
@@ -180,6 +182,7 @@ pub struct BoundServer {
     listener: tokio::net::TcpListener,
     state: AppState,
     local_addr: SocketAddr,
+    limits: ConnectionLimits,
 }
 
 impl BoundServer {
@@ -192,14 +195,25 @@ impl BoundServer {
 
     /// Like [`BoundServer::bind`] on a socket the caller bound (the desktop app picks another
     /// port when the configured one is taken); `config.bind` and `config.port` are not used.
-    /// Must be called inside a Tokio runtime.
+    /// Must be called inside a Tokio runtime. Raises the process's open-file limit (see
+    /// [`raise_fd_limit`]) and caps connections below it.
     pub fn with_listener(config: &ServerConfig, listener: tokio::net::TcpListener) -> Result<BoundServer, ServerError> {
         let local_addr = listener
             .local_addr()
             .map_err(|e| ServerError::Bind { addr: SocketAddr::new(config.bind, config.port), source: e })?;
         let store = Store::open(&config.data_dir)?;
         let state = AppState::with_identity(store, local_addr, config.identity);
-        Ok(BoundServer { listener, state, local_addr })
+        raise_fd_limit();
+        Ok(BoundServer { listener, state, local_addr, limits: ConnectionLimits::for_this_process() })
+    }
+
+    /// Replaces the header/idle timeout and the connection cap (tests use short ones).
+    pub fn set_connection_limits(&mut self, limits: ConnectionLimits) {
+        self.limits = limits;
+    }
+
+    pub fn connection_limits(&self) -> ConnectionLimits {
+        self.limits
     }
 
     /// What the app around the server keeps to steer it (pause, clear, notices, shutdown).
@@ -240,17 +254,17 @@ impl BoundServer {
         let state = self.state.clone();
         let shutdown = state.shutdown.clone();
         let app = router(state.clone());
-        let graceful = {
+        {
             let shutdown = shutdown.clone();
-            async move {
+            tokio::spawn(async move {
                 tokio::select! {
                     _ = signal => {},
                     _ = shutdown.cancelled() => {},
                 }
                 shutdown.cancel();
-            }
-        };
-        axum::serve(self.listener, app).with_graceful_shutdown(graceful).await.map_err(ServerError::Serve)?;
+            });
+        }
+        serve::serve(self.listener, app, self.limits, shutdown).await;
         if let Some(forwarder) = &state.forward {
             forwarder.finished().await;
         }

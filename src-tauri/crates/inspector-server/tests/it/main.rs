@@ -10,6 +10,7 @@ mod common;
 mod api;
 mod bad_input_corpus;
 mod capture;
+mod connections;
 mod control;
 mod cors_hosts;
 mod export_api;
