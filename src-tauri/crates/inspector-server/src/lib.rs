@@ -58,6 +58,8 @@ pub struct AppState {
     pub control: Arc<Control>,
     /// `serve --forward URL`: copies of accepted captures go on to the vendor (see `forward`).
     pub forward: Option<Arc<forward::Forwarder>>,
+    /// The one subscriber to commits and identity changes that `/api/stream` readers share.
+    pub announcer: Arc<handlers::stream::Announcer>,
 }
 
 impl AppState {
@@ -79,6 +81,7 @@ impl AppState {
             control.storage_read_only(why);
         }
         retention::spawn(store.clone(), control.watch_retention(), shutdown.clone());
+        let announcer = handlers::stream::Announcer::start(store.subscribe(), identity.subscribe(), shutdown.clone());
         AppState {
             store,
             hosts: Arc::new(hosts),
@@ -88,6 +91,7 @@ impl AppState {
             identity,
             control,
             forward: None,
+            announcer,
         }
     }
 }
