@@ -22,6 +22,7 @@ mod identity_vendors;
 mod live;
 mod read_only;
 mod rejections;
+mod stream_fanout;
 mod ui;
 mod ui_api;
 mod vendors;
