@@ -54,6 +54,8 @@ impl ConnectionLimits {
 }
 
 /// The soft `RLIMIT_NOFILE` (open descriptors) of this process.
+// `rlim_t` is u64 on 64-bit Linux and macOS but narrower on some 32-bit targets.
+#[allow(clippy::unnecessary_cast)]
 pub fn fd_limit() -> Option<u64> {
     let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
     // SAFETY: getrlimit writes one rlimit into the struct we own.

@@ -10,12 +10,15 @@ use inspector_server::{fd_limit, raise_fd_limit, BoundServer, ServerConfig};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
+// `rlim_t` is u64 on 64-bit Linux and macOS but narrower on some 32-bit targets.
+#[allow(clippy::unnecessary_cast)]
 fn set_limit(soft: u64, hard: u64) {
     let limit = libc::rlimit { rlim_cur: soft as libc::rlim_t, rlim_max: hard as libc::rlim_t };
     // SAFETY: setrlimit reads one rlimit we own.
     assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) }, 0, "{}", std::io::Error::last_os_error());
 }
 
+#[allow(clippy::unnecessary_cast)]
 fn hard_limit() -> u64 {
     let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
     // SAFETY: getrlimit writes one rlimit into the struct we own.

@@ -16,6 +16,7 @@ use serde_json::Value;
 use tower::ServiceExt;
 
 /// An accepted request of `source` to hold events a test writes straight to the store.
+#[allow(unused_imports)] // `tests/storage_full.rs` includes this module and does not use it.
 pub use event_store::test_support::accepted_request;
 
 /// The port the test state believes it listens on (nothing is bound in `oneshot` tests).
