@@ -3,6 +3,11 @@
 //! Capture routes answer SDKs exactly like the vendor would (with permissive CORS, since SDKs run
 //! on any origin). Everything under `/api` is for the inspector's own UI and scripts: no CORS
 //! headers, and only requests whose `Host` is this server's loopback address (DNS rebinding).
+//!
+//! Connections are served by the crate's own accept loop (`serve`): a request head must arrive
+//! within [`ConnectionLimits::header_timeout`] (which also closes idle keep-alive connections),
+//! and at most [`ConnectionLimits::max_connections`] are open, below the open-file limit that
+//! binding raises to its hard maximum, so idle or slow clients cannot starve capture.
 
 // The HTTP edge: routes' handlers, their request and response shapes, the Host guard.
 mod handlers;
