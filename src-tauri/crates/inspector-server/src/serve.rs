@@ -7,17 +7,23 @@
 //!   both a fresh one sending its header slowly and a keep-alive one sitting idle between
 //!   requests (hyper restarts the header timer whenever it waits for the next request).
 //! - At most `max_connections` connections are open, a number below the process's descriptor
-//!   limit: accepting one more asks the oldest to close (an idle one closes at once, a busy one
-//!   after its current response, a never-ending one such as a live stream after `EVICT_GRACE`),
-//!   so a new SDK request is always accepted rather than left in the kernel's backlog.
+//!   limit: accepting one more asks the longest-idle one to close (idle: no request or response
+//!   body in progress; when none is idle, the oldest, which finishes its current response, or
+//!   after `EVICT_GRACE` if it never ends, like a live stream), so a new SDK request is always
+//!   accepted rather than left in the kernel's backlog, and live streams outlast idle sockets.
 //! - Shutdown stops accepting, asks every connection to finish its current response and waits
 //!   for them (live streams end on their own when the server's shutdown token is cancelled).
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use std::convert::Infallible;
+
+use axum::body::Body;
 use axum::Router;
+use http_body_util::BodyExt;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use tokio_util::sync::CancellationToken;
@@ -87,11 +93,55 @@ pub fn raise_fd_limit() -> Option<u64> {
 }
 
 /// The open connections, oldest first (ids grow with each accept), each with the token that
-/// asks it to close.
+/// asks it to close and what it is doing.
 #[derive(Default)]
 struct Open {
     next_id: u64,
-    connections: BTreeMap<u64, CancellationToken>,
+    connections: BTreeMap<u64, (CancellationToken, Arc<Activity>)>,
+}
+
+impl Open {
+    /// Asks the longest-idle connection to close (the oldest when all are busy).
+    fn evict(&mut self) {
+        let idle = self
+            .connections
+            .iter()
+            .filter(|(_, (_, a))| a.busy.load(Ordering::Relaxed) == 0)
+            .min_by_key(|(_, (_, a))| a.last.load(Ordering::Relaxed))
+            .map(|(id, _)| *id);
+        let Some(id) = idle.or_else(|| self.connections.keys().next().copied()) else { return };
+        if let Some((close, _)) = self.connections.remove(&id) {
+            close.cancel();
+        }
+    }
+}
+
+/// What one connection is doing: requests whose handling or response body is in progress, and
+/// when it last finished one (milliseconds since the server started).
+#[derive(Default)]
+struct Activity {
+    busy: AtomicUsize,
+    last: AtomicU64,
+}
+
+/// Held from a request's arrival until its response body is dropped.
+struct Busy {
+    activity: Arc<Activity>,
+    epoch: Instant,
+}
+
+impl Busy {
+    fn new(activity: &Arc<Activity>, epoch: Instant) -> Busy {
+        activity.busy.fetch_add(1, Ordering::Relaxed);
+        Busy { activity: activity.clone(), epoch }
+    }
+}
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        self.activity.last.store(self.epoch.elapsed().as_millis() as u64, Ordering::Relaxed);
+        self.activity.busy.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 /// Serves `app` on `listener` until `shutdown` is cancelled, then waits for open connections.
@@ -105,6 +155,7 @@ pub(crate) async fn serve(
     http.timer(TokioTimer::new()).header_read_timeout(limits.header_timeout);
     let open = Arc::new(Mutex::new(Open::default()));
     let tasks = TaskTracker::new();
+    let epoch = Instant::now();
     loop {
         let accepted = tokio::select! {
             _ = shutdown.cancelled() => break,
@@ -115,26 +166,42 @@ pub(crate) async fn serve(
             Err(e) => {
                 // Out of descriptors (or a connection reset before accept): free one and retry.
                 if !is_per_connection(&e) {
-                    tracing::warn!("accept error: {e}; closing the oldest connection");
-                    evict_oldest(&open);
+                    tracing::warn!("accept error: {e}; closing the longest-idle connection");
+                    open.lock().unwrap_or_else(|p| p.into_inner()).evict();
                     tokio::time::sleep(ACCEPT_BACKOFF).await;
                 }
                 continue;
             }
         };
         let close = shutdown.child_token();
+        let activity = Arc::new(Activity::default());
+        activity.last.store(epoch.elapsed().as_millis() as u64, Ordering::Relaxed);
         let id = {
             let mut open = open.lock().unwrap_or_else(|p| p.into_inner());
-            while open.connections.len() >= limits.max_connections {
-                let Some((_, oldest)) = open.connections.pop_first() else { break };
-                oldest.cancel();
+            while !open.connections.is_empty() && open.connections.len() >= limits.max_connections {
+                open.evict();
             }
             let id = open.next_id;
             open.next_id += 1;
-            open.connections.insert(id, close.clone());
+            open.connections.insert(id, (close.clone(), activity.clone()));
             id
         };
-        let connection = http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(app.clone()));
+        let inner = TowerToHyperService::new(app.clone());
+        let service = hyper::service::service_fn(move |request| {
+            let busy = Busy::new(&activity, epoch);
+            let response = hyper::service::Service::call(&inner, request);
+            async move {
+                let response = response.await?;
+                // Busy until the body is done (or dropped): a live stream is never idle.
+                Ok::<_, Infallible>(response.map(|body| {
+                    Body::new(body.map_frame(move |frame| {
+                        let _ = &busy;
+                        frame
+                    }))
+                }))
+            }
+        });
+        let connection = http.serve_connection(TokioIo::new(stream), service);
         let open = open.clone();
         let shutdown = shutdown.clone();
         tasks.spawn(async move {
@@ -156,12 +223,6 @@ pub(crate) async fn serve(
     drop(listener);
     tasks.close();
     tasks.wait().await;
-}
-
-fn evict_oldest(open: &Mutex<Open>) {
-    if let Some((_, oldest)) = open.lock().unwrap_or_else(|p| p.into_inner()).connections.pop_first() {
-        oldest.cancel();
-    }
 }
 
 /// Errors about one incoming connection (it went away before we took it), not the listener.

@@ -131,3 +131,50 @@ async fn past_the_cap_the_oldest_connections_close_and_capture_still_answers() {
     }
     assert!(closed >= 40 - cap, "only {closed} of 40 idle connections were closed with a cap of {cap}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn at_the_cap_idle_connections_close_before_a_live_stream() {
+    let cap = 4;
+    let server = start(ConnectionLimits { header_timeout: Duration::from_secs(60), max_connections: cap }).await;
+    // The oldest connection: a live stream, busy for as long as it is open.
+    let mut stream = TcpStream::connect(server.addr).await.unwrap();
+    let request = format!("GET /api/stream HTTP/1.1\r\nHost: {}\r\n\r\n", server.addr);
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut seen = Vec::new();
+    let mut buf = vec![0u8; 16 * 1024];
+    while !String::from_utf8_lossy(&seen).contains("event: ready") {
+        let n = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut buf)).await.unwrap().unwrap();
+        assert!(n > 0, "stream closed before ready");
+        seen.extend_from_slice(&buf[..n]);
+    }
+    let mut idle = Vec::new();
+    for _ in 0..20 {
+        idle.push(TcpStream::connect(server.addr).await.unwrap());
+    }
+    let body = json!({"api_key": "phc_cap", "batch": [{"event": "e", "distinct_id": "u"}]});
+    let answer = tokio::time::timeout(
+        Duration::from_secs(10),
+        reqwest::Client::new().post(format!("http://{}/batch/", server.addr)).json(&body).send(),
+    )
+    .await
+    .expect("capture answers at the cap")
+    .unwrap();
+    assert!(answer.status().is_success(), "{}", answer.status());
+    // The stream was kept: it announces the capture.
+    seen.clear();
+    while !String::from_utf8_lossy(&seen).contains("event: events") {
+        let n = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut buf))
+            .await
+            .expect("the live stream announces the capture")
+            .unwrap();
+        assert!(n > 0, "the live stream was closed for idle sockets");
+        seen.extend_from_slice(&buf[..n]);
+    }
+    let mut closed = 0;
+    for socket in &mut idle {
+        if closed_within(socket, Duration::from_millis(100)).await.is_some() {
+            closed += 1;
+        }
+    }
+    assert!(closed >= 20 - cap, "only {closed} of 20 idle connections were closed with a cap of {cap}");
+}
