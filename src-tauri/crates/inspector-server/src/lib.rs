@@ -3,6 +3,11 @@
 //! Capture routes answer SDKs exactly like the vendor would (with permissive CORS, since SDKs run
 //! on any origin). Everything under `/api` is for the inspector's own UI and scripts: no CORS
 //! headers, and only requests whose `Host` is this server's loopback address (DNS rebinding).
+//!
+//! Connections are served by the crate's own accept loop (`serve`): a request head must arrive
+//! within [`ConnectionLimits::header_timeout`] (which also closes idle keep-alive connections),
+//! and at most [`ConnectionLimits::max_connections`] are open, below the open-file limit that
+//! binding raises to its hard maximum, so idle or slow clients cannot starve capture.
 
 // The HTTP edge: routes' handlers, their request and response shapes, the Host guard.
 mod handlers;
@@ -13,14 +18,16 @@ mod forward;
 mod handle;
 mod identity;
 mod retention;
+mod serve;
 
 pub use handlers::dto;
 
 pub use control::{CaptureStatus, Control, Notice, NoticeLevel, UiTheme, TOKEN_HEADER};
 pub use error::{ApiError, ErrorBody, ErrorCode, ServerError};
-pub use forward::ForwardError;
+pub use forward::{ForwardError, ForwardLimits, ForwardStatus, Forwarder};
 pub use handle::ServerHandle;
 pub use identity::{Identity, IdentityChange};
+pub use serve::{fd_limit, raise_fd_limit, ConnectionLimits};
 
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
@@ -56,6 +63,8 @@ pub struct AppState {
     pub control: Arc<Control>,
     /// `serve --forward URL`: copies of accepted captures go on to the vendor (see `forward`).
     pub forward: Option<Arc<forward::Forwarder>>,
+    /// The one subscriber to commits and identity changes that `/api/stream` readers share.
+    pub announcer: Arc<handlers::stream::Announcer>,
 }
 
 impl AppState {
@@ -77,6 +86,7 @@ impl AppState {
             control.storage_read_only(why);
         }
         retention::spawn(store.clone(), control.watch_retention(), shutdown.clone());
+        let announcer = handlers::stream::Announcer::start(store.subscribe(), identity.subscribe(), shutdown.clone());
         AppState {
             store,
             hosts: Arc::new(hosts),
@@ -86,6 +96,7 @@ impl AppState {
             identity,
             control,
             forward: None,
+            announcer,
         }
     }
 }
@@ -180,6 +191,7 @@ pub struct BoundServer {
     listener: tokio::net::TcpListener,
     state: AppState,
     local_addr: SocketAddr,
+    limits: ConnectionLimits,
 }
 
 impl BoundServer {
@@ -192,14 +204,25 @@ impl BoundServer {
 
     /// Like [`BoundServer::bind`] on a socket the caller bound (the desktop app picks another
     /// port when the configured one is taken); `config.bind` and `config.port` are not used.
-    /// Must be called inside a Tokio runtime.
+    /// Must be called inside a Tokio runtime. Raises the process's open-file limit (see
+    /// [`raise_fd_limit`]) and caps connections below it.
     pub fn with_listener(config: &ServerConfig, listener: tokio::net::TcpListener) -> Result<BoundServer, ServerError> {
         let local_addr = listener
             .local_addr()
             .map_err(|e| ServerError::Bind { addr: SocketAddr::new(config.bind, config.port), source: e })?;
         let store = Store::open(&config.data_dir)?;
         let state = AppState::with_identity(store, local_addr, config.identity);
-        Ok(BoundServer { listener, state, local_addr })
+        raise_fd_limit();
+        Ok(BoundServer { listener, state, local_addr, limits: ConnectionLimits::for_this_process() })
+    }
+
+    /// Replaces the header/idle timeout and the connection cap (tests use short ones).
+    pub fn set_connection_limits(&mut self, limits: ConnectionLimits) {
+        self.limits = limits;
+    }
+
+    pub fn connection_limits(&self) -> ConnectionLimits {
+        self.limits
     }
 
     /// What the app around the server keeps to steer it (pause, clear, notices, shutdown).
@@ -209,10 +232,16 @@ impl BoundServer {
 
     /// Forward mode: every accepted capture request is also sent on to `target` (the vendor's
     /// host, e.g. `https://us.i.posthog.com`) in the background.
-    pub fn forward_to(&mut self, target: &str) -> Result<(), ForwardError> {
-        let forwarder = forward::Forwarder::start(target, self.state.control.clone(), self.state.shutdown.clone())?;
-        self.state.forward = Some(forwarder);
-        Ok(())
+    pub fn forward_to(&mut self, target: &str) -> Result<Arc<Forwarder>, ForwardError> {
+        self.forward_with_limits(target, ForwardLimits::default())
+    }
+
+    /// [`BoundServer::forward_to`] with other queue and shutdown-drain limits. The returned
+    /// forwarder's `status()` stays readable after the server stopped (what it never sent).
+    pub fn forward_with_limits(&mut self, target: &str, limits: ForwardLimits) -> Result<Arc<Forwarder>, ForwardError> {
+        let forwarder = Forwarder::start(target, self.state.control.clone(), self.state.shutdown.clone(), limits)?;
+        self.state.forward = Some(forwarder.clone());
+        Ok(forwarder)
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -234,17 +263,20 @@ impl BoundServer {
         let state = self.state.clone();
         let shutdown = state.shutdown.clone();
         let app = router(state.clone());
-        let graceful = {
+        {
             let shutdown = shutdown.clone();
-            async move {
+            tokio::spawn(async move {
                 tokio::select! {
                     _ = signal => {},
                     _ = shutdown.cancelled() => {},
                 }
                 shutdown.cancel();
-            }
-        };
-        axum::serve(self.listener, app).with_graceful_shutdown(graceful).await.map_err(ServerError::Serve)?;
+            });
+        }
+        serve::serve(self.listener, app, self.limits, shutdown).await;
+        if let Some(forwarder) = &state.forward {
+            forwarder.finished().await;
+        }
         state.store.close().await;
         Ok(())
     }

@@ -1,0 +1,180 @@
+//! Connections are bounded: a request head sent slowly and a keep-alive connection left idle
+//! are both closed after the header timeout, and past the connection cap the oldest connections
+//! are closed so that a new capture request is still answered.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use inspector_server::{BoundServer, ConnectionLimits, ServerConfig};
+use serde_json::json;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio_util::sync::CancellationToken;
+
+struct Running {
+    addr: SocketAddr,
+    stop: CancellationToken,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.stop.cancel();
+    }
+}
+
+async fn start(limits: ConnectionLimits) -> Running {
+    let dir = tempfile::tempdir().unwrap();
+    let config = ServerConfig {
+        bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
+        port: 0,
+        data_dir: dir.path().to_owned(),
+        identity: false,
+    };
+    let mut server = BoundServer::bind(&config).await.unwrap();
+    server.set_connection_limits(limits);
+    let addr = server.local_addr();
+    let stop = CancellationToken::new();
+    let signal = stop.clone();
+    tokio::spawn(server.run_until(async move { signal.cancelled().await }));
+    Running { addr, stop, _dir: dir }
+}
+
+/// Reads until the server closes the connection; the time that took, or None if it stayed open
+/// for `within`.
+async fn closed_within(socket: &mut TcpStream, within: Duration) -> Option<Duration> {
+    let started = Instant::now();
+    let mut buf = [0u8; 4096];
+    let closed = tokio::time::timeout(within, async {
+        loop {
+            match socket.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => continue,
+            }
+        }
+    })
+    .await;
+    closed.ok().map(|()| started.elapsed())
+}
+
+const SHORT: ConnectionLimits = ConnectionLimits { header_timeout: Duration::from_millis(400), max_connections: 1_000 };
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_request_head_sent_slowly_is_cut_off_after_the_header_timeout() {
+    let server = start(SHORT).await;
+    let mut socket = TcpStream::connect(server.addr).await.unwrap();
+    let (mut read, mut write) = socket.split();
+    let head = format!("GET /api/health HTTP/1.1\r\nHost: {}\r\nX-Slow: {}\r\n\r\n", server.addr, "a".repeat(200));
+    let trickle = async {
+        for byte in head.as_bytes() {
+            if write.write_all(&[*byte]).await.is_err() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    let mut buf = [0u8; 1024];
+    let watch = tokio::time::timeout(Duration::from_secs(4), async {
+        loop {
+            match read.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => continue,
+            }
+        }
+    });
+    tokio::select! {
+        closed = watch => assert!(closed.is_ok(), "a head trickled at 50 bytes/s stayed open 4 s"),
+        _ = trickle => panic!("the whole slow head (5 s) was read: no header timeout"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_idle_keep_alive_connection_is_closed_after_the_timeout() {
+    let server = start(SHORT).await;
+    let mut socket = TcpStream::connect(server.addr).await.unwrap();
+    // A fresh connection that says nothing.
+    let mut silent = TcpStream::connect(server.addr).await.unwrap();
+    let request = format!("GET /api/health HTTP/1.1\r\nHost: {}\r\n\r\n", server.addr);
+    socket.write_all(request.as_bytes()).await.unwrap();
+    let mut buf = vec![0u8; 64 * 1024];
+    let n = tokio::time::timeout(Duration::from_secs(10), socket.read(&mut buf)).await.unwrap().unwrap();
+    assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"), "{}", String::from_utf8_lossy(&buf[..n]));
+    let idle = closed_within(&mut socket, Duration::from_secs(4)).await;
+    assert!(idle.is_some(), "a keep-alive connection idle for 4 s is still open (timeout 400 ms)");
+    assert!(closed_within(&mut silent, Duration::from_secs(4)).await.is_some(), "a silent connection stayed open 4 s");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn past_the_cap_the_oldest_connections_close_and_capture_still_answers() {
+    let cap = 8;
+    let server = start(ConnectionLimits { header_timeout: Duration::from_secs(60), max_connections: cap }).await;
+    let mut idle = Vec::new();
+    for _ in 0..40 {
+        idle.push(TcpStream::connect(server.addr).await.unwrap());
+    }
+    let body = json!({"api_key": "phc_cap", "batch": [{"event": "e", "distinct_id": "u"}]});
+    let started = Instant::now();
+    let answer = tokio::time::timeout(
+        Duration::from_secs(10),
+        reqwest::Client::new().post(format!("http://{}/batch/", server.addr)).json(&body).send(),
+    )
+    .await
+    .expect("capture answers while the connection cap is reached")
+    .unwrap();
+    assert!(answer.status().is_success(), "{}", answer.status());
+    assert!(started.elapsed() < Duration::from_secs(10));
+    let mut closed = 0;
+    for socket in &mut idle {
+        if closed_within(socket, Duration::from_millis(100)).await.is_some() {
+            closed += 1;
+        }
+    }
+    assert!(closed >= 40 - cap, "only {closed} of 40 idle connections were closed with a cap of {cap}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn at_the_cap_idle_connections_close_before_a_live_stream() {
+    let cap = 4;
+    let server = start(ConnectionLimits { header_timeout: Duration::from_secs(60), max_connections: cap }).await;
+    // The oldest connection: a live stream, busy for as long as it is open.
+    let mut stream = TcpStream::connect(server.addr).await.unwrap();
+    let request = format!("GET /api/stream HTTP/1.1\r\nHost: {}\r\n\r\n", server.addr);
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut seen = Vec::new();
+    let mut buf = vec![0u8; 16 * 1024];
+    while !String::from_utf8_lossy(&seen).contains("event: ready") {
+        let n = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut buf)).await.unwrap().unwrap();
+        assert!(n > 0, "stream closed before ready");
+        seen.extend_from_slice(&buf[..n]);
+    }
+    let mut idle = Vec::new();
+    for _ in 0..20 {
+        idle.push(TcpStream::connect(server.addr).await.unwrap());
+    }
+    let body = json!({"api_key": "phc_cap", "batch": [{"event": "e", "distinct_id": "u"}]});
+    let answer = tokio::time::timeout(
+        Duration::from_secs(10),
+        reqwest::Client::new().post(format!("http://{}/batch/", server.addr)).json(&body).send(),
+    )
+    .await
+    .expect("capture answers at the cap")
+    .unwrap();
+    assert!(answer.status().is_success(), "{}", answer.status());
+    // The stream was kept: it announces the capture.
+    seen.clear();
+    while !String::from_utf8_lossy(&seen).contains("event: events") {
+        let n = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut buf))
+            .await
+            .expect("the live stream announces the capture")
+            .unwrap();
+        assert!(n > 0, "the live stream was closed for idle sockets");
+        seen.extend_from_slice(&buf[..n]);
+    }
+    let mut closed = 0;
+    for socket in &mut idle {
+        if closed_within(socket, Duration::from_millis(100)).await.is_some() {
+            closed += 1;
+        }
+    }
+    assert!(closed >= 20 - cap, "only {closed} of 20 idle connections were closed with a cap of {cap}");
+}
