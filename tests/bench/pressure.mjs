@@ -7,8 +7,10 @@
 // 1. Capture latency: one tiny event every 50 ms on a fresh connection (open loop), idle and then
 //    under each pressure alone and all together — an import of a large file repeated without
 //    pause, downloads of /api/export that stop reading, SSE readers, idle sockets, and two lens
-//    tabs on a person with many merged ids. Each phase reports p50/p99/max and failed probes; the
-//    phase ends by checking that every acknowledged probe is stored (by uuid, via /api/events).
+//    tabs on a person with many merged ids. Each phase reports p50/p99/max and failed probes (a
+//    probe gives up after 10 s, an SDK's timeout, and counts with the 10 s it waited) and how long
+//    capture took to be fast again after the pressure stopped; at the end every acknowledged
+//    event must be stored (by uuid, via /api/events).
 // 2. Peak RSS per import kind (bundle, HAR, HAR zip, NDJSON, NDJSON.gz), an ordinary large file
 //    and a "bomb" (one body or line of --bomb-mb megabytes; a few MB in the compressed kinds), for
 //    the server's /api/import (VmHWM of a fresh server, before and after) and for
@@ -22,6 +24,7 @@
 // --ids 10000 (merged ids of the lens' person), --import-kind har, --import-events 200000,
 // --rss-events 200000, --bomb-mb 1024, --only latency|rss, --phases idle,import,... (a subset).
 
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -33,12 +36,14 @@ import {
   holdExports,
   importLoop,
   importThroughApi,
+  inFlightLimit,
   latencySummary,
   lensLoop,
   megaPersonEvents,
   openFilesLimit,
   openIdleSockets,
   openSseReaders,
+  postBatch,
   procStatusMb,
   runWithPeakRss,
   sendEvents,
@@ -68,7 +73,8 @@ const bin = path.resolve(opts.bin);
 const num = (k) => Number(opts[k]);
 const PROBE = 'phc_bench_probe';
 const MEGA = 'phc_bench_mega';
-const FD_RESERVE = 200;
+/** File descriptors left to the database, logs and the probe's own connections. */
+const FD_RESERVE = 200 + inFlightLimit();
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'inspector-pressure-bench-'));
 const report = { bin, started: new Date().toISOString(), options: opts, latency: [], rss: [] };
@@ -116,6 +122,26 @@ async function applyPressures(names, { server, token, importFile, fdLimit }) {
   };
 }
 
+/**
+ * Waits until capture answers three probes in a row within 200 ms (what a pressure left running
+ * inside the server, e.g. an import whose upload was abandoned, must not leak into the next
+ * phase); returns how long that took, at most `limitMs`. Acknowledged probes go to `acknowledged`.
+ */
+async function settle(server, acknowledged, limitMs = 300_000) {
+  const started = performance.now();
+  let fast = 0;
+  while (fast < 3 && performance.now() - started < limitMs) {
+    const uuid = randomUUID();
+    const r = await postBatch(server.port, PROBE, [{ event: 'settle', distinct_id: 'probe-settle', uuid }], {
+      timeout: limitMs,
+    });
+    if (r.status === 200) acknowledged.push(uuid);
+    fast = r.status === 200 && r.ms < 200 ? fast + 1 : 0;
+    await sleep(100);
+  }
+  return Math.round(performance.now() - started);
+}
+
 async function latencyFigures() {
   const importFile = await writeImportFile(
     path.join(tmp, `pressure.${IMPORT_EXTENSIONS[opts['import-kind']]}`),
@@ -146,6 +172,7 @@ async function latencyFigures() {
       await pressure.close();
       acknowledged.push(...result.acknowledged);
       const row = { phase, opening_ms: openingMs, ...latencySummary(result), pressures: pressure.stats };
+      row.settle_ms = await settle(server, acknowledged);
       row.peak_rss_mb = Math.round(procStatusMb(server.child.pid, 'VmHWM'));
       row.failures = result.failures.slice(0, 5);
       report.latency.push(row);
@@ -199,11 +226,13 @@ function markdown() {
   const lines = [];
   if (report.latency.length) {
     lines.push(
-      '| capture under | probes | p50 ms | p99 ms | max ms | failed | server VmHWM MB (peak so far) |',
-      '|---|---|---|---|---|---|---|',
+      '| capture under | probes | p50 ms | p99 ms | max ms | failed | capture fast again after | server VmHWM MB (peak so far) |',
+      '|---|---|---|---|---|---|---|---|',
     );
     for (const r of report.latency)
-      lines.push(`| ${r.phase} | ${r.n} | ${r.p50} | ${r.p99} | ${r.max} | ${r.failed} | ${r.peak_rss_mb} |`);
+      lines.push(
+        `| ${r.phase} | ${r.n} | ${r.p50} | ${r.p99} | ${r.max} | ${r.failed} | ${(r.settle_ms / 1000).toFixed(1)} s | ${r.peak_rss_mb} |`,
+      );
     lines.push(
       '',
       `acknowledged ${report.acknowledged}, lost ${report.lost}; first lens ${report.first_lens_ms} ms`,

@@ -63,9 +63,12 @@ export function postBatch(port, token, batch, { timeout = 20_000 } = {}) {
 
 /**
  * Sends one small event every `intervalMs` on a fresh connection (as an SDK waking up would),
- * open loop: a slow answer does not delay the next probe (at most `maxInFlight` outstanding).
+ * open loop: a slow answer does not delay the next probe. A probe gives up after `timeout` (an
+ * SDK's 10 s), so at most `inFlightLimit(...)` are outstanding and none is ever skipped unless
+ * `maxInFlight` is set lower (skipped probes are counted: they would hide a stall).
  */
-export function startCaptureProbe({ port, token, intervalMs = 50, timeout = 20_000, maxInFlight = 32 }) {
+export function startCaptureProbe({ port, token, intervalMs = 50, timeout = 10_000, maxInFlight }) {
+  maxInFlight ??= inFlightLimit({ intervalMs, timeout });
   const latencies = [];
   const acknowledged = [];
   const failures = [];
@@ -99,6 +102,11 @@ export function startCaptureProbe({ port, token, intervalMs = 50, timeout = 20_0
       return { latencies, acknowledged, failures, skipped };
     },
   };
+}
+
+/** The most probes `startCaptureProbe` can have outstanding (each holds a socket). */
+export function inFlightLimit({ intervalMs = 50, timeout = 10_000 } = {}) {
+  return Math.ceil(timeout / intervalMs) + 1;
 }
 
 /** p50/p99/max (ms, rounded to 0.1) of a probe result. */
