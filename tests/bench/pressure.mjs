@@ -240,6 +240,7 @@ function markdown() {
     );
   }
   if (report.rss.length) {
+    lines.push('A status or exit code after a figure: the import was refused; the peak is what reading it cost.', '');
     lines.push(
       '| import kind | input | file MB | /api/import peak RSS MB | s | `import` CLI peak RSS MB | s |',
       '|---|---|---|---|---|---|---|',
