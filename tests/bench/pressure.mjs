@@ -80,20 +80,20 @@ const tmp = mkdtempSync(path.join(os.tmpdir(), 'inspector-pressure-bench-'));
 const report = { bin, started: new Date().toISOString(), options: opts, latency: [], rss: [] };
 const MB = (bytes) => Math.round((bytes / 2 ** 20) * 100) / 100;
 
-/** Starts the named pressures; resolves to their handles and a stats reader. */
+/** Starts the named pressures; `snapshot()` reads what each has done so far. */
 async function applyPressures(names, { server, token, importFile, fdLimit }) {
   const held = [];
-  const stats = {};
+  const views = {};
   const has = (n) => names.includes(n);
   if (has('import')) {
     const loop = importLoop(server, token, importFile);
     held.push(loop);
-    stats.import = loop.stats;
+    views.import = () => loop.stats;
   }
   if (has('export')) {
     const exports = await holdExports(server.url, num('exports'));
     held.push(exports);
-    stats.export = { asked: num('exports'), held: exports.held };
+    views.export = () => ({ asked: num('exports'), held: exports.held });
   }
   let budget = fdLimit - FD_RESERVE;
   if (has('sse')) {
@@ -101,21 +101,21 @@ async function applyPressures(names, { server, token, importFile, fdLimit }) {
     budget -= n;
     const sse = await openSseReaders(server.url, n);
     held.push(sse);
-    stats.sse = { asked: num('sse'), within_fd_limit: n, ...sse.stats };
+    views.sse = () => ({ asked: num('sse'), within_fd_limit: n, ...sse.stats });
   }
   if (has('sockets')) {
     const n = Math.max(0, Math.min(num('sockets'), budget));
     const sockets = await openIdleSockets(server.port, n);
     held.push(sockets);
-    stats.sockets = { asked: num('sockets'), within_fd_limit: n, ...sockets.stats };
+    views.sockets = () => ({ asked: num('sockets'), within_fd_limit: n, ...sockets.stats });
   }
   if (has('lens')) {
     const lens = lensLoop(server, MEGA, { concurrency: 2 });
     held.push(lens);
-    stats.lens = lens.stats;
+    views.lens = () => lens.stats;
   }
   return {
-    stats,
+    snapshot: () => Object.fromEntries(Object.entries(views).map(([k, view]) => [k, view()])),
     async close() {
       for (const h of held) await h.close();
     },
@@ -169,9 +169,10 @@ async function latencyFigures() {
       const probe = startCaptureProbe({ port: server.port, token: PROBE });
       await sleep(num(phase === 'idle' ? 'idle-ms' : 'phase-ms'));
       const result = await probe.stop();
+      const pressures = pressure.snapshot();
       await pressure.close();
       acknowledged.push(...result.acknowledged);
-      const row = { phase, opening_ms: openingMs, ...latencySummary(result), pressures: pressure.stats };
+      const row = { phase, opening_ms: openingMs, ...latencySummary(result), pressures };
       row.settle_ms = await settle(server, acknowledged);
       row.peak_rss_mb = Math.round(procStatusMb(server.child.pid, 'VmHWM'));
       row.failures = result.failures.slice(0, 5);

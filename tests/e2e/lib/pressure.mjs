@@ -361,11 +361,10 @@ export function repeat(once, { concurrency = 1, drainMs = 30_000 } = {}) {
   };
 }
 
-/** Repeated `/api/import` of one file (the import pressure). */
+/** Repeated `/api/import` of one file (the import pressure), each into a new data set. */
 export function importLoop(server, token, file, { name = 'pressure' } = {}) {
-  let n = 0;
   return repeat(async () => {
-    const r = await importThroughApi(server, token, file, { name: `${name}-${++n}` });
+    const r = await importThroughApi(server, token, file, { name: `${name}-${randomUUID().slice(0, 8)}` });
     if (r.status !== 200) throw new Error(`/api/import answered ${r.status}: ${r.body.slice(0, 200)}`);
   });
 }
