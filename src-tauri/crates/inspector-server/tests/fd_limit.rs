@@ -3,10 +3,12 @@
 //! so hundreds of idle sockets do not make accept fail with "too many open files" and capture
 //! and health keep answering.
 
-use std::net::{IpAddr, Ipv4Addr};
+#[path = "it/common/mod.rs"]
+mod common;
+
 use std::time::Duration;
 
-use inspector_server::{fd_limit, raise_fd_limit, BoundServer, ServerConfig};
+use inspector_server::{fd_limit, raise_fd_limit, BoundServer};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
@@ -39,12 +41,7 @@ async fn the_soft_fd_limit_is_raised_and_the_connection_cap_keeps_capture_answer
     // 2. A hard limit of 300 (irreversible for this process: the last step of this binary).
     set_limit(low, low);
     let dir = tempfile::tempdir().unwrap();
-    let config = ServerConfig {
-        bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
-        port: 0,
-        data_dir: dir.path().to_owned(),
-        identity: false,
-    };
+    let config = common::loopback_config(dir.path());
     let server = BoundServer::bind(&config).await.unwrap();
     let cap = server.connection_limits().max_connections as u64;
     assert!(cap < low, "the connection cap {cap} must stay below the descriptor limit {low}");

@@ -2,10 +2,10 @@
 //! are both closed after the header timeout, and past the connection cap the oldest connections
 //! are closed so that a new capture request is still answered.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use inspector_server::{BoundServer, ConnectionLimits, ServerConfig};
+use inspector_server::{BoundServer, ConnectionLimits};
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -25,12 +25,7 @@ impl Drop for Running {
 
 async fn start(limits: ConnectionLimits) -> Running {
     let dir = tempfile::tempdir().unwrap();
-    let config = ServerConfig {
-        bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
-        port: 0,
-        data_dir: dir.path().to_owned(),
-        identity: false,
-    };
+    let config = crate::common::loopback_config(dir.path());
     let mut server = BoundServer::bind(&config).await.unwrap();
     server.set_connection_limits(limits);
     let addr = server.local_addr();

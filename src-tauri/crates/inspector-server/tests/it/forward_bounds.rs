@@ -3,10 +3,10 @@
 //! bound are dropped (counted), and at shutdown the copies still queued are counted and logged
 //! as never forwarded instead of vanishing.
 
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::Ipv4Addr;
 use std::time::Duration;
 
-use inspector_server::{BoundServer, ForwardLimits, ServerConfig};
+use inspector_server::{BoundServer, ForwardLimits};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
@@ -25,12 +25,7 @@ async fn the_queue_is_bounded_by_bytes_and_shutdown_reports_what_was_never_sent(
     });
 
     let dir = tempfile::tempdir().unwrap();
-    let config = ServerConfig {
-        bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
-        port: 0,
-        data_dir: dir.path().to_owned(),
-        identity: false,
-    };
+    let config = crate::common::loopback_config(dir.path());
     let mut server = BoundServer::bind(&config).await.unwrap();
     let limits = ForwardLimits { queue_bytes: 1 << 20, drain: Duration::from_millis(300) };
     let forwarder = server.forward_with_limits(&vendor, limits).unwrap();

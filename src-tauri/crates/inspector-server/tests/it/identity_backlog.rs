@@ -33,21 +33,7 @@ fn event(i: usize, source: &str) -> NewEvent {
             json!({"$device_id": format!("d{device}"), "$session_id": format!("s{}", i / 2000)}),
         ),
     };
-    NewEvent {
-        uuid: format!("00000000-0000-7000-8000-{i:012}"),
-        project: "phc_backlog".into(),
-        source: source.into(),
-        event: name.into(),
-        distinct_id,
-        device_id: Some(format!("d{device}")),
-        session_id: None,
-        timestamp: 1_800_000_000_000_000 + i as i64 * 1_000,
-        original_timestamp: None,
-        sent_at: None,
-        received_at: 1_800_000_000_000_000,
-        properties: props.to_string(),
-        warnings: Vec::new(),
-    }
+    crate::common::stored_event(i, ("phc_backlog", source), name, &distinct_id, Some(format!("d{device}")), props)
 }
 
 fn view(model: &Model) -> String {

@@ -15,21 +15,7 @@ const PROJECT: &str = "phc_mega";
 const IDS: usize = 4_000;
 
 fn event(i: usize, name: &str, distinct_id: &str, props: serde_json::Value) -> NewEvent {
-    NewEvent {
-        uuid: format!("00000000-0000-7000-8000-{i:012}"),
-        project: PROJECT.into(),
-        source: "posthog".into(),
-        event: name.into(),
-        distinct_id: distinct_id.into(),
-        device_id: None,
-        session_id: None,
-        timestamp: 1_800_000_000_000_000 + i as i64 * 1_000,
-        original_timestamp: None,
-        sent_at: None,
-        received_at: 1_800_000_000_000_000,
-        properties: props.to_string(),
-        warnings: Vec::new(),
-    }
+    crate::common::stored_event(i, (PROJECT, "posthog"), name, distinct_id, None, props)
 }
 
 /// One user identified from `IDS` anonymous ids, with an alias every tenth id (so the vendors

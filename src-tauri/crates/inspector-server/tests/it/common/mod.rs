@@ -202,3 +202,41 @@ pub fn time(v: &Value) -> chrono::DateTime<chrono::Utc> {
     let text = v.as_str().unwrap_or_else(|| panic!("not a time string: {v}"));
     chrono::DateTime::parse_from_rfc3339(text).unwrap_or_else(|e| panic!("{text}: {e}")).to_utc()
 }
+
+/// A real server's configuration: a free loopback port, `dir` as the data dir, no identity model
+/// (for tests of the HTTP edge itself: connections, forwarding, open-file limits).
+pub fn loopback_config(dir: &std::path::Path) -> inspector_server::ServerConfig {
+    inspector_server::ServerConfig {
+        bind: std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
+        port: 0,
+        data_dir: dir.to_owned(),
+        identity: false,
+    }
+}
+
+/// The `i`-th event of a test's stream, to write straight to the store: uuid and times follow
+/// from `i` (a millisecond apart), the rest as given.
+pub fn stored_event(
+    i: usize,
+    (project, source): (&str, &str),
+    name: &str,
+    distinct_id: &str,
+    device_id: Option<String>,
+    props: Value,
+) -> event_store::NewEvent {
+    event_store::NewEvent {
+        uuid: format!("00000000-0000-7000-8000-{i:012}"),
+        project: project.into(),
+        source: source.into(),
+        event: name.into(),
+        distinct_id: distinct_id.into(),
+        device_id,
+        session_id: None,
+        timestamp: 1_800_000_000_000_000 + i as i64 * 1_000,
+        original_timestamp: None,
+        sent_at: None,
+        received_at: 1_800_000_000_000_000,
+        properties: props.to_string(),
+        warnings: Vec::new(),
+    }
+}
