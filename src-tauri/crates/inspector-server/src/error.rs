@@ -19,8 +19,6 @@ pub enum ServerError {
     Store(#[from] event_store::StoreError),
     #[error("cannot listen on {addr}: {source}")]
     Bind { addr: SocketAddr, source: std::io::Error },
-    #[error("server stopped with an error: {0}")]
-    Serve(#[source] std::io::Error),
 }
 
 /// What went wrong with an `/api` call, for programs: stable snake_case names.
