@@ -157,7 +157,7 @@ impl TransitionKind {
 
 /// Serialised with an `explanation` sentence (see `why.rs`).
 #[derive(Debug, Clone)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(as = "ts_shape::Transition"))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(as = "TransitionJson<'static>"))]
 pub struct Transition {
     pub kind: TransitionKind,
     pub seq: i64,
@@ -175,40 +175,34 @@ pub struct Transition {
 
 impl Serialize for Transition {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct;
-        let mut t = s.serialize_struct("Transition", 8)?;
-        t.serialize_field("kind", &self.kind)?;
-        t.serialize_field("seq", &self.seq)?;
-        t.serialize_field("event_uuid", &self.event_uuid)?;
-        t.serialize_field("timestamp", &self.timestamp)?;
-        t.serialize_field("from", &self.from)?;
-        t.serialize_field("to", &self.to)?;
-        t.serialize_field("inferred", &self.inferred)?;
-        t.serialize_field("explanation", &self.explanation())?;
-        t.end()
+        TransitionJson {
+            kind: self.kind,
+            seq: self.seq,
+            event_uuid: self.event_uuid.as_deref(),
+            timestamp: self.timestamp,
+            from: self.from.as_deref(),
+            to: self.to.as_deref(),
+            inferred: self.inferred,
+            explanation: self.explanation(),
+        }
+        .serialize(s)
     }
 }
 
-/// What `Transition`'s hand-written `Serialize` writes, for the generated TypeScript only.
-#[cfg(feature = "ts")]
-mod ts_shape {
-    use chrono::{DateTime, Utc};
-
-    use super::TransitionKind;
-
-    #[derive(ts_rs::TS)]
-    #[allow(dead_code)] // never built: it only describes the JSON
-    pub struct Transition {
-        pub kind: TransitionKind,
-        pub seq: i64,
-        pub event_uuid: Option<String>,
-        pub timestamp: DateTime<Utc>,
-        pub from: Option<String>,
-        pub to: Option<String>,
-        pub inferred: bool,
-        /// The sentence explaining the move, under the lane's family's rules.
-        pub explanation: String,
-    }
+/// What a [`Transition`] is sent as: its fields with the sentence written out instead of the
+/// reason it is built from. One field list for the JSON and the generated TypeScript.
+#[derive(Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "Transition"))]
+struct TransitionJson<'a> {
+    kind: TransitionKind,
+    seq: i64,
+    event_uuid: Option<&'a str>,
+    timestamp: DateTime<Utc>,
+    from: Option<&'a str>,
+    to: Option<&'a str>,
+    inferred: bool,
+    /// The sentence explaining the move, under the lane's family's rules.
+    explanation: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
