@@ -10,18 +10,19 @@ import type { ProjectSummary } from './types';
 export type Families = Partial<Record<string, Family>>;
 
 /** Every stored `events.source` value, in the order chips and badges list them. */
-export const SOURCES = ['posthog', 'segment', 'rudderstack', 'mixpanel'] as const;
+export const SOURCES = ['posthog', 'segment', 'rudderstack', 'mixpanel', 'kissmetrics'] as const;
 export type Source = (typeof SOURCES)[number];
 
-/** Whose identity rules apply: RudderStack speaks Segment's protocol and follows its rules. */
-export type Family = 'posthog' | 'segment' | 'mixpanel';
-export const FAMILIES: readonly Family[] = ['posthog', 'segment', 'mixpanel'];
+/** Whose identity rules apply: one per vendor (RudderStack speaks Segment's protocol but stitches ids its own way). */
+export type Family = 'posthog' | 'segment' | 'rudderstack' | 'mixpanel' | 'kissmetrics';
+export const FAMILIES: readonly Family[] = ['posthog', 'segment', 'rudderstack', 'mixpanel', 'kissmetrics'];
 
 const LABELS: Record<Source, string> = {
   posthog: 'PostHog',
   segment: 'Segment',
   rudderstack: 'RudderStack',
   mixpanel: 'Mixpanel',
+  kissmetrics: 'KISSmetrics',
 };
 
 export function isSource(value: unknown): value is Source {
@@ -144,7 +145,7 @@ export function sourceMatches(selected: readonly Source[], source: string | null
 
 /** What keys a device lane, in the vocabulary of the lane's family (its vendor's rules). */
 export function laneKeyLabel(keyKind: string, family: Family | null): string {
-  if (family === 'segment') return keyKind === 'device_id' ? 'context.device.id' : 'anonymousId';
+  if (family === 'segment' || family === 'rudderstack') return keyKind === 'device_id' ? 'context.device.id' : 'anonymousId';
   if (family === 'mixpanel') return keyKind === 'device_id' ? '$device_id' : 'distinct_id chain';
   return keyKind === 'device_id' ? '$device_id' : 'anonymous-id chain (server SDK)';
 }

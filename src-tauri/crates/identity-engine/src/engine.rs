@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use crate::family::Family;
 use crate::graph::IdKind;
+use crate::settings::ProjectSettings;
 use crate::step::{Outcome, Project, Step, Vendor};
 use crate::types::{Applied, Decision, EngineError, EventInput, Person, Warning};
 use crate::uuid::person_uuid;
@@ -23,6 +24,9 @@ pub struct Engine {
     decisions: Vec<Decision>,
     warnings: Vec<Warning>,
     last_seq: Option<i64>,
+    /// Settings of projects configured before (or after) their first event; a project not
+    /// listed gets the vendors' defaults.
+    settings: HashMap<String, ProjectSettings>,
 }
 
 impl Engine {
@@ -44,9 +48,11 @@ impl Engine {
             None => {
                 let family = Family::of_source(&ev.source);
                 let source = ev.source.clone();
+                let settings = self.settings.get(&ev.project).cloned().unwrap_or_default();
                 self.projects.entry(ev.project.clone()).or_insert_with(|| Project {
                     family,
                     source,
+                    settings,
                     ..Project::default()
                 })
             }
@@ -57,6 +63,25 @@ impl Engine {
         self.decisions.extend(decisions.iter().cloned());
         self.warnings.extend(warnings.iter().cloned());
         Ok(Applied { seq: ev.seq, event_uuid: ev.uuid.clone(), attribution, personless, decisions, warnings })
+    }
+
+    /// Sets a project's identity settings. Only events applied afterwards see them: to change
+    /// the settings of a project that already has events, build a new engine (replay), since
+    /// persons depend on every event's processing under one set of settings.
+    pub fn set_settings(&mut self, project: &str, settings: ProjectSettings) {
+        if let Some(p) = self.projects.get_mut(project) {
+            p.settings = settings.clone();
+        }
+        self.settings.insert(project.to_owned(), settings);
+    }
+
+    /// A project's settings (the vendors' defaults when never set).
+    pub fn settings(&self, project: &str) -> ProjectSettings {
+        self.projects
+            .get(project)
+            .map(|p| p.settings.clone())
+            .or_else(|| self.settings.get(project).cloned())
+            .unwrap_or_default()
     }
 
     /// Whose rules a project gets (PostHog for a project not seen yet).
@@ -130,6 +155,8 @@ pub(crate) fn vendor(family: Family) -> &'static Vendor {
     match family {
         Family::PostHog => &posthog::VENDOR,
         Family::Segment => &segment::VENDOR,
+        // Placeholders until their own modules land: RudderStack's stitcher, KISSmetrics.
+        Family::RudderStack | Family::KissMetrics => &segment::VENDOR,
         Family::Mixpanel => &mixpanel::VENDOR,
     }
 }

@@ -1,8 +1,9 @@
 //! Which vendor's identity rules a project gets, from the stored `events.source`.
 //!
-//! `posthog` -> PostHog person rules; `segment` and `rudderstack` -> Segment's identity graph
-//! (RudderStack speaks Segment's protocol and resolves identities the same way); `mixpanel` ->
-//! Mixpanel's ID merge. Anything else (an older store without a source) is PostHog, so the
+//! `posthog` -> PostHog person rules; `segment` -> Segment Unify's identity graph;
+//! `rudderstack` -> RudderStack's ID stitcher (same wire protocol as Segment, its own rules);
+//! `mixpanel` -> Mixpanel's ID merge (the mode is a project setting); `kissmetrics` ->
+//! KISSmetrics identities. Anything else (an older store without a source) is PostHog, so the
 //! PostHog engine sees exactly the events it always did. A project keeps the family of its
 //! first event (a token is one vendor's: mixing sources under one project name is not expected).
 
@@ -15,14 +16,20 @@ pub enum Family {
     #[default]
     PostHog,
     Segment,
+    #[serde(rename = "rudderstack")]
+    RudderStack,
     Mixpanel,
+    #[serde(rename = "kissmetrics")]
+    KissMetrics,
 }
 
 impl Family {
     pub fn of_source(source: &str) -> Family {
         match source {
-            "segment" | "rudderstack" => Family::Segment,
+            "segment" => Family::Segment,
+            "rudderstack" => Family::RudderStack,
             "mixpanel" => Family::Mixpanel,
+            "kissmetrics" => Family::KissMetrics,
             _ => Family::PostHog,
         }
     }
@@ -31,7 +38,9 @@ impl Family {
         match self {
             Family::PostHog => "posthog",
             Family::Segment => "segment",
+            Family::RudderStack => "rudderstack",
             Family::Mixpanel => "mixpanel",
+            Family::KissMetrics => "kissmetrics",
         }
     }
 
@@ -40,7 +49,9 @@ impl Family {
         match self {
             Family::PostHog => "PostHog",
             Family::Segment => "Segment",
+            Family::RudderStack => "RudderStack",
             Family::Mixpanel => "Mixpanel",
+            Family::KissMetrics => "KISSmetrics",
         }
     }
 
@@ -49,7 +60,9 @@ impl Family {
         match self {
             Family::PostHog => "person",
             Family::Segment => "profile",
+            Family::RudderStack => "profile",
             Family::Mixpanel => "cluster",
+            Family::KissMetrics => "person",
         }
     }
 }
@@ -60,7 +73,18 @@ mod tests {
 
     #[test]
     fn sources_map_to_families() {
-        let got: Vec<Family> = ["posthog", "segment", "rudderstack", "mixpanel", ""].map(Family::of_source).to_vec();
-        assert_eq!(got, [Family::PostHog, Family::Segment, Family::Segment, Family::Mixpanel, Family::PostHog]);
+        let got: Vec<Family> =
+            ["posthog", "segment", "rudderstack", "mixpanel", "kissmetrics", ""].map(Family::of_source).to_vec();
+        assert_eq!(
+            got,
+            [
+                Family::PostHog,
+                Family::Segment,
+                Family::RudderStack,
+                Family::Mixpanel,
+                Family::KissMetrics,
+                Family::PostHog
+            ]
+        );
     }
 }

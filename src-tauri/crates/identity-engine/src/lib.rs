@@ -50,6 +50,7 @@ mod posthog;
 mod posthog_shape;
 mod props;
 mod segment;
+mod settings;
 mod step;
 mod types;
 mod uuid;
@@ -66,6 +67,7 @@ pub use crate::lens::{
 pub use crate::lint::{Finding, LintRule, Severity, MAX_REFS};
 pub use crate::model::{Model, ModelChanges};
 pub use crate::posthog::is_illegal_distinct_id;
+pub use crate::settings::{MixpanelIdMerge, ProjectSettings};
 pub use crate::types::*;
 pub use crate::uuid::{person_uuid, PERSON_UUID_NAMESPACE};
 

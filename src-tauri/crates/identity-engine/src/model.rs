@@ -14,6 +14,7 @@ use crate::devices::{DeviceLane, Devices};
 use crate::engine::Engine;
 use crate::lint::rules::Ctx;
 use crate::lint::{Finding, Lint};
+use crate::settings::ProjectSettings;
 use crate::types::{Attribution, DecisionKind, EngineError, EventInput};
 
 #[derive(Debug, Clone, Default)]
@@ -66,6 +67,16 @@ pub struct ModelChanges {
 impl Model {
     pub fn new() -> Model {
         Model::default()
+    }
+
+    /// A model whose projects get these settings (per project key); projects not listed get
+    /// the vendors' defaults. Settings are fixed for the model's life: a change is a rebuild.
+    pub fn with_settings<'a>(settings: impl IntoIterator<Item = (&'a str, ProjectSettings)>) -> Model {
+        let mut model = Model::default();
+        for (project, s) in settings {
+            model.engine.set_settings(project, s);
+        }
+        model
     }
 
     /// Events strictly in arrival (seq) order; an out-of-order event is rejected with

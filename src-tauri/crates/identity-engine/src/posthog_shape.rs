@@ -27,7 +27,7 @@ pub(crate) const LANE_KEY_KIND: &str = "$lane_key_kind";
 pub(crate) fn lane_view(ev: &EventInput, family: Family) -> Cow<'_, EventInput> {
     match family {
         Family::PostHog => Cow::Borrowed(ev),
-        Family::Segment => Cow::Owned(segment_view(ev)),
+        Family::Segment | Family::RudderStack | Family::KissMetrics => Cow::Owned(segment_view(ev)),
         Family::Mixpanel => Cow::Owned(mixpanel_view(ev)),
     }
 }

@@ -17,6 +17,7 @@ use crate::family::Family;
 use crate::graph::IdKind;
 use crate::index::IdIndex;
 use crate::props::{init_properties, merge_properties, EventUpdates};
+use crate::settings::ProjectSettings;
 use crate::types::{
     Attribution, Decision, DecisionKind, EventInput, EventRef, MergedPerson, Person, Rule, Warning, WarningKind,
 };
@@ -40,6 +41,8 @@ pub(crate) struct Project {
     pub kinds: HashMap<String, IdKind>,
     /// Mixpanel: the project sends `$device_id`/`$user_id` (Simplified ID Merge).
     pub simplified: bool,
+    /// What the traffic cannot tell (Mixpanel's ID merge mode, Segment's blocked values...).
+    pub settings: ProjectSettings,
 }
 
 /// What a vendor's rules made of one event.

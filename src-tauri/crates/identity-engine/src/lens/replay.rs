@@ -68,7 +68,7 @@ fn synth(vendor: Family, project: &str, s: &Step) -> Vec<EventInput> {
                 s.ids.iter().enumerate().map(|(k, i)| ev(k as i64, "lens", &i.value, json!({}))).collect()
             }
         },
-        Family::Segment => {
+        Family::Segment | Family::RudderStack | Family::KissMetrics => {
             let mut m = Map::new();
             let (ty, user, extra) = match &s.link {
                 Link::Identify { anon, user } => ("identify", Some(user.clone()), Some(("anonymousId", anon.clone()))),

@@ -40,7 +40,7 @@ pub(crate) fn steps(events: &[EventInput], family: Family) -> (Vec<Step>, HashMa
     for ev in events {
         let step = match family {
             Family::PostHog => posthog_step(ev, &kinds),
-            Family::Segment => segment_step(ev, &kinds),
+            Family::Segment | Family::RudderStack | Family::KissMetrics => segment_step(ev, &kinds),
             Family::Mixpanel => mixpanel_step(ev),
         };
         let Some(mut step) = step else { continue };

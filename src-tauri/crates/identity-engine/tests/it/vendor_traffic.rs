@@ -96,7 +96,7 @@ fn segment_and_rudder_server_sdks() {
     let (m, evs) = model("rudder-sdk-python.jsonl");
     assert_eq!(evs[0].source, "rudderstack");
     let p = "rudder_python_token";
-    assert_eq!(m.engine().family(p), Family::Segment);
+    assert_eq!(m.engine().family(p), Family::RudderStack);
     assert_eq!(persons(&m, p), [(ids(&["user-r1", "anon-r1", "r@example.com"]), true)]);
     assert_eq!(m.engine().person_for(p, "r@example.com").unwrap().id, m.engine().person_for(p, "user-r1").unwrap().id);
 }
