@@ -17,6 +17,7 @@ import type {
   Finding,
   Health,
   LensResponse,
+  MixpanelIdMerge,
   PersonDetail,
   PersonSummary,
   ProjectSummary,
@@ -79,7 +80,9 @@ export const api = {
     getJson<{ device: DeviceLane }>(`/api/devices/${encodeURIComponent(id)}`, signal),
   decisions: (p: Params) => getJson<{ decisions: Decision[] }>(`/api/decisions${query(p)}`),
   warnings: (p: Params, signal?: AbortSignal) => getJson<{ warnings: Finding[] }>(`/api/warnings${query(p)}`, signal),
-  lens: (project: string, signal?: AbortSignal) => getJson<LensResponse>(`/api/lens${query({ project })}`, signal),
+  /** `mixpanelIdMerge`: Mixpanel under that ID merge mode instead of the project's own. */
+  lens: (project: string, signal?: AbortSignal, mixpanelIdMerge?: MixpanelIdMerge) =>
+    getJson<LensResponse>(`/api/lens${query({ project, mixpanel_id_merge: mixpanelIdMerge })}`, signal),
   /**
    * The event with this arrival number, or null. Pages run newest first and `cursor` means "seq
    * below", so a one-event page under `seq + 1` is that event when it exists in the project.

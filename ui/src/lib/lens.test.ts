@@ -8,10 +8,12 @@ const response: LensResponse = {
   source: 'segment',
   family: 'segment',
   events: 9,
+  settings: { mixpanel_id_merge: 'simplified', segment_blocked_values: false, segment_identifier_limits: {} },
   vendors: [
     // Deliberately out of order and without Mixpanel's entry being first.
     {
       vendor: 'segment',
+      label: null,
       clusters: [
         {
           ids: ['anon-1', 'alice', 'a@example.com'],
@@ -29,9 +31,15 @@ const response: LensResponse = {
         },
       ],
     },
-    { vendor: 'posthog', clusters: [{ ids: ['anon-1', 'alice', 'bob'], user_id: null, kinds: {} }], refusals: [] },
+    {
+      vendor: 'posthog',
+      label: null,
+      clusters: [{ ids: ['anon-1', 'alice', 'bob'], user_id: null, kinds: {} }],
+      refusals: [],
+    },
     {
       vendor: 'mixpanel',
+      label: 'Mixpanel, Simplified ID Merge',
       clusters: [
         { ids: ['anon-1', 'alice'], user_id: 'alice', kinds: {} },
         { ids: ['bob'], user_id: 'bob', kinds: {} },
@@ -56,11 +64,13 @@ const response: LensResponse = {
 describe('lensModel', () => {
   const model = lensModel(response);
 
-  it('always has PostHog, Segment and Mixpanel columns, in that order', () => {
-    expect(model.columns.map((c) => [c.vendor, c.label, c.present])).toEqual([
-      ['posthog', 'PostHog', true],
-      ['segment', 'Segment', true],
-      ['mixpanel', 'Mixpanel', true],
+  it('always has a column per vendor, in one order, with the setting each result depends on', () => {
+    expect(model.columns.map((c) => [c.vendor, c.label, c.present, c.setting])).toEqual([
+      ['posthog', 'PostHog', true, null],
+      ['segment', 'Segment', true, null],
+      ['rudderstack', 'RudderStack', false, null],
+      ['mixpanel', 'Mixpanel', true, 'Mixpanel, Simplified ID Merge'],
+      ['kissmetrics', 'KISSmetrics', false, null],
     ]);
     expect(model.summary).toBe('PostHog 1 person · Segment 2 · Mixpanel 2');
   });
@@ -106,8 +116,8 @@ describe('lensModel', () => {
       'segment:bob',
     ]);
     expect(highlightedClusters(model, null).size).toBe(0);
-    expect(clusterOf(model.columns[2], 'bob')).toBe(1);
-    expect(clusterOf(model.columns[2], 'nobody')).toBe(-1);
+    expect(clusterOf(model.columns[3], 'bob')).toBe(1);
+    expect(clusterOf(model.columns[3], 'nobody')).toBe(-1);
   });
 
   it('marks a vendor the server did not send as absent instead of inventing clusters', () => {
@@ -116,7 +126,7 @@ describe('lensModel', () => {
       vendors: response.vendors.filter((v) => v.vendor !== 'mixpanel'),
       disagreements: [],
     });
-    expect(partial.columns[2]).toMatchObject({ vendor: 'mixpanel', present: false, clusters: [] });
+    expect(partial.columns[3]).toMatchObject({ vendor: 'mixpanel', present: false, clusters: [] });
     expect(partial.summary).toBe('PostHog 1 person · Segment 2');
   });
 });

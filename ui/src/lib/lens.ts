@@ -1,10 +1,11 @@
-// The vendor lens view model: `/api/lens` turned into three columns of clusters (PostHog,
-// Segment, Mixpanel, always in that order) and the disagreements above them, ready to draw.
+// The vendor lens view model: `/api/lens` turned into one column of clusters per vendor (PostHog,
+// Segment, RudderStack, Mixpanel, KISSmetrics, always in that order) and the disagreements above
+// them, ready to draw.
 
 import { sourceLabel } from './sources';
 import type { LensCluster, LensDisagreement, LensRefusal, LensResponse, LensVendorName } from './types';
 
-export const LENS_VENDORS: readonly LensVendorName[] = ['posthog', 'segment', 'mixpanel'];
+export const LENS_VENDORS: readonly LensVendorName[] = ['posthog', 'segment', 'rudderstack', 'mixpanel', 'kissmetrics'];
 
 const KIND_LABELS: Record<string, string> = {
   user_id: 'user id',
@@ -34,6 +35,8 @@ export interface ClusterModel {
 export interface ColumnModel {
   vendor: LensVendorName;
   label: string;
+  /** The project setting this column's result depends on ("Mixpanel, Original ID Merge"). */
+  setting: string | null;
   /** False when the server sent no entry for this vendor (told plainly, not drawn as empty). */
   present: boolean;
   clusters: ClusterModel[];
@@ -63,6 +66,8 @@ export interface LensModel {
   source: string;
   family: string;
   events: number;
+  /** The settings every vendor's replay ran under. */
+  settings: LensResponse['settings'];
   columns: ColumnModel[];
   disagreements: DisagreementModel[];
   /** "PostHog 3 persons · Segment 2 · Mixpanel 3", for the header. */
@@ -141,6 +146,7 @@ export function lensModel(res: LensResponse): LensModel {
     return {
       vendor,
       label: sourceLabel(vendor),
+      setting: entry?.label ?? null,
       present: !!entry,
       clusters,
       refusals: [...(entry?.refusals ?? [])]
@@ -160,6 +166,7 @@ export function lensModel(res: LensResponse): LensModel {
     source: res.source,
     family: res.family,
     events: res.events,
+    settings: res.settings,
     columns,
     disagreements: res.disagreements.map(disagreementModel),
     summary,

@@ -62,7 +62,8 @@ pub use crate::family::Family;
 pub use crate::graph::IdKind;
 pub use crate::input::model_properties;
 pub use crate::lens::{
-    compare, vendor_lens, Cluster, Comparison, Disagreement, Lens, Refusal, UserMatch, VendorView, VENDORS,
+    compare, vendor_lens, vendor_lens_with, Cluster, Comparison, Disagreement, Lens, Refusal, UserMatch, VendorView,
+    VENDORS,
 };
 pub use crate::lint::{Finding, LintRule, Severity, MAX_REFS};
 pub use crate::model::{Model, ModelChanges};

@@ -2,10 +2,15 @@
 import type { Comparison } from "./Comparison";
 import type { Disagreement } from "./Disagreement";
 import type { Family } from "./Family";
+import type { ProjectSettings } from "./ProjectSettings";
 import type { VendorView } from "./VendorView";
 
 /**
  * `GET /api/lens?project=[&compare=]`: the project's traffic under each vendor's identity rules;
  * with `compare`, also the user ids of both projects side by side.
  */
-export type LensResponse = { compare?: Comparison, project: string, source: string, family: Family, events: number, vendors: Array<VendorView>, disagreements: Array<Disagreement>, };
+export type LensResponse = { compare?: Comparison, project: string, source: string, family: Family, events: number, 
+/**
+ * The settings every vendor's replay ran under.
+ */
+settings: ProjectSettings, vendors: Array<VendorView>, disagreements: Array<Disagreement>, };

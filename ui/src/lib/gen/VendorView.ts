@@ -3,4 +3,8 @@ import type { Cluster } from "./Cluster";
 import type { Family } from "./Family";
 import type { Refusal } from "./Refusal";
 
-export type VendorView = { vendor: Family, clusters: Array<Cluster>, refusals: Array<Refusal>, };
+export type VendorView = { vendor: Family, 
+/**
+ * The setting the vendor's result depends on ("Mixpanel, Original ID Merge"), if any.
+ */
+label: string | null, clusters: Array<Cluster>, refusals: Array<Refusal>, };

@@ -1,6 +1,8 @@
-//! The vendor lens (`GET /api/lens?project=`): one project's traffic under PostHog's, Segment's
-//! and Mixpanel's identity rules side by side, and every pair of ids the vendors disagree on,
-//! with each vendor's reason in a sentence. Pure: a function of the project's events.
+//! The vendor lens (`GET /api/lens?project=`): one project's traffic under PostHog's, Segment's,
+//! RudderStack's, Mixpanel's and KISSmetrics' identity rules side by side, and every pair of ids
+//! the vendors disagree on, with each vendor's reason in a sentence. Pure: a function of the
+//! project's events and its settings (`ProjectSettings`: Mixpanel's ID merge mode, Segment's
+//! blocked values and limits), which every vendor's replay gets as the project would have them.
 //!
 //! How: the events become family-neutral steps (`steps.rs`); each vendor replays them with its
 //! real rules (`replay.rs`: the project's own vendor replays the real events). Clusters are each
@@ -20,9 +22,11 @@ use serde::Serialize;
 
 use crate::family::Family;
 use crate::graph::IdKind;
+use crate::settings::ProjectSettings;
 use crate::types::{DecisionKind, EventInput};
 
-pub const VENDORS: [Family; 3] = [Family::PostHog, Family::Segment, Family::Mixpanel];
+pub const VENDORS: [Family; 5] =
+    [Family::PostHog, Family::Segment, Family::RudderStack, Family::Mixpanel, Family::KissMetrics];
 
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -31,6 +35,8 @@ pub struct Lens {
     pub source: String,
     pub family: Family,
     pub events: usize,
+    /// The settings every vendor's replay ran under.
+    pub settings: ProjectSettings,
     pub vendors: Vec<VendorView>,
     pub disagreements: Vec<Disagreement>,
 }
@@ -39,6 +45,8 @@ pub struct Lens {
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct VendorView {
     pub vendor: Family,
+    /// The setting the vendor's result depends on ("Mixpanel, Original ID Merge"), if any.
+    pub label: Option<String>,
     pub clusters: Vec<Cluster>,
     pub refusals: Vec<Refusal>,
 }
@@ -71,18 +79,30 @@ pub struct Disagreement {
     pub why: BTreeMap<&'static str, String>,
 }
 
-/// The lens of one project; `events` are that project's, in arrival order, all of one source.
+/// The lens of one project under the vendors' default settings; `events` are that project's,
+/// in arrival order, all of one source.
 pub fn vendor_lens(project: &str, events: &[EventInput]) -> Lens {
+    vendor_lens_with(project, events, &ProjectSettings::default())
+}
+
+/// The lens of one project under its settings (to see Mixpanel under the other ID merge mode,
+/// pass settings with that mode).
+pub fn vendor_lens_with(project: &str, events: &[EventInput], settings: &ProjectSettings) -> Lens {
     let source = events.first().map(|e| e.source.clone()).unwrap_or_else(|| "posthog".into());
     let own = Family::of_source(&source);
     let (steps, kinds) = steps::steps(events, own);
     let replays: Vec<replay::Replayed> =
-        VENDORS.iter().map(|&v| replay::replay(v, own, project, events, &steps)).collect();
+        VENDORS.iter().map(|&v| replay::replay(v, own, project, events, &steps, settings)).collect();
 
     let vendors = VENDORS
         .iter()
         .zip(&replays)
-        .map(|(&vendor, r)| VendorView { vendor, clusters: clusters(r, project, &kinds), refusals: refusals(r) })
+        .map(|(&vendor, r)| VendorView {
+            vendor,
+            label: settings.label_for(vendor),
+            clusters: clusters(r, project, &kinds),
+            refusals: refusals(r),
+        })
         .collect();
 
     let mut seen: std::collections::HashSet<(String, String)> = Default::default();
@@ -127,7 +147,15 @@ pub fn vendor_lens(project: &str, events: &[EventInput]) -> Lens {
             }
         }
     }
-    Lens { project: project.to_owned(), source, family: own, events: events.len(), vendors, disagreements }
+    Lens {
+        project: project.to_owned(),
+        source,
+        family: own,
+        events: events.len(),
+        settings: settings.clone(),
+        vendors,
+        disagreements,
+    }
 }
 
 fn clusters(r: &replay::Replayed, project: &str, kinds: &HashMap<String, IdKind>) -> Vec<Cluster> {

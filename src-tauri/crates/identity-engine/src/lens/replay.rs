@@ -1,7 +1,10 @@
 //! Each vendor's rules over one project: the project's own vendor replays its real events; the
-//! other two replay the neutral steps written as that vendor's SDK would send them (PostHog:
-//! one event per id, `$identify`, `$create_alias`; Segment: one message with every id; Mixpanel:
-//! Simplified ID Merge, the default, so `$device_id` + `$user_id` on events and alias ignored).
+//! others replay the neutral steps written as that vendor's SDK would send them (PostHog: one
+//! event per id, `$identify`, `$create_alias`; Segment and RudderStack: one message with every
+//! id; Mixpanel: what mixpanel-browser sends under the project's ID merge mode (Simplified:
+//! `$device_id` + `$user_id` on events; Original: `$identify` with `$identified_id` and
+//! `$anon_id`); KISSmetrics: an alias for an identify or alias, else one event per id).
+//! Every replay runs under the project's settings.
 //!
 //! Synthetic events get `seq = step seq * SUB + k`, so their decisions map back to the step.
 
@@ -11,6 +14,7 @@ use super::steps::{Link, Step};
 use crate::engine::Engine;
 use crate::family::Family;
 use crate::graph::IdKind;
+use crate::settings::{MixpanelIdMerge, ProjectSettings};
 use crate::types::{Decision, EventInput};
 
 pub(crate) const SUB: i64 = 64;
@@ -22,13 +26,21 @@ pub(crate) struct Replayed {
     pub decisions: Vec<(i64, Decision)>,
 }
 
-pub(crate) fn replay(vendor: Family, own: Family, project: &str, events: &[EventInput], steps: &[Step]) -> Replayed {
+pub(crate) fn replay(
+    vendor: Family,
+    own: Family,
+    project: &str,
+    events: &[EventInput],
+    steps: &[Step],
+    settings: &ProjectSettings,
+) -> Replayed {
     let mut engine = Engine::new();
+    engine.set_settings(project, settings.clone());
     let native = vendor == own;
     let inputs: Vec<EventInput> = if native {
         events.iter().map(|e| EventInput { source: vendor.as_str().to_owned(), ..e.clone() }).collect()
     } else {
-        steps.iter().flat_map(|s| synth(vendor, project, s)).collect()
+        steps.iter().flat_map(|s| synth(vendor, project, s, settings.mixpanel_id_merge)).collect()
     };
     for ev in &inputs {
         // Seqs increase by construction; an error would only mean an empty replay.
@@ -55,7 +67,7 @@ fn first(step: &Step, kinds: &[IdKind]) -> Option<String> {
     step.ids.iter().find(|i| kinds.contains(&i.kind)).map(|i| i.value.clone())
 }
 
-fn synth(vendor: Family, project: &str, s: &Step) -> Vec<EventInput> {
+fn synth(vendor: Family, project: &str, s: &Step, mixpanel: MixpanelIdMerge) -> Vec<EventInput> {
     let seq = s.seq * SUB;
     let ev = |k: i64, name: &str, id: &str, props: Value| event(vendor, project, seq + k, name, id, props);
     let user = first(s, &[IdKind::UserId]);
@@ -68,7 +80,7 @@ fn synth(vendor: Family, project: &str, s: &Step) -> Vec<EventInput> {
                 s.ids.iter().enumerate().map(|(k, i)| ev(k as i64, "lens", &i.value, json!({}))).collect()
             }
         },
-        Family::Segment | Family::RudderStack | Family::KissMetrics => {
+        Family::Segment | Family::RudderStack => {
             let mut m = Map::new();
             let (ty, user, extra) = match &s.link {
                 Link::Identify { anon, user } => ("identify", Some(user.clone()), Some(("anonymousId", anon.clone()))),
@@ -88,6 +100,18 @@ fn synth(vendor: Family, project: &str, s: &Step) -> Vec<EventInput> {
             let id = user.or(anon).or(email).or(device).unwrap_or_default();
             vec![ev(0, ty, &id, Value::Object(m))]
         }
+        Family::KissMetrics => kissmetrics_synth(s, ev),
+        Family::Mixpanel if mixpanel == MixpanelIdMerge::Original => match &s.link {
+            // mixpanel-browser's identify(user) in an Original project.
+            Link::Identify { anon, user } => {
+                vec![ev(0, "$identify", user, json!({"$identified_id": user, "$anon_id": anon}))]
+            }
+            Link::Alias { previous, user } => vec![ev(0, "$create_alias", previous, json!({"alias": user}))],
+            Link::Together => {
+                let id = user.or(anon).unwrap_or_else(|| s.ids[0].value.clone());
+                vec![ev(0, "lens", &id, json!({}))]
+            }
+        },
         Family::Mixpanel => {
             let device = |a: &str| a.strip_prefix("$device:").unwrap_or(a).to_owned();
             match &s.link {
@@ -113,5 +137,17 @@ fn synth(vendor: Family, project: &str, s: &Step) -> Vec<EventInput> {
                 }
             }
         }
+    }
+}
+
+/// KISSmetrics as its JS library would send the step: `identify(name)` while anonymous and
+/// `alias(a, b)` both arrive as an alias of the two identities; anything else is one event per
+/// identity.
+fn kissmetrics_synth(s: &Step, ev: impl Fn(i64, &str, &str, Value) -> EventInput) -> Vec<EventInput> {
+    match &s.link {
+        Link::Identify { anon: a, user: b } | Link::Alias { previous: a, user: b } => {
+            vec![ev(0, "$alias", a, json!({"_p": a, "_n": b}))]
+        }
+        Link::Together => s.ids.iter().enumerate().map(|(k, i)| ev(k as i64, "lens", &i.value, json!({}))).collect(),
     }
 }

@@ -335,9 +335,21 @@ pub struct LensQuery {
     /// Another project (usually another vendor's) to join with by user id.
     #[serde(default, deserialize_with = "empty_as_none")]
     compare: Option<String>,
+    /// Mixpanel under this ID merge mode instead of the project's own (`simplified`,
+    /// `original`): "what if this project were the other mode".
+    #[serde(default)]
+    mixpanel_id_merge: Option<identity_engine::MixpanelIdMerge>,
 }
 
-async fn lens_of(state: &AppState, project: String) -> Result<identity_engine::Lens, ApiError> {
+async fn lens_of(
+    state: &AppState,
+    project: String,
+    mixpanel_id_merge: Option<identity_engine::MixpanelIdMerge>,
+) -> Result<identity_engine::Lens, ApiError> {
+    let mut settings = identity_engine::ProjectSettings::default();
+    if let Some(mode) = mixpanel_id_merge {
+        settings.mixpanel_id_merge = mode;
+    }
     let store = state.store.clone();
     let name = project.clone();
     let events = tokio::task::spawn_blocking(move || ingest::project_events(&store, &name))
@@ -347,15 +359,17 @@ async fn lens_of(state: &AppState, project: String) -> Result<identity_engine::L
     if events.is_empty() {
         return Err(ApiError::NotFound(format!("no events stored for project {project:?}")));
     }
-    // Replaying a big project under three vendors' rules takes seconds: off the async workers.
-    tokio::task::spawn_blocking(move || identity_engine::vendor_lens(&project, &events))
+    // Replaying a big project under five vendors' rules takes seconds: off the async workers.
+    tokio::task::spawn_blocking(move || identity_engine::vendor_lens_with(&project, &events, &settings))
         .await
         .map_err(|e| ApiError::Internal(format!("lens task failed: {e}")))
 }
 
-/// `GET /api/lens?project=[&compare=]`: the project's traffic under PostHog's, Segment's and
-/// Mixpanel's identity rules (see `identity_engine::vendor_lens`); with `compare`, also the
-/// user ids of both projects side by side (`identity_engine::compare`) under `"compare"`.
+/// `GET /api/lens?project=[&compare=][&mixpanel_id_merge=]`: the project's traffic under
+/// PostHog's, Segment's, RudderStack's, Mixpanel's and KISSmetrics' identity rules (see
+/// `identity_engine::vendor_lens_with`), Mixpanel under the project's ID merge mode unless
+/// `mixpanel_id_merge` asks for the other; with `compare`, also the user ids of both projects
+/// side by side (`identity_engine::compare`) under `"compare"`.
 pub async fn lens(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<LensQuery>,
@@ -364,10 +378,10 @@ pub async fn lens(
         parameter: "project",
         message: "`project` is required: /api/lens?project=<token or write key>".into(),
     })?;
-    let lens = lens_of(&state, project).await?;
+    let lens = lens_of(&state, project, q.mixpanel_id_merge).await?;
     let compare = match q.compare {
         Some(other) => {
-            let other = lens_of(&state, other).await?;
+            let other = lens_of(&state, other, q.mixpanel_id_merge).await?;
             let (lens, compared) = tokio::task::spawn_blocking(move || {
                 let compared = identity_engine::compare(&lens, &other);
                 (lens, compared)
