@@ -147,6 +147,8 @@ pub async fn person(
                 family: engine.family(&person.project),
                 id_kinds,
                 devices,
+                // The settings the model applied, which a read after `synced` has caught up with.
+                settings_label: engine.settings(&person.project).label_for(engine.family(&person.project)),
             }))
         })
         .await?
@@ -337,6 +339,13 @@ pub struct LensQuery {
     compare: Option<String>,
 }
 
+/// The settings the identity model applies to `project` (the defaults when never set).
+async fn settings_of(state: &AppState, project: &str) -> Result<identity_engine::ProjectSettings, ApiError> {
+    state.identity.synced(&state.store).await;
+    let project = project.to_owned();
+    state.identity.read_off_workers(move |model| model.engine().settings(&project)).await
+}
+
 async fn lens_of(state: &AppState, project: String) -> Result<identity_engine::Lens, ApiError> {
     let store = state.store.clone();
     let name = project.clone();
@@ -364,6 +373,7 @@ pub async fn lens(
         parameter: "project",
         message: "`project` is required: /api/lens?project=<token or write key>".into(),
     })?;
+    let settings_labels = super::settings::labels(&settings_of(&state, &project).await?);
     let lens = lens_of(&state, project).await?;
     let compare = match q.compare {
         Some(other) => {
@@ -374,9 +384,9 @@ pub async fn lens(
             })
             .await
             .map_err(|e| ApiError::Internal(format!("lens task failed: {e}")))?;
-            return Ok(Json(LensResponse { lens, compare: Some(compared) }));
+            return Ok(Json(LensResponse { lens, compare: Some(compared), settings_labels }));
         }
         None => None,
     };
-    Ok(Json(LensResponse { lens, compare }))
+    Ok(Json(LensResponse { lens, compare, settings_labels }))
 }
