@@ -19,6 +19,8 @@ import type {
   LensResponse,
   PersonDetail,
   PersonSummary,
+  ProjectSettings,
+  ProjectSettingsResponse,
   ProjectSummary,
   RequestDetail,
   StoredEvent,
@@ -80,6 +82,9 @@ export const api = {
   decisions: (p: Params) => getJson<{ decisions: Decision[] }>(`/api/decisions${query(p)}`),
   warnings: (p: Params, signal?: AbortSignal) => getJson<{ warnings: Finding[] }>(`/api/warnings${query(p)}`, signal),
   lens: (project: string, signal?: AbortSignal) => getJson<LensResponse>(`/api/lens${query({ project })}`, signal),
+  /** A project's identity settings (the vendors' defaults when never configured). */
+  projectSettings: (project: string) =>
+    getJson<ProjectSettingsResponse>(`/api/projects/${encodeURIComponent(project)}/settings`),
   /**
    * The event with this arrival number, or null. Pages run newest first and `cursor` means "seq
    * below", so a one-event page under `seq + 1` is that event when it exists in the project.
@@ -95,6 +100,13 @@ export const api = {
     setTheme: (theme: Theme) => control.send('PUT', '/api/control/theme', JSON.stringify({ theme })),
     pause: () => control.send('POST', '/api/control/pause'),
     resume: () => control.send('POST', '/api/control/resume'),
+    /** Changes some of a project's identity settings; the server replays the project under them. */
+    setProjectSettings: (project: string, changes: Partial<ProjectSettings>) =>
+      control.send<ProjectSettingsResponse>(
+        'PUT',
+        `/api/projects/${encodeURIComponent(project)}/settings`,
+        JSON.stringify(changes),
+      ),
     /** Uploads a bundle, HAR or NDJSON file; it becomes its own data set. */
     importFile: async (file: File): Promise<Imported> =>
       (await control.send<{ imported: Imported }>('POST', importUrl(file.name), file)).imported,

@@ -35,6 +35,8 @@ export type {
   MergedPerson,
   PersonDetail,
   PersonSummary,
+  ProjectSettings,
+  ProjectSettingsResponse,
   PropertyChange,
   SessionSpan,
   StoredEvent,
@@ -74,7 +76,8 @@ export type StreamMessage =
   | { type: 'warnings'; new: number; applied_seq: number }
   | { type: 'lagged'; skipped: number }
   | { type: 'pruned'; events: number; requests: number; all: boolean }
-  | { type: 'imported'; dataset: string; requests: number; events: number };
+  | { type: 'imported'; dataset: string; requests: number; events: number }
+  | { type: 'settings'; project: string };
 
 /** `GET /api/lens?project=`: how PostHog, Segment and Mixpanel would each group the project's ids. */
 export type LensVendorName = Family;
