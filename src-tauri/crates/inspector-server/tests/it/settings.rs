@@ -162,3 +162,29 @@ async fn changes_need_the_token_and_bad_bodies_name_their_field() {
     let r = c.app.get("/api/projects/k/settings").await;
     assert!(r.header("access-control-allow-origin").is_none());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bundle_carries_its_projects_settings_to_the_imported_data_set_only() {
+    let c = ctl();
+    c.mixpanel_traffic("mp_x").await;
+    let r = c.put("mp_x", Some(&c.token()), r#"{"mixpanel_id_merge":"original"}"#).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let bundle = c.app.get("/api/export?format=bundle").await.body;
+    // The live key changes afterwards: the import must neither take nor touch it.
+    c.put("mp_x", Some(&c.token()), r#"{"mixpanel_id_merge":"simplified"}"#).await;
+
+    let import = req("POST", "/api/import?filename=carried.iibundle")
+        .header("host", HOST)
+        .header(TOKEN_HEADER, c.token())
+        .body(Body::from(bundle))
+        .unwrap();
+    let r = c.app.send(import).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let imported = c.app.api("/api/projects/import:carried%2Fmp_x/settings").await;
+    assert_eq!(
+        (imported["configured"].clone(), imported["settings"]["mixpanel_id_merge"].clone()),
+        (json!(true), json!("original"))
+    );
+    let live = c.app.api("/api/projects/mp_x/settings").await;
+    assert_eq!(live["settings"]["mixpanel_id_merge"], "simplified", "an import never writes a live key's settings");
+}
