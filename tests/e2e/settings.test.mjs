@@ -8,7 +8,8 @@ import { after, before, test } from 'node:test';
 import { chromiumAvailable, launchChromium } from './lib/browser.mjs';
 import { artifactPath, installWatchdog, startServer } from './lib/server.mjs';
 
-installWatchdog(60_000);
+// The tests themselves take seconds; the margin is for starting a debug binary on a busy machine.
+installWatchdog(90_000);
 
 const KEY = 'mp_e2e_settings';
 let server, browser, token;
@@ -53,27 +54,31 @@ async function mixpanelEvent(distinctId) {
   assert.equal(res.status, 200, await res.text());
 }
 
-test('the API: configured before the first event, token required, bad values refused', { timeout: 15_000 }, async () => {
-  const fresh = await server.api(`/api/projects/${KEY}/settings`);
-  assert.equal(fresh.configured, false);
-  assert.equal(fresh.settings.mixpanel_id_merge, 'simplified');
+test(
+  'the API: configured before the first event, token required, bad values refused',
+  { timeout: 15_000 },
+  async () => {
+    const fresh = await server.api(`/api/projects/${KEY}/settings`);
+    assert.equal(fresh.configured, false);
+    assert.equal(fresh.settings.mixpanel_id_merge, 'simplified');
 
-  const set = await put(KEY, { mixpanel_id_merge: 'original' });
-  assert.equal(set.status, 200, await set.clone().text());
-  const got = await server.api(`/api/projects/${KEY}/settings`);
-  assert.equal(got.configured, true);
-  assert.equal(got.settings.mixpanel_id_merge, 'original');
+    const set = await put(KEY, { mixpanel_id_merge: 'original' });
+    assert.equal(set.status, 200, await set.clone().text());
+    const got = await server.api(`/api/projects/${KEY}/settings`);
+    assert.equal(got.configured, true);
+    assert.equal(got.settings.mixpanel_id_merge, 'original');
 
-  const noToken = await put(KEY, { mixpanel_id_merge: 'simplified' }, {});
-  assert.equal(noToken.status, 403, 'like every changing route, without the token: 403 bad_token');
-  assert.equal((await noToken.json()).code, 'bad_token');
-  const bad = await put(KEY, { mixpanel_id_merge: 'guess' });
-  assert.equal(bad.status, 400);
-  const body = await bad.json();
-  assert.equal(body.code, 'invalid_body');
-  assert.match(body.error, /`mixpanel_id_merge`/);
-  assert.equal((await server.api(`/api/projects/${KEY}/settings`)).settings.mixpanel_id_merge, 'original');
-});
+    const noToken = await put(KEY, { mixpanel_id_merge: 'simplified' }, {});
+    assert.equal(noToken.status, 403, 'like every changing route, without the token: 403 bad_token');
+    assert.equal((await noToken.json()).code, 'bad_token');
+    const bad = await put(KEY, { mixpanel_id_merge: 'guess' });
+    assert.equal(bad.status, 400);
+    const body = await bad.json();
+    assert.equal(body.code, 'invalid_body');
+    assert.match(body.error, /`mixpanel_id_merge`/);
+    assert.equal((await server.api(`/api/projects/${KEY}/settings`)).settings.mixpanel_id_merge, 'original');
+  },
+);
 
 test('the UI: the panel flips the mode and the label follows live', { timeout: 40_000 }, async (t) => {
   if (!chromiumAvailable()) return t.skip('no Chromium');
@@ -99,13 +104,10 @@ test('the UI: the panel flips the mode and the label follows live', { timeout: 4
   await panel.waitFor({ state: 'hidden' });
 
   // The server replays the project and announces it; the header label and the persons badge follow.
-  await page.waitForFunction(
-    (key) =>
-      document.querySelector('[data-testid="header-settings-label"]')?.textContent === 'Mixpanel, Simplified ID Merge' &&
-      !!key,
-    KEY,
-    { timeout: 10_000 },
-  );
+  await page
+    .getByTestId('header-settings-label')
+    .filter({ hasText: 'Mixpanel, Simplified ID Merge' })
+    .waitFor({ timeout: 10_000 });
   const badge = page.getByTestId('settings-badge').first();
   await badge.waitFor();
   assert.equal(await badge.textContent(), 'Mixpanel, Simplified ID Merge');
