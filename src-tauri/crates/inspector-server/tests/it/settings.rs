@@ -103,6 +103,11 @@ async fn a_project_is_configured_before_its_first_event_and_its_events_use_the_s
     assert_eq!(c.person_label("mp_new").await, "Mixpanel, Original ID Merge", "the engine applied the stored mode");
     let projects = c.app.api("/api/projects").await;
     assert_eq!(projects["projects"][0]["settings_label"], "Mixpanel, Original ID Merge");
+
+    // The CLI's path (no server): a model rebuilt from the store gets the stored settings too.
+    let store = c.app.store.clone();
+    let model = tokio::task::spawn_blocking(move || ingest::rebuild_model(&store)).await.unwrap().unwrap();
+    assert_eq!(model.engine().settings("mp_new").mixpanel_id_merge, identity_engine::MixpanelIdMerge::Original);
 }
 
 #[tokio::test(flavor = "multi_thread")]
