@@ -6,6 +6,7 @@
 //! - A key may be configured before its first event: nothing here requires the project to exist.
 //! - `PUT` takes a partial body: a field left out keeps its current value; an unknown field or
 //!   a bad value is a 400 `invalid_body` naming the field, and nothing is stored.
+//! - A `PUT` that changes nothing on a configured project writes nothing (no replay).
 //! - A stored change is announced (`Change::Settings`) and makes the identity feeder replay the
 //!   model under the new settings on its own thread (`Identity::restart_if_stale`), never on an
 //!   async worker; the answer is sent once the write is committed.
@@ -85,8 +86,12 @@ pub async fn put(
     if project.is_empty() {
         return Err(ApiError::invalid_parameter("key", "the project key is empty"));
     }
-    let (current, _) = stored(&state, &project).await?;
-    let settings = patched(current, &body)?;
+    let (current, configured) = stored(&state, &project).await?;
+    let settings = patched(current.clone(), &body)?;
+    if configured && settings == current {
+        // Nothing changes: no write, so no replay of the model.
+        return Ok(Json(response(project, settings, true)));
+    }
     let text = serde_json::to_string(&settings).map_err(|e| ApiError::Internal(format!("settings: {e}")))?;
     let store = state.store.clone();
     let key = project.clone();

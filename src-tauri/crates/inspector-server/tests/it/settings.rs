@@ -129,7 +129,12 @@ async fn a_change_after_events_replays_the_model_and_is_announced() {
     }
 
     assert_eq!(c.person_label("mp_live").await, "Mixpanel, Original ID Merge", "read after the replay");
-    assert!(c.state.identity.rebuilds() > rebuilds, "the model was replayed, not patched");
+    let replayed = c.state.identity.rebuilds();
+    assert!(replayed > rebuilds, "the model was replayed, not patched");
+    let writes = c.app.store.settings_writes();
+    let same = c.put("mp_live", Some(&c.token()), r#"{"mixpanel_id_merge":"original"}"#).await;
+    assert_eq!(same.status, StatusCode::OK);
+    assert_eq!(c.app.store.settings_writes(), writes, "a PUT that changes nothing writes nothing, replays nothing");
     let persons = c.app.api("/api/persons?project=mp_live").await;
     assert_eq!(persons["total"], 1, "the replay rebuilt the project's person from its events");
 }
