@@ -100,6 +100,7 @@ test('the UI: the panel flips the mode and the label follows live', { timeout: 4
   await panel.waitFor();
   assert.equal(await page.getByTestId('mixpanel-original').isChecked(), true, 'the stored mode is shown');
   await page.getByTestId('mixpanel-simplified').check();
+  await page.screenshot({ path: artifactPath('settings-panel-open.png') });
   await page.getByTestId('settings-save').click();
   await panel.waitFor({ state: 'hidden' });
 
@@ -112,5 +113,5 @@ test('the UI: the panel flips the mode and the label follows live', { timeout: 4
   await badge.waitFor();
   assert.equal(await badge.textContent(), 'Mixpanel, Simplified ID Merge');
   assert.equal((await server.api(`/api/projects/${KEY}/settings`)).settings.mixpanel_id_merge, 'simplified');
-  await page.screenshot({ path: artifactPath('settings-panel.png') });
+  await page.screenshot({ path: artifactPath('settings-after-save.png') });
 });
