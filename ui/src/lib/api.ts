@@ -20,6 +20,8 @@ import type {
   MixpanelIdMerge,
   PersonDetail,
   PersonSummary,
+  ProjectSettings,
+  ProjectSettingsResponse,
   ProjectSummary,
   RequestDetail,
   StoredEvent,
@@ -83,6 +85,9 @@ export const api = {
   /** `mixpanelIdMerge`: Mixpanel under that ID merge mode instead of the project's own. */
   lens: (project: string, signal?: AbortSignal, mixpanelIdMerge?: MixpanelIdMerge) =>
     getJson<LensResponse>(`/api/lens${query({ project, mixpanel_id_merge: mixpanelIdMerge })}`, signal),
+  /** A project's identity settings (the vendors' defaults when never configured). */
+  projectSettings: (project: string) =>
+    getJson<ProjectSettingsResponse>(`/api/projects/${encodeURIComponent(project)}/settings`),
   /**
    * The event with this arrival number, or null. Pages run newest first and `cursor` means "seq
    * below", so a one-event page under `seq + 1` is that event when it exists in the project.
@@ -98,6 +103,13 @@ export const api = {
     setTheme: (theme: Theme) => control.send('PUT', '/api/control/theme', JSON.stringify({ theme })),
     pause: () => control.send('POST', '/api/control/pause'),
     resume: () => control.send('POST', '/api/control/resume'),
+    /** Changes some of a project's identity settings; the server replays the project under them. */
+    setProjectSettings: (project: string, changes: Partial<ProjectSettings>) =>
+      control.send<ProjectSettingsResponse>(
+        'PUT',
+        `/api/projects/${encodeURIComponent(project)}/settings`,
+        JSON.stringify(changes),
+      ),
     /** Uploads a bundle, HAR or NDJSON file; it becomes its own data set. */
     importFile: async (file: File): Promise<Imported> =>
       (await control.send<{ imported: Imported }>('POST', importUrl(file.name), file)).imported,

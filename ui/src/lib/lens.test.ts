@@ -5,6 +5,7 @@ import type { LensResponse } from './types';
 /** A Segment-first user whose second user id PostHog merges but Segment refuses. */
 const response: LensResponse = {
   project: 'wk_1',
+  settings_labels: [],
   source: 'segment',
   family: 'segment',
   events: 9,

@@ -71,6 +71,9 @@ describe('reduceLive', () => {
     expect(cleared.revision.persons).toBe(1);
     const imported = reduceLive(s, { type: 'imported', dataset: 'import:x', requests: 2, events: 5 });
     expect(imported.revision).toEqual(pruned.revision);
+    // A project's settings changed: the server replays it, so every view refetches.
+    const settings = reduceLive(s, { type: 'settings', project: 'mp' });
+    expect(settings.revision).toEqual(pruned.revision);
   });
 
   it('does not mutate the previous state', () => {

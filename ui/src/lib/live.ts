@@ -1,8 +1,9 @@
 // The live stream (`/api/stream`) reduced to what the views need: totals, the newest seq and a
 // revision counter per kind of change. Views refetch when "their" revision moves; a `lagged`
 // message (the server dropped announcements for this slow reader), a `pruned` one (old data or
-// everything was removed: what the views show may be gone) and an `imported` one (a data set
-// appeared in one go) bump everything.
+// everything was removed: what the views show may be gone), an `imported` one (a data set
+// appeared in one go) and a `settings` one (a project's identity settings changed and the server
+// replays it: its persons, lanes and findings may all differ) bump everything.
 
 import type { StreamMessage } from './types';
 
@@ -75,6 +76,7 @@ export function reduceLive(s: LiveState, msg: StreamMessage | { type: 'open' } |
         ? { ...s, events: 0, rejected: 0, lastSeq: 0, appliedSeq: 0, devices: [], revision: bumpAll(s.revision) }
         : { ...s, revision: bumpAll(s.revision) };
     case 'imported':
+    case 'settings':
       return { ...s, revision: bumpAll(s.revision) };
     default:
       return s;

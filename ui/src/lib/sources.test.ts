@@ -25,6 +25,7 @@ const project = (name: string, source: string, events = 1): ProjectSummary => ({
   events,
   first_seen: '2026-11-24T12:00:00Z',
   last_seen: '2026-11-24T12:00:00Z',
+  settings_label: null,
 });
 
 describe('sourceBadge / familyOf', () => {

@@ -50,6 +50,7 @@ const STREAM_TYPES = [
   'lagged',
   'pruned',
   'imported',
+  'settings',
 ] as const;
 
 class AppState {

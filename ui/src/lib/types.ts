@@ -35,8 +35,9 @@ export type {
   MergedPerson,
   MixpanelIdMerge,
   PersonDetail,
-  ProjectSettings,
   PersonSummary,
+  ProjectSettings,
+  ProjectSettingsResponse,
   PropertyChange,
   SessionSpan,
   StoredEvent,
@@ -76,7 +77,8 @@ export type StreamMessage =
   | { type: 'warnings'; new: number; applied_seq: number }
   | { type: 'lagged'; skipped: number }
   | { type: 'pruned'; events: number; requests: number; all: boolean }
-  | { type: 'imported'; dataset: string; requests: number; events: number };
+  | { type: 'imported'; dataset: string; requests: number; events: number }
+  | { type: 'settings'; project: string };
 
 /** `GET /api/lens?project=`: how PostHog, Segment and Mixpanel would each group the project's ids. */
 export type LensVendorName = Family;

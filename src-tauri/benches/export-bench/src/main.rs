@@ -105,7 +105,7 @@ fn generate(path: &Path, events: usize) -> usize {
     let file = std::io::BufWriter::new(std::fs::File::create(path).expect("bundle file"));
     let requests = events.div_ceil(PER_REQUEST);
     let counts = SelectionCounts { requests: requests as i64, events: events as i64 };
-    let mut writer = BundleWriter::new(file, &Selection::default(), counts).expect("bundle header");
+    let mut writer = BundleWriter::new(file, &Selection::default(), counts, Default::default()).expect("bundle header");
     let start = chrono::DateTime::parse_from_rfc3339("2026-11-01T00:00:00Z").unwrap().to_utc();
     for r in 0..requests {
         let batch: Vec<_> = (r * PER_REQUEST..((r + 1) * PER_REQUEST).min(events)).map(|i| event(i, start)).collect();

@@ -22,6 +22,7 @@ mod prune;
 mod query;
 mod read_only;
 mod schema;
+mod settings;
 #[cfg(feature = "test-support")]
 pub mod test_support;
 mod writer;
@@ -36,6 +37,7 @@ pub use model::*;
 pub use prune::{Removed, Retention};
 pub use query::{ArrivedEvent, ArrivedRow, EventFilter, Page, RequestFilter, Scanned};
 pub use read_only::ReadOnly;
+pub use settings::StoredSettings;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -57,6 +59,8 @@ struct Inner {
     changes: broadcast::Sender<Change>,
     /// Bumped after every prune or clear that removed rows (see `prune`).
     removals: std::sync::atomic::AtomicU64,
+    /// Bumped after every committed write of project settings (see `settings`).
+    settings_writes: std::sync::atomic::AtomicU64,
     /// Set when the data directory could not be written at open: reads only (see `read_only`).
     read_only: Option<ReadOnly>,
     /// Keeps the in-memory database of an empty read-only store alive.
@@ -151,7 +155,20 @@ impl Store {
         _checkpointer: Option<checkpointer::Checkpointer>,
     ) -> Store {
         let removals = std::sync::atomic::AtomicU64::new(0);
-        Store { inner: Arc::new(Inner { path, writer, readers, changes, removals, read_only, _empty, _checkpointer }) }
+        let settings_writes = std::sync::atomic::AtomicU64::new(0);
+        Store {
+            inner: Arc::new(Inner {
+                path,
+                writer,
+                readers,
+                changes,
+                removals,
+                settings_writes,
+                read_only,
+                _empty,
+                _checkpointer,
+            }),
+        }
     }
 
     /// Why this store cannot be written, when it was opened read-only.

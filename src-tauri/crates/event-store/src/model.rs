@@ -116,6 +116,11 @@ pub enum Change {
         requests: u64,
         all: bool,
     },
+    /// A project's identity settings were written (`Store::set_project_settings`): the identity
+    /// model must be replayed under them, and every view showing that project refreshed.
+    Settings {
+        project: String,
+    },
 }
 
 // A stored event as every read hands it out: the API's pages (serialised as JSON) and exports

@@ -107,7 +107,8 @@ impl Store {
         Ok(removed)
     }
 
-    /// Deletes every request, event and imported data set. Arrival numbers (`seq`) start again
+    /// Deletes every request, event and imported data set (with the data sets' project settings;
+    /// live projects' settings stay, see `settings.rs`). Arrival numbers (`seq`) start again
     /// at 1 afterwards. Blocking: call it from a plain thread or `spawn_blocking`.
     pub fn clear_all(&self) -> Result<Removed, StoreError> {
         let store = self.clone();
@@ -118,6 +119,9 @@ impl Store {
                 let requests = tx.execute("DELETE FROM requests", [])? as u64;
                 tx.execute("DELETE FROM projects", [])?;
                 tx.execute("DELETE FROM datasets", [])?;
+                // Live projects keep their identity settings (the user chose a mode, then clears
+                // the traffic to try again under it); settings of imported data sets go with them.
+                tx.execute("DELETE FROM project_settings WHERE project LIKE 'import:%'", [])?;
                 tx.commit()?;
                 Ok(Removed { events, requests })
             })?;
@@ -140,7 +144,7 @@ impl Store {
     }
 
     /// Runs `work` on the writer thread after everything queued before it, and waits for it.
-    fn on_writer<T: Send + 'static>(
+    pub(crate) fn on_writer<T: Send + 'static>(
         &self,
         work: impl FnOnce(&mut Connection, &broadcast::Sender<Change>) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {

@@ -78,6 +78,15 @@ const MIGRATIONS: &[&str] = &[
         meta         TEXT                       -- JSON: e.g. the bundle's header
     ) WITHOUT ROWID;
     "#,
+    // 3: per-project identity settings (`settings.rs`): what the traffic cannot tell, chosen by
+    // the user. A key may be configured before its first event, so no foreign key to `projects`.
+    r#"
+    CREATE TABLE project_settings (
+        project     TEXT PRIMARY KEY,
+        settings    TEXT NOT NULL,              -- JSON object, the identity engine's ProjectSettings
+        updated_at  INTEGER NOT NULL            -- unix microseconds
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// The schema version this build writes (`PRAGMA user_version`).

@@ -7,7 +7,8 @@
 //! - Into the store: [`decide`] and [`record`] for the live capture handler, [`decode_raw`] for
 //!   imports, so an imported request is stored exactly as if it had just arrived.
 //! - Out of the store: [`Decoded::read`], [`project_events`] and [`rebuild_model`] feed the
-//!   identity model; [`person_distinct_ids`] and [`device_scope`] resolve export scopes with it.
+//!   identity model, started by [`empty_model`] under each project's [`stored_settings`];
+//!   [`person_distinct_ids`] and [`device_scope`] resolve export scopes with it.
 //!
 //! Invariants:
 //! - A request crosses into `capture-decode` once ([`Protocol::handle`](capture_decode::Protocol::handle)):
@@ -22,5 +23,5 @@ mod scope;
 pub use decision::{
     decide, decode_raw, decoded_body, read_limit, record, too_large, unknown_route, Decision, Label, UNKNOWN_PATH_LIMIT,
 };
-pub use model_input::{project_events, rebuild_model, to_input, Decoded, STEP};
+pub use model_input::{empty_model, project_events, rebuild_model, stored_settings, to_input, Decoded, STEP};
 pub use scope::{device_scope, person_distinct_ids, ScopeError};

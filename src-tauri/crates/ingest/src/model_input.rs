@@ -6,10 +6,12 @@
 //! - Events come out in `seq` order and every source's events are included: the model picks
 //!   each project's rules from its source.
 //! - Only the properties the model reads are parsed (`identity_engine::model_properties`).
+//! - Every model is started by `empty_model`, with the stored project settings: a project's
+//!   persons depend on its settings as much as on its events.
 
 use chrono::DateTime;
 use event_store::{ArrivedEvent, ArrivedRow, Store, StoreError};
-use identity_engine::{EventInput, Model};
+use identity_engine::{EventInput, Model, ProjectSettings};
 
 /// Events read from the store per step; bounds how long the server's feeder holds the model's
 /// write lock.
@@ -69,9 +71,10 @@ pub fn project_events(store: &Store, project: &str) -> Result<Vec<EventInput>, S
 }
 
 /// The identity model of everything in `store`, rebuilt in arrival order from the same decoded
-/// steps the server's feeder reads. For the CLI and tests, which have no running server.
+/// steps the server's feeder reads, under each project's stored settings. For the CLI and
+/// tests, which have no running server.
 pub fn rebuild_model(store: &Store) -> Result<Model, StoreError> {
-    let mut model = Model::new();
+    let mut model = empty_model(store)?;
     let mut after = 0;
     while let Some(step) = Decoded::read(store, after)? {
         for input in &step.inputs {
@@ -86,4 +89,25 @@ pub fn rebuild_model(store: &Store) -> Result<Model, StoreError> {
         }
     }
     Ok(model)
+}
+
+/// Every configured project's identity settings, parsed. A stored value that no longer parses
+/// (written by another version) is logged and left out, so that project gets the vendors'
+/// defaults rather than stopping the model.
+pub fn stored_settings(store: &Store) -> Result<Vec<(String, ProjectSettings)>, StoreError> {
+    let mut out = Vec::new();
+    for row in store.project_settings()? {
+        match serde_json::from_str::<ProjectSettings>(&row.settings) {
+            Ok(settings) => out.push((row.project, settings)),
+            Err(e) => tracing::warn!(project = %row.project, "stored project settings ignored: {e}"),
+        }
+    }
+    Ok(out)
+}
+
+/// An empty identity model that applies each project's stored settings: the one way to start a
+/// model that stored events will be fed to (server start, rebuilds, the CLI).
+pub fn empty_model(store: &Store) -> Result<Model, StoreError> {
+    let settings = stored_settings(store)?;
+    Ok(Model::with_settings(settings.iter().map(|(project, s)| (project.as_str(), s.clone()))))
 }

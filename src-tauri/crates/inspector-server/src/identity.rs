@@ -51,9 +51,18 @@ pub struct Identity {
     changes: broadcast::Sender<IdentityChange>,
     /// False when the server runs capture-only: nothing feeds the model, reads do not wait.
     fed: bool,
-    /// `Store::removals()` when the model was last started from scratch (see `restart_if_pruned`).
+    /// `Store::removals()` when the model was last started from scratch (see `restart_if_stale`).
     built_after_removals: AtomicU64,
+    /// `Store::settings_writes()` when the model was last started from scratch; `NOT_BUILT`
+    /// until the feeding thread first started it under the stored project settings.
+    built_after_settings: AtomicU64,
+    /// How many times the model was started from scratch (after a prune, a clear or a settings
+    /// change); tests read it to see that a settings change replayed the model.
+    rebuilds: AtomicU64,
 }
+
+/// `built_after_settings` before the first build: no write count equals it.
+const NOT_BUILT: u64 = u64::MAX;
 
 impl Identity {
     /// Starts feeding the model; it is rebuilt from the store in the background.
@@ -70,6 +79,8 @@ impl Identity {
             changes,
             fed,
             built_after_removals: AtomicU64::new(store.removals()),
+            built_after_settings: AtomicU64::new(if fed { NOT_BUILT } else { store.settings_writes() }),
+            rebuilds: AtomicU64::new(0),
         });
         if !fed {
             return identity;
@@ -102,7 +113,7 @@ impl Identity {
     /// stay on this one thread: a second one would take a core from capture, which must answer
     /// SDKs first (the ingest benchmark measures that cost).
     fn catch_up(&self, store: &Store) -> Result<(), event_store::StoreError> {
-        self.restart_if_pruned(store);
+        self.restart_if_stale(store);
         loop {
             let Some(first) = Decoded::read(store, *self.applied.borrow())? else { return Ok(()) };
             let more = first.full;
@@ -149,20 +160,43 @@ impl Identity {
         })
     }
 
-    /// Data was pruned or cleared (the desktop's retention, "clear all data") since the model was
-    /// built: it may hold persons made of events that are gone, so it starts again from empty
-    /// and the catch-up that follows rebuilds it from what remains. A step read before the
-    /// removal and applied after this reset is undone by the next call, which sees the newer count.
-    fn restart_if_pruned(&self, store: &Store) {
+    /// Data was pruned or cleared (the desktop's retention, "clear all data") or a project's
+    /// settings were written since the model was built (or it was never built): it may hold
+    /// persons made of events that are gone, or made under other settings, so it starts again
+    /// from empty under the stored settings (`ingest::empty_model`) and the catch-up that follows
+    /// replays what remains. A step read before the change and applied after this reset is
+    /// undone by the next call, which sees the newer count. The counts are read before the
+    /// settings, so a write racing this rebuild causes one more.
+    fn restart_if_stale(&self, store: &Store) {
         let removals = store.removals();
-        if removals == self.built_after_removals.load(Ordering::SeqCst) {
+        let settings_writes = store.settings_writes();
+        let pruned = removals != self.built_after_removals.load(Ordering::SeqCst);
+        let first_or_settings = settings_writes != self.built_after_settings.load(Ordering::SeqCst);
+        if !pruned && !first_or_settings {
             return;
         }
+        let fresh = ingest::empty_model(store).unwrap_or_else(|e| {
+            tracing::error!("cannot read the project settings, using the vendors' defaults: {e}");
+            Model::new()
+        });
         let mut model = self.model.write().unwrap_or_else(|poisoned| poisoned.into_inner());
-        *model = Model::new();
+        *model = fresh;
         self.built_after_removals.store(removals, Ordering::SeqCst);
+        self.built_after_settings.store(settings_writes, Ordering::SeqCst);
         self.applied.send_replace(0);
-        tracing::info!("stored data was removed: rebuilding the identity model from what remains");
+        drop(model);
+        let rebuilds = self.rebuilds.fetch_add(1, Ordering::SeqCst);
+        if pruned {
+            tracing::info!("stored data was removed: rebuilding the identity model from what remains");
+        } else if rebuilds > 0 {
+            tracing::info!("project settings changed: replaying the identity model under them");
+        }
+    }
+
+    /// Times the model was started from scratch since the server started (the first build
+    /// included).
+    pub fn rebuilds(&self) -> u64 {
+        self.rebuilds.load(Ordering::SeqCst)
     }
 
     /// Applies one step, taking the write lock for at most `APPLY_CHUNK` events at a time so a
@@ -200,9 +234,12 @@ impl Identity {
             return;
         }
         let deadline = tokio::time::Instant::now() + SYNC_TIMEOUT;
-        // A removal (prune, clear) restarts the model from what remains: until the feeding thread
-        // has done so, `applied` still counts the removed events and a read would show them.
-        while self.built_after_removals.load(Ordering::SeqCst) != store.removals() {
+        // A removal (prune, clear) restarts the model from what remains, a settings write replays
+        // it: until the feeding thread has done so, `applied` still counts the old model's events
+        // and a read would show them.
+        while self.built_after_removals.load(Ordering::SeqCst) != store.removals()
+            || self.built_after_settings.load(Ordering::SeqCst) != store.settings_writes()
+        {
             let _ = self.wake.try_send(());
             if tokio::time::Instant::now() >= deadline {
                 return;

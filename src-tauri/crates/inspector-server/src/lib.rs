@@ -147,6 +147,8 @@ pub fn router(state: AppState) -> Router {
         .route("/requests", get(handlers::traffic::requests))
         .route("/requests/{id}", get(handlers::traffic::request))
         .route("/projects", get(handlers::traffic::projects))
+        .route("/projects/settings", get(handlers::settings::list))
+        .route("/projects/{key}/settings", get(handlers::settings::get).put(handlers::settings::put))
         .route("/persons", get(handlers::identity::persons))
         .route("/persons/{id}", get(handlers::identity::person))
         .route("/devices", get(handlers::identity::devices))

@@ -52,6 +52,8 @@ fn export_bindings() {
     export::<DecisionsPage>(&cfg);
     export::<WarningsPage>(&cfg);
     export::<LensResponse>(&cfg);
+    export::<ProjectSettingsResponse>(&cfg);
+    export::<ProjectSettingsPage>(&cfg);
     export::<ControlInfo>(&cfg);
     export::<Cleared>(&cfg);
     export::<Imported>(&cfg);

@@ -40,6 +40,11 @@ pub struct Header {
     pub selection: serde_json::Value,
     #[serde(default)]
     pub counts: Option<Counts>,
+    /// The identity settings of the exported projects that were configured, by project key
+    /// (without any data-set prefix): an import applies them to its own `import:<name>/<key>`
+    /// projects, so the data set replays under the settings it was captured with.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub settings: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -88,7 +93,12 @@ pub struct BundleWriter<W: Write> {
 }
 
 impl<W: Write> BundleWriter<W> {
-    pub fn new(out: W, selection: &Selection, expected: SelectionCounts) -> std::io::Result<BundleWriter<W>> {
+    pub fn new(
+        out: W,
+        selection: &Selection,
+        expected: SelectionCounts,
+        settings: std::collections::BTreeMap<String, serde_json::Value>,
+    ) -> std::io::Result<BundleWriter<W>> {
         let mut out = flate2::write::GzEncoder::new(out, flate2::Compression::fast());
         let header = Header {
             format: FORMAT.into(),
@@ -97,6 +107,7 @@ impl<W: Write> BundleWriter<W> {
             app_version: Some(env!("CARGO_PKG_VERSION").into()),
             selection: serde_json::to_value(selection).unwrap_or_default(),
             counts: Some(Counts { requests: expected.requests, events: expected.events }),
+            settings,
         };
         serde_json::to_writer(&mut out, &header)?;
         out.write_all(b"\n")?;

@@ -119,7 +119,7 @@ pub fn export_with(
     let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
     match format {
         ExportFormat::Bundle => {
-            let mut writer = BundleWriter::new(&mut out, selection, counts)?;
+            let mut writer = BundleWriter::new(&mut out, selection, counts, exported_settings(store, selection)?)?;
             each_request(store, selection, counts, progress, &mut summary, |r| {
                 writer.request(&redact::request(r, secrets))
             })?;
@@ -156,4 +156,24 @@ pub fn export_with(
     out.flush()?;
     progress.finish();
     Ok(summary)
+}
+
+/// The configured identity settings of the projects `selection` exports, keyed by project key
+/// without its data-set prefix (the importing inspector adds its own).
+fn exported_settings(
+    store: &Store,
+    selection: &Selection,
+) -> Result<std::collections::BTreeMap<String, serde_json::Value>, ExportError> {
+    let mut out = std::collections::BTreeMap::new();
+    for row in store.project_settings()? {
+        let (dataset, key) = event_store::split_project(&row.project);
+        let wanted = match &selection.project {
+            Some(project) => *project == row.project,
+            None => dataset == selection.dataset.as_deref(),
+        };
+        if let (true, Ok(value)) = (wanted, serde_json::from_str(&row.settings)) {
+            out.insert(key.to_owned(), value);
+        }
+    }
+    Ok(out)
 }

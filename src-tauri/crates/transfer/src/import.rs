@@ -63,6 +63,7 @@ pub fn import_reader(
 
 fn import_opened(store: &Store, opened: Opened, options: ImportOptions) -> Result<ImportSummary, ImportError> {
     let name = dataset_name(store, &options)?;
+    let settings = opened.meta.as_deref().map(bundle_settings).unwrap_or_default();
     let info = DatasetInfo {
         name,
         format: opened.format.as_str().into(),
@@ -71,7 +72,21 @@ fn import_opened(store: &Store, opened: Opened, options: ImportOptions) -> Resul
     };
     let result = store.import(info, opened.rows);
     options.progress.finish();
+    if let Ok(summary) = &result {
+        // A bundle's project settings go to the data set's own keys, never a live key's.
+        for (key, value) in settings {
+            let project = event_store::dataset_project(&summary.dataset, &key);
+            if let Err(e) = store.set_project_settings(&project, &value.to_string()) {
+                tracing::warn!(%project, "could not apply the bundle's project settings: {e}");
+            }
+        }
+    }
     result
+}
+
+/// The `settings` of a bundle header (empty for other formats or older bundles).
+fn bundle_settings(meta: &str) -> std::collections::BTreeMap<String, serde_json::Value> {
+    serde_json::from_str::<crate::bundle::Header>(meta).map(|h| h.settings).unwrap_or_default()
 }
 
 /// Rows read from a file, in the order they were received.

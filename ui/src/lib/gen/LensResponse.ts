@@ -2,6 +2,7 @@
 import type { Comparison } from "./Comparison";
 import type { Disagreement } from "./Disagreement";
 import type { Family } from "./Family";
+import type { FamilyLabel } from "./FamilyLabel";
 import type { ProjectSettings } from "./ProjectSettings";
 import type { VendorView } from "./VendorView";
 
@@ -9,7 +10,12 @@ import type { VendorView } from "./VendorView";
  * `GET /api/lens?project=[&compare=]`: the project's traffic under each vendor's identity rules;
  * with `compare`, also the user ids of both projects side by side.
  */
-export type LensResponse = { compare?: Comparison, project: string, source: string, family: Family, events: number, 
+export type LensResponse = { compare?: Comparison, 
+/**
+ * The project's settings in words, one per family they apply to (Mixpanel's ID merge
+ * mode, Segment's blocked values): the lens replays the traffic under several vendors.
+ */
+settings_labels: Array<FamilyLabel>, project: string, source: string, family: Family, events: number, 
 /**
  * The settings every vendor's replay ran under.
  */

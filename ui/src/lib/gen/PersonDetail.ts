@@ -21,6 +21,10 @@ id_kinds: { [key in string]: IdKind },
  */
 devices: Array<string>, 
 /**
+ * The project settings the person was made under, in words; null when none applies.
+ */
+settings_label: string | null, 
+/**
  * uuidv5 of "<project>:<first distinct id>" (see `person_uuid`); never changes.
  */
 id: string, project: string, 

@@ -4,4 +4,9 @@ import type { Family } from "./Family";
 /**
  * One project with the identity family whose rules apply to it.
  */
-export type ProjectItem = { family: Family, project: string, source: string, events: number, first_seen: string, last_seen: string, };
+export type ProjectItem = { family: Family, 
+/**
+ * The project settings its identity results depend on, in words ("Mixpanel, Original ID
+ * Merge"); null when no setting applies to its family.
+ */
+settings_label: string | null, project: string, source: string, events: number, first_seen: string, last_seen: string, };

@@ -7,5 +7,6 @@ mod dedup;
 mod prune;
 mod queries;
 mod read_only;
+mod settings;
 mod sources;
 mod store;

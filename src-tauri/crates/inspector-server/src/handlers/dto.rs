@@ -102,6 +102,9 @@ pub struct ProjectItem {
     #[serde(flatten)]
     pub summary: ProjectSummary,
     pub family: Family,
+    /// The project settings its identity results depend on, in words ("Mixpanel, Original ID
+    /// Merge"); null when no setting applies to its family.
+    pub settings_label: Option<String>,
 }
 
 /// `GET /api/projects`.
@@ -149,6 +152,8 @@ pub struct PersonDetail {
     pub id_kinds: BTreeMap<String, identity_engine::IdKind>,
     /// Ids of the device lanes that ever carried the person.
     pub devices: Vec<String>,
+    /// The project settings the person was made under, in words; null when none applies.
+    pub settings_label: Option<String>,
 }
 
 /// Where the matching lanes lie in client time and in arrival order: the shared axis of the
@@ -226,6 +231,39 @@ pub struct LensResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "ts", ts(optional))]
     pub compare: Option<identity_engine::Comparison>,
+    /// The project's settings in words, one per family they apply to (Mixpanel's ID merge
+    /// mode, Segment's blocked values): the lens replays the traffic under several vendors.
+    pub settings_labels: Vec<FamilyLabel>,
+}
+
+// ---- /api/projects/{key}/settings ----
+
+/// What a project's settings mean for one family's rules, in words.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(TS))]
+pub struct FamilyLabel {
+    pub family: Family,
+    pub label: String,
+}
+
+/// `GET`/`PUT /api/projects/{key}/settings`: one project's identity settings.
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "ts", derive(TS))]
+pub struct ProjectSettingsResponse {
+    pub project: String,
+    /// The stored settings, or the vendors' defaults when never configured.
+    pub settings: identity_engine::ProjectSettings,
+    /// False when the project was never configured (the defaults apply).
+    pub configured: bool,
+    /// The label of every family a setting applies to (see [`FamilyLabel`]).
+    pub labels: Vec<FamilyLabel>,
+}
+
+/// `GET /api/projects/settings`: every configured project.
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "ts", derive(TS))]
+pub struct ProjectSettingsPage {
+    pub projects: Vec<ProjectSettingsResponse>,
 }
 
 // ---- /api/control, /api/data ----

@@ -147,6 +147,8 @@ pub async fn person(
                 family: engine.family(&person.project),
                 id_kinds,
                 devices,
+                // The settings the model applied, which a read after `synced` has caught up with.
+                settings_label: engine.settings(&person.project).label_for(engine.family(&person.project)),
             }))
         })
         .await?
@@ -341,12 +343,20 @@ pub struct LensQuery {
     mixpanel_id_merge: Option<identity_engine::MixpanelIdMerge>,
 }
 
+/// The settings the identity model applies to `project` (the defaults when never set).
+async fn settings_of(state: &AppState, project: &str) -> Result<identity_engine::ProjectSettings, ApiError> {
+    state.identity.synced(&state.store).await;
+    let project = project.to_owned();
+    state.identity.read_off_workers(move |model| model.engine().settings(&project)).await
+}
+
+/// The lens of `project` under its stored settings, Mixpanel under `mixpanel_id_merge` when given.
 async fn lens_of(
     state: &AppState,
     project: String,
     mixpanel_id_merge: Option<identity_engine::MixpanelIdMerge>,
 ) -> Result<identity_engine::Lens, ApiError> {
-    let mut settings = identity_engine::ProjectSettings::default();
+    let mut settings = settings_of(state, &project).await?;
     if let Some(mode) = mixpanel_id_merge {
         settings.mixpanel_id_merge = mode;
     }
@@ -379,6 +389,7 @@ pub async fn lens(
         message: "`project` is required: /api/lens?project=<token or write key>".into(),
     })?;
     let lens = lens_of(&state, project, q.mixpanel_id_merge).await?;
+    let settings_labels = super::settings::labels(&lens.settings);
     let compare = match q.compare {
         Some(other) => {
             let other = lens_of(&state, other, q.mixpanel_id_merge).await?;
@@ -388,9 +399,9 @@ pub async fn lens(
             })
             .await
             .map_err(|e| ApiError::Internal(format!("lens task failed: {e}")))?;
-            return Ok(Json(LensResponse { lens, compare: Some(compared) }));
+            return Ok(Json(LensResponse { lens, compare: Some(compared), settings_labels }));
         }
         None => None,
     };
-    Ok(Json(LensResponse { lens, compare }))
+    Ok(Json(LensResponse { lens, compare, settings_labels }))
 }

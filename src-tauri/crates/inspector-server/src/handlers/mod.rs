@@ -7,7 +7,7 @@
 //! - `/api`, for the UI and scripts (no CORS, Host checked by [`host_guard`]): [`traffic`] (health,
 //!   events, requests, projects), [`identity`] (persons, devices, decisions, warnings, lens),
 //!   [`transfer`] (export, import, data sets), [`control`] (pause, retention, theme, clear; token),
-//!   [`stream`] (server-sent events), [`test_probe`] (the e2e tests' page probe).
+//!   [`settings`] (per-project identity settings; token), [`stream`] (server-sent events), [`test_probe`] (the e2e tests' page probe).
 //! - The UI's files: [`ui`].
 //! - Shapes: [`dto`] (every response body; generated into the UI's TypeScript), [`params`] (query,
 //!   path and body extractors that answer bad input as `ApiError`), [`sources`] (`?source=`).
@@ -18,6 +18,7 @@ pub mod dto;
 pub mod host_guard;
 pub mod identity;
 pub mod params;
+pub mod settings;
 pub mod sources;
 pub mod stream;
 pub mod test_probe;

@@ -91,6 +91,7 @@ fn commit_kind(change: &event_store::Change) -> &'static str {
         event_store::Change::Rejected { .. } => "rejected",
         event_store::Change::Imported { .. } => "imported",
         event_store::Change::Pruned { .. } => "pruned",
+        event_store::Change::Settings { .. } => "settings",
     }
 }
 

@@ -157,10 +157,16 @@ pub async fn request(
 /// `family` whose rules apply to it; `?source=` keeps only those sources.
 pub async fn projects(State(state): State<AppState>, wanted: SourceFilter) -> Result<Json<ProjectsPage>, ApiError> {
     let projects = read(&state, |s| s.projects()).await?;
+    let configured: std::collections::HashMap<String, identity_engine::ProjectSettings> =
+        read(&state, ingest::stored_settings).await?.into_iter().collect();
     let projects = projects
         .into_iter()
         .filter(|p| wanted.allows(&p.source))
-        .map(|summary| ProjectItem { family: identity_engine::Family::of_source(&summary.source), summary })
+        .map(|summary| {
+            let family = identity_engine::Family::of_source(&summary.source);
+            let settings_label = configured.get(&summary.project).cloned().unwrap_or_default().label_for(family);
+            ProjectItem { family, settings_label, summary }
+        })
         .collect();
     Ok(Json(ProjectsPage { projects }))
 }

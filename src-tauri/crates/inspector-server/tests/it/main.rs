@@ -27,6 +27,7 @@ mod non_utf8_data_dir;
 mod read_only;
 mod rejections;
 mod reserved_tokens;
+mod settings;
 mod stream_fanout;
 mod ui;
 mod ui_api;

@@ -80,7 +80,8 @@ async fn recorded_segment_and_rudder_traffic_is_answered_and_stored_per_the_cont
         projects["projects"],
         json!([{
             "project": "rudder_python_token", "source": "rudderstack", "family": "segment", "events": 2,
-            "first_seen": projects["projects"][0]["first_seen"], "last_seen": projects["projects"][0]["last_seen"]
+            "first_seen": projects["projects"][0]["first_seen"], "last_seen": projects["projects"][0]["last_seen"],
+            "settings_label": null
         }])
     );
     let both = app.events("source=segment&source=rudderstack&limit=100").await;
