@@ -140,7 +140,7 @@ impl Store {
     }
 
     /// Runs `work` on the writer thread after everything queued before it, and waits for it.
-    fn on_writer<T: Send + 'static>(
+    pub(crate) fn on_writer<T: Send + 'static>(
         &self,
         work: impl FnOnce(&mut Connection, &broadcast::Sender<Change>) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {

@@ -78,6 +78,11 @@ const MIGRATIONS: &[&str] = &[
         meta         TEXT                       -- JSON: e.g. the bundle's header
     ) WITHOUT ROWID;
     "#,
+    // 3: an import commits in chunks (`datasets.rs`); its data set stays `complete = 0`, and
+    // every read leaves its rows out, until the last chunk is in. Earlier imports were whole.
+    r#"
+    ALTER TABLE datasets ADD COLUMN complete INTEGER NOT NULL DEFAULT 1;
+    "#,
 ];
 
 /// The schema version this build writes (`PRAGMA user_version`).

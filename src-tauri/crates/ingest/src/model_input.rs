@@ -42,6 +42,9 @@ pub struct Decoded {
     pub last: i64,
     /// The read returned a whole `STEP`: more may follow.
     pub full: bool,
+    /// Data sets whose import was incomplete at the read: their events up to `last` were left
+    /// out, and come through `Decoded::read_dataset` once the import completed.
+    pub pending: Vec<String>,
 }
 
 impl Decoded {
@@ -49,7 +52,24 @@ impl Decoded {
     /// straight from SQLite's buffers (`scan_events_after`).
     pub fn read(store: &Store, after: i64) -> Result<Option<Decoded>, StoreError> {
         let scanned = store.scan_events_after(after, STEP, |row| Some(row_to_input(row)))?;
-        Ok(scanned.last_seq.map(|last| Decoded { inputs: scanned.items, last, full: scanned.rows == STEP as usize }))
+        Ok(scanned.last_seq.map(|last| Decoded {
+            inputs: scanned.items,
+            last,
+            full: scanned.rows == STEP as usize,
+            pending: scanned.pending,
+        }))
+    }
+
+    /// The events of the (complete) data set `dataset` with `after < seq <= upto`, one step,
+    /// `None` when there are no more: what a reader skipped while its import ran.
+    pub fn read_dataset(store: &Store, dataset: &str, after: i64, upto: i64) -> Result<Option<Decoded>, StoreError> {
+        let scanned = store.scan_dataset_events(dataset, after, upto, STEP, |row| Some(row_to_input(row)))?;
+        Ok(scanned.last_seq.map(|last| Decoded {
+            inputs: scanned.items,
+            last,
+            full: scanned.rows == STEP as usize,
+            pending: Vec::new(),
+        }))
     }
 }
 
