@@ -5,7 +5,7 @@ use rusqlite::types::Value as SqlValue;
 use rusqlite::{params_from_iter, OptionalExtension, Row};
 use serde_json::value::RawValue;
 
-use crate::datasets::{exclude_pending_projects, exclude_pending_requests, pending_datasets, project_range};
+use crate::datasets::{exclude_pending_projects, exclude_pending_requests, pending_datasets};
 use crate::{JsonText, ProjectSummary, RequestDetail, Store, StoreError, StoredEvent, StoredRequest, Totals};
 
 pub const MAX_PAGE: u32 = 1000;
@@ -367,8 +367,7 @@ pub struct Scanned<T> {
     pub rows: usize,
     pub last_seq: Option<i64>,
     /// Data sets whose import was incomplete at the read: their rows were left out (see
-    /// `datasets.rs`). A reader that advances past them applies them once complete
-    /// (`scan_dataset_events`).
+    /// `datasets.rs`), and `last_seq` may be past them.
     pub pending: Vec<String>,
 }
 
@@ -429,46 +428,6 @@ impl Store {
             }
         }
         scanned.pending = pending;
-        Ok(scanned)
-    }
-
-    /// Like `scan_events_after`, for the events of one data set with `after < seq <= upto`
-    /// (none while its import is incomplete): how a reader that advanced past an import's
-    /// rows while it ran (`Scanned::pending`) applies them once it completed.
-    pub fn scan_dataset_events<T>(
-        &self,
-        dataset: &str,
-        after: i64,
-        upto: i64,
-        limit: u32,
-        mut keep: impl FnMut(ArrivedRow<'_>) -> Option<T>,
-    ) -> Result<Scanned<T>, StoreError> {
-        let conn = self.reader()?;
-        let (from, to) = project_range(dataset);
-        let mut stmt = conn.prepare_cached(
-            "SELECT seq, uuid, project, source, event, distinct_id, timestamp, properties
-             FROM events
-             WHERE project >= ?1 AND project < ?2 AND seq > ?3 AND seq <= ?4
-               AND NOT EXISTS (SELECT 1 FROM datasets WHERE name = ?5 AND complete = 0)
-             ORDER BY seq LIMIT ?6",
-        )?;
-        let mut rows = stmt.query(rusqlite::params![from, to, after, upto, dataset, limit])?;
-        let mut scanned = Scanned { items: Vec::new(), rows: 0, last_seq: None, pending: Vec::new() };
-        while let Some(r) = rows.next()? {
-            let row = ArrivedRow {
-                seq: r.get(0)?,
-                uuid: text(r, 1)?,
-                project: text(r, 2)?,
-                source: text(r, 3)?,
-                event: text(r, 4)?,
-                distinct_id: text(r, 5)?,
-                timestamp: r.get(6)?,
-                properties: text(r, 7)?,
-            };
-            scanned.rows += 1;
-            scanned.last_seq = Some(row.seq);
-            scanned.items.extend(keep(row));
-        }
         Ok(scanned)
     }
 

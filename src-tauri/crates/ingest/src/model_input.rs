@@ -43,7 +43,7 @@ pub struct Decoded {
     /// The read returned a whole `STEP`: more may follow.
     pub full: bool,
     /// Data sets whose import was incomplete at the read: their events up to `last` were left
-    /// out, and come through `Decoded::read_dataset` once the import completed.
+    /// out (a reader that applied them in seq order rebuilds once the import completed).
     pub pending: Vec<String>,
 }
 
@@ -57,18 +57,6 @@ impl Decoded {
             last,
             full: scanned.rows == STEP as usize,
             pending: scanned.pending,
-        }))
-    }
-
-    /// The events of the (complete) data set `dataset` with `after < seq <= upto`, one step,
-    /// `None` when there are no more: what a reader skipped while its import ran.
-    pub fn read_dataset(store: &Store, dataset: &str, after: i64, upto: i64) -> Result<Option<Decoded>, StoreError> {
-        let scanned = store.scan_dataset_events(dataset, after, upto, STEP, |row| Some(row_to_input(row)))?;
-        Ok(scanned.last_seq.map(|last| Decoded {
-            inputs: scanned.items,
-            last,
-            full: scanned.rows == STEP as usize,
-            pending: Vec::new(),
         }))
     }
 }

@@ -3,9 +3,10 @@
 //!
 //! Invariants:
 //! - The model has applied exactly the events with `seq <= applied`, in seq order, except those
-//!   of imports still incomplete (`skipped`, applied in one go when the import completes): it is
-//!   fed by reading the store after `applied`, never from request handlers, so concurrent commits
-//!   cannot reorder it and a restart rebuilds the identical state from SQLite.
+//!   of imports still incomplete (`skipped`; the model is rebuilt with them once the import
+//!   completes): it is fed by reading the store after `applied`, never from request handlers,
+//!   so concurrent commits cannot reorder it and a restart rebuilds the identical state from
+//!   SQLite.
 //! - Capture replies never wait for the model (ingest speed is the store's); API reads call
 //!   `synced` first, so a client that got its 200 then reads persons sees its own events.
 //! - No async worker waits on the model: API reads take its lock on the blocking pool
@@ -13,7 +14,7 @@
 //! - The model is fed on its own thread at a lower CPU priority: under a burst, capture keeps
 //!   the cores and the model catches up right after (the ingest benchmark reports that lag).
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender};
 use std::sync::{Arc, Mutex, RwLock, Weak};
@@ -55,10 +56,9 @@ pub struct Identity {
     fed: bool,
     /// `Store::removals()` when the model was last started from scratch (see `restart_if_pruned`).
     built_after_removals: AtomicU64,
-    /// Data sets whose import was incomplete when steps were read, each with the last seq of
-    /// those steps: the model moved past their events without them and applies them in one go
-    /// once the import completed (see `apply`). Only the feeding thread uses it.
-    skipped: Mutex<HashMap<String, i64>>,
+    /// Data sets whose import was incomplete when applied steps were read: the model moved past
+    /// their events without them (see `apply`). Only the feeding thread uses it.
+    skipped: Mutex<HashSet<String>>,
 }
 
 impl Identity {
@@ -76,7 +76,7 @@ impl Identity {
             changes,
             fed,
             built_after_removals: AtomicU64::new(store.removals()),
-            skipped: Mutex::new(HashMap::new()),
+            skipped: Mutex::new(HashSet::new()),
         });
         if !fed {
             return identity;
@@ -117,7 +117,9 @@ impl Identity {
             if backlog >= PIPELINE_BACKLOG {
                 return self.catch_up_pipelined(store, first);
             }
-            self.apply(store, first)?;
+            if !self.apply(first) {
+                continue;
+            }
             if !more || self.stopped.load(Ordering::Relaxed) {
                 return Ok(());
             }
@@ -150,7 +152,11 @@ impl Identity {
                 if self.stopped.load(Ordering::Relaxed) {
                     break;
                 }
-                self.apply(store, step?)?;
+                if !self.apply(step?) {
+                    // The rest was read for the old model; the next catch-up starts from empty.
+                    let _ = self.wake.try_send(());
+                    break;
+                }
             }
             Ok(())
         })
@@ -165,52 +171,49 @@ impl Identity {
         if removals == self.built_after_removals.load(Ordering::SeqCst) {
             return;
         }
+        self.built_after_removals.store(removals, Ordering::SeqCst);
+        self.restart("stored data was removed: rebuilding the identity model from what remains");
+    }
+
+    /// Starts the model again from empty; the catch-up that follows rebuilds it from the store.
+    fn restart(&self, why: &str) {
         let mut model = self.model.write().unwrap_or_else(|poisoned| poisoned.into_inner());
         *model = Model::new();
         self.skipped.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clear();
-        self.built_after_removals.store(removals, Ordering::SeqCst);
         self.applied.send_replace(0);
-        tracing::info!("stored data was removed: rebuilding the identity model from what remains");
+        tracing::info!("{why}");
     }
 
     /// Applies one step, taking the write lock for at most `APPLY_CHUNK` events at a time so a
     /// reader waits for one chunk, never for a whole step (one event can be slow: a big person).
     ///
-    /// An import's events are left out of every step read while it ran (`Decoded::pending`);
-    /// the first step read after it completed applies them first, all at once. Imported data
-    /// sets are projects of their own (`import:<name>/<token>`), so applying them after later
-    /// live events gives each project the events in its own arrival order, as a rebuild would.
-    fn apply(&self, store: &Store, step: Decoded) -> Result<(), event_store::StoreError> {
-        let completed: Vec<(String, i64)> = {
+    /// An import's events are left out of every step read while it ran (`Decoded::pending`),
+    /// and the model takes events in seq order only, so when a step shows that an import it
+    /// moved past has completed, the model starts again from empty and the next catch-up
+    /// rebuilds it with the whole data set in its place (once per import). Returns `false`
+    /// then, without applying the step (it was read for the old model).
+    fn apply(&self, step: Decoded) -> bool {
+        {
             let mut skipped = self.skipped.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            let done: Vec<(String, i64)> = skipped
-                .iter()
-                .filter(|(name, _)| !step.pending.contains(name))
-                .map(|(name, upto)| (name.clone(), *upto))
-                .collect();
-            for (name, _) in &done {
-                skipped.remove(name);
+            if skipped.iter().any(|name| !step.pending.contains(name)) {
+                drop(skipped);
+                self.restart("an import completed: rebuilding the identity model with it");
+                return false;
             }
-            done
-        };
-        for (dataset, upto) in completed {
-            let mut after = 0;
-            while let Some(part) = Decoded::read_dataset(store, &dataset, after, upto)? {
-                self.push(&part.inputs, false);
-                after = part.last;
-                if !part.full {
-                    break;
+            skipped.extend(step.pending.iter().cloned());
+        }
+        for chunk in step.inputs.chunks(APPLY_CHUNK) {
+            let mut model = self.model.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+            for input in chunk {
+                if let Err(e) = model.push(input) {
+                    tracing::error!(seq = input.seq, "identity model refused an event: {e}");
                 }
             }
-            tracing::debug!(%dataset, "applied an imported data set to the identity model");
-        }
-        if !step.pending.is_empty() {
-            let mut skipped = self.skipped.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            for name in &step.pending {
-                skipped.insert(name.clone(), step.last);
+            // Under the lock, so a reader always sees a model that applied exactly `applied`.
+            if let Some(last) = chunk.last() {
+                self.applied.send_replace(last.seq);
             }
         }
-        self.push(&step.inputs, true);
         let changes = self.model.write().unwrap_or_else(|poisoned| poisoned.into_inner()).take_changes();
         self.applied.send_replace(step.last);
         let applied_seq = step.last;
@@ -223,24 +226,7 @@ impl Identity {
         if changes.new_findings > 0 {
             let _ = self.changes.send(IdentityChange::Warnings { new: changes.new_findings, applied_seq });
         }
-        Ok(())
-    }
-
-    /// Pushes `inputs` in `APPLY_CHUNK`s, each under one hold of the write lock; `advance`
-    /// moves `applied` along (not for an import's events, which are older than `applied`).
-    fn push(&self, inputs: &[identity_engine::EventInput], advance: bool) {
-        for chunk in inputs.chunks(APPLY_CHUNK) {
-            let mut model = self.model.write().unwrap_or_else(|poisoned| poisoned.into_inner());
-            for input in chunk {
-                if let Err(e) = model.push(input) {
-                    tracing::error!(seq = input.seq, "identity model refused an event: {e}");
-                }
-            }
-            // Under the lock, so a reader always sees a model that applied exactly `applied`.
-            if let (true, Some(last)) = (advance, chunk.last()) {
-                self.applied.send_replace(last.seq);
-            }
-        }
+        true
     }
 
     /// Waits until every event committed before this call has been applied (bounded wait).
