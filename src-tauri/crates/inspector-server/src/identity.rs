@@ -14,7 +14,7 @@
 //! - The model is fed on its own thread at a lower CPU priority: under a burst, capture keeps
 //!   the cores and the model catches up right after (the ingest benchmark reports that lag).
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender};
 use std::sync::{Arc, Mutex, RwLock, Weak};
@@ -45,6 +45,15 @@ pub enum IdentityChange {
     Warnings { new: usize, applied_seq: i64 },
 }
 
+/// How the model moved past an incomplete import's events.
+#[derive(Debug, Clone, Copy)]
+struct Skipped {
+    /// `applied` before the first step that left them out.
+    from: i64,
+    /// No event was applied since: going back to `from` is enough to take them in order.
+    clean: bool,
+}
+
 pub struct Identity {
     model: RwLock<Model>,
     applied: watch::Sender<i64>,
@@ -58,7 +67,7 @@ pub struct Identity {
     built_after_removals: AtomicU64,
     /// Data sets whose import was incomplete when applied steps were read: the model moved past
     /// their events without them (see `apply`). Only the feeding thread uses it.
-    skipped: Mutex<HashSet<String>>,
+    skipped: Mutex<HashMap<String, Skipped>>,
 }
 
 impl Identity {
@@ -76,7 +85,7 @@ impl Identity {
             changes,
             fed,
             built_after_removals: AtomicU64::new(store.removals()),
-            skipped: Mutex::new(HashSet::new()),
+            skipped: Mutex::new(HashMap::new()),
         });
         if !fed {
             return identity;
@@ -188,19 +197,34 @@ impl Identity {
     /// reader waits for one chunk, never for a whole step (one event can be slow: a big person).
     ///
     /// An import's events are left out of every step read while it ran (`Decoded::pending`),
-    /// and the model takes events in seq order only, so when a step shows that an import it
-    /// moved past has completed, the model starts again from empty and the next catch-up
-    /// rebuilds it with the whole data set in its place (once per import). Returns `false`
-    /// then, without applying the step (it was read for the old model).
+    /// and the model takes events in seq order only. When a step shows that an import it moved
+    /// past has completed, the next catch-up takes the data set in its place: from where the
+    /// model stood before leaving it out, when no event was applied since (an import while no
+    /// live traffic arrives), otherwise by rebuilding the model from empty (once per import).
+    /// Returns `false` then, without applying the step (it was read for the old position).
     fn apply(&self, step: Decoded) -> bool {
         {
             let mut skipped = self.skipped.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            if skipped.iter().any(|name| !step.pending.contains(name)) {
-                drop(skipped);
-                self.restart("an import completed: rebuilding the identity model with it");
+            let completed: Vec<String> = skipped.keys().filter(|name| !step.pending.contains(name)).cloned().collect();
+            if !completed.is_empty() {
+                let done: Vec<Skipped> = completed.iter().filter_map(|name| skipped.remove(name)).collect();
+                if done.iter().all(|s| s.clean) {
+                    let from = done.iter().map(|s| s.from).min().unwrap_or(0);
+                    self.applied.send_replace(from);
+                    tracing::info!("an import completed: the identity model takes it from seq {from}");
+                } else {
+                    drop(skipped);
+                    self.restart("an import completed after live events: rebuilding the identity model with it");
+                }
                 return false;
             }
-            skipped.extend(step.pending.iter().cloned());
+            let before = *self.applied.borrow();
+            for name in &step.pending {
+                skipped.entry(name.clone()).or_insert(Skipped { from: before, clean: true });
+            }
+            if !step.inputs.is_empty() {
+                skipped.values_mut().for_each(|s| s.clean = false);
+            }
         }
         for chunk in step.inputs.chunks(APPLY_CHUNK) {
             let mut model = self.model.write().unwrap_or_else(|poisoned| poisoned.into_inner());
