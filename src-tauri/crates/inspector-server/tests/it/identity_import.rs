@@ -17,7 +17,7 @@ const IMPORTED: &str = "import:chunks/phc_file";
 
 fn event(i: usize, project: &str) -> NewEvent {
     let device = i % 40;
-    let (name, distinct_id, props) = if i % 3 == 0 {
+    let (name, distinct_id, props) = if i.is_multiple_of(3) {
         ("$identify", format!("user-{}", device % 10), json!({"$anon_distinct_id": format!("anon-{device}")}))
     } else {
         ("$pageview", format!("anon-{device}"), json!({"$device_id": format!("d{device}")}))
