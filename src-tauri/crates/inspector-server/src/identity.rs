@@ -320,16 +320,17 @@ fn feed(identity: Weak<Identity>, store: Store, woken: Receiver<()>) {
     }
 }
 
-/// Nice 10 for the calling thread only: the model is background work next to capture.
+/// Nice 10 for the calling thread only: the model (and an import, see `handlers::transfer`) is
+/// background work next to capture.
 #[cfg(target_os = "linux")]
-fn lower_priority() {
+pub(crate) fn lower_priority() {
     // SAFETY: plain syscalls with no pointers; with PRIO_PROCESS and a thread id, setpriority
     // changes the nice value of that one thread.
     let result = unsafe { libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t, 10) };
     if result != 0 {
-        tracing::debug!("could not lower the identity model thread's priority");
+        tracing::debug!("could not lower a background thread's priority");
     }
 }
 
 #[cfg(not(target_os = "linux"))]
-fn lower_priority() {}
+pub(crate) fn lower_priority() {}
