@@ -313,7 +313,7 @@ const CHUNK_ROWS: usize = 2_000;
 const CHUNK_BYTES: usize = 8 << 20;
 /// Time one import transaction may hold the writer; captures queued meanwhile wait this long
 /// at most (plus one row).
-const CHUNK_TIME: std::time::Duration = std::time::Duration::from_millis(40);
+const CHUNK_TIME: std::time::Duration = std::time::Duration::from_millis(15);
 /// Rows deleted per transaction when an unfinished import is removed.
 const DELETE_CHUNK: usize = 5_000;
 

@@ -9,7 +9,8 @@
 //! - Import changes data, so it needs this launch's `x-inspector-token` (from `GET /api/control`)
 //!   like every other state-changing call: a cross-site form cannot send custom headers, and a
 //!   cross-site `fetch` with one needs a CORS preflight `/api` never grants. The body is spooled
-//!   to an anonymous temporary file first (zip'd HARs need seeking), then imported all or nothing.
+//!   to an anonymous temporary file first (zip'd HARs need seeking), then imported all or nothing
+//!   on a lower-priority thread.
 
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::sync::Arc;
