@@ -82,7 +82,9 @@ fn held(first: usize) -> (Held, mpsc::Sender<Then>) {
     (Held { i: 0, first, go: Some(rx), then: None }, tx)
 }
 
-/// Waits until `rows` imported events are committed (the import is then held half-way).
+/// Waits until `rows` imported events are committed. A chunk cut short by its time limit
+/// carries its rest into the next one, so a file held at row `first` has committed at least
+/// `first - 2 000` (one chunk) rows: tests hold at 4 000 or more and wait for 2 000.
 fn wait_for_rows(store: &Store, rows: i64) {
     let deadline = Instant::now() + Duration::from_secs(60);
     while raw_counts(store).0 < rows {
@@ -235,4 +237,20 @@ async fn a_capture_sent_during_a_big_import_commits_before_the_import_ends() {
     // seconds. 1 s leaves room for a loaded machine.
     assert!(slowest < Duration::from_secs(1), "a capture waited {slowest:?} for the import");
     assert_eq!(store.totals().unwrap().events, ROWS as i64 + written as i64);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn clearing_all_data_cancels_a_running_import() {
+    let (_dir, store) = open();
+    let (rows, go) = held(6_000);
+    let importer = store.clone();
+    let import = std::thread::spawn(move || importer.import(info("import:cleared"), rows));
+    wait_for_rows(&store, 2_000);
+    let clearer = store.clone();
+    tokio::task::spawn_blocking(move || clearer.clear_all()).await.unwrap().expect("clear");
+    // The import may already have stopped: its next chunk found its data set gone.
+    let _ = go.send(Then::More(3_000));
+    let result = tokio::task::spawn_blocking(move || import.join().unwrap()).await.unwrap();
+    assert!(matches!(&result, Err(ImportError::Cancelled(name)) if name == "import:cleared"), "{result:?}");
+    assert_eq!(raw_counts(&store), (0, 0, 0, 0), "nothing was stored after the clear");
 }
