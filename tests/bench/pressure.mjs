@@ -148,7 +148,7 @@ async function latencyFigures() {
     opts['import-kind'],
     { events: num('import-events'), token: 'phc_bench_import' },
   );
-  const server = await startServer({ label: 'pressure-bench', startTimeout: 60_000 });
+  const server = await startServer({ label: 'pressure-bench', startTimeout: 60_000, bin });
   try {
     const token = await controlToken(server);
     const fdLimit = Math.min(openFilesLimit(), openFilesLimit(server.child.pid));
@@ -198,7 +198,7 @@ async function rssFigures() {
       const row = { kind, input: label, file_mb: MB(statSync(file).size) };
       console.error(`import ${kind} (${label}, ${row.file_mb} MB file)`);
 
-      const server = await startServer({ label: `pressure-rss-${kind}`, startTimeout: 60_000 });
+      const server = await startServer({ label: `pressure-rss-${kind}`, startTimeout: 60_000, bin });
       try {
         row.server_before_mb = Math.round(procStatusMb(server.child.pid, 'VmHWM'));
         const r = await importThroughApi(server, await controlToken(server), file, { timeout: 1_800_000 });

@@ -2,9 +2,16 @@
 //! an SDK, kept apart from live traffic.
 //!
 //! Invariants:
-//! - An import is all or nothing: every request and event of a file is inserted in one
-//!   transaction on the writer thread, which commits only once the whole file was read and
-//!   decoded. A bad line anywhere rolls everything back, so nothing is half-imported.
+//! - An import never holds up live capture: its rows are committed in chunks on the one writer
+//!   (at most `CHUNK_ROWS` rows, `CHUNK_BYTES` of bodies, `CHUNK_TIME` each), each chunk queued
+//!   behind the captures that arrived during the previous one, so a capture waits for one chunk
+//!   at most.
+//! - An import is all or nothing to every reader: its data set row is `complete = 0` until the
+//!   last chunk is in, and every read (event and request lists, projects, totals, data sets,
+//!   exports, the identity model's scan) leaves out the rows of incomplete data sets. One small
+//!   transaction flips `complete` and only then is `Change::Imported` announced (chunks announce
+//!   nothing). A bad line, a failure or a cancel removes the rows in chunks, the data set row
+//!   last; rows a killed process left are removed at the next start (`remove_orphan_imports`).
 //! - Imported events never share a project with live traffic: their `project` is
 //!   `"<data set>/<token>"` (e.g. `import:bug-123/phc_abc`), so the identity model, which is
 //!   keyed by project, never merges an imported person with a live one, and every API filter by
@@ -99,6 +106,8 @@ pub enum ImportError {
     InvalidName(String),
     #[error("the file holds no requests to import")]
     Empty,
+    #[error("the import into {0} was cancelled: its data set was cleared while it ran")]
+    Cancelled(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -112,10 +121,10 @@ pub struct ImportSummary {
 }
 
 impl Store {
-    /// Imports `rows` (in arrival order) as the data set `info.name`, in one transaction on the
-    /// writer thread; captures arriving meanwhile wait for it. Blocking: call it from a plain
-    /// thread or `spawn_blocking`. The iterator runs on the writer thread, so reading and
-    /// decoding stream straight into SQLite without holding the file in memory.
+    /// Imports `rows` (in arrival order) as the data set `info.name`. Blocking: call it from a
+    /// plain thread or `spawn_blocking`. The rows are read and decoded on the calling thread and
+    /// committed in chunks on the writer (see the module's invariants), so live captures commit
+    /// between chunks and never wait for a whole file.
     pub fn import<I>(&self, info: DatasetInfo, rows: I) -> Result<ImportSummary, ImportError>
     where
         I: Iterator<Item = Result<ImportRow, RowError>> + Send + 'static,
@@ -124,21 +133,129 @@ impl Store {
         if !label_ok {
             return Err(ImportError::InvalidName(info.name));
         }
-        let (reply, answer) = std::sync::mpsc::sync_channel(1);
-        self.inner.writer.exclusive(Box::new(move |conn, changes| {
-            let result = import_in_transaction(conn, &info, rows);
-            if let Ok(summary) = &result {
-                let _ = changes.send(Change::Imported {
-                    dataset: summary.dataset.clone(),
-                    requests: summary.requests,
-                    events: summary.events,
-                    first_seq: summary.first_seq,
-                    last_seq: summary.last_seq,
-                });
+        let claim = info.clone();
+        self.on_writer(move |conn, _| Ok(claim_name(conn, &claim)))??;
+        let result = self.import_chunks(&info.name, rows.fuse());
+        match result {
+            Ok(totals) => {
+                let name = info.name.clone();
+                let summary = self.on_writer(move |conn, changes| Ok(complete(conn, &name, totals, changes)));
+                match summary {
+                    Ok(Ok(summary)) => {
+                        tracing::info!(
+                            dataset = %summary.dataset,
+                            requests = summary.requests,
+                            events = summary.events,
+                            "imported a data set"
+                        );
+                        Ok(summary)
+                    }
+                    Ok(Err(e)) => Err(self.abandon(&info.name, e)),
+                    Err(e) => Err(self.abandon(&info.name, e.into())),
+                }
             }
-            let _ = reply.send(result);
-        }))?;
-        answer.recv().map_err(|_| ImportError::Store(StoreError::WriterGone))?
+            Err(e) => Err(self.abandon(&info.name, e)),
+        }
+    }
+
+    /// Inserts every row in chunks of at most `CHUNK_ROWS` rows, `CHUNK_BYTES` bytes of bodies
+    /// and `CHUNK_TIME` on the writer; what a chunk left for lack of time goes into the next one.
+    fn import_chunks(
+        &self,
+        name: &str,
+        mut rows: impl Iterator<Item = Result<ImportRow, RowError>>,
+    ) -> Result<Totals, ImportError> {
+        let mut totals = Totals::default();
+        let mut chunk: Vec<ImportRow> = Vec::new();
+        loop {
+            let mut bytes: usize = chunk.iter().map(|(r, _)| r.body.len()).sum();
+            while chunk.len() < CHUNK_ROWS && bytes < CHUNK_BYTES {
+                match rows.next() {
+                    None => break,
+                    Some(Err(e)) => return Err(ImportError::Source(e)),
+                    Some(Ok(row)) => {
+                        bytes += row.0.body.len();
+                        chunk.push(row);
+                    }
+                }
+            }
+            if chunk.is_empty() {
+                return if totals.requests == 0 { Err(ImportError::Empty) } else { Ok(totals) };
+            }
+            let name = name.to_owned();
+            let rows = std::mem::take(&mut chunk);
+            let (added, rest) = self.on_writer(move |conn, _| Ok(insert_chunk(conn, &name, rows)))??;
+            totals.add(added);
+            chunk = rest;
+        }
+    }
+
+    /// Removes what an import that did not complete stored, and returns `error` (the reason).
+    /// A cancelled import (its data set was cleared under it) left nothing to remove.
+    fn abandon(&self, name: &str, error: ImportError) -> ImportError {
+        if !matches!(error, ImportError::Cancelled(_)) {
+            if let Err(e) = self.remove_incomplete(name) {
+                tracing::warn!(dataset = %name, "could not remove an unfinished import (it is removed at next start): {e}");
+            }
+        }
+        error
+    }
+
+    /// Deletes the rows of the incomplete data set `name` in chunks (so capture commits between
+    /// them), its data set row last: until then every read keeps leaving its rows out.
+    pub(crate) fn remove_incomplete(&self, name: &str) -> Result<(), StoreError> {
+        let (from, to) = project_range(name);
+        loop {
+            let (from, to) = (from.clone(), to.clone());
+            let n = self.on_writer(move |conn, _| {
+                Ok(conn.execute(
+                    "DELETE FROM events WHERE seq IN
+                         (SELECT seq FROM events WHERE project >= ?1 AND project < ?2 LIMIT ?3)",
+                    params![from, to, DELETE_CHUNK],
+                )?)
+            })?;
+            if n < DELETE_CHUNK {
+                break;
+            }
+        }
+        loop {
+            let owned = name.to_owned();
+            let n = self.on_writer(move |conn, _| {
+                Ok(conn.execute(
+                    "DELETE FROM requests WHERE id IN (SELECT id FROM requests WHERE dataset = ?1 LIMIT ?2)",
+                    params![owned, DELETE_CHUNK],
+                )?)
+            })?;
+            if n < DELETE_CHUNK {
+                break;
+            }
+        }
+        let owned = name.to_owned();
+        self.on_writer(move |conn, _| {
+            let tx = conn.transaction()?;
+            tx.execute("DELETE FROM projects WHERE project >= ?1 AND project < ?2", params![from, to])?;
+            tx.execute("DELETE FROM datasets WHERE name = ?1 AND complete = 0", [&owned])?;
+            tx.commit()?;
+            Ok(())
+        })?;
+        tracing::info!(dataset = %name, "removed an unfinished import");
+        Ok(())
+    }
+
+    /// Removes the rows of imports a killed process left incomplete. Runs at start on its own
+    /// thread, in chunks on the writer; reads leave those rows out meanwhile.
+    pub(crate) fn remove_orphan_imports(&self) -> Result<(), StoreError> {
+        let orphans = pending_datasets(&*self.reader()?)?;
+        for name in orphans {
+            tracing::info!(dataset = %name, "an import was stopped before it completed; removing what it stored");
+            self.remove_incomplete(&name)?;
+        }
+        Ok(())
+    }
+
+    /// Names of imports not complete yet (running, or left by a killed process).
+    pub fn incomplete_datasets(&self) -> Result<Vec<String>, StoreError> {
+        pending_datasets(&*self.reader()?)
     }
 
     /// Imported data sets, newest first.
@@ -146,7 +263,7 @@ impl Store {
         let conn = self.reader()?;
         let mut stmt = conn.prepare_cached(
             "SELECT name, format, source, imported_at, requests, events, first_seq, last_seq
-             FROM datasets ORDER BY imported_at DESC, name",
+             FROM datasets WHERE complete = 1 ORDER BY imported_at DESC, name",
         )?;
         let mut sets = stmt
             .query_map([], |r| {
@@ -190,15 +307,81 @@ impl Store {
     }
 }
 
-fn import_in_transaction<I>(
-    conn: &mut rusqlite::Connection,
-    info: &DatasetInfo,
-    rows: I,
-) -> Result<ImportSummary, ImportError>
-where
-    I: Iterator<Item = Result<ImportRow, RowError>>,
-{
-    // Dropping the transaction without commit rolls back: every early return below undoes all.
+/// Rows per import transaction at most.
+const CHUNK_ROWS: usize = 2_000;
+/// Request bodies per import transaction at most (a chunk of big HAR entries stays small).
+const CHUNK_BYTES: usize = 8 << 20;
+/// Time one import transaction may hold the writer; captures queued meanwhile wait this long
+/// at most (plus one row).
+const CHUNK_TIME: std::time::Duration = std::time::Duration::from_millis(15);
+/// Rows deleted per transaction when an unfinished import is removed.
+const DELETE_CHUNK: usize = 5_000;
+
+/// What the chunks of one import stored so far.
+#[derive(Debug, Default, Clone, Copy)]
+struct Totals {
+    requests: i64,
+    events: i64,
+    first_seq: Option<i64>,
+    last_seq: Option<i64>,
+}
+
+impl Totals {
+    fn add(&mut self, chunk: Totals) {
+        self.requests += chunk.requests;
+        self.events += chunk.events;
+        if self.first_seq.is_none() {
+            self.first_seq = chunk.first_seq;
+        }
+        if chunk.last_seq.is_some() {
+            self.last_seq = chunk.last_seq;
+        }
+    }
+}
+
+/// `[from, to)`: every project `"<name>/<token>"` sorts in it (`0` follows `/` in ASCII).
+pub(crate) fn project_range(name: &str) -> (String, String) {
+    (format!("{name}/"), format!("{name}0"))
+}
+
+/// Data sets whose import has not completed: every read leaves their rows out.
+pub(crate) fn pending_datasets(conn: &rusqlite::Connection) -> Result<Vec<String>, StoreError> {
+    let mut stmt = conn.prepare_cached("SELECT name FROM datasets WHERE complete = 0 ORDER BY name")?;
+    let names = stmt.query_map([], |r| r.get(0))?.collect::<Result<Vec<String>, _>>()?;
+    Ok(names)
+}
+
+/// Conditions leaving out the rows of `pending` data sets: `column` holds an event's project.
+pub(crate) fn exclude_pending_projects(
+    pending: &[String],
+    column: &str,
+    clauses: &mut Vec<String>,
+    args: &mut Vec<rusqlite::types::Value>,
+) {
+    for name in pending {
+        let (from, to) = project_range(name);
+        clauses.push(format!("NOT ({column} >= ? AND {column} < ?)"));
+        args.push(from.into());
+        args.push(to.into());
+    }
+}
+
+/// Conditions leaving out the requests of `pending` data sets: `column` is `requests.dataset`.
+pub(crate) fn exclude_pending_requests(
+    pending: &[String],
+    column: &str,
+    clauses: &mut Vec<String>,
+    args: &mut Vec<rusqlite::types::Value>,
+) {
+    if pending.is_empty() {
+        return;
+    }
+    clauses.push(format!("({column} IS NULL OR {column} NOT IN ({}))", vec!["?"; pending.len()].join(", ")));
+    args.extend(pending.iter().cloned().map(rusqlite::types::Value::from));
+}
+
+/// Records the data set as incomplete, which claims its name.
+fn claim_name(conn: &mut rusqlite::Connection, info: &DatasetInfo) -> Result<(), ImportError> {
     let tx = conn.transaction().map_err(StoreError::from)?;
     let taken = tx
         .query_row("SELECT 1 FROM datasets WHERE name = ?1", [&info.name], |_| Ok(()))
@@ -207,49 +390,105 @@ where
     if taken.is_some() {
         return Err(ImportError::Exists(info.name.clone()));
     }
-    let (mut requests, mut events) = (0i64, 0i64);
+    tx.execute(
+        "INSERT INTO datasets (name, format, source, imported_at, requests, events, first_seq, last_seq, meta, complete)
+         VALUES (?1, ?2, ?3, ?4, 0, 0, NULL, NULL, ?5, 0)",
+        params![info.name, info.format, info.source, chrono::Utc::now().timestamp_micros(), info.meta],
+    )
+    .map_err(StoreError::from)?;
+    tx.commit().map_err(StoreError::from)?;
+    Ok(())
+}
+
+/// Inserts rows from the front of `rows` in one transaction until the rows or `CHUNK_TIME` run
+/// out, and returns what it stored and the rows it left. Nothing is stored when the data set is
+/// no longer pending (cleared under the import).
+fn insert_chunk(
+    conn: &mut rusqlite::Connection,
+    name: &str,
+    rows: Vec<ImportRow>,
+) -> Result<(Totals, Vec<ImportRow>), ImportError> {
+    let started = std::time::Instant::now();
+    let tx = conn.transaction().map_err(StoreError::from)?;
+    let pending = tx
+        .query_row("SELECT 1 FROM datasets WHERE name = ?1 AND complete = 0", [name], |_| Ok(()))
+        .optional()
+        .map_err(StoreError::from)?;
+    if pending.is_none() {
+        return Err(ImportError::Cancelled(name.to_owned()));
+    }
+    let mut totals = Totals::default();
     let (mut first_request, mut last_request) = (None, 0i64);
-    let (mut first_seq, mut last_seq) = (None, None);
-    for row in rows {
-        let (request, mut request_events) = row.map_err(ImportError::Source)?;
+    let mut rows = rows.into_iter();
+    for (request, mut request_events) in rows.by_ref() {
         for e in &mut request_events {
-            e.project = dataset_project(&info.name, &e.project);
+            e.project = dataset_project(name, &e.project);
         }
         let committed = insert(&tx, &request, &request_events)?;
         first_request.get_or_insert(committed.request_id);
         last_request = committed.request_id;
         if let Some((first, last)) = committed.seqs {
-            first_seq.get_or_insert(first);
-            last_seq = Some(last);
+            totals.first_seq.get_or_insert(first);
+            totals.last_seq = Some(last);
         }
-        requests += 1;
-        events += request_events.len() as i64 - committed.duplicates as i64;
+        totals.requests += 1;
+        totals.events += request_events.len() as i64 - committed.duplicates as i64;
+        if started.elapsed() >= CHUNK_TIME {
+            break;
+        }
     }
-    let Some(first_request) = first_request else { return Err(ImportError::Empty) };
-    tx.execute(
-        "UPDATE requests SET dataset = ?1 WHERE id BETWEEN ?2 AND ?3",
-        params![info.name, first_request, last_request],
-    )
-    .map_err(StoreError::from)?;
-    tx.execute(
-        "INSERT INTO datasets (name, format, source, imported_at, requests, events, first_seq, last_seq, meta)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-        params![
-            info.name,
-            info.format,
-            info.source,
-            chrono::Utc::now().timestamp_micros(),
-            requests,
-            events,
-            first_seq,
-            last_seq,
-            info.meta
-        ],
-    )
-    .map_err(StoreError::from)?;
+    if let Some(first_request) = first_request {
+        // Request ids are contiguous within one transaction: only the writer inserts.
+        tx.execute(
+            "UPDATE requests SET dataset = ?1 WHERE id BETWEEN ?2 AND ?3",
+            params![name, first_request, last_request],
+        )
+        .map_err(StoreError::from)?;
+    }
     tx.commit().map_err(StoreError::from)?;
-    tracing::info!(dataset = %info.name, requests, events, "imported a data set");
-    Ok(ImportSummary { dataset: info.name.clone(), requests, events, first_seq, last_seq })
+    Ok((totals, rows.collect()))
+}
+
+/// Makes the data set visible in one small transaction, with its totals, and announces it.
+fn complete(
+    conn: &mut rusqlite::Connection,
+    name: &str,
+    totals: Totals,
+    changes: &tokio::sync::broadcast::Sender<Change>,
+) -> Result<ImportSummary, ImportError> {
+    let updated = conn
+        .execute(
+            "UPDATE datasets SET complete = 1, imported_at = ?2, requests = ?3, events = ?4, first_seq = ?5,
+                 last_seq = ?6
+             WHERE name = ?1 AND complete = 0",
+            params![
+                name,
+                chrono::Utc::now().timestamp_micros(),
+                totals.requests,
+                totals.events,
+                totals.first_seq,
+                totals.last_seq
+            ],
+        )
+        .map_err(StoreError::from)?;
+    if updated == 0 {
+        return Err(ImportError::Cancelled(name.to_owned()));
+    }
+    let summary = ImportSummary {
+        dataset: name.to_owned(),
+        requests: totals.requests,
+        events: totals.events,
+        first_seq: totals.first_seq,
+        last_seq: totals.last_seq,
+    };
+    let _ = changes.send(Change::Imported {
+        dataset: summary.dataset.clone(),
+        requests: summary.requests,
+        events: summary.events,
+        first_seq: summary.first_seq,
+        last_seq: summary.last_seq,
+    });
+    Ok(summary)
 }
 
 #[cfg(test)]

@@ -66,7 +66,11 @@ impl Selection {
         match &self.dataset {
             None => clauses.push(format!("{column} IS NULL")),
             Some(name) => {
-                clauses.push(format!("{column} = ?"));
+                // An incomplete import exports nothing (see `datasets.rs`).
+                clauses.push(format!(
+                    "{column} = ? AND NOT EXISTS (SELECT 1 FROM datasets WHERE name = ? AND complete = 0)"
+                ));
+                args.push(SqlValue::Text(name.clone()));
                 args.push(SqlValue::Text(name.clone()));
             }
         }

@@ -127,7 +127,21 @@ impl Store {
         let writer = writer::spawn(conn, changes.clone())?;
         let checkpointer = checkpointer::Checkpointer::spawn(path.clone())
             .map_err(|e| StoreError::DataDir { path: path.clone(), source: e })?;
-        Ok(Store::assemble(path, writer, readers, changes, None, None, Some(checkpointer)))
+        let store = Store::assemble(path, writer, readers, changes, None, None, Some(checkpointer));
+        // Imports a killed process left incomplete are invisible to every read; their rows go in
+        // the background, in chunks, so start-up and capture do not wait for them.
+        if !datasets::pending_datasets(&*store.reader()?)?.is_empty() {
+            let cleaner = store.clone();
+            let spawned = std::thread::Builder::new().name("orphan-imports".into()).spawn(move || {
+                if let Err(e) = cleaner.remove_orphan_imports() {
+                    tracing::warn!("could not remove an unfinished import's rows: {e}");
+                }
+            });
+            if let Err(e) = spawned {
+                tracing::warn!("cannot start removing unfinished imports: {e}");
+            }
+        }
+        Ok(store)
     }
 
     /// Opens what `data_dir` holds without writing anything there; every write is refused with

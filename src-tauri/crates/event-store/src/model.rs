@@ -101,7 +101,7 @@ pub enum Change {
         status: u16,
         error: String,
     },
-    /// A data set was imported in one transaction (`Store::import`).
+    /// A data set's import completed (`Store::import`); its chunks announce nothing before.
     Imported {
         dataset: String,
         requests: i64,

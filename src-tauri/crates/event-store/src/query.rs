@@ -5,6 +5,7 @@ use rusqlite::types::Value as SqlValue;
 use rusqlite::{params_from_iter, OptionalExtension, Row};
 use serde_json::value::RawValue;
 
+use crate::datasets::{exclude_pending_projects, exclude_pending_requests, pending_datasets};
 use crate::{JsonText, ProjectSummary, RequestDetail, Store, StoreError, StoredEvent, StoredRequest, Totals};
 
 pub const MAX_PAGE: u32 = 1000;
@@ -184,10 +185,11 @@ impl Store {
             clauses.push("seq > ?".into());
             args.push(SqlValue::Integer(seq));
         }
+        let conn = self.reader()?;
+        exclude_pending_projects(&pending_datasets(&conn)?, "project", &mut clauses, &mut args);
         let limit = filter.limit.clamp(1, MAX_PAGE);
         let where_sql = if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) };
         let sql = format!("SELECT {EVENT_COLUMNS} FROM events e {where_sql} ORDER BY seq DESC LIMIT {limit}");
-        let conn = self.reader()?;
         let mut stmt = conn.prepare_cached(&sql)?;
         let items = stmt.query_map(params_from_iter(args), event_row)?.collect::<Result<Vec<_>, _>>()?;
         let next_cursor = (items.len() as u32 == limit).then(|| items.last().map(|e| e.seq)).flatten();
@@ -211,10 +213,11 @@ impl Store {
             clauses.push("id < ?".into());
             args.push(SqlValue::Integer(id));
         }
+        let conn = self.reader()?;
+        exclude_pending_requests(&pending_datasets(&conn)?, "dataset", &mut clauses, &mut args);
         let limit = filter.limit.clamp(1, MAX_PAGE);
         let where_sql = if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) };
         let sql = format!("SELECT {REQUEST_COLUMNS} FROM requests {where_sql} ORDER BY id DESC LIMIT {limit}");
-        let conn = self.reader()?;
         let mut stmt = conn.prepare_cached(&sql)?;
         let items = stmt.query_map(params_from_iter(args), request_row)?.collect::<Result<Vec<_>, _>>()?;
         let next_cursor = (items.len() as u32 == limit).then(|| items.last().map(|r| r.id)).flatten();
@@ -224,7 +227,10 @@ impl Store {
     pub fn request(&self, id: i64) -> Result<Option<RequestDetail>, StoreError> {
         let conn = self.reader()?;
         let found = conn
-            .prepare_cached(&format!("SELECT {REQUEST_COLUMNS}, headers, body FROM requests WHERE id = ?1"))?
+            .prepare_cached(&format!(
+                "SELECT {REQUEST_COLUMNS}, headers, body FROM requests
+                 WHERE id = ?1 AND (dataset IS NULL OR dataset NOT IN (SELECT name FROM datasets WHERE complete = 0))"
+            ))?
             .query_row([id], |row| Ok((request_row(row)?, row.get::<_, String>(15)?, row.get::<_, Vec<u8>>(16)?)))
             .optional()?;
         let Some((summary, headers, body)) = found else { return Ok(None) };
@@ -237,20 +243,28 @@ impl Store {
 
     pub fn event(&self, uuid: &str) -> Result<Option<StoredEvent>, StoreError> {
         let conn = self.reader()?;
+        let (mut clauses, mut args) = (vec!["uuid = ?".to_owned()], vec![SqlValue::Text(uuid.to_owned())]);
+        exclude_pending_projects(&pending_datasets(&conn)?, "project", &mut clauses, &mut args);
         let event = conn
-            .prepare_cached(&format!("SELECT {EVENT_COLUMNS} FROM events e WHERE uuid = ?1 ORDER BY seq LIMIT 1"))?
-            .query_row([uuid], event_row)
+            .prepare_cached(&format!(
+                "SELECT {EVENT_COLUMNS} FROM events e WHERE {} ORDER BY seq LIMIT 1",
+                clauses.join(" AND ")
+            ))?
+            .query_row(params_from_iter(args), event_row)
             .optional()?;
         Ok(event)
     }
 
     pub fn projects(&self) -> Result<Vec<ProjectSummary>, StoreError> {
         let conn = self.reader()?;
-        let mut stmt = conn.prepare_cached(
-            "SELECT project, source, events, first_seen, last_seen FROM projects ORDER BY last_seen DESC",
-        )?;
+        let (mut clauses, mut args) = (Vec::new(), Vec::new());
+        exclude_pending_projects(&pending_datasets(&conn)?, "project", &mut clauses, &mut args);
+        let where_sql = if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) };
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT project, source, events, first_seen, last_seen FROM projects {where_sql} ORDER BY last_seen DESC"
+        ))?;
         let rows = stmt
-            .query_map([], |r| {
+            .query_map(params_from_iter(args), |r| {
                 Ok(ProjectSummary {
                     project: r.get(0)?,
                     source: r.get(1)?,
@@ -265,10 +279,23 @@ impl Store {
 
     pub fn totals(&self) -> Result<Totals, StoreError> {
         let conn = self.reader()?;
-        let events = conn.query_row("SELECT coalesce(sum(events), 0) FROM projects", [], |r| r.get(0))?;
+        let pending = pending_datasets(&conn)?;
+        let (mut clauses, mut args) = (vec!["1".to_owned()], Vec::new());
+        exclude_pending_projects(&pending, "project", &mut clauses, &mut args);
+        let events = conn.query_row(
+            &format!("SELECT coalesce(sum(events), 0) FROM projects WHERE {}", clauses.join(" AND ")),
+            params_from_iter(args),
+            |r| r.get(0),
+        )?;
+        let (mut clauses, mut args) = (vec!["1".to_owned()], Vec::new());
+        exclude_pending_requests(&pending, "dataset", &mut clauses, &mut args);
+        let live = clauses.join(" AND ");
         let (requests, rejected) = conn.query_row(
-            "SELECT (SELECT count(*) FROM requests), (SELECT count(*) FROM requests WHERE outcome = 'rejected')",
-            [],
+            &format!(
+                "SELECT (SELECT count(*) FROM requests WHERE {live}),
+                        (SELECT count(*) FROM requests WHERE outcome = 'rejected' AND {live})"
+            ),
+            params_from_iter(args.iter().chain(args.iter())),
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
         Ok(Totals { events, requests, rejected })
@@ -339,6 +366,9 @@ pub struct Scanned<T> {
     pub items: Vec<T>,
     pub rows: usize,
     pub last_seq: Option<i64>,
+    /// Data sets whose import was incomplete at the read: their rows were left out (see
+    /// `datasets.rs`), and `last_seq` may be past them.
+    pub pending: Vec<String>,
 }
 
 fn text<'a>(row: &'a Row<'_>, i: usize) -> rusqlite::Result<&'a str> {
@@ -357,13 +387,21 @@ impl Store {
         limit: u32,
         mut keep: impl FnMut(ArrivedRow<'_>) -> Option<T>,
     ) -> Result<Scanned<T>, StoreError> {
-        let conn = self.reader()?;
-        let mut stmt = conn.prepare_cached(
+        let mut conn = self.reader()?;
+        // One read transaction: the pending list and the rows are of the same moment.
+        let tx = conn.transaction()?;
+        let pending = pending_datasets(&tx)?;
+        let mut clauses = vec!["seq > ?".to_owned()];
+        let mut args = vec![SqlValue::Integer(after)];
+        exclude_pending_projects(&pending, "project", &mut clauses, &mut args);
+        args.push(SqlValue::Integer(limit.into()));
+        let mut stmt = tx.prepare_cached(&format!(
             "SELECT seq, uuid, project, source, event, distinct_id, timestamp, properties
-             FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2",
-        )?;
-        let mut rows = stmt.query(rusqlite::params![after, limit])?;
-        let mut scanned = Scanned { items: Vec::new(), rows: 0, last_seq: None };
+             FROM events WHERE {} ORDER BY seq LIMIT ?",
+            clauses.join(" AND ")
+        ))?;
+        let mut rows = stmt.query(params_from_iter(args))?;
+        let mut scanned = Scanned { items: Vec::new(), rows: 0, last_seq: None, pending: Vec::new() };
         while let Some(r) = rows.next()? {
             let row = ArrivedRow {
                 seq: r.get(0)?,
@@ -379,6 +417,17 @@ impl Store {
             scanned.last_seq = Some(row.seq);
             scanned.items.extend(keep(row));
         }
+        drop(rows);
+        drop(stmt);
+        if !pending.is_empty() && scanned.rows < limit as usize {
+            // Fewer rows than asked: everything up to the newest seq was read, the pending rows
+            // left out included; the caller continues after them.
+            let newest: i64 = tx.query_row("SELECT coalesce(max(seq), 0) FROM events", [], |r| r.get(0))?;
+            if newest > after {
+                scanned.last_seq = Some(newest);
+            }
+        }
+        scanned.pending = pending;
         Ok(scanned)
     }
 

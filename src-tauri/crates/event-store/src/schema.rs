@@ -87,6 +87,11 @@ const MIGRATIONS: &[&str] = &[
         updated_at  INTEGER NOT NULL            -- unix microseconds
     ) WITHOUT ROWID;
     "#,
+    // 4: an import commits in chunks (`datasets.rs`); its data set stays `complete = 0`, and
+    // every read leaves its rows out, until the last chunk is in. Earlier imports were whole.
+    r#"
+    ALTER TABLE datasets ADD COLUMN complete INTEGER NOT NULL DEFAULT 1;
+    "#,
 ];
 
 /// The schema version this build writes (`PRAGMA user_version`).

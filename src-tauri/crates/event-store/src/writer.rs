@@ -20,8 +20,9 @@ pub(crate) struct Job {
     reply: oneshot::Sender<Result<Committed, StoreError>>,
 }
 
-/// Work that needs the write connection to itself, e.g. importing a data set in one
-/// transaction (`datasets.rs`). Runs between group commits; captures queue meanwhile.
+/// Work that needs the write connection to itself, e.g. one chunk of an import
+/// (`datasets.rs`). Runs between group commits; captures queue meanwhile, so such work keeps
+/// each run short and queues its next part behind them.
 pub(crate) type Exclusive = Box<dyn FnOnce(&mut Connection, &broadcast::Sender<Change>) + Send>;
 
 pub(crate) enum Message {

@@ -44,6 +44,9 @@ pub struct Decoded {
     pub last: i64,
     /// The read returned a whole `STEP`: more may follow.
     pub full: bool,
+    /// Data sets whose import was incomplete at the read: their events up to `last` were left
+    /// out (a reader that applied them in seq order rebuilds once the import completed).
+    pub pending: Vec<String>,
 }
 
 impl Decoded {
@@ -51,7 +54,12 @@ impl Decoded {
     /// straight from SQLite's buffers (`scan_events_after`).
     pub fn read(store: &Store, after: i64) -> Result<Option<Decoded>, StoreError> {
         let scanned = store.scan_events_after(after, STEP, |row| Some(row_to_input(row)))?;
-        Ok(scanned.last_seq.map(|last| Decoded { inputs: scanned.items, last, full: scanned.rows == STEP as usize }))
+        Ok(scanned.last_seq.map(|last| Decoded {
+            inputs: scanned.items,
+            last,
+            full: scanned.rows == STEP as usize,
+            pending: scanned.pending,
+        }))
     }
 }
 

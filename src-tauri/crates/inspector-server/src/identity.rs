@@ -2,9 +2,11 @@
 //! the store strictly in arrival order.
 //!
 //! Invariants:
-//! - The model has applied exactly the events with `seq <= applied`, in seq order: it is fed by
-//!   reading the store after `applied`, never from request handlers, so concurrent commits cannot
-//!   reorder it and a restart rebuilds the identical state from SQLite.
+//! - The model has applied exactly the events with `seq <= applied`, in seq order, except those
+//!   of imports still incomplete (`skipped`; the model is rebuilt with them once the import
+//!   completes): it is fed by reading the store after `applied`, never from request handlers,
+//!   so concurrent commits cannot reorder it and a restart rebuilds the identical state from
+//!   SQLite.
 //! - Capture replies never wait for the model (ingest speed is the store's); API reads call
 //!   `synced` first, so a client that got its 200 then reads persons sees its own events.
 //! - No async worker waits on the model: API reads take its lock on the blocking pool
@@ -12,9 +14,10 @@
 //! - The model is fed on its own thread at a lower CPU priority: under a burst, capture keeps
 //!   the cores and the model catches up right after (the ingest benchmark reports that lag).
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender};
-use std::sync::{Arc, RwLock, Weak};
+use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::Duration;
 
 use event_store::Store;
@@ -42,6 +45,15 @@ pub enum IdentityChange {
     Warnings { new: usize, applied_seq: i64 },
 }
 
+/// How the model moved past an incomplete import's events.
+#[derive(Debug, Clone, Copy)]
+struct Skipped {
+    /// `applied` before the first step that left them out.
+    from: i64,
+    /// No event was applied since: going back to `from` is enough to take them in order.
+    clean: bool,
+}
+
 pub struct Identity {
     model: RwLock<Model>,
     applied: watch::Sender<i64>,
@@ -56,9 +68,12 @@ pub struct Identity {
     /// `Store::settings_writes()` when the model was last started from scratch; `NOT_BUILT`
     /// until the feeding thread first started it under the stored project settings.
     built_after_settings: AtomicU64,
-    /// How many times the model was started from scratch (after a prune, a clear or a settings
-    /// change); tests read it to see that a settings change replayed the model.
+    /// How many times the model was started from scratch (after a prune, a clear, a settings
+    /// change or an import among live events); tests read it to see that a change replayed it.
     rebuilds: AtomicU64,
+    /// Data sets whose import was incomplete when applied steps were read: the model moved past
+    /// their events without them (see `apply`). Only the feeding thread uses it.
+    skipped: Mutex<HashMap<String, Skipped>>,
 }
 
 /// `built_after_settings` before the first build: no write count equals it.
@@ -81,6 +96,7 @@ impl Identity {
             built_after_removals: AtomicU64::new(store.removals()),
             built_after_settings: AtomicU64::new(if fed { NOT_BUILT } else { store.settings_writes() }),
             rebuilds: AtomicU64::new(0),
+            skipped: Mutex::new(HashMap::new()),
         });
         if !fed {
             return identity;
@@ -121,7 +137,9 @@ impl Identity {
             if backlog >= PIPELINE_BACKLOG {
                 return self.catch_up_pipelined(store, first);
             }
-            self.apply(first);
+            if !self.apply(store, first) {
+                continue;
+            }
             if !more || self.stopped.load(Ordering::Relaxed) {
                 return Ok(());
             }
@@ -154,7 +172,11 @@ impl Identity {
                 if self.stopped.load(Ordering::Relaxed) {
                     break;
                 }
-                self.apply(step?);
+                if !self.apply(store, step?) {
+                    // The rest was read for the old model; the next catch-up starts from empty.
+                    let _ = self.wake.try_send(());
+                    break;
+                }
             }
             Ok(())
         })
@@ -175,22 +197,19 @@ impl Identity {
         if !pruned && !first_or_settings {
             return;
         }
-        let fresh = ingest::empty_model(store).unwrap_or_else(|e| {
-            tracing::error!("cannot read the project settings, using the vendors' defaults: {e}");
-            Model::new()
-        });
-        let mut model = self.model.write().unwrap_or_else(|poisoned| poisoned.into_inner());
-        *model = fresh;
         self.built_after_removals.store(removals, Ordering::SeqCst);
         self.built_after_settings.store(settings_writes, Ordering::SeqCst);
-        self.applied.send_replace(0);
-        drop(model);
-        let rebuilds = self.rebuilds.fetch_add(1, Ordering::SeqCst);
-        if pruned {
-            tracing::info!("stored data was removed: rebuilding the identity model from what remains");
-        } else if rebuilds > 0 {
-            tracing::info!("project settings changed: replaying the identity model under them");
-        }
+        let rebuilds = self.rebuilds.load(Ordering::SeqCst);
+        self.restart(
+            store,
+            if pruned {
+                "stored data was removed: rebuilding the identity model from what remains"
+            } else if rebuilds > 0 {
+                "project settings changed: replaying the identity model under them"
+            } else {
+                "building the identity model under the stored project settings"
+            },
+        );
     }
 
     /// Times the model was started from scratch since the server started (the first build
@@ -199,9 +218,55 @@ impl Identity {
         self.rebuilds.load(Ordering::SeqCst)
     }
 
+    /// Starts the model again from empty under the stored settings (`ingest::empty_model`); the
+    /// catch-up that follows rebuilds it from the store.
+    fn restart(&self, store: &Store, why: &str) {
+        let fresh = ingest::empty_model(store).unwrap_or_else(|e| {
+            tracing::error!("cannot read the project settings, using the vendors' defaults: {e}");
+            Model::new()
+        });
+        let mut model = self.model.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        *model = fresh;
+        self.skipped.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clear();
+        self.applied.send_replace(0);
+        drop(model);
+        self.rebuilds.fetch_add(1, Ordering::SeqCst);
+        tracing::info!("{why}");
+    }
+
     /// Applies one step, taking the write lock for at most `APPLY_CHUNK` events at a time so a
     /// reader waits for one chunk, never for a whole step (one event can be slow: a big person).
-    fn apply(&self, step: Decoded) {
+    ///
+    /// An import's events are left out of every step read while it ran (`Decoded::pending`),
+    /// and the model takes events in seq order only. When a step shows that an import it moved
+    /// past has completed, the next catch-up takes the data set in its place: from where the
+    /// model stood before leaving it out, when no event was applied since (an import while no
+    /// live traffic arrives), otherwise by rebuilding the model from empty (once per import).
+    /// Returns `false` then, without applying the step (it was read for the old position).
+    fn apply(&self, store: &Store, step: Decoded) -> bool {
+        {
+            let mut skipped = self.skipped.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let completed: Vec<String> = skipped.keys().filter(|name| !step.pending.contains(name)).cloned().collect();
+            if !completed.is_empty() {
+                let done: Vec<Skipped> = completed.iter().filter_map(|name| skipped.remove(name)).collect();
+                if done.iter().all(|s| s.clean) {
+                    let from = done.iter().map(|s| s.from).min().unwrap_or(0);
+                    self.applied.send_replace(from);
+                    tracing::info!("an import completed: the identity model takes it from seq {from}");
+                } else {
+                    drop(skipped);
+                    self.restart(store, "an import completed after live events: rebuilding the identity model with it");
+                }
+                return false;
+            }
+            let before = *self.applied.borrow();
+            for name in &step.pending {
+                skipped.entry(name.clone()).or_insert(Skipped { from: before, clean: true });
+            }
+            if !step.inputs.is_empty() {
+                skipped.values_mut().for_each(|s| s.clean = false);
+            }
+        }
         for chunk in step.inputs.chunks(APPLY_CHUNK) {
             let mut model = self.model.write().unwrap_or_else(|poisoned| poisoned.into_inner());
             for input in chunk {
@@ -226,6 +291,7 @@ impl Identity {
         if changes.new_findings > 0 {
             let _ = self.changes.send(IdentityChange::Warnings { new: changes.new_findings, applied_seq });
         }
+        true
     }
 
     /// Waits until every event committed before this call has been applied (bounded wait).
@@ -298,16 +364,17 @@ fn feed(identity: Weak<Identity>, store: Store, woken: Receiver<()>) {
     }
 }
 
-/// Nice 10 for the calling thread only: the model is background work next to capture.
+/// Nice 10 for the calling thread only: the model (and an import, see `handlers::transfer`) is
+/// background work next to capture.
 #[cfg(target_os = "linux")]
-fn lower_priority() {
+pub(crate) fn lower_priority() {
     // SAFETY: plain syscalls with no pointers; with PRIO_PROCESS and a thread id, setpriority
     // changes the nice value of that one thread.
     let result = unsafe { libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t, 10) };
     if result != 0 {
-        tracing::debug!("could not lower the identity model thread's priority");
+        tracing::debug!("could not lower a background thread's priority");
     }
 }
 
 #[cfg(not(target_os = "linux"))]
-fn lower_priority() {}
+pub(crate) fn lower_priority() {}

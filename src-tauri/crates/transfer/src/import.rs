@@ -1,6 +1,6 @@
 //! Importing a file into a new data set: detect the format, read it as raw requests, decode
 //! each one exactly as the live server would ([`ingest::decode_raw`]), and hand the rows to
-//! `Store::import`, which stores them all in one transaction or nothing.
+//! `Store::import`, which stores them all or nothing (in chunks, shown only once complete).
 //!
 //! What each format contributes:
 //! - bundle: every request, rejected ones included; events get back the uuids they had.

@@ -4,6 +4,7 @@
 mod changes;
 mod common;
 mod dedup;
+mod imports;
 mod prune;
 mod queries;
 mod read_only;

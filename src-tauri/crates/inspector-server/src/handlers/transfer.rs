@@ -9,7 +9,8 @@
 //! - Import changes data, so it needs this launch's `x-inspector-token` (from `GET /api/control`)
 //!   like every other state-changing call: a cross-site form cannot send custom headers, and a
 //!   cross-site `fetch` with one needs a CORS preflight `/api` never grants. The body is spooled
-//!   to an anonymous temporary file first (zip'd HARs need seeking), then imported all or nothing.
+//!   to an anonymous temporary file first (zip'd HARs need seeking), then imported all or nothing
+//!   on a lower-priority thread.
 
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::sync::Arc;
@@ -215,9 +216,18 @@ pub async fn import(
     file.seek(SeekFrom::Start(0)).map_err(|e| ApiError::Internal(format!("cannot read the spooled upload: {e}")))?;
     let store = state.store.clone();
     let options = ImportOptions { name: q.name, source_name: q.filename, progress: Arc::new(NoProgress) };
-    let result = tokio::task::spawn_blocking(move || transfer::import_open_file(&store, file, options))
-        .await
-        .map_err(|e| ApiError::Internal(format!("import task failed: {e}")))?;
+    // Reading and decoding a file is background work: on its own thread at a lower priority, so
+    // that capture keeps the cores (the store commits the import in chunks that captures commit
+    // between; see event_store's `datasets`).
+    let (done, imported) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name("import".into())
+        .spawn(move || {
+            crate::identity::lower_priority();
+            let _ = done.send(transfer::import_open_file(&store, file, options));
+        })
+        .map_err(|e| ApiError::Internal(format!("cannot start the import: {e}")))?;
+    let result = imported.await.map_err(|_| ApiError::Internal("the import stopped unexpectedly".into()))?;
     match result {
         Ok(imported) => Ok(Json(Imported { imported })),
         Err(event_store::ImportError::Store(e)) => Err(ApiError::Store(e)),

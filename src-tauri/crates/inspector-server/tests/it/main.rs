@@ -20,6 +20,7 @@ mod export_secrets;
 mod forward;
 mod forward_bounds;
 mod identity_backlog;
+mod identity_import;
 mod identity_off_workers;
 mod identity_vendors;
 mod live;
