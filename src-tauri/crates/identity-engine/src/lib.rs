@@ -49,6 +49,7 @@ mod origins;
 mod posthog;
 mod posthog_shape;
 mod props;
+mod rudderstack;
 mod segment;
 mod settings;
 mod step;

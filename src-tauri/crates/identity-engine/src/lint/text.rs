@@ -169,6 +169,16 @@ pub(crate) const FIX_SHARE: &str = "Keep person_profiles: 'identified_only' (the
     real, logged-in users; anonymous browsing does not need person profiles.";
 
 pub(crate) fn many_user_ids(anon: &str, users: &[String], family: Family, what: &str) -> String {
+    let list = users.iter().map(|u| format!("'{u}'")).collect::<Vec<_>>().join(", ");
+    if family == Family::RudderStack {
+        // The ID stitcher has no user id limit: the shared anonymousId joins them all.
+        return format!(
+            "The {what} '{anon}' was sent with {} different user ids ({list}). RudderStack's Profiles ID \
+             stitcher joins every pair of ids seen on one message, so all of these users end up in one \
+             rudder_id through the shared {what}.",
+            users.len()
+        );
+    }
     format!(
         "The {what} '{anon}' was sent with {} different user ids ({}). {} links the {what} to the first \
          one only (one user id per {}); the others are refused, and their events on this device are not \

@@ -52,7 +52,8 @@ fn segment_browser_identify_reset_alias() {
     assert_eq!(m.engine().family("k"), Family::Segment);
     assert_eq!(
         persons(&m, "k"),
-        [(ids(&[A1, "12345", "jake.peterson@example.com"]), true), (ids(&[A2, "12346"]), true)]
+        // alias('12346') links nothing in Unify (Segment Spec: Alias), so A2 stays anonymous.
+        [(ids(&[A1, "12345", "jake.peterson@example.com"]), true), (ids(&[A2]), false)]
     );
     let p = m.engine().person_for("k", "12345").unwrap();
     assert_eq!(p.properties["name"], "Jake Peterson", "identify traits become profile traits");
@@ -80,7 +81,8 @@ fn segment_browser_identify_reset_alias() {
 fn segment_and_rudder_server_sdks() {
     let (m, _) = model("segment-analytics-node.jsonl");
     let p = "segment_node_token";
-    assert_eq!(persons(&m, p), [(ids(&["user-s1", "anon-s1"]), true), (ids(&["anon-s2"]), false)]);
+    // group_id <- groupId is one of Unify's default identifiers (Identity Resolution Settings).
+    assert_eq!(persons(&m, p), [(ids(&["user-s1", "anon-s1", "acme"]), true), (ids(&["anon-s2"]), false)]);
     let lane = format!("{p}/id:anon-s1");
     assert_eq!(segs(&m, &lane), [("anon-s1".to_owned(), false), ("user-s1".to_owned(), true)]);
     assert_eq!(m.device(&lane).unwrap().event_count, 4, "identify, track, alias and group on one lane");
@@ -90,7 +92,8 @@ fn segment_and_rudder_server_sdks() {
 
     let (m, _) = model("segment-analytics-python.jsonl");
     let p = "segment_python_token";
-    assert_eq!(persons(&m, p), [(ids(&["user-py1", "anon-py1", "jake.peterson@example.com"]), true)]);
+    // Unify adds a message's identifiers by priority: user_id, email, then the others.
+    assert_eq!(persons(&m, p), [(ids(&["user-py1", "jake.peterson@example.com", "anon-py1"]), true)]);
     assert_eq!(rules(&m, p), ["alias_after_identify"]);
 
     let (m, evs) = model("rudder-sdk-python.jsonl");
