@@ -14,7 +14,7 @@ use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::{Map, Value};
 
 /// The event properties the identity model reads.
-pub(crate) const MODEL_KEYS: [&str; 28] = [
+pub(crate) const MODEL_KEYS: [&str; 30] = [
     "$set",
     "$set_once",
     "$unset",
@@ -39,6 +39,9 @@ pub(crate) const MODEL_KEYS: [&str; 28] = [
     "groupId",
     "messageId",
     "properties",
+    // Segment / RudderStack: the client's own time orders a device's lane.
+    "timestamp",
+    "originalTimestamp",
     // Mixpanel events and /engage updates.
     "$user_id",
     "$distinct_ids",

@@ -25,7 +25,6 @@ use uuid::Uuid;
 
 use super::{str_prop, user_agent, DeviceLane, LaneKey, Segment, SessionSpan, Transition, TransitionKind, Why};
 use crate::engine::{vendor, Engine};
-use crate::family::Family;
 use crate::graph::IdKind;
 use crate::js::js_string;
 use crate::origins::reserve_small;
@@ -416,27 +415,6 @@ impl LaneState {
             // Segment/Mixpanel link the ids an event carries: the move to the user id is the
             // identify itself, seen on the event, not an inference.
             return transition(TransitionKind::Identify, ev, Some(from), to, false, Why::LinkedTogether);
-        }
-        // The SDK's own alias: alias(to) sent `to` as one message's userId while the SDK keeps
-        // its user id (@rudderstack/analytics-js v3, `Analytics.alias` in
-        // packages/analytics-js/src/components/core/Analytics.ts), so the device goes back to the
-        // alias' previous id: the same user, not a switch. (Segment-protocol lanes only: there
-        // the alias message's userId is the new id.)
-        let segment_protocol = matches!(self.lane.family, Family::Segment | Family::RudderStack);
-        let back_from_alias = segment_protocol
-            && self
-                .lane
-                .transitions
-                .iter()
-                .rev()
-                .find(|t| t.to.as_deref() == Some(from))
-                .is_some_and(|t| t.kind == TransitionKind::Alias && !t.inferred && t.from.as_deref() == Some(to));
-        if back_from_alias {
-            let text = format!(
-                "The device is back on '{to}' after alias('{from}'): the alias message carried '{from}' as its \
-                 userId once, and the SDK kept its user id '{to}'. The same user, not a switch of user."
-            );
-            return transition(TransitionKind::Alias, ev, Some(from), to, false, Why::Text(text.into()));
         }
         // Two user ids on one person happen only under a plain union (RudderStack's ID stitcher):
         // that is two users joined through a shared id, not one user under another id.

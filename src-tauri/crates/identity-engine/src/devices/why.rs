@@ -91,14 +91,16 @@ impl Transition {
                 "The device moved from the anonymous id '{from}' to '{to}', but no event carrying both has arrived \
                  (yet): until one does, {v} keeps them in separate {word}s."
             ),
+            // Segment-protocol alias messages stay on the device's id (`to` here, the previousId)
+            // and name the new id (`from` here, the message's userId); see `posthog_shape.rs`.
             Why::Alias if self.family == Family::Segment => format!(
-                "alias: previous id '{from}' and user id '{to}': Segment Unify links nothing on an alias (\"Alias \
-                 calls can't be used to merge profiles in Unify\", Spec: Alias)."
+                "alias('{from}') sent from '{to}': the SDK stays on '{to}'. Segment Unify links nothing on an alias \
+                 (\"Alias calls can't be used to merge profiles in Unify\", Spec: Alias)."
             ),
             Why::Alias if self.family == Family::RudderStack => format!(
-                "alias: previous id '{from}' and user id '{to}': RudderStack's Profiles ID stitcher joins ids seen \
-                 together on identifies and tracks; an alias' previousId is stitched only when the project lists \
-                 the aliases table as an edge source."
+                "alias('{from}') sent from '{to}': the SDK stays on '{to}'. RudderStack's Profiles ID stitcher joins \
+                 ids seen together on identifies and tracks; an alias' previousId is stitched only when the project \
+                 lists the aliases table as an edge source."
             ),
             Why::Alias => format!(
                 "alias: previous id '{from}' and user id '{to}': {v} links both into one {word} (unless that \

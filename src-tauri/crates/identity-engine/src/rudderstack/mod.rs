@@ -61,8 +61,10 @@ fn apply(step: &mut Step) -> Outcome {
     };
     if message_type(props) == "identify" {
         // Profiles computes features with the project's own SQL; the inspector shows the last
-        // traits sent, as the identifies table's latest row holds them.
-        if let Some(Value::Object(traits)) = props.get("traits") {
+        // traits sent, as the identifies table's latest row holds them. RudderStack's SDKs send
+        // identify traits in `context.traits` (older ones in `traits`).
+        let traits = props.get("traits").or_else(|| props.get("context").and_then(|c| c.get("traits")));
+        if let Some(Value::Object(traits)) = traits {
             let ups = EventUpdates { set: traits.clone(), ..EventUpdates::default() };
             let by = step.by().clone();
             apply_updates(step.person_mut(pid), &ups, &by);

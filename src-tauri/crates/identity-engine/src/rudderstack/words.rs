@@ -24,7 +24,7 @@ pub(crate) const WORDS: Words = Words {
         it clears the user id and makes a new anonymousId (a plain reset() keeps the anonymousId).",
     alias_after_identify: |alias, id| {
         format!(
-            "alias (previousId '{alias}') was sent after '{id}' had already been identified. RudderStack \
+            "alias('{alias}') was sent after '{id}' had already been identified. RudderStack \
              forwards it to destinations as it is; those with alias semantics (Mixpanel's Original ID Merge) \
              expect alias once, at signup, before identify: sent later, the link is refused there."
         )

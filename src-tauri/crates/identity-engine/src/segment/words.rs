@@ -18,7 +18,7 @@ pub(crate) const WORDS: Words = Words {
             clears the user id and makes a new anonymousId.",
     alias_after_identify: |alias, id| {
         format!(
-            "alias (previousId '{alias}') was sent after '{id}' had already been identified. Segment Unify links \
+            "alias('{alias}') was sent after '{id}' had already been identified. Segment Unify links \
              nothing on an alias (\"Alias calls can't be used to merge profiles in Unify\", Spec: Alias), and \
              destinations with alias semantics (Mixpanel's Original ID Merge) expect alias once, at signup, before \
              identify: sent later, the link is refused there."

@@ -132,7 +132,7 @@ fn segment_blocked_values_never_link() {
 fn segment_alias_links_nothing_and_self_alias_is_flagged() {
     let m = run(&[
         seg("track", None, Some("a1"), json!({})),
-        seg("alias", Some("u1"), Some("a1"), json!({"previousId": "old-id"})),
+        seg("alias", Some("u1"), Some("a1"), json!({"previousId": "a1"})),
         seg("alias", Some("u1"), None, json!({"previousId": "u1"})),
     ]);
     assert_eq!(persons(&m, "seg"), [(vec!["a1"], false)]);
