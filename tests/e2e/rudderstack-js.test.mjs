@@ -155,22 +155,35 @@ test(
     // alias() leaves the SDK on its user id: the lane shows the alias as a marker on rs-user-1.
     assert.ok(moves.includes('alias:rs-user-1-alias>rs-user-1'), trail);
     assert.ok(!devices[0].segments.some((g) => g.distinct_id === 'rs-user-1-alias'), trail);
-    assert.deepEqual(
-      moves.filter((m) => m.startsWith('switch_without_reset')),
-      ['switch_without_reset:rs-user-1>rs-user-2'],
-      trail,
-    );
+    // The SDK's queue sends concurrently, so the second user's identify may arrive before the
+    // first user's messages; the lane then keeps that identify as it arrived and shows no switch.
+    // Whatever the order, a switch is only ever rs-user-1 -> rs-user-2.
+    for (const m of moves.filter((x) => x.startsWith('switch_without_reset')))
+      assert.equal(m, 'switch_without_reset:rs-user-1>rs-user-2', trail);
     const found = await warnings(server, WRITE_KEY);
     const rules = found.map((w) => w.rule).sort();
-    // userId "" raises no blocked_identifier_value; alias() is no missing reset; the switch after
-    // the plain reset() is reported, in words true of v3 (reset(true), not "without reset()").
-    assert.deepEqual(rules, ['alias_after_identify', 'anonymous_id_with_many_user_ids', 'missing_reset_between_users']);
+    log(`[rs findings] ${JSON.stringify(rules)} ${trail}`);
+    // userId "" raises no blocked_identifier_value; alias() is no missing reset; the two users
+    // sharing the anonymousId after the plain reset() are reported, in words true of v3
+    // (reset(true), the stitcher's rudder_id; never "without reset()" or Segment's rules).
+    assert.ok(rules.includes('anonymous_id_with_many_user_ids'), brief(rules));
+    const allowed = ['alias_after_identify', 'anonymous_id_with_many_user_ids', 'missing_reset_between_users'];
+    for (const r of rules) assert.ok(allowed.includes(r), `unexpected finding ${r}; ${brief(found)}`);
     for (const w of found) {
       assert.ok(!w.message.includes('without reset()'), w.message);
       assert.ok(!/Segment/.test(w.message), w.message);
     }
+    const many = found.find((w) => w.rule === 'anonymous_id_with_many_user_ids');
+    assert.deepEqual(
+      [...many.distinct_ids].sort(),
+      ['rs-user-1', 'rs-user-2'],
+      'the alias is no user of the anonymousId',
+    );
+    assert.match(many.message, /rudder_id/);
     const missing = found.find((w) => w.rule === 'missing_reset_between_users');
-    assert.deepEqual(missing.distinct_ids, ['rs-user-1', 'rs-user-2']);
-    assert.match(missing.fix, /reset\(true\)/);
+    if (missing) {
+      assert.deepEqual(missing.distinct_ids, ['rs-user-1', 'rs-user-2']);
+      assert.match(missing.fix, /reset\(true\)/);
+    }
   },
 );
