@@ -14,7 +14,7 @@ use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::{Map, Value};
 
 /// The event properties the identity model reads.
-pub(crate) const MODEL_KEYS: [&str; 30] = [
+pub(crate) const MODEL_KEYS: [&str; 29] = [
     "$set",
     "$set_once",
     "$unset",
@@ -39,8 +39,7 @@ pub(crate) const MODEL_KEYS: [&str; 30] = [
     "groupId",
     "messageId",
     "properties",
-    // Segment / RudderStack: the client's own time orders a device's lane.
-    "timestamp",
+    // RudderStack: the client's own time orders a device's lane.
     "originalTimestamp",
     // Mixpanel events and /engage updates.
     "$user_id",

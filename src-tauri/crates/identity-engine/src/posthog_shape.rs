@@ -99,11 +99,12 @@ fn segment_view(ev: &EventInput) -> EventInput {
             shell(ev, event, out)
         }
     };
-    // A device's lane follows the device's own clock: browser SDKs queue and retry messages
-    // (@rudderstack/analytics-js v3 sends them concurrently), so the arrival-corrected time
-    // (receivedAt - (sentAt - timestamp)) can put a later call first. The message's own
-    // `timestamp` (`originalTimestamp` for RudderStack) orders one device's calls as made.
-    let client = ["timestamp", "originalTimestamp"].iter().find_map(|k| p.get(*k).and_then(Value::as_str));
+    // A device's lane follows the device's own clock where the message keeps it untouched:
+    // @rudderstack/analytics-js v3 queues and sends messages concurrently, so the
+    // arrival-corrected time (receivedAt - (sentAt - originalTimestamp)) can put a later call
+    // first, while `originalTimestamp` orders one device's calls as made. (`timestamp` is not
+    // used: an export/import round trip rewrites it to the corrected time.)
+    let client = p.get("originalTimestamp").and_then(Value::as_str);
     if let Some(t) = client.and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok()) {
         view.timestamp = t.with_timezone(&chrono::Utc);
     }

@@ -54,10 +54,17 @@ pub(crate) fn stitched_ids(props: &serde_json::Map<String, Value>) -> Vec<Ident>
 fn apply(step: &mut Step) -> Outcome {
     let ev = step.ev;
     let props = &ev.properties;
-    let ids = if message_type(props) == "alias" { Vec::new() } else { stitched_ids(props) };
+    let is_alias = message_type(props) == "alias";
+    let ids = if is_alias { Vec::new() } else { stitched_ids(props) };
     let anchor = stitch(step, &ids);
-    let Some(pid) = anchor.or_else(|| step.project.index.person_of_mut(&ev.distinct_id)) else {
-        return Attribution::Personless(person_uuid(&ev.project, &ev.distinct_id)).into();
+    // An alias stays with the device's id, its previousId (the SDK keeps it), as its lane does.
+    let previous = id_text(props.get("previousId")).filter(|v| is_alias && !v.is_empty());
+    let own = previous.unwrap_or_else(|| ev.distinct_id.clone());
+    let found = anchor
+        .or_else(|| step.project.index.person_of_mut(&own))
+        .or_else(|| step.project.index.person_of_mut(&ev.distinct_id));
+    let Some(pid) = found else {
+        return Attribution::Personless(person_uuid(&ev.project, &own)).into();
     };
     if message_type(props) == "identify" {
         // Profiles computes features with the project's own SQL; the inspector shows the last

@@ -115,7 +115,7 @@ fn apply(step: &mut Step) -> Outcome {
 }
 
 /// `alias`: Unify links nothing ("Alias calls can't be used to merge profiles in Unify", Spec:
-/// Alias). The message stays with the profile of its userId, if it has one.
+/// Alias). The message stays with the profile of its previousId (else of its userId).
 fn alias(step: &mut Step) -> Outcome {
     let ev = step.ev;
     let props = &ev.properties;
@@ -130,7 +130,9 @@ fn alias(step: &mut Step) -> Outcome {
             step.decide(DecisionKind::Ignored, Rule::SelfAlias, Some(prev), Some(user), None, text);
         }
     }
-    let pid = step.project.index.person_of_mut(&ev.distinct_id);
+    // The message stays with the device's id (previousId: the SDK keeps it), as its lane does.
+    let own = prev.clone().unwrap_or_else(|| ev.distinct_id.clone());
+    let pid = step.project.index.person_of_mut(&own).or_else(|| step.project.index.person_of_mut(&ev.distinct_id));
     let text = format!(
         "alias from previousId '{}' to userId '{}': Segment Unify links nothing on an alias (\"Alias calls can't \
          be used to merge profiles in Unify\", Spec: Alias); the profiles stay as they are. Send both ids on one \
@@ -141,7 +143,7 @@ fn alias(step: &mut Step) -> Outcome {
     step.decide(DecisionKind::Ignored, Rule::NotInThisMode, prev.as_deref(), user.as_deref(), pid, text);
     match pid {
         Some(pid) => Attribution::Person(pid).into(),
-        None => Attribution::Personless(person_uuid(&ev.project, &ev.distinct_id)).into(),
+        None => Attribution::Personless(person_uuid(&ev.project, &own)).into(),
     }
 }
 

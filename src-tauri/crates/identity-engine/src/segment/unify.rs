@@ -241,7 +241,7 @@ fn merge_newest(step: &mut Step, other: Uuid, anchor: Uuid) -> Vec<String> {
     let newer: Vec<String> = s
         .properties
         .keys()
-        .filter(|k| match (s.property_origins.get(*k), t.property_origins.get(*k)) {
+        .filter(|k| match (s.property_origins.get(k), t.property_origins.get(k)) {
             (Some(so), Some(to)) => so.by.seq > to.by.seq,
             _ => false,
         })
