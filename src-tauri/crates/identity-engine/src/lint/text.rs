@@ -43,9 +43,9 @@ pub(crate) fn warning_kind(kind: WarningKind) -> (Severity, &'static str) {
         WarningKind::ProfileUserIdLimit => (
             Severity::Warning,
             "Call reset() at logout so the next user gets a new anonymousId; if both user ids really are one \
-             person, send alias(newId, previousId) or raise the identity resolution limits in Segment. On a \
-             shared device, context.device.id ties every user of it together: Segment keeps it with the \
-             first user's profile and drops it from the others' messages.",
+             person, raise the user_id limit in Segment's Identity Resolution Settings (an alias merges nothing \
+             in Unify). On a shared device, the device id (android.id / ios.id) ties every user of it \
+             together: Segment keeps it with the first user's profile and drops it from the others' messages.",
         ),
         WarningKind::ClusterAlreadyHasUserId => (
             Severity::Warning,

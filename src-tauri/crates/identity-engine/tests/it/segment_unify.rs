@@ -217,3 +217,19 @@ fn unify_limits_one_hundred_merges_per_profile() {
     assert_eq!(refused.len(), 2);
     assert!(refused[0].message.contains("100 merges"), "{}", refused[0].message);
 }
+
+/// Unify Limits, "Identity Mappings": up to 1000 identifiers per profile; then no more are added
+/// and the message still resolves to the profile.
+#[test]
+fn unify_limits_one_thousand_mappings_per_profile() {
+    let limits = BTreeMap::from([("anonymous_id".to_owned(), 5000)]);
+    let s = ProjectSettings { segment_identifier_limits: limits, ..ProjectSettings::default() };
+    let evs: Vec<EventInput> =
+        (0..1001).map(|i| seg("track", Some("u1"), Some(&format!("a{i}")), json!({"event": "Clicked"}))).collect();
+    let m = run_with(s, &evs);
+    assert_eq!(persons(&m).len(), 1);
+    assert_eq!(m.engine().person_for("seg", "u1").unwrap().distinct_ids.len(), 1000);
+    let refused = decisions(&m, Rule::ProfileLimit);
+    assert_eq!(refused.iter().map(|d| d.source.as_deref()).collect::<Vec<_>>(), [Some("a999"), Some("a1000")]);
+    assert!(refused[0].message.contains("1000 identifiers"), "{}", refused[0].message);
+}
