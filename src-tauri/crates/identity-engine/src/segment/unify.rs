@@ -55,6 +55,13 @@ pub(super) fn resolve(step: &mut Step, mut ids: Vec<UnifyId>) -> Option<Uuid> {
     ids.sort_by(|a, b| priority(a.name).cmp(&priority(b.name)));
     loop {
         let profiles = owners(step, &ids);
+        // The usual message: every identifier already on one profile, so nothing can break a
+        // limit (skips gathering the profile's identifiers).
+        let known =
+            |step: &mut Step, p: Uuid| ids.iter().all(|i| step.project.index.person_of_mut(&i.value) == Some(p));
+        if profiles.len() == 1 && known(step, profiles[0]) {
+            return commit(step, &ids, &profiles);
+        }
         let Some(broken) = broken_limit(step, &ids, &profiles) else {
             return commit(step, &ids, &profiles);
         };
