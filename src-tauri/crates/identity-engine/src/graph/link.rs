@@ -5,10 +5,10 @@
 //!
 //! Invariants:
 //! - a person holds at most one `user_id` identifier: a link that would give it a second one is
-//!   refused (Mixpanel's one `$user_id` per
-//!   cluster) and the refused user id keeps (or gets) its own person;
-//! - with `other_limit`, at most that many identifiers of every other
-//!   kind; one more is dropped, explained;
+//!   refused (Mixpanel's one `$user_id` per cluster) and the refused user id keeps (or gets)
+//!   its own person;
+//! - with `other_limit`, at most that many identifiers of every other kind; one more is
+//!   dropped, explained;
 //! - `is_identified` == the person holds a `user_id` (never back to false: ids never leave).
 
 use uuid::Uuid;
