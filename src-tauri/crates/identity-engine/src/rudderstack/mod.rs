@@ -39,7 +39,11 @@ pub(crate) fn stitched_ids(props: &serde_json::Map<String, Value>) -> Vec<Ident>
     let found = [
         (text(props.get("userId")), IdKind::UserId),
         (text(props.get("anonymousId")), IdKind::AnonymousId),
-        (text(props.get("traits").and_then(|t| t.get("email"))), IdKind::Email),
+        // A group call's `traits` describe the group, not the user.
+        (
+            text(props.get("traits").filter(|_| message_type(props) != "group").and_then(|t| t.get("email"))),
+            IdKind::Email,
+        ),
         (text(ctx("/traits/email")), IdKind::Email),
         (text(ctx("/device/id")), IdKind::DeviceId),
     ];

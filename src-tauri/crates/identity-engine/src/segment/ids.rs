@@ -75,8 +75,11 @@ pub(crate) fn unify_ids(props: &Map<String, Value>) -> Vec<UnifyId> {
         }
     };
     add("user_id", text(props.get("userId")));
-    // "email: traits.email or context.traits.email"
-    add("email", text(props.get("traits").and_then(|t| t.get("email"))));
+    // "email: traits.email or context.traits.email". A group call's `traits` describe the group
+    // (an account), not the user.
+    if message_type(props) != "group" {
+        add("email", text(props.get("traits").and_then(|t| t.get("email"))));
+    }
     add("email", text(ctx("/traits/email")));
     add("anonymous_id", text(props.get("anonymousId")));
     let device_type = ctx("/device/type").and_then(Value::as_str);
