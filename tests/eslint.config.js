@@ -20,6 +20,7 @@ export default [
       'e2e/identity-js.test.mjs',
       'e2e/local-security.test.mjs',
       'e2e/posthog-js.test.mjs',
+      'e2e/rudderstack-js.test.mjs',
       'e2e/ui.test.mjs',
       'e2e/vendors-browser.test.mjs',
     ],

@@ -97,8 +97,10 @@ test(
 test('@segment/analytics-node: profiles, the refused second userId and its findings', { timeout: 20_000 }, async () => {
   assert.ok(sent, 'flow did not run');
   const u1 = await personOf(server, WRITE_KEY, 'sn-user-1');
-  for (const id of ['sn-anon-1', 'sn-legacy-1', 'sn-user-1'])
+  for (const id of ['sn-anon-1', 'sn-user-1'])
     assert.ok(u1?.distinct_ids.includes(id), `${id} in user-1's profile; ${brief(u1)}`);
+  // "Alias calls can't be used to merge profiles in Unify" (Segment Spec: Alias).
+  assert.ok(!u1.distinct_ids.includes('sn-legacy-1'), `alias linked nothing; ${brief(u1)}`);
   const u2 = await personOf(server, WRITE_KEY, 'sn-user-2');
   const u3 = await personOf(server, WRITE_KEY, 'sn-user-3');
   assert.ok(u2 && u3 && u2.id !== u3.id, `a profile holds one userId; ${brief([u2, u3])}`);

@@ -1,6 +1,7 @@
-//! The identity graph shared by Segment and Mixpanel (and the vendors to come that link every
-//! identifier an event carries): its nodes are identifiers of a kind (`IdKind`, `Ident`); the
-//! linking itself is `graph/link.rs`, parameterised by each vendor's `GraphRules`.
+//! Identifiers of a kind (`IdKind`, `Ident`), the nodes of every vendor that links the
+//! identifiers an event carries (Segment's `segment/`, RudderStack's `rudderstack/`, Mixpanel);
+//! `graph/link.rs` is the linking with one user id per person that Mixpanel uses, parameterised
+//! by its `GraphRules` (Segment Unify's per-name limits and priorities live in `segment/unify.rs`).
 //!
 //! Invariant: an identifier keeps the kind it was first seen with (`Project::kinds`).
 

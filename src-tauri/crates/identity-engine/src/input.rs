@@ -14,7 +14,7 @@ use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::{Map, Value};
 
 /// The event properties the identity model reads.
-pub(crate) const MODEL_KEYS: [&str; 25] = [
+pub(crate) const MODEL_KEYS: [&str; 29] = [
     "$set",
     "$set_once",
     "$unset",
@@ -34,6 +34,13 @@ pub(crate) const MODEL_KEYS: [&str; 25] = [
     "previousId",
     "context",
     "traits",
+    // Segment Unify reads `groupId` as an identifier and drops messages by their `messageId`
+    // length and their number of `properties`.
+    "groupId",
+    "messageId",
+    "properties",
+    // RudderStack: the client's own time orders a device's lane.
+    "originalTimestamp",
     // Mixpanel events and /engage updates.
     "$user_id",
     "$distinct_ids",

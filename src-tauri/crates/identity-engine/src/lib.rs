@@ -13,11 +13,12 @@
 //! The vendor seam: a project gets the rules of its first event's `source` ([`Family`]).
 //! Each vendor is one module, `posthog/` (PostHog's person processing, after
 //! `nodejs/src/ingestion/common/persons/` in <https://github.com/PostHog/posthog>), `segment/`
-//! (also RudderStack, which speaks Segment's protocol) and `mixpanel/`, exposing a `Vendor`
-//! whose `apply` processes one event through `step.rs`'s `Step`; `engine.rs` only dispatches
-//! (`engine::vendor`, whose doc says how to add a vendor). Segment and Mixpanel share the
-//! identity graph of `graph/` with their own limits. Everything after the rules (lanes,
-//! findings, lens) reads the same output for every vendor.
+//! (Segment Unify's identity resolution), `rudderstack/` (RudderStack's Profiles ID stitcher, a
+//! plain union; same wire protocol as Segment) and `mixpanel/`, exposing a `Vendor` whose
+//! `apply` processes one event through `step.rs`'s `Step`; `engine.rs` only dispatches
+//! (`engine::vendor`, whose doc says how to add a vendor). Mixpanel uses the identity graph of
+//! `graph/` with its own limits. Everything after the rules (lanes, findings, lens) reads the
+//! same output for every vendor.
 //!
 //! ```
 //! use identity_engine::{Engine, EventInput};
@@ -49,6 +50,7 @@ mod origins;
 mod posthog;
 mod posthog_shape;
 mod props;
+mod rudderstack;
 mod segment;
 mod settings;
 mod step;

@@ -53,6 +53,7 @@ fn segment_view(ev: &EventInput) -> EventInput {
     let agent = ctx("/userAgent").and_then(Value::as_str).filter(|a| !a.is_empty());
     let mut out = Map::new();
     let mut event = ev.event.clone();
+    let mut alias_from = None;
     match message_type(p) {
         "identify" => {
             if let (Some(_), Some(a)) = (&user, &anon) {
@@ -64,10 +65,15 @@ fn segment_view(ev: &EventInput) -> EventInput {
             }
         }
         "alias" => {
+            // alias(to, from) leaves the SDK on its own id (analytics.js and
+            // @rudderstack/analytics-js v3 keep their user id), so the device stays on
+            // `previousId` and `to` is the id it adds, as posthog-js's alias(x) is
+            // `$create_alias {alias: x}` sent by the current id.
             event = "$create_alias".into();
-            if let Some(prev) = id_text(p.get("previousId")) {
-                out.insert("alias".into(), Value::String(prev));
+            if let Some(to) = &user {
+                out.insert("alias".into(), Value::String(to.clone()));
             }
+            alias_from = id_text(p.get("previousId")).filter(|v| !v.is_empty());
         }
         _ => {}
     }
@@ -82,8 +88,27 @@ fn segment_view(ev: &EventInput) -> EventInput {
     if let Some(agent) = agent {
         out.insert("$raw_user_agent".into(), Value::String(agent.to_owned()));
     }
-    out.insert("$is_identified".into(), Value::Bool(user.is_some()));
-    shell(ev, event, out)
+    let mut view = match alias_from {
+        Some(from) => {
+            let mut view = shell(ev, event, out);
+            view.distinct_id = from;
+            view
+        }
+        None => {
+            out.insert("$is_identified".into(), Value::Bool(user.is_some()));
+            shell(ev, event, out)
+        }
+    };
+    // A device's lane follows the device's own clock where the message keeps it untouched:
+    // @rudderstack/analytics-js v3 queues and sends messages concurrently, so the
+    // arrival-corrected time (receivedAt - (sentAt - originalTimestamp)) can put a later call
+    // first, while `originalTimestamp` orders one device's calls as made. (`timestamp` is not
+    // used: an export/import round trip rewrites it to the corrected time.)
+    let client = p.get("originalTimestamp").and_then(Value::as_str);
+    if let Some(t) = client.and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok()) {
+        view.timestamp = t.with_timezone(&chrono::Utc);
+    }
+    view
 }
 
 fn mixpanel_view(ev: &EventInput) -> EventInput {

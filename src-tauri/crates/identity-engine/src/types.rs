@@ -201,10 +201,14 @@ pub enum Rule {
     BlockedIdentifier,
     /// `alias` whose previousId equals its userId.
     SelfAlias,
-    /// Mixpanel Simplified ID Merge: `$create_alias` / `$merge` do not merge.
+    /// The vendor's rules do not merge on this call: Mixpanel Simplified ID Merge's
+    /// `$create_alias` / `$merge`, Segment Unify's `alias`.
     NotInThisMode,
     /// Mixpanel `/engage` for an id without a cluster made a profile.
     ProfileUpdated,
+    /// The vendor drops the whole message (Segment Unify: 300 traits, a messageId over 100
+    /// characters...): stored by the inspector, no identity effect.
+    MessageDropped,
 }
 
 impl Rule {
@@ -232,6 +236,7 @@ impl Rule {
             Rule::SelfAlias => "self_alias",
             Rule::NotInThisMode => "not_in_this_mode",
             Rule::ProfileUpdated => "profile_updated",
+            Rule::MessageDropped => "message_dropped",
         }
     }
 }

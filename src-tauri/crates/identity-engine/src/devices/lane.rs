@@ -25,6 +25,7 @@ use uuid::Uuid;
 
 use super::{str_prop, user_agent, DeviceLane, LaneKey, Segment, SessionSpan, Transition, TransitionKind, Why};
 use crate::engine::{vendor, Engine};
+use crate::graph::IdKind;
 use crate::js::js_string;
 use crate::origins::reserve_small;
 use crate::types::{Applied, Attribution, EventInput};
@@ -415,7 +416,10 @@ impl LaneState {
             // identify itself, seen on the event, not an inference.
             return transition(TransitionKind::Identify, ev, Some(from), to, false, Why::LinkedTogether);
         }
-        if person(from).is_some() && person(from) == person(to) {
+        // Two user ids on one person happen only under a plain union (RudderStack's ID stitcher):
+        // that is two users joined through a shared id, not one user under another id.
+        let two_users = [from, to].iter().all(|id| engine.id_kind(&ev.project, id) == Some(IdKind::UserId));
+        if person(from).is_some() && person(from) == person(to) && !(from_user && to_user && two_users) {
             return transition(TransitionKind::Alias, ev, Some(from), to, true, Why::SamePerson);
         }
         match (from_user, to_user) {

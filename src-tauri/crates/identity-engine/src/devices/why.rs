@@ -4,6 +4,7 @@
 
 use super::Transition;
 use crate::engine::vendor;
+use crate::family::Family;
 
 /// Which sentence explains a transition; the ids come from the transition's `from` and `to`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,9 +91,25 @@ impl Transition {
                 "The device moved from the anonymous id '{from}' to '{to}', but no event carrying both has arrived \
                  (yet): until one does, {v} keeps them in separate {word}s."
             ),
+            // Segment-protocol alias messages stay on the device's id (`to` here, the previousId)
+            // and name the new id (`from` here, the message's userId); see `posthog_shape.rs`.
+            Why::Alias if self.family == Family::Segment => format!(
+                "alias('{from}') sent from '{to}': the SDK stays on '{to}'. Segment Unify links nothing on an alias \
+                 (\"Alias calls can't be used to merge profiles in Unify\", Spec: Alias)."
+            ),
+            Why::Alias if self.family == Family::RudderStack => format!(
+                "alias('{from}') sent from '{to}': the SDK stays on '{to}'. RudderStack's Profiles ID stitcher joins \
+                 ids seen together on identifies and tracks; an alias' previousId is stitched only when the project \
+                 lists the aliases table as an edge source."
+            ),
             Why::Alias => format!(
                 "alias: previous id '{from}' and user id '{to}': {v} links both into one {word} (unless that \
                  would give it a second user id)."
+            ),
+            Why::SwitchWithoutReset if self.family == Family::RudderStack => format!(
+                "This device went from user '{from}' to user '{to}' on the same anonymousId: \
+                 @rudderstack/analytics-js v3 keeps the anonymousId on a plain reset() (only reset(true) makes a \
+                 new one), and RudderStack's Profiles ID stitcher joins both users through it into one rudder_id."
             ),
             Why::SwitchWithoutReset => format!(
                 "This device went from user '{from}' straight to user '{to}' with no new anonymous id between: \

@@ -1,14 +1,14 @@
-//! Linking the identifiers of one event into one person (Segment's profile, Mixpanel's
-//! cluster), within the vendor's limits. Stored in the engine's own persons, so these vendors
+//! Linking the identifiers of one event into one person (Mixpanel's cluster), within the
+//! vendor's limits. Stored in the engine's own persons, so these vendors
 //! produce the same output as PostHog (persons, decisions with a rule and a sentence, property
 //! history, merged persons). What differs between vendors is data: their `GraphRules`.
 //!
 //! Invariants:
 //! - a person holds at most one `user_id` identifier: a link that would give it a second one is
-//!   refused (Segment's default limit of 1 user_id per profile, Mixpanel's one `$user_id` per
-//!   cluster) and the refused user id keeps (or gets) its own person;
-//! - with `other_limit` (Segment: 5 by default), at most that many identifiers of every other
-//!   kind; one more is dropped, explained;
+//!   refused (Mixpanel's one `$user_id` per cluster) and the refused user id keeps (or gets)
+//!   its own person;
+//! - with `other_limit`, at most that many identifiers of every other kind; one more is
+//!   dropped, explained;
 //! - `is_identified` == the person holds a `user_id` (never back to false: ids never leave).
 
 use uuid::Uuid;

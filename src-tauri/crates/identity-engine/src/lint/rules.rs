@@ -11,7 +11,7 @@ use crate::engine::vendor;
 use crate::family::Family;
 use crate::js::{js_string, js_truthy};
 use crate::posthog::is_illegal_distinct_id;
-use crate::types::{Applied, EventInput};
+use crate::types::{Applied, EventInput, WarningKind};
 
 /// Legal ids that still look like placeholders (compared lower-cased), on top of PostHog's
 /// illegal ids and all-zero/dash ids such as the nil uuid.
@@ -144,8 +144,13 @@ impl Lint {
         let (ev, p, family) = (c.ev, c.ev.project.as_str(), c.family);
         let mut created = 0;
         for id in std::iter::once(ev.distinct_id.as_str()).chain(alias) {
-            // Segment's and Mixpanel's own blocked values are engine warnings already.
-            let vendor_blocked = (vendor(family).blocks_id)(id);
+            // Segment's and Mixpanel's own blocked values are engine warnings already (Segment's
+            // depend on the project's settings, so its warnings on this event say which).
+            let vendor_blocked = (vendor(family).blocks_id)(id)
+                || c.applied
+                    .warnings
+                    .iter()
+                    .any(|w| w.kind == WarningKind::BlockedIdentifierValue && w.distinct_ids.iter().any(|d| d == id));
             let illegal = family == Family::PostHog && is_illegal_distinct_id(id);
             if !vendor_blocked && (illegal || is_placeholder(id)) {
                 let key = format!("generic_distinct_id|{p}|{id}");

@@ -43,9 +43,9 @@ pub(crate) fn warning_kind(kind: WarningKind) -> (Severity, &'static str) {
         WarningKind::ProfileUserIdLimit => (
             Severity::Warning,
             "Call reset() at logout so the next user gets a new anonymousId; if both user ids really are one \
-             person, send alias(newId, previousId) or raise the identity resolution limits in Segment. On a \
-             shared device, context.device.id ties every user of it together: Segment keeps it with the \
-             first user's profile and drops it from the others' messages.",
+             person, raise the user_id limit in Segment's Identity Resolution Settings (an alias merges nothing \
+             in Unify). On a shared device, the device id (android.id / ios.id) ties every user of it \
+             together: Segment keeps it with the first user's profile and drops it from the others' messages.",
         ),
         WarningKind::ClusterAlreadyHasUserId => (
             Severity::Warning,
@@ -169,6 +169,16 @@ pub(crate) const FIX_SHARE: &str = "Keep person_profiles: 'identified_only' (the
     real, logged-in users; anonymous browsing does not need person profiles.";
 
 pub(crate) fn many_user_ids(anon: &str, users: &[String], family: Family, what: &str) -> String {
+    let list = users.iter().map(|u| format!("'{u}'")).collect::<Vec<_>>().join(", ");
+    if family == Family::RudderStack {
+        // The ID stitcher has no user id limit: the shared anonymousId joins them all.
+        return format!(
+            "The {what} '{anon}' was sent with {} different user ids ({list}). RudderStack's Profiles ID \
+             stitcher joins every pair of ids seen on one message, so all of these users end up in one \
+             rudder_id through the shared {what}.",
+            users.len()
+        );
+    }
     format!(
         "The {what} '{anon}' was sent with {} different user ids ({}). {} links the {what} to the first \
          one only (one user id per {}); the others are refused, and their events on this device are not \

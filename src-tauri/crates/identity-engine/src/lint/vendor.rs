@@ -13,6 +13,11 @@ impl Lint {
     pub(crate) fn user_ids_of_anonymous_id(&mut self, c: &Ctx) -> Option<(String, Finding)> {
         let props = &c.raw.properties;
         let fields = vendor(c.family).words.many_user_ids.as_ref()?;
+        // An alias message's userId is the id being aliased to, not a user of this anonymousId
+        // (analytics.js and @rudderstack/analytics-js send the current anonymousId with it).
+        if props.get("type").and_then(serde_json::Value::as_str) == Some("alias") {
+            return None;
+        }
         let (anon, user) = (id_text(props.get(fields.anonymous_field)), id_text(props.get(fields.user_field)));
         let (anon, user) = (anon.filter(|a| !a.is_empty())?, user.filter(|u| !u.is_empty())?);
         let p = &c.raw.project;

@@ -18,10 +18,10 @@ pub(crate) const WORDS: Words = Words {
             clears the user id and makes a new anonymousId.",
     alias_after_identify: |alias, id| {
         format!(
-            "alias (previousId '{alias}') was sent after '{id}' had already been identified. Segment itself \
-             links both ids either way, but destinations with alias semantics (Mixpanel's legacy and \
-             original ID merge, Kissmetrics) expect alias once, at signup, before identify: sent there, the \
-             link is lost or refused."
+            "alias('{alias}') was sent after '{id}' had already been identified. Segment Unify links \
+             nothing on an alias (\"Alias calls can't be used to merge profiles in Unify\", Spec: Alias), and \
+             destinations with alias semantics (Mixpanel's Original ID Merge) expect alias once, at signup, before \
+             identify: sent later, the link is refused there."
         )
     },
     identify_cost: "a call it processes",
@@ -29,7 +29,8 @@ pub(crate) const WORDS: Words = Words {
     linked_together: Some(|from, to| {
         format!(
             "identify: the anonymousId '{from}' and the userId '{to}' arrived on one message, so Segment \
-             links them into one profile (unless it already holds another user_id)."
+             links them into one profile (unless that would break an identifier limit, such as 1 user_id per \
+             profile)."
         )
     }),
     many_user_ids: Some(ManyUserIds {

@@ -24,8 +24,10 @@ fn cluster_of<'a>(lens: &'a Lens, vendor: Family, id: &str) -> Option<&'a Cluste
     lens.vendors.iter().find(|v| v.vendor == vendor)?.clusters.iter().find(|c| c.ids.iter().any(|i| i == id))
 }
 
-/// alias of an id that PostHog already identified: PostHog refuses, Segment merges (the alias'
-/// userId was only ever anonymous there), Mixpanel (Simplified ID Merge) ignores alias.
+/// alias of an id that PostHog already identified: PostHog refuses, Segment Unify links nothing
+/// on an alias ("Alias calls can't be used to merge profiles in Unify", Segment Spec: Alias;
+/// this test asserted a Segment merge before Unify's rule was modelled), Mixpanel (Simplified ID
+/// Merge) ignores alias: all three keep u9 apart.
 #[test]
 fn alias_of_an_identified_user_posthog_refuses_segment_merges() {
     let evs = [
@@ -39,29 +41,17 @@ fn alias_of_an_identified_user_posthog_refuses_segment_merges() {
     let posthog = &lens.vendors[0];
     let refusal = posthog.refusals.iter().find(|r| r.rule == "source_already_identified").expect("PostHog refuses");
     assert_eq!((refusal.seq, refusal.ids.clone()), (3, vec!["a1".to_owned(), "u9".to_owned()]));
-    assert_eq!(cluster_of(&lens, Family::Segment, "u9").unwrap().ids.len(), 3, "Segment: u9, u1, a1 in one profile");
-
-    let d = lens
-        .disagreements
-        .iter()
-        .find(|d| d.ids.contains(&"u9".to_owned()) && d.ids.contains(&"a1".to_owned()))
-        .expect("disagreement");
-    assert_eq!(d.seq, 3);
-    assert_eq!(d.together, [Family::Segment]);
-    assert_eq!(d.apart, [Family::PostHog, Family::Mixpanel]);
+    assert_eq!(cluster_of(&lens, Family::Segment, "u9").unwrap().ids, ["u9"], "Segment: alias links nothing");
     assert!(
-        d.why["posthog"].contains("already identified") || d.why["posthog"].contains("identified"),
-        "{}",
-        d.why["posthog"]
+        !lens.disagreements.iter().any(|d| d.ids.contains(&"u9".to_owned()) && d.ids.contains(&"a1".to_owned())),
+        "{:?}",
+        lens.disagreements
     );
-    assert!(d.why["segment"].contains("Segment"), "{}", d.why["segment"]);
-    assert!(d.why["mixpanel"].contains("Simplified ID Merge"), "{}", d.why["mixpanel"]);
 
     // The contract's JSON shape.
     let v = serde_json::to_value(&lens).unwrap();
     assert_eq!(v["vendors"][0]["vendor"], "posthog");
     assert!(v["vendors"][1]["clusters"][0]["kinds"].is_object());
-    assert_eq!(v["disagreements"][0]["together"], json!(["segment"]));
 }
 
 /// Segment: one anonymousId with two user ids. Segment and Mixpanel refuse the second user;

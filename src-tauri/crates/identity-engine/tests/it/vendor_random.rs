@@ -16,8 +16,9 @@ use serde_json::json;
 use vendor_events::*;
 
 const USERS: [&str; 6] = ["u1", "u2", "u3", "null", "max@example.com", "0"];
-/// The values of these streams Segment blocks (its suggested blocklist: `^[0-]*$`, `-1`, `null`,
-/// `anonymous`; the engine's own unit tests check the blocklist itself).
+/// The values of these streams Segment blocks once the project turns its suggested blocklist on
+/// (`^[0-]*$`, `-1`, `null`, `anonymous`; opt-in, Segment's "Identity Resolution Settings"; the
+/// engine's own unit tests check the blocklist itself). The random Segment project turns it on.
 const SEGMENT_BLOCKED: [&str; 2] = ["null", "0"];
 
 fn segment_stream(rng: &mut Rng, n: usize) -> Vec<EventInput> {
@@ -100,6 +101,11 @@ fn renumber(mut evs: Vec<EventInput>, rng: &mut Rng) -> Vec<EventInput> {
     evs
 }
 
+/// Segment's suggested blocked values turned on for the Segment project (they are opt-in).
+fn new_model() -> Model {
+    Model::with_settings([("seg", ProjectSettings { segment_blocked_values: true, ..ProjectSettings::default() })])
+}
+
 fn snapshot(m: &Model, project: &str) -> String {
     serde_json::to_string(&(m.engine().persons(project), m.engine().decisions(), m.devices(None), m.findings(None)))
         .unwrap()
@@ -138,14 +144,14 @@ fn random_vendor_streams_keep_limits_and_rebuild_identically() {
         let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15));
         for (project, evs) in [("seg", segment_stream(&mut rng, 120)), ("mpt", mixpanel_stream(&mut rng, 120))] {
             let evs = renumber(evs, &mut rng);
-            let mut model = Model::new();
+            let mut model = new_model();
             for (k, ev) in evs.iter().enumerate() {
                 model.push(ev).unwrap();
                 check(&model, project, k + 1);
                 if k % 5 == 4 || k + 1 == evs.len() {
                     let changes = model.take_changes();
                     assert!(!changes.devices.is_empty());
-                    let mut fresh = Model::new();
+                    let mut fresh = new_model();
                     evs[..=k].iter().for_each(|e| drop(fresh.apply(e).unwrap()));
                     assert_eq!(
                         snapshot(&fresh, project),

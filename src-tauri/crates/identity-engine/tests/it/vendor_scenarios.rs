@@ -31,6 +31,8 @@ fn decision(m: &Model, rule: Rule) -> &Decision {
     m.engine().decisions().iter().find(|d| d.rule == rule).unwrap_or_else(|| panic!("no {rule:?} decision"))
 }
 
+/// `context.device.id` counts only with `context.device.type` (here `ios`): Segment's
+/// "Identity Resolution Settings", ExternalIDs table.
 #[test]
 fn segment_identify_links_ids_and_later_traits_win() {
     let m = run(&[
@@ -40,7 +42,7 @@ fn segment_identify_links_ids_and_later_traits_win() {
             "identify",
             Some("u1"),
             Some("a1"),
-            json!({"traits": {"plan": "pro"}, "context": {"device": {"id": "dev-1"}}}),
+            json!({"traits": {"plan": "pro"}, "context": {"device": {"id": "dev-1", "type": "ios"}}}),
         ),
     ]);
     assert_eq!(persons(&m, "seg"), [(vec!["a1", "u1", "u1@x.io", "dev-1"], true)]);
@@ -77,38 +79,46 @@ fn segment_refuses_a_second_user_id_and_flags_the_shared_anonymous_id() {
 }
 
 /// A shared mobile device: the second user's email goes with the second user, while the device
-/// id and the anonymous id (lower priority) stay on the first user's profile.
+/// id and the anonymous id (lower priority) stay on the first user's profile. Unify demotes the
+/// lowest-priority identifier first: `ios.id` ranks below `anonymous_id` (alphabetical from 3),
+/// Segment's "Identity Resolution Settings", "Priority".
 #[test]
 fn segment_shared_device_keeps_the_new_users_email_with_the_new_user() {
-    let dev = json!({"context": {"device": {"id": "dev-1"}}});
+    let dev = json!({"context": {"device": {"id": "dev-1", "type": "ios"}}});
     let m = run(&[
         seg(
             "identify",
             Some("u1"),
             Some("a1"),
-            json!({"traits": {"email": "u1@x.io"}, "context": {"device": {"id": "dev-1"}}}),
+            json!({"traits": {"email": "u1@x.io"}, "context": {"device": {"id": "dev-1", "type": "ios"}}}),
         ),
         seg("track", None, Some("a2"), dev.clone()),
         seg(
             "identify",
             Some("u2"),
             Some("a2"),
-            json!({"traits": {"email": "u2@x.io"}, "context": {"device": {"id": "dev-1"}}}),
+            json!({"traits": {"email": "u2@x.io"}, "context": {"device": {"id": "dev-1", "type": "ios"}}}),
         ),
     ]);
-    assert_eq!(persons(&m, "seg"), [(vec!["u1", "a1", "u1@x.io", "dev-1", "a2"], true), (vec!["u2", "u2@x.io"], true)]);
+    assert_eq!(persons(&m, "seg"), [(vec!["u1", "u1@x.io", "a1", "dev-1", "a2"], true), (vec!["u2", "u2@x.io"], true)]);
     let dropped: Vec<_> =
         m.engine().decisions().iter().filter(|d| d.rule == Rule::ProfileLimit).map(|d| d.source.clone()).collect();
-    assert_eq!(dropped, [Some("a2".to_owned()), Some("dev-1".to_owned())], "anonymous id first, then the device id");
+    assert_eq!(dropped, [Some("dev-1".to_owned()), Some("a2".to_owned())], "ios.id first, then anonymous_id");
 }
 
+/// Blocked values are opt-in ("Segment suggests that ... customers opt into automatically
+/// blocking the following suggested values", Identity Resolution Settings): turned on here.
 #[test]
 fn segment_blocked_values_never_link() {
-    let m = run(&[
+    let on = ProjectSettings { segment_blocked_values: true, ..ProjectSettings::default() };
+    let mut m = Model::with_settings([("seg", on)]);
+    for e in [
         seg("identify", Some("null"), Some("a1"), json!({})),
         seg("identify", Some("000"), Some("a2"), json!({})),
         seg("track", Some("u9"), Some("anonymous"), json!({})),
-    ]);
+    ] {
+        m.apply(&e).unwrap();
+    }
     assert_eq!(persons(&m, "seg"), [(vec!["a1"], false), (vec!["a2"], false), (vec!["u9"], true)]);
     let blocked: Vec<&Decision> = m.engine().decisions().iter().filter(|d| d.rule == Rule::BlockedIdentifier).collect();
     assert_eq!(blocked.iter().map(|d| d.source.as_deref().unwrap()).collect::<Vec<_>>(), ["null", "000", "anonymous"]);
@@ -116,14 +126,18 @@ fn segment_blocked_values_never_link() {
     assert_eq!(rules(&m, "seg"), ["blocked_identifier_value"; 3]);
 }
 
+/// "Alias calls can't be used to merge profiles in Unify" (Segment Spec: Alias): an alias
+/// links nothing; a self-alias is still flagged.
 #[test]
-fn segment_alias_links_previous_id_and_self_alias_is_flagged() {
+fn segment_alias_links_nothing_and_self_alias_is_flagged() {
     let m = run(&[
         seg("track", None, Some("a1"), json!({})),
-        seg("alias", Some("u1"), Some("a1"), json!({"previousId": "old-id"})),
+        seg("alias", Some("u1"), Some("a1"), json!({"previousId": "a1"})),
         seg("alias", Some("u1"), None, json!({"previousId": "u1"})),
     ]);
-    assert_eq!(persons(&m, "seg"), [(vec!["a1", "u1", "old-id"], true)]);
+    assert_eq!(persons(&m, "seg"), [(vec!["a1"], false)]);
+    let d = decision(&m, Rule::NotInThisMode);
+    assert!(d.message.contains("Alias calls can't be used to merge profiles in Unify"), "{}", d.message);
     assert_eq!(decision(&m, Rule::SelfAlias).kind, DecisionKind::Ignored);
     assert_eq!(rules(&m, "seg"), ["self_alias"]);
 }
@@ -136,25 +150,29 @@ fn segment_keeps_at_most_five_anonymous_ids_per_profile() {
     assert_eq!(persons(&m, "seg"), [(vec!["u1", "a1", "a2", "a3", "a4", "a5"], true)]);
     let d = decision(&m, Rule::ProfileLimit);
     assert_eq!(d.source.as_deref(), Some("a6"));
-    assert!(d.message.contains("5 identifiers"), "{}", d.message);
+    assert!(d.message.contains("6 anonymous_id identifiers") && d.message.contains("limit 5"), "{}", d.message);
 }
 
 #[test]
 fn segment_merges_two_anonymous_profiles_but_not_two_users() {
     let m = run(&[
         seg("track", None, Some("a1"), json!({})),
-        seg("track", None, Some("a2"), json!({"context": {"device": {"id": "d1"}}})),
-        seg("track", None, Some("a1"), json!({"context": {"device": {"id": "d1"}}})),
+        seg("track", None, Some("a2"), json!({"context": {"device": {"id": "d1", "type": "android"}}})),
+        seg("track", None, Some("a1"), json!({"context": {"device": {"id": "d1", "type": "android"}}})),
     ]);
-    assert_eq!(persons(&m, "seg"), [(vec!["a1", "a2", "d1"], false)]);
+    assert_eq!(persons(&m, "seg"), [(vec!["a1", "d1", "a2"], false)]);
     assert_eq!(decision(&m, Rule::ProfilesMerged).kind, DecisionKind::Merged);
     let m = run(&[
         seg("identify", Some("u1"), Some("a1"), json!({})),
         seg("identify", Some("u2"), Some("a2"), json!({})),
         seg("alias", Some("u2"), None, json!({"previousId": "u1"})),
+        // Merge protection: a shared email never ties two user ids together.
+        seg("identify", Some("u2"), Some("a2"), json!({"traits": {"email": "shared@x.io"}})),
+        seg("identify", Some("u1"), None, json!({"traits": {"email": "shared@x.io"}})),
     ]);
-    assert_eq!(persons(&m, "seg"), [(vec!["u1", "a1"], true), (vec!["u2", "a2"], true)]);
-    assert_eq!(decision(&m, Rule::ProfileLimit).kind, DecisionKind::Refused);
+    assert_eq!(persons(&m, "seg"), [(vec!["u1", "a1"], true), (vec!["u2", "a2", "shared@x.io"], true)]);
+    assert_eq!(decision(&m, Rule::NotInThisMode).kind, DecisionKind::Ignored);
+    assert_eq!(decision(&m, Rule::ProfileLimit).source.as_deref(), Some("shared@x.io"));
 }
 
 #[test]
