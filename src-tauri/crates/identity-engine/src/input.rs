@@ -14,7 +14,7 @@ use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::{Map, Value};
 
 /// The event properties the identity model reads.
-pub(crate) const MODEL_KEYS: [&str; 25] = [
+pub(crate) const MODEL_KEYS: [&str; 31] = [
     "$set",
     "$set_once",
     "$unset",
@@ -42,6 +42,12 @@ pub(crate) const MODEL_KEYS: [&str; 25] = [
     "$os",
     "distinct_id",
     "$distinct_id",
+    "$identified_id",
+    "$anon_id",
+    "$add",
+    "$append",
+    "$union",
+    "$remove",
 ];
 
 /// The model keys (the properties the engine, lanes and lint read) of a JSON object, as

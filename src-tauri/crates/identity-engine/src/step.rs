@@ -39,8 +39,6 @@ pub(crate) struct Project {
     pub source: String,
     /// Segment/Mixpanel: the kind each identifier was first seen as (see `graph.rs`).
     pub kinds: HashMap<String, IdKind>,
-    /// Mixpanel: the project sends `$device_id`/`$user_id` (Simplified ID Merge).
-    pub simplified: bool,
     /// What the traffic cannot tell (Mixpanel's ID merge mode, Segment's blocked values...).
     pub settings: ProjectSettings,
 }

@@ -1,0 +1,137 @@
+//! Mixpanel, Original ID Merge, one documented rule per test. Source of every rule: Mixpanel docs
+//! "Identifying Users (Original)"
+//! (<https://docs.mixpanel.com/docs/tracking-methods/id-management/identifying-users-original>) and
+//! the API reference pages "Create Identity", "Create Alias", "Merge Identities".
+
+use identity_engine::*;
+use serde_json::json;
+
+use crate::support::vendor_events::*;
+
+const A1: &str = "3f1a2b4c-5d6e-4f70-8a91-b2c3d4e5f601";
+const A2: &str = "3f1a2b4c-5d6e-4f70-8a91-b2c3d4e5f602";
+
+fn run(evs: &[EventInput]) -> Model {
+    let settings = ProjectSettings { mixpanel_id_merge: MixpanelIdMerge::Original, ..Default::default() };
+    let mut m = Model::with_settings([("mpt", settings)]);
+    for e in evs {
+        m.apply(e).unwrap();
+    }
+    m
+}
+
+fn persons(m: &Model) -> Vec<Vec<&str>> {
+    let mut out: Vec<Vec<&str>> =
+        m.engine().persons("mpt").into_iter().map(|p| p.distinct_ids.iter().map(String::as_str).collect()).collect();
+    out.sort();
+    out
+}
+
+fn identify(identified: &str, anon: &str) -> EventInput {
+    mp("$identify", identified, json!({"$identified_id": identified, "$anon_id": anon}))
+}
+
+fn has(m: &Model, rule: Rule) -> Option<&Decision> {
+    m.engine().decisions().iter().find(|d| d.rule == rule)
+}
+
+/// Create Identity: `$identify` merges a UUID v4 `$anon_id` into the `$identified_id`.
+#[test]
+fn create_identity_merges_a_uuid_v4_anon_id() {
+    let m = run(&[mp("viewed", A1, json!({})), identify("u1", A1)]);
+    assert_eq!(persons(&m), [vec!["u1", A1]]);
+    let d = has(&m, Rule::ProfilesMerged).expect("merged");
+    assert!(d.message.starts_with("Mixpanel, Original ID Merge:"), "{}", d.message);
+    assert!(m.engine().person_for("mpt", A1).unwrap().is_identified);
+}
+
+/// Create Identity: the `$device:` prefix of mixpanel-browser's anon ids is accepted.
+#[test]
+fn create_identity_accepts_the_device_prefix() {
+    let anon = format!("$device:{A1}");
+    let m = run(&[mp("viewed", &anon, json!({})), identify("u1", &anon)]);
+    assert_eq!(persons(&m), [vec!["u1", anon.as_str()]]);
+}
+
+/// Create Identity: an `$anon_id` that is not a UUID v4 is not merged.
+#[test]
+fn create_identity_refuses_an_anon_id_that_is_not_uuid_v4() {
+    let m = run(&[mp("viewed", "anon-1", json!({})), identify("u1", "anon-1")]);
+    assert_eq!(persons(&m), [vec!["anon-1"], vec!["u1"]]);
+    assert!(has(&m, Rule::IllegalDistinctId).unwrap().message.contains("UUID v4"));
+}
+
+/// Create Identity: an anon id already merged to another identified id stays there.
+#[test]
+fn create_identity_refuses_an_anon_id_already_merged_to_another_identified_id() {
+    let m = run(&[identify("u1", A1), identify("u2", A1)]);
+    assert_eq!(persons(&m), [vec!["u1", A1], vec!["u2"]]);
+    assert_eq!(has(&m, Rule::SourceAlreadyIdentified).unwrap().source.as_deref(), Some(A1));
+}
+
+/// `$anon_distinct_id` is not a Mixpanel field: an `$identify` with only it merges nothing.
+#[test]
+fn identify_with_only_anon_distinct_id_merges_nothing() {
+    let m = run(&[mp("$identify", "u1", json!({"$anon_distinct_id": A1})), mp("viewed", A1, json!({}))]);
+    assert_eq!(persons(&m), [vec![A1], vec!["u1"]]);
+    assert!(has(&m, Rule::IdentifyWithoutAnonId).is_some());
+}
+
+/// Create Alias: the alias joins the distinct id's cluster, also an identified one.
+#[test]
+fn create_alias_adds_the_alias_even_to_an_identified_cluster() {
+    let m = run(&[identify("u1", A1), mp("$create_alias", "u1", json!({"alias": "u1@example.com"}))]);
+    assert_eq!(persons(&m), [vec!["u1", A1, "u1@example.com"]]);
+}
+
+/// Create Alias: an alias points to only one distinct id; a second alias to another cluster links nothing.
+#[test]
+fn create_alias_points_to_only_one_distinct_id() {
+    let m = run(&[
+        mp("$create_alias", "d1", json!({"alias": "shared"})),
+        mp("$create_alias", "d2", json!({"alias": "shared"})),
+    ]);
+    assert_eq!(persons(&m), [vec!["d1", "shared"], vec!["d2"]]);
+    assert!(has(&m, Rule::ClusterHasUserId).unwrap().message.contains("only one distinct id"));
+}
+
+/// Merge Identities: `$merge` joins any two clusters, identified or not.
+#[test]
+fn merge_joins_two_identified_clusters() {
+    let m = run(&[identify("u1", A1), identify("u2", A2), mp("$merge", "u1", json!({"$distinct_ids": ["u1", "u2"]}))]);
+    assert_eq!(persons(&m), [vec!["u1", A1, "u2", A2]]);
+}
+
+/// Original ID Merge: a cluster holds at most 500 ids.
+#[test]
+fn a_cluster_holds_at_most_500_ids() {
+    let mut evs = vec![mp("viewed", "u", json!({}))];
+    for i in 0..500 {
+        evs.push(mp("$create_alias", "u", json!({"alias": format!("a{i}")})));
+    }
+    let m = run(&evs);
+    let p = m.engine().person_for("mpt", "u").unwrap();
+    assert_eq!(p.distinct_ids.len(), 500);
+    assert!(m.engine().person_for("mpt", "a499").is_none(), "the 501st id stays outside");
+    assert!(has(&m, Rule::ProfileLimit).unwrap().message.contains("at most 500"));
+}
+
+/// Original ID Merge ignores `$device_id` / `$user_id`: only distinct_id, identify, alias and merge link.
+#[test]
+fn device_and_user_ids_link_nothing() {
+    let m = run(&[mp_web("viewed", A1, None), mp_web("viewed", A1, Some("u1"))]);
+    assert_eq!(persons(&m), [vec![format!("$device:{A1}").as_str()], vec!["u1"]]);
+}
+
+/// Import Events reference: disallowed ids never merge, in Original mode too.
+#[test]
+fn disallowed_ids_never_merge() {
+    let m = run(&[identify("u1", "00000000-0000-0000-0000-000000000000"), identify("null", A1)]);
+    assert_eq!(persons(&m), [vec!["u1"]]);
+    let d = has(&m, Rule::BlockedIdentifier).unwrap();
+    assert!(
+        d.message.starts_with("Mixpanel, Original ID Merge:") && d.message.contains("ignoring case"),
+        "{}",
+        d.message
+    );
+}
