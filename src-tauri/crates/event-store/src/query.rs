@@ -286,6 +286,9 @@ pub struct ArrivedEvent {
     pub distinct_id: String,
     pub timestamp: crate::Micros,
     pub properties: String,
+    /// The path of the request the event arrived in (`requests.path`), read for Mixpanel events
+    /// only (`None` for every other source): Mixpanel honours some events on one route only.
+    pub request_path: Option<String>,
 }
 
 /// One row of `scan_events_after`, borrowed from SQLite (nothing copied until the caller does).
@@ -299,6 +302,8 @@ pub struct ArrivedRow<'a> {
     pub distinct_id: &'a str,
     pub timestamp: crate::Micros,
     pub properties: &'a str,
+    /// See `ArrivedEvent::request_path`.
+    pub request_path: Option<&'a str>,
 }
 
 impl ArrivedRow<'_> {
@@ -312,6 +317,7 @@ impl ArrivedRow<'_> {
             distinct_id: self.distinct_id.to_owned(),
             timestamp: self.timestamp,
             properties: self.properties.to_owned(),
+            request_path: self.request_path.map(str::to_owned),
         }
     }
 }
@@ -328,6 +334,7 @@ impl ArrivedEvent {
             distinct_id: &self.distinct_id,
             timestamp: self.timestamp,
             properties: &self.properties,
+            request_path: self.request_path.as_deref(),
         }
     }
 }
@@ -358,8 +365,13 @@ impl Store {
         mut keep: impl FnMut(ArrivedRow<'_>) -> Option<T>,
     ) -> Result<Scanned<T>, StoreError> {
         let conn = self.reader()?;
+        // The request path is a lookup by primary key, made for Mixpanel events only, so the
+        // rebuild of other sources' events costs nothing more; `path` precedes the request body
+        // in the row, so reading it never walks the body's overflow pages.
         let mut stmt = conn.prepare_cached(
-            "SELECT seq, uuid, project, source, event, distinct_id, timestamp, properties
+            "SELECT seq, uuid, project, source, event, distinct_id, timestamp, properties,
+                    CASE WHEN source = 'mixpanel'
+                         THEN (SELECT path FROM requests WHERE requests.id = events.request_id) END
              FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2",
         )?;
         let mut rows = stmt.query(rusqlite::params![after, limit])?;
@@ -374,6 +386,10 @@ impl Store {
                 distinct_id: text(r, 5)?,
                 timestamp: r.get(6)?,
                 properties: text(r, 7)?,
+                request_path: match r.get_ref(8)? {
+                    rusqlite::types::ValueRef::Null => None,
+                    _ => Some(text(r, 8)?),
+                },
             };
             scanned.rows += 1;
             scanned.last_seq = Some(row.seq);

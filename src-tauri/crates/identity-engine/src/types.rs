@@ -201,7 +201,8 @@ pub enum Rule {
     BlockedIdentifier,
     /// `alias` whose previousId equals its userId.
     SelfAlias,
-    /// Mixpanel Simplified ID Merge: `$create_alias` / `$merge` do not merge.
+    /// Mixpanel: the event does not merge in this ID merge mode (Simplified: `$create_alias`,
+    /// `$merge`) or on this route (Original: `$merge` anywhere but `/import`).
     NotInThisMode,
     /// Mixpanel `/engage` for an id without a cluster made a profile.
     ProfileUpdated,

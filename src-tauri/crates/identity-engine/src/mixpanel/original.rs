@@ -7,7 +7,8 @@
 //!   already merged to another identified id.
 //! - `$create_alias` (`alias` -> `distinct_id`) adds a new id to an existing cluster; an alias
 //!   points to one distinct id only; aliasing into an identified cluster is allowed.
-//! - `$merge` (`$distinct_ids: [a, b]`) joins any two clusters, identified or not.
+//! - `$merge` (`$distinct_ids: [a, b]`) joins any two clusters, identified or not, only when
+//!   sent to `/import`; on `/track` it merges nothing.
 //! - A cluster holds at most 500 ids.
 //!
 //! `$device_id` and `$user_id` carry no identity in this mode: only `distinct_id` does.
@@ -18,6 +19,7 @@ use uuid::Uuid;
 use super::cluster::{self, who, MAX_CLUSTER_IDS};
 use super::{refuse_disallowed, text};
 use crate::graph::{id_text, IdKind, Ident};
+use crate::input::INSPECTOR_ROUTE;
 use crate::settings::MixpanelIdMerge;
 use crate::step::Step;
 use crate::types::{DecisionKind, Rule, WarningKind};
@@ -155,10 +157,23 @@ fn alias(step: &mut Step) -> Option<Uuid> {
     Some(target)
 }
 
-/// `$merge` joins any two clusters. Mixpanel honours it only on `/import` (Merge Identities
-/// reference); the engine does not see the route an event came on, so it is honoured as sent.
+/// `$merge` joins any two clusters, but Mixpanel honours it only when it is sent to `/import`
+/// (API reference "Merge Identities", <https://developer.mixpanel.com/reference/identity-merge>);
+/// on any other route (or when the route is unknown) it merges nothing. The route is the
+/// request's path, added to the input by the inspector (`INSPECTOR_ROUTE`).
 fn merge(step: &mut Step) -> Option<Uuid> {
     let ev = step.ev;
+    let route = ev.properties.get(INSPECTOR_ROUTE).and_then(Value::as_str);
+    if route.map(|r| r.strip_suffix('/').unwrap_or(r)) != Some("/import") {
+        let on = route.map_or_else(|| "a route the inspector does not know".to_owned(), str::to_owned);
+        let text = format!(
+            "{}: $merge merges nothing here: it arrived on {on}, and Mixpanel honours $merge only when it \
+             is sent to /import (API reference \"Merge Identities\").",
+            who(MODE)
+        );
+        step.decide(DecisionKind::Ignored, Rule::NotInThisMode, None, Some(&ev.distinct_id), None, text);
+        return own(step);
+    }
     let ids: Vec<String> = match ev.properties.get("$distinct_ids") {
         Some(Value::Array(all)) => all.iter().filter_map(|v| id_text(Some(v))).filter(|v| !v.is_empty()).collect(),
         _ => Vec::new(),

@@ -95,11 +95,41 @@ fn create_alias_points_to_only_one_distinct_id() {
     assert!(has(&m, Rule::ClusterHasUserId).unwrap().message.contains("only one distinct id"));
 }
 
-/// Merge Identities: `$merge` joins any two clusters, identified or not.
+/// A `$merge` of u1 and u2 that arrived on `route` (`None`: the route is unknown).
+fn merge_on(route: Option<&str>) -> EventInput {
+    let mut props = json!({"$distinct_ids": ["u1", "u2"]});
+    if let Some(route) = route {
+        props[INSPECTOR_ROUTE] = json!(route);
+    }
+    mp("$merge", "u1", props)
+}
+
+/// Merge Identities (<https://developer.mixpanel.com/reference/identity-merge>): `$merge` sent
+/// to `/import` joins any two clusters, identified or not.
 #[test]
-fn merge_joins_two_identified_clusters() {
-    let m = run(&[identify("u1", A1), identify("u2", A2), mp("$merge", "u1", json!({"$distinct_ids": ["u1", "u2"]}))]);
+fn merge_on_import_joins_two_identified_clusters() {
+    let m = run(&[identify("u1", A1), identify("u2", A2), merge_on(Some("/import"))]);
     assert_eq!(persons(&m), [vec!["u1", A1, "u2", A2]]);
+}
+
+/// Merge Identities: Mixpanel honours `$merge` only on `/import`; on `/track` it merges nothing,
+/// and a decision says why.
+#[test]
+fn merge_on_track_merges_nothing() {
+    let m = run(&[identify("u1", A1), identify("u2", A2), merge_on(Some("/track"))]);
+    assert_eq!(persons(&m), [vec!["u1", A1], vec!["u2", A2]]);
+    let d = has(&m, Rule::NotInThisMode).expect("ignored");
+    assert!(d.message.starts_with("Mixpanel, Original ID Merge:"), "{}", d.message);
+    assert!(d.message.contains("arrived on /track") && d.message.contains("only when it is sent to /import"));
+}
+
+/// Merge Identities: a `$merge` whose route is unknown (not read from the store) is not
+/// assumed to be an `/import`.
+#[test]
+fn merge_with_an_unknown_route_merges_nothing() {
+    let m = run(&[identify("u1", A1), identify("u2", A2), merge_on(None)]);
+    assert_eq!(persons(&m), [vec!["u1", A1], vec!["u2", A2]]);
+    assert!(has(&m, Rule::NotInThisMode).unwrap().message.contains("a route the inspector does not know"));
 }
 
 /// Original ID Merge: a cluster holds at most 500 ids.
