@@ -165,3 +165,34 @@ fn disallowed_ids_never_merge() {
         d.message
     );
 }
+
+/// Create Identity (<https://developer.mixpanel.com/reference/create-identity>) sends
+/// `$identified_id` + `$anon_id` and maybe no distinct_id: the lint knows it as an identify of
+/// `$identified_id`, so a later alias of that id is `alias_after_identify`.
+#[test]
+fn the_lint_reads_an_original_identify_for_alias_after_identify() {
+    let create_identity = |identified: &str, anon: &str| {
+        let mut e = mp("$identify", "", json!({"$identified_id": identified, "$anon_id": anon}));
+        e.properties.remove("distinct_id");
+        e
+    };
+    let m = run(&[
+        mp("viewed", A1, json!({})),
+        create_identity("u1", A1),
+        mp("$create_alias", "u1", json!({"alias": "legacy-1"})),
+    ]);
+    let found: Vec<_> = m.findings(None).into_iter().filter(|f| f.rule.as_str() == "alias_after_identify").collect();
+    assert_eq!(found.len(), 1, "{:#?}", m.findings(None));
+    assert_eq!(found[0].distinct_ids, ["u1", "legacy-1"]);
+}
+
+/// The lens reads an Original identify (`$identified_id` + `$anon_id`, Create Identity) as an
+/// identify of the anon id by the identified id, so the other vendors' replays link them too.
+#[test]
+fn the_lens_reads_an_original_identify() {
+    let evs = [mp("viewed", A1, json!({})), identify("u1", A1)];
+    let lens = vendor_lens("mpt", &evs);
+    let posthog = lens.vendors.iter().find(|v| v.vendor == Family::PostHog).unwrap();
+    let cluster = posthog.clusters.iter().find(|c| c.ids.iter().any(|i| i == "u1")).expect("u1's cluster");
+    assert!(cluster.ids.iter().any(|i| i == A1), "{:?}", cluster.ids);
+}
