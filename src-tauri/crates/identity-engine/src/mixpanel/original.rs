@@ -171,7 +171,9 @@ fn merge(step: &mut Step) -> Option<Uuid> {
              is sent to /import (API reference \"Merge Identities\").",
             who(MODE)
         );
-        step.decide(DecisionKind::Ignored, Rule::NotInThisMode, None, Some(&ev.distinct_id), None, text);
+        // mixpanel-python's merge() sends no distinct_id: then the decision names no target.
+        let target = Some(ev.distinct_id.as_str()).filter(|id| !id.is_empty());
+        step.decide(DecisionKind::Ignored, Rule::NotInThisMode, None, target, None, text);
         return own(step);
     }
     let ids: Vec<String> = match ev.properties.get("$distinct_ids") {
