@@ -313,6 +313,9 @@ pub struct ArrivedEvent {
     pub distinct_id: String,
     pub timestamp: crate::Micros,
     pub properties: String,
+    /// The path of the request the event arrived in (`requests.path`), read for Mixpanel events
+    /// only (`None` for every other source): Mixpanel honours some events on one route only.
+    pub request_path: Option<String>,
 }
 
 /// One row of `scan_events_after`, borrowed from SQLite (nothing copied until the caller does).
@@ -326,6 +329,8 @@ pub struct ArrivedRow<'a> {
     pub distinct_id: &'a str,
     pub timestamp: crate::Micros,
     pub properties: &'a str,
+    /// See `ArrivedEvent::request_path`.
+    pub request_path: Option<&'a str>,
 }
 
 impl ArrivedRow<'_> {
@@ -339,6 +344,7 @@ impl ArrivedRow<'_> {
             distinct_id: self.distinct_id.to_owned(),
             timestamp: self.timestamp,
             properties: self.properties.to_owned(),
+            request_path: self.request_path.map(str::to_owned),
         }
     }
 }
@@ -355,6 +361,7 @@ impl ArrivedEvent {
             distinct_id: &self.distinct_id,
             timestamp: self.timestamp,
             properties: &self.properties,
+            request_path: self.request_path.as_deref(),
         }
     }
 }
@@ -395,8 +402,13 @@ impl Store {
         let mut args = vec![SqlValue::Integer(after)];
         exclude_pending_projects(&pending, "project", &mut clauses, &mut args);
         args.push(SqlValue::Integer(limit.into()));
+        // The request path is a lookup by primary key, made for Mixpanel events only, so the
+        // rebuild of other sources' events costs nothing more; `path` precedes the request body
+        // in the row, so reading it never walks the body's overflow pages.
         let mut stmt = tx.prepare_cached(&format!(
-            "SELECT seq, uuid, project, source, event, distinct_id, timestamp, properties
+            "SELECT seq, uuid, project, source, event, distinct_id, timestamp, properties,
+                    CASE WHEN source = 'mixpanel'
+                         THEN (SELECT path FROM requests WHERE requests.id = events.request_id) END
              FROM events WHERE {} ORDER BY seq LIMIT ?",
             clauses.join(" AND ")
         ))?;
@@ -412,6 +424,10 @@ impl Store {
                 distinct_id: text(r, 5)?,
                 timestamp: r.get(6)?,
                 properties: text(r, 7)?,
+                request_path: match r.get_ref(8)? {
+                    rusqlite::types::ValueRef::Null => None,
+                    _ => Some(text(r, 8)?),
+                },
             };
             scanned.rows += 1;
             scanned.last_seq = Some(row.seq);

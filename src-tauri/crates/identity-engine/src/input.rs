@@ -13,8 +13,14 @@ use std::fmt;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::{Map, Value};
 
+/// The path of the request a Mixpanel event arrived in (e.g. `/import`, `/track`). Never a
+/// vendor field: the inspector adds it to the model's input when it reads a stored Mixpanel
+/// event back (`ingest::model_input`), and it is not stored in the event. Not in `MODEL_KEYS`,
+/// so a client sending a property of that name cannot set it.
+pub const INSPECTOR_ROUTE: &str = "$inspector_route";
+
 /// The event properties the identity model reads.
-pub(crate) const MODEL_KEYS: [&str; 29] = [
+pub(crate) const MODEL_KEYS: [&str; 35] = [
     "$set",
     "$set_once",
     "$unset",
@@ -49,6 +55,12 @@ pub(crate) const MODEL_KEYS: [&str; 29] = [
     "$os",
     "distinct_id",
     "$distinct_id",
+    "$identified_id",
+    "$anon_id",
+    "$add",
+    "$append",
+    "$union",
+    "$remove",
 ];
 
 /// The model keys (the properties the engine, lanes and lint read) of a JSON object, as

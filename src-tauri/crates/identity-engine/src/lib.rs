@@ -62,7 +62,7 @@ pub use crate::devices::{DeviceLane, LaneKey, LaneLink, Segment, SessionSpan, Tr
 pub use crate::engine::Engine;
 pub use crate::family::Family;
 pub use crate::graph::IdKind;
-pub use crate::input::model_properties;
+pub use crate::input::{model_properties, INSPECTOR_ROUTE};
 pub use crate::lens::{
     compare, vendor_lens, vendor_lens_with, Cluster, Comparison, Disagreement, Lens, Refusal, UserMatch, VendorView,
     VENDORS,

@@ -9,8 +9,12 @@
 //!   follow the anonymous-id chain like server-side PostHog events.
 //!   `$is_identified` = the message has a userId; `$set` = identify `traits`.
 //! - Mixpanel: already PostHog-like (`$device_id`, `$identify` + `$anon_distinct_id`,
-//!   `$create_alias` + `alias`); the user agent is `$browser $browser_version ($os)`, and
-//!   `$is_identified` = the event carries `$user_id` (Simplified ID Merge).
+//!   `$create_alias` + `alias`); an Original ID Merge identify (`$identify` with
+//!   `$identified_id` + `$anon_id`, Mixpanel API reference "Create Identity",
+//!   <https://developer.mixpanel.com/reference/create-identity>) becomes `$anon_distinct_id` =
+//!   `$anon_id` on the distinct id `$identified_id`; the user agent is
+//!   `$browser $browser_version ($os)`, and `$is_identified` = the event carries `$user_id`
+//!   (Simplified ID Merge).
 
 use std::borrow::Cow;
 
@@ -133,5 +137,22 @@ fn mixpanel_view(ev: &EventInput) -> EventInput {
     if p.contains_key("$device_id") || p.contains_key("$user_id") {
         out.insert("$is_identified".into(), Value::Bool(text("$user_id").is_some()));
     }
-    shell(ev, ev.event.clone(), out)
+    let mut view = shell(ev, ev.event.clone(), out);
+    if let Some((identified, anon)) = original_identify(ev) {
+        view.properties.entry("$anon_distinct_id").or_insert(Value::String(anon));
+        view.distinct_id = identified;
+    }
+    view
+}
+
+/// The `($identified_id, $anon_id)` of an Original ID Merge identify (Create Identity), whose
+/// distinct id may be missing: the identified id is the id the event is on.
+pub(crate) fn original_identify(ev: &EventInput) -> Option<(String, String)> {
+    if ev.event != "$identify" {
+        return None;
+    }
+    let text = |k: &str| id_text(ev.properties.get(k)).filter(|v| !v.is_empty());
+    let anon = text("$anon_id")?;
+    let identified = text("$identified_id").unwrap_or_else(|| ev.distinct_id.clone());
+    (!identified.is_empty()).then_some((identified, anon))
 }

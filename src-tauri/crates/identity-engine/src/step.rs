@@ -42,8 +42,6 @@ pub(crate) struct Project {
     /// Segment: the Unify name each identifier was first seen as (`user_id`, `ios.id`, ...),
     /// which Unify's per-name limits count.
     pub unify_names: HashMap<String, &'static str>,
-    /// Mixpanel: the project sends `$device_id`/`$user_id` (Simplified ID Merge).
-    pub simplified: bool,
     /// What the traffic cannot tell (Mixpanel's ID merge mode, Segment's blocked values...).
     pub settings: ProjectSettings,
 }

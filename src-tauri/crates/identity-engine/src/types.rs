@@ -201,8 +201,8 @@ pub enum Rule {
     BlockedIdentifier,
     /// `alias` whose previousId equals its userId.
     SelfAlias,
-    /// The vendor's rules do not merge on this call: Mixpanel Simplified ID Merge's
-    /// `$create_alias` / `$merge`, Segment Unify's `alias`.
+    /// The vendor's rules do not merge on this call: Mixpanel's `$create_alias` / `$merge` in
+    /// Simplified ID Merge, `$merge` anywhere but `/import` in Original; Segment Unify's `alias`.
     NotInThisMode,
     /// Mixpanel `/engage` for an id without a cluster made a profile.
     ProfileUpdated,

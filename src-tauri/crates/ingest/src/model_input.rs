@@ -24,6 +24,12 @@ pub fn to_input(ev: ArrivedEvent) -> EventInput {
 
 /// The same, straight from a row borrowed from SQLite (no copy of the properties text).
 fn row_to_input(row: ArrivedRow<'_>) -> EventInput {
+    let mut properties = identity_engine::model_properties(row.properties);
+    // Mixpanel honours `$merge` only on `/import`: the engine learns the route from the
+    // request, never from the stored event (the store reads the path for Mixpanel only).
+    if let Some(path) = row.request_path.filter(|_| row.source == "mixpanel") {
+        properties.insert(identity_engine::INSPECTOR_ROUTE.to_owned(), path.into());
+    }
     EventInput {
         seq: row.seq,
         uuid: row.uuid.to_owned(),
@@ -32,7 +38,7 @@ fn row_to_input(row: ArrivedRow<'_>) -> EventInput {
         event: row.event.to_owned(),
         distinct_id: row.distinct_id.to_owned(),
         timestamp: DateTime::from_timestamp_micros(row.timestamp).unwrap_or_default(),
-        properties: identity_engine::model_properties(row.properties),
+        properties,
     }
 }
 
@@ -118,4 +124,37 @@ pub fn stored_settings(store: &Store) -> Result<Vec<(String, ProjectSettings)>, 
 pub fn empty_model(store: &Store) -> Result<Model, StoreError> {
     let settings = stored_settings(store)?;
     Ok(Model::with_settings(settings.iter().map(|(project, s)| (project.as_str(), s.clone()))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use identity_engine::INSPECTOR_ROUTE;
+
+    fn arrived(source: &str, properties: &str, request_path: Option<&str>) -> ArrivedEvent {
+        ArrivedEvent {
+            seq: 1,
+            uuid: "e1".into(),
+            project: "mpt".into(),
+            source: source.into(),
+            event: "$merge".into(),
+            distinct_id: "u1".into(),
+            timestamp: 0,
+            properties: properties.into(),
+            request_path: request_path.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn a_mixpanel_event_carries_its_request_path_as_the_inspector_route() {
+        let input = to_input(arrived("mixpanel", r#"{"$distinct_ids":["u1","u2"]}"#, Some("/import")));
+        assert_eq!(input.properties.get(INSPECTOR_ROUTE), Some(&"/import".into()));
+    }
+
+    #[test]
+    fn the_route_is_never_read_from_the_stored_properties_nor_added_for_other_sources() {
+        let spoofed = r#"{"$inspector_route":"/import"}"#;
+        assert_eq!(to_input(arrived("mixpanel", spoofed, None)).properties.get(INSPECTOR_ROUTE), None);
+        assert_eq!(to_input(arrived("posthog", "{}", Some("/import"))).properties.get(INSPECTOR_ROUTE), None);
+    }
 }

@@ -63,10 +63,16 @@ pub fn track(
         }
     };
 
+    // Merge Identities (<https://developer.mixpanel.com/reference/identity-merge>) is sent to
+    // /import with `$distinct_ids` alone: no `time`, no `distinct_id` (mixpanel-python's
+    // `merge()` sends exactly that).
+    let is_merge = event == "$merge";
     let mut warnings = Vec::new();
     let distinct_id = match properties.get("distinct_id") {
         None | Some(Value::Null) => {
-            warnings.push("no distinct_id: Mixpanel keeps the event but ties it to no user".into());
+            if !is_merge {
+                warnings.push("no distinct_id: Mixpanel keeps the event but ties it to no user".into());
+            }
             String::new()
         }
         Some(Value::String(s)) if s.contains('\0') => {
@@ -92,7 +98,7 @@ pub fn track(
         }
     };
     let (timestamp, original) = match properties.get("time") {
-        None | Some(Value::Null) if require_time => {
+        None | Some(Value::Null) if require_time && !is_merge => {
             return Err(bad("missing_time", format!("{place}: `properties.time` is required on /import")))
         }
         None | Some(Value::Null) => (received_at, None),

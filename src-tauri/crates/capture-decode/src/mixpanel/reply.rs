@@ -18,9 +18,26 @@ fn verbose(req: &Incoming<'_>) -> bool {
     form && form_urlencoded::parse(req.body).any(|(k, v)| k == "verbose" && is_one(&v))
 }
 
+/// `data=` in a form body or the query: how mixpanel for Node's `import()` and mixpanel-python's
+/// `import_data`/`merge` post to `/import`. Both read the `/track`-style reply: Node wants the
+/// text `1` (or with `verbose=1` a JSON `status` of 1), Python always sends `verbose=1` and
+/// raises unless `status` is 1 (mixpanel-node `lib/mixpanel-node.js` `send_request`,
+/// mixpanel-python `Consumer._write_request`). A JSON body gets the Import API's own reply.
+fn form_data(req: &Incoming<'_>) -> bool {
+    if req.query_param("data").is_some() {
+        return true;
+    }
+    let form = req
+        .header("content-type")
+        .is_some_and(|t| t.to_ascii_lowercase().contains("application/x-www-form-urlencoded"));
+    form && form_urlencoded::parse(req.body).any(|(k, _)| k == "data")
+}
+
 pub fn success(route: Route, req: &Incoming<'_>, records: usize) -> Reply {
     match route {
-        Route::Import => Reply::json(200, json!({"code": 200, "num_records_imported": records, "status": "OK"})),
+        Route::Import if !form_data(req) => {
+            Reply::json(200, json!({"code": 200, "num_records_imported": records, "status": "OK"}))
+        }
         _ if verbose(req) => Reply::json(200, json!({"status": 1, "error": null})),
         _ => Reply::text(200, "1"),
     }
@@ -28,7 +45,7 @@ pub fn success(route: Route, req: &Incoming<'_>, records: usize) -> Reply {
 
 pub fn error(route: Option<Route>, req: &Incoming<'_>, rejection: &Rejection) -> Reply {
     match route {
-        Some(Route::Import) => Reply::json(
+        Some(Route::Import) if !form_data(req) => Reply::json(
             rejection.status,
             json!({"code": rejection.status, "error": rejection.message, "status": if rejection.status == 401 { "Unauthorized" } else { "Bad Request" }}),
         ),
@@ -70,5 +87,22 @@ mod tests {
         assert_eq!(success(Route::Track, &incoming(None, &form, b"data=e30%3D&verbose=0"), 1).body, b"1");
         // Only a form body carries parameters; a JSON body mentioning verbose=1 does not.
         assert_eq!(success(Route::Track, &incoming(None, &json_body, b"verbose=1"), 1).body, b"1");
+    }
+
+    /// mixpanel-node `import()` posts `data=<base64>` with `verbose=0` in the query and wants `1`;
+    /// mixpanel-python `import_data`/`merge` post `data=..&verbose=1&ip=0` and want `status: 1`.
+    /// A JSON body keeps the Import API's reply.
+    #[test]
+    fn import_with_a_data_form_gets_the_reply_the_libraries_accept() {
+        let form = [("Content-Type".to_owned(), "application/x-www-form-urlencoded".to_owned())];
+        let json_body = [("Content-Type".to_owned(), "application/json".to_owned())];
+        let node = incoming(Some("ip=0&verbose=0&api_key=k"), &form, b"data=e30%3D");
+        assert_eq!(success(Route::Import, &node, 1).body, b"1");
+        let python = incoming(None, &form, b"data=%7B%7D&verbose=1&ip=0");
+        assert_eq!(success(Route::Import, &python, 1).body, br#"{"error":null,"status":1}"#);
+        let rejection = Rejection::bad_request("x", "bad");
+        assert_eq!(error(Some(Route::Import), &python, &rejection).body, br#"{"error":"bad","status":0}"#);
+        let api = incoming(None, &json_body, b"[]");
+        assert_eq!(success(Route::Import, &api, 2).body, br#"{"code":200,"num_records_imported":2,"status":"OK"}"#);
     }
 }

@@ -138,6 +138,13 @@ fn import_groups_and_replies() {
     let refusal = missing_time.wire_refusal();
     assert_rejected(&refusal.rejection, 400, "missing_time", &["event 1 of 1 (a)", "properties.time"]);
     assert_eq!(body_json(&refusal.reply)["code"], 400);
+    // Merge Identities (https://developer.mixpanel.com/reference/identity-merge): a `$merge` on
+    // /import carries `$distinct_ids` only, no time and no distinct_id, and is accepted.
+    let merge = json!([{"event": "$merge", "properties": {"token": "t", "$distinct_ids": ["a", "b"]}}]);
+    let (capture, reply) = Req::json("/import", &merge).wire_capture();
+    assert_eq!(body_json(&reply)["num_records_imported"], 1);
+    assert_eq!((capture.events[0].event.as_str(), capture.events[0].distinct_id.as_str()), ("$merge", ""));
+    assert!(capture.events[0].warnings.is_empty(), "{:?}", capture.events[0].warnings);
 
     let group = json!({"$token": "tok", "$group_key": "company", "$group_id": "acme", "$set": {"name": "Acme"}});
     let (capture, _) = Req::json("/groups", &group).wire_capture();

@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 
 use crate::common::*;
-use event_store::{EventFilter, RequestFilter, Store, StoreError, StoredEvent};
+use event_store::{EventFilter, NewEvent, NewRequest, RequestFilter, Store, StoreError, StoredEvent};
 
 fn labels(items: &[StoredEvent]) -> Vec<&str> {
     items.iter().map(|e| e.uuid.as_str()).collect()
@@ -339,4 +339,21 @@ async fn after_seq_returns_only_newer_events_newest_first() {
     let page = store.events(&EventFilter { after_seq: Some(third), limit: 1, ..EventFilter::default() }).unwrap();
     assert_eq!(labels(&page.items), ["b1"], "the newest first, so a full page means more arrived");
     assert!(query(&store, EventFilter { after_seq: Some(all[0].seq), ..EventFilter::default() }).is_empty());
+}
+
+/// The identity model learns the route a Mixpanel event arrived on (Mixpanel honours `$merge`
+/// only on `/import`) from its request's path; other sources' events are not looked up.
+#[tokio::test(flavor = "multi_thread")]
+async fn scanned_mixpanel_events_carry_their_request_path_and_others_none() {
+    let (_dir, store) = open();
+    let mixpanel = |uuid: &str| NewEvent { source: "mixpanel".into(), ..event(uuid, "mpt", "$merge", "u1") };
+    write(&store, NewRequest { source: Some("mixpanel".into()), ..accepted("/import") }, vec![mixpanel("m1")]).await;
+    write(&store, NewRequest { source: Some("mixpanel".into()), ..accepted("/track/") }, vec![mixpanel("m2")]).await;
+    write(&store, accepted("/batch/"), vec![event("p1", "phc_a", "$pageview", "u1")]).await;
+    let rows: Vec<(String, Option<String>)> =
+        store.events_after(0, 10).unwrap().into_iter().map(|e| (e.uuid, e.request_path)).collect();
+    assert_eq!(
+        rows,
+        [("m1".into(), Some("/import".into())), ("m2".into(), Some("/track/".into())), ("p1".into(), None)]
+    );
 }

@@ -119,6 +119,13 @@ fn mixpanel_step(ev: &EventInput) -> Option<Step> {
                 vec![Ident::new(anon.clone(), IdKind::AnonymousId), Ident::new(ev.distinct_id.clone(), IdKind::UserId)];
             step(ev, ids, Link::Identify { anon, user: ev.distinct_id.clone() })
         }
+        // Original ID Merge's Create Identity: `$identified_id` + `$anon_id`
+        // (<https://developer.mixpanel.com/reference/create-identity>).
+        "$identify" if crate::posthog_shape::original_identify(ev).is_some() => {
+            let (user, anon) = crate::posthog_shape::original_identify(ev)?;
+            let ids = vec![Ident::new(anon.clone(), IdKind::AnonymousId), Ident::new(user.clone(), IdKind::UserId)];
+            step(ev, ids, Link::Identify { anon, user })
+        }
         // mixpanel.alias(new): the current id is the previous one, `alias` the user's new id.
         "$create_alias" => {
             let user = text("alias")?;

@@ -17,9 +17,11 @@ pub(crate) const WORDS: Words = Words {
             makes a new $device_id.",
     alias_after_identify: |alias, id| {
         format!(
-            "alias('{alias}') was sent after '{id}' had already been identified. Mixpanel expects alias \
-             once, at signup, before identify; after it the alias is refused (original ID merge) or ignored \
-             (Simplified ID Merge)."
+            "alias('{alias}') was sent after '{id}' had already been identified. Mixpanel, Simplified ID \
+             Merge: $create_alias has no functionality at all, so this alias links nothing. Mixpanel, \
+             Original ID Merge: aliasing into an identified cluster is allowed, so the alias joins it \
+             unless it already points to another distinct id. Mixpanel's legacy advice is to alias once, at \
+             signup, before identify."
         )
     },
     identify_cost: "a call it processes",
@@ -27,7 +29,8 @@ pub(crate) const WORDS: Words = Words {
     linked_together: Some(|from, to| {
         format!(
             "identify: '{from}' (anonymous) and $user_id '{to}' arrived on one event with this $device_id, \
-             so Mixpanel puts them in one cluster (unless it already holds another $user_id)."
+             so Mixpanel (Simplified ID Merge) puts them in one cluster unless it already holds another \
+             $user_id; Original ID Merge links only through $identify, alias and $merge."
         )
     }),
     many_user_ids: Some(ManyUserIds {

@@ -7,6 +7,8 @@ mod details;
 mod device_lanes;
 mod lens;
 mod lint_rules;
+mod mixpanel_original;
+mod mixpanel_simplified;
 mod model_random;
 mod model_traffic;
 mod random_streams;

@@ -24,6 +24,7 @@ mod identity_import;
 mod identity_off_workers;
 mod identity_vendors;
 mod live;
+mod mixpanel_merge_route;
 mod non_utf8_data_dir;
 mod read_only;
 mod rejections;
