@@ -14,7 +14,7 @@ use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::{Map, Value};
 
 /// The event properties the identity model reads.
-pub(crate) const MODEL_KEYS: [&str; 25] = [
+pub(crate) const MODEL_KEYS: [&str; 27] = [
     "$set",
     "$set_once",
     "$unset",
@@ -42,6 +42,9 @@ pub(crate) const MODEL_KEYS: [&str; 25] = [
     "$os",
     "distinct_id",
     "$distinct_id",
+    // PostHog: server events keep `$os` off the person; group keys over 400 characters drop.
+    "$is_server",
+    "$group_key",
 ];
 
 /// The model keys (the properties the engine, lanes and lint read) of a JSON object, as
@@ -99,7 +102,8 @@ impl<'de> Visitor<'de> for WantedKey {
     }
 
     fn visit_str<E: serde::de::Error>(self, key: &str) -> Result<Self::Value, E> {
-        Ok(MODEL_KEYS.iter().find(|k| **k == key).copied())
+        // PostHog also lifts browser, page and campaign properties onto persons (`LIFTED_KEYS`).
+        Ok(MODEL_KEYS.iter().chain(crate::posthog::LIFTED_KEYS).find(|k| **k == key).copied())
     }
 }
 
@@ -110,7 +114,7 @@ mod tests {
 
     #[test]
     fn keeps_only_model_keys_with_their_values() {
-        let text = r#"{"$current_url":"https://x","$set":{"a":[1,{"b":null}]},"alias":7,"$lib":"web","$device_id":"d\u00e9v"}"#;
+        let text = r#"{"$pageview_id":"x","$set":{"a":[1,{"b":null}]},"alias":7,"$lib":"web","$device_id":"d\u00e9v"}"#;
         assert_eq!(
             Value::Object(model_properties(text)),
             json!({"$set": {"a": [1, {"b": null}]}, "alias": 7, "$device_id": "dév"})

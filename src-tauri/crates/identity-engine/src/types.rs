@@ -74,6 +74,10 @@ pub enum ChangeOp {
     MergeLost,
     /// Merge: the target had no such key, so the source person's value was carried over.
     MergeAdopted,
+    /// PostHog skipped the write: the event's only changes were to existing keys PostHog does
+    /// not write on their own (`FILTERED_PERSON_UPDATE_PROPERTIES`: `$current_url`, `$browser`,
+    /// ...). `new` is the value the event carried; the person keeps `old`.
+    FilteredSkipped,
 }
 
 /// Which event set the current value of a property, and how.
@@ -189,6 +193,8 @@ pub enum Rule {
     AliasMissing,
     PersonlessMergeEventDropped,
     PersonlessGroupidentifyDropped,
+    /// PostHog: `$groupidentify` with a `$group_key` over 400 characters was dropped.
+    GroupKeyTooLong,
     /// Segment/Mixpanel: an identifier of the event joined an existing profile (cluster).
     IdentifierLinked,
     /// Segment/Mixpanel: two profiles (clusters) became one.
@@ -224,6 +230,7 @@ impl Rule {
             Rule::AliasMissing => "alias_missing",
             Rule::PersonlessMergeEventDropped => "personless_merge_event_dropped",
             Rule::PersonlessGroupidentifyDropped => "personless_groupidentify_dropped",
+            Rule::GroupKeyTooLong => "group_key_too_long",
             Rule::IdentifierLinked => "identifier_linked",
             Rule::ProfilesMerged => "profiles_merged",
             Rule::ProfileLimit => "profile_limit",
@@ -275,6 +282,8 @@ pub enum WarningKind {
     ClusterAlreadyHasUserId,
     /// `alias` with previousId == userId: nothing to link.
     SelfAlias,
+    /// PostHog: `$groupidentify` whose `$group_key` is longer than 400 characters (dropped).
+    GroupKeyTooLong,
 }
 
 impl WarningKind {
@@ -291,6 +300,7 @@ impl WarningKind {
             WarningKind::ProfileUserIdLimit => "profile_user_id_limit",
             WarningKind::ClusterAlreadyHasUserId => "cluster_already_has_user_id",
             WarningKind::SelfAlias => "self_alias",
+            WarningKind::GroupKeyTooLong => "group_key_too_long",
         }
     }
 }
