@@ -14,7 +14,7 @@ use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::{Map, Value};
 
 /// The event properties the identity model reads.
-pub(crate) const MODEL_KEYS: [&str; 27] = [
+pub(crate) const MODEL_KEYS: [&str; 31] = [
     "$set",
     "$set_once",
     "$unset",
@@ -45,6 +45,11 @@ pub(crate) const MODEL_KEYS: [&str; 27] = [
     // PostHog: server events keep `$os` off the person; group keys over 400 characters drop.
     "$is_server",
     "$group_key",
+    // PostHog cookieless: the hash's inputs (`posthog/cookieless.rs`).
+    "$cookieless_mode",
+    "$cookieless_extra",
+    "$host",
+    "$ip",
 ];
 
 /// The model keys (the properties the engine, lanes and lint read) of a JSON object, as

@@ -142,6 +142,9 @@ pub struct Person {
     pub history: Vec<PropertyChange>,
     /// Every person merged into this one (directly or through persons merged earlier).
     pub merged_from: Vec<MergedPerson>,
+    /// PostHog cookieless: the placeholder the person's first cookieless event sent and what
+    /// PostHog turned it into.
+    pub cookieless: Option<crate::posthog::Cookieless>,
 }
 
 impl Person {
@@ -195,6 +198,9 @@ pub enum Rule {
     PersonlessGroupidentifyDropped,
     /// PostHog: `$groupidentify` with a `$group_key` over 400 characters was dropped.
     GroupKeyTooLong,
+    /// PostHog: its cookieless step dropped the event (alias/merge, Stateless `$identify`,
+    /// Disabled mode, or no user agent/host to hash).
+    CookielessDropped,
     /// Segment/Mixpanel: an identifier of the event joined an existing profile (cluster).
     IdentifierLinked,
     /// Segment/Mixpanel: two profiles (clusters) became one.
@@ -231,6 +237,7 @@ impl Rule {
             Rule::PersonlessMergeEventDropped => "personless_merge_event_dropped",
             Rule::PersonlessGroupidentifyDropped => "personless_groupidentify_dropped",
             Rule::GroupKeyTooLong => "group_key_too_long",
+            Rule::CookielessDropped => "cookieless_dropped",
             Rule::IdentifierLinked => "identifier_linked",
             Rule::ProfilesMerged => "profiles_merged",
             Rule::ProfileLimit => "profile_limit",
@@ -343,6 +350,11 @@ pub struct Applied {
     pub personless: bool,
     pub decisions: Vec<Decision>,
     pub warnings: Vec<Warning>,
+    /// PostHog cookieless: the event as PostHog's cookieless step rewrote it (what lanes and
+    /// lint read instead of the event as sent) and what the placeholder became.
+    #[serde(skip)]
+    #[cfg_attr(feature = "ts", ts(skip))]
+    pub rewritten: Option<Box<(EventInput, crate::posthog::Cookieless)>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

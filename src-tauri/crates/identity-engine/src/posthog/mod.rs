@@ -8,6 +8,7 @@
 //!
 //! The sentences are in `messages.rs`; the ids PostHog refuses to merge in `illegal.rs`.
 
+pub(crate) mod cookieless;
 mod illegal;
 mod lifted;
 mod merge;
@@ -15,6 +16,7 @@ mod messages;
 mod normal;
 mod words;
 
+pub use cookieless::Cookieless;
 pub use illegal::is_illegal_distinct_id;
 pub(crate) use lifted::LIFTED_KEYS;
 
