@@ -99,3 +99,4 @@ fn check(c: &Case) {
         }
     }
 }
+mod posthog_cookieless;
