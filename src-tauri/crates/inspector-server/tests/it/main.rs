@@ -24,6 +24,7 @@ mod identity_off_workers;
 mod identity_vendors;
 mod live;
 mod non_utf8_data_dir;
+mod posthog_cookieless;
 mod posthog_sdk_routes;
 mod read_only;
 mod rejections;
