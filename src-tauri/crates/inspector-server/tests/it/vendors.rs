@@ -79,7 +79,7 @@ async fn recorded_segment_and_rudder_traffic_is_answered_and_stored_per_the_cont
     assert_eq!(
         projects["projects"],
         json!([{
-            "project": "rudder_python_token", "source": "rudderstack", "family": "segment", "events": 2,
+            "project": "rudder_python_token", "source": "rudderstack", "family": "rudderstack", "events": 2,
             "first_seen": projects["projects"][0]["first_seen"], "last_seen": projects["projects"][0]["last_seen"]
         }])
     );
