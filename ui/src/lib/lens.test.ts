@@ -9,7 +9,12 @@ const response: LensResponse = {
   source: 'segment',
   family: 'segment',
   events: 9,
-  settings: { mixpanel_id_merge: 'simplified', segment_blocked_values: false, segment_identifier_limits: {} },
+  settings: {
+    mixpanel_id_merge: 'simplified',
+    segment_blocked_values: false,
+    segment_identifier_limits: {},
+    posthog_cookieless: 'stateful',
+  },
   vendors: [
     // Deliberately out of order and without Mixpanel's entry being first.
     {

@@ -62,6 +62,10 @@ export const RULES: Record<LintRule, { title: string; summary: string }> = {
     summary: 'Mixpanel refused a second $user_id on a cluster.',
   },
   self_alias: { title: 'Alias to itself', summary: 'alias with previousId == userId links nothing.' },
+  group_key_too_long: {
+    title: 'Group key too long',
+    summary: 'PostHog dropped a $groupidentify whose $group_key is over 400 characters.',
+  },
   anonymous_id_with_many_user_ids: {
     title: 'Anonymous id with many user ids',
     summary: 'One anonymousId (or $device_id) was sent with several user ids.',

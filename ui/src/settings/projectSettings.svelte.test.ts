@@ -4,6 +4,7 @@ import { changes, ProjectSettingsState, type SettingsApi } from './projectSettin
 
 const DEFAULTS: ProjectSettings = {
   mixpanel_id_merge: 'simplified',
+  posthog_cookieless: 'stateful',
   segment_blocked_values: false,
   segment_identifier_limits: {},
 };

@@ -30,6 +30,7 @@ function sameLimits(a: Record<string, number>, b: Record<string, number>): boole
 export function changes(saved: ProjectSettings, draft: ProjectSettings): Partial<ProjectSettings> {
   const out: Partial<ProjectSettings> = {};
   if (draft.mixpanel_id_merge !== saved.mixpanel_id_merge) out.mixpanel_id_merge = draft.mixpanel_id_merge;
+  if (draft.posthog_cookieless !== saved.posthog_cookieless) out.posthog_cookieless = draft.posthog_cookieless;
   if (draft.segment_blocked_values !== saved.segment_blocked_values)
     out.segment_blocked_values = draft.segment_blocked_values;
   if (!sameLimits(draft.segment_identifier_limits, saved.segment_identifier_limits))

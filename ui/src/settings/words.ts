@@ -4,7 +4,7 @@
 // "Identifying Users (Original)" (docs.mixpanel.com/docs/tracking-methods/id-management/);
 // Segment, "Identity Resolution Settings" (segment.com/docs/unify/identity-resolution/).
 
-import type { MixpanelIdMerge } from '../lib/gen';
+import type { MixpanelIdMerge, PostHogCookieless } from '../lib/gen';
 
 export const MIXPANEL_MODES: { value: MixpanelIdMerge; label: string; sentence: string }[] = [
   {
@@ -21,6 +21,30 @@ export const MIXPANEL_MODES: { value: MixpanelIdMerge; label: string; sentence: 
     sentence:
       'Mixpanel merges ids retroactively through $identify, $create_alias and $merge (the last only from ' +
       '/import), so several anonymous states across devices join one identified user, up to 500 ids per cluster.',
+  },
+];
+
+/**
+ * PostHog's cookieless server hash modes (the project setting read by PostHog's ingestion,
+ * `nodejs/src/ingestion/cookieless/cookieless-manager.ts`).
+ */
+export const POSTHOG_COOKIELESS_MODES: { value: PostHogCookieless; label: string; sentence: string }[] = [
+  {
+    value: 'stateful',
+    label: 'Stateful',
+    sentence:
+      'PostHog replaces $posthog_cookieless with a daily hash of the visitor (IP, user agent, host) and keeps ' +
+      '$identify, counting identifies per visitor.',
+  },
+  {
+    value: 'stateless',
+    label: 'Stateless',
+    sentence: 'The same hash, but PostHog drops $identify, $create_alias and $merge_dangerously.',
+  },
+  {
+    value: 'disabled',
+    label: 'Disabled',
+    sentence: 'PostHog drops every event sent with $posthog_cookieless.',
   },
 ];
 

@@ -10,9 +10,10 @@ use uuid::Uuid;
 
 use crate::family::Family;
 use crate::graph::IdKind;
+use crate::posthog::cookieless::Rewrite;
 use crate::settings::ProjectSettings;
 use crate::step::{Outcome, Project, Step, Vendor};
-use crate::types::{Applied, Decision, EngineError, EventInput, Person, Warning};
+use crate::types::{Applied, Attribution, Decision, DecisionKind, EngineError, EventInput, Person, Rule, Warning};
 use crate::uuid::person_uuid;
 use crate::{mixpanel, posthog, rudderstack, segment};
 
@@ -57,12 +58,52 @@ impl Engine {
                 })
             }
         };
-        let mut step = Step::new(project, ev);
+        // PostHog replaces the cookieless placeholder before person processing.
+        let rewritten = match project.family {
+            Family::PostHog => match crate::posthog::cookieless::rewrite(project, ev) {
+                Rewrite::Untouched => None,
+                Rewrite::Rewritten(input, cookieless) => Some(Box::new((*input, cookieless))),
+                Rewrite::Dropped { text } => {
+                    let mut step = Step::new(project, ev);
+                    let target = ev.distinct_id.clone();
+                    step.decide(DecisionKind::Dropped, Rule::CookielessDropped, None, Some(&target), None, text);
+                    let Step { decisions, warnings, .. } = step;
+                    self.decisions.extend(decisions.iter().cloned());
+                    let attribution = Attribution::Dropped;
+                    let uuid = ev.uuid.clone();
+                    return Ok(Applied {
+                        seq: ev.seq,
+                        event_uuid: uuid,
+                        attribution,
+                        personless: false,
+                        decisions,
+                        warnings,
+                        rewritten: None,
+                    });
+                }
+            },
+            _ => None,
+        };
+        let input = rewritten.as_ref().map_or(ev, |r| &r.0);
+        let mut step = Step::new(project, input);
         let Outcome { attribution, personless } = (vendor(step.project.family).apply)(&mut step);
         let Step { decisions, warnings, .. } = step;
+        if let (Some(r), Attribution::Person(id)) = (&rewritten, attribution) {
+            if let Some(person) = project.persons.get_mut(&id) {
+                person.cookieless.get_or_insert_with(|| r.1.clone());
+            }
+        }
         self.decisions.extend(decisions.iter().cloned());
         self.warnings.extend(warnings.iter().cloned());
-        Ok(Applied { seq: ev.seq, event_uuid: ev.uuid.clone(), attribution, personless, decisions, warnings })
+        Ok(Applied {
+            seq: ev.seq,
+            event_uuid: ev.uuid.clone(),
+            attribution,
+            personless,
+            decisions,
+            warnings,
+            rewritten,
+        })
     }
 
     /// Sets a project's identity settings. Only events applied afterwards see them: to change

@@ -20,7 +20,7 @@ use serde_json::{Map, Value};
 pub const INSPECTOR_ROUTE: &str = "$inspector_route";
 
 /// The event properties the identity model reads.
-pub(crate) const MODEL_KEYS: [&str; 35] = [
+pub(crate) const MODEL_KEYS: [&str; 41] = [
     "$set",
     "$set_once",
     "$unset",
@@ -61,6 +61,14 @@ pub(crate) const MODEL_KEYS: [&str; 35] = [
     "$append",
     "$union",
     "$remove",
+    // PostHog: server events keep `$os` off the person; group keys over 400 characters drop.
+    "$is_server",
+    "$group_key",
+    // PostHog cookieless: the hash's inputs (`posthog/cookieless.rs`).
+    "$cookieless_mode",
+    "$cookieless_extra",
+    "$host",
+    "$ip",
 ];
 
 /// The model keys (the properties the engine, lanes and lint read) of a JSON object, as
@@ -118,9 +126,15 @@ impl<'de> Visitor<'de> for WantedKey {
     }
 
     fn visit_str<E: serde::de::Error>(self, key: &str) -> Result<Self::Value, E> {
-        Ok(MODEL_KEYS.iter().find(|k| **k == key).copied())
+        Ok(WANTED.get(key).copied())
     }
 }
+
+/// `MODEL_KEYS` and the browser, page and campaign properties PostHog lifts onto persons
+/// (`posthog::LIFTED_KEYS`), as one set: every property of every event is looked up here, so a
+/// linear scan of ~100 names would cost the rebuild more than the JSON parsing.
+static WANTED: std::sync::LazyLock<foldhash::HashSet<&'static str>> =
+    std::sync::LazyLock::new(|| MODEL_KEYS.iter().chain(crate::posthog::LIFTED_KEYS).copied().collect());
 
 #[cfg(test)]
 mod tests {
@@ -129,7 +143,7 @@ mod tests {
 
     #[test]
     fn keeps_only_model_keys_with_their_values() {
-        let text = r#"{"$current_url":"https://x","$set":{"a":[1,{"b":null}]},"alias":7,"$lib":"web","$device_id":"d\u00e9v"}"#;
+        let text = r#"{"$pageview_id":"x","$set":{"a":[1,{"b":null}]},"alias":7,"$lib":"web","$device_id":"d\u00e9v"}"#;
         assert_eq!(
             Value::Object(model_properties(text)),
             json!({"$set": {"a": [1, {"b": null}]}, "alias": 7, "$device_id": "dév"})

@@ -70,7 +70,8 @@ pub use crate::lens::{
 pub use crate::lint::{Finding, LintRule, Severity, MAX_REFS};
 pub use crate::model::{Model, ModelChanges};
 pub use crate::posthog::is_illegal_distinct_id;
-pub use crate::settings::{MixpanelIdMerge, ProjectSettings};
+pub use crate::posthog::Cookieless;
+pub use crate::settings::{MixpanelIdMerge, PostHogCookieless, ProjectSettings};
 pub use crate::types::*;
 pub use crate::uuid::{person_uuid, PERSON_UUID_NAMESPACE};
 

@@ -91,6 +91,8 @@ impl Model {
     /// then costs no list of changes per event.
     pub fn push(&mut self, ev: &EventInput) -> Result<(), EngineError> {
         let applied = self.engine.apply(ev)?;
+        // Lanes and lint read the event as PostHog's cookieless step rewrote it.
+        let ev = applied.rewritten.as_ref().map_or(ev, |r| &r.0);
         let family = self.engine.family(&ev.project);
         let view = crate::posthog_shape::lane_view(ev, family);
         let update = self.devices.apply(&view, &applied, &self.engine, family);
@@ -99,6 +101,9 @@ impl Model {
 
         let pending = &mut self.pending;
         pending.new_findings += new_findings;
+        if let Some(r) = &applied.rewritten {
+            self.devices.lanes[update.lane].lane.cookieless.get_or_insert_with(|| r.1.clone());
+        }
         pending.lane(update.lane);
         update.linked.iter().for_each(|&l| pending.lane(l));
         if let Attribution::Person(id) = applied.attribution {

@@ -82,6 +82,28 @@ pub(crate) fn apply_updates(person: &mut Person, ups: &EventUpdates, by: &EventR
     if ups.updates_blocked {
         return false;
     }
+    let (to_set, to_unset) = planned_updates(person, ups);
+    let changed = !to_set.is_empty() || !to_unset.is_empty();
+    for (key, value, op) in to_set {
+        write(person, key, Some(value), op, by);
+    }
+    for key in to_unset {
+        // Sets ran first: a key both set and unset by one event ends up removed (if it existed).
+        if person.properties.contains_key(&key) {
+            write(person, key, None, ChangeOp::Unset, by);
+        }
+    }
+    changed
+}
+
+/// The keys to set, the new values and how, and the keys to unset, that one event's updates
+/// would apply to `person` (nothing when updates are blocked).
+pub(crate) type PlannedUpdates = (Vec<(String, Value, ChangeOp)>, Vec<String>);
+
+pub(crate) fn planned_updates(person: &Person, ups: &EventUpdates) -> PlannedUpdates {
+    if ups.updates_blocked {
+        return (Vec::new(), Vec::new());
+    }
     let before = &person.properties;
     // Computed entirely against `before`; `$set` entries replace `$set_once` ones for a key.
     let mut to_set: Vec<(String, Value, ChangeOp)> = Vec::new();
@@ -98,18 +120,25 @@ pub(crate) fn apply_updates(person: &mut Person, ups: &EventUpdates, by: &EventR
         }
     }
     let to_unset: Vec<String> = ups.unset.iter().filter(|k| before.contains_key(*k)).cloned().collect();
+    (to_set, to_unset)
+}
 
-    let changed = !to_set.is_empty() || !to_unset.is_empty();
-    for (key, value, op) in to_set {
-        write(person, key, Some(value), op, by);
+/// Records, without changing the person, the values a skipped write carried: one
+/// `FilteredSkipped` history entry per key (`old` = the value kept, `new` = the value dropped).
+pub(crate) fn record_skipped(person: &mut Person, to_set: Vec<(String, Value, ChangeOp)>, by: &EventRef) {
+    for (key, value, _) in to_set {
+        let old = person.properties.get(&key).cloned();
+        let replaced_origin = person.property_origins.get(&key).cloned();
+        reserve_small(&mut person.history);
+        person.history.push(PropertyChange {
+            key,
+            op: ChangeOp::FilteredSkipped,
+            old,
+            new: Some(value),
+            by: by.clone(),
+            replaced_origin,
+        });
     }
-    for key in to_unset {
-        // Sets ran first: a key both set and unset by one event ends up removed (if it existed).
-        if person.properties.contains_key(&key) {
-            write(person, key, None, ChangeOp::Unset, by);
-        }
-    }
-    changed
 }
 
 /// Folds a deleted source person's properties into the target: `{...source, ...target}`.

@@ -31,6 +31,20 @@ impl MixpanelIdMerge {
     }
 }
 
+/// PostHog's cookieless server hash mode (the team setting `cookieless_server_hash_mode`:
+/// Disabled, Stateless, Stateful; `nodejs/src/ingestion/cookieless/cookieless-manager.ts` in
+/// <https://github.com/PostHog/posthog>). Traffic with `$posthog_cookieless` shows the project
+/// turned it on, so the inspector assumes Stateful, the only mode that keeps `$identify`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "lowercase")]
+pub enum PostHogCookieless {
+    Disabled,
+    Stateless,
+    #[default]
+    Stateful,
+}
+
 /// One project's identity settings. Every field has the vendor's default, so a project nobody
 /// configured behaves as a new project at the vendor would.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -47,6 +61,8 @@ pub struct ProjectSettings {
     /// `email`, `anonymous_id`, `android.id`, ...).
     #[cfg_attr(feature = "ts", ts(type = "Record<string, number>"))]
     pub segment_identifier_limits: BTreeMap<String, u32>,
+    /// PostHog projects: the cookieless server hash mode.
+    pub posthog_cookieless: PostHogCookieless,
 }
 
 impl ProjectSettings {

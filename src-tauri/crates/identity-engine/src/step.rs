@@ -44,6 +44,8 @@ pub(crate) struct Project {
     pub unify_names: HashMap<String, &'static str>,
     /// What the traffic cannot tell (Mixpanel's ID merge mode, Segment's blocked values...).
     pub settings: ProjectSettings,
+    /// PostHog cookieless (Stateful): the `$identify` event uuids seen per visitor base hash.
+    pub cookieless_identifies: HashMap<[u8; 16], std::collections::HashSet<String>>,
 }
 
 /// What a vendor's rules made of one event.
@@ -124,6 +126,7 @@ impl Step<'_> {
             property_origins: Default::default(),
             history: Vec::new(),
             merged_from: Vec::new(),
+            cookieless: None,
         };
         init_properties(&mut person, ups, self.by());
         self.project.index.insert_person(id, &person.distinct_ids);

@@ -74,6 +74,10 @@ pub enum ChangeOp {
     MergeLost,
     /// Merge: the target had no such key, so the source person's value was carried over.
     MergeAdopted,
+    /// PostHog skipped the write: the event's only changes were to existing keys PostHog does
+    /// not write on their own (`FILTERED_PERSON_UPDATE_PROPERTIES`: `$current_url`, `$browser`,
+    /// ...). `new` is the value the event carried; the person keeps `old`.
+    FilteredSkipped,
 }
 
 /// Which event set the current value of a property, and how.
@@ -138,6 +142,9 @@ pub struct Person {
     pub history: Vec<PropertyChange>,
     /// Every person merged into this one (directly or through persons merged earlier).
     pub merged_from: Vec<MergedPerson>,
+    /// PostHog cookieless: the placeholder the person's first cookieless event sent and what
+    /// PostHog turned it into.
+    pub cookieless: Option<crate::posthog::Cookieless>,
 }
 
 impl Person {
@@ -189,6 +196,11 @@ pub enum Rule {
     AliasMissing,
     PersonlessMergeEventDropped,
     PersonlessGroupidentifyDropped,
+    /// PostHog: `$groupidentify` with a `$group_key` over 400 characters was dropped.
+    GroupKeyTooLong,
+    /// PostHog: its cookieless step dropped the event (alias/merge, Stateless `$identify`,
+    /// Disabled mode, or no user agent/host to hash).
+    CookielessDropped,
     /// Segment/Mixpanel: an identifier of the event joined an existing profile (cluster).
     IdentifierLinked,
     /// Segment/Mixpanel: two profiles (clusters) became one.
@@ -228,6 +240,8 @@ impl Rule {
             Rule::AliasMissing => "alias_missing",
             Rule::PersonlessMergeEventDropped => "personless_merge_event_dropped",
             Rule::PersonlessGroupidentifyDropped => "personless_groupidentify_dropped",
+            Rule::GroupKeyTooLong => "group_key_too_long",
+            Rule::CookielessDropped => "cookieless_dropped",
             Rule::IdentifierLinked => "identifier_linked",
             Rule::ProfilesMerged => "profiles_merged",
             Rule::ProfileLimit => "profile_limit",
@@ -280,6 +294,8 @@ pub enum WarningKind {
     ClusterAlreadyHasUserId,
     /// `alias` with previousId == userId: nothing to link.
     SelfAlias,
+    /// PostHog: `$groupidentify` whose `$group_key` is longer than 400 characters (dropped).
+    GroupKeyTooLong,
 }
 
 impl WarningKind {
@@ -296,6 +312,7 @@ impl WarningKind {
             WarningKind::ProfileUserIdLimit => "profile_user_id_limit",
             WarningKind::ClusterAlreadyHasUserId => "cluster_already_has_user_id",
             WarningKind::SelfAlias => "self_alias",
+            WarningKind::GroupKeyTooLong => "group_key_too_long",
         }
     }
 }
@@ -338,6 +355,11 @@ pub struct Applied {
     pub personless: bool,
     pub decisions: Vec<Decision>,
     pub warnings: Vec<Warning>,
+    /// PostHog cookieless: the event as PostHog's cookieless step rewrote it (what lanes and
+    /// lint read instead of the event as sent) and what the placeholder became.
+    #[serde(skip)]
+    #[cfg_attr(feature = "ts", ts(skip))]
+    pub rewritten: Option<Box<(EventInput, crate::posthog::Cookieless)>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

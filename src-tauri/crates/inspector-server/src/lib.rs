@@ -114,6 +114,14 @@ const CAPTURE_PATHS: &[&str] = &[
     "/engage",
     "/s",
     "/i/v1/analytics/events",
+    "/i/v1/events/analytics",
+    "/i/v1/general/events",
+    "/i/v1/general/analytics/events",
+    "/i/v1/ai/events",
+    "/i/v0/ai/batch",
+    "/i/v1/logs",
+    "/i/v1/metrics",
+    "/flags/definitions",
     "/flags",
     "/decide",
     "/array/{token}/{file}",
@@ -138,6 +146,16 @@ pub fn router(state: AppState) -> Router {
             .route(path, any(handlers::capture::capture))
             .route(&format!("{path}/"), any(handlers::capture::capture));
     }
+    // PostHog's SDK routes under `/api/` (surveys, local evaluation...): exact paths, so they
+    // reach the capture side (any Host, CORS) while every other `/api` path stays the
+    // inspector's own, Host-checked API.
+    for path in capture_decode::posthog::SDK_API_PATHS {
+        capture_routes = capture_routes
+            .route(path, any(handlers::capture::capture))
+            .route(&format!("{path}/"), any(handlers::capture::capture));
+    }
+    let widget = capture_decode::posthog::CONVERSATIONS_WIDGET_PREFIX;
+    capture_routes = capture_routes.route(&format!("{widget}{{*rest}}"), any(handlers::capture::capture));
     let capture_routes = capture_routes.layer(handlers::capture::cors());
 
     let api_routes = Router::new()

@@ -3,4 +3,4 @@
 /**
  * How a property value came to be (or stopped being) on a person.
  */
-export type ChangeOp = "set" | "set_once" | "unset" | "merge_lost" | "merge_adopted";
+export type ChangeOp = "set" | "set_once" | "unset" | "merge_lost" | "merge_adopted" | "filtered_skipped";

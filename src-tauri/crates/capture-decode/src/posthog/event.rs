@@ -220,11 +220,11 @@ fn distinct_id(
             other.to_string()
         }
     };
-    if text.trim().is_empty() {
-        return Err(Rejection::bad_request(
-            "missing_distinct_id",
-            format!("{place}: `distinct_id` is empty or only whitespace"),
-        ));
+    // Only a zero-length id is missing: PostHog's capture (`extract_distinct_id` in
+    // `rust/common/types/src/event.rs`) keeps a whitespace-only one, and the person rules then
+    // refuse merges with it (an illegal id).
+    if text.is_empty() {
+        return Err(Rejection::bad_request("missing_distinct_id", format!("{place}: `distinct_id` is empty")));
     }
     let mut text = if text.contains('\0') {
         warnings.push("distinct_id contained NUL characters; PostHog replaces them with U+FFFD".into());

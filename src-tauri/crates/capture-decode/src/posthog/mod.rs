@@ -7,8 +7,11 @@ mod reply;
 mod route;
 
 pub use event::MAX_DISTINCT_ID_CHARS;
-pub use reply::{config_json, config_script, error as error_reply, flags_reply};
-pub use route::{Route, MB};
+pub use reply::{
+    config_json, config_script, error as error_reply, flag_definitions_reply, flags_reply, product_list_reply,
+    telemetry_reply,
+};
+pub use route::{ProductList, Route, Signal, CONVERSATIONS_WIDGET_PREFIX, MB, SDK_API_PATHS};
 
 use serde_json::{Map, Value};
 
@@ -24,7 +27,15 @@ pub fn handle(route: &Route, req: &Incoming<'_>) -> Result<Outcome, Refusal> {
         Route::RemoteConfig { token, script } => {
             answer(if *script { config_script(token) } else { config_json(token) })
         }
-        Route::Capture { .. } | Route::Batch | Route::Engage | Route::Recording | Route::AnalyticsV1 => {
+        Route::Telemetry { .. } => answer(telemetry_reply()),
+        Route::ProductList { list } => answer(product_list_reply(*list)),
+        Route::FlagDefinitions => answer(flag_definitions_reply()),
+        Route::Capture { .. }
+        | Route::Batch
+        | Route::AiBatch
+        | Route::Engage
+        | Route::Recording
+        | Route::AnalyticsV1 => {
             if req.method.eq_ignore_ascii_case("HEAD") {
                 return answer(Reply::json(200, serde_json::json!({"status": 1})));
             }

@@ -2,7 +2,7 @@
 
 use serde_json::{json, Value};
 
-use super::Route;
+use super::{ProductList, Route};
 use crate::{Capture, Incoming, Rejection, Reply};
 
 /// PostHog's error body; also what the inspector answers on paths no vendor knows.
@@ -43,6 +43,32 @@ pub fn flags_reply(v2: bool) -> Reply {
             }),
         )
     }
+}
+
+/// The body posthog-js reads for each product list: `{"surveys": []}` (surveys.ts),
+/// `{"experiments": []}` (web-experiments.ts), `{"product_tours": []}` (product-tours.ts),
+/// `{"earlyAccessFeatures": []}` (posthog-featureflags.ts). The conversations widget gets an
+/// empty object: its calls only need a 200 with CORS to stay quiet.
+pub fn product_list_reply(list: ProductList) -> Reply {
+    let body = match list {
+        ProductList::Surveys => json!({"surveys": []}),
+        ProductList::WebExperiments => json!({"experiments": []}),
+        ProductList::ProductTours => json!({"product_tours": []}),
+        ProductList::EarlyAccessFeatures => json!({"earlyAccessFeatures": []}),
+        ProductList::ConversationsWidget => json!({}),
+    };
+    Reply::json(200, body)
+}
+
+/// Local evaluation with no flags: the SDKs then evaluate nothing locally and fall back to
+/// `/flags`, which answers no flags either.
+pub fn flag_definitions_reply() -> Reply {
+    Reply::json(200, json!({"flags": [], "group_type_mapping": {}, "cohorts": {}}))
+}
+
+/// OTLP/HTTP success: an empty JSON object, as `rust/capture-logs` answers logs and metrics.
+pub fn telemetry_reply() -> Reply {
+    Reply::json(200, json!({}))
 }
 
 /// A remote config that keeps posthog-js on plain event capture: no recordings, surveys or

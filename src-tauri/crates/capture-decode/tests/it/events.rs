@@ -195,3 +195,13 @@ fn every_event_gets_the_request_token() {
     let body = json!({"api_key": "  phc_spaced \n", "batch": [{"event": "a", "distinct_id": "u"}]});
     assert_eq!(token(&Req::json("/batch", &body).capture().0), "phc_spaced");
 }
+
+/// PostHog's capture only refuses a missing or zero-length distinct id
+/// (`extract_distinct_id`, `rust/common/types/src/event.rs`); a whitespace-only id is kept as
+/// sent, spaces and all, and left to the person rules (which refuse merges with it).
+#[test]
+fn whitespace_only_distinct_id_is_accepted() {
+    for blank in ["   ", "\t\n", " "] {
+        assert_eq!(with_id(json!(blank)).distinct_id, blank);
+    }
+}

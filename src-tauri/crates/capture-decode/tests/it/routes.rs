@@ -166,3 +166,82 @@ fn config_script_sets_the_global_and_escapes_the_token() {
     assert!(!script.contains('\u{2028}'));
     assert!(script.contains("\\u003c/script>"));
 }
+
+/// The newer PostHog SDK routes (capture-protocols routes table; PostHog's `rust/capture`
+/// router tests for `/i/v0/ai/batch`, `rust/capture-logs/src/service.rs` for logs and metrics).
+#[test]
+fn newer_sdk_routes() {
+    use capture_decode::posthog::{ProductList, Signal};
+    let cases = [
+        ("/i/v1/events/analytics", Route::AnalyticsV1),
+        ("/i/v1/general/events", Route::AnalyticsV1),
+        ("/i/v1/general/analytics/events", Route::AnalyticsV1),
+        ("/i/v1/ai/events", Route::AnalyticsV1),
+        ("/i/v0/ai/batch", Route::AiBatch),
+        ("/i/v1/logs?token=phc_t", Route::Telemetry { signal: Signal::Logs }),
+        ("/i/v1/metrics?token=phc_t", Route::Telemetry { signal: Signal::Metrics }),
+        ("/api/surveys?token=phc_t", Route::ProductList { list: ProductList::Surveys }),
+        ("/api/web_experiments?token=phc_t", Route::ProductList { list: ProductList::WebExperiments }),
+        ("/api/product_tours?token=phc_t", Route::ProductList { list: ProductList::ProductTours }),
+        ("/api/early_access_features?token=phc_t", Route::ProductList { list: ProductList::EarlyAccessFeatures }),
+        ("/api/conversations/v1/widget/messages", Route::ProductList { list: ProductList::ConversationsWidget }),
+        ("/api/feature_flag/local_evaluation?token=phc_t&send_cohorts", Route::FlagDefinitions),
+        ("/flags/definitions", Route::FlagDefinitions),
+    ];
+    for (url, want) in cases {
+        assert_eq!(parse(url), Some(want.clone()), "{url}");
+        let slashed = match url.split_once('?') {
+            Some((p, q)) => format!("{p}/?{q}"),
+            None => format!("{url}/"),
+        };
+        assert_eq!(parse(&slashed), Some(want), "{slashed}");
+    }
+    assert!(parse("/i/v0/ai/batch").unwrap().is_capture());
+    assert!(parse("/i/v1/general/events").unwrap().is_capture());
+    for url in ["/i/v1/logs", "/i/v1/metrics", "/api/surveys", "/flags/definitions"] {
+        assert!(!parse(url).unwrap().is_capture(), "{url} stores no events");
+    }
+    // The inspector's own API paths are not PostHog's.
+    for url in ["/api/health", "/api/persons", "/api/conversations", "/api/surveys/extra"] {
+        assert_eq!(parse(url), None, "{url}");
+    }
+}
+
+/// The bodies posthog-js reads: `response.json.surveys`, `.experiments`, `.product_tours`,
+/// `.earlyAccessFeatures` (posthog-js surveys.ts, web-experiments.ts, product-tours.ts,
+/// posthog-featureflags.ts); logs and metrics get OTLP's `{}`.
+#[test]
+fn newer_sdk_route_replies() {
+    let cases = [
+        ("/api/surveys/?token=phc_t", json!({"surveys": []})),
+        ("/api/web_experiments/?token=phc_t", json!({"experiments": []})),
+        ("/api/product_tours/?token=phc_t", json!({"product_tours": []})),
+        ("/api/early_access_features/?token=phc_t", json!({"earlyAccessFeatures": []})),
+        (
+            "/api/feature_flag/local_evaluation?token=phc_t",
+            json!({"flags": [], "group_type_mapping": {}, "cohorts": {}}),
+        ),
+        ("/flags/definitions", json!({"flags": [], "group_type_mapping": {}, "cohorts": {}})),
+    ];
+    for (url, want) in cases {
+        let reply = Req::get(url).answer();
+        assert_eq!(reply.status, 200, "{url}");
+        assert_eq!(body_json(&reply), want, "{url}");
+    }
+    for url in ["/i/v1/logs?token=phc_t", "/i/v1/metrics?token=phc_t"] {
+        let reply = Req::post(url, gzip(br#"{"resourceLogs":[]}"#)).answer();
+        assert_eq!((reply.status, body_json(&reply)), (200, json!({})), "{url}");
+    }
+}
+
+/// `/i/v0/ai/batch` is `/batch`'s handler: a batch body, `{"status":1}`, ordinary events.
+#[test]
+fn ai_batch_events_are_ordinary_events() {
+    let body = json!({"api_key": "phc_t", "batch": [
+        {"event": "$ai_generation", "distinct_id": "u1", "properties": {"$ai_model": "m"}}
+    ]});
+    let (capture, reply) = Req::json("/i/v0/ai/batch/", &body).capture();
+    assert_eq!(body_json(&reply), json!({"status": 1}));
+    assert_eq!(capture.events.len(), 1);
+    assert_eq!((capture.events[0].event.as_str(), capture.events[0].distinct_id.as_str()), ("$ai_generation", "u1"));
+}

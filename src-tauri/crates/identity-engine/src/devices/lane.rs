@@ -156,6 +156,7 @@ impl LaneState {
                 transitions: Vec::new(),
                 sessions: Vec::new(),
                 linked_from: None,
+                cookieless: None,
             },
             meta: Vec::new(),
             created: 0,

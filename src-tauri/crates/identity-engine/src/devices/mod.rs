@@ -67,6 +67,9 @@ pub struct DeviceLane {
     pub sessions: Vec<SessionSpan>,
     /// Set on a lane inferred to continue another one after `reset(true)`.
     pub linked_from: Option<LaneLink>,
+    /// PostHog cookieless: the placeholder the lane's first cookieless event sent and what
+    /// PostHog turned it into.
+    pub cookieless: Option<crate::posthog::Cookieless>,
 }
 
 /// A stretch of a lane on one distinct id.

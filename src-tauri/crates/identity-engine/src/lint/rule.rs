@@ -19,6 +19,7 @@ pub enum LintRule {
     ProfileUserIdLimit,
     ClusterAlreadyHasUserId,
     SelfAlias,
+    GroupKeyTooLong,
     /// An illegal or placeholder-looking id, or one id identified on many devices.
     GenericDistinctId,
     EmailAsDistinctId,
@@ -46,6 +47,7 @@ impl LintRule {
             LintRule::ProfileUserIdLimit => WarningKind::ProfileUserIdLimit.as_str(),
             LintRule::ClusterAlreadyHasUserId => WarningKind::ClusterAlreadyHasUserId.as_str(),
             LintRule::SelfAlias => WarningKind::SelfAlias.as_str(),
+            LintRule::GroupKeyTooLong => WarningKind::GroupKeyTooLong.as_str(),
             LintRule::GenericDistinctId => "generic_distinct_id",
             LintRule::EmailAsDistinctId => "email_as_distinct_id",
             LintRule::MissingResetBetweenUsers => "missing_reset_between_users",
@@ -72,6 +74,7 @@ impl From<WarningKind> for LintRule {
             WarningKind::ProfileUserIdLimit => LintRule::ProfileUserIdLimit,
             WarningKind::ClusterAlreadyHasUserId => LintRule::ClusterAlreadyHasUserId,
             WarningKind::SelfAlias => LintRule::SelfAlias,
+            WarningKind::GroupKeyTooLong => LintRule::GroupKeyTooLong,
         }
     }
 }

@@ -57,6 +57,11 @@ pub(crate) fn warning_kind(kind: WarningKind) -> (Severity, &'static str) {
             "Call alias(newUserId, previousId) with the id the user had before (usually the anonymous id), \
              or drop the call: identify already links the anonymous id.",
         ),
+        WarningKind::GroupKeyTooLong => (
+            Severity::Error,
+            "Use a group key of at most 400 characters (an id, not a description); PostHog drops the whole \
+             $groupidentify otherwise.",
+        ),
     }
 }
 

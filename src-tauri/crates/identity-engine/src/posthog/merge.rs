@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::illegal::is_illegal_distinct_id;
 use super::messages as msg;
-use super::normal::normal;
+use super::normal::{create, normal};
 use crate::props::{apply_updates, EventUpdates};
 use crate::step::Step;
 use crate::types::{DecisionKind, Rule, WarningKind};
@@ -56,7 +56,7 @@ pub(super) fn merge(step: &mut Step, source: String, target: String, ups: &Event
             let source_first = seen.contains_key(&source) && !seen.contains_key(&target);
             let ids =
                 if source_first { vec![source.clone(), target.clone()] } else { vec![target.clone(), source.clone()] };
-            let pid = step.create_person(ids, true, ups);
+            let pid = create(step, ids, true, ups);
             let text = msg::merge_created(&source, &target, if source_first { &source } else { &target }, source_first);
             step.decide(DecisionKind::Created, Rule::MergeCreatedPerson, s, t, Some(pid), text);
             pid

@@ -171,3 +171,10 @@ pub(crate) fn invalid_process_person_profile(value: &serde_json::Value) -> Strin
 pub(crate) fn server_identify_warning(target: &str) -> String {
     format!("$identify for {} carries no $anon_distinct_id: it links no anonymous id.", q(target))
 }
+
+pub(crate) fn group_key_too_long(len: usize) -> String {
+    format!(
+        "PostHog dropped this $groupidentify: its $group_key is {len} characters long, over PostHog's limit \
+         of 400 (ingestion warning group_key_too_long). The group gets no properties and no person changes."
+    )
+}

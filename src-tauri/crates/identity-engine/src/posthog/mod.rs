@@ -8,13 +8,17 @@
 //!
 //! The sentences are in `messages.rs`; the ids PostHog refuses to merge in `illegal.rs`.
 
+pub(crate) mod cookieless;
 mod illegal;
+mod lifted;
 mod merge;
 mod messages;
 mod normal;
 mod words;
 
+pub use cookieless::Cookieless;
 pub use illegal::is_illegal_distinct_id;
+pub(crate) use lifted::LIFTED_KEYS;
 
 use serde_json::Value;
 
@@ -25,6 +29,16 @@ use crate::types::{Attribution, DecisionKind, EventInput, Rule, WarningKind};
 use crate::uuid::person_uuid;
 use messages as msg;
 use normal::normal;
+
+/// Events PostHog's pipelines never give to person processing, whatever their properties: error
+/// tracking's `$exception` only reads persons, `$$heatmap` takes its own pipeline and
+/// `$$client_ingestion_warning` is turned into a warning and dropped (the event pipeline runner,
+/// `nodejs/src/ingestion/` in <https://github.com/PostHog/posthog>).
+const NEVER_PERSON_EVENTS: [&str; 3] = ["$exception", "$$heatmap", "$$client_ingestion_warning"];
+
+/// PostHog drops a `$groupidentify` whose `$group_key` is longer than this (warning
+/// `group_key_too_long`).
+const MAX_GROUP_KEY_CHARS: usize = 400;
 
 /// Events whose properties can request a merge.
 const MERGE_EVENTS: [&str; 3] = ["$identify", "$create_alias", "$merge_dangerously"];
@@ -60,6 +74,20 @@ pub(crate) const VENDOR: Vendor = Vendor { apply, blocks_id: |_| false, links_ev
 /// Runs PostHog's person processing for the step's event.
 fn apply(step: &mut Step) -> Outcome {
     let ev = step.ev;
+    if NEVER_PERSON_EVENTS.contains(&ev.event.as_str()) {
+        let attribution = never_person(step);
+        // No person profile is processed for it: counted as personless when the id has no person.
+        return Outcome { attribution, personless: matches!(attribution, Attribution::Personless(_)) };
+    }
+    if ev.event == "$groupidentify" {
+        if let Some(len) = group_key_len(ev).filter(|&len| len > MAX_GROUP_KEY_CHARS) {
+            let text = msg::group_key_too_long(len);
+            step.warn(WarningKind::GroupKeyTooLong, vec![ev.distinct_id.clone()], text.clone());
+            let target = ev.distinct_id.clone();
+            step.decide(DecisionKind::Dropped, Rule::GroupKeyTooLong, None, Some(&target), None, text);
+            return Attribution::Dropped.into();
+        }
+    }
     match ev.properties.get("$process_person_profile") {
         None | Some(Value::Bool(true)) => {}
         Some(Value::Bool(false)) => return Outcome { attribution: personless(step), personless: true },
@@ -68,7 +96,10 @@ fn apply(step: &mut Step) -> Outcome {
             step.warn(WarningKind::InvalidProcessPersonProfile, vec![ev.distinct_id.clone()], text);
         }
     }
-    let ups = EventUpdates::of(ev);
+    let mut ups = EventUpdates::of(ev);
+    if ev.event != "$groupidentify" {
+        lifted::lift(ev, &mut ups);
+    }
     let target = ev.distinct_id.clone();
     let person = match merge_request(ev) {
         MergeRequest::Merge { source, target } => merge::merge(step, source, target, &ups),
@@ -96,6 +127,28 @@ fn apply(step: &mut Step) -> Outcome {
         }
     };
     Attribution::Person(person).into()
+}
+
+/// The length (in characters) of a `$groupidentify`'s `$group_key`, as a string.
+fn group_key_len(ev: &EventInput) -> Option<usize> {
+    match ev.properties.get("$group_key")? {
+        Value::String(s) => Some(s.chars().count()),
+        Value::Null => None,
+        other => Some(other.to_string().chars().count()),
+    }
+}
+
+/// An event PostHog never gives to person processing: it points at the id's person when there
+/// is one, and otherwise at no person (nothing is created or recorded for the id).
+fn never_person(step: &mut Step) -> Attribution {
+    let ev = step.ev;
+    match step.project.index.person_of_mut(&ev.distinct_id) {
+        Some(pid) => Attribution::Person(pid),
+        None => match step.project.seen_personless.get(&ev.distinct_id) {
+            Some(&uuid) => Attribution::Personless(uuid),
+            None => Attribution::Personless(person_uuid(&ev.project, &ev.distinct_id)),
+        },
+    }
 }
 
 /// `$process_person_profile === false`: no person is created and no property changes.

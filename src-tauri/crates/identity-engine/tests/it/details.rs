@@ -77,14 +77,23 @@ fn property_origins_and_history_explain_every_value() {
         e("$pageview", "user", json!({"$set": {"plan": "team"}})),
     ]);
     let p = person(&engine, "user");
-    assert_eq!(p.properties, *json!({"plan": "team", "utm": "ads", "first": "x"}).as_object().unwrap());
+    // `$creator_event_uuid`: the target person's (created by ev-2) survives the merge
+    // (`person-create-service.ts`; `{...source, ...target}`).
+    assert_eq!(
+        p.properties,
+        *json!({"plan": "team", "utm": "ads", "first": "x", "$creator_event_uuid": "ev-2"}).as_object().unwrap()
+    );
     let origin = |k: &str| (p.property_origins[k].by.event_uuid.clone(), p.property_origins[k].op);
     assert_eq!(origin("plan"), ("ev-4".to_owned(), ChangeOp::Set));
     assert_eq!(origin("utm"), ("ev-1".to_owned(), ChangeOp::Set), "carried over values keep their real origin");
     assert_eq!(origin("first"), ("ev-3".to_owned(), ChangeOp::SetOnce));
     assert_eq!(p.property_origins.keys().collect::<Vec<_>>(), p.properties.keys().collect::<Vec<_>>());
 
-    let lost = p.history.iter().find(|c| c.op == ChangeOp::MergeLost).expect("the losing value is recorded");
+    let lost = p
+        .history
+        .iter()
+        .find(|c| c.op == ChangeOp::MergeLost && c.key == "plan")
+        .expect("the losing value is recorded");
     assert_eq!(
         (lost.key.as_str(), lost.old.clone(), lost.new.clone()),
         ("plan", Some(json!("free")), Some(json!("pro")))

@@ -26,6 +26,8 @@ mod identity_vendors;
 mod live;
 mod mixpanel_merge_route;
 mod non_utf8_data_dir;
+mod posthog_cookieless;
+mod posthog_sdk_routes;
 mod read_only;
 mod rejections;
 mod reserved_tokens;

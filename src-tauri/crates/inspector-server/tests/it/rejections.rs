@@ -157,8 +157,9 @@ async fn invalid_events_name_the_event() {
 
     let body = json!({"api_key": "phc_x", "batch": [{"distinct_id": "u"}]});
     refused(&app, post("/batch/", body.to_string()), 400, "missing_event_name").await;
+    // PostHog's capture accepts a whitespace-only distinct id (only person merges refuse it).
     let body = json!({"api_key": "phc_x", "batch": [{"event": "x", "distinct_id": "   "}]});
-    refused(&app, post("/batch/", body.to_string()), 400, "missing_distinct_id").await;
+    assert_eq!(app.send(post("/batch/", body.to_string())).await.status, StatusCode::OK);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -6,6 +6,7 @@
 //! and decisions point at the person their target ended on.
 
 mod merges;
+mod posthog_person_rules;
 mod properties;
 
 use crate::support::engine::*;
@@ -98,3 +99,4 @@ fn check(c: &Case) {
         }
     }
 }
+mod posthog_cookieless;

@@ -1,0 +1,154 @@
+//! What PostHog does to an event's person properties before and after person processing,
+//! beyond `$set`/`$set_once`/`$unset` (`props.rs`):
+//! - lifting: `personInitialAndUTMProperties` (`nodejs/src/common/utils/db/utils.ts`, called
+//!   from `normalizeEvent`) copies browser, device, page and campaign properties of the event into
+//!   `$set` and, as `$initial_<key>`, into `$set_once`; the key list is `eventToPersonProperties`
+//!   in `nodejs/src/common/persons/person-property-utils.ts`;
+//! - filtered writes: `getPersonUpdateOutcome` (`batch-writing-person-store.ts`) skips writing a
+//!   person whose only changes are to existing keys of `FILTERED_PERSON_UPDATE_PROPERTIES`
+//!   (same file as the key list), unless the event is one of `PERSON_EVENTS`
+//!   (`person-update.ts`).
+//!
+//! Invariants: lifting never overrides a key the event's own `$set` (or `$set_once`) has; a null
+//! value is lifted into `$set` but never into `$set_once` (it would block the real first touch).
+
+use serde_json::Value;
+
+use crate::props::EventUpdates;
+use crate::types::EventInput;
+
+/// `EVENT_TO_PERSON_PROPERTIES` then `CAMPAIGN_PROPERTIES`, in PostHog's order.
+pub(crate) const LIFTED_KEYS: &[&str] = &[
+    "$app_build",
+    "$app_name",
+    "$app_namespace",
+    "$app_version",
+    "$browser",
+    "$browser_version",
+    "$device_type",
+    "$current_url",
+    "$pathname",
+    "$os",
+    "$os_name",
+    "$os_version",
+    "$referring_domain",
+    "$referrer",
+    "$screen_height",
+    "$screen_width",
+    "$viewport_height",
+    "$viewport_width",
+    "$raw_user_agent",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "utm_content",
+    "utm_name",
+    "utm_term",
+    "gclid",
+    "gad_source",
+    "gclsrc",
+    "dclid",
+    "gbraid",
+    "wbraid",
+    "fbclid",
+    "msclkid",
+    "twclid",
+    "li_fat_id",
+    "mc_cid",
+    "igshid",
+    "ttclid",
+    "rdt_cid",
+    "irclid",
+    "_kx",
+    "epik",
+    "qclid",
+    "sccid",
+];
+
+/// Keys whose change alone does not make PostHog write a person (`FILTERED_PERSON_UPDATE_PROPERTIES`).
+const FILTERED_KEYS: &[&str] = &[
+    "$current_url",
+    "$pathname",
+    "$referring_domain",
+    "$referrer",
+    "$screen_height",
+    "$screen_width",
+    "$viewport_height",
+    "$viewport_width",
+    "$browser",
+    "$browser_version",
+    "$device_type",
+    "$raw_user_agent",
+    "$os",
+    "$os_name",
+    "$os_version",
+    "$geoip_postal_code",
+    "$geoip_time_zone",
+    "$geoip_latitude",
+    "$geoip_longitude",
+    "$geoip_accuracy_radius",
+    "$geoip_subdivision_1_code",
+    "$geoip_subdivision_1_name",
+    "$geoip_subdivision_2_code",
+    "$geoip_subdivision_2_name",
+    "$geoip_subdivision_3_code",
+    "$geoip_subdivision_3_name",
+    "$geoip_city_confidence",
+    "$geoip_country_confidence",
+    "$geoip_postal_code_confidence",
+    "$geoip_subdivision_1_confidence",
+    "$geoip_subdivision_2_confidence",
+];
+
+/// Events whose person update is always written (`PERSON_EVENTS` in `person-update.ts`).
+const FORCED_WRITE_EVENTS: [&str; 4] = ["$identify", "$create_alias", "$merge_dangerously", "$set"];
+
+pub(crate) fn is_filtered_key(key: &str) -> bool {
+    FILTERED_KEYS.contains(&key)
+}
+
+pub(crate) fn forces_write(event: &str) -> bool {
+    FORCED_WRITE_EVENTS.contains(&event)
+}
+
+/// `$initial_<key without its first $>`, as PostHog names the first-touch copy.
+fn initial_key(key: &str) -> String {
+    format!("$initial_{}", key.replacen('$', "", 1))
+}
+
+/// Adds the lifted properties of `ev` to `ups`. Server SDKs (`$is_server: true`, exactly) keep
+/// their host's `$os`/`$os_version` off the person; nothing else is skipped for them.
+pub(crate) fn lift(ev: &EventInput, ups: &mut EventUpdates) {
+    let props = &ev.properties;
+    let server = props.get("$is_server") == Some(&Value::Bool(true));
+    // PostHog's `normalizeOsAlias` fills a missing `$os` from `$os_name` before lifting.
+    let os_alias = match (props.get("$os"), props.get("$os_name")) {
+        (None, Some(name)) => Some(name),
+        _ => None,
+    };
+    for &key in LIFTED_KEYS {
+        let value = match (key, props.get(key)) {
+            ("$os", None) => os_alias,
+            (_, value) => value,
+        };
+        let Some(value) = value else { continue };
+        if server && (key == "$os" || key == "$os_version") {
+            continue;
+        }
+        if key == "$os_name" && !server {
+            // `$os_name` only stands in for `$os`; it never becomes a person property itself
+            // (PostHog removes it again, except on server events, where it stays as lifted).
+            if !value.is_null() && !ups.set_once.contains_key("$initial_os") {
+                ups.set_once.insert("$initial_os".to_owned(), value.clone());
+            }
+            continue;
+        }
+        if !ups.set.contains_key(key) {
+            ups.set.insert(key.to_owned(), value.clone());
+        }
+        let initial = initial_key(key);
+        if !value.is_null() && !ups.set_once.contains_key(&initial) {
+            ups.set_once.insert(initial, value.clone());
+        }
+    }
+}
