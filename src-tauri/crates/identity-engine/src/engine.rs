@@ -14,7 +14,7 @@ use crate::settings::ProjectSettings;
 use crate::step::{Outcome, Project, Step, Vendor};
 use crate::types::{Applied, Decision, EngineError, EventInput, Person, Warning};
 use crate::uuid::person_uuid;
-use crate::{mixpanel, posthog, segment};
+use crate::{kissmetrics, mixpanel, posthog, segment};
 
 /// Persons, decisions and warnings of every project, from events applied in arrival order
 /// under each project's vendor rules (PostHog, Segment or Mixpanel).
@@ -155,8 +155,9 @@ pub(crate) fn vendor(family: Family) -> &'static Vendor {
     match family {
         Family::PostHog => &posthog::VENDOR,
         Family::Segment => &segment::VENDOR,
-        // Placeholders until their own modules land: RudderStack's stitcher, KISSmetrics.
-        Family::RudderStack | Family::KissMetrics => &segment::VENDOR,
+        // Placeholder until its own module lands: RudderStack's stitcher.
+        Family::RudderStack => &segment::VENDOR,
+        Family::KissMetrics => &kissmetrics::VENDOR,
         Family::Mixpanel => &mixpanel::VENDOR,
     }
 }
