@@ -22,6 +22,7 @@ mod forward_bounds;
 mod identity_backlog;
 mod identity_off_workers;
 mod identity_vendors;
+mod kissmetrics;
 mod live;
 mod non_utf8_data_dir;
 mod read_only;
