@@ -27,7 +27,7 @@ describe('sdkSnippets', () => {
     expect(key('segment-analytics-next')).toContain("cdnURL: 'http://127.0.0.1:40123'");
     expect(key('mixpanel-python')).toContain("events_url=f'{url}/track'");
     expect(key('mixpanel-browser')).toContain("mixpanel.init('your_token', { api_host: 'http://127.0.0.1:40123' })");
-    expect(key('kissmetrics-browser')).toContain("'http://127.0.0.1:40123/' + path");
+    expect(key('kissmetrics-browser')).toContain("new URL(path, 'http://127.0.0.1:40123')");
     expect(key('kissmetrics-browser')).toContain("_k: 'your_api_key'");
     expect(key('kissmetrics-python')).toContain("trk_host='127.0.0.1:40123', trk_scheme='http'");
     expect(s[0].code).toContain("api_host: 'http://127.0.0.1:40123'");

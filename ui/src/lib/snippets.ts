@@ -135,7 +135,7 @@ function kissmetricsSnippets(url: string, key: string): Snippet[] {
       title: 'KISSmetrics (_kmq calls as the JS library sends them)',
       install: 'no install: the same image GETs the KISSmetrics JS library sends',
       language: 'js',
-      code: `// _kmq.push(['record', ...]) -> /e, ['set', ...] -> /s, ['alias', ...] and identify() while anonymous -> /a\nconst km = (path, params) => {\n  new Image().src = '${url}/' + path + '?' + new URLSearchParams({ _k: '${key}', ...params })\n}\nkm('e', { _p: 'anon-id', _n: 'Viewed Signup' })\nkm('a', { _p: 'anon-id', _n: 'user-1@example.com' }) // identify('user-1@example.com')`,
+      code: `// _kmq.push(['record', ...]) -> /e, ['set', ...] -> /s, ['alias', ...] and identify() while anonymous -> /a\nconst km = (path, params) => {\n  const call = new URL(path, '${url}')\n  call.search = new URLSearchParams({ _k: '${key}', ...params }).toString()\n  new Image().src = call.href\n}\nkm('/e', { _p: 'anon-id', _n: 'Viewed Signup' })\nkm('/a', { _p: 'anon-id', _n: 'user-1@example.com' }) // identify('user-1@example.com')`,
     },
     {
       id: 'kissmetrics-python',

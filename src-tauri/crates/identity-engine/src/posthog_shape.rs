@@ -13,8 +13,8 @@
 //!   `$is_identified` = the event carries `$user_id` (Simplified ID Merge).
 //! - KISSmetrics: an alias call becomes `$create_alias` (`alias` = its `_n`, distinct id = its
 //!   `_p`), a set call a `$set` event with the properties as `$set`. Its calls carry no device
-//!   key (the JS library keeps its anonymous id in the `km_ai` cookie and sends it as `_p` while the visitor is anonymous), so lanes
-//!   follow the anonymous-id chain.
+//!   key (the JS library keeps its anonymous id in the `km_ai` cookie and sends it as `_p` while
+//!   the visitor is anonymous), so lanes follow the anonymous-id chain.
 
 use std::borrow::Cow;
 
