@@ -83,19 +83,24 @@ test('KISSmetrics calls are answered with a GIF and stored as kissmetrics', { ti
   assert.equal(new Date(visited.timestamp).getTime(), 1_795_491_001_000, '_t with _d=1 is the time');
 });
 
-test('KISSmetrics persons: aliases join, identify while named does not, placeholders squish', { timeout: 20_000 }, async () => {
-  const bob = await personOf(server, KEY, 'bob@site.com');
-  assert.deepEqual([...bob.distinct_ids].sort(), ['bob@site.com', ANON_1].sort(), brief(bob));
-  assert.equal(bob.properties.Plan, 'Gold');
-  const bill = await personOf(server, KEY, 'bill@site.com');
-  assert.ok(bill && bill.id !== bob.id, `bill is his own person; ${brief(bill)}`);
-  const squished = await personOf(server, KEY, 'anonymous');
-  for (const id of [ANON_2, ANON_3, ANON_4]) assert.ok(squished.distinct_ids.includes(id), `${id} squished; ${brief(squished)}`);
+test(
+  'KISSmetrics persons: aliases join, identify while named does not, placeholders squish',
+  { timeout: 20_000 },
+  async () => {
+    const bob = await personOf(server, KEY, 'bob@site.com');
+    assert.deepEqual([...bob.distinct_ids].sort(), ['bob@site.com', ANON_1].sort(), brief(bob));
+    assert.equal(bob.properties.Plan, 'Gold');
+    const bill = await personOf(server, KEY, 'bill@site.com');
+    assert.ok(bill && bill.id !== bob.id, `bill is his own person; ${brief(bill)}`);
+    const squished = await personOf(server, KEY, 'anonymous');
+    for (const id of [ANON_2, ANON_3, ANON_4])
+      assert.ok(squished.distinct_ids.includes(id), `${id} squished; ${brief(squished)}`);
 
-  const found = (await warnings(server, KEY)).filter((w) => w.rule === 'squished_identities');
-  assert.equal(found.length, 1, brief(found));
-  assert.equal(found[0].severity, 'error');
-  assert.deepEqual(found[0].distinct_ids, ['anonymous', ANON_2, ANON_3, ANON_4]);
-  const rules = new Set((await warnings(server, KEY)).map((w) => w.rule));
-  assert.ok(!rules.has('email_as_distinct_id'), 'KISSmetrics recommends emails as identities');
-});
+    const found = (await warnings(server, KEY)).filter((w) => w.rule === 'squished_identities');
+    assert.equal(found.length, 1, brief(found));
+    assert.equal(found[0].severity, 'error');
+    assert.deepEqual(found[0].distinct_ids, ['anonymous', ANON_2, ANON_3, ANON_4]);
+    const rules = new Set((await warnings(server, KEY)).map((w) => w.rule));
+    assert.ok(!rules.has('email_as_distinct_id'), 'KISSmetrics recommends emails as identities');
+  },
+);

@@ -12,7 +12,7 @@
 //!   `$create_alias` + `alias`); the user agent is `$browser $browser_version ($os)`, and
 //!   `$is_identified` = the event carries `$user_id` (Simplified ID Merge).
 //! - KISSmetrics: an alias call becomes `$create_alias` (`alias` = its `_n`, distinct id = its
-//!   `_p`), a set call a `$set` event with the properties as `$set`. Its calls carry no device
+//!   `_p`), a set call keeps its `$set`. Its calls carry no device
 //!   key (the JS library keeps its anonymous id in the `km_ai` cookie and sends it as `_p` while
 //!   the visitor is anonymous), so lanes follow the anonymous-id chain.
 
@@ -127,7 +127,9 @@ fn kissmetrics_view(ev: &EventInput) -> EventInput {
             "$create_alias".to_owned()
         }
         SET_EVENT => {
-            out.insert("$set".into(), Value::Object(ev.properties.clone()));
+            if let Some(set) = ev.properties.get("$set") {
+                out.insert("$set".into(), set.clone());
+            }
             ev.event.clone()
         }
         _ => ev.event.clone(),

@@ -3,8 +3,9 @@
 //!
 //! Parameters come in the query string (the JS library loads each call as an image URL on
 //! trk.kissmetrics.io) or as a form body (server libraries): `_k` the API key (the project),
-//! `_p` the person, `_n` the event name (`/e`) or the second identity (`/a`), `_t` the time in
-//! unix seconds, used when `_d=1`; every other parameter is a property. The reply is a 1x1 GIF,
+//! `_p` the person, `_n` the event name (`/e`) or the second identity (`/a`, stored as the
+//! property `alias`), `_t` the time in unix seconds, used when `_d=1`; every other parameter is
+//! a property (on `/s`, under `$set`). The reply is a 1x1 GIF,
 //! what the JS library's image expects. There is no batch route.
 
 mod detect;
@@ -31,9 +32,11 @@ pub const GIF: &[u8] = &[
 /// Parameters the API reads itself; every other one is a property.
 const RESERVED: [&str; 5] = ["_k", "_p", "_n", "_t", "_d"];
 
-/// The event name a `/s` call is stored under (it has no `_n`).
+/// The event name a `/s` call is stored under (it has no `_n`); its properties are stored under
+/// `properties.$set`, the shape the identity model reads person updates from.
 pub const SET_EVENT: &str = "$set";
-/// The event name a `/a` call is stored under; its `_n` is kept in `properties._n`.
+/// The event name a `/a` call is stored under; its `_n` (the second identity) is stored as
+/// `properties.alias`.
 pub const ALIAS_EVENT: &str = "$alias";
 
 pub fn gif(status: u16) -> Reply {
@@ -94,11 +97,16 @@ pub fn decode(route: Route, req: &Incoming<'_>) -> Result<Capture, Rejection> {
         (None, _) => req.received_at,
     };
     let mut properties = Map::new();
-    for (k, v) in &params {
-        let keep = !RESERVED.contains(&k.as_str()) || (route == Route::Alias && k == "_n");
-        if keep {
-            properties.insert(k.clone(), Value::String(v.clone()));
+    for (k, v) in params.iter().filter(|(k, _)| !RESERVED.contains(&k.as_str())) {
+        properties.insert(k.clone(), Value::String(v.clone()));
+    }
+    match route {
+        Route::Set => properties = Map::from_iter([(SET_EVENT.to_owned(), Value::Object(properties))]),
+        Route::Alias => {
+            let other = get(&params, "_n").unwrap_or_default();
+            properties.insert("alias".to_owned(), Value::String(other.to_owned()));
         }
+        Route::Event => {}
     }
     let event = Event {
         uuid: uuid::Uuid::now_v7().to_string(),

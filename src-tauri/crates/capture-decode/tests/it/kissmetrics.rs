@@ -45,14 +45,14 @@ fn set_and_alias_in_a_form_body_as_server_libraries_send_them() {
     assert_eq!(reply.content_type, "image/gif");
     let e = &capture.events[0];
     assert_eq!((e.event.as_str(), e.distinct_id.as_str()), (kissmetrics::SET_EVENT, "bob@example.com"));
-    assert_eq!(e.properties["Plan"], json!("Gold"));
+    assert_eq!(e.properties["$set"], json!({"Plan": "Gold"}));
 
     // Identities page: /a?_k=api-key&_p=User+12345&_n=bob%40bob.com
     let alias = Req::form("/a", "_k=k&_p=User+12345&_n=bob%40bob.com");
     let (capture, _) = alias.wire_capture();
     let e = &capture.events[0];
     assert_eq!((e.event.as_str(), e.distinct_id.as_str()), (kissmetrics::ALIAS_EVENT, "User 12345"));
-    assert_eq!(e.properties["_n"], json!("bob@bob.com"), "the other identity is kept");
+    assert_eq!(serde_json::Value::Object(e.properties.clone()), json!({"alias": "bob@bob.com"}), "the other identity");
     assert_eq!(Req::get("/a?_k=k&_p=a&_n=b").protocol(), Some(Protocol::Kissmetrics(kissmetrics::Route::Alias)));
 }
 

@@ -5,8 +5,8 @@
 //! <https://support.kissmetrics.io/docs/squished-identities-multiple-identities-aliased-together>).
 //!
 //! A stored event is one API call (see capture-decode's `kissmetrics`): `distinct_id` is `_p`,
-//! an alias (`/a`, stored as `$alias`) keeps its second identity in `properties._n`, a set
-//! (`/s`, stored as `$set`) has the properties to set as its `properties`.
+//! an alias (`/a`, stored as `$alias`) keeps its second identity in `properties.alias`, a set
+//! (`/s`, stored as `$set`) has the properties to set in `properties.$set`.
 //! - Every call's `_p` is a person (created on first sight).
 //! - `alias(a, b)` makes the two identities one person, permanently ("Calling alias is not
 //!   reversible"), with no limit and no refusal: two named ids, or a placeholder such as
@@ -37,8 +37,8 @@ use crate::uuid::person_uuid;
 pub(crate) const ALIAS_EVENT: &str = "$alias";
 /// The event name capture-decode stores an `/s` call under.
 pub(crate) const SET_EVENT: &str = "$set";
-/// Where an alias call keeps its second identity.
-pub(crate) const ALIAS_OTHER: &str = "_n";
+/// Where an alias call keeps its second identity (its `_n`).
+pub(crate) const ALIAS_OTHER: &str = "alias";
 
 /// KISSmetrics' words for the shared identity graph. Every identity is a `distinct_id`, never a
 /// `user_id`, so the graph's one-user-id rule never applies: KISSmetrics has no such limit.
@@ -80,8 +80,7 @@ fn apply(step: &mut Step) -> Outcome {
         person.identified_by = Some(by);
     }
     if ev.event == SET_EVENT {
-        let set: serde_json::Map<String, Value> = ev.properties.clone();
-        let ups = EventUpdates { set, ..EventUpdates::default() };
+        let ups = EventUpdates::of(ev);
         let by = step.by().clone();
         apply_updates(step.person_mut(pid), &ups, &by);
     }

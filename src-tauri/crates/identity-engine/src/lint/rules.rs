@@ -357,7 +357,7 @@ impl Lint {
 
     /// `squished_identities` (KISSmetrics, after its support article "Squished Identities"):
     /// - identify squishing: a placeholder identity (`anonymous`, `none`, `missing`, `null`, ...)
-    ///   aliased with a second identity: every visitor whose code sends it joins one person;
+    ///   aliased with two or more identities: every visitor whose code sends it joins one person;
     /// - alias squishing: one identity aliased with two or more named identities (ones that do
     ///   not look like the JS library's generated anonymous ids), i.e. several people.
     ///
@@ -380,7 +380,7 @@ impl Lint {
             }
             let placeholder = is_kissmetrics_placeholder(id);
             let named = joined.iter().filter(|j| !looks_kissmetrics_anonymous(j)).count();
-            if !(placeholder || named >= 2) {
+            if !((placeholder && joined.len() >= 2) || named >= 2) {
                 continue;
             }
             let joined = joined.clone();

@@ -1,6 +1,7 @@
 //! KISSmetrics identity rules, one scenario per documented rule (the source is named on each
 //! test), on calls in the shape capture-decode stores them: `/e` as the event `_n`, `/s` as
-//! `$set`, `/a` as `$alias` with the second identity in `properties._n`.
+//! `$set` (properties under `$set`), `/a` as `$alias` with the second identity in
+//! `properties.alias`.
 
 use chrono::{DateTime, Duration, Utc};
 use identity_engine::*;
@@ -34,11 +35,20 @@ impl Calls {
     }
     /// `/a?_p=a&_n=b`
     fn alias(self, a: &str, b: &str) -> Calls {
-        self.call("$alias", a, json!({"_n": b}))
+        self.call("$alias", a, json!({"alias": b}))
     }
     /// `/s?_p=person&...`
     fn set(self, person: &str, props: Value) -> Calls {
-        self.call("$set", person, props)
+        self.call("$set", person, json!({"$set": props}))
+    }
+    /// The model as the server builds it: from the properties `model_properties` keeps.
+    fn run_stored(self) -> Model {
+        let trimmed = self
+            .0
+            .into_iter()
+            .map(|e| EventInput { properties: model_properties(&Value::Object(e.properties.clone()).to_string()), ..e })
+            .collect();
+        Calls(trimmed).run()
     }
     fn run(self) -> Model {
         let mut m = Model::new();
@@ -160,6 +170,8 @@ fn clear_identity_starts_a_new_anonymous_id() {
 /// visitor aliases each anonymous id to 'anonymous': no refusal, one person, a finding.
 #[test]
 fn placeholder_identify_squishes_everyone_and_is_flagged() {
+    let one = Calls::default().alias(ANON_1, "anonymous").record("anonymous", "Viewed").run();
+    assert!(findings(&one, "squished_identities").is_empty(), "one visitor is not squished yet");
     let m = Calls::default()
         .alias(ANON_1, "anonymous")
         .record("anonymous", "Viewed")
@@ -215,4 +227,25 @@ fn set_call_sets_person_properties() {
         .run();
     let p = m.engine().person_for(P, "bob@site.com").unwrap();
     assert_eq!(p.properties["Plan"], json!("Platinum"));
+}
+
+/// The server feeds the model only `model_properties` (input.rs): the KISSmetrics shape must
+/// survive it (`alias`, `$set`), or aliases would join nothing.
+#[test]
+fn stored_properties_keep_what_the_rules_read() {
+    let calls = || {
+        Calls::default()
+            .record(ANON_1, "Visited Site")
+            .alias(ANON_1, "bob@site.com")
+            .set("bob@site.com", json!({"Plan": "Gold"}))
+            .alias(ANON_2, "anonymous")
+            .alias(ANON_3, "anonymous")
+    };
+    let (full, stored) = (calls().run(), calls().run_stored());
+    let view = |m: &Model| {
+        serde_json::to_string(&(m.engine().persons(P), m.engine().decisions(), m.devices(None), m.findings(None)))
+            .unwrap()
+    };
+    assert_eq!(view(&stored), view(&full));
+    assert_eq!(stored.engine().person_for(P, ANON_1).unwrap().properties["Plan"], json!("Gold"));
 }
