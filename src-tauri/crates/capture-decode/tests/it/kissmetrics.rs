@@ -81,6 +81,11 @@ fn every_posthog_recording_stays_posthog() {
         for (i, req) in load_fixture(file).iter().enumerate() {
             let protocol = req.protocol();
             assert!(matches!(protocol, Some(Protocol::Posthog(_))), "{file} line {i}: {protocol:?}");
+            let source = match protocol.unwrap().handle(&req.incoming()) {
+                Ok(outcome) => outcome.source(),
+                Err(refusal) => refusal.source,
+            };
+            assert_eq!(source, Source::Posthog, "{file} line {i} decodes as PostHog");
         }
     }
     // Hand-shaped posthog-js requests on the shared paths: its query (`ip`, `_`, `ver`,
