@@ -14,6 +14,8 @@ describe('sdkSnippets', () => {
       'rudder-python',
       'mixpanel-browser',
       'mixpanel-python',
+      'kissmetrics-browser',
+      'kissmetrics-python',
     ]);
     for (const snippet of s) {
       expect(snippet.code).toContain('http://127.0.0.1:40123');
@@ -25,6 +27,9 @@ describe('sdkSnippets', () => {
     expect(key('segment-analytics-next')).toContain("cdnURL: 'http://127.0.0.1:40123'");
     expect(key('mixpanel-python')).toContain("events_url=f'{url}/track'");
     expect(key('mixpanel-browser')).toContain("mixpanel.init('your_token', { api_host: 'http://127.0.0.1:40123' })");
+    expect(key('kissmetrics-browser')).toContain("new URL(path, 'http://127.0.0.1:40123')");
+    expect(key('kissmetrics-browser')).toContain("_k: 'your_api_key'");
+    expect(key('kissmetrics-python')).toContain("trk_host='127.0.0.1:40123', trk_scheme='http'");
     expect(s[0].code).toContain("api_host: 'http://127.0.0.1:40123'");
     expect(s[2].code).toContain("host='http://127.0.0.1:40123'");
   });
@@ -45,5 +50,6 @@ describe('sdkSnippets', () => {
     expect(snippetKeys(projects, 'phc_2')).toEqual({ posthog: 'phc_2', segment: 'wk_r' });
     expect(snippetKeys(projects, null)).toEqual({ posthog: 'phc_1', segment: 'wk_r' });
     expect(snippetKeys([], null)).toEqual({});
+    expect(snippetKeys([{ project: 'km_1', source: 'kissmetrics' }], null)).toEqual({ kissmetrics: 'km_1' });
   });
 });

@@ -13,6 +13,7 @@ export interface SnippetKeys {
   posthog?: string;
   segment?: string;
   mixpanel?: string;
+  kissmetrics?: string;
 }
 
 export function sdkSnippets(captureUrl: string, keys: SnippetKeys = {}): Snippet[] {
@@ -21,6 +22,7 @@ export function sdkSnippets(captureUrl: string, keys: SnippetKeys = {}): Snippet
     ...posthogSnippets(url, keys.posthog ?? 'phc_your_key'),
     ...segmentSnippets(url, keys.segment ?? 'your_write_key'),
     ...mixpanelSnippets(url, keys.mixpanel ?? 'your_token'),
+    ...kissmetricsSnippets(url, keys.kissmetrics ?? 'your_api_key'),
   ];
 }
 
@@ -34,7 +36,8 @@ export function snippetKeys(projects: { project: string; source: string }[], sel
   const ordered = [...projects.filter((p) => p.project === selected), ...projects];
   for (const p of ordered) {
     const f = family(p.source);
-    if ((f === 'posthog' || f === 'segment' || f === 'mixpanel') && keys[f] === undefined) keys[f] = p.project;
+    const known = f === 'posthog' || f === 'segment' || f === 'mixpanel' || f === 'kissmetrics';
+    if (known && keys[f] === undefined) keys[f] = p.project;
   }
   return keys;
 }
@@ -116,4 +119,36 @@ function mixpanelSnippets(url: string, token: string): Snippet[] {
       code: `from mixpanel import Mixpanel, Consumer\n\nurl = '${url}'\nmp = Mixpanel('${token}', consumer=Consumer(events_url=f'{url}/track', people_url=f'{url}/engage',\n                                          import_url=f'{url}/import', groups_url=f'{url}/groups'))\nmp.track('user-1', 'Signed Up')`,
     },
   ];
+}
+
+/**
+ * KISSmetrics: the JS library (`_kmq`, loaded from KISSmetrics' CDN) sends each call as an image
+ * GET to trk.kissmetrics.io and has no documented setting for another host, so the browser
+ * snippet sends the same GETs (`/e`, `/s`, `/a` with `_k`, `_p`, `_n`) to the inspector. The
+ * official Python client takes the host (`trk_host`, `trk_scheme`).
+ */
+function kissmetricsSnippets(url: string, key: string): Snippet[] {
+  const { host, protocol } = splitUrl(url);
+  return [
+    {
+      id: 'kissmetrics-browser',
+      title: 'KISSmetrics (_kmq calls as the JS library sends them)',
+      install: 'no install: the same image GETs the KISSmetrics JS library sends',
+      language: 'js',
+      code: `// _kmq.push(['record', ...]) -> /e, ['set', ...] -> /s, ['alias', ...] and identify() while anonymous -> /a\nconst km = (path, params) => {\n  const call = new URL(path, '${url}')\n  call.search = new URLSearchParams({ _k: '${key}', ...params }).toString()\n  new Image().src = call.href\n}\nkm('/e', { _p: 'anon-id', _n: 'Viewed Signup' })\nkm('/a', { _p: 'anon-id', _n: 'user-1@example.com' }) // identify('user-1@example.com')`,
+    },
+    {
+      id: 'kissmetrics-python',
+      title: 'KISSmetrics (python)',
+      install: 'pip install py-KISSmetrics',
+      language: 'python',
+      code: `import KISSmetrics\n\n# ${url}\nkm = KISSmetrics.Client(key='${key}', trk_host='${host}', trk_scheme='${protocol}')\nkm.record('user-1@example.com', 'Signed Up')\nkm.alias('anon-id', 'user-1@example.com')`,
+    },
+  ];
+}
+
+/** `http://127.0.0.1:8080` -> host `127.0.0.1:8080`, protocol `http`. */
+function splitUrl(url: string): { host: string; protocol: string } {
+  const match = /^(https?):\/\/([^/]+)/.exec(url);
+  return match ? { protocol: match[1], host: match[2] } : { protocol: 'http', host: url };
 }

@@ -70,6 +70,10 @@ export const RULES: Record<LintRule, { title: string; summary: string }> = {
     title: 'Anonymous id with many user ids',
     summary: 'One anonymousId (or $device_id) was sent with several user ids.',
   },
+  squished_identities: {
+    title: 'Squished identities',
+    summary: 'KISSmetrics: a placeholder id, or one id, aliased to many people; aliases cannot be undone.',
+  },
 };
 
 export function ruleTitle(rule: string): string {

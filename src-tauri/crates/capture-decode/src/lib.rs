@@ -6,13 +6,15 @@
 //! (a [`Rejection`] naming what was wrong, with that vendor's error reply). Nothing here touches
 //! the network or the disk, so every decoder can be tested and fuzzed on bytes alone.
 //!
-//! Vendors: [`posthog`], [`segment`] (also RudderStack) and [`mixpanel`], one folder each, all
-//! producing the same [`Event`]. Which one a request speaks is [`Protocol::recognise`]'s job: by
-//! path, except `/track`, `/engage` (body) and `/decide`, `/flags` (query), which PostHog and
-//! Mixpanel share.
+//! Vendors: [`posthog`], [`segment`] (also RudderStack), [`mixpanel`] and [`kissmetrics`], one
+//! folder each, all producing the same [`Event`]. Which one a request speaks is
+//! [`Protocol::recognise`]'s job: by path, except `/track`, `/engage` (body) and `/decide`,
+//! `/flags` (query), which PostHog and Mixpanel share, and `/e`, `/s` (KISSmetrics' parameters),
+//! which PostHog and KISSmetrics share.
 
 mod capture;
 mod error;
+pub mod kissmetrics;
 pub mod lz64;
 pub mod mixpanel;
 pub mod payload;
@@ -89,10 +91,12 @@ pub enum Source {
     Segment,
     Rudderstack,
     Mixpanel,
+    Kissmetrics,
 }
 
 impl Source {
-    pub const ALL: [Source; 4] = [Source::Posthog, Source::Segment, Source::Rudderstack, Source::Mixpanel];
+    pub const ALL: [Source; 5] =
+        [Source::Posthog, Source::Segment, Source::Rudderstack, Source::Mixpanel, Source::Kissmetrics];
 
     /// The value stored in `events.source` and `requests.source`.
     pub fn as_str(self) -> &'static str {
@@ -101,6 +105,7 @@ impl Source {
             Source::Segment => "segment",
             Source::Rudderstack => "rudderstack",
             Source::Mixpanel => "mixpanel",
+            Source::Kissmetrics => "kissmetrics",
         }
     }
 }

@@ -2,14 +2,15 @@
 //!
 //! Paths decide, except where two vendors share a path: `/track` and `/engage` (PostHog legacy
 //! and Mixpanel) are decided by the body, `/decide` and `/flags` by the query (see
-//! `mixpanel::detect`).
+//! `mixpanel::detect`), `/e` and `/s` (PostHog and KISSmetrics) by KISSmetrics' `_k`/`_p`/`_n`
+//! parameters (see `kissmetrics::detect`).
 //!
 //! Adding a vendor: a folder with its `Route` implementing [`VendorRoute`], a variant of
 //! [`Protocol`] and its line in `each_vendor!` below (plus where it sits in [`Protocol::recognise`]'s
 //! order, when it shares paths with another vendor).
 
 use crate::payload::Unwrapped;
-use crate::{mixpanel, posthog, segment, Incoming, Outcome, Refusal, Rejection, Reply, Source};
+use crate::{kissmetrics, mixpanel, posthog, segment, Incoming, Outcome, Refusal, Rejection, Reply, Source};
 
 /// One vendor API and route.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,6 +18,7 @@ pub enum Protocol {
     Posthog(posthog::Route),
     Segment(segment::Route),
     Mixpanel(mixpanel::Route),
+    Kissmetrics(kissmetrics::Route),
 }
 
 /// What a vendor's route knows about a request on it. Each vendor folder implements it for its
@@ -46,6 +48,7 @@ macro_rules! each_vendor {
             Protocol::Posthog($route) => $body,
             Protocol::Segment($route) => $body,
             Protocol::Mixpanel($route) => $body,
+            Protocol::Kissmetrics($route) => $body,
         }
     };
 }
@@ -55,6 +58,12 @@ impl Protocol {
     pub fn recognise(req: &Incoming<'_>) -> Option<Protocol> {
         if let Some(route) = segment::Route::parse(req.path) {
             return Some(Protocol::Segment(route));
+        }
+        // `/e` and `/s` are PostHog's too: a KISSmetrics call says so by its parameters.
+        if let Some(route) = kissmetrics::Route::parse(req.path) {
+            if route == kissmetrics::Route::Alias || kissmetrics::is_kissmetrics_call(req) {
+                return Some(Protocol::Kissmetrics(route));
+            }
         }
         match mixpanel::Route::parse(req.path) {
             Some(route @ (mixpanel::Route::Track | mixpanel::Route::Engage))
@@ -125,7 +134,8 @@ pub fn read_limit(path: &str, query: Option<&str>) -> Option<usize> {
     }
     let posthog = posthog::Route::parse(path, query).map(|r| r.limit() * 2);
     let mixpanel = mixpanel::Route::parse(path).map(|r| r.limit() * 2);
-    posthog.max(mixpanel)
+    let kissmetrics = kissmetrics::Route::parse(path).map(|r| r.limit());
+    posthog.max(mixpanel).max(kissmetrics)
 }
 
 /// Whether any vendor's SDKs send to `path` (capture, settings, flags or config routes). Import
@@ -134,4 +144,5 @@ pub fn is_known_path(path: &str) -> bool {
     segment::Route::parse(path).is_some()
         || mixpanel::Route::parse(path).is_some()
         || posthog::Route::parse(path, None).is_some()
+        || kissmetrics::Route::parse(path).is_some()
 }

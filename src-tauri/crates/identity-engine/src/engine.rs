@@ -15,7 +15,7 @@ use crate::settings::ProjectSettings;
 use crate::step::{Outcome, Project, Step, Vendor};
 use crate::types::{Applied, Attribution, Decision, DecisionKind, EngineError, EventInput, Person, Rule, Warning};
 use crate::uuid::person_uuid;
-use crate::{mixpanel, posthog, rudderstack, segment};
+use crate::{kissmetrics, mixpanel, posthog, rudderstack, segment};
 
 /// Persons, decisions and warnings of every project, from events applied in arrival order
 /// under each project's vendor rules (PostHog, Segment or Mixpanel).
@@ -197,8 +197,7 @@ pub(crate) fn vendor(family: Family) -> &'static Vendor {
         Family::PostHog => &posthog::VENDOR,
         Family::Segment => &segment::VENDOR,
         Family::RudderStack => &rudderstack::VENDOR,
-        // Placeholder until its own module lands.
-        Family::KissMetrics => &segment::VENDOR,
+        Family::KissMetrics => &kissmetrics::VENDOR,
         Family::Mixpanel => &mixpanel::VENDOR,
     }
 }

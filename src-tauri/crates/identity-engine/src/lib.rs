@@ -42,6 +42,7 @@ mod graph;
 mod index;
 mod input;
 mod js;
+mod kissmetrics;
 mod lens;
 mod lint;
 mod mixpanel;

@@ -15,6 +15,10 @@
 //!   `$anon_id` on the distinct id `$identified_id`; the user agent is
 //!   `$browser $browser_version ($os)`, and `$is_identified` = the event carries `$user_id`
 //!   (Simplified ID Merge).
+//! - KISSmetrics: an alias call becomes `$create_alias` (`alias` = its `_n`, distinct id = its
+//!   `_p`), a set call keeps its `$set`. Its calls carry no device
+//!   key (the JS library keeps its anonymous id in the `km_ai` cookie and sends it as `_p` while
+//!   the visitor is anonymous), so lanes follow the anonymous-id chain.
 
 use std::borrow::Cow;
 
@@ -31,7 +35,8 @@ pub(crate) const LANE_KEY_KIND: &str = "$lane_key_kind";
 pub(crate) fn lane_view(ev: &EventInput, family: Family) -> Cow<'_, EventInput> {
     match family {
         Family::PostHog => Cow::Borrowed(ev),
-        Family::Segment | Family::RudderStack | Family::KissMetrics => Cow::Owned(segment_view(ev)),
+        Family::Segment | Family::RudderStack => Cow::Owned(segment_view(ev)),
+        Family::KissMetrics => Cow::Owned(kissmetrics_view(ev)),
         Family::Mixpanel => Cow::Owned(mixpanel_view(ev)),
     }
 }
@@ -155,4 +160,25 @@ pub(crate) fn original_identify(ev: &EventInput) -> Option<(String, String)> {
     let anon = text("$anon_id")?;
     let identified = text("$identified_id").unwrap_or_else(|| ev.distinct_id.clone());
     (!identified.is_empty()).then_some((identified, anon))
+}
+
+fn kissmetrics_view(ev: &EventInput) -> EventInput {
+    use crate::kissmetrics::{alias_other, ALIAS_EVENT, SET_EVENT};
+    let mut out = Map::new();
+    let event = match ev.event.as_str() {
+        ALIAS_EVENT => {
+            if let Some(other) = alias_other(&ev.properties) {
+                out.insert("alias".into(), Value::String(other));
+            }
+            "$create_alias".to_owned()
+        }
+        SET_EVENT => {
+            if let Some(set) = ev.properties.get("$set") {
+                out.insert("$set".into(), set.clone());
+            }
+            ev.event.clone()
+        }
+        _ => ev.event.clone(),
+    };
+    shell(ev, event, out)
 }

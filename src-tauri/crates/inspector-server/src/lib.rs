@@ -103,7 +103,7 @@ impl AppState {
 
 /// Paths the SDKs post to; each is also accepted with a trailing slash. Which vendor a request
 /// speaks is decided per request (`capture_decode::Protocol`): `/track`, `/engage`, `/decide` and
-/// `/flags` are shared by PostHog and Mixpanel.
+/// `/flags` are shared by PostHog and Mixpanel, `/e` and `/s` by PostHog and KISSmetrics.
 const CAPTURE_PATHS: &[&str] = &[
     // PostHog
     "/e",
@@ -136,6 +136,8 @@ const CAPTURE_PATHS: &[&str] = &[
     "/import",
     "/settings",
     "/record",
+    // KISSmetrics (`/e` and `/s` above are its event and set paths too)
+    "/a",
 ];
 
 /// The whole route table, in one place.

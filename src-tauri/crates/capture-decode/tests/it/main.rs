@@ -7,6 +7,7 @@ mod common;
 mod decoding;
 mod events;
 mod fixtures;
+mod kissmetrics;
 mod mixpanel_fixtures;
 mod rejections;
 mod routes;

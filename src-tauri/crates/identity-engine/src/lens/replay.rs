@@ -40,7 +40,8 @@ pub(crate) fn replay(
     let inputs: Vec<EventInput> = if native {
         events.iter().map(|e| EventInput { source: vendor.as_str().to_owned(), ..e.clone() }).collect()
     } else {
-        steps.iter().flat_map(|s| synth(vendor, project, s, settings.mixpanel_id_merge)).collect()
+        let mut named = foldhash::HashSet::default();
+        steps.iter().flat_map(|s| synth(vendor, project, s, settings.mixpanel_id_merge, &mut named)).collect()
     };
     for ev in &inputs {
         // Seqs increase by construction; an error would only mean an empty replay.
@@ -67,7 +68,15 @@ fn first(step: &Step, kinds: &[IdKind]) -> Option<String> {
     step.ids.iter().find(|i| kinds.contains(&i.kind)).map(|i| i.value.clone())
 }
 
-fn synth(vendor: Family, project: &str, s: &Step, mixpanel: MixpanelIdMerge) -> Vec<EventInput> {
+/// `named`: KISSmetrics only, the anonymous identities already identified (its JS library
+/// aliases on `identify` only while the visitor is anonymous).
+fn synth(
+    vendor: Family,
+    project: &str,
+    s: &Step,
+    mixpanel: MixpanelIdMerge,
+    named: &mut foldhash::HashSet<String>,
+) -> Vec<EventInput> {
     let seq = s.seq * SUB;
     let ev = |k: i64, name: &str, id: &str, props: Value| event(vendor, project, seq + k, name, id, props);
     let user = first(s, &[IdKind::UserId]);
@@ -100,7 +109,7 @@ fn synth(vendor: Family, project: &str, s: &Step, mixpanel: MixpanelIdMerge) -> 
             let id = user.or(anon).or(email).or(device).unwrap_or_default();
             vec![ev(0, ty, &id, Value::Object(m))]
         }
-        Family::KissMetrics => kissmetrics_synth(s, ev),
+        Family::KissMetrics => kissmetrics_synth(s, ev, named),
         Family::Mixpanel if mixpanel == MixpanelIdMerge::Original => match &s.link {
             // mixpanel-browser's identify(user) in an Original project.
             Link::Identify { anon, user } => {
@@ -140,14 +149,21 @@ fn synth(vendor: Family, project: &str, s: &Step, mixpanel: MixpanelIdMerge) -> 
     }
 }
 
-/// KISSmetrics as its JS library would send the step: `identify(name)` while anonymous and
-/// `alias(a, b)` both arrive as an alias of the two identities; anything else is one event per
-/// identity.
-fn kissmetrics_synth(s: &Step, ev: impl Fn(i64, &str, &str, Value) -> EventInput) -> Vec<EventInput> {
+/// KISSmetrics as its JS library would send the step, in the shape capture-decode stores it
+/// (`/a` as `$alias` on `_p` with `_n` in `alias`): `identify(name)` while anonymous and
+/// `alias(a, b)` both arrive as an alias of the two identities; `identify(other)` once named
+/// sends no alias (KISSmetrics "Identities": the two stay two people), just the event; anything
+/// else is one event per identity.
+fn kissmetrics_synth(
+    s: &Step,
+    ev: impl Fn(i64, &str, &str, Value) -> EventInput,
+    named: &mut foldhash::HashSet<String>,
+) -> Vec<EventInput> {
+    let alias =
+        |a: &str, b: &str| ev(0, crate::kissmetrics::ALIAS_EVENT, a, json!({ crate::kissmetrics::ALIAS_OTHER: b }));
     match &s.link {
-        Link::Identify { anon: a, user: b } | Link::Alias { previous: a, user: b } => {
-            vec![ev(0, "$alias", a, json!({"_p": a, "_n": b}))]
-        }
+        Link::Identify { anon, user } if !named.insert(anon.clone()) => vec![ev(0, "lens", user, json!({}))],
+        Link::Identify { anon: a, user: b } | Link::Alias { previous: a, user: b } => vec![alias(a, b)],
         Link::Together => s.ids.iter().enumerate().map(|(k, i)| ev(k as i64, "lens", &i.value, json!({}))).collect(),
     }
 }

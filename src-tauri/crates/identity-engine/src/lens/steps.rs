@@ -40,7 +40,8 @@ pub(crate) fn steps(events: &[EventInput], family: Family) -> (Vec<Step>, HashMa
     for ev in events {
         let step = match family {
             Family::PostHog => posthog_step(ev, &kinds),
-            Family::Segment | Family::RudderStack | Family::KissMetrics => segment_step(ev, &kinds),
+            Family::Segment | Family::RudderStack => segment_step(ev, &kinds),
+            Family::KissMetrics => kissmetrics_step(ev),
             Family::Mixpanel => mixpanel_step(ev),
         };
         let Some(mut step) = step else { continue };
@@ -146,4 +147,17 @@ fn mixpanel_step(ev: &EventInput) -> Option<Step> {
             step(ev, ids, Link::Together)
         }
     }
+}
+
+/// A KISSmetrics call: an alias (`/a`) links its two identities (which of them is the named one
+/// the call does not say: the second, as `identify(name)` while anonymous sends it); any other
+/// call shows its one identity.
+fn kissmetrics_step(ev: &EventInput) -> Option<Step> {
+    if ev.event == crate::kissmetrics::ALIAS_EVENT {
+        let other = crate::kissmetrics::alias_other(&ev.properties)?;
+        let ids =
+            vec![Ident::new(ev.distinct_id.clone(), IdKind::AnonymousId), Ident::new(other.clone(), IdKind::UserId)];
+        return step(ev, ids, Link::Alias { previous: ev.distinct_id.clone(), user: other });
+    }
+    step(ev, vec![Ident::new(ev.distinct_id.clone(), IdKind::DistinctId)], Link::Together)
 }

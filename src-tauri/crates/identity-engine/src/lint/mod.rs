@@ -66,6 +66,8 @@ pub(crate) struct Lint {
     users_of_lane: HashMap<usize, Vec<usize>>,
     /// Segment/Mixpanel: (project, anonymousId or $device_id) -> the user ids sent with it.
     users_of_anon: HashMap<(String, String), Vec<String>>,
+    /// KISSmetrics: (project, identity) -> the identities alias calls joined it with.
+    aliased_with: HashMap<(String, String), Vec<String>>,
     /// project -> (identified events, anonymous events).
     share: HashMap<String, Share>,
 }

@@ -31,6 +31,8 @@ pub enum LintRule {
     IdentifiedShare,
     /// Segment/Mixpanel: one anonymous id sent with several user ids.
     AnonymousIdWithManyUserIds,
+    /// KISSmetrics: one placeholder id, or one id, aliased to many people.
+    SquishedIdentities,
 }
 
 impl LintRule {
@@ -56,6 +58,7 @@ impl LintRule {
             LintRule::AliasAfterIdentify => "alias_after_identify",
             LintRule::IdentifiedShare => "identified_share",
             LintRule::AnonymousIdWithManyUserIds => "anonymous_id_with_many_user_ids",
+            LintRule::SquishedIdentities => "squished_identities",
         }
     }
 }

@@ -60,6 +60,20 @@ pub(crate) fn is_placeholder(id: &str) -> bool {
     PLACEHOLDERS.contains(&lower.as_str()) || (!lower.is_empty() && lower.chars().all(|c| c == '0' || c == '-'))
 }
 
+/// Default-looking identities KISSmetrics' "Squished Identities" article names ("anonymous",
+/// "none", "missing", "null", ...), plus the generic placeholders above.
+pub(crate) fn is_kissmetrics_placeholder(id: &str) -> bool {
+    let lower = id.trim().to_lowercase();
+    ["anonymous", "none", "missing", "undefined", ""].contains(&lower.as_str()) || is_placeholder(id)
+}
+
+/// The KISSmetrics JS library's generated anonymous ids are base64 ("Identities": only a-z,
+/// A-Z, 0-9, +, / and =), about 28 characters; uuids are what other libraries generate.
+pub(crate) fn looks_kissmetrics_anonymous(id: &str) -> bool {
+    let base64 = id.len() >= 20 && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='));
+    base64 || uuid::Uuid::parse_str(id).is_ok()
+}
+
 pub(crate) fn is_signup_event(name: &str) -> bool {
     // SDK events (`$pageview`, `$identify`, ...) and long names never match: no allocation for
     // the bulk of traffic.
@@ -111,6 +125,7 @@ impl Lint {
         created += self.repeated_identify(c);
         created += self.alias_after_identify(c, alias.as_deref());
         created += self.many_user_ids(c);
+        created += self.squished_identities(c);
         created + self.identified_share(c)
     }
 
@@ -165,7 +180,9 @@ impl Lint {
                 f.distinct_ids.push(id.to_owned());
                 created += self.report_event(c, key, f);
             }
-            if looks_like_email(id) {
+            // KISSmetrics recommends an email as the named identity ("Understanding identities":
+            // "The most common named identity is an email address"), so it is no finding there.
+            if looks_like_email(id) && family != Family::KissMetrics {
                 let message = t::email_id(id, family);
                 let mut f =
                     finding(LintRule::EmailAsDistinctId, Severity::Warning, p, message, t::FIX_EMAIL.to_owned());
@@ -341,6 +358,48 @@ impl Lint {
             Some((key, f)) => self.report_event(c, key, f),
             None => 0,
         }
+    }
+
+    /// `squished_identities` (KISSmetrics, after its support article "Squished Identities"):
+    /// - identify squishing: a placeholder identity (`anonymous`, `none`, `missing`, `null`, ...)
+    ///   aliased with two or more identities: every visitor whose code sends it joins one person;
+    /// - alias squishing: one identity aliased with two or more named identities (ones that do
+    ///   not look like the JS library's generated anonymous ids), i.e. several people.
+    ///
+    /// An identity aliased with many anonymous ids is one user on many browsers, not a finding.
+    fn squished_identities(&mut self, c: &Ctx) -> usize {
+        let raw = c.raw;
+        if c.family != Family::KissMetrics || raw.event != crate::kissmetrics::ALIAS_EVENT {
+            return 0;
+        }
+        let Some(other) = crate::kissmetrics::alias_other(&raw.properties) else { return 0 };
+        if other == raw.distinct_id {
+            return 0;
+        }
+        let p = raw.project.as_str();
+        let mut created = 0;
+        for (id, with) in [(raw.distinct_id.as_str(), other.as_str()), (other.as_str(), raw.distinct_id.as_str())] {
+            let joined = self.aliased_with.entry((p.to_owned(), id.to_owned())).or_default();
+            if !joined.iter().any(|j| j == with) && joined.len() < crate::lint::MAX_REFS {
+                joined.push(with.to_owned());
+            }
+            let placeholder = is_kissmetrics_placeholder(id);
+            let named = joined.iter().filter(|j| !looks_kissmetrics_anonymous(j)).count();
+            if !((placeholder && joined.len() >= 2) || named >= 2) {
+                continue;
+            }
+            let joined = joined.clone();
+            let (message, fix) = if placeholder {
+                (t::squished_placeholder(id, &joined), t::FIX_SQUISHED_PLACEHOLDER)
+            } else {
+                (t::squished_alias(id, &joined), t::FIX_SQUISHED_ALIAS)
+            };
+            let mut f = finding(LintRule::SquishedIdentities, Severity::Error, p, message, fix.to_owned());
+            f.event_uuids.push(raw.uuid.clone());
+            f.distinct_ids = std::iter::once(id.to_owned()).chain(joined).collect();
+            created += self.report_event(c, format!("squished_identities|{p}|{id}"), f);
+        }
+        created
     }
 
     /// `identified_share` (PostHog's pricing), one finding per project. This runs for every

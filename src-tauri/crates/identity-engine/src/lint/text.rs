@@ -194,3 +194,37 @@ pub(crate) fn many_user_ids(anon: &str, users: &[String], family: Family, what: 
         family.person_word()
     )
 }
+
+pub(crate) fn squished_placeholder(id: &str, joined: &[String]) -> String {
+    format!(
+        "'{id}' is a placeholder, not a person, yet it was aliased with {} identities ({}). KISSmetrics \
+         refuses no identity and never undoes an alias, so all of them are now one person ('identify \
+         squishing'): their events and properties are mixed in every report, and what is already \
+         recorded cannot be separated.",
+        joined.len(),
+        quoted(joined)
+    )
+}
+
+pub(crate) const FIX_SQUISHED_PLACEHOLDER: &str = "Never identify or alias with a default value: check the \
+    identity before _kmq.push(['identify', ...]) and skip the call when it is 'anonymous', empty or a \
+    variable's default; the JS library then keeps its own anonymous id. Already squished data stays \
+    squished.";
+
+pub(crate) fn squished_alias(id: &str, joined: &[String]) -> String {
+    format!(
+        "'{id}' was aliased with {} identities ({}), several of them named. KISSmetrics never refuses \
+         or undoes an alias, so these people are now one person ('alias squishing') and cannot be \
+         split again.",
+        joined.len(),
+        quoted(joined)
+    )
+}
+
+pub(crate) const FIX_SQUISHED_ALIAS: &str = "Call alias only for two identities of the same person (the JS \
+    library already aliases the anonymous id when it identifies a visitor). When another user logs in on \
+    the same browser, call clearIdentity() at logout and identify the new user; do not alias them.";
+
+fn quoted(ids: &[String]) -> String {
+    ids.iter().map(|u| format!("'{u}'")).collect::<Vec<_>>().join(", ")
+}

@@ -27,7 +27,7 @@ fn cluster_of<'a>(lens: &'a Lens, vendor: Family, id: &str) -> Option<&'a Cluste
 /// alias of an id that PostHog already identified: PostHog refuses, Segment Unify links nothing
 /// on an alias ("Alias calls can't be used to merge profiles in Unify", Segment Spec: Alias;
 /// this test asserted a Segment merge before Unify's rule was modelled), Mixpanel (Simplified ID
-/// Merge) ignores alias: all three keep u9 apart.
+/// Merge) ignores alias, RudderStack's stitcher reads no alias: KISSmetrics alone joins them.
 #[test]
 fn alias_of_an_identified_user_posthog_refuses_segment_merges() {
     let evs = [
@@ -42,11 +42,21 @@ fn alias_of_an_identified_user_posthog_refuses_segment_merges() {
     let refusal = posthog.refusals.iter().find(|r| r.rule == "source_already_identified").expect("PostHog refuses");
     assert_eq!((refusal.seq, refusal.ids.clone()), (3, vec!["a1".to_owned(), "u9".to_owned()]));
     assert_eq!(cluster_of(&lens, Family::Segment, "u9").unwrap().ids, ["u9"], "Segment: alias links nothing");
-    assert!(
-        !lens.disagreements.iter().any(|d| d.ids.contains(&"u9".to_owned()) && d.ids.contains(&"a1".to_owned())),
-        "{:?}",
-        lens.disagreements
-    );
+    // KISSmetrics alone joins them: an alias makes two identities one person, with no refusal
+    // (KISSmetrics "Identities"); Segment Unify links nothing on alias (Spec: Alias); the
+    // RudderStack stitcher reads no alias; Mixpanel Simplified ID Merge's alias has no function.
+    let d = lens
+        .disagreements
+        .iter()
+        .find(|d| d.ids.contains(&"u9".to_owned()) && d.ids.contains(&"a1".to_owned()))
+        .expect("disagreement");
+    assert_eq!(d.seq, 3);
+    assert_eq!(d.together, [Family::KissMetrics]);
+    assert_eq!(d.apart, [Family::PostHog, Family::Segment, Family::RudderStack, Family::Mixpanel]);
+    assert!(d.why["posthog"].contains("identified"), "{}", d.why["posthog"]);
+    assert!(d.why["segment"].contains("Alias calls can't be used to merge profiles"), "{}", d.why["segment"]);
+    assert!(d.why["mixpanel"].contains("Simplified ID Merge"), "{}", d.why["mixpanel"]);
+    assert!(d.why["kissmetrics"].contains("KISSmetrics"), "{}", d.why["kissmetrics"]);
 
     // The contract's JSON shape.
     let v = serde_json::to_value(&lens).unwrap();
@@ -81,7 +91,13 @@ fn second_user_on_one_anonymous_id_posthog_attaches_segment_and_mixpanel_refuse(
         .expect("disagreement");
     assert_eq!(
         (d.seq, d.together.clone(), d.apart.clone()),
-        (evs[1].seq, vec![Family::PostHog], vec![Family::Segment, Family::Mixpanel])
+        // RudderStack's stitcher joins every id seen on one message (a plain union); KISSmetrics'
+        // identify(u2) on an identity already named u1 sends no alias ("Identities").
+        (
+            evs[1].seq,
+            vec![Family::PostHog, Family::RudderStack],
+            vec![Family::Segment, Family::Mixpanel, Family::KissMetrics]
+        )
     );
     assert!(d.why["segment"].contains("dropped 'a1'") && d.why["segment"].contains("limit 1"), "{}", d.why["segment"]);
     assert!(d.why["mixpanel"].contains("already has $user_id 'u1'"), "{}", d.why["mixpanel"]);

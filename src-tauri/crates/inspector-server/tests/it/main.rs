@@ -23,6 +23,7 @@ mod identity_backlog;
 mod identity_import;
 mod identity_off_workers;
 mod identity_vendors;
+mod kissmetrics;
 mod live;
 mod mixpanel_merge_route;
 mod non_utf8_data_dir;

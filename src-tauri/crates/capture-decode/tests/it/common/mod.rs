@@ -133,8 +133,12 @@ impl Build for Received {
     }
     fn wire(&self) -> Result<Outcome, Refusal> {
         match self.protocol() {
-            Some(p @ (Protocol::Segment(_) | Protocol::Mixpanel(_))) => p.handle(&self.incoming()),
-            other => panic!("{} {} is not a Segment or Mixpanel request: {other:?}", self.method, self.path),
+            Some(p @ (Protocol::Segment(_) | Protocol::Mixpanel(_) | Protocol::Kissmetrics(_))) => {
+                p.handle(&self.incoming())
+            }
+            other => {
+                panic!("{} {} is not a Segment, Mixpanel or KISSmetrics request: {other:?}", self.method, self.path)
+            }
         }
     }
 }
