@@ -8,6 +8,7 @@ mod decoding;
 mod events;
 mod fixtures;
 mod mixpanel_fixtures;
+mod mobile_fixtures;
 mod rejections;
 mod routes;
 mod segment_fixtures;
