@@ -144,11 +144,15 @@ fn react_native_sends_identify_on_every_id_change() {
     let events = all_events("posthog-react-native.jsonl");
     let (a, b) = ("01a30003-0000-7000-8000-000000000001", "01a30003-0000-7000-8000-000000000009");
     let ids = identifies(&events);
-    let seen: Vec<(&str, &Value)> = ids.iter().map(|e| (e.distinct_id.as_str(), &e.properties["$anon_distinct_id"])).collect();
+    let seen: Vec<(&str, &Value)> =
+        ids.iter().map(|e| (e.distinct_id.as_str(), &e.properties["$anon_distinct_id"])).collect();
     assert_eq!(seen, [("mobile-user-1", &json!(a)), ("mobile-user-2", &json!(a)), ("mobile-user-3", &json!(b))]);
     for id in &ids {
         assert!(!id.properties.contains_key("$is_identified") && !id.properties.contains_key("distinct_id"));
     }
     let alias = events.iter().find(|e| e.event == "$create_alias").unwrap();
-    assert_eq!((alias.distinct_id.as_str(), &alias.properties["distinct_id"]), ("mobile-user-2", &json!("mobile-user-2")));
+    assert_eq!(
+        (alias.distinct_id.as_str(), &alias.properties["distinct_id"]),
+        ("mobile-user-2", &json!("mobile-user-2"))
+    );
 }

@@ -7,6 +7,7 @@ mod details;
 mod device_lanes;
 mod lens;
 mod lint_rules;
+mod mobile_traffic;
 mod model_random;
 mod model_traffic;
 mod random_streams;
