@@ -14,7 +14,7 @@ use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::{Map, Value};
 
 /// The event properties the identity model reads.
-pub(crate) const MODEL_KEYS: [&str; 25] = [
+pub(crate) const MODEL_KEYS: [&str; 30] = [
     "$set",
     "$set_once",
     "$unset",
@@ -27,6 +27,12 @@ pub(crate) const MODEL_KEYS: [&str; 25] = [
     "$last_posthog_reset",
     "$raw_user_agent",
     "$user_agent",
+    // The SDK and, for SDKs without `$device_id` (mobile), the device a lane's events describe.
+    "$lib",
+    "$device_model",
+    "$device_name",
+    "$app_namespace",
+    "$app_version",
     // Segment / RudderStack messages (the whole message is stored as properties).
     "type",
     "userId",
@@ -113,7 +119,7 @@ mod tests {
         let text = r#"{"$current_url":"https://x","$set":{"a":[1,{"b":null}]},"alias":7,"$lib":"web","$device_id":"d\u00e9v"}"#;
         assert_eq!(
             Value::Object(model_properties(text)),
-            json!({"$set": {"a": [1, {"b": null}]}, "alias": 7, "$device_id": "dév"})
+            json!({"$set": {"a": [1, {"b": null}]}, "alias": 7, "$lib": "web", "$device_id": "dév"})
         );
     }
 

@@ -47,7 +47,7 @@ fn every_mobile_request_is_a_batch_on_its_sdks_route() {
         ("posthog-react-native.jsonl", "/batch/", false, "posthog-react-native"),
     ] {
         let reqs = mobile(file);
-        assert_eq!(reqs.len(), 6, "{file}");
+        assert_eq!(reqs.len(), 8, "{file}");
         for req in &reqs {
             assert_eq!((req.method.as_str(), req.path.as_str(), req.route()), ("POST", path, Route::Batch), "{file}");
             let encoded = req.headers.iter().any(|(k, v)| k == "Content-Encoding" && v == "gzip");
@@ -70,7 +70,11 @@ fn ios_identify_carries_distinct_id_and_ignores_a_second_user() {
     // `$identify` only when the id differs and the SDK is not identified; properties hold
     // `distinct_id`, `$anon_distinct_id` and `$set`.
     let events = all_events("posthog-ios.jsonl");
-    let (a, b) = ("01a30001-0000-7000-8000-000000000001", "01a30001-0000-7000-8000-000000000008");
+    let (a, b, c) = (
+        "01a30001-0000-7000-8000-000000000001",
+        "01a30001-0000-7000-8000-000000000008",
+        "01a30001-0000-7000-8000-000000000013",
+    );
     assert_eq!(
         moves(&events),
         [
@@ -85,6 +89,10 @@ fn ios_identify_carries_distinct_id_and_ignores_a_second_user() {
             ("$screen", b),
             ("$identify", "mobile-user-3"),
             ("Logged In", "mobile-user-3"),
+            // reset(), then the same user again: a third anonymous id.
+            ("Application Opened", c),
+            ("$identify", "mobile-user-3"),
+            ("Logged In", "mobile-user-3"),
         ]
     );
     let ids = identifies(&events);
@@ -93,6 +101,7 @@ fn ios_identify_carries_distinct_id_and_ignores_a_second_user() {
     assert_eq!(ids[0].properties["$set"], json!({"email": "max@hedgehogmail.com", "name": "Max"}));
     assert_eq!(ids[0].properties["$is_identified"], true);
     assert_eq!(ids[1].properties["$anon_distinct_id"], b, "reset() made a new anonymous id");
+    assert_eq!(ids[2].properties["$anon_distinct_id"], c, "and again");
     assert_eq!(events[0].properties["$process_person_profile"], false, "identified_only before identify");
     assert_eq!(events[6].properties["$process_person_profile"], false, "and again after reset()");
     // alias(_:): `alias` only, no distinct_id inside properties.
@@ -120,12 +129,15 @@ fn android_identify_has_no_distinct_id_inside_properties() {
                 "Application Opened",
                 "$screen",
                 "$identify",
+                "Logged In",
+                "Application Opened",
+                "$identify",
                 "Logged In"
             ],
             "{file}"
         );
         let ids = identifies(&events);
-        assert_eq!(ids.len(), 2, "{file}: identify('mobile-user-2') while identified sent nothing");
+        assert_eq!(ids.len(), 3, "{file}: identify('mobile-user-2') while identified sent nothing");
         for id in &ids {
             assert!(!id.properties.contains_key("distinct_id"), "{file}");
         }
@@ -142,11 +154,23 @@ fn react_native_sends_identify_on_every_id_change() {
     // the anonymous id; no $is_identified (identifyStateless). aliasStateless puts distinct_id
     // inside properties.
     let events = all_events("posthog-react-native.jsonl");
-    let (a, b) = ("01a30003-0000-7000-8000-000000000001", "01a30003-0000-7000-8000-000000000009");
+    let (a, b, c) = (
+        "01a30003-0000-7000-8000-000000000001",
+        "01a30003-0000-7000-8000-000000000009",
+        "01a30003-0000-7000-8000-000000000014",
+    );
     let ids = identifies(&events);
     let seen: Vec<(&str, &Value)> =
         ids.iter().map(|e| (e.distinct_id.as_str(), &e.properties["$anon_distinct_id"])).collect();
-    assert_eq!(seen, [("mobile-user-1", &json!(a)), ("mobile-user-2", &json!(a)), ("mobile-user-3", &json!(b))]);
+    assert_eq!(
+        seen,
+        [
+            ("mobile-user-1", &json!(a)),
+            ("mobile-user-2", &json!(a)),
+            ("mobile-user-3", &json!(b)),
+            ("mobile-user-3", &json!(c))
+        ]
+    );
     for id in &ids {
         assert!(!id.properties.contains_key("$is_identified") && !id.properties.contains_key("distinct_id"));
     }

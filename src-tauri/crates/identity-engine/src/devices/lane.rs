@@ -56,6 +56,9 @@ pub(crate) struct LaneState {
     pub linked_by_time: bool,
     /// The event being applied changed an earlier transition (see `reclassify`).
     reclassified: bool,
+    /// What the lane's events say of the device, for lanes without `$device_id` (see
+    /// `link::device_description`).
+    pub described: Option<String>,
 }
 
 /// Nearly every lane has a handful of segments and sessions: scanning them beats a hash map per
@@ -157,6 +160,7 @@ impl LaneState {
                 segments: Vec::new(),
                 transitions: Vec::new(),
                 sessions: Vec::new(),
+                lib: None,
                 linked_from: None,
             },
             meta: Vec::new(),
@@ -170,6 +174,7 @@ impl LaneState {
             keyed,
             linked_by_time: false,
             reclassified: false,
+            described: None,
         }
     }
 
@@ -501,6 +506,12 @@ impl LaneState {
         lane.event_count += 1;
         if lane.user_agent.is_none() {
             lane.user_agent = user_agent(ev).map(str::to_owned);
+        }
+        if lane.lib.is_none() {
+            lane.lib = str_prop(ev, "$lib").map(str::to_owned);
+        }
+        if self.described.is_none() {
+            self.described = super::link::device_description(ev);
         }
         let seg = &mut lane.segments[idx];
         if seg.event_count == 0 {

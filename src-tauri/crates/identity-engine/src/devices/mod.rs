@@ -65,6 +65,9 @@ pub struct DeviceLane {
     pub transitions: Vec<Transition>,
     /// In order of first appearance.
     pub sessions: Vec<SessionSpan>,
+    /// The SDK: the first `$lib` seen on the lane (`posthog-ios`, `posthog-react-native`, ...),
+    /// whose rules for identify and reset the lane's moves follow.
+    pub lib: Option<String>,
     /// Set on a lane inferred to continue another one after `reset(true)`.
     pub linked_from: Option<LaneLink>,
 }
@@ -265,6 +268,9 @@ pub(crate) struct Devices {
     by_agent: HashMap<(String, String), AgentLanes>,
     /// Reused to look up `"<project>/<device id>"` without allocating on every event.
     scratch: String,
+    /// Set by `key_of` for a `$identify` of a lane without `$device_id`: the lane its target id
+    /// was on before the identify moved it to the identify's own chain (see `link_after_reset`).
+    left: Option<String>,
 }
 
 pub(crate) fn str_prop<'a>(ev: &'a EventInput, key: &str) -> Option<&'a str> {
@@ -292,6 +298,9 @@ impl Devices {
         let mut linked = Vec::new();
         let (segment, transitions, reclassified) = self.lanes[idx].apply(ev, applied, engine);
         linked.extend(self.check_continuation(idx, ev));
+        if let Some(left) = self.left.take() {
+            linked.extend(self.link_after_reset(idx, &left, ev));
+        }
         if self.lanes[idx].lane.user_agent.is_some() && !self.lanes[idx].indexed_agent {
             for id in self.link_lane(idx) {
                 if id != idx && !linked.contains(&id) {
@@ -304,6 +313,7 @@ impl Devices {
 
     /// The event's lane, created if new.
     fn lane_index(&mut self, ev: &EventInput, family: crate::family::Family) -> usize {
+        self.left = None;
         let (key, kind, lane_id) = match str_prop(ev, "$device_id") {
             Some(device) => {
                 self.scratch.clear();
@@ -344,13 +354,20 @@ impl Devices {
         let own = self.fallback.get(&(p.clone(), ev.distinct_id.clone())).cloned();
         let other = linked.as_ref().and_then(|l| self.fallback.get(&(p.clone(), l.clone())).cloned());
         // An identify continues its anonymous id's lane; an alias keeps the event's own lane.
-        let lane_id = match (ev.event.as_str(), own, other) {
+        let lane_id = match (ev.event.as_str(), own, other.clone()) {
             ("$identify", _, Some(anon_lane)) => anon_lane,
             (_, Some(own_lane), _) => own_lane,
             (_, None, Some(other_lane)) => other_lane,
             ("$identify", None, None) => format!("{p}/id:{}", linked.clone().unwrap_or(ev.distinct_id.clone())),
             _ => format!("{p}/id:{}", ev.distinct_id),
         };
+        // A `$identify` moves its target id to the chain of its anonymous id: the device that
+        // identified last is where that user's next events come from (after reset() and a new
+        // login, the new anonymous chain, not the old one).
+        if ev.event == "$identify" && other.as_ref() == Some(&lane_id) {
+            let before = self.fallback.insert((p.clone(), ev.distinct_id.clone()), lane_id.clone());
+            self.left = before.filter(|b| *b != lane_id);
+        }
         for id in std::iter::once(ev.distinct_id.clone()).chain(linked) {
             self.fallback.entry((p.clone(), id)).or_insert_with(|| lane_id.clone());
         }

@@ -68,9 +68,10 @@ fn ios_android_and_flutter_ignore_identify_of_another_user_and_raise_no_missing_
         ("posthog-flutter-android.jsonl", "01a30004"),
     ] {
         let r = run(file);
-        let (a, b) = (format!("{prefix}-0000-7000-8000-000000000001"), format!("{prefix}-0000-7000-8000-000000000008"));
+        let id = |n: u32| format!("{prefix}-0000-7000-8000-{n:012}");
+        let (a, b, c) = (id(1), id(8), id(13));
         let lanes = r.model.devices(None);
-        assert_eq!(lanes.len(), 2, "{file}: one lane per anonymous-id chain; reset() started the second");
+        assert_eq!(lanes.len(), 3, "{file}: one lane per anonymous-id chain; each reset() started one");
         let first = r.lane(&a);
         assert_eq!(first.key_kind, LaneKey::AnonymousId, "{file}: no $device_id on mobile events");
         assert_eq!(segments(first), [(a.as_str(), 2, false), ("mobile-user-1", 4, true)], "{file}");
@@ -85,10 +86,14 @@ fn ios_android_and_flutter_ignore_identify_of_another_user_and_raise_no_missing_
         let second = r.lane(&b);
         assert_eq!(segments(second), [(b.as_str(), 2, false), ("mobile-user-3", 2, true)], "{file}");
         assert_eq!(moves(second), [("identify", Some(b.as_str()), Some("mobile-user-3"), false)], "{file}");
-        assert!(second.linked_from.is_none(), "{file}: nothing in the events ties the new chain to the old one");
+        assert!(
+            second.linked_from.is_none(),
+            "{file}: nothing in the events ties the second chain (another user) to the first"
+        );
+        assert_reset_link(&r, &b, &c, file);
         assert_eq!(
             r.persons(),
-            [(strs(&[&a, "mobile-user-1", "mobile-alias-1"]), true), (strs(&[&b, "mobile-user-3"]), true)],
+            [(strs(&[&a, "mobile-user-1", "mobile-alias-1"]), true), (strs(&[&b, "mobile-user-3", &c]), true)],
             "{file}"
         );
         assert_eq!(
@@ -96,7 +101,8 @@ fn ios_android_and_flutter_ignore_identify_of_another_user_and_raise_no_missing_
             [
                 ("$identify".into(), Rule::MergeCreatedPerson),
                 ("$create_alias".into(), Rule::MergeAttachedSource),
-                ("$identify".into(), Rule::MergeCreatedPerson)
+                ("$identify".into(), Rule::MergeCreatedPerson),
+                ("$identify".into(), Rule::MergeAttachedSource)
             ],
             "{file}"
         );
@@ -105,7 +111,8 @@ fn ios_android_and_flutter_ignore_identify_of_another_user_and_raise_no_missing_
         assert!(!rules.contains(&"missing_reset_between_users"), "{file}: {rules:?}");
         assert!(!rules.contains(&"switch_without_reset"), "{file}: {rules:?}");
         // The lane keeps its SDK's name, from the events' $lib.
-        assert_eq!(first.source, "posthog", "{file}");
+        let lib = if file.contains("flutter") { "posthog-flutter" } else { file.trim_end_matches(".jsonl") };
+        assert_eq!((first.source.as_str(), first.lib.as_deref()), ("posthog", Some(lib)), "{file}");
     }
 }
 
@@ -115,7 +122,11 @@ fn ios_android_and_flutter_ignore_identify_of_another_user_and_raise_no_missing_
 #[test]
 fn react_native_identify_while_identified_is_a_switch_that_merges_two_users() {
     let r = run("posthog-react-native.jsonl");
-    let (a, b) = ("01a30003-0000-7000-8000-000000000001", "01a30003-0000-7000-8000-000000000009");
+    let (a, b, c) = (
+        "01a30003-0000-7000-8000-000000000001",
+        "01a30003-0000-7000-8000-000000000009",
+        "01a30003-0000-7000-8000-000000000014",
+    );
     let first = r.lane(a);
     assert_eq!(
         segments(first),
@@ -137,9 +148,13 @@ fn react_native_identify_while_identified_is_a_switch_that_merges_two_users() {
     }
     let second = r.lane(b);
     assert_eq!(segments(second), [(b, 2, false), ("mobile-user-3", 2, true)]);
+    assert_reset_link(&r, b, c, "posthog-react-native.jsonl");
     assert_eq!(
         r.persons(),
-        [(strs(&[a, "mobile-user-1", "mobile-user-2", "mobile-alias-1"]), true), (strs(&[b, "mobile-user-3"]), true)]
+        [
+            (strs(&[a, "mobile-user-1", "mobile-user-2", "mobile-alias-1"]), true),
+            (strs(&[b, "mobile-user-3", c]), true)
+        ]
     );
     assert_eq!(
         r.decisions(),
@@ -148,6 +163,7 @@ fn react_native_identify_while_identified_is_a_switch_that_merges_two_users() {
             ("$identify".into(), Rule::MergeAttachedTarget),
             ("$create_alias".into(), Rule::MergeAttachedSource),
             ("$identify".into(), Rule::MergeCreatedPerson),
+            ("$identify".into(), Rule::MergeAttachedSource),
         ]
     );
     let found: Vec<Finding> = r
@@ -160,4 +176,110 @@ fn react_native_identify_while_identified_is_a_switch_that_merges_two_users() {
     assert_eq!(found.len(), 1, "a real missing reset: {found:#?}");
     assert_eq!(found[0].distinct_ids, ["mobile-user-1", "mobile-user-2"]);
     assert_eq!(found[0].device_ids, [a]);
+}
+
+/// The last chain: reset() after 'mobile-user-3', who logs in again on the new anonymous id `c`.
+/// No `$device_id` carries over, but the `$identify` ties `c` to the user the chain of `b` ended
+/// on, and both lanes have the same SDK and device: linked, inferred.
+fn assert_reset_link(r: &Run, b: &str, c: &str, file: &str) {
+    let old = r.lane(b);
+    let new = r.lane(c);
+    assert_eq!(segments(new), [(c, 1, false), ("mobile-user-3", 2, true)], "{file}");
+    assert_eq!(
+        moves(new),
+        [("reset", Some("mobile-user-3"), Some(c), true), ("identify", Some(c), Some("mobile-user-3"), false)],
+        "{file}"
+    );
+    let link = new.linked_from.as_ref().unwrap_or_else(|| panic!("{file}: no link"));
+    assert_eq!((link.lane_id.as_str(), link.inferred), (old.id.as_str(), true), "{file}");
+    assert!(link.evidence.starts_with("Inferred, not certain"), "{file}: {}", link.evidence);
+    assert!(new.transitions[0].explanation().contains("reset()"), "{file}");
+    // The old lane keeps its own events: the user's events after the new login are on `c`'s lane.
+    assert_eq!(old.event_count, 4, "{file}");
+    let rules = r.rules();
+    assert!(!rules.contains(&"missing_reset_between_users") || file.contains("react"), "{file}: {rules:?}");
+}
+
+/// An iOS-shaped event (posthog-ios `buildProperties`: no `$device_id`, the device model and app
+/// in every event) of a device described by `model`, at minute `minute`.
+fn ios(event: &str, id: &str, model: &str, minute: i64, extra: serde_json::Value) -> EventInput {
+    let mut props = serde_json::json!({
+        "$lib": "posthog-ios", "$device_model": model, "$app_namespace": "com.example.hedgehog",
+        "$app_version": "2.1.0", "$session_id": format!("s-{id}"),
+    });
+    props.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+    crate::support::at(crate::support::e(event, id, props), minute)
+}
+
+fn ios_identify(user: &str, anon: &str, model: &str, minute: i64) -> EventInput {
+    ios("$identify", user, model, minute, serde_json::json!({"distinct_id": user, "$anon_distinct_id": anon}))
+}
+
+fn model_of(events: Vec<EventInput>) -> Model {
+    let mut m = Model::new();
+    for ev in crate::support::number(events) {
+        m.apply(&ev).unwrap();
+    }
+    m
+}
+
+fn lane_of<'a>(m: &'a Model, key: &str) -> &'a DeviceLane {
+    m.device(&format!("{}/id:{key}", crate::support::P)).unwrap()
+}
+
+/// The same user logging in on a second iPhone of another model is not a reset of the first:
+/// the `$identify` alone says only "same user", the device description tells the devices apart.
+#[test]
+fn same_user_on_another_device_model_is_not_linked_as_a_reset() {
+    let m = model_of(vec![
+        ios("Application Opened", "anon-1", "iPhone16,2", 0, serde_json::json!({})),
+        ios_identify("user-1", "anon-1", "iPhone16,2", 1),
+        ios("Logged In", "user-1", "iPhone16,2", 2, serde_json::json!({})),
+        ios("Application Opened", "anon-2", "iPad14,1", 3, serde_json::json!({})),
+        ios_identify("user-1", "anon-2", "iPad14,1", 4),
+        ios("Logged In", "user-1", "iPad14,1", 5, serde_json::json!({})),
+    ]);
+    let second = lane_of(&m, "anon-2");
+    assert!(second.linked_from.is_none(), "{:?}", second.linked_from);
+    assert_eq!(
+        segments(second),
+        [("anon-2", 1, false), ("user-1", 2, true)],
+        "the user's iPad events follow its chain"
+    );
+    assert_eq!(segments(lane_of(&m, "anon-1")), [("anon-1", 1, false), ("user-1", 2, true)]);
+}
+
+/// Two devices of the same model used at the same time by one user: the second chain began
+/// before the first one ended, so it cannot be the first device after reset().
+#[test]
+fn overlapping_chains_of_the_same_model_are_not_linked() {
+    let m = model_of(vec![
+        ios("Application Opened", "anon-1", "iPhone16,2", 0, serde_json::json!({})),
+        ios("Application Opened", "anon-2", "iPhone16,2", 1, serde_json::json!({})),
+        ios_identify("user-1", "anon-1", "iPhone16,2", 2),
+        ios("Logged In", "user-1", "iPhone16,2", 3, serde_json::json!({})),
+        ios_identify("user-1", "anon-2", "iPhone16,2", 4),
+    ]);
+    assert!(lane_of(&m, "anon-2").linked_from.is_none());
+}
+
+/// reset() then the same user on the same iPhone: linked (inferred), and the many-devices count
+/// does not take the continuation for a second device.
+#[test]
+fn reset_then_same_user_on_the_same_device_is_linked() {
+    let m = model_of(vec![
+        ios("Application Opened", "anon-1", "iPhone16,2", 0, serde_json::json!({})),
+        ios_identify("user-1", "anon-1", "iPhone16,2", 1),
+        ios("Logged In", "user-1", "iPhone16,2", 2, serde_json::json!({})),
+        ios("Application Opened", "anon-2", "iPhone16,2", 3, serde_json::json!({})),
+        ios_identify("user-1", "anon-2", "iPhone16,2", 4),
+        ios("Logged In", "user-1", "iPhone16,2", 5, serde_json::json!({})),
+    ]);
+    let new = lane_of(&m, "anon-2");
+    let link = new.linked_from.as_ref().expect("linked");
+    assert_eq!(link.lane_id, format!("{}/id:anon-1", crate::support::P));
+    assert_eq!(moves(new)[0], ("reset", Some("user-1"), Some("anon-2"), true));
+    assert_eq!(segments(new), [("anon-2", 1, false), ("user-1", 2, true)]);
+    assert_eq!(segments(lane_of(&m, "anon-1")), [("anon-1", 1, false), ("user-1", 2, true)]);
+    assert!(m.findings(None).iter().all(|f| f.rule.as_str() != "missing_reset_between_users"));
 }
