@@ -145,7 +145,8 @@ export function sourceMatches(selected: readonly Source[], source: string | null
 
 /** What keys a device lane, in the vocabulary of the lane's family (its vendor's rules). */
 export function laneKeyLabel(keyKind: string, family: Family | null): string {
-  if (family === 'segment' || family === 'rudderstack') return keyKind === 'device_id' ? 'context.device.id' : 'anonymousId';
+  if (family === 'segment' || family === 'rudderstack')
+    return keyKind === 'device_id' ? 'context.device.id' : 'anonymousId';
   if (family === 'mixpanel') return keyKind === 'device_id' ? '$device_id' : 'distinct_id chain';
-  return keyKind === 'device_id' ? '$device_id' : 'anonymous-id chain (server SDK)';
+  return keyKind === 'device_id' ? '$device_id' : 'anonymous-id chain (no $device_id)';
 }

@@ -15,6 +15,10 @@
 //! Batches arrive out of order (the fixture's new lane arrives before the old one), so a lane
 //! with `$last_posthog_reset` is re-examined when a lane with its user agent appears later; the
 //! time rule is only checked when N is created. A link, once made, is kept.
+//!
+//! Lanes without `$device_id` (PostHog's mobile SDKs, `@posthog/core`) have their own rule,
+//! `link_after_reset`: plain reset() there starts a new anonymous chain, and only a `$identify`
+//! naming the user the old chain ended on ties the two.
 
 use chrono::Duration;
 

@@ -2,13 +2,15 @@
 //! moved between them (identify, alias, inferred reset, reset(true), switch without reset).
 //!
 //! Lane key:
-//! - `properties.$device_id` when present (posthog-js, mobile SDKs, Mixpanel): `key_kind =
-//!   "device_id"`, lane id `"<project>/<device id>"`.
-//! - otherwise (server SDKs) the anonymous id the chain started with: the first distinct id seen,
+//! - `properties.$device_id` when present (posthog-js, Mixpanel, Segment's mobile
+//!   `context.device.id`): `key_kind = "device_id"`, lane id `"<project>/<device id>"`.
+//! - otherwise (server SDKs, and PostHog's iOS, Android and React Native SDKs, which send their
+//!   device id only to `/flags`) the anonymous id the chain started with: the first distinct id seen,
 //!   followed through `$identify` (`$anon_distinct_id` -> distinct id) and `$create_alias`
 //!   (alias -> distinct id), so a backend identify stays on the lane of its anonymous id:
 //!   `key_kind = "anonymous_id"`, lane id `"<project>/id:<key>"` (the prefix keeps it apart from a
-//!   device id that happens to be equal).
+//!   device id that happens to be equal). reset() starts a new chain there; `link.rs` ties it
+//!   to the old one when the anonymous ids allow it (`link_after_reset`).
 //!
 //! Invariants: every event lands in exactly one lane and exactly one segment of it, so
 //! `lane.event_count == sum(segment.event_count)`; lanes never merge; all lookups are hash maps,
@@ -68,7 +70,8 @@ pub struct DeviceLane {
     /// The SDK: the first `$lib` seen on the lane (`posthog-ios`, `posthog-react-native`, ...),
     /// whose rules for identify and reset the lane's moves follow.
     pub lib: Option<String>,
-    /// Set on a lane inferred to continue another one after `reset(true)`.
+    /// Set on a lane inferred to continue another one after `reset(true)`, or, for a lane
+    /// without `$device_id`, after `reset()` (see `link.rs`).
     pub linked_from: Option<LaneLink>,
 }
 
@@ -114,9 +117,10 @@ impl DeviceLane {
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum LaneKey {
-    /// `properties.$device_id` (posthog-js, mobile SDKs, Mixpanel, Segment's `context.device.id`).
+    /// `properties.$device_id` (posthog-js, Mixpanel, Segment's `context.device.id`).
     DeviceId,
-    /// The anonymous id the chain started with (server SDKs), or a Segment browser's anonymousId.
+    /// The anonymous id the chain started with (server SDKs; PostHog's mobile SDKs, which put no
+    /// `$device_id` on events), or a Segment browser's anonymousId.
     AnonymousId,
 }
 
