@@ -89,6 +89,21 @@ impl Transition {
         }
     }
 
+    /// The `missing_reset_between_users` message for a switch whose own words differ from the
+    /// family's (an SDK that sent `$identify` for the second user: the family's sentence says
+    /// posthog-js sends none and that nothing is linked, both false there).
+    pub(crate) fn missing_reset_message(&self, device: &str) -> Option<String> {
+        match &self.why {
+            Why::IdentifyWhileIdentified(_) => Some(format!(
+                "Device '{device}' went from user '{}' to user '{}' without reset(). {}",
+                self.from.as_deref().unwrap_or_default(),
+                self.to.as_deref().unwrap_or_default(),
+                self.explanation()
+            )),
+            _ => None,
+        }
+    }
+
     /// The wording of vendors that link the ids an event carries (Segment, Mixpanel), where
     /// PostHog's would mislead.
     fn vendor_explanation(&self, from: &str, to: &str) -> Option<String> {

@@ -176,6 +176,9 @@ fn react_native_identify_while_identified_is_a_switch_that_merges_two_users() {
     assert_eq!(found.len(), 1, "a real missing reset: {found:#?}");
     assert_eq!(found[0].distinct_ids, ["mobile-user-1", "mobile-user-2"]);
     assert_eq!(found[0].device_ids, [a]);
+    // Its words are React Native's: a $identify was sent and merged, not "no $identify".
+    assert!(found[0].message.contains("@posthog/core"), "{}", found[0].message);
+    assert!(!found[0].message.contains("sends no $identify"), "{}", found[0].message);
 }
 
 /// The last chain: reset() after 'mobile-user-3', who logs in again on the new anonymous id `c`.
