@@ -286,3 +286,27 @@ fn reset_then_same_user_on_the_same_device_is_linked() {
     assert_eq!(segments(lane_of(&m, "anon-1")), [("anon-1", 1, false), ("user-1", 2, true)]);
     assert!(m.findings(None).iter().all(|f| f.rule.as_str() != "missing_reset_between_users"));
 }
+
+/// `model_properties` keeps every property the lanes read from mobile events (`$lib`, the device
+/// description): a model fed only those equals one fed the full properties.
+#[test]
+fn model_keys_cover_what_mobile_lanes_read() {
+    for file in
+        ["posthog-ios.jsonl", "posthog-android.jsonl", "posthog-flutter-android.jsonl", "posthog-react-native.jsonl"]
+    {
+        let full = events(&format!("../sdk-traffic-mobile/{file}"));
+        let trimmed: Vec<EventInput> = full
+            .iter()
+            .map(|e| EventInput {
+                properties: model_properties(&serde_json::Value::Object(e.properties.clone()).to_string()),
+                ..e.clone()
+            })
+            .collect();
+        let view = |evs: &[EventInput]| {
+            let mut m = Model::new();
+            evs.iter().for_each(|e| drop(m.apply(e).unwrap()));
+            serde_json::to_string(&(m.engine().persons(&evs[0].project), m.devices(None), m.findings(None))).unwrap()
+        };
+        assert_eq!(view(&trimmed), view(&full), "{file}");
+    }
+}
