@@ -62,6 +62,7 @@ const lane: DeviceLane = {
   sessions: [
     { session_id: 's1', first_seq: 0, last_seq: 50, first_timestamp: T(0), last_timestamp: T(50), event_count: 5 },
   ],
+  lib: null,
   linked_from: null,
   cookieless: null,
 };

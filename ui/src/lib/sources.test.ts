@@ -142,7 +142,7 @@ describe('sources in the data', () => {
 describe('laneKeyLabel', () => {
   it("names a lane's key as its vendor does", () => {
     expect(laneKeyLabel('device_id', 'posthog')).toBe('$device_id');
-    expect(laneKeyLabel('anonymous_id', null)).toBe('anonymous-id chain (server SDK)');
+    expect(laneKeyLabel('anonymous_id', null)).toBe('anonymous-id chain (no $device_id)');
     expect(laneKeyLabel('device_id', 'segment')).toBe('context.device.id');
     expect(laneKeyLabel('anonymous_id', 'segment')).toBe('anonymousId');
     expect(laneKeyLabel('device_id', 'mixpanel')).toBe('$device_id');

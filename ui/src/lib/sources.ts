@@ -148,5 +148,5 @@ export function laneKeyLabel(keyKind: string, family: Family | null): string {
   if (family === 'segment' || family === 'rudderstack')
     return keyKind === 'device_id' ? 'context.device.id' : 'anonymousId';
   if (family === 'mixpanel') return keyKind === 'device_id' ? '$device_id' : 'distinct_id chain';
-  return keyKind === 'device_id' ? '$device_id' : 'anonymous-id chain (server SDK)';
+  return keyKind === 'device_id' ? '$device_id' : 'anonymous-id chain (no $device_id)';
 }

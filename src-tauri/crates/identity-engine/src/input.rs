@@ -20,7 +20,7 @@ use serde_json::{Map, Value};
 pub const INSPECTOR_ROUTE: &str = "$inspector_route";
 
 /// The event properties the identity model reads.
-pub(crate) const MODEL_KEYS: [&str; 41] = [
+pub(crate) const MODEL_KEYS: [&str; 46] = [
     "$set",
     "$set_once",
     "$unset",
@@ -33,6 +33,12 @@ pub(crate) const MODEL_KEYS: [&str; 41] = [
     "$last_posthog_reset",
     "$raw_user_agent",
     "$user_agent",
+    // The SDK and, for SDKs without `$device_id` (mobile), the device a lane's events describe.
+    "$lib",
+    "$device_model",
+    "$device_name",
+    "$app_namespace",
+    "$app_version",
     // Segment / RudderStack messages (the whole message is stored as properties).
     "type",
     "userId",
@@ -146,7 +152,7 @@ mod tests {
         let text = r#"{"$pageview_id":"x","$set":{"a":[1,{"b":null}]},"alias":7,"$lib":"web","$device_id":"d\u00e9v"}"#;
         assert_eq!(
             Value::Object(model_properties(text)),
-            json!({"$set": {"a": [1, {"b": null}]}, "alias": 7, "$device_id": "dév"})
+            json!({"$set": {"a": [1, {"b": null}]}, "alias": 7, "$lib": "web", "$device_id": "dév"})
         );
     }
 

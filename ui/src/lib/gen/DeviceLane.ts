@@ -54,7 +54,13 @@ transitions: Array<Transition>,
  */
 sessions: Array<SessionSpan>, 
 /**
- * Set on a lane inferred to continue another one after `reset(true)`.
+ * The SDK: the first `$lib` seen on the lane (`posthog-ios`, `posthog-react-native`, ...),
+ * whose rules for identify and reset the lane's moves follow.
+ */
+lib: string | null, 
+/**
+ * Set on a lane inferred to continue another one after `reset(true)`, or, for a lane
+ * without `$device_id`, after `reset()` (see `link.rs`).
  */
 linked_from: LaneLink | null, 
 /**

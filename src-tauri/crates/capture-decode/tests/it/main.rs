@@ -9,6 +9,7 @@ mod events;
 mod fixtures;
 mod kissmetrics;
 mod mixpanel_fixtures;
+mod mobile_fixtures;
 mod rejections;
 mod routes;
 mod segment_fixtures;

@@ -57,6 +57,9 @@ pub(crate) struct LaneState {
     pub linked_by_time: bool,
     /// The event being applied changed an earlier transition (see `reclassify`).
     reclassified: bool,
+    /// What the lane's events say of the device, for lanes without `$device_id` (see
+    /// `link::device_description`).
+    pub described: Option<String>,
 }
 
 /// Nearly every lane has a handful of segments and sessions: scanning them beats a hash map per
@@ -99,6 +102,9 @@ enum Entry<'a> {
     AnonOf,
     /// The target of an identify from this anonymous id.
     IdentifiedFrom(&'a str),
+    /// The target of an identify sent while the device was on another identified user, naming
+    /// an anonymous id the device had left before (see `apply`).
+    SwitchedBy(&'a str),
 }
 
 /// SDK-generated anonymous ids are uuids (posthog-js uuidv7, Segment uuidv4, Mixpanel
@@ -155,6 +161,7 @@ impl LaneState {
                 segments: Vec::new(),
                 transitions: Vec::new(),
                 sessions: Vec::new(),
+                lib: None,
                 linked_from: None,
                 cookieless: None,
             },
@@ -169,6 +176,7 @@ impl LaneState {
             keyed,
             linked_by_time: false,
             reclassified: false,
+            described: None,
         }
     }
 
@@ -190,12 +198,28 @@ impl LaneState {
                 || self.lane.segments.last().is_none_or(|h| h.distinct_id == *a)
                 || self.seg_of(a).is_none()
         });
-        let seg = match &anon {
-            Some(a) => {
+        // @posthog/core (posthog-react-native) sends `$identify` on every change of id, also
+        // while identified, naming the anonymous id it kept since its first identify
+        // (`posthog-core.ts` `identify`: `$anon_distinct_id` is read before the previous id is
+        // stored as the anonymous id). The device is then on another identified user, not on
+        // that anonymous id: the move is a change of user without reset(), not anonymous -> user.
+        // Only for an identify newer (client time) than the user the device is on: an older one
+        // is a late `$identify` of an earlier move (posthog-js flushes them out of order).
+        let switched = anon.as_deref().filter(|a| {
+            self.lane.segments.last().is_some_and(|h| {
+                h.identified
+                    && h.distinct_id != *a
+                    && h.distinct_id != ev.distinct_id
+                    && ev.timestamp >= h.first_timestamp
+            }) && self.seg_of(a).is_some()
+        });
+        let seg = match (&anon, switched) {
+            (Some(_), Some(a)) => self.enter(&ev.distinct_id, ev, Entry::SwitchedBy(a), engine, client_says),
+            (Some(a), None) => {
                 self.enter(a, ev, Entry::AnonOf, engine, Some(false));
                 self.enter(&ev.distinct_id, ev, Entry::IdentifiedFrom(a), engine, client_says)
             }
-            None => self.enter(&ev.distinct_id, ev, Entry::Event, engine, client_says),
+            (None, _) => self.enter(&ev.distinct_id, ev, Entry::Event, engine, client_says),
         };
         self.add_event(seg, ev, applied, client_says);
         if matches!(applied.attribution, Attribution::Dropped) {
@@ -270,7 +294,7 @@ impl LaneState {
         }
         let engine_says = engine.person_for(&ev.project, id).is_some_and(|p| p.is_identified);
         let identified = match how {
-            Entry::IdentifiedFrom(_) => true,
+            Entry::IdentifiedFrom(_) | Entry::SwitchedBy(_) => true,
             Entry::AnonOf => false,
             Entry::Event => client_says.unwrap_or(engine_says),
         };
@@ -284,6 +308,14 @@ impl LaneState {
             let from = self.lane.segments[prev].distinct_id.clone();
             let t = match how {
                 Entry::IdentifiedFrom(anon) => identify_transition(ev, anon, id, false),
+                Entry::SwitchedBy(anon) if self.meta[prev].user_like => transition(
+                    TransitionKind::SwitchWithoutReset,
+                    ev,
+                    Some(&from),
+                    id,
+                    false,
+                    Why::IdentifyWhileIdentified(anon.into()),
+                ),
                 _ => self.classify(prev, &from, id, user_like, ev, engine),
             };
             let r = EntryRef::of(&t);
@@ -479,6 +511,12 @@ impl LaneState {
         lane.event_count += 1;
         if lane.user_agent.is_none() {
             lane.user_agent = user_agent(ev).map(str::to_owned);
+        }
+        if lane.lib.is_none() {
+            lane.lib = str_prop(ev, "$lib").map(str::to_owned);
+        }
+        if self.described.is_none() {
+            self.described = super::link::device_description(ev);
         }
         let seg = &mut lane.segments[idx];
         if seg.event_count == 0 {

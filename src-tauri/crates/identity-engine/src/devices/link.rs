@@ -15,12 +15,16 @@
 //! Batches arrive out of order (the fixture's new lane arrives before the old one), so a lane
 //! with `$last_posthog_reset` is re-examined when a lane with its user agent appears later; the
 //! time rule is only checked when N is created. A link, once made, is kept.
+//!
+//! Lanes without `$device_id` (PostHog's mobile SDKs, `@posthog/core`) have their own rule,
+//! `link_after_reset`: plain reset() there starts a new anonymous chain, and only a `$identify`
+//! naming the user the old chain ended on ties the two.
 
 use chrono::Duration;
 
 use super::{Devices, LaneLink, Transition, TransitionKind, Why};
 use crate::engine::vendor;
-use crate::types::time;
+use crate::types::{time, EventInput};
 
 const MAX_GAP_MINUTES: i64 = 10;
 /// Lanes remembered per (project, user agent) as link candidates. Most visitors share a handful
@@ -185,5 +189,91 @@ impl Devices {
         self.lanes[n].lane.linked_from = Some(link);
         self.lanes[n].continues = Some(o);
         self.lanes[n].push(t);
+    }
+}
+
+/// What an event says of the device it came from, for lanes without `$device_id`: the user
+/// agent when the SDK sends one (posthog-android's `$raw_user_agent`, from `http.agent`), else
+/// the device model and app the mobile SDKs put on every event (posthog-ios and posthog-android
+/// `PostHogContext` static context; posthog-react-native `getAppProperties`, whose
+/// `$device_name` is the model). Every key read here is in `MODEL_KEYS`.
+pub(super) fn device_description(ev: &EventInput) -> Option<String> {
+    if let Some(agent) = super::user_agent(ev) {
+        return Some(agent.to_owned());
+    }
+    let parts: Vec<&str> = ["$device_model", "$device_name", "$app_namespace", "$app_version"]
+        .iter()
+        .filter_map(|k| super::str_prop(ev, k))
+        .collect();
+    (!parts.is_empty()).then(|| parts.join(" / "))
+}
+
+impl Devices {
+    /// reset() on an SDK that sends no `$device_id` (posthog-ios, posthog-android, @posthog/core:
+    /// they keep a device id but send it only to `/flags`): reset() sends nothing and starts a new
+    /// anonymous id, so the new chain is a new lane. It is tied to the old one only when the
+    /// anonymous ids say so: the `$identify` just applied on lane `n` moves its user from lane
+    /// `left` (whose chain ended on that identified user) to `n`'s fresh anonymous id. Then, with
+    /// the same SDK and device description on both and `n` starting after `left` ended, `n` is
+    /// linked as `left`'s continuation after reset(). Always inferred: the same user logging in
+    /// on a second device of the same model and app version looks the same.
+    /// Returns the other lane changed.
+    pub(super) fn link_after_reset(&mut self, n: usize, left: &str, ev: &EventInput) -> Option<usize> {
+        let o = *self.by_id.get(left)?;
+        let (old, new) = (&self.lanes[o], &self.lanes[n]);
+        let user = ev.distinct_id.as_str();
+        let fresh = matches!(new.lane.segments.as_slice(), [anon, to] if !anon.identified && to.distinct_id == user);
+        let ended_on_user = old.lane.segments.last().is_some_and(|h| h.distinct_id == user && h.identified);
+        let posthog = new.lane.family == crate::family::Family::PostHog && old.lane.family == new.lane.family;
+        let same_device = old.lane.lib == new.lane.lib && old.described.is_some() && old.described == new.described;
+        let after = new.lane.segments.first().is_some_and(|s| s.first_timestamp >= old.lane.last_seen);
+        if o == n
+            || old.keyed
+            || new.keyed
+            || !fresh
+            || !ended_on_user
+            || !posthog
+            || !same_device
+            || !after
+            || old.continued_by.is_some()
+            || new.lane.linked_from.is_some()
+            || self.continues(o, n)
+        {
+            return None;
+        }
+        let anon = new.lane.segments[0].distinct_id.clone();
+        let lib = new.lane.lib.clone().unwrap_or_default();
+        let described = new.described.clone().unwrap_or_default();
+        let evidence = format!(
+            "Inferred, not certain: this lane's new anonymous id '{anon}' was identified as '{user}', the user \
+             the chain '{}' ended on; same SDK ('{lib}') and device ('{described}'); its first event ({}) follows \
+             that chain's last ({}). The same user on a second device of this model and app version would look \
+             the same.",
+            old.lane.device_id,
+            time(new.lane.first_seen),
+            time(old.lane.last_seen)
+        );
+        let explanation = format!(
+            "reset() after '{user}' on this device: the SDK sends no event and no $device_id, and starts the new \
+             anonymous id '{anon}', so this lane continues '{}' ({evidence})",
+            old.lane.device_id
+        );
+        let t = Transition {
+            kind: TransitionKind::Reset,
+            seq: new.lane.segments[0].first_seq,
+            event_uuid: None,
+            timestamp: new.lane.segments[0].first_timestamp,
+            from: Some(user.to_owned()),
+            to: Some(anon),
+            inferred: true,
+            why: Why::Text(explanation.into()),
+            family: new.lane.family,
+        };
+        let link = LaneLink { lane_id: old.lane.id.clone(), evidence, inferred: true };
+        self.lanes[o].continued_by = Some(n);
+        self.lanes[n].continues = Some(o);
+        self.lanes[n].lane.linked_from = Some(link);
+        self.lanes[n].push(t);
+        Some(o)
     }
 }

@@ -2,13 +2,15 @@
 //! moved between them (identify, alias, inferred reset, reset(true), switch without reset).
 //!
 //! Lane key:
-//! - `properties.$device_id` when present (posthog-js, mobile SDKs, Mixpanel): `key_kind =
-//!   "device_id"`, lane id `"<project>/<device id>"`.
-//! - otherwise (server SDKs) the anonymous id the chain started with: the first distinct id seen,
+//! - `properties.$device_id` when present (posthog-js, Mixpanel, Segment's mobile
+//!   `context.device.id`): `key_kind = "device_id"`, lane id `"<project>/<device id>"`.
+//! - otherwise (server SDKs, and PostHog's iOS, Android and React Native SDKs, which send their
+//!   device id only to `/flags`) the anonymous id the chain started with: the first distinct id seen,
 //!   followed through `$identify` (`$anon_distinct_id` -> distinct id) and `$create_alias`
 //!   (alias -> distinct id), so a backend identify stays on the lane of its anonymous id:
 //!   `key_kind = "anonymous_id"`, lane id `"<project>/id:<key>"` (the prefix keeps it apart from a
-//!   device id that happens to be equal).
+//!   device id that happens to be equal). reset() starts a new chain there; `link.rs` ties it
+//!   to the old one when the anonymous ids allow it (`link_after_reset`).
 //!
 //! Invariants: every event lands in exactly one lane and exactly one segment of it, so
 //! `lane.event_count == sum(segment.event_count)`; lanes never merge; all lookups are hash maps,
@@ -65,7 +67,11 @@ pub struct DeviceLane {
     pub transitions: Vec<Transition>,
     /// In order of first appearance.
     pub sessions: Vec<SessionSpan>,
-    /// Set on a lane inferred to continue another one after `reset(true)`.
+    /// The SDK: the first `$lib` seen on the lane (`posthog-ios`, `posthog-react-native`, ...),
+    /// whose rules for identify and reset the lane's moves follow.
+    pub lib: Option<String>,
+    /// Set on a lane inferred to continue another one after `reset(true)`, or, for a lane
+    /// without `$device_id`, after `reset()` (see `link.rs`).
     pub linked_from: Option<LaneLink>,
     /// PostHog cookieless: the placeholder the lane's first cookieless event sent and what
     /// PostHog turned it into.
@@ -114,9 +120,10 @@ impl DeviceLane {
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum LaneKey {
-    /// `properties.$device_id` (posthog-js, mobile SDKs, Mixpanel, Segment's `context.device.id`).
+    /// `properties.$device_id` (posthog-js, Mixpanel, Segment's `context.device.id`).
     DeviceId,
-    /// The anonymous id the chain started with (server SDKs), or a Segment browser's anonymousId.
+    /// The anonymous id the chain started with (server SDKs; PostHog's mobile SDKs, which put no
+    /// `$device_id` on events), or a Segment browser's anonymousId.
     AnonymousId,
 }
 
@@ -268,6 +275,9 @@ pub(crate) struct Devices {
     by_agent: HashMap<(String, String), AgentLanes>,
     /// Reused to look up `"<project>/<device id>"` without allocating on every event.
     scratch: String,
+    /// Set by `key_of` for a `$identify` of a lane without `$device_id`: the lane its target id
+    /// was on before the identify moved it to the identify's own chain (see `link_after_reset`).
+    left: Option<String>,
 }
 
 pub(crate) fn str_prop<'a>(ev: &'a EventInput, key: &str) -> Option<&'a str> {
@@ -295,6 +305,9 @@ impl Devices {
         let mut linked = Vec::new();
         let (segment, transitions, reclassified) = self.lanes[idx].apply(ev, applied, engine);
         linked.extend(self.check_continuation(idx, ev));
+        if let Some(left) = self.left.take() {
+            linked.extend(self.link_after_reset(idx, &left, ev));
+        }
         if self.lanes[idx].lane.user_agent.is_some() && !self.lanes[idx].indexed_agent {
             for id in self.link_lane(idx) {
                 if id != idx && !linked.contains(&id) {
@@ -307,6 +320,7 @@ impl Devices {
 
     /// The event's lane, created if new.
     fn lane_index(&mut self, ev: &EventInput, family: crate::family::Family) -> usize {
+        self.left = None;
         let (key, kind, lane_id) = match str_prop(ev, "$device_id") {
             Some(device) => {
                 self.scratch.clear();
@@ -347,13 +361,20 @@ impl Devices {
         let own = self.fallback.get(&(p.clone(), ev.distinct_id.clone())).cloned();
         let other = linked.as_ref().and_then(|l| self.fallback.get(&(p.clone(), l.clone())).cloned());
         // An identify continues its anonymous id's lane; an alias keeps the event's own lane.
-        let lane_id = match (ev.event.as_str(), own, other) {
+        let lane_id = match (ev.event.as_str(), own, other.clone()) {
             ("$identify", _, Some(anon_lane)) => anon_lane,
             (_, Some(own_lane), _) => own_lane,
             (_, None, Some(other_lane)) => other_lane,
             ("$identify", None, None) => format!("{p}/id:{}", linked.clone().unwrap_or(ev.distinct_id.clone())),
             _ => format!("{p}/id:{}", ev.distinct_id),
         };
+        // A `$identify` moves its target id to the chain of its anonymous id: the device that
+        // identified last is where that user's next events come from (after reset() and a new
+        // login, the new anonymous chain, not the old one).
+        if ev.event == "$identify" && other.as_ref() == Some(&lane_id) {
+            let before = self.fallback.insert((p.clone(), ev.distinct_id.clone()), lane_id.clone());
+            self.left = before.filter(|b| *b != lane_id);
+        }
         for id in std::iter::once(ev.distinct_id.clone()).chain(linked) {
             self.fallback.entry((p.clone(), id)).or_insert_with(|| lane_id.clone());
         }

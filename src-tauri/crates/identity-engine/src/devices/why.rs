@@ -28,6 +28,9 @@ pub(crate) enum Why {
     ResetWhileAnonymous,
     /// Segment/Mixpanel: the anonymous id and the user id arrived together on one event.
     LinkedTogether,
+    /// A `$identify` sent while the device was identified as `from`, naming the anonymous id
+    /// given here (@posthog/core sends one on every change of id).
+    IdentifyWhileIdentified(Box<str>),
     /// Written once, when made (reset(true) links, rare and with their own evidence).
     Text(Box<str>),
 }
@@ -75,8 +78,30 @@ impl Transition {
                 "The anonymous id changed from '{from}' to '{to}' without an identify: reset() while \
                  anonymous, or cleared storage (inferred)."
             ),
+            Why::IdentifyWhileIdentified(anon) => format!(
+                "identify('{to}') was called while this device was identified as '{from}', without reset(). \
+                 This SDK (@posthog/core, e.g. posthog-react-native) sends $identify on every change of id, \
+                 naming the anonymous id '{anon}' it kept since the first identify: PostHog adds '{to}' to the \
+                 person that holds '{anon}' and '{from}' when '{to}' has no person yet (two users, one person), \
+                 and refuses the merge (cannot_merge_already_identified) when it has one."
+            ),
             Why::Text(text) => text.to_string(),
             Why::LinkedTogether => String::new(),
+        }
+    }
+
+    /// The `missing_reset_between_users` message for a switch whose own words differ from the
+    /// family's (an SDK that sent `$identify` for the second user: the family's sentence says
+    /// posthog-js sends none and that nothing is linked, both false there).
+    pub(crate) fn missing_reset_message(&self, device: &str) -> Option<String> {
+        match &self.why {
+            Why::IdentifyWhileIdentified(_) => Some(format!(
+                "Device '{device}' went from user '{}' to user '{}' without reset(). {}",
+                self.from.as_deref().unwrap_or_default(),
+                self.to.as_deref().unwrap_or_default(),
+                self.explanation()
+            )),
+            _ => None,
         }
     }
 

@@ -144,7 +144,9 @@ impl Lint {
             return 0;
         };
         let (from, to) = (last.from.clone().unwrap_or_default(), last.to.clone().unwrap_or_default());
-        let message = text::missing_reset(&lane.device_id, &from, &to, lane.family);
+        let message = last
+            .missing_reset_message(&lane.device_id)
+            .unwrap_or_else(|| text::missing_reset(&lane.device_id, &from, &to, lane.family));
         let mut f = finding(
             LintRule::MissingResetBetweenUsers,
             Severity::Error,

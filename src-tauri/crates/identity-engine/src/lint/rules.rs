@@ -280,7 +280,9 @@ impl Lint {
         let mut created = 0;
         for tr in c.update.transitions.iter().filter(|tr| tr.kind == TransitionKind::SwitchWithoutReset) {
             let (from, to) = (tr.from.clone().unwrap_or_default(), tr.to.clone().unwrap_or_default());
-            let message = t::missing_reset(&lane.device_id, &from, &to, family);
+            let message = tr
+                .missing_reset_message(&lane.device_id)
+                .unwrap_or_else(|| t::missing_reset(&lane.device_id, &from, &to, family));
             let fix = t::fix_missing_reset(family);
             let mut f = finding(LintRule::MissingResetBetweenUsers, Severity::Error, p, message, fix);
             f.event_uuids.extend(tr.event_uuid.clone());

@@ -10,6 +10,7 @@ mod lens;
 mod lint_rules;
 mod mixpanel_original;
 mod mixpanel_simplified;
+mod mobile_traffic;
 mod model_random;
 mod model_traffic;
 mod random_streams;
