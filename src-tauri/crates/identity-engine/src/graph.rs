@@ -1,7 +1,9 @@
 //! Identifiers of a kind (`IdKind`, `Ident`), the nodes of every vendor that links the
-//! identifiers an event carries (Segment's `segment/`, RudderStack's `rudderstack/`, Mixpanel);
-//! `graph/link.rs` is the linking with one user id per person that Mixpanel uses, parameterised
-//! by its `GraphRules` (Segment Unify's per-name limits and priorities live in `segment/unify.rs`).
+//! identifiers an event carries (Segment's `segment/`, RudderStack's `rudderstack/`, Mixpanel's
+//! `mixpanel/`, KISSmetrics' `kissmetrics/`); `graph/link.rs` is the linking with at most one
+//! user id per person that KISSmetrics uses, parameterised by its `GraphRules` (Segment Unify's
+//! per-name limits and priorities live in `segment/unify.rs`, Mixpanel's clusters in
+//! `mixpanel/cluster.rs`).
 //!
 //! Invariant: an identifier keeps the kind it was first seen with (`Project::kinds`).
 

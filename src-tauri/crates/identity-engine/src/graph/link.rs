@@ -1,12 +1,12 @@
-//! Linking the identifiers of one event into one person (Mixpanel's cluster), within the
+//! Linking the identifiers of one event into one person (KISSmetrics' identities), within the
 //! vendor's limits. Stored in the engine's own persons, so these vendors
 //! produce the same output as PostHog (persons, decisions with a rule and a sentence, property
 //! history, merged persons). What differs between vendors is data: their `GraphRules`.
 //!
 //! Invariants:
 //! - a person holds at most one `user_id` identifier: a link that would give it a second one is
-//!   refused (Mixpanel's one `$user_id` per cluster) and the refused user id keeps (or gets)
-//!   its own person;
+//!   refused and the refused user id keeps (or gets) its own person (KISSmetrics' identities are
+//!   all distinct ids, so for it this never happens);
 //! - with `other_limit`, at most that many identifiers of every other kind; one more is
 //!   dropped, explained;
 //! - `is_identified` == the person holds a `user_id` (never back to false: ids never leave).
@@ -31,8 +31,6 @@ pub(crate) struct GraphRules {
     pub user_id_warning: WarningKind,
     /// The sentence of a refused second user id: (person label, its user id, the new one).
     pub second_user_id: fn(&str, &str, &str) -> String,
-    /// The sentence of a blocked (disallowed) identifier.
-    pub blocked: fn(&Ident) -> String,
     /// Run on the event's ids (known kinds, user ids first) before linking: a vendor that
     /// drops identifiers to resolve a user id conflict does it here.
     pub resolve_conflict: Option<ResolveConflict>,
@@ -54,16 +52,6 @@ fn count_kind(step: &Step, pid: Uuid, kind: IdKind) -> usize {
 
 fn label(step: &Step, pid: Uuid) -> String {
     step.project.persons[&pid].label()
-}
-
-/// Records a blocked identifier (warning + decision) and returns `blocked`.
-pub(crate) fn refuse_blocked(step: &mut Step, id: &Ident, rules: &GraphRules, blocked: bool) -> bool {
-    if blocked {
-        let text = (rules.blocked)(id);
-        step.warn(WarningKind::BlockedIdentifierValue, vec![id.value.clone()], text.clone());
-        step.decide(DecisionKind::Ignored, Rule::BlockedIdentifier, Some(&id.value), None, None, text);
-    }
-    blocked
 }
 
 /// Links `ids` (blocked values already removed) into one person, within the vendor's limits.

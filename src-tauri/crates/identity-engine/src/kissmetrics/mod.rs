@@ -49,7 +49,6 @@ const GRAPH: GraphRules = GraphRules {
     user_id_rule: Rule::IdentifierLinked,
     user_id_warning: WarningKind::SelfAlias,
     second_user_id: |_, _, _| String::new(),
-    blocked: |_| String::new(),
     resolve_conflict: None,
 };
 
