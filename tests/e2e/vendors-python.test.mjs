@@ -167,14 +167,14 @@ for (const [sdk, prefix, source] of [
 }
 
 test(
-  "segment python through the vendor lens: PostHog would put user-3 on user-2's person; Segment and Mixpanel keep them apart, each saying why",
+  "segment python through the vendor lens: PostHog would put user-3 on user-2's person and RudderStack's stitcher would join them; Segment, Mixpanel and KISSmetrics keep them apart, each saying why",
   { timeout: 20_000 },
   async () => {
     assert.ok(sent.segment, 'flow did not run');
     const lens = await server.api(`/api/lens?project=${KEYS.segment}`);
     assert.deepEqual(
       lens.vendors.map((v) => v.vendor),
-      ['posthog', 'segment', 'mixpanel'],
+      ['posthog', 'segment', 'rudderstack', 'mixpanel', 'kissmetrics'],
     );
     assert.equal(lens.family, 'segment');
     const d = lens.disagreements.find((x) => x.ids.includes('sp-user-3') && x.ids.includes('sp-anon-2'));
@@ -182,7 +182,15 @@ test(
       d,
       `a disagreement about user-3 and anon-2; ${brief(lens.disagreements.map((x) => [x.ids, x.together]))}`,
     );
-    assert.deepEqual([d.together, d.apart], [['posthog'], ['segment', 'mixpanel']]);
+    // RudderStack's ID stitcher unions every id seen on one message; KISSmetrics' identify(user-3)
+    // on an identity already named user-2 sends no alias (KISSmetrics "Identities").
+    assert.deepEqual(
+      [d.together, d.apart],
+      [
+        ['posthog', 'rudderstack'],
+        ['segment', 'mixpanel', 'kissmetrics'],
+      ],
+    );
     assert.match(d.why.segment, /dropped 'sp-anon-2'/);
     assert.match(d.why.mixpanel, /already has \$user_id/);
     assert.match(d.why.posthog, /sp-user-3/);

@@ -24,6 +24,10 @@ pub(crate) struct GraphRules {
     pub family: Family,
     /// What carried the ids together, for sentences: "message" (Segment) or "event".
     pub carrier: &'static str,
+    /// The vendor has user ids (at most one per person). False (KISSmetrics: every identity is a
+    /// plain id) skips every user-id check, each a scan of a person's ids: with them a person of
+    /// n ids linked n times would cost n².
+    pub user_ids: bool,
     /// Identifiers of each kind besides the user id a person may hold; None: no limit.
     pub other_limit: Option<usize>,
     /// The rule and warning of a refused second user id.
@@ -83,7 +87,13 @@ pub(crate) fn link(step: &mut Step, ids: &[Ident], rules: &GraphRules) -> Option
             }
         }
     }
-    let anchor = persons.iter().copied().find(|&p| user_id_of(step, p).is_some()).or(persons.first().copied());
+    // Without a user id to anchor on, the biggest person survives: its ids stay where they
+    // are and only the smaller persons' ids move, so linking stays n·log n overall.
+    let with_user =
+        if rules.user_ids { persons.iter().copied().find(|&p| user_id_of(step, p).is_some()) } else { None };
+    let biggest =
+        persons.iter().copied().max_by_key(|p| (step.project.persons[p].distinct_ids.len(), std::cmp::Reverse(*p)));
+    let anchor = with_user.or(if rules.user_ids { persons.first().copied() } else { biggest });
     let anchor = match anchor {
         Some(a) => a,
         None => {
@@ -99,7 +109,9 @@ pub(crate) fn link(step: &mut Step, ids: &[Ident], rules: &GraphRules) -> Option
             try_attach(step, &id, anchor, rules);
         }
     }
-    identify_if_user(step, anchor);
+    if rules.user_ids {
+        identify_if_user(step, anchor);
+    }
     Some(anchor)
 }
 
@@ -130,7 +142,7 @@ fn identify_if_user(step: &mut Step, pid: Uuid) {
 fn try_attach(step: &mut Step, id: &Ident, anchor: Uuid, rules: &GraphRules) {
     let (v, word) = (rules.family.vendor(), rules.family.person_word());
     let label = label(step, anchor);
-    if id.kind == IdKind::UserId {
+    if id.kind == IdKind::UserId && rules.user_ids {
         if let Some(have) = user_id_of(step, anchor).map(str::to_owned) {
             let text = (rules.second_user_id)(&label, &have, &id.value);
             step.warn(rules.user_id_warning, vec![id.value.clone(), have], text.clone());
@@ -163,7 +175,11 @@ fn try_attach(step: &mut Step, id: &Ident, anchor: Uuid, rules: &GraphRules) {
 fn try_merge(step: &mut Step, other: Uuid, anchor: Uuid, rules: &GraphRules) {
     let (v, word) = (rules.family.vendor(), rules.family.person_word());
     let (a_label, o_label) = (label(step, anchor), label(step, other));
-    let users = (user_id_of(step, anchor).map(str::to_owned), user_id_of(step, other).map(str::to_owned));
+    let users = if rules.user_ids {
+        (user_id_of(step, anchor).map(str::to_owned), user_id_of(step, other).map(str::to_owned))
+    } else {
+        (None, None)
+    };
     if let (Some(have), Some(theirs)) = &users {
         if have != theirs {
             let text = (rules.second_user_id)(&a_label, have, theirs);

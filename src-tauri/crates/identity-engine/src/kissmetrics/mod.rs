@@ -43,6 +43,7 @@ pub(crate) const ALIAS_OTHER: &str = "alias";
 /// KISSmetrics' words for the shared identity graph. Every identity is a `distinct_id`, never a
 /// `user_id`, so the graph's one-user-id rule never applies: KISSmetrics has no such limit.
 const GRAPH: GraphRules = GraphRules {
+    user_ids: false,
     family: Family::KissMetrics,
     carrier: "alias call (/a), which KISSmetrics never refuses or undoes",
     other_limit: None,

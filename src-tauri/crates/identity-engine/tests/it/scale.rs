@@ -111,3 +111,71 @@ fn lens_of_a_person_with_20k_ids() {
     eprintln!("lens of a person with {biggest} ids: {took:?}, {} disagreements", lens.disagreements.len());
     assert!(took < Duration::from_secs(20), "lens of {n} ids took {took:?}");
 }
+
+/// One constant id on `n` browsers of each non-PostHog vendor, as its SDK sends it: Segment and
+/// RudderStack identify the constant user id on each anonymousId, Mixpanel sends `$user_id` with
+/// each `$device_id`, and KISSmetrics aliases each anonymous identity to one placeholder (the
+/// "squished identities" case). Every vendor's rules, lanes and lint must stay near-linear.
+fn constant_id_per_vendor(n: usize) -> Vec<(&'static str, Vec<EventInput>)> {
+    use crate::support::vendor_events::{mp, seg_web};
+    let web = |i: usize| format!("anon-{i:06}");
+    let segment = |source: &str| {
+        number(
+            (0..n)
+                .map(|i| {
+                    let mut ev = seg_web("identify", Some("qa-account-1"), &web(i), json!({}));
+                    ev.source = source.to_owned();
+                    ev
+                })
+                .collect(),
+        )
+    };
+    let mixpanel = number(
+        (0..n)
+            .map(|i| mp("Viewed", "qa-account-1", json!({"$user_id": "qa-account-1", "$device_id": web(i)})))
+            .collect(),
+    );
+    let kissmetrics = number(
+        (0..n)
+            .map(|i| EventInput {
+                seq: 0,
+                uuid: String::new(),
+                project: "km".into(),
+                source: "kissmetrics".into(),
+                event: "$alias".into(),
+                distinct_id: web(i),
+                timestamp: t0(),
+                properties: json!({"alias": "anonymous"}).as_object().cloned().unwrap(),
+            })
+            .collect(),
+    );
+    vec![
+        ("segment", segment("segment")),
+        ("rudderstack", segment("rudderstack")),
+        ("mixpanel", mixpanel),
+        ("kissmetrics", kissmetrics),
+    ]
+}
+
+#[test]
+fn constant_id_per_vendor_small() {
+    for (vendor, events) in constant_id_per_vendor(200) {
+        let m = feed(&events);
+        assert!(!m.findings(None).is_empty(), "{vendor}: a constant id on 200 devices is flagged");
+    }
+}
+
+/// 20 000 browsers per vendor on one id: seconds in release.
+#[test]
+#[ignore = "release-only scale test, run by tests/run.sh"]
+fn constant_id_per_vendor_20k() {
+    let n = std::env::var("SCALE_DEVICES").ok().and_then(|v| v.parse().ok()).unwrap_or(20_000);
+    for (vendor, events) in constant_id_per_vendor(n) {
+        let start = Instant::now();
+        let m = feed(&events);
+        let took = start.elapsed();
+        eprintln!("{vendor}: {} events on one id in {took:?}", events.len());
+        assert!(!m.findings(None).is_empty(), "{vendor}");
+        assert!(took < Duration::from_secs(20), "{vendor}: {n} devices on one id took {took:?}");
+    }
+}
