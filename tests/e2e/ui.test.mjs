@@ -65,6 +65,8 @@ test(
       'RudderStack (python)',
       'Mixpanel (browser)',
       'Mixpanel (python)',
+      'KISSmetrics (_kmq calls as the JS library sends them)',
+      'KISSmetrics (python)',
     ];
     assert.equal(await ui.getByTestId('snippet-tab').count(), tabs.length, 'a setup snippet per supported SDK');
     for (const tab of tabs) {
