@@ -100,6 +100,10 @@ const FILTERED_KEYS: &[&str] = &[
     "$geoip_subdivision_2_confidence",
 ];
 
+/// `LIFTED_KEYS` as a set, for `lift`'s per-property lookups.
+static LIFTED: std::sync::LazyLock<foldhash::HashSet<&'static str>> =
+    std::sync::LazyLock::new(|| LIFTED_KEYS.iter().copied().collect());
+
 /// Events whose person update is always written (`PERSON_EVENTS` in `person-update.ts`).
 const FORCED_WRITE_EVENTS: [&str; 4] = ["$identify", "$create_alias", "$merge_dangerously", "$set"];
 
@@ -126,12 +130,10 @@ pub(crate) fn lift(ev: &EventInput, ups: &mut EventUpdates) {
         (None, Some(name)) => Some(name),
         _ => None,
     };
-    for &key in LIFTED_KEYS {
-        let value = match (key, props.get(key)) {
-            ("$os", None) => os_alias,
-            (_, value) => value,
-        };
-        let Some(value) = value else { continue };
+    // Walks the event's own properties (a dozen) against the lifted names as a set, not the
+    // ~80 names against the event: this runs for every PostHog event of a rebuild.
+    let alias = os_alias.map(|v| ("$os", v));
+    for (key, value) in props.iter().filter_map(|(k, v)| LIFTED.get(k.as_str()).map(|&k| (k, v))).chain(alias) {
         if server && (key == "$os" || key == "$os_version") {
             continue;
         }
