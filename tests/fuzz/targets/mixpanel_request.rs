@@ -38,7 +38,8 @@ fuzz_target!(|data: &[u8]| {
                 }
             }
         }
-        protocol @ Protocol::Posthog(_) => {
+        // `/e` and `/s` with KISSmetrics' `_k`/`_p`/`_n` parameters are KISSmetrics' calls.
+        protocol @ (Protocol::Posthog(_) | Protocol::Kissmetrics(_)) => {
             let _ = protocol.handle(&req);
         }
         Protocol::Segment(route) => panic!("{path} recognised as Segment {route:?}"),
