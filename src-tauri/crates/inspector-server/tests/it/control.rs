@@ -2,13 +2,11 @@
 //! get their usual answer, nothing is stored), clearing and pruning data with the identity model
 //! rebuilt from what remains.
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use crate::common::*;
 use axum::body::Body;
 use axum::http::StatusCode;
-use event_store::Store;
 use inspector_server::{AppState, Notice, TOKEN_HEADER};
 use serde_json::{json, Value};
 
@@ -18,11 +16,8 @@ struct Ctl {
 }
 
 fn ctl() -> Ctl {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let store = Store::open(dir.path()).expect("open store");
-    let state = AppState::new(store.clone(), SocketAddr::from(([127, 0, 0, 1], PORT)));
-    let router = inspector_server::router(state.clone());
-    Ctl { app: App { dir, store, router }, state }
+    let (app, state) = app_and_state();
+    Ctl { app, state }
 }
 
 impl Ctl {

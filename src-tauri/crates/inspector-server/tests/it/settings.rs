@@ -2,17 +2,13 @@
 //! project's first event, the control token, bodies refused naming their field, and the model
 //! replayed under a changed setting (its label on persons, projects and the lens follows).
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use crate::common::*;
 use axum::body::Body;
 use axum::http::StatusCode;
-use event_store::{NewEvent, Store};
 use inspector_server::{AppState, TOKEN_HEADER};
 use serde_json::{json, Value};
-
-const T0: i64 = 1_795_521_600_000_000;
 
 struct Ctl {
     app: App,
@@ -20,11 +16,8 @@ struct Ctl {
 }
 
 fn ctl() -> Ctl {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let store = Store::open(dir.path()).expect("open store");
-    let state = AppState::new(store.clone(), SocketAddr::from(([127, 0, 0, 1], PORT)));
-    let router = inspector_server::router(state.clone());
-    Ctl { app: App { dir, store, router }, state }
+    let (app, state) = app_and_state();
+    Ctl { app, state }
 }
 
 impl Ctl {
@@ -45,25 +38,13 @@ impl Ctl {
     /// A Mixpanel visitor who then identifies, as mixpanel-browser sends it (stored directly:
     /// the route is not what is under test).
     async fn mixpanel_traffic(&self, project: &str) {
-        let event = |uuid: &str, name: &str, distinct_id: &str, props: Value| NewEvent {
-            uuid: uuid.into(),
-            project: project.into(),
-            source: "mixpanel".into(),
-            event: name.into(),
-            distinct_id: distinct_id.into(),
-            device_id: None,
-            session_id: None,
-            timestamp: T0,
-            original_timestamp: None,
-            sent_at: None,
-            received_at: T0,
-            properties: props.to_string(),
-            warnings: Vec::new(),
+        let event = |i: usize, name: &str, distinct_id: &str, props: Value| {
+            stored_event(i, (project, "mixpanel"), name, distinct_id, None, props)
         };
         let events = vec![
-            event("m1", "Clicked", "$device:d1", json!({"distinct_id": "$device:d1", "$device_id": "d1"})),
+            event(1, "Clicked", "$device:d1", json!({"distinct_id": "$device:d1", "$device_id": "d1"})),
             event(
-                "m2",
+                2,
                 "$identify",
                 "mu1",
                 json!({"distinct_id": "mu1", "$device_id": "d1", "$user_id": "mu1", "$anon_distinct_id": "$device:d1"}),

@@ -50,10 +50,16 @@ impl Resp {
 }
 
 pub fn app() -> App {
+    app_and_state().0
+}
+
+/// The app and its `AppState`, for tests that reach past HTTP (the control token, the
+/// identity model's rebuild count).
+pub fn app_and_state() -> (App, AppState) {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = Store::open(dir.path()).expect("open store");
     let state = AppState::new(store.clone(), SocketAddr::from(([127, 0, 0, 1], PORT)));
-    App { dir, store, router: inspector_server::router(state) }
+    (App { dir, store, router: inspector_server::router(state.clone()) }, state)
 }
 
 /// A request builder: `req("POST", "/e/").header(..).body(..)`.
