@@ -12,19 +12,11 @@ const A1: &str = "3f1a2b4c-5d6e-4f70-8a91-b2c3d4e5f601";
 const A2: &str = "3f1a2b4c-5d6e-4f70-8a91-b2c3d4e5f602";
 
 fn run(evs: &[EventInput]) -> Model {
-    let settings = ProjectSettings { mixpanel_id_merge: MixpanelIdMerge::Original, ..Default::default() };
-    let mut m = Model::with_settings([("mpt", settings)]);
-    for e in evs {
-        m.apply(e).unwrap();
-    }
-    m
+    mixpanel_model(MixpanelIdMerge::Original, evs)
 }
 
 fn persons(m: &Model) -> Vec<Vec<&str>> {
-    let mut out: Vec<Vec<&str>> =
-        m.engine().persons("mpt").into_iter().map(|p| p.distinct_ids.iter().map(String::as_str).collect()).collect();
-    out.sort();
-    out
+    mixpanel_clusters(m)
 }
 
 fn identify(identified: &str, anon: &str) -> EventInput {

@@ -9,18 +9,11 @@ use serde_json::json;
 use crate::support::vendor_events::*;
 
 fn run(evs: &[EventInput]) -> Model {
-    let mut m = Model::new();
-    for e in evs {
-        m.apply(e).unwrap();
-    }
-    m
+    mixpanel_model(MixpanelIdMerge::Simplified, evs)
 }
 
 fn persons(m: &Model) -> Vec<Vec<&str>> {
-    let mut out: Vec<Vec<&str>> =
-        m.engine().persons("mpt").into_iter().map(|p| p.distinct_ids.iter().map(String::as_str).collect()).collect();
-    out.sort();
-    out
+    mixpanel_clusters(m)
 }
 
 fn has(m: &Model, rule: Rule) -> Option<&Decision> {

@@ -94,3 +94,21 @@ pub fn engage(distinct_id: &str, update: Value) -> EventInput {
     p.insert("$token".into(), json!("mpt"));
     event("mpt", "mixpanel", "$engage", distinct_id, Value::Object(p))
 }
+
+/// The model of Mixpanel events of project `mpt` under one ID merge mode.
+pub fn mixpanel_model(mode: identity_engine::MixpanelIdMerge, evs: &[EventInput]) -> identity_engine::Model {
+    let settings = identity_engine::ProjectSettings { mixpanel_id_merge: mode, ..Default::default() };
+    let mut m = identity_engine::Model::with_settings([("mpt", settings)]);
+    for e in evs {
+        m.apply(e).unwrap();
+    }
+    m
+}
+
+/// The clusters of project `mpt`, each as its ids, sorted.
+pub fn mixpanel_clusters(m: &identity_engine::Model) -> Vec<Vec<&str>> {
+    let mut out: Vec<Vec<&str>> =
+        m.engine().persons("mpt").into_iter().map(|p| p.distinct_ids.iter().map(String::as_str).collect()).collect();
+    out.sort();
+    out
+}
