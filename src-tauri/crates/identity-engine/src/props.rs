@@ -7,6 +7,8 @@
 //! - within one event `$set` beats `$set_once`, and `$unset` runs after the sets;
 //! - `property_origins` has exactly the keys of `properties`.
 
+use std::sync::Arc;
+
 use serde_json::{Map, Value};
 
 use crate::js::js_equal;
@@ -61,7 +63,7 @@ impl EventUpdates {
 
 /// Fills a brand-new person's properties: `{...$set_once, ...$set}` (no `$unset`: nothing
 /// existed yet). One history entry per resulting key.
-pub(crate) fn init_properties(person: &mut Person, ups: &EventUpdates, by: &EventRef) {
+pub(crate) fn init_properties(person: &mut Person, ups: &EventUpdates, by: &Arc<EventRef>) {
     let mut landed: Vec<(String, Value, ChangeOp)> = Vec::new();
     for (k, v) in &ups.set_once {
         if !ups.set.contains_key(k) {
@@ -78,7 +80,7 @@ pub(crate) fn init_properties(person: &mut Person, ups: &EventUpdates, by: &Even
 
 /// Applies one event's `$set`/`$set_once`/`$unset` to an existing person. Returns whether
 /// anything changed.
-pub(crate) fn apply_updates(person: &mut Person, ups: &EventUpdates, by: &EventRef) -> bool {
+pub(crate) fn apply_updates(person: &mut Person, ups: &EventUpdates, by: &Arc<EventRef>) -> bool {
     if ups.updates_blocked {
         return false;
     }
@@ -123,10 +125,25 @@ pub(crate) fn planned_updates(person: &Person, ups: &EventUpdates) -> PlannedUpd
     (to_set, to_unset)
 }
 
-/// Records, without changing the person, the values a skipped write carried: one
-/// `FilteredSkipped` history entry per key (`old` = the value kept, `new` = the value dropped).
-pub(crate) fn record_skipped(person: &mut Person, to_set: Vec<(String, Value, ChangeOp)>, by: &EventRef) {
+/// How far back `record_skipped` looks for the key's previous skipped write. Bounded so that a
+/// skipped write costs O(1) whatever the person's history; a key whose previous entry lies
+/// further back simply starts a new entry.
+const FOLD_LOOKBACK: usize = 64;
+
+/// Records, without changing the person, the values a skipped write carried: per key, a
+/// `FilteredSkipped` history entry (`old` = the value kept, `new` = the value dropped). When the
+/// key's latest history entry is already a skipped write, that entry takes the new value and
+/// event and counts one more `folded` write instead: nothing changed the key in between, so its
+/// `old` is still the value kept.
+pub(crate) fn record_skipped(person: &mut Person, to_set: Vec<(String, Value, ChangeOp)>, by: &Arc<EventRef>) {
     for (key, value, _) in to_set {
+        let latest = person.history.iter_mut().rev().take(FOLD_LOOKBACK).find(|c| c.key == key);
+        if let Some(entry) = latest.filter(|c| c.op == ChangeOp::FilteredSkipped) {
+            entry.new = Some(value);
+            entry.by = by.clone();
+            entry.folded += 1;
+            continue;
+        }
         let old = person.properties.get(&key).cloned();
         let replaced_origin = person.property_origins.get(&key).cloned();
         reserve_small(&mut person.history);
@@ -137,6 +154,7 @@ pub(crate) fn record_skipped(person: &mut Person, to_set: Vec<(String, Value, Ch
             new: Some(value),
             by: by.clone(),
             replaced_origin,
+            folded: 0,
         });
     }
 }
@@ -144,7 +162,7 @@ pub(crate) fn record_skipped(person: &mut Person, to_set: Vec<(String, Value, Ch
 /// Folds a deleted source person's properties into the target: `{...source, ...target}`.
 /// The target's value wins every clash; the source's losing value is kept in the history.
 /// Values carried over keep their original origin (the event that really set them).
-pub(crate) fn merge_properties(target: &mut Person, source: &Person, by: &EventRef) {
+pub(crate) fn merge_properties(target: &mut Person, source: &Person, by: &Arc<EventRef>) {
     for (key, value) in &source.properties {
         let source_origin = source.property_origins.get(key).cloned();
         match target.properties.get(key) {
@@ -158,6 +176,7 @@ pub(crate) fn merge_properties(target: &mut Person, source: &Person, by: &EventR
                     new: Some(kept),
                     by: by.clone(),
                     replaced_origin: source_origin,
+                    folded: 0,
                 });
             }
             None => {
@@ -173,6 +192,7 @@ pub(crate) fn merge_properties(target: &mut Person, source: &Person, by: &EventR
                     new: Some(value.clone()),
                     by: by.clone(),
                     replaced_origin: source_origin,
+                    folded: 0,
                 });
             }
         }
@@ -180,7 +200,7 @@ pub(crate) fn merge_properties(target: &mut Person, source: &Person, by: &EventR
 }
 
 /// Sets (Some) or removes (None) one key, keeping origins and history in step.
-fn write(person: &mut Person, key: String, value: Option<Value>, op: ChangeOp, by: &EventRef) {
+fn write(person: &mut Person, key: String, value: Option<Value>, op: ChangeOp, by: &Arc<EventRef>) {
     let old = match &value {
         Some(v) => person.properties.insert(key.clone(), v.clone()),
         None => person.properties.remove(&key),
@@ -190,5 +210,5 @@ fn write(person: &mut Person, key: String, value: Option<Value>, op: ChangeOp, b
         None => person.property_origins.remove(&key),
     };
     reserve_small(&mut person.history);
-    person.history.push(PropertyChange { key, op, old, new: value, by: by.clone(), replaced_origin });
+    person.history.push(PropertyChange { key, op, old, new: value, by: by.clone(), replaced_origin, folded: 0 });
 }

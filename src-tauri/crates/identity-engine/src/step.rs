@@ -9,6 +9,7 @@
 //!   (`Project::index`), and a person removed by `absorb` is gone from the index.
 
 use std::cell::OnceCell;
+use std::sync::Arc;
 
 use foldhash::HashMap;
 use uuid::Uuid;
@@ -83,7 +84,7 @@ pub(crate) struct Step<'a> {
     pub ev: &'a EventInput,
     /// The event as an `EventRef`, made on first use: most events (personless ones, or
     /// personful ones without property updates) never need it.
-    pub by: OnceCell<EventRef>,
+    pub by: OnceCell<Arc<EventRef>>,
     pub decisions: Vec<Decision>,
     pub warnings: Vec<Warning>,
 }
@@ -95,8 +96,8 @@ impl<'a> Step<'a> {
 }
 
 impl Step<'_> {
-    pub(crate) fn by(&self) -> &EventRef {
-        self.by.get_or_init(|| EventRef::of(self.ev))
+    pub(crate) fn by(&self) -> &Arc<EventRef> {
+        self.by.get_or_init(|| Arc::new(EventRef::of(self.ev)))
     }
 
     /// The kind an identifier was first seen as (Segment/Mixpanel projects).

@@ -1,6 +1,8 @@
 //! The engine's vocabulary: what goes in (events), what comes out (persons, decisions, warnings).
 //! Everything here is plain data and serialises to JSON for the UI.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -84,7 +86,9 @@ pub enum ChangeOp {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct PropertyOrigin {
-    pub by: EventRef,
+    /// Shared: one event sets many keys, and each key's origin and history entry point at it.
+    #[cfg_attr(feature = "ts", ts(as = "EventRef"))]
+    pub by: Arc<EventRef>,
     pub op: ChangeOp,
 }
 
@@ -96,10 +100,18 @@ pub struct PropertyChange {
     pub op: ChangeOp,
     pub old: Option<Value>,
     pub new: Option<Value>,
-    /// The event that made this change (for merges: the merge event).
-    pub by: EventRef,
+    /// The event that made this change (for merges: the merge event), shared with the other
+    /// changes and origins it made.
+    #[cfg_attr(feature = "ts", ts(as = "EventRef"))]
+    pub by: Arc<EventRef>,
     /// Where the replaced or discarded value had come from, when known.
     pub replaced_origin: Option<PropertyOrigin>,
+    /// `FilteredSkipped` only: how many earlier skipped writes of the same key this entry stands
+    /// for. Consecutive skipped writes of a key fold into its last entry (the newest value and
+    /// event win), so a person's history grows with its real writes, not with every page view
+    /// that changed `$current_url`. Always 0 for the other ops.
+    #[serde(default)]
+    pub folded: u32,
 }
 
 /// A person that was merged into this one and deleted, as it was just before the merge.
@@ -114,7 +126,8 @@ pub struct MergedPerson {
     /// Its own property history up to the merge.
     pub history: Vec<PropertyChange>,
     /// The merge event.
-    pub by: EventRef,
+    #[cfg_attr(feature = "ts", ts(as = "EventRef"))]
+    pub by: Arc<EventRef>,
 }
 
 /// A PostHog person as the engine computes it.
@@ -129,11 +142,13 @@ pub struct Person {
     /// Once true, never false again.
     pub is_identified: bool,
     /// The event that first made the person identified.
-    pub identified_by: Option<EventRef>,
+    #[cfg_attr(feature = "ts", ts(as = "Option<EventRef>"))]
+    pub identified_by: Option<Arc<EventRef>>,
     pub properties: Map<String, Value>,
     /// The earliest creation time of this person and every person merged into it.
     pub created_at: DateTime<Utc>,
-    pub created_by: EventRef,
+    #[cfg_attr(feature = "ts", ts(as = "EventRef"))]
+    pub created_by: Arc<EventRef>,
     /// For every key of `properties`: the event that set its current value. Serialised as a map
     /// (`SortedVecMap`'s own `Serialize`), so TypeScript sees one.
     #[cfg_attr(feature = "ts", ts(as = "std::collections::BTreeMap<String, PropertyOrigin>"))]
@@ -375,7 +390,7 @@ mod tests {
 
     fn origin(seq: i64) -> PropertyOrigin {
         let by = EventRef { seq, event_uuid: format!("e{seq}"), event: "$set".into(), timestamp: Default::default() };
-        PropertyOrigin { by, op: ChangeOp::Set }
+        PropertyOrigin { by: Arc::new(by), op: ChangeOp::Set }
     }
 
     #[test]

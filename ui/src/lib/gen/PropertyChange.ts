@@ -9,10 +9,18 @@ import type { JsonValue } from "./serde_json/JsonValue";
  */
 export type PropertyChange = { key: string, op: ChangeOp, old: JsonValue | null, new: JsonValue | null, 
 /**
- * The event that made this change (for merges: the merge event).
+ * The event that made this change (for merges: the merge event), shared with the other
+ * changes and origins it made.
  */
 by: EventRef, 
 /**
  * Where the replaced or discarded value had come from, when known.
  */
-replaced_origin: PropertyOrigin | null, };
+replaced_origin: PropertyOrigin | null, 
+/**
+ * `FilteredSkipped` only: how many earlier skipped writes of the same key this entry stands
+ * for. Consecutive skipped writes of a key fold into its last entry (the newest value and
+ * event win), so a person's history grows with its real writes, not with every page view
+ * that changed `$current_url`. Always 0 for the other ops.
+ */
+folded: number, };

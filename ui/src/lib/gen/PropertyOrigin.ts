@@ -5,4 +5,8 @@ import type { EventRef } from "./EventRef";
 /**
  * Which event set the current value of a property, and how.
  */
-export type PropertyOrigin = { by: EventRef, op: ChangeOp, };
+export type PropertyOrigin = { 
+/**
+ * Shared: one event sets many keys, and each key's origin and history entry point at it.
+ */
+by: EventRef, op: ChangeOp, };

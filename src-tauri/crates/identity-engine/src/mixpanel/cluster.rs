@@ -150,6 +150,7 @@ pub(crate) fn join(
                 new: None,
                 by: by.clone(),
                 replaced_origin: None,
+                folded: 0,
             });
         }
         p.properties = properties;
@@ -180,6 +181,7 @@ pub(crate) fn drop_properties(step: &mut Step, pid: Uuid) {
             new: None,
             by: by.clone(),
             replaced_origin,
+            folded: 0,
         });
     }
 }

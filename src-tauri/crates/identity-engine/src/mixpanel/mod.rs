@@ -150,6 +150,7 @@ fn engage(step: &mut Step, mode: MixpanelIdMerge) -> Attribution {
             new: value,
             by: by.clone(),
             replaced_origin,
+            folded: 0,
         });
     }
     Attribution::Person(pid)

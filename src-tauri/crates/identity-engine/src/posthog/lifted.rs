@@ -14,8 +14,9 @@
 
 use serde_json::Value;
 
+use crate::js::js_equal;
 use crate::props::EventUpdates;
-use crate::types::EventInput;
+use crate::types::{EventInput, Person};
 
 /// `EVENT_TO_PERSON_PROPERTIES` then `CAMPAIGN_PROPERTIES`, in PostHog's order.
 pub(crate) const LIFTED_KEYS: &[&str] = &[
@@ -100,9 +101,12 @@ const FILTERED_KEYS: &[&str] = &[
     "$geoip_subdivision_2_confidence",
 ];
 
-/// `LIFTED_KEYS` as a set, for `lift`'s per-property lookups.
-static LIFTED: std::sync::LazyLock<foldhash::HashSet<&'static str>> =
-    std::sync::LazyLock::new(|| LIFTED_KEYS.iter().copied().collect());
+/// `LIFTED_KEYS`, each with its first-touch name (`$initial_<key without its first $>`, as
+/// PostHog names the copy), for `lift`'s per-property lookups: the names are made once, not for
+/// every event.
+static LIFTED: std::sync::LazyLock<foldhash::HashMap<&'static str, String>> = std::sync::LazyLock::new(|| {
+    LIFTED_KEYS.iter().map(|&k| (k, format!("$initial_{}", k.replacen('$', "", 1)))).collect()
+});
 
 /// Events whose person update is always written (`PERSON_EVENTS` in `person-update.ts`).
 const FORCED_WRITE_EVENTS: [&str; 4] = ["$identify", "$create_alias", "$merge_dangerously", "$set"];
@@ -115,14 +119,17 @@ pub(crate) fn forces_write(event: &str) -> bool {
     FORCED_WRITE_EVENTS.contains(&event)
 }
 
-/// `$initial_<key without its first $>`, as PostHog names the first-touch copy.
-fn initial_key(key: &str) -> String {
-    format!("$initial_{}", key.replacen('$', "", 1))
-}
-
 /// Adds the lifted properties of `ev` to `ups`. Server SDKs (`$is_server: true`, exactly) keep
 /// their host's `$os`/`$os_version` off the person; nothing else is skipped for them.
-pub(crate) fn lift(ev: &EventInput, ups: &mut EventUpdates) {
+///
+/// `own` is the person the updates will be applied to without a merge, when it exists: a lifted
+/// value it already has (a `$set` of an equal value, a `$set_once` of a key it has) would change
+/// nothing (`props::planned_updates` skips exactly these), so it is left out rather than cloned
+/// for every event of a known browser. With a merge the receiving person is not known yet, so
+/// everything is lifted.
+pub(crate) fn lift(ev: &EventInput, ups: &mut EventUpdates, own: Option<&Person>) {
+    let has = |key: &str| own.is_some_and(|p| p.properties.contains_key(key));
+    let holds = |key: &str, value: &Value| own.and_then(|p| p.properties.get(key)).is_some_and(|v| js_equal(v, value));
     let props = &ev.properties;
     let server = props.get("$is_server") == Some(&Value::Bool(true));
     // PostHog's `normalizeOsAlias` fills a missing `$os` from `$os_name` before lifting.
@@ -132,25 +139,26 @@ pub(crate) fn lift(ev: &EventInput, ups: &mut EventUpdates) {
     };
     // Walks the event's own properties (a dozen) against the lifted names as a set, not the
     // ~80 names against the event: this runs for every PostHog event of a rebuild.
-    let alias = os_alias.map(|v| ("$os", v));
-    for (key, value) in props.iter().filter_map(|(k, v)| LIFTED.get(k.as_str()).map(|&k| (k, v))).chain(alias) {
+    let alias = os_alias.and_then(|v| LIFTED.get_key_value("$os").map(|(k, initial)| (*k, initial, v)));
+    let lifted =
+        props.iter().filter_map(|(k, v)| LIFTED.get_key_value(k.as_str()).map(|(k, initial)| (*k, initial, v)));
+    for (key, initial, value) in lifted.chain(alias) {
         if server && (key == "$os" || key == "$os_version") {
             continue;
         }
         if key == "$os_name" && !server {
             // `$os_name` only stands in for `$os`; it never becomes a person property itself
             // (PostHog removes it again, except on server events, where it stays as lifted).
-            if !value.is_null() && !ups.set_once.contains_key("$initial_os") {
+            if !value.is_null() && !has("$initial_os") && !ups.set_once.contains_key("$initial_os") {
                 ups.set_once.insert("$initial_os".to_owned(), value.clone());
             }
             continue;
         }
-        if !ups.set.contains_key(key) {
+        if !ups.set.contains_key(key) && !holds(key, value) {
             ups.set.insert(key.to_owned(), value.clone());
         }
-        let initial = initial_key(key);
-        if !value.is_null() && !ups.set_once.contains_key(&initial) {
-            ups.set_once.insert(initial, value.clone());
+        if !value.is_null() && !has(initial) && !ups.set_once.contains_key(initial) {
+            ups.set_once.insert(initial.clone(), value.clone());
         }
     }
 }

@@ -96,12 +96,19 @@ fn apply(step: &mut Step) -> Outcome {
             step.warn(WarningKind::InvalidProcessPersonProfile, vec![ev.distinct_id.clone()], text);
         }
     }
+    let request = merge_request(ev);
     let mut ups = EventUpdates::of(ev);
     if ev.event != "$groupidentify" {
-        lifted::lift(ev, &mut ups);
+        // Without a merge the update lands on the event's own person, if it has one: lifting can
+        // leave out what would change nothing there (most events of a known browser).
+        let own = match request {
+            MergeRequest::Merge { .. } => None,
+            _ => step.project.index.person_of(&ev.distinct_id).and_then(|pid| step.project.persons.get(&pid)),
+        };
+        lifted::lift(ev, &mut ups, own);
     }
     let target = ev.distinct_id.clone();
-    let person = match merge_request(ev) {
+    let person = match request {
         MergeRequest::Merge { source, target } => merge::merge(step, source, target, &ups),
         MergeRequest::IdentifyWithoutAnonId => {
             let text = msg::server_identify_warning(&target);

@@ -18,7 +18,7 @@ pub(super) fn normal(step: &mut Step, ups: &EventUpdates) -> (Uuid, bool) {
             let event = step.ev.event.clone();
             let person = step.project.persons.get_mut(&pid).expect("indexed person exists");
             if !ups.is_empty() {
-                let by = step.by.get_or_init(|| EventRef::of(step.ev));
+                let by = step.by.get_or_init(|| std::sync::Arc::new(EventRef::of(step.ev)));
                 let (to_set, to_unset) = planned_updates(person, ups);
                 // `getPersonUpdateOutcome` (batch-writing-person-store.ts): a write whose only
                 // changes are new values of keys the person already has and PostHog filters is

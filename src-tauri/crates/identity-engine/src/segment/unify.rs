@@ -267,7 +267,15 @@ fn merge_newest(step: &mut Step, other: Uuid, anchor: Uuid) -> Vec<String> {
     let t = step.person_mut(anchor);
     for (key, old, replaced_origin) in lost {
         let new = t.properties.get(&key).cloned();
-        t.history.push(PropertyChange { key, op: ChangeOp::MergeLost, old, new, by: by.clone(), replaced_origin });
+        t.history.push(PropertyChange {
+            key,
+            op: ChangeOp::MergeLost,
+            old,
+            new,
+            by: by.clone(),
+            replaced_origin,
+            folded: 0,
+        });
     }
     newer
 }

@@ -63,6 +63,28 @@ fn filtered_only_changes_are_not_written() {
     assert_eq!(p.properties["$initial_current_url"], json!("https://a"));
 }
 
+/// Skipped writes are PostHog's (`getPersonUpdateOutcome`); folding them is the inspector's own way
+/// of keeping a person's history as long as its real writes: consecutive skipped writes of one key
+/// are one entry with the newest value and event and a count, and a real write starts a new one.
+#[test]
+fn repeated_skipped_writes_fold_into_one_entry() {
+    let (engine, _) = run(vec![
+        e("$pageview", "u", json!({"$current_url": "https://a"})),
+        e("$pageview", "u", json!({"$current_url": "https://b"})),
+        e("$pageview", "u", json!({"$current_url": "https://c"})),
+        e("$pageview", "u", json!({"$current_url": "https://d"})),
+        e("$set", "u", json!({"$current_url": "https://e"})),
+        e("$pageview", "u", json!({"$current_url": "https://f"})),
+    ]);
+    let p = person(&engine, "u");
+    let skipped: Vec<_> = p.history.iter().filter(|c| c.op == ChangeOp::FilteredSkipped).collect();
+    assert_eq!(skipped.len(), 2, "one entry before the forced write, one after");
+    assert_eq!((skipped[0].by.seq, skipped[0].new.clone(), skipped[0].folded), (4, Some(json!("https://d")), 2));
+    assert_eq!(skipped[0].old, Some(json!("https://a")), "the value kept all along");
+    assert_eq!((skipped[1].by.seq, skipped[1].folded, skipped[1].old.clone()), (6, 0, Some(json!("https://e"))));
+    assert_eq!(p.properties["$current_url"], json!("https://e"));
+}
+
 /// The event pipeline runner: `$exception` (error tracking) and `$$heatmap` never create or
 /// update persons.
 #[test]
