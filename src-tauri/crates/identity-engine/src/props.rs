@@ -169,15 +169,13 @@ pub(crate) fn merge_properties(target: &mut Person, source: &Person, by: &Arc<Ev
             Some(kept) => {
                 let kept = kept.clone();
                 reserve_small(&mut target.history);
-                target.history.push(PropertyChange {
-                    key: key.clone(),
-                    op: ChangeOp::MergeLost,
-                    old: Some(value.clone()),
-                    new: Some(kept),
-                    by: by.clone(),
-                    replaced_origin: source_origin,
-                    folded: 0,
-                });
+                target.history.push(PropertyChange::merge_lost(
+                    key.clone(),
+                    Some(value.clone()),
+                    Some(kept),
+                    by,
+                    source_origin,
+                ));
             }
             None => {
                 target.properties.insert(key.clone(), value.clone());

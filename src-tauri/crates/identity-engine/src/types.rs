@@ -114,6 +114,20 @@ pub struct PropertyChange {
     pub folded: u32,
 }
 
+impl PropertyChange {
+    /// A value the merge `by` discarded: `old` is the value lost, `new` what the key holds after
+    /// the merge (`None` when the key is gone), `replaced_origin` where the lost value came from.
+    pub(crate) fn merge_lost(
+        key: String,
+        old: Option<Value>,
+        new: Option<Value>,
+        by: &Arc<EventRef>,
+        replaced_origin: Option<PropertyOrigin>,
+    ) -> PropertyChange {
+        PropertyChange { key, op: ChangeOp::MergeLost, old, new, by: by.clone(), replaced_origin, folded: 0 }
+    }
+}
+
 /// A person that was merged into this one and deleted, as it was just before the merge.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]

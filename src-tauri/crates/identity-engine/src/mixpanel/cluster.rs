@@ -13,7 +13,7 @@ use crate::graph::{IdKind, Ident};
 use crate::props::EventUpdates;
 use crate::settings::MixpanelIdMerge;
 use crate::step::Step;
-use crate::types::{ChangeOp, DecisionKind, PropertyChange, Rule, WarningKind};
+use crate::types::{DecisionKind, PropertyChange, Rule, WarningKind};
 
 /// Original ID Merge's cluster size limit (Mixpanel docs "Identifying Users (Original)":
 /// <https://docs.mixpanel.com/docs/tracking-methods/id-management/identifying-users-original>).
@@ -143,15 +143,7 @@ pub(crate) fn join(
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
         for (key, old) in dropped {
-            p.history.push(PropertyChange {
-                key,
-                op: ChangeOp::MergeLost,
-                old: Some(old),
-                new: None,
-                by: by.clone(),
-                replaced_origin: None,
-                folded: 0,
-            });
+            p.history.push(PropertyChange::merge_lost(key, Some(old), None, &by, None));
         }
         p.properties = properties;
         p.property_origins = origins;
@@ -174,14 +166,6 @@ pub(crate) fn drop_properties(step: &mut Step, pid: Uuid) {
     let p = step.person_mut(pid);
     for (key, old) in std::mem::take(&mut p.properties) {
         let replaced_origin = p.property_origins.remove(&key);
-        p.history.push(PropertyChange {
-            key,
-            op: ChangeOp::MergeLost,
-            old: Some(old),
-            new: None,
-            by: by.clone(),
-            replaced_origin,
-            folded: 0,
-        });
+        p.history.push(PropertyChange::merge_lost(key, Some(old), None, &by, replaced_origin));
     }
 }

@@ -20,7 +20,7 @@ use uuid::Uuid;
 use super::ids::{kind_of_name, priority, UnifyId};
 use crate::props::EventUpdates;
 use crate::step::Step;
-use crate::types::{ChangeOp, DecisionKind, PropertyChange, Rule, WarningKind};
+use crate::types::{DecisionKind, PropertyChange, Rule, WarningKind};
 
 /// "Engage supports up to 100 merges per profile in its identity graph."
 const MAX_MERGES: usize = 100;
@@ -267,15 +267,7 @@ fn merge_newest(step: &mut Step, other: Uuid, anchor: Uuid) -> Vec<String> {
     let t = step.person_mut(anchor);
     for (key, old, replaced_origin) in lost {
         let new = t.properties.get(&key).cloned();
-        t.history.push(PropertyChange {
-            key,
-            op: ChangeOp::MergeLost,
-            old,
-            new,
-            by: by.clone(),
-            replaced_origin,
-            folded: 0,
-        });
+        t.history.push(PropertyChange::merge_lost(key, old, new, &by, replaced_origin));
     }
     newer
 }
