@@ -90,7 +90,7 @@ pub fn vendor_lens(project: &str, events: &[EventInput]) -> Lens {
 pub fn vendor_lens_with(project: &str, events: &[EventInput], settings: &ProjectSettings) -> Lens {
     let source = events.first().map(|e| e.source.clone()).unwrap_or_else(|| "posthog".into());
     let own = Family::of_source(&source);
-    let (steps, kinds) = steps::steps(events, own);
+    let (steps, kinds) = steps::steps(events, own, settings);
     let replays: Vec<replay::Replayed> =
         VENDORS.iter().map(|&v| replay::replay(v, own, project, events, &steps, settings)).collect();
 

@@ -10,6 +10,7 @@ use crate::graph::id_text;
 use crate::graph::{IdKind, Ident};
 use crate::js::{js_string, js_truthy};
 use crate::segment::{message_type, segment_ids};
+use crate::settings::ProjectSettings;
 use crate::types::EventInput;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -34,13 +35,17 @@ pub(crate) struct Step {
 }
 
 /// The steps of `events` (one project, arrival order), and the kind each id was first seen as.
-pub(crate) fn steps(events: &[EventInput], family: Family) -> (Vec<Step>, HashMap<String, IdKind>) {
+pub(crate) fn steps(
+    events: &[EventInput],
+    family: Family,
+    settings: &ProjectSettings,
+) -> (Vec<Step>, HashMap<String, IdKind>) {
     let mut kinds: HashMap<String, IdKind> = HashMap::default();
     let mut out = Vec::new();
     for ev in events {
         let step = match family {
             Family::PostHog => posthog_step(ev, &kinds),
-            Family::Segment | Family::RudderStack => segment_step(ev, &kinds),
+            Family::Segment | Family::RudderStack => segment_step(ev, settings),
             Family::KissMetrics => kissmetrics_step(ev),
             Family::Mixpanel => mixpanel_step(ev),
         };
@@ -94,9 +99,9 @@ fn posthog_step(ev: &EventInput, kinds: &HashMap<String, IdKind>) -> Option<Step
     }
 }
 
-fn segment_step(ev: &EventInput, kinds: &HashMap<String, IdKind>) -> Option<Step> {
+fn segment_step(ev: &EventInput, settings: &ProjectSettings) -> Option<Step> {
     let p = &ev.properties;
-    let ids = segment_ids(p, |v| kinds.get(v).copied());
+    let ids = segment_ids(p, settings);
     let (user, anon) =
         (id_text(p.get("userId")).filter(|u| !u.is_empty()), id_text(p.get("anonymousId")).filter(|a| !a.is_empty()));
     match (message_type(p), user, anon) {

@@ -8,9 +8,18 @@
 //!   `context.device.type` is `android` and `ios.id` when it is `ios`, and nothing otherwise;
 //! - an empty string is no identifier (`userId: ""` is "no user id", as
 //!   @rudderstack/analytics-js v3 sends it on every anonymous message);
-//! - `alias.previousId` is not read: "Alias calls can't be used to merge profiles in Unify".
+//! - `alias.previousId` is not read: "Alias calls can't be used to merge profiles in Unify";
+//! - a custom identifier (`context.externalIds`) counts only when the project names it in its
+//!   identifier settings, as a Unify space reads only the identifiers added to it ("To create
+//!   your own custom externalID, click on Add Identifier. These custom identifiers must be sent
+//!   in the custom externalIds in the context object"), and only with `collection: "users"`.
+
+use std::collections::HashSet;
+use std::sync::{LazyLock, Mutex};
 
 use serde_json::{Map, Value};
+
+use crate::settings::ProjectSettings;
 
 use crate::graph::{id_text, IdKind, Ident};
 
@@ -62,9 +71,26 @@ pub(crate) fn message_type(props: &Map<String, Value>) -> &str {
     props.get("type").and_then(Value::as_str).unwrap_or("track")
 }
 
+/// The names of custom identifiers, made `'static` once each. Identifier names are `'static`
+/// everywhere in Unify's code (they are mostly Unify's own); custom ones come from project
+/// settings, a handful per project, so keeping each for the process's life costs bytes.
+static CUSTOM_NAMES: LazyLock<Mutex<HashSet<&'static str>>> = LazyLock::new(Default::default);
+
+fn custom_name(name: &str) -> &'static str {
+    let mut names = CUSTOM_NAMES.lock().unwrap_or_else(|e| e.into_inner());
+    match names.get(name) {
+        Some(&known) => known,
+        None => {
+            let leaked: &'static str = Box::leak(name.to_owned().into_boxed_str());
+            names.insert(leaked);
+            leaked
+        }
+    }
+}
+
 /// The identifiers Unify promotes from one message, sorted by priority (message order within
-/// one name), each value once.
-pub(crate) fn unify_ids(props: &Map<String, Value>) -> Vec<UnifyId> {
+/// one name), each value once. `settings` says which custom identifiers the space reads.
+pub(crate) fn unify_ids(props: &Map<String, Value>, settings: &ProjectSettings) -> Vec<UnifyId> {
     let ctx = |p: &str| props.get("context").and_then(|c| c.pointer(p));
     let mut ids: Vec<UnifyId> = Vec::new();
     let mut add = |name: &'static str, v: Option<String>| {
@@ -75,12 +101,14 @@ pub(crate) fn unify_ids(props: &Map<String, Value>) -> Vec<UnifyId> {
         }
     };
     add("user_id", text(props.get("userId")));
-    // "email: traits.email or context.traits.email". A group call's `traits` describe the group
-    // (an account), not the user.
+    // "email: traits.email, context.traits.email or properties.email" (Segment docs "Identity
+    // Resolution ExternalIDs"). A group call's `traits` describe the group (an account), not
+    // the user.
     if message_type(props) != "group" {
         add("email", text(props.get("traits").and_then(|t| t.get("email"))));
     }
     add("email", text(ctx("/traits/email")));
+    add("email", text(props.get("properties").and_then(|p| p.get("email"))));
     add("anonymous_id", text(props.get("anonymousId")));
     let device_type = ctx("/device/type").and_then(Value::as_str);
     let (id_name, idfa, token) = match device_type {
@@ -100,13 +128,24 @@ pub(crate) fn unify_ids(props: &Map<String, Value>) -> Vec<UnifyId> {
     // "context.integrations['Google Analytics'].clientId when explicitly captured by users"
     add("ga_client_id", text(ctx("/integrations/Google Analytics/clientId")));
     add("group_id", text(props.get("groupId")));
+    // `context.externalIds: [{id, type, collection, encoding}]`: user-level ones whose type the
+    // space has as an identifier.
+    for external in ctx("/externalIds").and_then(Value::as_array).into_iter().flatten() {
+        let field = |k: &str| external.get(k).and_then(Value::as_str);
+        match (field("type"), field("collection")) {
+            (Some(ty), Some("users")) if settings.segment_identifier_limits.contains_key(ty) => {
+                add(custom_name(ty), text(external.get("id")));
+            }
+            _ => {}
+        }
+    }
     ids.sort_by(|a, b| priority(a.name).cmp(&priority(b.name)));
     ids
 }
 
 /// The same identifiers as the shared graph's `Ident`s (for the lens).
-pub(crate) fn segment_ids(props: &Map<String, Value>, _known: impl Fn(&str) -> Option<IdKind>) -> Vec<Ident> {
-    unify_ids(props).into_iter().map(|i| Ident::new(i.value.clone(), i.kind())).collect()
+pub(crate) fn segment_ids(props: &Map<String, Value>, settings: &ProjectSettings) -> Vec<Ident> {
+    unify_ids(props, settings).into_iter().map(|i| Ident::new(i.value.clone(), i.kind())).collect()
 }
 
 #[cfg(test)]
@@ -115,7 +154,7 @@ mod tests {
     use serde_json::json;
 
     fn names(v: Value) -> Vec<(String, &'static str)> {
-        unify_ids(v.as_object().unwrap()).into_iter().map(|i| (i.value, i.name)).collect()
+        unify_ids(v.as_object().unwrap(), &ProjectSettings::default()).into_iter().map(|i| (i.value, i.name)).collect()
     }
 
     #[test]
@@ -128,6 +167,34 @@ mod tests {
             names(json!({"anonymousId": "a", "context": {"device": {"id": "d", "type": "android"}}})),
             [("d".into(), "android.id"), ("a".into(), "anonymous_id")]
         );
+    }
+
+    /// Segment docs "Identity Resolution ExternalIDs": "email: traits.email, context.traits.email or
+    /// properties.email".
+    #[test]
+    fn email_is_read_from_properties_too() {
+        assert_eq!(
+            names(json!({"type": "track", "anonymousId": "a", "properties": {"email": "e@x.io"}})),
+            [("e@x.io".into(), "email"), ("a".into(), "anonymous_id")]
+        );
+    }
+
+    /// Segment docs "Identity Resolution Settings": custom identifiers are added to the space and
+    /// sent as `context.externalIds`; a type the space does not have is not an identifier.
+    #[test]
+    fn custom_external_ids_need_the_space_to_have_them() {
+        let msg = json!({"anonymousId": "a", "context": {"externalIds": [
+            {"id": "+1 555", "type": "phone", "collection": "users", "encoding": "none"},
+            {"id": "acct-9", "type": "account_no", "collection": "accounts", "encoding": "none"},
+        ]}});
+        let plain = unify_ids(msg.as_object().unwrap(), &ProjectSettings::default());
+        assert_eq!(plain.iter().map(|i| i.name).collect::<Vec<_>>(), ["anonymous_id"]);
+        let mut settings = ProjectSettings::default();
+        settings.segment_identifier_limits.insert("phone".into(), 2);
+        settings.segment_identifier_limits.insert("account_no".into(), 2);
+        let with = unify_ids(msg.as_object().unwrap(), &settings);
+        let got: Vec<(&str, &str)> = with.iter().map(|i| (i.value.as_str(), i.name)).collect();
+        assert_eq!(got, [("a", "anonymous_id"), ("+1 555", "phone")], "accounts-level ids are not the user's");
     }
 
     #[test]

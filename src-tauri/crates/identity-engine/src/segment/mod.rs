@@ -89,7 +89,7 @@ fn apply(step: &mut Step) -> Outcome {
     if ty == "alias" {
         return alias(step);
     }
-    let mut ids = unify_ids(props);
+    let mut ids = unify_ids(props, &step.project.settings);
     if step.project.settings.segment_blocked_values {
         ids.retain(|id| !refuse_blocked(step, id));
     }

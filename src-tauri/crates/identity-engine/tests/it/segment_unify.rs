@@ -108,6 +108,31 @@ fn identity_resolution_settings_custom_limits() {
     assert_eq!(persons(&m), [vec!["u1", "one@x.io", "a1", "u2"]], "the second email demoted; a 2nd user_id allowed");
 }
 
+/// "Identity Resolution Settings": a custom identifier added to the space ("Add Identifier"; here
+/// through the project's identifier limits) and sent in `context.externalIds` links profiles like a
+/// default one, with its own limit; without the setting it links nothing. "Identity Resolution
+/// ExternalIDs": `properties.email` is an email identifier.
+#[test]
+fn identity_resolution_custom_external_ids_and_properties_email() {
+    let phone = |anon: &str| {
+        seg(
+            "track",
+            None,
+            Some(anon),
+            json!({"context": {"externalIds": [{"id": "+1 555 0100", "type": "phone", "collection": "users", "encoding": "none"}]}}),
+        )
+    };
+    let evs = [phone("a1"), phone("a2"), seg("track", None, Some("a3"), json!({"properties": {"email": "p@x.io"}}))];
+    assert_eq!(
+        persons(&run(&evs)),
+        [vec!["a1"], vec!["a2"], vec!["p@x.io", "a3"]],
+        "phone is not the space's identifier"
+    );
+    let limits = BTreeMap::from([("phone".to_owned(), 1)]);
+    let s = ProjectSettings { segment_identifier_limits: limits, ..ProjectSettings::default() };
+    assert_eq!(persons(&run_with(s, &evs)), [vec!["a1", "+1 555 0100", "a2"], vec!["p@x.io", "a3"]]);
+}
+
 /// Blocked values are opt-in; exact matches are case-sensitive; a blocked value stays in the
 /// payload but is never an identifier.
 #[test]
