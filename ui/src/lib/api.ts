@@ -83,8 +83,8 @@ export const api = {
   decisions: (p: Params) => getJson<{ decisions: Decision[] }>(`/api/decisions${query(p)}`),
   warnings: (p: Params, signal?: AbortSignal) => getJson<{ warnings: Finding[] }>(`/api/warnings${query(p)}`, signal),
   /** `mixpanelIdMerge`: Mixpanel under that ID merge mode instead of the project's own. */
-  lens: (project: string, signal?: AbortSignal, mixpanelIdMerge?: MixpanelIdMerge) =>
-    getJson<LensResponse>(`/api/lens${query({ project, mixpanel_id_merge: mixpanelIdMerge })}`, signal),
+  lens: (project: string, signal?: AbortSignal, mixpanelIdMerge?: MixpanelIdMerge, compare?: string) =>
+    getJson<LensResponse>(`/api/lens${query({ project, mixpanel_id_merge: mixpanelIdMerge, compare })}`, signal),
   /** A project's identity settings (the vendors' defaults when never configured). */
   projectSettings: (project: string) =>
     getJson<ProjectSettingsResponse>(`/api/projects/${encodeURIComponent(project)}/settings`),
