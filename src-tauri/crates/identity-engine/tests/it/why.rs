@@ -96,6 +96,16 @@ fn posthog_apart_by_cannot_merge_already_identified() {
     assert!(none.a.person_id.is_some() && none.b.person_id.is_some() && none.a.person_id != none.b.person_id);
 }
 
+/// PostHog never merges with an illegal distinct id such as 'null' (`isDistinctIdIllegal` in the
+/// ingestion code of <https://github.com/PostHog/posthog>): the refusal names both ids.
+#[test]
+fn posthog_apart_by_an_illegal_id() {
+    let m = model(vec![pageview("anon-1"), identify("null", "anon-1")]);
+    let w = why(&m, P, "anon-1", "null");
+    assert!(!w.together, "{w:?}");
+    assert_eq!(w.refusals.iter().map(|r| r.rule).collect::<Vec<_>>(), [Rule::IllegalDistinctId], "{w:?}");
+}
+
 fn segment_model(limits: &[(&str, u32)], evs: &[EventInput]) -> Model {
     let limits: BTreeMap<String, u32> = limits.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect();
     let settings = ProjectSettings { segment_identifier_limits: limits, ..ProjectSettings::default() };
