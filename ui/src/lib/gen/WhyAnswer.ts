@@ -20,9 +20,14 @@ together: boolean,
  */
 chain: Array<WhyStep>, 
 /**
- * When apart: the refused links between an id of `a`'s side and one of `b`'s.
+ * When apart: the refused links between an id of `a`'s side and one of `b`'s, the first
+ * `MAX_REFS` of them in arrival order.
  */
 refusals: Array<WhyStep>, 
+/**
+ * How many refusals there were in all (more than `refusals` holds when over `MAX_REFS`).
+ */
+refusals_total: number, 
 /**
  * The mistake in the app behind the join, in the user's words, when the lanes and findings
  * show one (a device still identified as another user, an alias after identify).

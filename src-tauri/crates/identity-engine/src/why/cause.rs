@@ -1,10 +1,15 @@
 //! The root cause of a join, in the user's words, when the model shows one: the event that
-//! joined came from a device whose lane was still identified as another user, and the lint
-//! already found the mistake there (`missing_reset_between_users` on that lane, or
-//! `alias_after_identify` on that event). Nothing new is inferred: the sentence only puts
-//! together what the lane showed just before the event and which finding fired.
+//! joined two users (ids that each were a user id or the identified id of some lane) came from
+//! a device whose lane was still identified as one of them, and the lint already found the
+//! mistake there (`missing_reset_between_users` on that lane, or `alias_after_identify` on that
+//! event). Nothing new is inferred: the sentence only puts together what the lane showed just
+//! before the event and which finding fired. An alias at signup that adds a second id to the
+//! one user (never identified on its own) is no mistake and gets no root cause.
+
+use foldhash::HashSet;
 
 use super::WhyStep;
+use crate::graph::IdKind;
 use crate::lint::{Finding, LintRule};
 use crate::model::Model;
 
@@ -20,6 +25,13 @@ pub(super) fn root_cause(
     let engine = model.engine();
     let word = engine.family(project).person_word();
     let person = engine.person_for(project, &chain.first()?.from)?.id;
+    // Ids some lane of the project was identified as (one pass over the lanes, once).
+    let identified: HashSet<&str> = model
+        .devices(Some(project))
+        .into_iter()
+        .flat_map(|l| l.segments.iter().filter(|s| s.identified).map(|s| s.distinct_id.as_str()))
+        .collect();
+    let is_user = |id: &str| identified.contains(id) || engine.id_kind(project, id) == Some(IdKind::UserId);
     chain.iter().find_map(|step| {
         let lane = model.device(step.lane_id.as_deref()?)?;
         let seq = step.event.seq;
@@ -31,7 +43,7 @@ pub(super) fn root_cause(
             return None;
         }
         let other = if step.to == user { step.from.as_str() } else { step.to.as_str() };
-        if other == user {
+        if other == user || !is_user(other) {
             return None;
         }
         let fired = |f: &&std::borrow::Cow<'_, Finding>| match f.rule {
@@ -52,8 +64,8 @@ pub(super) fn root_cause(
             None => "that user's last event".to_owned(),
         };
         Some(format!(
-            "device '{}' was still identified as '{user}': no reset() after {after}, then {call} put '{other}' \
-             in the same {word} as '{user}' ({}).",
+            "device '{}' was still identified as '{user}': no reset() after {after}, then {call} joined the \
+             two users '{user}' and '{other}' into one {word} ({}).",
             lane.device_id,
             finding.rule.as_str()
         ))

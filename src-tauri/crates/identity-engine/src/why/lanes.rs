@@ -14,11 +14,16 @@ pub(super) fn place(model: &Model, project: &str, steps: &mut [WhyStep]) {
         return;
     }
     let wanted: HashSet<&str> = steps.iter().map(|s| s.event.event_uuid.as_str()).collect();
-    let mut seqs: Vec<(i64, &str, &str, &str)> =
-        steps.iter().map(|s| (s.event.seq, s.event.event_uuid.as_str(), s.from.as_str(), s.to.as_str())).collect();
-    seqs.sort_unstable();
-    // Rank 0: a transition of the event; 1: a segment that begins or ends with it; 2: spans it.
+    // Per id, the steps naming it (at most two on a shortest path; refusals are capped), so each segment
+    // looks only at its own id's steps: O(segments + steps) in all.
+    let mut by_id: HashMap<&str, Vec<(i64, &str)>> = HashMap::with_capacity(steps.len() * 2);
+    for s in steps.iter() {
+        for id in [s.from.as_str(), s.to.as_str()] {
+            by_id.entry(id).or_default().push((s.event.seq, s.event.event_uuid.as_str()));
+        }
+    }
     let lanes = model.devices(Some(project));
+    // Rank 0: a transition of the event; 1: a segment that begins or ends with it; 2: spans it.
     let mut best: HashMap<String, (u8, usize)> = HashMap::with_capacity(steps.len());
     for (li, lane) in lanes.iter().enumerate() {
         for t in &lane.transitions {
@@ -27,9 +32,8 @@ pub(super) fn place(model: &Model, project: &str, steps: &mut [WhyStep]) {
             }
         }
         for seg in &lane.segments {
-            let from = seqs.partition_point(|s| s.0 < seg.first_seq);
-            for &(seq, uuid, a, b) in seqs[from..].iter().take_while(|s| s.0 <= seg.last_seq) {
-                if seg.distinct_id == a || seg.distinct_id == b {
+            for &(seq, uuid) in by_id.get(seg.distinct_id.as_str()).into_iter().flatten() {
+                if (seg.first_seq..=seg.last_seq).contains(&seq) {
                     let rank = if seq == seg.first_seq || seq == seg.last_seq { 1 } else { 2 };
                     keep(&mut best, uuid, rank, li);
                 }

@@ -21,8 +21,9 @@ fn steps(chain: &[WhyStep]) -> Vec<(&str, &str, &str)> {
 }
 
 /// The review's shared computer: posthog-js identified as user-a, `logged_out` without reset(),
-/// then signup calls `alias('user-b')`. PostHog adds an alias to the person of the id that sends
-/// it (`$create_alias`: alias -> distinct id), so user-b joins user-a's person.
+/// then signup calls `alias('user-b')` and `identify('user-b')` (posthog-js, already
+/// identified, switches to user-b without a `$identify`). PostHog adds an alias to the person of
+/// the id that sends it (`$create_alias`: alias -> distinct id), so user-b joins user-a's person.
 #[test]
 fn posthog_shared_computer_names_the_alias_and_the_missing_reset() {
     let m = model(vec![
@@ -30,7 +31,7 @@ fn posthog_shared_computer_names_the_alias_and_the_missing_reset() {
         js_identify("user-a", ANON1, "dev-1"),
         js("logged_out", "user-a", "dev-1", true, json!({})),
         js("$create_alias", "user-a", "dev-1", true, json!({"alias": "user-b"})),
-        js("$pageview", "user-a", "dev-1", true, json!({})),
+        js("$pageview", "user-b", "dev-1", true, json!({})),
     ]);
     let w = why(&m, P, "user-a", "user-b");
     assert!(w.together, "{w:?}");
@@ -41,7 +42,9 @@ fn posthog_shared_computer_names_the_alias_and_the_missing_reset() {
     let decision = m.engine().decisions().iter().find(|d| d.seq == 4).unwrap();
     assert_eq!((step.rule, &step.sentence), (decision.rule, &decision.message), "the decision's own rule and words");
     let cause = w.root_cause.expect("the alias after identify on a device still identified as user-a");
-    for part in ["still identified as 'user-a'", "no reset()", "`alias('user-b')`", "alias_after_identify"] {
+    for part in
+        ["still identified as 'user-a'", "no reset()", "`alias('user-b')` joined the two users", "alias_after_identify"]
+    {
         assert!(cause.contains(part), "{part:?} missing from {cause:?}");
     }
     assert_eq!((w.a.person_id, w.a.person_ids), (w.b.person_id, 3));
@@ -52,6 +55,22 @@ fn posthog_shared_computer_names_the_alias_and_the_missing_reset() {
     let cause = named.root_cause.unwrap();
     assert!(cause.contains("no reset() after `logged_out`, then `alias('user-b')`"), "{cause}");
     assert_eq!(steps(&named.chain), [("$create_alias", "user-b", "user-a")], "path order follows the question");
+}
+
+/// The same device and calls, but the alias names a second id of the same user (signup keeping a
+/// legacy id) that no lane is ever identified as: one user, no root cause to report.
+#[test]
+fn posthog_alias_of_a_second_id_has_no_root_cause() {
+    let m = model(vec![
+        js("$pageview", ANON1, "dev-1", false, json!({})),
+        js_identify("user-a", ANON1, "dev-1"),
+        js("clicked", "user-a", "dev-1", true, json!({})),
+        js("$create_alias", "user-a", "dev-1", true, json!({"alias": "legacy-4711"})),
+        js("$pageview", "user-a", "dev-1", true, json!({})),
+    ]);
+    let w = why(&m, P, "user-a", "legacy-4711");
+    assert_eq!(steps(&w.chain), [("$create_alias", "user-a", "legacy-4711")]);
+    assert_eq!(w.root_cause, None, "{w:?}");
 }
 
 /// Four anonymous ids identified as one user: from one anonymous id to another is two steps
@@ -87,7 +106,7 @@ fn posthog_apart_by_cannot_merge_already_identified() {
     let w = why(&m, P, "user-a", "user-b");
     assert!(!w.together && w.chain.is_empty());
     assert_eq!(steps(&w.refusals), [("$identify", "anon-1", "user-b")]);
-    assert_eq!(w.refusals[0].rule, Rule::SourceAlreadyIdentified);
+    assert_eq!((w.refusals[0].rule, w.refusals_total), (Rule::SourceAlreadyIdentified, 1));
     assert!(w.summary.contains("refused to link them"), "{}", w.summary);
     // An id nothing ever linked to either.
     let none = why(&m, P, "user-a", "anon-7");
@@ -218,6 +237,33 @@ fn kissmetrics_alias_chain() {
     assert!(w.chain[1].sentence.contains("'bob@x.io'"), "{}", w.chain[1].sentence);
     let one = why(&m, "km", "anon-km", "bob@x.io");
     assert_eq!(one.chain.iter().map(|s| s.event.seq).collect::<Vec<_>>(), [3]);
+}
+
+/// Recorded posthog-js traffic (tests/fixtures/sdk-traffic): identify('user-42'), reset(),
+/// identify('user-43'), alias('alias-43'). The alias joined alias-43 in one step, the anonymous
+/// id before the first identify is one `$identify` from user-42, and the two users, with a
+/// reset() between them, were never linked.
+#[test]
+fn recorded_posthog_js_traffic() {
+    let events = crate::support::traffic::events("posthog-js-browser.jsonl");
+    let project = events[0].project.clone();
+    let mut m = Model::new();
+    for ev in &events {
+        m.apply(ev).unwrap();
+    }
+    let alias = why(&m, &project, "user-43", "alias-43");
+    assert_eq!(steps(&alias.chain), [("$create_alias", "user-43", "alias-43")], "{alias:?}");
+    assert!(alias.chain[0].lane_id.is_some(), "posthog-js sends $device_id: {alias:?}");
+    assert_eq!(alias.root_cause, None, "alias-43 is a second id of user-43, not another user");
+
+    let person = m.engine().person_for(&project, "user-42").unwrap();
+    let anon = person.distinct_ids.iter().find(|id| *id != "user-42").expect("the anonymous id");
+    let identify = why(&m, &project, anon, "user-42");
+    assert_eq!(steps(&identify.chain), [("$identify", anon.as_str(), "user-42")], "{identify:?}");
+
+    let apart = why(&m, &project, "user-42", "user-43");
+    assert!(!apart.together && apart.refusals.is_empty(), "{apart:?}");
+    assert!(apart.summary.contains("no event ever linked"), "{}", apart.summary);
 }
 
 #[test]

@@ -9,7 +9,8 @@ use serde_json::{json, Value};
 const P: &str = "phc_why";
 
 /// posthog-js on one laptop: identify user-a, `logged_out` without reset(), then signup calls
-/// alias('user-b'); and an unrelated visitor.
+/// alias('user-b') and identify('user-b') (already identified, posthog-js just switches ids);
+/// and an unrelated visitor.
 async fn shared_laptop(app: &App) {
     let js = |i: usize, name: &str, id: &str, identified: bool, extra: Value| {
         let mut props =
@@ -24,7 +25,8 @@ async fn shared_laptop(app: &App) {
         js(2, "$identify", "user-a", true, json!({"$anon_distinct_id": "anon-1"})),
         js(3, "logged_out", "user-a", true, json!({})),
         js(4, "$create_alias", "user-a", true, json!({"alias": "user-b"})),
-        stored_event(5, (P, "posthog"), "$pageview", "visitor-9", None, json!({})),
+        js(5, "$pageview", "user-b", true, json!({})),
+        stored_event(6, (P, "posthog"), "$pageview", "visitor-9", None, json!({})),
     ];
     app.store.write(accepted_request("posthog"), events).await.unwrap();
 }
@@ -46,7 +48,7 @@ async fn why_answers_the_chain_and_the_root_cause() {
     assert_eq!(step["rule"], "merge_attached_source");
     assert!(step["sentence"].as_str().unwrap().contains("'user-b'"), "{step}");
     let cause = w["root_cause"].as_str().expect("a root cause");
-    assert!(cause.contains("no reset() after `logged_out`, then `alias('user-b')`"), "{cause}");
+    assert!(cause.contains("no reset() after `logged_out`, then `alias('user-b')` joined the two users"), "{cause}");
     assert_eq!(w["a"]["person_id"], w["b"]["person_id"]);
 }
 
