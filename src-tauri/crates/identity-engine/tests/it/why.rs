@@ -8,7 +8,7 @@ use serde_json::json;
 
 use crate::support::browser::{js, js_identify, model, ANON1, ANON2};
 use crate::support::engine::{alias, identify, pageview};
-use crate::support::vendor_events::{mixpanel_model, mp_web, seg, seg_web};
+use crate::support::vendor_events::{mixpanel_model, mp, mp_web, seg, seg_web};
 use crate::support::P;
 
 fn why(m: &Model, project: &str, a: &str, b: &str) -> WhyAnswer {
@@ -204,6 +204,44 @@ fn mixpanel_simplified_identify_chain() {
     let apart = why(&m, "mpt", "u1", "u2");
     assert!(!apart.together);
     assert_eq!(apart.refusals.iter().map(|r| r.rule).collect::<Vec<_>>(), [Rule::ClusterHasUserId]);
+}
+
+/// Mixpanel Original ID Merge ("Identifying Users (Original)", Create Identity): `$identify`
+/// merges the `$anon_id` into the `$identified_id`; an anon id already merged to another
+/// identified id stays there, which is what keeps the second user apart.
+#[test]
+fn mixpanel_original_identify_and_its_refusal() {
+    const A1: &str = "3f1a2b4c-5d6e-4f70-8a91-b2c3d4e5f601";
+    let identify = |user: &str| mp("$identify", user, json!({"$identified_id": user, "$anon_id": A1}));
+    let evs = [mp("viewed", A1, json!({})), identify("u1"), identify("u2")];
+    let m = mixpanel_model(MixpanelIdMerge::Original, &evs);
+    let w = why(&m, "mpt", A1, "u1");
+    assert_eq!(steps(&w.chain), [("$identify", A1, "u1")], "{w:?}");
+    assert_eq!(w.chain[0].rule, Rule::ProfilesMerged);
+    let apart = why(&m, "mpt", "u2", "u1");
+    assert_eq!(apart.refusals.iter().map(|r| r.rule).collect::<Vec<_>>(), [Rule::SourceAlreadyIdentified]);
+    assert_eq!((apart.refusals[0].from.as_str(), apart.refusals[0].to.as_str()), ("u2", A1));
+}
+
+/// RudderStack's Profiles ID stitcher joins every pair of ids seen on one message (no limits):
+/// two users on one anonymousId are one rudder_id, two steps apart, and the lane's switch
+/// without reset() is the root cause.
+#[test]
+fn rudderstack_two_users_stitched_through_the_anonymous_id() {
+    let rs = |ty: &str, user: Option<&str>| {
+        let mut ev = seg_web(ty, user, "anon-rs", json!({}));
+        ev.project = "rs".into();
+        ev.source = "rudderstack".into();
+        ev
+    };
+    let mut m = Model::new();
+    for e in [rs("track", None), rs("identify", Some("user-a")), rs("identify", Some("user-b"))] {
+        m.apply(&e).unwrap();
+    }
+    let w = why(&m, "rs", "user-a", "user-b");
+    assert_eq!(steps(&w.chain), [("identify", "user-a", "anon-rs"), ("identify", "anon-rs", "user-b")], "{w:?}");
+    let cause = w.root_cause.expect("the switch without reset on the anon-rs lane");
+    assert!(cause.contains("missing_reset_between_users") && cause.contains("'user-a' and 'user-b'"), "{cause}");
 }
 
 /// KISSmetrics: alias joins two identities with no refusal ("Identities"). Its decisions name
