@@ -57,6 +57,7 @@ mod settings;
 mod step;
 mod types;
 mod uuid;
+mod why;
 mod words;
 
 pub use crate::devices::{DeviceLane, LaneKey, LaneLink, Segment, SessionSpan, Transition, TransitionKind};
@@ -75,6 +76,7 @@ pub use crate::posthog::Cookieless;
 pub use crate::settings::{MixpanelIdMerge, PostHogCookieless, ProjectSettings};
 pub use crate::types::*;
 pub use crate::uuid::{person_uuid, PERSON_UUID_NAMESPACE};
+pub use crate::why::{WhichId, WhyAnswer, WhyError, WhySide, WhyStep};
 
 /// Builds an engine from events in arrival order; identical to applying them one by one.
 pub fn rebuild(events: impl IntoIterator<Item = EventInput>) -> Result<Engine, EngineError> {

@@ -91,6 +91,9 @@ pub enum ApiError {
     WrongHost(String),
     #[error("{0}")]
     NotFound(String),
+    /// A parameter names something that does not exist (404, naming the parameter).
+    #[error("{message}")]
+    NotFoundParameter { parameter: &'static str, message: String },
     #[error("no API endpoint at {0}")]
     NoEndpoint(String),
     #[error("{method} is not allowed on {path}")]
@@ -115,7 +118,7 @@ impl ApiError {
             ApiError::ImportFailed(_) => ErrorCode::ImportFailed,
             ApiError::BadToken(_) => ErrorCode::BadToken,
             ApiError::WrongHost(_) => ErrorCode::WrongHost,
-            ApiError::NotFound(_) => ErrorCode::NotFound,
+            ApiError::NotFound(_) | ApiError::NotFoundParameter { .. } => ErrorCode::NotFound,
             ApiError::NoEndpoint(_) => ErrorCode::NoEndpoint,
             ApiError::MethodNotAllowed { .. } => ErrorCode::MethodNotAllowed,
             ApiError::Internal(_) => ErrorCode::Internal,
@@ -129,6 +132,7 @@ impl ApiError {
         match self {
             ApiError::InvalidParameter { parameter, .. } => Some(parameter),
             ApiError::MissingParameter { parameter, .. } => Some(parameter),
+            ApiError::NotFoundParameter { parameter, .. } => Some(parameter),
             _ => None,
         }
     }
@@ -140,7 +144,8 @@ impl ApiError {
 pub struct ErrorBody {
     pub error: String,
     pub code: ErrorCode,
-    /// The query or path parameter at fault, for `invalid_parameter` and `missing_parameter`.
+    /// The query or path parameter at fault, for `invalid_parameter` and `missing_parameter`, and
+    /// for `not_found` when a parameter named what does not exist.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "ts", ts(optional))]
     pub parameter: Option<String>,

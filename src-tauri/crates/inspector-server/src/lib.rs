@@ -176,6 +176,7 @@ pub fn router(state: AppState) -> Router {
         .route("/decisions", get(handlers::identity::decisions))
         .route("/warnings", get(handlers::identity::warnings))
         .route("/lens", get(handlers::identity::lens))
+        .route("/why", get(handlers::identity::why))
         .route("/stream", get(handlers::stream::stream))
         .route("/forward", get(forward::status))
         .route("/export", get(handlers::transfer::export_file))

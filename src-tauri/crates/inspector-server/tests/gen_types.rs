@@ -63,6 +63,7 @@ fn export_bindings() {
     export::<NavigateQueued>(&cfg);
     export::<event_store::Change>(&cfg);
     export::<identity_engine::ProjectSettings>(&cfg);
+    export::<identity_engine::WhyAnswer>(&cfg);
     let mut names: Vec<String> = std::fs::read_dir(&dir)
         .unwrap()
         .filter_map(|e| e.unwrap().file_name().to_str()?.strip_suffix(".ts").map(str::to_owned))

@@ -6,6 +6,7 @@ import type { ErrorCode } from "./ErrorCode";
  */
 export type ErrorBody = { error: string, code: ErrorCode, 
 /**
- * The query or path parameter at fault, for `invalid_parameter` and `missing_parameter`.
+ * The query or path parameter at fault, for `invalid_parameter` and `missing_parameter`, and
+ * for `not_found` when a parameter named what does not exist.
  */
 parameter?: string, };

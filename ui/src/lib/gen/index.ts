@@ -75,3 +75,6 @@ export type { UiTheme } from './UiTheme';
 export type { UserMatch } from './UserMatch';
 export type { VendorView } from './VendorView';
 export type { WarningsPage } from './WarningsPage';
+export type { WhyAnswer } from './WhyAnswer';
+export type { WhySide } from './WhySide';
+export type { WhyStep } from './WhyStep';

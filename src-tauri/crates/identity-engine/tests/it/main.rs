@@ -22,3 +22,4 @@ mod segment_unify;
 mod vendor_random;
 mod vendor_scenarios;
 mod vendor_traffic;
+mod why;

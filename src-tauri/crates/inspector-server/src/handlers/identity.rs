@@ -1,4 +1,4 @@
-//! `/api/persons`, `/api/devices`, `/api/decisions`, `/api/warnings`, `/api/lens`: the identity
+//! `/api/persons`, `/api/devices`, `/api/decisions`, `/api/warnings`, `/api/lens`, `/api/why`: the identity
 //! model as JSON. Every handler first waits for the model to include all committed events
 //! (`Identity::synced`), then reads it on the blocking pool (`Identity::read_off_workers`);
 //! the lens is computed there too: no handler here keeps an async worker from capture. Every item carries its project's `source` and identity `family`, and
@@ -404,4 +404,67 @@ pub async fn lens(
         None => None,
     };
     Ok(Json(LensResponse { lens, compare, settings_labels }))
+}
+
+/// `GET /api/why` parameters: two distinct ids of one project.
+#[derive(Debug, Deserialize)]
+pub struct WhyQuery {
+    #[serde(default, deserialize_with = "empty_as_none")]
+    project: Option<String>,
+    #[serde(default, deserialize_with = "empty_as_none")]
+    a: Option<String>,
+    #[serde(default, deserialize_with = "empty_as_none")]
+    b: Option<String>,
+}
+
+fn required(value: Option<String>, parameter: &'static str) -> Result<String, ApiError> {
+    value.ok_or_else(|| ApiError::MissingParameter {
+        parameter,
+        message: format!(
+            "`{parameter}` is required: /api/why?project=<token or write key>&a=<distinct id>&b=<distinct id>"
+        ),
+    })
+}
+
+/// The name of the last stored event of `distinct_id` before arrival `seq`, which the why
+/// answer's root cause quotes ("no reset() after `logged_out`").
+fn last_event_before(store: &event_store::Store, project: &str, distinct_id: &str, seq: i64) -> Option<String> {
+    let filter = event_store::EventFilter {
+        project: Some(project.to_owned()),
+        distinct_id: Some(distinct_id.to_owned()),
+        before_seq: Some(seq),
+        limit: 1,
+        ..Default::default()
+    };
+    store.events(&filter).ok()?.items.into_iter().next().map(|e| e.event)
+}
+
+/// `GET /api/why?project=&a=&b=`: why two distinct ids are one person (the shortest chain of
+/// decisions that joined them, each with its event, lane, rule and sentence, and the root cause
+/// when the lanes and findings show one) or not (the refusals between them). See
+/// `identity_engine::Model::why`. An id the project never saw is a 404 naming the parameter.
+pub async fn why(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<WhyQuery>,
+) -> Result<Json<identity_engine::WhyAnswer>, ApiError> {
+    let project = required(q.project, "project")?;
+    let a = required(q.a, "a")?;
+    let b = required(q.b, "b")?;
+    state.identity.synced(&state.store).await;
+    let store = state.store.clone();
+    state
+        .identity
+        .read_off_workers(move |model| {
+            let last_event = |id: &str, seq: i64| last_event_before(&store, &project, id, seq);
+            model.why_with(&project, &a, &b, &last_event).map(Json).map_err(|e| match e {
+                identity_engine::WhyError::UnknownId { which, .. } => ApiError::NotFoundParameter {
+                    parameter: match which {
+                        identity_engine::WhichId::A => "a",
+                        identity_engine::WhichId::B => "b",
+                    },
+                    message: e.to_string(),
+                },
+            })
+        })
+        .await?
 }

@@ -37,3 +37,4 @@ mod stream_fanout;
 mod ui;
 mod ui_api;
 mod vendors;
+mod why;
