@@ -49,9 +49,8 @@ impl Engine {
     }
 
     fn user_like(&self, family: Family, project: &str, id: &str) -> bool {
-        let kind = self.id_kind(project, id);
-        !looks_anonymous(id)
-            && !matches!(kind, Some(IdKind::AnonymousId | IdKind::DeviceId))
-            && !(family == Family::KissMetrics && looks_kissmetrics_anonymous(id))
+        let anonymous_kind = matches!(self.id_kind(project, id), Some(IdKind::AnonymousId | IdKind::DeviceId));
+        let kissmetrics_anonymous = family == Family::KissMetrics && looks_kissmetrics_anonymous(id);
+        !(looks_anonymous(id) || anonymous_kind || kissmetrics_anonymous)
     }
 }
