@@ -74,6 +74,11 @@ export const RULES: Record<LintRule, { title: string; summary: string }> = {
     title: 'Squished identities',
     summary: 'KISSmetrics: a placeholder id, or one id, aliased to many people; aliases cannot be undone.',
   },
+  distinct_users_merged: {
+    title: 'Two users merged',
+    summary:
+      'One person owns two user ids (identify or alias targets, userIds): usually a missing reset() at logout, or an alias() of an already identified user.',
+  },
 };
 
 export function ruleTitle(rule: string): string {
