@@ -345,12 +345,15 @@ impl Lint {
             let known = |id: &str| self.identify_targets.contains(&(p.to_owned(), id.to_owned()));
             if let Some(id) = [ev.distinct_id.as_str(), alias].into_iter().find(|id| known(id)) {
                 let message = t::alias_after_identify(alias, id, c.family);
-                // An error when this alias joined two users' ids (`distinct_users_merged`).
-                let severity = if self.users_joined_by_event { Severity::Error } else { Severity::Info };
+                let key = format!("alias_after_identify|{p}|{}", ev.distinct_id);
+                // An error when this alias (or an earlier one of the finding) joined two users' ids
+                // (`distinct_users_merged`); a later harmless alias does not lower it.
+                let was_error = self.by_key.get(&key).is_some_and(|&i| self.findings[i].severity == Severity::Error);
+                let severity = if self.users_joined_by_event || was_error { Severity::Error } else { Severity::Info };
                 let mut f = finding(LintRule::AliasAfterIdentify, severity, p, message, t::fix_alias(c.family));
                 f.event_uuids.push(ev.uuid.clone());
                 f.distinct_ids = vec![ev.distinct_id.clone(), alias.to_owned()];
-                created += self.report_event(c, format!("alias_after_identify|{p}|{}", ev.distinct_id), f);
+                created += self.report_event(c, key, f);
             }
         }
         if ev.event == "$identify" && !c.applied.personless && ev.properties.contains_key("$anon_distinct_id") {

@@ -149,9 +149,15 @@ fn declared_user_ids(c: &Ctx, alias: Option<&str>) -> Vec<String> {
                 .filter(|id| !looks_kissmetrics_anonymous(id) && !is_kissmetrics_placeholder(id))
                 .collect()
         }
-        // The engine's own kinds decide: an id first seen as an anonymous id stays one.
+        // The engine's own kinds decide: an id first seen as an anonymous id stays one. Plain
+        // messages are read for their one user id field without building the event's steps.
         Family::Segment | Family::RudderStack | Family::Mixpanel => {
-            let mut ids = crate::lens::steps::user_ids_of(ev, c.family);
+            let field = if c.family == Family::Mixpanel { "$user_id" } else { "userId" };
+            let mut ids = if c.family == Family::Mixpanel && ev.event.starts_with('$') {
+                crate::lens::steps::user_ids_of(ev, c.family)
+            } else {
+                crate::graph::id_text(ev.properties.get(field)).filter(|u| !u.is_empty()).into_iter().collect()
+            };
             ids.retain(|id| c.engine.id_kind(p, id) == Some(crate::graph::IdKind::UserId));
             ids
         }

@@ -222,3 +222,23 @@ fn label_falls_back_to_a_user_like_id_then_the_first_id() {
     ]);
     assert_eq!(m.engine().display_label(m.engine().persons(P)[0]), "user-d");
 }
+
+#[test]
+fn mixpanel_original_alias_of_a_second_user_into_an_identified_cluster() {
+    use crate::support::vendor_events::{mixpanel_model, mp};
+    let anon = "3f2b1c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d";
+    let evs = [
+        mp("$identify", "user-a", json!({"$identified_id": "user-a", "$anon_id": anon})),
+        mp("Logged Out", "user-a", json!({})),
+        mp("$create_alias", "user-a", json!({"alias": "user-b"})),
+    ];
+    let m = mixpanel_model(identity_engine::MixpanelIdMerge::Original, &evs);
+    let found = merged(&m);
+    assert_eq!(found.len(), 1, "{:#?}", m.findings(None));
+    assert_eq!(found[0].distinct_ids, ["user-a", "user-b"]);
+    assert_mentions(&found[0].message, &["Mixpanel cluster", "$user_id"]);
+    assert_mentions(&found[0].fix, &["mixpanel.reset()"]);
+    // Simplified ID Merge: $create_alias links nothing, so nothing is merged.
+    let m = mixpanel_model(identity_engine::MixpanelIdMerge::Simplified, &evs);
+    assert!(merged(&m).is_empty(), "{:#?}", m.findings(None));
+}
