@@ -39,7 +39,7 @@ export const RULES: Record<LintRule, { title: string; summary: string }> = {
   repeated_identify: { title: 'Repeated identify', summary: 'The same identify was sent more than once in a session.' },
   alias_after_identify: {
     title: 'Alias after identify',
-    summary: 'alias sent for a user already identified (legacy Mixpanel order).',
+    summary: 'alias sent for a user already identified; an error when it joined a second user id to that person.',
   },
   email_as_distinct_id: {
     title: 'Email as distinct id',
