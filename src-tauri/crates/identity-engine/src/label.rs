@@ -18,8 +18,9 @@ pub fn looks_anonymous(id: &str) -> bool {
 }
 
 impl Engine {
-    /// The person's display label (see the module doc). Costs O(ids of the person) plus a binary
-    /// search in the decisions.
+    /// The person's display label (see the module doc). Costs a binary search in the decisions
+    /// (PostHog), or a scan of the person's ids up to its first user id (other vendors) or its
+    /// first user-like id (fallback).
     pub fn display_label(&self, person: &Person) -> String {
         self.identified_as(person)
             .or_else(|| {
@@ -44,7 +45,7 @@ impl Engine {
             .iter()
             .take_while(|d| d.seq == by.seq)
             .filter(|d| d.project == project)
-            .find_map(|d| d.target.as_ref().filter(|t| person.distinct_ids.contains(t)))
+            .find_map(|d| d.target.as_ref().filter(|t| self.person_for(project, t).is_some_and(|p| p.id == person.id)))
             .cloned()
     }
 
