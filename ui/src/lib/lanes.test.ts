@@ -9,6 +9,7 @@ function seg(distinct_id: string, identified: boolean, a: number, b: number, per
     distinct_id,
     person_id: person,
     current_person_id: person,
+    current_person_label: distinct_id,
     identified,
     first_seq: a,
     last_seq: b,

@@ -59,6 +59,7 @@ const response: LensResponse = {
       together: ['posthog'],
       apart: ['segment', 'mixpanel'],
       seq: 7,
+      two_user_ids: false,
       why: {
         posthog: 'PostHog: $identify merged bob into alice.',
         segment: 'Segment: profile already has user_id alice (limit 1).',

@@ -32,6 +32,10 @@ describe('personLabel', () => {
       ]),
     ).toBe('carol');
   });
+  it("uses the server's label when the person carries one (the review's user-b/user-a mislabel)", () => {
+    expect(personLabel({ distinct_ids: [anon, 'user-a', 'user-b'], label: 'user-a' })).toBe('user-a');
+    expect(personLabel({ distinct_ids: [anon, 'user-a', 'user-b'], label: '' })).toBe('user-b');
+  });
   it('falls back to the newest non-anonymous id, then the first id', () => {
     expect(personLabel({ distinct_ids: [anon, 'alice@example.com'] })).toBe('alice@example.com');
     expect(personLabel({ distinct_ids: ['alice', anon] })).toBe('alice');

@@ -10,10 +10,16 @@ export function looksAnonymous(id: string): boolean {
 }
 
 /**
- * The id to show for a person: the target of its first merge (the id it was identified as) when
- * decisions are known, else its newest id that does not look anonymous, else its first id.
+ * The id to show for a person: the server's `label` (the one name every view uses) when the
+ * person carries it; otherwise, as a fallback, the target of its first merge (the id it was
+ * identified as) when decisions are known, else its newest id that does not look anonymous,
+ * else its first id.
  */
-export function personLabel(person: Pick<PersonSummary, 'distinct_ids'>, decisions: Decision[] = []): string {
+export function personLabel(
+  person: Pick<PersonSummary, 'distinct_ids'> & { label?: string },
+  decisions: Decision[] = [],
+): string {
+  if (person.label) return person.label;
   const ids = person.distinct_ids;
   const joined = decisions
     .filter(

@@ -39,7 +39,7 @@ export const RULES: Record<LintRule, { title: string; summary: string }> = {
   repeated_identify: { title: 'Repeated identify', summary: 'The same identify was sent more than once in a session.' },
   alias_after_identify: {
     title: 'Alias after identify',
-    summary: 'alias sent for a user already identified (legacy Mixpanel order).',
+    summary: 'alias sent for a user already identified; an error when it joined a second user id to that person.',
   },
   email_as_distinct_id: {
     title: 'Email as distinct id',
@@ -73,6 +73,11 @@ export const RULES: Record<LintRule, { title: string; summary: string }> = {
   squished_identities: {
     title: 'Squished identities',
     summary: 'KISSmetrics: a placeholder id, or one id, aliased to many people; aliases cannot be undone.',
+  },
+  distinct_users_merged: {
+    title: 'Two users merged',
+    summary:
+      'One person owns two user ids (identify or alias targets, userIds): usually a missing reset() at logout, or an alias() of an already identified user.',
   },
 };
 

@@ -153,6 +153,11 @@ impl Engine {
         p.persons.get(&p.index.person_of(distinct_id)?)
     }
 
+    /// A live person of one project by uuid, without looking at other projects.
+    pub fn person_in(&self, project: &str, id: Uuid) -> Option<&Person> {
+        self.projects.get(project)?.persons.get(&id)
+    }
+
     /// A live person by uuid (persons deleted by a merge are found in their target's `merged_from`).
     pub fn person(&self, id: Uuid) -> Option<&Person> {
         self.projects.values().find_map(|p| p.persons.get(&id))

@@ -43,6 +43,7 @@ mod index;
 mod input;
 mod js;
 mod kissmetrics;
+mod label;
 mod lens;
 mod lint;
 mod mixpanel;
@@ -65,6 +66,7 @@ pub use crate::engine::Engine;
 pub use crate::family::Family;
 pub use crate::graph::IdKind;
 pub use crate::input::{model_properties, INSPECTOR_ROUTE};
+pub use crate::label::looks_anonymous;
 pub use crate::lens::{
     compare, vendor_lens, vendor_lens_with, Cluster, Comparison, Disagreement, Lens, Refusal, UserMatch, VendorView,
     VENDORS,

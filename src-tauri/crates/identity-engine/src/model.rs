@@ -96,7 +96,15 @@ impl Model {
         let family = self.engine.family(&ev.project);
         let view = crate::posthog_shape::lane_view(ev, family);
         let update = self.devices.apply(&view, &applied, &self.engine, family);
-        let ctx = Ctx { ev: &view, raw: ev, family, applied: &applied, update: &update, devices: &self.devices };
+        let ctx = Ctx {
+            ev: &view,
+            raw: ev,
+            family,
+            applied: &applied,
+            update: &update,
+            devices: &self.devices,
+            engine: &self.engine,
+        };
         let new_findings = self.lint.apply(&ctx);
 
         let pending = &mut self.pending;

@@ -5,4 +5,9 @@ export type Disagreement = { ids: [string, string], together: Array<Family>, apa
 /**
  * The step (event seq) that linked or showed the two ids together.
  */
-seq: number, why: { [key in string]: string }, };
+seq: number, 
+/**
+ * Both ids are user ids (as the steps end up knowing them): some vendor joined two users.
+ * Such pairs are listed first.
+ */
+two_user_ids: boolean, why: { [key in string]: string }, };

@@ -12,7 +12,11 @@ import type { JsonValue } from "./serde_json/JsonValue";
 /**
  * `GET /api/persons/{id}`: the person with its history, the decisions about it and its lanes.
  */
-export type PersonDetail = { decisions: Array<Decision>, source: string, family: Family, 
+export type PersonDetail = { 
+/**
+ * The same display label as the persons list's.
+ */
+label: string, decisions: Array<Decision>, source: string, family: Family, 
 /**
  * What each distinct id is (user id, anonymous id, email, ...), where the rules know it.
  */

@@ -26,4 +26,8 @@ event_count: number,
  * lane is read for display ([`DeviceLane::with_current_persons`]); `None` inside the model,
  * where keeping it current would mean rewriting lanes on every merge.
  */
-current_person_id: string | null, };
+current_person_id: string | null, 
+/**
+ * That person's display label (`Engine::display_label`), filled in with `current_person_id`.
+ */
+current_person_label: string | null, };

@@ -44,6 +44,7 @@ export type { Notice } from './Notice';
 export type { NoticeLevel } from './NoticeLevel';
 export type { Outcome } from './Outcome';
 export type { PersonDetail } from './PersonDetail';
+export type { PersonRef } from './PersonRef';
 export type { PersonSummary } from './PersonSummary';
 export type { PersonsPage } from './PersonsPage';
 export type { PostHogCookieless } from './PostHogCookieless';

@@ -336,6 +336,7 @@ impl LaneState {
                 last_timestamp: ev.timestamp,
                 event_count: 0,
                 current_person_id: None,
+                current_person_label: None,
             },
         );
         self.created += 1;

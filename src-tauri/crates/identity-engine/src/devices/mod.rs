@@ -102,6 +102,8 @@ pub struct Segment {
     /// lane is read for display ([`DeviceLane::with_current_persons`]); `None` inside the model,
     /// where keeping it current would mean rewriting lanes on every merge.
     pub current_person_id: Option<Uuid>,
+    /// That person's display label (`Engine::display_label`), filled in with `current_person_id`.
+    pub current_person_label: Option<String>,
 }
 
 impl DeviceLane {
@@ -109,7 +111,9 @@ impl DeviceLane {
     pub fn with_current_persons(&self, engine: &crate::Engine) -> DeviceLane {
         let mut lane = self.clone();
         for segment in &mut lane.segments {
-            segment.current_person_id = engine.person_for(&lane.project, &segment.distinct_id).map(|p| p.id);
+            let person = engine.person_for(&lane.project, &segment.distinct_id);
+            segment.current_person_id = person.map(|p| p.id);
+            segment.current_person_label = person.map(|p| engine.display_label(p));
         }
         lane
     }

@@ -11,7 +11,7 @@
 
 mod compare;
 mod replay;
-mod steps;
+pub(crate) mod steps;
 
 pub use compare::{compare, Comparison, UserMatch};
 
@@ -76,6 +76,9 @@ pub struct Disagreement {
     pub apart: Vec<Family>,
     /// The step (event seq) that linked or showed the two ids together.
     pub seq: i64,
+    /// Both ids are user ids (as the steps end up knowing them): some vendor joined two users.
+    /// Such pairs are listed first.
+    pub two_user_ids: bool,
     pub why: BTreeMap<&'static str, String>,
 }
 
@@ -137,16 +140,20 @@ pub fn vendor_lens_with(project: &str, events: &[EventInput], settings: &Project
                         )
                     })
                     .collect();
+                let user = |id: &str| kinds.get(id) == Some(&IdKind::UserId);
                 disagreements.push(Disagreement {
                     ids: [a.value.clone(), b.value.clone()],
                     together: together.iter().map(|&v| VENDORS[v]).collect(),
                     apart: apart.iter().map(|&v| VENDORS[v]).collect(),
                     seq: step.seq,
+                    two_user_ids: user(&a.value) && user(&b.value),
                     why,
                 });
             }
         }
     }
+    // Two users joined is the disagreement that matters most; otherwise step order (stable).
+    disagreements.sort_by_key(|d| !d.two_user_ids);
     Lens {
         project: project.to_owned(),
         source,

@@ -66,6 +66,21 @@ pub(crate) fn steps(
     (out, kinds)
 }
 
+/// The ids a Segment, RudderStack, Mixpanel or KISSmetrics event names as a user id (user id
+/// field, identified id, alias target), before the engine's own kinds are consulted. PostHog
+/// events have none here: their user ids depend on the event's call (see the lint's
+/// `distinct_users_merged`).
+pub(crate) fn user_ids_of(ev: &EventInput, family: Family) -> Vec<String> {
+    let step = match family {
+        Family::PostHog => None,
+        Family::Segment | Family::RudderStack => segment_step(ev, &ProjectSettings::default()),
+        Family::KissMetrics => kissmetrics_step(ev),
+        Family::Mixpanel => mixpanel_step(ev),
+    };
+    let ids = step.map(|s| s.ids).unwrap_or_default();
+    ids.into_iter().filter(|i| i.kind == IdKind::UserId && !i.value.is_empty()).map(|i| i.value).collect()
+}
+
 fn step(ev: &EventInput, ids: Vec<Ident>, link: Link) -> Option<Step> {
     Some(Step { seq: ev.seq, ids, link })
 }

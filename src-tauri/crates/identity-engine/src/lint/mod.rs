@@ -16,6 +16,7 @@
 mod rule;
 pub(crate) mod rules;
 mod text;
+mod users;
 mod vendor;
 
 pub use rule::{LintRule, Severity};
@@ -70,6 +71,10 @@ pub(crate) struct Lint {
     aliased_with: HashMap<(String, String), Vec<String>>,
     /// project -> (identified events, anonymous events).
     share: HashMap<String, Share>,
+    /// `distinct_users_merged`: the user ids of each person.
+    user_ids: users::UserIds,
+    /// The event being linted joined two users' ids (`distinct_users_merged` fired for it).
+    users_joined_by_event: bool,
 }
 
 /// The lanes where one distinct id has an identified segment, kept up to date event by event

@@ -33,6 +33,9 @@ pub enum LintRule {
     AnonymousIdWithManyUserIds,
     /// KISSmetrics: one placeholder id, or one id, aliased to many people.
     SquishedIdentities,
+    /// Two ids that were each a user id (identify or alias target, userId, `$user_id`, a named
+    /// identity) ended in one person: two real users merged.
+    DistinctUsersMerged,
 }
 
 impl LintRule {
@@ -59,8 +62,44 @@ impl LintRule {
             LintRule::IdentifiedShare => "identified_share",
             LintRule::AnonymousIdWithManyUserIds => "anonymous_id_with_many_user_ids",
             LintRule::SquishedIdentities => "squished_identities",
+            LintRule::DistinctUsersMerged => "distinct_users_merged",
         }
     }
+}
+
+impl std::str::FromStr for LintRule {
+    type Err = ();
+
+    /// A rule by its snake_case name (`as_str`).
+    fn from_str(name: &str) -> Result<LintRule, ()> {
+        LintRule::ALL.into_iter().find(|r| r.as_str() == name).ok_or(())
+    }
+}
+
+impl LintRule {
+    /// Every rule, in declaration order.
+    pub const ALL: [LintRule; 20] = [
+        LintRule::CannotMergeWithIllegalDistinctId,
+        LintRule::CannotMergeAlreadyIdentified,
+        LintRule::InvalidEventWhenProcessPersonProfileIsFalse,
+        LintRule::InvalidProcessPersonProfile,
+        LintRule::ServerIdentifyWithoutAnonId,
+        LintRule::BlockedIdentifierValue,
+        LintRule::ProfileUserIdLimit,
+        LintRule::ClusterAlreadyHasUserId,
+        LintRule::SelfAlias,
+        LintRule::GroupKeyTooLong,
+        LintRule::GenericDistinctId,
+        LintRule::EmailAsDistinctId,
+        LintRule::MissingResetBetweenUsers,
+        LintRule::IdentifiedBeforeIdentify,
+        LintRule::RepeatedIdentify,
+        LintRule::AliasAfterIdentify,
+        LintRule::IdentifiedShare,
+        LintRule::AnonymousIdWithManyUserIds,
+        LintRule::SquishedIdentities,
+        LintRule::DistinctUsersMerged,
+    ];
 }
 
 impl From<WarningKind> for LintRule {

@@ -47,6 +47,8 @@ pub(crate) struct Ctx<'a> {
     pub applied: &'a Applied,
     pub update: &'a LaneUpdate,
     pub devices: &'a Devices,
+    /// The engine after the event (persons as they are now).
+    pub engine: &'a crate::Engine,
 }
 
 pub(crate) fn is_placeholder(id: &str) -> bool {
@@ -123,6 +125,7 @@ impl Lint {
         created += self.missing_reset(c);
         created += self.identified_before_identify(c);
         created += self.repeated_identify(c);
+        created += self.distinct_users_merged(c, alias.as_deref());
         created += self.alias_after_identify(c, alias.as_deref());
         created += self.many_user_ids(c);
         created += self.squished_identities(c);
@@ -131,7 +134,7 @@ impl Lint {
 
     /// Reports `f` under `key` for the event of `c`: first fired by it, and on its lane's device
     /// unless the rule names devices itself (or is project-wide). Returns 1 when created.
-    fn report_event(&mut self, c: &Ctx, key: String, mut f: Finding) -> usize {
+    pub(crate) fn report_event(&mut self, c: &Ctx, key: String, mut f: Finding) -> usize {
         f.seq = c.ev.seq;
         if f.device_ids.is_empty() && f.rule != LintRule::IdentifiedShare {
             f.device_ids.push(c.devices.lanes[c.update.lane].lane.device_id.clone());
@@ -342,10 +345,15 @@ impl Lint {
             let known = |id: &str| self.identify_targets.contains(&(p.to_owned(), id.to_owned()));
             if let Some(id) = [ev.distinct_id.as_str(), alias].into_iter().find(|id| known(id)) {
                 let message = t::alias_after_identify(alias, id, c.family);
-                let mut f = finding(LintRule::AliasAfterIdentify, Severity::Info, p, message, t::FIX_ALIAS.into());
+                let key = format!("alias_after_identify|{p}|{}", ev.distinct_id);
+                // An error when this alias (or an earlier one of the finding) joined two users' ids
+                // (`distinct_users_merged`); a later harmless alias does not lower it.
+                let was_error = self.by_key.get(&key).is_some_and(|&i| self.findings[i].severity == Severity::Error);
+                let severity = if self.users_joined_by_event || was_error { Severity::Error } else { Severity::Info };
+                let mut f = finding(LintRule::AliasAfterIdentify, severity, p, message, t::fix_alias(c.family));
                 f.event_uuids.push(ev.uuid.clone());
                 f.distinct_ids = vec![ev.distinct_id.clone(), alias.to_owned()];
-                created += self.report_event(c, format!("alias_after_identify|{p}|{}", ev.distinct_id), f);
+                created += self.report_event(c, key, f);
             }
         }
         if ev.event == "$identify" && !c.applied.personless && ev.properties.contains_key("$anon_distinct_id") {

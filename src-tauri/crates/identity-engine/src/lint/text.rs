@@ -142,8 +142,95 @@ pub(crate) fn alias_after_identify(alias: &str, id: &str, family: Family) -> Str
     (vendor(family).words.alias_after_identify)(alias, id)
 }
 
-pub(crate) const FIX_ALIAS: &str = "For PostHog, identify alone links the anonymous id. If you also feed \
-    Mixpanel or legacy tools, call alias once at signup, before the first identify.";
+/// The fix for `alias_after_identify`, in the words of the project's vendor.
+pub(crate) fn fix_alias(family: Family) -> String {
+    match family {
+        Family::PostHog => "In PostHog, identify(userId) alone links the anonymous id: do not call alias() for a \
+            user who is already identified (it adds the alias to that user's person), and call posthog.reset() at \
+            logout so the next user does not inherit the id."
+            .to_owned(),
+        Family::KissMetrics => FIX_SQUISHED_ALIAS.to_owned(),
+        _ => "Call alias once, at signup, before the first identify (destinations with alias semantics expect \
+            that order), and call reset() at logout so the next user does not inherit the id."
+            .to_owned(),
+    }
+}
+
+/// What `distinct_users_merged` quotes: the two users, the event that joined them and what
+/// its device was identified as just before.
+pub(crate) struct UsersMerged<'a> {
+    pub had: &'a str,
+    pub joined: &'a str,
+    pub event: &'a str,
+    pub event_uuid: &'a str,
+    pub device: &'a str,
+    /// The id the device's latest identified segment before the event was on.
+    pub previous: Option<&'a str>,
+    /// The device's latest event whose name does not start with `$`, before this one.
+    pub last_event: Option<&'a str>,
+    /// The lane shows a reset() since `previous` was identified.
+    pub reset_since: bool,
+    pub family: Family,
+}
+
+/// How each vendor's user ids come to be, for the sentence.
+fn user_id_word(family: Family) -> &'static str {
+    match family {
+        Family::PostHog => "an identify or alias target",
+        Family::Segment | Family::RudderStack => "a userId",
+        Family::Mixpanel => "a $user_id (identified id)",
+        Family::KissMetrics => "a named identity",
+    }
+}
+
+pub(crate) fn users_merged(m: &UsersMerged) -> String {
+    let v = m.family.vendor();
+    let word = match m.family {
+        Family::RudderStack => "profile (rudder_id)",
+        other => other.person_word(),
+    };
+    let mut text = format!(
+        "Two users are now one {v} {word}: '{}' and '{}' were each {}, and `{}` (event {}) on device '{}' joined \
+         them. {v} now mixes their events and properties in one {word}.",
+        m.had,
+        m.joined,
+        user_id_word(m.family),
+        m.event,
+        m.event_uuid,
+        m.device
+    );
+    match (m.previous.filter(|p| *p != m.joined), m.last_event) {
+        (None, _) => {}
+        (Some(previous), last) if m.reset_since => {
+            text.push_str(&format!(" Just before, this device was identified as '{previous}'"));
+            text.push_str(&match last {
+                Some(last) => format!(" (last event `{last}`); a reset() happened since."),
+                None => "; a reset() happened since.".to_owned(),
+            });
+        }
+        (Some(previous), Some(last)) => text.push_str(&format!(
+            " Just before, this device was still identified as '{previous}'; no reset() after `{last}`."
+        )),
+        (Some(previous), None) => text.push_str(&format!(
+            " Just before, this device was still identified as '{previous}', with no reset() in between."
+        )),
+    }
+    text
+}
+
+/// The fix for `distinct_users_merged`: reset at logout, in the vendor's words, plus what not
+/// to call where the vendor merges on it.
+pub(crate) fn fix_users_merged(family: Family) -> String {
+    let reset = fix_missing_reset(family);
+    match family {
+        Family::PostHog => format!(
+            "{reset} Do not call alias() for a user who is already identified: PostHog adds the alias to that \
+             user's person, so a signup that aliases the new user id merges it into the previous user."
+        ),
+        Family::KissMetrics => format!("{reset} {FIX_SQUISHED_ALIAS}"),
+        _ => reset,
+    }
+}
 
 pub(crate) fn email_id(id: &str, family: Family) -> String {
     format!(

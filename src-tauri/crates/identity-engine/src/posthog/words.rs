@@ -18,10 +18,9 @@ pub(crate) const WORDS: Words = Words {
             shared devices), before the next user's identify.",
     alias_after_identify: |alias, id| {
         format!(
-            "alias('{alias}') was sent after '{id}' had already been identified with $identify. PostHog still \
-             adds '{alias}' to that person (unless '{alias}' belongs to another identified person, which it \
-             refuses), but Mixpanel's legacy and original ID merge expect alias once, at signup, before \
-             identify: sent there, this link is lost or refused."
+            "alias('{alias}') was sent after '{id}' had already been identified with $identify. PostHog \
+             adds '{alias}' to the person of '{id}' (unless '{alias}' belongs to another identified person, \
+             which it refuses): if '{alias}' is another user's id, the two users are now one person."
         )
     },
     identify_cost: "an identified event it processes and bills",

@@ -152,3 +152,28 @@ fn two_projects_of_different_vendors_compare_by_user_id() {
 fn view(lens: &identity_engine::Lens, vendor: Family) -> &identity_engine::VendorView {
     lens.vendors.iter().find(|v| v.vendor == vendor).expect("every vendor has a view")
 }
+
+/// The review's PostHog project: a legacy alias of one user, then the family PC whose signup
+/// aliased a second user onto the first. The pair of two user ids comes first, whatever the
+/// order of the steps; the legacy alias (never used as an id since) is not two users.
+#[test]
+fn two_user_ids_joined_are_listed_first() {
+    let evs = [
+        ph(1, "$identify", "user-d", json!({"$anon_distinct_id": "a1"})),
+        ph(2, "$create_alias", "user-d", json!({"alias": "legacy-4711"})),
+        ph(3, "$identify", "user-a", json!({"$anon_distinct_id": "a2"})),
+        ph(4, "$create_alias", "user-a", json!({"alias": "user-b"})),
+        ph(5, "signed_up", "user-b", json!({"$is_identified": true})),
+    ];
+    let lens = vendor_lens("phc", &evs);
+    let pairs: Vec<(&[String; 2], bool)> = lens.disagreements.iter().map(|d| (&d.ids, d.two_user_ids)).collect();
+    let first = &lens.disagreements[0];
+    assert_eq!(
+        (first.ids.clone(), first.two_user_ids),
+        (["user-b".to_owned(), "user-a".to_owned()], true),
+        "{pairs:?}"
+    );
+    let legacy = lens.disagreements.iter().find(|d| d.ids.contains(&"legacy-4711".to_owned())).expect("{pairs:?}");
+    assert!(!legacy.two_user_ids);
+    assert_eq!(pairs.iter().filter(|(_, two)| *two).count(), 1, "{pairs:?}");
+}

@@ -180,7 +180,10 @@ fn alias_after_identify() {
         js("$create_alias", "user-1", ANON1, true, json!({"alias": "legacy-1"})),
     ]);
     let f = only(&m, "alias_after_identify");
-    assert_eq!((f.severity.as_str(), f.distinct_ids.clone()), ("info", vec!["user-1".into(), "legacy-1".into()]));
+    // An error: the alias put a second user-like id (an alias target) on an identified user's
+    // person, which `distinct_users_merged` reports too.
+    assert_eq!((f.severity.as_str(), f.distinct_ids.clone()), ("error", vec!["user-1".into(), "legacy-1".into()]));
+    assert_eq!(rules(&m, "distinct_users_merged").len(), 1);
     assert_eq!(f.event_uuids, ["ev-2"]);
     // Legacy order: alias at signup, then identify.
     let m = model(vec![

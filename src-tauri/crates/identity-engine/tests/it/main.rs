@@ -19,6 +19,7 @@ mod scale;
 mod scenarios;
 mod sdk_traffic;
 mod segment_unify;
+mod users_merged;
 mod vendor_random;
 mod vendor_scenarios;
 mod vendor_traffic;

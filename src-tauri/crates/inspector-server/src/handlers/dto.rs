@@ -14,7 +14,7 @@ use event_store::{
     DatasetSummary, ImportSummary, ProjectSummary, Removed, RequestDetail, Retention, StoredEvent, StoredRequest,
     Totals,
 };
-use identity_engine::{Decision, DeviceLane, Family, Finding, Person};
+use identity_engine::{Decision, DeviceLane, Family, Finding, LintRule, Person};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -65,6 +65,9 @@ pub struct IdentityProgress {
 pub struct EventsPage {
     pub events: Vec<StoredEvent>,
     pub next_cursor: Option<i64>,
+    /// Event uuid -> the person its distinct id belongs to now, for the events whose id the
+    /// identity model has a person for (personless and not yet applied events are absent).
+    pub persons: BTreeMap<String, PersonRef>,
 }
 
 /// `GET /api/events/{uuid}`.
@@ -72,6 +75,17 @@ pub struct EventsPage {
 #[cfg_attr(feature = "ts", derive(TS))]
 pub struct EventResponse {
     pub event: StoredEvent,
+    /// The person the event's distinct id belongs to now; null when it has none.
+    pub person: Option<PersonRef>,
+}
+
+/// A person as other items point to it: its id and its display label (the same label the
+/// persons list and the person page show).
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(TS))]
+pub struct PersonRef {
+    pub id: uuid::Uuid,
+    pub label: String,
 }
 
 /// `GET /api/requests`.
@@ -121,6 +135,11 @@ pub struct ProjectsPage {
 #[cfg_attr(feature = "ts", derive(TS))]
 pub struct PersonSummary {
     pub id: uuid::Uuid,
+    /// The person's one display label (`Engine::display_label`): the id it was identified as,
+    /// else its first user-like id, else its first id.
+    pub label: String,
+    /// The lint rules with a finding that names one of the person's ids, in finding order.
+    pub flags: Vec<LintRule>,
     pub project: String,
     pub source: String,
     pub family: Family,
@@ -145,6 +164,8 @@ pub struct PersonsPage {
 pub struct PersonDetail {
     #[serde(flatten)]
     pub person: Person,
+    /// The same display label as the persons list's.
+    pub label: String,
     pub decisions: Vec<Decision>,
     pub source: String,
     pub family: Family,

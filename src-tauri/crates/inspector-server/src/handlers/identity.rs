@@ -6,13 +6,15 @@
 
 use axum::extract::State;
 use axum::Json;
-use identity_engine::{Decision, DecisionKind, DeviceLane, Person};
+use std::collections::{BTreeMap, HashMap};
+
+use identity_engine::{Decision, DecisionKind, DeviceLane, LintRule, Person, Severity};
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer};
 
 use super::dto::{
     DecisionItem, DecisionsPage, DeviceResponse, DevicesPage, FindingItem, LaneRange, LensResponse, PersonDetail,
-    PersonSummary, PersonsPage, WarningsPage,
+    PersonRef, PersonSummary, PersonsPage, WarningsPage,
 };
 use super::params::{empty_as_none, person_id, whole_number, ApiPath, ApiQuery};
 use super::sources::SourceFilter;
@@ -23,9 +25,11 @@ const DEFAULT_PERSONS: usize = 500;
 const MAX_PERSONS: usize = 5_000;
 const MAX_DEVICES: usize = 1_000;
 
-fn person_summary(p: &Person, engine: &identity_engine::Engine) -> PersonSummary {
+fn person_summary(p: &Person, engine: &identity_engine::Engine, flags: &PersonFlags) -> PersonSummary {
     PersonSummary {
         id: p.id,
+        label: engine.display_label(p),
+        flags: flags.get(&p.id).map(|f| f.rules.clone()).unwrap_or_default(),
         project: p.project.clone(),
         source: engine.source(&p.project).to_owned(),
         family: engine.family(&p.project),
@@ -52,6 +56,59 @@ pub struct PersonsQuery {
     /// An offset: the previous page's `next_cursor`.
     #[serde(default, deserialize_with = "whole_number")]
     cursor: Option<usize>,
+    /// Only persons with a finding of this rule.
+    #[serde(default, deserialize_with = "lint_rule")]
+    flagged: Option<LintRule>,
+    /// `flagged`: persons with an error finding first, then as `order` says.
+    #[serde(default, rename = "sort", deserialize_with = "flagged_first")]
+    flagged_first: bool,
+}
+
+/// The rules with findings on each person, and whether one of them is an error.
+#[derive(Debug, Default)]
+struct Flags {
+    rules: Vec<LintRule>,
+    error: bool,
+}
+
+type PersonFlags = HashMap<uuid::Uuid, Flags>;
+
+/// The findings of `projects` by the person each of their ids belongs to now (a finding names
+/// ids, not persons, so merges made after it still count). O(findings × ids per finding).
+fn person_flags(model: &identity_engine::Model, projects: &[&str]) -> PersonFlags {
+    let engine = model.engine();
+    let mut flags = PersonFlags::new();
+    for project in projects {
+        for f in model.findings(Some(project)) {
+            for id in &f.distinct_ids {
+                let Some(person) = engine.person_for(project, id) else { continue };
+                let entry = flags.entry(person.id).or_default();
+                if !entry.rules.contains(&f.rule) {
+                    entry.rules.push(f.rule);
+                }
+                entry.error |= f.severity == Severity::Error;
+            }
+        }
+    }
+    flags
+}
+
+/// `flagged=<rule>`: a lint rule by its snake_case name.
+fn lint_rule<'de, D: Deserializer<'de>>(d: D) -> Result<Option<LintRule>, D::Error> {
+    let Some(text) = empty_as_none(d)? else { return Ok(None) };
+    text.parse::<LintRule>().map(Some).map_err(|()| {
+        let names: Vec<&str> = LintRule::ALL.iter().map(|r| r.as_str()).collect();
+        D::Error::custom(format!("must be a lint rule ({}), not {text:?}", names.join(", ")))
+    })
+}
+
+/// `sort=flagged` (persons with an error finding first); `sort=` keeps `order`'s order.
+fn flagged_first<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    match empty_as_none(d)?.as_deref() {
+        None => Ok(false),
+        Some("flagged") => Ok(true),
+        Some(other) => Err(D::Error::custom(format!("must be `flagged`, not {other:?}"))),
+    }
 }
 
 /// `order=newest|oldest`; `order=` is the default, oldest first.
@@ -99,8 +156,16 @@ pub async fn persons(
             if q.newest_first {
                 found.sort_by(|a, b| b.created_by.seq.cmp(&a.created_by.seq).then(a.id.cmp(&b.id)));
             }
+            let flags = person_flags(model, &projects);
+            if let Some(rule) = q.flagged {
+                found.retain(|p| flags.get(&p.id).is_some_and(|f| f.rules.contains(&rule)));
+            }
+            if q.flagged_first {
+                // Stable: persons keep `order`'s order within each group.
+                found.sort_by_key(|p| !flags.get(&p.id).is_some_and(|f| f.error));
+            }
             let persons: Vec<PersonSummary> =
-                found.iter().skip(offset).take(limit).map(|p| person_summary(p, engine)).collect();
+                found.iter().skip(offset).take(limit).map(|p| person_summary(p, engine, &flags)).collect();
             let next_cursor = (offset + persons.len() < found.len()).then(|| (offset + persons.len()).to_string());
             PersonsPage { total: found.len(), persons, next_cursor }
         })
@@ -142,6 +207,7 @@ pub async fn person(
                 .collect();
             Ok(Json(PersonDetail {
                 person: person.clone(),
+                label: engine.display_label(person),
                 decisions: decisions_about(engine.decisions(), person),
                 source: engine.source(&person.project).to_owned(),
                 family: engine.family(&person.project),
@@ -467,4 +533,22 @@ pub async fn why(
             })
         })
         .await?
+}
+
+/// The person each event's distinct id belongs to now, by event uuid, with its display label:
+/// `(event uuid, project, distinct id)` in, one model read for the whole page. Labels are
+/// computed once per person.
+pub(crate) fn person_refs(
+    model: &identity_engine::Model,
+    events: &[(String, String, String)],
+) -> BTreeMap<String, PersonRef> {
+    let engine = model.engine();
+    let mut labels: HashMap<uuid::Uuid, String> = HashMap::new();
+    let mut out = BTreeMap::new();
+    for (uuid, project, distinct_id) in events {
+        let Some(person) = engine.person_for(project, distinct_id) else { continue };
+        let label = labels.entry(person.id).or_insert_with(|| engine.display_label(person)).clone();
+        out.insert(uuid.clone(), PersonRef { id: person.id, label });
+    }
+    out
 }

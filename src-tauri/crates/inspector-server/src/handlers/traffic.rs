@@ -9,6 +9,7 @@ use serde::Deserialize;
 use super::dto::{
     EventResponse, EventsPage, Health, IdentityProgress, ProjectItem, ProjectsPage, RequestResponse, RequestsPage,
 };
+use super::identity::person_refs;
 use super::params::{empty_as_none, whole_number, ApiPath, ApiQuery};
 use super::sources::SourceFilter;
 use crate::error::ApiError;
@@ -97,7 +98,10 @@ pub async fn events(
         limit: q.limit.unwrap_or(DEFAULT_PAGE),
     };
     let page = read(&state, move |s| s.events(&filter)).await?;
-    Ok(Json(EventsPage { events: page.items, next_cursor: page.next_cursor }))
+    let keys: Vec<(String, String, String)> =
+        page.items.iter().map(|e| (e.uuid.clone(), e.project.clone(), e.distinct_id.clone())).collect();
+    let persons = state.identity.read_off_workers(move |model| person_refs(model, &keys)).await?;
+    Ok(Json(EventsPage { events: page.items, next_cursor: page.next_cursor, persons }))
 }
 
 pub async fn event(
@@ -109,7 +113,9 @@ pub async fn event(
         read(&state, move |s| s.event(&uuid)).await?
     };
     let event = found.ok_or_else(|| ApiError::NotFound(format!("no event with uuid {uuid}")))?;
-    Ok(Json(EventResponse { event }))
+    let key = [(event.uuid.clone(), event.project.clone(), event.distinct_id.clone())];
+    let mut persons = state.identity.read_off_workers(move |model| person_refs(model, &key)).await?;
+    Ok(Json(EventResponse { person: persons.remove(&event.uuid), event }))
 }
 
 /// `GET /api/requests` parameters; `source` is read by [`SourceFilter`].
