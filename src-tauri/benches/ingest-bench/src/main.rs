@@ -1,10 +1,12 @@
 //! `cargo run --release -p ingest-bench -- [--events N] [--batch 100] [--connections 8] [--vendor segment]`
 //!
 //! Measures, in one run on one machine:
-//! 1. the inspector: N events posted to `/batch/` (`--vendor segment`: analytics-node-like
-//!    messages to `/v1/batch`, deduplicated by `messageId` and resolved by Segment's rules) as
-//!    gzip batches from C keep-alive connections;
-//!    committed events/s and request latency p50/p99 (a 200 means committed);
+//! 1. the inspector: N events sent from C keep-alive connections as the vendor's SDK sends them
+//!    (`traffic::*`: posthog-node gzip batches to `/batch/` by default; `--vendor segment`,
+//!    `mixpanel`, `rudderstack`, `kissmetrics`), once without and once with the identity model;
+//!    committed events/s and request latency p50/p99 (a 200 means committed), checked
+//!    afterwards that exactly N events are stored (none lost, none duplicated) and, with the
+//!    model, how long after the last 200 it had applied them all;
 //! 2. the reference: the same event rows inserted straight into SQLite (same schema, same
 //!    pragmas, one process, transactions of 10 000 rows): the limit of this storage here.
 //!
@@ -14,14 +16,16 @@
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-use std::io::Write;
+mod traffic;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
 use inspector_server::{BoundServer, ServerConfig};
-use serde_json::{json, Value};
+use serde_json::Value;
+use traffic::{Request, Traffic};
 
 #[derive(Parser)]
 struct Opts {
@@ -47,125 +51,26 @@ struct Opts {
 enum Vendor {
     Posthog,
     Segment,
+    Mixpanel,
+    Rudderstack,
+    Kissmetrics,
 }
 
 impl Vendor {
-    fn path(self) -> &'static str {
+    fn traffic(self) -> &'static dyn Traffic {
         match self {
-            Vendor::Posthog => "/batch/",
-            Vendor::Segment => "/v1/batch",
+            Vendor::Posthog => &traffic::posthog::Posthog,
+            Vendor::Segment => &traffic::segment::Segment,
+            Vendor::Mixpanel => &traffic::mixpanel::Mixpanel,
+            Vendor::Rudderstack => &traffic::rudderstack::Rudderstack,
+            Vendor::Kissmetrics => &traffic::kissmetrics::Kissmetrics,
         }
     }
-
-    fn event(self, i: usize, now: &str) -> Value {
-        match self {
-            Vendor::Posthog => event(i, now),
-            Vendor::Segment => segment_message(i, now),
-        }
-    }
-
-    fn body(self, chunk: &[Value], now: &str) -> Value {
-        match self {
-            Vendor::Posthog => json!({"api_key": "phc_bench", "batch": chunk, "sent_at": now}),
-            Vendor::Segment => json!({"writeKey": "wk_bench", "batch": chunk, "sentAt": now}),
-        }
-    }
-
-    /// The event's row as the inspector stores it, for the raw SQLite reference.
-    fn row(self, e: &Value) -> Row<'_> {
-        match self {
-            Vendor::Posthog => {
-                let p = &e["properties"];
-                Row {
-                    project: "phc_bench",
-                    source: "posthog",
-                    uuid: e["uuid"].as_str(),
-                    event: e["event"].as_str(),
-                    distinct_id: e["distinct_id"].as_str(),
-                    device_id: p["$device_id"].as_str(),
-                    session_id: p["$session_id"].as_str(),
-                    properties: p.to_string(),
-                }
-            }
-            Vendor::Segment => Row {
-                project: "wk_bench",
-                source: "segment",
-                uuid: e["messageId"].as_str(),
-                event: if e["type"] == "track" { e["event"].as_str() } else { e["type"].as_str() },
-                distinct_id: e["userId"].as_str(),
-                device_id: e["context"]["device"]["id"].as_str(),
-                session_id: None,
-                properties: e.to_string(),
-            },
-        }
-    }
-}
-
-struct Row<'a> {
-    project: &'static str,
-    source: &'static str,
-    uuid: Option<&'a str>,
-    event: Option<&'a str>,
-    distinct_id: Option<&'a str>,
-    device_id: Option<&'a str>,
-    session_id: Option<&'a str>,
-    properties: String,
-}
-
-/// An analytics-node-like Segment message of about the same size as `event`'s.
-fn segment_message(i: usize, now: &str) -> Value {
-    let identify = i.is_multiple_of(7);
-    let mut m = json!({
-        "type": if identify { "identify" } else { "track" },
-        "userId": format!("user-{}", i % 5_000),
-        "anonymousId": format!("anon-{}", i % 20_000),
-        "messageId": uuid::Uuid::now_v7().to_string(),
-        "timestamp": now,
-        "context": {
-            "library": {"name": "@segment/analytics-node", "version": "3.1.0"},
-            "device": {"id": format!("device-{}", i % 20_000)}
-        },
-        "integrations": {},
-    });
-    if identify {
-        m["traits"] = json!({"email": format!("user-{}@example.com", i % 5_000), "plan": "pro", "seats": i % 40});
-    } else {
-        m["event"] = json!("viewed page");
-        m["properties"] = json!({
-            "url": format!("https://app.example.com/projects/{}/settings?tab=billing", i % 977),
-            "plan": "pro", "seats": i % 40, "experiment": "checkout-v2", "index": i
-        });
-    }
-    m
 }
 
 fn median(mut values: Vec<f64>) -> f64 {
     values.sort_by(|a, b| a.total_cmp(b));
     values[values.len() / 2]
-}
-
-/// A posthog-node-like event of realistic size (about 500 bytes of JSON).
-fn event(i: usize, now: &str) -> Value {
-    json!({
-        "event": if i.is_multiple_of(7) { "$identify" } else { "viewed page" },
-        "distinct_id": format!("user-{}", i % 5_000),
-        "uuid": uuid::Uuid::now_v7().to_string(),
-        "timestamp": now,
-        "properties": {
-            "$lib": "posthog-node", "$lib_version": "5.70.0", "$geoip_disable": true,
-            "$device_id": format!("device-{}", i % 20_000),
-            "$session_id": format!("session-{}", i / 50),
-            "$current_url": format!("https://app.example.com/projects/{}/settings?tab=billing", i % 977),
-            "plan": "pro", "seats": i % 40, "experiment": "checkout-v2", "index": i,
-            "$set": {"email": format!("user-{}@example.com", i % 5_000)}
-        }
-    })
-}
-
-fn gzip(bytes: &[u8]) -> Vec<u8> {
-    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    encoder.write_all(bytes).expect("in-memory write");
-    encoder.finish().expect("in-memory gzip")
 }
 
 struct HttpResult {
@@ -176,7 +81,7 @@ struct HttpResult {
     identity_lag: Duration,
 }
 
-fn run_http(opts: &Opts, bodies: Arc<Vec<Vec<u8>>>, identity: bool) -> HttpResult {
+fn run_http(opts: &Opts, requests: Arc<Vec<Request>>, identity: bool) -> HttpResult {
     let dir = tempfile::tempdir().expect("temp dir");
     // The server gets its own runtime (as in the real binary); the load generator another.
     let server_rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
@@ -194,26 +99,29 @@ fn run_http(opts: &Opts, bodies: Arc<Vec<Vec<u8>>>, identity: bool) -> HttpResul
     let latency = client_rt.block_on(async {
         let mut tasks = Vec::new();
         for _ in 0..opts.connections {
-            let bodies = bodies.clone();
+            let requests = requests.clone();
             let next = next.clone();
-            let endpoint = format!("{url}{}", opts.vendor.path());
+            let url = url.clone();
+            let traffic = opts.vendor.traffic();
             tasks.push(tokio::spawn(async move {
                 let client = reqwest::Client::builder().pool_max_idle_per_host(1).build().unwrap();
                 let mut hist = hdrhistogram::Histogram::<u64>::new(3).unwrap();
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(body) = bodies.get(i) else { break };
+                    let Some(request) = requests.get(i) else { break };
                     let sent = Instant::now();
-                    let response = client
-                        .post(&endpoint)
-                        .header("content-type", "application/json")
-                        .header("content-encoding", "gzip")
-                        .body(body.clone())
-                        .send()
-                        .await
-                        .expect("request");
-                    assert_eq!(response.status(), 200, "batch {i} refused: {:?}", response.text().await);
-                    let _ = response.bytes().await;
+                    let mut builder = client.request(request.method.clone(), format!("{url}{}", request.target));
+                    for (name, value) in &request.headers {
+                        builder = builder.header(*name, value);
+                    }
+                    if !request.body.is_empty() {
+                        builder = builder.body(request.body.clone());
+                    }
+                    let response = builder.send().await.expect("request");
+                    let status = response.status();
+                    let reply = response.bytes().await.expect("reply body");
+                    assert_eq!(status, 200, "request {i} refused: {}", String::from_utf8_lossy(&reply));
+                    assert!(traffic.accepts(&reply), "the SDK would not accept the reply to request {i}: {reply:?}");
                     hist.record(sent.elapsed().as_micros() as u64).unwrap();
                 }
                 hist
@@ -232,19 +140,30 @@ fn run_http(opts: &Opts, bodies: Arc<Vec<Vec<u8>>>, identity: bool) -> HttpResul
             let health: Value = reqwest::get(format!("{url}/api/health")).await.unwrap().json().await.unwrap();
             let stored = health["totals"]["events"].as_i64().unwrap_or(-1);
             let applied = health["identity"]["applied_seq"].as_i64().unwrap_or(-1);
-            if !identity || applied >= stored || done.elapsed() > Duration::from_secs(120) {
+            if !identity || applied >= stored {
                 break (stored, done.elapsed());
             }
+            assert!(
+                done.elapsed() < Duration::from_secs(120),
+                "the identity model had applied {applied} of {stored} events 120 s after the last 200"
+            );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     });
+    if let (true, Some(expected)) = (identity, opts.vendor.traffic().expected_persons(opts.events)) {
+        let persons: Value = client_rt
+            .block_on(async { reqwest::get(format!("{url}/api/persons?limit=1")).await?.json().await })
+            .expect("persons");
+        assert_eq!(persons["total"].as_u64(), Some(expected as u64), "persons made of the traffic");
+        eprintln!("identity model: {expected} persons, as the vendor's rules make of this traffic");
+    }
     let _ = stop_tx.send(());
     server_rt.block_on(serving).unwrap().unwrap();
     HttpResult { elapsed, latency, stored, identity_lag }
 }
 
 /// The same rows, straight into the same schema: the storage's own limit on this machine.
-fn run_raw_sqlite(rows: &[Value], batch: usize, vendor: Vendor) -> Duration {
+fn run_raw_sqlite(rows: &[Value], batch: usize, traffic: &dyn Traffic) -> Duration {
     let dir = tempfile::tempdir().expect("temp dir");
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let store = event_store::Store::open(dir.path()).expect("open");
@@ -276,9 +195,10 @@ fn run_raw_sqlite(rows: &[Value], batch: usize, vendor: Vendor) -> Duration {
                     req.execute(rusqlite::params![now, batch as i64]).unwrap();
                     request_id = tx.last_insert_rowid();
                 }
-                let row = vendor.row(e);
+                let row = traffic.row(e);
+                let uuid = row.uuid.unwrap_or_else(|| uuid::Uuid::now_v7().to_string().into());
                 ins.execute(rusqlite::params![
-                    row.uuid,
+                    uuid,
                     request_id,
                     row.event,
                     row.distinct_id,
@@ -300,31 +220,28 @@ fn run_raw_sqlite(rows: &[Value], batch: usize, vendor: Vendor) -> Duration {
 
 fn main() {
     let opts = Opts::parse();
-    let now = chrono::Utc::now().to_rfc3339();
-    eprintln!("generating {} events in gzip batches of {}...", opts.events, opts.batch);
-    let rows: Vec<Value> = (0..opts.events).map(|i| opts.vendor.event(i, &now)).collect();
-    let bodies: Vec<Vec<u8>> =
-        rows.chunks(opts.batch).map(|chunk| gzip(opts.vendor.body(chunk, &now).to_string().as_bytes())).collect();
+    let now = chrono::Utc::now();
+    let traffic = opts.vendor.traffic();
+    let per_request = traffic.events_per_request(opts.batch);
+    eprintln!("generating {} events, {per_request} per request...", opts.events);
+    let rows: Vec<Value> = (0..opts.events).map(|i| traffic.event(i, opts.events, now)).collect();
+    let requests = traffic.requests(&rows, opts.batch, now);
     let raw_bytes: usize = rows.iter().map(|r| r.to_string().len()).sum();
     eprintln!("average event: {} bytes of JSON", raw_bytes / rows.len().max(1));
 
-    let bodies = Arc::new(bodies);
+    let requests = Arc::new(requests);
     let rate = |d: Duration| opts.events as f64 / d.as_secs_f64();
     let mut rounds = Vec::new();
     for round in 1..=opts.runs.max(1) {
-        eprintln!(
-            "round {round}: capture only, {} connections posting to {} ...",
-            opts.connections,
-            opts.vendor.path()
-        );
-        let capture = run_http(&opts, bodies.clone(), false);
+        eprintln!("round {round}: capture only, {} connections posting to {} ...", opts.connections, traffic.path());
+        let capture = run_http(&opts, requests.clone(), false);
         eprintln!("round {round}: capture + identity model ...");
-        let full = run_http(&opts, bodies.clone(), true);
+        let full = run_http(&opts, requests.clone(), true);
         for r in [&capture, &full] {
             assert_eq!(r.stored, opts.events as i64, "every event answered 200 must be stored");
         }
         eprintln!("round {round}: raw SQLite reference ...");
-        let raw = rate(run_raw_sqlite(&rows, opts.batch, opts.vendor));
+        let raw = rate(run_raw_sqlite(&rows, per_request, traffic));
         let (c, f) = (rate(capture.elapsed), rate(full.elapsed));
         eprintln!("round {round}: capture {c:.0}/s, with identity {f:.0}/s, raw {raw:.0}/s");
         rounds.push(Round {
@@ -340,7 +257,10 @@ fn main() {
     let ms = |us: u64| us as f64 / 1000.0;
     println!(
         "events / batch / connections / runs     {} / {} / {} / {}",
-        opts.events, opts.batch, opts.connections, opts.runs
+        opts.events,
+        opts.vendor.traffic().events_per_request(opts.batch),
+        opts.connections,
+        opts.runs
     );
     println!(
         "capture only (median)                   {:>9.0} events/s   p50 {:.1} ms   p99 {:.1} ms",

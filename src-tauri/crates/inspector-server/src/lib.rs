@@ -6,12 +6,13 @@
 //!
 //! Connections are served by the crate's own accept loop (`serve`): a request head must arrive
 //! within [`ConnectionLimits::header_timeout`] (which also closes idle keep-alive connections),
-//! and at most [`ConnectionLimits::max_connections`] are open, below the open-file limit that
+//! a request body must keep coming (see [`ConnectionLimits::body_timeout`]), and at most [`ConnectionLimits::max_connections`] are open, below the open-file limit that
 //! binding raises to its hard maximum, so idle or slow clients cannot starve capture.
 
 // The HTTP edge: routes' handlers, their request and response shapes, the Host guard.
 mod handlers;
 // The services the handlers call, each owning one long-lived part of the server's state.
+mod body_deadline;
 mod control;
 mod error;
 mod forward;

@@ -6,6 +6,9 @@
 //! - A connection that has not sent a complete request head within `header_timeout` is closed:
 //!   both a fresh one sending its header slowly and a keep-alive one sitting idle between
 //!   requests (hyper restarts the header timer whenever it waits for the next request).
+//! - A request body must keep coming while a handler reads it: no byte for `body_timeout`, or
+//!   slower than 1 KiB/s after that grace, fails the read (see `body_deadline`); capture answers
+//!   408 and keeps the request as rejected.
 //! - At most `max_connections` connections are open, a number below the process's descriptor
 //!   limit: accepting one more asks the longest-idle one to close (idle: no request or response
 //!   body in progress; when none is idle, the oldest, which finishes its current response, or
@@ -29,6 +32,8 @@ use hyper_util::service::TowerToHyperService;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::body_deadline::DeadlineBody;
+
 /// Descriptors kept free for everything that is not a client connection (SQLite files and
 /// their WAL, import and export temporaries, the forwarder's sockets, the listener).
 const FD_RESERVE: u64 = 256;
@@ -45,17 +50,24 @@ pub struct ConnectionLimits {
     /// Time to send a complete request head, counted from the connection's start or the end of
     /// its previous response: closes slow senders and idle keep-alive connections alike.
     pub header_timeout: Duration,
+    /// Longest wait for the next bytes of a request body, and the grace before it must come at
+    /// 1 KiB/s or faster (see `body_deadline`).
+    pub body_timeout: Duration,
     /// Open connections before the oldest is asked to close for a new one.
     pub max_connections: usize,
 }
 
 impl ConnectionLimits {
-    /// A 10 s header/idle timeout and a cap `FD_RESERVE` below the soft descriptor limit
+    /// A 10 s header/idle timeout, a 10 s body timeout and a cap `FD_RESERVE` below the soft descriptor limit
     /// (read after [`raise_fd_limit`]), between 16 and 16 384.
     pub fn for_this_process() -> ConnectionLimits {
         let soft = fd_limit().unwrap_or(1_024);
         let max = soft.saturating_sub(FD_RESERVE).clamp(16, MAX_CONNECTIONS);
-        ConnectionLimits { header_timeout: Duration::from_secs(10), max_connections: max as usize }
+        ConnectionLimits {
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(10),
+            max_connections: max as usize,
+        }
     }
 }
 
@@ -187,8 +199,10 @@ pub(crate) async fn serve(
             id
         };
         let inner = TowerToHyperService::new(app.clone());
-        let service = hyper::service::service_fn(move |request| {
+        let body_timeout = limits.body_timeout;
+        let service = hyper::service::service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
             let busy = Busy::new(&activity, epoch);
+            let request = request.map(|body| DeadlineBody::new(body, body_timeout));
             let response = hyper::service::Service::call(&inner, request);
             async move {
                 let response = response.await?;

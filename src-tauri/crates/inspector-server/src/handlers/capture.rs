@@ -40,10 +40,13 @@ async fn receive(request: Request, limit: usize) -> (Received, Option<Rejection>
         Err(e) => {
             let too_big =
                 std::error::Error::source(&e).is_some_and(|source| source.is::<http_body_util::LengthLimitError>());
+            let slow = crate::body_deadline::timed_out(&e);
             (
                 Vec::new(),
                 Some(if too_big {
                     too_large(limit)
+                } else if let Some(slow) = slow {
+                    Rejection::new(408, "body_timeout", slow.to_string())
                 } else {
                     Rejection::bad_request("body_unreadable", format!("request body could not be read: {e}"))
                 }),
