@@ -10,7 +10,7 @@ use super::dto::{
     EventResponse, EventsPage, Health, IdentityProgress, ProjectItem, ProjectsPage, RequestResponse, RequestsPage,
 };
 use super::params::{empty_as_none, whole_number, ApiPath, ApiQuery};
-use super::sources::SourceFilter;
+use super::sources::{LiveOnly, SourceFilter};
 use crate::error::ApiError;
 use crate::AppState;
 
@@ -81,9 +81,11 @@ pub struct EventsQuery {
 pub async fn events(
     State(state): State<AppState>,
     sources: SourceFilter,
+    live: LiveOnly,
     ApiQuery(q): ApiQuery<EventsQuery>,
 ) -> Result<Json<EventsPage>, ApiError> {
     let filter = EventFilter {
+        live_only: live.0,
         project: q.project,
         source: sources.store_list(),
         distinct_id: q.distinct_id,
