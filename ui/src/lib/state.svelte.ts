@@ -56,7 +56,9 @@ class AppState {
   route = $state<Route>(parseHash(location.hash));
   themeChoice = $state<ThemeChoice>(initialChoice());
   #systemDark = $state(systemDark()?.matches ?? false);
-  theme = $derived<Theme>(this.themeChoice === 'system' ? (this.#systemDark ? 'dark' : 'light') : this.themeChoice);
+  /** The system's own theme (prefers-color-scheme). */
+  systemTheme = $derived<Theme>(this.#systemDark ? 'dark' : 'light');
+  theme = $derived<Theme>(this.themeChoice === 'system' ? this.systemTheme : this.themeChoice);
   live = $state.raw<LiveState>(initialLive());
   health = $state.raw<Health | null>(null);
   projects = $state.raw<ProjectSummary[]>([]);
@@ -111,9 +113,9 @@ class AppState {
     this.refetchAll();
   }
 
-  /** Light → dark → system → light. Kept in this browser only: other clients keep their own. */
+  /** The next of the three choices (see `nextTheme`). Kept in this browser only: other clients keep their own. */
   cycleTheme() {
-    this.themeChoice = nextTheme(this.themeChoice);
+    this.themeChoice = nextTheme(this.themeChoice, this.systemTheme);
     if (this.themeChoice === 'system') localStorage.removeItem(THEME_KEY);
     else localStorage.setItem(THEME_KEY, this.themeChoice);
     this.applyTheme();
