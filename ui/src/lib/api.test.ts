@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { api, ApiError, isUnreachable, scopedPath } from './api';
+import { api, ApiError, isFetchFailure, isUnreachable, scopedPath } from './api';
 
 /** Answers each fetch from `answer(url)` and records the URLs asked for. */
 function mockFetch(answer: (url: string) => { status?: number; body: unknown }) {
@@ -112,5 +112,14 @@ describe('a server that does not answer', () => {
     expect(err.message).toMatch(/could not reach the inspector/);
     mockFetch(() => ({ status: 404, body: { error: 'no person' } }));
     expect(isUnreachable(await api.person('x').catch((e) => e))).toBe(false);
+  });
+});
+
+describe('isFetchFailure', () => {
+  it('tells a failed read from a definite no', () => {
+    expect(isFetchFailure(new ApiError(0, 'unreachable'))).toBe(true);
+    expect(isFetchFailure(new ApiError(503, 'busy'))).toBe(true);
+    expect(isFetchFailure(new ApiError(404, 'no person'))).toBe(false);
+    expect(isFetchFailure(new ApiError(400, 'bad id'))).toBe(false);
   });
 });

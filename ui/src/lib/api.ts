@@ -70,6 +70,16 @@ export function isUnreachable(e: unknown): boolean {
   return e instanceof TypeError || (e instanceof ApiError && e.status === 0);
 }
 
+/**
+ * Whether a read failed (nothing answered, or the server failed), as opposed to a definite "no"
+ * (a 4xx: not found, a bad parameter) that a view words itself.
+ */
+export function isFetchFailure(e: unknown): boolean {
+  return (
+    isUnreachable(e) || (e instanceof ApiError && e.status >= 500) || (e instanceof Error && !(e instanceof ApiError))
+  );
+}
+
 export async function getJson<T>(path: string, signal?: AbortSignal): Promise<T> {
   const url = scopedPath(path, trafficScope.liveOnly);
   let res: Response;
