@@ -45,8 +45,20 @@ test('the person view exports that person', { timeout: 30_000 }, async () => {
   await page.getByTestId('person-title').waitFor({ timeout: 10_000 });
   const menu = page.getByTestId('export-menu');
   await menu.locator('summary').click();
+  assert.equal(await menu.getByTestId('export-keep-secrets').isChecked(), false, 'secrets are redacted by default');
+  assert.doesNotMatch(await menu.getByTestId('export-har').getAttribute('href'), /secrets=/);
   const [download] = await Promise.all([page.waitForEvent('download'), menu.getByTestId('export-ndjson').click()]);
   assert.match(download.suggestedFilename(), /^inspector-person-.*\.ndjson$/);
+  // The menu closes once a format is picked, and the page says which file went where.
+  assert.equal(await menu.evaluate((d) => d.open), false, 'the menu closed');
+  assert.match(
+    await page.getByTestId('export-saved').textContent(),
+    /^Saved inspector-person-….ndjson to your browser's downloads folder$/,
+  );
+  await menu.locator('summary').click();
+  await menu.getByTestId('export-keep-secrets').check();
+  assert.match(await menu.getByTestId('export-har').getAttribute('href'), /[?&]secrets=keep\b/);
+  await menu.locator('summary').click();
   const lines = readFileSync(await download.path(), 'utf8')
     .trim()
     .split('\n')
@@ -75,6 +87,20 @@ test('import by dialog and by drag and drop: each file its own data set', { time
     .filter({ hasText: 'dropped.iibundle into import:dropped' })
     .waitFor({ timeout: 10_000 });
   await page.screenshot({ path: artifactPath('export-ui-import.png') });
+
+  // The toast opens the imported data set; "All projects" stays live traffic.
+  await page.getByTestId('import-open').click();
+  await page.waitForFunction(() => location.hash.includes('project=import%3Adropped'), null, { timeout: 5_000 });
+  await page.goto(`${server.url}/#/persons`);
+  await page.getByTestId('persons-count').filter({ hasText: '1 person' }).waitFor({ timeout: 10_000 });
+  await page.getByTestId('project-switcher').selectOption('*with-imports');
+  await page.getByTestId('persons-count').filter({ hasText: '3 persons' }).waitFor({ timeout: 10_000 });
+  const groups = await page
+    .getByTestId('project-switcher')
+    .locator('optgroup')
+    .evaluateAll((gs) => gs.map((g) => g.label));
+  assert.equal(groups[0], 'Live traffic');
+  assert.deepEqual(groups.slice(1).sort(), ['Imported: import:dropped', 'Imported: import:export-ui']);
 
   const { datasets } = await server.api('/api/datasets');
   assert.deepEqual(datasets.map((d) => d.name).sort(), ['import:dropped', 'import:export-ui']);

@@ -126,8 +126,9 @@ let serverCounter = 0;
 /**
  * Starts `$INSPECTOR_BIN serve --port 0 --data-dir <dir>` and resolves once it printed its URL.
  * Options: label (for the log file), dataDir (default: a fresh temp dir, removed on stop),
- * env (extra environment), args (extra CLI arguments), bin (another binary) and
- * subcommand (`null` for the desktop mode, which prints the same line).
+ * env (extra environment), args (extra CLI arguments), bin (another binary),
+ * subcommand (`null` for the desktop mode, which prints the same line) and port (default 0: a
+ * free one; a restart passes the port it had, so open pages find it again).
  */
 export async function startServer({
   label = 'server',
@@ -137,12 +138,13 @@ export async function startServer({
   startTimeout = START_TIMEOUT_MS,
   bin = INSPECTOR_BIN,
   subcommand = 'serve',
+  port: listenPort = 0,
 } = {}) {
   const ownsDataDir = !dataDir;
   const dir = dataDir || makeDataDir(label);
   const logPath = artifactPath(`${label}-server-${++serverCounter}.log`);
   const log = createWriteStream(logPath, { flags: 'w' });
-  const argv = [...(subcommand ? [subcommand] : []), '--port', '0', '--data-dir', dir, ...args];
+  const argv = [...(subcommand ? [subcommand] : []), '--port', String(listenPort), '--data-dir', dir, ...args];
   log.write(`# ${new Date().toISOString()} ${bin} ${argv.join(' ')}\n`);
 
   const child = spawn(bin, argv, {

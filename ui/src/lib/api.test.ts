@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { api, ApiError } from './api';
+import { api, ApiError, isFetchFailure, isUnreachable, scopedPath } from './api';
 
 /** Answers each fetch from `answer(url)` and records the URLs asked for. */
 function mockFetch(answer: (url: string) => { status?: number; body: unknown }) {
@@ -56,7 +56,8 @@ describe('list endpoints and ?source=', () => {
     }));
     await api.persons({ project: 'p', source: 'segment,mixpanel' });
     await api.warnings({ source: undefined });
-    expect(urls).toEqual(['/api/persons?project=p&source=segment%2Cmixpanel', '/api/warnings']);
+    // No project: "All projects" is live traffic (`live_only=1`).
+    expect(urls).toEqual(['/api/persons?project=p&source=segment%2Cmixpanel', '/api/warnings?live_only=1']);
   });
 });
 
@@ -87,5 +88,38 @@ describe('api.control', () => {
     const err = await api.control.importFile(new File(['x'], 'a.har')).catch((e) => e);
     expect(err).toBeInstanceOf(ApiError);
     expect(err.message).toBe('not a bundle; nothing was imported');
+  });
+});
+
+describe('live traffic under All projects', () => {
+  it('adds live_only=1 to list reads without a project, and only to those', () => {
+    expect(scopedPath('/api/persons?q=a', true)).toBe('/api/persons?q=a&live_only=1');
+    expect(scopedPath('/api/events', true)).toBe('/api/events?live_only=1');
+    expect(scopedPath('/api/persons?project=phc_x', true)).toBe('/api/persons?project=phc_x');
+    expect(scopedPath('/api/lens?project=x', true)).toBe('/api/lens?project=x');
+    expect(scopedPath('/api/health', true)).toBe('/api/health');
+    expect(scopedPath('/api/devices?limit=5', false)).toBe('/api/devices?limit=5');
+  });
+});
+
+describe('a server that does not answer', () => {
+  it('is an unreachable error naming the inspector, not the browser\'s "Failed to fetch"', async () => {
+    vi.stubGlobal('fetch', async () => {
+      throw new TypeError('Failed to fetch');
+    });
+    const err = await api.health().catch((e) => e);
+    expect(isUnreachable(err)).toBe(true);
+    expect(err.message).toMatch(/could not reach the inspector/);
+    mockFetch(() => ({ status: 404, body: { error: 'no person' } }));
+    expect(isUnreachable(await api.person('x').catch((e) => e))).toBe(false);
+  });
+});
+
+describe('isFetchFailure', () => {
+  it('tells a failed read from a definite no', () => {
+    expect(isFetchFailure(new ApiError(0, 'unreachable'))).toBe(true);
+    expect(isFetchFailure(new ApiError(503, 'busy'))).toBe(true);
+    expect(isFetchFailure(new ApiError(404, 'no person'))).toBe(false);
+    expect(isFetchFailure(new ApiError(400, 'bad id'))).toBe(false);
   });
 });

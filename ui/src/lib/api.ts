@@ -46,8 +46,54 @@ export function query(params: Params): string {
   return s ? `?${s}` : '';
 }
 
+/**
+ * "All projects" means live traffic: while `liveOnly` is on, list reads made without a `project`
+ * ask the server to leave imported data sets out (`live_only=1`). The app state sets it from the
+ * picker ("All, with imports" turns it off).
+ */
+export const trafficScope = { liveOnly: true };
+
+const SCOPED_LISTS = ['/api/events', '/api/persons', '/api/devices', '/api/warnings', '/api/decisions'];
+
+/** `path` with `live_only=1` when it is a list read without a project and imports are left out. */
+export function scopedPath(path: string, liveOnly: boolean): string {
+  const [base, qs = ''] = path.split('?', 2);
+  if (!liveOnly || !SCOPED_LISTS.includes(base)) return path;
+  const params = new URLSearchParams(qs);
+  if (params.get('project')) return path;
+  params.set('live_only', '1');
+  return `${base}?${params.toString()}`;
+}
+
+/** Whether a failed read means the server could not be reached (stopped, restarting), not a refusal. */
+export function isUnreachable(e: unknown): boolean {
+  return e instanceof TypeError || (e instanceof ApiError && e.status === 0);
+}
+
+/**
+ * Whether a read failed (nothing answered, or the server failed), as opposed to a definite "no"
+ * (a 4xx: not found, a bad parameter) that a view words itself.
+ */
+export function isFetchFailure(e: unknown): boolean {
+  return (
+    isUnreachable(e) || (e instanceof ApiError && e.status >= 500) || (e instanceof Error && !(e instanceof ApiError))
+  );
+}
+
 export async function getJson<T>(path: string, signal?: AbortSignal): Promise<T> {
-  return answer<T>(path, await fetch(path, { signal, headers: { accept: 'application/json' } }));
+  const url = scopedPath(path, trafficScope.liveOnly);
+  let res: Response;
+  try {
+    res = await fetch(url, { signal, headers: { accept: 'application/json' } });
+  } catch (e) {
+    if (signal?.aborted) throw e;
+    // fetch rejects only when nothing answered: say so instead of the browser's "Failed to fetch".
+    throw new ApiError(
+      0,
+      `could not reach the inspector at ${globalThis.location?.host ?? 'its address'}: it stopped or is restarting`,
+    );
+  }
+  return answer<T>(path, res);
 }
 
 /** The JSON body of an answer; an ApiError (with the server's `error` when it sent one) unless 2xx. */

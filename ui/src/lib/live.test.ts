@@ -37,6 +37,20 @@ describe('reduceLive', () => {
     expect(s.revision).toEqual({ events: 0, rejected: 0, persons: 0, devices: 1, warnings: 1 });
   });
 
+  it('refetches every view when the stream comes back after a loss, not on the first open', () => {
+    let s = reduceLive(initialLive(), { type: 'open' });
+    expect(s.everConnected).toBe(true);
+    expect(s.revision).toEqual({ events: 0, rejected: 0, persons: 0, devices: 0, warnings: 0 });
+    s = reduceLive(s, { type: 'error' });
+    expect(s.connected).toBe(false);
+    expect(s.everConnected).toBe(true);
+    s = reduceLive(s, { type: 'open' });
+    // The `ready` that follows the open of the same connection bumps nothing more.
+    s = reduceLive(s, { type: 'ready', capture_url: 'http://127.0.0.1:1' });
+    expect(s.connected).toBe(true);
+    expect(s.revision).toEqual({ events: 1, rejected: 1, persons: 1, devices: 1, warnings: 1 });
+  });
+
   it('reloads everything after a lag and notes a lost connection', () => {
     let s = reduceLive(initialLive(), {
       type: 'rejected',

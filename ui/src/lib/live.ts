@@ -3,12 +3,15 @@
 // message (the server dropped announcements for this slow reader), a `pruned` one (old data or
 // everything was removed: what the views show may be gone), an `imported` one (a data set
 // appeared in one go) and a `settings` one (a project's identity settings changed and the server
-// replays it: its persons, lanes and findings may all differ) bump everything.
+// replays it: its persons, lanes and findings may all differ) bump everything, and so does
+// reconnecting after the stream was lost (the server may have restarted with other data).
 
 import type { StreamMessage } from './types';
 
 export interface LiveState {
   connected: boolean;
+  /** The stream was open at least once: a later disconnect means the server went away. */
+  everConnected: boolean;
   /** Events and rejected requests announced since the page loaded. */
   events: number;
   rejected: number;
@@ -25,6 +28,7 @@ export interface LiveState {
 export function initialLive(): LiveState {
   return {
     connected: false,
+    everConnected: false,
     events: 0,
     rejected: 0,
     lastSeq: 0,
@@ -35,7 +39,7 @@ export function initialLive(): LiveState {
   };
 }
 
-function bumpAll(r: LiveState['revision']): LiveState['revision'] {
+export function bumpAll(r: LiveState['revision']): LiveState['revision'] {
   return {
     events: r.events + 1,
     rejected: r.rejected + 1,
@@ -50,7 +54,12 @@ export function reduceLive(s: LiveState, msg: StreamMessage | { type: 'open' } |
   switch (msg.type) {
     case 'open':
     case 'ready':
-      return { ...s, connected: true };
+      if (s.connected) return s;
+      // Back after a loss: whatever happened meanwhile (a restart, a clear, traffic) was never
+      // announced to this page, so every view refetches.
+      return s.everConnected
+        ? { ...s, connected: true, revision: bumpAll(s.revision) }
+        : { ...s, connected: true, everConnected: true };
     case 'error':
       return { ...s, connected: false };
     case 'events':

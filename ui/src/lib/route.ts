@@ -61,7 +61,7 @@ export function withParams(
 }
 
 /** Params that follow the user from view to view (the project switcher, the source chips). */
-export const GLOBAL_PARAMS = ['project', 'source'] as const;
+export const GLOBAL_PARAMS = ['project', 'source', 'imports'] as const;
 
 export function globalParams(params: Record<string, string>): Record<string, string> {
   const out: Record<string, string> = {};

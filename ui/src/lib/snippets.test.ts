@@ -53,3 +53,11 @@ describe('sdkSnippets', () => {
     expect(snippetKeys([{ project: 'km_1', source: 'kissmetrics' }], null)).toEqual({ kissmetrics: 'km_1' });
   });
 });
+
+describe('the posthog-js snippet', () => {
+  it('shows the option headless browsers need, ready to uncomment', () => {
+    const js = sdkSnippets('http://x', { posthog: 'phc_abc' }).find((s) => s.id === 'posthog-js');
+    expect(js?.code).toContain("posthog.init('phc_abc'");
+    expect(js?.code).toContain('// opt_out_useragent_filter: true,');
+  });
+});

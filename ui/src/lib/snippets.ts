@@ -49,7 +49,14 @@ function posthogSnippets(url: string, token: string): Snippet[] {
       title: 'posthog-js (browser)',
       install: 'npm install posthog-js',
       language: 'js',
-      code: `import posthog from 'posthog-js'\n\nposthog.init('${token}', { api_host: '${url}' })`,
+      // posthog-js drops events from browsers whose user agent looks like a bot, headless
+      // Chromium included, unless `opt_out_useragent_filter` is set (its own console message says
+      // so: "Set `opt_out_useragent_filter: true` to capture them, e.g. in end-to-end tests").
+      code:
+        `import posthog from 'posthog-js'\n\nposthog.init('${token}', {\n  api_host: '${url}',\n` +
+        `  // Headless browsers (Playwright, Cypress, Puppeteer) look like bots to posthog-js,\n` +
+        `  // which then drops every event: uncomment for end-to-end tests.\n` +
+        `  // opt_out_useragent_filter: true,\n})`,
     },
     {
       id: 'posthog-node',

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { datasetOf, dragHasFiles, exportUrl, importMessage, importUrl } from './transfer';
+import {
+  datasetOf,
+  dragHasFiles,
+  exportFileName,
+  exportUrl,
+  firstProjectOf,
+  importMessage,
+  importUrl,
+  savedMessage,
+} from './transfer';
 
 describe('exportUrl', () => {
   it('names the format and only the parts of the scope that are set', () => {
@@ -41,7 +50,28 @@ describe('dragHasFiles', () => {
 describe('importMessage', () => {
   it('says what was imported and where to find it', () => {
     expect(importMessage('a.har', { dataset: 'import:a', requests: 3, events: 1 })).toBe(
-      'Imported 1 event from a.har into import:a: pick its project (import:a/…) to see it.',
+      'Imported 1 event from a.har into import:a, kept apart from live traffic.',
+    );
+  });
+
+  it('opens the first project of the imported data set', () => {
+    const projects = [{ project: 'phc_live' }, { project: 'import:a/phc_x' }, { project: 'import:ab/phc_y' }];
+    expect(firstProjectOf('import:a', projects)).toBe('import:a/phc_x');
+    expect(firstProjectOf('import:zz', projects)).toBeNull();
+  });
+});
+
+describe('export downloads', () => {
+  it('asks the server to keep secrets only when told', () => {
+    expect(exportUrl({ project: 'p' }, 'har')).not.toContain('secrets');
+    expect(exportUrl({ project: 'p' }, 'har', true)).toBe('/api/export?format=har&project=p&secrets=keep');
+  });
+
+  it('names the file as the server will, up to its time stamp', () => {
+    expect(exportFileName({ project: 'p', session: 's/1' }, 'bundle')).toBe('inspector-session-s_1-….iibundle');
+    expect(exportFileName({}, 'csv')).toBe('inspector-all-….csv');
+    expect(savedMessage({ project: 'phc_x' }, 'ndjson')).toBe(
+      "Saved inspector-phc_x-….ndjson to your browser's downloads folder",
     );
   });
 });

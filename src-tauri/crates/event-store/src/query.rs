@@ -5,7 +5,7 @@ use rusqlite::types::Value as SqlValue;
 use rusqlite::{params_from_iter, OptionalExtension, Row};
 use serde_json::value::RawValue;
 
-use crate::datasets::{exclude_pending_projects, exclude_pending_requests, pending_datasets};
+use crate::datasets::{exclude_pending_projects, exclude_pending_requests, pending_datasets, IMPORT_PREFIX};
 use crate::{JsonText, ProjectSummary, RequestDetail, Store, StoreError, StoredEvent, StoredRequest, Totals};
 
 pub const MAX_PAGE: u32 = 1000;
@@ -28,6 +28,8 @@ pub struct EventFilter {
     pub before_seq: Option<i64>,
     /// Only events with `seq` above this (what arrived since a page was loaded).
     pub after_seq: Option<i64>,
+    /// Leave out imported data sets (`import:<name>/<token>`): live traffic only.
+    pub live_only: bool,
     pub limit: u32,
 }
 
@@ -184,6 +186,13 @@ impl Store {
         if let Some(seq) = filter.after_seq {
             clauses.push("seq > ?".into());
             args.push(SqlValue::Integer(seq));
+        }
+        if filter.live_only {
+            // `[import:, import;)`: every imported project sorts inside it (`;` follows `:` in
+            // ASCII), and capture refuses live tokens that start with the prefix.
+            clauses.push("NOT (project >= ? AND project < ?)".into());
+            args.push(SqlValue::Text(IMPORT_PREFIX.to_owned()));
+            args.push(SqlValue::Text(format!("{};", IMPORT_PREFIX.trim_end_matches(':'))));
         }
         let conn = self.reader()?;
         exclude_pending_projects(&pending_datasets(&conn)?, "project", &mut clauses, &mut args);

@@ -17,7 +17,7 @@ use super::dto::{
     PersonRef, PersonSummary, PersonsPage, WarningsPage,
 };
 use super::params::{empty_as_none, person_id, whole_number, ApiPath, ApiQuery};
-use super::sources::SourceFilter;
+use super::sources::{LiveOnly, SourceFilter};
 use crate::error::ApiError;
 use crate::AppState;
 
@@ -132,6 +132,7 @@ pub async fn persons(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<PersonsQuery>,
     sources: SourceFilter,
+    live: LiveOnly,
 ) -> Result<Json<PersonsPage>, ApiError> {
     state.identity.synced(&state.store).await;
     let limit = q.limit.unwrap_or(DEFAULT_PERSONS).clamp(1, MAX_PERSONS);
@@ -145,7 +146,7 @@ pub async fn persons(
                 Some(p) => vec![p.as_str()],
                 None => engine.projects(),
             };
-            projects.retain(|p| sources.allows(engine.source(p)));
+            projects.retain(|p| sources.allows(engine.source(p)) && (q.project.is_some() || live.allows(p)));
             let mut found: Vec<&Person> = match &q.distinct_id {
                 Some(id) => projects.iter().filter_map(|p| engine.person_for(p, id)).collect(),
                 None => projects.iter().flat_map(|p| engine.persons(p)).collect(),
@@ -289,6 +290,7 @@ pub async fn devices(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<DevicesQuery>,
     sources: SourceFilter,
+    live: LiveOnly,
 ) -> Result<Json<DevicesPage>, ApiError> {
     let limit = q.limit.map(|n| n.clamp(1, MAX_DEVICES));
     let offset = q.cursor.unwrap_or(0);
@@ -301,6 +303,7 @@ pub async fn devices(
                 .devices(q.project.as_deref())
                 .into_iter()
                 .filter(|l| sources.allows(model.engine().source(&l.project)))
+                .filter(|l| live.allows(&l.project))
                 .filter(|l| q.device_id.as_ref().is_none_or(|d| &l.device_id == d))
                 .filter(|l| q.distinct_id.as_ref().is_none_or(|d| l.segments.iter().any(|s| &s.distinct_id == d)))
                 .filter(|l| q.person_id.is_none_or(|p| l.segments.iter().any(|s| s.person_id == Some(p))))
@@ -343,6 +346,7 @@ pub async fn decisions(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<ProjectQuery>,
     sources: SourceFilter,
+    live: LiveOnly,
 ) -> Result<Json<DecisionsPage>, ApiError> {
     state.identity.synced(&state.store).await;
     let page = state
@@ -352,7 +356,7 @@ pub async fn decisions(
             let decisions = engine
                 .decisions()
                 .iter()
-                .filter(|d| sources.allows(engine.source(&d.project)))
+                .filter(|d| sources.allows(engine.source(&d.project)) && live.allows(&d.project))
                 .filter(|d| q.project.as_ref().is_none_or(|p| &d.project == p))
                 .filter(|d| q.outcome.is_none_or(|kind| d.kind == kind))
                 .filter(|d| q.event_uuid.as_ref().is_none_or(|u| &d.event_uuid == u))
@@ -372,6 +376,7 @@ pub async fn warnings(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<ProjectQuery>,
     sources: SourceFilter,
+    live: LiveOnly,
 ) -> Result<Json<WarningsPage>, ApiError> {
     state.identity.synced(&state.store).await;
     let page = state
@@ -381,7 +386,7 @@ pub async fn warnings(
             let warnings = model
                 .findings(q.project.as_deref())
                 .into_iter()
-                .filter(|f| sources.allows(engine.source(&f.project)))
+                .filter(|f| sources.allows(engine.source(&f.project)) && live.allows(&f.project))
                 .filter(|f| q.event_uuid.as_ref().is_none_or(|u| f.event_uuids.contains(u)))
                 .map(|f| FindingItem {
                     source: engine.source(&f.project).to_owned(),

@@ -56,6 +56,42 @@ impl<S: Send + Sync> FromRequestParts<S> for SourceFilter {
     }
 }
 
+/// `live_only=1` (or `true`): leave imported data sets (`import:<name>/<token>`) out of a list
+/// read without a `project`, so "all projects" means live traffic. An explicit `project` is
+/// always answered, imported or not.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct LiveOnly(pub(crate) bool);
+
+impl LiveOnly {
+    pub(crate) fn parse(raw_query: Option<&str>) -> Result<LiveOnly, ApiError> {
+        let pairs = form_urlencoded::parse(raw_query.unwrap_or_default().as_bytes());
+        let mut live_only = false;
+        for (_, value) in pairs.filter(|(k, _)| k == "live_only") {
+            live_only = match value.as_ref() {
+                "" | "0" | "false" => false,
+                "1" | "true" => true,
+                other => {
+                    return Err(ApiError::invalid_parameter("live_only", format!("must be 1 or 0, not {other:?}")));
+                }
+            };
+        }
+        Ok(LiveOnly(live_only))
+    }
+
+    /// Whether a row of `project` is in the answer.
+    pub(crate) fn allows(self, project: &str) -> bool {
+        !self.0 || !project.starts_with(event_store::IMPORT_PREFIX)
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for LiveOnly {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        LiveOnly::parse(parts.uri.query())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -67,6 +103,15 @@ mod tests {
         assert!(f.allows("mixpanel") && !f.allows("posthog"));
         let all = SourceFilter::parse(Some("source=&project=x")).unwrap();
         assert!(all.allows("posthog") && all.store_list().is_none());
+    }
+
+    #[test]
+    fn live_only_leaves_imported_projects_out() {
+        let live = LiveOnly::parse(Some("project=&live_only=1")).unwrap();
+        assert!(live.allows("phc_shop") && !live.allows("import:bug/phc_shop"));
+        let all = LiveOnly::parse(Some("live_only=0")).unwrap();
+        assert!(all.allows("import:bug/phc_shop"));
+        assert!(LiveOnly::parse(Some("live_only=yes")).is_err());
     }
 
     #[test]

@@ -11,7 +11,7 @@ use super::dto::{
 };
 use super::identity::person_refs;
 use super::params::{empty_as_none, whole_number, ApiPath, ApiQuery};
-use super::sources::SourceFilter;
+use super::sources::{LiveOnly, SourceFilter};
 use crate::error::ApiError;
 use crate::AppState;
 
@@ -82,9 +82,11 @@ pub struct EventsQuery {
 pub async fn events(
     State(state): State<AppState>,
     sources: SourceFilter,
+    live: LiveOnly,
     ApiQuery(q): ApiQuery<EventsQuery>,
 ) -> Result<Json<EventsPage>, ApiError> {
     let filter = EventFilter {
+        live_only: live.0,
         project: q.project,
         source: sources.store_list(),
         distinct_id: q.distinct_id,

@@ -85,6 +85,32 @@ async fn import_needs_the_token_and_creates_a_data_set() {
     let live = app.api("/api/persons?project=phc_api").await;
     assert_ne!(persons["persons"][0]["id"], live["persons"][0]["id"], "never the live person");
 
+    // `live_only=1`: without a project, every list leaves the imported data set out.
+    let projects_of = |page: &serde_json::Value, key: &str| -> Vec<String> {
+        let mut out: Vec<String> =
+            page[key].as_array().unwrap().iter().map(|x| x["project"].as_str().unwrap().to_owned()).collect();
+        out.sort();
+        out.dedup();
+        out
+    };
+    for (path, key) in [
+        ("/api/events", "events"),
+        ("/api/persons", "persons"),
+        ("/api/devices", "devices"),
+        ("/api/warnings", "warnings"),
+        ("/api/decisions", "decisions"),
+    ] {
+        let all = app.api(path).await;
+        let live_only = app.api(&format!("{path}?live_only=1")).await;
+        if key != "warnings" {
+            assert_eq!(projects_of(&all, key), ["import:bug-report/phc_api", "phc_api"], "{path}");
+        }
+        assert!(projects_of(&live_only, key).iter().all(|p| p == "phc_api"), "{path}: {live_only}");
+    }
+    assert_eq!(app.api("/api/events?live_only=1").await["events"].as_array().unwrap().len(), 3);
+    let refused = app.get("/api/events?live_only=maybe").await;
+    assert_eq!(refused.status.as_u16(), 400, "{}", refused.text());
+
     let bad = send(vec![("x-inspector-token", token)], b"not a bundle".to_vec()).await;
     assert_eq!(bad.status.as_u16(), 400);
     assert!(bad.json()["error"].as_str().unwrap().contains("nothing was imported"));
