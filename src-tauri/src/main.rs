@@ -4,7 +4,7 @@
 
 /// mimalloc rather than the system allocator: the identity model's thread frees what the
 /// store-reading thread allocated, which glibc's malloc does slowly (rebuilding 1M events took
-/// twice as long with it; see the README's Performance section).
+/// twice as long with it; see docs/PERFORMANCE.md).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

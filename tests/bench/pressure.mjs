@@ -1,5 +1,5 @@
 // Pressure benchmark (not part of CI; `e2e/pressure.test.mjs` is its small, asserted form): the
-// figures of the README's Reliability section.
+// figures of docs/RELIABILITY.md.
 //
 //   cargo build --release --locked -p identity-inspector
 //   node tests/bench/pressure.mjs --bin target/release/identity-inspector

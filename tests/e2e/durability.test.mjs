@@ -2,7 +2,7 @@
 // moment, again and again on the same data directory. Every event whose request got a 200 must
 // be in the database afterwards, and SQLite's integrity check must pass.
 //
-// DURABILITY_ROUNDS (default 8) sets how many kills; the README's Reliability section quotes a
+// DURABILITY_ROUNDS (default 8) sets how many kills; docs/RELIABILITY.md quotes a
 // longer run: DURABILITY_ROUNDS=100 node --test e2e/durability.test.mjs
 
 import assert from 'node:assert/strict';

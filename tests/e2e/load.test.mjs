@@ -3,7 +3,7 @@
 // the server's memory stays bounded, and a live-stream reader that stops reading is told how
 // much it missed (`lagged`) instead of making the server buffer for it.
 //
-// LOAD_SECONDS (default 8) sets the duration; the README's Reliability section quotes a longer run.
+// LOAD_SECONDS (default 8) sets the duration; docs/RELIABILITY.md quotes a longer run.
 
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';

@@ -9,7 +9,7 @@
 // so capture's p99 while imports run stays within 2× its idle p99 (with a floor, see below).
 //
 // The scale is small enough for CI; `bench/pressure.mjs` measures each pressure alone and all
-// together at full scale for the README. Environment (defaults in brackets):
+// together at full scale for docs/RELIABILITY.md. Environment (defaults in brackets):
 //   PRESSURE_IDLE_MS [5000], PRESSURE_MS [15000]   how long capture is probed idle and under pressure
 //   PRESSURE_SSE [250], PRESSURE_SOCKETS [500]      SSE readers and idle sockets (kept within the
 //                                                   open-file limits of this process and the server)

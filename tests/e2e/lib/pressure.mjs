@@ -1,5 +1,5 @@
 // Pressure on a running inspector, and what capture feels while it lasts: used by
-// `e2e/pressure.test.mjs` (small, asserted in CI) and `bench/pressure.mjs` (the README's figures).
+// `e2e/pressure.test.mjs` (small, asserted in CI) and `bench/pressure.mjs` (the figures in docs/RELIABILITY.md).
 //
 //   const probe = startCaptureProbe({ port, token: 'phc_probe' });  // one tiny event every 50 ms
 //   const sse = await openSseReaders(url, 1000);                     // readers that keep reading

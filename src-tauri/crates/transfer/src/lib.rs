@@ -1,6 +1,6 @@
 //! Export, import and replay of captured traffic.
 //!
-//! Formats (see the README's "Export, import and replay"):
+//! Formats (see docs/EXPORT-IMPORT.md):
 //! - **bundle** ([`bundle`]): gzip'd NDJSON, a versioned header then one raw request per line,
 //!   exactly as received, then an end line. Rebuilds everything on import.
 //! - **NDJSON** ([`ndjson`]): one event per line in PostHog's capture format, ready for `/batch`.
