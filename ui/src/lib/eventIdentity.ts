@@ -18,13 +18,13 @@ export interface DecisionPill {
   message: string;
 }
 
-/** The decision kinds a merge-type event can end in (`created` is left out: one per new id, too many to list). */
-export const PILL_KINDS: DecisionKind[] = ['merged', 'attached', 'refused', 'ignored', 'dropped'];
+/** The decision kinds a merge-type event can end in (all of them: a merge can create the person). */
+export const PILL_KINDS: DecisionKind[] = ['merged', 'attached', 'created', 'refused', 'ignored', 'dropped'];
 
 const PILL_LABEL: Record<DecisionKind, string> = {
   merged: 'merged',
   attached: 'linked',
-  created: 'created',
+  created: 'new person',
   refused: 'refused',
   ignored: 'no-op',
   dropped: 'dropped',

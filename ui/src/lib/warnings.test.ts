@@ -76,6 +76,9 @@ describe('groupFindings', () => {
     expect(firstSentence("'null' is not a real user id. PostHog refuses it.")).toBe("'null' is not a real user id.");
     expect(firstSentence('user.name@example.com is an email. Use an id.')).toBe('user.name@example.com is an email.');
     expect(firstSentence('no full stop')).toBe('no full stop');
+    expect(firstSentence("Not merged: 'null' (the target, i.e. the id). PostHog refuses it.")).toBe(
+      "Not merged: 'null' (the target, i.e. the id).",
+    );
   });
 
   it('titles known and unknown rules', () => {

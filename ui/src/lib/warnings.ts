@@ -182,9 +182,13 @@ export function ownFix(f: Finding, group: RuleGroup): string | null {
   return f.fix && f.fix !== group.fix ? f.fix : null;
 }
 
-/** The first sentence of a finding's message: its one-line summary in a compact row. */
+/**
+ * The first sentence of a finding's message: its one-line summary in a compact row. A sentence
+ * ends at . ! or ? followed by a space and a capital (or a quote or parenthesis), so "i.e. the"
+ * or an id with dots does not cut it.
+ */
 export function firstSentence(message: string): string {
-  const m = /^(.+?[.!?])(\s|$)/.exec(message);
+  const m = /^(.+?[.!?])\s+(?=[A-Z'"(])/.exec(message);
   return m ? m[1] : message;
 }
 
