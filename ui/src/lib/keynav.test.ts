@@ -64,6 +64,8 @@ describe('listKeyAction', () => {
   it('leaves Enter to links and buttons, and arrows to scroll regions, outside the list', () => {
     expect(listKeyAction(key('Enter', el('A')), list)).toBeNull();
     expect(listKeyAction(key('Enter', el('BUTTON')), list)).toBeNull();
+    expect(listKeyAction(key('Escape', el('BUTTON')), list)).toBeNull();
+    expect(listKeyAction(key('Escape', el('BODY')), list)).toBe('close');
     expect(listKeyAction(key('j', el('A')), list)).toBe('move');
     expect(listKeyAction(key('ArrowDown', el('PRE')), list)).toBeNull();
     expect(listKeyAction(key('PageDown', el('SECTION', ['[data-own-keys]'])), list)).toBeNull();

@@ -47,7 +47,7 @@ export interface ListKey {
  * (Escape) or null when the key belongs to something else:
  * - typing in a field never drives the list (`j` in the event-name filter is a letter);
  * - with Ctrl/Cmd/Alt it is a browser or system shortcut;
- * - Enter on a link or button anywhere but the list follows that link or presses that button;
+ * - Enter (or Escape) on a link, button or menu anywhere but the list is theirs;
  * - arrows and paging keys scroll a focused scroll region (`<pre>`, `[data-own-keys]`) outside
  *   the list; j/k do not scroll anything, so they still move the list.
  */
@@ -56,7 +56,8 @@ export function listKeyAction(e: ListKey, list: Node | null): 'move' | 'open' | 
   const el = e.target as (Node & { closest?: (s: string) => Element | null; tagName?: string }) | null;
   const inList = !!(el && list && (el === list || list.contains(el)));
   const onPage = !el || !el.tagName || el.tagName === 'BODY' || el.tagName === 'HTML';
-  if (e.key === 'Escape') return 'close';
+  // Escape and Enter on a menu, button or link outside the list belong to it (closing a menu).
+  if (e.key === 'Escape') return inList || onPage ? 'close' : null;
   if (e.key === 'Enter') return inList || onPage ? 'open' : null;
   if (e.key === 'j' || e.key === 'k') return 'move';
   if (!['ArrowDown', 'ArrowUp', 'PageDown', 'PageUp', 'Home', 'End'].includes(e.key)) return null;
