@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { decisionPills, flaggedIds, idKey, matchedIn } from './eventIdentity';
 import type { Decision, Finding } from './types';
 
-const decision = (event_uuid: string, kind: Decision['kind'], source: string | null, message = kind): Decision => ({
+const decision = (
+  event_uuid: string,
+  kind: Decision['kind'],
+  source: string | null,
+  message: string = kind,
+): Decision => ({
   seq: 1,
   event_uuid,
   timestamp: '2026-12-03T16:28:12Z',
