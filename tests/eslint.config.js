@@ -24,6 +24,7 @@ export default [
       'e2e/ui.test.mjs',
       'e2e/ui-headless-sdk.test.mjs',
       'e2e/ui-reconnect.test.mjs',
+      'e2e/ui-events.test.mjs',
       'e2e/vendors-browser.test.mjs',
     ],
     languageOptions: { globals: { ...globals.browser } },

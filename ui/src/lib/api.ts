@@ -9,6 +9,7 @@
 //   because the token changes at every launch of the server.
 
 import type { Theme } from './colors';
+import type { PersonRef } from './eventIdentity';
 import { importUrl, type Imported } from './transfer';
 import type {
   Decision,
@@ -114,7 +115,10 @@ export const api = {
   health: (signal?: AbortSignal) => getJson<Health>('/api/health', signal),
   projects: () => getJson<{ projects: ProjectSummary[] }>('/api/projects'),
   events: (qs: string, signal?: AbortSignal) =>
-    getJson<{ events: StoredEvent[]; next_cursor: number | null }>(`/api/events${qs ? `?${qs}` : ''}`, signal),
+    getJson<{ events: StoredEvent[]; next_cursor: number | null; persons?: Record<string, PersonRef> }>(
+      `/api/events${qs ? `?${qs}` : ''}`,
+      signal,
+    ),
   event: (uuid: string, signal?: AbortSignal) =>
     getJson<{ event: StoredEvent }>(`/api/events/${encodeURIComponent(uuid)}`, signal),
   requests: (p: Params, signal?: AbortSignal) =>
@@ -126,7 +130,8 @@ export const api = {
   devices: (p: Params, signal?: AbortSignal) => getJson<DevicesPage>(`/api/devices${query(p)}`, signal),
   device: (id: string, signal?: AbortSignal) =>
     getJson<{ device: DeviceLane }>(`/api/devices/${encodeURIComponent(id)}`, signal),
-  decisions: (p: Params) => getJson<{ decisions: Decision[] }>(`/api/decisions${query(p)}`),
+  decisions: (p: Params, signal?: AbortSignal) =>
+    getJson<{ decisions: Decision[] }>(`/api/decisions${query(p)}`, signal),
   warnings: (p: Params, signal?: AbortSignal) => getJson<{ warnings: Finding[] }>(`/api/warnings${query(p)}`, signal),
   /** `mixpanelIdMerge`: Mixpanel under that ID merge mode instead of the project's own. */
   lens: (project: string, signal?: AbortSignal, mixpanelIdMerge?: MixpanelIdMerge, compare?: string) =>

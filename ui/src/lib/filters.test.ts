@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { eventsQuery, filtersFromParams, mergeFeed, prependEvents, rejectedMatches } from './filters';
+import {
+  eventsQuery,
+  filtersFromParams,
+  mergeFeed,
+  prependEvents,
+  rejectedMatches,
+  rejectedOnly,
+  rejectedProject,
+} from './filters';
 import type { StoredEvent, StoredRequest } from './types';
 
 const at = (s: number) => new Date(Date.UTC(2026, 10, 24, 12, 0, s)).toISOString();
@@ -129,5 +137,20 @@ describe('source filter (several sources)', () => {
     expect(rejectedMatches(filters, r('posthog'))).toBe(false);
     expect(rejectedMatches(filters, r(null))).toBe(false);
     expect(rejectedMatches({}, r(null))).toBe(true);
+  });
+});
+
+describe('rejected requests', () => {
+  it('toggles "rejected only" from the URL', () => {
+    expect(rejectedOnly({ rejected: '1' })).toBe(true);
+    expect(rejectedOnly({})).toBe(false);
+    expect(rejectedOnly({ rejected: '0' })).toBe(false);
+  });
+  it('reads the project key a rejected request names in its body or query', () => {
+    expect(rejectedProject({ body_preview: '{"api_key": "phc_shop", "event": "x"}', query: null })).toBe('phc_shop');
+    expect(rejectedProject({ body_preview: '{"batch":[],"writeKey":"wk_1"}', query: null })).toBe('wk_1');
+    expect(rejectedProject({ body_preview: '{"properties":{"token":"mp_tok"}}', query: null })).toBe('mp_tok');
+    expect(rejectedProject({ body_preview: '\u001f\u008b binary', query: 'token=phc%20x&v=1' })).toBe('phc x');
+    expect(rejectedProject({ body_preview: '{"event":"no key"}', query: 'ip=1' })).toBeNull();
   });
 });

@@ -100,3 +100,28 @@ export function prependEvents(loaded: StoredEvent[], fresh: StoredEvent[]): Stor
   const newer = fresh.filter((e) => e.seq > top).sort((a, b) => b.seq - a.seq);
   return newer.length ? newer.concat(loaded) : loaded;
 }
+
+/** `?rejected=1`: the table shows rejected requests only (the toolbar's "N rejected" toggle). */
+export const rejectedOnly = (params: Record<string, string>) => params.rejected === '1';
+
+// The keys that name a project in a capture request, per the vendors' capture protocols: PostHog's
+// batch `api_key`/`token` and event `token`/`$token`, Segment's and RudderStack's `writeKey`,
+// Mixpanel's `token`/`$token`. A rejected request has no project; these say which one it was for.
+const PROJECT_KEY = /"(?:api_key|token|\$token|writeKey)"\s*:\s*"([^"\\]{1,200})"/;
+const PROJECT_PARAM = /(?:^|&)(?:token|api_key|writeKey)=([^&]{1,200})/;
+
+/**
+ * The project key a rejected request names in its body (or query string), when it is readable
+ * there (a compressed body's preview is not); null otherwise.
+ */
+export function rejectedProject(r: Pick<StoredRequest, 'body_preview' | 'query'>): string | null {
+  const inBody = PROJECT_KEY.exec(r.body_preview)?.[1];
+  if (inBody) return inBody;
+  const inQuery = r.query ? PROJECT_PARAM.exec(r.query)?.[1] : undefined;
+  if (!inQuery) return null;
+  try {
+    return decodeURIComponent(inQuery);
+  } catch {
+    return inQuery;
+  }
+}

@@ -91,36 +91,110 @@ export function severityRank(severity: string): number {
   return RANK[severity] ?? 3;
 }
 
+/**
+ * Findings of one rule that need different words: `generic_distinct_id` is three cases that the
+ * engine reports under one rule (see its lint rules): an id PostHog refuses outright (an error),
+ * a placeholder-looking id (no device lanes), and one user id identified on several unrelated
+ * devices (it lists the lanes), which is fine for one person on many devices.
+ */
+export type Variant = 'illegal' | 'placeholder' | 'many_devices' | null;
+
+export function findingVariant(f: Finding): Variant {
+  if (f.rule !== 'generic_distinct_id') return null;
+  if (f.severity === 'error') return 'illegal';
+  return f.device_ids.length > 0 ? 'many_devices' : 'placeholder';
+}
+
+const VARIANTS: Record<Exclude<Variant, null>, { title: string; summary: string; fix?: string }> = {
+  illegal: {
+    title: 'Illegal distinct id',
+    summary: 'An id PostHog never merges (null, undefined, anonymous, 0…) collects every user who sends it.',
+  },
+  placeholder: {
+    title: 'Placeholder distinct id',
+    summary: 'A placeholder-looking id (user, test, 1…) collects unrelated users into one person.',
+  },
+  many_devices: {
+    title: 'One user id on many devices',
+    summary: 'One identified id on several unrelated devices: one person on many devices, or a shared id.',
+    fix:
+      'Nothing to fix if this is one person signing in on several devices. If the devices belong to ' +
+      'different people, the id is shared (a constant, a test or team account): send each user their own ' +
+      'id (your database id).',
+  },
+};
+
 export interface RuleGroup {
+  /** Unique per group: rule, severity and variant. */
+  key: string;
   rule: LintRule;
   title: string;
-  /** The most severe severity in the group. */
+  /** Every finding of the group has this severity: groups never mix severities. */
   severity: string;
+  /** The rule's (or variant's) explanation, stated once for the group. */
+  summary: string;
+  /** The fix stated once for the group: the variant's own, else the one most of its findings give. */
+  fix: string;
   findings: Finding[];
 }
 
-/** Groups by rule: errors first, then warnings, then info; bigger groups first; newest finding first. */
+/** Groups by rule, severity and variant: errors first, then warnings, then info; bigger groups first; newest finding first. */
 export function groupFindings(findings: Finding[]): RuleGroup[] {
-  const groups = new Map<LintRule, Finding[]>();
+  const groups = new Map<string, Finding[]>();
   for (const f of findings) {
-    const list = groups.get(f.rule);
+    const key = `${f.rule}|${f.severity}|${findingVariant(f) ?? ''}`;
+    const list = groups.get(key);
     if (list) list.push(f);
-    else groups.set(f.rule, [f]);
+    else groups.set(key, [f]);
   }
   const out: RuleGroup[] = [];
-  for (const [rule, list] of groups) {
-    const severity = list.reduce(
-      (best, f) => (severityRank(f.severity) < severityRank(best) ? f.severity : best),
-      list[0].severity,
-    );
-    out.push({ rule, title: ruleTitle(rule), severity, findings: [...list].sort((a, b) => b.seq - a.seq) });
+  for (const [key, list] of groups) {
+    const first = list[0];
+    const variant = findingVariant(first);
+    const words = variant ? VARIANTS[variant] : null;
+    out.push({
+      key,
+      rule: first.rule,
+      title: words?.title ?? ruleTitle(first.rule),
+      severity: first.severity,
+      summary: words?.summary ?? RULES[first.rule]?.summary ?? '',
+      fix: words?.fix ?? commonest(list.map((f) => f.fix).filter(Boolean)) ?? '',
+      findings: [...list].sort((a, b) => b.seq - a.seq),
+    });
   }
   return out.sort(
     (a, b) =>
       severityRank(a.severity) - severityRank(b.severity) ||
       b.findings.length - a.findings.length ||
-      a.rule.localeCompare(b.rule),
+      a.key.localeCompare(b.key),
   );
+}
+
+function commonest(values: string[]): string | undefined {
+  const counts = new Map<string, number>();
+  let best: string | undefined;
+  for (const v of values) {
+    const n = (counts.get(v) ?? 0) + 1;
+    counts.set(v, n);
+    if (best === undefined || n > counts.get(best)!) best = v;
+  }
+  return best;
+}
+
+/** A finding's fix when it differs from its group's (shown on its row; null: the header says it). */
+export function ownFix(f: Finding, group: RuleGroup): string | null {
+  if (findingVariant(f) === 'many_devices') return null;
+  return f.fix && f.fix !== group.fix ? f.fix : null;
+}
+
+/**
+ * The first sentence of a finding's message: its one-line summary in a compact row. A sentence
+ * ends at . ! or ? followed by a space and a capital (or a quote or parenthesis), so "i.e. the"
+ * or an id with dots does not cut it.
+ */
+export function firstSentence(message: string): string {
+  const m = /^(.+?[.!?])\s+(?=[A-Z'"(])/.exec(message);
+  return m ? m[1] : message;
 }
 
 export function countBySeverity(findings: Finding[]): Record<'error' | 'warning' | 'info', number> {
