@@ -9,4 +9,16 @@ export type DevicesPage = { devices: Array<DeviceLane>, total: number, next_curs
 /**
  * `null` when no lane matches.
  */
-range: LaneRange | null, };
+range: LaneRange | null, 
+/**
+ * Ids of the lanes on this page that an error or warning finding names.
+ */
+flagged: Array<string>, 
+/**
+ * How many of all matching lanes are flagged (before `flagged=only` filters).
+ */
+flagged_total: number, 
+/**
+ * How many matching lanes are anonymous-id chains (before `chains=hide` filters).
+ */
+chain_total: number, };

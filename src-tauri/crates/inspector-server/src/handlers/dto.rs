@@ -176,6 +176,12 @@ pub struct DevicesPage {
     pub next_cursor: Option<String>,
     /// `null` when no lane matches.
     pub range: Option<LaneRange>,
+    /// Ids of the lanes on this page that an error or warning finding names.
+    pub flagged: Vec<String>,
+    /// How many of all matching lanes are flagged (before `flagged=only` filters).
+    pub flagged_total: usize,
+    /// How many matching lanes are anonymous-id chains (before `chains=hide` filters).
+    pub chain_total: usize,
 }
 
 /// `GET /api/devices/{id}`.

@@ -193,6 +193,33 @@ pub struct DevicesQuery {
     /// An offset: the previous page's `next_cursor`.
     #[serde(default, deserialize_with = "whole_number")]
     cursor: Option<usize>,
+    /// `first`: lanes with an error or warning finding before the others; `only`: just those.
+    #[serde(default)]
+    flagged: Option<FlaggedLanes>,
+    /// `last`: anonymous-id chain lanes (server SDKs, apps without a device id) after the device
+    /// lanes; `hide`: without them.
+    #[serde(default)]
+    chains: Option<ChainLanes>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChainLanes {
+    Last,
+    Hide,
+}
+
+/// A lane keyed by an anonymous-id chain with no user agent: what server SDKs (and apps that
+/// send no device id) make, one per user rather than per device.
+fn is_chain(l: &DeviceLane) -> bool {
+    l.key_kind == identity_engine::LaneKey::AnonymousId && l.user_agent.is_none()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FlaggedLanes {
+    First,
+    Only,
 }
 
 fn lanes_range(lanes: &[&DeviceLane]) -> Option<LaneRange> {
@@ -246,10 +273,43 @@ pub async fn devices(
                     })
                 })
                 .collect();
+            // A lane is flagged when an error or warning finding names its device (info notes,
+            // such as the billing share, say nothing is wrong).
+            let flagged_devices: std::collections::HashSet<(String, String)> = model
+                .findings(q.project.as_deref())
+                .iter()
+                .filter(|f| f.severity != identity_engine::Severity::Info)
+                .flat_map(|f| f.device_ids.iter().map(|d| (f.project.clone(), d.clone())))
+                .collect();
+            let is_flagged = |l: &DeviceLane| flagged_devices.contains(&(l.project.clone(), l.device_id.clone()));
+            let flagged_total = lanes.iter().filter(|l| is_flagged(l)).count();
+            let lanes: Vec<&DeviceLane> = match q.flagged {
+                None => lanes,
+                Some(FlaggedLanes::Only) => lanes.into_iter().filter(|l| is_flagged(l)).collect(),
+                Some(FlaggedLanes::First) => {
+                    let (mut first, rest): (Vec<_>, Vec<_>) = lanes.into_iter().partition(|l| is_flagged(l));
+                    first.extend(rest);
+                    first
+                }
+            };
+            let chain_total = lanes.iter().filter(|l| is_chain(l)).count();
+            let lanes: Vec<&DeviceLane> = match q.chains {
+                None => lanes,
+                Some(ChainLanes::Hide) => lanes.into_iter().filter(|l| !is_chain(l)).collect(),
+                // Stable: within each group the order above (flagged first, then recency) holds.
+                Some(ChainLanes::Last) => {
+                    let (mut devices, chains): (Vec<_>, Vec<_>) = lanes.into_iter().partition(|l| !is_chain(l));
+                    devices.extend(chains);
+                    devices
+                }
+            };
             let start = offset.min(lanes.len());
             let end = limit.map_or(lanes.len(), |n| (start + n).min(lanes.len()));
             DevicesPage {
                 devices: lanes[start..end].iter().map(|lane| lane_view(model, lane)).collect(),
+                flagged: lanes[start..end].iter().filter(|l| is_flagged(l)).map(|l| l.id.clone()).collect(),
+                flagged_total,
+                chain_total,
                 total: lanes.len(),
                 next_cursor: (end < lanes.len()).then(|| end.to_string()),
                 range: lanes_range(&lanes),
