@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  busyIntervals,
   eventCount,
   isChainLane,
   laneTitle,
@@ -215,6 +216,17 @@ describe('layoutLane on a broken axis', () => {
     expect(bob(flat).x).toBeCloseTo(600);
     expect(bob(broken).x).toBeCloseTo(50_000 * (972 / 90_000) + 28);
     expect(broken.segments[0].x).toBeCloseTo(0);
+  });
+});
+
+describe('busyIntervals', () => {
+  it('lists the known moments, not whole segment spans', () => {
+    const long = { ...lane, segments: [seg('mp-user', true, 0, 100)], transitions: [], sessions: [] };
+    const busy = busyIntervals([long]);
+    expect(busy).toEqual([
+      [Date.parse(T(0)), Date.parse(T(0))],
+      [Date.parse(T(100)), Date.parse(T(100))],
+    ]);
   });
 });
 

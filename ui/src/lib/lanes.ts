@@ -156,10 +156,29 @@ export function lanesExtent(lanes: DeviceLane[], axis: Axis): [number, number] |
   return lo <= hi ? [lo, hi] : null;
 }
 
-/** Busy intervals of lanes on the time axis: each segment's span (what idle gaps are cut from). */
+/**
+ * The moments lanes are known to be active, on the time axis: each segment's first and last
+ * event, each transition and each session's ends (what idle gaps are cut from). Not whole
+ * segment spans: a segment with five events over nine days says nothing of the days between,
+ * and would keep every gap open; a bar that spans a break is drawn through it.
+ */
 export function busyIntervals(lanes: Iterable<DeviceLane>): [number, number][] {
   const out: [number, number][] = [];
-  for (const lane of lanes) for (const s of lane.segments) out.push(segmentExtent(s, 'time'));
+  const at = (iso: string) => {
+    const t = ms(iso);
+    out.push([t, t]);
+  };
+  for (const lane of lanes) {
+    for (const s of lane.segments) {
+      at(s.first_timestamp);
+      at(s.last_timestamp);
+    }
+    for (const t of lane.transitions) at(t.timestamp);
+    for (const s of lane.sessions) {
+      at(s.first_timestamp);
+      at(s.last_timestamp);
+    }
+  }
   return out;
 }
 
