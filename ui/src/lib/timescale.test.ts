@@ -4,6 +4,7 @@ import {
   clampDomain,
   formatGap,
   idleGaps,
+  liveSpan,
   visiblePieces,
   fromX,
   HOUR,
@@ -162,6 +163,21 @@ describe('broken axis', () => {
         30 * SECOND,
       ),
     ).toEqual([]);
+  });
+
+  it('collapses gaps of every scale, largest first, until none dominates what is left', () => {
+    // Two minutes of traffic, 9 days of nothing, a minute, 3 hours of nothing, a minute.
+    const DAY_MS = 24 * HOUR;
+    const busy: [number, number][] = [
+      [T0, T0 + 2 * MINUTE],
+      [T0 + 9 * DAY_MS, T0 + 9 * DAY_MS + MINUTE],
+      [T0 + 9 * DAY_MS + 3 * HOUR, T0 + 9 * DAY_MS + 3 * HOUR + MINUTE],
+    ];
+    const gaps = idleGaps(busy, 30 * SECOND);
+    expect(gaps).toHaveLength(2);
+    expect(formatGap(gaps[0].end - gaps[0].start)).toBe('9 d');
+    const live = liveSpan(T0, T0 + 9 * DAY_MS + 3 * HOUR + MINUTE, gaps);
+    expect(live).toBeLessThan(10 * MINUTE);
   });
 
   it('lists the visible pieces between gaps', () => {

@@ -59,26 +59,41 @@ export function toX(domain: Domain, width: number, value: number, gaps: Gap[] = 
 }
 
 /**
- * The idle gaps of a set of busy intervals (unix ms): the stretches no interval covers that are
- * longer than `minGap` and than `fraction` of the whole range, so that only gaps that would
- * dominate the axis are collapsed. Sorted and disjoint.
+ * The idle gaps of a set of busy intervals (unix ms) worth collapsing: stretches no interval
+ * covers, longer than `minGap`, taken largest first while each is longer than `fraction` of the
+ * axis left once the larger ones are collapsed. So no idle stretch keeps more than `fraction` of
+ * the drawn axis, however many scales the traffic spans (days between two tests, minutes
+ * between two sessions). Sorted by time and disjoint.
  */
 export function idleGaps(intervals: [number, number][], minGap: number, fraction = 0.08): Gap[] {
   const sorted = intervals.filter(([a, b]) => Number.isFinite(a) && b >= a).sort((x, y) => x[0] - y[0]);
   if (sorted.length < 2) return [];
-  const whole = Math.max(...sorted.map(([, b]) => b)) - sorted[0][0];
-  const threshold = Math.max(minGap, whole * fraction);
-  const gaps: Gap[] = [];
+  const holes: Gap[] = [];
   let reach = sorted[0][1];
   for (const [a, b] of sorted.slice(1)) {
-    if (a - reach > threshold) {
-      // Some air on both sides, so the events next to a break stay off its edge.
-      const air = Math.min(threshold / 4, (a - reach) / 8);
-      gaps.push({ start: reach + air, end: a - air });
-    }
+    if (a - reach > minGap) holes.push({ start: reach, end: a });
     reach = Math.max(reach, b);
   }
-  return gaps;
+  let live = reach - sorted[0][0];
+  const chosen: Gap[] = [];
+  for (const h of holes.sort((x, y) => y.end - y.start - (x.end - x.start))) {
+    const length = h.end - h.start;
+    if (length <= fraction * live) break;
+    chosen.push(h);
+    live -= length;
+  }
+  // Some air on both sides of a break, so the events next to it stay off its edge.
+  return chosen
+    .map((h) => {
+      const air = Math.min((h.end - h.start) / 8, Math.max(minGap / 2, live * 0.02));
+      return { start: h.start + air, end: h.end - air };
+    })
+    .sort((x, y) => x.start - y.start);
+}
+
+/** The span that is drawn at scale once `gaps` are collapsed. */
+export function liveSpan(min: number, max: number, gaps: Gap[]): number {
+  return max - min - gaps.reduce((sum, g) => sum + Math.max(0, Math.min(g.end, max) - Math.max(g.start, min)), 0);
 }
 
 /** A collapsed gap on screen: its left edge, width and duration label. */
