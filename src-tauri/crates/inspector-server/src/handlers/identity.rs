@@ -11,8 +11,8 @@ use serde::de::Error as _;
 use serde::{Deserialize, Deserializer};
 
 use super::dto::{
-    DecisionItem, DecisionsPage, DeviceResponse, DevicesPage, FindingItem, LaneRange, LensResponse, PersonDetail,
-    PersonSummary, PersonsPage, WarningsPage,
+    ActiveSpan, DecisionItem, DecisionsPage, DeviceResponse, DevicesPage, FindingItem, LaneRange, LensResponse,
+    PersonDetail, PersonSummary, PersonsPage, WarningsPage,
 };
 use super::params::{empty_as_none, person_id, whole_number, ApiPath, ApiQuery};
 use super::sources::SourceFilter;
@@ -222,6 +222,34 @@ pub enum FlaggedLanes {
     Only,
 }
 
+/// Known moments closer than this are one active span. The devices view collapses only gaps
+/// longer than this (its `MIN_GAP`), so merging them loses nothing it draws.
+const ACTIVE_MERGE_SECONDS: i64 = 30;
+
+/// When `lanes` were active: every segment's ends, transition and session ends, sorted and
+/// merged into spans (see `ActiveSpan`).
+fn active_spans(lanes: &[&DeviceLane]) -> Vec<ActiveSpan> {
+    let mut moments: Vec<chrono::DateTime<chrono::Utc>> = lanes
+        .iter()
+        .flat_map(|l| {
+            l.segments
+                .iter()
+                .flat_map(|s| [s.first_timestamp, s.last_timestamp])
+                .chain(l.transitions.iter().map(|t| t.timestamp))
+                .chain(l.sessions.iter().flat_map(|s| [s.first_timestamp, s.last_timestamp]))
+        })
+        .collect();
+    moments.sort_unstable();
+    let mut spans: Vec<ActiveSpan> = Vec::new();
+    for m in moments {
+        match spans.last_mut() {
+            Some(span) if m - span.last <= chrono::Duration::seconds(ACTIVE_MERGE_SECONDS) => span.last = m,
+            _ => spans.push(ActiveSpan { first: m, last: m }),
+        }
+    }
+    spans
+}
+
 fn lanes_range(lanes: &[&DeviceLane]) -> Option<LaneRange> {
     let first = lanes.first()?;
     let start = LaneRange {
@@ -310,6 +338,7 @@ pub async fn devices(
                 flagged: lanes[start..end].iter().filter(|l| is_flagged(l)).map(|l| l.id.clone()).collect(),
                 flagged_total,
                 chain_total,
+                active: active_spans(&lanes),
                 total: lanes.len(),
                 next_cursor: (end < lanes.len()).then(|| end.to_string()),
                 range: lanes_range(&lanes),

@@ -134,7 +134,7 @@ async fn devices_page_filter_and_share_one_range() {
     assert_eq!(
         none,
         json!({"devices": [], "total": 0, "next_cursor": null, "range": null, "flagged": [], "flagged_total": 0,
-               "chain_total": 0})
+               "chain_total": 0, "active": []})
     );
     assert_eq!(status(&app, "/api/devices?person_id=ada").await, StatusCode::BAD_REQUEST);
     assert_eq!(status(&app, "/api/devices?limit=lots").await, StatusCode::BAD_REQUEST);
@@ -199,6 +199,12 @@ async fn devices_flagged_and_chain_lanes() {
     assert_eq!(ids(&all["devices"], "device_id"), ["server-user", "dev-ok", "dev-switch"], "recency by default");
     assert_eq!((all["flagged_total"].as_u64(), all["chain_total"].as_u64()), (Some(1), Some(1)), "{all}");
     assert_eq!(all["flagged"], json!(["phc_flags/dev-switch"]));
+    // 12:00 and 12:01 are more than 30 s apart: four active spans, one per minute.
+    let active: Vec<&str> = all["active"].as_array().unwrap().iter().map(|s| s["first"].as_str().unwrap()).collect();
+    assert_eq!(
+        active,
+        ["2026-11-24T12:00:00Z", "2026-11-24T12:01:00Z", "2026-11-24T12:02:00Z", "2026-11-24T12:03:00Z"]
+    );
 
     let first = app.api("/api/devices?project=phc_flags&flagged=first&chains=last").await;
     assert_eq!(ids(&first["devices"], "device_id"), ["dev-switch", "dev-ok", "server-user"]);
