@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { layoutLane, lanesExtent, MIN_SEGMENT_PX, transitionMarkerKind } from './lanes';
+import {
+  busyIntervals,
+  eventCount,
+  isChainLane,
+  laneTitle,
+  laneWindow,
+  layoutLane,
+  lanesExtent,
+  MIN_SEGMENT_PX,
+  transitionMarkerKind,
+} from './lanes';
 import type { DeviceLane, Segment, Transition, TransitionKind } from './types';
 
 const T = (s: number) => new Date(Date.UTC(2026, 10, 24, 12, 0, s)).toISOString();
@@ -150,5 +160,82 @@ describe('lanesExtent', () => {
     const other = { ...lane, first_seq: -5, last_seq: 20 };
     expect(lanesExtent([lane, other], 'arrival')).toEqual([-5, 100]);
     expect(lanesExtent([], 'time')).toBeNull();
+  });
+});
+
+describe('laneTitle', () => {
+  it('names the device from the user agent and the users in order', () => {
+    const ua = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36';
+    const t = laneTitle({ ...lane, user_agent: ua });
+    expect(t.device).toBe('Chrome 126 · Linux');
+    expect(`${t.device} — ${t.users}`).toBe('Chrome 126 · Linux — alice → bob → carol');
+  });
+
+  it('uses the server person label when present, once per run, and elides long runs', () => {
+    const labelled = {
+      ...lane,
+      segments: [
+        { ...seg('legacy-4711', true, 0, 1), current_person_label: 'user-d' },
+        { ...seg('user-d', true, 2, 3), current_person_label: 'user-d' },
+      ],
+    };
+    expect(laneTitle(labelled).users).toBe('user-d');
+    const many = { ...lane, segments: ['a', 'b', 'c', 'd'].map((id, i) => seg(id, true, i, i)) };
+    expect(laneTitle(many).users).toBe('a → … → d');
+  });
+
+  it('says anonymous and falls back to the SDK or the key kind', () => {
+    const anon = { ...lane, segments: [seg('anon-1', false, 0, 1)] };
+    expect(laneTitle(anon)).toEqual({ device: 'Unknown device', users: 'anonymous' });
+    expect(laneTitle({ ...anon, lib: 'posthog-node' }).device).toBe('posthog-node');
+    expect(laneTitle({ ...anon, key_kind: 'anonymous_id' }).device).toBe('Anonymous-id chain');
+  });
+});
+
+describe('isChainLane / eventCount', () => {
+  it('groups anonymous-id lanes without a user agent as chains', () => {
+    expect(isChainLane({ ...lane, key_kind: 'anonymous_id', user_agent: null })).toBe(true);
+    expect(isChainLane({ ...lane, key_kind: 'anonymous_id', user_agent: 'Safari' })).toBe(false);
+    expect(isChainLane(lane)).toBe(false);
+  });
+  it('says 1 event, not 1 events', () => {
+    expect(eventCount(1)).toBe('1 event');
+    expect(eventCount(2)).toBe('2 events');
+    expect(eventCount(1200)).toBe('1,200 events');
+  });
+});
+
+describe('layoutLane on a broken axis', () => {
+  it('puts a segment after a collapsed gap right after the break', () => {
+    const start = Date.parse(T(0));
+    const d = { start, end: start + 100_000 };
+    const gaps = [{ start: start + 45_000, end: start + 55_000 }];
+    const broken = layoutLane(lane, 'time', d, 1000, 16, gaps);
+    const flat = layoutLane(lane, 'time', d, 1000);
+    const bob = (l: typeof flat) => l.segments.find((s) => s.segment.distinct_id === 'bob')!;
+    // The 10 s gap takes BREAK_PX instead of 100 px; the 90 s left fill the other 972 px.
+    expect(bob(flat).x).toBeCloseTo(600);
+    expect(bob(broken).x).toBeCloseTo(50_000 * (972 / 90_000) + 28);
+    expect(broken.segments[0].x).toBeCloseTo(0);
+  });
+});
+
+describe('busyIntervals', () => {
+  it('lists the known moments, not whole segment spans', () => {
+    const long = { ...lane, segments: [seg('mp-user', true, 0, 100)], transitions: [], sessions: [] };
+    const busy = busyIntervals([long]);
+    expect(busy).toEqual([
+      [Date.parse(T(0)), Date.parse(T(0))],
+      [Date.parse(T(100)), Date.parse(T(100))],
+    ]);
+  });
+});
+
+describe('laneWindow', () => {
+  it('fills the axis with the lane plus some air', () => {
+    const w = laneWindow(lane, 'arrival', 4);
+    expect(w.start).toBeLessThan(0);
+    expect(w.end).toBeGreaterThan(100);
+    expect(w.end - w.start).toBeCloseTo(110);
   });
 });

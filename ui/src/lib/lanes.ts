@@ -1,7 +1,8 @@
 // Device lane layout: where each segment, marker and switch of one lane goes on the shared axis,
 // in client time (corrected timestamps) or arrival order (seq).
 
-import { toX, type Domain } from './timescale';
+import { describeUserAgent } from './format';
+import { toX as scaleX, type Domain, type Gap } from './timescale';
 import type { DeviceLane, Segment, SessionSpan, Transition } from './types';
 
 export type Axis = 'time' | 'arrival';
@@ -88,8 +89,16 @@ export function laneExtent(lane: DeviceLane, axis: Axis): [number, number] {
  * Lays out one lane on a `width`-pixel axis showing `domain`. Items entirely outside the visible
  * window (plus `margin` px) are left out, so a zoomed-in view draws only what is on screen.
  */
-export function layoutLane(lane: DeviceLane, axis: Axis, domain: Domain, width: number, margin = 16): LaneLayout {
+export function layoutLane(
+  lane: DeviceLane,
+  axis: Axis,
+  domain: Domain,
+  width: number,
+  margin = 16,
+  gaps: Gap[] = [],
+): LaneLayout {
   const visible = (x1: number, x2: number) => x2 >= -margin && x1 <= width + margin;
+  const toX = (d: Domain, w: number, v: number) => scaleX(d, w, v, gaps);
   const segments: SegmentBox[] = [];
   lane.segments.forEach((segment, index) => {
     const [a, b] = segmentExtent(segment, axis);
@@ -145,4 +154,90 @@ export function lanesExtent(lanes: DeviceLane[], axis: Axis): [number, number] |
     if (b > hi) hi = b;
   }
   return lo <= hi ? [lo, hi] : null;
+}
+
+/**
+ * The moments lanes are known to be active, on the time axis: each segment's first and last
+ * event, each transition and each session's ends (what idle gaps are cut from). Not whole
+ * segment spans: a segment with five events over nine days says nothing of the days between,
+ * and would keep every gap open; a bar that spans a break is drawn through it.
+ */
+export function busyIntervals(lanes: Iterable<DeviceLane>): [number, number][] {
+  const out: [number, number][] = [];
+  const at = (iso: string) => {
+    const t = ms(iso);
+    out.push([t, t]);
+  };
+  for (const lane of lanes) {
+    for (const s of lane.segments) {
+      at(s.first_timestamp);
+      at(s.last_timestamp);
+    }
+    for (const t of lane.transitions) at(t.timestamp);
+    for (const s of lane.sessions) {
+      at(s.first_timestamp);
+      at(s.last_timestamp);
+    }
+  }
+  return out;
+}
+
+/**
+ * A server-SDK style lane: keyed by an anonymous-id chain and sending no user agent (one per
+ * user rather than per device). The server's `chains=` parameter uses the same rule.
+ */
+export function isChainLane(lane: DeviceLane): boolean {
+  return lane.key_kind === 'anonymous_id' && !lane.user_agent;
+}
+
+/** The segment field the server fills with its person's display label, read while optional. */
+type Labelled = { current_person_label?: string | null };
+
+/**
+ * What a person reads as on a lane title: the server's person label when it sends one, else
+ * the segment's own distinct id.
+ */
+function userName(s: Segment): string {
+  return (s as Segment & Labelled).current_person_label || s.distinct_id;
+}
+
+/** Most users named in a title before the middle ones are elided. */
+const TITLE_USERS = 3;
+
+/**
+ * A lane's human title: "Chrome 126 · Linux — user-a → user-b". The device (browser and OS from
+ * the user agent, else the SDK, else what the key is), then the users it was identified as in
+ * order (consecutive repeats once; the middle elided past `TITLE_USERS`), or "anonymous".
+ */
+export function laneTitle(lane: DeviceLane): { device: string; users: string } {
+  const device =
+    describeUserAgent(lane.user_agent) ||
+    lane.lib ||
+    (lane.key_kind === 'anonymous_id' ? 'Anonymous-id chain' : 'Unknown device');
+  const names: string[] = [];
+  for (const s of lane.segments) {
+    if (!s.identified) continue;
+    const name = userName(s);
+    if (names[names.length - 1] !== name) names.push(name);
+  }
+  const shown = names.length > TITLE_USERS ? [names[0], '…', names[names.length - 1]] : names;
+  return { device, users: shown.length ? shown.join(' → ') : 'anonymous' };
+}
+
+/** "1 event", "3 events": the count as a segment's accessible name says it. */
+export function eventCount(n: number): string {
+  return `${n.toLocaleString('en-US')} ${n === 1 ? 'event' : 'events'}`;
+}
+
+/** The time-axis window that shows `lane` whole, with a little air on both sides. */
+export function laneWindow(lane: DeviceLane, axis: Axis, minSpan: number): Domain {
+  const [a, b] = laneExtent(lane, axis);
+  const s = Math.max(b - a, minSpan);
+  const mid = (a + b) / 2;
+  return { start: mid - s * 0.55, end: mid + s * 0.55 };
+}
+
+/** A window of `spanWidth` around one moment (a transition the view opens on). */
+export function windowAround(at: number, spanWidth: number): Domain {
+  return { start: at - spanWidth / 2, end: at + spanWidth / 2 };
 }

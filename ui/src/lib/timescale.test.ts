@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
+  BREAK_PX,
   clampDomain,
+  formatGap,
+  idleGaps,
+  liveSpan,
+  visiblePieces,
   fromX,
   HOUR,
   MINUTE,
@@ -100,6 +105,86 @@ describe('timeTicks', () => {
 describe('seqTicks', () => {
   it('uses 1-2-5 steps', () => {
     expect(seqTicks({ start: 3, end: 47 }, 5).map((t) => t.value)).toEqual([10, 20, 30, 40]);
-    expect(seqTicks({ start: 0, end: 1_000_000 }, 4).map((t) => t.label)).toEqual(['#0', '#500,000', '#1,000,000']);
+    // Arrival numbers start at 1, so no '#0' tick.
+    expect(seqTicks({ start: 0, end: 1_000_000 }, 4).map((t) => t.label)).toEqual(['#500,000', '#1,000,000']);
+  });
+
+  it('never labels a padded domain below 1 as #-0', () => {
+    const labels = seqTicks({ start: -0.6, end: 12 }, 6).map((t) => t.label);
+    expect(labels).toEqual(['#5', '#10']);
+    expect(labels.some((l) => l.includes('-'))).toBe(false);
+  });
+});
+
+describe('sub-second time labels', () => {
+  it('keep the minutes', () => {
+    const labels = timeTicks({ start: T0 + 46 * SECOND, end: T0 + 46 * SECOND + 500 }, 5, 0).map((t) => t.label);
+    expect(labels[0]).toBe('00:46.000');
+  });
+});
+
+describe('broken axis', () => {
+  const d = { start: 0, end: 1000 };
+  it('draws each gap BREAK_PX wide and the rest at one scale', () => {
+    const gaps = [{ start: 100, end: 900 }];
+    // 200 units live on 1000 - 28 px.
+    const k = (1000 - BREAK_PX) / 200;
+    expect(toX(d, 1000, 50, gaps)).toBeCloseTo(50 * k);
+    expect(toX(d, 1000, 100, gaps)).toBeCloseTo(100 * k);
+    expect(toX(d, 1000, 500, gaps)).toBeCloseTo(100 * k + BREAK_PX / 2);
+    expect(toX(d, 1000, 900, gaps)).toBeCloseTo(100 * k + BREAK_PX);
+    expect(toX(d, 1000, 1000, gaps)).toBeCloseTo(1000);
+  });
+
+  it('ignores gaps outside the domain and is linear without gaps', () => {
+    expect(toX(d, 1000, 500, [{ start: 2000, end: 3000 }])).toBeCloseTo(500);
+    expect(toX(d, 1000, 500)).toBe(500);
+  });
+
+  it('finds only the idle gaps that would dominate the axis', () => {
+    // Two busy minutes, then one lane 4 minutes later: the 4-minute gap is collapsed.
+    const busy: [number, number][] = [
+      [T0, T0 + MINUTE],
+      [T0 + 30 * SECOND, T0 + 2 * MINUTE],
+      [T0 + 6 * MINUTE, T0 + 6 * MINUTE + 5 * SECOND],
+    ];
+    const gaps = idleGaps(busy, 30 * SECOND);
+    expect(gaps).toHaveLength(1);
+    expect(gaps[0].start).toBeGreaterThan(T0 + 2 * MINUTE);
+    expect(gaps[0].end).toBeLessThan(T0 + 6 * MINUTE);
+    expect(formatGap(gaps[0].end - gaps[0].start)).toMatch(/^[34] min$/);
+    // Short pauses stay at scale.
+    expect(
+      idleGaps(
+        [
+          [T0, T0 + 10 * SECOND],
+          [T0 + 20 * SECOND, T0 + 30 * SECOND],
+        ],
+        30 * SECOND,
+      ),
+    ).toEqual([]);
+  });
+
+  it('collapses gaps of every scale, largest first, until none dominates what is left', () => {
+    // Two minutes of traffic, 9 days of nothing, a minute, 3 hours of nothing, a minute.
+    const DAY_MS = 24 * HOUR;
+    const busy: [number, number][] = [
+      [T0, T0 + 2 * MINUTE],
+      [T0 + 9 * DAY_MS, T0 + 9 * DAY_MS + MINUTE],
+      [T0 + 9 * DAY_MS + 3 * HOUR, T0 + 9 * DAY_MS + 3 * HOUR + MINUTE],
+    ];
+    const gaps = idleGaps(busy, 30 * SECOND);
+    expect(gaps).toHaveLength(2);
+    expect(formatGap(gaps[0].end - gaps[0].start)).toBe('9 d');
+    const live = liveSpan(T0, T0 + 9 * DAY_MS + 3 * HOUR + MINUTE, gaps);
+    expect(live).toBeLessThan(10 * MINUTE);
+  });
+
+  it('lists the visible pieces between gaps', () => {
+    expect(visiblePieces(d, [{ start: 100, end: 900 }])).toEqual([
+      { start: 0, end: 100 },
+      { start: 900, end: 1000 },
+    ]);
+    expect(formatGap(2 * HOUR + 5 * MINUTE)).toBe('2 h 5 min');
   });
 });

@@ -1,5 +1,6 @@
-// A linear scale from a domain (unix ms in client-time mode, arrival seq in arrival mode) to
-// pixels, with the zoom and pan math of the devices view and "nice" axis ticks.
+// A scale from a domain (unix ms in client-time mode, arrival seq in arrival mode) to pixels,
+// linear or broken at idle gaps, with the zoom and pan math of the devices view and "nice" axis
+// ticks.
 
 export interface Domain {
   start: number;
@@ -15,10 +16,116 @@ export function span(d: Domain): number {
   return d.end - d.start;
 }
 
-/** Pixel position of `value` on a `width`-pixel axis showing `domain`. */
-export function toX(domain: Domain, width: number, value: number): number {
-  const s = span(domain);
-  return s <= 0 ? 0 : ((value - domain.start) / s) * width;
+/**
+ * An idle stretch of the axis drawn as a fixed narrow break (`BREAK_PX`) instead of at scale: a
+ * broken axis, so one lane minutes after the others does not squeeze them into slivers.
+ */
+export interface Gap {
+  start: number;
+  end: number;
+}
+
+/** Width of one collapsed gap on screen. */
+export const BREAK_PX = 28;
+
+/**
+ * Pixel position of `value` on a `width`-pixel axis showing `domain`, with `gaps` (sorted,
+ * disjoint) each drawn `BREAK_PX` wide; a value inside a gap is placed proportionally within its
+ * break.
+ */
+export function toX(domain: Domain, width: number, value: number, gaps: Gap[] = []): number {
+  if (gaps.length === 0) {
+    const s = span(domain);
+    return s <= 0 ? 0 : ((value - domain.start) / s) * width;
+  }
+  const shown = gaps
+    .map((g) => ({ start: Math.max(g.start, domain.start), end: Math.min(g.end, domain.end) }))
+    .filter((g) => g.end > g.start);
+  const hidden = shown.reduce((sum, g) => sum + (g.end - g.start), 0);
+  const live = span(domain) - hidden;
+  const scaled = Math.max(0, width - shown.length * BREAK_PX);
+  if (live <= 0 || scaled <= 0) return toX(domain, width, value);
+  const k = scaled / live;
+  let x = 0;
+  let at = domain.start;
+  for (const g of shown) {
+    if (value <= g.start) break;
+    x += (g.start - at) * k;
+    if (value < g.end) return x + ((value - g.start) / (g.end - g.start)) * BREAK_PX;
+    x += BREAK_PX;
+    at = g.end;
+  }
+  return x + (value - at) * k;
+}
+
+/**
+ * The idle gaps of a set of busy intervals (unix ms) worth collapsing: stretches no interval
+ * covers, longer than `minGap`, taken largest first while each is longer than `fraction` of the
+ * axis left once the larger ones are collapsed. So no idle stretch keeps more than `fraction` of
+ * the drawn axis, however many scales the traffic spans (days between two tests, minutes
+ * between two sessions). Sorted by time and disjoint.
+ */
+export function idleGaps(intervals: [number, number][], minGap: number, fraction = 0.08): Gap[] {
+  const sorted = intervals.filter(([a, b]) => Number.isFinite(a) && b >= a).sort((x, y) => x[0] - y[0]);
+  if (sorted.length < 2) return [];
+  const holes: Gap[] = [];
+  let reach = sorted[0][1];
+  for (const [a, b] of sorted.slice(1)) {
+    if (a - reach > minGap) holes.push({ start: reach, end: a });
+    reach = Math.max(reach, b);
+  }
+  let live = reach - sorted[0][0];
+  const chosen: Gap[] = [];
+  for (const h of holes.sort((x, y) => y.end - y.start - (x.end - x.start))) {
+    const length = h.end - h.start;
+    if (length <= fraction * live) break;
+    chosen.push(h);
+    live -= length;
+  }
+  // Some air on both sides of a break, so the events next to it stay off its edge.
+  return chosen
+    .map((h) => {
+      const air = Math.min((h.end - h.start) / 8, Math.max(minGap / 2, live * 0.02));
+      return { start: h.start + air, end: h.end - air };
+    })
+    .sort((x, y) => x.start - y.start);
+}
+
+/** The span that is drawn at scale once `gaps` are collapsed. */
+export function liveSpan(min: number, max: number, gaps: Gap[]): number {
+  return max - min - gaps.reduce((sum, g) => sum + Math.max(0, Math.min(g.end, max) - Math.max(g.start, min)), 0);
+}
+
+/** A collapsed gap on screen: its left edge, width and duration label. */
+export interface AxisBreak {
+  x: number;
+  width: number;
+  label: string;
+}
+
+/** Short duration for a break's label: "45 s", "4 min", "2 h 5 min", "3 d". */
+export function formatGap(ms: number): string {
+  if (ms < MINUTE) return `${Math.round(ms / SECOND)} s`;
+  if (ms < HOUR) return `${Math.round(ms / MINUTE)} min`;
+  if (ms < DAY) {
+    const h = Math.floor(ms / HOUR);
+    const m = Math.round((ms - h * HOUR) / MINUTE);
+    return m ? `${h} h ${m} min` : `${h} h`;
+  }
+  return `${Math.round(ms / DAY)} d`;
+}
+
+/** The stretches of `domain` outside `gaps`: where ticks go on a broken axis. */
+export function visiblePieces(domain: Domain, gaps: Gap[]): Domain[] {
+  const pieces: Domain[] = [];
+  let at = domain.start;
+  for (const g of gaps) {
+    if (g.end <= domain.start || g.start >= domain.end) continue;
+    if (g.start > at) pieces.push({ start: at, end: g.start });
+    at = Math.max(at, g.end);
+  }
+  if (at < domain.end) pieces.push({ start: at, end: domain.end });
+  return pieces;
 }
 
 /** Domain value at pixel `x`. */
@@ -143,7 +250,8 @@ export function timeLabel(value: number, step: number, shift: number): string {
   if (step >= DAY) return `${MONTHS[t.getUTCMonth()]} ${t.getUTCDate()}`;
   if (step >= MINUTE) return hm === '00:00' ? `${MONTHS[t.getUTCMonth()]} ${t.getUTCDate()}` : hm;
   if (step >= SECOND) return `${hm}:${pad2(t.getUTCSeconds())}`;
-  return `${pad2(t.getUTCSeconds())}.${String(t.getUTCMilliseconds()).padStart(3, '0')}`;
+  // Sub-second steps keep the minutes: "46.000" alone said nothing of when.
+  return `${pad2(t.getUTCMinutes())}:${pad2(t.getUTCSeconds())}.${String(t.getUTCMilliseconds()).padStart(3, '0')}`;
 }
 
 /** Ticks for the arrival-order axis: whole sequence numbers at 1, 2, 5 × 10^k. */
@@ -154,7 +262,9 @@ export function seqTicks(d: Domain, maxTicks: number): Tick[] {
   for (let p = 1; p <= 1e12; p *= 10) steps.push(p, 2 * p, 5 * p);
   const step = pickStep(s, maxTicks, steps);
   const ticks: Tick[] = [];
-  for (let v = Math.ceil(d.start / step) * step; v <= d.end && ticks.length <= maxTicks; v += step) {
+  // Arrival numbers start at 1: a padded domain reaching below it gets no "#0" or "#-0" tick.
+  const first = Math.max(step, Math.ceil(d.start / step) * step);
+  for (let v = first; v <= d.end && ticks.length <= maxTicks; v += step) {
     ticks.push({ value: v, label: `#${v.toLocaleString('en-US')}` });
   }
   return ticks;

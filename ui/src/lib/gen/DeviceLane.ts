@@ -60,7 +60,8 @@ sessions: Array<SessionSpan>,
 lib: string | null, 
 /**
  * Set on a lane inferred to continue another one after `reset(true)`, or, for a lane
- * without `$device_id`, after `reset()` (see `link.rs`).
+ * without `$device_id`, after `reset()` (see `link.rs`); a timing-only guess has
+ * `possible` set and is not a continuation.
  */
 linked_from: LaneLink | null, 
 /**

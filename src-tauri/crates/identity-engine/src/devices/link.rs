@@ -2,6 +2,13 @@
 //! anonymous distinct id and sends nothing, so the new lane can only be tied to the old one by
 //! evidence. Always `inferred`.
 //!
+//! Only `$last_posthog_reset` (posthog-js `reset()` stores the time it ran and sends it on the
+//! next events) makes a continuation. A timing-only fit is recorded as a `possible` link: no
+//! `reset_device` transition, not a continuation for the lint rules, shown by the UI only on
+//! request. Separate browser contexts with one user agent a few minutes apart (incognito
+//! windows, fresh profiles, Playwright contexts) fit the timing rule all the time, so treating
+//! it as a fact drew unrelated visitors as one device.
+//!
 //! A lane N continues lane O when all hold:
 //! - same project and same user agent (required, and weak on its own: many users share one);
 //! - N is "fresh": keyed by `$device_id` and its first distinct id equals it (what posthog-js
@@ -151,6 +158,7 @@ impl Devices {
         let new_state = &self.lanes[n];
         let new = &new_state.lane;
         let ua = new.user_agent.clone().unwrap_or_default();
+        let possible = new_state.reset_marker.is_none();
         let timing = match &new_state.reset_marker {
             Some(mark) => {
                 format!("its first event carries $last_posthog_reset = {mark}, the moment posthog-js ran reset()")
@@ -165,8 +173,25 @@ impl Devices {
         };
         let words = vendor(new.family).words;
         let (what, sdk) = (words.reset_call, words.reset_evidence);
-        let evidence =
-            format!("Inferred, not certain: same user agent as device '{}' ('{ua}'); {sdk}; {timing}.", old.device_id);
+        let evidence = if possible {
+            format!(
+                "Possible, not linked: same user agent as device '{}' ('{ua}'); {sdk}; {timing}. Timing is the \
+                 only evidence: another browser context with this user agent looks the same.",
+                old.device_id
+            )
+        } else {
+            format!("Inferred, not certain: same user agent as device '{}' ('{ua}'); {sdk}; {timing}.", old.device_id)
+        };
+        let link = LaneLink { lane_id: old.id.clone(), evidence: evidence.clone(), inferred: true, possible };
+        if possible {
+            // Kept for `check_continuation` (a later event of the old lane drops it) and so
+            // that one old lane has at most one guess; not a continuation, so no transition.
+            self.lanes[o].continued_by = Some(n);
+            self.lanes[n].linked_by_time = true;
+            self.lanes[n].lane.linked_from = Some(link);
+            self.lanes[n].continues = Some(o);
+            return;
+        }
         let replaced = words.reset_replaced;
         let explanation = format!(
             "{what} on device '{}': {replaced} '{}' and sent no event, so this lane continues that one ({evidence})",
@@ -183,9 +208,8 @@ impl Devices {
             why: Why::Text(explanation.into()),
             family: new.family,
         };
-        let link = LaneLink { lane_id: old.id.clone(), evidence, inferred: true };
         self.lanes[o].continued_by = Some(n);
-        self.lanes[n].linked_by_time = self.lanes[n].reset_marker.is_none();
+        self.lanes[n].linked_by_time = false;
         self.lanes[n].lane.linked_from = Some(link);
         self.lanes[n].continues = Some(o);
         self.lanes[n].push(t);
@@ -269,7 +293,7 @@ impl Devices {
             why: Why::Text(explanation.into()),
             family: new.lane.family,
         };
-        let link = LaneLink { lane_id: old.lane.id.clone(), evidence, inferred: true };
+        let link = LaneLink { lane_id: old.lane.id.clone(), evidence, inferred: true, possible: false };
         self.lanes[o].continued_by = Some(n);
         self.lanes[n].continues = Some(o);
         self.lanes[n].lane.linked_from = Some(link);

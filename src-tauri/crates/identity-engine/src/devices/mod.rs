@@ -71,7 +71,8 @@ pub struct DeviceLane {
     /// whose rules for identify and reset the lane's moves follow.
     pub lib: Option<String>,
     /// Set on a lane inferred to continue another one after `reset(true)`, or, for a lane
-    /// without `$device_id`, after `reset()` (see `link.rs`).
+    /// without `$device_id`, after `reset()` (see `link.rs`); a timing-only guess has
+    /// `possible` set and is not a continuation.
     pub linked_from: Option<LaneLink>,
     /// PostHog cookieless: the placeholder the lane's first cookieless event sent and what
     /// PostHog turned it into.
@@ -236,6 +237,10 @@ pub struct LaneLink {
     pub lane_id: String,
     pub evidence: String,
     pub inferred: bool,
+    /// Timing alone suggests the link (no `$last_posthog_reset`): the lane is NOT treated as a
+    /// continuation (no `reset_device` transition, counted as a device of its own by the lint
+    /// rules); the link is kept only so the UI can show it as a guess the user asks for.
+    pub possible: bool,
 }
 
 /// What one event did to the lanes.

@@ -445,7 +445,9 @@ impl Lint {
 /// another lane of the same user.
 fn recount(user: &mut UserLanes, l: usize, devices: &Devices) {
     let Some(&counted) = user.lanes.get(&l) else { return };
-    let counts = devices.lanes[l].continues.is_none_or(|from| !user.lanes.contains_key(&from));
+    // A timing-only (`possible`) link is no continuation: such a lane counts on its own.
+    let state = &devices.lanes[l];
+    let counts = state.continues.filter(|_| !state.linked_by_time).is_none_or(|from| !user.lanes.contains_key(&from));
     if counts == counted {
         return;
     }

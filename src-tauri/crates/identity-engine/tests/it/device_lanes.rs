@@ -156,6 +156,7 @@ fn reset_true_makes_a_new_lane_linked_to_the_old_one() {
     assert_eq!(link.lane_id, format!("{P}/{ANON1}"));
     assert!(link.inferred);
     assert!(link.evidence.contains(UA) && link.evidence.contains("$last_posthog_reset"), "{}", link.evidence);
+    assert!(!link.possible, "$last_posthog_reset is evidence, not a guess");
     assert_eq!(kinds(new), [("reset_device", true)]);
     assert_eq!(new.transitions[0].from.as_deref(), Some(ANON1));
     assert!(lane(&m, ANON1).linked_from.is_none());
@@ -168,8 +169,11 @@ fn reset_true_link_by_timing_or_not_at_all() {
     let mut evs = old();
     evs.push(js("$pageview", ANON2, ANON2, false, json!({})));
     let m = model(evs);
-    let link = lane(&m, ANON2).linked_from.as_ref().expect("linked by timing");
+    let link = lane(&m, ANON2).linked_from.as_ref().expect("a possible link by timing");
     assert!(link.evidence.contains("60 s after"), "{}", link.evidence);
+    // Timing alone is only a guess: no continuation transition, flagged as possible.
+    assert!(link.possible && link.evidence.starts_with("Possible, not linked"), "{}", link.evidence);
+    assert!(lane(&m, ANON2).transitions.is_empty(), "a possible link draws no reset marker");
 
     // Another user agent, or an hour later: not linked.
     let mut evs = old();

@@ -203,12 +203,14 @@ fn mixpanel_simplified_links_device_and_user_and_refuses_a_second_user() {
 }
 
 #[test]
-fn mixpanel_reset_starts_a_new_lane_linked_by_inference() {
+fn mixpanel_reset_starts_a_new_lane_possibly_linked_by_timing() {
     let m = run(&[mp_web("a", "d1", None), mp_web("b", "d1", Some("u1")), mp_web("c", "d2", None)]);
     let new = m.device("mpt/d2").unwrap();
-    let link = new.linked_from.as_ref().expect("inferred reset");
+    let link = new.linked_from.as_ref().expect("possible reset");
     assert_eq!(link.lane_id, "mpt/d1");
-    assert!(link.inferred && link.evidence.contains("Inferred"));
+    // mixpanel-browser sends no reset time: timing is the only evidence, so a guess.
+    assert!(link.inferred && link.possible && link.evidence.contains("Possible"), "{}", link.evidence);
+    assert!(new.transitions.is_empty(), "{:?}", new.transitions);
     assert_eq!(persons(&m, "mpt"), [(vec!["d1", "$device:d1", "u1"], true), (vec!["d2", "$device:d2"], false)]);
 }
 

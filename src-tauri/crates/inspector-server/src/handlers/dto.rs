@@ -188,6 +188,15 @@ pub struct LaneRange {
     pub last_seq: i64,
 }
 
+/// A stretch of client time in which some matching lane was active: known moments (segment
+/// ends, transitions, session ends) no more than `ACTIVE_MERGE_SECONDS` apart, merged.
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "ts", derive(TS))]
+pub struct ActiveSpan {
+    pub first: DateTime<Utc>,
+    pub last: DateTime<Utc>,
+}
+
 /// `GET /api/devices`: lanes, most recently active first.
 #[derive(Debug, Serialize)]
 #[cfg_attr(feature = "ts", derive(TS))]
@@ -197,6 +206,15 @@ pub struct DevicesPage {
     pub next_cursor: Option<String>,
     /// `null` when no lane matches.
     pub range: Option<LaneRange>,
+    /// Ids of the lanes on this page that an error or warning finding names.
+    pub flagged: Vec<String>,
+    /// How many of all matching lanes are flagged (before `flagged=only` filters).
+    pub flagged_total: usize,
+    /// How many matching lanes are anonymous-id chains (before `chains=hide` filters).
+    pub chain_total: usize,
+    /// When the matching lanes were active, in time order: the devices view cuts its idle gaps
+    /// from these, so a page not loaded yet cannot hide activity inside a collapsed gap.
+    pub active: Vec<ActiveSpan>,
 }
 
 /// `GET /api/devices/{id}`.

@@ -13,8 +13,8 @@ use serde::de::Error as _;
 use serde::{Deserialize, Deserializer};
 
 use super::dto::{
-    DecisionItem, DecisionsPage, DeviceResponse, DevicesPage, FindingItem, LaneRange, LensResponse, PersonDetail,
-    PersonRef, PersonSummary, PersonsPage, WarningsPage,
+    ActiveSpan, DecisionItem, DecisionsPage, DeviceResponse, DevicesPage, FindingItem, LaneRange, LensResponse,
+    PersonDetail, PersonRef, PersonSummary, PersonsPage, WarningsPage,
 };
 use super::params::{empty_as_none, person_id, whole_number, ApiPath, ApiQuery};
 use super::sources::{LiveOnly, SourceFilter};
@@ -260,6 +260,61 @@ pub struct DevicesQuery {
     /// An offset: the previous page's `next_cursor`.
     #[serde(default, deserialize_with = "whole_number")]
     cursor: Option<usize>,
+    /// `first`: lanes with an error or warning finding before the others; `only`: just those.
+    #[serde(default)]
+    flagged: Option<FlaggedLanes>,
+    /// `last`: anonymous-id chain lanes (server SDKs, apps without a device id) after the device
+    /// lanes; `hide`: without them.
+    #[serde(default)]
+    chains: Option<ChainLanes>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChainLanes {
+    Last,
+    Hide,
+}
+
+/// A lane keyed by an anonymous-id chain with no user agent: what server SDKs (and apps that
+/// send no device id) make, one per user rather than per device.
+fn is_chain(l: &DeviceLane) -> bool {
+    l.key_kind == identity_engine::LaneKey::AnonymousId && l.user_agent.is_none()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FlaggedLanes {
+    First,
+    Only,
+}
+
+/// Known moments closer than this are one active span. The devices view collapses only gaps
+/// longer than this (its `MIN_GAP`), so merging them loses nothing it draws.
+const ACTIVE_MERGE_SECONDS: i64 = 30;
+
+/// When `lanes` were active: every segment's ends, transition and session ends, sorted and
+/// merged into spans (see `ActiveSpan`).
+fn active_spans(lanes: &[&DeviceLane]) -> Vec<ActiveSpan> {
+    let mut moments: Vec<chrono::DateTime<chrono::Utc>> = lanes
+        .iter()
+        .flat_map(|l| {
+            l.segments
+                .iter()
+                .flat_map(|s| [s.first_timestamp, s.last_timestamp])
+                .chain(l.transitions.iter().map(|t| t.timestamp))
+                .chain(l.sessions.iter().flat_map(|s| [s.first_timestamp, s.last_timestamp]))
+        })
+        .collect();
+    moments.sort_unstable();
+    let mut spans: Vec<ActiveSpan> = Vec::new();
+    for m in moments {
+        match spans.last_mut() {
+            Some(span) if m - span.last <= chrono::Duration::seconds(ACTIVE_MERGE_SECONDS) => span.last = m,
+            _ => spans.push(ActiveSpan { first: m, last: m }),
+        }
+    }
+    spans
 }
 
 fn lanes_range(lanes: &[&DeviceLane]) -> Option<LaneRange> {
@@ -315,10 +370,44 @@ pub async fn devices(
                     })
                 })
                 .collect();
+            // A lane is flagged when an error or warning finding names its device (info notes,
+            // such as the billing share, say nothing is wrong).
+            let flagged_devices: std::collections::HashSet<(String, String)> = model
+                .findings(q.project.as_deref())
+                .iter()
+                .filter(|f| f.severity != identity_engine::Severity::Info)
+                .flat_map(|f| f.device_ids.iter().map(|d| (f.project.clone(), d.clone())))
+                .collect();
+            let is_flagged = |l: &DeviceLane| flagged_devices.contains(&(l.project.clone(), l.device_id.clone()));
+            let flagged_total = lanes.iter().filter(|l| is_flagged(l)).count();
+            let lanes: Vec<&DeviceLane> = match q.flagged {
+                None => lanes,
+                Some(FlaggedLanes::Only) => lanes.into_iter().filter(|l| is_flagged(l)).collect(),
+                Some(FlaggedLanes::First) => {
+                    let (mut first, rest): (Vec<_>, Vec<_>) = lanes.into_iter().partition(|l| is_flagged(l));
+                    first.extend(rest);
+                    first
+                }
+            };
+            let chain_total = lanes.iter().filter(|l| is_chain(l)).count();
+            let lanes: Vec<&DeviceLane> = match q.chains {
+                None => lanes,
+                Some(ChainLanes::Hide) => lanes.into_iter().filter(|l| !is_chain(l)).collect(),
+                // Stable: within each group the order above (flagged first, then recency) holds.
+                Some(ChainLanes::Last) => {
+                    let (mut devices, chains): (Vec<_>, Vec<_>) = lanes.into_iter().partition(|l| !is_chain(l));
+                    devices.extend(chains);
+                    devices
+                }
+            };
             let start = offset.min(lanes.len());
             let end = limit.map_or(lanes.len(), |n| (start + n).min(lanes.len()));
             DevicesPage {
                 devices: lanes[start..end].iter().map(|lane| lane_view(model, lane)).collect(),
+                flagged: lanes[start..end].iter().filter(|l| is_flagged(l)).map(|l| l.id.clone()).collect(),
+                flagged_total,
+                chain_total,
+                active: active_spans(&lanes),
                 total: lanes.len(),
                 next_cursor: (end < lanes.len()).then(|| end.to_string()),
                 range: lanes_range(&lanes),

@@ -131,7 +131,11 @@ async fn devices_page_filter_and_share_one_range() {
     assert_eq!(single["device"]["segments"][1]["current_person_id"], ada.as_str());
 
     let none = app.api("/api/devices?project=phc_nothing&limit=10").await;
-    assert_eq!(none, json!({"devices": [], "total": 0, "next_cursor": null, "range": null}));
+    assert_eq!(
+        none,
+        json!({"devices": [], "total": 0, "next_cursor": null, "range": null, "flagged": [], "flagged_total": 0,
+               "chain_total": 0, "active": []})
+    );
     assert_eq!(status(&app, "/api/devices?person_id=ada").await, StatusCode::BAD_REQUEST);
     assert_eq!(status(&app, "/api/devices?limit=lots").await, StatusCode::BAD_REQUEST);
 }
@@ -163,4 +167,52 @@ async fn decisions_and_warnings_of_one_event() {
     let all = app.api("/api/warnings").await["warnings"].as_array().unwrap().len();
     assert!(about["warnings"].as_array().unwrap().len() <= all);
     assert!(app.api("/api/warnings?event_uuid=nope").await["warnings"].as_array().unwrap().is_empty());
+}
+
+/// `flagged=first|only` puts lanes named by an error or warning finding first or alone;
+/// `chains=last|hide` moves anonymous-id chains (no `$device_id`, no user agent) to the end or
+/// out. The counts are of all matching lanes.
+#[tokio::test(flavor = "multi_thread")]
+async fn devices_flagged_and_chain_lanes() {
+    let app = app();
+    let ev = |name: &str, id: &str, device: Option<&str>, minute: u32, identified: bool| {
+        let mut props = json!({"$is_identified": identified, "$lib": "web", "$raw_user_agent": "Chrome/131"});
+        match device {
+            Some(d) => props["$device_id"] = json!(d),
+            None => props = json!({"$lib": "posthog-node"}),
+        }
+        json!({"event": name, "distinct_id": id, "timestamp": format!("2026-11-24T12:{minute:02}:00Z"), "properties": props})
+    };
+    batch(
+        &app,
+        "phc_flags",
+        json!([
+            ev("$pageview", "user-a", Some("dev-switch"), 0, true),
+            // user-b on the same browser with no reset(): missing_reset_between_users.
+            ev("$pageview", "user-b", Some("dev-switch"), 1, true),
+            ev("$pageview", "user-c", Some("dev-ok"), 2, true),
+            ev("order placed", "server-user", None, 3, false),
+        ]),
+    )
+    .await;
+    let all = app.api("/api/devices?project=phc_flags").await;
+    assert_eq!(ids(&all["devices"], "device_id"), ["server-user", "dev-ok", "dev-switch"], "recency by default");
+    assert_eq!((all["flagged_total"].as_u64(), all["chain_total"].as_u64()), (Some(1), Some(1)), "{all}");
+    assert_eq!(all["flagged"], json!(["phc_flags/dev-switch"]));
+    // 12:00 and 12:01 are more than 30 s apart: four active spans, one per minute.
+    let active: Vec<&str> = all["active"].as_array().unwrap().iter().map(|s| s["first"].as_str().unwrap()).collect();
+    assert_eq!(
+        active,
+        ["2026-11-24T12:00:00Z", "2026-11-24T12:01:00Z", "2026-11-24T12:02:00Z", "2026-11-24T12:03:00Z"]
+    );
+
+    let first = app.api("/api/devices?project=phc_flags&flagged=first&chains=last").await;
+    assert_eq!(ids(&first["devices"], "device_id"), ["dev-switch", "dev-ok", "server-user"]);
+    let only = app.api("/api/devices?project=phc_flags&flagged=only").await;
+    assert_eq!(ids(&only["devices"], "device_id"), ["dev-switch"]);
+    assert_eq!(only["total"], 1);
+    let hidden = app.api("/api/devices?project=phc_flags&chains=hide").await;
+    assert_eq!(ids(&hidden["devices"], "device_id"), ["dev-ok", "dev-switch"]);
+    assert_eq!(hidden["chain_total"], 1, "counted before they are hidden");
+    assert_eq!(status(&app, "/api/devices?flagged=sometimes").await, StatusCode::BAD_REQUEST);
 }
