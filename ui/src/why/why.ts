@@ -1,0 +1,164 @@
+// The "why" answer as the UI shows it: which two ids the open panel asks about (the `why` and
+// `why_project` URL params, so a shared link reopens the panel), the answer of `GET /api/why`
+// turned into numbered steps, refusals and the two sides, and the `distinct_users_merged`
+// findings that concern one person (the person page's banner). Pure: no fetch, no state.
+//
+// Invariants:
+// - `formatWhyParam` and `parseWhyParam` are inverse for any two non-empty ids, commas included
+//   (each id is percent-encoded before the two are joined by a comma).
+// - Every step and refusal keeps the server's sentence and rule as they are: the engine words
+//   each decision once, in its vendor's terms, and the UI never rewords a vendor rule.
+
+import { sourceLabel } from '../lib/sources';
+import type { WhyAnswer, WhySide, WhyStep } from '../lib/gen';
+import type { Finding } from '../lib/types';
+
+/** The two ids a why panel asks about, in one project. */
+export interface WhyTarget {
+  project: string;
+  a: string;
+  b: string;
+}
+
+/** The `why` URL param for ids `a` and `b`. */
+export function formatWhyParam(a: string, b: string): string {
+  return `${encodeURIComponent(a)},${encodeURIComponent(b)}`;
+}
+
+/**
+ * The panel's target from the route params: `why=<a>,<b>` and `why_project` (the view's project
+ * when left out). Null when the params do not name two ids and a project.
+ */
+export function parseWhyParam(params: Record<string, string>, fallbackProject: string): WhyTarget | null {
+  const value = params.why;
+  if (!value) return null;
+  const parts = value.split(',');
+  if (parts.length !== 2) return null;
+  let a: string, b: string;
+  try {
+    [a, b] = parts.map((p) => decodeURIComponent(p));
+  } catch {
+    return null;
+  }
+  const project = params.why_project || fallbackProject;
+  if (!a || !b || !project) return null;
+  return { project, a, b };
+}
+
+/** A key that changes exactly when the target does (for reloads and focus moves). */
+export function whyKey(target: WhyTarget | null): string {
+  return target ? JSON.stringify([target.project, target.a, target.b]) : '';
+}
+
+/** One numbered step (or one refusal) as the panel lists it. */
+export interface StepView {
+  n: number;
+  event: string;
+  eventUuid: string;
+  timestamp: string;
+  laneId: string | null;
+  from: string;
+  to: string;
+  kind: WhyStep['kind'];
+  rule: WhyStep['rule'];
+  /** The rule id in words for its pill ("merge into target"); the id itself stays in a title. */
+  ruleLabel: string;
+  sentence: string;
+}
+
+export interface SideView {
+  id: string;
+  personId: string | null;
+  /** "person with 3 ids", "no person". */
+  personText: string;
+}
+
+export interface WhyView {
+  together: boolean;
+  /** The panel's question answered in one line ("'a' and 'b' are one person because:"). */
+  heading: string;
+  summary: string;
+  /** Whose rules answered: the project's own vendor, said in words. */
+  rules: string;
+  rootCause: string | null;
+  steps: StepView[];
+  refusals: StepView[];
+  /** Refusals the server counted but did not send (over its cap). */
+  moreRefusals: number;
+  /** Apart, and no event ever tried to link the two sides. */
+  noLink: boolean;
+  sides: [SideView, SideView];
+}
+
+export function ruleLabel(rule: string): string {
+  return rule.replace(/_/g, ' ');
+}
+
+function stepView(step: WhyStep, index: number): StepView {
+  return {
+    n: index + 1,
+    event: step.event.event,
+    eventUuid: step.event.event_uuid,
+    timestamp: step.event.timestamp,
+    laneId: step.lane_id,
+    from: step.from,
+    to: step.to,
+    kind: step.kind,
+    rule: step.rule,
+    ruleLabel: ruleLabel(step.rule),
+    sentence: step.sentence,
+  };
+}
+
+function sideView(side: WhySide): SideView {
+  return {
+    id: side.distinct_id,
+    personId: side.person_id,
+    personText: side.person_id
+      ? `${side.is_identified ? 'identified' : 'anonymous'} person with ${side.person_ids} ${side.person_ids === 1 ? 'id' : 'ids'}`
+      : 'no person',
+  };
+}
+
+export function whyView(answer: WhyAnswer): WhyView {
+  const { a, b } = answer;
+  const together = answer.together;
+  return {
+    together,
+    heading: together
+      ? `'${a.distinct_id}' and '${b.distinct_id}' are one person because:`
+      : `'${a.distinct_id}' and '${b.distinct_id}' are not one person`,
+    summary: answer.summary,
+    rules: `Answered with ${sourceLabel(answer.family)} rules, the project's own vendor.`,
+    rootCause: together ? answer.root_cause : null,
+    steps: together ? answer.chain.map(stepView) : [],
+    refusals: together ? [] : answer.refusals.map(stepView),
+    moreRefusals: together ? 0 : Math.max(0, answer.refusals_total - answer.refusals.length),
+    noLink: !together && answer.refusals_total === 0,
+    sides: [sideView(a), sideView(b)],
+  };
+}
+
+/**
+ * The `distinct_users_merged` findings about this person: of its project, naming at least one of
+ * its ids (a finding names the two users the event joined; both belong to the person they were
+ * merged into, unless a later merge moved that person on, when its ids still come along).
+ */
+export function usersMergedFindings(
+  findings: readonly Finding[],
+  person: { project: string; distinct_ids: readonly string[] },
+): Finding[] {
+  const ids = new Set(person.distinct_ids);
+  return findings
+    .filter(
+      (f) =>
+        f.rule === 'distinct_users_merged' && f.project === person.project && f.distinct_ids.some((id) => ids.has(id)),
+    )
+    .sort((x, y) => x.seq - y.seq);
+}
+
+/** The two users a `distinct_users_merged` finding names, for its "Why?" link; null if it names fewer. */
+export function mergedUsers(finding: Finding): [string, string] | null {
+  const [a, b] = finding.distinct_ids;
+  return a && b ? [a, b] : null;
+}
