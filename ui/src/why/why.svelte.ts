@@ -11,6 +11,7 @@ import { api } from '../lib/api';
 import { LiveQuery } from '../lib/liveQuery.svelte';
 import { app } from '../lib/state.svelte';
 import type { WhyAnswer } from '../lib/gen';
+import type { Finding } from '../lib/types';
 import { formatWhyParam, parseWhyParam, whyKey, type WhyTarget } from './why';
 
 /** The element that opened the panel, focused again when it closes (if still on the page). */
@@ -30,18 +31,36 @@ export function closeWhy(): void {
   if (back?.isConnected) back.focus();
 }
 
+/** Findings are fetched for at most this many steps of a chain (one request per event). */
+const FINDINGS_STEPS = 8;
+
+/** An answer, with the project's findings on the events of its chain. */
+export interface WhyResult {
+  answer: WhyAnswer;
+  findings: Finding[];
+}
+
+async function loadWhy(t: WhyTarget, signal: AbortSignal): Promise<WhyResult> {
+  const answer = await api.why(t.project, t.a, t.b, signal);
+  const events = [...new Set(answer.chain.map((s) => s.event.event_uuid))].slice(0, FINDINGS_STEPS);
+  const pages = await Promise.all(
+    events.map((event_uuid) => api.warnings({ project: t.project, event_uuid }, signal).then((p) => p.warnings)),
+  );
+  return { answer, findings: pages.flat() };
+}
+
 /** The open panel's target and answer; constructed by the panel while it initialises. */
 export class WhyPanel {
   readonly target = $derived<WhyTarget | null>(parseWhyParam(app.route.params, app.project));
   readonly key = $derived(whyKey(this.target));
-  readonly query: LiveQuery<WhyAnswer | null>;
+  readonly query: LiveQuery<WhyResult | null>;
 
   constructor() {
-    this.query = new LiveQuery<WhyAnswer | null>({
+    this.query = new LiveQuery<WhyResult | null>({
       key: () => this.key,
       load: (signal) => {
         const t = this.target;
-        return t ? api.why(t.project, t.a, t.b, signal) : Promise.resolve(null);
+        return t ? loadWhy(t, signal) : Promise.resolve(null);
       },
       initial: null,
       // A new target never shows the previous answer, even for a moment.
@@ -51,7 +70,7 @@ export class WhyPanel {
     });
   }
 
-  get answer(): WhyAnswer | null {
+  get result(): WhyResult | null {
     return this.query.value;
   }
 

@@ -131,6 +131,32 @@ const finding = (over: Partial<Finding>): Finding => ({
   ...over,
 });
 
+describe('whyView with findings', () => {
+  it("leads with the errors and warnings found on the chain's events, errors first, each message once", () => {
+    const chain = [step(4, '$identify', 'user-a', 'anon-1'), step(9, '$create_alias', 'anon-1', 'user-b')];
+    const v = whyView(answer({ chain }), [
+      finding({ rule: 'alias_after_identify', severity: 'warning', event_uuids: ['uuid-9'], message: 'alias', seq: 9 }),
+      finding({ event_uuids: ['uuid-9'], message: 'merged', seq: 9 }),
+      finding({ event_uuids: ['uuid-9'], message: 'merged', seq: 9 }),
+      finding({ rule: 'repeated_identify', severity: 'info', event_uuids: ['uuid-4'], message: 'info', seq: 4 }),
+      finding({ event_uuids: ['uuid-77'], message: 'elsewhere', seq: 77 }),
+    ]);
+    expect(v.findings.map((f) => f.message)).toEqual(['merged', 'alias']);
+    expect(v.steps.map((s) => s.flags)).toEqual([
+      ['repeated_identify'],
+      ['alias_after_identify', 'distinct_users_merged'],
+    ]);
+  });
+
+  it('shows no findings when the ids are apart', () => {
+    const v = whyView(answer({ together: false, refusals: [step(7, '$identify', 'a', 'b')], refusals_total: 1 }), [
+      finding({ event_uuids: ['uuid-7'] }),
+    ]);
+    expect(v.findings).toEqual([]);
+    expect(v.refusals[0].flags).toEqual([]);
+  });
+});
+
 describe('usersMergedFindings', () => {
   const person = { project: 'phc_x', distinct_ids: ['anon', 'user-a', 'user-b'] };
   it("keeps this person's distinct_users_merged findings, oldest first", () => {

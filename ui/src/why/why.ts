@@ -64,6 +64,8 @@ export interface StepView {
   /** The rule id in words for its pill ("merge into target"); the id itself stays in a title. */
   ruleLabel: string;
   sentence: string;
+  /** Rules of the findings fired on this step's event (e.g. `distinct_users_merged`). */
+  flags: Finding['rule'][];
 }
 
 export interface SideView {
@@ -81,6 +83,12 @@ export interface WhyView {
   /** Whose rules answered: the project's own vendor, said in words. */
   rules: string;
   rootCause: string | null;
+  /**
+   * Errors and warnings the lint found on the chain's events, errors first: what the panel leads
+   * with when the engine names no root cause (the finding's own sentence says what the device
+   * showed before the event).
+   */
+  findings: Finding[];
   steps: StepView[];
   refusals: StepView[];
   /** Refusals the server counted but did not send (over its cap). */
@@ -94,7 +102,9 @@ export function ruleLabel(rule: string): string {
   return rule.replace(/_/g, ' ');
 }
 
-function stepView(step: WhyStep, index: number): StepView {
+const SEVERITY_ORDER: Record<string, number> = { error: 0, warning: 1, info: 2 };
+
+function stepView(step: WhyStep, index: number, findings: readonly Finding[] = []): StepView {
   return {
     n: index + 1,
     event: step.event.event,
@@ -107,6 +117,7 @@ function stepView(step: WhyStep, index: number): StepView {
     rule: step.rule,
     ruleLabel: ruleLabel(step.rule),
     sentence: step.sentence,
+    flags: [...new Set(findings.filter((f) => f.event_uuids.includes(step.event.event_uuid)).map((f) => f.rule))],
   };
 }
 
@@ -120,9 +131,19 @@ function sideView(side: WhySide): SideView {
   };
 }
 
-export function whyView(answer: WhyAnswer): WhyView {
+/**
+ * The panel's view of `answer`; `findings` are the project's findings on the chain's events
+ * (any others are ignored).
+ */
+export function whyView(answer: WhyAnswer, findings: readonly Finding[] = []): WhyView {
   const { a, b } = answer;
   const together = answer.together;
+  const chainEvents = new Set(together ? answer.chain.map((s) => s.event.event_uuid) : []);
+  const seen = new Set<string>();
+  const onChain = findings
+    .filter((f) => f.severity !== 'info' && f.event_uuids.some((u) => chainEvents.has(u)))
+    .sort((x, y) => (SEVERITY_ORDER[x.severity] ?? 3) - (SEVERITY_ORDER[y.severity] ?? 3) || x.seq - y.seq)
+    .filter((f) => !seen.has(f.message) && seen.add(f.message));
   return {
     together,
     heading: together
@@ -131,8 +152,9 @@ export function whyView(answer: WhyAnswer): WhyView {
     summary: answer.summary,
     rules: `Answered with ${sourceLabel(answer.family)} rules, the project's own vendor.`,
     rootCause: together ? answer.root_cause : null,
-    steps: together ? answer.chain.map(stepView) : [],
-    refusals: together ? [] : answer.refusals.map(stepView),
+    findings: onChain,
+    steps: together ? answer.chain.map((s, i) => stepView(s, i, findings)) : [],
+    refusals: together ? [] : answer.refusals.map((s, i) => stepView(s, i)),
     moreRefusals: together ? 0 : Math.max(0, answer.refusals_total - answer.refusals.length),
     noLink: !together && answer.refusals_total === 0,
     sides: [sideView(a), sideView(b)],
