@@ -12,6 +12,9 @@
 // axe-core with 0 violations on the person page with the banner and the open panel, in both themes.
 // Screenshots: artifacts/ui-why-*.png.
 
+// The functions passed to `page.evaluate` and `waitForFunction` run in the page.
+/* global window, document */
+
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
