@@ -209,7 +209,7 @@ test(
         await page.getByTestId('why-chain').waitFor({ timeout: 15_000 });
         assert.match(await page.getByTestId('why-heading').textContent(), /one person because/);
         assert.deepEqual(await axeViolations(page), [], `axe: person page, why from the ids list, ${theme}`);
-      await page.screenshot({ path: artifactPath(`ui-why-person-ids-${theme}-1440.png`) });
+        await page.screenshot({ path: artifactPath(`ui-why-person-ids-${theme}-1440.png`) });
 
         await page.goto(`${server.url}/#/lens?project=${TOKEN}`);
         const pair = page.locator(
@@ -219,8 +219,8 @@ test(
         const why = pair.first().getByTestId('why-link');
         assert.match(await why.textContent(), /PostHog rules/, 'the lens says whose rules answer');
         await why.scrollIntoViewIfNeeded();
-      await page.screenshot({ path: artifactPath(`ui-why-lens-button-${theme}-1440.png`) });
-      await why.click();
+        await page.screenshot({ path: artifactPath(`ui-why-lens-button-${theme}-1440.png`) });
+        await why.click();
         await page.getByTestId('why-chain').waitFor({ timeout: 15_000 });
         await page.screenshot({ path: artifactPath(`ui-why-lens-${theme}-1440.png`) });
       } finally {
