@@ -162,6 +162,11 @@ test(
       await page.keyboard.press('Escape');
       await panel.waitFor({ state: 'detached', timeout: 5_000 });
       assert.doesNotMatch(page.url(), /why=/, 'Esc closed the panel and its URL param');
+      assert.equal(
+        await page.evaluate(() => document.activeElement?.dataset.testid),
+        'users-merged-why',
+        'focus went back to the button that opened the panel',
+      );
     } finally {
       await close();
     }
@@ -186,9 +191,19 @@ test(
       await answer.waitFor({ timeout: 15_000 });
       assert.equal(await answer.getAttribute('data-together'), 'false', 'user-c and user-d are apart');
       assert.ok(await page.getByTestId('why-no-link').isVisible(), '"No event ever linked them."');
-      assert.equal(await page.getByTestId('why-side-person').count(), 2, 'each side links to its person');
+      const sides = await page.getByTestId('why-side-person').allTextContents();
+      assert.equal(sides.length, 2, 'each side links to its person');
+      assert.match(sides[0], /user-c/, `the side names its person by its label; got ${sides}`);
       assert.equal(await page.getByTestId('users-merged-banner').count(), 0, 'no banner on a person of one user');
       await page.screenshot({ path: artifactPath('ui-why-apart-dark-800.png') });
+
+      // An id no event named: an error with Retry, never an empty panel.
+      await page.goto(`${server.url}/#/persons/${c.id}?why=user-c,nobody-ever&why_project=${TOKEN}`);
+      const error = page.getByTestId('why-error');
+      await error.waitFor({ timeout: 15_000 });
+      assert.match(await error.textContent(), /nobody-ever/, 'the error names the unknown id');
+      await page.getByTestId('why-retry').click();
+      await error.waitFor({ timeout: 15_000 });
     } finally {
       await close();
     }

@@ -38,6 +38,8 @@ const FINDINGS_STEPS = 8;
 export interface WhyResult {
   answer: WhyAnswer;
   findings: Finding[];
+  /** person id -> its display label, for the two sides of an "apart" answer. */
+  labels: Record<string, string>;
 }
 
 async function loadWhy(t: WhyTarget, signal: AbortSignal): Promise<WhyResult> {
@@ -46,7 +48,15 @@ async function loadWhy(t: WhyTarget, signal: AbortSignal): Promise<WhyResult> {
   const pages = await Promise.all(
     events.map((event_uuid) => api.warnings({ project: t.project, event_uuid }, signal).then((p) => p.warnings)),
   );
-  return { answer, findings: pages.flat() };
+  const labels: Record<string, string> = {};
+  if (!answer.together) {
+    const sides = [answer.a, answer.b].filter((s) => s.person_id);
+    const found = await Promise.all(
+      sides.map((s) => api.persons({ project: t.project, distinct_id: s.distinct_id, limit: 1 }, signal)),
+    );
+    for (const page of found) for (const p of page.persons) labels[p.id] = p.label;
+  }
+  return { answer, findings: pages.flat(), labels };
 }
 
 /** The open panel's target and answer; constructed by the panel while it initialises. */

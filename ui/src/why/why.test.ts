@@ -93,9 +93,11 @@ describe('whyView', () => {
     expect(v.noLink).toBe(true);
     expect(v.steps).toEqual([]);
     expect(v.sides).toEqual([
-      { id: 'user-c', personId: 'p3', personText: 'identified person with 2 ids' },
+      { id: 'user-c', personId: 'p3', personText: 'person (identified, 2 ids)' },
       { id: 'user-d', personId: null, personText: 'no person' },
     ]);
+    const named = whyView(answer({ together: false }), [], { p1: 'user-a' });
+    expect(named.sides[0].personText).toBe('person user-a (identified, 3 ids)');
   });
 
   it('apart with refusals lists them and counts the ones left out; a root cause is never shown apart', () => {

@@ -71,7 +71,7 @@ export interface StepView {
 export interface SideView {
   id: string;
   personId: string | null;
-  /** "person with 3 ids", "no person". */
+  /** "person user-a (identified, 3 ids)", "no person". */
   personText: string;
 }
 
@@ -121,21 +121,25 @@ function stepView(step: WhyStep, index: number, findings: readonly Finding[] = [
   };
 }
 
-function sideView(side: WhySide): SideView {
+function sideView(side: WhySide, labels: Record<string, string>): SideView {
+  const label = side.person_id ? labels[side.person_id] : undefined;
+  const what = `${side.is_identified ? 'identified' : 'anonymous'}, ${side.person_ids} ${side.person_ids === 1 ? 'id' : 'ids'}`;
   return {
     id: side.distinct_id,
     personId: side.person_id,
-    personText: side.person_id
-      ? `${side.is_identified ? 'identified' : 'anonymous'} person with ${side.person_ids} ${side.person_ids === 1 ? 'id' : 'ids'}`
-      : 'no person',
+    personText: side.person_id ? `person ${label ? `${label} ` : ''}(${what})` : 'no person',
   };
 }
 
 /**
  * The panel's view of `answer`; `findings` are the project's findings on the chain's events
- * (any others are ignored).
+ * (any others are ignored), `labels` the display labels of the sides' persons (by person id).
  */
-export function whyView(answer: WhyAnswer, findings: readonly Finding[] = []): WhyView {
+export function whyView(
+  answer: WhyAnswer,
+  findings: readonly Finding[] = [],
+  labels: Record<string, string> = {},
+): WhyView {
   const { a, b } = answer;
   const together = answer.together;
   const chainEvents = new Set(together ? answer.chain.map((s) => s.event.event_uuid) : []);
@@ -157,7 +161,7 @@ export function whyView(answer: WhyAnswer, findings: readonly Finding[] = []): W
     refusals: together ? [] : answer.refusals.map((s, i) => stepView(s, i)),
     moreRefusals: together ? 0 : Math.max(0, answer.refusals_total - answer.refusals.length),
     noLink: !together && answer.refusals_total === 0,
-    sides: [sideView(a), sideView(b)],
+    sides: [sideView(a, labels), sideView(b, labels)],
   };
 }
 
