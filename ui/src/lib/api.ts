@@ -28,6 +28,7 @@ import type {
   StoredEvent,
   StoredRequest,
 } from './types';
+import type { WhyAnswer } from './gen';
 
 export class ApiError extends Error {
   constructor(
@@ -136,6 +137,9 @@ export const api = {
   /** `mixpanelIdMerge`: Mixpanel under that ID merge mode instead of the project's own. */
   lens: (project: string, signal?: AbortSignal, mixpanelIdMerge?: MixpanelIdMerge, compare?: string) =>
     getJson<LensResponse>(`/api/lens${query({ project, mixpanel_id_merge: mixpanelIdMerge, compare })}`, signal),
+  /** Why ids `a` and `b` of `project` are one person, or what keeps them apart. */
+  why: (project: string, a: string, b: string, signal?: AbortSignal) =>
+    getJson<WhyAnswer>(`/api/why${query({ project, a, b })}`, signal),
   /** A project's identity settings (the vendors' defaults when never configured). */
   projectSettings: (project: string) =>
     getJson<ProjectSettingsResponse>(`/api/projects/${encodeURIComponent(project)}/settings`),
