@@ -25,7 +25,9 @@ async fn family_pc() -> App {
         ev("$identify", "user-a", with(json!({"$anon_distinct_id": "anon-edge"}))),
         ev("logged_out", "user-a", with(json!({}))),
         ev("$create_alias", "user-a", with(json!({"alias": "user-b"}))),
-        ev("signed_up", "user-b", with(json!({}))),
+        // posthog-js marks events sent after identify: that is what shows 'user-b' is a user of
+        // its own (an alias value alone is another id of the same user).
+        ev("signed_up", "user-b", with(json!({"$is_identified": true}))),
     ]});
     let resp = app.post_json("/batch/", &batch).await;
     assert_eq!(resp.status, StatusCode::OK, "{}", resp.text());
