@@ -22,6 +22,7 @@ export default [
       'e2e/posthog-js.test.mjs',
       'e2e/rudderstack-js.test.mjs',
       'e2e/ui.test.mjs',
+      'e2e/ui-persons.test.mjs',
       'e2e/vendors-browser.test.mjs',
     ],
     languageOptions: { globals: { ...globals.browser } },

@@ -204,8 +204,9 @@ pub(crate) fn users_merged(m: &UsersMerged) -> String {
     );
     if let Some((event, uuid)) = m.shown_by {
         text.push_str(&format!(
-            " '{}' was an alias until `{event}` (event {uuid}) was sent as it by an identified client.",
-            m.joined
+            " Until `{event}` (event {uuid}) showed '{}' is a user of its own (identified as it), it was just a \
+             second id of '{}'.",
+            m.joined, m.had
         ));
     }
     match (m.previous.filter(|p| *p != m.joined), m.last_event) {

@@ -6,7 +6,8 @@
 //! A PostHog alias value is not a user id by itself: `alias()` exists to give one user several
 //! distinct ids (an old or back-end id of the same user, PostHog's "alias: assigning multiple
 //! distinct IDs to the same user"). It becomes one only once it shows it is a user of its own (it
-//! is identified, or identified events are sent as it); the finding then names the alias, the
+//! is identified, or identified events are sent as it or name it in `$user_id`); the finding then
+//! names the alias, the
 //! event that joined the two ids, which is remembered when the alias joins a person that has a
 //! user id (`UserIds::aliased`) and looked up when the finding fires.
 //!
@@ -199,17 +200,24 @@ fn declared_user_ids(c: &Ctx, known: Option<&HashMap<String, bool>>) -> Vec<Stri
     match c.family {
         // An `$identify`'s distinct id is the user the SDK was told about; an event the client
         // marks identified (`$is_identified`, posthog-js and the mobile SDKs) is sent as its
-        // user's id. Not the lane's inferred flag: an id whose person is identified only because
-        // it was aliased to a user says nothing of its own. Illegal ids are never merged.
+        // user's id, and carries in `$user_id` the id identify() was last called with
+        // (posthog-js `identify()` registers it as a super property; after `alias(x)` an
+        // `identify(x)` keeps the distinct id, so `$user_id` is the only trace of x). Not the
+        // lane's inferred flag: an id whose person is identified only because it was aliased to
+        // a user says nothing of its own. Illegal ids are never merged.
         Family::PostHog => {
-            if c.applied.personless {
+            let props = &c.ev.properties;
+            let identified = c.ev.event == "$identify"
+                || props.get("$is_identified").and_then(serde_json::Value::as_bool) == Some(true);
+            if c.applied.personless || !identified {
                 return Vec::new();
             }
-            let identified = c.ev.event == "$identify"
-                || c.ev.properties.get("$is_identified").and_then(serde_json::Value::as_bool) == Some(true);
-            let id = c.ev.distinct_id.as_str();
-            let new = known.and_then(|k| k.get(id)) != Some(&true);
-            (identified && new && !is_illegal_distinct_id(id)).then(|| id.to_owned()).into_iter().collect()
+            let user_id = props.get("$user_id").and_then(serde_json::Value::as_str).filter(|u| !u.is_empty());
+            let new = |id: &&str| known.and_then(|k| k.get(*id)) != Some(&true) && !is_illegal_distinct_id(id);
+            let mut ids: Vec<String> =
+                std::iter::once(c.ev.distinct_id.as_str()).filter(new).map(str::to_owned).collect();
+            ids.extend(user_id.filter(|u| *u != c.ev.distinct_id).filter(new).map(str::to_owned));
+            ids
         }
         Family::KissMetrics => {
             let other = (ev.event == crate::kissmetrics::ALIAS_EVENT)

@@ -48,7 +48,7 @@ fn family_pc_alias_merges_two_users_and_names_the_alias_and_the_device_before() 
             "still identified as 'user-a'",
             "no reset() after `logged_out`",
             "PostHog person",
-            "`signed_up` (event ev-6)",
+            "`signed_up` (event ev-6) showed 'user-b' is a user of its own",
         ],
     );
     assert_eq!(f.seq, 6, "it fires when 'user-b' shows it is a user of its own");
@@ -106,6 +106,30 @@ fn alias_value_identified_later_names_the_alias() {
     assert_eq!(found[0].distinct_ids, ["user-a", "user-b"]);
     assert_eq!(found[0].event_uuids, ["ev-2"]);
     assert_eq!(found[0].device_ids, [ANON1], "the alias's device, not the server's");
+    assert_eq!(rules(&m, "alias_after_identify")[0].severity.as_str(), "error");
+}
+
+/// The family PC as posthog-js 1.449 sends it: `identify('user-b')` right after `alias('user-b')`
+/// keeps the distinct id 'user-a' (the alias is remembered as the current user's) and only
+/// registers `$user_id: 'user-b'` on later events. That id was identify()'s target, so it is a
+/// user of its own and the alias merged two users.
+#[test]
+fn family_pc_as_posthog_js_sends_it_names_the_alias() {
+    let dev = ANON1;
+    let as_b = |event: &str| js(event, "user-a", dev, true, json!({"$user_id": "user-b"}));
+    let m = model(vec![
+        js("$pageview", ANON1, dev, false, json!({})),
+        js_identify("user-a", ANON1, dev),
+        js("logged_out", "user-a", dev, true, json!({"$user_id": "user-a"})),
+        js("$create_alias", "user-a", dev, true, json!({"alias": "user-b", "$user_id": "user-a"})),
+        as_b("$set"),
+        as_b("signed_up"),
+    ]);
+    let found = merged(&m);
+    assert_eq!(found.len(), 1, "{:#?}", m.findings(None));
+    assert_eq!(found[0].distinct_ids, ["user-a", "user-b"]);
+    assert_eq!(found[0].event_uuids, ["ev-4"], "the alias joined them");
+    assert_mentions(&found[0].message, &["`$create_alias`", "no reset() after `logged_out`", "`$set` (event ev-5)"]);
     assert_eq!(rules(&m, "alias_after_identify")[0].severity.as_str(), "error");
 }
 
