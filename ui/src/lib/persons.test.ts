@@ -61,6 +61,15 @@ describe('personRow', () => {
     });
     expect(row).toEqual({ title: 'user-a + user-b', others: 2, badge: '2 user ids' });
   });
+  it("takes the server's user ids when it sends them (a Segment anonymousId can look like anything)", () => {
+    const row = personRow({
+      distinct_ids: ['anon-kiosk', 'user-a', 'user-b'],
+      label: 'user-a',
+      user_ids: ['user-a', 'user-b'],
+      flags: ['distinct_users_merged'],
+    });
+    expect(row).toEqual({ title: 'user-a + user-b', others: 1, badge: '2 user ids' });
+  });
   it('puts the label first even when it is not the first user-like id', () => {
     expect(userLikeIds({ distinct_ids: ['legacy-4711', anon, 'user-d'], label: 'user-d' })).toEqual([
       'user-d',

@@ -49,10 +49,19 @@ export function looksUserLike(id: string, family?: string): boolean {
   return true;
 }
 
-type Listed = Pick<PersonSummary, 'distinct_ids'> & { label?: string; family?: string; flags?: string[] };
+type Listed = Pick<PersonSummary, 'distinct_ids'> & {
+  label?: string;
+  family?: string;
+  flags?: string[];
+  user_ids?: string[];
+};
 
-/** The person's user-like ids, its label first, then in the order the person got them. */
+/**
+ * The person's ids that name a user, its label first: the server's `user_ids` (which knows each
+ * vendor's id kinds) when the person carries them, else guessed from how the ids look.
+ */
 export function userLikeIds(person: Listed): string[] {
+  if (person.user_ids) return person.user_ids;
   const label = personLabel(person);
   const rest = person.distinct_ids.filter((id) => id !== label && looksUserLike(id, person.family));
   return looksUserLike(label, person.family) ? [label, ...rest] : rest;

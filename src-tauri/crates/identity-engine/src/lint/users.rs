@@ -67,6 +67,11 @@ struct Join {
 }
 
 impl UserIds {
+    /// `id` was declared a user id of `project` (see the module doc).
+    pub(crate) fn is_user_id(&self, project: &str, id: &str) -> bool {
+        self.declared.get(project).is_some_and(|d| d.contains_key(id))
+    }
+
     /// Moves the user ids of `from` (a person the event absorbed) into `into`; returns the two
     /// users when both had some.
     fn merge(&mut self, from: Uuid, into: Uuid) -> Option<Join> {

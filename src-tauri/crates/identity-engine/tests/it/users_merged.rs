@@ -63,6 +63,7 @@ fn family_pc_alias_merges_two_users_and_names_the_alias_and_the_device_before() 
     let persons = m.engine().persons(P);
     assert_eq!(persons.len(), 1);
     assert_eq!(m.engine().display_label(persons[0]), "user-a");
+    assert_eq!(m.user_like_ids(persons[0]), ["user-a", "user-b"]);
     let lane = lane(&m, ANON1).with_current_persons(m.engine());
     let labels: Vec<_> = lane.segments.iter().map(|s| s.current_person_label.as_deref()).collect();
     assert!(labels.iter().all(|l| *l == Some("user-a")), "{labels:?}");
@@ -90,6 +91,7 @@ fn legacy_alias_of_an_identified_user_is_one_user() {
     assert_eq!(alias[0].severity.as_str(), "info");
     assert_eq!(m.engine().persons(P).len(), 1);
     assert_eq!(m.engine().display_label(m.engine().persons(P)[0]), "user-d");
+    assert_eq!(m.user_like_ids(m.engine().persons(P)[0]), ["user-d"], "the legacy id is no second user");
 }
 
 /// An alias value identified later by an `$identify` (posthog-node style: no `$is_identified`)
@@ -221,6 +223,8 @@ fn segment_profile_with_two_user_ids_joined_by_an_anonymous_id() {
     assert_mentions(&f.fix, &["analytics.reset()"]);
     let person = m.engine().person_for("seg", "user-b").unwrap();
     assert_eq!(m.engine().display_label(person), "user-a");
+    // The anonymousId is no user's, though nothing in its text says so: the engine's kinds decide.
+    assert_eq!(m.user_like_ids(person), ["user-a", "user-b"]);
 
     // Unify's default limit (one user_id per profile) refuses user-b: two profiles, no merge.
     let m = segment_model(ProjectSettings::default(), &evs);

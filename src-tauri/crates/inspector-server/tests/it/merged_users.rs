@@ -46,6 +46,7 @@ async fn persons_carry_one_label_and_their_flags() {
     let merged = &page["persons"][1];
     let ids: Vec<&str> = merged["distinct_ids"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
     assert!(ids.contains(&"user-b"), "{merged}");
+    assert_eq!(merged["user_ids"], json!(["user-a", "user-b"]), "the anonymous ids are no user's");
     let flags = merged["flags"].as_array().unwrap();
     assert!(flags.contains(&json!("distinct_users_merged")), "{merged}");
     assert!(flags.contains(&json!("alias_after_identify")), "{merged}");
