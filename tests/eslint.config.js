@@ -26,6 +26,7 @@ export default [
       'e2e/ui-reconnect.test.mjs',
       'e2e/ui-events.test.mjs',
       'e2e/ui-devices.test.mjs',
+      'e2e/ui-persons.test.mjs',
       'e2e/vendors-browser.test.mjs',
     ],
     languageOptions: { globals: { ...globals.browser } },

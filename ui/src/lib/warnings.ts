@@ -77,7 +77,7 @@ export const RULES: Record<LintRule, { title: string; summary: string }> = {
   distinct_users_merged: {
     title: 'Two users merged',
     summary:
-      'One person owns two user ids (identify or alias targets, userIds): usually a missing reset() at logout, or an alias() of an already identified user.',
+      'One person owns two user ids (identify targets, identified ids, userIds): usually a missing reset() at logout, or an alias() of an already identified user.',
   },
 };
 

@@ -49,6 +49,24 @@ impl Engine {
             .cloned()
     }
 
+    /// The person's ids that name a user rather than a device or visitor, its label first: ids
+    /// the vendor's own kinds call a user id or email, and ids of no such kind (PostHog has
+    /// none) that do not look anonymous. What a list shows as "user-a + user-b". O(ids).
+    pub fn user_like_ids(&self, person: &Person) -> Vec<String> {
+        let family = self.family(&person.project);
+        let label = self.display_label(person);
+        let user_like = |id: &str| match self.id_kind(&person.project, id) {
+            Some(IdKind::UserId | IdKind::Email) => true,
+            Some(IdKind::AnonymousId | IdKind::DeviceId) => false,
+            _ => self.user_like(family, &person.project, id),
+        };
+        let first = user_like(&label).then(|| label.clone());
+        first
+            .into_iter()
+            .chain(person.distinct_ids.iter().filter(|id| **id != label && user_like(id)).cloned())
+            .collect()
+    }
+
     fn user_like(&self, family: Family, project: &str, id: &str) -> bool {
         let anonymous_kind = matches!(self.id_kind(project, id), Some(IdKind::AnonymousId | IdKind::DeviceId));
         let kissmetrics_anonymous = family == Family::KissMetrics && looks_kissmetrics_anonymous(id);

@@ -140,6 +140,18 @@ impl Model {
         &self.engine
     }
 
+    /// The person's ids that name a user, its label first (what a list shows as "user-a +
+    /// user-b"). PostHog keeps no id kinds, so there they are the ids the lint saw used as a
+    /// user's (identify targets, ids of identified events); elsewhere `Engine::user_like_ids`.
+    pub fn user_like_ids(&self, person: &crate::types::Person) -> Vec<String> {
+        let mut ids = self.engine.user_like_ids(person);
+        if self.engine.family(&person.project) == crate::family::Family::PostHog {
+            let label = self.engine.display_label(person);
+            ids.retain(|id| *id == label || self.lint.is_user_id(&person.project, id));
+        }
+        ids
+    }
+
     /// Lanes of one project (all projects with `None`), most recently active (arrival) first.
     pub fn devices(&self, project: Option<&str>) -> Vec<&DeviceLane> {
         let mut lanes: Vec<&DeviceLane> =

@@ -13,6 +13,10 @@ export type PersonSummary = { id: string,
  */
 label: string, 
 /**
+ * Its ids that name a user (`Model::user_like_ids`), the label first: "user-a + user-b".
+ */
+user_ids: Array<string>, 
+/**
  * The lint rules with a finding that names one of the person's ids, in finding order.
  */
 flags: Array<LintRule>, project: string, source: string, family: Family, distinct_ids: Array<string>, is_identified: boolean, properties: { [key in string]: JsonValue }, created_at: string, };

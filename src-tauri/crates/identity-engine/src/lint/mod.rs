@@ -199,6 +199,11 @@ impl Lint {
         }
     }
 
+    /// `id` was a user id of `project` (`distinct_users_merged`'s notion of one).
+    pub(crate) fn is_user_id(&self, project: &str, id: &str) -> bool {
+        self.user_ids.is_user_id(project, id)
+    }
+
     /// How many events `report` has counted for `key` (after this one).
     fn count(&self, key: &str) -> usize {
         self.counts.get(key).copied().unwrap_or(0)

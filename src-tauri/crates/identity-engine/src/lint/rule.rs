@@ -33,8 +33,9 @@ pub enum LintRule {
     AnonymousIdWithManyUserIds,
     /// KISSmetrics: one placeholder id, or one id, aliased to many people.
     SquishedIdentities,
-    /// Two ids that were each a user id (identify or alias target, userId, `$user_id`, a named
-    /// identity) ended in one person: two real users merged.
+    /// Two ids that were each a user id (PostHog identify target or id of identified events, an
+    /// alias value only once it is one; userId, `$user_id`, a named identity) ended in one
+    /// person: two real users merged.
     DistinctUsersMerged,
 }
 

@@ -170,13 +170,16 @@ pub(crate) struct UsersMerged<'a> {
     pub last_event: Option<&'a str>,
     /// The lane shows a reset() since `previous` was identified.
     pub reset_since: bool,
+    /// The later event (name, uuid) that showed the joined id is a user of its own, when the
+    /// joining event was an alias of an id that was not one yet.
+    pub shown_by: Option<(&'a str, &'a str)>,
     pub family: Family,
 }
 
 /// How each vendor's user ids come to be, for the sentence.
 fn user_id_word(family: Family) -> &'static str {
     match family {
-        Family::PostHog => "an identify or alias target",
+        Family::PostHog => "an identify target or the id of identified events",
         Family::Segment | Family::RudderStack => "a userId",
         Family::Mixpanel => "a $user_id (identified id)",
         Family::KissMetrics => "a named identity",
@@ -199,6 +202,13 @@ pub(crate) fn users_merged(m: &UsersMerged) -> String {
         m.event_uuid,
         m.device
     );
+    if let Some((event, uuid)) = m.shown_by {
+        text.push_str(&format!(
+            " Until `{event}` (event {uuid}) showed '{}' is a user of its own (identified as it), it was just a \
+             second id of '{}'.",
+            m.joined, m.had
+        ));
+    }
     match (m.previous.filter(|p| *p != m.joined), m.last_event) {
         (None, _) => {}
         (Some(previous), last) if m.reset_since => {

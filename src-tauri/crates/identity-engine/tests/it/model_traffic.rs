@@ -82,13 +82,13 @@ fn posthog_js_browser_lanes() {
         assert_eq!(kinds(n), [("reset_device", Some(old), Some(new), true)]);
         assert_eq!(n.sessions.len(), 1);
 
-        // Findings: the script does everything right except alias after identify, which puts a
-        // second user-like id (the alias target 'alias-43') on user-43's person.
+        // Findings: the script does everything right except alias after identify. 'alias-43' is a
+        // second id of user-43 that is never identified or sent as identified events, so no two
+        // users were merged (PostHog's alias is for exactly this: posthog.com/docs/product-analytics/
+        // identify#alias-assigning-multiple-distinct-ids-to-the-same-user).
         let findings = model.findings(Some(project));
         let rules: Vec<_> = findings.iter().map(|f| (f.rule.as_str(), f.severity.as_str())).collect();
-        let want =
-            [("identified_share", "info"), ("distinct_users_merged", "error"), ("alias_after_identify", "error")];
-        assert_eq!(rules, want, "{project}");
+        assert_eq!(rules, [("identified_share", "info"), ("alias_after_identify", "info")], "{project}");
     }
     // Session 1: the reset(true) lane arrived first, and the old lane's first event linked it.
     assert_eq!(
@@ -97,7 +97,7 @@ fn posthog_js_browser_lanes() {
     );
     let share = model.findings(Some("posthog_token"))[0].clone().into_owned();
     assert!(share.message.starts_with("6 of 11 events"), "{}", share.message);
-    let alias = model.findings(Some("phc_web"))[2].clone().into_owned();
+    let alias = model.findings(Some("phc_web"))[1].clone().into_owned();
     assert_eq!(alias.distinct_ids, ["user-43", "alias-43"]);
     assert_eq!(alias.event_uuids, [evs[17].uuid.clone()]);
 }

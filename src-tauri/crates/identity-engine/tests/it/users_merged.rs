@@ -42,10 +42,19 @@ fn family_pc_alias_merges_two_users_and_names_the_alias_and_the_device_before() 
     assert_eq!(f.device_ids, [ANON1]);
     assert_mentions(
         &f.message,
-        &["`$create_alias`", "ev-5", "still identified as 'user-a'", "no reset() after `logged_out`", "PostHog person"],
+        &[
+            "`$create_alias`",
+            "ev-5",
+            "still identified as 'user-a'",
+            "no reset() after `logged_out`",
+            "PostHog person",
+            "`signed_up` (event ev-6) showed 'user-b' is a user of its own",
+        ],
     );
+    assert_eq!(f.seq, 6, "it fires when 'user-b' shows it is a user of its own");
     assert_mentions(&f.fix, &["posthog.reset()", "Do not call alias()"]);
-    // The alias that joined two users is an error, and its text is PostHog's, not Mixpanel's.
+    // The alias that joined two users is an error (raised when the finding fired), and its text
+    // is PostHog's, not Mixpanel's.
     let alias = rules(&m, "alias_after_identify");
     assert_eq!(alias.len(), 1);
     assert_eq!(alias[0].severity.as_str(), "error");
@@ -54,9 +63,76 @@ fn family_pc_alias_merges_two_users_and_names_the_alias_and_the_device_before() 
     let persons = m.engine().persons(P);
     assert_eq!(persons.len(), 1);
     assert_eq!(m.engine().display_label(persons[0]), "user-a");
+    assert_eq!(m.user_like_ids(persons[0]), ["user-a", "user-b"]);
     let lane = lane(&m, ANON1).with_current_persons(m.engine());
     let labels: Vec<_> = lane.segments.iter().map(|s| s.current_person_label.as_deref()).collect();
     assert!(labels.iter().all(|l| *l == Some("user-a")), "{labels:?}");
+}
+
+/// A legitimate alias: identified user-d links its old back-end id 'legacy-4711' (PostHog:
+/// "alias: assigning multiple distinct IDs to the same user",
+/// posthog.com/docs/product-analytics/identify#alias-assigning-multiple-distinct-ids-to-the-same-user).
+/// The alias value never shows it is a user of its own, so no two users were merged, and the alias
+/// after identify stays a hint.
+#[test]
+fn legacy_alias_of_an_identified_user_is_one_user() {
+    let m = model(vec![
+        js("$pageview", ANON1, ANON1, false, json!({})),
+        js_identify("user-d", ANON1, ANON1),
+        js("$create_alias", "user-d", ANON1, true, json!({"alias": "legacy-4711"})),
+        js("$pageview", "user-d", ANON1, true, json!({})),
+        // posthog-node from the back end, capturing under the legacy id: no `$is_identified`,
+        // so it says nothing about 'legacy-4711' being a user of its own.
+        e("invoice_paid", "legacy-4711", json!({})),
+    ]);
+    assert!(merged(&m).is_empty(), "{:#?}", m.findings(None));
+    let alias = rules(&m, "alias_after_identify");
+    assert_eq!(alias.len(), 1);
+    assert_eq!(alias[0].severity.as_str(), "info");
+    assert_eq!(m.engine().persons(P).len(), 1);
+    assert_eq!(m.engine().display_label(m.engine().persons(P)[0]), "user-d");
+    assert_eq!(m.user_like_ids(m.engine().persons(P)[0]), ["user-d"], "the legacy id is no second user");
+}
+
+/// An alias value identified later by an `$identify` (posthog-node style: no `$is_identified`)
+/// shows it is a user too; the finding still names the alias that joined the two.
+#[test]
+fn alias_value_identified_later_names_the_alias() {
+    let m = model(vec![
+        js_identify("user-a", ANON1, ANON1),
+        js("$create_alias", "user-a", ANON1, true, json!({"alias": "user-b"})),
+        e("$identify", "user-b", json!({"$set": {"email": "bob@example.com"}})),
+    ]);
+    let found = merged(&m);
+    assert_eq!(found.len(), 1, "{:#?}", m.findings(None));
+    assert_eq!(found[0].distinct_ids, ["user-a", "user-b"]);
+    assert_eq!(found[0].event_uuids, ["ev-2"]);
+    assert_eq!(found[0].device_ids, [ANON1], "the alias's device, not the server's");
+    assert_eq!(rules(&m, "alias_after_identify")[0].severity.as_str(), "error");
+}
+
+/// The family PC as posthog-js 1.449 sends it: `identify('user-b')` right after `alias('user-b')`
+/// keeps the distinct id 'user-a' (the alias is remembered as the current user's) and only
+/// registers `$user_id: 'user-b'` on later events. That id was identify()'s target, so it is a
+/// user of its own and the alias merged two users.
+#[test]
+fn family_pc_as_posthog_js_sends_it_names_the_alias() {
+    let dev = ANON1;
+    let as_b = |event: &str| js(event, "user-a", dev, true, json!({"$user_id": "user-b"}));
+    let m = model(vec![
+        js("$pageview", ANON1, dev, false, json!({})),
+        js_identify("user-a", ANON1, dev),
+        js("logged_out", "user-a", dev, true, json!({"$user_id": "user-a"})),
+        js("$create_alias", "user-a", dev, true, json!({"alias": "user-b", "$user_id": "user-a"})),
+        as_b("$set"),
+        as_b("signed_up"),
+    ]);
+    let found = merged(&m);
+    assert_eq!(found.len(), 1, "{:#?}", m.findings(None));
+    assert_eq!(found[0].distinct_ids, ["user-a", "user-b"]);
+    assert_eq!(found[0].event_uuids, ["ev-4"], "the alias joined them");
+    assert_mentions(&found[0].message, &["`$create_alias`", "no reset() after `logged_out`", "`$set` (event ev-5)"]);
+    assert_eq!(rules(&m, "alias_after_identify")[0].severity.as_str(), "error");
 }
 
 fn shared_computer(second: EventInput) -> Model {
@@ -147,6 +223,8 @@ fn segment_profile_with_two_user_ids_joined_by_an_anonymous_id() {
     assert_mentions(&f.fix, &["analytics.reset()"]);
     let person = m.engine().person_for("seg", "user-b").unwrap();
     assert_eq!(m.engine().display_label(person), "user-a");
+    // The anonymousId is no user's, though nothing in its text says so: the engine's kinds decide.
+    assert_eq!(m.user_like_ids(person), ["user-a", "user-b"]);
 
     // Unify's default limit (one user_id per profile) refuses user-b: two profiles, no merge.
     let m = segment_model(ProjectSettings::default(), &evs);

@@ -138,6 +138,8 @@ pub struct PersonSummary {
     /// The person's one display label (`Engine::display_label`): the id it was identified as,
     /// else its first user-like id, else its first id.
     pub label: String,
+    /// Its ids that name a user (`Model::user_like_ids`), the label first: "user-a + user-b".
+    pub user_ids: Vec<String>,
     /// The lint rules with a finding that names one of the person's ids, in finding order.
     pub flags: Vec<LintRule>,
     pub project: String,

@@ -25,10 +25,12 @@ const DEFAULT_PERSONS: usize = 500;
 const MAX_PERSONS: usize = 5_000;
 const MAX_DEVICES: usize = 1_000;
 
-fn person_summary(p: &Person, engine: &identity_engine::Engine, flags: &PersonFlags) -> PersonSummary {
+fn person_summary(p: &Person, model: &identity_engine::Model, flags: &PersonFlags) -> PersonSummary {
+    let engine = model.engine();
     PersonSummary {
         id: p.id,
         label: engine.display_label(p),
+        user_ids: model.user_like_ids(p),
         flags: flags.get(&p.id).map(|f| f.rules.clone()).unwrap_or_default(),
         project: p.project.clone(),
         source: engine.source(&p.project).to_owned(),
@@ -166,7 +168,7 @@ pub async fn persons(
                 found.sort_by_key(|p| !flags.get(&p.id).is_some_and(|f| f.error));
             }
             let persons: Vec<PersonSummary> =
-                found.iter().skip(offset).take(limit).map(|p| person_summary(p, engine, &flags)).collect();
+                found.iter().skip(offset).take(limit).map(|p| person_summary(p, model, &flags)).collect();
             let next_cursor = (offset + persons.len() < found.len()).then(|| (offset + persons.len()).to_string());
             PersonsPage { total: found.len(), persons, next_cursor }
         })

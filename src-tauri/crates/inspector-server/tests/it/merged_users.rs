@@ -25,7 +25,9 @@ async fn family_pc() -> App {
         ev("$identify", "user-a", with(json!({"$anon_distinct_id": "anon-edge"}))),
         ev("logged_out", "user-a", with(json!({}))),
         ev("$create_alias", "user-a", with(json!({"alias": "user-b"}))),
-        ev("signed_up", "user-b", with(json!({}))),
+        // posthog-js marks events sent after identify: that is what shows 'user-b' is a user of
+        // its own (an alias value alone is another id of the same user).
+        ev("signed_up", "user-b", with(json!({"$is_identified": true}))),
     ]});
     let resp = app.post_json("/batch/", &batch).await;
     assert_eq!(resp.status, StatusCode::OK, "{}", resp.text());
@@ -44,6 +46,7 @@ async fn persons_carry_one_label_and_their_flags() {
     let merged = &page["persons"][1];
     let ids: Vec<&str> = merged["distinct_ids"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
     assert!(ids.contains(&"user-b"), "{merged}");
+    assert_eq!(merged["user_ids"], json!(["user-a", "user-b"]), "the anonymous ids are no user's");
     let flags = merged["flags"].as_array().unwrap();
     assert!(flags.contains(&json!("distinct_users_merged")), "{merged}");
     assert!(flags.contains(&json!("alias_after_identify")), "{merged}");
