@@ -66,7 +66,12 @@ try {
         await page.screenshot({ path: path.join(OUT, `${name}-${theme}-${size.width}.png`) });
         await page.addScriptTag({ content: AXE });
         const result = await page.evaluate(() => globalThis.axe.run(globalThis.document));
-        const violations = result.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length }));
+        const violations = result.violations.map((v) => ({
+          id: v.id,
+          impact: v.impact,
+          nodes: v.nodes.length,
+          targets: v.nodes.slice(0, 5).map((n) => `${n.target} ${n.any[0]?.message ?? ''}`),
+        }));
         report.push({ view: name, theme, width: size.width, violations });
         console.log(
           `${name.padEnd(9)} ${theme.padEnd(5)} ${size.width}: ` +
