@@ -60,4 +60,13 @@ describe('the posthog-js snippet', () => {
     expect(js?.code).toContain("posthog.init('phc_abc'");
     expect(js?.code).toContain('// opt_out_useragent_filter: true,');
   });
+
+  it('shows the two calls identity depends on in the browser SDKs: identify on login, reset on logout', () => {
+    const s = sdkSnippets('http://127.0.0.1:40123');
+    for (const id of ['posthog-js', 'segment-analytics-next', 'mixpanel-browser']) {
+      const code = s.find((x) => x.id === id)!.code;
+      expect(code, id).toMatch(/\.identify\('user-1'/);
+      expect(code, id).toMatch(/\.reset\(\)/);
+    }
+  });
 });

@@ -56,7 +56,11 @@ function posthogSnippets(url: string, token: string): Snippet[] {
         `import posthog from 'posthog-js'\n\nposthog.init('${token}', {\n  api_host: '${url}',\n` +
         `  // Headless browsers (Playwright, Cypress, Puppeteer) look like bots to posthog-js,\n` +
         `  // which then drops every event: uncomment for end-to-end tests.\n` +
-        `  // opt_out_useragent_filter: true,\n})`,
+        `  // opt_out_useragent_filter: true,\n})\n\n` +
+        `// On login: one person for this browser's anonymous id and the user\n` +
+        `posthog.identify('user-1', { email: 'user-1@example.com' })\n` +
+        `// On logout: without it, the next user to log in here joins user-1\n` +
+        `posthog.reset()`,
     },
     {
       id: 'posthog-node',
@@ -83,7 +87,7 @@ function segmentSnippets(url: string, key: string): Snippet[] {
       install: 'npm install @segment/analytics-next',
       language: 'js',
       // The inspector is the CDN: its settings reply names it as the API host.
-      code: `import { AnalyticsBrowser } from '@segment/analytics-next'\n\nconst analytics = AnalyticsBrowser.load({ writeKey: '${key}', cdnURL: '${url}' })\nanalytics.identify('user-1', { email: 'user-1@example.com' })`,
+      code: `import { AnalyticsBrowser } from '@segment/analytics-next'\n\nconst analytics = AnalyticsBrowser.load({ writeKey: '${key}', cdnURL: '${url}' })\nanalytics.identify('user-1', { email: 'user-1@example.com' }) // on login\nanalytics.reset() // on logout: a new anonymousId for the next user`,
     },
     {
       id: 'segment-node',
@@ -116,7 +120,7 @@ function mixpanelSnippets(url: string, token: string): Snippet[] {
       title: 'Mixpanel (browser)',
       install: 'npm install mixpanel-browser',
       language: 'js',
-      code: `import mixpanel from 'mixpanel-browser'\n\nmixpanel.init('${token}', { api_host: '${url}' })\nmixpanel.identify('user-1')`,
+      code: `import mixpanel from 'mixpanel-browser'\n\nmixpanel.init('${token}', { api_host: '${url}' })\nmixpanel.identify('user-1') // on login\nmixpanel.reset() // on logout: a new device id for the next user`,
     },
     {
       id: 'mixpanel-python',
