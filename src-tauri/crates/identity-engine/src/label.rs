@@ -49,16 +49,24 @@ impl Engine {
             .cloned()
     }
 
-    /// The person's ids that name a user rather than a device or visitor, its label first: ids
-    /// the vendor's own kinds call a user id or email, and ids of no such kind (PostHog has
-    /// none) that do not look anonymous. What a list shows as "user-a + user-b". O(ids).
+    /// The person's ids that name a user rather than a device or visitor, its label first. What a
+    /// list shows as "user-a + user-b", so only ids that each stand for a user: where the vendor
+    /// has a user id field (Segment and RudderStack `userId`, Mixpanel `$user_id` and identified
+    /// ids) only ids of that kind, since an email, a group id or a device id on the same profile
+    /// is not a second user; where every id is a distinct id (PostHog, KISSmetrics), the ids that
+    /// do not look anonymous. O(ids).
     pub fn user_like_ids(&self, person: &Person) -> Vec<String> {
         let family = self.family(&person.project);
         let label = self.display_label(person);
-        let user_like = |id: &str| match self.id_kind(&person.project, id) {
-            Some(IdKind::UserId | IdKind::Email) => true,
-            Some(IdKind::AnonymousId | IdKind::DeviceId) => false,
-            _ => self.user_like(family, &person.project, id),
+        let user_like = |id: &str| match family {
+            Family::Segment | Family::RudderStack | Family::Mixpanel => {
+                self.id_kind(&person.project, id) == Some(IdKind::UserId)
+            }
+            Family::PostHog | Family::KissMetrics => match self.id_kind(&person.project, id) {
+                Some(IdKind::UserId | IdKind::Email) => true,
+                Some(IdKind::AnonymousId | IdKind::DeviceId) => false,
+                _ => self.user_like(family, &person.project, id),
+            },
         };
         let first = user_like(&label).then(|| label.clone());
         first

@@ -245,6 +245,20 @@ fn segment_user_on_two_anonymous_ids_is_one_user() {
     assert!(merged(&m).is_empty(), "{:#?}", m.findings(None));
 }
 
+/// A Segment profile's email and group id are identifiers of one user, not more users: the
+/// list's "user-a + …" names only `userId`s.
+#[test]
+fn segment_user_ids_are_user_ids_only() {
+    let evs = [
+        seg_web("identify", Some("user-a"), "anon-1", json!({"traits": {"email": "a@x.io"}})),
+        seg_web("group", Some("user-a"), "anon-1", json!({"groupId": "acme"})),
+    ];
+    let m = segment_model(ProjectSettings::default(), &evs);
+    let person = m.engine().person_for("seg", "user-a").unwrap();
+    assert!(person.distinct_ids.iter().any(|i| i == "a@x.io"), "{:?}", person.distinct_ids);
+    assert_eq!(m.user_like_ids(person), ["user-a"]);
+}
+
 #[test]
 fn rudderstack_stitches_two_user_ids() {
     let rs = |user: Option<&str>, event: &str| {
