@@ -165,9 +165,20 @@ test(
     log(`[rs findings] ${JSON.stringify(rules)} ${trail}`);
     // userId "" raises no blocked_identifier_value; alias() is no missing reset; the two users
     // sharing the anonymousId after the plain reset() are reported, in words true of v3
-    // (reset(true), the stitcher's rudder_id; never "without reset()" or Segment's rules).
+    // (reset(true), the stitcher's rudder_id; never "without reset()" or Segment's rules). The
+    // stitcher really joins the two users through that anonymousId, so distinct_users_merged is
+    // true too, and it must name reset(true), not a plain reset().
     assert.ok(rules.includes('anonymous_id_with_many_user_ids'), brief(rules));
-    const allowed = ['alias_after_identify', 'anonymous_id_with_many_user_ids', 'missing_reset_between_users'];
+    const allowed = [
+      'alias_after_identify',
+      'anonymous_id_with_many_user_ids',
+      'missing_reset_between_users',
+      'distinct_users_merged',
+    ];
+    for (const w of found.filter((x) => x.rule === 'distinct_users_merged')) {
+      assert.match(w.message, /rudder_id/, w.message);
+      assert.ok(!/no reset\(\) /.test(w.message), w.message);
+    }
     for (const r of rules) assert.ok(allowed.includes(r), `unexpected finding ${r}; ${brief(found)}`);
     for (const w of found) {
       assert.ok(!w.message.includes('without reset()'), w.message);

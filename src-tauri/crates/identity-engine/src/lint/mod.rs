@@ -15,7 +15,7 @@
 
 mod rule;
 pub(crate) mod rules;
-mod text;
+pub(crate) mod text;
 mod users;
 mod vendor;
 

@@ -209,23 +209,35 @@ pub(crate) fn users_merged(m: &UsersMerged) -> String {
             m.joined, m.had
         ));
     }
+    let reset = reset_call(m.family);
     match (m.previous.filter(|p| *p != m.joined), m.last_event) {
         (None, _) => {}
         (Some(previous), last) if m.reset_since => {
             text.push_str(&format!(" Just before, this device was identified as '{previous}'"));
             text.push_str(&match last {
-                Some(last) => format!(" (last event `{last}`); a reset() happened since."),
-                None => "; a reset() happened since.".to_owned(),
+                Some(last) => format!(" (last event `{last}`); a {reset} happened since."),
+                None => format!("; a {reset} happened since."),
             });
         }
         (Some(previous), Some(last)) => text.push_str(&format!(
-            " Just before, this device was still identified as '{previous}'; no reset() after `{last}`."
+            " Just before, this device was still identified as '{previous}'; no {reset} after `{last}`."
         )),
         (Some(previous), None) => text.push_str(&format!(
-            " Just before, this device was still identified as '{previous}', with no reset() in between."
+            " Just before, this device was still identified as '{previous}', with no {reset} in between."
         )),
     }
     text
+}
+
+/// The call that gives the next user of a device a fresh anonymous id, in the SDK's words:
+/// @rudderstack/analytics-js v3 keeps the anonymousId on a plain reset(), and KISSmetrics'
+/// library calls it clearIdentity().
+pub(crate) fn reset_call(family: Family) -> &'static str {
+    match family {
+        Family::RudderStack => "reset(true)",
+        Family::KissMetrics => "clearIdentity()",
+        Family::PostHog | Family::Segment | Family::Mixpanel => "reset()",
+    }
 }
 
 /// The fix for `distinct_users_merged`: reset at logout, in the vendor's words, plus what not

@@ -24,6 +24,7 @@ pub(super) fn root_cause(
     let findings = model.findings(Some(project));
     let engine = model.engine();
     let word = engine.family(project).person_word();
+    let reset = crate::lint::text::reset_call(engine.family(project));
     let person = engine.person_for(project, &chain.first()?.from)?.id;
     // Ids some lane of the project was identified as (one pass over the lanes, once).
     let identified: HashSet<&str> = model
@@ -64,7 +65,7 @@ pub(super) fn root_cause(
             None => "that user's last event".to_owned(),
         };
         Some(format!(
-            "device '{}' was still identified as '{user}': no reset() after {after}, then {call} joined the \
+            "device '{}' was still identified as '{user}': no {reset} after {after}, then {call} joined the \
              two users '{user}' and '{other}' into one {word} ({}).",
             lane.device_id,
             finding.rule.as_str()
