@@ -4,7 +4,7 @@
 // and the test checks: the Person column of each row (the server's `persons[uuid]` label), the
 // decision pill of the merge events, the "N rejected" toggle showing rejected requests only (with
 // the project key the body names), j/k/Enter and ↓/Enter from the filters opening events, and
-// axe-core finding nothing on Events, event detail and Warnings in both themes.
+// axe-core finding nothing on Events, event detail, Warnings, Start and the lens in both themes.
 
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -195,30 +195,37 @@ async function axe(page) {
   return result.violations.map((v) => `${v.id}×${v.nodes.length}: ${v.nodes.map((n) => n.target).join(' | ')}`);
 }
 
-test('axe-core: no violations on Events, event detail and Warnings, light and dark', { timeout: 90_000 }, async () => {
-  const identify = (await stored({ event: '$identify' }))[0].uuid;
-  const views = [
-    ['events', `#/events?project=${TOKEN}`, '[data-testid="event-row"]'],
-    ['event-detail', `#/events?project=${TOKEN}&focus=${identify}`, '[data-testid="event-request"]'],
-    ['warnings', `#/warnings?project=${TOKEN}`, '[data-testid="warning-item"], .empty'],
-  ];
-  const found = [];
-  for (const theme of ['light', 'dark']) {
-    for (const width of [1440, 800]) {
-      const context = await browser.newContext({
-        viewport: { width, height: width === 800 ? 600 : 900 },
-        colorScheme: theme,
-      });
-      const page = await context.newPage();
-      for (const [name, hash, ready] of views) {
-        await page.goto(`${server.url}/${hash}`);
-        await page.locator(ready).first().waitFor({ timeout: 15_000 });
-        await page.waitForLoadState('networkidle');
-        await page.screenshot({ path: artifactPath(`ui-events-${name}-${theme}-${width}.png`) });
-        for (const v of await axe(page)) found.push(`${name} ${theme} ${width}: ${v}`);
+test(
+  'axe-core: no violations on Events, event detail, Warnings, Start and the lens, light and dark',
+  { timeout: 90_000 },
+  async () => {
+    const identify = (await stored({ event: '$identify' }))[0].uuid;
+    const views = [
+      ['events', `#/events?project=${TOKEN}`, '[data-testid="event-row"]'],
+      ['event-detail', `#/events?project=${TOKEN}&focus=${identify}`, '[data-testid="event-request"]'],
+      ['warnings', `#/warnings?project=${TOKEN}`, '[data-testid="warning-item"], .empty'],
+      // The two views no other e2e file runs axe on: Start with traffic, and the lens of this project.
+      ['start', '#/', '[data-testid="snippet-code"]'],
+      ['lens', `#/lens?project=${TOKEN}`, '[data-testid="lens-disagreements"]'],
+    ];
+    const found = [];
+    for (const theme of ['light', 'dark']) {
+      for (const width of [1440, 800]) {
+        const context = await browser.newContext({
+          viewport: { width, height: width === 800 ? 600 : 900 },
+          colorScheme: theme,
+        });
+        const page = await context.newPage();
+        for (const [name, hash, ready] of views) {
+          await page.goto(`${server.url}/${hash}`);
+          await page.locator(ready).first().waitFor({ timeout: 15_000 });
+          await page.waitForLoadState('networkidle');
+          await page.screenshot({ path: artifactPath(`ui-events-${name}-${theme}-${width}.png`) });
+          for (const v of await axe(page)) found.push(`${name} ${theme} ${width}: ${v}`);
+        }
+        await context.close();
       }
-      await context.close();
     }
-  }
-  assert.deepEqual(found, []);
-});
+    assert.deepEqual(found, []);
+  },
+);
