@@ -21,9 +21,36 @@ export function idHash(id: string): number {
   return h >>> 0;
 }
 
-/** The palette slot of a person: a pure function of its id. */
+/**
+ * Which palette slot each person drawn together takes: a person's slot is its id's hash, the same in
+ * every view and tab; when two persons shown together hash to the same slot, the one later in
+ * (hash, id) order takes the next free slot. The result depends only on the set, never on order.
+ */
+export function placeSlots(personIds: Iterable<string>): Map<string, number> {
+  const ids = [...new Set(personIds)].sort((a, b) => idHash(a) - idHash(b) || (a < b ? -1 : a > b ? 1 : 0));
+  const taken = new Set<number>();
+  const out = new Map<string, number>();
+  for (const id of ids) {
+    let slot = idHash(id) % PALETTE_SIZE;
+    // More persons than colours: the rest keep their own slot (a repeat cannot be avoided).
+    if (taken.size < PALETTE_SIZE) while (taken.has(slot)) slot = (slot + 1) % PALETTE_SIZE;
+    taken.add(slot);
+    out.set(id, slot);
+  }
+  return out;
+}
+
+/** Slots chosen for persons drawn together (`palette.svelte.ts`), set by the view that draws them. */
+let placed: ReadonlyMap<string, number> = new Map();
+
+/** Lets `palette.svelte.ts` hand its reactive map over (read during rendering, so views follow it). */
+export function usePlacedSlots(slots: ReadonlyMap<string, number>) {
+  placed = slots;
+}
+
+/** The palette slot of a person: its id's hash, unless another person drawn with it has that slot. */
 export function personSlot(personId: string): number {
-  return idHash(personId) % PALETTE_SIZE;
+  return placed.get(personId) ?? idHash(personId) % PALETTE_SIZE;
 }
 
 /** Slot → hue: neighbouring slots are 3 hue steps (87°) apart. */
