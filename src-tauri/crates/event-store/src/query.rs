@@ -393,6 +393,9 @@ fn text<'a>(row: &'a Row<'_>, i: usize) -> rusqlite::Result<&'a str> {
         .map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e)))
 }
 
+/// The most items `scan_events_after` reserves room for up front.
+const SCAN_CAPACITY: u32 = 10_000;
+
 impl Store {
     /// Like `events_after`, but hands each row to `keep` as borrowed text and stores only what
     /// it returns: the identity model's rebuild reads a million properties this way without
@@ -422,7 +425,10 @@ impl Store {
             clauses.join(" AND ")
         ))?;
         let mut rows = stmt.query(params_from_iter(args))?;
-        let mut scanned = Scanned { items: Vec::new(), rows: 0, last_seq: None, pending: Vec::new() };
+        // Sized once: grown by doubling, a step's vector of thousands of decoded events was copied
+        // into fresh pages several times per step, and the page faults cost more than the decoding.
+        let items = Vec::with_capacity(limit.min(SCAN_CAPACITY) as usize);
+        let mut scanned = Scanned { items, rows: 0, last_seq: None, pending: Vec::new() };
         while let Some(r) = rows.next()? {
             let row = ArrivedRow {
                 seq: r.get(0)?,

@@ -9,8 +9,8 @@
 //!   SQLite.
 //! - Capture replies never wait for the model (ingest speed is the store's); API reads call
 //!   `synced` first, so a client that got its 200 then reads persons sees its own events.
-//! - No async worker waits on the model: API reads take its lock on the blocking pool
-//!   (`read_off_workers`), and the feeder holds the write lock for `APPLY_CHUNK` events at most.
+//! - No async worker waits on the model: API reads take its lock on background threads
+//!   (`read_off_workers`, `crate::background`), and the feeder holds the write lock for `APPLY_CHUNK` events at most.
 //! - The model is fed on its own thread at a lower CPU priority: under a burst, capture keeps
 //!   the cores and the model catches up right after (the ingest benchmark reports that lag).
 
@@ -137,7 +137,7 @@ impl Identity {
             if backlog >= PIPELINE_BACKLOG {
                 return self.catch_up_pipelined(store, first);
             }
-            if !self.apply(store, first) {
+            if !self.apply(store, &first) {
                 continue;
             }
             if !more || self.stopped.load(Ordering::Relaxed) {
@@ -149,12 +149,19 @@ impl Identity {
     fn catch_up_pipelined(&self, store: &Store, first: Decoded) -> Result<(), event_store::StoreError> {
         std::thread::scope(|scope| {
             let (steps, decoded) = sync_channel::<Result<Decoded, event_store::StoreError>>(1);
+            // Applied steps come back here to be dropped on the thread that allocated them:
+            // mimalloc frees a block of another thread through a slower shared path, and a
+            // step is tens of thousands of small strings and maps.
+            let (spent, applied) = sync_channel::<Decoded>(2);
             let reader = std::thread::Builder::new().name("identity-reader".into()).spawn_scoped(scope, move || {
                 let mut step = first;
                 loop {
                     let (last, full) = (step.last, step.full);
                     if steps.send(Ok(step)).is_err() || !full {
                         return;
+                    }
+                    while let Ok(done) = applied.try_recv() {
+                        drop(done);
                     }
                     step = match Decoded::read(store, last) {
                         Ok(Some(next)) => next,
@@ -172,7 +179,12 @@ impl Identity {
                 if self.stopped.load(Ordering::Relaxed) {
                     break;
                 }
-                if !self.apply(store, step?) {
+                let step = step?;
+                let applied = self.apply(store, &step);
+                // A full queue (the reader is slow to come back for them) only means this one
+                // is dropped here.
+                let _ = spent.try_send(step);
+                if !applied {
                     // The rest was read for the old model; the next catch-up starts from empty.
                     let _ = self.wake.try_send(());
                     break;
@@ -243,7 +255,7 @@ impl Identity {
     /// model stood before leaving it out, when no event was applied since (an import while no
     /// live traffic arrives), otherwise by rebuilding the model from empty (once per import).
     /// Returns `false` then, without applying the step (it was read for the old position).
-    fn apply(&self, store: &Store, step: Decoded) -> bool {
+    fn apply(&self, store: &Store, step: &Decoded) -> bool {
         {
             let mut skipped = self.skipped.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
             let completed: Vec<String> = skipped.keys().filter(|name| !step.pending.contains(name)).cloned().collect();
@@ -328,16 +340,14 @@ impl Identity {
         f(&model)
     }
 
-    /// `read` on Tokio's blocking pool: waiting for the lock and walking a big model never
-    /// occupy an async worker, so capture and `/api/health` answer while slow reads run.
+    /// `read` on a background thread (`crate::background`): waiting for the lock and walking a big
+    /// model never occupy an async worker, and yield the cores to capture on a busy machine.
     pub async fn read_off_workers<R: Send + 'static>(
         self: &Arc<Self>,
         f: impl FnOnce(&Model) -> R + Send + 'static,
     ) -> Result<R, ApiError> {
         let me = self.clone();
-        tokio::task::spawn_blocking(move || me.read(f))
-            .await
-            .map_err(|e| ApiError::Internal(format!("identity read failed: {e}")))
+        crate::background::run("identity read", move || me.read(f)).await
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<IdentityChange> {
@@ -348,7 +358,7 @@ impl Identity {
 /// The feeding thread: catches up whenever nudged (and every 100 ms regardless), until the
 /// server shuts down or the state that owns the model is gone.
 fn feed(identity: Weak<Identity>, store: Store, woken: Receiver<()>) {
-    lower_priority();
+    crate::background::lower_priority();
     loop {
         let Some(me) = identity.upgrade() else { return };
         if me.stopped.load(Ordering::Relaxed) {
@@ -363,18 +373,3 @@ fn feed(identity: Weak<Identity>, store: Store, woken: Receiver<()>) {
         }
     }
 }
-
-/// Nice 10 for the calling thread only: the model (and an import, see `handlers::transfer`) is
-/// background work next to capture.
-#[cfg(target_os = "linux")]
-pub(crate) fn lower_priority() {
-    // SAFETY: plain syscalls with no pointers; with PRIO_PROCESS and a thread id, setpriority
-    // changes the nice value of that one thread.
-    let result = unsafe { libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t, 10) };
-    if result != 0 {
-        tracing::debug!("could not lower a background thread's priority");
-    }
-}
-
-#[cfg(not(target_os = "linux"))]
-pub(crate) fn lower_priority() {}

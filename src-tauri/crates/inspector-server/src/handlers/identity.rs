@@ -524,17 +524,14 @@ async fn lens_of(
     }
     let store = state.store.clone();
     let name = project.clone();
-    let events = tokio::task::spawn_blocking(move || ingest::project_events(&store, &name))
-        .await
-        .map_err(|e| ApiError::Internal(format!("lens task failed: {e}")))?
+    let events = crate::background::run("the lens", move || ingest::project_events(&store, &name))
+        .await?
         .map_err(|e| ApiError::Internal(format!("cannot read the events of project {project:?}: {e}")))?;
     if events.is_empty() {
         return Err(ApiError::NotFound(format!("no events stored for project {project:?}")));
     }
-    // Replaying a big project under five vendors' rules takes seconds: off the async workers.
-    tokio::task::spawn_blocking(move || identity_engine::vendor_lens_with(&project, &events, &settings))
-        .await
-        .map_err(|e| ApiError::Internal(format!("lens task failed: {e}")))
+    // Replaying a big project under five vendors' rules takes seconds: in the background.
+    crate::background::run("the lens", move || identity_engine::vendor_lens_with(&project, &events, &settings)).await
 }
 
 /// `GET /api/lens?project=[&compare=][&mixpanel_id_merge=]`: the project's traffic under
@@ -555,12 +552,11 @@ pub async fn lens(
     let compare = match q.compare {
         Some(other) => {
             let other = lens_of(&state, other, q.mixpanel_id_merge).await?;
-            let (lens, compared) = tokio::task::spawn_blocking(move || {
+            let (lens, compared) = crate::background::run("the lens", move || {
                 let compared = identity_engine::compare(&lens, &other);
                 (lens, compared)
             })
-            .await
-            .map_err(|e| ApiError::Internal(format!("lens task failed: {e}")))?;
+            .await?;
             return Ok(Json(LensResponse { lens, compare: Some(compared), settings_labels }));
         }
         None => None,

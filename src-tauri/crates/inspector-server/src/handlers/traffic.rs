@@ -17,9 +17,19 @@ use crate::AppState;
 
 const DEFAULT_PAGE: u32 = 100;
 
-/// Runs a store read on the blocking pool: SQLite calls must not stall the async workers that
-/// are answering SDKs.
+/// Runs a store read on a background thread (`crate::background`): SQLite calls must not stall
+/// the async workers that are answering SDKs, nor take the cores from them.
 async fn read<T: Send + 'static>(
+    state: &AppState,
+    query: impl FnOnce(&event_store::Store) -> Result<T, event_store::StoreError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let store = state.store.clone();
+    crate::background::run("the query", move || query(&store)).await?.map_err(ApiError::from)
+}
+
+/// Like `read`, on Tokio's blocking pool at normal priority: for `/api/health`, which a
+/// supervisor uses to tell a busy server from a dead one, so it must not queue behind reads.
+async fn read_urgent<T: Send + 'static>(
     state: &AppState,
     query: impl FnOnce(&event_store::Store) -> Result<T, event_store::StoreError> + Send + 'static,
 ) -> Result<T, ApiError> {
@@ -31,7 +41,7 @@ async fn read<T: Send + 'static>(
 }
 
 pub async fn health(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
-    let totals = read(&state, |s| s.totals()).await?;
+    let totals = read_urgent(&state, |s| s.totals()).await?;
     Ok(Json(Health {
         status: "ok",
         version: env!("CARGO_PKG_VERSION"),

@@ -112,14 +112,14 @@ pub async fn export_file(
     let selection = scope.selection().map_err(|e| ApiError::invalid_parameter("scope", e.to_string()))?;
     let file_name = file_name(&selection, format);
 
-    // Written whole to a spool file first, off the async workers, then streamed from the file:
+    // Written whole to a spool file first, on a background thread, then streamed from the file:
     // the pooled reader and its read transaction are released when the export is written, at
     // disk speed, however slowly (or never) the client reads. The spool file is anonymous
     // (unlinked at creation), so a killed server leaves nothing behind.
     let store = state.store.clone();
     let base_url = state.capture_url.to_string();
     let secrets = q.secrets;
-    let spooled = tokio::task::spawn_blocking(move || -> Result<std::fs::File, ApiError> {
+    let spooled = crate::background::run("the export", move || -> Result<std::fs::File, ApiError> {
         let mut file = tempfile::tempfile().map_err(|e| ApiError::Internal(format!("cannot spool the export: {e}")))?;
         export_with(&store, &selection, format, &mut file, &base_url, &NoProgress, secrets).map_err(|e| {
             tracing::warn!("export failed: {e}");
@@ -129,8 +129,7 @@ pub async fn export_file(
             .map_err(|e| ApiError::Internal(format!("cannot read the spooled export: {e}")))?;
         Ok(file)
     })
-    .await
-    .map_err(|e| ApiError::Internal(format!("export task failed: {e}")))??;
+    .await??;
     let length = spooled.metadata().map(|m| m.len()).ok();
     let stream = spool_stream(spooled);
     let mut response = Body::from_stream(stream).into_response();
@@ -201,38 +200,85 @@ pub async fn import(
     ApiQuery(q): ApiQuery<ImportQuery>,
     request: Request,
 ) -> Result<Json<Imported>, ApiError> {
-    // Anonymous (unlinked at creation): a killed server leaves no spooled upload behind.
-    let mut file = tempfile::tempfile().map_err(|e| ApiError::Internal(format!("cannot spool the upload: {e}")))?;
+    // The upload is written to a spool file and then read, decoded and committed, all on one
+    // thread of the import at a lower priority (`crate::background`): this handler only moves
+    // the body's chunks to it, so no async worker waits on the disk and capture keeps the
+    // cores. The spool file is anonymous (unlinked at creation): a killed server leaves none.
+    let store = state.store.clone();
+    let options = ImportOptions { name: q.name, source_name: q.filename, progress: Arc::new(NoProgress) };
+    let (chunks, mut received) = tokio::sync::mpsc::channel::<Upload>(UPLOAD_QUEUE);
+    let (done, imported) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name("import".into())
+        .spawn(move || {
+            crate::background::lower_priority();
+            let _ = done.send(spool_then_import(&store, &mut received, options));
+        })
+        .map_err(|e| ApiError::Internal(format!("cannot start the import: {e}")))?;
     let mut body = request.into_body().into_data_stream();
-    let mut size = 0usize;
+    let mut ended = Upload::End;
     while let Some(chunk) = body.next().await {
-        let chunk = chunk.map_err(|e| ApiError::InvalidBody(format!("the upload was interrupted: {e}")))?;
-        size += chunk.len();
-        file.write_all(&chunk).map_err(|e| ApiError::Internal(format!("cannot spool the upload: {e}")))?;
+        match chunk {
+            Ok(bytes) => {
+                if chunks.send(Upload::Chunk(bytes)).await.is_err() {
+                    break; // The import thread stopped (a spool error): its result says why.
+                }
+            }
+            Err(e) => {
+                ended = Upload::Interrupted(e.to_string());
+                break;
+            }
+        }
+    }
+    let _ = chunks.send(ended).await;
+    drop(chunks);
+    let result = imported.await.map_err(|_| ApiError::Internal("the import stopped unexpectedly".into()))?;
+    match result? {
+        Ok(imported) => Ok(Json(Imported { imported })),
+        Err(event_store::ImportError::Store(e)) => Err(ApiError::Store(e)),
+        Err(e) => Err(ApiError::ImportFailed(format!("{e}; nothing was imported"))),
+    }
+}
+
+/// Chunks of an upload queued for the import thread (about 1 MB at hyper's usual frame sizes).
+const UPLOAD_QUEUE: usize = 16;
+
+/// What the import handler hands its thread. Only `End` lets the import run: a closed queue
+/// without it (the handler was dropped when the client went away) imports nothing.
+enum Upload {
+    Chunk(Bytes),
+    End,
+    Interrupted(String),
+}
+
+/// The import thread's work: spools the upload, then imports the file. The outer error is the
+/// upload's (empty, interrupted, disk), the inner one the import's.
+fn spool_then_import(
+    store: &event_store::Store,
+    received: &mut tokio::sync::mpsc::Receiver<Upload>,
+    options: ImportOptions,
+) -> Result<Result<event_store::ImportSummary, event_store::ImportError>, ApiError> {
+    let spool_error = |e: std::io::Error| ApiError::Internal(format!("cannot spool the upload: {e}"));
+    let mut file = tempfile::tempfile().map_err(spool_error)?;
+    let mut size = 0usize;
+    loop {
+        match received.blocking_recv() {
+            Some(Upload::Chunk(bytes)) => {
+                size += bytes.len();
+                file.write_all(&bytes).map_err(spool_error)?;
+            }
+            Some(Upload::End) => break,
+            Some(Upload::Interrupted(e)) => {
+                return Err(ApiError::InvalidBody(format!("the upload was interrupted: {e}")));
+            }
+            None => return Err(ApiError::InvalidBody("the upload was interrupted".into())),
+        }
     }
     if size == 0 {
         return Err(ApiError::InvalidBody("the request body is empty: send the file to import".into()));
     }
     file.seek(SeekFrom::Start(0)).map_err(|e| ApiError::Internal(format!("cannot read the spooled upload: {e}")))?;
-    let store = state.store.clone();
-    let options = ImportOptions { name: q.name, source_name: q.filename, progress: Arc::new(NoProgress) };
-    // Reading and decoding a file is background work: on its own thread at a lower priority, so
-    // that capture keeps the cores (the store commits the import in chunks that captures commit
-    // between; see event_store's `datasets`).
-    let (done, imported) = tokio::sync::oneshot::channel();
-    std::thread::Builder::new()
-        .name("import".into())
-        .spawn(move || {
-            crate::identity::lower_priority();
-            let _ = done.send(transfer::import_open_file(&store, file, options));
-        })
-        .map_err(|e| ApiError::Internal(format!("cannot start the import: {e}")))?;
-    let result = imported.await.map_err(|_| ApiError::Internal("the import stopped unexpectedly".into()))?;
-    match result {
-        Ok(imported) => Ok(Json(Imported { imported })),
-        Err(event_store::ImportError::Store(e)) => Err(ApiError::Store(e)),
-        Err(e) => Err(ApiError::ImportFailed(format!("{e}; nothing was imported"))),
-    }
+    Ok(transfer::import_open_file(store, file, options))
 }
 
 /// `GET /api/datasets`: imported data sets, newest first.

@@ -115,3 +115,35 @@ async fn import_needs_the_token_and_creates_a_data_set() {
     assert_eq!(bad.status.as_u16(), 400);
     assert!(bad.json()["error"].as_str().unwrap().contains("nothing was imported"));
 }
+
+/// The upload is spooled by the import's own thread: an upload cut off half way imports nothing
+/// (the handler tells the thread it was interrupted), and an empty one is a 400 naming the body.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_interrupted_or_empty_upload_imports_nothing() {
+    let app = filled().await;
+    let token = token(&app).await;
+    let bundle = app.get("/api/export?format=bundle").await.body;
+    let half = bundle[..bundle.len() / 2].to_vec();
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
+        vec![Ok(half), Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "client went away"))];
+    let cut = axum::body::Body::from_stream(futures_util::stream::iter(chunks));
+    let request = req("POST", "/api/import?filename=cut.iibundle")
+        .header("host", HOST)
+        .header("x-inspector-token", token.clone())
+        .body(cut)
+        .unwrap();
+    let resp = app.send(request).await;
+    assert_eq!(resp.status.as_u16(), 400, "{}", resp.text());
+    assert!(resp.text().contains("interrupted"), "{}", resp.text());
+
+    let empty = req("POST", "/api/import?filename=empty.iibundle")
+        .header("host", HOST)
+        .header("x-inspector-token", token)
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let resp = app.send(empty).await;
+    assert_eq!(resp.status.as_u16(), 400, "{}", resp.text());
+    assert!(resp.text().contains("body is empty"), "{}", resp.text());
+
+    assert_eq!(app.api("/api/datasets").await["datasets"], json!([]), "nothing was imported");
+}
