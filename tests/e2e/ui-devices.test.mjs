@@ -6,16 +6,13 @@
 // shown only on request, idle gaps collapsed, and axe-core 0 violations in both themes.
 
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { before, test } from 'node:test';
 
+import { expectNoAxeViolations } from './lib/axe.mjs';
 import { posthogPage, posthogRoutes, withBrowserFlow } from './lib/browser.mjs';
 import { sendEvents } from './lib/pressure.mjs';
 import { artifactPath } from './lib/server.mjs';
 
-const require = createRequire(import.meta.url);
-const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const TOKEN = 'phc_devices_e2e';
 const LANES = 400;
 const FLAGGED_BULK = [13, 71, 129, 187, 245, 303, 361];
@@ -262,16 +259,7 @@ test('axe-core: 0 violations on Devices, light and dark', { timeout: 60_000 }, a
       theme,
       'the theme follows the system',
     );
-    await ui.addScriptTag({ content: AXE });
-    const result = await ui.evaluate(() => globalThis.axe.run(globalThis.document));
-    const summary = result.violations.map(
-      (v) =>
-        `${v.id}: ${v.nodes
-          .slice(0, 3)
-          .map((n) => `${n.target.join(' ')} (${n.failureSummary?.split('\n').slice(-1)[0]})`)
-          .join(' | ')}`,
-    );
     await ui.screenshot({ path: artifactPath(`ui-devices-${theme}.png`) });
-    assert.deepEqual(summary, [], `${theme}: ${summary.join('\n')}`);
+    await expectNoAxeViolations(ui, `Devices, ${theme}`);
   }
 });

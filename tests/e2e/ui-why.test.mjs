@@ -16,10 +16,9 @@
 /* global window, document */
 
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { before, test } from 'node:test';
 
+import { axeViolations } from './lib/axe.mjs';
 import { posthogPage, posthogRoutes, withBrowserFlow } from './lib/browser.mjs';
 import { brief, personOf } from './lib/identity.mjs';
 import { artifactPath, installWatchdog } from './lib/server.mjs';
@@ -27,8 +26,6 @@ import { artifactPath, installWatchdog } from './lib/server.mjs';
 installWatchdog(240_000);
 
 const TOKEN = 'phc_e2e_ui_why';
-const require = createRequire(import.meta.url);
-const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 
 const harness = withBrowserFlow({
   label: 'ui-why',
@@ -74,15 +71,6 @@ async function uiPage(theme, width = 1440) {
   const page = await context.newPage();
   page.on('pageerror', (e) => log(`[ui ${theme}] [pageerror] ${e.stack || e}`));
   return { page, close: () => context.close().catch(() => {}) };
-}
-
-async function axeViolations(page) {
-  await page.addScriptTag({ content: AXE });
-  const result = await page.evaluate(() => globalThis.axe.run(globalThis.document));
-  return result.violations.map((v) => ({
-    id: v.id,
-    nodes: v.nodes.map((n) => `${n.target.join(' ')}: ${n.failureSummary}`).slice(0, 3),
-  }));
 }
 
 let personId;
