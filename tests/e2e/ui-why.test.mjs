@@ -254,6 +254,16 @@ test(
           const [longest] = ids.map(([id]) => id).sort((a, b) => b.length - a.length);
           assert.ok(longest.length > 30, `an id longer than its box: ${longest}`);
           const node = graph.locator(`[data-testid="graph-node"][data-distinct-id="${longest}"]`);
+          // The hidden end of the id (under its fade) takes no clicks: just right of the box is not the node.
+          const beside = await node.evaluate((g) => {
+            const box = g.querySelector('rect').getBoundingClientRect();
+            const hit = document.elementFromPoint(box.right + 12, box.top + box.height / 2);
+            return {
+              textRunsOn: g.querySelector('text').getBoundingClientRect().right > box.right + 12,
+              inNode: g.contains(hit),
+            };
+          });
+          assert.deepEqual(beside, { textRunsOn: true, inNode: false }, 'the clipped id does not catch clicks');
           await node.focus();
           await page.keyboard.press('Enter');
           const note = graph.getByTestId('graph-node-copied');
