@@ -7,17 +7,14 @@
 // axe-core finding nothing on Events, event detail, Warnings, Start and the lens in both themes.
 
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { before, test } from 'node:test';
 
+import { axeViolations as axe } from './lib/axe.mjs';
 import { posthogPage, posthogRoutes, withBrowserFlow } from './lib/browser.mjs';
 import { artifactPath, installWatchdog } from './lib/server.mjs';
 
 installWatchdog(240_000);
 
-const require = createRequire(import.meta.url);
-const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const TOKEN = 'phc_e2e_events';
 
 const harness = withBrowserFlow({
@@ -188,12 +185,6 @@ test(
     await ui.waitForFunction((u) => location.hash.includes(`focus=${u}`), uuids[1]);
   },
 );
-
-async function axe(page) {
-  await page.addScriptTag({ content: AXE });
-  const result = await page.evaluate(() => globalThis.axe.run(globalThis.document));
-  return result.violations.map((v) => `${v.id}×${v.nodes.length}: ${v.nodes.map((n) => n.target).join(' | ')}`);
-}
 
 test(
   'axe-core: no violations on Events, event detail, Warnings, Start and the lens, light and dark',

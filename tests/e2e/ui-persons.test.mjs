@@ -9,10 +9,9 @@
 // reports no violation on the list in either theme. Screenshots: artifacts/ui-persons-*.png.
 
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { before, test } from 'node:test';
 
+import { expectNoAxeViolations } from './lib/axe.mjs';
 import { posthogPage, posthogRoutes, withBrowserFlow } from './lib/browser.mjs';
 import { brief } from './lib/identity.mjs';
 import { artifactPath, installWatchdog } from './lib/server.mjs';
@@ -20,7 +19,6 @@ import { artifactPath, installWatchdog } from './lib/server.mjs';
 installWatchdog(170_000);
 
 const TOKEN = 'phc_e2e_ui_persons';
-const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 const harness = withBrowserFlow({
   label: 'ui-persons',
@@ -72,12 +70,6 @@ const rows = (page) =>
       badge: el.querySelector('[data-testid="person-row-merged"]')?.textContent.trim() ?? null,
     })),
   );
-
-async function axe(page) {
-  await page.addScriptTag({ content: AXE });
-  const result = await page.evaluate(() => globalThis.axe.run(globalThis.document));
-  return result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-}
 
 test(
   'posthog-js traffic: a family PC that merged two users, and one user on two devices',
@@ -174,8 +166,7 @@ test('axe reports no violation on the Persons list in both themes; screenshots',
         );
         await page.locator('body').press('j');
         await page.screenshot({ path: artifactPath(`ui-persons-${theme}-${viewport.width}.png`) });
-        const violations = await axe(page);
-        assert.deepEqual(violations, [], `${theme} ${viewport.width}`);
+        await expectNoAxeViolations(page, `Persons list, ${theme} ${viewport.width}`);
         // The list itself never scrolls sideways (the app header's own width is not this view's).
         const overflow = await page.evaluate(() => {
           const list = document.querySelector('[role="listbox"][aria-label="Persons"]');

@@ -16,10 +16,9 @@
 /* global window, document */
 
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { before, test } from 'node:test';
 
+import { axeViolations, expectNoAxeViolations } from './lib/axe.mjs';
 import { posthogPage, posthogRoutes, withBrowserFlow } from './lib/browser.mjs';
 import { brief, personOf } from './lib/identity.mjs';
 import { artifactPath, installWatchdog } from './lib/server.mjs';
@@ -27,8 +26,6 @@ import { artifactPath, installWatchdog } from './lib/server.mjs';
 installWatchdog(240_000);
 
 const TOKEN = 'phc_e2e_ui_why';
-const require = createRequire(import.meta.url);
-const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 
 const harness = withBrowserFlow({
   label: 'ui-why',
@@ -74,15 +71,6 @@ async function uiPage(theme, width = 1440) {
   const page = await context.newPage();
   page.on('pageerror', (e) => log(`[ui ${theme}] [pageerror] ${e.stack || e}`));
   return { page, close: () => context.close().catch(() => {}) };
-}
-
-async function axeViolations(page) {
-  await page.addScriptTag({ content: AXE });
-  const result = await page.evaluate(() => globalThis.axe.run(globalThis.document));
-  return result.violations.map((v) => ({
-    id: v.id,
-    nodes: v.nodes.map((n) => `${n.target.join(' ')}: ${n.failureSummary}`).slice(0, 3),
-  }));
 }
 
 let personId;
@@ -240,6 +228,61 @@ test(
         await page.screenshot({ path: artifactPath(`ui-why-lens-${theme}-1440.png`) });
       } finally {
         await close();
+      }
+    }
+  },
+);
+
+test(
+  'person graph: each id is a button; Enter or Space copies the whole id and says so; axe 0 in both themes',
+  { timeout: 90_000 },
+  async () => {
+    assert.ok(personId, 'needs the first test');
+    for (const theme of ['light', 'dark']) {
+      for (const width of [1440, 800]) {
+        const { page, close } = await uiPage(theme, width);
+        try {
+          await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
+          await page.goto(`${server.url}/#/persons/${personId}`);
+          const graph = page.getByTestId('person-graph');
+          await graph.getByTestId('graph-node').first().waitFor({ timeout: 15_000 });
+          const ids = await graph
+            .getByTestId('graph-node')
+            .evaluateAll((els) => els.map((el) => [el.dataset.distinctId, el.getAttribute('aria-label')]));
+          for (const [id, name] of ids) assert.ok(name.startsWith(id), `a node's name starts with its id: ${name}`);
+          // The longest id (posthog-js's anonymous uuid) does not fit its box: the button still copies all of it.
+          const [longest] = ids.map(([id]) => id).sort((a, b) => b.length - a.length);
+          assert.ok(longest.length > 30, `an id longer than its box: ${longest}`);
+          const node = graph.locator(`[data-testid="graph-node"][data-distinct-id="${longest}"]`);
+          // The hidden end of the id (under its fade) takes no clicks: just right of the box is not the node.
+          const beside = await node.evaluate((g) => {
+            const box = g.querySelector('rect').getBoundingClientRect();
+            const hit = document.elementFromPoint(box.right + 12, box.top + box.height / 2);
+            return {
+              textRunsOn: g.querySelector('text').getBoundingClientRect().right > box.right + 12,
+              inNode: g.contains(hit),
+            };
+          });
+          assert.deepEqual(beside, { textRunsOn: true, inNode: false }, 'the clipped id does not catch clicks');
+          await node.focus();
+          await page.keyboard.press('Enter');
+          const note = graph.getByTestId('graph-node-copied');
+          await note.waitFor({ timeout: 5_000 });
+          assert.match(await note.textContent(), /Copied/);
+          assert.equal(await page.evaluate(() => navigator.clipboard.readText()), longest, 'the whole id copied');
+          assert.equal(await graph.getByRole('status').textContent(), `Copied ${longest}`, 'read out too');
+          await page.screenshot({ path: artifactPath(`ui-why-graph-${theme}-${width}.png`) });
+          await expectNoAxeViolations(page, `person page with a copied graph id, ${theme} ${width}`);
+          // Space on another node copies that one.
+          const other = ids.map(([id]) => id).find((id) => id !== longest);
+          await graph.locator(`[data-testid="graph-node"][data-distinct-id="${other}"]`).focus();
+          await page.keyboard.press(' ');
+          await page.waitForFunction((want) => navigator.clipboard.readText().then((t) => t === want), other, {
+            timeout: 5_000,
+          });
+        } finally {
+          await close();
+        }
       }
     }
   },

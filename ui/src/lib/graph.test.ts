@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { eventTimes, layoutGraph } from './graph';
+import { eventTimes, idOverflows, layoutGraph, nodeName } from './graph';
 import type { Decision, PersonDetail } from './types';
 
 function d(
@@ -98,5 +98,20 @@ describe('eventTimes', () => {
       property_origins: { k: { by: ref('d', 'T4'), op: 'set' } },
     } as unknown as PersonDetail;
     expect(Object.fromEntries(eventTimes(p))).toEqual({ a: 'T1', b: 'T2', c: 'T3', d: 'T4' });
+  });
+});
+
+describe('graph node ids', () => {
+  const uuid = '0192a000-0000-7000-8000-000000000001';
+  it('names a node by its whole id first, then what it is and does', () => {
+    // The box draws the whole id (clipped), so a name starting with it contains the visible text.
+    expect(nodeName({ id: uuid, external: false, first: true })).toBe(`${uuid} (first id), copy the id`);
+    expect(nodeName({ id: 'user-a', external: true, first: false })).toBe('user-a (another person), copy the id');
+    expect(nodeName({ id: 'user-b', external: false, first: false })).toBe('user-b, copy the id');
+  });
+  it('knows which ids run longer than their box', () => {
+    expect(idOverflows('user-a')).toBe(false);
+    expect(idOverflows('alice@example.com')).toBe(false);
+    expect(idOverflows(uuid)).toBe(true);
   });
 });

@@ -38,6 +38,24 @@ export interface GraphLayout {
 
 export const NODE_W = 160;
 export const NODE_H = 36;
+/** Room between a node's border and its id text. */
+export const NODE_TEXT_PAD = 8;
+/** Width of one character of a node's id (12 px monospace), for deciding whether it fits. */
+const ID_CHAR_PX = 7.3;
+
+/** Whether `id` runs longer than its node's box (then it starts at the left and fades out). */
+export function idOverflows(id: string): boolean {
+  return id.length * ID_CHAR_PX > NODE_W - 2 * NODE_TEXT_PAD;
+}
+
+/**
+ * A node's accessible name: the whole id first, as the box draws it (what a voice user reads off
+ * the screen), then what it is and what the button does.
+ */
+export function nodeName(n: Pick<GraphNode, 'id' | 'external' | 'first'>): string {
+  const what = n.external ? ' (another person)' : n.first ? ' (first id)' : '';
+  return `${n.id}${what}, copy the id`;
+}
 const COL_W = 320;
 const ROW_H = 118;
 const PAD_X = 24;

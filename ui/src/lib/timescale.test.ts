@@ -15,7 +15,9 @@ import {
   SECOND,
   timeTicks,
   toX,
+  valueAtX,
   zoomAt,
+  zoomAtX,
 } from './timescale';
 
 const T0 = Date.UTC(2026, 10, 24, 12, 0, 0); // 2026-11-24T12:00:00Z
@@ -186,5 +188,56 @@ describe('broken axis', () => {
       { start: 900, end: 1000 },
     ]);
     expect(formatGap(2 * HOUR + 5 * MINUTE)).toBe('2 h 5 min');
+  });
+});
+
+describe('zoom on a broken axis', () => {
+  // 0..1000 on 1000 px with 100..900 collapsed: 200 units at scale on 972 px, the break at 486..514.
+  const bounds = { start: 0, end: 1000 };
+  const gaps = [{ start: 100, end: 900 }];
+  const W = 1000;
+
+  it('maps a pixel back to its value, on a segment and on a break', () => {
+    for (const v of [0, 50, 100, 300, 500, 899, 900, 950, 1000]) {
+      expect(valueAtX(bounds, W, toX(bounds, W, v, gaps), gaps)).toBeCloseTo(v, 6);
+    }
+    expect(valueAtX(bounds, W, 500, gaps)).toBeCloseTo(500, 6); // the middle of the break
+    expect(valueAtX(bounds, W, 250)).toBe(250); // no gaps: linear
+  });
+
+  it('keeps the instant under the pointer on a segment, and magnifies what is drawn', () => {
+    const x = toX(bounds, W, 50, gaps);
+    const next = zoomAtX(bounds, W, x, 0.5, bounds, 1, gaps);
+    expect(toX(next, W, 50, gaps)).toBeCloseTo(x, 3);
+    expect(valueAtX(next, W, x, gaps)).toBeCloseTo(50, 3);
+    // Half the span at scale (200 → 100), not half the raw span with the gap in it.
+    expect(liveSpan(next.start, next.end, gaps)).toBeCloseTo(100, 3);
+    expect(next).toEqual({ start: expect.closeTo(25, 3), end: expect.closeTo(925, 3) });
+    // The linear anchor (a fraction of the width) puts another instant under the pointer.
+    const linear = zoomAt(bounds, 0.5, x / W, bounds, 1);
+    expect(Math.abs(toX(linear, W, 50, gaps) - x)).toBeGreaterThan(50);
+  });
+
+  it('keeps the place under the pointer on a collapsed gap marker', () => {
+    const x = toX(bounds, W, 500, gaps);
+    expect(x).toBeCloseTo(500, 6);
+    const next = zoomAtX(bounds, W, x, 0.5, bounds, 1, gaps);
+    expect(valueAtX(next, W, x, gaps)).toBeCloseTo(500, 3);
+    expect(next).toEqual({ start: expect.closeTo(50, 3), end: expect.closeTo(950, 3) });
+  });
+
+  it('zooms past the gap into one segment, then back out to the bounds', () => {
+    const x = toX(bounds, W, 960, gaps);
+    const inner = zoomAtX(bounds, W, x, 0.1, bounds, 1, gaps);
+    expect(inner.start).toBeGreaterThanOrEqual(900); // the gap left the window
+    expect(inner.end - inner.start).toBeCloseTo(20, 3);
+    expect(toX(inner, W, 960, gaps)).toBeCloseTo(x, 3);
+    expect(zoomAtX(inner, W, 300, 1000, bounds, 1, gaps)).toEqual(bounds);
+  });
+
+  it('gives way at the bounds and falls back to the linear zoom without gaps', () => {
+    const atEdge = zoomAtX(bounds, W, 0, 0.5, bounds, 1, gaps);
+    expect(atEdge.start).toBe(0);
+    expect(zoomAtX(bounds, W, 250, 0.5, bounds, 1)).toEqual(zoomAt(bounds, 0.5, 0.25, bounds, 1));
   });
 });

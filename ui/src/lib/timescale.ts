@@ -133,6 +133,86 @@ export function fromX(domain: Domain, width: number, x: number): number {
   return width <= 0 ? domain.start : domain.start + (x / width) * span(domain);
 }
 
+/**
+ * Domain value at pixel `x` on the axis `toX` draws: the inverse of `toX` with the same `gaps`,
+ * so a pixel on a break maps to the same proportional place inside its gap.
+ */
+export function valueAtX(domain: Domain, width: number, x: number, gaps: Gap[] = []): number {
+  const shown = gaps
+    .map((g) => ({ start: Math.max(g.start, domain.start), end: Math.min(g.end, domain.end) }))
+    .filter((g) => g.end > g.start);
+  const live = span(domain) - shown.reduce((sum, g) => sum + (g.end - g.start), 0);
+  const scaled = Math.max(0, width - shown.length * BREAK_PX);
+  if (shown.length === 0 || live <= 0 || scaled <= 0) return fromX(domain, width, x);
+  const k = scaled / live;
+  let px = 0;
+  let at = domain.start;
+  for (const g of shown) {
+    const pieceEnd = px + (g.start - at) * k;
+    if (x <= pieceEnd) return at + (x - px) / k;
+    if (x < pieceEnd + BREAK_PX) return g.start + ((x - pieceEnd) / BREAK_PX) * (g.end - g.start);
+    px = pieceEnd + BREAK_PX;
+    at = g.end;
+  }
+  return at + (x - px) / k;
+}
+
+/** `value` with the time of every gap before it taken out: a position on the axis drawn at scale. */
+function toLive(value: number, gaps: Gap[]): number {
+  return value - gaps.reduce((sum, g) => sum + Math.max(0, Math.min(g.end, value) - g.start), 0);
+}
+
+/**
+ * The inverse of `toLive`. A live position where a gap collapses to a point is either side of
+ * it: `'after'` (the gap's end, for a window's start) or `'before'` (its start, for a window's
+ * end), so a window never begins or ends with a sliver of gap drawn as a whole break.
+ */
+function fromLive(live: number, gaps: Gap[], side: 'before' | 'after'): number {
+  let value = live;
+  for (const g of gaps) {
+    if (g.start < value || (side === 'after' && g.start === value)) value += g.end - g.start;
+    else break;
+  }
+  return value;
+}
+
+/**
+ * Zooms by `factor` (< 1 zooms in) keeping the value under pixel `x` at `x`, on the axis `toX`
+ * draws with `gaps` collapsed. The factor applies to the span drawn at scale (without the gaps),
+ * so each wheel step magnifies what is on screen by the same ratio however long the gaps are.
+ * The window stays inside `bounds` (then the anchor gives way) and no narrower than `minSpan`.
+ */
+export function zoomAtX(
+  d: Domain,
+  width: number,
+  x: number,
+  factor: number,
+  bounds: Domain,
+  minSpan: number,
+  gaps: Gap[] = [],
+): Domain {
+  const inWindow = gaps.filter((g) => g.end > bounds.start && g.start < bounds.end);
+  if (inWindow.length === 0 || width <= 0)
+    return zoomAt(d, factor, Math.min(1, Math.max(0, x / width)), bounds, minSpan);
+  const pivot = valueAtX(d, width, x, inWindow);
+  const [lo, hi] = [toLive(bounds.start, inWindow), toLive(bounds.end, inWindow)];
+  const next = Math.min(hi - lo, Math.max(minSpan, (toLive(d.end, inWindow) - toLive(d.start, inWindow)) * factor));
+  const windowAt = (start: number): Domain => ({
+    start: fromLive(start, inWindow, 'after'),
+    end: fromLive(start + next, inWindow, 'before'),
+  });
+  // Where the pivot lands moves left (never right) as the window's live start moves right: a
+  // bisection finds the start that puts it under the pointer.
+  const p = toLive(pivot, inWindow);
+  let [a, b] = [p - next, p];
+  for (let i = 0; i < 60 && b - a > 1e-6; i++) {
+    const mid = (a + b) / 2;
+    if (toX(windowAt(mid), width, pivot, inWindow) > x) a = mid;
+    else b = mid;
+  }
+  return windowAt(Math.min(hi - next, Math.max(lo, (a + b) / 2)));
+}
+
 /** A domain around [min, max] with some air on both sides; never empty. */
 export function padDomain(min: number, max: number, minSpan: number, pad = 0.03): Domain {
   if (!Number.isFinite(min) || !Number.isFinite(max)) return { start: 0, end: minSpan };
