@@ -7,6 +7,7 @@ import {
   rejectedMatches,
   rejectedOnly,
   rejectedProject,
+  requestsShown,
 } from './filters';
 import type { StoredEvent, StoredRequest } from './types';
 
@@ -96,6 +97,17 @@ describe('mergeFeed', () => {
   it('shows rejected requests alone when there are no events', () => {
     expect(mergeFeed([], [rej(1, 1), rej(2, 2)], false).map((r) => r.key)).toEqual(['r2', 'r1']);
   });
+  it('makes accepted requests without events rows of their own kind', () => {
+    const flags = rej(5, 35, { outcome: 'accepted', status: 200, error: null, error_code: null, path: '/flags/' });
+    const rows = mergeFeed(events, [rej(9, 25), flags], false);
+    expect(rows.map((r) => `${r.key}:${r.kind}`)).toEqual([
+      'r5:request',
+      'u33:event',
+      'r9:rejected',
+      'u22:event',
+      'u11:event',
+    ]);
+  });
 });
 
 describe('prependEvents', () => {
@@ -152,5 +164,13 @@ describe('rejected requests', () => {
     expect(rejectedProject({ body_preview: '{"properties":{"token":"mp_tok"}}', query: null })).toBe('mp_tok');
     expect(rejectedProject({ body_preview: '\u001f\u008b binary', query: 'token=phc%20x&v=1' })).toBe('phc x');
     expect(rejectedProject({ body_preview: '{"event":"no key"}', query: 'ip=1' })).toBeNull();
+  });
+});
+
+describe('requestsShown', () => {
+  it('is on only with requests=1', () => {
+    expect(requestsShown({ requests: '1' })).toBe(true);
+    expect(requestsShown({})).toBe(false);
+    expect(requestsShown({ requests: '0' })).toBe(false);
   });
 });

@@ -54,20 +54,22 @@ export function rejectedMatches(filters: EventFilters, r: StoredRequest): boolea
   return true;
 }
 
+/** A row of the Events table: an event, a rejected request, or an accepted request without events. */
 export type FeedRow =
   | { kind: 'event'; key: string; at: number; event: StoredEvent }
-  | { kind: 'rejected'; key: string; at: number; request: StoredRequest };
+  | { kind: 'rejected' | 'request'; key: string; at: number; request: StoredRequest };
 
 /**
- * Events (newest first, as the API pages them) merged with rejected requests by arrival time.
- * While older events remain to be loaded (`hasMore`), rejected requests older than the oldest
- * loaded event are held back, so they appear in their place once the table gets there.
+ * Events (newest first, as the API pages them) merged with requests (rejected ones, and accepted
+ * ones without events when the Requests toggle is on) by arrival time. While older events remain
+ * to be loaded (`hasMore`), requests older than the oldest loaded event are held back, so they
+ * appear in their place once the table gets there.
  */
-export function mergeFeed(events: StoredEvent[], rejected: StoredRequest[], hasMore: boolean): FeedRow[] {
+export function mergeFeed(events: StoredEvent[], requests: StoredRequest[], hasMore: boolean): FeedRow[] {
   const oldest = events.length ? Date.parse(events[events.length - 1].received_at) : Infinity;
-  const rej = rejected
+  const rej = requests
     .map((request) => ({
-      kind: 'rejected' as const,
+      kind: request.outcome === 'rejected' ? ('rejected' as const) : ('request' as const),
       key: `r${request.id}`,
       at: Date.parse(request.received_at),
       request,
@@ -103,6 +105,9 @@ export function prependEvents(loaded: StoredEvent[], fresh: StoredEvent[]): Stor
 
 /** `?rejected=1`: the table shows rejected requests only (the toolbar's "N rejected" toggle). */
 export const rejectedOnly = (params: Record<string, string>) => params.rejected === '1';
+
+/** `?requests=1`: accepted requests that carried no events (flags, config) are rows too. */
+export const requestsShown = (params: Record<string, string>) => params.requests === '1';
 
 // The keys that name a project in a capture request, per the vendors' capture protocols: PostHog's
 // batch `api_key`/`token` and event `token`/`$token`, Segment's and RudderStack's `writeKey`,
