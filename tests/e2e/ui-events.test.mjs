@@ -3,8 +3,10 @@
 //   $pageview (anonymous) → identify(user-a) → capture → alias('user-a-alias') → capture
 // and the test checks: the Person column of each row (the server's `persons[uuid]` label), the
 // decision pill of the merge events, the "N rejected" toggle showing rejected requests only (with
-// the project key the body names), j/k/Enter and ↓/Enter from the filters opening events, and
-// axe-core finding nothing on Events, event detail, Warnings, Start and the lens in both themes.
+// the project key the body names), j/k/Enter and ↓/Enter from the filters opening events, the
+// "Requests" toggle listing what a headless posthog-js sent when it dropped its events (remote
+// config, /flags), and axe-core finding nothing on Events (with and without those requests),
+// event detail, Warnings, Start and the lens in both themes.
 
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -19,10 +21,18 @@ installWatchdog(240_000);
 const require = createRequire(import.meta.url);
 const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const TOKEN = 'phc_e2e_events';
+// A second posthog-js, without `opt_out_useragent_filter`: in headless Chromium it drops every
+// event as bot traffic, yet loads its remote config and calls /flags.
+const QUIET_TOKEN = 'phc_e2e_quiet';
+const HEADLESS_PAGE = posthogPage('headless, no opt-out').replace('opt_out_useragent_filter: true,', '');
+assert.ok(!HEADLESS_PAGE.includes('opt_out_useragent_filter'), 'the headless page must not set the option');
 
 const harness = withBrowserFlow({
   label: 'ui-events',
-  routes: posthogRoutes(posthogPage('Events view')),
+  routes: {
+    ...posthogRoutes(posthogPage('Events view')),
+    '/headless': { type: 'text/html; charset=utf-8', body: HEADLESS_PAGE },
+  },
   browserLog: 'ui-events-browser.log',
 });
 const { log } = harness;
@@ -189,6 +199,56 @@ test(
   },
 );
 
+test('"Requests" shows the requests a headless posthog-js sent without events', { timeout: 45_000 }, async () => {
+  const sdk = await (await browser.newContext()).newPage();
+  sdk.on('pageerror', (e) => log(`[headless sdk] [pageerror] ${e.stack || e}`));
+  await sdk.goto(`${pages.url}/headless?token=${QUIET_TOKEN}&api_host=${encodeURIComponent(server.url)}`);
+  await sdk.waitForFunction(() => window.__posthogLoaded, null, { timeout: 15_000 });
+  await sdk.evaluate(() => window.posthog.capture('never arrives'));
+  // What the server keeps of it: accepted requests without events that name the token.
+  const quiet = async () =>
+    (await server.api('/api/requests?events=none&limit=1000')).requests.filter((r) =>
+      `${r.path} ${r.query ?? ''} ${r.body_preview}`.includes(QUIET_TOKEN),
+    );
+  await server.waitFor(async () => (await quiet()).some((r) => r.path.includes('/config')), 15_000);
+  assert.equal((await stored({ project: QUIET_TOKEN })).length, 0, 'posthog-js dropped its events');
+
+  // Off (the default): the project shows no rows at all.
+  await goto(`#/events?project=${QUIET_TOKEN}`);
+  const toggle = ui.getByTestId('requests-toggle');
+  await toggle.waitFor({ timeout: 15_000 });
+  assert.equal(await toggle.getAttribute('aria-pressed'), 'false');
+  await ui.waitForLoadState('networkidle');
+  assert.equal(await ui.locator('[data-testid="event-row"]').count(), 0, 'no rows without the toggle');
+
+  // On: every quiet request that names the token is a row (the config request at least), and the
+  // URL keeps the choice.
+  await toggle.click();
+  await ui.waitForFunction(() => location.hash.includes('requests=1'));
+  const rows = ui.locator('[data-testid="event-row"][data-quiet-request]');
+  await rows.first().waitFor({ timeout: 10_000 });
+  const expected = (await quiet()).map((r) => r.id);
+  const shown = (await rowAttr('data-request-id')).map(Number);
+  for (const id of shown) assert.ok(expected.includes(id), `row ${id} is one of the quiet requests ${expected}`);
+  const config = (await quiet()).find((r) => r.path.includes('/config'));
+  assert.ok(shown.includes(config.id), `the config request ${config.id} is a row: ${shown}`);
+  const row = ui.locator(`[data-testid="event-row"][data-request-id="${config.id}"]`);
+  assert.equal(await row.getByTestId('request-project').textContent(), QUIET_TOKEN);
+  assert.match(await row.textContent(), /no events/);
+  assert.equal(await toggle.getAttribute('aria-pressed'), 'true');
+
+  // A click opens the request detail, as rejected rows do.
+  await row.click();
+  await ui.waitForFunction((id) => location.hash.includes(`request=${id}`), config.id);
+  await ui.getByTestId('event-detail').waitFor({ timeout: 10_000 });
+  await ui.screenshot({ path: artifactPath('ui-events-requests.png') });
+
+  // Off again: gone.
+  await ui.getByTestId('requests-toggle').click();
+  await ui.waitForFunction(() => !location.hash.includes('requests=1'));
+  await server.waitFor(async () => (await ui.locator('[data-testid="event-row"]').count()) === 0, 10_000);
+});
+
 async function axe(page) {
   await page.addScriptTag({ content: AXE });
   const result = await page.evaluate(() => globalThis.axe.run(globalThis.document));
@@ -202,6 +262,7 @@ test(
     const identify = (await stored({ event: '$identify' }))[0].uuid;
     const views = [
       ['events', `#/events?project=${TOKEN}`, '[data-testid="event-row"]'],
+      ['events-requests', '#/events?requests=1', '[data-quiet-request]'],
       ['event-detail', `#/events?project=${TOKEN}&focus=${identify}`, '[data-testid="event-request"]'],
       ['warnings', `#/warnings?project=${TOKEN}`, '[data-testid="warning-item"], .empty'],
       // The two views no other e2e file runs axe on: Start with traffic, and the lens of this project.
