@@ -116,7 +116,7 @@ pub fn body_preview(head: &[u8], total: usize) -> String {
 }
 
 const REQUEST_COLUMNS: &str = "id, method, path, query, received_at, source, route, outcome, status, error,
-    error_code, event_count, note, length(body), substr(body, 1, 300)";
+    error_code, event_count, note, length(body), substr(body, 1, 300), project";
 
 fn request_row(row: &Row<'_>) -> rusqlite::Result<StoredRequest> {
     let size: i64 = row.get(13)?;
@@ -139,6 +139,7 @@ fn request_row(row: &Row<'_>) -> rusqlite::Result<StoredRequest> {
         note: row.get(12)?,
         body_size: size,
         body_preview: body_preview(&head, size as usize),
+        project: row.get(15)?,
     })
 }
 
@@ -251,7 +252,7 @@ impl Store {
                 "SELECT {REQUEST_COLUMNS}, headers, body FROM requests
                  WHERE id = ?1 AND (dataset IS NULL OR dataset NOT IN (SELECT name FROM datasets WHERE complete = 0))"
             ))?
-            .query_row([id], |row| Ok((request_row(row)?, row.get::<_, String>(15)?, row.get::<_, Vec<u8>>(16)?)))
+            .query_row([id], |row| Ok((request_row(row)?, row.get::<_, String>(16)?, row.get::<_, Vec<u8>>(17)?)))
             .optional()?;
         let Some((summary, headers, body)) = found else { return Ok(None) };
         let event_uuids = conn
