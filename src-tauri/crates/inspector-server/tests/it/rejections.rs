@@ -211,6 +211,19 @@ async fn refused_and_eventless_requests_keep_their_project() {
     app.post("/flags/?v=2", &[], r#"{"token": "phc_flags", "distinct_id": "anon"}"#).await;
     app.send(req("GET", "/array/phc_config/config.js").body(Body::empty()).unwrap()).await;
     app.post_json("/batch/", &json!({"api_key": "phc_events", "batch": [{"event": "e", "distinct_id": "u"}]})).await;
+    // Mixpanel (an event without a name) and KISSmetrics (no person): their own keys.
+    let nameless = format!(
+        "data={}",
+        b64(br#"[{"properties": {"token": "mp_nameless", "distinct_id": "u", "mp_lib": "web", "$insert_id": "i1"}}]"#)
+    );
+    let mixpanel = app.post("/track/?ip=1", &[("content-type", "application/x-www-form-urlencoded")], nameless).await;
+    assert_eq!(mixpanel.status, StatusCode::BAD_REQUEST, "{}", mixpanel.text());
+    let km = app.send(req("GET", "/e?_k=km_key&_n=Signed%20Up").body(Body::empty()).unwrap()).await;
+    assert_eq!(km.status.as_u16() / 100, 4, "{}", km.text());
+    let rejected = app.rejected().await;
+    let newest: Vec<(&Value, &Value)> = rejected[..2].iter().map(|r| (&r["source"], &r["project"])).collect();
+    assert_eq!(newest, [(&json!("kissmetrics"), &json!("km_key")), (&json!("mixpanel"), &json!("mp_nameless"))]);
+
     let accepted = app.api("/api/requests?outcome=accepted").await;
     let projects: Vec<&Value> = accepted["requests"].as_array().unwrap().iter().map(|r| &r["project"]).collect();
     assert_eq!(projects, [&json!("phc_events"), &json!("phc_config"), &json!("phc_flags")]);
