@@ -41,6 +41,9 @@ pub struct RequestFilter {
     pub before_id: Option<i64>,
     /// Only accepted requests that carried no events (flags, config, settings calls).
     pub without_events: bool,
+    /// Requests that named this project key, and those stored without one (before requests
+    /// kept their key, or naming none), which the caller may still attribute by their body.
+    pub project: Option<String>,
     pub limit: u32,
 }
 
@@ -224,6 +227,10 @@ impl Store {
             // Literal values, as the partial index `requests_without_events` states them: SQLite
             // uses a partial index only when the query's terms imply its WHERE.
             clauses.push("outcome = 'accepted' AND event_count = 0".into());
+        }
+        if let Some(project) = &filter.project {
+            clauses.push("(project = ? OR project IS NULL)".into());
+            args.push(SqlValue::Text(project.clone()));
         }
         push_sources(&filter.source, &mut clauses, &mut args);
         if let Some(id) = filter.before_id {

@@ -139,6 +139,9 @@ pub struct RequestsQuery {
     /// `accepted` or `rejected` (the store checks it).
     #[serde(default, deserialize_with = "empty_as_none")]
     outcome: Option<String>,
+    /// Requests that named this project key, or none readable (see `RequestFilter::project`).
+    #[serde(default, deserialize_with = "empty_as_none")]
+    project: Option<String>,
     /// `events=none`: only accepted requests that carried no events (flags, config, settings).
     #[serde(default, deserialize_with = "empty_as_none")]
     events: Option<String>,
@@ -162,6 +165,7 @@ pub async fn requests(
     };
     let filter = RequestFilter {
         without_events,
+        project: q.project,
         outcome: q.outcome,
         source: sources.store_list(),
         before_id: q.cursor,

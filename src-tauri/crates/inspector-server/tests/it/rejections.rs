@@ -224,6 +224,11 @@ async fn refused_and_eventless_requests_keep_their_project() {
     let newest: Vec<(&Value, &Value)> = rejected[..2].iter().map(|r| (&r["source"], &r["project"])).collect();
     assert_eq!(newest, [(&json!("kissmetrics"), &json!("km_key")), (&json!("mixpanel"), &json!("mp_nameless"))]);
 
+    // By project: the key's own requests and those naming none (the caller may still read one).
+    let of_cut = app.api("/api/requests?outcome=rejected&project=phc_cut").await;
+    let keys: Vec<&Value> = of_cut["requests"].as_array().unwrap().iter().map(|r| &r["project"]).collect();
+    assert_eq!(keys, [&Value::Null, &json!("phc_cut")]);
+
     let accepted = app.api("/api/requests?outcome=accepted").await;
     let projects: Vec<&Value> = accepted["requests"].as_array().unwrap().iter().map(|r| &r["project"]).collect();
     assert_eq!(projects, [&json!("phc_events"), &json!("phc_config"), &json!("phc_flags")]);
