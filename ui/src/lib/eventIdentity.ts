@@ -1,6 +1,7 @@
 // Identity context for the rows of the Events table: the person each event ended on (served by
 // `/api/events` as `persons`, keyed by event uuid), the words of the decision pill a merge-type
-// event gets (`decisions`, picked by the server), the ids the engine flagged as illegal or placeholder ids, and where a text search matched.
+// event gets (`decisions`, picked and ranked by the server), the ids the engine flagged as illegal
+// or placeholder ids, and where a text search matched.
 
 import type { DecisionKind, DecisionPill, Finding } from './types';
 
