@@ -39,6 +39,8 @@ async function views(server) {
   const views = [
     ['start', '#/'],
     ['events', '#/events'],
+    // The Requests toggle on: the recorded flags, config and settings calls between the events.
+    ['events-requests', '#/events?requests=1'],
     ['devices', '#/devices'],
     ['persons', '#/persons'],
     ['warnings', '#/warnings'],

@@ -3,8 +3,10 @@
 //   $pageview (anonymous) → identify(user-a) → capture → alias('user-a-alias') → capture
 // and the test checks: the Person column of each row (the server's `persons[uuid]` label), the
 // decision pill of the merge events, the "N rejected" toggle showing rejected requests only (with
-// the project key the body names), j/k/Enter and ↓/Enter from the filters opening events, and
-// axe-core finding nothing on Events, event detail, Warnings, Start and the lens in both themes.
+// the project key the body names), j/k/Enter and ↓/Enter from the filters opening events, the
+// "Requests" toggle listing what a headless posthog-js sent when it dropped its events (remote
+// config, /flags), and axe-core finding nothing on Events (with and without those requests),
+// event detail, Warnings, Start and the lens in both themes.
 
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
@@ -16,10 +18,18 @@ import { artifactPath, installWatchdog } from './lib/server.mjs';
 installWatchdog(240_000);
 
 const TOKEN = 'phc_e2e_events';
+// A second posthog-js, without `opt_out_useragent_filter`: in headless Chromium it drops every
+// event as bot traffic, yet loads its remote config and calls /flags.
+const QUIET_TOKEN = 'phc_e2e_quiet';
+const HEADLESS_PAGE = posthogPage('headless, no opt-out').replace('opt_out_useragent_filter: true,', '');
+assert.ok(!HEADLESS_PAGE.includes('opt_out_useragent_filter'), 'the headless page must not set the option');
 
 const harness = withBrowserFlow({
   label: 'ui-events',
-  routes: posthogRoutes(posthogPage('Events view')),
+  routes: {
+    ...posthogRoutes(posthogPage('Events view')),
+    '/headless': { type: 'text/html; charset=utf-8', body: HEADLESS_PAGE },
+  },
   browserLog: 'ui-events-browser.log',
 });
 const { log } = harness;
@@ -186,6 +196,66 @@ test(
   },
 );
 
+test('"Requests" shows the requests a headless posthog-js sent without events', { timeout: 45_000 }, async () => {
+  const sdk = await (await browser.newContext()).newPage();
+  sdk.on('pageerror', (e) => log(`[headless sdk] [pageerror] ${e.stack || e}`));
+  await sdk.goto(`${pages.url}/headless?token=${QUIET_TOKEN}&api_host=${encodeURIComponent(server.url)}`);
+  await sdk.waitForFunction(() => window.__posthogLoaded, null, { timeout: 15_000 });
+  await sdk.evaluate(() => window.posthog.capture('never arrives'));
+  // What the server keeps of it: accepted requests without events, stored with the token they
+  // name (the config path's, the /flags body's).
+  const quiet = async () =>
+    (await server.api('/api/requests?events=none&limit=1000')).requests.filter((r) => r.project === QUIET_TOKEN);
+  await server.waitFor(async () => {
+    const paths = (await quiet()).map((r) => r.path).join(' ');
+    return paths.includes('/config') && paths.includes('/flags');
+  }, 15_000);
+  assert.equal((await stored({ project: QUIET_TOKEN })).length, 0, 'posthog-js dropped its events');
+
+  // Off (the default): the project shows no rows at all.
+  await goto(`#/events?project=${QUIET_TOKEN}`);
+  const toggle = ui.getByTestId('requests-toggle');
+  await toggle.waitFor({ timeout: 15_000 });
+  assert.equal(await toggle.getAttribute('aria-pressed'), 'false');
+  await ui.waitForLoadState('networkidle');
+  assert.equal(await ui.locator('[data-testid="event-row"]').count(), 0, 'no rows without the toggle');
+
+  // On: exactly the quiet requests of the project are rows, and the URL keeps the choice.
+  await toggle.click();
+  await ui.waitForFunction(() => location.hash.includes('requests=1'));
+  const rows = ui.locator('[data-testid="event-row"][data-quiet-request]');
+  await rows.first().waitFor({ timeout: 10_000 });
+  const expected = (await quiet()).map((r) => r.id).sort((a, b) => a - b);
+  await server.waitFor(
+    async () =>
+      (await rowAttr('data-request-id'))
+        .map(Number)
+        .sort((a, b) => a - b)
+        .join() === expected.join(),
+    10_000,
+    { message: async () => `rows ${await rowAttr('data-request-id')}, expected ${expected}` },
+  );
+  const config = (await quiet()).find((r) => r.path.includes('/config'));
+  const row = ui.locator(`[data-testid="event-row"][data-request-id="${config.id}"]`);
+  assert.equal(await row.getByTestId('request-project').textContent(), QUIET_TOKEN);
+  assert.match(await row.textContent(), /no events/);
+  assert.equal(await toggle.getAttribute('aria-pressed'), 'true');
+
+  // A click opens the request detail, as rejected rows do.
+  await row.click();
+  await ui.waitForFunction((id) => location.hash.includes(`request=${id}`), config.id);
+  await ui.getByTestId('event-detail').waitFor({ timeout: 10_000 });
+  const heading = await ui.getByTestId('event-detail').locator('h2').first().textContent();
+  assert.match(heading, /no events/);
+  assert.doesNotMatch(heading, /Rejected/, 'an accepted request is not called rejected');
+  await ui.screenshot({ path: artifactPath('ui-events-requests.png') });
+
+  // Off again: gone.
+  await ui.getByTestId('requests-toggle').click();
+  await ui.waitForFunction(() => !location.hash.includes('requests=1'));
+  await server.waitFor(async () => (await ui.locator('[data-testid="event-row"]').count()) === 0, 10_000);
+});
+
 test(
   'axe-core: no violations on Events, event detail, Warnings, Start and the lens, light and dark',
   { timeout: 90_000 },
@@ -193,6 +263,7 @@ test(
     const identify = (await stored({ event: '$identify' }))[0].uuid;
     const views = [
       ['events', `#/events?project=${TOKEN}`, '[data-testid="event-row"]'],
+      ['events-requests', '#/events?requests=1', '[data-quiet-request]'],
       ['event-detail', `#/events?project=${TOKEN}&focus=${identify}`, '[data-testid="event-request"]'],
       ['warnings', `#/warnings?project=${TOKEN}`, '[data-testid="warning-item"], .empty'],
       // The two views no other e2e file runs axe on: Start with traffic, and the lens of this project.

@@ -9,7 +9,7 @@
 //   because the token changes at every launch of the server.
 
 import type { Theme } from './colors';
-import type { PersonRef } from './eventIdentity';
+import type { DecisionPill, PersonRef } from './eventIdentity';
 import { importUrl, type Imported } from './transfer';
 import type {
   Decision,
@@ -116,10 +116,12 @@ export const api = {
   health: (signal?: AbortSignal) => getJson<Health>('/api/health', signal),
   projects: () => getJson<{ projects: ProjectSummary[] }>('/api/projects'),
   events: (qs: string, signal?: AbortSignal) =>
-    getJson<{ events: StoredEvent[]; next_cursor: number | null; persons?: Record<string, PersonRef> }>(
-      `/api/events${qs ? `?${qs}` : ''}`,
-      signal,
-    ),
+    getJson<{
+      events: StoredEvent[];
+      next_cursor: number | null;
+      persons?: Record<string, PersonRef>;
+      decisions?: Record<string, DecisionPill>;
+    }>(`/api/events${qs ? `?${qs}` : ''}`, signal),
   event: (uuid: string, signal?: AbortSignal) =>
     getJson<{ event: StoredEvent }>(`/api/events/${encodeURIComponent(uuid)}`, signal),
   requests: (p: Params, signal?: AbortSignal) =>

@@ -19,6 +19,7 @@ function request(id: number, over: Partial<StoredRequest>): StoredRequest {
     note: null,
     body_size: 200,
     body_preview: '<gzip, 200 bytes>',
+    project: null,
     ...over,
   };
 }

@@ -23,7 +23,8 @@ const CALL_NAMES: Record<string, string> = {
   settings: 'settings',
 };
 
-function callName(r: StoredRequest): string {
+/** A non-event request in the words of its route (`/flags`, `config`), or its route or path. */
+export function callName(r: Pick<StoredRequest, 'route' | 'path'>): string {
   if (r.route && CALL_NAMES[r.route]) return CALL_NAMES[r.route];
   return r.route ?? r.path;
 }

@@ -1,25 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decisionPills, flaggedIds, idKey, matchedIn } from './eventIdentity';
-import type { Decision, Finding } from './types';
-
-const decision = (
-  event_uuid: string,
-  kind: Decision['kind'],
-  source: string | null,
-  message: string = kind,
-): Decision => ({
-  seq: 1,
-  event_uuid,
-  timestamp: '2026-12-03T16:28:12Z',
-  project: 'p',
-  event: '$identify',
-  kind,
-  rule: 'merge_into_target',
-  source,
-  target: 'user-a',
-  person_id: null,
-  message,
-});
+import { flaggedIds, idKey, matchedIn, pillLabel } from './eventIdentity';
+import type { Finding } from './types';
 
 const finding = (
   rule: Finding['rule'],
@@ -40,21 +21,14 @@ const finding = (
   seq: 1,
 });
 
-describe('decisionPills', () => {
-  it('labels merge-type decisions only, the most telling one per event', () => {
-    const pills = decisionPills([
-      decision('e1', 'merged', 'anon'),
-      decision('e2', 'refused', 'user-b', 'Refused: user-b is identified'),
-      decision('e2', 'ignored', 'user-b'),
-      decision('e3', 'ignored', 'anon'),
-      decision('e4', 'attached', null),
-      decision('e5', 'created', 'anon'),
-    ]);
-    expect(pills.get('e1')?.label).toBe('merged');
-    expect(pills.get('e2')).toEqual({ label: 'refused', kind: 'refused', message: 'Refused: user-b is identified' });
-    expect(pills.get('e3')?.label).toBe('no-op');
-    expect(pills.has('e4')).toBe(false); // a plain event attached to its person says nothing
-    expect(pills.get('e5')?.label).toBe('new person');
+describe('pillLabel', () => {
+  it('words every decision kind the server can pick', () => {
+    expect(pillLabel('merged')).toBe('merged');
+    expect(pillLabel('attached')).toBe('linked');
+    expect(pillLabel('created')).toBe('new person');
+    expect(pillLabel('ignored')).toBe('no-op');
+    expect(pillLabel('refused')).toBe('refused');
+    expect(pillLabel('dropped')).toBe('dropped');
   });
 });
 

@@ -1,8 +1,9 @@
 // Identity context for the rows of the Events table: the person each event ended on (served by
-// `/api/events` as `persons`, keyed by event uuid), the decision a merge-type event led to, the
-// ids the engine flagged as illegal or placeholder ids, and where a text search matched.
+// `/api/events` as `persons`, keyed by event uuid), the words of the decision pill a merge-type
+// event gets (`decisions`, picked and ranked by the server), the ids the engine flagged as illegal
+// or placeholder ids, and where a text search matched.
 
-import type { Decision, DecisionKind, Finding } from './types';
+import type { DecisionKind, DecisionPill, Finding } from './types';
 
 /** `PersonRef` of `/api/events` (`persons[uuid]`); optional until every server sends it. */
 export interface PersonRef {
@@ -10,16 +11,8 @@ export interface PersonRef {
   label: string;
 }
 
-export interface DecisionPill {
-  /** What the table shows: merged, refused, no-op, … */
-  label: string;
-  kind: DecisionKind;
-  /** The engine's sentence, for the tooltip. */
-  message: string;
-}
-
-/** The decision kinds a merge-type event can end in (all of them: a merge can create the person). */
-export const PILL_KINDS: DecisionKind[] = ['merged', 'attached', 'created', 'refused', 'ignored', 'dropped'];
+/** `/api/events`' `decisions[uuid]`: the decision the server picked for an event's pill. */
+export type { DecisionPill };
 
 const PILL_LABEL: Record<DecisionKind, string> = {
   merged: 'merged',
@@ -30,31 +23,8 @@ const PILL_LABEL: Record<DecisionKind, string> = {
   dropped: 'dropped',
 };
 
-// When one event made several decisions, the pill names the one that matters most to a reader.
-const PILL_RANK: Record<DecisionKind, number> = {
-  refused: 0,
-  dropped: 1,
-  merged: 2,
-  attached: 3,
-  created: 4,
-  ignored: 5,
-};
-
-/**
- * One pill per merge-type event (identify, alias, merge: the decisions that name an id merged
- * away, `source`), keyed by event uuid. Other decisions (a plain event attached to a person) get
- * none: every event has one, so a pill would say nothing.
- */
-export function decisionPills(decisions: Decision[]): Map<string, DecisionPill> {
-  const out = new Map<string, DecisionPill>();
-  for (const d of decisions) {
-    if (d.source === null) continue;
-    const had = out.get(d.event_uuid);
-    if (had && PILL_RANK[had.kind] <= PILL_RANK[d.kind]) continue;
-    out.set(d.event_uuid, { label: PILL_LABEL[d.kind], kind: d.kind, message: d.message });
-  }
-  return out;
-}
+/** What the table's pill says for a decision kind (the server ranks; the UI words). */
+export const pillLabel = (kind: DecisionKind): string => PILL_LABEL[kind];
 
 /**
  * The ids a finding calls not a real user id, per project (`project\u0000id`): PostHog's illegal ids

@@ -6,7 +6,8 @@ import {
   prependEvents,
   rejectedMatches,
   rejectedOnly,
-  rejectedProject,
+  requestProject,
+  requestsShown,
 } from './filters';
 import type { StoredEvent, StoredRequest } from './types';
 
@@ -49,6 +50,7 @@ function rej(id: number, s: number, extra: Partial<StoredRequest> = {}): StoredR
     note: null,
     body_size: 10,
     body_preview: '{"token":"phc_abc"}',
+    project: null,
     ...extra,
   };
 }
@@ -96,6 +98,17 @@ describe('mergeFeed', () => {
   it('shows rejected requests alone when there are no events', () => {
     expect(mergeFeed([], [rej(1, 1), rej(2, 2)], false).map((r) => r.key)).toEqual(['r2', 'r1']);
   });
+  it('makes accepted requests without events rows of their own kind', () => {
+    const flags = rej(5, 35, { outcome: 'accepted', status: 200, error: null, error_code: null, path: '/flags/' });
+    const rows = mergeFeed(events, [rej(9, 25), flags], false);
+    expect(rows.map((r) => `${r.key}:${r.kind}`)).toEqual([
+      'r5:request',
+      'u33:event',
+      'r9:rejected',
+      'u22:event',
+      'u11:event',
+    ]);
+  });
 });
 
 describe('prependEvents', () => {
@@ -131,6 +144,7 @@ describe('source filter (several sources)', () => {
       note: null,
       body_size: 1,
       body_preview: '',
+      project: null,
     });
     const filters = filtersFromParams({ source: 'segment,rudderstack' });
     expect(rejectedMatches(filters, r('rudderstack'))).toBe(true);
@@ -147,10 +161,26 @@ describe('rejected requests', () => {
     expect(rejectedOnly({ rejected: '0' })).toBe(false);
   });
   it('reads the project key a rejected request names in its body or query', () => {
-    expect(rejectedProject({ body_preview: '{"api_key": "phc_shop", "event": "x"}', query: null })).toBe('phc_shop');
-    expect(rejectedProject({ body_preview: '{"batch":[],"writeKey":"wk_1"}', query: null })).toBe('wk_1');
-    expect(rejectedProject({ body_preview: '{"properties":{"token":"mp_tok"}}', query: null })).toBe('mp_tok');
-    expect(rejectedProject({ body_preview: '\u001f\u008b binary', query: 'token=phc%20x&v=1' })).toBe('phc x');
-    expect(rejectedProject({ body_preview: '{"event":"no key"}', query: 'ip=1' })).toBeNull();
+    expect(requestProject({ body_preview: '{"api_key": "phc_shop", "event": "x"}', query: null })).toBe('phc_shop');
+    expect(requestProject({ body_preview: '{"batch":[],"writeKey":"wk_1"}', query: null })).toBe('wk_1');
+    expect(requestProject({ body_preview: '{"properties":{"token":"mp_tok"}}', query: null })).toBe('mp_tok');
+    expect(requestProject({ body_preview: '\u001f\u008b binary', query: 'token=phc%20x&v=1' })).toBe('phc x');
+    expect(requestProject({ body_preview: '{"event":"no key"}', query: 'ip=1' })).toBeNull();
+  });
+  it("prefers the server's project, which compressed bodies keep too", () => {
+    expect(requestProject({ body_preview: '<gzip, 80 bytes>', query: null, project: 'phc_zip' })).toBe('phc_zip');
+    const zipped = rej(3, 3, { body_preview: '<gzip, 80 bytes>', project: 'phc_zip' });
+    expect(rejectedMatches({ project: 'phc_zip' }, zipped)).toBe(true);
+    expect(rejectedMatches({ project: 'phc_other' }, zipped)).toBe(false);
+    // Named in the path or body but stored under another key: the stored key decides.
+    expect(rejectedMatches({ project: 'phc' }, rej(4, 4, { project: 'phc_zip' }))).toBe(false);
+  });
+});
+
+describe('requestsShown', () => {
+  it('is on only with requests=1', () => {
+    expect(requestsShown({ requests: '1' })).toBe(true);
+    expect(requestsShown({})).toBe(false);
+    expect(requestsShown({ requests: '0' })).toBe(false);
   });
 });

@@ -41,7 +41,7 @@ export function eventsQuery(
 }
 
 /**
- * Whether a rejected request can match the filters. Rejected requests have no event name, id,
+ * Whether a request (rejected, or accepted without events) can match the filters. Rejected requests have no event name, id,
  * device or session, so those filters hide them; project, source and text still apply.
  */
 export function rejectedMatches(filters: EventFilters, r: StoredRequest): boolean {
@@ -49,25 +49,28 @@ export function rejectedMatches(filters: EventFilters, r: StoredRequest): boolea
   if (!sourceMatches(parseSourceParam(filters.source), r.source)) return false;
   const hay =
     `${r.method} ${r.path} ${r.query ?? ''} ${r.error ?? ''} ${r.error_code ?? ''} ${r.body_preview}`.toLowerCase();
-  if (filters.project && !hay.includes(filters.project.toLowerCase())) return false;
+  if (filters.project && (r.project ? r.project !== filters.project : !hay.includes(filters.project.toLowerCase())))
+    return false;
   if (filters.q && !hay.includes(filters.q.toLowerCase())) return false;
   return true;
 }
 
+/** A row of the Events table: an event, a rejected request, or an accepted request without events. */
 export type FeedRow =
   | { kind: 'event'; key: string; at: number; event: StoredEvent }
-  | { kind: 'rejected'; key: string; at: number; request: StoredRequest };
+  | { kind: 'rejected' | 'request'; key: string; at: number; request: StoredRequest };
 
 /**
- * Events (newest first, as the API pages them) merged with rejected requests by arrival time.
- * While older events remain to be loaded (`hasMore`), rejected requests older than the oldest
- * loaded event are held back, so they appear in their place once the table gets there.
+ * Events (newest first, as the API pages them) merged with requests (rejected ones, and accepted
+ * ones without events when the Requests toggle is on) by arrival time. While older events remain
+ * to be loaded (`hasMore`), requests older than the oldest loaded event are held back, so they
+ * appear in their place once the table gets there.
  */
-export function mergeFeed(events: StoredEvent[], rejected: StoredRequest[], hasMore: boolean): FeedRow[] {
+export function mergeFeed(events: StoredEvent[], requests: StoredRequest[], hasMore: boolean): FeedRow[] {
   const oldest = events.length ? Date.parse(events[events.length - 1].received_at) : Infinity;
-  const rej = rejected
+  const rej = requests
     .map((request) => ({
-      kind: 'rejected' as const,
+      kind: request.outcome === 'rejected' ? ('rejected' as const) : ('request' as const),
       key: `r${request.id}`,
       at: Date.parse(request.received_at),
       request,
@@ -104,17 +107,24 @@ export function prependEvents(loaded: StoredEvent[], fresh: StoredEvent[]): Stor
 /** `?rejected=1`: the table shows rejected requests only (the toolbar's "N rejected" toggle). */
 export const rejectedOnly = (params: Record<string, string>) => params.rejected === '1';
 
+/** `?requests=1`: accepted requests that carried no events (flags, config) are rows too. */
+export const requestsShown = (params: Record<string, string>) => params.requests === '1';
+
 // The keys that name a project in a capture request, per the vendors' capture protocols: PostHog's
 // batch `api_key`/`token` and event `token`/`$token`, Segment's and RudderStack's `writeKey`,
-// Mixpanel's `token`/`$token`. A rejected request has no project; these say which one it was for.
+// Mixpanel's `token`/`$token`. The server stores the key a request names (`project`, read where
+// each vendor reads it, also from compressed bodies); these are for requests stored before it did.
 const PROJECT_KEY = /"(?:api_key|token|\$token|writeKey)"\s*:\s*"([^"\\]{1,200})"/;
 const PROJECT_PARAM = /(?:^|&)(?:token|api_key|writeKey)=([^&]{1,200})/;
 
 /**
- * The project key a rejected request names in its body (or query string), when it is readable
- * there (a compressed body's preview is not); null otherwise.
+ * The project key a request names: the server's `project`, else what its body preview (or query
+ * string) names when readable there (a compressed body's preview is not); null otherwise.
  */
-export function rejectedProject(r: Pick<StoredRequest, 'body_preview' | 'query'>): string | null {
+export function requestProject(
+  r: Pick<StoredRequest, 'body_preview' | 'query'> & { project?: string | null },
+): string | null {
+  if (r.project) return r.project;
   const inBody = PROJECT_KEY.exec(r.body_preview)?.[1];
   if (inBody) return inBody;
   const inQuery = r.query ? PROJECT_PARAM.exec(r.query)?.[1] : undefined;

@@ -25,6 +25,7 @@ export type {
   Severity,
   TransitionKind,
   DecisionKind,
+  DecisionPill,
   DevicesPage,
   ErrorBody,
   ErrorCode,

@@ -19,6 +19,7 @@ pub mod lz64;
 pub mod mixpanel;
 pub mod payload;
 pub mod posthog;
+mod project_key;
 pub mod protocol;
 mod reply;
 pub mod segment;

@@ -39,6 +39,12 @@ pub trait VendorRoute {
     fn body_too_large(&self, rejection: Rejection) -> Rejection {
         rejection
     }
+    /// The project key the request names where this vendor reads it, found without validating
+    /// the rest, so that a refused request (or one that carried no events) is still kept with
+    /// its project. `None` when it names none, or the vendor folder does not say.
+    fn project_key(&self, _req: &Incoming<'_>) -> Option<String> {
+        None
+    }
 }
 
 /// Runs `$body` with `$route` bound to the route of whichever vendor `$protocol` is.
@@ -122,6 +128,11 @@ impl Protocol {
     /// The payload as the SDK meant it (after base64, gzip, forms...), without decoding events.
     pub fn unwrap_body(&self, req: &Incoming<'_>) -> Result<Unwrapped, Rejection> {
         each_vendor!(self, route => route.unwrap_body(req))
+    }
+
+    /// See [`VendorRoute::project_key`].
+    pub fn project_key(&self, req: &Incoming<'_>) -> Option<String> {
+        each_vendor!(self, route => route.project_key(req))
     }
 }
 

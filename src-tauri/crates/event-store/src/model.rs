@@ -51,6 +51,9 @@ pub struct NewRequest {
     pub error_code: Option<String>,
     /// Anything worth telling about an accepted request (dropped events, decoding steps).
     pub note: Option<String>,
+    /// The project key the request names when no event says it (refused, or no events); the
+    /// writer stores the first event's project otherwise.
+    pub project: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -220,6 +223,9 @@ pub struct StoredRequest {
     pub note: Option<String>,
     pub body_size: i64,
     pub body_preview: String,
+    /// The project key the request named (its events' project, or for a refused request or one
+    /// without events, the key its vendor reads); null when none was readable.
+    pub project: Option<String>,
 }
 
 /// One request with everything needed to show or replay it.

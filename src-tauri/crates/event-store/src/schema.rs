@@ -92,6 +92,15 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE datasets ADD COLUMN complete INTEGER NOT NULL DEFAULT 1;
     "#,
+    // 5: the project key a request names (its events' project; for a refused request, or one
+    // that carried no events, the key read where its vendor puts it; NULL when none is readable),
+    // and the accepted requests that carried no events (feature flags, remote config, settings),
+    // which the Events view lists newest first behind its "Requests" toggle: few among millions
+    // of event-carrying requests, so a partial index finds a page without scanning those.
+    r#"
+    ALTER TABLE requests ADD COLUMN project TEXT;
+    CREATE INDEX requests_without_events ON requests (id) WHERE outcome = 'accepted' AND event_count = 0;
+    "#,
 ];
 
 /// The schema version this build writes (`PRAGMA user_version`).

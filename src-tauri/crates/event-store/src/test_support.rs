@@ -24,5 +24,6 @@ pub fn accepted_request(source: &str) -> NewRequest {
         error: None,
         error_code: None,
         note: None,
+        project: None,
     }
 }

@@ -202,8 +202,8 @@ pub(crate) fn insert(tx: &Transaction<'_>, request: &NewRequest, events: &[NewEv
     let headers = serde_json::to_string(&request.headers).unwrap_or_else(|_| "[]".into());
     tx.prepare_cached(
         "INSERT INTO requests (received_at, method, path, query, headers, body, source, route, outcome,
-                               status, error, error_code, event_count, note)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                               status, error, error_code, event_count, note, project)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
     )?
     .execute(params![
         request.received_at,
@@ -220,6 +220,8 @@ pub(crate) fn insert(tx: &Transaction<'_>, request: &NewRequest, events: &[NewEv
         request.error_code,
         events.len() as i64,
         request.note,
+        // A request's events share one project (each vendor refuses a request naming two).
+        request.project.as_deref().or_else(|| events.first().map(|e| e.project.as_str())),
     ])?;
     let request_id = tx.last_insert_rowid();
 

@@ -38,7 +38,9 @@ pub fn record(
     error: Option<&Rejection>,
     note: Option<String>,
 ) -> NewRequest {
+    let project = named_project(&received, outcome);
     NewRequest {
+        project,
         received_at: to_micros(received.received_at),
         method: received.method,
         path: received.path,
@@ -53,6 +55,19 @@ pub fn record(
         error_code: error.map(|e| e.code.to_owned()),
         note,
     }
+}
+
+/// The project key a request without events names, read where its vendor reads it
+/// (`Protocol::project_key`): a refused request, or a flags, config or settings call, is then
+/// kept with its project. Accepted capture requests are left to the store, which takes their
+/// events' project, so the hot path never unwraps a body twice.
+fn named_project(received: &Received, outcome: Stored) -> Option<String> {
+    let req = received.incoming();
+    let protocol = Protocol::recognise(&req)?;
+    if matches!(outcome, Stored::Accepted) && protocol.is_capture() {
+        return None;
+    }
+    protocol.project_key(&req)
 }
 
 /// How many body bytes the live handler reads on `path` before refusing (413).

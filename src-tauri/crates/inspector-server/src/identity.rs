@@ -331,6 +331,20 @@ impl Identity {
         let _ = tokio::time::timeout_at(deadline, applied.wait_for(|seq| *seq >= target)).await;
     }
 
+    /// Waits, at most `bound`, until the model has applied the events up to `seq`: a page of
+    /// events just captured then carries their persons and decisions. Shorter than [`synced`]'s
+    /// wait, for reads that answer with what the model has rather than wait out a rebuild.
+    ///
+    /// [`synced`]: Identity::synced
+    pub async fn applied_through(&self, seq: i64, bound: Duration) {
+        if !self.fed || *self.applied.borrow() >= seq {
+            return;
+        }
+        let mut applied = self.applied.subscribe();
+        let _ = self.wake.try_send(());
+        let _ = tokio::time::timeout(bound, applied.wait_for(|s| *s >= seq)).await;
+    }
+
     pub fn applied_seq(&self) -> i64 {
         *self.applied.borrow()
     }

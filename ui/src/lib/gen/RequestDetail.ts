@@ -12,4 +12,9 @@ headers: Array<[string, string]>, event_uuids: Array<string>, id: number, method
 /**
  * `accepted` or `rejected`.
  */
-outcome: Outcome, status: number, error: string | null, error_code: string | null, event_count: number, note: string | null, body_size: number, body_preview: string, };
+outcome: Outcome, status: number, error: string | null, error_code: string | null, event_count: number, note: string | null, body_size: number, body_preview: string, 
+/**
+ * The project key the request named (its events' project, or for a refused request or one
+ * without events, the key its vendor reads); null when none was readable.
+ */
+project: string | null, };

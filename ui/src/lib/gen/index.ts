@@ -15,6 +15,7 @@ export type { DatasetsPage } from './DatasetsPage';
 export type { Decision } from './Decision';
 export type { DecisionItem } from './DecisionItem';
 export type { DecisionKind } from './DecisionKind';
+export type { DecisionPill } from './DecisionPill';
 export type { DecisionsPage } from './DecisionsPage';
 export type { DeviceLane } from './DeviceLane';
 export type { DeviceResponse } from './DeviceResponse';

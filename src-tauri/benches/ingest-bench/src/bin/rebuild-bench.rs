@@ -148,6 +148,7 @@ fn fill(dir: &std::path::Path, events: usize, devices: usize) {
                             error: None,
                             error_code: None,
                             note: None,
+                            project: None,
                         };
                         store.write(request, std::mem::take(&mut batch)).await.expect("write");
                     }

@@ -156,6 +156,10 @@ impl VendorRoute for Route {
     fn error_reply(&self, _req: &Incoming<'_>, rejection: &Rejection) -> Reply {
         error_reply(rejection)
     }
+    /// `_k`, the API key, from the query or the form body (where [`decode`] reads it).
+    fn project_key(&self, req: &Incoming<'_>) -> Option<String> {
+        get(&params(req), "_k").map(str::trim).filter(|k| !k.is_empty()).map(str::to_owned)
+    }
     /// The parameters as a JSON object (query, then form body).
     fn unwrap_body(&self, req: &Incoming<'_>) -> Result<Unwrapped, Rejection> {
         let map: Map<String, Value> = params(req).into_iter().map(|(k, v)| (k, Value::String(v))).collect();

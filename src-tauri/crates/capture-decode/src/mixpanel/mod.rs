@@ -48,6 +48,33 @@ impl VendorRoute for Route {
     fn unwrap_body(&self, req: &Incoming<'_>) -> Result<Unwrapped, Rejection> {
         unwrap_body(*self, req)
     }
+    fn project_key(&self, req: &Incoming<'_>) -> Option<String> {
+        project_key(*self, req)
+    }
+}
+
+/// The token a Mixpanel request names, where [`decode`] and the routes read it: the first
+/// event's `properties.token` (`/track`, `/import`) or update's `$token` (`/engage`), searched as
+/// text when the body does not parse; else `?token=` (the flags call's).
+fn project_key(route: Route, req: &Incoming<'_>) -> Option<String> {
+    let in_body = || {
+        let Unwrapped { bytes, .. } = unwrap_body(route, req).ok()?;
+        match payload::parse_json(&bytes) {
+            Ok(json) => token_in(&json),
+            Err(_) => crate::project_key::quoted_value(&bytes, &["token", "$token"]),
+        }
+    };
+    let in_query = || req.query_param("token").map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
+    in_body().or_else(in_query)
+}
+
+fn token_in(json: &Value) -> Option<String> {
+    let token = match json {
+        Value::Array(items) => return items.iter().find_map(token_in),
+        Value::Object(map) => map.get("$token").or_else(|| map.get("properties").and_then(|p| p.get("token"))),
+        _ => None,
+    };
+    token.and_then(Value::as_str).map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned)
 }
 
 /// `data=` in the query or a form, base64 or not, gzip by magic bytes, or a plain JSON body.

@@ -63,6 +63,49 @@ impl VendorRoute for Route {
     fn unwrap_body(&self, req: &Incoming<'_>) -> Result<Unwrapped, Rejection> {
         payload::unwrap(req, self.is_legacy(), self.limit())
     }
+    fn project_key(&self, req: &Incoming<'_>) -> Option<String> {
+        project_key(self, req)
+    }
+}
+
+/// The token a PostHog request names, where [`decode`] and the routes read it: the remote-config
+/// path's token, Capture V1's Bearer token, else in the body (after gzip, lz64, base64, forms) a
+/// batch's `api_key`/`token` or the first event's `token`/`$token`/`api_key`/`properties.token`
+/// (`/flags` bodies carry `token` too). A body that unwraps but does not parse is searched as
+/// text for the same keys: a refused batch is still kept with its project.
+fn project_key(route: &Route, req: &Incoming<'_>) -> Option<String> {
+    match route {
+        Route::RemoteConfig { token, .. } => return Some(token.clone()).filter(|t| !t.trim().is_empty()),
+        Route::AnalyticsV1 => {
+            if let Some(token) = bearer_token(req).filter(|t| !t.is_empty()) {
+                return Some(token);
+            }
+        }
+        _ => {}
+    }
+    let Unwrapped { bytes, .. } = payload::unwrap(req, route.is_legacy(), route.limit()).ok()?;
+    match payload::parse_json(&bytes) {
+        Ok(json) => token_in(&json),
+        Err(_) => crate::project_key::quoted_value(&bytes, &["api_key", "token", "$token"]),
+    }
+}
+
+fn token_in(json: &Value) -> Option<String> {
+    let named = |map: &Map<String, Value>| {
+        ["api_key", "token", "$token"]
+            .iter()
+            .find_map(|k| map.get(*k).and_then(Value::as_str))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned)
+    };
+    match json {
+        Value::Array(items) => items.iter().find_map(token_in),
+        Value::Object(map) => named(map)
+            .or_else(|| map.get("properties").and_then(Value::as_object).and_then(named))
+            .or_else(|| map.get("batch").and_then(token_in)),
+        _ => None,
+    }
 }
 
 /// Decodes a capture request into events, or says exactly why PostHog would refuse it. Every
@@ -165,11 +208,15 @@ fn split_shapes(req: &Incoming<'_>, json: Value) -> Result<Split, Rejection> {
     }
 }
 
-fn split_analytics_v1(req: &Incoming<'_>, json: Value) -> Result<Split, Rejection> {
-    let bearer = req
-        .header("authorization")
+/// Capture V1's project token: `Authorization: Bearer <token>`.
+fn bearer_token(req: &Incoming<'_>) -> Option<String> {
+    req.header("authorization")
         .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
-        .map(|t| t.trim().to_owned());
+        .map(|t| t.trim().to_owned())
+}
+
+fn split_analytics_v1(req: &Incoming<'_>, json: Value) -> Result<Split, Rejection> {
+    let bearer = bearer_token(req);
     let Value::Object(mut map) = json else {
         return Err(Rejection::bad_request("invalid_payload", "body must be an object {created_at, batch:[...]}"));
     };

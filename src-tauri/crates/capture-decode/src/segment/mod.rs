@@ -85,6 +85,9 @@ impl VendorRoute for Route {
     fn unwrap_body(&self, req: &Incoming<'_>) -> Result<Unwrapped, Rejection> {
         unwrap_body(self, req)
     }
+    fn project_key(&self, req: &Incoming<'_>) -> Option<String> {
+        project_key(self, req)
+    }
     /// Segment answers 400 for a body over its limits (documented), naming the limit.
     fn body_too_large(&self, _rejection: Rejection) -> Rejection {
         over_limit(self)
@@ -108,6 +111,23 @@ fn no_write_key() -> Rejection {
 
 fn non_empty(value: Option<String>) -> Option<String> {
     value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+}
+
+/// The write key a Segment or RudderStack request names, where [`handle`] reads it: the settings
+/// path's key; Basic auth's user name, else the body's `writeKey` (searched as text when the
+/// body does not parse), else `?writeKey=`.
+fn project_key(route: &Route, req: &Incoming<'_>) -> Option<String> {
+    if let Route::Settings { write_key } = route {
+        return non_empty(Some(write_key.clone()));
+    }
+    let in_body = || {
+        let Unwrapped { bytes, .. } = unwrap_body(route, req).ok()?;
+        match payload::parse_json(&bytes) {
+            Ok(json) => non_empty(json.get("writeKey").and_then(Value::as_str).map(str::to_owned)),
+            Err(_) => crate::project_key::quoted_value(&bytes, &["writeKey"]),
+        }
+    };
+    basic_auth_user(req).or_else(in_body).or_else(|| non_empty(req.query_param("writeKey")))
 }
 
 /// The user name of `Authorization: Basic base64(user:password)`; the write key by convention.

@@ -212,6 +212,23 @@ async fn requests_filter_by_outcome_and_paginate() {
     assert_eq!(second.next_cursor, None);
 }
 
+/// `without_events`: the accepted requests that carried no events, read through the partial
+/// index `requests_without_events` (the query names it: SQLite refuses the statement when the
+/// index cannot serve it, so this passing means a page never scans the event requests).
+#[tokio::test(flavor = "multi_thread")]
+async fn requests_without_events_use_their_partial_index() {
+    let (_dir, store) = open();
+    write(&store, accepted("/e/"), vec![event("x1", "p", "x", "u")]).await;
+    let flags = write(&store, accepted("/flags/"), Vec::new()).await.request_id;
+    write(&store, rejected("/e/", 400, "payload is not valid JSON"), Vec::new()).await;
+    let config = write(&store, accepted("/array/phc/config"), Vec::new()).await.request_id;
+    let filter = RequestFilter { without_events: true, limit: 100, ..Default::default() };
+    let ids: Vec<i64> = store.requests(&filter).unwrap().items.iter().map(|r| r.id).collect();
+    assert_eq!(ids, [config, flags]);
+    let older = RequestFilter { without_events: true, before_id: Some(config), limit: 100, ..Default::default() };
+    assert_eq!(store.requests(&older).unwrap().items.iter().map(|r| r.id).collect::<Vec<_>>(), [flags]);
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn request_detail_returns_headers_and_body_exactly() {
     let (_dir, store) = open();

@@ -14,7 +14,7 @@ use event_store::{
     DatasetSummary, ImportSummary, ProjectSummary, Removed, RequestDetail, Retention, StoredEvent, StoredRequest,
     Totals,
 };
-use identity_engine::{Decision, DeviceLane, Family, Finding, LintRule, Person};
+use identity_engine::{Decision, DecisionKind, DeviceLane, Family, Finding, LintRule, Person};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -68,6 +68,19 @@ pub struct EventsPage {
     /// Event uuid -> the person its distinct id belongs to now, for the events whose id the
     /// identity model has a person for (personless and not yet applied events are absent).
     pub persons: BTreeMap<String, PersonRef>,
+    /// Event uuid -> the decision the grid shows as a pill, for the merge-type events of this
+    /// page (identify, alias, merge: the decisions that name an id merged away); when an event
+    /// made several, the one that matters most to a reader (`decision_pill::rank`). Other events,
+    /// and events the model has not applied yet, are absent.
+    pub decisions: BTreeMap<String, DecisionPill>,
+}
+
+/// The decision an event's row names: its kind (the UI words it) and the engine's sentence.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(TS))]
+pub struct DecisionPill {
+    pub kind: DecisionKind,
+    pub message: String,
 }
 
 /// `GET /api/events/{uuid}`.

@@ -9,11 +9,13 @@
 //!   [`transfer`] (export, import, data sets), [`control`] (pause, retention, theme, clear; token),
 //!   [`settings`] (per-project identity settings; token), [`stream`] (server-sent events), [`test_probe`] (the e2e tests' page probe).
 //! - The UI's files: [`ui`].
+//! - Shared by the events handlers: [`decision_pill`] (the decision an Events row names).
 //! - Shapes: [`dto`] (every response body; generated into the UI's TypeScript), [`params`] (query,
 //!   path and body extractors that answer bad input as `ApiError`), [`sources`] (`?source=`).
 
 pub mod capture;
 pub mod control;
+pub mod decision_pill;
 pub mod dto;
 pub mod host_guard;
 pub mod identity;

@@ -6,6 +6,7 @@ use axum::Json;
 use event_store::{EventFilter, RequestFilter};
 use serde::Deserialize;
 
+use super::decision_pill::pills;
 use super::dto::{
     EventResponse, EventsPage, Health, IdentityProgress, ProjectItem, ProjectsPage, RequestResponse, RequestsPage,
 };
@@ -16,6 +17,9 @@ use crate::error::ApiError;
 use crate::AppState;
 
 const DEFAULT_PAGE: u32 = 100;
+/// At most this long an events page waits for the identity model to apply its newest event;
+/// during a rebuild it answers without persons and pills rather than hang the table.
+const PAGE_IDENTITY_WAIT: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// Runs a store read on a background thread (`crate::background`): SQLite calls must not stall
 /// the async workers that are answering SDKs, nor take the cores from them.
@@ -110,10 +114,19 @@ pub async fn events(
         limit: q.limit.unwrap_or(DEFAULT_PAGE),
     };
     let page = read(&state, move |s| s.events(&filter)).await?;
+    // Events captured a moment ago: give the feeder a moment to apply them, so their persons and
+    // pills come with this page (a live view does not fetch these events again).
+    if let Some(newest) = page.items.iter().map(|e| e.seq).max() {
+        state.identity.applied_through(newest, PAGE_IDENTITY_WAIT).await;
+    }
     let keys: Vec<(String, String, String)> =
         page.items.iter().map(|e| (e.uuid.clone(), e.project.clone(), e.distinct_id.clone())).collect();
-    let persons = state.identity.read_off_workers(move |model| person_refs(model, &keys)).await?;
-    Ok(Json(EventsPage { events: page.items, next_cursor: page.next_cursor, persons }))
+    let seqs: Vec<(String, i64)> = page.items.iter().map(|e| (e.uuid.clone(), e.seq)).collect();
+    let (persons, decisions) = state
+        .identity
+        .read_off_workers(move |model| (person_refs(model, &keys), pills(model.engine().decisions(), &seqs)))
+        .await?;
+    Ok(Json(EventsPage { events: page.items, next_cursor: page.next_cursor, persons, decisions }))
 }
 
 pub async fn event(
@@ -136,6 +149,12 @@ pub struct RequestsQuery {
     /// `accepted` or `rejected` (the store checks it).
     #[serde(default, deserialize_with = "empty_as_none")]
     outcome: Option<String>,
+    /// Requests that named this project key, or none readable (see `RequestFilter::project`).
+    #[serde(default, deserialize_with = "empty_as_none")]
+    project: Option<String>,
+    /// `events=none`: only accepted requests that carried no events (flags, config, settings).
+    #[serde(default, deserialize_with = "empty_as_none")]
+    events: Option<String>,
     #[serde(default, deserialize_with = "whole_number")]
     limit: Option<u32>,
     #[serde(default, deserialize_with = "whole_number")]
@@ -147,7 +166,16 @@ pub async fn requests(
     sources: SourceFilter,
     ApiQuery(q): ApiQuery<RequestsQuery>,
 ) -> Result<Json<RequestsPage>, ApiError> {
+    let without_events = match q.events.as_deref() {
+        None => false,
+        Some("none") => true,
+        Some(other) => {
+            return Err(ApiError::invalid_parameter("events", format!("events must be `none`, not {other:?}")))
+        }
+    };
     let filter = RequestFilter {
+        without_events,
+        project: q.project,
         outcome: q.outcome,
         source: sources.store_list(),
         before_id: q.cursor,

@@ -187,3 +187,49 @@ async fn unknown_routes_and_methods_are_stored() {
     let totals = app.api("/api/health").await["totals"].clone();
     assert_eq!(totals["rejected"], 3);
 }
+
+/// A refused request keeps the project key it names where the vendor reads it, also when the body
+/// is compressed: a gzip'd batch whose JSON is cut off, a gzip'd event that decodes but fails
+/// validation, Segment's Basic auth; and the calls that carry no events (flags, config) too.
+#[tokio::test(flavor = "multi_thread")]
+async fn refused_and_eventless_requests_keep_their_project() {
+    let app = app();
+    let cut = br#"{"api_key": "phc_cut", "batch": [{"event": "$pageview", "properties": {"distinct_id": "#;
+    assert_eq!(app.post("/batch/", &[], gzip(cut)).await.status, StatusCode::BAD_REQUEST);
+    let no_id = json!({"event": "no id", "properties": {"token": "phc_no_id"}});
+    assert_eq!(app.post("/e/", &[], gzip(no_id.to_string().as_bytes())).await.status, StatusCode::BAD_REQUEST);
+    let basic = format!("Basic {}", b64(b"wk_basic:"));
+    let bad_segment = app.post("/v1/track", &[("authorization", basic.as_str())], r#"{"event": "x"}"#).await;
+    assert_eq!(bad_segment.status, StatusCode::BAD_REQUEST, "{}", bad_segment.text());
+    app.post("/batch/", &[], "not json at all").await;
+
+    let rejected = app.rejected().await;
+    let projects: Vec<Value> = rejected.iter().map(|r| r["project"].clone()).collect();
+    assert_eq!(projects, [Value::Null, json!("wk_basic"), json!("phc_no_id"), json!("phc_cut")], "{rejected:?}");
+    assert!(rejected[3]["body_preview"].as_str().unwrap().starts_with("<gzip"), "the preview cannot tell it");
+
+    app.post("/flags/?v=2", &[], r#"{"token": "phc_flags", "distinct_id": "anon"}"#).await;
+    app.send(req("GET", "/array/phc_config/config.js").body(Body::empty()).unwrap()).await;
+    app.post_json("/batch/", &json!({"api_key": "phc_events", "batch": [{"event": "e", "distinct_id": "u"}]})).await;
+    // Mixpanel (an event without a name) and KISSmetrics (no person): their own keys.
+    let nameless = format!(
+        "data={}",
+        b64(br#"[{"properties": {"token": "mp_nameless", "distinct_id": "u", "mp_lib": "web", "$insert_id": "i1"}}]"#)
+    );
+    let mixpanel = app.post("/track/?ip=1", &[("content-type", "application/x-www-form-urlencoded")], nameless).await;
+    assert_eq!(mixpanel.status, StatusCode::BAD_REQUEST, "{}", mixpanel.text());
+    let km = app.send(req("GET", "/e?_k=km_key&_n=Signed%20Up").body(Body::empty()).unwrap()).await;
+    assert_eq!(km.status.as_u16() / 100, 4, "{}", km.text());
+    let rejected = app.rejected().await;
+    let newest: Vec<(&Value, &Value)> = rejected[..2].iter().map(|r| (&r["source"], &r["project"])).collect();
+    assert_eq!(newest, [(&json!("kissmetrics"), &json!("km_key")), (&json!("mixpanel"), &json!("mp_nameless"))]);
+
+    // By project: the key's own requests and those naming none (the caller may still read one).
+    let of_cut = app.api("/api/requests?outcome=rejected&project=phc_cut").await;
+    let keys: Vec<&Value> = of_cut["requests"].as_array().unwrap().iter().map(|r| &r["project"]).collect();
+    assert_eq!(keys, [&Value::Null, &json!("phc_cut")]);
+
+    let accepted = app.api("/api/requests?outcome=accepted").await;
+    let projects: Vec<&Value> = accepted["requests"].as_array().unwrap().iter().map(|r| &r["project"]).collect();
+    assert_eq!(projects, [&json!("phc_events"), &json!("phc_config"), &json!("phc_flags")]);
+}

@@ -216,3 +216,67 @@ async fn devices_flagged_and_chain_lanes() {
     assert_eq!(hidden["chain_total"], 1, "counted before they are hidden");
     assert_eq!(status(&app, "/api/devices?flagged=sometimes").await, StatusCode::BAD_REQUEST);
 }
+
+/// An events page carries the pill of each of its merge-type events (the most telling decision:
+/// a refusal over a no-op), and nothing for plain events or events of other pages.
+#[tokio::test(flavor = "multi_thread")]
+async fn events_page_carries_the_decision_pills_of_its_events() {
+    let app = app();
+    let uuid = |n: u32| format!("0190a1b2-0000-7000-8000-{n:012}");
+    batch(
+        &app,
+        "phc_pills",
+        json!([
+            {"event": "$pageview", "distinct_id": "anon-1", "uuid": uuid(1)},
+            {"event": "$identify", "distinct_id": "user-a", "uuid": uuid(2), "properties": {"$anon_distinct_id": "anon-1"}},
+            {"event": "$pageview", "distinct_id": "anon-2", "uuid": uuid(3)},
+            {"event": "$identify", "distinct_id": "user-b", "uuid": uuid(4), "properties": {"$anon_distinct_id": "anon-2"}},
+            {"event": "$create_alias", "distinct_id": "user-a", "uuid": uuid(5), "properties": {"alias": "user-b"}},
+        ]),
+    )
+    .await;
+    let page = app.api("/api/events?project=phc_pills").await;
+    let pills = page["decisions"].as_object().unwrap();
+    let kinds: Vec<(&str, &str)> =
+        pills.iter().map(|(u, p)| (&u[u.len() - 1..], p["kind"].as_str().unwrap())).collect();
+    // Each identify joins an anonymous person; then `user-b` is identified, so PostHog refuses
+    // to merge it away by alias. The pageviews (attached to their persons) get no pill.
+    assert_eq!(kinds, [("2", "attached"), ("4", "attached"), ("5", "refused")], "{page}");
+    let refused = app.api(&format!("/api/decisions?event_uuid={}", uuid(5))).await;
+    let sentences: Vec<&str> =
+        refused["decisions"].as_array().unwrap().iter().map(|d| d["message"].as_str().unwrap()).collect();
+    assert!(sentences.contains(&pills[&uuid(5)]["message"].as_str().unwrap()), "{sentences:?}");
+
+    let older = app.api("/api/events?project=phc_pills&limit=2").await;
+    let cursor = older["next_cursor"].as_i64().unwrap();
+    let rest = app.api(&format!("/api/events?project=phc_pills&limit=10&cursor={cursor}")).await;
+    let keys: Vec<&String> = rest["decisions"].as_object().unwrap().keys().collect();
+    assert_eq!(keys, [&uuid(2)], "only this page's events: {rest}");
+}
+
+/// `/api/requests?events=none`: accepted requests that carried no events (flags, config), newest
+/// first, without the requests that carried events or were rejected.
+#[tokio::test(flavor = "multi_thread")]
+async fn requests_without_events() {
+    use axum::body::Body;
+    let app = app();
+    app.post("/flags/?v=2", &[], r#"{"token": "phc_quiet", "distinct_id": "anon-1"}"#).await;
+    app.send(req("GET", "/array/phc_quiet/config.js").body(Body::empty()).unwrap()).await;
+    batch(&app, "phc_quiet", json!([{"event": "$pageview", "distinct_id": "anon-1"}])).await;
+    app.post("/batch/", &[], "{not json").await;
+    let quiet = app.api("/api/requests?events=none").await;
+    let paths = ids(&quiet["requests"], "path");
+    assert_eq!(paths, ["/array/phc_quiet/config.js", "/flags/"], "{quiet}");
+    assert!(quiet["requests"].as_array().unwrap().iter().all(|r| r["event_count"] == 0 && r["outcome"] == "accepted"));
+    let first = app.api("/api/requests?events=none&limit=1").await;
+    let next = first["next_cursor"].as_i64().unwrap();
+    assert_eq!(
+        ids(&app.api(&format!("/api/requests?events=none&cursor={next}")).await["requests"], "path"),
+        ["/flags/"]
+    );
+    assert_eq!(
+        ids(&app.api("/api/requests?events=none&source=segment").await["requests"], "path"),
+        Vec::<String>::new()
+    );
+    assert_eq!(status(&app, "/api/requests?events=some").await, StatusCode::BAD_REQUEST);
+}
