@@ -21,7 +21,7 @@
 
 use rusqlite::{params, OptionalExtension};
 
-use crate::writer::insert;
+use crate::writer::insert_into;
 use crate::{Change, Micros, NewEvent, NewRequest, Store, StoreError};
 
 /// Every imported data set's name starts with this.
@@ -311,12 +311,15 @@ impl Store {
 const CHUNK_ROWS: usize = 500;
 /// Request bodies per import transaction at most (a chunk of big HAR entries stays small).
 const CHUNK_BYTES: usize = 8 << 20;
-/// Time one import transaction may hold the writer; captures queued meanwhile wait this long
-/// at most (plus one row and the commit). A live capture usually arrives mid-chunk, so this is
-/// about what an import adds to its latency (release build, 1M-entry HAR: capture p50 1.7 ms idle,
-/// 4.9 ms while importing); 2 ms chunks changed nothing more, the rest is the import's decoding
-/// and upload competing for the two cores.
-const CHUNK_TIME: std::time::Duration = std::time::Duration::from_millis(4);
+/// Time one import transaction may hold the writer before it commits; captures queued meanwhile
+/// wait this long, plus the request being inserted (a `/batch/` of a hundred events is about a
+/// millisecond) and the commit (about 1.5 ms for such a chunk). A live capture usually arrives
+/// mid-chunk, so this is most of what an import adds to capture's latency. Measured with a
+/// 1M-entry HAR imported again and again (release build, data dir on tmpfs, docs/RELIABILITY.md):
+/// 4 ms chunks took 6.6 ms each with the commit (p99 9 ms) and capture's p99 went from 5.8 to
+/// 12.6 ms; 1 ms chunks take 2.9 ms (p99 7 ms), capture's p99 went from 4.8 to 9.1 ms, and the
+/// import was no slower (26 s).
+const CHUNK_TIME: std::time::Duration = std::time::Duration::from_millis(1);
 /// Rows deleted per transaction when an unfinished import is removed.
 const DELETE_CHUNK: usize = 5_000;
 
@@ -421,15 +424,14 @@ fn insert_chunk(
         return Err(ImportError::Cancelled(name.to_owned()));
     }
     let mut totals = Totals::default();
-    let (mut first_request, mut last_request) = (None, 0i64);
     let mut rows = rows.into_iter();
-    for (request, mut request_events) in rows.by_ref() {
+    for (mut request, mut request_events) in rows.by_ref() {
         for e in &mut request_events {
             e.project = dataset_project(name, &e.project);
         }
-        let committed = insert(&tx, &request, &request_events)?;
-        first_request.get_or_insert(committed.request_id);
-        last_request = committed.request_id;
+        // The key a request named belongs to the data set too, as its events' project does.
+        request.project = request.project.map(|key| dataset_project(name, &key));
+        let committed = insert_into(&tx, Some(name), &request, &request_events)?;
         if let Some((first, last)) = committed.seqs {
             totals.first_seq.get_or_insert(first);
             totals.last_seq = Some(last);
@@ -439,14 +441,6 @@ fn insert_chunk(
         if started.elapsed() >= CHUNK_TIME {
             break;
         }
-    }
-    if let Some(first_request) = first_request {
-        // Request ids are contiguous within one transaction: only the writer inserts.
-        tx.execute(
-            "UPDATE requests SET dataset = ?1 WHERE id BETWEEN ?2 AND ?3",
-            params![name, first_request, last_request],
-        )
-        .map_err(StoreError::from)?;
     }
     tx.commit().map_err(StoreError::from)?;
     Ok((totals, rows.collect()))

@@ -199,11 +199,22 @@ fn deduplicated(event: &NewEvent) -> bool {
 /// `(project, uuid)` (see [`deduplicated`]), within this transaction too; the request's
 /// `event_count` and `note` then say how many were dropped. Bumps the project counters.
 pub(crate) fn insert(tx: &Transaction<'_>, request: &NewRequest, events: &[NewEvent]) -> Result<Committed, StoreError> {
+    insert_into(tx, None, request, events)
+}
+
+/// `insert`, the request marked as part of the imported data set `dataset` when given. Set in
+/// the INSERT itself: an UPDATE afterwards would write each row, body included, a second time.
+pub(crate) fn insert_into(
+    tx: &Transaction<'_>,
+    dataset: Option<&str>,
+    request: &NewRequest,
+    events: &[NewEvent],
+) -> Result<Committed, StoreError> {
     let headers = serde_json::to_string(&request.headers).unwrap_or_else(|_| "[]".into());
     tx.prepare_cached(
         "INSERT INTO requests (received_at, method, path, query, headers, body, source, route, outcome,
-                               status, error, error_code, event_count, note, project)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                               status, error, error_code, event_count, note, project, dataset)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
     )?
     .execute(params![
         request.received_at,
@@ -222,6 +233,7 @@ pub(crate) fn insert(tx: &Transaction<'_>, request: &NewRequest, events: &[NewEv
         request.note,
         // A request's events share one project (each vendor refuses a request naming two).
         request.project.as_deref().or_else(|| events.first().map(|e| e.project.as_str())),
+        dataset,
     ])?;
     let request_id = tx.last_insert_rowid();
 

@@ -254,3 +254,34 @@ async fn clearing_all_data_cancels_a_running_import() {
     assert!(matches!(&result, Err(ImportError::Cancelled(name)) if name == "import:cleared"), "{result:?}");
     assert_eq!(raw_counts(&store), (0, 0, 0, 0), "nothing was stored after the clear");
 }
+
+/// Each imported request is stored as part of its data set, and the project key it named is the
+/// data set's project (as its events' is), so it never shows among the live project's requests.
+#[tokio::test(flavor = "multi_thread")]
+async fn imported_requests_belong_to_the_data_set_and_its_project() {
+    let (_dir, store) = open();
+    let named = |i: usize| {
+        let (mut request, events) = row(i);
+        request.project = Some("phc_imp".into());
+        Ok((request, events))
+    };
+    let flags = || {
+        let mut request = accepted("/flags/");
+        request.project = Some("phc_imp".into());
+        Ok((request, vec![]))
+    };
+    let rows: Vec<Result<ImportRow, RowError>> = vec![named(0), flags(), named(1)];
+    let importer = store.clone();
+    tokio::task::spawn_blocking(move || importer.import(info("import:keys"), rows.into_iter()))
+        .await
+        .unwrap()
+        .expect("import");
+    let conn = rusqlite::Connection::open(store.path()).expect("open the database file");
+    let mut stmt = conn.prepare("SELECT dataset, project FROM requests ORDER BY id").unwrap();
+    let stored: Vec<(Option<String>, Option<String>)> =
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().collect::<Result<_, _>>().unwrap();
+    let expected = (Some("import:keys".to_owned()), Some("import:keys/phc_imp".to_owned()));
+    assert_eq!(stored, vec![expected.clone(), expected.clone(), expected]);
+    let live = RequestFilter { project: Some("phc_imp".into()), limit: 100, ..Default::default() };
+    assert!(store.requests(&live).unwrap().items.is_empty(), "none among the live project's requests");
+}
