@@ -44,6 +44,7 @@ struct Held {
     i: usize,
     first: usize,
     go: Option<mpsc::Receiver<Then>>,
+    reached: mpsc::Sender<()>,
     then: Option<Then>,
 }
 
@@ -58,6 +59,7 @@ impl Iterator for Held {
     fn next(&mut self) -> Option<Self::Item> {
         if self.i == self.first {
             if let Some(go) = self.go.take() {
+                let _ = self.reached.send(());
                 self.then = go.recv().ok();
             }
             match &self.then {
@@ -77,14 +79,32 @@ impl Iterator for Held {
     }
 }
 
-fn held(first: usize) -> (Held, mpsc::Sender<Then>) {
-    let (tx, rx) = mpsc::channel();
-    (Held { i: 0, first, go: Some(rx), then: None }, tx)
+fn held(first: usize) -> (Held, Hold) {
+    let (go, go_rx) = mpsc::channel();
+    let (reached_tx, reached) = mpsc::channel();
+    (Held { i: 0, first, go: Some(go_rx), reached: reached_tx, then: None }, Hold { go, reached })
 }
 
-/// Waits until `rows` imported events are committed. A chunk cut short by its time limit
-/// carries its rest into the next one, so a file held at row `first` has committed at least
-/// `first - 2 000` (one chunk) rows: tests hold at 4 000 or more and wait for 2 000.
+/// The test's end of a [`Held`] file.
+struct Hold {
+    go: mpsc::Sender<Then>,
+    reached: mpsc::Receiver<()>,
+}
+
+impl Hold {
+    /// Waits until the import is blocked reading row `first`. The importing thread commits its
+    /// chunks itself, so from here until [`Hold::send`] nothing more of the import is committed:
+    /// what a test reads meanwhile cannot race with a chunk.
+    fn wait(&self) {
+        self.reached.recv_timeout(Duration::from_secs(60)).expect("the import reached its hold within 60 s");
+    }
+
+    fn send(&self, then: Then) -> Result<(), mpsc::SendError<Then>> {
+        self.go.send(then)
+    }
+}
+
+/// Waits until `rows` imported events are committed.
 fn wait_for_rows(store: &Store, rows: i64) {
     let deadline = Instant::now() + Duration::from_secs(60);
     while raw_counts(store).0 < rows {
@@ -100,7 +120,7 @@ async fn an_incomplete_import_is_left_out_of_every_read_until_its_last_chunk() {
     let (rows, go) = held(5_000);
     let importer = store.clone();
     let import = std::thread::spawn(move || importer.import(info("import:held"), rows));
-    wait_for_rows(&store, 2_000);
+    go.wait();
     // Live capture commits while the import is half-way.
     write(&store, accepted("/batch/"), vec![event("live-1", "phc_live", "x", "u")]).await;
 
@@ -167,7 +187,7 @@ async fn a_failed_import_removes_what_its_chunks_stored() {
     let (rows, go) = held(4_500);
     let importer = store.clone();
     let import = std::thread::spawn(move || importer.import(info("import:bad"), rows));
-    wait_for_rows(&store, 2_000);
+    go.wait();
     go.send(Then::Fail).unwrap();
     let result = tokio::task::spawn_blocking(move || import.join().unwrap()).await.unwrap();
     assert!(matches!(&result, Err(ImportError::Source(e)) if e.to_string().contains("line 7")), "{result:?}");
@@ -188,7 +208,7 @@ async fn an_import_killed_mid_way_leaves_no_rows_after_reopening() {
     let (rows, go) = held(4_500);
     let importer = store.clone();
     let import = std::thread::spawn(move || importer.import(info("import:killed"), rows));
-    wait_for_rows(&store, 2_000);
+    go.wait();
     // A panic on the importing thread stops it where a kill would: nothing cleans up after it.
     go.send(Then::Panic).unwrap();
     assert!(import.join().is_err());
@@ -233,8 +253,8 @@ async fn a_capture_sent_during_a_big_import_commits_before_the_import_ends() {
     let summary = tokio::task::spawn_blocking(move || import.join().unwrap()).await.unwrap().expect("import");
     assert_eq!(summary.events, ROWS as i64);
     assert!(during >= 3, "only {during} captures committed while the import ran");
-    // A chunk holds the writer for 15 ms (plus one row and the commit); a whole-file transaction held it for
-    // seconds. 1 s leaves room for a loaded machine.
+    // A chunk holds the writer for about 1 ms (plus one row and the commit); a whole-file transaction
+    // held it for seconds. 1 s leaves room for a loaded machine.
     assert!(slowest < Duration::from_secs(1), "a capture waited {slowest:?} for the import");
     assert_eq!(store.totals().unwrap().events, ROWS as i64 + written as i64);
 }
@@ -245,7 +265,7 @@ async fn clearing_all_data_cancels_a_running_import() {
     let (rows, go) = held(6_000);
     let importer = store.clone();
     let import = std::thread::spawn(move || importer.import(info("import:cleared"), rows));
-    wait_for_rows(&store, 2_000);
+    go.wait();
     let clearer = store.clone();
     tokio::task::spawn_blocking(move || clearer.clear_all()).await.unwrap().expect("clear");
     // The import may already have stopped: its next chunk found its data set gone.
