@@ -217,7 +217,8 @@ test('"Requests" shows the requests a headless posthog-js sent without events', 
   const toggle = ui.getByTestId('requests-toggle');
   await toggle.waitFor({ timeout: 15_000 });
   assert.equal(await toggle.getAttribute('aria-pressed'), 'false');
-  await ui.waitForLoadState('networkidle');
+  // The project's feed has loaded (not the previous view's rows still on screen) and is empty.
+  await ui.locator('[data-testid="events-empty"][data-loading="false"]').waitFor({ timeout: 15_000 });
   assert.equal(await ui.locator('[data-testid="event-row"]').count(), 0, 'no rows without the toggle');
 
   // On: exactly the quiet requests of the project are rows, and the URL keeps the choice.

@@ -9,6 +9,9 @@ describe('format', () => {
 
   it('counts with thousands separators and plurals', () => {
     expect(formatCount(1234567)).toBe('1,234,567');
+    // The same as Intl's en-US grouping, which it avoids loading (see formatCount).
+    for (const n of [0, 7, 999, 1000, -1000, 12345, 100000, 1000000, -987654321, Number.MAX_SAFE_INTEGER, 1.5])
+      expect(formatCount(n)).toBe(n.toLocaleString('en-US'));
     expect(plural(1, 'event')).toBe('1 event');
     expect(plural(2000, 'person')).toBe('2,000 persons');
   });

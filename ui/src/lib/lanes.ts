@@ -1,7 +1,7 @@
 // Device lane layout: where each segment, marker and switch of one lane goes on the shared axis,
 // in client time (corrected timestamps) or arrival order (seq).
 
-import { describeUserAgent } from './format';
+import { describeUserAgent, formatCount } from './format';
 import { toX as scaleX, type Domain, type Gap } from './timescale';
 import type { DeviceLane, Segment, SessionSpan, Transition } from './types';
 
@@ -226,7 +226,7 @@ export function laneTitle(lane: DeviceLane): { device: string; users: string } {
 
 /** "1 event", "3 events": the count as a segment's accessible name says it. */
 export function eventCount(n: number): string {
-  return `${n.toLocaleString('en-US')} ${n === 1 ? 'event' : 'events'}`;
+  return `${formatCount(n)} ${n === 1 ? 'event' : 'events'}`;
 }
 
 /** The time-axis window that shows `lane` whole, with a little air on both sides. */

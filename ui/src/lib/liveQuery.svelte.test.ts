@@ -65,6 +65,28 @@ describe('LiveQuery', () => {
     destroy();
   });
 
+  it('eager: loads while the owner is built, not again when it mounts, and again on a key change', async () => {
+    const { calls, load } = deferred<string>();
+    let key = $state(['a', 1]);
+    let made!: LiveQuery<string>;
+    const destroy = $effect.root(() => {
+      made = new LiveQuery({ key: () => key, load, initial: '', eager: true });
+      // Started before any effect ran (before the owner mounted).
+      expect(calls).toHaveLength(1);
+    });
+    flushSync();
+    expect(calls).toHaveLength(1);
+    expect(calls[0].signal.aborted).toBe(false);
+    calls[0].resolve('first');
+    await settle();
+    expect(made.value).toBe('first');
+    key = ['b', 1];
+    flushSync();
+    expect(calls).toHaveLength(2);
+    destroy();
+    expect(calls[1].signal.aborted).toBe(true);
+  });
+
   it('changes the value at once on a key change when asked to', async () => {
     const { calls, load } = deferred<string>();
     let key = $state(1);

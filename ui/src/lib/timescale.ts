@@ -2,6 +2,8 @@
 // linear or broken at idle gaps, with the zoom and pan math of the devices view and "nice" axis
 // ticks.
 
+import { formatCount } from './format';
+
 export interface Domain {
   start: number;
   end: number;
@@ -345,7 +347,7 @@ export function seqTicks(d: Domain, maxTicks: number): Tick[] {
   // Arrival numbers start at 1: a padded domain reaching below it gets no "#0" or "#-0" tick.
   const first = Math.max(step, Math.ceil(d.start / step) * step);
   for (let v = first; v <= d.end && ticks.length <= maxTicks; v += step) {
-    ticks.push({ value: v, label: `#${v.toLocaleString('en-US')}` });
+    ticks.push({ value: v, label: `#${formatCount(v)}` });
   }
   return ticks;
 }

@@ -1,20 +1,29 @@
 //! Work done for a reader (the UI, the CLI, an agent) rather than for an SDK: identity reads,
-//! the vendor lens, store queries, exports, imports and the identity model's own thread.
+//! store queries, the vendor lens, exports, imports and the identity model's own thread. None of
+//! it may run on Tokio's async workers, which answer SDKs.
 //!
-//! It runs on threads of its own at a lower CPU priority (nice 10). On a busy machine (two
-//! cores is common for a laptop running a dev server, a browser and this), the threads that
-//! acknowledge SDKs, Tokio's workers and the store's writer, then get the cores first: the
-//! scheduler gives a nice-0 thread about nine times the share of a nice-10 one, so a lens over a
-//! big person or a million-event import slows down instead of capture. Readers still get every
-//! idle cycle; only contention decides.
+//! Two kinds, by who waits and how long it can take:
+//! - [`run_interactive`]: what a person is looking at right now and what is bounded by a page
+//!   (a list page, one person, one "why", one event). It runs on Tokio's blocking pool at normal
+//!   priority, so a view paints as fast as the data allows: at nice 10 a devices page of 30 ms
+//!   took up to 0.4 s while other work kept both cores busy (a browser building the page that
+//!   asked for it is such work).
+//! - [`run`]: bulk work whose size the data decides (the lens over a 100 000-id person, an
+//!   export, an import, the model's catch-up). It runs on threads of its own at nice 10: on a busy
+//!   machine (two cores is common for a laptop running a dev server, a browser and this) the
+//!   threads that acknowledge SDKs, Tokio's workers and the store's writer, then get the cores
+//!   first. The scheduler gives a nice-0 thread about nine times the share of a nice-10 one, so a
+//!   big lens or a million-event import slows down instead of capture; it still gets every idle
+//!   cycle.
 //!
 //! Invariants:
 //! - Nothing an SDK waits for runs here (a capture's reply waits only for the store's writer).
 //! - A thread's priority is lowered once and never raised: an unprivileged process may not
-//!   raise it again (`RLIMIT_NICE`), which is why these are threads of their own rather than
-//!   Tokio's shared blocking pool, whose threads also run work that must stay fast.
-//! - At most `MAX_THREADS` run at once; more callers wait their turn asynchronously, so a flood
-//!   of API reads holds no async worker and no unbounded number of threads.
+//!   raise it again (`RLIMIT_NICE`), which is why bulk work has threads of its own rather than
+//!   Tokio's shared blocking pool, whose threads run interactive work too.
+//! - At most `MAX_THREADS` of either kind run at once; more callers wait their turn
+//!   asynchronously, so a flood of API reads holds no async worker and no unbounded number of
+//!   threads.
 
 use tokio::sync::{oneshot, Semaphore};
 
@@ -26,8 +35,19 @@ const MAX_THREADS: usize = 32;
 
 static SLOTS: Semaphore = Semaphore::const_new(MAX_THREADS);
 
-/// Runs `work` on a background thread and waits for it without holding an async worker.
-/// `what` names the work in the error if the thread cannot start or `work` panics.
+/// Runs interactive `work` (see the module docs) on Tokio's blocking pool at normal priority and
+/// waits for it without holding an async worker. `what` names the work in the error if it panics.
+pub(crate) async fn run_interactive<R: Send + 'static>(
+    what: &'static str,
+    work: impl FnOnce() -> R + Send + 'static,
+) -> Result<R, ApiError> {
+    let _slot = SLOTS.acquire().await.map_err(|_| ApiError::Internal(format!("{what}: shutting down")))?;
+    tokio::task::spawn_blocking(work).await.map_err(|_| ApiError::Internal(format!("{what} failed unexpectedly")))
+}
+
+/// Runs bulk `work` (see the module docs) on a thread of its own at nice 10 and waits for it
+/// without holding an async worker. `what` names the work in the error if the thread cannot
+/// start or `work` panics.
 pub(crate) async fn run<R: Send + 'static>(
     what: &'static str,
     work: impl FnOnce() -> R + Send + 'static,
@@ -78,9 +98,28 @@ mod tests {
         assert_eq!(name.as_deref(), Some("background"));
     }
 
+    /// This thread's nice value (10 where it cannot be read).
+    fn nice() -> i32 {
+        // SAFETY: reads this thread's nice value; no pointers.
+        #[cfg(target_os = "linux")]
+        return unsafe { libc::getpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t) };
+        #[cfg(not(target_os = "linux"))]
+        return 10;
+    }
+
+    #[tokio::test]
+    async fn interactive_work_keeps_the_callers_priority_off_the_async_workers() {
+        let (here, caller) = (nice(), std::thread::current().id());
+        let (there, worker) = run_interactive("test", || (nice(), std::thread::current().id())).await.unwrap();
+        assert_eq!(there, here, "normal priority");
+        assert_ne!(worker, caller, "not on the async thread that asked");
+    }
+
     #[tokio::test]
     async fn a_panic_is_an_internal_error_not_a_crash() {
         let err = run("the lens", || -> u32 { panic!("boom") }).await.unwrap_err();
         assert!(matches!(err, ApiError::Internal(ref m) if m.contains("the lens")), "{err:?}");
+        let err = run_interactive("a page", || -> u32 { panic!("boom") }).await.unwrap_err();
+        assert!(matches!(err, ApiError::Internal(ref m) if m.contains("a page")), "{err:?}");
     }
 }

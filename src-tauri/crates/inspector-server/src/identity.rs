@@ -354,14 +354,14 @@ impl Identity {
         f(&model)
     }
 
-    /// `read` on a background thread (`crate::background`): waiting for the lock and walking a big
-    /// model never occupy an async worker, and yield the cores to capture on a busy machine.
+    /// `read` off the async workers (`crate::background::run_interactive`): waiting for the lock
+    /// and walking a big model never occupy a worker that answers SDKs.
     pub async fn read_off_workers<R: Send + 'static>(
         self: &Arc<Self>,
         f: impl FnOnce(&Model) -> R + Send + 'static,
     ) -> Result<R, ApiError> {
         let me = self.clone();
-        crate::background::run("identity read", move || me.read(f)).await
+        crate::background::run_interactive("identity read", move || me.read(f)).await
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<IdentityChange> {

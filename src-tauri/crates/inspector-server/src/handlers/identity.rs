@@ -297,26 +297,40 @@ const ACTIVE_MERGE_SECONDS: i64 = 30;
 
 /// When `lanes` were active: every segment's ends, transition and session ends, sorted and
 /// merged into spans (see `ActiveSpan`).
+///
+/// Each lane's moments are merged into its own spans first (a lane has a few dozen moments, and
+/// usually one or two spans), then all lanes' spans are merged by start. The result is the same
+/// as merging every moment at once (a moment inside a lane's span is within the merge distance
+/// of one of that span's moments), but it sorts ten times fewer items: on 10 000 lanes the
+/// one big sort was half of a devices page's time.
 fn active_spans(lanes: &[&DeviceLane]) -> Vec<ActiveSpan> {
-    let mut moments: Vec<chrono::DateTime<chrono::Utc>> = lanes
-        .iter()
-        .flat_map(|l| {
-            l.segments
-                .iter()
-                .flat_map(|s| [s.first_timestamp, s.last_timestamp])
-                .chain(l.transitions.iter().map(|t| t.timestamp))
-                .chain(l.sessions.iter().flat_map(|s| [s.first_timestamp, s.last_timestamp]))
-        })
-        .collect();
-    moments.sort_unstable();
+    let near = chrono::Duration::seconds(ACTIVE_MERGE_SECONDS);
     let mut spans: Vec<ActiveSpan> = Vec::new();
-    for m in moments {
-        match spans.last_mut() {
-            Some(span) if m - span.last <= chrono::Duration::seconds(ACTIVE_MERGE_SECONDS) => span.last = m,
-            _ => spans.push(ActiveSpan { first: m, last: m }),
+    let mut moments: Vec<chrono::DateTime<chrono::Utc>> = Vec::new();
+    for lane in lanes {
+        moments.clear();
+        moments.extend(lane.segments.iter().flat_map(|s| [s.first_timestamp, s.last_timestamp]));
+        moments.extend(lane.transitions.iter().map(|t| t.timestamp));
+        moments.extend(lane.sessions.iter().flat_map(|s| [s.first_timestamp, s.last_timestamp]));
+        moments.sort_unstable();
+        let own = spans.len();
+        for &m in &moments {
+            // Only this lane's spans (from `own` on) grow here; lanes are merged below.
+            match spans[own..].last_mut() {
+                Some(span) if m - span.last <= near => span.last = m,
+                _ => spans.push(ActiveSpan { first: m, last: m }),
+            }
         }
     }
-    spans
+    spans.sort_unstable_by_key(|s| s.first);
+    let mut merged: Vec<ActiveSpan> = Vec::with_capacity(spans.len().min(1024));
+    for span in spans {
+        match merged.last_mut() {
+            Some(last) if span.first - last.last <= near => last.last = last.last.max(span.last),
+            _ => merged.push(span),
+        }
+    }
+    merged
 }
 
 fn lanes_range(lanes: &[&DeviceLane]) -> Option<LaneRange> {
@@ -374,13 +388,13 @@ pub async fn devices(
                 .collect();
             // A lane is flagged when an error or warning finding names its device (info notes,
             // such as the billing share, say nothing is wrong).
-            let flagged_devices: std::collections::HashSet<(String, String)> = model
-                .findings(q.project.as_deref())
+            let findings = model.findings(q.project.as_deref());
+            let flagged_devices: std::collections::HashSet<(&str, &str)> = findings
                 .iter()
                 .filter(|f| f.severity != identity_engine::Severity::Info)
-                .flat_map(|f| f.device_ids.iter().map(|d| (f.project.clone(), d.clone())))
+                .flat_map(|f| f.device_ids.iter().map(|d| (f.project.as_str(), d.as_str())))
                 .collect();
-            let is_flagged = |l: &DeviceLane| flagged_devices.contains(&(l.project.clone(), l.device_id.clone()));
+            let is_flagged = |l: &DeviceLane| flagged_devices.contains(&(l.project.as_str(), l.device_id.as_str()));
             let flagged_total = lanes.iter().filter(|l| is_flagged(l)).count();
             let lanes: Vec<&DeviceLane> = match q.flagged {
                 None => lanes,

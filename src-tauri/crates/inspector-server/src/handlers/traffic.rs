@@ -21,14 +21,14 @@ const DEFAULT_PAGE: u32 = 100;
 /// during a rebuild it answers without persons and pills rather than hang the table.
 const PAGE_IDENTITY_WAIT: std::time::Duration = std::time::Duration::from_millis(500);
 
-/// Runs a store read on a background thread (`crate::background`): SQLite calls must not stall
-/// the async workers that are answering SDKs, nor take the cores from them.
+/// Runs a store read off the async workers (`crate::background::run_interactive`): SQLite calls
+/// must not stall the workers that are answering SDKs. Every read here is one page or one row.
 async fn read<T: Send + 'static>(
     state: &AppState,
     query: impl FnOnce(&event_store::Store) -> Result<T, event_store::StoreError> + Send + 'static,
 ) -> Result<T, ApiError> {
     let store = state.store.clone();
-    crate::background::run("the query", move || query(&store)).await?.map_err(ApiError::from)
+    crate::background::run_interactive("the query", move || query(&store)).await?.map_err(ApiError::from)
 }
 
 /// Like `read`, on Tokio's blocking pool at normal priority: for `/api/health`, which a

@@ -217,6 +217,40 @@ async fn devices_flagged_and_chain_lanes() {
     assert_eq!(status(&app, "/api/devices?flagged=sometimes").await, StatusCode::BAD_REQUEST);
 }
 
+/// Active spans merge moments no more than 30 s apart across lanes: a lane's own gap of 50 s is
+/// bridged by another lane's moment between, and a lane two minutes later stays apart.
+#[tokio::test(flavor = "multi_thread")]
+async fn active_spans_merge_moments_across_lanes() {
+    let app = app();
+    let ev = |id: &str, device: &str, at: &str| {
+        json!({"event": "$pageview", "distinct_id": id, "timestamp": format!("2026-11-24T13:{at}Z"),
+               "properties": {"$device_id": device, "$lib": "web", "$raw_user_agent": "Chrome/131"}})
+    };
+    batch(
+        &app,
+        "phc_spans",
+        json!([
+            ev("a", "dev-a", "00:00"),
+            ev("b", "dev-b", "00:25"),
+            ev("a", "dev-a", "00:50"),
+            ev("c", "dev-c", "02:00"),
+        ]),
+    )
+    .await;
+    let page = app.api("/api/devices?project=phc_spans&limit=1").await;
+    let spans: Vec<(&str, &str)> = page["active"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["first"].as_str().unwrap(), s["last"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        spans,
+        [("2026-11-24T13:00:00Z", "2026-11-24T13:00:50Z"), ("2026-11-24T13:02:00Z", "2026-11-24T13:02:00Z")],
+        "all lanes' spans, not just the page's: {page}"
+    );
+}
+
 /// An events page carries the pill of each of its merge-type events (the most telling decision:
 /// a refusal over a no-op), and nothing for plain events or events of other pages.
 #[tokio::test(flavor = "multi_thread")]
