@@ -11,6 +11,7 @@ import {
   MINUTE,
   padDomain,
   pan,
+  panByPx,
   seqTicks,
   SECOND,
   timeTicks,
@@ -71,6 +72,30 @@ describe('pan / clampDomain', () => {
     expect(pan({ start: 800, end: 950 }, 1, bounds)).toEqual({ start: 850, end: 1000 });
     expect(clampDomain({ start: -50, end: 50 }, bounds)).toEqual({ start: 0, end: 100 });
     expect(clampDomain({ start: -50, end: 5000 }, bounds)).toEqual(bounds);
+  });
+});
+
+describe('panByPx (drag and wheel on a broken axis)', () => {
+  // 0..1000 with 100..900 collapsed; the window 0..950 shows 150 units at scale on 972 px.
+  const bounds = { start: 0, end: 1000 };
+  const gaps = [{ start: 100, end: 900 }];
+  const W = 1000;
+  const d = { start: 0, end: 950 };
+
+  it('keeps what is under the pointer under it as it drags, across the collapsed gap', () => {
+    const x = toX(d, W, 920, gaps); // right of the break
+    const next = panByPx(d, W, 30, bounds, gaps); // drag 30 px to the left: later
+    expect(toX(next, W, 920, gaps)).toBeCloseTo(x - 30, 6);
+    // The span at scale is kept; a raw time shift of 3% of 950 would have moved 28.5 units at
+    // once, and the linear pan leaves 920 elsewhere.
+    expect(liveSpan(next.start, next.end, gaps)).toBeCloseTo(liveSpan(d.start, d.end, gaps), 6);
+    expect(Math.abs(toX(pan(d, 30 / W, bounds), W, 920, gaps) - (x - 30))).toBeGreaterThan(5);
+  });
+
+  it('stops at the bounds, and is the linear pan without gaps', () => {
+    expect(panByPx(d, W, 10_000, bounds, gaps)).toEqual({ start: expect.closeTo(50, 6), end: 1000 });
+    expect(panByPx(d, W, -10_000, bounds, gaps)).toEqual({ start: 0, end: expect.closeTo(950, 6) });
+    expect(panByPx({ start: 100, end: 300 }, 1000, 500, bounds)).toEqual(pan({ start: 100, end: 300 }, 0.5, bounds));
   });
 });
 

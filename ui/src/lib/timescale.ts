@@ -245,6 +245,24 @@ export function pan(d: Domain, fraction: number, bounds: Domain): Domain {
   return clampDomain({ start: d.start + shift, end: d.end + shift }, bounds);
 }
 
+/**
+ * Moves the window by `px` pixels of the axis `toX` draws with `gaps` collapsed (positive:
+ * later), so what is drawn at scale follows the pointer or the wheel at its own speed: a raw
+ * time shift would cross a collapsed gap of days in one step. The window keeps its span drawn at
+ * scale and stays inside `bounds`; a window never starts or ends inside a gap.
+ */
+export function panByPx(d: Domain, width: number, px: number, bounds: Domain, gaps: Gap[] = []): Domain {
+  const inWindow = gaps.filter((g) => g.end > bounds.start && g.start < bounds.end);
+  if (inWindow.length === 0 || width <= 0) return pan(d, width > 0 ? px / width : 0, bounds);
+  const shown = inWindow.filter((g) => Math.min(g.end, d.end) > Math.max(g.start, d.start)).length;
+  const [start, end] = [toLive(d.start, inWindow), toLive(d.end, inWindow)];
+  const live = end - start;
+  const scaled = Math.max(1, width - shown * BREAK_PX);
+  const [lo, hi] = [toLive(bounds.start, inWindow), toLive(bounds.end, inWindow)];
+  const next = Math.min(hi - live, Math.max(lo, start + (px * live) / scaled));
+  return { start: fromLive(next, inWindow, 'after'), end: fromLive(next + live, inWindow, 'before') };
+}
+
 /** Slides `d` (keeping its span) so it lies inside `bounds`; a wider `d` becomes `bounds`. */
 export function clampDomain(d: Domain, bounds: Domain): Domain {
   const s = span(d);
