@@ -26,6 +26,13 @@ const PILL_LABEL: Record<DecisionKind, string> = {
 /** What the table's pill says for a decision kind (the server ranks; the UI words). */
 export const pillLabel = (kind: DecisionKind): string => PILL_LABEL[kind];
 
+/** The rules whose ids `flaggedIds` tints: the events table asks the server for these only. */
+export const FLAGGING_RULES = [
+  'cannot_merge_with_illegal_distinct_id',
+  'blocked_identifier_value',
+  'generic_distinct_id',
+];
+
 /**
  * The ids a finding calls not a real user id, per project (`project\u0000id`): PostHog's illegal ids
  * (`cannot_merge_with_illegal_distinct_id`, `generic_distinct_id` as an error), placeholder-looking

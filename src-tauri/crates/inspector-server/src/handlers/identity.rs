@@ -233,6 +233,24 @@ pub struct ProjectQuery {
     outcome: Option<DecisionKind>,
     #[serde(default, deserialize_with = "empty_as_none")]
     event_uuid: Option<String>,
+    /// Warnings only: the findings of these rules (comma-separated names), e.g. the three whose
+    /// ids the events table tints red, without the megabytes of every other finding.
+    #[serde(default, deserialize_with = "lint_rules")]
+    rules: Option<Vec<identity_engine::LintRule>>,
+}
+
+/// `rules=` names lint rules by their snake_case names, separated by commas.
+fn lint_rules<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<identity_engine::LintRule>>, D::Error> {
+    let Some(text) = empty_as_none(d)? else { return Ok(None) };
+    text.split(',')
+        .map(|name| {
+            name.trim().parse().map_err(|()| {
+                let known: Vec<&str> = identity_engine::LintRule::ALL.iter().map(|r| r.as_str()).collect();
+                D::Error::custom(format!("unknown rule {name:?}; the rules are {}", known.join(", ")))
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(Some)
 }
 
 /// `outcome=` names a [`DecisionKind`] by its serde name.
@@ -493,6 +511,7 @@ pub async fn warnings(
                 .into_iter()
                 .filter(|f| sources.allows(engine.source(&f.project)) && live.allows(&f.project))
                 .filter(|f| q.event_uuid.as_ref().is_none_or(|u| f.event_uuids.contains(u)))
+                .filter(|f| q.rules.as_ref().is_none_or(|rules| rules.contains(&f.rule)))
                 .map(|f| FindingItem {
                     source: engine.source(&f.project).to_owned(),
                     family: engine.family(&f.project),

@@ -167,6 +167,16 @@ async fn decisions_and_warnings_of_one_event() {
     let all = app.api("/api/warnings").await["warnings"].as_array().unwrap().len();
     assert!(about["warnings"].as_array().unwrap().len() <= all);
     assert!(app.api("/api/warnings?event_uuid=nope").await["warnings"].as_array().unwrap().is_empty());
+
+    // Only the rules asked for; an unknown rule is a 400 naming it.
+    let some = app.api("/api/warnings?rules=email_as_distinct_id,generic_distinct_id").await;
+    let rules = ids(&some["warnings"], "rule");
+    assert!(rules.contains(&"email_as_distinct_id".to_owned()), "{some}");
+    assert!(rules.iter().all(|r| r == "email_as_distinct_id" || r == "generic_distinct_id"), "{rules:?}");
+    assert!(rules.len() < all, "other rules left out");
+    let refused = app.get("/api/warnings?rules=email_as_distinct_id,nope").await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert!(refused.text().contains(r#"unknown rule \"nope\""#), "{}", refused.text());
 }
 
 /// `flagged=first|only` puts lanes named by an error or warning finding first or alone;
