@@ -3,7 +3,7 @@
 // event gets (`decisions`, picked and ranked by the server), the ids the engine flagged as illegal
 // or placeholder ids, and where a text search matched.
 
-import type { DecisionKind, DecisionPill, Finding } from './types';
+import type { DecisionKind, DecisionPill, Finding, LintRule } from './types';
 
 /** `PersonRef` of `/api/events` (`persons[uuid]`); optional until every server sends it. */
 export interface PersonRef {
@@ -27,7 +27,7 @@ const PILL_LABEL: Record<DecisionKind, string> = {
 export const pillLabel = (kind: DecisionKind): string => PILL_LABEL[kind];
 
 /** The rules whose ids `flaggedIds` tints: the events table asks the server for these only. */
-export const FLAGGING_RULES = [
+export const FLAGGING_RULES: LintRule[] = [
   'cannot_merge_with_illegal_distinct_id',
   'blocked_identifier_value',
   'generic_distinct_id',
@@ -42,10 +42,7 @@ export const FLAGGING_RULES = [
 export function flaggedIds(findings: Finding[]): Set<string> {
   const out = new Set<string>();
   for (const f of findings) {
-    const bad =
-      f.rule === 'cannot_merge_with_illegal_distinct_id' ||
-      f.rule === 'blocked_identifier_value' ||
-      (f.rule === 'generic_distinct_id' && f.device_ids.length === 0);
+    const bad = FLAGGING_RULES.includes(f.rule) && (f.rule !== 'generic_distinct_id' || f.device_ids.length === 0);
     if (bad) for (const id of f.distinct_ids) out.add(idKey(f.project, id));
   }
   return out;
