@@ -177,6 +177,7 @@ pub fn router(state: AppState) -> Router {
         .route("/devices/{id}", get(handlers::identity::device))
         .route("/decisions", get(handlers::identity::decisions))
         .route("/warnings", get(handlers::identity::warnings))
+        .route("/warnings/groups", get(handlers::identity::warning_groups))
         .route("/lens", get(handlers::identity::lens))
         .route("/why", get(handlers::identity::why))
         .route("/stream", get(handlers::stream::stream))

@@ -14,7 +14,7 @@ use serde::{Deserialize, Deserializer};
 
 use super::dto::{
     ActiveSpan, DecisionItem, DecisionsPage, DeviceResponse, DevicesPage, FindingItem, LaneRange, LensResponse,
-    PersonDetail, PersonRef, PersonSummary, PersonsPage, WarningsPage,
+    PersonDetail, PersonRef, PersonSummary, PersonsPage, WarningGroupsPage, WarningsPage,
 };
 use super::params::{empty_as_none, person_id, whole_number, ApiPath, ApiQuery};
 use super::sources::{LiveOnly, SourceFilter};
@@ -521,6 +521,49 @@ pub async fn warnings(
                 })
                 .collect();
             WarningsPage { warnings }
+        })
+        .await?;
+    Ok(Json(page))
+}
+
+/// `GET /api/warnings/groups` parameters; `source` and `live_only` are read by their extractors.
+#[derive(Debug, Deserialize)]
+pub struct WarningGroupsQuery {
+    #[serde(default, deserialize_with = "empty_as_none")]
+    project: Option<String>,
+    /// Findings returned per group, newest first (20 unless given, at most 10 000); every
+    /// group still counts all of its own.
+    #[serde(default, deserialize_with = "whole_number")]
+    per_group: Option<usize>,
+}
+
+/// The findings grouped by rule, severity and variant (`identity_engine::group_findings`), with
+/// the newest `per_group` of each: what the warnings view shows first, without the megabytes of
+/// every finding of a big project.
+pub async fn warning_groups(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<WarningGroupsQuery>,
+    sources: SourceFilter,
+    live: LiveOnly,
+) -> Result<Json<WarningGroupsPage>, ApiError> {
+    state.identity.synced(&state.store).await;
+    let page = state
+        .identity
+        .read_off_workers(move |model| {
+            let engine = model.engine();
+            let findings = model
+                .findings(q.project.as_deref())
+                .into_iter()
+                .filter(|f| sources.allows(engine.source(&f.project)) && live.allows(&f.project));
+            let groups =
+                identity_engine::group_findings(findings, q.per_group.unwrap_or(20).clamp(1, 10_000), |finding| {
+                    FindingItem {
+                        source: engine.source(&finding.project).to_owned(),
+                        family: engine.family(&finding.project),
+                        finding,
+                    }
+                });
+            WarningGroupsPage { groups }
         })
         .await?;
     Ok(Json(page))
