@@ -23,7 +23,7 @@ const PAGE_IDENTITY_WAIT: std::time::Duration = std::time::Duration::from_millis
 
 /// Runs a store read off the async workers (`crate::background::run_interactive`): SQLite calls
 /// must not stall the workers that are answering SDKs. Every read here is one page or one row.
-async fn read<T: Send + 'static>(
+pub(crate) async fn read<T: Send + 'static>(
     state: &AppState,
     query: impl FnOnce(&event_store::Store) -> Result<T, event_store::StoreError> + Send + 'static,
 ) -> Result<T, ApiError> {
@@ -113,7 +113,14 @@ pub async fn events(
         after_seq: q.after,
         limit: q.limit.unwrap_or(DEFAULT_PAGE),
     };
-    let page = read(&state, move |s| s.events(&filter)).await?;
+    Ok(Json(events_page(&state, filter).await?))
+}
+
+/// One page of events matching `filter`, newest first, with the person each event's id belongs
+/// to now and the decision pills of merge-type events: what `GET /api/events` answers and what
+/// the MCP tools read.
+pub(crate) async fn events_page(state: &AppState, filter: EventFilter) -> Result<EventsPage, ApiError> {
+    let page = read(state, move |s| s.events(&filter)).await?;
     // Events captured a moment ago: give the feeder a moment to apply them, so their persons and
     // pills come with this page (a live view does not fetch these events again).
     if let Some(newest) = page.items.iter().map(|e| e.seq).max() {
@@ -126,7 +133,7 @@ pub async fn events(
         .identity
         .read_off_workers(move |model| (person_refs(model, &keys), pills(model.engine().decisions(), &seqs)))
         .await?;
-    Ok(Json(EventsPage { events: page.items, next_cursor: page.next_cursor, persons, decisions }))
+    Ok(EventsPage { events: page.items, next_cursor: page.next_cursor, persons, decisions })
 }
 
 pub async fn event(
@@ -181,8 +188,14 @@ pub async fn requests(
         before_id: q.cursor,
         limit: q.limit.unwrap_or(DEFAULT_PAGE),
     };
-    let page = read(&state, move |s| s.requests(&filter)).await?;
-    Ok(Json(RequestsPage { requests: page.items, next_cursor: page.next_cursor }))
+    Ok(Json(requests_page(&state, filter).await?))
+}
+
+/// One page of stored requests matching `filter`, newest first (`GET /api/requests`, the MCP
+/// tools).
+pub(crate) async fn requests_page(state: &AppState, filter: RequestFilter) -> Result<RequestsPage, ApiError> {
+    let page = read(state, move |s| s.requests(&filter)).await?;
+    Ok(RequestsPage { requests: page.items, next_cursor: page.next_cursor })
 }
 
 /// One request in full: headers, the body as received (base64) and, when it decodes, the JSON
@@ -202,9 +215,15 @@ pub async fn request(
 /// Each project (token or write key) with the `source` of its events and the identity
 /// `family` whose rules apply to it; `?source=` keeps only those sources.
 pub async fn projects(State(state): State<AppState>, wanted: SourceFilter) -> Result<Json<ProjectsPage>, ApiError> {
-    let projects = read(&state, |s| s.projects()).await?;
+    Ok(Json(projects_page(&state, &wanted).await?))
+}
+
+/// Every project of the `wanted` sources, most recently seen first, with its family and
+/// settings in words (`GET /api/projects`, the MCP tools).
+pub(crate) async fn projects_page(state: &AppState, wanted: &SourceFilter) -> Result<ProjectsPage, ApiError> {
+    let projects = read(state, |s| s.projects()).await?;
     let configured: std::collections::HashMap<String, identity_engine::ProjectSettings> =
-        read(&state, ingest::stored_settings).await?.into_iter().collect();
+        read(state, ingest::stored_settings).await?.into_iter().collect();
     let projects = projects
         .into_iter()
         .filter(|p| wanted.allows(&p.source))
@@ -214,7 +233,7 @@ pub async fn projects(State(state): State<AppState>, wanted: SourceFilter) -> Re
             ProjectItem { family, settings_label, summary }
         })
         .collect();
-    Ok(Json(ProjectsPage { projects }))
+    Ok(ProjectsPage { projects })
 }
 
 /// `OriginalUri`: inside the nested `/api` router the plain `Uri` has lost its `/api` prefix.
