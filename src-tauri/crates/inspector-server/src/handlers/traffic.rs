@@ -136,6 +136,57 @@ pub(crate) async fn events_page(state: &AppState, filter: EventFilter) -> Result
     Ok(EventsPage { events: page.items, next_cursor: page.next_cursor, persons, decisions })
 }
 
+/// How long [`wait_for_events`] may wait, whatever the caller asks: MCP clients give up on a call
+/// after 60 s by default, and an answer saying "nothing yet" is more use than a dropped call.
+pub(crate) const MAX_EVENTS_WAIT: std::time::Duration = std::time::Duration::from_secs(55);
+
+/// What [`wait_for_events`] found.
+#[derive(Debug)]
+pub(crate) struct Waited {
+    /// The matching events after the filter's `after_seq`, newest first (at most its `limit`).
+    pub(crate) page: EventsPage,
+    /// At least the wanted number arrived (false: the wait timed out or the server is stopping).
+    pub(crate) arrived: bool,
+}
+
+/// Waits until at least `min` events matching `filter` (whose `after_seq` says after which
+/// arrival they count) are stored, or `timeout` (at most [`MAX_EVENTS_WAIT`]) passes. It wakes on
+/// the store's commits, never on a timer: each commit that stored events re-reads one page,
+/// and a burst of commits while a read runs costs one more read, not one per commit.
+pub(crate) async fn wait_for_events(
+    state: &AppState,
+    filter: EventFilter,
+    min: usize,
+    timeout: std::time::Duration,
+) -> Result<Waited, ApiError> {
+    let deadline = tokio::time::Instant::now() + timeout.min(MAX_EVENTS_WAIT);
+    // Subscribed before the first read, so a commit between that read and the wait still wakes it.
+    let mut commits = state.store.subscribe();
+    loop {
+        let page = events_page(state, filter.clone()).await?;
+        if page.events.len() >= min.max(1) {
+            return Ok(Waited { page, arrived: true });
+        }
+        loop {
+            let change = tokio::select! {
+                _ = state.shutdown.cancelled() => return Ok(Waited { page, arrived: false }),
+                _ = tokio::time::sleep_until(deadline) => return Ok(Waited { page, arrived: false }),
+                change = commits.recv() => change,
+            };
+            match change {
+                Ok(event_store::Change::Events { .. } | event_store::Change::Imported { .. }) => {}
+                // Missed commits may have stored events: read again.
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                Ok(_) => continue,
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return Ok(Waited { page, arrived: false }),
+            }
+            // Commits that came while this one was being handled are covered by the next read.
+            while commits.try_recv().is_ok() {}
+            break;
+        }
+    }
+}
+
 pub async fn event(
     State(state): State<AppState>,
     ApiPath(uuid): ApiPath<String>,
