@@ -149,10 +149,15 @@ pub(crate) struct Waited {
     pub(crate) arrived: bool,
 }
 
+/// A waiter reads again at most this often however fast commits come: under a capture burst
+/// (hundreds of commits a second) each waiter costs capture a read every 50 ms, not one per
+/// commit, and an idle server still answers within 50 ms of the commit it waited for.
+const REREAD_GAP: std::time::Duration = std::time::Duration::from_millis(50);
+
 /// Waits until at least `min` events matching `filter` (whose `after_seq` says after which
 /// arrival they count) are stored, or `timeout` (at most [`MAX_EVENTS_WAIT`]) passes. It wakes on
-/// the store's commits, never on a timer: each commit that stored events re-reads one page,
-/// and a burst of commits while a read runs costs one more read, not one per commit.
+/// the store's commits, never on a timer: a commit that stored events re-reads one page (at most
+/// one read per [`REREAD_GAP`]), and the commits that came meanwhile are covered by that read.
 pub(crate) async fn wait_for_events(
     state: &AppState,
     filter: EventFilter,
@@ -163,6 +168,7 @@ pub(crate) async fn wait_for_events(
     // Subscribed before the first read, so a commit between that read and the wait still wakes it.
     let mut commits = state.store.subscribe();
     loop {
+        let read_at = tokio::time::Instant::now();
         let page = events_page(state, filter.clone()).await?;
         if page.events.len() >= min.max(1) {
             return Ok(Waited { page, arrived: true });
@@ -180,7 +186,8 @@ pub(crate) async fn wait_for_events(
                 Ok(_) => continue,
                 Err(tokio::sync::broadcast::error::RecvError::Closed) => return Ok(Waited { page, arrived: false }),
             }
-            // Commits that came while this one was being handled are covered by the next read.
+            // Commits that come until the next read are covered by it.
+            tokio::time::sleep_until((read_at + REREAD_GAP).min(deadline)).await;
             while commits.try_recv().is_ok() {}
             break;
         }
