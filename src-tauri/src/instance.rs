@@ -113,6 +113,38 @@ impl InstanceLock {
     }
 }
 
+/// Who holds a data dir's lock, as a client of the running instance sees it (`identity-inspector
+/// mcp`): it takes no lock and writes nothing, so it neither creates a data dir nor keeps the
+/// app from starting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Holder {
+    /// No instance runs for the data dir.
+    Nobody,
+    /// One runs but has not published where yet (it is starting).
+    Starting,
+    Running(RunningInstance),
+}
+
+/// Who holds the lock of `data_dir`, in the data dir or, for a read-only one, in the temp folder
+/// (see [`acquire`]).
+pub fn holder(data_dir: &Path) -> Holder {
+    for path in [data_dir.join(LOCK_FILE), lock_outside(data_dir)] {
+        let Ok(file) = File::open(&path) else { continue };
+        // A shared lock is granted unless an instance holds its exclusive one; it is released
+        // when `file` closes, at once.
+        match file.try_lock_shared() {
+            Ok(()) => continue,
+            Err(TryLockError::WouldBlock) => {
+                return read_published(&path).map_or(Holder::Starting, Holder::Running);
+            }
+            Err(TryLockError::Error(e)) => {
+                tracing::debug!("cannot tell whether {} is held: {e}", path.display());
+            }
+        }
+    }
+    Holder::Nobody
+}
+
 /// Waits (up to `patience`) for the running instance to publish itself, then asks it to show
 /// its window.
 pub fn wake_running(
@@ -190,6 +222,25 @@ mod tests {
         }
         drop(lock);
         assert!(matches!(acquire(dir.path()).unwrap(), Acquired::First(_)), "the lock goes with its holder");
+    }
+
+    #[test]
+    fn a_client_sees_who_holds_the_lock_without_taking_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("never-created");
+        assert_eq!(holder(&missing), Holder::Nobody);
+        assert!(!missing.exists(), "looking creates nothing");
+        let Acquired::First(mut lock) = acquire(dir.path()).unwrap() else { panic!("first launch gets the lock") };
+        assert_eq!(holder(dir.path()), Holder::Starting);
+        lock.publish("http://127.0.0.1:1234", "t0ken").unwrap();
+        match holder(dir.path()) {
+            Holder::Running(info) => assert_eq!(info.url, "http://127.0.0.1:1234"),
+            other => panic!("expected the published instance, got {other:?}"),
+        }
+        assert!(matches!(acquire(dir.path()).unwrap(), Acquired::Running(_)), "looking released nothing");
+        drop(lock);
+        assert_eq!(holder(dir.path()), Holder::Nobody);
+        assert!(matches!(acquire(dir.path()).unwrap(), Acquired::First(_)), "looking holds no lock");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! `identity-inspector`: with no argument, the desktop window (when built with `desktop`);
 //! `serve` runs the same server headless. Both take the same `--port`, `--bind`, `--data-dir`
-//! and `--allow-network` flags.
+//! and `--allow-network` flags. `mcp` serves the inspector's tools to a coding agent over stdio
+//! (`mcp.rs`), for the same `--data-dir`.
 
 /// mimalloc rather than the system allocator: the identity model's thread frees what the
 /// store-reading thread allocated, which glibc's malloc does slowly (rebuilding 1M events took
@@ -15,11 +16,12 @@ mod desktop;
 // Used by the desktop shell only, but display-free and unit-tested in every build.
 #[cfg_attr(not(feature = "desktop"), allow(dead_code))]
 mod embedded;
-// `serve` uses the lock; waking a running window is the desktop's.
+// `serve` uses the lock and `mcp` reads it; waking a running window is the desktop's.
 #[cfg_attr(not(feature = "desktop"), allow(dead_code))]
 mod instance;
 #[cfg_attr(not(feature = "desktop"), allow(dead_code))]
 mod launch;
+mod mcp;
 #[cfg_attr(not(feature = "desktop"), allow(dead_code))]
 mod port;
 #[cfg_attr(not(feature = "desktop"), allow(dead_code))]
@@ -52,6 +54,9 @@ struct Cli {
 enum Command {
     /// Run the capture server and UI headless (CI, containers, a browser tab).
     Serve(cli::ServeOptions),
+    /// Serve the inspector's tools to a coding agent over stdio (MCP): forwarded to the inspector
+    /// running for the data dir, or over the data dir read-only when none runs.
+    Mcp,
     #[command(flatten)]
     Transfer(cli::Transfer),
 }
@@ -67,6 +72,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Some(Command::Serve(options)) => serve(cli.server, options),
+        Some(Command::Mcp) => mcp::run(cli.server.data_dir()),
         Some(Command::Transfer(command)) => cli::run(command, cli.server.data_dir()),
         None => desktop(cli.server, cli.test_probe),
     }

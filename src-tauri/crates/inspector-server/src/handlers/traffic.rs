@@ -23,7 +23,7 @@ const PAGE_IDENTITY_WAIT: std::time::Duration = std::time::Duration::from_millis
 
 /// Runs a store read off the async workers (`crate::background::run_interactive`): SQLite calls
 /// must not stall the workers that are answering SDKs. Every read here is one page or one row.
-async fn read<T: Send + 'static>(
+pub(crate) async fn read<T: Send + 'static>(
     state: &AppState,
     query: impl FnOnce(&event_store::Store) -> Result<T, event_store::StoreError> + Send + 'static,
 ) -> Result<T, ApiError> {
@@ -113,7 +113,14 @@ pub async fn events(
         after_seq: q.after,
         limit: q.limit.unwrap_or(DEFAULT_PAGE),
     };
-    let page = read(&state, move |s| s.events(&filter)).await?;
+    Ok(Json(events_page(&state, filter).await?))
+}
+
+/// One page of events matching `filter`, newest first, with the person each event's id belongs
+/// to now and the decision pills of merge-type events: what `GET /api/events` answers and what
+/// the MCP tools read.
+pub(crate) async fn events_page(state: &AppState, filter: EventFilter) -> Result<EventsPage, ApiError> {
+    let page = read(state, move |s| s.events(&filter)).await?;
     // Events captured a moment ago: give the feeder a moment to apply them, so their persons and
     // pills come with this page (a live view does not fetch these events again).
     if let Some(newest) = page.items.iter().map(|e| e.seq).max() {
@@ -126,7 +133,65 @@ pub async fn events(
         .identity
         .read_off_workers(move |model| (person_refs(model, &keys), pills(model.engine().decisions(), &seqs)))
         .await?;
-    Ok(Json(EventsPage { events: page.items, next_cursor: page.next_cursor, persons, decisions }))
+    Ok(EventsPage { events: page.items, next_cursor: page.next_cursor, persons, decisions })
+}
+
+/// How long [`wait_for_events`] may wait, whatever the caller asks: MCP clients give up on a call
+/// after 60 s by default, and an answer saying "nothing yet" is more use than a dropped call.
+pub(crate) const MAX_EVENTS_WAIT: std::time::Duration = std::time::Duration::from_secs(55);
+
+/// What [`wait_for_events`] found.
+#[derive(Debug)]
+pub(crate) struct Waited {
+    /// The matching events after the filter's `after_seq`, newest first (at most its `limit`).
+    pub(crate) page: EventsPage,
+    /// At least the wanted number arrived (false: the wait timed out or the server is stopping).
+    pub(crate) arrived: bool,
+}
+
+/// A waiter reads again at most this often however fast commits come: under a capture burst
+/// (hundreds of commits a second) each waiter costs capture a read every 50 ms, not one per
+/// commit, and an idle server still answers within 50 ms of the commit it waited for.
+const REREAD_GAP: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// Waits until at least `min` events matching `filter` (whose `after_seq` says after which
+/// arrival they count) are stored, or `timeout` (at most [`MAX_EVENTS_WAIT`]) passes. It wakes on
+/// the store's commits, never on a timer: a commit that stored events re-reads one page (at most
+/// one read per [`REREAD_GAP`]), and the commits that came meanwhile are covered by that read.
+pub(crate) async fn wait_for_events(
+    state: &AppState,
+    filter: EventFilter,
+    min: usize,
+    timeout: std::time::Duration,
+) -> Result<Waited, ApiError> {
+    let deadline = tokio::time::Instant::now() + timeout.min(MAX_EVENTS_WAIT);
+    // Subscribed before the first read, so a commit between that read and the wait still wakes it.
+    let mut commits = state.store.subscribe();
+    loop {
+        let read_at = tokio::time::Instant::now();
+        let page = events_page(state, filter.clone()).await?;
+        if page.events.len() >= min.max(1) {
+            return Ok(Waited { page, arrived: true });
+        }
+        loop {
+            let change = tokio::select! {
+                _ = state.shutdown.cancelled() => return Ok(Waited { page, arrived: false }),
+                _ = tokio::time::sleep_until(deadline) => return Ok(Waited { page, arrived: false }),
+                change = commits.recv() => change,
+            };
+            match change {
+                Ok(event_store::Change::Events { .. } | event_store::Change::Imported { .. }) => {}
+                // Missed commits may have stored events: read again.
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                Ok(_) => continue,
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return Ok(Waited { page, arrived: false }),
+            }
+            // Commits that come until the next read are covered by it.
+            tokio::time::sleep_until((read_at + REREAD_GAP).min(deadline)).await;
+            while commits.try_recv().is_ok() {}
+            break;
+        }
+    }
 }
 
 pub async fn event(
@@ -181,8 +246,14 @@ pub async fn requests(
         before_id: q.cursor,
         limit: q.limit.unwrap_or(DEFAULT_PAGE),
     };
-    let page = read(&state, move |s| s.requests(&filter)).await?;
-    Ok(Json(RequestsPage { requests: page.items, next_cursor: page.next_cursor }))
+    Ok(Json(requests_page(&state, filter).await?))
+}
+
+/// One page of stored requests matching `filter`, newest first (`GET /api/requests`, the MCP
+/// tools).
+pub(crate) async fn requests_page(state: &AppState, filter: RequestFilter) -> Result<RequestsPage, ApiError> {
+    let page = read(state, move |s| s.requests(&filter)).await?;
+    Ok(RequestsPage { requests: page.items, next_cursor: page.next_cursor })
 }
 
 /// One request in full: headers, the body as received (base64) and, when it decodes, the JSON
@@ -202,9 +273,15 @@ pub async fn request(
 /// Each project (token or write key) with the `source` of its events and the identity
 /// `family` whose rules apply to it; `?source=` keeps only those sources.
 pub async fn projects(State(state): State<AppState>, wanted: SourceFilter) -> Result<Json<ProjectsPage>, ApiError> {
-    let projects = read(&state, |s| s.projects()).await?;
+    Ok(Json(projects_page(&state, &wanted).await?))
+}
+
+/// Every project of the `wanted` sources, most recently seen first, with its family and
+/// settings in words (`GET /api/projects`, the MCP tools).
+pub(crate) async fn projects_page(state: &AppState, wanted: &SourceFilter) -> Result<ProjectsPage, ApiError> {
+    let projects = read(state, |s| s.projects()).await?;
     let configured: std::collections::HashMap<String, identity_engine::ProjectSettings> =
-        read(&state, ingest::stored_settings).await?.into_iter().collect();
+        read(state, ingest::stored_settings).await?.into_iter().collect();
     let projects = projects
         .into_iter()
         .filter(|p| wanted.allows(&p.source))
@@ -214,7 +291,7 @@ pub async fn projects(State(state): State<AppState>, wanted: SourceFilter) -> Re
             ProjectItem { family, settings_label, summary }
         })
         .collect();
-    Ok(Json(ProjectsPage { projects }))
+    Ok(ProjectsPage { projects })
 }
 
 /// `OriginalUri`: inside the nested `/api` router the plain `Uri` has lost its `/api` prefix.
