@@ -173,6 +173,14 @@ fn change_for(job: &Job, committed: &Committed) -> Option<Change> {
             status: request.status,
             error: request.error.clone().unwrap_or_default(),
         }),
+        Outcome::Faulted => Some(Change::Faulted {
+            request_id: committed.request_id,
+            method: request.method.clone(),
+            path: request.path.clone(),
+            status: request.status,
+            error: request.error.clone().unwrap_or_default(),
+            events: job.events.len() as i64,
+        }),
         Outcome::Accepted => {
             let (first_seq, last_seq) = committed.seqs?;
             let first = job.events.first()?;
@@ -198,6 +206,7 @@ fn deduplicated(event: &NewEvent) -> bool {
 /// Stores one request and its events, dropping events already stored under the same
 /// `(project, uuid)` (see [`deduplicated`]), within this transaction too; the request's
 /// `event_count` and `note` then say how many were dropped. Bumps the project counters.
+/// A faulted request's events go to `faulted_events` instead (see [`insert_faulted`]).
 pub(crate) fn insert(tx: &Transaction<'_>, request: &NewRequest, events: &[NewEvent]) -> Result<Committed, StoreError> {
     insert_into(tx, None, request, events)
 }
@@ -236,6 +245,10 @@ pub(crate) fn insert_into(
         dataset,
     ])?;
     let request_id = tx.last_insert_rowid();
+    if request.outcome == Outcome::Faulted {
+        insert_faulted(tx, request_id, events)?;
+        return Ok(Committed { request_id, seqs: None, duplicates: 0 });
+    }
 
     let mut seqs = None;
     let mut stmt = tx.prepare_cached(
@@ -288,6 +301,36 @@ pub(crate) fn insert_into(
     }
     bump_projects(tx, kept.into_iter())?;
     Ok(Committed { request_id, seqs, duplicates })
+}
+
+/// The events of a faulted request: kept apart from `events` (no `seq`, no project counts, no
+/// dedup: every copy the SDK sent is one delivery attempt), each with the newest `seq` stored so
+/// far, where it would have arrived.
+fn insert_faulted(tx: &Transaction<'_>, request_id: i64, events: &[NewEvent]) -> Result<(), StoreError> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let after_seq: i64 = tx.query_row("SELECT coalesce(max(seq), 0) FROM events", [], |r| r.get(0))?;
+    let mut stmt = tx.prepare_cached(
+        "INSERT INTO faulted_events (request_id, uuid, project, source, event, distinct_id, timestamp, received_at,
+                                     properties, after_seq)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    )?;
+    for e in events {
+        stmt.execute(params![
+            request_id,
+            e.uuid,
+            e.project,
+            e.source,
+            e.event,
+            e.distinct_id,
+            e.timestamp,
+            e.received_at,
+            e.properties,
+            after_seq
+        ])?;
+    }
+    Ok(())
 }
 
 pub(crate) fn bump_projects<'a>(
