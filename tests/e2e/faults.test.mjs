@@ -23,6 +23,7 @@ import { after, before, describe, test } from 'node:test';
 
 import { PostHog } from 'posthog-node';
 
+import { expectNoAxeViolations } from './lib/axe.mjs';
 import { launchChromium, posthogPage, posthogRoutes, startPageServer } from './lib/browser.mjs';
 import { INSPECTOR_BIN, installWatchdog, makeDataDir, startServer } from './lib/server.mjs';
 
@@ -301,4 +302,53 @@ describe('posthog-js in Chromium against a 503', () => {
     const counts = await storedCounts(project);
     for (const e of captured) assert.equal(counts.get(e.uuid), 1, `${e.event} ${e.uuid} stored exactly once`);
   });
+});
+
+describe('the UI says when faults are on', () => {
+  let browser;
+  before(async () => {
+    browser = await launchChromium();
+  });
+  after(async () => {
+    await browser?.close().catch(() => {});
+  });
+
+  for (const theme of ['light', 'dark']) {
+    test(`a "Faults active" badge opens the rules, which can be cleared (${theme})`, { timeout: 40_000 }, async () => {
+      await clearFaults();
+      const context = await browser.newContext({ colorScheme: theme, viewport: { width: 1280, height: 800 } });
+      const page = await context.newPage();
+      await page.goto(`${server.url}/#/events`);
+      await page.waitForSelector('[data-testid=live-status]');
+      assert.equal(await page.locator('[data-testid=faults-badge]').count(), 0, 'no badge without a rule');
+
+      // Set elsewhere (an agent's curl, a test): the page learns it from the stream.
+      await fault('posthog:503:count=2');
+      await fault('route=/v1/batch,status=429,retry_after=2,share=0.5');
+      const badge = page.locator('[data-testid=faults-badge]');
+      await page.locator('[data-testid=faults-badge]', { hasText: 'Faults active (2)' }).waitFor({ timeout: 10_000 });
+      await expectNoAxeViolations(page, `events with the faults badge (${theme})`);
+
+      await badge.click();
+      const panel = page.locator('[data-testid=faults-panel]');
+      await panel.waitFor();
+      const rules = panel.locator('[data-testid=fault-rule]');
+      assert.equal(await rules.count(), 2);
+      assert.match(await rules.first().textContent(), /Answer 503 to PostHog capture requests \(the next 2\)/);
+      await expectNoAxeViolations(page, `the faults panel (${theme})`);
+
+      // A bad rule typed in the panel is refused in the server's words.
+      await panel.locator('[data-testid=fault-input]').fill('posthog:503:share=7');
+      await panel.getByRole('button', { name: 'Add' }).click();
+      await page.waitForSelector('[data-testid=fault-error]');
+      assert.match(await page.locator('[data-testid=fault-error]').textContent(), /share must be between 0 and 1/);
+
+      await panel.locator('[data-testid=faults-clear]').click();
+      await page.waitForSelector('[data-testid=faults-empty]');
+      await page.keyboard.press('Escape');
+      await badge.waitFor({ state: 'detached', timeout: 10_000 });
+      assert.deepEqual((await server.api('/api/faults')).rules, []);
+      await context.close();
+    });
+  }
 });
