@@ -3,7 +3,8 @@
 //! `Store::import`, which stores them all or nothing (in chunks, shown only once complete).
 //!
 //! What each format contributes:
-//! - bundle: every request, rejected ones included; events get back the uuids they had.
+//! - bundle: every request, rejected ones included; events get back the uuids they had. A request
+//!   a fault rule answered stays faulted (see [`keep_faulted`]): its events were not delivered.
 //! - HAR: requests to PostHog routes (see `har`); a request the decoder refuses is kept on
 //!   PostHog's hosts (it shows what PostHog refused) and skipped elsewhere (not analytics).
 //! - NDJSON: events batched into `/batch` requests; an event the decoder refuses fails the
@@ -118,8 +119,9 @@ pub fn read_rows(
             meta = serde_json::to_string(&reader.header).ok();
             Box::new(reader.filter_map(move |item| match item {
                 Err(e) => Some(Err(e.into())),
-                Ok(request) => crate::decode::decode(request.raw, false).map(|(record, mut events)| {
+                Ok(request) => crate::decode::decode(request.raw, false).map(|(mut record, mut events)| {
                     restore_uuids(&mut events, request.event_uuids);
+                    keep_faulted(&mut record, request.outcome.as_deref(), request.status);
                     Ok((record, events))
                 }),
             }))
@@ -216,6 +218,23 @@ fn dataset_name(store: &Store, options: &ImportOptions) -> Result<String, Import
 
 /// Gives events the uuids an export recorded for them. Same count: these are the events stored
 /// before (an SDK that sent no uuid got a random one at capture, which this brings back).
+/// A bundle's request that a fault rule answered in the exporting inspector decodes as accepted
+/// (its body is fine: the failure was injected), but its events never reached the vendor; stored
+/// as accepted, an import would show them delivered. It stays faulted, with what it was answered.
+fn keep_faulted(record: &mut event_store::NewRequest, outcome: Option<&str>, status: Option<u16>) {
+    if outcome != Some(Outcome::Faulted.as_str()) || record.outcome != Outcome::Accepted {
+        return;
+    }
+    let status = status.unwrap_or(0);
+    record.outcome = Outcome::Faulted;
+    record.status = status;
+    record.error = Some(match status {
+        0 => "its connection was dropped by a fault rule when it was captured".to_owned(),
+        s => format!("answered {s} by a fault rule when it was captured"),
+    });
+    record.error_code = Some("fault".to_owned());
+}
+
 fn restore_uuids(events: &mut [event_store::NewEvent], uuids: Vec<String>) {
     if events.len() == uuids.len() {
         for (event, uuid) in events.iter_mut().zip(uuids) {

@@ -310,3 +310,55 @@ async fn a_drop_closes_the_connection_unanswered() {
     assert_eq!(&head, b"HTTP/1.1 200");
     stop.cancel();
 }
+
+/// A bundle keeps a faulted request faulted on import: its body decodes fine (the failure was
+/// injected), but its events never reached the vendor, so the imported data set must not show
+/// them stored.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_exported_faulted_request_imports_faulted() {
+    let f = faults();
+    f.rule(json!({"rule": "posthog:503:count=1"})).await;
+    assert_eq!(f.batch(&[(id(1), "$pageview", json!({}))]).await.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(f.batch(&[(id(2), "later", json!({}))]).await.status, StatusCode::OK);
+    let store = f.app.store.clone();
+    let bundle = tokio::task::spawn_blocking(move || {
+        let mut out = Vec::new();
+        transfer::export(
+            &store,
+            &event_store::Selection::default(),
+            transfer::ExportFormat::Bundle,
+            &mut out,
+            "http://127.0.0.1:8010",
+            &transfer::NoProgress,
+        )
+        .expect("export");
+        out
+    })
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let imported = event_store::Store::open(dir.path()).unwrap();
+    let target = imported.clone();
+    tokio::task::spawn_blocking(move || {
+        let options = transfer::ImportOptions {
+            name: Some("faults".into()),
+            source_name: None,
+            progress: std::sync::Arc::new(transfer::NoProgress),
+        };
+        transfer::import_reader(&target, std::io::Cursor::new(bundle), None, options).expect("import")
+    })
+    .await
+    .unwrap();
+    let requests = imported
+        .requests(&event_store::RequestFilter { limit: 10, ..Default::default() })
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|r| (r.outcome, r.status))
+        .collect::<Vec<_>>();
+    assert_eq!(requests, [("accepted".to_owned(), 200), ("faulted".to_owned(), 503)]);
+    let events = imported.events(&event_store::EventFilter { limit: 10, ..Default::default() }).unwrap().items;
+    assert_eq!(events.iter().map(|e| e.uuid.as_str()).collect::<Vec<_>>(), [id(2)], "the faulted event is not stored");
+    let lost = imported.undelivered(10).unwrap();
+    assert_eq!(lost.len(), 1, "it is still an undelivered event");
+}
