@@ -15,6 +15,9 @@
 //! - Nothing is deduplicated or hidden: an event stored twice counts twice (`duplicated`).
 //! - A uuid without any stored copy is `lost` for now: an SDK may still resend it (posthog-js
 //!   retries for up to about an hour, an offline queue much later), and then it is not.
+//! - A copy whose uuid the SDK did not send (the decoder made one up: KISSmetrics calls, or an
+//!   event without `uuid`/`messageId`/`$insert_id`) matches no other copy: its delivery is
+//!   `unmatched`, never `lost`, and it is no undelivered event.
 
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{params, params_from_iter, Connection};
@@ -35,6 +38,9 @@ pub enum DeliveryState {
     Duplicated,
     /// Never stored: every copy was faulted (so far).
     Lost,
+    /// Faulted, with a uuid the SDK did not send: a resent copy would have another one, so
+    /// whether it got through cannot be told.
+    Unmatched,
 }
 
 impl DeliveryState {
@@ -43,6 +49,7 @@ impl DeliveryState {
             "delivered" => Some(DeliveryState::Delivered),
             "duplicated" => Some(DeliveryState::Duplicated),
             "lost" => Some(DeliveryState::Lost),
+            "unmatched" => Some(DeliveryState::Unmatched),
             _ => None,
         }
     }
@@ -123,6 +130,9 @@ fn times(n: u32) -> String {
     }
 }
 
+/// The summary of an `unmatched` delivery.
+const UNMATCHED: &str = "faulted; the SDK sent no event id, so a resent copy cannot be matched to it";
+
 /// The sentence a delivery is summed up in.
 pub fn summary(sent: u32, stored: u32) -> String {
     match (sent, stored) {
@@ -135,15 +145,17 @@ pub fn summary(sent: u32, stored: u32) -> String {
 /// The attempts at `(project, uuid)`, oldest first, with the event's name and distinct id.
 fn attempts(conn: &Connection, project: &str, uuid: &str) -> Result<Option<Delivery>, StoreError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT r.id, r.received_at, r.outcome, r.status, r.path, r.query, r.error, e.seq, e.event, e.distinct_id
+        "SELECT r.id, r.received_at, r.outcome, r.status, r.path, r.query, r.error, e.seq, e.event, e.distinct_id, 1
          FROM events e JOIN requests r ON r.id = e.request_id WHERE e.uuid = ?1 AND e.project = ?2
          UNION ALL
-         SELECT r.id, r.received_at, r.outcome, r.status, r.path, r.query, r.error, NULL, f.event, f.distinct_id
+         SELECT r.id, r.received_at, r.outcome, r.status, r.path, r.query, r.error, NULL, f.event, f.distinct_id,
+                f.sdk_uuid
          FROM faulted_events f JOIN requests r ON r.id = f.request_id WHERE f.uuid = ?1 AND f.project = ?2
          ORDER BY 1",
     )?;
     let mut rows = stmt.query(params![uuid, project])?;
     let mut delivery: Option<Delivery> = None;
+    let mut matchable = true;
     while let Some(row) = rows.next()? {
         let outcome: String = row.get(2)?;
         let faulted = outcome == Outcome::Faulted.as_str();
@@ -175,10 +187,16 @@ fn attempts(conn: &Connection, project: &str, uuid: &str) -> Result<Option<Deliv
         d.sent += 1;
         d.stored += u32::from(!faulted);
         d.attempts.push(attempt);
+        matchable &= row.get::<_, bool>(10)?;
     }
     Ok(delivery.map(|mut d| {
-        d.state = DeliveryState::of(d.stored);
-        d.summary = summary(d.sent, d.stored);
+        if matchable {
+            d.state = DeliveryState::of(d.stored);
+            d.summary = summary(d.sent, d.stored);
+        } else {
+            d.state = DeliveryState::Unmatched;
+            d.summary = UNMATCHED.to_owned();
+        }
         d
     }))
 }
@@ -186,7 +204,10 @@ fn attempts(conn: &Connection, project: &str, uuid: &str) -> Result<Option<Deliv
 /// The SQL condition on `faulted_events f` that keeps the uuids in `state`.
 fn state_clause(state: DeliveryState) -> &'static str {
     match state {
-        DeliveryState::Lost => "NOT EXISTS (SELECT 1 FROM events e WHERE e.uuid = f.uuid AND e.project = f.project)",
+        DeliveryState::Lost => {
+            "f.sdk_uuid = 1 AND NOT EXISTS (SELECT 1 FROM events e WHERE e.uuid = f.uuid AND e.project = f.project)"
+        }
+        DeliveryState::Unmatched => "f.sdk_uuid = 0",
         DeliveryState::Delivered => {
             "(SELECT count(*) FROM events e WHERE e.uuid = f.uuid AND e.project = f.project) = 1"
         }
@@ -260,7 +281,8 @@ impl Store {
             "SELECT min(f.id), f.after_seq, f.uuid, f.project, f.source, f.event, f.distinct_id, f.timestamp,
                     f.properties, count(*)
              FROM faulted_events f
-             WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.uuid = f.uuid AND e.project = f.project)
+             WHERE f.sdk_uuid = 1
+               AND NOT EXISTS (SELECT 1 FROM events e WHERE e.uuid = f.uuid AND e.project = f.project)
              GROUP BY f.project, f.uuid ORDER BY 1 LIMIT ?1",
         )?;
         let rows = stmt.query_map([limit], |r| {

@@ -199,7 +199,19 @@ impl Store {
 
     /// Stores one request and its events in the next group commit; returns once committed.
     pub async fn write(&self, request: NewRequest, events: Vec<NewEvent>) -> Result<Committed, StoreError> {
-        self.inner.writer.write(request, events).await
+        self.inner.writer.write(request, events, Vec::new()).await
+    }
+
+    /// [`Store::write`] of a faulted request, saying which of its events' uuids the SDK sent
+    /// (`sdk_uuids[i]`): a uuid the decoder made up (the SDK sent none) cannot be matched with a
+    /// resent copy, so its delivery is `unmatched`, never `lost` (see `deliveries.rs`).
+    pub async fn write_faulted(
+        &self,
+        request: NewRequest,
+        events: Vec<NewEvent>,
+        sdk_uuids: Vec<bool>,
+    ) -> Result<Committed, StoreError> {
+        self.inner.writer.write(request, events, sdk_uuids).await
     }
 
     /// A live feed of what was committed. Slow subscribers see `RecvError::Lagged` rather than

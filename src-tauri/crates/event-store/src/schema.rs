@@ -129,7 +129,8 @@ const MIGRATIONS: &[Migration] = &[
         timestamp    INTEGER NOT NULL,          -- corrected, unix microseconds
         received_at  INTEGER NOT NULL,
         properties   TEXT NOT NULL,             -- JSON object
-        after_seq    INTEGER NOT NULL
+        after_seq    INTEGER NOT NULL,
+        sdk_uuid     INTEGER NOT NULL DEFAULT 1 -- 0: the SDK sent no id, the decoder made this one up
     );
     CREATE INDEX faulted_events_uuid ON faulted_events (uuid);
     CREATE INDEX faulted_events_request ON faulted_events (request_id);

@@ -3,4 +3,4 @@
 /**
  * What one uuid's attempts add up to.
  */
-export type DeliveryState = "delivered" | "duplicated" | "lost";
+export type DeliveryState = "delivered" | "duplicated" | "lost" | "unmatched";

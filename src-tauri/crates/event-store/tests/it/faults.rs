@@ -143,3 +143,22 @@ async fn faulted_events_go_with_their_requests() {
     assert!(all(&store).is_empty());
     assert_eq!(store.faults_mark().unwrap(), 0);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_uuid_the_sdk_did_not_send_is_unmatched_and_never_undelivered() {
+    let (_dir, store) = open();
+    let request = faulted("/batch/", 503);
+    let events = vec![event("made-up", "phc", "$identify", "u"), event("sent", "phc", "$identify", "u")];
+    store.write_faulted(request, events, vec![false, true]).await.expect("written");
+    let deliveries = all(&store);
+    let state = |u: &str| deliveries.iter().find(|d| d.uuid == u).map(|d| d.state);
+    assert_eq!(state("made-up"), Some(DeliveryState::Unmatched));
+    assert_eq!(state("sent"), Some(DeliveryState::Lost));
+    let undelivered: Vec<String> = store.undelivered(10).unwrap().into_iter().map(|u| u.event.uuid).collect();
+    assert_eq!(undelivered, ["sent"]);
+    let lost = store.deliveries(&DeliveryFilter { state: Some(DeliveryState::Lost), limit: 10, ..Default::default() });
+    assert_eq!(lost.unwrap().items.len(), 1);
+    let unmatched =
+        store.deliveries(&DeliveryFilter { state: Some(DeliveryState::Unmatched), limit: 10, ..Default::default() });
+    assert_eq!(unmatched.unwrap().items[0].uuid, "made-up");
+}

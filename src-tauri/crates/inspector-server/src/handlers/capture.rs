@@ -231,9 +231,10 @@ async fn faulted(
     };
     tracing::info!(path = %received.path, status, "fault: {answered}");
     if state.control.keeps_captures() {
+        let sdk_uuids = sdk_uuids(&received, &protocol, &events);
         let rejection = Rejection::new(status, "fault", answered);
         let row = record(received, label, Stored::Faulted, status, Some(&rejection), note);
-        if let Err(e) = state.store.write(row, events).await {
+        if let Err(e) = state.store.write_faulted(row, events, sdk_uuids).await {
             return storage_failed(state, e);
         }
         state.control.storage_ok();
@@ -241,6 +242,19 @@ async fn faulted(
     delay(&fired).await;
     response = with_fault_header(response, fired.rule);
     response
+}
+
+/// Which events' uuids the SDK sent (its `uuid`, `messageId`, `$insert_id`), rather than the
+/// decoder making one up: those are in the payload as the SDK meant it (PostHog's decoder writes a
+/// uuid in lower case, posthog-ios sends upper case: compared without case). Only a faulted
+/// request pays this second unwrapping; a uuid not sent by the SDK matches no resent copy.
+fn sdk_uuids(received: &Received, protocol: &Protocol, events: &[NewEvent]) -> Vec<bool> {
+    let Ok(payload) = protocol.unwrap_body(&received.incoming()) else { return Vec::new() };
+    let bytes = payload.bytes;
+    events
+        .iter()
+        .map(|e| !e.uuid.is_empty() && bytes.windows(e.uuid.len()).any(|w| w.eq_ignore_ascii_case(e.uuid.as_bytes())))
+        .collect()
 }
 
 async fn delay(fired: &Fired) {

@@ -85,7 +85,7 @@ pub async fn clear(State(state): State<AppState>, _: Authorized) -> Json<FaultsC
 pub struct DeliveriesQuery {
     #[serde(default, deserialize_with = "empty_as_none")]
     project: Option<String>,
-    /// `lost`, `delivered` or `duplicated`.
+    /// `lost`, `delivered`, `duplicated` or `unmatched`.
     #[serde(default, deserialize_with = "delivery_state")]
     state: Option<DeliveryState>,
     #[serde(default, deserialize_with = "whole_number")]
@@ -97,9 +97,9 @@ pub struct DeliveriesQuery {
 
 fn delivery_state<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DeliveryState>, D::Error> {
     let Some(text) = empty_as_none(d)? else { return Ok(None) };
-    DeliveryState::parse(&text)
-        .map(Some)
-        .ok_or_else(|| D::Error::custom(format!("must be `lost`, `delivered` or `duplicated`, not {text:?}")))
+    DeliveryState::parse(&text).map(Some).ok_or_else(|| {
+        D::Error::custom(format!("must be `lost`, `delivered`, `duplicated` or `unmatched`, not {text:?}"))
+    })
 }
 
 /// `GET /api/deliveries`: every event uuid a fault touched, with each copy the SDK sent.

@@ -362,3 +362,22 @@ async fn an_exported_faulted_request_imports_faulted() {
     let lost = imported.undelivered(10).unwrap();
     assert_eq!(lost.len(), 1, "it is still an undelivered event");
 }
+
+/// An event the SDK sent without a uuid gets one from the decoder, new in each copy: a faulted
+/// copy cannot be matched with a resent one, so it is `unmatched`, never `lost`, and makes no
+/// `undelivered_identify` finding.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_faulted_event_without_an_sdk_uuid_is_unmatched_not_lost() {
+    let f = faults();
+    f.rule(json!({"rule": "posthog:503:count=1"})).await;
+    let identify = json!({"api_key": "phc_faults", "batch": [{"event": "$identify", "distinct_id": "user-1", "properties": {"$anon_distinct_id": "anon-1"}}]});
+    assert_eq!(f.app.post_json("/batch/", &identify).await.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(f.app.post_json("/batch/", &identify).await.status, StatusCode::OK);
+    let deliveries = f.app.api("/api/deliveries").await["deliveries"].as_array().unwrap().clone();
+    assert_eq!(deliveries.len(), 1);
+    assert_eq!(deliveries[0]["state"], "unmatched");
+    assert!(deliveries[0]["summary"].as_str().unwrap().contains("sent no event id"), "{}", deliveries[0]);
+    assert_eq!(f.app.api("/api/deliveries?state=lost").await["deliveries"], json!([]));
+    let warnings = f.app.api("/api/warnings?project=phc_faults&rules=undelivered_identify").await;
+    assert_eq!(warnings["warnings"], json!([]), "no finding about an event that may well have got through");
+}
