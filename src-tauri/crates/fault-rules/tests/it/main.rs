@@ -4,29 +4,15 @@ mod book;
 mod rules;
 mod syntax;
 
-/// Route templates as the server mounts them (`inspector-server/src/lib.rs`, `CAPTURE_PATHS`).
+/// Some route templates as the server mounts them (`inspector-server/src/faults.rs`,
+/// `known_routes`): plain paths, one of each template kind, and Capture V1's paths.
 pub const ROUTES: &[&str] = &[
     "/e",
-    "/i/v0/e",
     "/batch",
-    "/capture",
-    "/track",
-    "/engage",
-    "/s",
-    "/i/v1/analytics/events",
-    "/i/v1/events/analytics",
-    "/i/v1/general/events",
-    "/i/v1/general/analytics/events",
-    "/i/v1/ai/events",
-    "/i/v0/ai/batch",
-    "/i/v1/logs",
     "/flags",
-    "/decide",
-    "/array/{token}/{file}",
+    "/i/v1/analytics/events",
+    "/i/v1/logs",
     "/v1/{name}",
-    "/beacon/v1/batch",
-    "/import",
-    "/a",
     "/api/conversations/v1/widget/{*rest}",
 ];
 
