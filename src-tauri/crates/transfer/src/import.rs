@@ -6,7 +6,8 @@
 //! - bundle: every request, rejected ones included; events get back the uuids they had. A request
 //!   a fault rule answered stays faulted (see [`keep_faulted`]): its events were not delivered.
 //! - HAR: requests to PostHog routes (see `har`); a request the decoder refuses is kept on
-//!   PostHog's hosts (it shows what PostHog refused) and skipped elsewhere (not analytics).
+//!   PostHog's hosts (it shows what PostHog refused) and skipped elsewhere (not analytics). From
+//!   an inspector's own HAR, a faulted request stays faulted, as from a bundle.
 //! - NDJSON: events batched into `/batch` requests; an event the decoder refuses fails the
 //!   import, naming its lines.
 
@@ -359,7 +360,9 @@ impl Iterator for HarRows {
                     let raw = std::mem::replace(&mut c.raw, empty_received());
                     let Some((mut record, mut events)) = crate::decode::decode(raw, c.body_too_large) else { continue };
                     restore_uuids(&mut events, std::mem::take(&mut c.event_uuids));
-                    let is_capture = record.outcome == Outcome::Accepted && !events.is_empty();
+                    keep_faulted(&mut record, c.outcome.as_deref(), c.status);
+                    let is_capture =
+                        matches!(record.outcome, Outcome::Accepted | Outcome::Faulted) && !events.is_empty();
                     if !c.vendor_host && !is_capture {
                         continue;
                     }

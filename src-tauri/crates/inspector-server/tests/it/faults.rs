@@ -311,22 +311,28 @@ async fn a_drop_closes_the_connection_unanswered() {
     stop.cancel();
 }
 
-/// A bundle keeps a faulted request faulted on import: its body decodes fine (the failure was
-/// injected), but its events never reached the vendor, so the imported data set must not show
-/// them stored.
+/// A bundle (or the inspector's own HAR) keeps a faulted request faulted on import: its body
+/// decodes fine (the failure was injected), but its events never reached the vendor, so the
+/// imported data set must not show them stored.
 #[tokio::test(flavor = "multi_thread")]
 async fn an_exported_faulted_request_imports_faulted() {
     let f = faults();
     f.rule(json!({"rule": "posthog:503:count=1"})).await;
     assert_eq!(f.batch(&[(id(1), "$pageview", json!({}))]).await.status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(f.batch(&[(id(2), "later", json!({}))]).await.status, StatusCode::OK);
-    let store = f.app.store.clone();
+    for format in [transfer::ExportFormat::Bundle, transfer::ExportFormat::Har] {
+        imports_faulted(&f.app.store, format).await;
+    }
+}
+
+async fn imports_faulted(store: &event_store::Store, format: transfer::ExportFormat) {
+    let store = store.clone();
     let bundle = tokio::task::spawn_blocking(move || {
         let mut out = Vec::new();
         transfer::export(
             &store,
             &event_store::Selection::default(),
-            transfer::ExportFormat::Bundle,
+            format,
             &mut out,
             "http://127.0.0.1:8010",
             &transfer::NoProgress,
@@ -356,7 +362,7 @@ async fn an_exported_faulted_request_imports_faulted() {
         .into_iter()
         .map(|r| (r.outcome, r.status))
         .collect::<Vec<_>>();
-    assert_eq!(requests, [("accepted".to_owned(), 200), ("faulted".to_owned(), 503)]);
+    assert_eq!(requests, [("accepted".to_owned(), 200), ("faulted".to_owned(), 503)], "{format:?}");
     let events = imported.events(&event_store::EventFilter { limit: 10, ..Default::default() }).unwrap().items;
     assert_eq!(events.iter().map(|e| e.uuid.as_str()).collect::<Vec<_>>(), [id(2)], "the faulted event is not stored");
     let lost = imported.undelivered(10).unwrap();
