@@ -17,6 +17,7 @@ export default [
       'bench/ui-bench.mjs',
       'e2e/export-har.test.mjs',
       'e2e/export-ui.test.mjs',
+      'e2e/faults.test.mjs',
       'e2e/identity-js.test.mjs',
       'e2e/local-security.test.mjs',
       'e2e/posthog-js.test.mjs',

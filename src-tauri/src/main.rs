@@ -99,6 +99,13 @@ fn serve(args: ServerArgs, options: cli::ServeOptions) -> ExitCode {
         eprintln!("error: {}", network_refusal(bind));
         return ExitCode::from(2);
     }
+    // A rule that cannot be is said before anything starts.
+    for rule in &options.faults {
+        if let Err(e) = inspector_server::faults::parse(rule) {
+            eprintln!("error: --fault {rule:?}: {e}");
+            return ExitCode::from(2);
+        }
+    }
     let config =
         ServerConfig { bind, port: args.port.unwrap_or(DEFAULT_PORT), data_dir: args.data_dir(), identity: true };
     // One inspector per data dir, as for the desktop app: two servers writing one store would
@@ -160,6 +167,13 @@ async fn run(
     if let Some(target) = &options.forward {
         server.forward_to(target)?;
         eprintln!("Forwarding every accepted capture request to {target} (status: /api/forward)");
+    }
+    for rule in &options.faults {
+        // Checked before the server started: only a bug makes this fail.
+        match inspector_server::faults::add_text(server.handle().faults(), rule) {
+            Ok(view) => eprintln!("Fault rule #{} in force: {} ({})", view.id, view.description, view.text),
+            Err(e) => eprintln!("error: --fault {rule:?}: {e}"),
+        }
     }
     if !config.bind.is_loopback() {
         eprintln!(

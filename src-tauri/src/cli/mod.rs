@@ -23,6 +23,25 @@ pub enum Transfer {
     Replay(replay::ReplayArgs),
 }
 
+/// `serve --fault`'s long help: the rule syntax, with examples.
+const FAULT_HELP: &str = "Answer some capture requests like a failing vendor, from the start (repeatable; \
+rules are also set with POST /api/faults, listed by GET /api/faults and shown in the UI). A rule is key=value \
+items separated by ',' or ':':
+  source=posthog|segment|rudderstack|mixpanel|kissmetrics  (or just the name)
+  route=/batch        a path prefix, whole segments (a rule without one faults capture routes only)
+  project=KEY         only this project key
+  status=413|429|500|502|503  (or just the number)   retry_after=SECONDS (with 429 or 503)
+  drop                close the connection without an answer
+  v1_retry            Capture V1: 200 with every event's result `retry`
+  delay_ms=N          wait first (alone: a slow but normal answer)
+  count=N             fault the next N matching requests, then expire
+  share=0.5           fault this fraction of them (evenly spread: every 2nd)
+Examples:
+  --fault posthog:503:count=3
+  --fault route=/batch,status=429,retry_after=2,share=0.5
+  --fault segment:drop:count=1
+  --fault posthog:delay_ms=2000";
+
 /// `serve` options beyond the server's address and data dir.
 #[derive(clap::Args, Default)]
 pub struct ServeOptions {
@@ -30,6 +49,10 @@ pub struct ServeOptions {
     /// https://us.i.posthog.com), in the background; failures show in /api/forward.
     #[arg(long, value_name = "URL")]
     pub forward: Option<String>,
+    /// Answer some capture requests like a failing vendor (repeatable), e.g. posthog:503:count=3
+    /// or route=/batch,status=429,retry_after=2,share=0.5; see --help.
+    #[arg(long = "fault", value_name = "RULE", long_help = FAULT_HELP)]
+    pub faults: Vec<String>,
 }
 
 /// Runs a transfer command against the data dir `data_dir` (the global `--data-dir`).

@@ -13,6 +13,7 @@ import type { DecisionPill, PersonRef } from './eventIdentity';
 import { importUrl, type Imported } from './transfer';
 import type {
   Decision,
+  Delivery,
   DeviceLane,
   DevicesPage,
   Finding,
@@ -29,7 +30,7 @@ import type {
   StoredRequest,
   WarningGroupsPage,
 } from './types';
-import type { WhyAnswer } from './gen';
+import type { DeliveriesPage, FaultResponse, FaultsCleared, FaultsPage, WhyAnswer } from './gen';
 
 export class ApiError extends Error {
   constructor(
@@ -131,7 +132,7 @@ export const api = {
       decisions?: Record<string, DecisionPill>;
     }>(`/api/events${qs ? `?${qs}` : ''}`, signal),
   event: (uuid: string, signal?: AbortSignal) =>
-    getJson<{ event: StoredEvent }>(`/api/events/${encodeURIComponent(uuid)}`, signal),
+    getJson<{ event: StoredEvent; delivery: Delivery | null }>(`/api/events/${encodeURIComponent(uuid)}`, signal),
   requests: (p: Params, signal?: AbortSignal) =>
     getJson<{ requests: StoredRequest[]; next_cursor: number | null }>(`/api/requests${query(p)}`, signal),
   request: (id: number) => getJson<RequestDetail>(`/api/requests/${id}`),
@@ -153,6 +154,10 @@ export const api = {
   /** Why ids `a` and `b` of `project` are one person, or what keeps them apart. */
   why: (project: string, a: string, b: string, signal?: AbortSignal) =>
     getJson<WhyAnswer>(`/api/why${query({ project, a, b })}`, signal),
+  /** The fault rules: those in force, then the expired ones. */
+  faults: (signal?: AbortSignal) => getJson<FaultsPage>('/api/faults', signal),
+  /** What became of each event uuid a fault touched, the most recently faulted first. */
+  deliveries: (p: Params, signal?: AbortSignal) => getJson<DeliveriesPage>(`/api/deliveries${query(p)}`, signal),
   /** A project's identity settings (the vendors' defaults when never configured). */
   projectSettings: (project: string) =>
     getJson<ProjectSettingsResponse>(`/api/projects/${encodeURIComponent(project)}/settings`),
@@ -178,6 +183,11 @@ export const api = {
         `/api/projects/${encodeURIComponent(project)}/settings`,
         JSON.stringify(changes),
       ),
+    /** Puts a fault rule in force, written in the text syntax (`posthog:503:count=3`). */
+    addFault: async (rule: string) =>
+      (await control.send<FaultResponse>('POST', '/api/faults', JSON.stringify({ rule }))).rule,
+    removeFault: (id: number) => control.send<FaultResponse>('DELETE', `/api/faults/${id}`),
+    clearFaults: () => control.send<FaultsCleared>('DELETE', '/api/faults'),
     /** Uploads a bundle, HAR or NDJSON file; it becomes its own data set. */
     importFile: async (file: File): Promise<Imported> =>
       (await control.send<{ imported: Imported }>('POST', importUrl(file.name), file)).imported,
@@ -186,7 +196,7 @@ export const api = {
 
 const control = {
   token: async (): Promise<string> => (await getJson<{ token: string }>('/api/control')).token,
-  async send<T = unknown>(method: 'POST' | 'PUT', path: string, body?: string | Blob): Promise<T> {
+  async send<T = unknown>(method: 'POST' | 'PUT' | 'DELETE', path: string, body?: string | Blob): Promise<T> {
     const headers: Record<string, string> = { accept: 'application/json', 'x-inspector-token': await control.token() };
     if (typeof body === 'string') headers['content-type'] = 'application/json';
     return answer<T>(`${method} ${path}`, await fetch(path, { method, headers, body }));

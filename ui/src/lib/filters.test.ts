@@ -109,6 +109,11 @@ describe('mergeFeed', () => {
       'u11:event',
     ]);
   });
+  it('makes requests a fault rule answered rows of their own kind', () => {
+    const faulted = rej(6, 15, { outcome: 'faulted', status: 503, error: 'answered 503 by fault rule #1' });
+    const rows = mergeFeed(events, [faulted], false);
+    expect(rows.map((r) => `${r.key}:${r.kind}`)).toEqual(['u33:event', 'u22:event', 'r6:faulted', 'u11:event']);
+  });
 });
 
 describe('prependEvents', () => {

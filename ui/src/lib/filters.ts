@@ -55,14 +55,23 @@ export function rejectedMatches(filters: EventFilters, r: StoredRequest): boolea
   return true;
 }
 
-/** A row of the Events table: an event, a rejected request, or an accepted request without events. */
+/**
+ * A row of the Events table: an event, a rejected request, a request a fault rule answered, or an
+ * accepted request without events.
+ */
 export type FeedRow =
   | { kind: 'event'; key: string; at: number; event: StoredEvent }
-  | { kind: 'rejected' | 'request'; key: string; at: number; request: StoredRequest };
+  | { kind: 'rejected' | 'faulted' | 'request'; key: string; at: number; request: StoredRequest };
+
+/** The kind of row a request is (by its outcome). */
+function requestKind(request: StoredRequest): 'rejected' | 'faulted' | 'request' {
+  if (request.outcome === 'rejected') return 'rejected';
+  return request.outcome === 'faulted' ? 'faulted' : 'request';
+}
 
 /**
- * Events (newest first, as the API pages them) merged with requests (rejected ones, and accepted
- * ones without events when the Requests toggle is on) by arrival time. While older events remain
+ * Events (newest first, as the API pages them) merged with requests (rejected and faulted ones, and
+ * accepted ones without events when the Requests toggle is on) by arrival time. While older events remain
  * to be loaded (`hasMore`), requests older than the oldest loaded event are held back, so they
  * appear in their place once the table gets there.
  */
@@ -70,7 +79,7 @@ export function mergeFeed(events: StoredEvent[], requests: StoredRequest[], hasM
   const oldest = events.length ? Date.parse(events[events.length - 1].received_at) : Infinity;
   const rej = requests
     .map((request) => ({
-      kind: request.outcome === 'rejected' ? ('rejected' as const) : ('request' as const),
+      kind: requestKind(request),
       key: `r${request.id}`,
       at: Date.parse(request.received_at),
       request,

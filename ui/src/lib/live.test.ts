@@ -34,13 +34,13 @@ describe('reduceLive', () => {
     s = reduceLive(s, { type: 'warnings', new: 1, applied_seq: 10 });
     expect(s.devices).toEqual(['p/a', 'p/b']);
     expect(s.appliedSeq).toBe(10);
-    expect(s.revision).toEqual({ events: 0, rejected: 0, persons: 0, devices: 1, warnings: 1 });
+    expect(s.revision).toEqual({ events: 0, rejected: 0, faulted: 0, faults: 0, persons: 0, devices: 1, warnings: 1 });
   });
 
   it('refetches every view when the stream comes back after a loss, not on the first open', () => {
     let s = reduceLive(initialLive(), { type: 'open' });
     expect(s.everConnected).toBe(true);
-    expect(s.revision).toEqual({ events: 0, rejected: 0, persons: 0, devices: 0, warnings: 0 });
+    expect(s.revision).toEqual({ events: 0, rejected: 0, faulted: 0, faults: 0, persons: 0, devices: 0, warnings: 0 });
     s = reduceLive(s, { type: 'error' });
     expect(s.connected).toBe(false);
     expect(s.everConnected).toBe(true);
@@ -48,7 +48,22 @@ describe('reduceLive', () => {
     // The `ready` that follows the open of the same connection bumps nothing more.
     s = reduceLive(s, { type: 'ready', capture_url: 'http://127.0.0.1:1' });
     expect(s.connected).toBe(true);
-    expect(s.revision).toEqual({ events: 1, rejected: 1, persons: 1, devices: 1, warnings: 1 });
+    expect(s.revision).toEqual({ events: 1, rejected: 1, faulted: 1, faults: 1, persons: 1, devices: 1, warnings: 1 });
+  });
+
+  it('counts faulted requests and fault rule changes apart from rejected ones', () => {
+    let s = reduceLive(initialLive(), {
+      type: 'faulted',
+      request_id: 7,
+      method: 'POST',
+      path: '/batch/',
+      status: 503,
+      error: 'answered 503 by fault rule #1 (source=posthog,status=503)',
+      events: 2,
+    });
+    s = reduceLive(s, { type: 'faults', active: 0, revision: 4 });
+    expect(s.revision).toEqual({ events: 0, rejected: 0, faulted: 1, faults: 1, persons: 0, devices: 0, warnings: 0 });
+    expect(s.rejected).toBe(0);
   });
 
   it('reloads everything after a lag and notes a lost connection', () => {
@@ -62,7 +77,7 @@ describe('reduceLive', () => {
     });
     s = reduceLive(s, { type: 'lagged', skipped: 12 });
     expect(s.lagged).toBe(12);
-    expect(s.revision).toEqual({ events: 1, rejected: 2, persons: 1, devices: 1, warnings: 1 });
+    expect(s.revision).toEqual({ events: 1, rejected: 2, faulted: 1, faults: 1, persons: 1, devices: 1, warnings: 1 });
     expect(reduceLive({ ...s, connected: true }, { type: 'error' }).connected).toBe(false);
   });
 
@@ -78,7 +93,15 @@ describe('reduceLive', () => {
     });
     s = reduceLive(s, { type: 'devices', ids: ['p/a'], applied_seq: 3 });
     const pruned = reduceLive(s, { type: 'pruned', events: 1, requests: 1, all: false });
-    expect(pruned.revision).toEqual({ events: 2, rejected: 1, persons: 1, devices: 2, warnings: 1 });
+    expect(pruned.revision).toEqual({
+      events: 2,
+      rejected: 1,
+      faulted: 1,
+      faults: 1,
+      persons: 1,
+      devices: 2,
+      warnings: 1,
+    });
     expect(pruned.lastSeq).toBe(3);
     const cleared = reduceLive(s, { type: 'pruned', events: 3, requests: 1, all: true });
     expect([cleared.events, cleared.lastSeq, cleared.appliedSeq, cleared.devices]).toEqual([0, 0, 0, []]);

@@ -1,5 +1,6 @@
 // The live stream (`/api/stream`) reduced to what the views need: totals, the newest seq and a
-// revision counter per kind of change. Views refetch when "their" revision moves; a `lagged`
+// revision counter per kind of change (`faulted`: a request a fault rule answered was stored;
+// `faults`: the fault rules changed). Views refetch when "their" revision moves; a `lagged`
 // message (the server dropped announcements for this slow reader), a `pruned` one (old data or
 // everything was removed: what the views show may be gone), an `imported` one (a data set
 // appeared in one go) and a `settings` one (a project's identity settings changed and the server
@@ -19,7 +20,15 @@ export interface LiveState {
   lastSeq: number;
   /** Identity model progress: the newest seq it has applied. */
   appliedSeq: number;
-  revision: { events: number; rejected: number; persons: number; devices: number; warnings: number };
+  revision: {
+    events: number;
+    rejected: number;
+    faulted: number;
+    faults: number;
+    persons: number;
+    devices: number;
+    warnings: number;
+  };
   /** Lane ids announced by the latest `devices` message. */
   devices: string[];
   lagged: number;
@@ -33,7 +42,7 @@ export function initialLive(): LiveState {
     rejected: 0,
     lastSeq: 0,
     appliedSeq: 0,
-    revision: { events: 0, rejected: 0, persons: 0, devices: 0, warnings: 0 },
+    revision: { events: 0, rejected: 0, faulted: 0, faults: 0, persons: 0, devices: 0, warnings: 0 },
     devices: [],
     lagged: 0,
   };
@@ -43,6 +52,8 @@ export function bumpAll(r: LiveState['revision']): LiveState['revision'] {
   return {
     events: r.events + 1,
     rejected: r.rejected + 1,
+    faulted: r.faulted + 1,
+    faults: r.faults + 1,
     persons: r.persons + 1,
     devices: r.devices + 1,
     warnings: r.warnings + 1,
@@ -71,6 +82,10 @@ export function reduceLive(s: LiveState, msg: StreamMessage | { type: 'open' } |
       };
     case 'rejected':
       return { ...s, rejected: s.rejected + 1, revision: bump('rejected') };
+    case 'faulted':
+      return { ...s, revision: bump('faulted') };
+    case 'faults':
+      return { ...s, revision: bump('faults') };
     case 'persons':
       return { ...s, appliedSeq: Math.max(s.appliedSeq, msg.applied_seq), revision: bump('persons') };
     case 'devices':

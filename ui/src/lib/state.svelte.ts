@@ -43,6 +43,8 @@ const STREAM_TYPES = [
   'ready',
   'events',
   'rejected',
+  'faulted',
+  'faults',
   'persons',
   'devices',
   'warnings',

@@ -17,7 +17,13 @@ import type {
 } from './gen';
 
 export type {
+  Attempt,
   ChangeOp,
+  DeliveriesPage,
+  Delivery,
+  DeliveryState,
+  FaultsPage,
+  FaultView,
   FindingGroup,
   FindingVariant,
   WarningGroupsPage,
@@ -76,6 +82,16 @@ export type StreamMessage =
       last_seq: number;
     }
   | { type: 'rejected'; request_id: number; method: string; path: string; status: number; error: string }
+  | {
+      type: 'faulted';
+      request_id: number;
+      method: string;
+      path: string;
+      status: number;
+      error: string;
+      events: number;
+    }
+  | { type: 'faults'; active: number; revision: number }
   | { type: 'persons'; ids: string[]; applied_seq: number }
   | { type: 'devices'; ids: string[]; applied_seq: number }
   | { type: 'warnings'; new: number; applied_seq: number }

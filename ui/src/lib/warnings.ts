@@ -74,6 +74,11 @@ export const RULES: Record<LintRule, { title: string; summary: string }> = {
     title: 'Squished identities',
     summary: 'KISSmetrics: a placeholder id, or one id, aliased to many people; aliases cannot be undone.',
   },
+  undelivered_identify: {
+    title: 'Identify lost to a fault',
+    summary:
+      'An identify or alias was only ever sent in requests a fault rule answered: the vendor never got it, so the person would not be merged.',
+  },
   distinct_users_merged: {
     title: 'Two users merged',
     summary:

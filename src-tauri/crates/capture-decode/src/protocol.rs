@@ -33,6 +33,12 @@ pub trait VendorRoute {
     fn handle(&self, req: &Incoming<'_>) -> Result<Outcome, Refusal>;
     /// The body the vendor's SDK expects with `rejection`.
     fn error_reply(&self, req: &Incoming<'_>, rejection: &Rejection) -> Reply;
+    /// What the vendor answers when it is failing (`rejection`: a 413, 429 or 5xx the request
+    /// itself did not cause, as the inspector's fault rules inject them). The error reply,
+    /// unless the vendor words failures otherwise.
+    fn failing_reply(&self, req: &Incoming<'_>, rejection: &Rejection) -> Reply {
+        self.error_reply(req, rejection)
+    }
     /// The payload as the SDK meant it (after base64, gzip, forms...), without decoding events.
     fn unwrap_body(&self, req: &Incoming<'_>) -> Result<Unwrapped, Rejection>;
     /// How the vendor words a body that was too large to read (`rejection` is a 413).
@@ -112,6 +118,16 @@ impl Protocol {
     /// The body the vendor's SDK expects with `rejection`.
     pub fn error_reply(&self, req: &Incoming<'_>, rejection: &Rejection) -> Reply {
         each_vendor!(self, route => route.error_reply(req, rejection))
+    }
+
+    /// What the vendor answers when it is failing (see [`VendorRoute::failing_reply`]).
+    pub fn failing_reply(&self, req: &Incoming<'_>, rejection: &Rejection) -> Reply {
+        each_vendor!(self, route => route.failing_reply(req, rejection))
+    }
+
+    /// Whether this is Capture V1 (per-event results in a 200).
+    pub fn is_capture_v1(&self) -> bool {
+        matches!(self, Protocol::Posthog(posthog::Route::AnalyticsV1))
     }
 
     /// Refuses the request for a reason found outside the decoder (a wrong method, a body that

@@ -434,7 +434,7 @@ fn insert_chunk(
         }
         // The key a request named belongs to the data set too, as its events' project does.
         request.project = request.project.map(|key| dataset_project(name, &key));
-        let committed = insert_into(&tx, Some(name), &request, &request_events)?;
+        let committed = insert_into(&tx, Some(name), &request, &request_events, &[])?;
         if let Some((first, last)) = committed.seqs {
             totals.first_seq.get_or_insert(first);
             totals.last_seq = Some(last);

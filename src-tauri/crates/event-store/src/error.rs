@@ -21,4 +21,7 @@ pub enum StoreError {
     WriterGone,
     #[error("invalid query: {0}")]
     InvalidQuery(String),
+    /// A migration found the schema other than this build expects (edited by hand?).
+    #[error("cannot upgrade the database: {0}")]
+    Migration(String),
 }

@@ -3,7 +3,8 @@
 //! [`Store`] opens the database and is the one handle for writing and reading. Writes take a
 //! [`NewRequest`] and its [`NewEvent`]s (rows as the decoder made them); every read of events,
 //! the API's pages and exports alike, hands out [`StoredEvent`] (with its `seq` and request id);
-//! [`Selection`] says what an export reads.
+//! [`Selection`] says what an export reads. Requests a fault rule answered keep the events they
+//! carried apart (`faulted_events`), read back as [`Delivery`]s and [`UndeliveredEvent`]s.
 //!
 //! Invariants:
 //! - One writer thread owns the only writing connection. Concurrent requests queue up and are
@@ -15,6 +16,7 @@
 
 mod checkpointer;
 mod datasets;
+mod deliveries;
 mod error;
 mod export;
 mod model;
@@ -31,6 +33,7 @@ pub use datasets::{
     dataset_name_from, dataset_project, split_project, valid_dataset_label, DatasetInfo, DatasetSummary, ImportError,
     ImportRow, ImportSummary, RowError, IMPORT_PREFIX,
 };
+pub use deliveries::{summary as delivery_summary, Attempt, Delivery, DeliveryFilter, DeliveryState, UndeliveredEvent};
 pub use error::StoreError;
 pub use export::{ExportedRequest, Selection, SelectionCounts};
 pub use model::*;
@@ -210,7 +213,19 @@ impl Store {
 
     /// Stores one request and its events in the next group commit; returns once committed.
     pub async fn write(&self, request: NewRequest, events: Vec<NewEvent>) -> Result<Committed, StoreError> {
-        self.inner.writer.write(request, events).await
+        self.inner.writer.write(request, events, Vec::new()).await
+    }
+
+    /// [`Store::write`] of a faulted request, saying which of its events' uuids the SDK sent
+    /// (`sdk_uuids[i]`): a uuid the decoder made up (the SDK sent none) cannot be matched with a
+    /// resent copy, so its delivery is `unmatched`, never `lost` (see `deliveries.rs`).
+    pub async fn write_faulted(
+        &self,
+        request: NewRequest,
+        events: Vec<NewEvent>,
+        sdk_uuids: Vec<bool>,
+    ) -> Result<Committed, StoreError> {
+        self.inner.writer.write(request, events, sdk_uuids).await
     }
 
     /// A live feed of what was committed. Slow subscribers see `RecvError::Lagged` rather than

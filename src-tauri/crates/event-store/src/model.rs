@@ -23,6 +23,10 @@ pub(crate) fn ser_micros<S: Serializer>(micros: &Micros, s: S) -> Result<S::Ok, 
 pub enum Outcome {
     Accepted,
     Rejected,
+    /// Answered by a fault rule (an error status, a dropped connection, Capture V1 `retry`s)
+    /// instead of the vendor's answer: its events were not stored as events (see
+    /// `deliveries.rs`), since the SDK was told they were not delivered.
+    Faulted,
 }
 
 impl Outcome {
@@ -30,7 +34,12 @@ impl Outcome {
         match self {
             Outcome::Accepted => "accepted",
             Outcome::Rejected => "rejected",
+            Outcome::Faulted => "faulted",
         }
+    }
+
+    pub fn parse(text: &str) -> Option<Outcome> {
+        [Outcome::Accepted, Outcome::Rejected, Outcome::Faulted].into_iter().find(|o| o.as_str() == text)
     }
 }
 
@@ -103,6 +112,16 @@ pub enum Change {
         path: String,
         status: u16,
         error: String,
+    },
+    /// A request a fault rule answered (see [`Outcome::Faulted`]); `events` is how many events it
+    /// carried, none of them stored as events.
+    Faulted {
+        request_id: i64,
+        method: String,
+        path: String,
+        status: u16,
+        error: String,
+        events: i64,
     },
     /// A data set's import completed (`Store::import`); its chunks announce nothing before.
     Imported {
@@ -213,12 +232,13 @@ pub struct StoredRequest {
     pub received_at: Micros,
     pub source: Option<String>,
     pub route: Option<String>,
-    /// `accepted` or `rejected`.
+    /// `accepted`, `rejected` or `faulted`.
     #[cfg_attr(feature = "ts", ts(as = "Outcome"))]
     pub outcome: String,
     pub status: u16,
     pub error: Option<String>,
     pub error_code: Option<String>,
+    /// Events stored from it; for a faulted request, the events it carried (none stored).
     pub event_count: i64,
     pub note: Option<String>,
     pub body_size: i64,
@@ -239,6 +259,8 @@ pub struct RequestDetail {
     pub headers: Box<RawValue>,
     #[serde(skip)]
     pub body: Vec<u8>,
+    /// The uuids of its events, in order: those stored, or for a faulted request those it
+    /// carried (stored as faulted events, not as events).
     pub event_uuids: Vec<String>,
 }
 
@@ -262,4 +284,6 @@ pub struct Totals {
     pub events: i64,
     pub requests: i64,
     pub rejected: i64,
+    /// Requests a fault rule answered.
+    pub faulted: i64,
 }

@@ -116,6 +116,8 @@ impl Store {
             let removed = without_foreign_keys(conn, |conn| {
                 let tx = conn.transaction()?;
                 let events = tx.execute("DELETE FROM events", [])? as u64;
+                // Foreign keys are off here: the cascade from requests would not run.
+                tx.execute("DELETE FROM faulted_events", [])?;
                 let requests = tx.execute("DELETE FROM requests", [])? as u64;
                 tx.execute("DELETE FROM projects", [])?;
                 tx.execute("DELETE FROM datasets", [])?;

@@ -215,9 +215,9 @@ impl Store {
         let mut clauses: Vec<String> = Vec::new();
         let mut args: Vec<SqlValue> = Vec::new();
         if let Some(outcome) = &filter.outcome {
-            if outcome != "accepted" && outcome != "rejected" {
+            if crate::Outcome::parse(outcome).is_none() {
                 return Err(StoreError::InvalidQuery(format!(
-                    "outcome must be `accepted` or `rejected`, not {outcome:?}"
+                    "outcome must be `accepted`, `rejected` or `faulted`, not {outcome:?}"
                 )));
             }
             clauses.push("outcome = ?".into());
@@ -262,10 +262,13 @@ impl Store {
             .query_row([id], |row| Ok((request_row(row)?, row.get::<_, String>(16)?, row.get::<_, Vec<u8>>(17)?)))
             .optional()?;
         let Some((summary, headers, body)) = found else { return Ok(None) };
-        let event_uuids = conn
-            .prepare_cached("SELECT uuid FROM events WHERE request_id = ?1 ORDER BY seq")?
-            .query_map([id], |r| r.get(0))?
-            .collect::<Result<Vec<String>, _>>()?;
+        let uuids = if summary.outcome == crate::Outcome::Faulted.as_str() {
+            "SELECT uuid FROM faulted_events WHERE request_id = ?1 ORDER BY id"
+        } else {
+            "SELECT uuid FROM events WHERE request_id = ?1 ORDER BY seq"
+        };
+        let event_uuids =
+            conn.prepare_cached(uuids)?.query_map([id], |r| r.get(0))?.collect::<Result<Vec<String>, _>>()?;
         Ok(Some(RequestDetail { summary, headers: raw_json(headers), body, event_uuids }))
     }
 
@@ -318,15 +321,16 @@ impl Store {
         let (mut clauses, mut args) = (vec!["1".to_owned()], Vec::new());
         exclude_pending_requests(&pending, "dataset", &mut clauses, &mut args);
         let live = clauses.join(" AND ");
-        let (requests, rejected) = conn.query_row(
+        let (requests, rejected, faulted) = conn.query_row(
             &format!(
                 "SELECT (SELECT count(*) FROM requests WHERE {live}),
-                        (SELECT count(*) FROM requests WHERE outcome = 'rejected' AND {live})"
+                        (SELECT count(*) FROM requests WHERE outcome = 'rejected' AND {live}),
+                        (SELECT count(*) FROM requests WHERE outcome = 'faulted' AND {live})"
             ),
-            params_from_iter(args.iter().chain(args.iter())),
-            |r| Ok((r.get(0)?, r.get(1)?)),
+            params_from_iter(args.iter().chain(args.iter()).chain(args.iter())),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )?;
-        Ok(Totals { events, requests, rejected })
+        Ok(Totals { events, requests, rejected, faulted })
     }
 }
 

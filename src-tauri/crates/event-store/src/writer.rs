@@ -17,6 +17,8 @@ const MAX_EVENTS_PER_COMMIT: usize = 50_000;
 pub(crate) struct Job {
     request: NewRequest,
     events: Vec<NewEvent>,
+    /// For a faulted request: which events' uuids the SDK sent (see `insert_faulted`).
+    sdk_uuids: Vec<bool>,
     reply: oneshot::Sender<Result<Committed, StoreError>>,
 }
 
@@ -82,10 +84,15 @@ impl Handle {
         }
     }
 
-    pub(crate) async fn write(&self, request: NewRequest, events: Vec<NewEvent>) -> Result<Committed, StoreError> {
+    pub(crate) async fn write(
+        &self,
+        request: NewRequest,
+        events: Vec<NewEvent>,
+        sdk_uuids: Vec<bool>,
+    ) -> Result<Committed, StoreError> {
         let (reply, done) = oneshot::channel();
         self.queue()?
-            .send(Message::Write(Box::new(Job { request, events, reply })))
+            .send(Message::Write(Box::new(Job { request, events, sdk_uuids, reply })))
             .await
             .map_err(|_| StoreError::WriterGone)?;
         done.await.map_err(|_| StoreError::WriterGone)?
@@ -157,7 +164,10 @@ fn run(mut conn: Connection, mut rx: mpsc::Receiver<Message>, changes: broadcast
 /// bad write cannot take the others down with it.
 fn commit_group(conn: &mut Connection, jobs: Vec<Job>, changes: &broadcast::Sender<Change>) {
     let together = conn.transaction().map_err(StoreError::from).and_then(|tx| {
-        let results = jobs.iter().map(|job| insert(&tx, &job.request, &job.events)).collect::<Result<Vec<_>, _>>()?;
+        let results = jobs
+            .iter()
+            .map(|job| insert_into(&tx, None, &job.request, &job.events, &job.sdk_uuids))
+            .collect::<Result<Vec<_>, _>>()?;
         tx.commit()?;
         Ok(results)
     });
@@ -171,7 +181,7 @@ fn commit_group(conn: &mut Connection, jobs: Vec<Job>, changes: &broadcast::Send
             tracing::warn!(jobs = jobs.len(), "group commit failed ({group_error}); retrying one by one");
             for job in jobs {
                 let alone = conn.transaction().map_err(StoreError::from).and_then(|tx| {
-                    let committed = insert(&tx, &job.request, &job.events)?;
+                    let committed = insert_into(&tx, None, &job.request, &job.events, &job.sdk_uuids)?;
                     tx.commit()?;
                     Ok(committed)
                 });
@@ -201,6 +211,14 @@ fn change_for(job: &Job, committed: &Committed) -> Option<Change> {
             status: request.status,
             error: request.error.clone().unwrap_or_default(),
         }),
+        Outcome::Faulted => Some(Change::Faulted {
+            request_id: committed.request_id,
+            method: request.method.clone(),
+            path: request.path.clone(),
+            status: request.status,
+            error: request.error.clone().unwrap_or_default(),
+            events: job.events.len() as i64,
+        }),
         Outcome::Accepted => {
             let (first_seq, last_seq) = committed.seqs?;
             let first = job.events.first()?;
@@ -226,17 +244,16 @@ fn deduplicated(event: &NewEvent) -> bool {
 /// Stores one request and its events, dropping events already stored under the same
 /// `(project, uuid)` (see [`deduplicated`]), within this transaction too; the request's
 /// `event_count` and `note` then say how many were dropped. Bumps the project counters.
-pub(crate) fn insert(tx: &Transaction<'_>, request: &NewRequest, events: &[NewEvent]) -> Result<Committed, StoreError> {
-    insert_into(tx, None, request, events)
-}
-
-/// `insert`, the request marked as part of the imported data set `dataset` when given. Set in
-/// the INSERT itself: an UPDATE afterwards would write each row, body included, a second time.
+/// A faulted request's events go to `faulted_events` instead (see [`insert_faulted`]), with
+/// `sdk_uuids` saying which of their uuids the SDK sent (all, when it is shorter).
+/// The request is marked as part of the imported data set `dataset` when given. Set in the
+/// INSERT itself: an UPDATE afterwards would write each row, body included, a second time.
 pub(crate) fn insert_into(
     tx: &Transaction<'_>,
     dataset: Option<&str>,
     request: &NewRequest,
     events: &[NewEvent],
+    sdk_uuids: &[bool],
 ) -> Result<Committed, StoreError> {
     let headers = serde_json::to_string(&request.headers).unwrap_or_else(|_| "[]".into());
     tx.prepare_cached(
@@ -264,6 +281,10 @@ pub(crate) fn insert_into(
         dataset,
     ])?;
     let request_id = tx.last_insert_rowid();
+    if request.outcome == Outcome::Faulted {
+        insert_faulted(tx, request_id, events, sdk_uuids)?;
+        return Ok(Committed { request_id, seqs: None, duplicates: 0 });
+    }
 
     let mut seqs = None;
     let mut stmt = tx.prepare_cached(
@@ -316,6 +337,43 @@ pub(crate) fn insert_into(
     }
     bump_projects(tx, kept.into_iter())?;
     Ok(Committed { request_id, seqs, duplicates })
+}
+
+/// The events of a faulted request: kept apart from `events` (no `seq`, no project counts, no
+/// dedup: every copy the SDK sent is one delivery attempt), each with the newest `seq` stored so
+/// far, where it would have arrived, and whether its uuid is the SDK's (`sdk_uuids[i]`, true
+/// past its end): one the decoder made up matches no resent copy.
+fn insert_faulted(
+    tx: &Transaction<'_>,
+    request_id: i64,
+    events: &[NewEvent],
+    sdk_uuids: &[bool],
+) -> Result<(), StoreError> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let after_seq: i64 = tx.query_row("SELECT coalesce(max(seq), 0) FROM events", [], |r| r.get(0))?;
+    let mut stmt = tx.prepare_cached(
+        "INSERT INTO faulted_events (request_id, uuid, project, source, event, distinct_id, timestamp, received_at,
+                                     properties, after_seq, sdk_uuid)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    )?;
+    for (i, e) in events.iter().enumerate() {
+        stmt.execute(params![
+            request_id,
+            e.uuid,
+            e.project,
+            e.source,
+            e.event,
+            e.distinct_id,
+            e.timestamp,
+            e.received_at,
+            e.properties,
+            after_seq,
+            sdk_uuids.get(i).copied().unwrap_or(true),
+        ])?;
+    }
+    Ok(())
 }
 
 pub(crate) fn bump_projects<'a>(

@@ -1,8 +1,9 @@
 //! `Model`: the engine, the device lanes and the lint findings kept together, fed one event at
 //! a time in arrival order. This is what the server calls.
 //!
-//! Invariant: `Model` state depends only on the sequence of events applied (queries are pure),
-//! so a model built from a stream equals one rebuilt from the same stream (tested).
+//! Invariant: `Model` state depends only on the sequence of events applied and on the undelivered
+//! events last set ([`Model::set_undelivered`]; queries are pure), so a model built from a stream
+//! equals one rebuilt from the same stream (tested).
 
 use std::borrow::Cow;
 
@@ -13,7 +14,7 @@ use uuid::Uuid;
 use crate::devices::{DeviceLane, Devices};
 use crate::engine::Engine;
 use crate::lint::rules::Ctx;
-use crate::lint::{Finding, Lint};
+use crate::lint::{Finding, Lint, Undelivered};
 use crate::settings::ProjectSettings;
 use crate::types::{Attribution, DecisionKind, EngineError, EventInput};
 
@@ -164,14 +165,32 @@ impl Model {
         self.devices.get(id).map(|l| &l.lane)
     }
 
-    /// Engine warnings and lint findings of one project (all with `None`), in creation order.
-    /// Borrowed, except those whose message is written when read (`identified_share`).
+    /// Engine warnings and lint findings of one project (all with `None`), in creation order,
+    /// then those about undelivered events. Borrowed, except those whose message is written when
+    /// read (`identified_share`).
     pub fn findings(&self, project: Option<&str>) -> Vec<Cow<'_, Finding>> {
         self.lint
             .findings
             .iter()
-            .filter(|f| project.is_none_or(|p| f.project == p))
             .map(|f| self.lint.current(f))
+            .chain(self.lint.undelivered.iter().map(Cow::Borrowed))
+            .filter(|f| project.is_none_or(|p| f.project == p))
             .collect()
+    }
+
+    /// The events that never reached the vendor (only ever sent in requests a fault rule
+    /// answered), as they are now: replaces the ones set before, and makes the
+    /// `undelivered_identify` findings again against the persons as they stand. Returns how many
+    /// of those findings are new (also counted in the next `take_changes`).
+    pub fn set_undelivered(&mut self, events: &[Undelivered]) -> usize {
+        let new = self.lint.set_undelivered(&self.engine, events);
+        self.pending.new_findings += new;
+        new
+    }
+
+    /// Whether an undelivered event that joins two ids is set: its finding depends on the
+    /// persons, which every applied event may change, so it is worth setting again after them.
+    pub fn has_undelivered(&self) -> bool {
+        !self.lint.undelivered.is_empty()
     }
 }

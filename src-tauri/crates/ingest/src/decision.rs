@@ -59,12 +59,12 @@ pub fn record(
 
 /// The project key a request without events names, read where its vendor reads it
 /// (`Protocol::project_key`): a refused request, or a flags, config or settings call, is then
-/// kept with its project. Accepted capture requests are left to the store, which takes their
-/// events' project, so the hot path never unwraps a body twice.
+/// kept with its project. Accepted (and faulted) capture requests are left to the store, which
+/// takes their events' project, so the hot path never unwraps a body twice.
 fn named_project(received: &Received, outcome: Stored) -> Option<String> {
     let req = received.incoming();
     let protocol = Protocol::recognise(&req)?;
-    if matches!(outcome, Stored::Accepted) && protocol.is_capture() {
+    if !matches!(outcome, Stored::Rejected) && protocol.is_capture() {
         return None;
     }
     protocol.project_key(&req)

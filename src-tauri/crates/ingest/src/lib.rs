@@ -23,5 +23,8 @@ mod scope;
 pub use decision::{
     decide, decode_raw, decoded_body, read_limit, record, too_large, unknown_route, Decision, Label, UNKNOWN_PATH_LIMIT,
 };
-pub use model_input::{empty_model, project_events, rebuild_model, stored_settings, to_input, Decoded, STEP};
+pub use model_input::{
+    empty_model, project_events, rebuild_model, stored_settings, to_input, undelivered, Decoded, STEP,
+    UNDELIVERED_LIMIT,
+};
 pub use scope::{device_scope, person_distinct_ids, ScopeError};

@@ -11,11 +11,25 @@
 
 use chrono::DateTime;
 use event_store::{ArrivedEvent, ArrivedRow, Store, StoreError};
-use identity_engine::{EventInput, Model, ProjectSettings};
+use identity_engine::{EventInput, Model, ProjectSettings, Undelivered};
 
 /// Events read from the store per step; bounds how long the server's feeder holds the model's
 /// write lock.
 pub const STEP: u32 = 5_000;
+
+/// The most undelivered events handed to the model: faults are set up on purpose, so far fewer
+/// than this are ever lost; beyond it the oldest are reported.
+pub const UNDELIVERED_LIMIT: u32 = 10_000;
+
+/// The events never delivered (only ever sent in requests a fault rule answered), as the
+/// model's [`Model::set_undelivered`] takes them.
+pub fn undelivered(store: &Store) -> Result<Vec<Undelivered>, StoreError> {
+    Ok(store
+        .undelivered(UNDELIVERED_LIMIT)?
+        .into_iter()
+        .map(|u| Undelivered { event: to_input(u.event), attempts: u.attempts })
+        .collect())
+}
 
 /// A stored event as the identity model takes it.
 pub fn to_input(ev: ArrivedEvent) -> EventInput {
@@ -85,8 +99,8 @@ pub fn project_events(store: &Store, project: &str) -> Result<Vec<EventInput>, S
 }
 
 /// The identity model of everything in `store`, rebuilt in arrival order from the same decoded
-/// steps the server's feeder reads, under each project's stored settings. For the CLI and
-/// tests, which have no running server.
+/// steps the server's feeder reads, under each project's stored settings, with the events that
+/// were never delivered ([`undelivered`]). For the CLI and tests, which have no running server.
 pub fn rebuild_model(store: &Store) -> Result<Model, StoreError> {
     let mut model = empty_model(store)?;
     let mut after = 0;
@@ -102,6 +116,8 @@ pub fn rebuild_model(store: &Store) -> Result<Model, StoreError> {
             break;
         }
     }
+    model.set_undelivered(&undelivered(store)?);
+    model.take_changes();
     Ok(model)
 }
 

@@ -29,6 +29,11 @@ impl ServerHandle {
         &self.state.control
     }
 
+    /// The fault rules in force (add them with `crate::faults`).
+    pub fn faults(&self) -> &fault_rules::FaultBook {
+        &self.state.faults
+    }
+
     /// Commits as they happen (for a live count), and `Pruned` after a prune or clear.
     pub fn subscribe(&self) -> broadcast::Receiver<Change> {
         self.state.store.subscribe()

@@ -13,9 +13,13 @@
 //!   (`read_off_workers`, `crate::background`), and the feeder holds the write lock for `APPLY_CHUNK` events at most.
 //! - The model is fed on its own thread at a lower CPU priority: under a burst, capture keeps
 //!   the cores and the model catches up right after (the ingest benchmark reports that lag).
+//! - The model's undelivered events (`Model::set_undelivered`: events only ever sent in requests
+//!   a fault rule answered) are read again after every catch-up in which a faulted event was
+//!   stored, or events were applied while one of them made a finding (a retry may have got
+//!   through, another event may have joined its ids); `synced` waits for that too.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender};
 use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::Duration;
@@ -74,6 +78,10 @@ pub struct Identity {
     /// Data sets whose import was incomplete when applied steps were read: the model moved past
     /// their events without them (see `apply`). Only the feeding thread uses it.
     skipped: Mutex<HashMap<String, Skipped>>,
+    /// `Store::faults_mark()` when the undelivered events were last set (-1: not since the model
+    /// was started), and the `applied` seq they were checked at.
+    undelivered_mark: AtomicI64,
+    undelivered_through: AtomicI64,
 }
 
 /// `built_after_settings` before the first build: no write count equals it.
@@ -97,6 +105,8 @@ impl Identity {
             built_after_settings: AtomicU64::new(if fed { NOT_BUILT } else { store.settings_writes() }),
             rebuilds: AtomicU64::new(0),
             skipped: Mutex::new(HashMap::new()),
+            undelivered_mark: AtomicI64::new(-1),
+            undelivered_through: AtomicI64::new(-1),
         });
         if !fed {
             return identity;
@@ -241,6 +251,8 @@ impl Identity {
         *model = fresh;
         self.skipped.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clear();
         self.applied.send_replace(0);
+        self.undelivered_mark.store(-1, Ordering::SeqCst);
+        self.undelivered_through.store(-1, Ordering::SeqCst);
         drop(model);
         self.rebuilds.fetch_add(1, Ordering::SeqCst);
         tracing::info!("{why}");
@@ -306,6 +318,31 @@ impl Identity {
         true
     }
 
+    /// Sets the model's undelivered events again when they may have changed (see the module's
+    /// invariants), and announces the findings that changed with them.
+    fn refresh_undelivered(&self, store: &Store) -> Result<(), event_store::StoreError> {
+        let mark = store.faults_mark()?;
+        let applied = *self.applied.borrow();
+        let moved = self.undelivered_through.load(Ordering::SeqCst) != applied;
+        let stale =
+            mark != self.undelivered_mark.load(Ordering::SeqCst) || (moved && self.read(Model::has_undelivered));
+        if stale {
+            let events = if mark == 0 { Vec::new() } else { ingest::undelivered(store)? };
+            let mut model = self.model.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let had = model.has_undelivered();
+            let new = model.set_undelivered(&events);
+            let has = model.has_undelivered();
+            model.take_changes();
+            drop(model);
+            if new > 0 || had || has {
+                let _ = self.changes.send(IdentityChange::Warnings { new, applied_seq: applied });
+            }
+        }
+        self.undelivered_mark.store(mark, Ordering::SeqCst);
+        self.undelivered_through.store(applied, Ordering::SeqCst);
+        Ok(())
+    }
+
     /// Waits until every event committed before this call has been applied (bounded wait).
     pub async fn synced(&self, store: &Store) {
         if !self.fed {
@@ -325,10 +362,23 @@ impl Identity {
             tokio::time::sleep(Duration::from_millis(2)).await;
         }
         let reader = store.clone();
-        let Ok(Ok(target)) = tokio::task::spawn_blocking(move || reader.last_seq()).await else { return };
+        let read = tokio::task::spawn_blocking(move || {
+            Ok::<_, event_store::StoreError>((reader.last_seq()?, reader.faults_mark()?))
+        });
+        let Ok(Ok((target, mark))) = read.await else { return };
         let mut applied = self.applied.subscribe();
         let _ = self.wake.try_send(());
         let _ = tokio::time::timeout_at(deadline, applied.wait_for(|seq| *seq >= target)).await;
+        // Then the undelivered events of that moment (read right after the catch-up that applied it).
+        while self.undelivered_mark.load(Ordering::SeqCst) != mark
+            || self.undelivered_through.load(Ordering::SeqCst) < target
+        {
+            let _ = self.wake.try_send(());
+            if tokio::time::Instant::now() >= deadline {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
     }
 
     /// Waits, at most `bound`, until the model has applied the events up to `seq`: a page of
@@ -378,7 +428,7 @@ fn feed(identity: Weak<Identity>, store: Store, woken: Receiver<()>) {
         if me.stopped.load(Ordering::Relaxed) {
             return;
         }
-        if let Err(e) = me.catch_up(&store) {
+        if let Err(e) = me.catch_up(&store).and_then(|()| me.refresh_undelivered(&store)) {
             tracing::error!("identity model could not read the store: {e}");
         }
         drop(me);

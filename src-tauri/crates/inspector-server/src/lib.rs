@@ -17,6 +17,7 @@ mod background;
 mod body_deadline;
 mod control;
 mod error;
+pub mod faults;
 mod forward;
 mod handle;
 mod identity;
@@ -69,6 +70,8 @@ pub struct AppState {
     pub forward: Option<Arc<forward::Forwarder>>,
     /// The one subscriber to commits and identity changes that `/api/stream` readers share.
     pub announcer: Arc<handlers::stream::Announcer>,
+    /// The fault rules capture requests are checked against (see `faults`).
+    pub faults: Arc<fault_rules::FaultBook>,
 }
 
 impl AppState {
@@ -90,7 +93,13 @@ impl AppState {
             control.storage_read_only(why);
         }
         retention::spawn(store.clone(), control.watch_retention(), shutdown.clone());
-        let announcer = handlers::stream::Announcer::start(store.subscribe(), identity.subscribe(), shutdown.clone());
+        let faults = Arc::new(fault_rules::FaultBook::new());
+        let announcer = handlers::stream::Announcer::start(
+            store.subscribe(),
+            identity.subscribe(),
+            faults.clone(),
+            shutdown.clone(),
+        );
         AppState {
             store,
             hosts: Arc::new(hosts),
@@ -101,6 +110,7 @@ impl AppState {
             control,
             forward: None,
             announcer,
+            faults,
         }
     }
 }
@@ -108,7 +118,7 @@ impl AppState {
 /// Paths the SDKs post to; each is also accepted with a trailing slash. Which vendor a request
 /// speaks is decided per request (`capture_decode::Protocol`): `/track`, `/engage`, `/decide` and
 /// `/flags` are shared by PostHog and Mixpanel, `/e` and `/s` by PostHog and KISSmetrics.
-const CAPTURE_PATHS: &[&str] = &[
+pub(crate) const CAPTURE_PATHS: &[&str] = &[
     // PostHog
     "/e",
     "/i/v0/e",
@@ -194,6 +204,9 @@ pub fn router(state: AppState) -> Router {
         .route("/control/theme", put(handlers::control::set_theme))
         .route("/control/show", post(handlers::control::show))
         .route("/data", delete(handlers::control::clear_data))
+        .route("/faults", get(handlers::faults::list).post(handlers::faults::add).delete(handlers::faults::clear))
+        .route("/faults/{id}", delete(handlers::faults::remove))
+        .route("/deliveries", get(handlers::faults::deliveries))
         .route("/test/probe", get(handlers::test_probe::latest).post(handlers::test_probe::report))
         .route("/test/navigate", post(handlers::test_probe::navigate))
         .fallback(handlers::traffic::not_found)

@@ -14,6 +14,8 @@
 //!   body in progress; when none is idle, the oldest, which finishes its current response, or
 //!   after `EVICT_GRACE` if it never ends, like a live stream), so a new SDK request is always
 //!   accepted rather than left in the kernel's backlog, and live streams outlast idle sockets.
+//! - A response marked `DropConnection` (a fault rule's `drop`) is never written: its connection
+//!   is closed instead.
 //! - Shutdown stops accepting, asks every connection to finish its current response and waits
 //!   for them (live streams end on their own when the server's shutdown token is cancelled).
 
@@ -21,8 +23,6 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-use std::convert::Infallible;
 
 use axum::body::Body;
 use axum::Router;
@@ -205,9 +205,17 @@ pub(crate) async fn serve(
             let request = request.map(|body| DeadlineBody::new(body, body_timeout));
             let response = hyper::service::Service::call(&inner, request);
             async move {
-                let response = response.await?;
+                let response = match response.await {
+                    Ok(response) => response,
+                    Err(never) => match never {},
+                };
+                // A `drop` fault: an error from the service makes hyper close the connection
+                // without writing a response, so the SDK sees it drop as on a failing network.
+                if response.extensions().get::<crate::handlers::capture::DropConnection>().is_some() {
+                    return Err(DroppedByFault);
+                }
                 // Busy until the body is done (or dropped): a live stream is never idle.
-                Ok::<_, Infallible>(response.map(|body| {
+                Ok::<_, DroppedByFault>(response.map(|body| {
                     Body::new(body.map_frame(move |frame| {
                         let _ = &busy;
                         frame
@@ -238,6 +246,18 @@ pub(crate) async fn serve(
     tasks.close();
     tasks.wait().await;
 }
+
+/// Why a connection was closed without an answer: a fault rule said so (see `DropConnection`).
+#[derive(Debug)]
+struct DroppedByFault;
+
+impl std::fmt::Display for DroppedByFault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection dropped by a fault rule")
+    }
+}
+
+impl std::error::Error for DroppedByFault {}
 
 /// Errors about one incoming connection (it went away before we took it), not the listener.
 fn is_per_connection(e: &std::io::Error) -> bool {

@@ -62,6 +62,10 @@ fn export_bindings() {
     export::<ProbeReply>(&cfg);
     export::<ProbeLatest>(&cfg);
     export::<NavigateQueued>(&cfg);
+    export::<FaultsPage>(&cfg);
+    export::<FaultResponse>(&cfg);
+    export::<FaultsCleared>(&cfg);
+    export::<DeliveriesPage>(&cfg);
     export::<event_store::Change>(&cfg);
     export::<identity_engine::ProjectSettings>(&cfg);
     export::<identity_engine::WhyAnswer>(&cfg);

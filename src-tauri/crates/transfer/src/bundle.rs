@@ -147,11 +147,14 @@ pub(crate) fn micros_text(micros: i64) -> String {
     DateTime::<Utc>::from_timestamp_micros(micros).unwrap_or_default().to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
-/// A request of a bundle, with the uuids its events had.
+/// A request of a bundle, with the uuids its events had and what the exporting inspector did
+/// with it (`outcome`, `status`; absent in older bundles).
 #[derive(Debug, Clone)]
 pub struct BundleRequest {
     pub raw: Received,
     pub event_uuids: Vec<String>,
+    pub outcome: Option<String>,
+    pub status: Option<u16>,
 }
 
 /// Reads a bundle (gzip'd or plain) line by line. The header is read by `open`; iterate for the
@@ -209,7 +212,8 @@ impl<R: BufRead> BundleReader<R> {
                     let raw = raw_of(&line).map_err(|e| FileError::Invalid(format!("{}: {e}", what())))?;
                     self.seen.requests += 1;
                     self.seen.events += line.event_uuids.len() as i64;
-                    return Ok(Some(BundleRequest { raw, event_uuids: line.event_uuids }));
+                    let RequestLine { event_uuids, outcome, status, .. } = line;
+                    return Ok(Some(BundleRequest { raw, event_uuids, outcome, status }));
                 }
                 Some("end") => {
                     let end: Counts = serde_json::from_value(value).map_err(|e| FileError::json(what(), e))?;

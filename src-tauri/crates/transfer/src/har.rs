@@ -87,6 +87,11 @@ pub struct InspectorExtra {
     /// Stored event uuids in order, so events an SDK sent without a uuid get theirs back.
     #[serde(default)]
     pub event_uuids: Vec<String>,
+    /// What the exporting inspector did with it (`accepted`, `rejected`, `faulted`) and answered.
+    #[serde(default)]
+    pub outcome: Option<String>,
+    #[serde(default)]
+    pub status: Option<u16>,
 }
 
 /// Writes a HAR one entry at a time: `{"log":{…,"entries":[` … `]}}`.
@@ -165,7 +170,10 @@ impl<W: Write> HarWriter<W> {
             },
             "cache": {},
             "timings": {"send": 0, "wait": 0, "receive": 0},
-            "_inspector": {"request_id": request.id, "outcome": request.outcome, "event_uuids": request.event_uuids},
+            "_inspector": {
+                "request_id": request.id, "outcome": request.outcome, "status": request.status,
+                "event_uuids": request.event_uuids,
+            },
         });
         if self.entries > 0 {
             self.out.write_all(b",")?;
@@ -189,8 +197,11 @@ pub struct HarCandidate {
     pub url: String,
     /// Whether the host is PostHog's own cloud (then every PostHog route is taken).
     pub vendor_host: bool,
-    /// From an inspector's own HAR: the uuids its events had (see `InspectorExtra`).
+    /// From an inspector's own HAR: the uuids its events had, what it did with the request and
+    /// answered (see `InspectorExtra`).
     pub event_uuids: Vec<String>,
+    pub outcome: Option<String>,
+    pub status: Option<u16>,
     /// The body was over the route's read limit and was dropped (`raw.body` is empty): it is
     /// stored refused as `body_too_large`, as live capture would.
     pub body_too_large: bool,
@@ -401,6 +412,8 @@ pub fn candidate(
         url: request.url.clone(),
         vendor_host: is_vendor_host(&host),
         event_uuids: entry.inspector.as_ref().map(|i| i.event_uuids.clone()).unwrap_or_default(),
+        outcome: entry.inspector.as_ref().and_then(|i| i.outcome.clone()),
+        status: entry.inspector.as_ref().and_then(|i| i.status),
         body_too_large,
     }))
 }

@@ -3,9 +3,11 @@
 //! `Store::import`, which stores them all or nothing (in chunks, shown only once complete).
 //!
 //! What each format contributes:
-//! - bundle: every request, rejected ones included; events get back the uuids they had.
+//! - bundle: every request, rejected ones included; events get back the uuids they had. A request
+//!   a fault rule answered stays faulted (see [`keep_faulted`]): its events were not delivered.
 //! - HAR: requests to PostHog routes (see `har`); a request the decoder refuses is kept on
-//!   PostHog's hosts (it shows what PostHog refused) and skipped elsewhere (not analytics).
+//!   PostHog's hosts (it shows what PostHog refused) and skipped elsewhere (not analytics). From
+//!   an inspector's own HAR, a faulted request stays faulted, as from a bundle.
 //! - NDJSON: events batched into `/batch` requests; an event the decoder refuses fails the
 //!   import, naming its lines.
 
@@ -130,8 +132,9 @@ pub fn read_rows(
             meta = serde_json::to_string(&reader.header).ok();
             Box::new(reader.filter_map(move |item| match item {
                 Err(e) => Some(Err(e.into())),
-                Ok(request) => crate::decode::decode(request.raw, false).map(|(record, mut events)| {
+                Ok(request) => crate::decode::decode(request.raw, false).map(|(mut record, mut events)| {
                     restore_uuids(&mut events, request.event_uuids);
+                    keep_faulted(&mut record, request.outcome.as_deref(), request.status);
                     Ok((record, events))
                 }),
             }))
@@ -255,6 +258,23 @@ fn dataset_name(store: &Store, options: &ImportOptions) -> Result<String, Import
 
 /// Gives events the uuids an export recorded for them. Same count: these are the events stored
 /// before (an SDK that sent no uuid got a random one at capture, which this brings back).
+/// A bundle's request that a fault rule answered in the exporting inspector decodes as accepted
+/// (its body is fine: the failure was injected), but its events never reached the vendor; stored
+/// as accepted, an import would show them delivered. It stays faulted, with what it was answered.
+fn keep_faulted(record: &mut event_store::NewRequest, outcome: Option<&str>, status: Option<u16>) {
+    if outcome != Some(Outcome::Faulted.as_str()) || record.outcome != Outcome::Accepted {
+        return;
+    }
+    let status = status.unwrap_or(0);
+    record.outcome = Outcome::Faulted;
+    record.status = status;
+    record.error = Some(match status {
+        0 => "its connection was dropped by a fault rule when it was captured".to_owned(),
+        s => format!("answered {s} by a fault rule when it was captured"),
+    });
+    record.error_code = Some("fault".to_owned());
+}
+
 fn restore_uuids(events: &mut [event_store::NewEvent], uuids: Vec<String>) {
     if events.len() == uuids.len() {
         for (event, uuid) in events.iter_mut().zip(uuids) {
@@ -379,7 +399,9 @@ impl Iterator for HarRows {
                     let raw = std::mem::replace(&mut c.raw, empty_received());
                     let Some((mut record, mut events)) = crate::decode::decode(raw, c.body_too_large) else { continue };
                     restore_uuids(&mut events, std::mem::take(&mut c.event_uuids));
-                    let is_capture = record.outcome == Outcome::Accepted && !events.is_empty();
+                    keep_faulted(&mut record, c.outcome.as_deref(), c.status);
+                    let is_capture =
+                        matches!(record.outcome, Outcome::Accepted | Outcome::Faulted) && !events.is_empty();
                     if !c.vendor_host && !is_capture {
                         continue;
                     }

@@ -37,4 +37,9 @@ notices: Array<Notice>,
  * Every source value and whose identity rules its projects get (`Family::of_source`), so the
  * UI never keeps a copy of that map.
  */
-families: { [key in string]: Family }, };
+families: { [key in string]: Family }, 
+/**
+ * Fault rules in force (`GET /api/faults` lists them): capture is answering like a failing
+ * vendor.
+ */
+faults: number, };

@@ -8,11 +8,20 @@ export type RequestDetail = {
 /**
  * `[name, value]` pairs in the order received.
  */
-headers: Array<[string, string]>, event_uuids: Array<string>, id: number, method: string, path: string, query: string | null, received_at: string, source: string | null, route: string | null, 
+headers: Array<[string, string]>, 
 /**
- * `accepted` or `rejected`.
+ * The uuids of its events, in order: those stored, or for a faulted request those it
+ * carried (stored as faulted events, not as events).
  */
-outcome: Outcome, status: number, error: string | null, error_code: string | null, event_count: number, note: string | null, body_size: number, body_preview: string, 
+event_uuids: Array<string>, id: number, method: string, path: string, query: string | null, received_at: string, source: string | null, route: string | null, 
+/**
+ * `accepted`, `rejected` or `faulted`.
+ */
+outcome: Outcome, status: number, error: string | null, error_code: string | null, 
+/**
+ * Events stored from it; for a faulted request, the events it carried (none stored).
+ */
+event_count: number, note: string | null, body_size: number, body_preview: string, 
 /**
  * The project key the request named (its events' project, or for a refused request or one
  * without events, the key its vendor reads); null when none was readable.

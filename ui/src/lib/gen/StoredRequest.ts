@@ -3,9 +3,13 @@ import type { Outcome } from "./Outcome";
 
 export type StoredRequest = { id: number, method: string, path: string, query: string | null, received_at: string, source: string | null, route: string | null, 
 /**
- * `accepted` or `rejected`.
+ * `accepted`, `rejected` or `faulted`.
  */
-outcome: Outcome, status: number, error: string | null, error_code: string | null, event_count: number, note: string | null, body_size: number, body_preview: string, 
+outcome: Outcome, status: number, error: string | null, error_code: string | null, 
+/**
+ * Events stored from it; for a faulted request, the events it carried (none stored).
+ */
+event_count: number, note: string | null, body_size: number, body_preview: string, 
 /**
  * The project key the request named (its events' project, or for a refused request or one
  * without events, the key its vendor reads); null when none was readable.

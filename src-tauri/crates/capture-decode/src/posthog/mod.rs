@@ -8,8 +8,8 @@ mod route;
 
 pub use event::MAX_DISTINCT_ID_CHARS;
 pub use reply::{
-    config_json, config_script, error as error_reply, flag_definitions_reply, flags_reply, product_list_reply,
-    telemetry_reply,
+    config_json, config_script, error as error_reply, failing as failing_reply, flag_definitions_reply, flags_reply,
+    product_list_reply, telemetry_reply, v1_results,
 };
 pub use route::{ProductList, Route, Signal, CONVERSATIONS_WIDGET_PREFIX, MB, SDK_API_PATHS};
 
@@ -59,6 +59,9 @@ impl VendorRoute for Route {
     }
     fn error_reply(&self, _req: &Incoming<'_>, rejection: &Rejection) -> Reply {
         error_reply(rejection)
+    }
+    fn failing_reply(&self, _req: &Incoming<'_>, rejection: &Rejection) -> Reply {
+        failing_reply(rejection.status, &rejection.message)
     }
     fn unwrap_body(&self, req: &Incoming<'_>) -> Result<Unwrapped, Rejection> {
         payload::unwrap(req, self.is_legacy(), self.limit())

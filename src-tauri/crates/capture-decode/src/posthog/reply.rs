@@ -13,6 +13,31 @@ pub fn error(rejection: &Rejection) -> Reply {
     )
 }
 
+/// What PostHog's capture answers with `status` when it is failing rather than refusing the
+/// request: the error's text, not JSON (`rust/capture/src/api.rs` in
+/// <https://github.com/PostHog/posthog>, `CaptureError`'s `IntoResponse`: 503
+/// `RetryableSinkError`, 429 `RateLimited`, 413 `EventTooBig`). 500 and 502 come from what stands
+/// in front of capture, with no body of PostHog's; `detail` says who answered. SDKs read the
+/// status only (`@posthog/core` halves a batch on any 413, retries 408, 429 and 5xx).
+pub fn failing(status: u16, detail: &str) -> Reply {
+    let text = match status {
+        503 => "transient error, please retry".to_owned(),
+        429 => "rate limited".to_owned(),
+        413 => "maximum event size exceeded".to_owned(),
+        _ => detail.to_owned(),
+    };
+    Reply::text(status, &text)
+}
+
+/// Capture V1's 200 with one `result` per event uuid (`rust/capture/src/v1/analytics/response.rs`:
+/// `{"results": {"<uuid>": {"result": "retry", "details": "not_persisted"}}}`; the server adds
+/// the `Retry-After` PostHog sends with any `retry`).
+pub fn v1_results<'a>(uuids: impl IntoIterator<Item = &'a str>, result: &str, details: &str) -> Reply {
+    let results: serde_json::Map<String, Value> =
+        uuids.into_iter().map(|u| (u.to_owned(), json!({"result": result, "details": details}))).collect();
+    Reply::json(200, json!({ "results": results }))
+}
+
 pub(super) fn capture_reply(route: &Route, req: &Incoming<'_>, capture: &Capture) -> Reply {
     if matches!(route, Route::AnalyticsV1) {
         let results: serde_json::Map<String, Value> =

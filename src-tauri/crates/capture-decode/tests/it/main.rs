@@ -6,6 +6,7 @@ mod common;
 
 mod decoding;
 mod events;
+mod failing;
 mod fixtures;
 mod kissmetrics;
 mod mixpanel_fixtures;

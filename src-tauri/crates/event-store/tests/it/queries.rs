@@ -300,7 +300,7 @@ async fn projects_and_totals_count_what_was_stored() {
     let totals = store.totals().unwrap();
     assert_eq!((totals.events, totals.requests, totals.rejected), (4, 5, 2));
     let json = serde_json::to_value(&totals).unwrap();
-    assert_eq!(json, serde_json::json!({"events": 4, "requests": 5, "rejected": 2}));
+    assert_eq!(json, serde_json::json!({"events": 4, "requests": 5, "rejected": 2, "faulted": 0}));
 }
 
 /// GET /array/<token>/config.js and friends have no body; they must not break the listings

@@ -11,17 +11,21 @@
 //!   them (`LaneUpdate::reclassified`) the lane's finding is rebuilt, or withdrawn when no switch
 //!   is left, so it always equals what the current transitions give;
 //! - everything is computed when the event is applied, from state kept in hash maps, so one
-//!   event costs amortised O(1) (plus O(lanes of one id) when an id reaches a new lane).
+//!   event costs amortised O(1) (plus O(lanes of one id) when an id reaches a new lane);
+//!   except `undelivered_identify`, made from the events that are undelivered now and the
+//!   persons as they stand (`undelivered.rs`), kept apart in `undelivered`.
 
 mod group;
 mod rule;
 pub(crate) mod rules;
 pub(crate) mod text;
+mod undelivered;
 mod users;
 mod vendor;
 
 pub use group::{group_findings, FindingGroup, FindingVariant};
 pub use rule::{LintRule, Severity};
+pub use undelivered::Undelivered;
 
 use foldhash::{HashMap, HashSet};
 
@@ -77,6 +81,8 @@ pub(crate) struct Lint {
     user_ids: users::UserIds,
     /// The event being linted joined two users' ids (`distinct_users_merged` fired for it).
     users_joined_by_event: bool,
+    /// Findings about undelivered events (`undelivered.rs`), made again whenever they are set.
+    pub undelivered: Vec<Finding>,
 }
 
 /// The lanes where one distinct id has an identified segment, kept up to date event by event
@@ -103,6 +109,20 @@ pub(crate) struct Share {
 }
 
 impl Lint {
+    /// Makes the `undelivered_identify` findings again from `events`; returns how many there are
+    /// that were not there before.
+    pub(crate) fn set_undelivered(&mut self, engine: &crate::Engine, events: &[Undelivered]) -> usize {
+        let fresh = undelivered::findings(engine, events);
+        let new = fresh
+            .iter()
+            .filter(|f| {
+                !self.undelivered.iter().any(|old| old.event_uuids == f.event_uuids && old.project == f.project)
+            })
+            .count();
+        self.undelivered = fresh;
+        new
+    }
+
     /// Creates the finding under `key`, or merges `f` into it (refs appended, message and fix
     /// replaced). Returns true when it was created. Also counts one event for the key.
     fn report(&mut self, key: String, f: Finding) -> bool {

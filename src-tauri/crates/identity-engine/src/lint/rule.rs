@@ -37,6 +37,9 @@ pub enum LintRule {
     /// alias value only once it is one; userId, `$user_id`, a named identity) ended in one
     /// person: two real users merged.
     DistinctUsersMerged,
+    /// An identify or alias only ever sent in requests a fault rule answered: the vendor would
+    /// not have joined its ids (see `undelivered.rs`).
+    UndeliveredIdentify,
 }
 
 impl LintRule {
@@ -64,6 +67,7 @@ impl LintRule {
             LintRule::AnonymousIdWithManyUserIds => "anonymous_id_with_many_user_ids",
             LintRule::SquishedIdentities => "squished_identities",
             LintRule::DistinctUsersMerged => "distinct_users_merged",
+            LintRule::UndeliveredIdentify => "undelivered_identify",
         }
     }
 }
@@ -79,7 +83,7 @@ impl std::str::FromStr for LintRule {
 
 impl LintRule {
     /// Every rule, in declaration order.
-    pub const ALL: [LintRule; 20] = [
+    pub const ALL: [LintRule; 21] = [
         LintRule::CannotMergeWithIllegalDistinctId,
         LintRule::CannotMergeAlreadyIdentified,
         LintRule::InvalidEventWhenProcessPersonProfileIsFalse,
@@ -100,6 +104,7 @@ impl LintRule {
         LintRule::AnonymousIdWithManyUserIds,
         LintRule::SquishedIdentities,
         LintRule::DistinctUsersMerged,
+        LintRule::UndeliveredIdentify,
     ];
 }
 

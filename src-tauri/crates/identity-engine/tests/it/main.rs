@@ -20,6 +20,7 @@ mod scale;
 mod scenarios;
 mod sdk_traffic;
 mod segment_unify;
+mod undelivered;
 mod users_merged;
 mod vendor_random;
 mod vendor_scenarios;

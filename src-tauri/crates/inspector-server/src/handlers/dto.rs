@@ -11,9 +11,10 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use event_store::{
-    DatasetSummary, ImportSummary, ProjectSummary, Removed, RequestDetail, Retention, StoredEvent, StoredRequest,
-    Totals,
+    DatasetSummary, Delivery, ImportSummary, ProjectSummary, Removed, RequestDetail, Retention, StoredEvent,
+    StoredRequest, Totals,
 };
+use fault_rules::FaultView;
 use identity_engine::{Decision, DecisionKind, DeviceLane, Family, Finding, LintRule, Person};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -47,6 +48,9 @@ pub struct Health {
     /// Every source value and whose identity rules its projects get (`Family::of_source`), so the
     /// UI never keeps a copy of that map.
     pub families: BTreeMap<String, Family>,
+    /// Fault rules in force (`GET /api/faults` lists them): capture is answering like a failing
+    /// vendor.
+    pub faults: usize,
 }
 
 /// How far the identity model has read.
@@ -90,6 +94,9 @@ pub struct EventResponse {
     pub event: StoredEvent,
     /// The person the event's distinct id belongs to now; null when it has none.
     pub person: Option<PersonRef>,
+    /// Every copy of this event the SDK sent, when a fault rule answered one of them; null
+    /// otherwise.
+    pub delivery: Option<Delivery>,
 }
 
 /// A person as other items point to it: its id and its display label (the same label the
@@ -120,6 +127,9 @@ pub struct RequestResponse {
     /// decode; `null` for requests without a body to decode.
     #[cfg_attr(feature = "ts", ts(type = "{ steps: string[]; json: unknown } | { error: string } | null"))]
     pub decoded: Value,
+    /// The delivery of each of its events that a fault rule touched (in this request or another
+    /// copy of the same uuid), in the request's order: "sent 3 times, stored once".
+    pub deliveries: Vec<Delivery>,
 }
 
 /// One project with the identity family whose rules apply to it.
@@ -357,6 +367,41 @@ pub struct ControlInfo {
 #[cfg_attr(feature = "ts", derive(TS))]
 pub struct Cleared {
     pub removed: Removed,
+}
+
+// ---- /api/faults, /api/deliveries ----
+
+/// `GET /api/faults`: the rules in force, in the order capture checks them, then the expired
+/// ones (the newest 20), newest first.
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "ts", derive(TS))]
+pub struct FaultsPage {
+    /// How many rules are in force.
+    pub active: usize,
+    pub rules: Vec<FaultView>,
+}
+
+/// `POST /api/faults` (201) and `DELETE /api/faults/{id}`: the rule put in force, or removed.
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "ts", derive(TS))]
+pub struct FaultResponse {
+    pub rule: FaultView,
+}
+
+/// `DELETE /api/faults`.
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "ts", derive(TS))]
+pub struct FaultsCleared {
+    /// Rules that were in force.
+    pub removed: usize,
+}
+
+/// `GET /api/deliveries`: the event uuids a fault touched, the most recently faulted first.
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "ts", derive(TS))]
+pub struct DeliveriesPage {
+    pub deliveries: Vec<Delivery>,
+    pub next_cursor: Option<i64>,
 }
 
 // ---- /api/import, /api/datasets ----

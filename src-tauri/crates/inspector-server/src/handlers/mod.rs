@@ -9,7 +9,8 @@
 //! - `/api`, for the UI and scripts (no CORS, Host checked by [`host_guard`]): [`traffic`] (health,
 //!   events, requests, projects), [`identity`] (persons, devices, decisions, warnings, lens),
 //!   [`transfer`] (export, import, data sets), [`control`] (pause, retention, theme, clear; token),
-//!   [`settings`] (per-project identity settings; token), [`stream`] (server-sent events), [`test_probe`] (the e2e tests' page probe).
+//!   [`settings`] (per-project identity settings; token), [`faults`] (fault rules, token; deliveries),
+//!   [`stream`] (server-sent events), [`test_probe`] (the e2e tests' page probe).
 //! - The UI's files: [`ui`].
 //! - Shared by the events handlers: [`decision_pill`] (the decision an Events row names).
 //! - Shapes: [`dto`] (every response body; generated into the UI's TypeScript), [`params`] (query,
@@ -19,6 +20,7 @@ pub mod capture;
 pub mod control;
 pub mod decision_pill;
 pub mod dto;
+pub mod faults;
 pub mod host_guard;
 pub mod identity;
 pub mod params;

@@ -1,5 +1,6 @@
-//! `/api/stream`: server-sent events announcing commits (`events`, `rejected`, `imported`,
-//! `pruned`) and identity model changes (`persons`, `devices`, `warnings`). A subscriber that
+//! `/api/stream`: server-sent events announcing commits (`events`, `rejected`, `faulted`,
+//! `imported`, `pruned`), identity model changes (`persons`, `devices`, `warnings`) and fault
+//! rule changes (`faults`: `{"active": n, "revision": r}`, at most one per batch). A subscriber that
 //! falls behind gets a `lagged` event with the number of announcements it missed (and should
 //! reload), never an ever-growing buffer.
 //!
@@ -64,11 +65,12 @@ impl Announcer {
     pub fn start(
         commits: broadcast::Receiver<event_store::Change>,
         identity: broadcast::Receiver<IdentityChange>,
+        faults: Arc<fault_rules::FaultBook>,
         shutdown: CancellationToken,
     ) -> Arc<Announcer> {
         let (batches, _) = broadcast::channel(BATCHES);
         let announcer = Arc::new(Announcer { batches, published: AtomicU64::new(0), next: AtomicU64::new(0) });
-        tokio::spawn(coalesce(announcer.clone(), commits, identity, shutdown));
+        tokio::spawn(coalesce(announcer.clone(), commits, identity, faults, shutdown));
         announcer
     }
 
@@ -89,6 +91,7 @@ fn commit_kind(change: &event_store::Change) -> &'static str {
     match change {
         event_store::Change::Events { .. } => "events",
         event_store::Change::Rejected { .. } => "rejected",
+        event_store::Change::Faulted { .. } => "faulted",
         event_store::Change::Imported { .. } => "imported",
         event_store::Change::Pruned { .. } => "pruned",
         event_store::Change::Settings { .. } => "settings",
@@ -154,16 +157,35 @@ impl Pending {
     }
 }
 
+/// The rule book's state as the `faults` announcement says it.
+#[derive(Serialize)]
+struct FaultsChanged {
+    active: usize,
+    revision: u64,
+}
+
 async fn coalesce(
     announcer: Arc<Announcer>,
     mut commits: broadcast::Receiver<event_store::Change>,
     mut identity: broadcast::Receiver<IdentityChange>,
+    faults: Arc<fault_rules::FaultBook>,
     shutdown: CancellationToken,
 ) {
     let mut pending = Pending::default();
     // Until then, what arrives waits for the batch at the end of the window.
     let mut quiet_after = Instant::now();
     let (mut commits_open, mut identity_open) = (true, true);
+    // Rules fire on every faulted request: a batch says once that they changed, as they are
+    // when it goes out.
+    let mut fault_revisions = faults.subscribe();
+    let mut faults_changed = false;
+    let publish = |pending: &mut Pending, faults_changed: &mut bool| {
+        if std::mem::take(faults_changed) {
+            let state = FaultsChanged { active: faults.active(), revision: faults.revision() };
+            write_json(&mut pending.text, "faults", &state);
+        }
+        pending.publish(&announcer);
+    };
     while commits_open || identity_open {
         let flush = tokio::time::sleep_until(quiet_after);
         tokio::select! {
@@ -176,15 +198,22 @@ async fn coalesce(
                 identity_open = !matches!(item, Err(broadcast::error::RecvError::Closed));
                 pending.push(item, identity_kind);
             }
+            // The book lives as long as this task (it holds it), so the channel never closes.
+            Ok(()) = fault_revisions.changed() => {
+                if !faults_changed {
+                    faults_changed = true;
+                    pending.count += 1;
+                }
+            }
             _ = flush, if pending.count > 0 => {}
         }
         let now = Instant::now();
         if pending.count > 0 && now >= quiet_after {
-            pending.publish(&announcer);
+            publish(&mut pending, &mut faults_changed);
             quiet_after = now + WINDOW;
         }
     }
-    pending.publish(&announcer);
+    publish(&mut pending, &mut faults_changed);
 }
 
 /// A reader's byte stream: batches as they come, a `lagged` event first when some were missed.
@@ -259,7 +288,8 @@ mod tests {
         let (commits, commits_rx) = broadcast::channel(2_048);
         let (_identity, identity_rx) = broadcast::channel::<IdentityChange>(16);
         let shutdown = CancellationToken::new();
-        let announcer = Announcer::start(commits_rx, identity_rx, shutdown.clone());
+        let announcer =
+            Announcer::start(commits_rx, identity_rx, Arc::new(fault_rules::FaultBook::new()), shutdown.clone());
         let (batches, expected) = announcer.subscribe();
         let reading =
             tokio::spawn(reader(batches, expected).take_until(shutdown.clone().cancelled_owned()).collect::<Vec<_>>());

@@ -62,6 +62,7 @@ pub async fn health(State(state): State<AppState>) -> Result<Json<Health>, ApiEr
             .iter()
             .map(|s| (s.as_str().to_owned(), identity_engine::Family::of_source(s.as_str())))
             .collect(),
+        faults: state.faults.active(),
     }))
 }
 
@@ -203,15 +204,19 @@ pub async fn event(
         read(&state, move |s| s.event(&uuid)).await?
     };
     let event = found.ok_or_else(|| ApiError::NotFound(format!("no event with uuid {uuid}")))?;
+    let delivery = {
+        let (project, uuid) = (event.project.clone(), [event.uuid.clone()]);
+        read(&state, move |s| s.deliveries_of(&project, &uuid)).await?.pop()
+    };
     let key = [(event.uuid.clone(), event.project.clone(), event.distinct_id.clone())];
     let mut persons = state.identity.read_off_workers(move |model| person_refs(model, &key)).await?;
-    Ok(Json(EventResponse { person: persons.remove(&event.uuid), event }))
+    Ok(Json(EventResponse { person: persons.remove(&event.uuid), event, delivery }))
 }
 
 /// `GET /api/requests` parameters; `source` is read by [`SourceFilter`].
 #[derive(Debug, Deserialize)]
 pub struct RequestsQuery {
-    /// `accepted` or `rejected` (the store checks it).
+    /// `accepted`, `rejected` or `faulted` (the store checks it).
     #[serde(default, deserialize_with = "empty_as_none")]
     outcome: Option<String>,
     /// Requests that named this project key, or none readable (see `RequestFilter::project`).
@@ -256,18 +261,25 @@ pub(crate) async fn requests_page(state: &AppState, filter: RequestFilter) -> Re
     Ok(RequestsPage { requests: page.items, next_cursor: page.next_cursor })
 }
 
-/// One request in full: headers, the body as received (base64) and, when it decodes, the JSON
-/// the SDK meant to send.
+/// One request in full: headers, the body as received (base64), when it decodes the JSON the
+/// SDK meant to send, and the deliveries of its events that a fault touched.
 pub async fn request(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<RequestResponse>, ApiError> {
-    let detail = read(&state, move |s| s.request(id))
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no request with id {id}")))?;
+    let (detail, deliveries) = read(&state, move |s| {
+        let Some(detail) = s.request(id)? else { return Ok(None) };
+        let deliveries = match &detail.summary.project {
+            Some(project) if !detail.event_uuids.is_empty() => s.deliveries_of(project, &detail.event_uuids)?,
+            _ => Vec::new(),
+        };
+        Ok(Some((detail, deliveries)))
+    })
+    .await?
+    .ok_or_else(|| ApiError::NotFound(format!("no request with id {id}")))?;
     let decoded = ingest::decoded_body(&detail);
     let body_base64 = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &detail.body);
-    Ok(Json(RequestResponse { request: detail, body_base64, decoded }))
+    Ok(Json(RequestResponse { request: detail, body_base64, decoded, deliveries }))
 }
 
 /// Each project (token or write key) with the `source` of its events and the identity

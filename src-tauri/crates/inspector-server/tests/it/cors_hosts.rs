@@ -140,7 +140,7 @@ async fn health_reports_the_capture_url_and_totals() {
     app.post("/e/", &[], "bad").await;
     let health = app.api("/api/health").await;
     assert_eq!(health["capture_url"], "http://127.0.0.1:8010");
-    assert_eq!(health["totals"], json!({"events": 1, "requests": 2, "rejected": 1}));
+    assert_eq!(health["totals"], json!({"events": 1, "requests": 2, "rejected": 1, "faulted": 0}));
     assert_eq!(health["version"], env!("CARGO_PKG_VERSION"));
     assert!(health["database"].as_str().unwrap().ends_with("inspector.db"));
     time(&health["started_at"]);

@@ -244,7 +244,10 @@ async fn events_survive_a_restart_on_the_same_data_dir() {
     let events = api(&second, "/api/events").await;
     let names: Vec<&str> = events["events"].as_array().unwrap().iter().map(|e| e["event"].as_str().unwrap()).collect();
     assert_eq!(names, ["before restart 2", "before restart 1"]);
-    assert_eq!(api(&second, "/api/health").await["totals"], json!({"events": 2, "requests": 3, "rejected": 1}));
+    assert_eq!(
+        api(&second, "/api/health").await["totals"],
+        json!({"events": 2, "requests": 3, "rejected": 1, "faulted": 0})
+    );
 
     let resp = http(second.addr, "POST", "/e/", "sdk.example", &capture_body("after restart")).await;
     assert_eq!(resp.status, 200);

@@ -17,6 +17,7 @@ mod export_api;
 mod export_held;
 mod export_roundtrip;
 mod export_secrets;
+mod faults;
 mod forward;
 mod forward_bounds;
 mod identity_backlog;
