@@ -72,7 +72,7 @@ pub use crate::lens::{
     VENDORS,
 };
 pub use crate::lint::{Finding, LintRule, Severity, MAX_REFS};
-pub use crate::model::{Model, ModelChanges};
+pub use crate::model::{Forgotten, Model, ModelChanges};
 pub use crate::posthog::is_illegal_distinct_id;
 pub use crate::posthog::Cookieless;
 pub use crate::settings::{MixpanelIdMerge, PostHogCookieless, ProjectSettings};

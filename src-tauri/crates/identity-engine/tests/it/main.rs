@@ -5,6 +5,7 @@ mod support;
 
 mod details;
 mod device_lanes;
+mod forget;
 mod kissmetrics_scenarios;
 mod lens;
 mod lint_rules;
