@@ -3,4 +3,4 @@
 /**
  * Announced to live subscribers after each commit.
  */
-export type Change = { "type": "events", request_id: number, project: string, source: string, count: number, first_seq: number, last_seq: number, } | { "type": "rejected", request_id: number, method: string, path: string, status: number, error: string, } | { "type": "imported", dataset: string, requests: number, events: number, first_seq: number | null, last_seq: number | null, } | { "type": "pruned", events: number, requests: number, all: boolean, } | { "type": "settings", project: string, };
+export type Change = { "type": "events", request_id: number, project: string, source: string, count: number, first_seq: number, last_seq: number, } | { "type": "rejected", request_id: number, method: string, path: string, status: number, error: string, } | { "type": "imported", dataset: string, requests: number, events: number, first_seq: number | null, last_seq: number | null, } | { "type": "pruned", events: number, requests: number, all: boolean, } | { "type": "project_deleted", project: string, events: number, requests: number, } | { "type": "settings", project: string, };

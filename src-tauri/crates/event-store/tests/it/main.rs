@@ -4,6 +4,7 @@
 mod changes;
 mod common;
 mod dedup;
+mod delete;
 mod imports;
 mod prune;
 mod queries;

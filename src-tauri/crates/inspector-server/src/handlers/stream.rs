@@ -1,5 +1,5 @@
 //! `/api/stream`: server-sent events announcing commits (`events`, `rejected`, `imported`,
-//! `pruned`) and identity model changes (`persons`, `devices`, `warnings`). A subscriber that
+//! `pruned`, `project_deleted`, `settings`) and identity model changes (`persons`, `devices`, `warnings`). A subscriber that
 //! falls behind gets a `lagged` event with the number of announcements it missed (and should
 //! reload), never an ever-growing buffer.
 //!
@@ -91,6 +91,7 @@ fn commit_kind(change: &event_store::Change) -> &'static str {
         event_store::Change::Rejected { .. } => "rejected",
         event_store::Change::Imported { .. } => "imported",
         event_store::Change::Pruned { .. } => "pruned",
+        event_store::Change::ProjectDeleted { .. } => "project_deleted",
         event_store::Change::Settings { .. } => "settings",
     }
 }
