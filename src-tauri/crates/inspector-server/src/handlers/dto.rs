@@ -14,7 +14,7 @@ use event_store::{
     DatasetSummary, ImportSummary, ProjectSummary, Removed, RequestDetail, Retention, StoredEvent, StoredRequest,
     Totals,
 };
-use identity_engine::{Decision, DecisionKind, DeviceLane, Family, Finding, LintRule, Person};
+use identity_engine::{Decision, DecisionKind, DeviceLane, Family, Finding, Forgotten, LintRule, Person};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -349,6 +349,23 @@ pub struct ControlInfo {
 #[cfg_attr(feature = "ts", derive(TS))]
 pub struct Cleared {
     pub removed: Removed,
+}
+
+/// `DELETE /api/projects/{key}`: what went of one project.
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "ts", derive(TS))]
+pub struct ProjectDeleted {
+    pub project: String,
+    /// Stored rows: its events, and its requests (those that carried the events, refused ones,
+    /// and accepted ones without events such as flags calls).
+    pub removed: Removed,
+    /// What the identity model dropped (persons, lanes, decisions, findings); null when the
+    /// server keeps no model, or the model was still rebuilding after 10 s (it drops the project
+    /// when it gets there; reads wait for it).
+    pub identity: Option<Forgotten>,
+    /// The project's identity settings were stored and stay (they are configuration, not
+    /// traffic: the project's next events get them; `PUT` its settings to change them).
+    pub settings_kept: bool,
 }
 
 // ---- /api/import, /api/datasets ----

@@ -6,7 +6,7 @@
 //! - Capture, for SDKs: [`capture`] (every vendor's routes; permissive CORS).
 //! - `/api`, for the UI and scripts (no CORS, Host checked by [`host_guard`]): [`traffic`] (health,
 //!   events, requests, projects), [`identity`] (persons, devices, decisions, warnings, lens),
-//!   [`transfer`] (export, import, data sets), [`control`] (pause, retention, theme, clear; token),
+//!   [`transfer`] (export, import, data sets), [`control`] (pause, retention, theme, clear, delete a project; token),
 //!   [`settings`] (per-project identity settings; token), [`stream`] (server-sent events), [`test_probe`] (the e2e tests' page probe).
 //! - The UI's files: [`ui`].
 //! - Shared by the events handlers: [`decision_pill`] (the decision an Events row names).

@@ -30,6 +30,7 @@ mod mixpanel_merge_route;
 mod non_utf8_data_dir;
 mod posthog_cookieless;
 mod posthog_sdk_routes;
+mod project_delete;
 mod read_only;
 mod rejections;
 mod reserved_tokens;
