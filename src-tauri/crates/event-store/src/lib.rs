@@ -39,7 +39,7 @@ pub use error::StoreError;
 pub use export::{ExportedRequest, Selection, SelectionCounts};
 pub use model::*;
 pub use prune::{Removed, Retention};
-pub use query::{ArrivedEvent, ArrivedRow, EventFilter, Page, RequestFilter, Scanned};
+pub use query::{ArrivedEvent, ArrivedRow, EventFilter, Page, RequestFilter, Scanned, MAX_PAGE};
 pub use read_only::ReadOnly;
 pub use settings::StoredSettings;
 

@@ -79,6 +79,7 @@ export type { TransitionKind } from './TransitionKind';
 export type { UiTheme } from './UiTheme';
 export type { UserMatch } from './UserMatch';
 export type { VendorView } from './VendorView';
+export type { Waited } from './Waited';
 export type { WarningsPage } from './WarningsPage';
 export type { WhyAnswer } from './WhyAnswer';
 export type { WhySide } from './WhySide';

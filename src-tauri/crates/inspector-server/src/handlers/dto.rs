@@ -73,6 +73,20 @@ pub struct EventsPage {
     /// made several, the one that matters most to a reader (`decision_pill::rank`). Other events,
     /// and events the model has not applied yet, are absent.
     pub decisions: BTreeMap<String, DecisionPill>,
+    /// With `wait`: how the wait ended. Absent on a plain read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub waited: Option<Waited>,
+}
+
+/// How a read with `wait` ended (see `handlers/long_poll.rs`).
+#[derive(Debug, Clone, Copy, Serialize)]
+#[cfg_attr(feature = "ts", derive(TS))]
+pub struct Waited {
+    /// How long the read waited, in milliseconds.
+    pub ms: u64,
+    /// The wait ended before `min` items matched: the answer holds what there was.
+    pub timed_out: bool,
 }
 
 /// The decision an event's row names: its kind (the UI words it) and the engine's sentence.
@@ -171,6 +185,10 @@ pub struct PersonsPage {
     pub persons: Vec<PersonSummary>,
     pub total: usize,
     pub next_cursor: Option<String>,
+    /// With `wait`: how the wait ended. Absent on a plain read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub waited: Option<Waited>,
 }
 
 /// `GET /api/persons/{id}`: the person with its history, the decisions about it and its lanes.
@@ -256,6 +274,10 @@ pub struct DecisionItem {
 #[cfg_attr(feature = "ts", derive(TS))]
 pub struct DecisionsPage {
     pub decisions: Vec<DecisionItem>,
+    /// With `wait`: how the wait ended. Absent on a plain read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub waited: Option<Waited>,
 }
 
 /// A finding with its project's source and family.
@@ -273,6 +295,10 @@ pub struct FindingItem {
 #[cfg_attr(feature = "ts", derive(TS))]
 pub struct WarningsPage {
     pub warnings: Vec<FindingItem>,
+    /// With `wait`: how the wait ended. Absent on a plain read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub waited: Option<Waited>,
 }
 
 /// `GET /api/lens?project=[&compare=]`: the project's traffic under each vendor's identity rules;

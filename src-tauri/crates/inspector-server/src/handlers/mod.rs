@@ -12,6 +12,7 @@
 //! - Shared by the events handlers: [`decision_pill`] (the decision an Events row names).
 //! - Shapes: [`dto`] (every response body; generated into the UI's TypeScript), [`params`] (query,
 //!   path and body extractors that answer bad input as `ApiError`), [`sources`] (`?source=`).
+//! - [`long_poll`]: `wait` and `min` on the list reads (answer once enough items match).
 
 pub mod capture;
 pub mod control;
@@ -19,6 +20,7 @@ pub mod decision_pill;
 pub mod dto;
 pub mod host_guard;
 pub mod identity;
+pub mod long_poll;
 pub mod params;
 pub mod settings;
 pub mod sources;

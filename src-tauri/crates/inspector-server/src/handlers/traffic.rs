@@ -11,6 +11,7 @@ use super::dto::{
     EventResponse, EventsPage, Health, IdentityProgress, ProjectItem, ProjectsPage, RequestResponse, RequestsPage,
 };
 use super::identity::person_refs;
+use super::long_poll::{self, duration, WaitParams, Wake};
 use super::params::{empty_as_none, whole_number, ApiPath, ApiQuery};
 use super::sources::{LiveOnly, SourceFilter};
 use crate::error::ApiError;
@@ -91,6 +92,11 @@ pub struct EventsQuery {
     /// The previous page's `next_cursor`.
     #[serde(default, deserialize_with = "whole_number")]
     cursor: Option<i64>,
+    /// Long poll (`handlers/long_poll.rs`): answer once `min` events match, or after `wait`.
+    #[serde(default, deserialize_with = "duration")]
+    wait: Option<std::time::Duration>,
+    #[serde(default, deserialize_with = "whole_number")]
+    min: Option<usize>,
 }
 
 pub async fn events(
@@ -99,6 +105,8 @@ pub async fn events(
     live: LiveOnly,
     ApiQuery(q): ApiQuery<EventsQuery>,
 ) -> Result<Json<EventsPage>, ApiError> {
+    let limit = q.limit.unwrap_or(DEFAULT_PAGE).clamp(1, event_store::MAX_PAGE);
+    let wait = WaitParams { wait: q.wait, min: q.min }.wait(limit as usize)?;
     let filter = EventFilter {
         live_only: live.0,
         project: q.project,
@@ -111,9 +119,24 @@ pub async fn events(
         text: q.q,
         before_seq: q.cursor,
         after_seq: q.after,
-        limit: q.limit.unwrap_or(DEFAULT_PAGE),
+        limit,
     };
-    let page = read(&state, move |s| s.events(&filter)).await?;
+    let project = filter.project.clone();
+    let (page, waited) = long_poll::until_enough(
+        &state,
+        wait,
+        || Wake::events(&state, project, sources),
+        || {
+            let filter = filter.clone();
+            let state = &state;
+            async move {
+                let page = read(state, move |s| s.events(&filter)).await?;
+                let matched = page.items.len();
+                Ok((page, matched))
+            }
+        },
+    )
+    .await?;
     // Events captured a moment ago: give the feeder a moment to apply them, so their persons and
     // pills come with this page (a live view does not fetch these events again).
     if let Some(newest) = page.items.iter().map(|e| e.seq).max() {
@@ -126,7 +149,7 @@ pub async fn events(
         .identity
         .read_off_workers(move |model| (person_refs(model, &keys), pills(model.engine().decisions(), &seqs)))
         .await?;
-    Ok(Json(EventsPage { events: page.items, next_cursor: page.next_cursor, persons, decisions }))
+    Ok(Json(EventsPage { events: page.items, next_cursor: page.next_cursor, persons, decisions, waited }))
 }
 
 pub async fn event(

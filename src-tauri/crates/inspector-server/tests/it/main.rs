@@ -25,6 +25,7 @@ mod identity_off_workers;
 mod identity_vendors;
 mod kissmetrics;
 mod live;
+mod long_poll;
 mod merged_users;
 mod mixpanel_merge_route;
 mod non_utf8_data_dir;
