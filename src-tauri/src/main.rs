@@ -1,6 +1,8 @@
 //! `identity-inspector`: with no argument, the desktop window (when built with `desktop`);
 //! `serve` runs the same server headless. Both take the same `--port`, `--bind`, `--data-dir`
-//! and `--allow-network` flags.
+//! and `--allow-network` flags (`args.rs`). The other subcommands are in `cli/`: moving data in
+//! and out of a data dir (`export`, `import`, `replay`), and reading a running inspector
+//! (`tail`, `persons`, `devices`, `warnings`, `why`).
 
 /// mimalloc rather than the system allocator: the identity model's thread frees what the
 /// store-reading thread allocated, which glibc's malloc does slowly (rebuilding 1M events took
@@ -41,6 +43,7 @@ use args::{network_refusal, ServerArgs, DEFAULT_BIND, DEFAULT_PORT};
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+    /// The desktop window's flags; also accepted before a subcommand that takes them.
     #[command(flatten)]
     server: ServerArgs,
     /// Test only: the window's page reports what it shows to /api/test/probe (desktop smoke test).
@@ -51,9 +54,18 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the capture server and UI headless (CI, containers, a browser tab).
-    Serve(cli::ServeOptions),
+    Serve(ServeCommand),
     #[command(flatten)]
     Transfer(cli::Transfer),
+}
+
+/// `serve`'s flags: the server's address and data dir, and its own options.
+#[derive(clap::Args)]
+struct ServeCommand {
+    #[command(flatten)]
+    server: ServerArgs,
+    #[command(flatten)]
+    options: cli::ServeOptions,
 }
 
 fn main() -> ExitCode {
@@ -66,8 +78,8 @@ fn main() -> ExitCode {
         .init();
     let cli = Cli::parse();
     match cli.command {
-        Some(Command::Serve(options)) => serve(cli.server, options),
-        Some(Command::Transfer(command)) => cli::run(command, cli.server.data_dir()),
+        Some(Command::Serve(ServeCommand { server, options })) => serve(server.or(cli.server), options),
+        Some(Command::Transfer(command)) => cli::run(command, cli.server.data_dir),
         None => desktop(cli.server, cli.test_probe),
     }
 }
@@ -208,5 +220,62 @@ pub(crate) async fn shutdown_signal() {
     tokio::select! {
         _ = ctrl_c => {},
         _ = terminate => {},
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("identity-inspector").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    /// The invocations the README, run.sh and the e2e tests use keep working, flags before the
+    /// subcommand included (they were global before each subcommand had its own).
+    #[test]
+    fn existing_invocations_still_parse() {
+        let Some(Command::Serve(ServeCommand { server, .. })) =
+            parse(&["serve", "--port", "0", "--data-dir", "/d"]).unwrap().command
+        else {
+            panic!("serve")
+        };
+        assert_eq!((server.port, server.data_dir.as_deref()), (Some(0), Some(std::path::Path::new("/d"))));
+
+        let cli = parse(&["--port", "9000", "--data-dir", "/d", "serve", "--port", "9001"]).unwrap();
+        let Some(Command::Serve(ServeCommand { server, .. })) = cli.command else { panic!("serve") };
+        let merged = server.or(cli.server);
+        assert_eq!(merged.port, Some(9001), "the subcommand's own flag wins");
+        assert_eq!(merged.data_dir.as_deref(), Some(std::path::Path::new("/d")), "the one before fills in");
+
+        for args in [
+            &["--data-dir", "/d"][..],
+            &["--port", "28121"],
+            &["export", "--data-dir", "/d", "--format", "csv", "--out", "-"],
+            &["--data-dir", "/d", "export", "--format", "csv", "--out", "-"],
+            &["import", "--data-dir", "/d", "file.har", "--name", "n"],
+            &["replay", "bundle.json", "--to", "http://127.0.0.1:9"],
+        ] {
+            parse(args).unwrap_or_else(|e| panic!("{args:?}: {e}"));
+        }
+    }
+
+    #[test]
+    fn a_subcommand_takes_and_shows_only_its_own_flags() {
+        let err = parse(&["export", "--port", "1", "--format", "csv", "--out", "-"]).err().expect("refused");
+        assert_eq!(err.kind(), clap::error::ErrorKind::UnknownArgument);
+        let mut cli = Cli::command();
+        for (name, absent) in [("export", &["--port", "--bind", "--allow-network"][..]), ("replay", &["--data-dir"])] {
+            let help = cli.find_subcommand_mut(name).expect(name).render_long_help().to_string();
+            for flag in absent {
+                assert!(!help.contains(flag), "`{name} --help` lists {flag}:\n{help}");
+            }
+        }
     }
 }

@@ -32,11 +32,17 @@ pub struct ServeOptions {
     pub forward: Option<String>,
 }
 
-/// Runs a transfer command against the data dir `data_dir` (the global `--data-dir`).
-pub fn run(command: Transfer, data_dir: PathBuf) -> ExitCode {
+/// Runs a transfer command; `before` is a `--data-dir` given before the subcommand.
+pub fn run(command: Transfer, before: Option<PathBuf>) -> ExitCode {
     let result = match command {
-        Transfer::Export(args) => export::run(args, data_dir),
-        Transfer::Import(args) => import::run(args, data_dir),
+        Transfer::Export(args) => {
+            let data_dir = args.dir.clone().or(before);
+            export::run(args, data_dir)
+        }
+        Transfer::Import(args) => {
+            let data_dir = args.dir.clone().or(before);
+            import::run(args, data_dir)
+        }
         Transfer::Replay(args) => replay::run(args),
     };
     match result {
