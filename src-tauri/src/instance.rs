@@ -5,7 +5,8 @@
 //! The first instance holds an exclusive lock on `<data dir>/instance.lock` for its lifetime (the
 //! OS releases it when the process dies, even on a crash, so a stale file never blocks a launch)
 //! and writes its URL and control token into it; a second launch that cannot take the lock reads
-//! them and calls `POST /api/control/show` with the token.
+//! them and calls `POST /api/control/show` with the token. The query commands (`cli/attach.rs`)
+//! read them too, to find the inspector of a data dir.
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -87,6 +88,13 @@ fn acquire_at(dir: &Path, path: PathBuf) -> Result<Acquired, InstanceError> {
         Err(TryLockError::WouldBlock) => Ok(Acquired::Running(read_published(&path))),
         Err(TryLockError::Error(e)) => Err(io(e)),
     }
+}
+
+/// What the inspector running for `data_dir` published, wherever its lock is (in the data dir,
+/// or in the temp folder for a read-only one); `None` when none ever ran there. The file
+/// outlives its process: whoever uses it checks that the inspector still answers.
+pub fn published(data_dir: &Path) -> Option<RunningInstance> {
+    read_published(&data_dir.join(LOCK_FILE)).or_else(|| read_published(&lock_outside(data_dir)))
 }
 
 fn read_published(path: &Path) -> Option<RunningInstance> {

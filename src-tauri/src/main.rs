@@ -57,6 +57,8 @@ enum Command {
     Serve(ServeCommand),
     #[command(flatten)]
     Transfer(cli::Transfer),
+    #[command(flatten)]
+    Query(cli::Query),
 }
 
 /// `serve`'s flags: the server's address and data dir, and its own options.
@@ -80,6 +82,7 @@ fn main() -> ExitCode {
     match cli.command {
         Some(Command::Serve(ServeCommand { server, options })) => serve(server.or(cli.server), options),
         Some(Command::Transfer(command)) => cli::run(command, cli.server.data_dir),
+        Some(Command::Query(command)) => cli::query(command, cli.server.data_dir),
         None => desktop(cli.server, cli.test_probe),
     }
 }
@@ -267,11 +270,27 @@ mod tests {
     }
 
     #[test]
+    fn the_queries_take_a_data_dir_or_a_url() {
+        parse(&["tail", "--data-dir", "/d", "--project", "phc", "--format", "logfmt"]).unwrap();
+        parse(&["--data-dir", "/d", "persons", "--json"]).unwrap();
+        parse(&["why", "anon-1", "user-1", "--url", "http://127.0.0.1:28120", "--project", "phc"]).unwrap();
+        let both = parse(&["warnings", "--data-dir", "/d", "--url", "http://127.0.0.1:1"]).err().expect("refused");
+        assert_eq!(both.kind(), clap::error::ErrorKind::ArgumentConflict);
+    }
+
+    #[test]
     fn a_subcommand_takes_and_shows_only_its_own_flags() {
         let err = parse(&["export", "--port", "1", "--format", "csv", "--out", "-"]).err().expect("refused");
         assert_eq!(err.kind(), clap::error::ErrorKind::UnknownArgument);
         let mut cli = Cli::command();
-        for (name, absent) in [("export", &["--port", "--bind", "--allow-network"][..]), ("replay", &["--data-dir"])] {
+        let server_flags = &["--port", "--bind", "--allow-network"][..];
+        for (name, absent) in [
+            ("export", server_flags),
+            ("replay", &["--data-dir"]),
+            ("tail", server_flags),
+            ("persons", server_flags),
+            ("why", server_flags),
+        ] {
             let help = cli.find_subcommand_mut(name).expect(name).render_long_help().to_string();
             for flag in absent {
                 assert!(!help.contains(flag), "`{name} --help` lists {flag}:\n{help}");
