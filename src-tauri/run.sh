@@ -25,12 +25,13 @@ binary="$target_dir/release/identity-inspector"
 say() { printf 'run.sh: %s\n' "$*" >&2; }
 
 # --- What to run -------------------------------------------------------------------------
-# A subcommand (serve, export, import, replay, tail and the queries) or help runs as given, headless. With no
-# subcommand the binary opens the window, which needs a display; without one, `serve` instead.
+# A subcommand (serve, mcp, export, import, replay, tail and the queries) or help runs as given,
+# headless. With no subcommand the binary opens the window, which needs a display; without one,
+# `serve` instead.
 subcommand=""
 for a in "${args[@]}"; do
   case "$a" in
-    serve | export | import | replay | tail | persons | devices | warnings | why | help | -h | --help | -V | --version)
+    serve | mcp | export | import | replay | tail | persons | devices | warnings | why | help | -h | --help | -V | --version)
       subcommand="$a"
       break
       ;;

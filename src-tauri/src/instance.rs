@@ -5,8 +5,8 @@
 //! The first instance holds an exclusive lock on `<data dir>/instance.lock` for its lifetime (the
 //! OS releases it when the process dies, even on a crash, so a stale file never blocks a launch)
 //! and writes its URL and control token into it; a second launch that cannot take the lock reads
-//! them and calls `POST /api/control/show` with the token. The query commands (`cli/attach.rs`)
-//! read them too, to find the inspector of a data dir.
+//! them and calls `POST /api/control/show` with the token. `mcp` and the query commands
+//! (`cli/attach.rs`) find the inspector of a data dir the same way ([`holder`]).
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -90,13 +90,6 @@ fn acquire_at(dir: &Path, path: PathBuf) -> Result<Acquired, InstanceError> {
     }
 }
 
-/// What the inspector running for `data_dir` published, wherever its lock is (in the data dir,
-/// or in the temp folder for a read-only one); `None` when none ever ran there. The file
-/// outlives its process: whoever uses it checks that the inspector still answers.
-pub fn published(data_dir: &Path) -> Option<RunningInstance> {
-    read_published(&data_dir.join(LOCK_FILE)).or_else(|| read_published(&lock_outside(data_dir)))
-}
-
 fn read_published(path: &Path) -> Option<RunningInstance> {
     let mut text = String::new();
     File::open(path).ok()?.read_to_string(&mut text).ok()?;
@@ -119,6 +112,38 @@ impl InstanceLock {
         self.file.write_all(&serde_json::to_vec(&info).expect("serialises")).map_err(io)?;
         self.file.sync_all().map_err(io)
     }
+}
+
+/// Who holds a data dir's lock, as a client of the running instance sees it (`identity-inspector
+/// mcp`): it takes no lock and writes nothing, so it neither creates a data dir nor keeps the
+/// app from starting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Holder {
+    /// No instance runs for the data dir.
+    Nobody,
+    /// One runs but has not published where yet (it is starting).
+    Starting,
+    Running(RunningInstance),
+}
+
+/// Who holds the lock of `data_dir`, in the data dir or, for a read-only one, in the temp folder
+/// (see [`acquire`]).
+pub fn holder(data_dir: &Path) -> Holder {
+    for path in [data_dir.join(LOCK_FILE), lock_outside(data_dir)] {
+        let Ok(file) = File::open(&path) else { continue };
+        // A shared lock is granted unless an instance holds its exclusive one; it is released
+        // when `file` closes, at once.
+        match file.try_lock_shared() {
+            Ok(()) => continue,
+            Err(TryLockError::WouldBlock) => {
+                return read_published(&path).map_or(Holder::Starting, Holder::Running);
+            }
+            Err(TryLockError::Error(e)) => {
+                tracing::debug!("cannot tell whether {} is held: {e}", path.display());
+            }
+        }
+    }
+    Holder::Nobody
 }
 
 /// Waits (up to `patience`) for the running instance to publish itself, then asks it to show
@@ -198,6 +223,25 @@ mod tests {
         }
         drop(lock);
         assert!(matches!(acquire(dir.path()).unwrap(), Acquired::First(_)), "the lock goes with its holder");
+    }
+
+    #[test]
+    fn a_client_sees_who_holds_the_lock_without_taking_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("never-created");
+        assert_eq!(holder(&missing), Holder::Nobody);
+        assert!(!missing.exists(), "looking creates nothing");
+        let Acquired::First(mut lock) = acquire(dir.path()).unwrap() else { panic!("first launch gets the lock") };
+        assert_eq!(holder(dir.path()), Holder::Starting);
+        lock.publish("http://127.0.0.1:1234", "t0ken").unwrap();
+        match holder(dir.path()) {
+            Holder::Running(info) => assert_eq!(info.url, "http://127.0.0.1:1234"),
+            other => panic!("expected the published instance, got {other:?}"),
+        }
+        assert!(matches!(acquire(dir.path()).unwrap(), Acquired::Running(_)), "looking released nothing");
+        drop(lock);
+        assert_eq!(holder(dir.path()), Holder::Nobody);
+        assert!(matches!(acquire(dir.path()).unwrap(), Acquired::First(_)), "looking holds no lock");
     }
 
     #[test]

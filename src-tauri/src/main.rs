@@ -1,7 +1,8 @@
 //! `identity-inspector`: with no argument, the desktop window (when built with `desktop`);
 //! `serve` runs the same server headless. Both take the same `--port`, `--bind`, `--data-dir`
-//! and `--allow-network` flags (`args.rs`). The other subcommands are in `cli/`: moving data in
-//! and out of a data dir (`export`, `import`, `replay`), and reading a running inspector
+//! and `--allow-network` flags (`args.rs`). `mcp` serves the inspector's tools to a coding agent
+//! over stdio (`mcp.rs`), for a `--data-dir`. The other subcommands are in `cli/`: moving data
+//! in and out of a data dir (`export`, `import`, `replay`), and reading a running inspector
 //! (`tail`, `persons`, `devices`, `warnings`, `why`).
 
 /// mimalloc rather than the system allocator: the identity model's thread frees what the
@@ -17,11 +18,12 @@ mod desktop;
 // Used by the desktop shell only, but display-free and unit-tested in every build.
 #[cfg_attr(not(feature = "desktop"), allow(dead_code))]
 mod embedded;
-// `serve` uses the lock; waking a running window is the desktop's.
+// `serve` uses the lock and `mcp` reads it; waking a running window is the desktop's.
 #[cfg_attr(not(feature = "desktop"), allow(dead_code))]
 mod instance;
 #[cfg_attr(not(feature = "desktop"), allow(dead_code))]
 mod launch;
+mod mcp;
 #[cfg_attr(not(feature = "desktop"), allow(dead_code))]
 mod port;
 #[cfg_attr(not(feature = "desktop"), allow(dead_code))]
@@ -55,6 +57,9 @@ struct Cli {
 enum Command {
     /// Run the capture server and UI headless (CI, containers, a browser tab).
     Serve(ServeCommand),
+    /// Serve the inspector's tools to a coding agent over stdio (MCP): forwarded to the inspector
+    /// running for the data dir, or over the data dir read-only when none runs.
+    Mcp(args::DataDirArg),
     #[command(flatten)]
     Transfer(cli::Transfer),
     #[command(flatten)]
@@ -81,6 +86,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Some(Command::Serve(ServeCommand { server, options })) => serve(server.or(cli.server), options),
+        Some(Command::Mcp(dir)) => mcp::run(dir.or(cli.server.data_dir)),
         Some(Command::Transfer(command)) => cli::run(command, cli.server.data_dir),
         Some(Command::Query(command)) => cli::query(command, cli.server.data_dir),
         None => desktop(cli.server, cli.test_probe),
@@ -264,6 +270,8 @@ mod tests {
             &["--data-dir", "/d", "export", "--format", "csv", "--out", "-"],
             &["import", "--data-dir", "/d", "file.har", "--name", "n"],
             &["replay", "bundle.json", "--to", "http://127.0.0.1:9"],
+            &["mcp", "--data-dir", "/d"],
+            &["--data-dir", "/d", "mcp"],
         ] {
             parse(args).unwrap_or_else(|e| panic!("{args:?}: {e}"));
         }
@@ -290,6 +298,7 @@ mod tests {
             ("tail", server_flags),
             ("persons", server_flags),
             ("why", server_flags),
+            ("mcp", server_flags),
         ] {
             let help = cli.find_subcommand_mut(name).expect(name).render_long_help().to_string();
             for flag in absent {

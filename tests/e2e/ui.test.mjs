@@ -395,3 +395,35 @@ test(
     await ui.waitForFunction(() => location.hash.startsWith('#/events'));
   },
 );
+
+test(
+  'warnings: a big group shows its newest 20 and its full count, and "show more" fetches the rest',
+  { timeout: 45_000 },
+  async () => {
+    // 25 emails as distinct ids: 25 findings of email_as_distinct_id, in a project of their own.
+    const project = 'phc_e2e_ui_many';
+    const batch = Array.from({ length: 25 }, (_, i) => ({
+      event: '$pageview',
+      distinct_id: `person${i + 1}@example.com`,
+      properties: { $lib: 'web' },
+    }));
+    const res = await fetch(`${server.url}/batch/`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ api_key: project, batch }),
+    });
+    assert.equal(res.status, 200, await res.text());
+    await goto(`#/warnings?project=${project}`);
+    const group = ui.locator('[data-testid="warning-group"][data-rule="email_as_distinct_id"]');
+    await group.waitFor({ timeout: 15_000 });
+    await server.waitFor(async () => /25 findings/.test(await group.locator('header').textContent()), 10_000, {
+      message: 'the group counts all 25',
+    });
+    const items = group.getByTestId('warning-item');
+    assert.equal(await items.count(), 20, 'the newest 20 first');
+    assert.match(await items.first().textContent(), /person25@example\.com/, 'newest first');
+    await group.getByRole('button', { name: 'Show 5 more of 5' }).click();
+    await server.waitFor(async () => (await items.count()) === 25, 10_000, { message: 'all 25 after show more' });
+    assert.match(await items.last().textContent(), /person1@example\.com/);
+  },
+);

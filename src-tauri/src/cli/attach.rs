@@ -1,12 +1,12 @@
 //! The inspector a query command (`tail`, `persons`, `devices`, `warnings`, `why`) reads: the one
-//! running for `--data-dir` (found through the `instance.lock` that `serve` and the desktop app
-//! publish there, see `instance.rs`), or the one at `--url`. The commands read the same `/api`
+//! running for `--data-dir` (the holder of the `instance.lock` that `serve` and the desktop app
+//! keep there, `instance::holder`), or the one at `--url`. The commands read the same `/api`
 //! answers as the UI, so no identity rule exists twice.
 //!
 //! Invariants:
-//! - A lock file outlives its process, and its port may be reused by another inspector: the
-//!   found server must show the token the lock file holds (`GET /api/control`, which only a
-//!   same-host client can read) before it is believed to be the data dir's.
+//! - The found server must show the token the lock file holds (`GET /api/control`, which only a
+//!   same-host client can read) before it is believed to be the data dir's: the lock says a
+//!   process lives, this says the address it published is still that process's.
 //! - Every failure is one [`CliError`] variant with a sentence that says what to do.
 
 use std::path::{Path, PathBuf};
@@ -94,8 +94,12 @@ impl Inspector {
     fn of_data_dir(data_dir: &Path) -> Result<Inspector, CliError> {
         let shown = data_dir.display().to_string();
         let not_running = |why: String| CliError::NotRunning { data_dir: shown.clone(), why };
-        let Some(published) = crate::instance::published(data_dir) else {
-            return Err(not_running(format!("no {} there", crate::instance::LOCK_FILE)));
+        let published = match crate::instance::holder(data_dir) {
+            crate::instance::Holder::Running(published) => published,
+            crate::instance::Holder::Nobody => return Err(not_running("nothing holds its instance.lock".into())),
+            crate::instance::Holder::Starting => {
+                return Err(not_running("one is starting and has not said where yet; try again in a moment".into()))
+            }
         };
         let inspector = Inspector::at(&published.url)?;
         #[derive(Deserialize)]
@@ -112,11 +116,11 @@ impl Inspector {
         match answer {
             Ok(control) if control.token == published.token => Ok(inspector),
             Ok(_) => Err(not_running(format!(
-                "the inspector that ran there (pid {}) stopped; {} is another one now",
+                "the inspector holding its lock (pid {}) does not own {} any more",
                 published.pid, published.url
             ))),
             Err(e) => Err(not_running(format!(
-                "the inspector that ran there (pid {}, {}) does not answer: {}",
+                "the inspector holding its lock (pid {}, {}) does not answer: {}",
                 published.pid,
                 published.url,
                 reason(&e)

@@ -27,6 +27,7 @@ import type {
   RequestDetail,
   StoredEvent,
   StoredRequest,
+  WarningGroupsPage,
 } from './types';
 import type { WhyAnswer } from './gen';
 
@@ -55,7 +56,14 @@ export function query(params: Params): string {
  */
 export const trafficScope = { liveOnly: true };
 
-const SCOPED_LISTS = ['/api/events', '/api/persons', '/api/devices', '/api/warnings', '/api/decisions'];
+const SCOPED_LISTS = [
+  '/api/events',
+  '/api/persons',
+  '/api/devices',
+  '/api/warnings',
+  '/api/warnings/groups',
+  '/api/decisions',
+];
 
 /** `path` with `live_only=1` when it is a list read without a project and imports are left out. */
 export function scopedPath(path: string, liveOnly: boolean): string {
@@ -136,6 +144,9 @@ export const api = {
   decisions: (p: Params, signal?: AbortSignal) =>
     getJson<{ decisions: Decision[] }>(`/api/decisions${query(p)}`, signal),
   warnings: (p: Params, signal?: AbortSignal) => getJson<{ warnings: Finding[] }>(`/api/warnings${query(p)}`, signal),
+  /** Findings grouped by rule, severity and variant, the newest `per_group` of each in full. */
+  warningGroups: (p: Params, signal?: AbortSignal) =>
+    getJson<WarningGroupsPage>(`/api/warnings/groups${query(p)}`, signal),
   /** `mixpanelIdMerge`: Mixpanel under that ID merge mode instead of the project's own. */
   lens: (project: string, signal?: AbortSignal, mixpanelIdMerge?: MixpanelIdMerge, compare?: string) =>
     getJson<LensResponse>(`/api/lens${query({ project, mixpanel_id_merge: mixpanelIdMerge, compare })}`, signal),

@@ -18,6 +18,9 @@ import type {
 
 export type {
   ChangeOp,
+  FindingGroup,
+  FindingVariant,
+  WarningGroupsPage,
   DeviceLane,
   Segment,
   LaneKey,

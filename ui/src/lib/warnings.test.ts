@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { countBySeverity, findingVariant, firstSentence, groupFindings, ownFix, ruleTitle } from './warnings';
-import type { Finding, LintRule, Severity } from './types';
+import { countBySeverity, describeGroups, firstSentence, ownFix, ruleTitle } from './warnings';
+import type { Finding, FindingGroup, LintRule, Severity } from './types';
 
 const f = (rule: LintRule, severity: Severity, seq: number): Finding => ({
   rule,
@@ -16,58 +16,52 @@ const f = (rule: LintRule, severity: Severity, seq: number): Finding => ({
   seq,
 });
 
-describe('groupFindings', () => {
-  it('groups by rule, errors first, then by size, newest first inside', () => {
-    const groups = groupFindings([
-      f('identified_share', 'info', 1),
-      f('email_as_distinct_id', 'warning', 2),
-      f('missing_reset_between_users', 'error', 3),
-      f('email_as_distinct_id', 'warning', 9),
-      f('repeated_identify', 'info', 4),
-      f('repeated_identify', 'info', 5),
+const group = (
+  rule: LintRule,
+  severity: Severity,
+  findings: Finding[],
+  extra: Partial<FindingGroup<Finding>> = {},
+): FindingGroup<Finding> => ({ rule, severity, variant: null, total: findings.length, fix: '', findings, ...extra });
+
+describe('describeGroups', () => {
+  it("keeps the server's order and counts, and titles each group", () => {
+    const groups = describeGroups([
+      group('missing_reset_between_users', 'error', [f('missing_reset_between_users', 'error', 3)], { total: 40 }),
+      group('repeated_identify', 'info', [f('repeated_identify', 'info', 5)]),
     ]);
-    expect(groups.map((g) => [g.rule, g.severity, g.findings.map((x) => x.seq)])).toEqual([
-      ['missing_reset_between_users', 'error', [3]],
-      ['email_as_distinct_id', 'warning', [9, 2]],
-      ['repeated_identify', 'info', [5, 4]],
-      ['identified_share', 'info', [1]],
+    expect(groups.map((g) => [g.key, g.title, g.total, g.findings.length])).toEqual([
+      ['missing_reset_between_users|error|', 'Missing reset between users', 40, 1],
+      ['repeated_identify|info|', 'Repeated identify', 1, 1],
     ]);
+    expect(groups[0].summary).toMatch(/call reset\(\) on logout/);
   });
 
-  it('never puts findings of different severities in one group', () => {
-    const groups = groupFindings([f('generic_distinct_id', 'warning', 1), f('generic_distinct_id', 'error', 2)]);
-    expect(groups.map((g) => [g.severity, g.findings.map((x) => x.seq)])).toEqual([
-      ['error', [2]],
-      ['warning', [1]],
+  it('gives the generic id variants their own words and the many-devices one its own fix', () => {
+    const fix = 'Send a unique id instead of a placeholder.';
+    const illegal = { ...f('generic_distinct_id', 'error', 1), fix };
+    const placeholder = { ...f('generic_distinct_id', 'warning', 2), fix };
+    const manyDevices = { ...f('generic_distinct_id', 'warning', 3), fix, device_ids: ['d1', 'd2', 'd3'] };
+    const groups = describeGroups([
+      group('generic_distinct_id', 'error', [illegal], { variant: 'illegal', fix }),
+      group('generic_distinct_id', 'warning', [manyDevices], { variant: 'many_devices', fix }),
+      group('generic_distinct_id', 'warning', [placeholder], { variant: 'placeholder', fix }),
     ]);
-    for (const g of groups) expect(new Set(g.findings.map((x) => x.severity)).size).toBe(1);
-  });
-
-  it('tells the generic id variants apart and gives each its own fix', () => {
-    const illegal = { ...f('generic_distinct_id', 'error', 1), fix: 'Send a unique id instead of a placeholder.' };
-    const placeholder = { ...f('generic_distinct_id', 'warning', 2), fix: illegal.fix };
-    const manyDevices = { ...f('generic_distinct_id', 'warning', 3), fix: illegal.fix, device_ids: ['d1', 'd2', 'd3'] };
-    expect([illegal, placeholder, manyDevices].map(findingVariant)).toEqual(['illegal', 'placeholder', 'many_devices']);
-    expect(findingVariant(f('missing_reset_between_users', 'error', 4))).toBeNull();
-    const groups = groupFindings([illegal, placeholder, manyDevices]);
     expect(groups.map((g) => g.title)).toEqual([
       'Illegal distinct id',
       'One user id on many devices',
       'Placeholder distinct id',
     ]);
-    const many = groups.find((g) => g.findings[0] === manyDevices)!;
-    expect(many.fix).toMatch(/^Nothing to fix if this is one person/);
-    expect(groups.find((g) => g.findings[0] === placeholder)!.fix).toBe(illegal.fix);
-    expect(ownFix(manyDevices, many)).toBeNull();
+    expect(new Set(groups.map((g) => g.key)).size).toBe(3);
+    expect(groups[1].fix).toMatch(/^Nothing to fix if this is one person/);
+    expect(groups[2].fix).toBe(fix);
+    expect(ownFix(manyDevices, groups[1])).toBeNull();
   });
 
-  it('states the commonest fix once and keeps a different one on its row', () => {
+  it("shows a finding's fix on its row only when it differs from the group's", () => {
     const a = { ...f('missing_reset_between_users', 'error', 1), fix: 'Call reset() on logout.' };
-    const b = { ...a, seq: 2 };
     const c = { ...a, seq: 3, fix: 'Call clearIdentity() on logout.' };
-    const [g] = groupFindings([a, b, c]);
+    const [g] = describeGroups([group('missing_reset_between_users', 'error', [c, a], { fix: a.fix })]);
     expect(g.fix).toBe('Call reset() on logout.');
-    expect(g.summary).toMatch(/call reset\(\) on logout/);
     expect(ownFix(a, g)).toBeNull();
     expect(ownFix(c, g)).toBe('Call clearIdentity() on logout.');
   });
@@ -86,17 +80,13 @@ describe('groupFindings', () => {
     expect(ruleTitle('some_new_rule')).toBe('Some new rule');
   });
 
-  it('counts by severity', () => {
+  it("counts by severity over every group's total", () => {
     expect(
       countBySeverity([
-        f('generic_distinct_id', 'error', 1),
-        f('identified_share', 'info', 2),
-        f('repeated_identify', 'info', 3),
+        { severity: 'error', total: 1 },
+        { severity: 'info', total: 2 },
+        { severity: 'info', total: 30 },
       ]),
-    ).toEqual({
-      error: 1,
-      warning: 0,
-      info: 2,
-    });
+    ).toEqual({ error: 1, warning: 0, info: 32 });
   });
 });

@@ -1,6 +1,6 @@
 // Lint findings grouped by rule, most severe first, with a title for each rule.
 
-import type { Finding, LintRule } from './types';
+import type { Finding, FindingGroup, FindingVariant, LintRule, Severity } from './types';
 
 // Keyed by the engine's LintRule (generated from Rust): a new rule fails svelte-check until it has a title.
 export const RULES: Record<LintRule, { title: string; summary: string }> = {
@@ -91,21 +91,8 @@ export function severityRank(severity: string): number {
   return RANK[severity] ?? 3;
 }
 
-/**
- * Findings of one rule that need different words: `generic_distinct_id` is three cases that the
- * engine reports under one rule (see its lint rules): an id PostHog refuses outright (an error),
- * a placeholder-looking id (no device lanes), and one user id identified on several unrelated
- * devices (it lists the lanes), which is fine for one person on many devices.
- */
-export type Variant = 'illegal' | 'placeholder' | 'many_devices' | null;
-
-export function findingVariant(f: Finding): Variant {
-  if (f.rule !== 'generic_distinct_id') return null;
-  if (f.severity === 'error') return 'illegal';
-  return f.device_ids.length > 0 ? 'many_devices' : 'placeholder';
-}
-
-const VARIANTS: Record<Exclude<Variant, null>, { title: string; summary: string; fix?: string }> = {
+/** Words for the variants of one rule (see `FindingVariant` in the engine's `lint/group.rs`). */
+const VARIANTS: Record<FindingVariant, { title: string; summary: string; fix?: string }> = {
   illegal: {
     title: 'Illegal distinct id',
     summary: 'An id PostHog never merges (null, undefined, anonymous, 0…) collects every user who sends it.',
@@ -124,66 +111,48 @@ const VARIANTS: Record<Exclude<Variant, null>, { title: string; summary: string;
   },
 };
 
+/** A group of `/api/warnings/groups` with the words the view states once for it. */
 export interface RuleGroup {
   /** Unique per group: rule, severity and variant. */
   key: string;
   rule: LintRule;
   title: string;
   /** Every finding of the group has this severity: groups never mix severities. */
-  severity: string;
+  severity: Severity;
+  variant: FindingVariant | null;
   /** The rule's (or variant's) explanation, stated once for the group. */
   summary: string;
   /** The fix stated once for the group: the variant's own, else the one most of its findings give. */
   fix: string;
+  /** Every finding of the group; `findings` holds the newest of them. */
+  total: number;
   findings: Finding[];
 }
 
-/** Groups by rule, severity and variant: errors first, then warnings, then info; bigger groups first; newest finding first. */
-export function groupFindings(findings: Finding[]): RuleGroup[] {
-  const groups = new Map<string, Finding[]>();
-  for (const f of findings) {
-    const key = `${f.rule}|${f.severity}|${findingVariant(f) ?? ''}`;
-    const list = groups.get(key);
-    if (list) list.push(f);
-    else groups.set(key, [f]);
-  }
-  const out: RuleGroup[] = [];
-  for (const [key, list] of groups) {
-    const first = list[0];
-    const variant = findingVariant(first);
-    const words = variant ? VARIANTS[variant] : null;
-    out.push({
-      key,
-      rule: first.rule,
-      title: words?.title ?? ruleTitle(first.rule),
-      severity: first.severity,
-      summary: words?.summary ?? RULES[first.rule]?.summary ?? '',
-      fix: words?.fix ?? commonest(list.map((f) => f.fix).filter(Boolean)) ?? '',
-      findings: [...list].sort((a, b) => b.seq - a.seq),
-    });
-  }
-  return out.sort(
-    (a, b) =>
-      severityRank(a.severity) - severityRank(b.severity) ||
-      b.findings.length - a.findings.length ||
-      a.key.localeCompare(b.key),
-  );
-}
-
-function commonest(values: string[]): string | undefined {
-  const counts = new Map<string, number>();
-  let best: string | undefined;
-  for (const v of values) {
-    const n = (counts.get(v) ?? 0) + 1;
-    counts.set(v, n);
-    if (best === undefined || n > counts.get(best)!) best = v;
-  }
-  return best;
+/**
+ * Titles and explanations for the server's groups (grouped, ordered and counted by
+ * `group_findings` in the engine: errors first, bigger groups first, newest finding first).
+ */
+export function describeGroups(groups: FindingGroup<Finding>[]): RuleGroup[] {
+  return groups.map((g) => {
+    const words = g.variant ? VARIANTS[g.variant] : null;
+    return {
+      key: `${g.rule}|${g.severity}|${g.variant ?? ''}`,
+      rule: g.rule,
+      title: words?.title ?? ruleTitle(g.rule),
+      severity: g.severity,
+      variant: g.variant,
+      summary: words?.summary ?? RULES[g.rule]?.summary ?? '',
+      fix: words?.fix ?? g.fix,
+      total: g.total,
+      findings: g.findings,
+    };
+  });
 }
 
 /** A finding's fix when it differs from its group's (shown on its row; null: the header says it). */
 export function ownFix(f: Finding, group: RuleGroup): string | null {
-  if (findingVariant(f) === 'many_devices') return null;
+  if (group.variant === 'many_devices') return null;
   return f.fix && f.fix !== group.fix ? f.fix : null;
 }
 
@@ -197,8 +166,8 @@ export function firstSentence(message: string): string {
   return m ? m[1] : message;
 }
 
-export function countBySeverity(findings: Finding[]): Record<'error' | 'warning' | 'info', number> {
+export function countBySeverity(groups: { severity: string; total: number }[]): Record<Severity, number> {
   const out = { error: 0, warning: 0, info: 0 };
-  for (const f of findings) if (f.severity in out) out[f.severity as keyof typeof out]++;
+  for (const g of groups) if (g.severity in out) out[g.severity as Severity] += g.total;
   return out;
 }

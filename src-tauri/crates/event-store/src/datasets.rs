@@ -182,6 +182,7 @@ impl Store {
             if chunk.is_empty() {
                 return if totals.requests == 0 { Err(ImportError::Empty) } else { Ok(totals) };
             }
+            self.let_wal_restart();
             let name = name.to_owned();
             let rows = std::mem::take(&mut chunk);
             let (added, rest) = self.on_writer(move |conn, _| Ok(insert_chunk(conn, &name, rows)))??;
@@ -206,6 +207,7 @@ impl Store {
     pub(crate) fn remove_incomplete(&self, name: &str) -> Result<(), StoreError> {
         let (from, to) = project_range(name);
         loop {
+            self.let_wal_restart();
             let (from, to) = (from.clone(), to.clone());
             let n = self.on_writer(move |conn, _| {
                 Ok(conn.execute(
@@ -219,6 +221,7 @@ impl Store {
             }
         }
         loop {
+            self.let_wal_restart();
             let owned = name.to_owned();
             let n = self.on_writer(move |conn, _| {
                 Ok(conn.execute(

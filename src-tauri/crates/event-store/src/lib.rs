@@ -71,7 +71,7 @@ struct Inner {
     read_only: Option<ReadOnly>,
     /// Keeps the in-memory database of an empty read-only store alive.
     _empty: Option<std::sync::Mutex<rusqlite::Connection>>,
-    _checkpointer: Option<checkpointer::Checkpointer>,
+    checkpointer: Option<checkpointer::Checkpointer>,
 }
 
 fn configure(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
@@ -104,6 +104,10 @@ pub fn configure_writer(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
 /// full disk does (SQLITE_FULL on every write) without filling one.
 pub const MAX_PAGES_VAR: &str = "INSPECTOR_TEST_MAX_DB_PAGES";
 
+/// Environment variable that sets how many frames the WAL may hold before a bulk writer waits
+/// for the checkpoint to catch up (`checkpointer`), so tests reach the bound with small imports.
+pub const WAL_RESTART_FRAMES_VAR: &str = "INSPECTOR_TEST_WAL_RESTART_FRAMES";
+
 impl Store {
     /// Opens (creating if needed) the database in `data_dir` and starts the writer. A directory
     /// the system will not let us write gives a read-only store instead (see
@@ -130,8 +134,9 @@ impl Store {
         let readers = r2d2::Pool::builder().max_size(8).build(manager)?;
 
         let (changes, _) = broadcast::channel(1024);
-        let writer = writer::spawn(conn, changes.clone())?;
-        let checkpointer = checkpointer::Checkpointer::spawn(path.clone())
+        let wal_frames = writer::WalFrames::default();
+        let writer = writer::spawn(conn, changes.clone(), wal_frames.clone())?;
+        let checkpointer = checkpointer::Checkpointer::spawn(path.clone(), wal_frames)
             .map_err(|e| StoreError::DataDir { path: path.clone(), source: e })?;
         let store = Store::assemble(path, writer, readers, changes, None, None, Some(checkpointer));
         // Imports a killed process left incomplete are invisible to every read; their rows go in
@@ -172,7 +177,7 @@ impl Store {
         changes: broadcast::Sender<Change>,
         read_only: Option<ReadOnly>,
         _empty: Option<std::sync::Mutex<rusqlite::Connection>>,
-        _checkpointer: Option<checkpointer::Checkpointer>,
+        checkpointer: Option<checkpointer::Checkpointer>,
     ) -> Store {
         let removals = std::sync::atomic::AtomicU64::new(0);
         let settings_writes = std::sync::atomic::AtomicU64::new(0);
@@ -187,8 +192,17 @@ impl Store {
                 cuts: delete::Cuts::default(),
                 read_only,
                 _empty,
-                _checkpointer,
+                checkpointer,
             }),
+        }
+    }
+
+    /// For bulk writers (imports, removals in chunks), between their commits: lets a WAL grown
+    /// past its bound be copied back whole so that it starts again from its beginning (see
+    /// `checkpointer`). Returns at once while the WAL is small.
+    pub(crate) fn let_wal_restart(&self) {
+        if let Some(checkpointer) = &self.inner.checkpointer {
+            checkpointer.let_wal_restart();
         }
     }
 

@@ -37,11 +37,39 @@ pub(crate) enum Handle {
     Refusing(crate::ReadOnly),
 }
 
-pub(crate) fn spawn(conn: Connection, changes: broadcast::Sender<Change>) -> Result<Handle, StoreError> {
+/// Frames in the WAL after the writer's last commit, for bulk writers deciding whether to let
+/// the checkpoint catch up (`checkpointer`). Set by SQLite's WAL hook on the writer thread.
+pub(crate) type WalFrames = std::sync::Arc<std::sync::atomic::AtomicI64>;
+
+thread_local! {
+    /// The writer thread's [`WalFrames`]: SQLite's WAL hook is a plain function, and it runs
+    /// on the thread that commits, which is always the writer's.
+    static WAL_FRAMES: std::cell::RefCell<Option<WalFrames>> = const { std::cell::RefCell::new(None) };
+}
+
+fn record_wal_frames(_: &rusqlite::hooks::Wal, frames: std::ffi::c_int) -> rusqlite::Result<()> {
+    WAL_FRAMES.with(|cell| {
+        if let Some(shared) = &*cell.borrow() {
+            shared.store(i64::from(frames), std::sync::atomic::Ordering::Relaxed);
+        }
+    });
+    Ok(())
+}
+
+pub(crate) fn spawn(
+    conn: Connection,
+    changes: broadcast::Sender<Change>,
+    wal_frames: WalFrames,
+) -> Result<Handle, StoreError> {
     let (tx, rx) = mpsc::channel(4096);
     std::thread::Builder::new()
         .name("store-writer".into())
-        .spawn(move || run(conn, rx, changes))
+        .spawn(move || {
+            WAL_FRAMES.with(|cell| *cell.borrow_mut() = Some(wal_frames));
+            // After `configure_writer`: `wal_autocheckpoint` replaces the connection's WAL hook.
+            conn.wal_hook(Some(record_wal_frames));
+            run(conn, rx, changes)
+        })
         .map_err(|e| StoreError::DataDir { path: "<writer thread>".into(), source: e })?;
     Ok(Handle::Running(tx))
 }

@@ -71,7 +71,7 @@ pub use crate::lens::{
     compare, vendor_lens, vendor_lens_with, Cluster, Comparison, Disagreement, Lens, Refusal, UserMatch, VendorView,
     VENDORS,
 };
-pub use crate::lint::{Finding, LintRule, Severity, MAX_REFS};
+pub use crate::lint::{group_findings, Finding, FindingGroup, FindingVariant, LintRule, Severity, MAX_REFS};
 pub use crate::model::{Forgotten, Model, ModelChanges};
 pub use crate::posthog::is_illegal_distinct_id;
 pub use crate::posthog::Cookieless;

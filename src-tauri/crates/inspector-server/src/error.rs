@@ -19,6 +19,9 @@ pub enum ServerError {
     Store(#[from] event_store::StoreError),
     #[error("cannot listen on {addr}: {source}")]
     Bind { addr: SocketAddr, source: std::io::Error },
+    /// The MCP session over stdio could not start or ended with an error (`mcp`).
+    #[error("MCP over stdio: {0}")]
+    Mcp(String),
 }
 
 /// What went wrong with an `/api` call, for programs: stable snake_case names.

@@ -1,8 +1,9 @@
 //! The inspector's one HTTP server.
 //!
 //! Capture routes answer SDKs exactly like the vendor would (with permissive CORS, since SDKs run
-//! on any origin). Everything under `/api` is for the inspector's own UI and scripts: no CORS
-//! headers, and only requests whose `Host` is this server's loopback address (DNS rebinding).
+//! on any origin). Everything under `/api` is for the inspector's own UI and scripts, and `/mcp`
+//! for coding agents (`mcp`): no CORS headers, and only requests whose `Host` is this server's
+//! loopback address (DNS rebinding).
 //!
 //! Connections are served by the crate's own accept loop (`serve`): a request head must arrive
 //! within [`ConnectionLimits::header_timeout`] (which also closes idle keep-alive connections),
@@ -19,6 +20,7 @@ mod error;
 mod forward;
 mod handle;
 mod identity;
+pub mod mcp;
 mod retention;
 mod serve;
 
@@ -170,7 +172,7 @@ pub fn router(state: AppState) -> Router {
         .route("/requests/{id}", get(handlers::traffic::request))
         .route("/projects", get(handlers::traffic::projects))
         .route("/projects/settings", get(handlers::settings::list))
-        .route("/projects/{key}", delete(handlers::control::delete_project))
+        .route("/projects/{key}", delete(handlers::control::delete))
         .route("/projects/{key}/settings", get(handlers::settings::get).put(handlers::settings::put))
         .route("/persons", get(handlers::identity::persons))
         .route("/persons/{id}", get(handlers::identity::person))
@@ -178,6 +180,7 @@ pub fn router(state: AppState) -> Router {
         .route("/devices/{id}", get(handlers::identity::device))
         .route("/decisions", get(handlers::identity::decisions))
         .route("/warnings", get(handlers::identity::warnings))
+        .route("/warnings/groups", get(handlers::identity::warning_groups))
         .route("/lens", get(handlers::identity::lens))
         .route("/why", get(handlers::identity::why))
         .route("/stream", get(handlers::stream::stream))
@@ -198,8 +201,14 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(handlers::traffic::method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(state.clone(), handlers::host_guard::check));
 
+    // MCP for coding agents (`mcp`): the same Host check as `/api`, no CORS.
+    let mcp_routes = Router::new()
+        .route_service("/mcp", mcp::http_service(state.clone()))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), handlers::host_guard::check));
+
     Router::new()
         .nest("/api", api_routes)
+        .merge(mcp_routes)
         // The nested router does not match `/api` itself or `/api/`: API paths, not SDK traffic.
         .route("/api", any(handlers::traffic::not_found))
         .route("/api/", any(handlers::traffic::not_found))

@@ -51,6 +51,7 @@ fn export_bindings() {
     export::<DeviceResponse>(&cfg);
     export::<DecisionsPage>(&cfg);
     export::<WarningsPage>(&cfg);
+    export::<WarningGroupsPage>(&cfg);
     export::<LensResponse>(&cfg);
     export::<ProjectSettingsResponse>(&cfg);
     export::<ProjectSettingsPage>(&cfg);

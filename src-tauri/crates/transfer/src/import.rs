@@ -43,10 +43,22 @@ pub fn import_file(store: &Store, path: &Path, mut options: ImportOptions) -> Re
     import_opened(store, opened, options)
 }
 
-/// Imports an open file, read from its current position (an upload spooled to an anonymous
-/// temporary file).
+/// Imports an open file, read from its current position.
 pub fn import_open_file(store: &Store, file: File, options: ImportOptions) -> Result<ImportSummary, ImportError> {
     let opened = read_open_file_rows(file, options.progress.clone()).map_err(|e| ImportError::Source(Box::new(e)))?;
+    import_opened(store, opened, options)
+}
+
+/// Imports what `input` yields as it arrives (an upload), read once and never sought: rows are
+/// decoded and stored while the rest is still coming, and an `input` that fails part-way fails
+/// the import, which then leaves nothing (`Store::import` is all or nothing). Only a zip'd HAR,
+/// read from its end, is spooled to an anonymous file first.
+pub fn import_stream(
+    store: &Store,
+    input: impl Read + Send + 'static,
+    options: ImportOptions,
+) -> Result<ImportSummary, ImportError> {
+    let opened = read_stream_rows(input, options.progress.clone()).map_err(|e| ImportError::Source(Box::new(e)))?;
     import_opened(store, opened, options)
 }
 
@@ -160,37 +172,64 @@ pub fn read_file_rows(path: &Path, progress: Arc<dyn Progress>) -> Result<Opened
 /// for a writer that already left, and `/dev/stdin` reopened starts after what was read).
 pub fn read_open_file_rows(mut file: File, progress: Arc<dyn Progress>) -> Result<Opened, FileError> {
     let metadata = file.metadata()?;
-    let regular = metadata.is_file();
-    let start = if regular { file.stream_position()? } else { 0 };
-    let size = regular.then(|| metadata.len().saturating_sub(start));
+    if !metadata.is_file() {
+        return read_stream_rows(file, progress);
+    }
+    let start = file.stream_position()?;
+    let size = metadata.len().saturating_sub(start);
+    let (magic, got) = read_magic(&mut file)?;
+    file.seek(SeekFrom::Start(start))?;
+    if !is_zip(&magic[..got]) {
+        return read_rows(file, Some(size), progress);
+    }
+    progress.start(Some(size), "bytes");
+    // A zip is read from its end, and from offset 0: one further in is copied out first.
+    let zip = if start == 0 { file } else { spool(file)? };
+    open_har_zip(zip)
+}
+
+/// [`read_rows`] of a stream read once (a pipe, an upload): the format from its first bytes,
+/// then the rows as they arrive; a zip'd HAR is spooled to an anonymous file first.
+pub fn read_stream_rows(
+    mut input: impl Read + Send + 'static,
+    progress: Arc<dyn Progress>,
+) -> Result<Opened, FileError> {
+    let (magic, got) = read_magic(&mut input)?;
+    let input = std::io::Cursor::new(magic[..got].to_vec()).chain(input);
+    if !is_zip(&magic[..got]) {
+        return read_rows(input, None, progress);
+    }
+    progress.start(None, "bytes");
+    open_har_zip(spool(input)?)
+}
+
+/// The first four bytes of `input` (fewer when it is shorter), and how many there are.
+fn read_magic(input: &mut impl Read) -> std::io::Result<([u8; 4], usize)> {
     let mut magic = [0u8; 4];
     let mut got = 0;
     while got < magic.len() {
-        match file.read(&mut magic[got..])? {
+        match input.read(&mut magic[got..])? {
             0 => break,
             n => got += n,
         }
     }
-    let is_zip = got == 4 && magic == *b"PK\x03\x04";
-    if !is_zip {
-        if regular {
-            file.seek(SeekFrom::Start(start))?;
-            return read_rows(file, size, progress);
-        }
-        return read_rows(std::io::Cursor::new(magic[..got].to_vec()).chain(file), size, progress);
-    }
-    progress.start(size, "bytes");
-    // A zip is read from its end: one from a pipe is spooled to an anonymous file first.
-    let zip = if regular && start == 0 {
-        file.seek(SeekFrom::Start(0))?;
-        file
-    } else {
-        let mut spool = tempfile::tempfile()?;
-        spool.write_all(&magic)?;
-        std::io::copy(&mut file, &mut spool)?;
-        spool.seek(SeekFrom::Start(0))?;
-        spool
-    };
+    Ok((magic, got))
+}
+
+fn is_zip(magic: &[u8]) -> bool {
+    magic == b"PK\x03\x04"
+}
+
+/// The rest of `input` in an anonymous temporary file (removed by the OS when closed), at its start.
+fn spool(mut input: impl Read) -> std::io::Result<File> {
+    let mut spool = tempfile::tempfile()?;
+    std::io::copy(&mut input, &mut spool)?;
+    spool.flush()?;
+    spool.seek(SeekFrom::Start(0))?;
+    Ok(spool)
+}
+
+fn open_har_zip(zip: File) -> Result<Opened, FileError> {
     let (har, attachments) = crate::har_zip::open(zip)?;
     Ok(Opened {
         format: Format::Har,

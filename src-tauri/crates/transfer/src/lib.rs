@@ -45,8 +45,8 @@ pub use detect::{detect, Format};
 pub use error::{EntryError, ExportError, FileError};
 pub use export::{export, export_with, ExportFormat, ExportSummary};
 pub use import::{
-    import_file, import_open_file, import_reader, read_file_rows, read_open_file_rows, read_rows, ImportOptions,
-    Opened, Rows,
+    import_file, import_open_file, import_reader, import_stream, read_file_rows, read_open_file_rows, read_rows,
+    read_stream_rows, ImportOptions, Opened, Rows,
 };
 pub use progress::{NoProgress, Progress};
 pub use redact::Secrets;

@@ -305,3 +305,24 @@ async fn imported_requests_belong_to_the_data_set_and_its_project() {
     let live = RequestFilter { project: Some("phc_imp".into()), limit: 100, ..Default::default() };
     assert!(store.requests(&live).unwrap().items.is_empty(), "none among the live project's requests");
 }
+
+/// A big import commits back to back, which leaves the checkpoint no gap to catch up in, so the
+/// WAL never started again from its beginning and grew by the size of everything imported (6 GB
+/// for a 1M-entry HAR). Past its bound the import now waits for the checkpoint, and the WAL
+/// file stays near the bound.
+#[test]
+fn a_big_import_keeps_the_wal_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    let bound_frames = 256;
+    std::env::set_var(event_store::WAL_RESTART_FRAMES_VAR, bound_frames.to_string());
+    let store = Store::open(dir.path()).unwrap();
+    std::env::remove_var(event_store::WAL_RESTART_FRAMES_VAR);
+    let rows = 40_000;
+    let summary = store.import(info("import:big"), (0..rows).map(|i| Ok(row(i)))).expect("import");
+    assert_eq!(summary.events, rows as i64);
+    let wal = std::fs::metadata(dir.path().join(format!("{}-wal", event_store::DB_FILE))).unwrap().len();
+    let db = std::fs::metadata(dir.path().join(event_store::DB_FILE)).unwrap().len();
+    eprintln!("WAL {} KB, database {} KB", wal / 1024, db / 1024);
+    // The bound plus what one chunk and the captures beside it add (chunks of at most 500 rows).
+    assert!(wal < 4 * bound_frames * 4096 * 4, "the WAL grew to {} KB (database {} KB)", wal / 1024, db / 1024);
+}

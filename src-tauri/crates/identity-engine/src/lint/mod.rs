@@ -13,12 +13,14 @@
 //! - everything is computed when the event is applied, from state kept in hash maps, so one
 //!   event costs amortised O(1) (plus O(lanes of one id) when an id reaches a new lane).
 
+mod group;
 mod rule;
 pub(crate) mod rules;
 pub(crate) mod text;
 mod users;
 mod vendor;
 
+pub use group::{group_findings, FindingGroup, FindingVariant};
 pub use rule::{LintRule, Severity};
 
 use foldhash::{HashMap, HashSet};

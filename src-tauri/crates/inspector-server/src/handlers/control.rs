@@ -93,15 +93,21 @@ pub async fn clear_data(State(state): State<AppState>, _: Authorized) -> Result<
 /// answering without saying what it dropped.
 const FORGET_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// `DELETE /api/projects/{key}`: deletes one project's stored traffic (`Store::delete_project`:
-/// what was committed before the call, in chunks, capture of other projects going on) and waits
-/// for the identity model to drop the project (`Model::forget_project`), so that a read after
-/// the answer shows neither. A project with nothing stored is a 404. Its settings stay.
-pub async fn delete_project(
+/// `DELETE /api/projects/{key}`: deletes one project's stored traffic and drops it from the
+/// identity model (see [`delete_project`]). A project with nothing stored is a 404.
+pub async fn delete(
     State(state): State<AppState>,
     _: Authorized,
     ApiPath(key): ApiPath<String>,
 ) -> Result<Json<ProjectDeleted>, ApiError> {
+    Ok(Json(delete_project(&state, key).await?))
+}
+
+/// Deletes one project's stored traffic (`Store::delete_project`: what was committed before the
+/// call, in chunks, capture of every project going on) and waits for the identity model to drop
+/// the project (`Model::forget_project`), so that a read after the answer shows neither: what
+/// `DELETE /api/projects/{key}` and the MCP tool `clear_project` do. Its settings stay.
+pub(crate) async fn delete_project(state: &AppState, key: String) -> Result<ProjectDeleted, ApiError> {
     if key.starts_with(event_store::IMPORT_PREFIX) {
         return Err(ApiError::invalid_parameter(
             "key",
@@ -124,7 +130,7 @@ pub async fn delete_project(
         });
     }
     let identity = state.identity.forgotten(deleted.cut.id, FORGET_WAIT).await;
-    Ok(Json(ProjectDeleted { project: key, removed: deleted.removed, identity, settings_kept: settings.is_some() }))
+    Ok(ProjectDeleted { project: key, removed: deleted.removed, identity, settings_kept: settings.is_some() })
 }
 
 /// Asks the desktop window to come forward (what a second launch on the same data dir does).

@@ -301,6 +301,14 @@ pub struct WarningsPage {
     pub waited: Option<Waited>,
 }
 
+/// `GET /api/warnings/groups`: findings by rule, severity and variant, most severe and biggest
+/// group first, each with its size, its fix and its newest findings.
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "ts", derive(TS))]
+pub struct WarningGroupsPage {
+    pub groups: Vec<identity_engine::FindingGroup<FindingItem>>,
+}
+
 /// `GET /api/lens?project=[&compare=]`: the project's traffic under each vendor's identity rules;
 /// with `compare`, also the user ids of both projects side by side.
 #[derive(Debug, Serialize)]

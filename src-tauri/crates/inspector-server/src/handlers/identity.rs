@@ -16,7 +16,7 @@ use serde::{Deserialize, Deserializer};
 
 use super::dto::{
     ActiveSpan, DecisionItem, DecisionsPage, DeviceResponse, DevicesPage, FindingItem, LaneRange, LensResponse,
-    PersonDetail, PersonRef, PersonSummary, PersonsPage, WarningsPage,
+    PersonDetail, PersonRef, PersonSummary, PersonsPage, WarningGroupsPage, WarningsPage,
 };
 use super::long_poll::{self, duration, Wait, WaitParams, Wake};
 use super::params::{empty_as_none, person_id, whole_number, ApiPath, ApiQuery};
@@ -45,34 +45,34 @@ fn person_summary(p: &Person, model: &identity_engine::Model, flags: &PersonFlag
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 pub struct PersonsQuery {
     #[serde(default, deserialize_with = "empty_as_none")]
-    project: Option<String>,
+    pub(crate) project: Option<String>,
     #[serde(default, deserialize_with = "empty_as_none")]
-    distinct_id: Option<String>,
+    pub(crate) distinct_id: Option<String>,
     #[serde(default, deserialize_with = "empty_as_none")]
-    q: Option<String>,
+    pub(crate) q: Option<String>,
     /// `newest` or `oldest` (the default).
     #[serde(default, rename = "order", deserialize_with = "newest_first")]
-    newest_first: bool,
+    pub(crate) newest_first: bool,
     #[serde(default, deserialize_with = "whole_number")]
-    limit: Option<usize>,
+    pub(crate) limit: Option<usize>,
     /// An offset: the previous page's `next_cursor`.
     #[serde(default, deserialize_with = "whole_number")]
-    cursor: Option<usize>,
+    pub(crate) cursor: Option<usize>,
     /// Only persons with a finding of this rule.
     #[serde(default, deserialize_with = "lint_rule")]
-    flagged: Option<LintRule>,
+    pub(crate) flagged: Option<LintRule>,
     /// `flagged`: persons with an error finding first, then as `order` says.
     #[serde(default, rename = "sort", deserialize_with = "flagged_first")]
-    flagged_first: bool,
+    pub(crate) flagged_first: bool,
     /// Long poll (`handlers/long_poll.rs`): answer once `min` persons match (`total`), or after
     /// `wait`.
     #[serde(default, deserialize_with = "duration")]
-    wait: Option<std::time::Duration>,
+    pub(crate) wait: Option<std::time::Duration>,
     #[serde(default, deserialize_with = "whole_number")]
-    min: Option<usize>,
+    pub(crate) min: Option<usize>,
 }
 
 /// The rules with findings on each person, and whether one of them is an error.
@@ -155,19 +155,11 @@ pub async fn persons(
     live: LiveOnly,
 ) -> Result<Json<PersonsPage>, ApiError> {
     let wait = WaitParams { wait: q.wait, min: q.min }.wait(usize::MAX)?;
-    let limit = q.limit.unwrap_or(DEFAULT_PERSONS).clamp(1, MAX_PERSONS);
-    let offset = q.cursor.unwrap_or(0);
-    let needle = q.q.as_ref().map(|t| t.to_lowercase());
     let read = || {
-        let (q, sources, needle, state) = (q.clone(), sources.clone(), needle.clone(), &state);
+        let (q, sources, state) = (q.clone(), sources.clone(), &state);
         async move {
             synced(state, wait).await;
-            let page = state
-                .identity
-                .read_off_workers(move |model| {
-                    persons_page(model, &q, &sources, live, needle.as_deref(), limit, offset)
-                })
-                .await?;
+            let page = read_persons(state, q, sources, live).await?;
             let total = page.total;
             Ok((page, total))
         }
@@ -177,43 +169,60 @@ pub async fn persons(
     Ok(Json(page))
 }
 
-fn persons_page(
-    model: &identity_engine::Model,
-    q: &PersonsQuery,
-    sources: &SourceFilter,
+/// The persons matching `q` (`GET /api/persons`, the MCP tools), a page of them.
+pub(crate) async fn persons_page(
+    state: &AppState,
+    q: PersonsQuery,
+    sources: SourceFilter,
     live: LiveOnly,
-    needle: Option<&str>,
-    limit: usize,
-    offset: usize,
-) -> PersonsPage {
-    let engine = model.engine();
-    let mut projects: Vec<&str> = match &q.project {
-        Some(p) => vec![p.as_str()],
-        None => engine.projects(),
-    };
-    projects.retain(|p| sources.allows(engine.source(p)) && (q.project.is_some() || live.allows(p)));
-    let mut found: Vec<&Person> = match &q.distinct_id {
-        Some(id) => projects.iter().filter_map(|p| engine.person_for(p, id)).collect(),
-        None => projects.iter().flat_map(|p| engine.persons(p)).collect(),
-    };
-    if let Some(needle) = needle {
-        found.retain(|p| person_matches(p, needle));
-    }
-    if q.newest_first {
-        found.sort_by(|a, b| b.created_by.seq.cmp(&a.created_by.seq).then(a.id.cmp(&b.id)));
-    }
-    let flags = person_flags(model, &projects);
-    if let Some(rule) = q.flagged {
-        found.retain(|p| flags.get(&p.id).is_some_and(|f| f.rules.contains(&rule)));
-    }
-    if q.flagged_first {
-        // Stable: persons keep `order`'s order within each group.
-        found.sort_by_key(|p| !flags.get(&p.id).is_some_and(|f| f.error));
-    }
-    let persons: Vec<PersonSummary> =
-        found.iter().skip(offset).take(limit).map(|p| person_summary(p, model, &flags)).collect();
-    let next_cursor = (offset + persons.len() < found.len()).then(|| (offset + persons.len()).to_string());
-    PersonsPage { total: found.len(), persons, next_cursor, waited: None }
+) -> Result<PersonsPage, ApiError> {
+    state.identity.synced(&state.store).await;
+    read_persons(state, q, sources, live).await
+}
+
+/// [`persons_page`] of the model as it is (the caller has waited for it).
+async fn read_persons(
+    state: &AppState,
+    q: PersonsQuery,
+    sources: SourceFilter,
+    live: LiveOnly,
+) -> Result<PersonsPage, ApiError> {
+    let limit = q.limit.unwrap_or(DEFAULT_PERSONS).clamp(1, MAX_PERSONS);
+    let offset = q.cursor.unwrap_or(0);
+    let needle = q.q.as_ref().map(|t| t.to_lowercase());
+    state
+        .identity
+        .read_off_workers(move |model| {
+            let engine = model.engine();
+            let mut projects: Vec<&str> = match &q.project {
+                Some(p) => vec![p.as_str()],
+                None => engine.projects(),
+            };
+            projects.retain(|p| sources.allows(engine.source(p)) && (q.project.is_some() || live.allows(p)));
+            let mut found: Vec<&Person> = match &q.distinct_id {
+                Some(id) => projects.iter().filter_map(|p| engine.person_for(p, id)).collect(),
+                None => projects.iter().flat_map(|p| engine.persons(p)).collect(),
+            };
+            if let Some(needle) = &needle {
+                found.retain(|p| person_matches(p, needle));
+            }
+            if q.newest_first {
+                found.sort_by(|a, b| b.created_by.seq.cmp(&a.created_by.seq).then(a.id.cmp(&b.id)));
+            }
+            let flags = person_flags(model, &projects);
+            if let Some(rule) = q.flagged {
+                found.retain(|p| flags.get(&p.id).is_some_and(|f| f.rules.contains(&rule)));
+            }
+            if q.flagged_first {
+                // Stable: persons keep `order`'s order within each group.
+                found.sort_by_key(|p| !flags.get(&p.id).is_some_and(|f| f.error));
+            }
+            let persons: Vec<PersonSummary> =
+                found.iter().skip(offset).take(limit).map(|p| person_summary(p, model, &flags)).collect();
+            let next_cursor = (offset + persons.len() < found.len()).then(|| (offset + persons.len()).to_string());
+            PersonsPage { total: found.len(), persons, next_cursor, waited: None }
+        })
+        .await
 }
 
 fn decisions_about(decisions: &[Decision], person: &Person) -> Vec<Decision> {
@@ -231,6 +240,12 @@ pub async fn person(
     State(state): State<AppState>,
     ApiPath(uuid): ApiPath<uuid::Uuid>,
 ) -> Result<Json<PersonDetail>, ApiError> {
+    Ok(Json(person_detail(&state, uuid).await?))
+}
+
+/// One person with its ids, properties, history, the decisions about it and its lanes
+/// (`GET /api/persons/{id}`, the MCP tools).
+pub(crate) async fn person_detail(state: &AppState, uuid: uuid::Uuid) -> Result<PersonDetail, ApiError> {
     state.identity.synced(&state.store).await;
     state
         .identity
@@ -248,7 +263,7 @@ pub async fn person(
                 .iter()
                 .filter_map(|id| engine.id_kind(&person.project, id).map(|k| (id.clone(), k)))
                 .collect();
-            Ok(Json(PersonDetail {
+            Ok(PersonDetail {
                 person: person.clone(),
                 label: engine.display_label(person),
                 decisions: decisions_about(engine.decisions(), person),
@@ -258,7 +273,7 @@ pub async fn person(
                 devices,
                 // The settings the model applied, which a read after `synced` has caught up with.
                 settings_label: engine.settings(&person.project).label_for(engine.family(&person.project)),
-            }))
+            })
         })
         .await?
 }
@@ -308,30 +323,30 @@ fn decision_kind<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DecisionKind>
 }
 
 /// `GET /api/devices` parameters; `source` is read by [`SourceFilter`].
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 pub struct DevicesQuery {
     #[serde(default, deserialize_with = "empty_as_none")]
-    project: Option<String>,
+    pub(crate) project: Option<String>,
     #[serde(default, deserialize_with = "empty_as_none")]
-    q: Option<String>,
+    pub(crate) q: Option<String>,
     #[serde(default, deserialize_with = "empty_as_none")]
-    device_id: Option<String>,
+    pub(crate) device_id: Option<String>,
     #[serde(default, deserialize_with = "empty_as_none")]
-    distinct_id: Option<String>,
+    pub(crate) distinct_id: Option<String>,
     #[serde(default, deserialize_with = "person_id")]
-    person_id: Option<uuid::Uuid>,
+    pub(crate) person_id: Option<uuid::Uuid>,
     #[serde(default, deserialize_with = "whole_number")]
-    limit: Option<usize>,
+    pub(crate) limit: Option<usize>,
     /// An offset: the previous page's `next_cursor`.
     #[serde(default, deserialize_with = "whole_number")]
-    cursor: Option<usize>,
+    pub(crate) cursor: Option<usize>,
     /// `first`: lanes with an error or warning finding before the others; `only`: just those.
     #[serde(default)]
-    flagged: Option<FlaggedLanes>,
+    pub(crate) flagged: Option<FlaggedLanes>,
     /// `last`: anonymous-id chain lanes (server SDKs, apps without a device id) after the device
     /// lanes; `hide`: without them.
     #[serde(default)]
-    chains: Option<ChainLanes>,
+    pub(crate) chains: Option<ChainLanes>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -428,6 +443,16 @@ pub async fn devices(
     sources: SourceFilter,
     live: LiveOnly,
 ) -> Result<Json<DevicesPage>, ApiError> {
+    Ok(Json(devices_page(&state, q, sources, live).await?))
+}
+
+/// The lanes matching `q` (`GET /api/devices`, the MCP tools); see [`devices`].
+pub(crate) async fn devices_page(
+    state: &AppState,
+    q: DevicesQuery,
+    sources: SourceFilter,
+    live: LiveOnly,
+) -> Result<DevicesPage, ApiError> {
     let limit = q.limit.map(|n| n.clamp(1, MAX_DEVICES));
     let offset = q.cursor.unwrap_or(0);
     let needle = q.q.map(|t| t.to_lowercase());
@@ -495,19 +520,25 @@ pub async fn devices(
             }
         })
         .await?;
-    Ok(Json(page))
+    Ok(page)
 }
 
 pub async fn device(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<DeviceResponse>, ApiError> {
+    Ok(Json(device_detail(&state, id).await?))
+}
+
+/// One lane by its id, each segment with the person its id belongs to now (`GET
+/// /api/devices/{id}`, the MCP tools).
+pub(crate) async fn device_detail(state: &AppState, id: String) -> Result<DeviceResponse, ApiError> {
     state.identity.synced(&state.store).await;
     state
         .identity
         .read_off_workers(move |model| {
             let lane = model.device(&id).ok_or_else(|| ApiError::NotFound(format!("no device lane with id {id:?}")))?;
-            Ok(Json(DeviceResponse { device: lane_view(model, lane) }))
+            Ok(DeviceResponse { device: lane_view(model, lane) })
         })
         .await?
 }
@@ -591,18 +622,72 @@ pub async fn warnings(
     Ok(Json(page))
 }
 
+/// `GET /api/warnings/groups` parameters; `source` and `live_only` are read by their extractors.
+#[derive(Debug, Default, Deserialize)]
+pub struct WarningGroupsQuery {
+    #[serde(default, deserialize_with = "empty_as_none")]
+    pub(crate) project: Option<String>,
+    /// Findings returned per group, newest first (20 unless given, at most 10 000); every
+    /// group still counts all of its own.
+    #[serde(default, deserialize_with = "whole_number")]
+    pub(crate) per_group: Option<usize>,
+}
+
+/// The findings grouped by rule, severity and variant (`identity_engine::group_findings`), with
+/// the newest `per_group` of each: what the warnings view shows first, without the megabytes of
+/// every finding of a big project.
+pub async fn warning_groups(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<WarningGroupsQuery>,
+    sources: SourceFilter,
+    live: LiveOnly,
+) -> Result<Json<WarningGroupsPage>, ApiError> {
+    Ok(Json(warning_groups_page(&state, q, sources, live).await?))
+}
+
+/// The findings matching `q` in groups (`GET /api/warnings/groups`, the MCP tools); see
+/// [`warning_groups`].
+pub(crate) async fn warning_groups_page(
+    state: &AppState,
+    q: WarningGroupsQuery,
+    sources: SourceFilter,
+    live: LiveOnly,
+) -> Result<WarningGroupsPage, ApiError> {
+    state.identity.synced(&state.store).await;
+    let page = state
+        .identity
+        .read_off_workers(move |model| {
+            let engine = model.engine();
+            let findings = model
+                .findings(q.project.as_deref())
+                .into_iter()
+                .filter(|f| sources.allows(engine.source(&f.project)) && live.allows(&f.project));
+            let groups =
+                identity_engine::group_findings(findings, q.per_group.unwrap_or(20).clamp(1, 10_000), |finding| {
+                    FindingItem {
+                        source: engine.source(&finding.project).to_owned(),
+                        family: engine.family(&finding.project),
+                        finding,
+                    }
+                });
+            WarningGroupsPage { groups }
+        })
+        .await?;
+    Ok(page)
+}
+
 /// `GET /api/lens` parameters.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 pub struct LensQuery {
     #[serde(default, deserialize_with = "empty_as_none")]
-    project: Option<String>,
+    pub(crate) project: Option<String>,
     /// Another project (usually another vendor's) to join with by user id.
     #[serde(default, deserialize_with = "empty_as_none")]
-    compare: Option<String>,
+    pub(crate) compare: Option<String>,
     /// Mixpanel under this ID merge mode instead of the project's own (`simplified`,
     /// `original`): "what if this project were the other mode".
     #[serde(default)]
-    mixpanel_id_merge: Option<identity_engine::MixpanelIdMerge>,
+    pub(crate) mixpanel_id_merge: Option<identity_engine::MixpanelIdMerge>,
 }
 
 /// The settings the identity model applies to `project` (the defaults when never set).
@@ -643,36 +728,42 @@ pub async fn lens(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<LensQuery>,
 ) -> Result<Json<LensResponse>, ApiError> {
+    Ok(Json(lens_response(&state, q).await?))
+}
+
+/// The vendor lens of `q.project`, and the comparison with `q.compare` when given (`GET
+/// /api/lens`, the MCP tools); see [`lens`].
+pub(crate) async fn lens_response(state: &AppState, q: LensQuery) -> Result<LensResponse, ApiError> {
     let project = q.project.ok_or_else(|| ApiError::MissingParameter {
         parameter: "project",
         message: "`project` is required: /api/lens?project=<token or write key>".into(),
     })?;
-    let lens = lens_of(&state, project, q.mixpanel_id_merge).await?;
+    let lens = lens_of(state, project, q.mixpanel_id_merge).await?;
     let settings_labels = super::settings::labels(&lens.settings);
     let compare = match q.compare {
         Some(other) => {
-            let other = lens_of(&state, other, q.mixpanel_id_merge).await?;
+            let other = lens_of(state, other, q.mixpanel_id_merge).await?;
             let (lens, compared) = crate::background::run("the lens", move || {
                 let compared = identity_engine::compare(&lens, &other);
                 (lens, compared)
             })
             .await?;
-            return Ok(Json(LensResponse { lens, compare: Some(compared), settings_labels }));
+            return Ok(LensResponse { lens, compare: Some(compared), settings_labels });
         }
         None => None,
     };
-    Ok(Json(LensResponse { lens, compare, settings_labels }))
+    Ok(LensResponse { lens, compare, settings_labels })
 }
 
 /// `GET /api/why` parameters: two distinct ids of one project.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 pub struct WhyQuery {
     #[serde(default, deserialize_with = "empty_as_none")]
-    project: Option<String>,
+    pub(crate) project: Option<String>,
     #[serde(default, deserialize_with = "empty_as_none")]
-    a: Option<String>,
+    pub(crate) a: Option<String>,
     #[serde(default, deserialize_with = "empty_as_none")]
-    b: Option<String>,
+    pub(crate) b: Option<String>,
 }
 
 fn required(value: Option<String>, parameter: &'static str) -> Result<String, ApiError> {
@@ -708,13 +799,24 @@ pub async fn why(
     let project = required(q.project, "project")?;
     let a = required(q.a, "a")?;
     let b = required(q.b, "b")?;
+    Ok(Json(why_answer(&state, project, a, b).await?))
+}
+
+/// Why distinct ids `a` and `b` of `project` are one person, or not (`GET /api/why`, the MCP
+/// tools); see [`why`].
+pub(crate) async fn why_answer(
+    state: &AppState,
+    project: String,
+    a: String,
+    b: String,
+) -> Result<identity_engine::WhyAnswer, ApiError> {
     state.identity.synced(&state.store).await;
     let store = state.store.clone();
     state
         .identity
         .read_off_workers(move |model| {
             let last_event = |id: &str, seq: i64| last_event_before(&store, &project, id, seq);
-            model.why_with(&project, &a, &b, &last_event).map(Json).map_err(|e| match e {
+            model.why_with(&project, &a, &b, &last_event).map_err(|e| match e {
                 identity_engine::WhyError::UnknownId { which, .. } => ApiError::NotFoundParameter {
                     parameter: match which {
                         identity_engine::WhichId::A => "a",

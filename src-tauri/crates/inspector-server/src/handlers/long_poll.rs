@@ -10,8 +10,9 @@
 //!   lists, the identity model's changes. Each query runs off the async workers like any read.
 //! - It subscribes before its first query, so nothing committed after that query is missed;
 //!   announcements that cannot change the answer (another project's events) wake nothing, and a
-//!   burst of them costs one query.
+//!   waiting read queries at most once per [`REREAD_GAP`], however fast commits come.
 //! - `wait` is bounded by [`MAX_WAIT`], and a server shutting down answers at once.
+//! - The MCP tool `wait_for_events` waits the same way (`traffic::wait_for_events`).
 
 use std::time::Duration;
 
@@ -30,6 +31,11 @@ use crate::AppState;
 /// The longest a read may wait: longer than any test step should take, shorter than the idle
 /// timeouts of common HTTP clients and proxies.
 pub(crate) const MAX_WAIT: Duration = Duration::from_secs(60);
+
+/// A waiting read queries again at most this often however fast commits come: under a capture
+/// burst (hundreds of commits a second) each waiter costs capture a read every 50 ms, not one per
+/// commit, and an idle server still answers within 50 ms of the commit it waited for.
+const REREAD_GAP: Duration = Duration::from_millis(50);
 
 /// The `wait` and `min` query parameters. Each list's query struct has the two fields (parsed by
 /// [`duration`] and `params::whole_number`, so a bad value is a 400 naming it) and hands them
@@ -71,12 +77,17 @@ impl WaitParams {
                 format!("`min` must be at most {most} (the page size: `limit`), not {min}"),
             ));
         }
-        let started = Instant::now();
-        Ok(Some(Wait { started, until: started + wait, min }))
+        Ok(Some(Wait::new(wait, min)))
     }
 }
 
 impl Wait {
+    /// A wait from now for `min` items, at most `wait` long.
+    pub(crate) fn new(wait: Duration, min: usize) -> Wait {
+        let started = Instant::now();
+        Wait { started, until: started + wait, min }
+    }
+
     /// When the wait ends.
     pub(crate) fn until(&self) -> Instant {
         self.until
@@ -109,16 +120,21 @@ pub(crate) fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duratio
 
 /// What wakes a waiting read to query again.
 pub(crate) enum Wake {
-    /// Commits of events that the filter may match: of `project` (any with `None`) and of a
-    /// source `sources` allows.
-    Events { commits: broadcast::Receiver<Change>, project: Option<String>, sources: super::sources::SourceFilter },
+    /// Commits of events that the filter may match: of `project` (any with `None`) and of one of
+    /// `sources` (a comma-separated list as `EventFilter` holds it; any with `None`).
+    Events { commits: broadcast::Receiver<Change>, project: Option<String>, sources: Option<String> },
     /// Any change of the identity model, or any commit (the model follows commits).
     Identity { commits: broadcast::Receiver<Change>, model: broadcast::Receiver<IdentityChange> },
 }
 
 impl Wake {
-    pub(crate) fn events(state: &AppState, project: Option<String>, sources: super::sources::SourceFilter) -> Wake {
-        Wake::Events { commits: state.store.subscribe(), project, sources }
+    /// Wakes on commits of events `filter` may match.
+    pub(crate) fn events(state: &AppState, filter: &event_store::EventFilter) -> Wake {
+        Wake::Events {
+            commits: state.store.subscribe(),
+            project: filter.project.clone(),
+            sources: filter.source.clone(),
+        }
     }
 
     pub(crate) fn identity(state: &AppState) -> Wake {
@@ -131,7 +147,8 @@ impl Wake {
             let relevant = match self {
                 Wake::Events { commits, project, sources } => match commits.recv().await {
                     Ok(Change::Events { project: p, source, .. }) => {
-                        project.as_ref().is_none_or(|want| *want == p) && sources.allows(&source)
+                        project.as_ref().is_none_or(|want| *want == p)
+                            && sources.as_ref().is_none_or(|list| list.split(',').any(|s| s.trim() == source))
                     }
                     Ok(Change::Rejected { .. } | Change::Settings { .. }) => false,
                     Ok(_) | Err(RecvError::Lagged(_)) => true,
@@ -180,6 +197,7 @@ where
     let Some(wait) = wait else { return Ok((query().await?.0, None)) };
     let mut wake = wake();
     loop {
+        let read_at = Instant::now();
         let (answer, items) = query().await?;
         let now = Instant::now();
         let enough = items >= wait.min;
@@ -188,7 +206,13 @@ where
             return Ok((answer, Some(waited)));
         }
         tokio::select! {
-            more = wake.next() => if !more { tokio::time::sleep_until(wait.until).await },
+            more = wake.next() => if more {
+                // What commits until the next query is covered by it.
+                tokio::time::sleep_until((read_at + REREAD_GAP).min(wait.until)).await;
+                wake.drain();
+            } else {
+                tokio::time::sleep_until(wait.until).await
+            },
             _ = tokio::time::sleep_until(wait.until) => {}
             _ = state.shutdown.cancelled() => {}
         }

@@ -1,7 +1,9 @@
 //! The HTTP edge of the server: one module per group of routes, plus the shapes they read and
 //! write. Handlers only translate between HTTP and the services (`crate::control`,
 //! `crate::identity`, `crate::forward`) and crates (`ingest`, `event-store`, `transfer`) that do the
-//! work, so the same work is reachable from the CLI and the desktop shell without HTTP.
+//! work, so the same work is reachable from the CLI and the desktop shell without HTTP. A read
+//! handler unpacks its request and calls the plain query function beside it (`events_page`,
+//! `why_answer`, ...), which is what the MCP tools (`crate::mcp`) call: one query, two edges.
 //!
 //! - Capture, for SDKs: [`capture`] (every vendor's routes; permissive CORS).
 //! - `/api`, for the UI and scripts (no CORS, Host checked by [`host_guard`]): [`traffic`] (health,

@@ -19,9 +19,16 @@ impl SourceFilter {
     /// Repeatable (`source=a&source=b`) and comma-separated (`source=a,b`). An unknown value is a
     /// 400 naming the known ones: a typo must not look like "no events".
     pub(crate) fn parse(raw_query: Option<&str>) -> Result<SourceFilter, ApiError> {
-        let mut sources: Vec<String> = Vec::new();
         let pairs = form_urlencoded::parse(raw_query.unwrap_or_default().as_bytes());
-        for (_, value) in pairs.filter(|(k, _)| k == "source") {
+        let values: Vec<String> = pairs.filter(|(k, _)| k == "source").map(|(_, v)| v.into_owned()).collect();
+        SourceFilter::of(&values)
+    }
+
+    /// The sources named by `values`, each a source or a comma-separated list of them (what the
+    /// query's `source` values hold, or an MCP tool's `source` argument).
+    pub(crate) fn of(values: &[String]) -> Result<SourceFilter, ApiError> {
+        let mut sources: Vec<String> = Vec::new();
+        for value in values {
             for source in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
                 if !Source::ALL.iter().any(|known| known.as_str() == source) {
                     let known: Vec<&str> = Source::ALL.iter().map(|s| s.as_str()).collect();

@@ -3,7 +3,7 @@
 
 use axum::extract::State;
 use axum::Json;
-use event_store::{EventFilter, RequestFilter};
+use event_store::{EventFilter, Page, RequestFilter, StoredEvent};
 use serde::Deserialize;
 
 use super::decision_pill::pills;
@@ -11,7 +11,7 @@ use super::dto::{
     EventResponse, EventsPage, Health, IdentityProgress, ProjectItem, ProjectsPage, RequestResponse, RequestsPage,
 };
 use super::identity::person_refs;
-use super::long_poll::{self, duration, WaitParams, Wake};
+use super::long_poll::{self, duration, Wait, WaitParams, Wake};
 use super::params::{empty_as_none, whole_number, ApiPath, ApiQuery};
 use super::sources::{LiveOnly, SourceFilter};
 use crate::error::ApiError;
@@ -24,7 +24,7 @@ const PAGE_IDENTITY_WAIT: std::time::Duration = std::time::Duration::from_millis
 
 /// Runs a store read off the async workers (`crate::background::run_interactive`): SQLite calls
 /// must not stall the workers that are answering SDKs. Every read here is one page or one row.
-async fn read<T: Send + 'static>(
+pub(crate) async fn read<T: Send + 'static>(
     state: &AppState,
     query: impl FnOnce(&event_store::Store) -> Result<T, event_store::StoreError> + Send + 'static,
 ) -> Result<T, ApiError> {
@@ -121,11 +121,10 @@ pub async fn events(
         after_seq: q.after,
         limit,
     };
-    let project = filter.project.clone();
     let (page, waited) = long_poll::until_enough(
         &state,
         wait,
-        || Wake::events(&state, project, sources),
+        || Wake::events(&state, &filter),
         || {
             let filter = filter.clone();
             let state = &state;
@@ -137,6 +136,21 @@ pub async fn events(
         },
     )
     .await?;
+    let mut page = with_identity(&state, page).await?;
+    page.waited = waited;
+    Ok(Json(page))
+}
+
+/// One page of events matching `filter`, newest first, with the person each event's id belongs
+/// to now and the decision pills of merge-type events: what `GET /api/events` answers and what
+/// the MCP tools read.
+pub(crate) async fn events_page(state: &AppState, filter: EventFilter) -> Result<EventsPage, ApiError> {
+    let page = read(state, move |s| s.events(&filter)).await?;
+    with_identity(state, page).await
+}
+
+/// A page of stored events with their persons and decision pills (see [`events_page`]).
+async fn with_identity(state: &AppState, page: Page<StoredEvent>) -> Result<EventsPage, ApiError> {
     // Events captured a moment ago: give the feeder a moment to apply them, so their persons and
     // pills come with this page (a live view does not fetch these events again).
     if let Some(newest) = page.items.iter().map(|e| e.seq).max() {
@@ -149,7 +163,48 @@ pub async fn events(
         .identity
         .read_off_workers(move |model| (person_refs(model, &keys), pills(model.engine().decisions(), &seqs)))
         .await?;
-    Ok(Json(EventsPage { events: page.items, next_cursor: page.next_cursor, persons, decisions, waited }))
+    Ok(EventsPage { events: page.items, next_cursor: page.next_cursor, persons, decisions, waited: None })
+}
+
+/// How long [`wait_for_events`] may wait, whatever the caller asks: MCP clients give up on a call
+/// after 60 s by default, and an answer saying "nothing yet" is more use than a dropped call.
+pub(crate) const MAX_EVENTS_WAIT: std::time::Duration = std::time::Duration::from_secs(55);
+
+/// What [`wait_for_events`] found.
+#[derive(Debug)]
+pub(crate) struct Waited {
+    /// The matching events after the filter's `after_seq`, newest first (at most its `limit`).
+    pub(crate) page: EventsPage,
+    /// At least the wanted number arrived (false: the wait timed out or the server is stopping).
+    pub(crate) arrived: bool,
+}
+
+/// Waits until at least `min` events matching `filter` (whose `after_seq` says after which
+/// arrival they count) are stored, or `timeout` (at most [`MAX_EVENTS_WAIT`]) passes: the MCP
+/// tool's wait, the same as `GET /api/events?wait=&min=` (`long_poll::until_enough`).
+pub(crate) async fn wait_for_events(
+    state: &AppState,
+    filter: EventFilter,
+    min: usize,
+    timeout: std::time::Duration,
+) -> Result<Waited, ApiError> {
+    let wait = Wait::new(timeout.min(MAX_EVENTS_WAIT), min.max(1));
+    let (page, waited) = long_poll::until_enough(
+        state,
+        Some(wait),
+        || Wake::events(state, &filter),
+        || {
+            let filter = filter.clone();
+            async move {
+                let page = read(state, move |s| s.events(&filter)).await?;
+                let matched = page.items.len();
+                Ok((page, matched))
+            }
+        },
+    )
+    .await?;
+    let page = with_identity(state, page).await?;
+    Ok(Waited { page, arrived: waited.is_some_and(|w| !w.timed_out) })
 }
 
 pub async fn event(
@@ -204,8 +259,14 @@ pub async fn requests(
         before_id: q.cursor,
         limit: q.limit.unwrap_or(DEFAULT_PAGE),
     };
-    let page = read(&state, move |s| s.requests(&filter)).await?;
-    Ok(Json(RequestsPage { requests: page.items, next_cursor: page.next_cursor }))
+    Ok(Json(requests_page(&state, filter).await?))
+}
+
+/// One page of stored requests matching `filter`, newest first (`GET /api/requests`, the MCP
+/// tools).
+pub(crate) async fn requests_page(state: &AppState, filter: RequestFilter) -> Result<RequestsPage, ApiError> {
+    let page = read(state, move |s| s.requests(&filter)).await?;
+    Ok(RequestsPage { requests: page.items, next_cursor: page.next_cursor })
 }
 
 /// One request in full: headers, the body as received (base64) and, when it decodes, the JSON
@@ -225,9 +286,15 @@ pub async fn request(
 /// Each project (token or write key) with the `source` of its events and the identity
 /// `family` whose rules apply to it; `?source=` keeps only those sources.
 pub async fn projects(State(state): State<AppState>, wanted: SourceFilter) -> Result<Json<ProjectsPage>, ApiError> {
-    let projects = read(&state, |s| s.projects()).await?;
+    Ok(Json(projects_page(&state, &wanted).await?))
+}
+
+/// Every project of the `wanted` sources, most recently seen first, with its family and
+/// settings in words (`GET /api/projects`, the MCP tools).
+pub(crate) async fn projects_page(state: &AppState, wanted: &SourceFilter) -> Result<ProjectsPage, ApiError> {
+    let projects = read(state, |s| s.projects()).await?;
     let configured: std::collections::HashMap<String, identity_engine::ProjectSettings> =
-        read(&state, ingest::stored_settings).await?.into_iter().collect();
+        read(state, ingest::stored_settings).await?.into_iter().collect();
     let projects = projects
         .into_iter()
         .filter(|p| wanted.allows(&p.source))
@@ -237,7 +304,7 @@ pub async fn projects(State(state): State<AppState>, wanted: SourceFilter) -> Re
             ProjectItem { family, settings_label, summary }
         })
         .collect();
-    Ok(Json(ProjectsPage { projects }))
+    Ok(ProjectsPage { projects })
 }
 
 /// `OriginalUri`: inside the nested `/api` router the plain `Uri` has lost its `/api` prefix.

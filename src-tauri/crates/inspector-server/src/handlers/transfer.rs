@@ -12,7 +12,7 @@
 //!   to an anonymous temporary file first (zip'd HARs need seeking), then imported all or nothing
 //!   on a lower-priority thread.
 
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::{Read, Seek, SeekFrom};
 use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
@@ -200,19 +200,21 @@ pub async fn import(
     ApiQuery(q): ApiQuery<ImportQuery>,
     request: Request,
 ) -> Result<Json<Imported>, ApiError> {
-    // The upload is written to a spool file and then read, decoded and committed, all on one
-    // thread of the import at a lower priority (`crate::background`): this handler only moves
-    // the body's chunks to it, so no async worker waits on the disk and capture keeps the
-    // cores. The spool file is anonymous (unlinked at creation): a killed server leaves none.
+    // The upload is read, decoded and committed as it arrives, on one thread of the import at a
+    // lower priority (`crate::background`): this handler only moves the body's chunks to it, so
+    // no async worker waits on the disk and capture keeps the cores. Nothing is spooled (but a
+    // zip'd HAR, read from its end): a spool file doubled what the import wrote to disk, and on
+    // ext4 that writeback doubled capture's p99 beside a large import. An upload that stops
+    // part-way fails the import, which then leaves nothing (`Store::import` is all or nothing).
     let store = state.store.clone();
     let options = ImportOptions { name: q.name, source_name: q.filename, progress: Arc::new(NoProgress) };
-    let (chunks, mut received) = tokio::sync::mpsc::channel::<Upload>(UPLOAD_QUEUE);
+    let (chunks, received) = tokio::sync::mpsc::channel::<Upload>(UPLOAD_QUEUE);
     let (done, imported) = tokio::sync::oneshot::channel();
     std::thread::Builder::new()
         .name("import".into())
         .spawn(move || {
             crate::background::lower_priority();
-            let _ = done.send(spool_then_import(&store, &mut received, options));
+            let _ = done.send(import_upload(&store, received, options));
         })
         .map_err(|e| ApiError::Internal(format!("cannot start the import: {e}")))?;
     let mut body = request.into_body().into_data_stream();
@@ -251,34 +253,80 @@ enum Upload {
     Interrupted(String),
 }
 
-/// The import thread's work: spools the upload, then imports the file. The outer error is the
-/// upload's (empty, interrupted, disk), the inner one the import's.
-fn spool_then_import(
+/// The import thread's work: imports the upload as it arrives. The outer error is the upload's
+/// (empty, interrupted), the inner one the import's.
+fn import_upload(
     store: &event_store::Store,
-    received: &mut tokio::sync::mpsc::Receiver<Upload>,
+    received: tokio::sync::mpsc::Receiver<Upload>,
     options: ImportOptions,
 ) -> Result<Result<event_store::ImportSummary, event_store::ImportError>, ApiError> {
-    let spool_error = |e: std::io::Error| ApiError::Internal(format!("cannot spool the upload: {e}"));
-    let mut file = tempfile::tempfile().map_err(spool_error)?;
-    let mut size = 0usize;
-    loop {
-        match received.blocking_recv() {
-            Some(Upload::Chunk(bytes)) => {
-                size += bytes.len();
-                file.write_all(&bytes).map_err(spool_error)?;
-            }
-            Some(Upload::End) => break,
-            Some(Upload::Interrupted(e)) => {
-                return Err(ApiError::InvalidBody(format!("the upload was interrupted: {e}")));
-            }
-            None => return Err(ApiError::InvalidBody("the upload was interrupted".into())),
-        }
+    let upload = Arc::new(std::sync::Mutex::new(UploadState::default()));
+    let reader = UploadReader { received, current: Bytes::new(), ended: false, state: upload.clone() };
+    let result = transfer::import_stream(store, reader, options);
+    // A failed upload explains a failed import better than the import's own words ("not a
+    // HAR" for a file cut short), and an empty one imported nothing whatever it says.
+    let state = upload.lock().map(|s| s.clone()).unwrap_or_default();
+    if let Some(why) = state.interrupted {
+        return Err(ApiError::InvalidBody(why));
     }
-    if size == 0 {
+    if state.size == 0 {
         return Err(ApiError::InvalidBody("the request body is empty: send the file to import".into()));
     }
-    file.seek(SeekFrom::Start(0)).map_err(|e| ApiError::Internal(format!("cannot read the spooled upload: {e}")))?;
-    Ok(transfer::import_open_file(store, file, options))
+    Ok(result)
+}
+
+/// What the import thread saw of the upload.
+#[derive(Debug, Clone, Default)]
+struct UploadState {
+    size: usize,
+    /// Why the upload stopped before its end.
+    interrupted: Option<String>,
+}
+
+/// The upload's chunks as one `Read`, for the import's decoders. It ends (reads 0) only on the
+/// handler's `End`; an interrupted upload, or a queue closed without `End` (the handler was
+/// dropped when the client went away), is a read error, which fails the import.
+struct UploadReader {
+    received: tokio::sync::mpsc::Receiver<Upload>,
+    current: Bytes,
+    /// `End` was received: every later read is the end too (the queue is closed by then).
+    ended: bool,
+    state: Arc<std::sync::Mutex<UploadState>>,
+}
+
+impl UploadReader {
+    fn interrupted(&self, why: String) -> std::io::Error {
+        if let Ok(mut state) = self.state.lock() {
+            state.interrupted.get_or_insert(why.clone());
+        }
+        std::io::Error::new(std::io::ErrorKind::UnexpectedEof, why)
+    }
+}
+
+impl Read for UploadReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.current.is_empty() {
+            if self.ended {
+                return Ok(0);
+            }
+            match self.received.blocking_recv() {
+                Some(Upload::Chunk(bytes)) => {
+                    if let Ok(mut state) = self.state.lock() {
+                        state.size += bytes.len();
+                    }
+                    self.current = bytes;
+                }
+                Some(Upload::End) => self.ended = true,
+                Some(Upload::Interrupted(e)) => {
+                    return Err(self.interrupted(format!("the upload was interrupted: {e}")));
+                }
+                None => return Err(self.interrupted("the upload was interrupted".into())),
+            }
+        }
+        let n = buf.len().min(self.current.len());
+        buf[..n].copy_from_slice(&self.current.split_to(n));
+        Ok(n)
+    }
 }
 
 /// `GET /api/datasets`: imported data sets, newest first.

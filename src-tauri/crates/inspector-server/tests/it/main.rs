@@ -26,6 +26,7 @@ mod identity_vendors;
 mod kissmetrics;
 mod live;
 mod long_poll;
+mod mcp;
 mod merged_users;
 mod mixpanel_merge_route;
 mod non_utf8_data_dir;

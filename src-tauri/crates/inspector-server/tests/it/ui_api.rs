@@ -179,6 +179,34 @@ async fn decisions_and_warnings_of_one_event() {
     assert!(refused.text().contains(r#"unknown rule \"nope\""#), "{}", refused.text());
 }
 
+/// `/api/warnings/groups` carries every finding of `/api/warnings` once, as counts per group,
+/// with only the newest `per_group` of each in full.
+#[tokio::test(flavor = "multi_thread")]
+async fn warning_groups_count_every_finding_and_send_the_newest() {
+    let app = app();
+    // Five emails as distinct ids: five findings of one rule.
+    let events: Vec<_> = (1..=5)
+        .map(|i| json!({"event": "$pageview", "distinct_id": format!("user{i}@example.com"), "uuid": format!("0190a1b2-0000-7000-8000-00000000010{i}")}))
+        .collect();
+    batch(&app, "phc_groups", json!(events)).await;
+    let all = app.api("/api/warnings?project=phc_groups").await["warnings"].as_array().unwrap().len();
+    let page = app.api("/api/warnings/groups?project=phc_groups&per_group=2").await;
+    let groups = page["groups"].as_array().unwrap();
+    let totals: u64 = groups.iter().map(|g| g["total"].as_u64().unwrap()).sum();
+    assert_eq!(totals as usize, all, "every finding counted once: {page}");
+    let emails = groups.iter().find(|g| g["rule"] == "email_as_distinct_id").expect("the email group");
+    assert_eq!(emails["total"], 5);
+    let kept = emails["findings"].as_array().unwrap();
+    assert_eq!(kept.len(), 2, "per_group=2 keeps two");
+    assert!(kept[0]["seq"].as_i64() > kept[1]["seq"].as_i64(), "newest first: {kept:?}");
+    assert_eq!(kept[0]["source"], "posthog");
+    assert!(!emails["fix"].as_str().unwrap().is_empty(), "the group states its fix");
+
+    let refused = app.get("/api/warnings/groups?per_group=many").await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert!(refused.text().contains("per_group"), "{}", refused.text());
+}
+
 /// `flagged=first|only` puts lanes named by an error or warning finding first or alone;
 /// `chains=last|hide` moves anonymous-id chains (no `$device_id`, no user agent) to the end or
 /// out. The counts are of all matching lanes.
