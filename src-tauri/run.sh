@@ -25,12 +25,16 @@ binary="$target_dir/release/identity-inspector"
 say() { printf 'run.sh: %s\n' "$*" >&2; }
 
 # --- What to run -------------------------------------------------------------------------
-# A subcommand (serve, export, import, replay) or help runs as given, headless. With no
-# subcommand the binary opens the window, which needs a display; without one, `serve` instead.
+# A subcommand (serve, mcp, export, import, replay, tail and the queries) or help runs as given,
+# headless. With no subcommand the binary opens the window, which needs a display; without one,
+# `serve` instead.
 subcommand=""
 for a in "${args[@]}"; do
   case "$a" in
-    serve | export | import | replay | help | -h | --help | -V | --version) subcommand="$a"; break ;;
+    serve | mcp | export | import | replay | tail | persons | devices | warnings | why | help | -h | --help | -V | --version)
+      subcommand="$a"
+      break
+      ;;
   esac
 done
 if [[ -n "$subcommand" ]]; then

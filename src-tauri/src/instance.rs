@@ -5,7 +5,8 @@
 //! The first instance holds an exclusive lock on `<data dir>/instance.lock` for its lifetime (the
 //! OS releases it when the process dies, even on a crash, so a stale file never blocks a launch)
 //! and writes its URL and control token into it; a second launch that cannot take the lock reads
-//! them and calls `POST /api/control/show` with the token.
+//! them and calls `POST /api/control/show` with the token. `mcp` and the query commands
+//! (`cli/attach.rs`) find the inspector of a data dir the same way ([`holder`]).
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, SeekFrom, Write};

@@ -1,7 +1,9 @@
 //! `identity-inspector`: with no argument, the desktop window (when built with `desktop`);
 //! `serve` runs the same server headless. Both take the same `--port`, `--bind`, `--data-dir`
-//! and `--allow-network` flags. `mcp` serves the inspector's tools to a coding agent over stdio
-//! (`mcp.rs`), for the same `--data-dir`.
+//! and `--allow-network` flags (`args.rs`). `mcp` serves the inspector's tools to a coding agent
+//! over stdio (`mcp.rs`), for a `--data-dir`. The other subcommands are in `cli/`: moving data
+//! in and out of a data dir (`export`, `import`, `replay`), and reading a running inspector
+//! (`tail`, `persons`, `devices`, `warnings`, `why`).
 
 /// mimalloc rather than the system allocator: the identity model's thread frees what the
 /// store-reading thread allocated, which glibc's malloc does slowly (rebuilding 1M events took
@@ -43,6 +45,7 @@ use args::{network_refusal, ServerArgs, DEFAULT_BIND, DEFAULT_PORT};
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+    /// The desktop window's flags; also accepted before a subcommand that takes them.
     #[command(flatten)]
     server: ServerArgs,
     /// Test only: the window's page reports what it shows to /api/test/probe (desktop smoke test).
@@ -53,12 +56,23 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the capture server and UI headless (CI, containers, a browser tab).
-    Serve(cli::ServeOptions),
+    Serve(ServeCommand),
     /// Serve the inspector's tools to a coding agent over stdio (MCP): forwarded to the inspector
     /// running for the data dir, or over the data dir read-only when none runs.
-    Mcp,
+    Mcp(args::DataDirArg),
     #[command(flatten)]
     Transfer(cli::Transfer),
+    #[command(flatten)]
+    Query(cli::Query),
+}
+
+/// `serve`'s flags: the server's address and data dir, and its own options.
+#[derive(clap::Args)]
+struct ServeCommand {
+    #[command(flatten)]
+    server: ServerArgs,
+    #[command(flatten)]
+    options: cli::ServeOptions,
 }
 
 fn main() -> ExitCode {
@@ -71,9 +85,10 @@ fn main() -> ExitCode {
         .init();
     let cli = Cli::parse();
     match cli.command {
-        Some(Command::Serve(options)) => serve(cli.server, options),
-        Some(Command::Mcp) => mcp::run(cli.server.data_dir()),
-        Some(Command::Transfer(command)) => cli::run(command, cli.server.data_dir()),
+        Some(Command::Serve(ServeCommand { server, options })) => serve(server.or(cli.server), options),
+        Some(Command::Mcp(dir)) => mcp::run(dir.or(cli.server.data_dir)),
+        Some(Command::Transfer(command)) => cli::run(command, cli.server.data_dir),
+        Some(Command::Query(command)) => cli::query(command, cli.server.data_dir),
         None => desktop(cli.server, cli.test_probe),
     }
 }
@@ -228,5 +243,81 @@ pub(crate) async fn shutdown_signal() {
     tokio::select! {
         _ = ctrl_c => {},
         _ = terminate => {},
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("identity-inspector").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    /// The invocations the README, run.sh and the e2e tests use keep working, flags before the
+    /// subcommand included (they were global before each subcommand had its own).
+    #[test]
+    fn existing_invocations_still_parse() {
+        let Some(Command::Serve(ServeCommand { server, .. })) =
+            parse(&["serve", "--port", "0", "--data-dir", "/d"]).unwrap().command
+        else {
+            panic!("serve")
+        };
+        assert_eq!((server.port, server.data_dir.as_deref()), (Some(0), Some(std::path::Path::new("/d"))));
+
+        let cli = parse(&["--port", "9000", "--data-dir", "/d", "serve", "--port", "9001"]).unwrap();
+        let Some(Command::Serve(ServeCommand { server, .. })) = cli.command else { panic!("serve") };
+        let merged = server.or(cli.server);
+        assert_eq!(merged.port, Some(9001), "the subcommand's own flag wins");
+        assert_eq!(merged.data_dir.as_deref(), Some(std::path::Path::new("/d")), "the one before fills in");
+
+        for args in [
+            &["--data-dir", "/d"][..],
+            &["--port", "28121"],
+            &["export", "--data-dir", "/d", "--format", "csv", "--out", "-"],
+            &["--data-dir", "/d", "export", "--format", "csv", "--out", "-"],
+            &["import", "--data-dir", "/d", "file.har", "--name", "n"],
+            &["replay", "bundle.json", "--to", "http://127.0.0.1:9"],
+            &["mcp", "--data-dir", "/d"],
+            &["--data-dir", "/d", "mcp"],
+        ] {
+            parse(args).unwrap_or_else(|e| panic!("{args:?}: {e}"));
+        }
+    }
+
+    #[test]
+    fn the_queries_take_a_data_dir_or_a_url() {
+        parse(&["tail", "--data-dir", "/d", "--project", "phc", "--format", "logfmt"]).unwrap();
+        parse(&["--data-dir", "/d", "persons", "--json"]).unwrap();
+        parse(&["why", "anon-1", "user-1", "--url", "http://127.0.0.1:28120", "--project", "phc"]).unwrap();
+        let both = parse(&["warnings", "--data-dir", "/d", "--url", "http://127.0.0.1:1"]).err().expect("refused");
+        assert_eq!(both.kind(), clap::error::ErrorKind::ArgumentConflict);
+    }
+
+    #[test]
+    fn a_subcommand_takes_and_shows_only_its_own_flags() {
+        let err = parse(&["export", "--port", "1", "--format", "csv", "--out", "-"]).err().expect("refused");
+        assert_eq!(err.kind(), clap::error::ErrorKind::UnknownArgument);
+        let mut cli = Cli::command();
+        let server_flags = &["--port", "--bind", "--allow-network"][..];
+        for (name, absent) in [
+            ("export", server_flags),
+            ("replay", &["--data-dir"]),
+            ("tail", server_flags),
+            ("persons", server_flags),
+            ("why", server_flags),
+            ("mcp", server_flags),
+        ] {
+            let help = cli.find_subcommand_mut(name).expect(name).render_long_help().to_string();
+            for flag in absent {
+                assert!(!help.contains(flag), "`{name} --help` lists {flag}:\n{help}");
+            }
+        }
     }
 }

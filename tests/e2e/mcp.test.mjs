@@ -209,9 +209,21 @@ for (const transport of ['http', 'stdio']) {
 
 test('clear_project needs the control token over HTTP; the stdio pipe sends it', { timeout: 15_000 }, async () => {
   assert.match(await failure(clients.http, 'clear_project', { project: TOKEN }), /^Error \(bad_token\)/);
-  // Past the token check, the tool reaches the per-project delete, which this build lacks.
-  assert.match(await failure(clients.stdio, 'clear_project', { project: TOKEN }), /not available yet/);
-  assert.ok((await server.allEvents({ project: TOKEN })).length >= 4, 'nothing was deleted');
+  const before = (await server.allEvents({ project: TOKEN })).length;
+  assert.ok(before >= 4, 'nothing was deleted');
+  // Another key to clear: the read-only test below still reads TOKEN's traffic.
+  const scratch = `${TOKEN}_scratch`;
+  const batch = [{ event: 'scratch', distinct_id: 'scratch-1' }];
+  const sent = await fetch(`${server.url}/batch/`, {
+    method: 'POST',
+    body: JSON.stringify({ api_key: scratch, batch }),
+  });
+  assert.equal(sent.status, 200);
+  const cleared = await text(clients.stdio, 'clear_project', { project: scratch });
+  assert.match(cleared, new RegExp(`^Cleared project "${scratch}": 1 event and`));
+  assert.deepEqual(await server.allEvents({ project: scratch }), [], 'the project is gone');
+  assert.deepEqual((await server.api(`/api/persons?project=${scratch}`)).persons, []);
+  assert.equal((await server.allEvents({ project: TOKEN })).length, before, 'the other project stays');
 });
 
 test('/mcp refuses other Host values and web pages, and sends no CORS headers', { timeout: 15_000 }, async () => {

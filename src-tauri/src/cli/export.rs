@@ -22,6 +22,8 @@ enum FormatArg {
 
 #[derive(Args)]
 pub struct ExportArgs {
+    #[command(flatten)]
+    pub(super) dir: crate::args::DataDirArg,
     /// Only this project (its token; `import:<name>/<token>` for imported data).
     #[arg(long)]
     project: Option<String>,

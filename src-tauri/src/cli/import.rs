@@ -10,6 +10,8 @@ use super::progress::Bar;
 
 #[derive(Args)]
 pub struct ImportArgs {
+    #[command(flatten)]
+    pub(super) dir: crate::args::DataDirArg,
     /// A bundle, a HAR or NDJSON events (gzip'd or not); the format is read from the content.
     /// A FIFO works too, and `-` (or `/dev/stdin`) reads standard input.
     file: PathBuf,

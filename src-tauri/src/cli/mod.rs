@@ -1,11 +1,18 @@
-//! `export`, `import` and `replay`: moving captured traffic in and out of a data dir.
-//! Each prints a clear message and exits non-zero on failure; long work shows a progress bar on
-//! a terminal (stderr), and nothing when stderr is not one (CI logs).
+//! The subcommands besides `serve`, each printing a clear message and exiting non-zero on failure:
+//! - `export`, `import` and `replay` move captured traffic in and out of a data dir; long work
+//!   shows a progress bar on a terminal (stderr), and nothing when stderr is not one (CI logs).
+//! - `tail` (`tail.rs`), `persons`, `devices`, `warnings` and `why` (`query.rs`) read the
+//!   inspector running for a data dir (`attach.rs`) through its `/api`, for a terminal (`style.rs`)
+//!   or, with `--json`/`--format`, for scripts.
 
+mod attach;
 mod export;
 mod import;
 mod progress;
+mod query;
 mod replay;
+mod style;
+mod tail;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -42,6 +49,40 @@ Examples:
   --fault segment:drop:count=1
   --fault posthog:delay_ms=2000";
 
+/// Reading the running inspector.
+#[derive(Subcommand)]
+pub enum Query {
+    /// Follow the running inspector's traffic: one line per event with its person and the merge
+    /// or refusal it made, findings and refused requests inline.
+    Tail(tail::TailArgs),
+    /// The persons of the running inspector's identity model, as the Persons view lists them.
+    Persons(query::PersonsArgs),
+    /// The device lanes (each device's ids in order), most recently active first.
+    Devices(query::DevicesArgs),
+    /// The findings: identity mistakes in the traffic, what the vendor will do, how to fix them.
+    Warnings(query::WarningsArgs),
+    /// Why two distinct ids are one person (the decisions that joined them), or not.
+    Why(query::WhyArgs),
+}
+
+/// Runs a query command; `before` is a `--data-dir` given before the subcommand.
+pub fn query(command: Query, before: Option<PathBuf>) -> ExitCode {
+    let result = match command {
+        Query::Tail(args) => tail::run(args, before),
+        Query::Persons(args) => query::persons(args, before),
+        Query::Devices(args) => query::devices(args, before),
+        Query::Warnings(args) => query::warnings(args, before),
+        Query::Why(args) => query::why(args, before),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 /// `serve` options beyond the server's address and data dir.
 #[derive(clap::Args, Default)]
 pub struct ServeOptions {
@@ -55,11 +96,17 @@ pub struct ServeOptions {
     pub faults: Vec<String>,
 }
 
-/// Runs a transfer command against the data dir `data_dir` (the global `--data-dir`).
-pub fn run(command: Transfer, data_dir: PathBuf) -> ExitCode {
+/// Runs a transfer command; `before` is a `--data-dir` given before the subcommand.
+pub fn run(command: Transfer, before: Option<PathBuf>) -> ExitCode {
     let result = match command {
-        Transfer::Export(args) => export::run(args, data_dir),
-        Transfer::Import(args) => import::run(args, data_dir),
+        Transfer::Export(args) => {
+            let data_dir = args.dir.clone().or(before);
+            export::run(args, data_dir)
+        }
+        Transfer::Import(args) => {
+            let data_dir = args.dir.clone().or(before);
+            import::run(args, data_dir)
+        }
         Transfer::Replay(args) => replay::run(args),
     };
     match result {

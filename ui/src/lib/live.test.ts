@@ -111,6 +111,10 @@ describe('reduceLive', () => {
     // A project's settings changed: the server replays it, so every view refetches.
     const settings = reduceLive(s, { type: 'settings', project: 'mp' });
     expect(settings.revision).toEqual(pruned.revision);
+    // One project's traffic was deleted: every view refetches, arrival numbers go on.
+    const deleted = reduceLive(s, { type: 'project_deleted', project: 'p', events: 3, requests: 1 });
+    expect(deleted.revision).toEqual(pruned.revision);
+    expect(deleted.lastSeq).toBe(3);
   });
 
   it('does not mutate the previous state', () => {

@@ -2,9 +2,10 @@
 // revision counter per kind of change (`faulted`: a request a fault rule answered was stored;
 // `faults`: the fault rules changed). Views refetch when "their" revision moves; a `lagged`
 // message (the server dropped announcements for this slow reader), a `pruned` one (old data or
-// everything was removed: what the views show may be gone), an `imported` one (a data set
-// appeared in one go) and a `settings` one (a project's identity settings changed and the server
-// replays it: its persons, lanes and findings may all differ) bump everything, and so does
+// everything was removed: what the views show may be gone), a `project_deleted` one (one
+// project's traffic and identity model went), an `imported` one (a data set appeared in one go)
+// and a `settings` one (a project's identity settings changed and the server replays it: its
+// persons, lanes and findings may all differ) bump everything, and so does
 // reconnecting after the stream was lost (the server may have restarted with other data).
 
 import type { StreamMessage } from './types';
@@ -99,6 +100,7 @@ export function reduceLive(s: LiveState, msg: StreamMessage | { type: 'open' } |
       return msg.all
         ? { ...s, events: 0, rejected: 0, lastSeq: 0, appliedSeq: 0, devices: [], revision: bumpAll(s.revision) }
         : { ...s, revision: bumpAll(s.revision) };
+    case 'project_deleted':
     case 'imported':
     case 'settings':
       return { ...s, revision: bumpAll(s.revision) };

@@ -97,6 +97,7 @@ export type StreamMessage =
   | { type: 'warnings'; new: number; applied_seq: number }
   | { type: 'lagged'; skipped: number }
   | { type: 'pruned'; events: number; requests: number; all: boolean }
+  | { type: 'project_deleted'; project: string; events: number; requests: number }
   | { type: 'imported'; dataset: string; requests: number; events: number }
   | { type: 'settings'; project: string };
 

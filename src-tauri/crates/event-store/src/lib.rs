@@ -13,9 +13,12 @@
 //! - `events.seq` is the arrival order: assigned by the writer, strictly increasing, never reused
 //!   (until `clear_all` empties the store; see `prune`).
 //! - Readers use a separate pool of connections and never block the writer (WAL).
+//! - Rows leave the store by retention (`prune`), "clear all data" (`clear_all`) or one project's
+//!   deletion (`delete`); each tells the keepers of derived state so (see those modules).
 
 mod checkpointer;
 mod datasets;
+mod delete;
 mod deliveries;
 mod error;
 mod export;
@@ -33,12 +36,13 @@ pub use datasets::{
     dataset_name_from, dataset_project, split_project, valid_dataset_label, DatasetInfo, DatasetSummary, ImportError,
     ImportRow, ImportSummary, RowError, IMPORT_PREFIX,
 };
+pub use delete::{DeletedProject, ProjectCut};
 pub use deliveries::{summary as delivery_summary, Attempt, Delivery, DeliveryFilter, DeliveryState, UndeliveredEvent};
 pub use error::StoreError;
 pub use export::{ExportedRequest, Selection, SelectionCounts};
 pub use model::*;
 pub use prune::{Removed, Retention};
-pub use query::{ArrivedEvent, ArrivedRow, EventFilter, Page, RequestFilter, Scanned};
+pub use query::{ArrivedEvent, ArrivedRow, EventFilter, Page, RequestFilter, Scanned, MAX_PAGE};
 pub use read_only::ReadOnly;
 pub use settings::StoredSettings;
 
@@ -64,6 +68,8 @@ struct Inner {
     removals: std::sync::atomic::AtomicU64,
     /// Bumped after every committed write of project settings (see `settings`).
     settings_writes: std::sync::atomic::AtomicU64,
+    /// Project deletions started (see `delete`).
+    cuts: delete::Cuts,
     /// Set when the data directory could not be written at open: reads only (see `read_only`).
     read_only: Option<ReadOnly>,
     /// Keeps the in-memory database of an empty read-only store alive.
@@ -186,6 +192,7 @@ impl Store {
                 changes,
                 removals,
                 settings_writes,
+                cuts: delete::Cuts::default(),
                 read_only,
                 _empty,
                 checkpointer,

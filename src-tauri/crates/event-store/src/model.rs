@@ -138,6 +138,13 @@ pub enum Change {
         requests: u64,
         all: bool,
     },
+    /// One project's traffic was deleted (`Store::delete_project`): what showed it should be
+    /// refreshed. Its identity settings stay.
+    ProjectDeleted {
+        project: String,
+        events: u64,
+        requests: u64,
+    },
     /// A project's identity settings were written (`Store::set_project_settings`): the identity
     /// model must be replayed under them, and every view showing that project refreshed.
     Settings {

@@ -293,7 +293,7 @@ fn recount_projects(conn: &mut Connection) -> Result<(), StoreError> {
 /// Runs `work` with foreign keys off. Deleting a request makes SQLite look for events pointing at
 /// it, and `events.request_id` has no index (capture would pay for one): a full scan per row. The
 /// cuts above keep the references intact instead.
-fn without_foreign_keys<T>(
+pub(crate) fn without_foreign_keys<T>(
     conn: &mut Connection,
     work: impl FnOnce(&mut Connection) -> Result<T, StoreError>,
 ) -> Result<T, StoreError> {

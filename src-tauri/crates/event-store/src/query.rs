@@ -8,6 +8,7 @@ use serde_json::value::RawValue;
 use crate::datasets::{exclude_pending_projects, exclude_pending_requests, pending_datasets, IMPORT_PREFIX};
 use crate::{JsonText, ProjectSummary, RequestDetail, Store, StoreError, StoredEvent, StoredRequest, Totals};
 
+/// The most rows one page of events or requests holds (a larger `limit` is clamped to it).
 pub const MAX_PAGE: u32 = 1000;
 const PREVIEW_BYTES: usize = 300;
 

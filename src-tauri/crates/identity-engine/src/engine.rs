@@ -189,6 +189,18 @@ impl Engine {
         names.sort_unstable();
         names
     }
+
+    /// Drops everything one project's events made: its persons, decisions and warnings. Its
+    /// settings stay (a key may be configured before its first event, and a project whose
+    /// traffic was deleted is such a key). Returns the uuids of its persons, the ones merged
+    /// away included, whose state elsewhere (the lint's) must go too. Other projects are
+    /// untouched: a project's persons depend on its own events only.
+    pub(crate) fn forget_project(&mut self, project: &str) -> foldhash::HashSet<Uuid> {
+        let Some(gone) = self.projects.remove(project) else { return Default::default() };
+        self.decisions.retain(|d| d.project != project);
+        self.warnings.retain(|w| w.project != project);
+        gone.persons.values().flat_map(|p| std::iter::once(p.id).chain(p.merged_from.iter().map(|m| m.id))).collect()
+    }
 }
 
 /// The dispatch: the rules of a project of `family`.

@@ -65,6 +65,19 @@ pub struct ModelChanges {
     pub new_findings: usize,
 }
 
+/// What [`Model::forget_project`] dropped.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Forgotten {
+    /// Persons (live ones; those merged into them went with them).
+    pub persons: usize,
+    /// Device lanes.
+    pub lanes: usize,
+    pub decisions: usize,
+    /// Findings (lint findings and the engine's warnings).
+    pub findings: usize,
+}
+
 impl Model {
     pub fn new() -> Model {
         Model::default()
@@ -128,6 +141,28 @@ impl Model {
             }
         }
         Ok(())
+    }
+
+    /// Makes the model as if no event of `project` had ever been applied: its persons,
+    /// decisions, lanes and findings go, and what the rules remember about it; other projects
+    /// are untouched (their state never depends on another project's events), so the model then
+    /// equals one built from the same stream without that project's events, and stays equal
+    /// when more events follow (tested in `tests/it/forget.rs`). The project's settings stay.
+    /// Costs O(its persons and findings + every lane, finding and user entry), far less than a
+    /// rebuild, which replays every other project's events too.
+    pub fn forget_project(&mut self, project: &str) -> Forgotten {
+        let decisions = self.engine.decisions().iter().filter(|d| d.project == project).count();
+        let findings = self.lint.findings.iter().filter(|f| f.project == project).count();
+        let persons_before = self.engine.persons(project).len();
+        let persons = self.engine.forget_project(project);
+        let lanes = self.devices.forget_project(project);
+        self.lint.forget_project(project, &lanes, &persons);
+        let pending = &mut self.pending;
+        pending.persons.retain(|id| !persons.contains(id));
+        pending.persons_seen.retain(|id| !persons.contains(id));
+        pending.lanes = pending.lanes.iter().filter_map(|&l| lanes.get(l)).collect();
+        pending.lanes_seen = pending.lanes_seen.iter().filter_map(|&l| lanes.get(l)).collect();
+        Forgotten { persons: persons_before, lanes: lanes.dropped(), decisions, findings }
     }
 
     /// Everything changed by the events pushed since the last call, each person and lane once.

@@ -11,6 +11,11 @@
 //!   `synced` first, so a client that got its 200 then reads persons sees its own events.
 //! - No async worker waits on the model: API reads take its lock on background threads
 //!   (`read_off_workers`, `crate::background`), and the feeder holds the write lock for `APPLY_CHUNK` events at most.
+//! - A project whose traffic is deleted (`Store::delete_project`) is dropped from the model
+//!   (`Model::forget_project`) by the feeding thread, between the last event at or below the
+//!   deletion's cut and the first after it: the cut is checked before every step is applied,
+//!   and the project's events at or below it that a step still holds are skipped until the
+//!   deletion has finished and the model is past the cut. No rebuild: other projects stay.
 //! - The model is fed on its own thread at a lower CPU priority: under a burst, capture keeps
 //!   the cores and the model catches up right after (the ingest benchmark reports that lag).
 //! - The model's undelivered events (`Model::set_undelivered`: events only ever sent in requests
@@ -25,7 +30,7 @@ use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::Duration;
 
 use event_store::Store;
-use identity_engine::Model;
+use identity_engine::{Forgotten, Model};
 use ingest::Decoded;
 use serde::Serialize;
 use tokio::sync::{broadcast, watch};
@@ -39,6 +44,8 @@ const PIPELINE_BACKLOG: i64 = 50_000;
 const APPLY_CHUNK: usize = 256;
 /// How long an API read waits for the model to catch up before answering with what it has.
 const SYNC_TIMEOUT: Duration = Duration::from_secs(10);
+/// Answers of `Identity::forgotten` kept for callers that have not taken theirs yet.
+const FORGOTTEN_KEPT: u64 = 64;
 
 /// Announced on `/api/stream` after the model changed.
 #[derive(Debug, Clone, Serialize)]
@@ -82,6 +89,14 @@ pub struct Identity {
     /// was started), and the `applied` seq they were checked at.
     undelivered_mark: AtomicI64,
     undelivered_through: AtomicI64,
+    /// Project deletions taken in (`Store::project_cuts`); the deletion that waits for its
+    /// project to leave the model watches it.
+    cuts_seen: watch::Sender<u64>,
+    /// What the model dropped for each deletion, until its caller takes it (`forgotten`).
+    forgotten: Mutex<HashMap<u64, Forgotten>>,
+    /// Deleted projects whose events at or below the cut a step may still hold (read before
+    /// the deletion, or while it runs): skipped. Only the feeding thread uses it.
+    cut_events: Mutex<Vec<event_store::ProjectCut>>,
 }
 
 /// `built_after_settings` before the first build: no write count equals it.
@@ -107,6 +122,9 @@ impl Identity {
             skipped: Mutex::new(HashMap::new()),
             undelivered_mark: AtomicI64::new(-1),
             undelivered_through: AtomicI64::new(-1),
+            cuts_seen: watch::Sender::new(0),
+            forgotten: Mutex::new(HashMap::new()),
+            cut_events: Mutex::new(Vec::new()),
         });
         if !fed {
             return identity;
@@ -140,6 +158,7 @@ impl Identity {
     /// SDKs first (the ingest benchmark measures that cost).
     fn catch_up(&self, store: &Store) -> Result<(), event_store::StoreError> {
         self.restart_if_stale(store);
+        self.take_cuts(store);
         loop {
             let Some(first) = Decoded::read(store, *self.applied.borrow())? else { return Ok(()) };
             let more = first.full;
@@ -268,6 +287,7 @@ impl Identity {
     /// live traffic arrives), otherwise by rebuilding the model from empty (once per import).
     /// Returns `false` then, without applying the step (it was read for the old position).
     fn apply(&self, store: &Store, step: &Decoded) -> bool {
+        self.take_cuts(store);
         {
             let mut skipped = self.skipped.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
             let completed: Vec<String> = skipped.keys().filter(|name| !step.pending.contains(name)).cloned().collect();
@@ -291,9 +311,16 @@ impl Identity {
                 skipped.values_mut().for_each(|s| s.clean = false);
             }
         }
+        let cut_events = self.cut_events.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone();
+        let deleted = |input: &identity_engine::EventInput| {
+            cut_events.iter().any(|cut| input.seq <= cut.through_seq && input.project == cut.project)
+        };
         for chunk in step.inputs.chunks(APPLY_CHUNK) {
             let mut model = self.model.write().unwrap_or_else(|poisoned| poisoned.into_inner());
             for input in chunk {
+                if !cut_events.is_empty() && deleted(input) {
+                    continue;
+                }
                 if let Err(e) = model.push(input) {
                     tracing::error!(seq = input.seq, "identity model refused an event: {e}");
                 }
@@ -305,6 +332,14 @@ impl Identity {
         }
         let changes = self.model.write().unwrap_or_else(|poisoned| poisoned.into_inner()).take_changes();
         self.applied.send_replace(step.last);
+        if !cut_events.is_empty() {
+            // Past the cut with the deletion finished, no step can hold the project's deleted
+            // events any more: later steps start after this one, and a rebuild reads the store.
+            self.cut_events
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .retain(|cut| step.last < cut.through_seq || !store.project_cut_finished(cut.id));
+        }
         let applied_seq = step.last;
         if !changes.persons.is_empty() {
             let _ = self.changes.send(IdentityChange::Persons { ids: changes.persons, applied_seq });
@@ -343,6 +378,47 @@ impl Identity {
         Ok(())
     }
 
+    /// Drops the projects of the deletions started since the last call (see the module docs).
+    /// Called before a step is applied: every step applied so far was read before these cuts
+    /// were taken (a step read after would have found them), so the model holds none of the
+    /// events after them yet.
+    fn take_cuts(&self, store: &Store) {
+        let seen = *self.cuts_seen.borrow();
+        if store.project_cuts() == seen {
+            return;
+        }
+        for cut in store.project_cuts_after(seen) {
+            let forgotten =
+                self.model.write().unwrap_or_else(|poisoned| poisoned.into_inner()).forget_project(&cut.project);
+            tracing::info!(
+                project = cut.project,
+                persons = forgotten.persons,
+                "a project's traffic was deleted: dropped from the identity model"
+            );
+            let mut answers = self.forgotten.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            // A caller that gave up waiting never takes its answer: keep the latest few only.
+            answers.retain(|id, _| *id + FORGOTTEN_KEPT > cut.id);
+            answers.insert(cut.id, forgotten);
+            drop(answers);
+            let id = cut.id;
+            self.cut_events.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push(cut);
+            self.cuts_seen.send_replace(id);
+        }
+    }
+
+    /// Waits, at most `bound`, until the model has dropped the project of deletion `cut` (see
+    /// `Store::delete_project`), and says what it dropped; `None` when nothing feeds the model
+    /// or the bound passed (a rebuild of a big store is under way).
+    pub async fn forgotten(&self, cut: u64, bound: Duration) -> Option<Forgotten> {
+        if !self.fed {
+            return None;
+        }
+        let mut seen = self.cuts_seen.subscribe();
+        let _ = self.wake.try_send(());
+        tokio::time::timeout(bound, seen.wait_for(|seen| *seen >= cut)).await.ok()?.ok()?;
+        self.forgotten.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).remove(&cut)
+    }
+
     /// Waits until every event committed before this call has been applied (bounded wait).
     pub async fn synced(&self, store: &Store) {
         if !self.fed {
@@ -350,10 +426,11 @@ impl Identity {
         }
         let deadline = tokio::time::Instant::now() + SYNC_TIMEOUT;
         // A removal (prune, clear) restarts the model from what remains, a settings write replays
-        // it: until the feeding thread has done so, `applied` still counts the old model's events
-        // and a read would show them.
+        // it, a project deletion drops that project: until the feeding thread has done so,
+        // `applied` still counts the old model's events and a read would show them.
         while self.built_after_removals.load(Ordering::SeqCst) != store.removals()
             || self.built_after_settings.load(Ordering::SeqCst) != store.settings_writes()
+            || *self.cuts_seen.borrow() < store.project_cuts()
         {
             let _ = self.wake.try_send(());
             if tokio::time::Instant::now() >= deadline {

@@ -182,6 +182,7 @@ pub fn router(state: AppState) -> Router {
         .route("/requests/{id}", get(handlers::traffic::request))
         .route("/projects", get(handlers::traffic::projects))
         .route("/projects/settings", get(handlers::settings::list))
+        .route("/projects/{key}", delete(handlers::control::delete))
         .route("/projects/{key}/settings", get(handlers::settings::get).put(handlers::settings::put))
         .route("/persons", get(handlers::identity::persons))
         .route("/persons/{id}", get(handlers::identity::person))

@@ -57,6 +57,7 @@ fn export_bindings() {
     export::<ProjectSettingsPage>(&cfg);
     export::<ControlInfo>(&cfg);
     export::<Cleared>(&cfg);
+    export::<ProjectDeleted>(&cfg);
     export::<Imported>(&cfg);
     export::<DatasetsPage>(&cfg);
     export::<ProbeReply>(&cfg);

@@ -2,6 +2,7 @@
 import type { DecisionPill } from "./DecisionPill";
 import type { PersonRef } from "./PersonRef";
 import type { StoredEvent } from "./StoredEvent";
+import type { Waited } from "./Waited";
 
 /**
  * `GET /api/events`: newest first; `next_cursor` is the `cursor` of the next (older) page.
@@ -18,4 +19,8 @@ persons: { [key in string]: PersonRef },
  * made several, the one that matters most to a reader (`decision_pill::rank`). Other events,
  * and events the model has not applied yet, are absent.
  */
-decisions: { [key in string]: DecisionPill }, };
+decisions: { [key in string]: DecisionPill }, 
+/**
+ * With `wait`: how the wait ended. Absent on a plain read.
+ */
+waited?: Waited, };

@@ -4,6 +4,7 @@
 mod changes;
 mod common;
 mod dedup;
+mod delete;
 mod faults;
 mod imports;
 mod prune;

@@ -297,7 +297,67 @@ pub(crate) fn user_agent(ev: &EventInput) -> Option<&str> {
     str_prop(ev, "$raw_user_agent").or_else(|| str_prop(ev, "$user_agent"))
 }
 
+/// Where each lane went when one project's lanes were dropped (`Devices::forget_project`): the
+/// new index of every kept lane, `None` for a dropped one. Kept lanes keep their order, so
+/// everything sorted by lane index stays sorted.
+#[derive(Debug, Clone)]
+pub(crate) struct LaneRemap(Vec<Option<usize>>);
+
+impl LaneRemap {
+    /// The new index of the lane that was at `old`; `None` when it was dropped.
+    pub fn get(&self, old: usize) -> Option<usize> {
+        self.0.get(old).copied().flatten()
+    }
+
+    /// How many lanes were dropped.
+    pub fn dropped(&self) -> usize {
+        self.0.iter().filter(|l| l.is_none()).count()
+    }
+}
+
 impl Devices {
+    /// Drops every lane of `project` and everything that points at them. Lanes link only to lanes
+    /// of their own project (reset links are looked for among one project's lanes), so no other
+    /// lane loses a link; the kept lanes move down to close the gaps, and every index into
+    /// `lanes` is renumbered (see [`LaneRemap`]), here and by the caller (the lint's).
+    pub(crate) fn forget_project(&mut self, project: &str) -> LaneRemap {
+        let mut kept = 0;
+        let remap = LaneRemap(
+            self.lanes
+                .iter()
+                .map(|l| {
+                    (l.lane.project != project).then(|| {
+                        kept += 1;
+                        kept - 1
+                    })
+                })
+                .collect(),
+        );
+        if kept == self.lanes.len() {
+            return remap;
+        }
+        self.lanes.retain(|l| l.lane.project != project);
+        for lane in &mut self.lanes {
+            lane.continued_by = lane.continued_by.and_then(|i| remap.get(i));
+            lane.continues = lane.continues.and_then(|i| remap.get(i));
+        }
+        self.by_id.retain(|_, i| match remap.get(*i) {
+            Some(new) => {
+                *i = new;
+                true
+            }
+            None => false,
+        });
+        self.fallback.retain(|(p, _), _| p != project);
+        self.by_agent.retain(|(p, _), _| p != project);
+        for agent in self.by_agent.values_mut() {
+            agent.recent = agent.recent.iter().filter_map(|&i| remap.get(i)).collect();
+            agent.waiting = agent.waiting.iter().filter_map(|&i| remap.get(i)).collect();
+        }
+        self.left = None;
+        remap
+    }
+
     pub fn get(&self, lane_id: &str) -> Option<&LaneState> {
         self.by_id.get(lane_id).map(|&i| &*self.lanes[i])
     }

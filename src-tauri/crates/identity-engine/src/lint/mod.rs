@@ -226,6 +226,92 @@ impl Lint {
         self.user_ids.is_user_id(project, id)
     }
 
+    /// Drops the findings of `project` and everything the rules remember about it: state keyed
+    /// by the project, by its lanes (renumbered by `lanes`, see `Devices::forget_project`) or by
+    /// its persons (`persons`, merged ones included). Findings of other projects keep their
+    /// order; every finding key names its project or one of its lanes, so none is shared.
+    pub(crate) fn forget_project(
+        &mut self,
+        project: &str,
+        lanes: &crate::devices::LaneRemap,
+        persons: &HashSet<uuid::Uuid>,
+    ) {
+        let mut kept = 0;
+        let findings: Vec<Option<usize>> = self
+            .findings
+            .iter()
+            .map(|f| {
+                (f.project != project).then(|| {
+                    kept += 1;
+                    kept - 1
+                })
+            })
+            .collect();
+        self.findings.retain(|f| f.project != project);
+        self.by_key.retain(|_, i| match findings[*i] {
+            Some(new) => {
+                *i = new;
+                true
+            }
+            None => false,
+        });
+        // Every counted key has its finding (`report` makes both), so the counts follow.
+        let by_key = &self.by_key;
+        self.counts.retain(|key, _| by_key.contains_key(key));
+        self.identify_targets.retain(|(p, _)| p != project);
+        self.identifies = std::mem::take(&mut self.identifies)
+            .into_iter()
+            .filter_map(|((lane, session, id, set), v)| Some(((lanes.get(lane)?, session, id, set), v)))
+            .collect();
+
+        // The entries of `users` are one per (project, id): the project's go, the rest move down.
+        let gone: HashSet<usize> =
+            self.user_index.remove(project).map(|ids| ids.into_values().collect()).unwrap_or_default();
+        let mut kept = 0;
+        let users: Vec<Option<usize>> = (0..self.users.len())
+            .map(|u| {
+                (!gone.contains(&u)).then(|| {
+                    kept += 1;
+                    kept - 1
+                })
+            })
+            .collect();
+        let mut index = 0;
+        self.users.retain(|_| {
+            index += 1;
+            users[index - 1].is_some()
+        });
+        for user in &mut self.users {
+            user.lanes = user.lanes.iter().filter_map(|(&l, &counted)| Some((lanes.get(l)?, counted))).collect();
+            user.devices = std::mem::take(&mut user.devices)
+                .into_iter()
+                .filter_map(|(s, d, l)| Some((s, d, lanes.get(l)?)))
+                .collect();
+        }
+        for ids in self.user_index.values_mut() {
+            ids.retain(|_, u| match users[*u] {
+                Some(new) => {
+                    *u = new;
+                    true
+                }
+                None => false,
+            });
+        }
+        self.users_of_lane = std::mem::take(&mut self.users_of_lane)
+            .into_iter()
+            .filter_map(|(lane, of)| {
+                let of: Vec<usize> = of.into_iter().filter_map(|u| users[u]).collect();
+                Some((lanes.get(lane)?, of)).filter(|(_, of)| !of.is_empty())
+            })
+            .collect();
+
+        self.users_of_anon.retain(|(p, _), _| p != project);
+        self.aliased_with.retain(|(p, _), _| p != project);
+        self.share.remove(project);
+        self.user_ids.forget_project(project, lanes, persons);
+        self.users_joined_by_event = false;
+    }
+
     /// How many events `report` has counted for `key` (after this one).
     fn count(&self, key: &str) -> usize {
         self.counts.get(key).copied().unwrap_or(0)

@@ -72,6 +72,23 @@ impl UserIds {
         self.declared.get(project).is_some_and(|d| d.contains_key(id))
     }
 
+    /// Drops what was kept about `project` (see `Lint::forget_project`): `persons` are its
+    /// persons, `lanes` renumbers the lanes that stay.
+    pub(crate) fn forget_project(
+        &mut self,
+        project: &str,
+        lanes: &crate::devices::LaneRemap,
+        persons: &foldhash::HashSet<Uuid>,
+    ) {
+        self.of_person.retain(|person, _| !persons.contains(person));
+        self.declared.remove(project);
+        self.aliased.remove(project);
+        self.last_custom = std::mem::take(&mut self.last_custom)
+            .into_iter()
+            .filter_map(|(l, name)| Some((lanes.get(l)?, name)))
+            .collect();
+    }
+
     /// Moves the user ids of `from` (a person the event absorbed) into `into`; returns the two
     /// users when both had some.
     fn merge(&mut self, from: Uuid, into: Uuid) -> Option<Join> {

@@ -6,6 +6,7 @@ mod support;
 mod details;
 mod device_lanes;
 mod finding_groups;
+mod forget;
 mod kissmetrics_scenarios;
 mod lens;
 mod lint_rules;

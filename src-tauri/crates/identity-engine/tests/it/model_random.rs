@@ -32,7 +32,7 @@ struct Browser {
     ua: usize,
 }
 
-fn stream(seed: u64, n: usize) -> Vec<EventInput> {
+pub(crate) fn stream(seed: u64, n: usize) -> Vec<EventInput> {
     let mut rng = Rng(seed);
     let mut fresh = 0u32;
     let mut new_id = |rng: &mut Rng| {

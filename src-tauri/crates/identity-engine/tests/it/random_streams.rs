@@ -60,7 +60,7 @@ fn random_props(rng: &mut Rng) -> Map<String, Value> {
     m
 }
 
-fn random_event(rng: &mut Rng, seq: i64) -> EventInput {
+pub(crate) fn random_event(rng: &mut Rng, seq: i64) -> EventInput {
     let event = rng.pick(&EVENTS).to_owned();
     let mut properties = random_props(rng);
     match event.as_str() {

@@ -179,3 +179,41 @@ fn constant_id_per_vendor_20k() {
         assert!(took < Duration::from_secs(20), "{vendor}: {n} devices on one id took {took:?}");
     }
 }
+
+/// Deleting one project of many (a test suite giving each test its own key): forgetting it
+/// must cost a small fraction of replaying the others, which is what a rebuild does. 20
+/// projects of posthog-js-like traffic; the measured numbers are in docs/PERFORMANCE.md.
+#[test]
+#[ignore = "release-only scale test, run by tests/run.sh"]
+fn forgetting_one_project_of_20_costs_far_less_than_a_rebuild() {
+    let per_project = std::env::var("SCALE_EVENTS").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000);
+    let mut events: Vec<EventInput> = (0..20u64)
+        .flat_map(|p| {
+            crate::model_random::stream(p + 1, per_project).into_iter().map(move |mut e| {
+                e.project = format!("phc_{p:02}");
+                e
+            })
+        })
+        .collect();
+    // Interleaved by client time, as concurrent test runs would send them, then renumbered.
+    events.sort_by_key(|e| e.timestamp);
+    for (i, e) in events.iter_mut().enumerate() {
+        e.seq = i as i64 + 1;
+    }
+    let mut model = feed(&events);
+    let start = Instant::now();
+    let gone = model.forget_project("phc_07");
+    let forget = start.elapsed();
+    let start = Instant::now();
+    let rebuilt = feed(&events.iter().filter(|e| e.project != "phc_07").cloned().collect::<Vec<_>>());
+    let rebuild = start.elapsed();
+    assert_eq!(rebuilt.devices(None).len(), model.devices(None).len());
+    eprintln!(
+        "forget one of 20 projects ({} events in all, {} persons and {} lanes dropped): {forget:?}; \
+         rebuilding the other 19: {rebuild:?}",
+        events.len(),
+        gone.persons,
+        gone.lanes
+    );
+    assert!(forget * 10 < rebuild, "forget {forget:?} vs rebuild {rebuild:?}");
+}

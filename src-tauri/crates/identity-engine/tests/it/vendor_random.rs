@@ -21,7 +21,7 @@ const USERS: [&str; 6] = ["u1", "u2", "u3", "null", "max@example.com", "0"];
 /// engine's own unit tests check the blocklist itself). The random Segment project turns it on.
 const SEGMENT_BLOCKED: [&str; 2] = ["null", "0"];
 
-fn segment_stream(rng: &mut Rng, n: usize) -> Vec<EventInput> {
+pub(crate) fn segment_stream(rng: &mut Rng, n: usize) -> Vec<EventInput> {
     let mut anons: Vec<(String, bool)> = vec![("a0".into(), true)];
     let mut out = Vec::new();
     for i in 0..n {
@@ -60,7 +60,7 @@ fn segment_stream(rng: &mut Rng, n: usize) -> Vec<EventInput> {
     out
 }
 
-fn mixpanel_stream(rng: &mut Rng, n: usize) -> Vec<EventInput> {
+pub(crate) fn mixpanel_stream(rng: &mut Rng, n: usize) -> Vec<EventInput> {
     let mut devices: Vec<(String, Option<String>)> = vec![("d0".into(), None)];
     let mut out = Vec::new();
     for i in 0..n {

@@ -1,5 +1,5 @@
-//! `/api/control` and `/api/data`: pause capture, retention, the UI's theme, clearing data, bringing the window
-//! forward. Every call that changes something needs the per-launch token (see `control`).
+//! `/api/control`, `/api/data` and `DELETE /api/projects/{key}`: pause capture, retention, the UI's
+//! theme, clearing all data or one project's, bringing the window forward. Every call that changes something needs the per-launch token (see `control`).
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -7,8 +7,8 @@ use axum::Json;
 use event_store::Retention;
 use serde::Deserialize;
 
-use super::dto::{Cleared, ControlInfo, ControlStatus};
-use super::params::{ApiJson, JsonBody};
+use super::dto::{Cleared, ControlInfo, ControlStatus, ProjectDeleted};
+use super::params::{ApiJson, ApiPath, JsonBody};
 use crate::control::Authorized;
 use crate::error::ApiError;
 use crate::AppState;
@@ -87,6 +87,50 @@ pub async fn clear_data(State(state): State<AppState>, _: Authorized) -> Result<
         .await
         .map_err(|e| ApiError::Internal(format!("clear task failed: {e}")))??;
     Ok(Json(Cleared { removed }))
+}
+
+/// How long a project deletion waits for the identity model to drop the project before
+/// answering without saying what it dropped.
+const FORGET_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// `DELETE /api/projects/{key}`: deletes one project's stored traffic and drops it from the
+/// identity model (see [`delete_project`]). A project with nothing stored is a 404.
+pub async fn delete(
+    State(state): State<AppState>,
+    _: Authorized,
+    ApiPath(key): ApiPath<String>,
+) -> Result<Json<ProjectDeleted>, ApiError> {
+    Ok(Json(delete_project(&state, key).await?))
+}
+
+/// Deletes one project's stored traffic (`Store::delete_project`: what was committed before the
+/// call, in chunks, capture of every project going on) and waits for the identity model to drop
+/// the project (`Model::forget_project`), so that a read after the answer shows neither: what
+/// `DELETE /api/projects/{key}` and the MCP tool `clear_project` do. Its settings stay.
+pub(crate) async fn delete_project(state: &AppState, key: String) -> Result<ProjectDeleted, ApiError> {
+    if key.starts_with(event_store::IMPORT_PREFIX) {
+        return Err(ApiError::invalid_parameter(
+            "key",
+            format!("{key:?} is an imported data set's project: data sets are removed whole (DELETE /api/data)"),
+        ));
+    }
+    let store = state.store.clone();
+    let name = key.clone();
+    // Bulk work whose size the data decides: a thread of its own at low priority, which only
+    // queues chunks on the writer (each one a short wait for capture).
+    let (deleted, settings) = crate::background::run("deleting a project", move || {
+        let deleted = store.delete_project(&name)?;
+        Ok::<_, event_store::StoreError>((deleted, store.project_settings_of(&name)?))
+    })
+    .await??;
+    if deleted.removed.is_empty() {
+        return Err(ApiError::NotFoundParameter {
+            parameter: "key",
+            message: format!("no traffic is stored for project {key:?} (GET /api/projects lists them)"),
+        });
+    }
+    let identity = state.identity.forgotten(deleted.cut.id, FORGET_WAIT).await;
+    Ok(ProjectDeleted { project: key, removed: deleted.removed, identity, settings_kept: settings.is_some() })
 }
 
 /// Asks the desktop window to come forward (what a second launch on the same data dir does).

@@ -15,7 +15,7 @@ use event_store::{
     StoredRequest, Totals,
 };
 use fault_rules::FaultView;
-use identity_engine::{Decision, DecisionKind, DeviceLane, Family, Finding, LintRule, Person};
+use identity_engine::{Decision, DecisionKind, DeviceLane, Family, Finding, Forgotten, LintRule, Person};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -77,6 +77,20 @@ pub struct EventsPage {
     /// made several, the one that matters most to a reader (`decision_pill::rank`). Other events,
     /// and events the model has not applied yet, are absent.
     pub decisions: BTreeMap<String, DecisionPill>,
+    /// With `wait`: how the wait ended. Absent on a plain read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub waited: Option<Waited>,
+}
+
+/// How a read with `wait` ended (see `handlers/long_poll.rs`).
+#[derive(Debug, Clone, Copy, Serialize)]
+#[cfg_attr(feature = "ts", derive(TS))]
+pub struct Waited {
+    /// How long the read waited, in milliseconds.
+    pub ms: u64,
+    /// The wait ended before `min` items matched: the answer holds what there was.
+    pub timed_out: bool,
 }
 
 /// The decision an event's row names: its kind (the UI words it) and the engine's sentence.
@@ -181,6 +195,10 @@ pub struct PersonsPage {
     pub persons: Vec<PersonSummary>,
     pub total: usize,
     pub next_cursor: Option<String>,
+    /// With `wait`: how the wait ended. Absent on a plain read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub waited: Option<Waited>,
 }
 
 /// `GET /api/persons/{id}`: the person with its history, the decisions about it and its lanes.
@@ -266,6 +284,10 @@ pub struct DecisionItem {
 #[cfg_attr(feature = "ts", derive(TS))]
 pub struct DecisionsPage {
     pub decisions: Vec<DecisionItem>,
+    /// With `wait`: how the wait ended. Absent on a plain read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub waited: Option<Waited>,
 }
 
 /// A finding with its project's source and family.
@@ -283,6 +305,10 @@ pub struct FindingItem {
 #[cfg_attr(feature = "ts", derive(TS))]
 pub struct WarningsPage {
     pub warnings: Vec<FindingItem>,
+    /// With `wait`: how the wait ended. Absent on a plain read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub waited: Option<Waited>,
 }
 
 /// `GET /api/warnings/groups`: findings by rule, severity and variant, most severe and biggest
@@ -402,6 +428,23 @@ pub struct FaultsCleared {
 pub struct DeliveriesPage {
     pub deliveries: Vec<Delivery>,
     pub next_cursor: Option<i64>,
+}
+
+/// `DELETE /api/projects/{key}`: what went of one project.
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "ts", derive(TS))]
+pub struct ProjectDeleted {
+    pub project: String,
+    /// Stored rows: its events, and its requests (those that carried the events, refused ones,
+    /// and accepted ones without events such as flags calls).
+    pub removed: Removed,
+    /// What the identity model dropped (persons, lanes, decisions, findings); null when the
+    /// server keeps no model, or the model was still rebuilding after 10 s (it drops the project
+    /// when it gets there; reads wait for it).
+    pub identity: Option<Forgotten>,
+    /// The project's identity settings were stored and stay (they are configuration, not
+    /// traffic: the project's next events get them; `PUT` its settings to change them).
+    pub settings_kept: bool,
 }
 
 // ---- /api/import, /api/datasets ----

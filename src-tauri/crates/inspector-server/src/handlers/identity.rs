@@ -1,6 +1,8 @@
 //! `/api/persons`, `/api/devices`, `/api/decisions`, `/api/warnings`, `/api/lens`, `/api/why`: the identity
 //! model as JSON. Every handler first waits for the model to include all committed events
 //! (`Identity::synced`), then reads it on the blocking pool (`Identity::read_off_workers`);
+//! persons, decisions and warnings also take `wait` and `min` (`long_poll`): answer once the
+//! model holds that many;
 //! the lens is computed there too: no handler here keeps an async worker from capture. Every item carries its project's `source` and identity `family`, and
 //! every list takes `?source=` (repeatable or comma-separated) to keep some sources only.
 
@@ -16,6 +18,7 @@ use super::dto::{
     ActiveSpan, DecisionItem, DecisionsPage, DeviceResponse, DevicesPage, FindingItem, LaneRange, LensResponse,
     PersonDetail, PersonRef, PersonSummary, PersonsPage, WarningGroupsPage, WarningsPage,
 };
+use super::long_poll::{self, duration, Wait, WaitParams, Wake};
 use super::params::{empty_as_none, person_id, whole_number, ApiPath, ApiQuery};
 use super::sources::{LiveOnly, SourceFilter};
 use crate::error::ApiError;
@@ -42,7 +45,7 @@ fn person_summary(p: &Person, model: &identity_engine::Model, flags: &PersonFlag
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 pub struct PersonsQuery {
     #[serde(default, deserialize_with = "empty_as_none")]
     pub(crate) project: Option<String>,
@@ -64,6 +67,12 @@ pub struct PersonsQuery {
     /// `flagged`: persons with an error finding first, then as `order` says.
     #[serde(default, rename = "sort", deserialize_with = "flagged_first")]
     pub(crate) flagged_first: bool,
+    /// Long poll (`handlers/long_poll.rs`): answer once `min` persons match (`total`), or after
+    /// `wait`.
+    #[serde(default, deserialize_with = "duration")]
+    pub(crate) wait: Option<std::time::Duration>,
+    #[serde(default, deserialize_with = "whole_number")]
+    pub(crate) min: Option<usize>,
 }
 
 /// The rules with findings on each person, and whether one of them is an error.
@@ -130,13 +139,34 @@ fn person_matches(p: &Person, needle: &str) -> bool {
         || p.properties.values().any(|v| v.as_str().is_some_and(|s| s.to_lowercase().contains(needle)))
 }
 
+/// Waits for the model to include every committed event, as every read here does; a read that
+/// waits for `min` items (`long_poll`) waits for that no longer than its own wait.
+async fn synced(state: &AppState, wait: Option<Wait>) {
+    match wait {
+        None => state.identity.synced(&state.store).await,
+        Some(wait) => drop(tokio::time::timeout_at(wait.until(), state.identity.synced(&state.store)).await),
+    }
+}
+
 pub async fn persons(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<PersonsQuery>,
     sources: SourceFilter,
     live: LiveOnly,
 ) -> Result<Json<PersonsPage>, ApiError> {
-    Ok(Json(persons_page(&state, q, sources, live).await?))
+    let wait = WaitParams { wait: q.wait, min: q.min }.wait(usize::MAX)?;
+    let read = || {
+        let (q, sources, state) = (q.clone(), sources.clone(), &state);
+        async move {
+            synced(state, wait).await;
+            let page = read_persons(state, q, sources, live).await?;
+            let total = page.total;
+            Ok((page, total))
+        }
+    };
+    let (mut page, waited) = long_poll::until_enough(&state, wait, || Wake::identity(&state), read).await?;
+    page.waited = waited;
+    Ok(Json(page))
 }
 
 /// The persons matching `q` (`GET /api/persons`, the MCP tools), a page of them.
@@ -147,10 +177,20 @@ pub(crate) async fn persons_page(
     live: LiveOnly,
 ) -> Result<PersonsPage, ApiError> {
     state.identity.synced(&state.store).await;
+    read_persons(state, q, sources, live).await
+}
+
+/// [`persons_page`] of the model as it is (the caller has waited for it).
+async fn read_persons(
+    state: &AppState,
+    q: PersonsQuery,
+    sources: SourceFilter,
+    live: LiveOnly,
+) -> Result<PersonsPage, ApiError> {
     let limit = q.limit.unwrap_or(DEFAULT_PERSONS).clamp(1, MAX_PERSONS);
     let offset = q.cursor.unwrap_or(0);
-    let needle = q.q.map(|t| t.to_lowercase());
-    let page = state
+    let needle = q.q.as_ref().map(|t| t.to_lowercase());
+    state
         .identity
         .read_off_workers(move |model| {
             let engine = model.engine();
@@ -180,10 +220,9 @@ pub(crate) async fn persons_page(
             let persons: Vec<PersonSummary> =
                 found.iter().skip(offset).take(limit).map(|p| person_summary(p, model, &flags)).collect();
             let next_cursor = (offset + persons.len() < found.len()).then(|| (offset + persons.len()).to_string());
-            PersonsPage { total: found.len(), persons, next_cursor }
+            PersonsPage { total: found.len(), persons, next_cursor, waited: None }
         })
-        .await?;
-    Ok(page)
+        .await
 }
 
 fn decisions_about(decisions: &[Decision], person: &Person) -> Vec<Decision> {
@@ -240,7 +279,7 @@ pub(crate) async fn person_detail(state: &AppState, uuid: uuid::Uuid) -> Result<
 }
 
 /// `GET /api/decisions` and `GET /api/warnings` parameters; `source` is read by [`SourceFilter`].
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct ProjectQuery {
     #[serde(default, deserialize_with = "empty_as_none")]
     project: Option<String>,
@@ -253,6 +292,11 @@ pub struct ProjectQuery {
     /// ids the events table tints red, without the megabytes of every other finding.
     #[serde(default, deserialize_with = "lint_rules")]
     rules: Option<Vec<identity_engine::LintRule>>,
+    /// Long poll (`handlers/long_poll.rs`): answer once `min` items match, or after `wait`.
+    #[serde(default, deserialize_with = "duration")]
+    wait: Option<std::time::Duration>,
+    #[serde(default, deserialize_with = "whole_number")]
+    min: Option<usize>,
 }
 
 /// `rules=` names lint rules by their snake_case names, separated by commas.
@@ -505,27 +549,37 @@ pub async fn decisions(
     sources: SourceFilter,
     live: LiveOnly,
 ) -> Result<Json<DecisionsPage>, ApiError> {
-    state.identity.synced(&state.store).await;
-    let page = state
-        .identity
-        .read_off_workers(move |model| {
-            let engine = model.engine();
-            let decisions = engine
-                .decisions()
-                .iter()
-                .filter(|d| sources.allows(engine.source(&d.project)) && live.allows(&d.project))
-                .filter(|d| q.project.as_ref().is_none_or(|p| &d.project == p))
-                .filter(|d| q.outcome.is_none_or(|kind| d.kind == kind))
-                .filter(|d| q.event_uuid.as_ref().is_none_or(|u| &d.event_uuid == u))
-                .map(|d| DecisionItem {
-                    decision: d.clone(),
-                    project_source: engine.source(&d.project).to_owned(),
-                    family: engine.family(&d.project),
+    let wait = WaitParams { wait: q.wait, min: q.min }.wait(usize::MAX)?;
+    let read = || {
+        let (q, sources, state) = (q.clone(), sources.clone(), &state);
+        async move {
+            synced(state, wait).await;
+            let page = state
+                .identity
+                .read_off_workers(move |model| {
+                    let engine = model.engine();
+                    let decisions: Vec<DecisionItem> = engine
+                        .decisions()
+                        .iter()
+                        .filter(|d| sources.allows(engine.source(&d.project)) && live.allows(&d.project))
+                        .filter(|d| q.project.as_ref().is_none_or(|p| &d.project == p))
+                        .filter(|d| q.outcome.is_none_or(|kind| d.kind == kind))
+                        .filter(|d| q.event_uuid.as_ref().is_none_or(|u| &d.event_uuid == u))
+                        .map(|d| DecisionItem {
+                            decision: d.clone(),
+                            project_source: engine.source(&d.project).to_owned(),
+                            family: engine.family(&d.project),
+                        })
+                        .collect();
+                    DecisionsPage { decisions, waited: None }
                 })
-                .collect();
-            DecisionsPage { decisions }
-        })
-        .await?;
+                .await?;
+            let matched = page.decisions.len();
+            Ok((page, matched))
+        }
+    };
+    let (mut page, waited) = long_poll::until_enough(&state, wait, || Wake::identity(&state), read).await?;
+    page.waited = waited;
     Ok(Json(page))
 }
 
@@ -535,26 +589,36 @@ pub async fn warnings(
     sources: SourceFilter,
     live: LiveOnly,
 ) -> Result<Json<WarningsPage>, ApiError> {
-    state.identity.synced(&state.store).await;
-    let page = state
-        .identity
-        .read_off_workers(move |model| {
-            let engine = model.engine();
-            let warnings = model
-                .findings(q.project.as_deref())
-                .into_iter()
-                .filter(|f| sources.allows(engine.source(&f.project)) && live.allows(&f.project))
-                .filter(|f| q.event_uuid.as_ref().is_none_or(|u| f.event_uuids.contains(u)))
-                .filter(|f| q.rules.as_ref().is_none_or(|rules| rules.contains(&f.rule)))
-                .map(|f| FindingItem {
-                    source: engine.source(&f.project).to_owned(),
-                    family: engine.family(&f.project),
-                    finding: f.into_owned(),
+    let wait = WaitParams { wait: q.wait, min: q.min }.wait(usize::MAX)?;
+    let read = || {
+        let (q, sources, state) = (q.clone(), sources.clone(), &state);
+        async move {
+            synced(state, wait).await;
+            let page = state
+                .identity
+                .read_off_workers(move |model| {
+                    let engine = model.engine();
+                    let warnings: Vec<FindingItem> = model
+                        .findings(q.project.as_deref())
+                        .into_iter()
+                        .filter(|f| sources.allows(engine.source(&f.project)) && live.allows(&f.project))
+                        .filter(|f| q.event_uuid.as_ref().is_none_or(|u| f.event_uuids.contains(u)))
+                        .filter(|f| q.rules.as_ref().is_none_or(|rules| rules.contains(&f.rule)))
+                        .map(|f| FindingItem {
+                            source: engine.source(&f.project).to_owned(),
+                            family: engine.family(&f.project),
+                            finding: f.into_owned(),
+                        })
+                        .collect();
+                    WarningsPage { warnings, waited: None }
                 })
-                .collect();
-            WarningsPage { warnings }
-        })
-        .await?;
+                .await?;
+            let matched = page.warnings.len();
+            Ok((page, matched))
+        }
+    };
+    let (mut page, waited) = long_poll::until_enough(&state, wait, || Wake::identity(&state), read).await?;
+    page.waited = waited;
     Ok(Json(page))
 }
 

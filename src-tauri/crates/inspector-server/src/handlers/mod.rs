@@ -8,13 +8,15 @@
 //! - Capture, for SDKs: [`capture`] (every vendor's routes; permissive CORS).
 //! - `/api`, for the UI and scripts (no CORS, Host checked by [`host_guard`]): [`traffic`] (health,
 //!   events, requests, projects), [`identity`] (persons, devices, decisions, warnings, lens),
-//!   [`transfer`] (export, import, data sets), [`control`] (pause, retention, theme, clear; token),
-//!   [`settings`] (per-project identity settings; token), [`faults`] (fault rules, token; deliveries),
-//!   [`stream`] (server-sent events), [`test_probe`] (the e2e tests' page probe).
+//!   [`transfer`] (export, import, data sets), [`control`] (pause, retention, theme, clear, delete a
+//!   project; token), [`settings`] (per-project identity settings; token), [`faults`] (fault
+//!   rules, token; deliveries), [`stream`] (server-sent events), [`test_probe`] (the e2e tests'
+//!   page probe).
 //! - The UI's files: [`ui`].
 //! - Shared by the events handlers: [`decision_pill`] (the decision an Events row names).
 //! - Shapes: [`dto`] (every response body; generated into the UI's TypeScript), [`params`] (query,
 //!   path and body extractors that answer bad input as `ApiError`), [`sources`] (`?source=`).
+//! - [`long_poll`]: `wait` and `min` on the list reads (answer once enough items match).
 
 pub mod capture;
 pub mod control;
@@ -23,6 +25,7 @@ pub mod dto;
 pub mod faults;
 pub mod host_guard;
 pub mod identity;
+pub mod long_poll;
 pub mod params;
 pub mod settings;
 pub mod sources;

@@ -1,8 +1,8 @@
 //! `/api/stream`: server-sent events announcing commits (`events`, `rejected`, `faulted`,
-//! `imported`, `pruned`), identity model changes (`persons`, `devices`, `warnings`) and fault
-//! rule changes (`faults`: `{"active": n, "revision": r}`, at most one per batch). A subscriber that
-//! falls behind gets a `lagged` event with the number of announcements it missed (and should
-//! reload), never an ever-growing buffer.
+//! `imported`, `pruned`, `project_deleted`, `settings`), identity model changes (`persons`,
+//! `devices`, `warnings`) and fault rule changes (`faults`: `{"active": n, "revision": r}`, at
+//! most one per batch). A subscriber that falls behind gets a `lagged` event with the number of
+//! announcements it missed (and should reload), never an ever-growing buffer.
 //!
 //! Invariants:
 //! - A live reader costs capture nothing that grows with the commit rate: one task (the
@@ -94,6 +94,7 @@ fn commit_kind(change: &event_store::Change) -> &'static str {
         event_store::Change::Faulted { .. } => "faulted",
         event_store::Change::Imported { .. } => "imported",
         event_store::Change::Pruned { .. } => "pruned",
+        event_store::Change::ProjectDeleted { .. } => "project_deleted",
         event_store::Change::Settings { .. } => "settings",
     }
 }

@@ -3,7 +3,7 @@
 
 use axum::extract::State;
 use axum::Json;
-use event_store::{EventFilter, RequestFilter};
+use event_store::{EventFilter, Page, RequestFilter, StoredEvent};
 use serde::Deserialize;
 
 use super::decision_pill::pills;
@@ -11,6 +11,7 @@ use super::dto::{
     EventResponse, EventsPage, Health, IdentityProgress, ProjectItem, ProjectsPage, RequestResponse, RequestsPage,
 };
 use super::identity::person_refs;
+use super::long_poll::{self, duration, Wait, WaitParams, Wake};
 use super::params::{empty_as_none, whole_number, ApiPath, ApiQuery};
 use super::sources::{LiveOnly, SourceFilter};
 use crate::error::ApiError;
@@ -92,6 +93,11 @@ pub struct EventsQuery {
     /// The previous page's `next_cursor`.
     #[serde(default, deserialize_with = "whole_number")]
     cursor: Option<i64>,
+    /// Long poll (`handlers/long_poll.rs`): answer once `min` events match, or after `wait`.
+    #[serde(default, deserialize_with = "duration")]
+    wait: Option<std::time::Duration>,
+    #[serde(default, deserialize_with = "whole_number")]
+    min: Option<usize>,
 }
 
 pub async fn events(
@@ -100,6 +106,8 @@ pub async fn events(
     live: LiveOnly,
     ApiQuery(q): ApiQuery<EventsQuery>,
 ) -> Result<Json<EventsPage>, ApiError> {
+    let limit = q.limit.unwrap_or(DEFAULT_PAGE).clamp(1, event_store::MAX_PAGE);
+    let wait = WaitParams { wait: q.wait, min: q.min }.wait(limit as usize)?;
     let filter = EventFilter {
         live_only: live.0,
         project: q.project,
@@ -112,9 +120,26 @@ pub async fn events(
         text: q.q,
         before_seq: q.cursor,
         after_seq: q.after,
-        limit: q.limit.unwrap_or(DEFAULT_PAGE),
+        limit,
     };
-    Ok(Json(events_page(&state, filter).await?))
+    let (page, waited) = long_poll::until_enough(
+        &state,
+        wait,
+        || Wake::events(&state, &filter),
+        || {
+            let filter = filter.clone();
+            let state = &state;
+            async move {
+                let page = read(state, move |s| s.events(&filter)).await?;
+                let matched = page.items.len();
+                Ok((page, matched))
+            }
+        },
+    )
+    .await?;
+    let mut page = with_identity(&state, page).await?;
+    page.waited = waited;
+    Ok(Json(page))
 }
 
 /// One page of events matching `filter`, newest first, with the person each event's id belongs
@@ -122,6 +147,11 @@ pub async fn events(
 /// the MCP tools read.
 pub(crate) async fn events_page(state: &AppState, filter: EventFilter) -> Result<EventsPage, ApiError> {
     let page = read(state, move |s| s.events(&filter)).await?;
+    with_identity(state, page).await
+}
+
+/// A page of stored events with their persons and decision pills (see [`events_page`]).
+async fn with_identity(state: &AppState, page: Page<StoredEvent>) -> Result<EventsPage, ApiError> {
     // Events captured a moment ago: give the feeder a moment to apply them, so their persons and
     // pills come with this page (a live view does not fetch these events again).
     if let Some(newest) = page.items.iter().map(|e| e.seq).max() {
@@ -134,7 +164,7 @@ pub(crate) async fn events_page(state: &AppState, filter: EventFilter) -> Result
         .identity
         .read_off_workers(move |model| (person_refs(model, &keys), pills(model.engine().decisions(), &seqs)))
         .await?;
-    Ok(EventsPage { events: page.items, next_cursor: page.next_cursor, persons, decisions })
+    Ok(EventsPage { events: page.items, next_cursor: page.next_cursor, persons, decisions, waited: None })
 }
 
 /// How long [`wait_for_events`] may wait, whatever the caller asks: MCP clients give up on a call
@@ -150,49 +180,32 @@ pub(crate) struct Waited {
     pub(crate) arrived: bool,
 }
 
-/// A waiter reads again at most this often however fast commits come: under a capture burst
-/// (hundreds of commits a second) each waiter costs capture a read every 50 ms, not one per
-/// commit, and an idle server still answers within 50 ms of the commit it waited for.
-const REREAD_GAP: std::time::Duration = std::time::Duration::from_millis(50);
-
 /// Waits until at least `min` events matching `filter` (whose `after_seq` says after which
-/// arrival they count) are stored, or `timeout` (at most [`MAX_EVENTS_WAIT`]) passes. It wakes on
-/// the store's commits, never on a timer: a commit that stored events re-reads one page (at most
-/// one read per [`REREAD_GAP`]), and the commits that came meanwhile are covered by that read.
+/// arrival they count) are stored, or `timeout` (at most [`MAX_EVENTS_WAIT`]) passes: the MCP
+/// tool's wait, the same as `GET /api/events?wait=&min=` (`long_poll::until_enough`).
 pub(crate) async fn wait_for_events(
     state: &AppState,
     filter: EventFilter,
     min: usize,
     timeout: std::time::Duration,
 ) -> Result<Waited, ApiError> {
-    let deadline = tokio::time::Instant::now() + timeout.min(MAX_EVENTS_WAIT);
-    // Subscribed before the first read, so a commit between that read and the wait still wakes it.
-    let mut commits = state.store.subscribe();
-    loop {
-        let read_at = tokio::time::Instant::now();
-        let page = events_page(state, filter.clone()).await?;
-        if page.events.len() >= min.max(1) {
-            return Ok(Waited { page, arrived: true });
-        }
-        loop {
-            let change = tokio::select! {
-                _ = state.shutdown.cancelled() => return Ok(Waited { page, arrived: false }),
-                _ = tokio::time::sleep_until(deadline) => return Ok(Waited { page, arrived: false }),
-                change = commits.recv() => change,
-            };
-            match change {
-                Ok(event_store::Change::Events { .. } | event_store::Change::Imported { .. }) => {}
-                // Missed commits may have stored events: read again.
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
-                Ok(_) => continue,
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => return Ok(Waited { page, arrived: false }),
+    let wait = Wait::new(timeout.min(MAX_EVENTS_WAIT), min.max(1));
+    let (page, waited) = long_poll::until_enough(
+        state,
+        Some(wait),
+        || Wake::events(state, &filter),
+        || {
+            let filter = filter.clone();
+            async move {
+                let page = read(state, move |s| s.events(&filter)).await?;
+                let matched = page.items.len();
+                Ok((page, matched))
             }
-            // Commits that come until the next read are covered by it.
-            tokio::time::sleep_until((read_at + REREAD_GAP).min(deadline)).await;
-            while commits.try_recv().is_ok() {}
-            break;
-        }
-    }
+        },
+    )
+    .await?;
+    let page = with_identity(state, page).await?;
+    Ok(Waited { page, arrived: waited.is_some_and(|w| !w.timed_out) })
 }
 
 pub async fn event(

@@ -336,8 +336,9 @@ impl Tools {
     }
 
     /// Deletes every stored request and event of one project, so a test can start from nothing;
-    /// the identity model is rebuilt without them. Over HTTP it needs this launch's control
-    /// token in the x-inspector-token header (identity-inspector mcp sends it).
+    /// the identity model drops the project (other projects are untouched, its settings stay).
+    /// Over HTTP it needs this launch's control token in the x-inspector-token header
+    /// (identity-inspector mcp sends it).
     #[tool(annotations(
         read_only_hint = false,
         destructive_hint = true,
@@ -374,16 +375,10 @@ impl Tools {
     }
 }
 
-/// Deletes one project's requests and events (what `DELETE /api/projects/{key}` does).
-///
-/// Not available yet: the store's per-project delete is being added with that endpoint, and
-/// this is where it is called from once it exists, so the tool, its token check and its tests
-/// stay as they are.
+/// Deletes one project's requests and events and drops it from the identity model: what
+/// `DELETE /api/projects/{key}` does (`handlers::control::delete_project`).
 pub(crate) async fn clear_project(state: &AppState, project: &str) -> Result<event_store::Removed, ApiError> {
-    let _ = state;
-    Err(ApiError::Internal(format!(
-        "clearing one project is not available yet in this build; project {project:?} was not changed"
-    )))
+    Ok(crate::handlers::control::delete_project(state, project.to_owned()).await?.removed)
 }
 
 /// Refuses a project nothing was ever seen of, naming the known ones: a typo must not look like

@@ -248,10 +248,11 @@ async fn clearing_a_project_over_http_needs_the_control_token() {
     let with_token = [("x-inspector-token", token.as_str())];
     let (error, text) = call_with(&app.router, "clear_project", json!({"project": "phc_typo"}), &with_token).await;
     assert!(error && text.contains("no project \"phc_typo\""), "{text}");
-    // Until the store can delete one project, the tool says so and changes nothing.
+    assert_eq!(app.events(&format!("project={P}")).await.len(), 6, "nothing was deleted yet");
     let (error, text) = call_with(&app.router, "clear_project", json!({"project": P}), &with_token).await;
-    assert!(error && text.contains("not available yet"), "{text}");
-    assert_eq!(app.events(&format!("project={P}")).await.len(), 6);
+    assert!(!error && text.starts_with(&format!("Cleared project {P:?}: 6 events and")), "{text}");
+    assert!(app.events(&format!("project={P}")).await.is_empty());
+    assert!(app.api(&format!("/api/persons?project={P}")).await["persons"].as_array().unwrap().is_empty());
 }
 
 #[tokio::test]
