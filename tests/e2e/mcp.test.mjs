@@ -18,9 +18,12 @@ installWatchdog(150_000);
 
 const TOKEN = 'phc_e2e_mcp';
 const TOOLS = [
+  'add_fault',
+  'clear_faults',
   'clear_project',
   'device_timeline',
   'get_person',
+  'list_faults',
   'list_projects',
   'list_rejected_requests',
   'list_warnings',
@@ -225,6 +228,25 @@ test('clear_project needs the control token over HTTP; the stdio pipe sends it',
   assert.deepEqual((await server.api(`/api/persons?project=${scratch}`)).persons, []);
   assert.equal((await server.allEvents({ project: TOKEN })).length, before, 'the other project stays');
 });
+
+test(
+  'fault rules from an agent: added through stdio (token sent), refused over HTTP without it, in force for capture, cleared',
+  { timeout: 15_000 },
+  async () => {
+    assert.match(await failure(clients.http, 'add_fault', { rule: 'posthog:503:count=1' }), /^Error \(bad_token\)/);
+    assert.match(await failure(clients.stdio, 'add_fault', { rule: 'posthog:status=200' }), /200/);
+    const added = await text(clients.stdio, 'add_fault', { rule: 'route=/batch,status=503,count=1' });
+    assert.match(added, /^Fault rule #\d+ in force/);
+    assert.match(await text(clients.http, 'list_faults'), /^1 fault rule\(s\) in force\.[\s\S]*in force/);
+    const body = JSON.stringify({ api_key: `${TOKEN}_faulted`, batch: [{ event: 'x', distinct_id: 'f-1' }] });
+    const faulted = await fetch(`${server.url}/batch/`, { method: 'POST', body });
+    assert.equal(faulted.status, 503, 'capture answers like a failing vendor');
+    assert.equal((await fetch(`${server.url}/batch/`, { method: 'POST', body })).status, 200, 'count=1: then normal');
+    await text(clients.stdio, 'add_fault', { rule: 'posthog:429:retry_after=2' });
+    assert.match(await text(clients.stdio, 'clear_faults'), /^Removed 1 fault rule/);
+    assert.equal((await fetch(`${server.url}/batch/`, { method: 'POST', body })).status, 200, 'cleared');
+  },
+);
 
 test('/mcp refuses other Host values and web pages, and sends no CORS headers', { timeout: 15_000 }, async () => {
   const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} });

@@ -24,7 +24,7 @@ const EXPECTED: &str = "a fault rule: a JSON object such as {\"source\": \"posth
     (keys: source, route, project, status, retry_after, delay_ms, drop, v1_retry, count, share), or the text syntax \
     as {\"rule\": \"posthog:503:count=3\"}";
 
-fn refused(e: FaultError) -> ApiError {
+pub(crate) fn refused(e: FaultError) -> ApiError {
     match e {
         FaultError::NoSuchRule(_) => ApiError::NotFound(e.to_string()),
         other => ApiError::InvalidBody(other.to_string()),

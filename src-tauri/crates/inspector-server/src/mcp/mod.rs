@@ -3,7 +3,8 @@
 //! each user became and why, what is wrong and how to fix it, in short answers with the ids to
 //! follow up.
 //!
-//! Main types: [`Tools`] (the MCP server: one method per tool, in [`traffic`] and [`identity`]),
+//! Main types: [`Tools`] (the MCP server: one method per tool, in [`traffic`], [`identity`] and
+//! [`faults`]),
 //! [`http_service`] (Streamable HTTP, mounted at `/mcp` by `crate::router`) and
 //! [`serve_read_only_stdio`] (stdio over a data dir no inspector runs on).
 //!
@@ -31,6 +32,7 @@
 //!   as for `/api`); read-only tools need nothing but a loopback `Host`.
 
 mod answer;
+mod faults;
 mod identity;
 mod traffic;
 
@@ -62,7 +64,7 @@ pub struct Tools {
 
 impl Tools {
     fn new(state: AppState) -> Tools {
-        let tool_router = Arc::new(Self::traffic_tools() + Self::identity_tools());
+        let tool_router = Arc::new(Self::traffic_tools() + Self::identity_tools() + Self::fault_tools());
         Tools { state, tool_router }
     }
 }
