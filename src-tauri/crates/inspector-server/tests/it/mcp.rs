@@ -15,10 +15,13 @@ use tower::ServiceExt;
 
 const P: &str = "phc_mcp";
 
-const TOOLS: [&str; 10] = [
+const TOOLS: [&str; 13] = [
+    "add_fault",
+    "clear_faults",
     "clear_project",
     "device_timeline",
     "get_person",
+    "list_faults",
     "list_projects",
     "list_rejected_requests",
     "list_warnings",
@@ -99,7 +102,8 @@ async fn every_tool_is_listed_with_a_schema_that_refuses_unknown_arguments() {
     assert!(init["result"]["instructions"].as_str().unwrap().contains("list_projects"), "{init}");
     let list = rpc(&app.router, "tools/list", json!({}), &[]).await;
     let tools = list["result"]["tools"].as_array().unwrap();
-    let names: Vec<&str> = tools.iter().map(|t| t["name"].as_str().unwrap()).collect();
+    let mut names: Vec<&str> = tools.iter().map(|t| t["name"].as_str().unwrap()).collect();
+    names.sort_unstable();
     assert_eq!(names, TOOLS);
     for tool in tools {
         let schema = &tool["inputSchema"];

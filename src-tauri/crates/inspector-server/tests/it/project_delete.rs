@@ -194,9 +194,34 @@ struct Acked {
 /// Posts `n` batches of 5 events for `key`, each with its own uuids; returns the acknowledged
 /// batches and the slowest acknowledgement.
 async fn capture_loop(app: Arc<App>, key: &'static str, n: usize) -> (Vec<Acked>, Duration) {
+    capture_until(app, key, n, None).await
+}
+
+/// Like [`capture_loop`], but sends at least `n` batches and goes on until `done` is set, then 20
+/// more: the test needs batches after the deletion answered however long it takes (a slow CI
+/// machine took longer than 300 batches).
+async fn capture_until(
+    app: Arc<App>,
+    key: &'static str,
+    n: usize,
+    done: Option<Arc<std::sync::atomic::AtomicBool>>,
+) -> (Vec<Acked>, Duration) {
     let mut acknowledged = Vec::new();
     let mut slowest = Duration::ZERO;
-    for i in 0..n {
+    let mut after_done = 0;
+    for i in 0.. {
+        let finished = match &done {
+            None => i >= n,
+            Some(done) => {
+                if done.load(std::sync::atomic::Ordering::SeqCst) {
+                    after_done += 1;
+                }
+                (i >= n && after_done > 20) || i >= 9_999
+            }
+        };
+        if finished {
+            break;
+        }
         let uuids: Vec<String> =
             (0..5).map(|j| format!("00000000-0000-7000-8000-{:04}{i:04}{j:04}", key.len())).collect();
         let batch: Vec<Value> = uuids
@@ -257,11 +282,13 @@ async fn deletion_while_capture_runs_loses_nothing_acknowledged() {
     let app = Arc::new(app);
 
     let others = tokio::spawn(capture_loop(app.clone(), "phc_other", 300));
-    let same = tokio::spawn(capture_loop(app.clone(), "phc_big", 300));
+    let answered_flag = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let same = tokio::spawn(capture_until(app.clone(), "phc_big", 300, Some(answered_flag.clone())));
     tokio::time::sleep(Duration::from_millis(50)).await;
     let started = Instant::now();
     let resp = delete(&app, "phc_big", Some(state.control.token())).await;
     let answered = Instant::now();
+    answered_flag.store(true, std::sync::atomic::Ordering::SeqCst);
     assert_eq!(resp.status, StatusCode::OK, "{}", resp.text());
     let (other_acked, other_slowest) = others.await.unwrap();
     let (same_acked, _) = same.await.unwrap();
