@@ -64,6 +64,10 @@ enum Command {
     Transfer(cli::Transfer),
     #[command(flatten)]
     Query(cli::Query),
+    /// Check the running inspector's identity model against an expectations file (CI): exit 0
+    /// when every expectation holds, 1 when one does not (with a readable diff), 2 when the
+    /// check cannot run.
+    Check(cli::CheckArgs),
 }
 
 /// `serve`'s flags: the server's address and data dir, and its own options.
@@ -89,6 +93,7 @@ fn main() -> ExitCode {
         Some(Command::Mcp(dir)) => mcp::run(dir.or(cli.server.data_dir)),
         Some(Command::Transfer(command)) => cli::run(command, cli.server.data_dir),
         Some(Command::Query(command)) => cli::query(command, cli.server.data_dir),
+        Some(Command::Check(args)) => cli::check(args, cli.server.data_dir),
         None => desktop(cli.server, cli.test_probe),
     }
 }

@@ -8,8 +8,6 @@ import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 
-import { PostHog } from 'posthog-node';
-
 import {
   INSPECTOR_BIN,
   REPO_DIR,
@@ -19,6 +17,7 @@ import {
   startServer,
   waitFor,
 } from './lib/server.mjs';
+import { sendWithPosthogNode } from './lib/posthog-node.mjs';
 import { cli, runCli } from './lib/transfer.mjs';
 
 installWatchdog(150_000);
@@ -59,25 +58,8 @@ after(async () => {
   await server?.stop();
 });
 
-async function send(key, build) {
-  const errors = [];
-  const ph = new PostHog(key, {
-    host: server.url,
-    flushAt: 100,
-    flushInterval: 0,
-    fetchRetryCount: 0,
-    requestTimeout: 10_000,
-    preloadFeatureFlags: false,
-  });
-  ph.on('error', (err) => errors.push(String(err?.stack || err)));
-  try {
-    build(ph);
-    await ph.flush();
-  } finally {
-    await ph.shutdown(10_000);
-  }
-  assert.deepEqual(errors, [], 'posthog-node reported errors');
-}
+/** Sends with the real posthog-node SDK (`lib/posthog-node.mjs`). */
+const send = (key, build) => sendWithPosthogNode(server.url, key, build);
 
 const ESC = '\u001b[';
 const stripAnsi = (text) => text.replaceAll(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g'), '');

@@ -10,8 +10,8 @@ import { after, before, test } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { PostHog } from 'posthog-node';
 
+import { sendWithPosthogNode } from './lib/posthog-node.mjs';
 import { INSPECTOR_BIN, installWatchdog, rawRequest, startServer } from './lib/server.mjs';
 
 installWatchdog(150_000);
@@ -37,25 +37,8 @@ let server;
 /** The clients, by transport. */
 const clients = {};
 
-/** Sends `send(client)` with posthog-node and waits until the server has stored it. */
-async function withPostHog(send) {
-  const errors = [];
-  const posthog = new PostHog(TOKEN, {
-    host: server.url,
-    flushAt: 100,
-    flushInterval: 0,
-    fetchRetryCount: 0,
-    preloadFeatureFlags: false,
-  });
-  posthog.on('error', (err) => errors.push(String(err?.stack || err)));
-  try {
-    send(posthog);
-    await posthog.flush();
-  } finally {
-    await posthog.shutdown(10_000);
-  }
-  assert.deepEqual(errors, [], 'posthog-node reported errors');
-}
+/** Sends `send(client)` with the real posthog-node SDK (`lib/posthog-node.mjs`). */
+const withPostHog = (send) => sendWithPosthogNode(server.url, TOKEN, send);
 
 function stdioClient(dataDir) {
   return new StdioClientTransport({

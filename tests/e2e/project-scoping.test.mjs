@@ -9,8 +9,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { PostHog } from 'posthog-node';
-
+import { posthogNode } from './lib/posthog-node.mjs';
 import { installWatchdog, startServer } from './lib/server.mjs';
 
 installWatchdog(120_000);
@@ -33,19 +32,7 @@ after(async () => {
   await server?.stop();
 });
 
-function client(key) {
-  const errors = [];
-  const ph = new PostHog(key, {
-    host: server.url,
-    flushAt: 100,
-    flushInterval: 0,
-    fetchRetryCount: 0,
-    requestTimeout: 10_000,
-    preloadFeatureFlags: false,
-  });
-  ph.on('error', (err) => errors.push(String(err?.stack || err)));
-  return { ph, errors };
-}
+const client = (key) => posthogNode(server.url, key);
 
 /** One test's traffic: a visitor who signs up on the same key, and a placeholder id (a finding). */
 async function sendTraffic(key) {

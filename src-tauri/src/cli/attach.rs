@@ -43,7 +43,7 @@ pub enum CliError {
     #[error("cannot reach the inspector at {url}: {reason}")]
     Unreachable { url: String, reason: String },
     #[error("{path} answered {status}: {message}")]
-    Api { path: String, status: u16, code: Option<String>, message: String },
+    Api { path: String, status: u16, code: Option<String>, parameter: Option<String>, message: String },
     #[error("{path} answered something this command cannot read: {reason}")]
     BadAnswer { path: String, reason: String },
     #[error("{0}")]
@@ -63,6 +63,8 @@ pub struct Inspector {
 struct ErrorBody {
     error: String,
     code: Option<String>,
+    /// The query or path parameter at fault (`a` of `/api/why` for an id never seen).
+    parameter: Option<String>,
 }
 
 impl AttachArgs {
@@ -150,17 +152,52 @@ impl Inspector {
             .get(self.endpoint(path, params))
             .send()
             .map_err(|e| CliError::Unreachable { url: self.url.to_string(), reason: reason(&e) })?;
+        self.answer(path, response)
+    }
+
+    /// A response's body as text (a 2xx), or the API's error as a [`CliError::Api`].
+    fn answer(&self, path: &str, response: reqwest::blocking::Response) -> Result<String, CliError> {
         let status = response.status();
         let text =
             response.text().map_err(|e| CliError::Unreachable { url: self.url.to_string(), reason: reason(&e) })?;
         if !status.is_success() {
-            let (message, code) = match serde_json::from_str::<ErrorBody>(&text) {
-                Ok(body) => (body.error, body.code),
-                Err(_) => (text.chars().take(300).collect(), None),
+            let (message, code, parameter) = match serde_json::from_str::<ErrorBody>(&text) {
+                Ok(body) => (body.error, body.code, body.parameter),
+                Err(_) => (text.chars().take(300).collect(), None, None),
             };
-            return Err(CliError::Api { path: path.to_owned(), status: status.as_u16(), code, message });
+            return Err(CliError::Api { path: path.to_owned(), status: status.as_u16(), code, parameter, message });
         }
         Ok(text)
+    }
+
+    /// The control token that calls which change data send (`GET /api/control`, readable only
+    /// from this host).
+    pub fn control_token(&self) -> Result<String, CliError> {
+        #[derive(Deserialize)]
+        struct Control {
+            token: String,
+        }
+        Ok(self.get::<Control>("/api/control", &[])?.token)
+    }
+
+    /// `DELETE /api/projects/{key}` with the control token: the project's traffic and model
+    /// are gone, every other project's kept. The answer's JSON (what was deleted).
+    pub fn delete_project(&self, key: &str, token: &str) -> Result<serde_json::Value, CliError> {
+        let mut url = self.endpoint("/api/projects/", &[]);
+        // One path segment, encoded: a key may hold any character.
+        url.path_segments_mut()
+            .map_err(|_| CliError::Usage(format!("{} cannot take a path", self.url)))?
+            .pop_if_empty()
+            .push(key);
+        let path = format!("/api/projects/{key}");
+        let response = self
+            .client
+            .delete(url)
+            .header(inspector_server::TOKEN_HEADER, token)
+            .send()
+            .map_err(|e| CliError::Unreachable { url: self.url.to_string(), reason: reason(&e) })?;
+        let text = self.answer(&path, response)?;
+        serde_json::from_str(&text).map_err(|e| CliError::BadAnswer { path, reason: e.to_string() })
     }
 
     /// `GET path?params` read as `T`.
@@ -176,7 +213,13 @@ impl Inspector {
         let response = client.get(self.endpoint(path, &[])).send().map_err(unreachable)?;
         if !response.status().is_success() {
             let status = response.status().as_u16();
-            return Err(CliError::Api { path: path.to_owned(), status, code: None, message: "no stream".into() });
+            return Err(CliError::Api {
+                path: path.to_owned(),
+                status,
+                code: None,
+                parameter: None,
+                message: "no stream".into(),
+            });
         }
         Ok(response)
     }

@@ -1,11 +1,14 @@
 //! The subcommands besides `serve`, each printing a clear message and exiting non-zero on failure:
 //! - `export`, `import` and `replay` move captured traffic in and out of a data dir; long work
 //!   shows a progress bar on a terminal (stderr), and nothing when stderr is not one (CI logs).
+//! - `check --expect FILE` (`check.rs`) asserts what the identity model made of a test's traffic,
+//!   for CI: exit code 0, 1 or 2, a readable diff, a JUnit report.
 //! - `tail` (`tail.rs`), `persons`, `devices`, `warnings` and `why` (`query.rs`) read the
 //!   inspector running for a data dir (`attach.rs`) through its `/api`, for a terminal (`style.rs`)
 //!   or, with `--json`/`--format`, for scripts.
 
 mod attach;
+mod check;
 mod export;
 mod import;
 mod progress;
@@ -18,6 +21,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Subcommand;
+
+pub use check::{run as check, CheckArgs};
 
 #[derive(Subcommand)]
 pub enum Transfer {

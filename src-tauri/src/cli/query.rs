@@ -262,7 +262,7 @@ pub fn why(args: WhyArgs, before: Option<PathBuf>) -> Result<(), CliError> {
 }
 
 /// The project to ask about when none was given: the inspector's only one.
-fn only_project(inspector: &Inspector) -> Result<String, CliError> {
+pub(super) fn only_project(inspector: &Inspector) -> Result<String, CliError> {
     let page: ProjectsPage = inspector.get("/api/projects", &[])?;
     let mut keys: Vec<String> = page.projects.into_iter().map(|p| p.project).collect();
     keys.dedup();

@@ -12,14 +12,18 @@ import { spawn } from 'node:child_process';
 import { allPersons, decisions, lanes, warnings } from './identity.mjs';
 import { INSPECTOR_BIN, REPO_DIR } from './server.mjs';
 
-/** Runs `identity-inspector ...args`; resolves to { code, stdout, stderr }. */
-export function runCli(args, { timeout = 60_000 } = {}) {
+/**
+ * Runs `identity-inspector ...args`; resolves to { code, stdout, stderr }. `env` adds to the
+ * environment; `input` is written to its standard input.
+ */
+export function runCli(args, { timeout = 60_000, env = {}, input } = {}) {
   return new Promise((resolve, reject) => {
     const child = spawn(INSPECTOR_BIN, args, {
       cwd: REPO_DIR,
-      env: { ...process.env, RUST_LOG: 'warn' },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, RUST_LOG: 'warn', ...env },
+      stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
+    if (input !== undefined) child.stdin.end(input);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c) => (stdout += c));
