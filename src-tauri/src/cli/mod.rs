@@ -3,7 +3,7 @@
 //!   shows a progress bar on a terminal (stderr), and nothing when stderr is not one (CI logs).
 //! - `check --expect FILE` (`check.rs`) asserts what the identity model made of a test's traffic,
 //!   for CI: exit code 0, 1 or 2, a readable diff, a JUnit report.
-//! - `tail` (`tail.rs`), `persons`, `devices`, `warnings` and `why` (`query.rs`) read the
+//! - `tail` (`tail/`), `persons`, `devices`, `warnings` and `why` (`query.rs`) read the
 //!   inspector running for a data dir (`attach.rs`) through its `/api`, for a terminal (`style.rs`)
 //!   or, with `--json`/`--format`, for scripts.
 
