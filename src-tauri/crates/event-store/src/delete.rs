@@ -264,26 +264,7 @@ fn delete_requests(conn: &mut Connection, project: &str, ids: &[i64]) -> Result<
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::{accepted_request, T0};
-    use crate::NewEvent;
-
-    fn event(i: usize, project: &str) -> NewEvent {
-        NewEvent {
-            uuid: format!("e{i}"),
-            project: project.into(),
-            source: "posthog".into(),
-            event: "tick".into(),
-            distinct_id: "someone".into(),
-            device_id: None,
-            session_id: None,
-            timestamp: T0,
-            original_timestamp: None,
-            sent_at: None,
-            received_at: T0 + i as i64,
-            properties: "{}".into(),
-            warnings: Vec::new(),
-        }
-    }
+    use crate::test_support::{accepted_request, tick as event, T0};
 
     fn count(store: &Store, sql: &str) -> i64 {
         let sql = sql.to_owned();

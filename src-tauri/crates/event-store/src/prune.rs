@@ -306,26 +306,8 @@ pub(crate) fn without_foreign_keys<T>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::{accepted_request, T0};
+    use crate::test_support::{accepted_request, tick as event, T0};
     use crate::NewEvent;
-
-    fn event(i: usize, project: &str) -> NewEvent {
-        NewEvent {
-            uuid: format!("e{i}"),
-            project: project.into(),
-            source: "posthog".into(),
-            event: "tick".into(),
-            distinct_id: "someone".into(),
-            device_id: None,
-            session_id: None,
-            timestamp: T0,
-            original_timestamp: None,
-            sent_at: None,
-            received_at: T0 + i as i64,
-            properties: "{}".into(),
-            warnings: Vec::new(),
-        }
-    }
 
     /// `(project, events, first_seen)` rows.
     type Counters = Vec<(String, i64, i64)>;

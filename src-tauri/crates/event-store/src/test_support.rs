@@ -2,7 +2,7 @@
 //! that write straight to a store (the `test-support` feature, enabled only from
 //! `[dev-dependencies]`, so release builds never contain it).
 
-use crate::{Micros, NewRequest, Outcome};
+use crate::{Micros, NewEvent, NewRequest, Outcome};
 
 /// A fixed, recognisable arrival time: 2026-11-24T12:00:00Z in unix microseconds.
 pub const T0: Micros = 1_795_521_600_000_000;
@@ -25,5 +25,25 @@ pub fn accepted_request(source: &str) -> NewRequest {
         error_code: None,
         note: None,
         project: None,
+    }
+}
+
+/// Event `i` of `project`: a `tick` of one user, uuid `e{i}`, received `i` microseconds after
+/// [`T0`], so a test's events arrive in a known order.
+pub fn tick(i: usize, project: &str) -> NewEvent {
+    NewEvent {
+        uuid: format!("e{i}"),
+        project: project.into(),
+        source: "posthog".into(),
+        event: "tick".into(),
+        distinct_id: "someone".into(),
+        device_id: None,
+        session_id: None,
+        timestamp: T0,
+        original_timestamp: None,
+        sent_at: None,
+        received_at: T0 + i as i64,
+        properties: "{}".into(),
+        warnings: Vec::new(),
     }
 }

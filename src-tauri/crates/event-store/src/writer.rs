@@ -5,6 +5,9 @@
 //! what makes many small capture requests cheap.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use rusqlite::{params, Connection, Transaction};
 use tokio::sync::{broadcast, mpsc, oneshot};
@@ -33,10 +36,54 @@ pub(crate) enum Message {
     Close(oneshot::Sender<()>),
 }
 
-/// The writer's queue, or, for a store opened read-only, the reason every write is refused.
+/// The writer's queue (and what it says of live capture), or, for a store opened read-only, the
+/// reason every write is refused.
 pub(crate) enum Handle {
-    Running(mpsc::Sender<Message>),
+    Running(mpsc::Sender<Message>, Arc<CaptureActivity>),
     Refusing(crate::ReadOnly),
+}
+
+/// Live capture as bulk writers see it: how many capture writes wait for the writer now, and
+/// when the last one was queued. An import's chunk commits early when a capture waits, and the
+/// import leaves the writer idle between chunks while capture is live (`datasets.rs`), so an
+/// SDK's request never queues behind much of an import.
+#[derive(Debug, Default)]
+pub(crate) struct CaptureActivity {
+    /// Capture writes sent to the writer and not yet taken into a transaction.
+    waiting: AtomicUsize,
+    /// When the last capture write was queued: nanoseconds after `EPOCH`, 0 for never.
+    last_queued: AtomicU64,
+}
+
+/// The clock `CaptureActivity::last_queued` counts from.
+static EPOCH: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+
+fn now_nanos() -> u64 {
+    let epoch = *EPOCH.get_or_init(Instant::now);
+    // At least 1: 0 means "never".
+    (epoch.elapsed().as_nanos() as u64).max(1)
+}
+
+impl CaptureActivity {
+    pub(crate) fn queued(&self) {
+        self.waiting.fetch_add(1, Ordering::SeqCst);
+        self.last_queued.store(now_nanos(), Ordering::Relaxed);
+    }
+
+    pub(crate) fn taken(&self) {
+        self.waiting.fetch_sub(1, Ordering::SeqCst);
+    }
+
+    /// A capture write waits for the writer right now.
+    pub(crate) fn waiting(&self) -> bool {
+        self.waiting.load(Ordering::SeqCst) > 0
+    }
+
+    /// A capture write was queued within `window`.
+    pub(crate) fn live_within(&self, window: Duration) -> bool {
+        let last = self.last_queued.load(Ordering::Relaxed);
+        last != 0 && now_nanos().saturating_sub(last) <= window.as_nanos() as u64
+    }
 }
 
 /// Frames in the WAL after the writer's last commit, for bulk writers deciding whether to let
@@ -64,22 +111,24 @@ pub(crate) fn spawn(
     wal_frames: WalFrames,
 ) -> Result<Handle, StoreError> {
     let (tx, rx) = mpsc::channel(4096);
+    let captures = Arc::new(CaptureActivity::default());
+    let taken = captures.clone();
     std::thread::Builder::new()
         .name("store-writer".into())
         .spawn(move || {
             WAL_FRAMES.with(|cell| *cell.borrow_mut() = Some(wal_frames));
             // After `configure_writer`: `wal_autocheckpoint` replaces the connection's WAL hook.
             conn.wal_hook(Some(record_wal_frames));
-            run(conn, rx, changes)
+            run(conn, rx, changes, &taken)
         })
         .map_err(|e| StoreError::DataDir { path: "<writer thread>".into(), source: e })?;
-    Ok(Handle::Running(tx))
+    Ok(Handle::Running(tx, captures))
 }
 
 impl Handle {
     fn queue(&self) -> Result<&mpsc::Sender<Message>, StoreError> {
         match self {
-            Handle::Running(tx) => Ok(tx),
+            Handle::Running(tx, _) => Ok(tx),
             Handle::Refusing(why) => Err(StoreError::ReadOnly(why.clone())),
         }
     }
@@ -91,11 +140,25 @@ impl Handle {
         sdk_uuids: Vec<bool>,
     ) -> Result<Committed, StoreError> {
         let (reply, done) = oneshot::channel();
-        self.queue()?
-            .send(Message::Write(Box::new(Job { request, events, sdk_uuids, reply })))
-            .await
-            .map_err(|_| StoreError::WriterGone)?;
+        let queue = self.queue()?;
+        if let Some(captures) = self.captures() {
+            captures.queued();
+        }
+        if queue.send(Message::Write(Box::new(Job { request, events, sdk_uuids, reply }))).await.is_err() {
+            if let Some(captures) = self.captures() {
+                captures.taken();
+            }
+            return Err(StoreError::WriterGone);
+        }
         done.await.map_err(|_| StoreError::WriterGone)?
+    }
+
+    /// What bulk writers watch of live capture; `None` for a read-only store.
+    pub(crate) fn captures(&self) -> Option<&Arc<CaptureActivity>> {
+        match self {
+            Handle::Running(_, captures) => Some(captures),
+            Handle::Refusing(_) => None,
+        }
     }
 
     /// Queues `work` to run on the writer thread after everything queued before it.
@@ -106,14 +169,19 @@ impl Handle {
 
     pub(crate) async fn close(&self) {
         let (reply, done) = oneshot::channel();
-        let Handle::Running(tx) = self else { return };
+        let Handle::Running(tx, _) = self else { return };
         if tx.send(Message::Close(reply)).await.is_ok() {
             let _ = done.await;
         }
     }
 }
 
-fn run(mut conn: Connection, mut rx: mpsc::Receiver<Message>, changes: broadcast::Sender<Change>) {
+fn run(
+    mut conn: Connection,
+    mut rx: mpsc::Receiver<Message>,
+    changes: broadcast::Sender<Change>,
+    captures: &CaptureActivity,
+) {
     let mut closing = None;
     while closing.is_none() {
         let Some(first) = rx.blocking_recv() else { break };
@@ -123,6 +191,7 @@ fn run(mut conn: Connection, mut rx: mpsc::Receiver<Message>, changes: broadcast
         let mut exclusive = None;
         match first {
             Message::Write(job) => {
+                captures.taken();
                 events += job.events.len();
                 jobs.push(*job);
             }
@@ -136,6 +205,7 @@ fn run(mut conn: Connection, mut rx: mpsc::Receiver<Message>, changes: broadcast
         {
             match rx.try_recv() {
                 Ok(Message::Write(job)) => {
+                    captures.taken();
                     events += job.events.len();
                     jobs.push(*job);
                 }
