@@ -8,7 +8,7 @@
 /// touch of each new 2 MB zeroes all of it, used or not, and the identity model's thread, which
 /// grows by ~600 MB in a 1 000 000-event rebuild, spent a quarter to a third of its time in that
 /// zeroing. With 4 KB pages the kernel zeroes only the pages touched: the rebuild's peak memory
-/// drops by ~25 MB and the model thread's CPU by ~10% (docs/PERFORMANCE.md, "Identity
+/// drops by ~25 MB and the model thread's CPU by 5–10% (docs/PERFORMANCE.md, "Identity
 /// rebuild"). Failure (an old kernel) only leaves the default.
 pub fn small_pages() {
     #[cfg(target_os = "linux")]
