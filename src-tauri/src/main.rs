@@ -80,6 +80,7 @@ struct ServeCommand {
 }
 
 fn main() -> ExitCode {
+    inspector_server::memory::small_pages();
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(

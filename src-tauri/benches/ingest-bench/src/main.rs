@@ -219,6 +219,8 @@ fn run_raw_sqlite(rows: &[Value], batch: usize, traffic: &dyn Traffic) -> Durati
 }
 
 fn main() {
+    // As the server binary does: the figures are the server's.
+    inspector_server::memory::small_pages();
     let opts = Opts::parse();
     let now = chrono::Utc::now();
     let traffic = opts.vendor.traffic();

@@ -13,9 +13,11 @@ use chrono::DateTime;
 use event_store::{ArrivedEvent, ArrivedRow, Store, StoreError};
 use identity_engine::{EventInput, Model, ProjectSettings, Undelivered};
 
-/// Events read from the store per step; bounds how long the server's feeder holds the model's
-/// write lock.
-pub const STEP: u32 = 5_000;
+/// Events read from the store per step. A rebuild holds about three steps at once (one applied,
+/// one queued, one being read): 1 000 rather than 5 000 keeps ~12 MB fewer decoded events
+/// alive in a 1 000 000-event rebuild and the step being applied closer in cache, for one more
+/// SQLite query per 1 000 events.
+pub const STEP: u32 = 1_000;
 
 /// The most undelivered events handed to the model: faults are set up on purpose, so far fewer
 /// than this are ever lost; beyond it the oldest are reported.

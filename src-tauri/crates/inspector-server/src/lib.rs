@@ -22,6 +22,7 @@ mod forward;
 mod handle;
 mod identity;
 pub mod mcp;
+pub mod memory;
 mod retention;
 mod serve;
 

@@ -206,6 +206,8 @@ fn measure(dir: &std::path::Path) {
 }
 
 fn main() {
+    // As the server binary does: the figures are the server's.
+    inspector_server::memory::small_pages();
     let opts = Opts::parse();
     if let Some(dir) = opts.measure {
         return measure(&dir);
