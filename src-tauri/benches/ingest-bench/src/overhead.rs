@@ -15,6 +15,9 @@ struct Round {
     with: f64,
     alone_latency: hdrhistogram::Histogram<u64>,
     with_latency: hdrhistogram::Histogram<u64>,
+    /// How long after the last 200 the identity model had applied every event, in ms.
+    alone_lag: f64,
+    with_lag: f64,
     report: crate::readers::ReaderReport,
 }
 
@@ -46,7 +49,15 @@ pub(crate) fn compare(opts: &Opts, spec: &ReaderSpec, requests: Arc<Vec<Request>
             report.tail_lines_at_last_200,
             report.tail_lines
         );
-        rounds.push(Round { alone: a, with: w, alone_latency: alone.latency, with_latency: with.latency, report });
+        rounds.push(Round {
+            alone: a,
+            with: w,
+            alone_latency: alone.latency,
+            with_latency: with.latency,
+            alone_lag: alone.identity_lag.as_secs_f64() * 1000.0,
+            with_lag: with.identity_lag.as_secs_f64() * 1000.0,
+            report,
+        });
     }
     print(opts, spec, &rounds);
 }
@@ -104,6 +115,11 @@ fn print(opts: &Opts, spec: &ReaderSpec, rounds: &[Round]) {
     println!(
         "request p99 with readers / alone        {:.2}",
         pick(&|r| q(&r.with_latency, 0.99) / q(&r.alone_latency, 0.99))
+    );
+    println!(
+        "identity model caught up after          {:>5.0} ms alone, {:.0} ms with readers, past the last 200 (median)",
+        pick(&|r| r.alone_lag),
+        pick(&|r| r.with_lag)
     );
     type Calls = fn(&Round) -> &hdrhistogram::Histogram<u64>;
     let transports: [(&str, usize, Calls); 2] =

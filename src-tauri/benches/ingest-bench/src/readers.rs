@@ -21,7 +21,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
 use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 
@@ -93,7 +92,7 @@ impl Readers {
             agents.push(rt.spawn(agent(transport, false, ready.clone(), stop.clone())));
         }
         for _ in 0..spec.mcp_stdio {
-            let (child, transport) = rt.block_on(async { StdioMcp::spawn(&spec.bin, data_dir) });
+            let (child, transport) = StdioMcp::spawn(&spec.bin, data_dir);
             stdio_children.push(child);
             agents.push(rt.spawn(agent(Transport::Stdio(transport), true, ready.clone(), stop.clone())));
         }
@@ -275,7 +274,7 @@ impl Transport {
         let message = json!({"jsonrpc": "2.0", "method": method});
         match self {
             Transport::Http(http) => http.post(&message).await.map(drop).expect("notification"),
-            Transport::Stdio(stdio) => stdio.write(&message).await,
+            Transport::Stdio(stdio) => stdio.write(&message),
         }
     }
 
@@ -336,14 +335,14 @@ impl HttpMcp {
 
 /// Stdio through `identity-inspector mcp`: one JSON-RPC message per line each way, answers
 /// matched to requests by id (the pipe forwards concurrently, so they may come in any order).
+/// Plain threads and pipes: a line each way needs no async process support.
 struct StdioMcp {
-    stdin: tokio::sync::Mutex<tokio::process::ChildStdin>,
+    stdin: Mutex<std::process::ChildStdin>,
     waiting: Arc<Mutex<std::collections::HashMap<u64, oneshot::Sender<Value>>>>,
     next_id: AtomicU64,
 }
 
 impl StdioMcp {
-    /// Must run inside the readers' runtime (the child's pipes are registered with it).
     fn spawn(bin: &Path, data_dir: &Path) -> (Child, StdioMcp) {
         let mut child = Command::new(bin)
             .arg("mcp")
@@ -354,13 +353,13 @@ impl StdioMcp {
             .stdout(Stdio::piped())
             .spawn()
             .unwrap_or_else(|e| panic!("cannot run {} mcp: {e}", bin.display()));
-        let stdin = tokio::process::ChildStdin::from_std(child.stdin.take().unwrap()).unwrap();
-        let stdout = tokio::process::ChildStdout::from_std(child.stdout.take().unwrap()).unwrap();
+        let stdin = child.stdin.take().unwrap();
+        let stdout = child.stdout.take().unwrap();
         let waiting: Arc<Mutex<std::collections::HashMap<u64, oneshot::Sender<Value>>>> = Arc::default();
         let answers = waiting.clone();
-        tokio::spawn(async move {
-            let mut lines = tokio::io::BufReader::new(stdout).lines();
-            while let Ok(Some(line)) = lines.next_line().await {
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { return };
                 let Ok(message) = serde_json::from_str::<Value>(&line) else { continue };
                 let Some(id) = message["id"].as_u64() else { continue };
                 if let Some(to) = answers.lock().unwrap().remove(&id) {
@@ -368,20 +367,23 @@ impl StdioMcp {
                 }
             }
         });
-        (child, StdioMcp { stdin: tokio::sync::Mutex::new(stdin), waiting, next_id: AtomicU64::new(1) })
+        (child, StdioMcp { stdin: Mutex::new(stdin), waiting, next_id: AtomicU64::new(1) })
     }
 
-    async fn write(&self, message: &Value) {
+    /// One line to the child: a few hundred bytes into a pipe it keeps reading, so the write
+    /// does not block the runtime for long.
+    fn write(&self, message: &Value) {
+        use std::io::Write;
         let mut line = message.to_string();
         line.push('\n');
-        self.stdin.lock().await.write_all(line.as_bytes()).await.expect("write to identity-inspector mcp");
+        self.stdin.lock().unwrap().write_all(line.as_bytes()).expect("write to identity-inspector mcp");
     }
 
     async fn request(&self, method: &str, params: Value) -> Value {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = oneshot::channel();
         self.waiting.lock().unwrap().insert(id, tx);
-        self.write(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params})).await;
+        self.write(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
         rx.await.unwrap_or_else(|_| panic!("identity-inspector mcp ended before answering {method}"))
     }
 }
