@@ -11,19 +11,27 @@
 //!    pragmas, one process, transactions of 10 000 rows): the limit of this storage here.
 //!
 //! The ratio between the two is the figure that travels between machines.
+//!
+//! With `--tail N`, `--mcp-clients N` or `--mcp-stdio N` it measures instead what following the
+//! traffic costs capture: rounds with those readers running beside the posting connections
+//! alternate with rounds of capture alone (`overhead.rs`, the readers in `readers.rs`).
 
 /// The allocator the server binary uses, so the figures are the server's.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod overhead;
+mod readers;
 mod traffic;
 
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
 use inspector_server::{BoundServer, ServerConfig};
+use readers::{publish_instance, ReaderReport, ReaderSpec, Readers};
 use serde_json::Value;
 use traffic::{Request, Traffic};
 
@@ -45,6 +53,37 @@ struct Opts {
     /// Whose traffic to post.
     #[arg(long, value_enum, default_value_t = Vendor::Posthog)]
     vendor: Vendor,
+    /// `identity-inspector tail --format json` processes reading beside the posting connections.
+    #[arg(long, default_value_t = 0)]
+    tail: usize,
+    /// MCP agents over Streamable HTTP (`/mcp`) reading beside the posting connections.
+    #[arg(long, default_value_t = 0)]
+    mcp_clients: usize,
+    /// MCP agents over stdio, each through its own `identity-inspector mcp` process.
+    #[arg(long, default_value_t = 0)]
+    mcp_stdio: usize,
+    /// The `identity-inspector` binary for `--tail` and `--mcp-stdio` [default: the one next to
+    /// this benchmark, `target/release/identity-inspector`].
+    #[arg(long)]
+    bin_path: Option<PathBuf>,
+}
+
+impl Opts {
+    /// The readers asked for; the binary is checked here so a missing build fails at once.
+    fn readers(&self) -> ReaderSpec {
+        let bin = self.bin_path.clone().unwrap_or_else(|| {
+            let me = std::env::current_exe().expect("own path");
+            me.with_file_name(format!("identity-inspector{}", std::env::consts::EXE_SUFFIX))
+        });
+        let spec = ReaderSpec { tails: self.tail, mcp_http: self.mcp_clients, mcp_stdio: self.mcp_stdio, bin };
+        let needs_bin = spec.tails + spec.mcp_stdio > 0;
+        assert!(
+            !needs_bin || spec.bin.is_file(),
+            "{} not found: build it (cargo build --release -p identity-inspector) or pass --bin-path",
+            spec.bin.display()
+        );
+        spec
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -68,31 +107,41 @@ impl Vendor {
     }
 }
 
-fn median(mut values: Vec<f64>) -> f64 {
+pub(crate) fn median(mut values: Vec<f64>) -> f64 {
     values.sort_by(|a, b| a.total_cmp(b));
     values[values.len() / 2]
 }
 
-struct HttpResult {
+pub(crate) struct HttpResult {
     elapsed: Duration,
     latency: hdrhistogram::Histogram<u64>,
     stored: i64,
     /// With the identity model: how long after the last 200 it had applied every event.
     identity_lag: Duration,
+    /// What the readers beside the posting connections did, if any ran.
+    readers: Option<ReaderReport>,
 }
 
-fn run_http(opts: &Opts, requests: Arc<Vec<Request>>, identity: bool) -> HttpResult {
+/// How long the tails get after the last 200 to print every event.
+const TAIL_PATIENCE: Duration = Duration::from_secs(60);
+
+fn run_http(opts: &Opts, requests: Arc<Vec<Request>>, identity: bool, readers: Option<&ReaderSpec>) -> HttpResult {
     let dir = tempfile::tempdir().expect("temp dir");
     // The server gets its own runtime (as in the real binary); the load generator another.
     let server_rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let config = ServerConfig { bind: [127, 0, 0, 1].into(), port: 0, data_dir: dir.path().to_owned(), identity };
     let server = server_rt.block_on(BoundServer::bind(&config)).expect("bind");
     let url = server.url().to_owned();
+    // `identity-inspector mcp` finds the server through the data dir, as it finds the app.
+    let _published = readers
+        .filter(|r| r.mcp_stdio > 0)
+        .map(|_| publish_instance(dir.path(), &url, server.handle().control().token()));
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let serving = server_rt.spawn(server.run_until(async move {
         let _ = stop_rx.await;
     }));
 
+    let running = readers.map(|spec| Readers::start(spec, &url, dir.path()));
     let client_rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
@@ -157,9 +206,10 @@ fn run_http(opts: &Opts, requests: Arc<Vec<Request>>, identity: bool) -> HttpRes
         assert_eq!(persons["total"].as_u64(), Some(expected as u64), "persons made of the traffic");
         eprintln!("identity model: {expected} persons, as the vendor's rules make of this traffic");
     }
+    let readers = running.map(|r| r.stop(opts.events as u64, TAIL_PATIENCE));
     let _ = stop_tx.send(());
     server_rt.block_on(serving).unwrap().unwrap();
-    HttpResult { elapsed, latency, stored, identity_lag }
+    HttpResult { elapsed, latency, stored, identity_lag, readers }
 }
 
 /// The same rows, straight into the same schema: the storage's own limit on this machine.
@@ -222,6 +272,7 @@ fn main() {
     // As the server binary does: the figures are the server's.
     inspector_server::memory::small_pages();
     let opts = Opts::parse();
+    let readers = opts.readers();
     let now = chrono::Utc::now();
     let traffic = opts.vendor.traffic();
     let per_request = traffic.events_per_request(opts.batch);
@@ -232,13 +283,16 @@ fn main() {
     eprintln!("average event: {} bytes of JSON", raw_bytes / rows.len().max(1));
 
     let requests = Arc::new(requests);
+    if readers.any() {
+        return overhead::compare(&opts, &readers, requests);
+    }
     let rate = |d: Duration| opts.events as f64 / d.as_secs_f64();
     let mut rounds = Vec::new();
     for round in 1..=opts.runs.max(1) {
         eprintln!("round {round}: capture only, {} connections posting to {} ...", opts.connections, traffic.path());
-        let capture = run_http(&opts, requests.clone(), false);
+        let capture = run_http(&opts, requests.clone(), false, None);
         eprintln!("round {round}: capture + identity model ...");
-        let full = run_http(&opts, requests.clone(), true);
+        let full = run_http(&opts, requests.clone(), true, None);
         for r in [&capture, &full] {
             assert_eq!(r.stored, opts.events as i64, "every event answered 200 must be stored");
         }
