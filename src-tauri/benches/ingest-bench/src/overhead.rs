@@ -64,11 +64,15 @@ pub(crate) fn compare(opts: &Opts, spec: &ReaderSpec, requests: Arc<Vec<Request>
 
 /// A round whose readers read nothing measured nothing: fail it.
 fn check(spec: &ReaderSpec, report: &crate::readers::ReaderReport) {
-    // Counted at the last 200: a tail that only printed after the burst cost capture nothing.
+    // Every tail must have printed every event in the end (within `TAIL_PATIENCE`), or it did
+    // not follow the burst. How many it had printed by the last 200 is reported beside the
+    // ratio: a tail runs at nice 10 and may print most of a burst after it (it lags, capture
+    // does not wait), which is the behaviour being measured, not a way around it.
+    let events = report.events;
     assert!(
-        report.tail_lines_at_last_200.iter().all(|&n| n > 0),
-        "a tail printed no event before the last 200 ({:?}): tail waits up to a second for the identity \
-         model, so post more events (--events) to measure it",
+        report.tail_lines.iter().all(|&n| n >= events),
+        "a tail did not print every one of the {events} events ({:?}; {:?} by the last 200)",
+        report.tail_lines,
         report.tail_lines_at_last_200
     );
     if spec.mcp_http > 0 {

@@ -55,6 +55,8 @@ impl ReaderSpec {
 
 /// What the readers did during one round.
 pub struct ReaderReport {
+    /// The events the round posted.
+    pub events: u64,
     /// Event lines each tail printed by the last 200, and by the end of the catch-up.
     pub tail_lines_at_last_200: Vec<u64>,
     pub tail_lines: Vec<u64>,
@@ -148,7 +150,7 @@ impl Readers {
             let _ = reader.join();
         }
         self.rt.shutdown_timeout(Duration::from_secs(1));
-        ReaderReport { tail_lines_at_last_200, tail_lines, tail_caught_up, search_http, search_stdio, wakes }
+        ReaderReport { events, tail_lines_at_last_200, tail_lines, tail_caught_up, search_http, search_stdio, wakes }
     }
 }
 

@@ -16,6 +16,16 @@
 //!   big lens or a million-event import slows down instead of capture; it still gets every idle
 //!   cycle.
 //!
+//! A third kind: a follower's read ([`Urgency::Follow`], `/api/events?after=`:
+//! `identity-inspector tail`, a live table catching up). It is one page, but a follower of a
+//! capture burst asks for page after page as fast as the burst commits, and each costs about as
+//! much as capturing its events: at normal priority two tails took a third of capture's
+//! throughput. So it runs at nice 10, falls behind during a burst and catches up after it. It
+//! holds no lock anything else waits for (the page is a SQLite read; the persons and pills of its
+//! events are looked up interactively), so slowing it delays only the follower. (Idle priority,
+//! `SCHED_IDLE`, was tried: it can starve a follower for as long as anything keeps the cores
+//! busy, and once left a tail 600 000 events behind a minute after a burst.)
+//!
 //! Invariants:
 //! - Nothing an SDK waits for runs here (a capture's reply waits only for the store's writer).
 //! - A thread's priority is lowered once and never raised: an unprivileged process may not
@@ -45,6 +55,27 @@ pub(crate) async fn run_interactive<R: Send + 'static>(
     tokio::task::spawn_blocking(work).await.map_err(|_| ApiError::Internal(format!("{what} failed unexpectedly")))
 }
 
+/// Who waits for a read, which decides its priority (see the module docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Urgency {
+    /// A person looking at a view: normal priority ([`run_interactive`]).
+    Interactive,
+    /// A follower that may lag behind a burst: nice 10 ([`run`]).
+    Follow,
+}
+
+/// Runs one bounded read as `urgency` says.
+pub(crate) async fn run_as<R: Send + 'static>(
+    urgency: Urgency,
+    what: &'static str,
+    work: impl FnOnce() -> R + Send + 'static,
+) -> Result<R, ApiError> {
+    match urgency {
+        Urgency::Interactive => run_interactive(what, work).await,
+        Urgency::Follow => run_on_thread(what, lower_priority, work).await,
+    }
+}
+
 /// Runs bulk `work` (see the module docs) on a thread of its own at nice 10 and waits for it
 /// without holding an async worker. `what` names the work in the error if the thread cannot
 /// start or `work` panics.
@@ -52,21 +83,32 @@ pub(crate) async fn run<R: Send + 'static>(
     what: &'static str,
     work: impl FnOnce() -> R + Send + 'static,
 ) -> Result<R, ApiError> {
+    run_on_thread(what, lower_priority, work).await
+}
+
+/// Runs `work` on a thread of its own whose priority `lower` sets first.
+async fn run_on_thread<R: Send + 'static>(
+    what: &'static str,
+    lower: fn(),
+    work: impl FnOnce() -> R + Send + 'static,
+) -> Result<R, ApiError> {
     let _slot = SLOTS.acquire().await.map_err(|_| ApiError::Internal(format!("{what}: shutting down")))?;
     let (done, result) = oneshot::channel();
     std::thread::Builder::new()
         .name("background".into())
         .spawn(move || {
-            lower_priority();
+            lower();
             let _ = done.send(work());
         })
         .map_err(|e| ApiError::Internal(format!("{what}: cannot start a thread: {e}")))?;
     result.await.map_err(|_| ApiError::Internal(format!("{what} failed unexpectedly")))
 }
 
-/// Lowers the calling thread's CPU priority to nice 10 (Linux; elsewhere a no-op).
+/// Lowers the calling thread's CPU priority to nice 10 (Linux; elsewhere a no-op). Threads it
+/// starts afterwards inherit it: `identity-inspector tail` calls it first, so a terminal
+/// following a burst takes the cores only when capture leaves them.
 #[cfg(target_os = "linux")]
-pub(crate) fn lower_priority() {
+pub fn lower_priority() {
     // SAFETY: plain syscalls with no pointers; with PRIO_PROCESS and a thread id, setpriority
     // changes the nice value of that one thread.
     let result = unsafe { libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t, 10) };
@@ -76,7 +118,7 @@ pub(crate) fn lower_priority() {
 }
 
 #[cfg(not(target_os = "linux"))]
-pub(crate) fn lower_priority() {}
+pub fn lower_priority() {}
 
 #[cfg(test)]
 mod tests {

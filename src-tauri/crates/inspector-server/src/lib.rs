@@ -28,6 +28,7 @@ mod serve;
 
 pub use handlers::dto;
 
+pub use background::lower_priority;
 pub use control::{CaptureStatus, Control, Notice, NoticeLevel, UiTheme, TOKEN_HEADER};
 pub use error::{ApiError, ErrorBody, ErrorCode, ServerError};
 pub use forward::{ForwardError, ForwardLimits, ForwardStatus, Forwarder};

@@ -16,6 +16,9 @@
 //!   the last event shown (page by page when a burst is bigger than a page).
 //! - A stream that says it lagged, or announcements it may have missed, only cause a fetch: the
 //!   events API is the record, the stream just the doorbell.
+//! - A tail yields to capture: it runs at nice 10, and the server reads its pages (`after=`) at
+//!   nice 10 too, so under a burst that takes both cores it falls behind and catches up after
+//!   (docs/PERFORMANCE.md, "Readers while capturing").
 
 mod line;
 mod sse;
@@ -325,6 +328,10 @@ fn now_rfc3339() -> String {
 }
 
 pub fn run(args: TailArgs, before: Option<PathBuf>) -> Result<(), CliError> {
+    // A viewer: under a capture burst on the same machine it lags and catches up rather than
+    // take cores from capture (the server reads its pages at nice 10 too). Before any thread
+    // starts, so they all inherit it.
+    inspector_server::lower_priority();
     let inspector = args.attach.attach(before)?;
     let url = inspector.url().to_owned();
     // The stream first, then the starting point: nothing committed in between is missed.

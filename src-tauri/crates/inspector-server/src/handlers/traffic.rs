@@ -14,6 +14,7 @@ use super::identity::person_refs;
 use super::long_poll::{self, duration, Wait, WaitParams, Wake};
 use super::params::{empty_as_none, whole_number, ApiPath, ApiQuery};
 use super::sources::{LiveOnly, SourceFilter};
+use crate::background::Urgency;
 use crate::error::ApiError;
 use crate::AppState;
 
@@ -28,8 +29,17 @@ pub(crate) async fn read<T: Send + 'static>(
     state: &AppState,
     query: impl FnOnce(&event_store::Store) -> Result<T, event_store::StoreError> + Send + 'static,
 ) -> Result<T, ApiError> {
+    read_as(state, Urgency::Interactive, query).await
+}
+
+/// [`read`] at the priority `urgency` says (a follower's page runs at nice 10).
+async fn read_as<T: Send + 'static>(
+    state: &AppState,
+    urgency: Urgency,
+    query: impl FnOnce(&event_store::Store) -> Result<T, event_store::StoreError> + Send + 'static,
+) -> Result<T, ApiError> {
     let store = state.store.clone();
-    crate::background::run_interactive("the query", move || query(&store)).await?.map_err(ApiError::from)
+    crate::background::run_as(urgency, "the query", move || query(&store)).await?.map_err(ApiError::from)
 }
 
 /// Like `read`, on Tokio's blocking pool at normal priority: for `/api/health`, which a
@@ -108,6 +118,8 @@ pub async fn events(
 ) -> Result<Json<EventsPage>, ApiError> {
     let limit = q.limit.unwrap_or(DEFAULT_PAGE).clamp(1, event_store::MAX_PAGE);
     let wait = WaitParams { wait: q.wait, min: q.min }.wait(limit as usize)?;
+    // `after`: a follower (tail, a live table) asking for what arrived since its last page.
+    let urgency = if q.after.is_some() { Urgency::Follow } else { Urgency::Interactive };
     let filter = EventFilter {
         live_only: live.0,
         project: q.project,
@@ -130,13 +142,15 @@ pub async fn events(
             let filter = filter.clone();
             let state = &state;
             async move {
-                let page = read(state, move |s| s.events(&filter)).await?;
+                let page = read_as(state, urgency, move |s| s.events(&filter)).await?;
                 let matched = page.items.len();
                 Ok((page, matched))
             }
         },
     )
     .await?;
+    // Interactive even for a follower (`with_identity`): the lookups hold the model's read
+    // lock, which the feeder's writes wait for, so they must not wait for a free core.
     let mut page = with_identity(&state, page).await?;
     page.waited = waited;
     Ok(Json(page))
