@@ -16,7 +16,6 @@
 //!   is the last one, never a mix of two.
 //! - `--reset` deletes the checked projects only after the report is written, pass or fail.
 
-use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -29,7 +28,7 @@ use expectations::{
 use serde::Deserialize;
 
 use super::attach::{AttachArgs, CliError, Inspector};
-use super::query::{only_project, print};
+use super::query::{only_project, print, WarningsPage};
 use super::style::{Paint, Style};
 
 /// Traffic and model unchanged for this long: settled.
@@ -91,7 +90,7 @@ fn check(args: &CheckArgs, before: Option<PathBuf>) -> Result<bool, CliError> {
     name_projects(&mut expected, args.project.as_deref(), &inspector)?;
     let started = Instant::now();
     let report = loop {
-        let report = expectations::evaluate(&expected, &mut ApiFacts::new(&inspector))?;
+        let report = expectations::evaluate(&expected, &mut ApiFacts { inspector: &inspector })?;
         if report.passed() || started.elapsed() + POLL > args.wait {
             break report;
         }
@@ -270,16 +269,9 @@ pub fn report_text(report: &Report, name: &str, style: Style) -> Vec<String> {
     lines
 }
 
-/// [`Facts`] from the inspector's `/api`, each answer read once per verdict.
+/// [`Facts`] from the inspector's `/api` (the verdict asks each question once).
 struct ApiFacts<'a> {
     inspector: &'a Inspector,
-    findings: HashMap<String, Vec<Finding>>,
-}
-
-impl<'a> ApiFacts<'a> {
-    fn new(inspector: &'a Inspector) -> ApiFacts<'a> {
-        ApiFacts { inspector, findings: HashMap::new() }
-    }
 }
 
 fn fact(e: CliError) -> FactError {
@@ -324,15 +316,8 @@ impl Facts for ApiFacts<'_> {
     }
 
     fn findings(&mut self, project: &str) -> Result<Vec<Finding>, FactError> {
-        if let Some(cached) = self.findings.get(project) {
-            return Ok(cached.clone());
-        }
-        #[derive(Deserialize)]
-        struct Page {
-            warnings: Vec<Finding>,
-        }
-        let page: Page = self.inspector.get("/api/warnings", &[("project", project.to_owned())]).map_err(fact)?;
-        self.findings.insert(project.to_owned(), page.warnings.clone());
+        let page: WarningsPage =
+            self.inspector.get("/api/warnings", &[("project", project.to_owned())]).map_err(fact)?;
         Ok(page.warnings)
     }
 

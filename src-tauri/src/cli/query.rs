@@ -9,6 +9,9 @@ use std::path::PathBuf;
 use clap::Args;
 use serde::Deserialize;
 
+// The `/api/why` answer and the findings, read as `check` reads them.
+pub use expectations::{Finding as FindingItem, Why as WhyAnswer, WhySide, WhyStep};
+
 use super::attach::{AttachArgs, CliError, Inspector};
 use super::style::{cut, wrap, Paint, Style, Table, WIDTH};
 
@@ -125,60 +128,6 @@ pub struct LaneSegment {
 #[derive(Debug, Deserialize)]
 pub struct WarningsPage {
     pub warnings: Vec<FindingItem>,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct FindingItem {
-    pub rule: String,
-    pub severity: String,
-    pub project: String,
-    pub message: String,
-    pub fix: String,
-    #[serde(default)]
-    pub distinct_ids: Vec<String>,
-    #[serde(default)]
-    pub device_ids: Vec<String>,
-    pub seq: i64,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct WhyAnswer {
-    pub project: String,
-    pub family: String,
-    pub a: WhySide,
-    pub b: WhySide,
-    pub together: bool,
-    pub chain: Vec<WhyStep>,
-    pub refusals: Vec<WhyStep>,
-    pub refusals_total: usize,
-    pub root_cause: Option<String>,
-    pub summary: String,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct WhySide {
-    pub distinct_id: String,
-    pub person_id: Option<String>,
-    pub person_ids: usize,
-    pub is_identified: bool,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct WhyStep {
-    pub event: WhyEvent,
-    pub lane_id: Option<String>,
-    pub from: String,
-    pub to: String,
-    pub kind: String,
-    pub rule: String,
-    pub sentence: String,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct WhyEvent {
-    pub seq: i64,
-    pub event: String,
-    pub timestamp: String,
 }
 
 #[derive(Debug, Deserialize)]

@@ -1,6 +1,7 @@
 //! What the verdict asks of the inspector. The types read the `/api` answers as they are
-//! (`GET /api/why`, `/api/persons/{id}`, `/api/warnings`, `/api/requests`), keeping only what
-//! a verdict or its explanation shows.
+//! (`GET /api/why`, `/api/persons/{id}`, `/api/warnings`, `/api/requests`), keeping what a
+//! verdict or its explanation shows; the command line's `why`, `warnings` and `tail` read the
+//! same answers with the same types.
 
 use serde::{Deserialize, Serialize};
 
@@ -45,6 +46,9 @@ pub enum WhyFact {
 /// `GET /api/why` (`identity_engine::WhyAnswer`).
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 pub struct Why {
+    pub project: String,
+    /// Whose identity rules the project gets (`posthog`, `segment`, …).
+    pub family: String,
     pub together: bool,
     pub a: WhySide,
     pub b: WhySide,
@@ -85,6 +89,8 @@ pub struct WhyStep {
 pub struct WhyEvent {
     pub seq: i64,
     pub event: String,
+    /// RFC 3339.
+    pub timestamp: String,
 }
 
 /// A person: its display label and every id it holds.
@@ -100,12 +106,15 @@ pub struct Person {
 pub struct Finding {
     pub rule: String,
     pub severity: String,
+    pub project: String,
     pub message: String,
     pub fix: String,
     #[serde(default)]
     pub distinct_ids: Vec<String>,
     #[serde(default)]
     pub device_ids: Vec<String>,
+    /// The arrival of the event that fired it.
+    pub seq: i64,
 }
 
 /// `GET /api/requests?outcome=rejected`'s items.

@@ -344,10 +344,8 @@ impl Verdict<'_> {
     fn rejected(&mut self, most: u64) -> Result<Check, FactError> {
         let title = match most {
             0 => "no rejected requests".to_owned(),
-            n => format!("at most {} ", plural(n as usize, "rejected request", "rejected requests")),
-        }
-        .trim_end()
-        .to_owned();
+            n => format!("at most {}", plural(n as usize, "rejected request", "rejected requests")),
+        };
         let rejected = self.facts.rejected_requests(self.project)?;
         if rejected.len() as u64 <= most {
             return Ok(Check::pass(CheckKind::RejectedRequests, title));

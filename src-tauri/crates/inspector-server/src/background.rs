@@ -72,7 +72,7 @@ pub(crate) async fn run_as<R: Send + 'static>(
 ) -> Result<R, ApiError> {
     match urgency {
         Urgency::Interactive => run_interactive(what, work).await,
-        Urgency::Follow => run_on_thread(what, lower_priority, work).await,
+        Urgency::Follow => run(what, work).await,
     }
 }
 
@@ -83,21 +83,12 @@ pub(crate) async fn run<R: Send + 'static>(
     what: &'static str,
     work: impl FnOnce() -> R + Send + 'static,
 ) -> Result<R, ApiError> {
-    run_on_thread(what, lower_priority, work).await
-}
-
-/// Runs `work` on a thread of its own whose priority `lower` sets first.
-async fn run_on_thread<R: Send + 'static>(
-    what: &'static str,
-    lower: fn(),
-    work: impl FnOnce() -> R + Send + 'static,
-) -> Result<R, ApiError> {
     let _slot = SLOTS.acquire().await.map_err(|_| ApiError::Internal(format!("{what}: shutting down")))?;
     let (done, result) = oneshot::channel();
     std::thread::Builder::new()
         .name("background".into())
         .spawn(move || {
-            lower();
+            lower_priority();
             let _ = done.send(work());
         })
         .map_err(|e| ApiError::Internal(format!("{what}: cannot start a thread: {e}")))?;

@@ -25,7 +25,7 @@ pub struct Inspector {
 
 pub fn step(from: &str, to: &str, kind: &str) -> WhyStep {
     WhyStep {
-        event: WhyEvent { seq: 12, event: "$identify".into() },
+        event: WhyEvent { seq: 12, event: "$identify".into(), timestamp: "2026-11-24T12:02:00Z".into() },
         lane_id: Some("phc_test/dev-1".into()),
         from: from.into(),
         to: to.into(),
@@ -39,10 +39,12 @@ pub fn finding(rule: &str, severity: &str, ids: &[&str]) -> Finding {
     Finding {
         rule: rule.into(),
         severity: severity.into(),
+        project: "phc_test".into(),
         message: format!("{rule} about {}", ids.join(", ")),
         fix: "Call reset() at logout.".into(),
         distinct_ids: ids.iter().map(|s| s.to_string()).collect(),
         device_ids: vec!["dev-1".into()],
+        seq: 7,
     }
 }
 
@@ -94,6 +96,8 @@ impl Facts for Inspector {
             format!("'{a}' and '{b}' are two persons: PostHog refused to merge them.")
         };
         Ok(WhyFact::Answer(Box::new(Why {
+            project: project.into(),
+            family: "posthog".into(),
             together,
             a: side_a,
             b: side_b,
