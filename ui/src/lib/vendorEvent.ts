@@ -49,7 +49,7 @@ export function vendorView(event: StoredEvent, family: Family | null): VendorVie
 const VENDOR_LABEL: Record<string, string> = { segment: 'Segment', rudderstack: 'RudderStack' };
 
 function segmentView(event: StoredEvent): VendorView {
-  const msg = event.properties;
+  const msg: Record<string, unknown> = event.properties ?? {};
   const type = fieldText(msg.type) ?? 'unknown';
   const context = obj(msg.context);
   const library = obj(context.library);
@@ -93,7 +93,7 @@ const ENGAGE_OPS: [string, string][] = [
 ];
 
 function mixpanelView(event: StoredEvent): VendorView {
-  const p = event.properties;
+  const p: Record<string, unknown> = event.properties ?? {};
   const f = (label: string, v: unknown, filter?: VendorField['filter']): VendorField => ({
     label,
     value: fieldText(v),

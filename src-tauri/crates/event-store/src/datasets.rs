@@ -195,12 +195,17 @@ impl Store {
         }
     }
 
+    /// Live capture is arriving: a capture write was queued within the last second
+    /// (`LIVE_CAPTURE`). Imports and followers (`tail`) yield to it while it is.
+    pub fn capture_is_live(&self) -> bool {
+        self.inner.writer.captures().is_some_and(|c| c.live_within(LIVE_CAPTURE))
+    }
+
     /// While live capture is arriving, leaves the writer idle for [`CAPTURE_SHARE`] times as long
     /// as the import's last chunk took (its queueing and commit included), so capture gets the
     /// writer, the disk and the cores first; an import with no capture beside it runs flat out.
     fn yield_to_capture(&self, chunk: std::time::Duration) {
-        let live = self.inner.writer.captures().is_some_and(|c| c.live_within(LIVE_CAPTURE));
-        if live {
+        if self.capture_is_live() {
             std::thread::sleep(chunk.mul_f64(CAPTURE_SHARE));
         }
     }
@@ -337,7 +342,7 @@ const CHUNK_BYTES: usize = 8 << 20;
 /// 12.6 ms; 1 ms chunks take 2.9 ms (p99 7 ms), capture's p99 went from 4.8 to 9.1 ms, and the
 /// import was no slower (26 s).
 const CHUNK_TIME: std::time::Duration = std::time::Duration::from_millis(1);
-/// Capture queued within this long counts as live for an import (`Store::yield_to_capture`).
+/// Capture queued within this long counts as live (`Store::capture_is_live`).
 const LIVE_CAPTURE: std::time::Duration = std::time::Duration::from_secs(1);
 /// While capture is live, the import leaves the writer idle this many times as long as each of
 /// its chunks took: the import gets at most 1 / (1 + this) of the writer. Measured with a

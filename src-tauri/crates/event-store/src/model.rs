@@ -175,8 +175,9 @@ pub struct StoredEvent {
     pub received_at: Micros,
     pub seq: i64,
     pub request_id: i64,
-    /// A JSON object.
-    #[cfg_attr(feature = "ts", ts(type = "Record<string, unknown>"))]
+    /// A JSON object; `null` only in a page read without properties
+    /// (`EventFilter::without_properties`, `/api/events?properties=false`).
+    #[cfg_attr(feature = "ts", ts(type = "Record<string, unknown> | null"))]
     pub properties: JsonText,
     /// A JSON array of strings, or null.
     #[cfg_attr(feature = "ts", ts(type = "string[] | null"))]

@@ -31,6 +31,13 @@ pub struct EventFilter {
     pub after_seq: Option<i64>,
     /// Leave out imported data sets (`import:<name>/<token>`): live traffic only.
     pub live_only: bool,
+    /// Oldest first: the first `limit` events after `after_seq` (a follower working through a
+    /// backlog in order), instead of the newest `limit`. The next page is then `after_seq` = the
+    /// page's `next_cursor` (its last seq), not `before_seq`.
+    pub oldest_first: bool,
+    /// Leave each event's properties out (read as JSON `null`): a follower that prints names and
+    /// ids reads a fifth of the bytes of a posthog-js event.
+    pub without_properties: bool,
     pub limit: u32,
 }
 
@@ -65,7 +72,12 @@ pub(crate) const EVENT_COLUMNS: &str = "e.uuid, e.project, e.source, e.event, e.
     e.session_id, e.timestamp, e.original_timestamp, e.sent_at, e.received_at, e.seq, e.request_id, e.properties,
     e.warnings";
 
-/// One row of `EVENT_COLUMNS`.
+/// `EVENT_COLUMNS` with `null` in place of the properties (`EventFilter::without_properties`).
+const EVENT_COLUMNS_WITHOUT_PROPERTIES: &str = "e.uuid, e.project, e.source, e.event, e.distinct_id,
+    e.device_id, e.session_id, e.timestamp, e.original_timestamp, e.sent_at, e.received_at, e.seq, e.request_id,
+    'null', e.warnings";
+
+/// One row of `EVENT_COLUMNS` (or `EVENT_COLUMNS_WITHOUT_PROPERTIES`).
 pub(crate) fn event_row(row: &Row<'_>) -> rusqlite::Result<StoredEvent> {
     Ok(StoredEvent {
         uuid: row.get(0)?,
@@ -205,7 +217,9 @@ impl Store {
         exclude_pending_projects(&pending_datasets(&conn)?, "project", &mut clauses, &mut args);
         let limit = filter.limit.clamp(1, MAX_PAGE);
         let where_sql = if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) };
-        let sql = format!("SELECT {EVENT_COLUMNS} FROM events e {where_sql} ORDER BY seq DESC LIMIT {limit}");
+        let columns = if filter.without_properties { EVENT_COLUMNS_WITHOUT_PROPERTIES } else { EVENT_COLUMNS };
+        let order = if filter.oldest_first { "ASC" } else { "DESC" };
+        let sql = format!("SELECT {columns} FROM events e {where_sql} ORDER BY seq {order} LIMIT {limit}");
         let mut stmt = conn.prepare_cached(&sql)?;
         let items = stmt.query_map(params_from_iter(args), event_row)?.collect::<Result<Vec<_>, _>>()?;
         let next_cursor = (items.len() as u32 == limit).then(|| items.last().map(|e| e.seq)).flatten();

@@ -25,6 +25,8 @@
 //! events are looked up interactively), so slowing it delays only the follower. (Idle priority,
 //! `SCHED_IDLE`, was tried: it can starve a follower for as long as anything keeps the cores
 //! busy, and once left a tail 600 000 events behind a minute after a burst.)
+//! Priority bounds only the server's half of a follower's cost; `crate::followers` paces its
+//! reads while capture is live, which bounds the follower's own half too.
 //!
 //! Invariants:
 //! - Nothing an SDK waits for runs here (a capture's reply waits only for the store's writer).

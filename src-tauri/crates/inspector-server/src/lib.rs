@@ -18,6 +18,7 @@ mod body_deadline;
 mod control;
 mod error;
 pub mod faults;
+mod followers;
 mod forward;
 mod handle;
 mod identity;
@@ -74,6 +75,8 @@ pub struct AppState {
     pub announcer: Arc<handlers::stream::Announcer>,
     /// The fault rules capture requests are checked against (see `faults`).
     pub faults: Arc<fault_rules::FaultBook>,
+    /// Paces followers' reads while capture is live (see `followers`).
+    pub(crate) followers: Arc<followers::Followers>,
 }
 
 impl AppState {
@@ -113,6 +116,7 @@ impl AppState {
             forward: None,
             announcer,
             faults,
+            followers: Arc::default(),
         }
     }
 }

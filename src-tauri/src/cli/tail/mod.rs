@@ -12,17 +12,19 @@
 //!
 //! Invariants:
 //! - Every matching event committed after the start is printed once, in arrival order: the
-//!   stream is opened before the starting point is read, and each fetch takes everything after
-//!   the last event shown (page by page when a burst is bigger than a page).
+//!   stream is opened before the starting point is read, and each fetch takes the events after
+//!   the last one shown, oldest first, a page at a time, until it has shown what was announced.
 //! - A stream that says it lagged, or announcements it may have missed, only cause a fetch: the
 //!   events API is the record, the stream just the doorbell.
 //! - A tail yields to capture: it runs at nice 10, and the server reads its pages (`after=`) at
-//!   nice 10 too, so under a burst that takes both cores it falls behind and catches up after
-//!   (docs/PERFORMANCE.md, "Readers while capturing").
+//!   nice 10 and, while capture is live, paced (`inspector_server`'s `followers`), so under a
+//!   burst it falls behind and catches up after (docs/PERFORMANCE.md, "Readers while
+//!   capturing"). Its pages leave the events' properties out, which no line shows.
 
 mod line;
 mod sse;
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 use std::sync::mpsc::{self, RecvTimeoutError};
@@ -43,6 +45,9 @@ use super::style::Style;
 const MODEL_PATIENCE: Duration = Duration::from_secs(1);
 /// Events per page fetched.
 const PAGE: usize = 1000;
+/// What to show when the stream did not say up to which event (it lagged): everything, until a
+/// page comes back short.
+const UNTIL_CAUGHT_UP: i64 = i64::MAX;
 
 #[derive(Args, Debug)]
 pub struct TailArgs {
@@ -150,6 +155,8 @@ struct Tail {
     /// The last event shown (or skipped): the next fetch starts after it.
     cursor: i64,
     seen_findings: HashSet<FindingKey>,
+    /// Lines not written yet (`Tail::flush`).
+    out: RefCell<String>,
 }
 
 impl Tail {
@@ -166,40 +173,41 @@ impl Tail {
             && (self.args.source.is_empty() || source.is_some_and(|s| self.args.source.iter().any(|x| x == s)))
     }
 
+    /// Adds `line` to the output waiting for [`Tail::flush`].
     fn write(&self, line: &Line, at: &str) -> Result<(), CliError> {
         let text = match self.args.format {
             Format::Human => human(line, &clock(at), self.style),
             Format::Json => as_json(line, at).to_string(),
             Format::Logfmt => logfmt(line, at),
         };
-        print(&[text])
+        let mut out = self.out.borrow_mut();
+        out.push_str(&text);
+        out.push('\n');
+        Ok(())
     }
 
-    /// Every matching event after `cursor`, oldest first, with the persons and decisions the
-    /// pages carried: page by page, newest first, back to the cursor.
-    fn fetch_after(&self) -> Result<EventsPage, CliError> {
-        let mut all =
-            EventsPage { events: Vec::new(), next_cursor: None, persons: BTreeMap::new(), decisions: BTreeMap::new() };
-        let mut before: Option<i64> = None;
-        loop {
-            let mut params = self.filters();
-            params.push(("after", self.cursor.to_string()));
-            params.push(("limit", PAGE.to_string()));
-            params.extend(before.map(|b| ("cursor", b.to_string())));
-            let page: EventsPage = self.inspector.get("/api/events", &params)?;
-            all.events.extend(page.events);
-            all.persons.extend(page.persons);
-            all.decisions.extend(page.decisions);
-            match page.next_cursor {
-                Some(next) => before = Some(next),
-                None => break,
-            }
+    /// Writes the lines added since the last flush, in one write: a page of a burst is one
+    /// system call and one wake-up of whatever reads the output, not a thousand.
+    fn flush(&self) -> Result<(), CliError> {
+        let mut out = self.out.borrow_mut();
+        if out.is_empty() {
+            return Ok(());
         }
-        all.events.reverse();
-        Ok(all)
+        let text = std::mem::take(&mut *out);
+        print(&[text.trim_end_matches('\n').to_owned()])
     }
 
-    /// Findings not shown yet, oldest first (marked shown).
+    /// The next page of matching events after the last one shown, oldest first, without their
+    /// properties (a line never shows them): a backlog is printed a page at a time as it is read.
+    fn next_page(&self) -> Result<EventsPage, CliError> {
+        let mut params = self.filters();
+        params.push(("after", self.cursor.to_string()));
+        params.push(("order", "oldest".into()));
+        params.push(("properties", "0".into()));
+        params.push(("limit", PAGE.to_string()));
+        self.inspector.get("/api/events", &params)
+    }
+
     fn new_findings(&mut self) -> Result<Vec<FindingItem>, CliError> {
         let mut params: Vec<(&'static str, String)> = Vec::new();
         params.extend(self.args.project.iter().map(|p| ("project", p.clone())));
@@ -213,35 +221,55 @@ impl Tail {
 
     /// Shows the events after the cursor, each followed by the findings it fired, with the
     /// `held` lines (refused requests, notices) put among them by time.
+    /// Prints the matching events after the last one shown, up to at least `announced` (the
+    /// newest the stream has told of), with `held` lines (refused requests, notices) and, when
+    /// `findings_due`, the findings that are new, each after the event it names.
     fn show_events(&mut self, findings_due: bool, announced: i64, held: Vec<Held>) -> Result<(), CliError> {
-        let page = self.fetch_after()?;
-        let mut findings = if findings_due { self.new_findings()? } else { Vec::new() };
+        // By the event that fired them: each is printed after its event, or after the last
+        // event when its event is not among those shown.
+        let mut findings: BTreeMap<i64, Vec<FindingItem>> = BTreeMap::new();
+        if findings_due {
+            for f in self.new_findings()? {
+                findings.entry(f.seq).or_default().push(f);
+            }
+        }
         let mut held = held.into_iter().peekable();
-        for event in &page.events {
-            let at = instant(&event.received_at);
-            while let Some(line) = held.next_if(|h| h.at < at) {
-                self.write_held(&line)?;
+        let mut last_at = None;
+        loop {
+            let page = self.next_page()?;
+            for event in &page.events {
+                let at = instant(&event.received_at);
+                while let Some(line) = held.next_if(|h| h.at < at) {
+                    self.write_held(&line)?;
+                }
+                let (person, decision) = (page.persons.get(&event.uuid), page.decisions.get(&event.uuid));
+                self.write(&Line::Event { event, person, decision }, &event.received_at)?;
+                for f in findings.remove(&event.seq).unwrap_or_default() {
+                    self.write(&Line::Finding(&f), &event.received_at)?;
+                }
+                self.cursor = self.cursor.max(event.seq);
             }
-            let line =
-                Line::Event { event, person: page.persons.get(&event.uuid), decision: page.decisions.get(&event.uuid) };
-            self.write(&line, &event.received_at)?;
-            let (now, later): (Vec<FindingItem>, Vec<FindingItem>) =
-                findings.into_iter().partition(|f| f.seq == event.seq);
-            for f in &now {
-                self.write(&Line::Finding(f), &event.received_at)?;
+            if let Some(last) = page.events.last() {
+                last_at = Some(last.received_at.clone());
             }
-            findings = later;
+            self.flush()?;
+            // A full page: more may follow. Past what was announced, the stream will tell again.
+            if page.next_cursor.is_none() || self.cursor >= announced {
+                break;
+            }
         }
         for line in held {
             self.write_held(&line)?;
         }
-        let at = page.events.last().map(|e| e.received_at.clone()).unwrap_or_else(now_rfc3339);
-        for f in &findings {
+        let at = last_at.unwrap_or_else(now_rfc3339);
+        for f in findings.values().flatten() {
             self.write(&Line::Finding(f), &at)?;
         }
-        let newest = page.events.iter().map(|e| e.seq).max().unwrap_or(0);
-        // Everything up to what the stream announced is committed: no need to read it again.
-        self.cursor = self.cursor.max(newest).max(announced);
+        self.flush()?;
+        // Announced events of other projects or sources (filtered out) need no fetch again.
+        if announced != UNTIL_CAUGHT_UP {
+            self.cursor = self.cursor.max(announced);
+        }
         Ok(())
     }
 
@@ -341,7 +369,14 @@ pub fn run(args: TailArgs, before: Option<PathBuf>) -> Result<(), CliError> {
         .name("stream".into())
         .spawn(move || read_stream(stream, tx))
         .map_err(|e| CliError::Usage(format!("cannot start reading the stream: {e}")))?;
-    let mut tail = Tail { inspector, style: Style::detect(), cursor: 0, seen_findings: HashSet::new(), args };
+    let mut tail = Tail {
+        inspector,
+        style: Style::detect(),
+        cursor: 0,
+        seen_findings: HashSet::new(),
+        out: RefCell::default(),
+        args,
+    };
     let newest: EventsPage = tail.inspector.get("/api/events", &[("limit", "1".into())])?;
     let start = newest.events.first().map_or(0, |e| e.seq);
     tail.cursor = if tail.args.lines > 0 {
@@ -384,7 +419,7 @@ pub fn run(args: TailArgs, before: Option<PathBuf>) -> Result<(), CliError> {
                 "events" => {
                     let (project, source) = (data["project"].as_str(), data["source"].as_str());
                     if tail.matches(project, source) {
-                        let last = data["last_seq"].as_i64().unwrap_or(i64::MAX);
+                        let last = data["last_seq"].as_i64().unwrap_or(UNTIL_CAUGHT_UP);
                         pending = Some(match pending {
                             Some((p, since)) => (p.max(last), since),
                             None => (last, Instant::now()),
@@ -398,7 +433,7 @@ pub fn run(args: TailArgs, before: Option<PathBuf>) -> Result<(), CliError> {
                 // Missed announcements: whatever they were, the events API has them.
                 "lagged" => {
                     let long_ago = Instant::now().checked_sub(MODEL_PATIENCE).unwrap_or_else(Instant::now);
-                    pending = Some((pending.map_or(0, |(p, _)| p), long_ago));
+                    pending = Some((UNTIL_CAUGHT_UP, long_ago));
                 }
                 "rejected" => held.extend(tail.rejected(&data)),
                 other => held.extend(tail.notice(other, &data)),
@@ -420,6 +455,7 @@ pub fn run(args: TailArgs, before: Option<PathBuf>) -> Result<(), CliError> {
                         tail.write(&Line::Finding(&f), &at)?;
                     }
                 }
+                tail.flush()?;
             }
         }
     }

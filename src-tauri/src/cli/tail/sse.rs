@@ -4,6 +4,7 @@
 use std::io::{BufRead, BufReader, Read};
 use std::sync::mpsc;
 
+use serde::Deserialize;
 use serde_json::Value;
 
 /// One announcement of `/api/stream`.
@@ -26,7 +27,14 @@ impl SseParser {
         let line = line.strip_suffix('\r').unwrap_or(line);
         if line.is_empty() {
             let kind = self.kind.take()?;
-            let data = serde_json::from_str(&std::mem::take(&mut self.data)).unwrap_or(Value::Null);
+            let text = std::mem::take(&mut self.data);
+            let data = match kind.as_str() {
+                // The model's progress: only how far it is matters here, not the (long) lists of
+                // persons and lanes that changed, which are skipped without being built.
+                "persons" | "devices" | "warnings" => serde_json::from_str::<Progress>(&text)
+                    .map_or(Value::Null, |p| serde_json::json!({"applied_seq": p.applied_seq})),
+                _ => serde_json::from_str(&text).unwrap_or(Value::Null),
+            };
             return Some(Announcement { kind, data });
         }
         if let Some(kind) = line.strip_prefix("event:") {
@@ -39,6 +47,12 @@ impl SseParser {
         }
         None
     }
+}
+
+/// What a `persons`, `devices` or `warnings` announcement says that `tail` reads.
+#[derive(Deserialize)]
+struct Progress {
+    applied_seq: i64,
 }
 
 /// Reads the stream on its own thread, handing announcements over; the last message is why it
@@ -71,13 +85,15 @@ mod tests {
     #[test]
     fn the_stream_is_read_announcement_by_announcement() {
         let mut parser = SseParser::default();
-        let text = "event: ready\ndata: {\"capture_url\":\"x\"}\n\n:\n\nevent: events\r\ndata: {\"count\":3}\r\n\r\n";
+        let text = "event: ready\ndata: {\"capture_url\":\"x\"}\n\n:\n\nevent: events\r\ndata: {\"count\":3}\r\n\r\n\
+                    event: persons\ndata: {\"ids\":[\"p1\",\"p2\"],\"applied_seq\":9}\n\n";
         let got: Vec<Announcement> = text.lines().filter_map(|l| parser.push(l)).collect();
         assert_eq!(
             got,
             [
                 Announcement { kind: "ready".into(), data: json!({"capture_url": "x"}) },
                 Announcement { kind: "events".into(), data: json!({"count": 3}) },
+                Announcement { kind: "persons".into(), data: json!({"applied_seq": 9}) },
             ]
         );
     }

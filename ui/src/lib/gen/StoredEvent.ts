@@ -2,9 +2,10 @@
 
 export type StoredEvent = { uuid: string, project: string, source: string, event: string, distinct_id: string, device_id: string | null, session_id: string | null, timestamp: string, original_timestamp: string | null, sent_at: string | null, received_at: string, seq: number, request_id: number, 
 /**
- * A JSON object.
+ * A JSON object; `null` only in a page read without properties
+ * (`EventFilter::without_properties`, `/api/events?properties=false`).
  */
-properties: Record<string, unknown>, 
+properties: Record<string, unknown> | null, 
 /**
  * A JSON array of strings, or null.
  */

@@ -374,3 +374,44 @@ async fn scanned_mixpanel_events_carry_their_request_path_and_others_none() {
         [("m1".into(), Some("/import".into())), ("m2".into(), Some("/track/".into())), ("p1".into(), None)]
     );
 }
+
+/// A follower working through a backlog (`identity-inspector tail`): the oldest events after
+/// its position first, a page at a time, each page continuing after the last one's cursor.
+#[tokio::test(flavor = "multi_thread")]
+async fn oldest_first_pages_walk_forward_from_after_seq() {
+    let (_dir, store) = open();
+    sample(&store).await;
+    let first_seq = store.events(&EventFilter { limit: 1000, ..Default::default() }).unwrap().items.last().unwrap().seq;
+    let page = |after: i64| {
+        store
+            .events(&EventFilter { after_seq: Some(after), oldest_first: true, limit: 2, ..Default::default() })
+            .unwrap()
+    };
+    let one = page(first_seq - 1);
+    assert_eq!(labels(&one.items), ["a1", "a2"]);
+    assert_eq!(one.next_cursor, Some(one.items[1].seq), "a full page continues after its last event");
+    let two = page(one.next_cursor.unwrap());
+    assert_eq!(labels(&two.items), ["a3", "a4"]);
+    let three = page(two.next_cursor.unwrap());
+    assert_eq!(labels(&three.items), ["b1"]);
+    assert_eq!(three.next_cursor, None, "a short page is the last");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_page_without_properties_reads_them_as_null_and_keeps_everything_else() {
+    let (_dir, store) = open();
+    sample(&store).await;
+    let full = store.events(&EventFilter { limit: 1000, ..Default::default() }).unwrap().items;
+    let lean =
+        store.events(&EventFilter { limit: 1000, without_properties: true, ..Default::default() }).unwrap().items;
+    assert_eq!(labels(&full), labels(&lean));
+    for (f, l) in full.iter().zip(&lean) {
+        assert_ne!(f.properties.get(), "null");
+        assert_eq!(l.properties.get(), "null");
+        assert_eq!(serde_json::to_value(l).unwrap()["properties"], serde_json::Value::Null);
+        assert_eq!(
+            (&f.distinct_id, f.seq, f.received_at, &f.device_id),
+            (&l.distinct_id, l.seq, l.received_at, &l.device_id)
+        );
+    }
+}

@@ -108,6 +108,36 @@ pub struct EventsQuery {
     wait: Option<std::time::Duration>,
     #[serde(default, deserialize_with = "whole_number")]
     min: Option<usize>,
+    /// `order=oldest`: the first `limit` events (after `after`) instead of the newest; a
+    /// follower works through a backlog in order, a page at a time.
+    #[serde(default, deserialize_with = "oldest_first")]
+    order: bool,
+    /// `properties=0`: each event's properties are `null` (a follower printing names and ids
+    /// reads a fifth of the bytes).
+    #[serde(default = "yes", deserialize_with = "flag")]
+    properties: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// `order=newest|oldest`; `order=` is the default, newest first.
+fn oldest_first<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    match empty_as_none(d)?.as_deref() {
+        None | Some("newest") => Ok(false),
+        Some("oldest") => Ok(true),
+        Some(other) => Err(serde::de::Error::custom(format!("must be `newest` or `oldest`, not {other:?}"))),
+    }
+}
+
+/// `1`/`true` or `0`/`false`; `x=` is the default (true).
+fn flag<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    match empty_as_none(d)?.as_deref() {
+        None | Some("1" | "true") => Ok(true),
+        Some("0" | "false") => Ok(false),
+        Some(other) => Err(serde::de::Error::custom(format!("must be 1 or 0, not {other:?}"))),
+    }
 }
 
 pub async fn events(
@@ -118,8 +148,15 @@ pub async fn events(
 ) -> Result<Json<EventsPage>, ApiError> {
     let limit = q.limit.unwrap_or(DEFAULT_PAGE).clamp(1, event_store::MAX_PAGE);
     let wait = WaitParams { wait: q.wait, min: q.min }.wait(limit as usize)?;
-    // `after`: a follower (tail, a live table) asking for what arrived since its last page.
+    // `after`: a follower (tail, a live table) asking for what arrived since its last page. It
+    // takes its turn with the other followers and yields to live capture (`crate::followers`);
+    // a long poll reads once when woken and is no follower.
+    let follower = q.after.is_some() && wait.is_none();
     let urgency = if q.after.is_some() { Urgency::Follow } else { Urgency::Interactive };
+    let mut turn = match follower {
+        true => Some(state.followers.turn(state.store.capture_is_live()).await),
+        false => None,
+    };
     let filter = EventFilter {
         live_only: live.0,
         project: q.project,
@@ -132,6 +169,8 @@ pub async fn events(
         text: q.q,
         before_seq: q.cursor,
         after_seq: q.after,
+        oldest_first: q.order,
+        without_properties: !q.properties,
         limit,
     };
     let (page, waited) = long_poll::until_enough(
@@ -151,7 +190,11 @@ pub async fn events(
     .await?;
     // Interactive even for a follower (`with_identity`): the lookups hold the model's read
     // lock, which the feeder's writes wait for, so they must not wait for a free core.
-    let mut page = with_identity(&state, page).await?;
+    let (mut page, model_wait) = with_identity_waiting(&state, page).await?;
+    if let Some(turn) = &mut turn {
+        turn.exclude(model_wait);
+    }
+    drop(turn);
     page.waited = waited;
     Ok(Json(page))
 }
@@ -166,11 +209,21 @@ pub(crate) async fn events_page(state: &AppState, filter: EventFilter) -> Result
 
 /// A page of stored events with their persons and decision pills (see [`events_page`]).
 async fn with_identity(state: &AppState, page: Page<StoredEvent>) -> Result<EventsPage, ApiError> {
+    Ok(with_identity_waiting(state, page).await?.0)
+}
+
+/// [`with_identity`], and how long it waited for the identity model to apply the page's events.
+async fn with_identity_waiting(
+    state: &AppState,
+    page: Page<StoredEvent>,
+) -> Result<(EventsPage, std::time::Duration), ApiError> {
     // Events captured a moment ago: give the feeder a moment to apply them, so their persons and
     // pills come with this page (a live view does not fetch these events again).
+    let waiting = std::time::Instant::now();
     if let Some(newest) = page.items.iter().map(|e| e.seq).max() {
         state.identity.applied_through(newest, PAGE_IDENTITY_WAIT).await;
     }
+    let waited = waiting.elapsed();
     let keys: Vec<(String, String, String)> =
         page.items.iter().map(|e| (e.uuid.clone(), e.project.clone(), e.distinct_id.clone())).collect();
     let seqs: Vec<(String, i64)> = page.items.iter().map(|e| (e.uuid.clone(), e.seq)).collect();
@@ -178,7 +231,7 @@ async fn with_identity(state: &AppState, page: Page<StoredEvent>) -> Result<Even
         .identity
         .read_off_workers(move |model| (person_refs(model, &keys), pills(model.engine().decisions(), &seqs)))
         .await?;
-    Ok(EventsPage { events: page.items, next_cursor: page.next_cursor, persons, decisions, waited: None })
+    Ok((EventsPage { events: page.items, next_cursor: page.next_cursor, persons, decisions, waited: None }, waited))
 }
 
 /// How long [`wait_for_events`] may wait, whatever the caller asks: MCP clients give up on a call

@@ -44,6 +44,35 @@ async fn events_free_text_and_after() {
     assert_eq!(status(&app, "/api/events?after=soon").await, StatusCode::BAD_REQUEST);
 }
 
+/// What `identity-inspector tail` reads: the oldest events after its position first, a page
+/// at a time, without properties; and a clear 400 for values it does not know.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_follower_pages_oldest_first_without_properties() {
+    let app = app();
+    let events: Vec<Value> =
+        (1..=5).map(|i| json!({"event": format!("e{i}"), "distinct_id": "ada", "properties": {"n": i}})).collect();
+    batch(&app, "phc_follow", Value::Array(events)).await;
+    let first = app.api("/api/events?order=oldest&limit=1").await["events"][0]["seq"].as_i64().unwrap();
+
+    let page = app.api(&format!("/api/events?after={first}&order=oldest&limit=2&properties=0")).await;
+    assert_eq!(ids(&page["events"], "event"), ["e2", "e3"]);
+    assert!(page["events"].as_array().unwrap().iter().all(|e| e["properties"].is_null()), "{page}");
+    assert_eq!(page["persons"].as_object().map(|p| p.len()), Some(2), "persons still come with the page");
+    let next = page["next_cursor"].as_i64().expect("a full page says where the next starts");
+    let page = app.api(&format!("/api/events?after={next}&order=oldest&limit=2")).await;
+    assert_eq!(ids(&page["events"], "event"), ["e4", "e5"]);
+    assert_eq!(page["events"][0]["properties"]["n"], 4, "properties by default");
+    let newest = app.api(&format!("/api/events?after={first}&limit=2&order=")).await;
+    assert_eq!(ids(&newest["events"], "event"), ["e5", "e4"], "newest first by default");
+
+    for (uri, parameter) in [("/api/events?order=up", "order"), ("/api/events?properties=none", "properties")] {
+        let resp = app.get(uri).await;
+        assert_eq!(resp.status, StatusCode::BAD_REQUEST, "{uri}");
+        let body: Value = serde_json::from_str(&resp.text()).unwrap();
+        assert_eq!(body["parameter"], parameter, "{body}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn persons_search_and_newest_first() {
     let app = app();
