@@ -65,17 +65,17 @@ impl EventUpdates {
 }
 
 /// Fills a brand-new person's properties: `{...$set_once, ...$set}` (no `$unset`: nothing
-/// existed yet). One history entry per resulting key.
-pub(crate) fn init_properties(person: &mut Person, ups: &EventUpdates, by: &Arc<EventRef>) {
-    let mut landed: Vec<(String, Value, ChangeOp)> = Vec::new();
-    for (k, v) in &ups.set_once {
-        if !ups.set.contains_key(k) {
-            landed.push((k.clone(), v.clone(), ChangeOp::SetOnce));
+/// existed yet). One history entry per resulting key. Takes the updates by value: they are the
+/// creating event's own, and their keys and values move into the person.
+pub(crate) fn init_properties(person: &mut Person, ups: EventUpdates, by: &Arc<EventRef>) {
+    let EventUpdates { set, set_once, .. } = ups;
+    let mut landed: Vec<(String, Value, ChangeOp)> = Vec::with_capacity(set_once.len() + set.len());
+    for (k, v) in set_once {
+        if !set.contains_key(&k) {
+            landed.push((k, v, ChangeOp::SetOnce));
         }
     }
-    for (k, v) in &ups.set {
-        landed.push((k.clone(), v.clone(), ChangeOp::Set));
-    }
+    landed.extend(set.into_iter().map(|(k, v)| (k, v, ChangeOp::Set)));
     for (key, value, op) in landed {
         write(person, key, Some(value), op, by);
     }

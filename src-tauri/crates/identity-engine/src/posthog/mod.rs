@@ -117,23 +117,23 @@ fn apply(step: &mut Step) -> Outcome {
     }
     let target = ev.distinct_id.clone();
     let person = match request {
-        MergeRequest::Merge { source, target } => merge::merge(step, source, target, &ups),
+        MergeRequest::Merge { source, target } => merge::merge(step, source, target, ups),
         MergeRequest::IdentifyWithoutAnonId => {
             let text = msg::server_identify_warning(&target);
             step.warn(WarningKind::ServerIdentifyWithoutAnonId, vec![target.clone()], text);
-            let (pid, created) = normal(step, &ups);
+            let (pid, created) = normal(step, ups);
             let text = msg::identify_without_anon_id(&target) + &msg::then_normal(&target, created);
             step.decide(DecisionKind::Ignored, Rule::IdentifyWithoutAnonId, None, Some(&target), Some(pid), text);
             pid
         }
         MergeRequest::AliasMissing => {
-            let (pid, created) = normal(step, &ups);
+            let (pid, created) = normal(step, ups);
             let text = msg::alias_missing(&ev.event, &target) + &msg::then_normal(&target, created);
             step.decide(DecisionKind::Ignored, Rule::AliasMissing, None, Some(&target), Some(pid), text);
             pid
         }
         MergeRequest::NotMergeType => {
-            let (pid, created) = normal(step, &ups);
+            let (pid, created) = normal(step, ups);
             if created {
                 let text = msg::person_created(&ev.event, &target);
                 step.decide(DecisionKind::Created, Rule::PersonCreated, None, Some(&target), Some(pid), text);
