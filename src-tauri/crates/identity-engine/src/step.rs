@@ -109,8 +109,9 @@ impl Step<'_> {
         self.project.persons.get_mut(&pid).expect("indexed person exists")
     }
 
-    /// Creates a person owning `ids` (all unowned); its uuid derives from `ids[0]`.
-    pub(crate) fn create_person(&mut self, ids: Vec<String>, identified: bool, ups: &EventUpdates) -> Uuid {
+    /// Creates a person owning `ids` (all unowned), with the properties of `ups` (moved in); its
+    /// uuid derives from `ids[0]`.
+    pub(crate) fn create_person(&mut self, ids: Vec<String>, identified: bool, ups: EventUpdates) -> Uuid {
         let ev = self.ev;
         let id = person_uuid(&ev.project, &ids[0]);
         // Cannot collide: a live person's uuid comes from an id it still owns, and ids[0] is unowned.

@@ -390,7 +390,9 @@ impl Devices {
     /// The event's lane, created if new.
     fn lane_index(&mut self, ev: &EventInput, family: crate::family::Family) -> usize {
         self.left = None;
-        let (key, kind, lane_id) = match str_prop(ev, "$device_id") {
+        let device = str_prop(ev, "$device_id");
+        let keyed = device.is_some();
+        let (key, kind, lane_id) = match device {
             Some(device) => {
                 self.scratch.clear();
                 self.scratch.extend([ev.project.as_str(), "/", device]);
@@ -406,7 +408,6 @@ impl Devices {
             }
             None => self.key_of(ev),
         };
-        let keyed = str_prop(ev, "$device_id").is_some();
         match self.by_id.get(&lane_id) {
             Some(&i) => i,
             None => {

@@ -118,7 +118,7 @@ pub(crate) fn link(step: &mut Step, ids: &[Ident], rules: &GraphRules) -> Option
 /// A person for an identifier that belonged to none, with its decision.
 pub(crate) fn new_person(step: &mut Step, id: &Ident, family: Family) -> Uuid {
     let is_user = id.kind == IdKind::UserId;
-    let pid = step.create_person(vec![id.value.clone()], is_user, &EventUpdates::default());
+    let pid = step.create_person(vec![id.value.clone()], is_user, EventUpdates::default());
     let (v, word) = (family.vendor(), family.person_word());
     let text = format!(
         "{v}: '{}' ({}) belonged to no {word} yet, so a new {word} starts with it{}.",
@@ -146,7 +146,7 @@ fn try_attach(step: &mut Step, id: &Ident, anchor: Uuid, rules: &GraphRules) {
         if let Some(have) = user_id_of(step, anchor).map(str::to_owned) {
             let text = (rules.second_user_id)(&label, &have, &id.value);
             step.warn(rules.user_id_warning, vec![id.value.clone(), have], text.clone());
-            let pid = step.create_person(vec![id.value.clone()], true, &EventUpdates::default());
+            let pid = step.create_person(vec![id.value.clone()], true, EventUpdates::default());
             step.decide(DecisionKind::Refused, rules.user_id_rule, Some(&id.value), Some(&label), Some(pid), text);
             return;
         }

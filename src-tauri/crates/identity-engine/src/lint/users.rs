@@ -228,10 +228,15 @@ fn declared_user_ids(c: &Ctx, known: Option<&HashMap<String, bool>>) -> Vec<Stri
         // lane's inferred flag: an id whose person is identified only because it was aliased to
         // a user says nothing of its own. Illegal ids are never merged.
         Family::PostHog => {
+            // Personless events (most of a PostHog project's traffic) return before any property
+            // is read.
+            if c.applied.personless {
+                return Vec::new();
+            }
             let props = &c.ev.properties;
             let identified = c.ev.event == "$identify"
                 || props.get("$is_identified").and_then(serde_json::Value::as_bool) == Some(true);
-            if c.applied.personless || !identified {
+            if !identified {
                 return Vec::new();
             }
             let user_id = props.get("$user_id").and_then(serde_json::Value::as_str).filter(|u| !u.is_empty());

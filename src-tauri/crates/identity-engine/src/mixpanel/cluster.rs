@@ -44,7 +44,7 @@ fn remember_kind(step: &mut Step, id: &Ident) {
 pub(crate) fn create(step: &mut Step, mode: MixpanelIdMerge, id: &Ident, why: &str) -> Uuid {
     remember_kind(step, id);
     let is_user = step.kind_of(&id.value) == Some(IdKind::UserId);
-    let pid = step.create_person(vec![id.value.clone()], is_user, &EventUpdates::default());
+    let pid = step.create_person(vec![id.value.clone()], is_user, EventUpdates::default());
     let text =
         format!("{}: '{}' belonged to no cluster yet, so a new cluster starts with it{why}.", who(mode), id.value);
     step.decide(DecisionKind::Created, Rule::PersonCreated, None, Some(&id.value), Some(pid), text);

@@ -118,7 +118,7 @@ fn engage(step: &mut Step, mode: MixpanelIdMerge) -> Attribution {
         None => {
             let kind = step.kind_of(&id).unwrap_or(IdKind::DistinctId);
             step.project.kinds.entry(id.clone()).or_insert(kind);
-            let pid = step.create_person(vec![id.clone()], false, &EventUpdates::default());
+            let pid = step.create_person(vec![id.clone()], false, EventUpdates::default());
             let text = format!(
                 "{}: a profile update (/engage) for '{id}', which belonged to no cluster yet, made a profile \
                  for it.",

@@ -101,7 +101,7 @@ fn link(step: &mut Step) -> Option<Uuid> {
         step.warn(WarningKind::ClusterAlreadyHasUserId, vec![user.clone(), have], text.clone());
         let pid = match user_cluster {
             Some(pid) => pid,
-            None => step.create_person(vec![user.clone()], true, &Default::default()),
+            None => step.create_person(vec![user.clone()], true, Default::default()),
         };
         step.project.kinds.entry(user.clone()).or_insert(IdKind::UserId);
         step.decide(DecisionKind::Refused, Rule::ClusterHasUserId, Some(&user), Some(&label), Some(pid), text);

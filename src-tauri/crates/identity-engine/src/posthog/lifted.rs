@@ -67,39 +67,44 @@ pub(crate) const LIFTED_KEYS: &[&str] = &[
 ];
 
 /// Keys whose change alone does not make PostHog write a person (`FILTERED_PERSON_UPDATE_PROPERTIES`).
-const FILTERED_KEYS: &[&str] = &[
-    "$current_url",
-    "$pathname",
-    "$referring_domain",
-    "$referrer",
-    "$screen_height",
-    "$screen_width",
-    "$viewport_height",
-    "$viewport_width",
-    "$browser",
-    "$browser_version",
-    "$device_type",
-    "$raw_user_agent",
-    "$os",
-    "$os_name",
-    "$os_version",
-    "$geoip_postal_code",
-    "$geoip_time_zone",
-    "$geoip_latitude",
-    "$geoip_longitude",
-    "$geoip_accuracy_radius",
-    "$geoip_subdivision_1_code",
-    "$geoip_subdivision_1_name",
-    "$geoip_subdivision_2_code",
-    "$geoip_subdivision_2_name",
-    "$geoip_subdivision_3_code",
-    "$geoip_subdivision_3_name",
-    "$geoip_city_confidence",
-    "$geoip_country_confidence",
-    "$geoip_postal_code_confidence",
-    "$geoip_subdivision_1_confidence",
-    "$geoip_subdivision_2_confidence",
-];
+/// A `match` rather than a list: asked for every key a known person's event would set, and a
+/// match compares only against names of the key's length, inline.
+pub(crate) fn is_filtered_key(key: &str) -> bool {
+    matches!(
+        key,
+        "$current_url"
+            | "$pathname"
+            | "$referring_domain"
+            | "$referrer"
+            | "$screen_height"
+            | "$screen_width"
+            | "$viewport_height"
+            | "$viewport_width"
+            | "$browser"
+            | "$browser_version"
+            | "$device_type"
+            | "$raw_user_agent"
+            | "$os"
+            | "$os_name"
+            | "$os_version"
+            | "$geoip_postal_code"
+            | "$geoip_time_zone"
+            | "$geoip_latitude"
+            | "$geoip_longitude"
+            | "$geoip_accuracy_radius"
+            | "$geoip_subdivision_1_code"
+            | "$geoip_subdivision_1_name"
+            | "$geoip_subdivision_2_code"
+            | "$geoip_subdivision_2_name"
+            | "$geoip_subdivision_3_code"
+            | "$geoip_subdivision_3_name"
+            | "$geoip_city_confidence"
+            | "$geoip_country_confidence"
+            | "$geoip_postal_code_confidence"
+            | "$geoip_subdivision_1_confidence"
+            | "$geoip_subdivision_2_confidence"
+    )
+}
 
 /// `LIFTED_KEYS`, each with its first-touch name (`$initial_<key without its first $>`, as
 /// PostHog names the copy), for `lift`'s per-property lookups: the names are made once, not for
@@ -109,14 +114,8 @@ static LIFTED: std::sync::LazyLock<foldhash::HashMap<&'static str, String>> = st
 });
 
 /// Events whose person update is always written (`PERSON_EVENTS` in `person-update.ts`).
-const FORCED_WRITE_EVENTS: [&str; 4] = ["$identify", "$create_alias", "$merge_dangerously", "$set"];
-
-pub(crate) fn is_filtered_key(key: &str) -> bool {
-    FILTERED_KEYS.contains(&key)
-}
-
 pub(crate) fn forces_write(event: &str) -> bool {
-    FORCED_WRITE_EVENTS.contains(&event)
+    matches!(event, "$identify" | "$create_alias" | "$merge_dangerously" | "$set")
 }
 
 /// Adds the lifted properties of `ev` to `ups`. Server SDKs (`$is_server: true`, exactly) keep

@@ -19,7 +19,7 @@ use crate::step::Step;
 use crate::types::{DecisionKind, Rule, WarningKind};
 
 /// Returns the person the event ends on.
-pub(super) fn merge(step: &mut Step, source: String, target: String, ups: &EventUpdates) -> Uuid {
+pub(super) fn merge(step: &mut Step, source: String, target: String, ups: EventUpdates) -> Uuid {
     let (s, t) = (Some(source.as_str()), Some(target.as_str()));
     let event = step.ev.event.clone();
 
@@ -69,13 +69,13 @@ pub(super) fn merge(step: &mut Step, source: String, target: String, ups: &Event
             };
             step.project.index.add_id(pid, new_id);
             step.person_mut(pid).distinct_ids.push(new_id.clone());
-            update_and_identify(step, pid, ups);
+            update_and_identify(step, pid, &ups);
             let text = msg::attached(new_id, owner_id, &step.project.persons[&pid]);
             step.decide(DecisionKind::Attached, rule, s, t, Some(pid), text);
             pid
         }
         (Some(sp), Some(tp)) if sp == tp => {
-            update_and_identify(step, tp, ups);
+            update_and_identify(step, tp, &ups);
             let text = msg::same_person(&source, &target);
             step.decide(DecisionKind::Ignored, Rule::SamePerson, s, t, Some(tp), text);
             tp
@@ -88,7 +88,7 @@ pub(super) fn merge(step: &mut Step, source: String, target: String, ups: &Event
                 let ids = vec![source.clone(), target.clone()];
                 step.warn(WarningKind::CannotMergeAlreadyIdentified, ids, text.clone());
                 // The refused target still gets the event's updates and becomes identified.
-                update_and_identify(step, tp, ups);
+                update_and_identify(step, tp, &ups);
                 step.decide(DecisionKind::Refused, Rule::SourceAlreadyIdentified, s, t, Some(tp), text);
                 return tp;
             }
@@ -99,7 +99,7 @@ pub(super) fn merge(step: &mut Step, source: String, target: String, ups: &Event
                 &step.project.persons[&tp],
                 dangerous && source_identified,
             );
-            merge_persons(step, sp, tp, ups);
+            merge_persons(step, sp, tp, &ups);
             let rule = if dangerous && source_identified {
                 Rule::MergeDangerouslyIdentifiedSource
             } else {

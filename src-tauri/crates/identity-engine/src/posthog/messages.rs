@@ -4,8 +4,21 @@
 use super::illegal::is_illegal_distinct_id;
 use crate::types::{time, EventRef, Person};
 
-fn q(id: &str) -> String {
-    format!("'{id}'")
+/// An id in single quotes, written straight into the sentence it is part of: a `String` per id
+/// cost a second `format!` per quoted id, and every merge-type event writes a sentence.
+fn q(id: &str) -> Quoted<'_> {
+    Quoted(id)
+}
+
+struct Quoted<'a>(&'a str);
+
+impl std::fmt::Display for Quoted<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use std::fmt::Write;
+        f.write_char('\'')?;
+        f.write_str(self.0)?;
+        f.write_char('\'')
+    }
 }
 
 /// Appended wherever a person is created for an illegal id: PostHog does it silently.

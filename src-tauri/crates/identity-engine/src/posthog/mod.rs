@@ -34,14 +34,22 @@ use normal::normal;
 /// tracking's `$exception` only reads persons, `$$heatmap` takes its own pipeline and
 /// `$$client_ingestion_warning` is turned into a warning and dropped (the event pipeline runner,
 /// `nodejs/src/ingestion/` in <https://github.com/PostHog/posthog>).
-const NEVER_PERSON_EVENTS: [&str; 3] = ["$exception", "$$heatmap", "$$client_ingestion_warning"];
+///
+/// The event-name sets here are `match`es, not `slice.contains`: every event of a rebuild asks,
+/// and a match compiles to a length switch and inline compares instead of a `memcmp` call per
+/// name of the same length (`$pageview` and `$$heatmap` are both 9 bytes).
+fn never_person_event(event: &str) -> bool {
+    matches!(event, "$exception" | "$$heatmap" | "$$client_ingestion_warning")
+}
 
 /// PostHog drops a `$groupidentify` whose `$group_key` is longer than this (warning
 /// `group_key_too_long`).
 const MAX_GROUP_KEY_CHARS: usize = 400;
 
 /// Events whose properties can request a merge.
-const MERGE_EVENTS: [&str; 3] = ["$identify", "$create_alias", "$merge_dangerously"];
+fn merge_event(event: &str) -> bool {
+    matches!(event, "$identify" | "$create_alias" | "$merge_dangerously")
+}
 
 /// What a merge-type event asks for.
 enum MergeRequest {
@@ -74,7 +82,7 @@ pub(crate) const VENDOR: Vendor = Vendor { apply, blocks_id: |_| false, links_ev
 /// Runs PostHog's person processing for the step's event.
 fn apply(step: &mut Step) -> Outcome {
     let ev = step.ev;
-    if NEVER_PERSON_EVENTS.contains(&ev.event.as_str()) {
+    if never_person_event(&ev.event) {
         let attribution = never_person(step);
         // No person profile is processed for it: counted as personless when the id has no person.
         return Outcome { attribution, personless: matches!(attribution, Attribution::Personless(_)) };
@@ -109,23 +117,23 @@ fn apply(step: &mut Step) -> Outcome {
     }
     let target = ev.distinct_id.clone();
     let person = match request {
-        MergeRequest::Merge { source, target } => merge::merge(step, source, target, &ups),
+        MergeRequest::Merge { source, target } => merge::merge(step, source, target, ups),
         MergeRequest::IdentifyWithoutAnonId => {
             let text = msg::server_identify_warning(&target);
             step.warn(WarningKind::ServerIdentifyWithoutAnonId, vec![target.clone()], text);
-            let (pid, created) = normal(step, &ups);
+            let (pid, created) = normal(step, ups);
             let text = msg::identify_without_anon_id(&target) + &msg::then_normal(&target, created);
             step.decide(DecisionKind::Ignored, Rule::IdentifyWithoutAnonId, None, Some(&target), Some(pid), text);
             pid
         }
         MergeRequest::AliasMissing => {
-            let (pid, created) = normal(step, &ups);
+            let (pid, created) = normal(step, ups);
             let text = msg::alias_missing(&ev.event, &target) + &msg::then_normal(&target, created);
             step.decide(DecisionKind::Ignored, Rule::AliasMissing, None, Some(&target), Some(pid), text);
             pid
         }
         MergeRequest::NotMergeType => {
-            let (pid, created) = normal(step, &ups);
+            let (pid, created) = normal(step, ups);
             if created {
                 let text = msg::person_created(&ev.event, &target);
                 step.decide(DecisionKind::Created, Rule::PersonCreated, None, Some(&target), Some(pid), text);
@@ -161,7 +169,7 @@ fn never_person(step: &mut Step) -> Attribution {
 /// `$process_person_profile === false`: no person is created and no property changes.
 fn personless(step: &mut Step) -> Attribution {
     let ev = step.ev;
-    let is_merge = MERGE_EVENTS.contains(&ev.event.as_str());
+    let is_merge = merge_event(&ev.event);
     if is_merge || ev.event == "$groupidentify" {
         let source = match merge_request(ev) {
             MergeRequest::Merge { source, .. } => Some(source),

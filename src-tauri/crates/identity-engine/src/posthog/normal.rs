@@ -10,8 +10,10 @@ use crate::step::Step;
 use crate::types::{ChangeOp, EventRef};
 
 /// Normal processing of a personful event for its own distinct id: update the person, or
-/// create it (not identified). Returns (person, created).
-pub(super) fn normal(step: &mut Step, ups: &EventUpdates) -> (Uuid, bool) {
+/// create it (not identified). Returns (person, created). Takes the event's updates by value: a
+/// created person's properties are moved out of them (the normal processing is always the
+/// last use of an event's updates).
+pub(super) fn normal(step: &mut Step, ups: EventUpdates) -> (Uuid, bool) {
     let id = step.ev.distinct_id.clone();
     match step.project.index.person_of_mut(&id) {
         Some(pid) => {
@@ -19,7 +21,7 @@ pub(super) fn normal(step: &mut Step, ups: &EventUpdates) -> (Uuid, bool) {
             let person = step.project.persons.get_mut(&pid).expect("indexed person exists");
             if !ups.is_empty() {
                 let by = step.by.get_or_init(|| std::sync::Arc::new(EventRef::of(step.ev)));
-                let (to_set, to_unset) = planned_updates(person, ups);
+                let (to_set, to_unset) = planned_updates(person, &ups);
                 // `getPersonUpdateOutcome` (batch-writing-person-store.ts): a write whose only
                 // changes are new values of keys the person already has and PostHog filters is
                 // skipped; new keys, unsets and forced (`PERSON_EVENTS`) updates are written. The
@@ -33,7 +35,7 @@ pub(super) fn normal(step: &mut Step, ups: &EventUpdates) -> (Uuid, bool) {
                 if filtered_only {
                     record_skipped(person, to_set, by);
                 } else {
-                    apply_updates(person, ups, by);
+                    apply_updates(person, &ups, by);
                 }
             }
             (pid, false)
@@ -45,9 +47,8 @@ pub(super) fn normal(step: &mut Step, ups: &EventUpdates) -> (Uuid, bool) {
 /// PostHog's `createPerson` (`person-create-service.ts`): properties
 /// `{...$set_once, ...$set, $creator_event_uuid: <the creating event's uuid>}`; the uuid wins over
 /// an event's own `$set` of that key. A merge keeps the target's value (`{...source, ...target}`).
-pub(super) fn create(step: &mut Step, ids: Vec<String>, identified: bool, ups: &EventUpdates) -> Uuid {
-    let mut ups = ups.clone();
+pub(super) fn create(step: &mut Step, ids: Vec<String>, identified: bool, mut ups: EventUpdates) -> Uuid {
     ups.set_once.remove("$creator_event_uuid");
     ups.set.insert("$creator_event_uuid".to_owned(), Value::String(step.ev.uuid.clone()));
-    step.create_person(ids, identified, &ups)
+    step.create_person(ids, identified, ups)
 }

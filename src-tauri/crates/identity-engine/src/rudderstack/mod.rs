@@ -105,7 +105,7 @@ fn stitch(step: &mut Step, ids: &[Ident]) -> Option<Uuid> {
         None => {
             let first = ids.first()?;
             let is_user = first.kind == IdKind::UserId;
-            let pid = step.create_person(vec![first.value.clone()], is_user, &EventUpdates::default());
+            let pid = step.create_person(vec![first.value.clone()], is_user, EventUpdates::default());
             let text = format!(
                 "{STITCHER}: '{}' ({}) was seen with no stitched id yet, so it starts a new rudder_id.",
                 first.value,

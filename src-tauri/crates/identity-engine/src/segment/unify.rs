@@ -183,7 +183,7 @@ fn commit(step: &mut Step, ids: &[UnifyId], profiles: &[Uuid]) -> Option<Uuid> {
 
 fn new_profile(step: &mut Step, id: &UnifyId) -> Uuid {
     let is_user = id.name == "user_id";
-    let pid = step.create_person(vec![id.value.clone()], is_user, &EventUpdates::default());
+    let pid = step.create_person(vec![id.value.clone()], is_user, EventUpdates::default());
     let text = format!(
         "Segment Unify: no profile matches '{}' ({}), so a new profile starts with it{} (Identity Resolution \
          Settings, \"Flat matching logic\": create a new profile).",
