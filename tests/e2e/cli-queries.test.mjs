@@ -130,6 +130,44 @@ test('tail follows posthog-node traffic: plain when piped, coloured on a termina
   assert.equal(merged.person.label, 'user-c1');
 });
 
+test('tail prints a burst bigger than its pages once each, in arrival order', { timeout: 60_000 }, async () => {
+  // 2 500 events (pages are 1 000): the tail reads them oldest first, page after page, and while
+  // capture is live its reads are paced (`followers.rs`), so it may lag; it must not skip or repeat.
+  const burstKey = 'phc_e2e_cli_burst';
+  const json = follow('burst', INSPECTOR_BIN, ['tail', ...dirArgs(), '--project', burstKey, '--format', 'json']);
+  const events = () =>
+    json.out
+      .split('\n')
+      .filter((l) => l.trim())
+      .map((l) => JSON.parse(l))
+      .filter((o) => o.type === 'event');
+  await waitFor(
+    async () => {
+      await send(burstKey, (ph) => ph.capture({ distinctId: 'burst-warm', event: 'warm-up' }));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      return events().length > 0;
+    },
+    20_000,
+    { message: () => `burst tail:\n${json.out}${json.err}` },
+  );
+  const total = 2500;
+  await send(burstKey, (ph) => {
+    for (let i = 0; i < total; i += 1) ph.capture({ distinctId: `burst-${i % 50}`, event: `burst ${i}` });
+  });
+  await waitFor(() => events().filter((o) => o.event.startsWith('burst ')).length >= total, 40_000, {
+    message: () => `burst tail printed ${events().length} events:\n${json.err}`,
+  });
+  const burst = events().filter((o) => o.event.startsWith('burst '));
+  assert.equal(burst.length, total, 'each event once');
+  const seqs = burst.map((o) => o.seq);
+  assert.deepEqual(
+    seqs,
+    [...seqs].sort((a, b) => a - b),
+    'in arrival order',
+  );
+  assert.equal(new Set(burst.map((o) => o.event)).size, total, 'no event repeated or missing');
+});
+
 test('persons, why and warnings print what the views show', { timeout: 30_000 }, async () => {
   const persons = JSON.parse((await cli(['persons', ...dirArgs(), '--project', KEY, '--json'])).stdout);
   const joined = persons.persons.find((p) => p.distinct_ids.includes('user-c1'));

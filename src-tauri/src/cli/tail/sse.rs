@@ -33,6 +33,11 @@ impl SseParser {
                 // persons and lanes that changed, which are skipped without being built.
                 "persons" | "devices" | "warnings" => serde_json::from_str::<Progress>(&text)
                     .map_or(Value::Null, |p| serde_json::json!({"applied_seq": p.applied_seq})),
+                // One per commit: only whose events they are and up to which.
+                "events" => serde_json::from_str::<Committed>(&text).map_or(
+                    Value::Null,
+                    |c| serde_json::json!({"project": c.project, "source": c.source, "last_seq": c.last_seq}),
+                ),
                 _ => serde_json::from_str(&text).unwrap_or(Value::Null),
             };
             return Some(Announcement { kind, data });
@@ -53,6 +58,14 @@ impl SseParser {
 #[derive(Deserialize)]
 struct Progress {
     applied_seq: i64,
+}
+
+/// What an `events` announcement says that `tail` reads.
+#[derive(Deserialize)]
+struct Committed {
+    project: Option<String>,
+    source: Option<String>,
+    last_seq: i64,
 }
 
 /// Reads the stream on its own thread, handing announcements over; the last message is why it
@@ -85,14 +98,17 @@ mod tests {
     #[test]
     fn the_stream_is_read_announcement_by_announcement() {
         let mut parser = SseParser::default();
-        let text = "event: ready\ndata: {\"capture_url\":\"x\"}\n\n:\n\nevent: events\r\ndata: {\"count\":3}\r\n\r\n\
+        let text = "event: ready\ndata: {\"capture_url\":\"x\"}\n\n:\n\nevent: events\r\ndata: {\"request_id\":4,\"project\":\"phc_a\",\"source\":\"posthog\",\"count\":3,\"first_seq\":7,\"last_seq\":9}\r\n\r\n\
                     event: persons\ndata: {\"ids\":[\"p1\",\"p2\"],\"applied_seq\":9}\n\n";
         let got: Vec<Announcement> = text.lines().filter_map(|l| parser.push(l)).collect();
         assert_eq!(
             got,
             [
                 Announcement { kind: "ready".into(), data: json!({"capture_url": "x"}) },
-                Announcement { kind: "events".into(), data: json!({"count": 3}) },
+                Announcement {
+                    kind: "events".into(),
+                    data: json!({"project": "phc_a", "source": "posthog", "last_seq": 9})
+                },
                 Announcement { kind: "persons".into(), data: json!({"applied_seq": 9}) },
             ]
         );
