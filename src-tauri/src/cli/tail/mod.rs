@@ -219,11 +219,10 @@ impl Tail {
         Ok(fresh)
     }
 
-    /// Shows the events after the cursor, each followed by the findings it fired, with the
-    /// `held` lines (refused requests, notices) put among them by time.
     /// Prints the matching events after the last one shown, up to at least `announced` (the
     /// newest the stream has told of), with `held` lines (refused requests, notices) and, when
-    /// `findings_due`, the findings that are new, each after the event it names.
+    /// `findings_due`, the findings that are new, each after the event it names; held lines go
+    /// among the events by time.
     fn show_events(&mut self, findings_due: bool, announced: i64, held: Vec<Held>) -> Result<(), CliError> {
         // By the event that fired them: each is printed after its event, or after the last
         // event when its event is not among those shown.
