@@ -193,8 +193,9 @@ impl Tail {
         if out.is_empty() {
             return Ok(());
         }
-        let text = std::mem::take(&mut *out);
-        print(&[text.trim_end_matches('\n').to_owned()])
+        let mut text = std::mem::take(&mut *out);
+        text.pop(); // `print` ends the last line
+        print(&[text])
     }
 
     /// The next page of matching events after the last one shown, oldest first, without their
@@ -208,6 +209,7 @@ impl Tail {
         self.inspector.get("/api/events", &params)
     }
 
+    /// Findings not shown yet, oldest first (marked shown).
     fn new_findings(&mut self) -> Result<Vec<FindingItem>, CliError> {
         let mut params: Vec<(&'static str, String)> = Vec::new();
         params.extend(self.args.project.iter().map(|p| ("project", p.clone())));

@@ -85,6 +85,30 @@ pub(crate) fn whole_number<'de, D: Deserializer<'de>, T: FromStr>(d: D) -> Resul
     text.parse().map(Some).map_err(|_| D::Error::custom(format!("must be a whole number, not {text:?}")))
 }
 
+/// A yes/no parameter's value: `1`/`true` or `0`/`false`; anything else is `None` (the caller
+/// says what `x=` means and words the error).
+pub(crate) fn flag_value(text: &str) -> Option<bool> {
+    match text {
+        "1" | "true" => Some(true),
+        "0" | "false" => Some(false),
+        _ => None,
+    }
+}
+
+/// A yes/no parameter that is yes unless it says otherwise ([`flag_value`]); `x=` is the same
+/// as no `x`. Use with `#[serde(default = "yes")]`.
+pub(crate) fn flag_default_yes<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    match empty_as_none(d)? {
+        None => Ok(true),
+        Some(text) => flag_value(&text).ok_or_else(|| D::Error::custom(format!("must be 1 or 0, not {text:?}"))),
+    }
+}
+
+/// The default of a [`flag_default_yes`] parameter.
+pub(crate) fn yes() -> bool {
+    true
+}
+
 /// A person id; `x=` is the same as no `x`.
 pub(crate) fn person_id<'de, D: Deserializer<'de>>(d: D) -> Result<Option<uuid::Uuid>, D::Error> {
     let Some(text) = empty_as_none(d)? else { return Ok(None) };

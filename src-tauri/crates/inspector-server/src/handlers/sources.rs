@@ -75,11 +75,10 @@ impl LiveOnly {
         let mut live_only = false;
         for (_, value) in pairs.filter(|(k, _)| k == "live_only") {
             live_only = match value.as_ref() {
-                "" | "0" | "false" => false,
-                "1" | "true" => true,
-                other => {
-                    return Err(ApiError::invalid_parameter("live_only", format!("must be 1 or 0, not {other:?}")));
-                }
+                "" => false,
+                other => super::params::flag_value(other).ok_or_else(|| {
+                    ApiError::invalid_parameter("live_only", format!("must be 1 or 0, not {other:?}"))
+                })?,
             };
         }
         Ok(LiveOnly(live_only))

@@ -12,7 +12,7 @@ use super::dto::{
 };
 use super::identity::person_refs;
 use super::long_poll::{self, duration, Wait, WaitParams, Wake};
-use super::params::{empty_as_none, whole_number, ApiPath, ApiQuery};
+use super::params::{empty_as_none, flag_default_yes, whole_number, yes, ApiPath, ApiQuery};
 use super::sources::{LiveOnly, SourceFilter};
 use crate::background::Urgency;
 use crate::error::ApiError;
@@ -114,12 +114,8 @@ pub struct EventsQuery {
     order: bool,
     /// `properties=0`: each event's properties are `null` (a follower printing names and ids
     /// reads a fifth of the bytes).
-    #[serde(default = "yes", deserialize_with = "flag")]
+    #[serde(default = "yes", deserialize_with = "flag_default_yes")]
     properties: bool,
-}
-
-fn yes() -> bool {
-    true
 }
 
 /// `order=newest|oldest`; `order=` is the default, newest first.
@@ -128,15 +124,6 @@ fn oldest_first<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error
         None | Some("newest") => Ok(false),
         Some("oldest") => Ok(true),
         Some(other) => Err(serde::de::Error::custom(format!("must be `newest` or `oldest`, not {other:?}"))),
-    }
-}
-
-/// `1`/`true` or `0`/`false`; `x=` is the default (true).
-fn flag<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
-    match empty_as_none(d)?.as_deref() {
-        None | Some("1" | "true") => Ok(true),
-        Some("0" | "false") => Ok(false),
-        Some(other) => Err(serde::de::Error::custom(format!("must be 1 or 0, not {other:?}"))),
     }
 }
 
@@ -153,10 +140,7 @@ pub async fn events(
     // a long poll reads once when woken and is no follower.
     let follower = q.after.is_some() && wait.is_none();
     let urgency = if q.after.is_some() { Urgency::Follow } else { Urgency::Interactive };
-    let mut turn = match follower {
-        true => Some(state.followers.turn(state.store.capture_is_live()).await),
-        false => None,
-    };
+    let mut turn = if follower { Some(state.followers.turn(state.store.capture_is_live()).await) } else { None };
     let filter = EventFilter {
         live_only: live.0,
         project: q.project,
