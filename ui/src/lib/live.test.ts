@@ -30,7 +30,7 @@ describe('reduceLive', () => {
   });
 
   it('tracks identity changes and the devices they named', () => {
-    let s = reduceLive(initialLive(), { type: 'devices', ids: ['p/a', 'p/b'], applied_seq: 9 });
+    let s = reduceLive(initialLive(), { type: 'devices', ids: ['p/a', 'p/b'], more: false, applied_seq: 9 });
     s = reduceLive(s, { type: 'warnings', new: 1, applied_seq: 10 });
     expect(s.devices).toEqual(['p/a', 'p/b']);
     expect(s.appliedSeq).toBe(10);
@@ -91,7 +91,7 @@ describe('reduceLive', () => {
       first_seq: 1,
       last_seq: 3,
     });
-    s = reduceLive(s, { type: 'devices', ids: ['p/a'], applied_seq: 3 });
+    s = reduceLive(s, { type: 'devices', ids: ['p/a'], more: false, applied_seq: 3 });
     const pruned = reduceLive(s, { type: 'pruned', events: 1, requests: 1, all: false });
     expect(pruned.revision).toEqual({
       events: 2,
@@ -119,7 +119,7 @@ describe('reduceLive', () => {
 
   it('does not mutate the previous state', () => {
     const before = initialLive();
-    reduceLive(before, { type: 'persons', ids: ['x'], applied_seq: 1 });
+    reduceLive(before, { type: 'persons', ids: ['x'], more: false, applied_seq: 1 });
     expect(before.revision.persons).toBe(0);
   });
 });

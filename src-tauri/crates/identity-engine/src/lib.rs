@@ -74,7 +74,7 @@ pub use crate::lens::{
 pub use crate::lint::{
     group_findings, Finding, FindingGroup, FindingVariant, LintRule, Severity, Undelivered, MAX_REFS,
 };
-pub use crate::model::{Forgotten, Model, ModelChanges};
+pub use crate::model::{Forgotten, Model, ModelChanges, LISTED_CHANGES};
 pub use crate::posthog::is_illegal_distinct_id;
 pub use crate::posthog::Cookieless;
 pub use crate::settings::{MixpanelIdMerge, PostHogCookieless, ProjectSettings};

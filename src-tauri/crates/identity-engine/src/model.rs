@@ -7,7 +7,6 @@
 
 use std::borrow::Cow;
 
-use foldhash::HashSet;
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -27,26 +26,45 @@ pub struct Model {
     pending: Pending,
 }
 
-/// Changes gathered over several events, each person and lane once, in first-change order.
+/// How many changed persons, and how many changed lanes, [`ModelChanges`] names; past that it
+/// only says that more changed. Kept small on purpose: a capture burst or a rebuild changes
+/// about a thousand of each per step, every reader refetches what it shows anyway when more
+/// changed, and a full list cost the model thread a set insert per event and every stream
+/// reader ~60 MB per million events to receive and skip.
+pub const LISTED_CHANGES: usize = 16;
+
+/// Changes gathered over several events.
 #[derive(Debug, Clone, Default)]
 struct Pending {
-    persons: Vec<Uuid>,
-    persons_seen: HashSet<Uuid>,
-    lanes: Vec<usize>,
-    lanes_seen: HashSet<usize>,
+    persons: Listed<Uuid>,
+    lanes: Listed<usize>,
     new_findings: usize,
 }
 
-impl Pending {
-    fn person(&mut self, id: Uuid) {
-        if self.persons_seen.insert(id) {
-            self.persons.push(id);
-        }
-    }
+/// The first [`LISTED_CHANGES`] distinct items, in first-change order, and whether any other
+/// item came after them.
+#[derive(Debug, Clone)]
+struct Listed<T> {
+    items: Vec<T>,
+    more: bool,
+}
 
-    fn lane(&mut self, idx: usize) {
-        if self.lanes_seen.insert(idx) {
-            self.lanes.push(idx);
+impl<T> Default for Listed<T> {
+    fn default() -> Self {
+        Listed { items: Vec::new(), more: false }
+    }
+}
+
+impl<T: PartialEq> Listed<T> {
+    /// A linear scan: the list never holds more than `LISTED_CHANGES`.
+    fn add(&mut self, item: T) {
+        if self.more || self.items.contains(&item) {
+            return;
+        }
+        if self.items.len() == LISTED_CHANGES {
+            self.more = true;
+        } else {
+            self.items.push(item);
         }
     }
 }
@@ -57,10 +75,16 @@ impl Pending {
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ModelChanges {
     /// Persons the event touched: its person, persons of its decisions, and persons a merge
-    /// deleted (look them up with `Engine::person`; deleted ones are gone).
+    /// deleted (look them up with `Engine::person`; deleted ones are gone). At most
+    /// [`LISTED_CHANGES`], in first-change order.
     pub persons: Vec<Uuid>,
+    /// More persons changed than `persons` names.
+    pub more_persons: bool,
     /// Lane ids changed (the event's lane first, then lanes linked by reset(true) inference).
+    /// At most [`LISTED_CHANGES`].
     pub devices: Vec<String>,
+    /// More lanes changed than `devices` names.
+    pub more_devices: bool,
     /// Findings created by this event (existing findings it updated are not counted).
     pub new_findings: usize,
 }
@@ -126,17 +150,17 @@ impl Model {
         if let Some(r) = &applied.rewritten {
             self.devices.lanes[update.lane].lane.cookieless.get_or_insert_with(|| r.1.clone());
         }
-        pending.lane(update.lane);
-        update.linked.iter().for_each(|&l| pending.lane(l));
+        pending.lanes.add(update.lane);
+        update.linked.iter().for_each(|&l| pending.lanes.add(l));
         if let Attribution::Person(id) = applied.attribution {
-            pending.person(id);
+            pending.persons.add(id);
         }
         for d in &applied.decisions {
             if let Some(id) = d.person_id {
-                pending.person(id);
+                pending.persons.add(id);
                 if d.kind == DecisionKind::Merged {
                     let merged = self.engine.person(id).map(|p| p.merged_from.as_slice()).unwrap_or_default();
-                    merged.iter().filter(|m| m.by.seq == ev.seq).for_each(|m| pending.person(m.id));
+                    merged.iter().filter(|m| m.by.seq == ev.seq).for_each(|m| pending.persons.add(m.id));
                 }
             }
         }
@@ -158,18 +182,23 @@ impl Model {
         let lanes = self.devices.forget_project(project);
         self.lint.forget_project(project, &lanes, &persons);
         let pending = &mut self.pending;
-        pending.persons.retain(|id| !persons.contains(id));
-        pending.persons_seen.retain(|id| !persons.contains(id));
-        pending.lanes = pending.lanes.iter().filter_map(|&l| lanes.get(l)).collect();
-        pending.lanes_seen = pending.lanes_seen.iter().filter_map(|&l| lanes.get(l)).collect();
+        pending.persons.items.retain(|id| !persons.contains(id));
+        pending.lanes.items = pending.lanes.items.iter().filter_map(|&l| lanes.get(l)).collect();
         Forgotten { persons: persons_before, lanes: lanes.dropped(), decisions, findings }
     }
 
-    /// Everything changed by the events pushed since the last call, each person and lane once.
+    /// What the events pushed since the last call changed, each person and lane once (up to
+    /// [`LISTED_CHANGES`] of each).
     pub fn take_changes(&mut self) -> ModelChanges {
         let p = std::mem::take(&mut self.pending);
-        let devices = p.lanes.iter().map(|&i| self.devices.lanes[i].lane.id.clone()).collect();
-        ModelChanges { persons: p.persons, devices, new_findings: p.new_findings }
+        let devices = p.lanes.items.iter().map(|&i| self.devices.lanes[i].lane.id.clone()).collect();
+        ModelChanges {
+            persons: p.persons.items,
+            more_persons: p.persons.more,
+            devices,
+            more_devices: p.lanes.more,
+            new_findings: p.new_findings,
+        }
     }
 
     pub fn engine(&self) -> &Engine {
@@ -204,9 +233,19 @@ impl Model {
     /// then those about undelivered events. Borrowed, except those whose message is written when
     /// read (`identified_share`).
     pub fn findings(&self, project: Option<&str>) -> Vec<Cow<'_, Finding>> {
+        self.findings_after(project, i64::MIN)
+    }
+
+    /// Like [`Model::findings`], but only the engine warnings and lint findings first fired by
+    /// an event after seq `after_seq` (what a follower has not seen when the model had applied
+    /// `after_seq` at its last look); those about undelivered events are always included, since
+    /// they are made again whenever faults change. Costs O(findings) comparisons, but copies
+    /// and rewrites only the ones it returns.
+    pub fn findings_after(&self, project: Option<&str>, after_seq: i64) -> Vec<Cow<'_, Finding>> {
         self.lint
             .findings
             .iter()
+            .filter(|f| f.seq > after_seq)
             .map(|f| self.lint.current(f))
             .chain(self.lint.undelivered.iter().map(Cow::Borrowed))
             .filter(|f| project.is_none_or(|p| f.project == p))

@@ -40,6 +40,11 @@ use crate::error::ApiError;
 
 /// Events still unread after a full step that make a catch-up use a second (reading) thread.
 const PIPELINE_BACKLOG: i64 = 50_000;
+/// Decoded steps the reading thread of a pipelined catch-up may have ready before the model
+/// takes them: steps differ in cost on each side (a step of identifies is slow to apply, a
+/// step of big events slow to decode), and a deeper queue lets each thread run through the
+/// other's slow ones instead of waiting at every step.
+const STEPS_AHEAD: usize = 4;
 /// Events applied per hold of the model's write lock (see `Identity::apply`).
 const APPLY_CHUNK: usize = 256;
 /// How long an API read waits for the model to catch up before answering with what it has.
@@ -47,12 +52,14 @@ const SYNC_TIMEOUT: Duration = Duration::from_secs(10);
 /// Answers of `Identity::forgotten` kept for callers that have not taken theirs yet.
 const FORGOTTEN_KEPT: u64 = 64;
 
-/// Announced on `/api/stream` after the model changed.
+/// Announced on `/api/stream` after the model changed. `ids` names at most
+/// `identity_engine::LISTED_CHANGES` persons or lanes; `more` says others changed too (a reader
+/// then refetches whatever it shows).
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum IdentityChange {
-    Persons { ids: Vec<uuid::Uuid>, applied_seq: i64 },
-    Devices { ids: Vec<String>, applied_seq: i64 },
+    Persons { ids: Vec<uuid::Uuid>, more: bool, applied_seq: i64 },
+    Devices { ids: Vec<String>, more: bool, applied_seq: i64 },
     Warnings { new: usize, applied_seq: i64 },
 }
 
@@ -177,11 +184,11 @@ impl Identity {
 
     fn catch_up_pipelined(&self, store: &Store, first: Decoded) -> Result<(), event_store::StoreError> {
         std::thread::scope(|scope| {
-            let (steps, decoded) = sync_channel::<Result<Decoded, event_store::StoreError>>(1);
+            let (steps, decoded) = sync_channel::<Result<Decoded, event_store::StoreError>>(STEPS_AHEAD);
             // Applied steps come back here to be dropped on the thread that allocated them:
             // mimalloc frees a block of another thread through a slower shared path, and a
             // step is tens of thousands of small strings and maps.
-            let (spent, applied) = sync_channel::<Decoded>(2);
+            let (spent, applied) = sync_channel::<Decoded>(STEPS_AHEAD + 1);
             let reader = std::thread::Builder::new().name("identity-reader".into()).spawn_scoped(scope, move || {
                 let mut step = first;
                 loop {
@@ -342,10 +349,18 @@ impl Identity {
         }
         let applied_seq = step.last;
         if !changes.persons.is_empty() {
-            let _ = self.changes.send(IdentityChange::Persons { ids: changes.persons, applied_seq });
+            let _ = self.changes.send(IdentityChange::Persons {
+                ids: changes.persons,
+                more: changes.more_persons,
+                applied_seq,
+            });
         }
         if !changes.devices.is_empty() {
-            let _ = self.changes.send(IdentityChange::Devices { ids: changes.devices, applied_seq });
+            let _ = self.changes.send(IdentityChange::Devices {
+                ids: changes.devices,
+                more: changes.more_devices,
+                applied_seq,
+            });
         }
         if changes.new_findings > 0 {
             let _ = self.changes.send(IdentityChange::Warnings { new: changes.new_findings, applied_seq });

@@ -217,3 +217,39 @@ fn forgetting_one_project_of_20_costs_far_less_than_a_rebuild() {
     );
     assert!(forget * 10 < rebuild, "forget {forget:?} vs rebuild {rebuild:?}");
 }
+
+/// A step of many events names at most `LISTED_CHANGES` persons and lanes, in first-change
+/// order, and says that more changed; a step of a few names all of them and says nothing more.
+/// (What `/api/stream` announces per model step: a burst's full lists cost every reader
+/// megabytes it never reads.)
+#[test]
+fn a_big_step_lists_its_first_changes_and_says_more_changed() {
+    use identity_engine::LISTED_CHANGES;
+    // A user signing in on each of their own devices: one new person and one lane per event.
+    let n = LISTED_CHANGES * 2 + 1;
+    let sign_in = |d: usize| js_identify(&format!("user-{d}"), &format!("anon-{d}"), &format!("dev-{d:06}"));
+    let events = number((0..n).map(sign_in).collect());
+    let mut m = Model::new();
+    for ev in &events[..2] {
+        m.push(ev).unwrap();
+    }
+    let few = m.take_changes();
+    assert_eq!(few.devices.len(), 2, "{few:?}");
+    assert_eq!(few.persons.len(), 2, "{few:?}");
+    assert!(!few.more_devices && !few.more_persons, "{few:?}");
+    for ev in &events[2..n - 1] {
+        m.push(ev).unwrap();
+    }
+    let many = m.take_changes();
+    assert_eq!(many.devices.len(), LISTED_CHANGES);
+    assert!(many.devices[0].ends_with("dev-000002"), "first change first: {:?}", many.devices);
+    assert!(many.more_devices, "{} lanes changed, {LISTED_CHANGES} named", n - 3);
+    assert_eq!(many.persons.len(), LISTED_CHANGES);
+    assert!(many.more_persons);
+    // The next step starts a new list.
+    m.push(&events[n - 1]).unwrap();
+    let next = m.take_changes();
+    assert_eq!(next.devices.len(), 1);
+    assert!(next.devices[0].ends_with(&format!("dev-{:06}", n - 1)), "{next:?}");
+    assert!(!next.more_devices && !next.more_persons, "{next:?}");
+}

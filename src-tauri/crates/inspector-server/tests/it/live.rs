@@ -195,6 +195,12 @@ async fn the_stream_announces_commits_and_shutdown_does_not_hang() {
     assert_eq!(change["count"], 1);
     assert_eq!(change["first_seq"], event["seq"]);
     assert_eq!(change["last_seq"], event["seq"]);
+    // The model's step names the person it made (a step of thousands names 16 and says `more`,
+    // tested in identity-engine's `scale::a_big_step_lists_its_first_changes...`).
+    wait_for(&mut sse, &mut seen, "event: persons").await;
+    let change = next_data(&mut sse, &mut seen).await;
+    let person = api(&server, "/api/persons?project=phc_live").await["persons"][0]["id"].clone();
+    assert_eq!(change, json!({"type": "persons", "ids": [person], "more": false, "applied_seq": event["seq"]}));
 
     let resp = http(server.addr, "POST", "/e/", "anything.example", b"{\"not\": \"an event\"").await;
     assert_eq!(resp.status, 400);
