@@ -155,6 +155,12 @@ struct Tail {
     /// The last event shown (or skipped): the next fetch starts after it.
     cursor: i64,
     seen_findings: HashSet<FindingKey>,
+    /// The newest seq the identity model announced it had applied.
+    applied: i64,
+    /// `applied` when findings were last fetched: a finding made since was fired by a later
+    /// event, so the next fetch asks only for those (`after_seq`). `None`: fetch them all (at
+    /// the start, and after a replay or a gap, which may remake old ones).
+    findings_after: Option<i64>,
     /// Lines not written yet (`Tail::flush`).
     out: RefCell<String>,
 }
@@ -214,7 +220,9 @@ impl Tail {
         let mut params: Vec<(&'static str, String)> = Vec::new();
         params.extend(self.args.project.iter().map(|p| ("project", p.clone())));
         params.extend(self.args.source.iter().map(|s| ("source", s.clone())));
+        params.extend(self.findings_after.map(|seq| ("after_seq", seq.to_string())));
         let page: WarningsPage = self.inspector.get("/api/warnings", &params)?;
+        self.findings_after = Some(self.applied);
         let mut fresh: Vec<FindingItem> =
             page.warnings.into_iter().filter(|f| self.seen_findings.insert(finding_key(f))).collect();
         fresh.sort_by_key(|f| f.seq);
@@ -375,6 +383,8 @@ pub fn run(args: TailArgs, before: Option<PathBuf>) -> Result<(), CliError> {
         style: Style::detect(),
         cursor: 0,
         seen_findings: HashSet::new(),
+        applied: 0,
+        findings_after: None,
         out: RefCell::default(),
         args,
     };
@@ -395,7 +405,6 @@ pub fn run(args: TailArgs, before: Option<PathBuf>) -> Result<(), CliError> {
 
     // Announced events not shown yet: up to which seq, and since when they wait for the model.
     let mut pending: Option<(i64, Instant)> = None;
-    let mut applied = 0i64;
     let mut findings_due = false;
     let mut held: Vec<Held> = Vec::new();
     loop {
@@ -428,20 +437,28 @@ pub fn run(args: TailArgs, before: Option<PathBuf>) -> Result<(), CliError> {
                     }
                 }
                 "persons" | "devices" | "warnings" => {
-                    applied = applied.max(data["applied_seq"].as_i64().unwrap_or(0));
+                    tail.applied = tail.applied.max(data["applied_seq"].as_i64().unwrap_or(0));
                     findings_due |= kind == "warnings";
                 }
                 // Missed announcements: whatever they were, the events API has them.
                 "lagged" => {
+                    tail.findings_after = None;
                     let long_ago = Instant::now().checked_sub(MODEL_PATIENCE).unwrap_or_else(Instant::now);
                     pending = Some((UNTIL_CAUGHT_UP, long_ago));
                 }
                 "rejected" => held.extend(tail.rejected(&data)),
-                other => held.extend(tail.notice(other, &data)),
+                // A replay (settings), a prune, an import or a deletion may remake findings
+                // of old events.
+                other => {
+                    if matches!(other, "settings" | "pruned" | "imported" | "project_deleted") {
+                        tail.findings_after = None;
+                    }
+                    held.extend(tail.notice(other, &data))
+                }
             }
         }
         match pending {
-            Some((last, since)) if applied >= last || since.elapsed() >= MODEL_PATIENCE => {
+            Some((last, since)) if tail.applied >= last || since.elapsed() >= MODEL_PATIENCE => {
                 tail.show_events(std::mem::take(&mut findings_due), last, std::mem::take(&mut held))?;
                 pending = None;
             }

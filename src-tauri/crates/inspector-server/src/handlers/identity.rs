@@ -292,6 +292,10 @@ pub struct ProjectQuery {
     /// ids the events table tints red, without the megabytes of every other finding.
     #[serde(default, deserialize_with = "lint_rules")]
     rules: Option<Vec<identity_engine::LintRule>>,
+    /// Warnings only: the findings first fired by an event after this seq (and those about
+    /// undelivered events), so a follower fetches what is new, not every finding again.
+    #[serde(default, deserialize_with = "whole_number")]
+    after_seq: Option<i64>,
     /// Long poll (`handlers/long_poll.rs`): answer once `min` items match, or after `wait`.
     #[serde(default, deserialize_with = "duration")]
     wait: Option<std::time::Duration>,
@@ -598,8 +602,9 @@ pub async fn warnings(
                 .identity
                 .read_off_workers(move |model| {
                     let engine = model.engine();
+                    let after_seq = q.after_seq.unwrap_or(i64::MIN);
                     let warnings: Vec<FindingItem> = model
-                        .findings(q.project.as_deref())
+                        .findings_after(q.project.as_deref(), after_seq)
                         .into_iter()
                         .filter(|f| sources.allows(engine.source(&f.project)) && live.allows(&f.project))
                         .filter(|f| q.event_uuid.as_ref().is_none_or(|u| f.event_uuids.contains(u)))

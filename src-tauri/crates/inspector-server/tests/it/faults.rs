@@ -260,6 +260,9 @@ async fn a_lost_identify_is_a_finding_until_it_is_delivered() {
     assert_eq!(found.len(), 1, "{warnings}");
     assert_eq!((found[0]["severity"].as_str(), found[0]["event_uuids"].clone()), (Some("error"), json!([id(2)])));
     assert!(found[0]["message"].as_str().unwrap().contains("never reached PostHog"), "{}", found[0]["message"]);
+    // Made again whenever faults change, so a follower's `after_seq` never leaves it out.
+    let after = f.app.api("/api/warnings?project=phc_faults&rules=undelivered_identify&after_seq=1000000").await;
+    assert_eq!(after["warnings"], warnings["warnings"]);
     let lost = &f.app.api("/api/deliveries?state=lost").await["deliveries"][0];
     assert_eq!(lost["summary"], "lost: never retried");
 

@@ -124,6 +124,27 @@ async fn persons_devices_decisions_and_warnings_carry_and_filter_by_source() {
     assert_eq!((person["family"].as_str(), person["id_kinds"]["a1"].as_str()), (Some("segment"), Some("anonymous_id")));
 }
 
+/// `after_seq` (what `tail` asks for): only the findings fired by later events, the rest of
+/// the answer as without it; a value that is no whole number is a 400 naming the parameter.
+#[tokio::test]
+async fn warnings_after_a_seq_are_those_fired_by_later_events() {
+    let app = setup().await;
+    let all = app.api("/api/warnings").await["warnings"].as_array().unwrap().clone();
+    let mut seqs: Vec<i64> = all.iter().map(|f| f["seq"].as_i64().unwrap()).collect();
+    seqs.dedup();
+    assert!(seqs.len() >= 2, "findings of at least two events: {seqs:?}");
+    let after = seqs[0];
+    let later: Vec<Value> = all.iter().filter(|f| f["seq"].as_i64().unwrap() > after).cloned().collect();
+    assert!(!later.is_empty() && later.len() < all.len(), "{after}: {seqs:?}");
+    assert_eq!(app.api(&format!("/api/warnings?after_seq={after}")).await["warnings"], json!(later));
+    assert_eq!(app.api("/api/warnings?after_seq=-1").await["warnings"], json!(all));
+    let last = seqs.iter().max().unwrap();
+    assert_eq!(app.api(&format!("/api/warnings?after_seq={last}")).await["warnings"], json!([]));
+    let r = app.get("/api/warnings?after_seq=first").await;
+    assert_eq!(r.status, 400);
+    assert!(r.text().contains("after_seq") && r.text().contains("whole number"), "{}", r.text());
+}
+
 #[tokio::test]
 async fn unknown_sources_are_rejected_by_name() {
     let app = setup().await;
