@@ -112,8 +112,22 @@ pub(crate) fn median(mut values: Vec<f64>) -> f64 {
     values[values.len() / 2]
 }
 
+/// CPU time (user + system) a process has used so far, in seconds (Linux; NaN elsewhere or
+/// when it is gone). `pid` "self" is this process.
+pub(crate) fn cpu_seconds(pid: &str) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
+    let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(f64::NAN);
+    (ticks(11) + ticks(12)) / 100.0
+}
+
 pub(crate) struct HttpResult {
     elapsed: Duration,
+    /// CPU seconds this process (server, load generator) used from the first request to the
+    /// last 200, and the readers' processes (tails, `mcp` pipes) over the same time.
+    cpu: f64,
+    readers_cpu: f64,
     latency: hdrhistogram::Histogram<u64>,
     stored: i64,
     /// With the identity model: how long after the last 200 it had applied every event.
@@ -144,6 +158,7 @@ fn run_http(opts: &Opts, requests: Arc<Vec<Request>>, identity: bool, readers: O
     let running = readers.map(|spec| Readers::start(spec, &url, dir.path()));
     let client_rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
     let next = Arc::new(AtomicUsize::new(0));
+    let cpu_before = (cpu_seconds("self"), running.as_ref().map_or(0.0, Readers::cpu_seconds));
     let started = Instant::now();
     let latency = client_rt.block_on(async {
         let mut tasks = Vec::new();
@@ -183,6 +198,8 @@ fn run_http(opts: &Opts, requests: Arc<Vec<Request>>, identity: bool, readers: O
         all
     });
     let elapsed = started.elapsed();
+    let cpu = cpu_seconds("self") - cpu_before.0;
+    let readers_cpu = running.as_ref().map_or(0.0, Readers::cpu_seconds) - cpu_before.1;
     let (stored, identity_lag) = client_rt.block_on(async {
         let done = Instant::now();
         loop {
@@ -209,7 +226,7 @@ fn run_http(opts: &Opts, requests: Arc<Vec<Request>>, identity: bool, readers: O
     let readers = running.map(|r| r.stop(opts.events as u64, TAIL_PATIENCE));
     let _ = stop_tx.send(());
     server_rt.block_on(serving).unwrap().unwrap();
-    HttpResult { elapsed, latency, stored, identity_lag, readers }
+    HttpResult { elapsed, cpu, readers_cpu, latency, stored, identity_lag, readers }
 }
 
 /// The same rows, straight into the same schema: the storage's own limit on this machine.

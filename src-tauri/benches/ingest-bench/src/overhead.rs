@@ -18,11 +18,17 @@ struct Round {
     /// How long after the last 200 the identity model had applied every event, in ms.
     alone_lag: f64,
     with_lag: f64,
+    /// CPU seconds per million events during the burst: this process alone, this process with
+    /// readers, the reader processes.
+    alone_cpu: f64,
+    with_cpu: f64,
+    readers_cpu: f64,
     report: crate::readers::ReaderReport,
 }
 
 pub(crate) fn compare(opts: &Opts, spec: &ReaderSpec, requests: Arc<Vec<Request>>) {
     let rate = |r: &HttpResult| opts.events as f64 / r.elapsed.as_secs_f64();
+    let per_million = 1e6 / opts.events as f64;
     let mut rounds = Vec::new();
     for round in 1..=opts.runs.max(1) {
         let measure = |readers: bool| {
@@ -44,10 +50,13 @@ pub(crate) fn compare(opts: &Opts, spec: &ReaderSpec, requests: Arc<Vec<Request>
         check(spec, &report);
         eprintln!(
             "round {round}: alone {a:.0}/s, with readers {w:.0}/s ({:.3}); tails printed {:?} events by the last \
-             200, {:?} in all",
+             200, {:?} in all; CPU {:.1} s alone, {:.1} s + readers {:.1} s with",
             w / a,
             report.tail_lines_at_last_200,
-            report.tail_lines
+            report.tail_lines,
+            alone.cpu,
+            with.cpu,
+            with.readers_cpu
         );
         rounds.push(Round {
             alone: a,
@@ -56,6 +65,9 @@ pub(crate) fn compare(opts: &Opts, spec: &ReaderSpec, requests: Arc<Vec<Request>
             with_latency: with.latency,
             alone_lag: alone.identity_lag.as_secs_f64() * 1000.0,
             with_lag: with.identity_lag.as_secs_f64() * 1000.0,
+            alone_cpu: alone.cpu * per_million,
+            with_cpu: with.cpu * per_million,
+            readers_cpu: with.readers_cpu * per_million,
             report,
         });
     }
@@ -115,6 +127,16 @@ fn print(opts: &Opts, spec: &ReaderSpec, rounds: &[Round]) {
         "with readers / alone                    {:.3} (median; rounds {})",
         pick(&|r| r.with / r.alone),
         ratios.join(" ")
+    );
+    // Throughput on a shared VM moves by several percent between rounds of the same work; the
+    // CPU the same events cost does not, so it says what the readers take even when the rates
+    // are noisy.
+    println!(
+        "CPU per 1M events (median)              {:.1} s alone; {:.1} s + readers {:.2} s with ({:.3} of alone)",
+        pick(&|r| r.alone_cpu),
+        pick(&|r| r.with_cpu),
+        pick(&|r| r.readers_cpu),
+        pick(&|r| (r.with_cpu + r.readers_cpu) / r.alone_cpu)
     );
     println!(
         "request p99 with readers / alone        {:.2}",

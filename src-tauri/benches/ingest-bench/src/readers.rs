@@ -108,6 +108,12 @@ impl Readers {
         Readers { rt, stop, tails, agents, stdio_children }
     }
 
+    /// CPU seconds the reader processes (tails, `mcp` pipes) have used so far.
+    pub fn cpu_seconds(&self) -> f64 {
+        let children = self.tails.iter().map(|(child, _, _)| child).chain(&self.stdio_children);
+        children.map(|child| crate::cpu_seconds(&child.id().to_string())).sum()
+    }
+
     /// Event lines the tails printed so far.
     fn tail_lines(&self) -> Vec<u64> {
         self.tails.iter().map(|(_, lines, _)| lines.load(Ordering::Relaxed)).collect()
