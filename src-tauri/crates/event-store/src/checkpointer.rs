@@ -12,6 +12,18 @@
 //! wait behind). So bulk writers call [`Checkpointer::let_wal_restart`] between their commits: past
 //! [`RESTART_FRAMES`] it waits (capture goes on) until a checkpoint has caught up with the whole
 //! WAL, and the bulk writer's next commit starts the WAL from its beginning again.
+//!
+//! A capture burst is such a writer too: 8 SDK connections posting as fast as they can leave
+//! the writer no gap, and a 1M-event burst grew the WAL to 4.6 GB (gigabytes of new page cache
+//! and writeback, which the machine then spends time on during whatever comes next). The writer
+//! thread itself cannot wait long for a checkpoint (capture waits behind it: a writer that copied
+//! 32 MB back at each threshold itself fell from 67k to 44k events/s), so it uses a [`Gate`]
+//! with [`CAPTURE_RESTART_FRAMES`]: from half that length it hurries the checkpointer after each
+//! commit, so checkpoints run back to back and trail its commits by one at most; at the full
+//! length it waits (at most [`CAPTURE_MAX_WAIT`]) for one checkpoint that started after its last
+//! commit, which has only that commit's frames left to copy; its next commit then starts the WAL
+//! again. A reader holding an old snapshot can still keep the WAL from restarting: the writer
+//! then tries again when the WAL has grown by another half.
 
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
@@ -29,6 +41,14 @@ pub(crate) const RESTART_FRAMES: i64 = 32_768;
 /// Longest a bulk writer waits for a checkpoint to catch up (a reader holding an old snapshot
 /// for a long time, e.g. an export, keeps it from copying the newest frames back).
 const MAX_WAIT: Duration = Duration::from_secs(5);
+
+/// Frames in the WAL beyond which the writer thread lets the checkpoint catch up between
+/// capture commits: 64 MB. It hurries the checkpointer from half of it.
+pub(crate) const CAPTURE_RESTART_FRAMES: i64 = 16_384;
+
+/// Longest the writer thread waits for that checkpoint: capture requests queue meanwhile (and
+/// go into its next commit together).
+pub(crate) const CAPTURE_MAX_WAIT: Duration = Duration::from_millis(20);
 
 enum Message {
     /// Checkpoint now, not at the next interval.
@@ -55,12 +75,19 @@ struct Shared {
 }
 
 pub(crate) struct Checkpointer {
-    messages: mpsc::Sender<Message>,
-    shared: Arc<Shared>,
-    wal_frames: WalFrames,
+    gate: Gate,
     /// [`RESTART_FRAMES`], or what a test set in [`crate::WAL_RESTART_FRAMES_VAR`].
     restart_frames: i64,
     thread: Option<std::thread::JoinHandle<()>>,
+}
+
+/// What a writer needs of the checkpointer to let the WAL restart: a way to hurry it and to see
+/// what its checkpoints copied back. Cloned into the writer thread.
+#[derive(Clone)]
+pub(crate) struct Gate {
+    messages: mpsc::Sender<Message>,
+    shared: Arc<Shared>,
+    wal_frames: WalFrames,
 }
 
 impl Checkpointer {
@@ -77,6 +104,11 @@ impl Checkpointer {
             let _ = conn.busy_timeout(Duration::from_secs(1));
             // Until told to stop (or the store is gone): every interval, or at once when hurried.
             while let Ok(Message::Hurry) | Err(mpsc::RecvTimeoutError::Timeout) = received.recv_timeout(INTERVAL) {
+                // Hurries queued meanwhile (the writer sends one per commit in a burst) are all
+                // answered by the checkpoint about to start.
+                if received.try_iter().any(|m| matches!(m, Message::Stop)) {
+                    break;
+                }
                 let run = match seen.seen.lock() {
                     Ok(mut s) => {
                         s.started += 1;
@@ -100,7 +132,12 @@ impl Checkpointer {
         })?;
         let restart_frames =
             std::env::var(crate::WAL_RESTART_FRAMES_VAR).ok().and_then(|v| v.parse().ok()).unwrap_or(RESTART_FRAMES);
-        Ok(Checkpointer { messages, shared, wal_frames, restart_frames, thread: Some(thread) })
+        Ok(Checkpointer { gate: Gate { messages, shared, wal_frames }, restart_frames, thread: Some(thread) })
+    }
+
+    /// The gate for the writer thread's capture commits (see the module's docs).
+    pub(crate) fn gate(&self) -> Gate {
+        self.gate.clone()
     }
 
     /// Called by a bulk writer between its commits, never on the writer thread nor inside a
@@ -109,8 +146,27 @@ impl Checkpointer {
     /// the whole WAL back (so the next commit starts it again from its beginning), or until the
     /// WAL restarted.
     pub(crate) fn let_wal_restart(&self) {
-        let deadline = Instant::now() + MAX_WAIT;
-        while self.wal_frames.load(Ordering::Relaxed) >= self.restart_frames {
+        self.gate.catch_up(self.restart_frames, MAX_WAIT);
+    }
+}
+
+impl Gate {
+    /// Frames in the WAL after the last commit.
+    pub(crate) fn frames(&self) -> i64 {
+        self.wal_frames.load(Ordering::Relaxed)
+    }
+
+    /// Asks for a checkpoint as soon as the running one (if any) ends, without waiting for it.
+    pub(crate) fn hurry(&self) {
+        let _ = self.messages.send(Message::Hurry);
+    }
+
+    /// While the WAL holds `frames` or more, waits (until `max_wait` has passed) for a
+    /// checkpoint that started after the call to copy the whole WAL back, or for the WAL to
+    /// restart. Never inside a read transaction.
+    pub(crate) fn catch_up(&self, frames: i64, max_wait: Duration) {
+        let deadline = Instant::now() + max_wait;
+        while self.frames() >= frames {
             let Ok(mut seen) = self.shared.seen.lock() else { return };
             // Only a checkpoint that starts from here on sees everything this writer committed.
             let after = seen.started;
@@ -137,7 +193,7 @@ impl Checkpointer {
 
 impl Drop for Checkpointer {
     fn drop(&mut self) {
-        let _ = self.messages.send(Message::Stop);
+        let _ = self.gate.messages.send(Message::Stop);
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }

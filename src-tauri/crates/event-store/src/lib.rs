@@ -138,9 +138,9 @@ impl Store {
 
         let (changes, _) = broadcast::channel(1024);
         let wal_frames = writer::WalFrames::default();
-        let writer = writer::spawn(conn, changes.clone(), wal_frames.clone())?;
-        let checkpointer = checkpointer::Checkpointer::spawn(path.clone(), wal_frames)
+        let checkpointer = checkpointer::Checkpointer::spawn(path.clone(), wal_frames.clone())
             .map_err(|e| StoreError::DataDir { path: path.clone(), source: e })?;
+        let writer = writer::spawn(conn, changes.clone(), wal_frames, checkpointer.gate())?;
         let store = Store::assemble(path, writer, readers, changes, None, None, Some(checkpointer));
         // Imports a killed process left incomplete are invisible to every read; their rows go in
         // the background, in chunks, so start-up and capture do not wait for them.

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use rusqlite::{params, Connection, Transaction};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
+use crate::checkpointer::{Gate, CAPTURE_MAX_WAIT, CAPTURE_RESTART_FRAMES};
 use crate::{Change, Committed, NewEvent, NewRequest, Outcome, StoreError};
 
 const MAX_JOBS_PER_COMMIT: usize = 1024;
@@ -109,17 +110,20 @@ pub(crate) fn spawn(
     conn: Connection,
     changes: broadcast::Sender<Change>,
     wal_frames: WalFrames,
+    gate: Gate,
 ) -> Result<Handle, StoreError> {
     let (tx, rx) = mpsc::channel(4096);
     let captures = Arc::new(CaptureActivity::default());
     let taken = captures.clone();
+    // Here, not on the thread: a test sets the bound's variable only around `Store::open`.
+    let wal = WalRestart::new(gate);
     std::thread::Builder::new()
         .name("store-writer".into())
         .spawn(move || {
             WAL_FRAMES.with(|cell| *cell.borrow_mut() = Some(wal_frames));
             // After `configure_writer`: `wal_autocheckpoint` replaces the connection's WAL hook.
             conn.wal_hook(Some(record_wal_frames));
-            run(conn, rx, changes, &taken)
+            run(conn, rx, changes, &taken, wal)
         })
         .map_err(|e| StoreError::DataDir { path: "<writer thread>".into(), source: e })?;
     Ok(Handle::Running(tx, captures))
@@ -176,11 +180,62 @@ impl Handle {
     }
 }
 
+/// The writer's side of letting the WAL start again during a capture burst (see
+/// `checkpointer`'s docs): hurry the checkpointer from half of [`CAPTURE_RESTART_FRAMES`], wait
+/// briefly for it at `next_try`, and after a try that a reader's snapshot defeated, try again
+/// half as many frames later.
+struct WalRestart {
+    gate: Gate,
+    /// [`CAPTURE_RESTART_FRAMES`], or what a test set in [`crate::WAL_RESTART_FRAMES_VAR`].
+    full: i64,
+    next_try: i64,
+    /// The WAL's length after the previous commit: a shorter one means it started again.
+    last_frames: i64,
+}
+
+impl WalRestart {
+    fn new(gate: Gate) -> WalRestart {
+        let full = std::env::var(crate::WAL_RESTART_FRAMES_VAR)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(CAPTURE_RESTART_FRAMES);
+        WalRestart { gate, full, next_try: full, last_frames: 0 }
+    }
+
+    fn after_commit(&mut self) {
+        let frames = self.gate.frames();
+        if frames < self.last_frames {
+            self.next_try = self.full;
+        }
+        self.last_frames = frames;
+        if frames >= self.next_try {
+            self.gate.catch_up(frames, CAPTURE_MAX_WAIT);
+            self.next_try = frames + self.full / 2;
+        } else if frames >= self.full / 2 {
+            self.gate.hurry();
+        }
+    }
+
+    /// After exclusive work (an import's or a deletion's chunk): bulk writers let the WAL
+    /// restart themselves (`Checkpointer::let_wal_restart`, with a longer wait than capture
+    /// can afford), so the frames they added are not capture's to wait for; capture tries
+    /// again once its own commits have added half the bound.
+    fn after_exclusive(&mut self) {
+        let frames = self.gate.frames();
+        if frames < self.last_frames {
+            self.next_try = self.full;
+        }
+        self.last_frames = frames;
+        self.next_try = self.next_try.max(frames + self.full / 2);
+    }
+}
+
 fn run(
     mut conn: Connection,
     mut rx: mpsc::Receiver<Message>,
     changes: broadcast::Sender<Change>,
     captures: &CaptureActivity,
+    mut wal: WalRestart,
 ) {
     let mut closing = None;
     while closing.is_none() {
@@ -216,9 +271,11 @@ fn run(
         }
         if !jobs.is_empty() {
             commit_group(&mut conn, jobs, &changes);
+            wal.after_commit();
         }
         if let Some(work) = exclusive {
             work(&mut conn, &changes);
+            wal.after_exclusive();
         }
     }
     if let Err(e) = conn.pragma_update(None, "wal_checkpoint", "TRUNCATE") {
