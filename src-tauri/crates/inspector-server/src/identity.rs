@@ -245,8 +245,6 @@ impl Identity {
         if !pruned && !first_or_settings {
             return;
         }
-        self.built_after_removals.store(removals, Ordering::SeqCst);
-        self.built_after_settings.store(settings_writes, Ordering::SeqCst);
         let rebuilds = self.rebuilds.load(Ordering::SeqCst);
         self.restart(
             store,
@@ -258,6 +256,11 @@ impl Identity {
                 "building the identity model under the stored project settings"
             },
         );
+        // Only now: `synced` lets reads through once these match the store's, and until the
+        // model above replaced the old one a read would still find the removed data's persons
+        // (it did, under CI's load, between the two while the settings were being read).
+        self.built_after_removals.store(removals, Ordering::SeqCst);
+        self.built_after_settings.store(settings_writes, Ordering::SeqCst);
     }
 
     /// Times the model was started from scratch since the server started (the first build
