@@ -248,7 +248,10 @@ test('"Requests" shows the requests a headless posthog-js sent without events', 
   await ui.getByTestId('event-detail').waitFor({ timeout: 10_000 });
   // The pane opens with "Loading…" until the request's detail arrives (CI caught it there once).
   const detail = ui.getByTestId('event-detail');
-  await detail.locator('h2', { hasText: /no events|Rejected/ }).first().waitFor({ timeout: 10_000 });
+  await detail
+    .locator('h2', { hasText: /no events|Rejected/ })
+    .first()
+    .waitFor({ timeout: 10_000 });
   const heading = await detail.locator('h2').first().textContent();
   assert.match(heading, /no events/);
   assert.doesNotMatch(heading, /Rejected/, 'an accepted request is not called rejected');
