@@ -88,6 +88,8 @@ pub(crate) struct Gate {
     messages: mpsc::Sender<Message>,
     shared: Arc<Shared>,
     wal_frames: WalFrames,
+    /// [`CAPTURE_RESTART_FRAMES`], or what a test set in [`crate::WAL_RESTART_FRAMES_VAR`].
+    capture_frames: i64,
 }
 
 impl Checkpointer {
@@ -130,9 +132,11 @@ impl Checkpointer {
                 seen.ran.notify_all();
             }
         })?;
-        let restart_frames =
-            std::env::var(crate::WAL_RESTART_FRAMES_VAR).ok().and_then(|v| v.parse().ok()).unwrap_or(RESTART_FRAMES);
-        Ok(Checkpointer { gate: Gate { messages, shared, wal_frames }, restart_frames, thread: Some(thread) })
+        // Read once, here (a test sets it only around `Store::open`): it bounds both writers.
+        let test_bound: Option<i64> = std::env::var(crate::WAL_RESTART_FRAMES_VAR).ok().and_then(|v| v.parse().ok());
+        let capture_frames = test_bound.unwrap_or(CAPTURE_RESTART_FRAMES);
+        let gate = Gate { messages, shared, wal_frames, capture_frames };
+        Ok(Checkpointer { gate, restart_frames: test_bound.unwrap_or(RESTART_FRAMES), thread: Some(thread) })
     }
 
     /// The gate for the writer thread's capture commits (see the module's docs).
@@ -151,6 +155,12 @@ impl Checkpointer {
 }
 
 impl Gate {
+    /// The WAL's length at which the writer thread lets the checkpoint catch up between capture
+    /// commits.
+    pub(crate) fn capture_frames(&self) -> i64 {
+        self.capture_frames
+    }
+
     /// Frames in the WAL after the last commit.
     pub(crate) fn frames(&self) -> i64 {
         self.wal_frames.load(Ordering::Relaxed)

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use rusqlite::{params, Connection, Transaction};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
-use crate::checkpointer::{Gate, CAPTURE_MAX_WAIT, CAPTURE_RESTART_FRAMES};
+use crate::checkpointer::{Gate, CAPTURE_MAX_WAIT};
 use crate::{Change, Committed, NewEvent, NewRequest, Outcome, StoreError};
 
 const MAX_JOBS_PER_COMMIT: usize = 1024;
@@ -115,7 +115,6 @@ pub(crate) fn spawn(
     let (tx, rx) = mpsc::channel(4096);
     let captures = Arc::new(CaptureActivity::default());
     let taken = captures.clone();
-    // Here, not on the thread: a test sets the bound's variable only around `Store::open`.
     let wal = WalRestart::new(gate);
     std::thread::Builder::new()
         .name("store-writer".into())
@@ -181,12 +180,12 @@ impl Handle {
 }
 
 /// The writer's side of letting the WAL start again during a capture burst (see
-/// `checkpointer`'s docs): hurry the checkpointer from half of [`CAPTURE_RESTART_FRAMES`], wait
+/// `checkpointer`'s docs): hurry the checkpointer from half of `Gate::capture_frames`, wait
 /// briefly for it at `next_try`, and after a try that a reader's snapshot defeated, try again
 /// half as many frames later.
 struct WalRestart {
     gate: Gate,
-    /// [`CAPTURE_RESTART_FRAMES`], or what a test set in [`crate::WAL_RESTART_FRAMES_VAR`].
+    /// `Gate::capture_frames`.
     full: i64,
     next_try: i64,
     /// The WAL's length after the previous commit: a shorter one means it started again.
@@ -195,19 +194,22 @@ struct WalRestart {
 
 impl WalRestart {
     fn new(gate: Gate) -> WalRestart {
-        let full = std::env::var(crate::WAL_RESTART_FRAMES_VAR)
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(CAPTURE_RESTART_FRAMES);
+        let full = gate.capture_frames();
         WalRestart { gate, full, next_try: full, last_frames: 0 }
     }
 
-    fn after_commit(&mut self) {
+    /// The WAL's length now; after it started again, the next try is due at the full bound.
+    fn frames(&mut self) -> i64 {
         let frames = self.gate.frames();
         if frames < self.last_frames {
             self.next_try = self.full;
         }
         self.last_frames = frames;
+        frames
+    }
+
+    fn after_commit(&mut self) {
+        let frames = self.frames();
         if frames >= self.next_try {
             self.gate.catch_up(frames, CAPTURE_MAX_WAIT);
             self.next_try = frames + self.full / 2;
@@ -221,11 +223,7 @@ impl WalRestart {
     /// can afford), so the frames they added are not capture's to wait for; capture tries
     /// again once its own commits have added half the bound.
     fn after_exclusive(&mut self) {
-        let frames = self.gate.frames();
-        if frames < self.last_frames {
-            self.next_try = self.full;
-        }
-        self.last_frames = frames;
+        let frames = self.frames();
         self.next_try = self.next_try.max(frames + self.full / 2);
     }
 }
