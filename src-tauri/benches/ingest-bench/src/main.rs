@@ -30,6 +30,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
+use ingest_bench::cpu_seconds;
 use inspector_server::{BoundServer, ServerConfig};
 use readers::{publish_instance, ReaderReport, ReaderSpec, Readers};
 use serde_json::Value;
@@ -110,16 +111,6 @@ impl Vendor {
 pub(crate) fn median(mut values: Vec<f64>) -> f64 {
     values.sort_by(|a, b| a.total_cmp(b));
     values[values.len() / 2]
-}
-
-/// CPU time (user + system) a process has used so far, in seconds (Linux; NaN elsewhere or
-/// when it is gone). `pid` "self" is this process.
-pub(crate) fn cpu_seconds(pid: &str) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
-    let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
-    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(f64::NAN);
-    (ticks(11) + ticks(12)) / 100.0
 }
 
 pub(crate) struct HttpResult {

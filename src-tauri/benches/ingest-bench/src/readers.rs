@@ -111,7 +111,7 @@ impl Readers {
     /// CPU seconds the reader processes (tails, `mcp` pipes) have used so far.
     pub fn cpu_seconds(&self) -> f64 {
         let children = self.tails.iter().map(|(child, _, _)| child).chain(&self.stdio_children);
-        children.map(|child| crate::cpu_seconds(&child.id().to_string())).sum()
+        children.map(|child| ingest_bench::cpu_seconds(&child.id().to_string())).sum()
     }
 
     /// Event lines the tails printed so far.

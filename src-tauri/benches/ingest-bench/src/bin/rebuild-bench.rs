@@ -14,6 +14,7 @@ use std::time::Instant;
 
 use clap::Parser;
 use event_store::{NewEvent, NewRequest, Outcome, Store};
+use ingest_bench::{cpu_seconds, thread_cpu_seconds};
 use serde_json::json;
 
 #[derive(Parser)]
@@ -41,34 +42,6 @@ fn peak_rss_mb() -> f64 {
         .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
-/// CPU time (user + system) this process has used so far, in seconds (Linux). Next to the wall
-/// time it tells how much of a slow run was the machine's other load.
-fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
-    let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
-    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(f64::NAN);
-    (ticks(11) + ticks(12)) / 100.0
-}
-
-/// CPU time of this process's thread named `name` (Linux), in seconds. The model thread's time
-/// is the rebuild's critical path: the reading thread works beside it on the other core.
-fn thread_cpu_seconds(name: &str) -> f64 {
-    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else { return f64::NAN };
-    for task in tasks.flatten() {
-        let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
-        if comm.trim() != name {
-            continue;
-        }
-        let stat = std::fs::read_to_string(task.path().join("stat")).unwrap_or_default();
-        let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
-        let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(f64::NAN);
-        return (ticks(11) + ticks(12)) / 100.0;
-    }
-    f64::NAN
-}
-
-/// Event `i` of device `d`: what posthog-js sends over one visitor's life.
 fn event_for(d: usize, i: usize, per_device: usize, now: i64) -> (String, String, serde_json::Value) {
     // posthog-js anonymous ids are UUIDs; `$is_identified` tells which ids are users.
     let anon = format!("01a20b8b-{:04x}-7000-8000-{:012x}", 0, d);
@@ -170,7 +143,7 @@ fn measure(dir: &std::path::Path) {
     let store = Store::open(dir).expect("open store");
     let target = store.last_seq().expect("read");
     let before = peak_rss_mb();
-    let cpu_before = cpu_seconds();
+    let cpu_before = cpu_seconds("self");
     let started = Instant::now();
     let shutdown = tokio_util::sync::CancellationToken::new();
     let identity = rt.block_on(async { inspector_server::Identity::start(store.clone(), shutdown.clone(), true) });
@@ -178,7 +151,7 @@ fn measure(dir: &std::path::Path) {
         std::thread::sleep(std::time::Duration::from_millis(1));
     }
     let elapsed = started.elapsed();
-    let cpu = cpu_seconds() - cpu_before;
+    let cpu = cpu_seconds("self") - cpu_before;
     let model_cpu = thread_cpu_seconds("identity-model");
     let (persons, lanes, by_rule) = identity.read(|model| {
         let mut by_rule = std::collections::BTreeMap::new();
