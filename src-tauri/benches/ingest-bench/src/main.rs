@@ -30,7 +30,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use ingest_bench::cpu_seconds;
+use ingest_bench::{cpu_by_thread, cpu_seconds, cpu_spent};
 use inspector_server::{BoundServer, ServerConfig};
 use readers::{publish_instance, ReaderReport, ReaderSpec, Readers};
 use serde_json::Value;
@@ -119,6 +119,10 @@ pub(crate) struct HttpResult {
     /// last 200, and the readers' processes (tails, `mcp` pipes) over the same time.
     cpu: f64,
     readers_cpu: f64,
+    /// The same process's CPU by thread name (`lib.rs`, [`cpu_spent`]).
+    threads_cpu: String,
+    /// The largest the WAL file was seen during the burst (sampled every 50 ms), bytes.
+    wal_peak: u64,
     latency: hdrhistogram::Histogram<u64>,
     stored: i64,
     /// With the identity model: how long after the last 200 it had applied every event.
@@ -133,7 +137,12 @@ const TAIL_PATIENCE: Duration = Duration::from_secs(60);
 fn run_http(opts: &Opts, requests: Arc<Vec<Request>>, identity: bool, readers: Option<&ReaderSpec>) -> HttpResult {
     let dir = tempfile::tempdir().expect("temp dir");
     // The server gets its own runtime (as in the real binary); the load generator another.
-    let server_rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let server_rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("server")
+        .enable_all()
+        .build()
+        .unwrap();
     let config = ServerConfig { bind: [127, 0, 0, 1].into(), port: 0, data_dir: dir.path().to_owned(), identity };
     let server = server_rt.block_on(BoundServer::bind(&config)).expect("bind");
     let url = server.url().to_owned();
@@ -147,9 +156,12 @@ fn run_http(opts: &Opts, requests: Arc<Vec<Request>>, identity: bool, readers: O
     }));
 
     let running = readers.map(|spec| Readers::start(spec, &url, dir.path()));
-    let client_rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let client_rt =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(1).thread_name("load").enable_all().build().unwrap();
     let next = Arc::new(AtomicUsize::new(0));
     let cpu_before = (cpu_seconds("self"), running.as_ref().map_or(0.0, Readers::cpu_seconds));
+    let threads_before = cpu_by_thread();
+    let wal_peak = WalPeak::watch(&dir.path().join(format!("{}-wal", event_store::DB_FILE)));
     let started = Instant::now();
     let latency = client_rt.block_on(async {
         let mut tasks = Vec::new();
@@ -191,6 +203,8 @@ fn run_http(opts: &Opts, requests: Arc<Vec<Request>>, identity: bool, readers: O
     let elapsed = started.elapsed();
     let cpu = cpu_seconds("self") - cpu_before.0;
     let readers_cpu = running.as_ref().map_or(0.0, Readers::cpu_seconds) - cpu_before.1;
+    let threads_cpu = cpu_spent(&threads_before, &cpu_by_thread());
+    let wal_peak = wal_peak.stop();
     let (stored, identity_lag) = client_rt.block_on(async {
         let done = Instant::now();
         loop {
@@ -217,7 +231,35 @@ fn run_http(opts: &Opts, requests: Arc<Vec<Request>>, identity: bool, readers: O
     let readers = running.map(|r| r.stop(opts.events as u64, TAIL_PATIENCE));
     let _ = stop_tx.send(());
     server_rt.block_on(serving).unwrap().unwrap();
-    HttpResult { elapsed, cpu, readers_cpu, latency, stored, identity_lag, readers }
+    HttpResult { elapsed, cpu, readers_cpu, threads_cpu, wal_peak, latency, stored, identity_lag, readers }
+}
+
+/// Samples a file's size on its own thread until stopped: how far the WAL grew during a burst
+/// (it grows whenever the writer cannot start it again, e.g. while a reader holds a snapshot).
+struct WalPeak {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    sampler: std::thread::JoinHandle<u64>,
+}
+
+impl WalPeak {
+    fn watch(path: &std::path::Path) -> WalPeak {
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (path, stopped) = (path.to_owned(), stop.clone());
+        let sampler = std::thread::spawn(move || {
+            let mut peak = 0;
+            while !stopped.load(Ordering::Relaxed) {
+                peak = peak.max(std::fs::metadata(&path).map_or(0, |m| m.len()));
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            peak
+        });
+        WalPeak { stop, sampler }
+    }
+
+    fn stop(self) -> u64 {
+        self.stop.store(true, Ordering::Relaxed);
+        self.sampler.join().unwrap_or(0)
+    }
 }
 
 /// The same rows, straight into the same schema: the storage's own limit on this machine.
@@ -307,7 +349,11 @@ fn main() {
         eprintln!("round {round}: raw SQLite reference ...");
         let raw = rate(run_raw_sqlite(&rows, per_request, traffic));
         let (c, f) = (rate(capture.elapsed), rate(full.elapsed));
-        eprintln!("round {round}: capture {c:.0}/s, with identity {f:.0}/s, raw {raw:.0}/s");
+        eprintln!(
+            "round {round}: capture {c:.0}/s, with identity {f:.0}/s, raw {raw:.0}/s; WAL peak {:.0} and {:.0} MB",
+            capture.wal_peak as f64 / 1e6,
+            full.wal_peak as f64 / 1e6
+        );
         rounds.push(Round {
             capture: c,
             full: f,

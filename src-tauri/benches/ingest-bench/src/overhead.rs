@@ -58,6 +58,13 @@ pub(crate) fn compare(opts: &Opts, spec: &ReaderSpec, requests: Arc<Vec<Request>
             with.cpu,
             with.readers_cpu
         );
+        let mb = |bytes: u64| bytes as f64 / 1e6;
+        eprintln!("round {round}: alone: WAL peak {:.0} MB; threads' CPU: {}", mb(alone.wal_peak), alone.threads_cpu);
+        eprintln!(
+            "round {round}: with readers: WAL peak {:.0} MB; threads' CPU: {}",
+            mb(with.wal_peak),
+            with.threads_cpu
+        );
         rounds.push(Round {
             alone: a,
             with: w,

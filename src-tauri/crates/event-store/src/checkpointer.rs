@@ -1,6 +1,7 @@
 //! Copies the WAL back into the database file from its own thread and connection, so the writer
-//! never pays for a checkpoint inside a capture request. PASSIVE checkpoints never block the
-//! writer or readers.
+//! never pays for a checkpoint inside a capture request. Its PASSIVE checkpoints never block the
+//! writer or readers; the RESTART ones (below) hold the write lock for a moment, once every few
+//! seconds of a burst.
 //!
 //! The WAL only starts again from its beginning when a write transaction begins while every
 //! frame in it has been copied back (SQLite's `walRestartLog`); otherwise each commit appends.
@@ -16,14 +17,25 @@
 //! A capture burst is such a writer too: 8 SDK connections posting as fast as they can leave
 //! the writer no gap, and a 1M-event burst grew the WAL to 4.6 GB (gigabytes of new page cache
 //! and writeback, which the machine then spends time on during whatever comes next). The writer
-//! thread itself cannot wait long for a checkpoint (capture waits behind it: a writer that copied
-//! 32 MB back at each threshold itself fell from 67k to 44k events/s), so it uses a [`Gate`]
-//! with [`CAPTURE_RESTART_FRAMES`]: from half that length it hurries the checkpointer after each
-//! commit, so checkpoints run back to back and trail its commits by one at most; at the full
-//! length it waits (at most [`CAPTURE_MAX_WAIT`]) for one checkpoint that started after its last
-//! commit, which has only that commit's frames left to copy; its next commit then starts the WAL
-//! again. A reader holding an old snapshot can still keep the WAL from restarting: the writer
-//! then tries again when the WAL has grown by another half.
+//! thread itself cannot copy the WAL back (capture waits behind it: a writer that copied 32 MB
+//! back at each threshold itself fell from 67k to 44k events/s), so it uses a [`Gate`] with
+//! [`CAPTURE_RESTART_FRAMES`]: from half that length it hurries the checkpointer after each
+//! commit, so checkpoints run back to back just behind it; at the full length it asks for a
+//! restart ([`Gate::restart`]) and goes on committing.
+//!
+//! Readers come in the way of that, and the identity model reads all the time during a burst
+//! (a step of new events every few milliseconds). A PASSIVE checkpoint leaves the frames newer
+//! than a reader's snapshot in the WAL, and even a WAL copied back whole only starts again when
+//! no reader is still reading from it. Beside the identity model a 1M-event burst grew the WAL
+//! to 3 GB that way. So a restart ([`Message::Restart`]) is a PASSIVE checkpoint, which copies
+//! back most of the WAL without blocking anyone, then a RESTART checkpoint: it takes the write
+//! lock (the writer gives way between two commits, [`Gate::give_way`]), waits briefly
+//! ([`brief_busy_wait`], about 20 ms in all) for readers of older snapshots, copies back the
+//! frames committed meanwhile, waits for readers still in the WAL to finish, and starts the WAL
+//! again. Capture waits behind it for as long as that takes (on this project's 2-core VM about
+//! 60 ms, mostly its two fsyncs), hence a bound of 256 MB: a restart every few seconds of a
+//! burst, not several a second. A reader longer than that (an export) still defeats it: the
+//! writer then asks again when the WAL has grown by another half.
 
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
@@ -42,18 +54,40 @@ pub(crate) const RESTART_FRAMES: i64 = 32_768;
 /// for a long time, e.g. an export, keeps it from copying the newest frames back).
 const MAX_WAIT: Duration = Duration::from_secs(5);
 
-/// Frames in the WAL beyond which the writer thread lets the checkpoint catch up between
-/// capture commits: 64 MB. It hurries the checkpointer from half of it.
-pub(crate) const CAPTURE_RESTART_FRAMES: i64 = 16_384;
+/// Frames in the WAL beyond which the writer thread asks for a restart between capture commits:
+/// 256 MB. It hurries the checkpointer from half of it. At 64 MB a 1M-event burst restarted
+/// four times as often and, each restart holding capture up for about 60 ms, p99 latency rose
+/// from 30 to 100 ms (`ingest-bench`, docs/PERFORMANCE.md).
+pub(crate) const CAPTURE_RESTART_FRAMES: i64 = 65_536;
 
-/// Longest the writer thread waits for that checkpoint: capture requests queue meanwhile (and
-/// go into its next commit together).
-pub(crate) const CAPTURE_MAX_WAIT: Duration = Duration::from_millis(20);
+/// Longest the writer thread gives way to a RESTART checkpoint ([`Gate::give_way`]): far more
+/// than one takes (its waits for readers, about 20 ms, a few commits' frames copied back, two
+/// fsyncs), so only a stalled disk reaches it.
+const GIVE_WAY_MAX: Duration = Duration::from_millis(500);
 
 enum Message {
     /// Checkpoint now, not at the next interval.
     Hurry,
+    /// Checkpoint now and start the WAL again (see the module's docs).
+    Restart,
     Stop,
+}
+
+/// How many times a RESTART checkpoint waits [`BUSY_PAUSE`] for a reader (or for the write
+/// lock) before settling for what it could copy back: about 20 ms in all, longer than a step of
+/// the identity model's reading or a follower's page takes. It holds the write lock meanwhile
+/// (the writer gives way to it, [`Gate::give_way`]), so capture must not wait longer behind it.
+const BUSY_TRIES: i32 = 80;
+const BUSY_PAUSE: Duration = Duration::from_micros(250);
+
+/// The checkpointer connection's busy handler (`sqlite3_busy_handler`; only FULL and RESTART
+/// checkpoints call it): a short pause, [`BUSY_TRIES`] times per checkpoint at most.
+fn brief_busy_wait(tries: i32) -> bool {
+    if tries >= BUSY_TRIES {
+        return false;
+    }
+    std::thread::sleep(BUSY_PAUSE);
+    true
 }
 
 /// What the last checkpoint saw of the WAL.
@@ -72,6 +106,8 @@ struct Seen {
 struct Shared {
     seen: Mutex<Seen>,
     ran: Condvar,
+    /// A RESTART checkpoint is taking or holds the write lock (see [`Gate::give_way`]).
+    restarting: std::sync::atomic::AtomicBool,
 }
 
 pub(crate) struct Checkpointer {
@@ -92,6 +128,16 @@ pub(crate) struct Gate {
     capture_frames: i64,
 }
 
+/// One checkpoint in `mode`: (frames in the WAL, frames copied back), or -1s when the database
+/// is not in WAL mode or the checkpoint failed.
+fn checkpoint(conn: &rusqlite::Connection, mode: &str) -> (i64, i64) {
+    let result = conn.query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |r| Ok((r.get(1)?, r.get(2)?)));
+    result.unwrap_or_else(|e| {
+        tracing::warn!("WAL checkpoint ({mode}) failed: {e}");
+        (-1, -1)
+    })
+}
+
 impl Checkpointer {
     /// `wal_frames`: the WAL's length after the writer's last commit (`writer::WalFrames`).
     pub(crate) fn spawn(path: PathBuf, wal_frames: WalFrames) -> std::io::Result<Checkpointer> {
@@ -103,12 +149,22 @@ impl Checkpointer {
                 Ok(c) => c,
                 Err(e) => return tracing::error!("checkpointer cannot open the database: {e}"),
             };
-            let _ = conn.busy_timeout(Duration::from_secs(1));
+            let _ = conn.busy_handler(Some(brief_busy_wait));
             // Until told to stop (or the store is gone): every interval, or at once when hurried.
-            while let Ok(Message::Hurry) | Err(mpsc::RecvTimeoutError::Timeout) = received.recv_timeout(INTERVAL) {
-                // Hurries queued meanwhile (the writer sends one per commit in a burst) are all
-                // answered by the checkpoint about to start.
-                if received.try_iter().any(|m| matches!(m, Message::Stop)) {
+            loop {
+                let mut restart = match received.recv_timeout(INTERVAL) {
+                    Ok(Message::Stop) | Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                    Ok(Message::Restart) => true,
+                    Ok(Message::Hurry) | Err(mpsc::RecvTimeoutError::Timeout) => false,
+                };
+                // Messages queued meanwhile (the writer hurries once per commit in a burst) are
+                // all answered by the checkpoint about to start.
+                let mut stop = false;
+                for message in received.try_iter() {
+                    stop |= matches!(message, Message::Stop);
+                    restart |= matches!(message, Message::Restart);
+                }
+                if stop {
                     break;
                 }
                 let run = match seen.seen.lock() {
@@ -118,14 +174,14 @@ impl Checkpointer {
                     }
                     Err(_) => break,
                 };
-                // (busy, frames in the WAL, frames copied back); -1s when not in WAL mode.
-                let result = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
-                    Ok((r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
-                });
-                let (frames, backfilled) = result.unwrap_or_else(|e| {
-                    tracing::warn!("WAL checkpoint failed: {e}");
-                    (-1, -1)
-                });
+                let (mut frames, mut backfilled) = checkpoint(&conn, "PASSIVE");
+                // Only the frames committed during that one are left for the RESTART to copy
+                // while it holds the write lock.
+                if restart {
+                    seen.restarting.store(true, Ordering::SeqCst);
+                    (frames, backfilled) = checkpoint(&conn, "RESTART");
+                    seen.restarting.store(false, Ordering::SeqCst);
+                }
                 if let Ok(mut s) = seen.seen.lock() {
                     (s.run, s.frames, s.backfilled) = (run, frames, backfilled);
                 }
@@ -171,6 +227,33 @@ impl Gate {
         let _ = self.messages.send(Message::Hurry);
     }
 
+    /// Asks for a checkpoint that starts the WAL again, without waiting for it.
+    pub(crate) fn restart(&self) {
+        let _ = self.messages.send(Message::Restart);
+    }
+
+    /// Called by the writer thread between two transactions: while a RESTART checkpoint is
+    /// taking the write lock or holds it, waits for it to end (at most [`GIVE_WAY_MAX`]).
+    /// Under a burst the writer begins its next transaction the moment it commits, and a
+    /// checkpoint polling for the lock ([`brief_busy_wait`]) would rarely find it free; the
+    /// writer would only wait behind it in its next transaction anyway.
+    pub(crate) fn give_way(&self) {
+        if !self.shared.restarting.load(Ordering::SeqCst) {
+            return;
+        }
+        let deadline = Instant::now() + GIVE_WAY_MAX;
+        let Ok(mut seen) = self.shared.seen.lock() else { return };
+        // The flag is cleared before the checkpointer takes this lock to tell what it did, so
+        // checking it under the lock cannot miss that wake-up.
+        while self.shared.restarting.load(Ordering::SeqCst) {
+            let Some(left) = deadline.checked_duration_since(Instant::now()) else { return };
+            seen = match self.shared.ran.wait_timeout(seen, left) {
+                Ok((next, _)) => next,
+                Err(_) => return,
+            };
+        }
+    }
+
     /// While the WAL holds `frames` or more, waits (until `max_wait` has passed) for a
     /// checkpoint that started after the call to copy the whole WAL back, or for the WAL to
     /// restart. Never inside a read transaction.
@@ -180,7 +263,7 @@ impl Gate {
             let Ok(mut seen) = self.shared.seen.lock() else { return };
             // Only a checkpoint that starts from here on sees everything this writer committed.
             let after = seen.started;
-            if self.messages.send(Message::Hurry).is_err() {
+            if self.messages.send(Message::Restart).is_err() {
                 return;
             }
             while seen.run <= after {

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use rusqlite::{params, Connection, Transaction};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
-use crate::checkpointer::{Gate, CAPTURE_MAX_WAIT};
+use crate::checkpointer::Gate;
 use crate::{Change, Committed, NewEvent, NewRequest, Outcome, StoreError};
 
 const MAX_JOBS_PER_COMMIT: usize = 1024;
@@ -180,9 +180,9 @@ impl Handle {
 }
 
 /// The writer's side of letting the WAL start again during a capture burst (see
-/// `checkpointer`'s docs): hurry the checkpointer from half of `Gate::capture_frames`, wait
-/// briefly for it at `next_try`, and after a try that a reader's snapshot defeated, try again
-/// half as many frames later.
+/// `checkpointer`'s docs): hurry the checkpointer from half of `Gate::capture_frames`, ask for
+/// a restart at `next_try` and give way to it between commits, and when a restart did not
+/// happen (a reader's snapshot defeated it), ask again half as many frames later.
 struct WalRestart {
     gate: Gate,
     /// `Gate::capture_frames`.
@@ -209,9 +209,10 @@ impl WalRestart {
     }
 
     fn after_commit(&mut self) {
+        self.gate.give_way();
         let frames = self.frames();
         if frames >= self.next_try {
-            self.gate.catch_up(frames, CAPTURE_MAX_WAIT);
+            self.gate.restart();
             self.next_try = frames + self.full / 2;
         } else if frames >= self.full / 2 {
             self.gate.hurry();
@@ -223,6 +224,7 @@ impl WalRestart {
     /// can afford), so the frames they added are not capture's to wait for; capture tries
     /// again once its own commits have added half the bound.
     fn after_exclusive(&mut self) {
+        self.gate.give_way();
         let frames = self.frames();
         self.next_try = self.next_try.max(frames + self.full / 2);
     }

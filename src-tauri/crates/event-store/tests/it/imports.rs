@@ -314,9 +314,7 @@ async fn imported_requests_belong_to_the_data_set_and_its_project() {
 fn a_big_import_keeps_the_wal_bounded() {
     let dir = tempfile::tempdir().unwrap();
     let bound_frames = 256;
-    std::env::set_var(event_store::WAL_RESTART_FRAMES_VAR, bound_frames.to_string());
-    let store = Store::open(dir.path()).unwrap();
-    std::env::remove_var(event_store::WAL_RESTART_FRAMES_VAR);
+    let store = open_with_wal_bound(dir.path(), bound_frames);
     let rows = 40_000;
     let summary = store.import(info("import:big"), (0..rows).map(|i| Ok(row(i)))).expect("import");
     assert_eq!(summary.events, rows as i64);

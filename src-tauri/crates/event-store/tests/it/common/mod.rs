@@ -11,6 +11,18 @@ pub fn open() -> (tempfile::TempDir, Store) {
 }
 
 /// An accepted PostHog request to `path`.
+/// A store whose WAL bounds (`event_store::WAL_RESTART_FRAMES_VAR`) are `frames`, opened in
+/// `dir`. The variable is process-wide and read at open, so tests that set it open one at a
+/// time: a test removing it while another opens would leave the other with the default bound.
+pub fn open_with_wal_bound(dir: &std::path::Path, frames: u64) -> Store {
+    static OPENING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one_at_a_time = OPENING.lock().unwrap_or_else(|e| e.into_inner());
+    std::env::set_var(event_store::WAL_RESTART_FRAMES_VAR, frames.to_string());
+    let store = Store::open(dir).unwrap();
+    std::env::remove_var(event_store::WAL_RESTART_FRAMES_VAR);
+    store
+}
+
 pub fn accepted(path: &str) -> NewRequest {
     NewRequest { path: path.into(), ..accepted_request("posthog") }
 }
