@@ -156,7 +156,7 @@ pub(crate) fn original_identify(ev: &EventInput) -> Option<(String, String)> {
     if ev.event != "$identify" {
         return None;
     }
-    let text = |k: &str| id_text(ev.properties.get(k)).filter(|v| !v.is_empty());
+    let text = |k: &str| id_text(ev.prop(k)).filter(|v| !v.is_empty());
     let anon = text("$anon_id")?;
     let identified = text("$identified_id").unwrap_or_else(|| ev.distinct_id.clone());
     (!identified.is_empty()).then_some((identified, anon))
@@ -173,7 +173,7 @@ fn kissmetrics_view(ev: &EventInput) -> EventInput {
             "$create_alias".to_owned()
         }
         SET_EVENT => {
-            if let Some(set) = ev.properties.get("$set") {
+            if let Some(set) = ev.prop("$set") {
                 out.insert("$set".into(), set.clone());
             }
             ev.event.clone()

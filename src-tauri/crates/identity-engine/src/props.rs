@@ -44,12 +44,12 @@ impl EventUpdates {
         if ev.event == "$groupidentify" {
             return EventUpdates::default();
         }
-        let object = |key: &str| match ev.properties.get(key) {
+        let object = |key: &str| match ev.prop(key) {
             Some(Value::Object(m)) => m.clone(),
             // PostHog spreads `$set || {}`; non-object values are not meaningful person updates.
             _ => Map::new(),
         };
-        let unset = match ev.properties.get("$unset") {
+        let unset = match ev.prop("$unset") {
             // Non-string array entries are skipped, as PostHog does.
             Some(Value::Array(keys)) => keys.iter().filter_map(|k| k.as_str().map(str::to_owned)).collect(),
             Some(Value::Object(m)) => m.keys().cloned().collect(),

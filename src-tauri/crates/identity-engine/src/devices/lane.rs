@@ -184,9 +184,9 @@ impl LaneState {
     /// earlier transitions of the lane (a late segment re-derived its successor's entry).
     pub fn apply(&mut self, ev: &EventInput, applied: &Applied, engine: &Engine) -> (usize, Vec<Transition>, bool) {
         self.reclassified = false;
-        let client_says = ev.properties.get("$is_identified").and_then(Value::as_bool);
+        let client_says = ev.prop("$is_identified").and_then(Value::as_bool);
         let anon = match ev.event.as_str() {
-            "$identify" => ev.properties.get("$anon_distinct_id").map(js_string).filter(|a| *a != ev.distinct_id),
+            "$identify" => ev.prop("$anon_distinct_id").map(js_string).filter(|a| *a != ev.distinct_id),
             _ => None,
         };
         // Segment and Mixpanel send the anonymous id on every identify, also one for a second
@@ -231,7 +231,7 @@ impl LaneState {
         }
         match ev.event.as_str() {
             "$create_alias" | "$merge_dangerously" => {
-                if let Some(alias) = ev.properties.get("alias").filter(|a| crate::js::js_truthy(a)) {
+                if let Some(alias) = ev.prop("alias").filter(|a| crate::js::js_truthy(a)) {
                     let alias = js_string(alias);
                     // A Segment alias moves the device to the userId: the change of id this
                     // event just made is the alias itself.
@@ -258,7 +258,7 @@ impl LaneState {
             "$set" => {
                 let keys: Box<[String]> = ["$set", "$set_once", "$unset"]
                     .iter()
-                    .filter_map(|k| ev.properties.get(*k).and_then(Value::as_object))
+                    .filter_map(|k| ev.prop(k).and_then(Value::as_object))
                     .flat_map(|o| o.keys().cloned())
                     .collect();
                 self.push(transition(TransitionKind::Set, ev, None, &ev.distinct_id, false, Why::Set(keys)));

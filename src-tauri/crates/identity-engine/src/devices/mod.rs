@@ -290,7 +290,7 @@ pub(crate) struct Devices {
 }
 
 pub(crate) fn str_prop<'a>(ev: &'a EventInput, key: &str) -> Option<&'a str> {
-    ev.properties.get(key).and_then(Value::as_str).filter(|s| !s.is_empty())
+    ev.prop(key).and_then(Value::as_str).filter(|s| !s.is_empty())
 }
 
 pub(crate) fn user_agent(ev: &EventInput) -> Option<&str> {
@@ -424,8 +424,8 @@ impl Devices {
     fn key_of(&mut self, ev: &EventInput) -> (String, LaneKey, String) {
         let p = ev.project.clone();
         let linked = match ev.event.as_str() {
-            "$identify" => ev.properties.get("$anon_distinct_id").map(js_string),
-            "$create_alias" | "$merge_dangerously" => ev.properties.get("alias").map(js_string),
+            "$identify" => ev.prop("$anon_distinct_id").map(js_string),
+            "$create_alias" | "$merge_dangerously" => ev.prop("alias").map(js_string),
             _ => None,
         };
         let own = self.fallback.get(&(p.clone(), ev.distinct_id.clone())).cloned();

@@ -329,8 +329,8 @@ impl Lint {
         if ev.event != "$identify" || c.applied.personless {
             return 0;
         }
-        let session = ev.properties.get("$session_id").and_then(Value::as_str).unwrap_or_default().to_owned();
-        let set = canonical(ev.properties.get("$set").unwrap_or(&Value::Null));
+        let session = ev.prop("$session_id").and_then(Value::as_str).unwrap_or_default().to_owned();
+        let set = canonical(ev.prop("$set").unwrap_or(&Value::Null));
         let entry = self
             .identifies
             .entry((c.update.lane, session.clone(), ev.distinct_id.clone(), set))
@@ -368,7 +368,7 @@ impl Lint {
                 created += self.report_event(c, key, f);
             }
         }
-        if ev.event == "$identify" && !c.applied.personless && ev.properties.contains_key("$anon_distinct_id") {
+        if ev.event == "$identify" && !c.applied.personless && ev.prop("$anon_distinct_id").is_some() {
             self.identify_targets.insert((p.to_owned(), ev.distinct_id.clone()));
         }
         created
@@ -476,7 +476,7 @@ fn recount(user: &mut UserLanes, l: usize, devices: &Devices) {
 /// The alias a `$create_alias` / `$merge_dangerously` adds (a truthy `alias`, as PostHog reads it).
 fn alias_of(ev: &EventInput) -> Option<String> {
     match ev.event.as_str() {
-        "$create_alias" | "$merge_dangerously" => ev.properties.get("alias").filter(|a| js_truthy(a)).map(js_string),
+        "$create_alias" | "$merge_dangerously" => ev.prop("alias").filter(|a| js_truthy(a)).map(js_string),
         _ => None,
     }
 }

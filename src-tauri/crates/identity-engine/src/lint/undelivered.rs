@@ -37,8 +37,8 @@ const FIX: &str = "Nothing is wrong with the call itself: the vendor was failing
 /// The two ids an identity-joining event joins (target first), in the PostHog-shaped view.
 fn joined_ids(view: &EventInput) -> Option<(String, String)> {
     let other = match view.event.as_str() {
-        "$identify" => view.properties.get("$anon_distinct_id"),
-        "$create_alias" | "$merge_dangerously" => view.properties.get("alias"),
+        "$identify" => view.prop("$anon_distinct_id"),
+        "$create_alias" | "$merge_dangerously" => view.prop("alias"),
         _ => return None,
     };
     let other = id_text(other.filter(|v| !matches!(v, Value::Null)))?;
@@ -92,7 +92,7 @@ pub(crate) fn findings(engine: &Engine, undelivered: &[Undelivered]) -> Vec<Find
         let mut f = finding(LintRule::UndeliveredIdentify, severity, &ev.project, message, FIX.to_owned());
         f.event_uuids.push(ev.uuid.clone());
         f.distinct_ids.extend([other, target]);
-        if let Some(device) = view.properties.get("$device_id").and_then(Value::as_str).filter(|d| !d.is_empty()) {
+        if let Some(device) = view.prop("$device_id").and_then(Value::as_str).filter(|d| !d.is_empty()) {
             f.device_ids.push(device.to_owned());
         }
         f.seq = ev.seq;

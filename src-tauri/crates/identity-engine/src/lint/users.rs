@@ -262,7 +262,7 @@ fn declared_user_ids(c: &Ctx, known: Option<&HashMap<String, bool>>) -> Vec<Stri
             let mut ids = if c.family == Family::Mixpanel && ev.event.starts_with('$') {
                 crate::lens::steps::user_ids_of(ev, c.family)
             } else {
-                crate::graph::id_text(ev.properties.get(field)).filter(|u| !u.is_empty()).into_iter().collect()
+                crate::graph::id_text(ev.prop(field)).filter(|u| !u.is_empty()).into_iter().collect()
             };
             ids.retain(|id| c.engine.id_kind(p, id) == Some(crate::graph::IdKind::UserId));
             ids

@@ -62,7 +62,7 @@ pub(crate) fn is_mixpanel_disallowed(value: &str) -> bool {
 
 /// A non-empty identifier property of the event.
 pub(crate) fn text(ev: &EventInput, key: &str) -> Option<String> {
-    id_text(ev.properties.get(key)).filter(|v| !v.is_empty())
+    id_text(ev.prop(key)).filter(|v| !v.is_empty())
 }
 
 /// Records a disallowed id (warning + decision) and returns whether it is one.

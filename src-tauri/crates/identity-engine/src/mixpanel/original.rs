@@ -163,7 +163,7 @@ fn alias(step: &mut Step) -> Option<Uuid> {
 /// request's path, added to the input by the inspector (`INSPECTOR_ROUTE`).
 fn merge(step: &mut Step) -> Option<Uuid> {
     let ev = step.ev;
-    let route = ev.properties.get(INSPECTOR_ROUTE).and_then(Value::as_str);
+    let route = ev.prop(INSPECTOR_ROUTE).and_then(Value::as_str);
     if route.map(|r| r.strip_suffix('/').unwrap_or(r)) != Some("/import") {
         let on = route.map_or_else(|| "a route the inspector does not know".to_owned(), str::to_owned);
         let text = format!(
@@ -176,7 +176,7 @@ fn merge(step: &mut Step) -> Option<Uuid> {
         step.decide(DecisionKind::Ignored, Rule::NotInThisMode, None, target, None, text);
         return own(step);
     }
-    let ids: Vec<String> = match ev.properties.get("$distinct_ids") {
+    let ids: Vec<String> = match ev.prop("$distinct_ids") {
         Some(Value::Array(all)) => all.iter().filter_map(|v| id_text(Some(v))).filter(|v| !v.is_empty()).collect(),
         _ => Vec::new(),
     };

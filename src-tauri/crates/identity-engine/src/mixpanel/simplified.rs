@@ -24,9 +24,7 @@ const MODE: MixpanelIdMerge = MixpanelIdMerge::Simplified;
 pub(super) fn apply(step: &mut Step) -> Option<Uuid> {
     let cluster = link(step);
     let ev = step.ev;
-    if matches!(ev.event.as_str(), "$identify" | "$create_alias" | "$merge")
-        || ev.properties.contains_key("$anon_distinct_id")
-    {
+    if matches!(ev.event.as_str(), "$identify" | "$create_alias" | "$merge") || ev.prop("$anon_distinct_id").is_some() {
         let text = format!(
             "{}: {} has no functionality in this mode; only the $user_id and $device_id an event \
              carries link ids.",

@@ -73,7 +73,7 @@ pub(crate) enum Rewrite {
 
 /// PostHog's cookieless step for one event of a PostHog project.
 pub(crate) fn rewrite(project: &mut Project, ev: &EventInput) -> Rewrite {
-    if !ev.properties.get(FLAG).is_some_and(js_truthy) {
+    if !ev.prop(FLAG).is_some_and(js_truthy) {
         return Rewrite::Untouched;
     }
     let mode = project.settings.posthog_cookieless;
@@ -92,7 +92,7 @@ pub(crate) fn rewrite(project: &mut Project, ev: &EventInput) -> Rewrite {
     if mode == PostHogCookieless::Disabled {
         return drop("cookieless_team_disabled", "cookieless server hash mode is disabled for the project");
     }
-    let text = |key: &str| ev.properties.get(key).and_then(Value::as_str).filter(|s| !s.is_empty());
+    let text = |key: &str| ev.prop(key).and_then(Value::as_str).filter(|s| !s.is_empty());
     let Some(user_agent) = text("$raw_user_agent") else {
         return drop("cookieless_missing_ua", "it has no $raw_user_agent to hash");
     };

@@ -62,13 +62,13 @@ enum MergeRequest {
 fn merge_request(ev: &EventInput) -> MergeRequest {
     let target = || ev.distinct_id.clone();
     match ev.event.as_str() {
-        "$create_alias" | "$merge_dangerously" => match ev.properties.get("alias") {
+        "$create_alias" | "$merge_dangerously" => match ev.prop("alias") {
             Some(alias) if js_truthy(alias) => MergeRequest::Merge { source: js_string(alias), target: target() },
             _ => MergeRequest::AliasMissing,
         },
         // The key's presence triggers the merge, even with a null value (which becomes "null",
         // an illegal id, so the merge is refused).
-        "$identify" => match ev.properties.get("$anon_distinct_id") {
+        "$identify" => match ev.prop("$anon_distinct_id") {
             Some(anon) => MergeRequest::Merge { source: js_string(anon), target: target() },
             None => MergeRequest::IdentifyWithoutAnonId,
         },
@@ -96,7 +96,7 @@ fn apply(step: &mut Step) -> Outcome {
             return Attribution::Dropped.into();
         }
     }
-    match ev.properties.get("$process_person_profile") {
+    match ev.prop("$process_person_profile") {
         None | Some(Value::Bool(true)) => {}
         Some(Value::Bool(false)) => return Outcome { attribution: personless(step), personless: true },
         Some(other) => {
@@ -146,7 +146,7 @@ fn apply(step: &mut Step) -> Outcome {
 
 /// The length (in characters) of a `$groupidentify`'s `$group_key`, as a string.
 fn group_key_len(ev: &EventInput) -> Option<usize> {
-    match ev.properties.get("$group_key")? {
+    match ev.prop("$group_key")? {
         Value::String(s) => Some(s.chars().count()),
         Value::Null => None,
         other => Some(other.to_string().chars().count()),
