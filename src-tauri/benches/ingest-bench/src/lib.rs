@@ -15,16 +15,10 @@ pub fn cpu_seconds(pid: &str) -> f64 {
     stat_cpu_seconds(&std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default())
 }
 
-/// CPU seconds of this process's thread named `name`; NaN when there is none.
+/// CPU seconds of this process's threads named `name` ([`cpu_by_thread`]); NaN when there is
+/// none.
 pub fn thread_cpu_seconds(name: &str) -> f64 {
-    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else { return f64::NAN };
-    for task in tasks.flatten() {
-        let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
-        if comm.trim() == name {
-            return stat_cpu_seconds(&std::fs::read_to_string(task.path().join("stat")).unwrap_or_default());
-        }
-    }
-    f64::NAN
+    cpu_by_thread().get(name).copied().unwrap_or(f64::NAN)
 }
 
 /// CPU seconds of this process's threads so far, summed by thread name (`tokio` workers of one

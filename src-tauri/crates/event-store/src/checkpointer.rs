@@ -211,8 +211,7 @@ impl Checkpointer {
 }
 
 impl Gate {
-    /// The WAL's length at which the writer thread lets the checkpoint catch up between capture
-    /// commits.
+    /// The WAL's length at which the writer thread asks for a restart between capture commits.
     pub(crate) fn capture_frames(&self) -> i64 {
         self.capture_frames
     }
