@@ -36,6 +36,7 @@ use serde::Serialize;
 use tokio::sync::{broadcast, watch};
 use tokio_util::sync::CancellationToken;
 
+use crate::applied::AppliedSeq;
 use crate::error::ApiError;
 
 /// Events still unread after a full step that make a catch-up use a second (reading) thread.
@@ -74,7 +75,7 @@ struct Skipped {
 
 pub struct Identity {
     model: RwLock<Model>,
-    applied: watch::Sender<i64>,
+    applied: AppliedSeq,
     /// Nudges the feeding thread (a commit happened, or a reader is waiting).
     wake: SyncSender<()>,
     stopped: AtomicBool,
@@ -112,13 +113,12 @@ const NOT_BUILT: u64 = u64::MAX;
 impl Identity {
     /// Starts feeding the model; it is rebuilt from the store in the background.
     pub fn start(store: Store, shutdown: CancellationToken, fed: bool) -> Arc<Identity> {
-        let (applied, _) = watch::channel(0);
         let (changes, _) = broadcast::channel(256);
         // One pending nudge is enough: the thread always reads everything new.
         let (wake, woken) = sync_channel(1);
         let identity = Arc::new(Identity {
             model: RwLock::new(Model::new()),
-            applied,
+            applied: AppliedSeq::default(),
             wake,
             stopped: AtomicBool::new(false),
             changes,
@@ -167,7 +167,7 @@ impl Identity {
         self.restart_if_stale(store);
         self.take_cuts(store);
         loop {
-            let Some(first) = Decoded::read(store, *self.applied.borrow())? else { return Ok(()) };
+            let Some(first) = Decoded::read(store, self.applied.get())? else { return Ok(()) };
             let more = first.full;
             let backlog = if more { store.last_seq()? - first.last } else { 0 };
             if backlog >= PIPELINE_BACKLOG {
@@ -279,7 +279,7 @@ impl Identity {
         let mut model = self.model.write().unwrap_or_else(|poisoned| poisoned.into_inner());
         *model = fresh;
         self.skipped.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clear();
-        self.applied.send_replace(0);
+        self.applied.set(0);
         self.undelivered_mark.store(-1, Ordering::SeqCst);
         self.undelivered_through.store(-1, Ordering::SeqCst);
         drop(model);
@@ -305,7 +305,7 @@ impl Identity {
                 let done: Vec<Skipped> = completed.iter().filter_map(|name| skipped.remove(name)).collect();
                 if done.iter().all(|s| s.clean) {
                     let from = done.iter().map(|s| s.from).min().unwrap_or(0);
-                    self.applied.send_replace(from);
+                    self.applied.set(from);
                     tracing::info!("an import completed: the identity model takes it from seq {from}");
                 } else {
                     drop(skipped);
@@ -313,7 +313,7 @@ impl Identity {
                 }
                 return false;
             }
-            let before = *self.applied.borrow();
+            let before = self.applied.get();
             for name in &step.pending {
                 skipped.entry(name.clone()).or_insert(Skipped { from: before, clean: true });
             }
@@ -337,11 +337,11 @@ impl Identity {
             }
             // Under the lock, so a reader always sees a model that applied exactly `applied`.
             if let Some(last) = chunk.last() {
-                self.applied.send_replace(last.seq);
+                self.applied.set(last.seq);
             }
         }
         let changes = self.model.write().unwrap_or_else(|poisoned| poisoned.into_inner()).take_changes();
-        self.applied.send_replace(step.last);
+        self.applied.set(step.last);
         if !cut_events.is_empty() {
             // Past the cut with the deletion finished, no step can hold the project's deleted
             // events any more: later steps start after this one, and a rebuild reads the store.
@@ -375,7 +375,7 @@ impl Identity {
     /// invariants), and announces the findings that changed with them.
     fn refresh_undelivered(&self, store: &Store) -> Result<(), event_store::StoreError> {
         let mark = store.faults_mark()?;
-        let applied = *self.applied.borrow();
+        let applied = self.applied.get();
         let moved = self.undelivered_through.load(Ordering::SeqCst) != applied;
         let stale =
             mark != self.undelivered_mark.load(Ordering::SeqCst) || (moved && self.read(Model::has_undelivered));
@@ -461,9 +461,8 @@ impl Identity {
             Ok::<_, event_store::StoreError>((reader.last_seq()?, reader.faults_mark()?))
         });
         let Ok(Ok((target, mark))) = read.await else { return };
-        let mut applied = self.applied.subscribe();
         let _ = self.wake.try_send(());
-        let _ = tokio::time::timeout_at(deadline, applied.wait_for(|seq| *seq >= target)).await;
+        let _ = tokio::time::timeout_at(deadline, self.applied.reached(target)).await;
         // Then the undelivered events of that moment (read right after the catch-up that applied it).
         while self.undelivered_mark.load(Ordering::SeqCst) != mark
             || self.undelivered_through.load(Ordering::SeqCst) < target
@@ -482,16 +481,15 @@ impl Identity {
     ///
     /// [`synced`]: Identity::synced
     pub async fn applied_through(&self, seq: i64, bound: Duration) {
-        if !self.fed || *self.applied.borrow() >= seq {
+        if !self.fed || self.applied.get() >= seq {
             return;
         }
-        let mut applied = self.applied.subscribe();
         let _ = self.wake.try_send(());
-        let _ = tokio::time::timeout(bound, applied.wait_for(|s| *s >= seq)).await;
+        let _ = tokio::time::timeout(bound, self.applied.reached(seq)).await;
     }
 
     pub fn applied_seq(&self) -> i64 {
-        *self.applied.borrow()
+        self.applied.get()
     }
 
     pub fn read<R>(&self, f: impl FnOnce(&Model) -> R) -> R {

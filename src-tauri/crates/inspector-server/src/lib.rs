@@ -13,6 +13,7 @@
 // The HTTP edge: routes' handlers, their request and response shapes, the Host guard.
 mod handlers;
 // The services the handlers call, each owning one long-lived part of the server's state.
+mod applied;
 mod background;
 mod body_deadline;
 mod control;

@@ -12,14 +12,17 @@
 //!   announcements that cannot change the answer (another project's events) wake nothing, and a
 //!   waiting read queries at most once per [`REREAD_GAP`], however fast commits come.
 //! - `wait` is bounded by [`MAX_WAIT`], and a server shutting down answers at once.
-//! - The MCP tool `wait_for_events` waits the same way (`traffic::wait_for_events`).
+//! - The MCP tool `wait_for_events` waits the same way (`traffic::wait_for_events`), and then
+//!   settles ([`Settle`]): once enough matched it goes on until matching commits stop, so an
+//!   agent gets one action's events together, and an agent that calls it again and again during
+//!   a burst gets one answer per [`Settle::most`] instead of one per query.
 
 use std::time::Duration;
 
 use event_store::Change;
 use serde::de::Error as _;
 use serde::Deserializer;
-use tokio::sync::broadcast::{self, error::RecvError};
+use tokio::sync::broadcast::{self, error::RecvError, error::TryRecvError};
 use tokio::time::Instant;
 
 use super::dto::Waited;
@@ -54,6 +57,15 @@ pub(crate) struct Wait {
     started: Instant,
     until: Instant,
     min: usize,
+    settle: Option<Settle>,
+}
+
+/// How a settling wait goes on once `min` items match: until no commit that may match came for
+/// `quiet`, at most `most` longer (and never past the wait's end). It then queries once more.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Settle {
+    pub(crate) quiet: Duration,
+    pub(crate) most: Duration,
 }
 
 impl WaitParams {
@@ -85,7 +97,12 @@ impl Wait {
     /// A wait from now for `min` items, at most `wait` long.
     pub(crate) fn new(wait: Duration, min: usize) -> Wait {
         let started = Instant::now();
-        Wait { started, until: started + wait, min }
+        Wait { started, until: started + wait, min, settle: None }
+    }
+
+    /// This wait, settling once enough items match (see [`Settle`]).
+    pub(crate) fn settling(self, settle: Settle) -> Wait {
+        Wait { settle: Some(settle), ..self }
     }
 
     /// When the wait ends.
@@ -146,12 +163,8 @@ impl Wake {
         loop {
             let relevant = match self {
                 Wake::Events { commits, project, sources } => match commits.recv().await {
-                    Ok(Change::Events { project: p, source, .. }) => {
-                        project.as_ref().is_none_or(|want| *want == p)
-                            && sources.as_ref().is_none_or(|list| list.split(',').any(|s| s.trim() == source))
-                    }
-                    Ok(Change::Rejected { .. } | Change::Settings { .. }) => false,
-                    Ok(_) | Err(RecvError::Lagged(_)) => true,
+                    Ok(change) => may_match(&change, project, sources),
+                    Err(RecvError::Lagged(_)) => true,
                     Err(RecvError::Closed) => return false,
                 },
                 Wake::Identity { commits, model } => tokio::select! {
@@ -170,6 +183,32 @@ impl Wake {
         }
     }
 
+    /// Whether anything queued since the last call may have changed the answer (taking it all):
+    /// a settling wait looks once per quiet period instead of waking at every commit.
+    fn took_relevant(&mut self) -> bool {
+        let mut relevant = false;
+        match self {
+            Wake::Events { commits, project, sources } => loop {
+                relevant |= match commits.try_recv() {
+                    Ok(change) => may_match(&change, project, sources),
+                    Err(TryRecvError::Lagged(_)) => true,
+                    Err(_) => return relevant,
+                };
+            },
+            Wake::Identity { commits, model } => {
+                while let Ok(change) = commits.try_recv() {
+                    relevant |= !matches!(change, Change::Rejected { .. });
+                }
+                loop {
+                    match model.try_recv() {
+                        Ok(_) | Err(TryRecvError::Lagged(_)) => relevant = true,
+                        Err(_) => return relevant,
+                    }
+                }
+            }
+        }
+    }
+
     /// Takes what is already queued: one query answers a whole burst.
     fn drain(&mut self) {
         match self {
@@ -179,6 +218,19 @@ impl Wake {
                 while model.try_recv().is_ok() {}
             }
         }
+    }
+}
+
+/// Whether a commit may change the answer of a wait for events of `project` (any with `None`)
+/// from one of `sources` (a comma-separated list as `EventFilter` holds it; any with `None`).
+fn may_match(change: &Change, project: &Option<String>, sources: &Option<String>) -> bool {
+    match change {
+        Change::Events { project: p, source, .. } => {
+            project.as_ref().is_none_or(|want| want == p)
+                && sources.as_ref().is_none_or(|list| list.split(',').any(|s| s.trim() == source))
+        }
+        Change::Rejected { .. } | Change::Settings { .. } => false,
+        _ => true,
     }
 }
 
@@ -196,11 +248,17 @@ where
 {
     let Some(wait) = wait else { return Ok((query().await?.0, None)) };
     let mut wake = wake();
+    let mut settle = wait.settle;
     loop {
         let read_at = Instant::now();
         let (answer, items) = query().await?;
         let now = Instant::now();
         let enough = items >= wait.min;
+        if let Some(how) = settle.filter(|_| enough && now < wait.until && !state.shutdown.is_cancelled()) {
+            settle = None;
+            settled(&mut wake, how, wait.until, state).await;
+            continue;
+        }
         if enough || now >= wait.until || state.shutdown.is_cancelled() {
             let waited = Waited { ms: (now - wait.started).as_millis() as u64, timed_out: !enough };
             return Ok((answer, Some(waited)));
@@ -215,6 +273,28 @@ where
             },
             _ = tokio::time::sleep_until(wait.until) => {}
             _ = state.shutdown.cancelled() => {}
+        }
+    }
+}
+
+/// Waits until nothing that may match was committed for `how.quiet`, at most `how.most` (and
+/// never past `until`). Checks once per quiet period: under a burst a settling wait wakes ten
+/// times a second, not at every commit.
+async fn settled(wake: &mut Wake, how: Settle, until: Instant, state: &AppState) {
+    let end = (Instant::now() + how.most).min(until);
+    // What was queued before the first match is covered by the query that found it.
+    wake.drain();
+    loop {
+        let now = Instant::now();
+        if now >= end {
+            return;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep_until((now + how.quiet).min(end)) => {}
+            _ = state.shutdown.cancelled() => return,
+        }
+        if !wake.took_relevant() {
+            return;
         }
     }
 }

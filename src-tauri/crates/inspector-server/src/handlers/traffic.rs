@@ -11,7 +11,7 @@ use super::dto::{
     EventResponse, EventsPage, Health, IdentityProgress, ProjectItem, ProjectsPage, RequestResponse, RequestsPage,
 };
 use super::identity::person_refs;
-use super::long_poll::{self, duration, Wait, WaitParams, Wake};
+use super::long_poll::{self, duration, Settle, Wait, WaitParams, Wake};
 use super::params::{empty_as_none, flag_default_yes, whole_number, yes, ApiPath, ApiQuery};
 use super::sources::{LiveOnly, SourceFilter};
 use crate::background::Urgency;
@@ -231,16 +231,24 @@ pub(crate) struct Waited {
     pub(crate) arrived: bool,
 }
 
+/// How [`wait_for_events`] settles once enough events matched: an SDK sends one action's events
+/// in one request or in a few close together (a flush, then the `$identify` sent at once), so an
+/// agent that triggered the action gets them in one answer; and an agent that calls it again and
+/// again during a burst costs capture one answer a second, not one per query.
+const EVENTS_SETTLE: Settle =
+    Settle { quiet: std::time::Duration::from_millis(100), most: std::time::Duration::from_secs(1) };
+
 /// Waits until at least `min` events matching `filter` (whose `after_seq` says after which
-/// arrival they count) are stored, or `timeout` (at most [`MAX_EVENTS_WAIT`]) passes: the MCP
-/// tool's wait, the same as `GET /api/events?wait=&min=` (`long_poll::until_enough`).
+/// arrival they count) are stored, or `timeout` (at most [`MAX_EVENTS_WAIT`]) passes, then until
+/// matching events stop arriving ([`EVENTS_SETTLE`]): the MCP tool's wait, the same as
+/// `GET /api/events?wait=&min=` (`long_poll::until_enough`) but for the settling.
 pub(crate) async fn wait_for_events(
     state: &AppState,
     filter: EventFilter,
     min: usize,
     timeout: std::time::Duration,
 ) -> Result<Waited, ApiError> {
-    let wait = Wait::new(timeout.min(MAX_EVENTS_WAIT), min.max(1));
+    let wait = Wait::new(timeout.min(MAX_EVENTS_WAIT), min.max(1)).settling(EVENTS_SETTLE);
     let (page, waited) = long_poll::until_enough(
         state,
         Some(wait),

@@ -40,6 +40,15 @@ impl Answer {
         self.text.push('\n');
     }
 
+    /// [`line`](Answer::line), formatted only if the answer still has room.
+    pub(crate) fn line_with<L: AsRef<str>>(&mut self, line: impl FnOnce() -> L) {
+        if self.dropped > 0 || self.text.len() >= MAX_CHARS {
+            self.dropped += 1;
+            return;
+        }
+        self.line(line());
+    }
+
     /// The answer as a successful tool result; `narrow` says how to ask for less when lines were
     /// left out ("pass a smaller limit", "filter by project").
     pub(crate) fn done(self, narrow: &str) -> CallToolResult {
@@ -134,6 +143,23 @@ mod tests {
         let result = answer.done("pass a smaller limit");
         let text = result.content[0].as_text().map(|t| t.text.clone()).unwrap_or_default();
         assert!(text.len() <= MAX_CHARS + 200, "{}", text.len());
+        assert!(text.ends_with("… 5 more lines cut: the answer is limited to 16000 characters; pass a smaller limit."));
+    }
+
+    #[test]
+    fn lines_past_the_limit_are_counted_without_being_formatted() {
+        let mut answer = Answer::new();
+        let line = "x".repeat(1_000);
+        let mut formatted = 0;
+        for _ in 0..20 {
+            answer.line_with(|| {
+                formatted += 1;
+                line.clone()
+            });
+        }
+        assert_eq!(formatted, 16, "15 lines fit, the 16th is the first that does not");
+        let result = answer.done("pass a smaller limit");
+        let text = result.content[0].as_text().map(|t| t.text.clone()).unwrap_or_default();
         assert!(text.ends_with("… 5 more lines cut: the answer is limited to 16000 characters; pass a smaller limit."));
     }
 }

@@ -246,7 +246,9 @@ impl Tools {
 
     /// Waits until events matching the filters arrive, then lists them: trigger an action in the
     /// app, then call this with after_seq set to the newest seq you saw before it (without it,
-    /// only events arriving after this call count). Answers after min_count events or the timeout.
+    /// only events arriving after this call count). Answers once min_count matching events arrived
+    /// and then none for 100 ms (at most 1 s more, so one action's events come together), or at
+    /// the timeout.
     #[tool(annotations(read_only_hint = true, open_world_hint = false))]
     async fn wait_for_events(&self, Parameters(args): Parameters<WaitForEvents>) -> CallToolResult {
         let state = &self.state;
@@ -268,8 +270,10 @@ impl Tools {
             let arrived = waited.page.events.len();
             let newest = waited.page.events.iter().map(|e| e.seq).max().unwrap_or(after);
             answer.line(if waited.arrived {
+                // A full page: more may have arrived than one answer reads.
+                let at_least = if waited.page.next_cursor.is_some() { "At least " } else { "" };
                 format!(
-                    "{} arrived after seq {after} ({}). Newest seq: {newest}.",
+                    "{at_least}{} arrived after seq {after} ({}). Newest seq: {newest}.",
                     count(arrived, "matching event", "matching events"),
                     args.described()
                 )
@@ -403,8 +407,10 @@ pub(super) async fn known_project(state: &AppState, project: Option<&str>) -> Re
 /// One line per event (and one of its properties), in the page's order.
 fn write_events(answer: &mut Answer, page: &EventsPage, properties_clip: usize) {
     for e in &page.events {
-        answer.line(event_line(e, page));
-        answer.line(format!("  properties: {}", clip(e.properties.get(), properties_clip)));
+        // Lines past the answer's limit are only counted: a full page of big events is mostly
+        // cut, and formatting it would cost capture for nothing.
+        answer.line_with(|| event_line(e, page));
+        answer.line_with(|| format!("  properties: {}", clip(e.properties.get(), properties_clip)));
     }
 }
 

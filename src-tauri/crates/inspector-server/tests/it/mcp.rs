@@ -239,6 +239,71 @@ async fn wait_for_events_answers_when_matching_events_are_committed() {
     assert!(text.contains("wait_for_events with after_seq=8"), "{text}");
 }
 
+/// An SDK often sends one action in two requests a moment apart (posthog-js sends `$identify`
+/// at once and the events around it with the next flush): the wait settles, so the agent that
+/// triggered the action reads both in one answer. Without settling it answered with the first.
+#[tokio::test]
+async fn wait_for_events_takes_events_arriving_together_in_one_answer() {
+    let app = app();
+    shared_laptop(&app).await;
+    let waiting = {
+        let router = app.router.clone();
+        let args = json!({"project": P, "after_seq": 6, "timeout_seconds": 30});
+        tokio::spawn(async move { call_with(&router, "wait_for_events", args, &[]).await })
+    };
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let identify = stored_event(7, (P, "posthog"), "$identify", "user-c", None, json!({}));
+    app.store.write(accepted_request("posthog"), vec![identify]).await.unwrap();
+    // Well inside the 100 ms of quiet the wait looks for.
+    tokio::time::sleep(Duration::from_millis(30)).await;
+    let signup = stored_event(8, (P, "posthog"), "signup", "user-c", None, json!({}));
+    app.store.write(accepted_request("posthog"), vec![signup]).await.unwrap();
+    let (error, text) = tokio::time::timeout(Duration::from_secs(10), waiting).await.expect("answered").unwrap();
+    assert!(!error, "{text}");
+    assert!(text.starts_with("2 matching events arrived after seq 6"), "{text}");
+    assert!(text.contains("\"$identify\"") && text.contains("\"signup\""), "{text}");
+}
+
+/// Under a burst the wait answers once matching events have kept coming for a second (with at
+/// least as many as it waited for), not when the timeout ends, and says that more may have
+/// come than one answer reads.
+#[tokio::test]
+async fn wait_for_events_answers_a_burst_within_its_settling_time() {
+    let app = app();
+    shared_laptop(&app).await;
+    let burst = {
+        let store = app.store.clone();
+        tokio::spawn(async move {
+            // At least ten seconds of commits, had nothing stopped them.
+            for n in 0..1_000 {
+                let events = (0..5)
+                    .map(|i| {
+                        stored_event(100 + n * 5 + i, (P, "posthog"), "tick", &format!("u{n}-{i}"), None, json!({}))
+                    })
+                    .collect();
+                store.write(accepted_request("posthog"), events).await.unwrap();
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        })
+    };
+    let started = Instant::now();
+    let args = json!({"project": P, "event": "tick", "min_count": 50, "timeout_seconds": 30});
+    let (error, text) = call(&app, "wait_for_events", args).await;
+    let took = started.elapsed();
+    burst.abort();
+    assert!(!error, "{text}");
+    // A second of settling after the first 50; a wait that settled only on quiet would still
+    // be waiting.
+    assert!(took < Duration::from_secs(6), "answered while the burst went on, after {took:?}");
+    let first = text.lines().next().unwrap_or_default();
+    assert!(first.contains("matching events arrived"), "{first}");
+    let arrived: usize = first.split_whitespace().find_map(|w| w.parse().ok()).unwrap_or(0);
+    assert!(arrived >= 50, "{first}");
+    if arrived == 100 {
+        assert!(first.starts_with("At least 100 matching events"), "a full page says more may have come: {first}");
+    }
+}
+
 #[tokio::test]
 async fn clearing_a_project_over_http_needs_the_control_token() {
     let (app, state) = app_and_state();
