@@ -196,8 +196,12 @@ impl Wake {
                 };
             },
             Wake::Identity { commits, model } => {
-                while let Ok(change) = commits.try_recv() {
-                    relevant |= !matches!(change, Change::Rejected { .. });
+                loop {
+                    match commits.try_recv() {
+                        Ok(change) => relevant |= !matches!(change, Change::Rejected { .. }),
+                        Err(TryRecvError::Lagged(_)) => relevant = true,
+                        Err(_) => break,
+                    }
                 }
                 loop {
                     match model.try_recv() {
