@@ -30,11 +30,21 @@ describe('reduceLive', () => {
   });
 
   it('tracks identity changes and the devices they named', () => {
-    let s = reduceLive(initialLive(), { type: 'devices', ids: ['p/a', 'p/b'], more: false, applied_seq: 9 });
-    s = reduceLive(s, { type: 'warnings', new: 1, applied_seq: 10 });
+    let s = reduceLive(initialLive(), { type: 'devices', ids: ['p/a', 'p/b'], more: false, applied_seq: 9, replay: 0 });
+    s = reduceLive(s, { type: 'warnings', new: 1, applied_seq: 10, replay: 0 });
     expect(s.devices).toEqual(['p/a', 'p/b']);
     expect(s.appliedSeq).toBe(10);
     expect(s.revision).toEqual({ events: 0, rejected: 0, faulted: 0, faults: 0, persons: 0, devices: 1, warnings: 1 });
+  });
+
+  it("follows a replay's progress, not the old model's higher seq", () => {
+    let s = reduceLive(initialLive(), { type: 'persons', ids: ['x'], more: false, applied_seq: 500, replay: 0 });
+    s = reduceLive(s, { type: 'persons', ids: ['x'], more: false, applied_seq: 120, replay: 1 });
+    expect([s.appliedSeq, s.replay]).toEqual([120, 1]);
+    s = reduceLive(s, { type: 'warnings', new: 1, applied_seq: 600, replay: 0 });
+    expect(s.appliedSeq).toBe(120);
+    s = reduceLive(s, { type: 'devices', ids: [], more: false, applied_seq: 300, replay: 1 });
+    expect(s.appliedSeq).toBe(300);
   });
 
   it('refetches every view when the stream comes back after a loss, not on the first open', () => {
@@ -91,7 +101,7 @@ describe('reduceLive', () => {
       first_seq: 1,
       last_seq: 3,
     });
-    s = reduceLive(s, { type: 'devices', ids: ['p/a'], more: false, applied_seq: 3 });
+    s = reduceLive(s, { type: 'devices', ids: ['p/a'], more: false, applied_seq: 3, replay: 0 });
     const pruned = reduceLive(s, { type: 'pruned', events: 1, requests: 1, all: false });
     expect(pruned.revision).toEqual({
       events: 2,
@@ -119,7 +129,7 @@ describe('reduceLive', () => {
 
   it('does not mutate the previous state', () => {
     const before = initialLive();
-    reduceLive(before, { type: 'persons', ids: ['x'], more: false, applied_seq: 1 });
+    reduceLive(before, { type: 'persons', ids: ['x'], more: false, applied_seq: 1, replay: 0 });
     expect(before.revision.persons).toBe(0);
   });
 });

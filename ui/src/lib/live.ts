@@ -19,8 +19,11 @@ export interface LiveState {
   rejected: number;
   /** Newest event seq announced (0: none yet). */
   lastSeq: number;
-  /** Identity model progress: the newest seq it has applied. */
+  /** Identity model progress: the newest seq it has applied, in its newest replay (the seq
+   * starts again from below when the model replays the store after a settings change, a prune
+   * or an import). */
   appliedSeq: number;
+  replay: number;
   revision: {
     events: number;
     rejected: number;
@@ -43,6 +46,7 @@ export function initialLive(): LiveState {
     rejected: 0,
     lastSeq: 0,
     appliedSeq: 0,
+    replay: 0,
     revision: { events: 0, rejected: 0, faulted: 0, faults: 0, persons: 0, devices: 0, warnings: 0 },
     devices: [],
     lagged: 0,
@@ -59,6 +63,17 @@ export function bumpAll(r: LiveState['revision']): LiveState['revision'] {
     devices: r.devices + 1,
     warnings: r.warnings + 1,
   };
+}
+
+/** The model's progress after one of its announcements: a higher `replay` starts `appliedSeq`
+ * again (the old model's highest seq is no longer applied). */
+function progress(
+  s: LiveState,
+  msg: { applied_seq: number; replay: number },
+): Pick<LiveState, 'appliedSeq' | 'replay'> {
+  if (msg.replay > s.replay) return { appliedSeq: msg.applied_seq, replay: msg.replay };
+  if (msg.replay < s.replay) return { appliedSeq: s.appliedSeq, replay: s.replay };
+  return { appliedSeq: Math.max(s.appliedSeq, msg.applied_seq), replay: s.replay };
 }
 
 export function reduceLive(s: LiveState, msg: StreamMessage | { type: 'open' } | { type: 'error' }): LiveState {
@@ -88,11 +103,11 @@ export function reduceLive(s: LiveState, msg: StreamMessage | { type: 'open' } |
     case 'faults':
       return { ...s, revision: bump('faults') };
     case 'persons':
-      return { ...s, appliedSeq: Math.max(s.appliedSeq, msg.applied_seq), revision: bump('persons') };
+      return { ...s, ...progress(s, msg), revision: bump('persons') };
     case 'devices':
-      return { ...s, appliedSeq: Math.max(s.appliedSeq, msg.applied_seq), devices: msg.ids, revision: bump('devices') };
+      return { ...s, ...progress(s, msg), devices: msg.ids, revision: bump('devices') };
     case 'warnings':
-      return { ...s, appliedSeq: Math.max(s.appliedSeq, msg.applied_seq), revision: bump('warnings') };
+      return { ...s, ...progress(s, msg), revision: bump('warnings') };
     case 'lagged':
       return { ...s, lagged: s.lagged + msg.skipped, revision: bumpAll(s.revision) };
     case 'pruned':

@@ -92,9 +92,9 @@ export type StreamMessage =
       events: number;
     }
   | { type: 'faults'; active: number; revision: number }
-  | { type: 'persons'; ids: string[]; more: boolean; applied_seq: number }
-  | { type: 'devices'; ids: string[]; more: boolean; applied_seq: number }
-  | { type: 'warnings'; new: number; applied_seq: number }
+  | { type: 'persons'; ids: string[]; more: boolean; applied_seq: number; replay: number }
+  | { type: 'devices'; ids: string[]; more: boolean; applied_seq: number; replay: number }
+  | { type: 'warnings'; new: number; applied_seq: number; replay: number }
   | { type: 'lagged'; skipped: number }
   | { type: 'pruned'; events: number; requests: number; all: boolean }
   | { type: 'project_deleted'; project: string; events: number; requests: number }

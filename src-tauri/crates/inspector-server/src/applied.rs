@@ -10,7 +10,7 @@
 //! time waking them (the MCP agents' benchmark measured about a tenth of its extra CPU there).
 //! The feeding thread takes the waiters' lock only when the seq reaches the lowest target.
 
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use tokio::sync::oneshot;
@@ -22,6 +22,10 @@ const SWEEP_ABOVE: usize = 64;
 #[derive(Debug)]
 pub struct AppliedSeq {
     seq: AtomicI64,
+    /// Times the seq went back: the model started a replay (a rebuild from empty, or an import
+    /// taken in among what it had applied). Announcements carry it, so a follower can tell an
+    /// old model's progress from the new one's.
+    replays: AtomicU64,
     /// The lowest target in `waiters` (`i64::MAX`: none).
     lowest: AtomicI64,
     waiters: Mutex<Vec<(i64, oneshot::Sender<()>)>>,
@@ -29,7 +33,12 @@ pub struct AppliedSeq {
 
 impl Default for AppliedSeq {
     fn default() -> Self {
-        AppliedSeq { seq: AtomicI64::new(0), lowest: AtomicI64::new(i64::MAX), waiters: Mutex::new(Vec::new()) }
+        AppliedSeq {
+            seq: AtomicI64::new(0),
+            replays: AtomicU64::new(0),
+            lowest: AtomicI64::new(i64::MAX),
+            waiters: Mutex::new(Vec::new()),
+        }
     }
 }
 
@@ -38,11 +47,19 @@ impl AppliedSeq {
         self.seq.load(Ordering::SeqCst)
     }
 
-    /// Moves the seq (back too, when the model starts again) and wakes the waiters it reached.
+    /// Replays started so far (see the field).
+    pub fn replays(&self) -> u64 {
+        self.replays.load(Ordering::SeqCst)
+    }
+
+    /// Moves the seq (back too, when the model starts a replay, which is counted) and wakes the
+    /// waiters it reached. Only the feeding thread calls it.
     pub fn set(&self, seq: i64) {
-        // Both sides are SeqCst: a waiter that registers after this store reads the new seq; one
+        // Both sides are SeqCst: a waiter that registers after this swap reads the new seq; one
         // that registered before it is seen in `lowest` here.
-        self.seq.store(seq, Ordering::SeqCst);
+        if self.seq.swap(seq, Ordering::SeqCst) > seq {
+            self.replays.fetch_add(1, Ordering::SeqCst);
+        }
         if self.lowest.load(Ordering::SeqCst) <= seq {
             let mut waiters = self.waiters.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
             waiters.retain_mut(|(target, _)| *target > seq);
@@ -100,6 +117,18 @@ mod tests {
         tokio::time::timeout(Duration::from_secs(5), waiting).await.expect("woken at 12").unwrap();
         assert_eq!(applied.waiters.lock().unwrap().len(), 0);
         assert_eq!(applied.lowest.load(Ordering::SeqCst), i64::MAX, "nobody waits");
+    }
+
+    #[test]
+    fn going_back_counts_a_replay() {
+        let applied = AppliedSeq::default();
+        applied.set(0);
+        applied.set(5);
+        applied.set(5);
+        assert_eq!(applied.replays(), 0, "moving forward, or staying, is no replay");
+        applied.set(0);
+        applied.set(3);
+        assert_eq!((applied.get(), applied.replays()), (3, 1));
     }
 
     #[tokio::test]

@@ -55,13 +55,16 @@ const FORGOTTEN_KEPT: u64 = 64;
 
 /// Announced on `/api/stream` after the model changed. `ids` names at most
 /// `identity_engine::LISTED_CHANGES` persons or lanes; `more` says others changed too (a reader
-/// then refetches whatever it shows).
+/// then refetches whatever it shows). `applied_seq` is how far the model has applied the store;
+/// it goes back when the model starts a replay (a settings change, a prune, an import among
+/// live events), and `replay` counts those: a reader keeps the highest `applied_seq` of the
+/// highest `replay`, or a replay's progress would hide behind the old model's.
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum IdentityChange {
-    Persons { ids: Vec<uuid::Uuid>, more: bool, applied_seq: i64 },
-    Devices { ids: Vec<String>, more: bool, applied_seq: i64 },
-    Warnings { new: usize, applied_seq: i64 },
+    Persons { ids: Vec<uuid::Uuid>, more: bool, applied_seq: i64, replay: u64 },
+    Devices { ids: Vec<String>, more: bool, applied_seq: i64, replay: u64 },
+    Warnings { new: usize, applied_seq: i64, replay: u64 },
 }
 
 /// How the model moved past an incomplete import's events.
@@ -350,12 +353,13 @@ impl Identity {
                 .unwrap_or_else(|poisoned| poisoned.into_inner())
                 .retain(|cut| step.last < cut.through_seq || !store.project_cut_finished(cut.id));
         }
-        let applied_seq = step.last;
+        let (applied_seq, replay) = (step.last, self.applied.replays());
         if !changes.persons.is_empty() {
             let _ = self.changes.send(IdentityChange::Persons {
                 ids: changes.persons,
                 more: changes.more_persons,
                 applied_seq,
+                replay,
             });
         }
         if !changes.devices.is_empty() {
@@ -363,10 +367,11 @@ impl Identity {
                 ids: changes.devices,
                 more: changes.more_devices,
                 applied_seq,
+                replay,
             });
         }
         if changes.new_findings > 0 {
-            let _ = self.changes.send(IdentityChange::Warnings { new: changes.new_findings, applied_seq });
+            let _ = self.changes.send(IdentityChange::Warnings { new: changes.new_findings, applied_seq, replay });
         }
         true
     }
@@ -388,7 +393,8 @@ impl Identity {
             model.take_changes();
             drop(model);
             if new > 0 || had || has {
-                let _ = self.changes.send(IdentityChange::Warnings { new, applied_seq: applied });
+                let replay = self.applied.replays();
+                let _ = self.changes.send(IdentityChange::Warnings { new, applied_seq: applied, replay });
             }
         }
         self.undelivered_mark.store(mark, Ordering::SeqCst);

@@ -148,6 +148,32 @@ fn finding_key(f: &FindingItem) -> FindingKey {
     (f.project.clone(), f.rule.clone(), f.seq, f.distinct_ids.first().cloned(), f.device_ids.first().cloned())
 }
 
+/// How far the identity model is, as its announcements say (`applied_seq` and `replay`, see
+/// `inspector_server`'s `IdentityChange`).
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
+struct ModelProgress {
+    replay: u64,
+    applied: i64,
+}
+
+impl ModelProgress {
+    /// Takes in one announcement; true when it is the first of a replay, whose `applied_seq`
+    /// starts again from below (the old model's highest seq is no longer what is applied).
+    /// Announcements come in order; one of an older replay would change nothing.
+    fn saw(&mut self, replay: u64, applied: i64) -> bool {
+        if replay < self.replay {
+            return false;
+        }
+        let first_of_replay = replay > self.replay;
+        if first_of_replay {
+            *self = ModelProgress { replay, applied };
+        } else {
+            self.applied = self.applied.max(applied);
+        }
+        first_of_replay
+    }
+}
+
 struct Tail {
     inspector: Inspector,
     args: TailArgs,
@@ -155,8 +181,8 @@ struct Tail {
     /// The last event shown (or skipped): the next fetch starts after it.
     cursor: i64,
     seen_findings: HashSet<FindingKey>,
-    /// The newest seq the identity model announced it had applied.
-    applied: i64,
+    /// How far the identity model announced it had applied the store.
+    model: ModelProgress,
     /// `applied` when findings were last fetched: a finding made since was fired by a later
     /// event, so the next fetch asks only for those (`after_seq`). `None`: fetch them all (at
     /// the start, and after a replay or a gap, which may remake old ones).
@@ -222,7 +248,7 @@ impl Tail {
         params.extend(self.args.source.iter().map(|s| ("source", s.clone())));
         params.extend(self.findings_after.map(|seq| ("after_seq", seq.to_string())));
         let page: WarningsPage = self.inspector.get("/api/warnings", &params)?;
-        self.findings_after = Some(self.applied);
+        self.findings_after = Some(self.model.applied);
         let mut fresh: Vec<FindingItem> =
             page.warnings.into_iter().filter(|f| self.seen_findings.insert(finding_key(f))).collect();
         fresh.sort_by_key(|f| f.seq);
@@ -383,7 +409,7 @@ pub fn run(args: TailArgs, before: Option<PathBuf>) -> Result<(), CliError> {
         style: Style::detect(),
         cursor: 0,
         seen_findings: HashSet::new(),
-        applied: 0,
+        model: ModelProgress::default(),
         findings_after: None,
         out: RefCell::default(),
         args,
@@ -437,7 +463,11 @@ pub fn run(args: TailArgs, before: Option<PathBuf>) -> Result<(), CliError> {
                     }
                 }
                 "persons" | "devices" | "warnings" => {
-                    tail.applied = tail.applied.max(data["applied_seq"].as_i64().unwrap_or(0));
+                    let (replay, applied) = (data["replay"].as_u64(), data["applied_seq"].as_i64());
+                    if tail.model.saw(replay.unwrap_or(0), applied.unwrap_or(0)) {
+                        // A replay may remake findings of events already shown.
+                        tail.findings_after = None;
+                    }
                     findings_due |= kind == "warnings";
                 }
                 // Missed announcements: whatever they were, the events API has them.
@@ -458,7 +488,7 @@ pub fn run(args: TailArgs, before: Option<PathBuf>) -> Result<(), CliError> {
             }
         }
         match pending {
-            Some((last, since)) if tail.applied >= last || since.elapsed() >= MODEL_PATIENCE => {
+            Some((last, since)) if tail.model.applied >= last || since.elapsed() >= MODEL_PATIENCE => {
                 tail.show_events(std::mem::take(&mut findings_due), last, std::mem::take(&mut held))?;
                 pending = None;
             }
@@ -476,5 +506,25 @@ pub fn run(args: TailArgs, before: Option<PathBuf>) -> Result<(), CliError> {
                 tail.flush()?;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ModelProgress;
+
+    #[test]
+    fn a_replay_starts_the_models_progress_again_and_late_old_announcements_are_ignored() {
+        let mut model = ModelProgress::default();
+        assert!(!model.saw(0, 500));
+        assert!(!model.saw(0, 400), "an older step of the same model");
+        assert_eq!(model.applied, 500);
+        // Settings changed: the model replays from the first event.
+        assert!(model.saw(1, 120), "the replay's first announcement");
+        assert_eq!(model.applied, 120, "not the old model's 500");
+        assert!(!model.saw(0, 600), "an older replay's announcement");
+        assert_eq!(model.applied, 120);
+        assert!(!model.saw(1, 300));
+        assert_eq!(model, ModelProgress { replay: 1, applied: 300 });
     }
 }

@@ -200,7 +200,10 @@ async fn the_stream_announces_commits_and_shutdown_does_not_hang() {
     wait_for(&mut sse, &mut seen, "event: persons").await;
     let change = next_data(&mut sse, &mut seen).await;
     let person = api(&server, "/api/persons?project=phc_live").await["persons"][0]["id"].clone();
-    assert_eq!(change, json!({"type": "persons", "ids": [person], "more": false, "applied_seq": event["seq"]}));
+    assert_eq!(
+        change,
+        json!({"type": "persons", "ids": [person], "more": false, "applied_seq": event["seq"], "replay": 0})
+    );
 
     let resp = http(server.addr, "POST", "/e/", "anything.example", b"{\"not\": \"an event\"").await;
     assert_eq!(resp.status, 400);

@@ -99,6 +99,7 @@ async fn a_change_after_events_replays_the_model_and_is_announced() {
     assert_eq!(c.app.api("/api/persons?project=mp_live").await["total"], 1, "Simplified: one cluster");
     let rebuilds = c.state.identity.rebuilds();
     let mut changes = c.app.store.subscribe();
+    let mut model_changes = c.state.identity.subscribe();
 
     // Partial bodies: one field at a time, the other kept.
     let r = c.put("mp_live", Some(&c.token()), r#"{"segment_blocked_values":true}"#).await;
@@ -113,6 +114,18 @@ async fn a_change_after_events_replays_the_model_and_is_announced() {
     assert_eq!(c.person_label("mp_live").await, "Mixpanel, Original ID Merge", "read after the replay");
     let replayed = c.state.identity.rebuilds();
     assert!(replayed > rebuilds, "the model was replayed, not patched");
+    // Its announcements say so: `applied_seq` starts again, under a higher `replay` (a follower
+    // such as `tail` keeps the newest replay's progress, not the old model's).
+    let mut replays = Vec::new();
+    while let Ok(change) = model_changes.try_recv() {
+        let change = serde_json::to_value(change).unwrap();
+        replays.push((change["replay"].as_u64().unwrap(), change["applied_seq"].as_i64().unwrap()));
+    }
+    assert!(replays.iter().any(|(r, _)| *r > 0), "an announcement of the replay: {replays:?}");
+    assert!(
+        replays.windows(2).all(|w| w[0].0 <= w[1].0),
+        "no old model's announcement after the replay's: {replays:?}"
+    );
     let writes = c.app.store.settings_writes();
     let same = c.put("mp_live", Some(&c.token()), r#"{"mixpanel_id_merge":"original"}"#).await;
     assert_eq!(same.status, StatusCode::OK);
