@@ -41,8 +41,15 @@ impl EventInput {
     /// `input::MODEL_KEYS`), so a scan is cheaper: reading properties this way took a 1M-event
     /// rebuild's model thread from 1.80–1.88 s to 1.65–1.78 s (docs/PERFORMANCE.md).
     pub fn prop(&self, key: &str) -> Option<&Value> {
-        self.properties.iter().find(|(k, _)| k.as_str() == key).map(|(_, v)| v)
+        prop(&self.properties, key)
     }
+}
+
+/// `map[key]`, found by scanning for an equal key (see [`EventInput::prop`]): for the event
+/// property maps the vendor rules read directly (a Segment or RudderStack message's fields),
+/// which are as small.
+pub fn prop<'a>(map: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
+    map.iter().find(|(k, _)| k.as_str() == key).map(|(_, v)| v)
 }
 
 fn posthog_source() -> String {

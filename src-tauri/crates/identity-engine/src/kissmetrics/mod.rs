@@ -30,7 +30,7 @@ use crate::graph::link::{link, GraphRules};
 use crate::graph::{id_text, IdKind, Ident};
 use crate::props::{apply_updates, EventUpdates};
 use crate::step::{Outcome, Step, Vendor};
-use crate::types::{Attribution, Rule, WarningKind};
+use crate::types::{prop, Attribution, Rule, WarningKind};
 use crate::uuid::person_uuid;
 
 /// The event name capture-decode stores an `/a` call under.
@@ -57,7 +57,7 @@ pub(crate) const VENDOR: Vendor = Vendor { apply, blocks_id: |_| false, links_ev
 
 /// The second identity of an alias call.
 pub(crate) fn alias_other(props: &serde_json::Map<String, Value>) -> Option<String> {
-    id_text(props.get(ALIAS_OTHER)).filter(|v| !v.trim().is_empty())
+    id_text(prop(props, ALIAS_OTHER)).filter(|v| !v.trim().is_empty())
 }
 
 fn apply(step: &mut Step) -> Outcome {

@@ -25,7 +25,7 @@ use super::{finding, Lint, LintRule, Severity};
 use crate::devices::TransitionKind;
 use crate::family::Family;
 use crate::posthog::is_illegal_distinct_id;
-use crate::types::DecisionKind;
+use crate::types::{prop, DecisionKind};
 
 /// The user ids each person owns, as the lint has seen them declared.
 #[derive(Debug, Clone, Default)]
@@ -235,11 +235,11 @@ fn declared_user_ids(c: &Ctx, known: Option<&HashMap<String, bool>>) -> Vec<Stri
             }
             let props = &c.ev.properties;
             let identified = c.ev.event == "$identify"
-                || props.get("$is_identified").and_then(serde_json::Value::as_bool) == Some(true);
+                || prop(props, "$is_identified").and_then(serde_json::Value::as_bool) == Some(true);
             if !identified {
                 return Vec::new();
             }
-            let user_id = props.get("$user_id").and_then(serde_json::Value::as_str).filter(|u| !u.is_empty());
+            let user_id = prop(props, "$user_id").and_then(serde_json::Value::as_str).filter(|u| !u.is_empty());
             let new = |id: &&str| known.and_then(|k| k.get(*id)) != Some(&true) && !is_illegal_distinct_id(id);
             let mut ids: Vec<String> =
                 std::iter::once(c.ev.distinct_id.as_str()).filter(new).map(str::to_owned).collect();

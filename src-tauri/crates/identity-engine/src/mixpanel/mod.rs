@@ -26,7 +26,7 @@ use crate::props::{apply_updates, EventUpdates};
 use crate::settings::MixpanelIdMerge;
 use crate::step::{Outcome, Step, Vendor};
 use crate::types::{
-    Attribution, ChangeOp, DecisionKind, EventInput, PropertyChange, PropertyOrigin, Rule, WarningKind,
+    prop, Attribution, ChangeOp, DecisionKind, EventInput, PropertyChange, PropertyOrigin, Rule, WarningKind,
 };
 use crate::uuid::person_uuid;
 use cluster::who;
@@ -169,7 +169,7 @@ fn list_updates(props: &Map<String, Value>, current: &Map<String, Value>) -> Vec
         out.retain(|(k, _)| k != key);
         out.push((key.to_owned(), Some(v)));
     };
-    let object = |k: &str| match props.get(k) {
+    let object = |k: &str| match prop(props, k) {
         Some(Value::Object(m)) => m.clone(),
         _ => Map::new(),
     };

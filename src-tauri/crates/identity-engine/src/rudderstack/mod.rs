@@ -23,7 +23,7 @@ use crate::graph::{id_text, IdKind, Ident};
 use crate::props::{apply_updates, EventUpdates};
 use crate::segment::message_type;
 use crate::step::{Outcome, Step, Vendor};
-use crate::types::{Attribution, DecisionKind, Rule};
+use crate::types::{prop, Attribution, DecisionKind, Rule};
 use crate::uuid::person_uuid;
 
 pub(crate) const VENDOR: Vendor = Vendor { apply, blocks_id: |_| false, links_event_ids: true, words: &words::WORDS };
@@ -34,14 +34,14 @@ const STITCHER: &str = "RudderStack's Profiles ID stitcher (a warehouse job run 
 /// The ids of one message that become edges, each once, user id first.
 pub(crate) fn stitched_ids(props: &serde_json::Map<String, Value>) -> Vec<Ident> {
     let text = |v: Option<&Value>| id_text(v).filter(|s| !s.is_empty());
-    let ctx = |p: &str| props.get("context").and_then(|c| c.pointer(p));
+    let ctx = |p: &str| prop(props, "context").and_then(|c| c.pointer(p));
     let mut ids: Vec<Ident> = Vec::new();
     let found = [
-        (text(props.get("userId")), IdKind::UserId),
-        (text(props.get("anonymousId")), IdKind::AnonymousId),
+        (text(prop(props, "userId")), IdKind::UserId),
+        (text(prop(props, "anonymousId")), IdKind::AnonymousId),
         // A group call's `traits` describe the group, not the user.
         (
-            text(props.get("traits").filter(|_| message_type(props) != "group").and_then(|t| t.get("email"))),
+            text(prop(props, "traits").filter(|_| message_type(props) != "group").and_then(|t| t.get("email"))),
             IdKind::Email,
         ),
         (text(ctx("/traits/email")), IdKind::Email),
@@ -62,7 +62,7 @@ fn apply(step: &mut Step) -> Outcome {
     let ids = if is_alias { Vec::new() } else { stitched_ids(props) };
     let anchor = stitch(step, &ids);
     // An alias stays with the device's id, its previousId (the SDK keeps it), as its lane does.
-    let previous = id_text(props.get("previousId")).filter(|v| is_alias && !v.is_empty());
+    let previous = id_text(prop(props, "previousId")).filter(|v| is_alias && !v.is_empty());
     let own = previous.unwrap_or_else(|| ev.distinct_id.clone());
     let found = anchor
         .or_else(|| step.project.index.person_of_mut(&own))
@@ -74,7 +74,7 @@ fn apply(step: &mut Step) -> Outcome {
         // Profiles computes features with the project's own SQL; the inspector shows the last
         // traits sent, as the identifies table's latest row holds them. RudderStack's SDKs send
         // identify traits in `context.traits` (older ones in `traits`).
-        let traits = props.get("traits").or_else(|| props.get("context").and_then(|c| c.get("traits")));
+        let traits = prop(props, "traits").or_else(|| prop(props, "context").and_then(|c| c.get("traits")));
         if let Some(Value::Object(traits)) = traits {
             let ups = EventUpdates { set: traits.clone(), ..EventUpdates::default() };
             let by = step.by().clone();

@@ -22,6 +22,7 @@ use serde_json::{Map, Value};
 use crate::settings::ProjectSettings;
 
 use crate::graph::{id_text, IdKind, Ident};
+use crate::types::prop;
 
 /// One identifier of a message under its Unify name (`user_id`, `email`, `ios.id`, ...).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,7 +69,7 @@ fn text(v: Option<&Value>) -> Option<String> {
 
 /// The message's type: `properties.type`, never inferred from the event name (contract).
 pub(crate) fn message_type(props: &Map<String, Value>) -> &str {
-    props.get("type").and_then(Value::as_str).unwrap_or("track")
+    prop(props, "type").and_then(Value::as_str).unwrap_or("track")
 }
 
 /// The names of custom identifiers, made `'static` once each. Identifier names are `'static`
@@ -91,7 +92,7 @@ fn custom_name(name: &str) -> &'static str {
 /// The identifiers Unify promotes from one message, sorted by priority (message order within
 /// one name), each value once. `settings` says which custom identifiers the space reads.
 pub(crate) fn unify_ids(props: &Map<String, Value>, settings: &ProjectSettings) -> Vec<UnifyId> {
-    let ctx = |p: &str| props.get("context").and_then(|c| c.pointer(p));
+    let ctx = |p: &str| prop(props, "context").and_then(|c| c.pointer(p));
     let mut ids: Vec<UnifyId> = Vec::new();
     let mut add = |name: &'static str, v: Option<String>| {
         if let Some(value) = v {
@@ -100,16 +101,16 @@ pub(crate) fn unify_ids(props: &Map<String, Value>, settings: &ProjectSettings) 
             }
         }
     };
-    add("user_id", text(props.get("userId")));
+    add("user_id", text(prop(props, "userId")));
     // "email: traits.email, context.traits.email or properties.email" (Segment docs "Identity
     // Resolution ExternalIDs"). A group call's `traits` describe the group (an account), not
     // the user.
     if message_type(props) != "group" {
-        add("email", text(props.get("traits").and_then(|t| t.get("email"))));
+        add("email", text(prop(props, "traits").and_then(|t| t.get("email"))));
     }
     add("email", text(ctx("/traits/email")));
-    add("email", text(props.get("properties").and_then(|p| p.get("email"))));
-    add("anonymous_id", text(props.get("anonymousId")));
+    add("email", text(prop(props, "properties").and_then(|p| p.get("email"))));
+    add("anonymous_id", text(prop(props, "anonymousId")));
     let device_type = ctx("/device/type").and_then(Value::as_str);
     let (id_name, idfa, token) = match device_type {
         Some("android") => ("android.id", "android.idfa", "android.push_token"),
@@ -127,7 +128,7 @@ pub(crate) fn unify_ids(props: &Map<String, Value>, settings: &ProjectSettings) 
     }
     // "context.integrations['Google Analytics'].clientId when explicitly captured by users"
     add("ga_client_id", text(ctx("/integrations/Google Analytics/clientId")));
-    add("group_id", text(props.get("groupId")));
+    add("group_id", text(prop(props, "groupId")));
     // `context.externalIds: [{id, type, collection, encoding}]`: user-level ones whose type the
     // space has as an identifier.
     for external in ctx("/externalIds").and_then(Value::as_array).into_iter().flatten() {

@@ -25,7 +25,7 @@ use crate::props::{apply_updates, EventUpdates};
 pub(crate) use crate::segment::ids::{message_type, segment_ids};
 use crate::segment::ids::{unify_ids, UnifyId};
 use crate::step::{Outcome, Step, Vendor};
-use crate::types::{Attribution, DecisionKind, Rule, WarningKind};
+use crate::types::{prop, Attribution, DecisionKind, Rule, WarningKind};
 use crate::uuid::person_uuid;
 
 /// Segment's suggested blocked values, as the Identity Resolution Settings page lists them:
@@ -45,10 +45,10 @@ pub(crate) const VENDOR: Vendor =
 /// than 500 characters; events have more than 300 properties/traits; messageId is longer than
 /// 100 characters; the groupId is empty in a Group call").
 fn dropped_by_unify(props: &Map<String, Value>, ty: &str) -> Option<String> {
-    let len = |k: &str| props.get(k).and_then(Value::as_object).map_or(0, Map::len);
+    let len = |k: &str| prop(props, k).and_then(Value::as_object).map_or(0, Map::len);
     let (traits, properties) = (len("traits"), len("properties"));
-    let group_id = id_text(props.get("groupId"));
-    let message_id = props.get("messageId").and_then(Value::as_str).unwrap_or_default();
+    let group_id = id_text(prop(props, "groupId"));
+    let message_id = prop(props, "messageId").and_then(Value::as_str).unwrap_or_default();
     if ty == "identify" && traits >= 300 {
         Some(format!(
             "it is an identify with {traits} traits (\"Engage rejects Identify events with 300 or more traits\")"
@@ -99,7 +99,7 @@ fn apply(step: &mut Step) -> Outcome {
         return Attribution::Personless(person_uuid(&ev.project, &ev.distinct_id)).into();
     };
     if ty == "identify" {
-        if let Some(Value::Object(traits)) = props.get("traits") {
+        if let Some(Value::Object(traits)) = prop(props, "traits") {
             // A trait sent as null removes it; every other value (also "") is set.
             let (unset, set): (Vec<_>, Vec<_>) = traits.iter().partition(|(_, v)| v.is_null());
             let ups = EventUpdates {
@@ -119,7 +119,7 @@ fn apply(step: &mut Step) -> Outcome {
 fn alias(step: &mut Step) -> Outcome {
     let ev = step.ev;
     let props = &ev.properties;
-    let (user, prev) = (id_text(props.get("userId")), id_text(props.get("previousId")));
+    let (user, prev) = (id_text(prop(props, "userId")), id_text(prop(props, "previousId")));
     if let (Some(user), Some(prev)) = (&user, &prev) {
         if user == prev {
             let text = format!(
