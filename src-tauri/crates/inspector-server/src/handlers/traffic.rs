@@ -2,6 +2,7 @@
 //! (shapes: `crate::handlers::dto`), and the answers for paths and methods `/api` does not have.
 
 use axum::extract::State;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use event_store::{EventFilter, Page, RequestFilter, StoredEvent};
 use serde::Deserialize;
@@ -132,7 +133,7 @@ pub async fn events(
     sources: SourceFilter,
     live: LiveOnly,
     ApiQuery(q): ApiQuery<EventsQuery>,
-) -> Result<Json<EventsPage>, ApiError> {
+) -> Result<Response, ApiError> {
     let limit = q.limit.unwrap_or(DEFAULT_PAGE).clamp(1, event_store::MAX_PAGE);
     let wait = WaitParams { wait: q.wait, min: q.min }.wait(limit as usize)?;
     // `after`: a follower (tail, a live table) asking for what arrived since its last page. It
@@ -178,9 +179,13 @@ pub async fn events(
     if let Some(turn) = &mut turn {
         turn.exclude(model_wait);
     }
-    drop(turn);
     page.waited = waited;
-    Ok(Json(page))
+    // Serialised inside the turn: writing a follower's page as JSON costs as much as reading it
+    // (a profile of two tails beside a burst: 92 samples against 74 for the reads and 84 for the
+    // persons), and the pacing should count what the follower costs.
+    let response = Json(page).into_response();
+    drop(turn);
+    Ok(response)
 }
 
 /// One page of events matching `filter`, newest first, with the person each event's id belongs
