@@ -19,9 +19,10 @@
 //! never when nothing else follows.
 //!
 //! Invariants:
-//! - Only the work a read does counts towards its cost; waiting (for the identity model to
-//!   apply the page's events, [`Turn::exclude`]) does not, or a follower would be paced by how
-//!   far behind the model is rather than by what it costs.
+//! - Only the work a read does counts towards its cost: reading the page, looking up its
+//!   persons and writing it as JSON (the handler serialises it before the turn ends). Waiting
+//!   (for the identity model to apply the page's events, [`Turn::exclude`]) does not, or a
+//!   follower would be paced by how far behind the model is rather than by what it costs.
 //! - Without live capture a turn never waits (followers still take turns, one page each).
 //! - A long poll (`wait=`) is no follower: it reads once when woken and is not paced, so a test
 //!   waiting for its events never queues behind a tail.

@@ -183,7 +183,7 @@ struct Tail {
     seen_findings: HashSet<FindingKey>,
     /// How far the identity model announced it had applied the store.
     model: ModelProgress,
-    /// `applied` when findings were last fetched: a finding made since was fired by a later
+    /// `model.applied` when findings were last fetched: a finding made since was fired by a later
     /// event, so the next fetch asks only for those (`after_seq`). `None`: fetch them all (at
     /// the start, and after a replay or a gap, which may remake old ones).
     findings_after: Option<i64>,
