@@ -27,7 +27,7 @@ use serde_json::{Map, Value};
 use crate::family::Family;
 use crate::graph::id_text;
 use crate::segment::message_type;
-use crate::types::{prop, EventInput};
+use crate::types::EventInput;
 
 /// Set on a view whose `$device_id` is really an anonymousId (the lane's `key_kind`).
 pub(crate) const LANE_KEY_KIND: &str = "$lane_key_kind";
@@ -56,9 +56,9 @@ fn shell(ev: &EventInput, event: String, properties: Map<String, Value>) -> Even
 
 fn segment_view(ev: &EventInput) -> EventInput {
     let p = &ev.properties;
-    let ctx = |ptr: &str| prop(p, "context").and_then(|c| c.pointer(ptr));
-    let user = id_text(prop(p, "userId")).filter(|u| !u.is_empty());
-    let anon = id_text(prop(p, "anonymousId")).filter(|a| !a.is_empty());
+    let ctx = |ptr: &str| ev.prop("context").and_then(|c| c.pointer(ptr));
+    let user = id_text(ev.prop("userId")).filter(|u| !u.is_empty());
+    let anon = id_text(ev.prop("anonymousId")).filter(|a| !a.is_empty());
     let agent = ctx("/userAgent").and_then(Value::as_str).filter(|a| !a.is_empty());
     let mut out = Map::new();
     let mut event = ev.event.clone();
@@ -69,7 +69,7 @@ fn segment_view(ev: &EventInput) -> EventInput {
                 event = "$identify".into();
                 out.insert("$anon_distinct_id".into(), Value::String(a.clone()));
             }
-            if let Some(traits) = prop(p, "traits").filter(|t| t.is_object()) {
+            if let Some(traits) = ev.prop("traits").filter(|t| t.is_object()) {
                 out.insert("$set".into(), traits.clone());
             }
         }
@@ -82,7 +82,7 @@ fn segment_view(ev: &EventInput) -> EventInput {
             if let Some(to) = &user {
                 out.insert("alias".into(), Value::String(to.clone()));
             }
-            alias_from = id_text(prop(p, "previousId")).filter(|v| !v.is_empty());
+            alias_from = id_text(ev.prop("previousId")).filter(|v| !v.is_empty());
         }
         _ => {}
     }
@@ -113,7 +113,7 @@ fn segment_view(ev: &EventInput) -> EventInput {
     // arrival-corrected time (receivedAt - (sentAt - originalTimestamp)) can put a later call
     // first, while `originalTimestamp` orders one device's calls as made. (`timestamp` is not
     // used: an export/import round trip rewrites it to the corrected time.)
-    let client = prop(p, "originalTimestamp").and_then(Value::as_str);
+    let client = ev.prop("originalTimestamp").and_then(Value::as_str);
     if let Some(t) = client.and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok()) {
         view.timestamp = t.with_timezone(&chrono::Utc);
     }
@@ -124,7 +124,7 @@ fn mixpanel_view(ev: &EventInput) -> EventInput {
     let p = &ev.properties;
     let mut out = Map::new();
     for key in ["$device_id", "$anon_distinct_id", "alias", "$set", "$set_once", "$unset"] {
-        if let Some(v) = prop(p, key) {
+        if let Some(v) = ev.prop(key) {
             out.insert(key.into(), v.clone());
         }
     }
@@ -133,7 +133,7 @@ fn mixpanel_view(ev: &EventInput) -> EventInput {
             out.remove("$device_id");
         }
     }
-    let text = |k: &str| id_text(prop(p, k)).filter(|v| !v.is_empty());
+    let text = |k: &str| id_text(ev.prop(k)).filter(|v| !v.is_empty());
     if let Some(browser) = text("$browser") {
         let version = text("$browser_version").map(|v| format!(" {v}")).unwrap_or_default();
         let os = text("$os").map(|o| format!(" ({o})")).unwrap_or_default();

@@ -11,7 +11,7 @@ use crate::graph::{IdKind, Ident};
 use crate::js::{js_string, js_truthy};
 use crate::segment::{message_type, segment_ids};
 use crate::settings::ProjectSettings;
-use crate::types::{prop, EventInput};
+use crate::types::EventInput;
 
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Link {
@@ -94,7 +94,7 @@ fn posthog_step(ev: &EventInput, kinds: &HashMap<String, IdKind>) -> Option<Step
             let ids = vec![Ident::new(anon.clone(), IdKind::AnonymousId), user()];
             step(ev, ids, Link::Identify { anon, user: ev.distinct_id.clone() })
         }
-        "$create_alias" | "$merge_dangerously" if prop(p, "alias").is_some_and(js_truthy) => {
+        "$create_alias" | "$merge_dangerously" if ev.prop("alias").is_some_and(js_truthy) => {
             let previous = js_string(&p["alias"]);
             let ids = vec![
                 Ident::new(previous.clone(), kinds.get(&previous).copied().unwrap_or(IdKind::AnonymousId)),
@@ -103,7 +103,7 @@ fn posthog_step(ev: &EventInput, kinds: &HashMap<String, IdKind>) -> Option<Step
             step(ev, ids, Link::Alias { previous, user: ev.distinct_id.clone() })
         }
         _ => {
-            let identified = prop(p, "$is_identified").and_then(Value::as_bool) == Some(true);
+            let identified = ev.prop("$is_identified").and_then(Value::as_bool) == Some(true);
             let kind = if identified {
                 IdKind::UserId
             } else {
@@ -118,13 +118,13 @@ fn segment_step(ev: &EventInput, settings: &ProjectSettings) -> Option<Step> {
     let p = &ev.properties;
     let ids = segment_ids(p, settings);
     let (user, anon) = (
-        id_text(prop(p, "userId")).filter(|u| !u.is_empty()),
-        id_text(prop(p, "anonymousId")).filter(|a| !a.is_empty()),
+        id_text(ev.prop("userId")).filter(|u| !u.is_empty()),
+        id_text(ev.prop("anonymousId")).filter(|a| !a.is_empty()),
     );
     match (message_type(p), user, anon) {
         ("identify", Some(user), Some(anon)) => step(ev, ids, Link::Identify { anon, user }),
         ("alias", Some(user), _) => {
-            let previous = id_text(prop(p, "previousId"))?;
+            let previous = id_text(ev.prop("previousId"))?;
             step(ev, ids, Link::Alias { previous, user })
         }
         _ => step(ev, ids, Link::Together),
@@ -132,8 +132,7 @@ fn segment_step(ev: &EventInput, settings: &ProjectSettings) -> Option<Step> {
 }
 
 fn mixpanel_step(ev: &EventInput) -> Option<Step> {
-    let p = &ev.properties;
-    let text = |k: &str| id_text(prop(p, k)).filter(|v| !v.is_empty());
+    let text = |k: &str| id_text(ev.prop(k)).filter(|v| !v.is_empty());
     match ev.event.as_str() {
         "$engage" | "$groups" => None,
         "$identify" if text("$anon_distinct_id").is_some() => {
@@ -163,7 +162,7 @@ fn mixpanel_step(ev: &EventInput) -> Option<Step> {
             if ids.first().is_none_or(|u| u.value != anon) {
                 ids.push(Ident::new(anon, IdKind::AnonymousId));
             }
-            if let Some(Value::Array(all)) = prop(p, "$distinct_ids") {
+            if let Some(Value::Array(all)) = ev.prop("$distinct_ids") {
                 ids.extend(all.iter().filter_map(|v| id_text(Some(v))).map(|v| Ident::new(v, IdKind::DistinctId)));
             }
             step(ev, ids, Link::Together)

@@ -25,7 +25,7 @@ use super::{finding, Lint, LintRule, Severity};
 use crate::devices::TransitionKind;
 use crate::family::Family;
 use crate::posthog::is_illegal_distinct_id;
-use crate::types::{prop, DecisionKind};
+use crate::types::DecisionKind;
 
 /// The user ids each person owns, as the lint has seen them declared.
 #[derive(Debug, Clone, Default)]
@@ -233,13 +233,12 @@ fn declared_user_ids(c: &Ctx, known: Option<&HashMap<String, bool>>) -> Vec<Stri
             if c.applied.personless {
                 return Vec::new();
             }
-            let props = &c.ev.properties;
             let identified = c.ev.event == "$identify"
-                || prop(props, "$is_identified").and_then(serde_json::Value::as_bool) == Some(true);
+                || c.ev.prop("$is_identified").and_then(serde_json::Value::as_bool) == Some(true);
             if !identified {
                 return Vec::new();
             }
-            let user_id = prop(props, "$user_id").and_then(serde_json::Value::as_str).filter(|u| !u.is_empty());
+            let user_id = c.ev.prop("$user_id").and_then(serde_json::Value::as_str).filter(|u| !u.is_empty());
             let new = |id: &&str| known.and_then(|k| k.get(*id)) != Some(&true) && !is_illegal_distinct_id(id);
             let mut ids: Vec<String> =
                 std::iter::once(c.ev.distinct_id.as_str()).filter(new).map(str::to_owned).collect();

@@ -6,20 +6,18 @@ use super::text as t;
 use super::{finding, Finding, Lint, LintRule, Severity, MAX_REFS};
 use crate::engine::vendor;
 use crate::graph::id_text;
-use crate::types::prop;
 
 impl Lint {
     /// `anonymous_id_with_many_user_ids`: one anonymousId (Segment) or `$device_id` (Mixpanel)
     /// sent with a second user id. Returns the finding to report (keyed per anonymous id).
     pub(crate) fn user_ids_of_anonymous_id(&mut self, c: &Ctx) -> Option<(String, Finding)> {
-        let props = &c.raw.properties;
         let fields = vendor(c.family).words.many_user_ids.as_ref()?;
         // An alias message's userId is the id being aliased to, not a user of this anonymousId
         // (analytics.js and @rudderstack/analytics-js send the current anonymousId with it).
-        if prop(props, "type").and_then(serde_json::Value::as_str) == Some("alias") {
+        if c.raw.prop("type").and_then(serde_json::Value::as_str) == Some("alias") {
             return None;
         }
-        let (anon, user) = (id_text(prop(props, fields.anonymous_field)), id_text(prop(props, fields.user_field)));
+        let (anon, user) = (id_text(c.raw.prop(fields.anonymous_field)), id_text(c.raw.prop(fields.user_field)));
         let (anon, user) = (anon.filter(|a| !a.is_empty())?, user.filter(|u| !u.is_empty())?);
         let p = &c.raw.project;
         let users = self.users_of_anon.entry((p.clone(), anon.clone())).or_default();

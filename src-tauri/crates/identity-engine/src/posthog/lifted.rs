@@ -16,7 +16,7 @@ use serde_json::Value;
 
 use crate::js::js_equal;
 use crate::props::EventUpdates;
-use crate::types::{prop, EventInput, Person};
+use crate::types::{EventInput, Person};
 
 /// `EVENT_TO_PERSON_PROPERTIES` then `CAMPAIGN_PROPERTIES`, in PostHog's order.
 pub(crate) const LIFTED_KEYS: &[&str] = &[
@@ -130,9 +130,9 @@ pub(crate) fn lift(ev: &EventInput, ups: &mut EventUpdates, own: Option<&Person>
     let has = |key: &str| own.is_some_and(|p| p.properties.contains_key(key));
     let holds = |key: &str, value: &Value| own.and_then(|p| p.properties.get(key)).is_some_and(|v| js_equal(v, value));
     let props = &ev.properties;
-    let server = prop(props, "$is_server") == Some(&Value::Bool(true));
+    let server = ev.prop("$is_server") == Some(&Value::Bool(true));
     // PostHog's `normalizeOsAlias` fills a missing `$os` from `$os_name` before lifting.
-    let os_alias = match (prop(props, "$os"), prop(props, "$os_name")) {
+    let os_alias = match (ev.prop("$os"), ev.prop("$os_name")) {
         (None, Some(name)) => Some(name),
         _ => None,
     };
