@@ -183,9 +183,10 @@ impl Wake {
         }
     }
 
-    /// Whether anything queued since the last call may have changed the answer (taking it all):
-    /// a settling wait looks once per quiet period instead of waking at every commit.
-    fn took_relevant(&mut self) -> bool {
+    /// Takes what is already queued (one query answers a whole burst), and says whether any of
+    /// it may change the answer: a settling wait looks once per quiet period instead of waking
+    /// at every commit.
+    fn drain(&mut self) -> bool {
         let mut relevant = false;
         match self {
             Wake::Events { commits, project, sources } => loop {
@@ -209,17 +210,6 @@ impl Wake {
                         Err(_) => return relevant,
                     }
                 }
-            }
-        }
-    }
-
-    /// Takes what is already queued: one query answers a whole burst.
-    fn drain(&mut self) {
-        match self {
-            Wake::Events { commits, .. } => while commits.try_recv().is_ok() {},
-            Wake::Identity { commits, model } => {
-                while commits.try_recv().is_ok() {}
-                while model.try_recv().is_ok() {}
             }
         }
     }
@@ -297,7 +287,7 @@ async fn settled(wake: &mut Wake, how: Settle, until: Instant, state: &AppState)
             _ = tokio::time::sleep_until((now + how.quiet).min(end)) => {}
             _ = state.shutdown.cancelled() => return,
         }
-        if !wake.took_relevant() {
+        if !wake.drain() {
             return;
         }
     }

@@ -88,6 +88,12 @@ async fn call_with(router: &Router, tool: &str, arguments: Value, headers: &[(&s
     (result["isError"] == true, text.to_owned())
 }
 
+/// A call left running (a wait) while the test commits what it waits for.
+fn call_in_background(app: &App, tool: &'static str, arguments: Value) -> tokio::task::JoinHandle<(bool, String)> {
+    let router = app.router.clone();
+    tokio::spawn(async move { call_with(&router, tool, arguments, &[]).await })
+}
+
 #[tokio::test]
 async fn every_tool_is_listed_with_a_schema_that_refuses_unknown_arguments() {
     let app = app();
@@ -218,11 +224,11 @@ async fn wait_for_events_answers_when_matching_events_are_committed() {
     assert!(timed_out.starts_with("Timed out after 1 s: 0 of 1 matching events arrived after seq 6"), "{timed_out}");
 
     let started = Instant::now();
-    let waiting = {
-        let router = app.router.clone();
-        let args = json!({"project": P, "event": "signup", "after_seq": 6, "timeout_seconds": 30});
-        tokio::spawn(async move { call_with(&router, "wait_for_events", args, &[]).await })
-    };
+    let waiting = call_in_background(
+        &app,
+        "wait_for_events",
+        json!({"project": P, "event": "signup", "after_seq": 6, "timeout_seconds": 30}),
+    );
     // Events of another name commit first: they wake the wait, which keeps waiting.
     tokio::time::sleep(Duration::from_millis(200)).await;
     let other = stored_event(7, (P, "posthog"), "$pageview", "user-b", None, json!({}));
@@ -246,11 +252,8 @@ async fn wait_for_events_answers_when_matching_events_are_committed() {
 async fn wait_for_events_takes_events_arriving_together_in_one_answer() {
     let app = app();
     shared_laptop(&app).await;
-    let waiting = {
-        let router = app.router.clone();
-        let args = json!({"project": P, "after_seq": 6, "timeout_seconds": 30});
-        tokio::spawn(async move { call_with(&router, "wait_for_events", args, &[]).await })
-    };
+    let waiting =
+        call_in_background(&app, "wait_for_events", json!({"project": P, "after_seq": 6, "timeout_seconds": 30}));
     tokio::time::sleep(Duration::from_millis(200)).await;
     let identify = stored_event(7, (P, "posthog"), "$identify", "user-c", None, json!({}));
     app.store.write(accepted_request("posthog"), vec![identify]).await.unwrap();
